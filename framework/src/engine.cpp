@@ -1,0 +1,164 @@
+// Reverse-mode backward over the graph recorded by Function::apply.
+//
+// 1. Collect the nodes reachable from the root with an explicit stack (no
+//    recursion: chains of 100,000 ops are fine) and count, for each node, how
+//    many recorded consumers feed it a gradient. Refuse released nodes before
+//    touching anything.
+// 2. Kahn's algorithm: a node runs once all its consumers have run; its
+//    incoming gradient is summed in node scratch space and freed after use.
+// 3. Leaf gradients are summed in scratch space too and committed only at the
+//    end, so an exception (a version-counter error, a bad custom backward)
+//    leaves every .grad as it was.
+// 4. Without retain_graph, each node's saved tensors are released at the end.
+#include "xgrad/engine.hpp"
+
+#include <string>
+#include <vector>
+
+#include "xgrad/node.hpp"
+
+namespace xgrad {
+
+namespace {
+
+template <class T>
+void accumulate(xt::xarray<T>& into, bool& has, xt::xarray<T>&& grad) {
+  if (has) {
+    into += grad;
+  } else {
+    into = std::move(grad);
+    has = true;
+  }
+}
+
+template <class T>
+void clear_scratch(const std::vector<Node<T>*>& nodes, const std::vector<AutogradMeta<T>*>& leaves) {
+  for (auto* n : nodes) {
+    n->has_pending_grad = false;
+    n->pending_grad = xt::xarray<T>();
+    n->pending_dependencies = 0;
+  }
+  for (auto* m : leaves) {
+    m->has_pending_grad = false;
+    m->pending_grad = xt::xarray<T>();
+  }
+}
+
+}  // namespace
+
+template <class T>
+void run_backward(const Tensor<T>& root, const xt::xarray<T>& gradient, bool retain_graph) {
+  if (!root.requires_grad()) {
+    throw StateError("backward: the tensor does not require grad and has no grad_fn");
+  }
+  if (gradient.shape() != root.shape()) {
+    throw ShapeError("backward: gradient shape " + to_string(gradient.shape()) +
+                     " differs from the output shape " + to_string(root.shape()));
+  }
+  const auto& root_meta = root.autograd_meta();
+  if (!root_meta->grad_fn) {  // a leaf: its gradient is the given one
+    if (root_meta->grad) {
+      root_meta->grad->data += gradient;
+      ++root_meta->grad->version;
+    } else {
+      root_meta->grad = std::make_shared<Storage<T>>(Storage<T>{gradient, 0});
+    }
+    return;
+  }
+
+  // 1. Discover the graph and count dependencies.
+  std::vector<Node<T>*> nodes;
+  Node<T>* root_node = root_meta->grad_fn.get();
+  {
+    std::vector<Node<T>*> stack{root_node};
+    root_node->pending_dependencies = 0;
+    nodes.push_back(root_node);
+    // During discovery has_pending_grad serves as the "visited" mark.
+    root_node->has_pending_grad = true;
+    while (!stack.empty()) {
+      Node<T>* n = stack.back();
+      stack.pop_back();
+      if (n->ctx.released()) {
+        for (auto* m : nodes) m->has_pending_grad = false, m->pending_dependencies = 0;
+        throw StateError(std::string("backward: trying to backward through the graph a second "
+                                     "time: the saved tensors of ") +
+                         n->name() +
+                         " were already freed (pass retain_graph=true to the first backward)");
+      }
+      for (const auto& edge : n->next) {
+        if (!edge || !edge->grad_fn) continue;
+        Node<T>* child = edge->grad_fn.get();
+        if (!child->has_pending_grad) {
+          child->has_pending_grad = true;
+          child->pending_dependencies = 0;
+          nodes.push_back(child);
+          stack.push_back(child);
+        }
+        ++child->pending_dependencies;
+      }
+    }
+    for (auto* n : nodes) n->has_pending_grad = false;
+  }
+
+  // 2. Run the nodes in topological order.
+  std::vector<AutogradMeta<T>*> leaves;
+  std::vector<Node<T>*> ready{root_node};
+  root_node->pending_grad = gradient;
+  root_node->has_pending_grad = true;
+  try {
+    while (!ready.empty()) {
+      Node<T>* n = ready.back();
+      ready.pop_back();
+      xt::xarray<T> grad_out = std::move(n->pending_grad);
+      n->pending_grad = xt::xarray<T>();
+      n->has_pending_grad = false;
+      std::vector<xt::xarray<T>> grads = n->apply(grad_out);
+      if (grads.size() != n->next.size()) {
+        throw ValueError(std::string(n->name()) + ": backward returned " +
+                         std::to_string(grads.size()) + " gradients for " +
+                         std::to_string(n->next.size()) + " tensor inputs");
+      }
+      for (std::size_t i = 0; i < grads.size(); ++i) {
+        AutogradMeta<T>* meta = n->next[i].get();
+        if (!meta) continue;
+        const Shape& expected = n->ctx.input_shape(i);
+        if (grads[i].shape() != expected) {
+          throw ShapeError(std::string(n->name()) + ": gradient for input " + std::to_string(i) +
+                           " has shape " + to_string(grads[i].shape()) + " but the input has shape " +
+                           to_string(expected));
+        }
+        if (Node<T>* child = meta->grad_fn.get()) {
+          accumulate(child->pending_grad, child->has_pending_grad, std::move(grads[i]));
+          if (--child->pending_dependencies == 0) ready.push_back(child);
+        } else if (meta->requires_grad) {
+          if (!meta->has_pending_grad) leaves.push_back(meta);
+          accumulate(meta->pending_grad, meta->has_pending_grad, std::move(grads[i]));
+        }
+      }
+    }
+  } catch (...) {
+    clear_scratch(nodes, leaves);
+    throw;
+  }
+
+  // 3. Commit leaf gradients; 4. release the graph.
+  for (auto* meta : leaves) {
+    if (meta->grad) {
+      meta->grad->data += meta->pending_grad;
+      ++meta->grad->version;
+    } else {
+      meta->grad = std::make_shared<Storage<T>>();
+      meta->grad->data = std::move(meta->pending_grad);
+    }
+    meta->pending_grad = xt::xarray<T>();
+    meta->has_pending_grad = false;
+  }
+  if (!retain_graph) {
+    for (auto* n : nodes) n->ctx.release();
+  }
+}
+
+template void run_backward(const Tensor<float>&, const xt::xarray<float>&, bool);
+template void run_backward(const Tensor<double>&, const xt::xarray<double>&, bool);
+
+}  // namespace xgrad

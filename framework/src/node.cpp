@@ -1,0 +1,120 @@
+#include "xgrad/node.hpp"
+
+#include <atomic>
+#include <string>
+
+namespace xgrad {
+
+namespace {
+std::atomic<std::int64_t> live_nodes{0};
+
+// Destroying a long chain node by node would recurse once per node and
+// overflow the stack. Instead, a dying node hands its edges to this
+// thread-local list and the outermost destructor releases them in a loop.
+template <class T>
+struct DeferredRelease {
+  std::vector<std::shared_ptr<AutogradMeta<T>>> pending;
+  bool draining = false;
+};
+template <class T>
+DeferredRelease<T>& deferred() {
+  thread_local DeferredRelease<T> d;
+  return d;
+}
+}  // namespace
+
+std::int64_t live_node_count() { return live_nodes.load(); }
+
+template <class T>
+void Context<T>::save_for_backward(std::initializer_list<Tensor<T>> tensors) {
+  for (const auto& t : tensors) {
+    if (!t.defined()) throw ValueError(std::string(op_name) + ": save_for_backward got an undefined tensor");
+    saved_.push_back({t.storage(), t.version()});
+  }
+}
+
+template <class T>
+const xt::xarray<T>& Context<T>::saved(std::size_t i) const {
+  if (released_) {
+    throw StateError(std::string(op_name) +
+                     ": saved tensors were already freed. Trying to backward through the graph a "
+                     "second time? Pass retain_graph=true to the first backward.");
+  }
+  if (i >= saved_.size()) {
+    throw ValueError(std::string(op_name) + ": saved tensor " + std::to_string(i) +
+                     " requested but only " + std::to_string(saved_.size()) + " were saved");
+  }
+  const SavedTensor& s = saved_[i];
+  if (s.storage->version != s.version) {
+    throw StateError(std::string(op_name) + ": saved tensor " + std::to_string(i) +
+                     " needed for gradient computation was modified by an in-place operation "
+                     "(it is at version " + std::to_string(s.storage->version) +
+                     "; expected version " + std::to_string(s.version) + ")");
+  }
+  return s.storage->data;
+}
+
+template <class T>
+const xt::xarray<T>& Context<T>::output() const {
+  if (!output_.storage) {
+    throw StateError(std::string(op_name) + ": output() used without save_output() in forward");
+  }
+  if (output_.storage->version != output_.version) {
+    throw StateError(std::string(op_name) +
+                     ": the output needed for gradient computation was modified by an in-place "
+                     "operation (it is at version " + std::to_string(output_.storage->version) +
+                     "; expected version " + std::to_string(output_.version) + ")");
+  }
+  return output_.storage->data;
+}
+
+template <class T>
+void Context<T>::add_input(const Shape& shape, bool needs_grad) {
+  input_shapes_.push_back(shape);
+  needs_grad_.push_back(needs_grad);
+}
+
+template <class T>
+void Context<T>::set_output(std::shared_ptr<Storage<T>> output) {
+  output_.version = output->version;
+  output_.storage = std::move(output);
+}
+
+template <class T>
+void Context<T>::release() {
+  saved_.clear();
+  saved_.shrink_to_fit();
+  output_ = SavedTensor{};
+  saved_arrays.clear();
+  saved_arrays.shrink_to_fit();
+  released_ = true;
+}
+
+template <class T>
+Node<T>::Node() {
+  ++live_nodes;
+}
+
+template <class T>
+Node<T>::~Node() {
+  --live_nodes;
+  auto& d = deferred<T>();
+  for (auto& edge : next) {
+    if (edge) d.pending.push_back(std::move(edge));
+  }
+  if (d.draining) return;
+  d.draining = true;
+  while (!d.pending.empty()) {
+    auto edge = std::move(d.pending.back());
+    d.pending.pop_back();
+    edge.reset();  // may destroy a node, which only appends to `pending`
+  }
+  d.draining = false;
+}
+
+template class Context<float>;
+template class Context<double>;
+template class Node<float>;
+template class Node<double>;
+
+}  // namespace xgrad

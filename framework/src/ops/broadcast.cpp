@@ -1,0 +1,23 @@
+#include "xgrad/ops/broadcast.hpp"
+
+#include <xtensor/xreducer.hpp>
+
+namespace xgrad {
+
+template <class T>
+xt::xarray<T> reduce_to_shape(xt::xarray<T> grad, const Shape& target) {
+  if (grad.shape() == target) return grad;
+  const std::size_t extra = grad.dimension() - target.size();
+  std::vector<std::size_t> axes;
+  for (std::size_t i = 0; i < grad.dimension(); ++i) {
+    if (i < extra || (target[i - extra] == 1 && grad.shape()[i] != 1)) axes.push_back(i);
+  }
+  xt::xarray<T> summed = axes.empty() ? std::move(grad) : xt::xarray<T>(xt::sum(grad, axes, xt::evaluation_strategy::immediate));
+  summed.reshape(target);
+  return summed;
+}
+
+template xt::xarray<float> reduce_to_shape(xt::xarray<float>, const Shape&);
+template xt::xarray<double> reduce_to_shape(xt::xarray<double>, const Shape&);
+
+}  // namespace xgrad

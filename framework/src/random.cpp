@@ -1,0 +1,72 @@
+#include "xgrad/random.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+namespace xgrad {
+
+Generator& default_generator() {
+  static Generator gen(0);
+  return gen;
+}
+
+void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
+
+// The standard distributions are used directly (not xt::random's lazy
+// generators) so that a tensor is drawn element by element in a fixed order.
+template <class T>
+Tensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requires_grad) {
+  if (!(low < high)) {
+    throw ValueError("rand: low must be below high, got low=" + std::to_string(low) +
+                     " high=" + std::to_string(high));
+  }
+  std::uniform_real_distribution<T> dist(low, high);
+  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  for (auto& v : a) v = dist(gen.engine());
+  return Tensor<T>(std::move(a), requires_grad);
+}
+
+template <class T>
+Tensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requires_grad) {
+  if (!(stddev > T(0))) {
+    throw ValueError("randn: stddev must be positive, got " + std::to_string(stddev));
+  }
+  std::normal_distribution<T> dist(mean, stddev);
+  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  for (auto& v : a) v = dist(gen.engine());
+  return Tensor<T>(std::move(a), requires_grad);
+}
+
+template <class T>
+Tensor<T> randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen) {
+  if (low >= high) {
+    throw ValueError("randint: low must be below high, got low=" + std::to_string(low) +
+                     " high=" + std::to_string(high));
+  }
+  std::uniform_int_distribution<std::int64_t> dist(low, high - 1);
+  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  for (auto& v : a) v = static_cast<T>(dist(gen.engine()));
+  return Tensor<T>(std::move(a));
+}
+
+std::vector<std::size_t> randperm(std::size_t n, Generator& gen) {
+  std::vector<std::size_t> p(n);
+  std::iota(p.begin(), p.end(), std::size_t{0});
+  // Fisher-Yates with our own draws: std::shuffle's algorithm is unspecified.
+  for (std::size_t i = n; i > 1; --i) {
+    std::uniform_int_distribution<std::size_t> dist(0, i - 1);
+    std::swap(p[i - 1], p[dist(gen.engine())]);
+  }
+  return p;
+}
+
+#define XGRAD_INSTANTIATE(T)                                                    \
+  template Tensor<T> rand<T>(const Shape&, Generator&, T, T, bool);             \
+  template Tensor<T> randn<T>(const Shape&, Generator&, T, T, bool);            \
+  template Tensor<T> randint<T>(std::int64_t, std::int64_t, const Shape&, Generator&);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad

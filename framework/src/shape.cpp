@@ -1,0 +1,49 @@
+#include "xgrad/shape.hpp"
+
+#include <sstream>
+
+#include "xgrad/errors.hpp"
+
+namespace xgrad {
+
+std::string to_string(const Shape& shape) {
+  std::ostringstream out;
+  out << '[';
+  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
+  out << ']';
+  return out.str();
+}
+
+std::size_t numel_of(const Shape& shape) {
+  std::size_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const std::size_t ndim = std::max(a.size(), b.size());
+  Shape out(ndim);
+  for (std::size_t i = 0; i < ndim; ++i) {
+    // Align from the right; missing leading axes count as 1.
+    const std::size_t da = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
+    const std::size_t db = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      throw ShapeError(std::string(op) + ": shapes " + to_string(a) + " and " + to_string(b) +
+                       " do not broadcast (axis " + std::to_string(i) + ": " +
+                       std::to_string(da) + " vs " + std::to_string(db) + ")");
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+std::size_t normalize_axis(std::ptrdiff_t axis, std::size_t ndim, const char* op) {
+  const auto n = static_cast<std::ptrdiff_t>(ndim);
+  if (axis < -n || axis >= n) {
+    throw ShapeError(std::string(op) + ": axis " + std::to_string(axis) +
+                     " is out of range for a tensor of dimension " + std::to_string(ndim));
+  }
+  return static_cast<std::size_t>(axis < 0 ? axis + n : axis);
+}
+
+}  // namespace xgrad

@@ -1,0 +1,248 @@
+#include "xgrad/tensor.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "xgrad/engine.hpp"
+#include "xgrad/function.hpp"
+#include "xgrad/node.hpp"
+
+namespace xgrad {
+
+namespace {
+// clone(): a copy whose gradient is the incoming gradient.
+struct CloneFn : Function<CloneFn> {
+  static constexpr const char* name = "CloneBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
+    return x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>& grad) {
+    return {grad};
+  }
+};
+}  // namespace
+
+template <class T>
+Tensor<T>::Tensor(xt::xarray<T> data, bool requires_grad) : impl_(std::make_shared<Impl>()) {
+  impl_->storage = std::make_shared<Storage<T>>();
+  impl_->storage->data = std::move(data);
+  if (requires_grad) set_requires_grad(true);
+}
+
+template <class T>
+void Tensor<T>::check_defined(const char* what) const {
+  if (!impl_) throw StateError(std::string(what) + ": the tensor is undefined");
+}
+
+template <class T>
+const xt::xarray<T>& Tensor<T>::data() const {
+  check_defined("data");
+  return impl_->storage->data;
+}
+
+template <class T>
+xt::xarray<T>& Tensor<T>::mutable_data() {
+  check_defined("mutable_data");
+  ++impl_->storage->version;
+  return impl_->storage->data;
+}
+
+template <class T>
+std::uint64_t Tensor<T>::version() const {
+  check_defined("version");
+  return impl_->storage->version;
+}
+
+template <class T>
+T Tensor<T>::item() const {
+  const auto& d = data();
+  if (d.size() != 1) {
+    throw ShapeError("item: only a one-element tensor converts to a scalar, got shape " +
+                     to_string(d.shape()) + " with " + std::to_string(d.size()) + " elements");
+  }
+  return d.data()[0];
+}
+
+template <class T>
+bool Tensor<T>::requires_grad() const {
+  check_defined("requires_grad");
+  return impl_->meta && impl_->meta->requires_grad;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::set_requires_grad(bool requires_grad) {
+  check_defined("set_requires_grad");
+  if (!is_leaf()) {
+    throw StateError(std::string("set_requires_grad: only leaves can change requires_grad; this "
+                                 "tensor was produced by ") +
+                     grad_fn_name() + " (use detach() first)");
+  }
+  if (requires_grad || impl_->meta) autograd_meta()->requires_grad = requires_grad;
+  return *this;
+}
+
+template <class T>
+bool Tensor<T>::is_leaf() const {
+  check_defined("is_leaf");
+  return !impl_->meta || !impl_->meta->grad_fn;
+}
+
+template <class T>
+Tensor<T> Tensor<T>::grad() const {
+  check_defined("grad");
+  Tensor<T> g;
+  if (impl_->meta && impl_->meta->grad) {
+    g.impl_ = std::make_shared<Impl>();
+    g.impl_->storage = impl_->meta->grad;
+  }
+  return g;
+}
+
+template <class T>
+void Tensor<T>::zero_grad() {
+  check_defined("zero_grad");
+  if (impl_->meta) impl_->meta->grad.reset();
+}
+
+template <class T>
+const char* Tensor<T>::grad_fn_name() const {
+  check_defined("grad_fn_name");
+  return impl_->meta && impl_->meta->grad_fn ? impl_->meta->grad_fn->name() : "";
+}
+
+template <class T>
+const std::shared_ptr<Node<T>>& Tensor<T>::grad_fn() const {
+  static const std::shared_ptr<Node<T>> none;
+  check_defined("grad_fn");
+  return impl_->meta ? impl_->meta->grad_fn : none;
+}
+
+template <class T>
+void Tensor<T>::backward(bool retain_graph) const {
+  check_defined("backward");
+  if (numel() != 1) {
+    throw ShapeError("backward: a gradient can be created implicitly only for a one-element "
+                     "output; this tensor has shape " + to_string(shape()) +
+                     " (pass a gradient of that shape)");
+  }
+  xt::xarray<T> one = xt::ones<T>(shape());
+  run_backward(*this, one, retain_graph);
+}
+
+template <class T>
+void Tensor<T>::backward(const xt::xarray<T>& gradient, bool retain_graph) const {
+  check_defined("backward");
+  run_backward(*this, gradient, retain_graph);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::detach() const {
+  check_defined("detach");
+  Tensor<T> t;
+  t.impl_ = std::make_shared<Impl>();
+  t.impl_->storage = impl_->storage;
+  return t;
+}
+
+template <class T>
+Tensor<T> Tensor<T>::clone() const {
+  check_defined("clone");
+  return CloneFn::apply(*this);
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::fill_(T value) {
+  check_defined("fill_");
+  if (requires_grad() && GradMode::is_enabled()) {
+    throw StateError("fill_: a tensor that requires grad cannot be modified in place while "
+                     "grad mode is on (use NoGradGuard)");
+  }
+  mutable_data().fill(value);
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::copy_(const Tensor<T>& source) {
+  check_defined("copy_");
+  if (!source.defined()) throw ValueError("copy_: the source tensor is undefined");
+  if (source.shape() != shape()) {
+    throw ShapeError("copy_: source shape " + to_string(source.shape()) +
+                     " differs from destination shape " + to_string(shape()));
+  }
+  if (requires_grad() && GradMode::is_enabled()) {
+    throw StateError("copy_: a tensor that requires grad cannot be modified in place while "
+                     "grad mode is on (use NoGradGuard)");
+  }
+  if (source.storage() == storage()) return *this;
+  mutable_data() = source.data();
+  return *this;
+}
+
+template <class T>
+const std::shared_ptr<AutogradMeta<T>>& Tensor<T>::autograd_meta() const {
+  check_defined("autograd_meta");
+  if (!impl_->meta) impl_->meta = std::make_shared<AutogradMeta<T>>();
+  return impl_->meta;
+}
+
+template <class T>
+void Tensor<T>::set_grad_fn(std::shared_ptr<Node<T>> node) {
+  auto& meta = autograd_meta();
+  meta->requires_grad = true;
+  meta->grad_fn = std::move(node);
+}
+
+template <class T>
+const std::shared_ptr<Storage<T>>& Tensor<T>::storage() const {
+  check_defined("storage");
+  return impl_->storage;
+}
+
+template <class T>
+Tensor<T> zeros(const Shape& shape, bool requires_grad) {
+  return Tensor<T>(xt::xarray<T>(xt::zeros<T>(shape)), requires_grad);
+}
+
+template <class T>
+Tensor<T> ones(const Shape& shape, bool requires_grad) {
+  return Tensor<T>(xt::xarray<T>(xt::ones<T>(shape)), requires_grad);
+}
+
+template <class T>
+Tensor<T> full(const Shape& shape, T value, bool requires_grad) {
+  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  a.fill(value);
+  return Tensor<T>(std::move(a), requires_grad);
+}
+
+template <class T>
+Tensor<T> arange(T start, T stop, T step) {
+  if (!(step != T(0)) || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step)) {
+    throw ValueError("arange: step must be a finite non-zero number and start/stop finite, got start=" +
+                     std::to_string(start) + " stop=" + std::to_string(stop) +
+                     " step=" + std::to_string(step));
+  }
+  if ((stop - start) / step < T(0)) {
+    throw ValueError("arange: step " + std::to_string(step) + " moves away from stop (start=" +
+                     std::to_string(start) + ", stop=" + std::to_string(stop) + ")");
+  }
+  const auto n = static_cast<std::size_t>(std::ceil((stop - start) / step));
+  xt::xarray<T> a = xt::xarray<T>::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) a(i) = start + static_cast<T>(i) * step;
+  return Tensor<T>(std::move(a));
+}
+
+template class Tensor<float>;
+template class Tensor<double>;
+#define XGRAD_INSTANTIATE(T)                                   \
+  template Tensor<T> zeros<T>(const Shape&, bool);             \
+  template Tensor<T> ones<T>(const Shape&, bool);              \
+  template Tensor<T> full<T>(const Shape&, T, bool);           \
+  template Tensor<T> arange<T>(T, T, T);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad

@@ -1,0 +1,123 @@
+// Function<Derived>: the one way to define a differentiable op, for built-in
+// ops and users alike (shaped like libtorch's torch::autograd::Function).
+//
+//   struct Square : xgrad::Function<Square> {
+//     static constexpr const char* name = "SquareBackward";
+//     template <class T>
+//     static xt::xarray<T> forward(xgrad::Context<T>& ctx, const xgrad::Tensor<T>& x) {
+//       ctx.save_for_backward({x});
+//       return x.data() * x.data();
+//     }
+//     template <class T>
+//     static std::vector<xt::xarray<T>> backward(xgrad::Context<T>& ctx,
+//                                                const xt::xarray<T>& grad) {
+//       return {2 * ctx.saved(0) * grad};
+//     }
+//   };
+//   auto y = Square::apply(x);
+//
+// apply() runs forward with recording off and returns its result as a tensor.
+// When grad mode is on and some tensor argument requires grad, it also records
+// one node whose backward returns one gradient per tensor argument, in order.
+// Non-tensor arguments (scalars, level sets) are passed through to forward.
+#pragma once
+
+#include <type_traits>
+#include <utility>
+
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/node.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xgrad {
+
+namespace detail {
+
+template <class A>
+struct is_tensor : std::false_type {};
+template <class T>
+struct is_tensor<Tensor<T>> : std::true_type {};
+
+template <class... Args>
+struct first_tensor;
+template <class A, class... Rest>
+struct first_tensor<A, Rest...> {
+  using type = std::conditional_t<is_tensor<std::decay_t<A>>::value, std::decay_t<A>,
+                                  typename first_tensor<Rest...>::type>;
+};
+template <>
+struct first_tensor<> {
+  using type = void;
+};
+
+template <class T, class A>
+constexpr bool same_or_not_tensor() {
+  return !is_tensor<std::decay_t<A>>::value || std::is_same<std::decay_t<A>, Tensor<T>>::value;
+}
+
+template <class T, class A>
+void collect_input(Context<T>& ctx, std::vector<std::shared_ptr<AutogradMeta<T>>>* edges,
+                   const A& arg) {
+  if constexpr (is_tensor<A>::value) {
+    if (!arg.defined()) throw ValueError("apply: an input tensor is undefined");
+    const bool needs = arg.requires_grad();
+    ctx.add_input(arg.shape(), needs && edges != nullptr);
+    if (edges) edges->push_back(needs ? arg.autograd_meta() : nullptr);
+  }
+}
+
+template <class T, class... Args>
+bool any_requires_grad(const Args&... args) {
+  bool any = false;
+  auto check = [&any](const auto& a) {
+    if constexpr (is_tensor<std::decay_t<decltype(a)>>::value) any = any || (a.defined() && a.requires_grad());
+  };
+  (check(args), ...);
+  return any;
+}
+
+template <class Derived, class T>
+class FunctionNode final : public Node<T> {
+ public:
+  std::vector<xt::xarray<T>> apply(const xt::xarray<T>& grad_output) override {
+    return Derived::backward(this->ctx, grad_output);
+  }
+  const char* name() const override { return Derived::name; }
+};
+
+}  // namespace detail
+
+template <class Derived>
+struct Function {
+  template <class... Args>
+  static auto apply(const Args&... args) {
+    using TensorType = typename detail::first_tensor<Args...>::type;
+    static_assert(!std::is_void<TensorType>::value, "Function::apply needs a tensor argument");
+    using T = typename TensorType::value_type;
+    static_assert((detail::same_or_not_tensor<T, Args>() && ...),
+                  "Function::apply: all tensor arguments must have the same element type "
+                  "(mixing float and double is an error)");
+
+    if (!(GradMode::is_enabled() && detail::any_requires_grad<T>(args...))) {
+      Context<T> ctx;
+      (detail::collect_input<T>(ctx, nullptr, args), ...);
+      NoGradGuard no_grad;
+      return Tensor<T>(Derived::forward(ctx, args...));
+    }
+    auto node = std::make_shared<detail::FunctionNode<Derived, T>>();
+    node->ctx.op_name = Derived::name;
+    node->ctx.set_recording(true);
+    (detail::collect_input<T>(node->ctx, &node->next, args), ...);
+    xt::xarray<T> out;
+    {
+      NoGradGuard no_grad;
+      out = Derived::forward(node->ctx, args...);
+    }
+    Tensor<T> result(std::move(out));
+    if (node->ctx.wants_output()) node->ctx.set_output(result.storage());
+    result.set_grad_fn(std::move(node));
+    return result;
+  }
+};
+
+}  // namespace xgrad

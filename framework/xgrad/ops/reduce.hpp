@@ -1,0 +1,23 @@
+// Reductions. Axes may be negative (counted from the end); repeated or
+// out-of-range axes throw ShapeError.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "xgrad/tensor.hpp"
+
+namespace xgrad {
+
+using Axes = std::vector<std::ptrdiff_t>;
+
+// Sum / mean of all elements: a 0-d tensor.
+template <class T> Tensor<T> sum(const Tensor<T>& a);
+template <class T> Tensor<T> mean(const Tensor<T>& a);
+// Over the given axes; keepdims keeps them with extent 1.
+template <class T> Tensor<T> sum(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
+template <class T> Tensor<T> mean(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
+// Maximum over one axis; the gradient goes to the first maximal element.
+template <class T> Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims = false);
+
+}  // namespace xgrad

@@ -1,0 +1,20 @@
+// Ops that move elements around without arithmetic.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "xgrad/tensor.hpp"
+
+namespace xgrad {
+
+// Swaps the two axes of a 2-D tensor.
+template <class T> Tensor<T> transpose(const Tensor<T>& a);
+// General permutation of axes.
+template <class T> Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm);
+// New shape with the same number of elements; one extent may be -1 (inferred).
+template <class T> Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape);
+// Joins tensors along an existing axis; all other extents must agree.
+template <class T> Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis = 0);
+
+}  // namespace xgrad

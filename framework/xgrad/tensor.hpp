@@ -1,0 +1,144 @@
+// Tensor<T>: a cheap, copyable handle to an n-d array of T (float or double)
+// plus its autograd state. Copying a Tensor aliases it (both handles see the
+// same data and gradient); clone() makes a deep, differentiable copy and
+// detach() shares the data without history.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <vector>
+#include <xtensor/xarray.hpp>
+
+#include "xgrad/errors.hpp"
+#include "xgrad/shape.hpp"
+
+namespace xgrad {
+
+template <class T>
+class Node;
+
+// The data and a version counter bumped by every in-place write, so that a
+// backward can tell that a tensor it saved was modified after saving.
+template <class T>
+struct Storage {
+  xt::xarray<T> data;
+  std::uint64_t version = 0;
+};
+
+// Autograd state of one tensor. Nodes point at their inputs' AutogradMeta,
+// never at their own output's: that keeps the graph free of cycles.
+template <class T>
+struct AutogradMeta {
+  bool requires_grad = false;
+  std::shared_ptr<Storage<T>> grad;  // accumulated gradient of a leaf, or null
+  std::shared_ptr<Node<T>> grad_fn;  // the op that produced it, null for leaves
+  // Scratch space of one backward call (see engine.cpp).
+  xt::xarray<T> pending_grad;
+  bool has_pending_grad = false;
+};
+
+template <class T>
+class Tensor {
+  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
+                "xgrad tensors hold float or double");
+
+ public:
+  using value_type = T;
+
+  // An undefined tensor (like a missing gradient); most calls on it throw.
+  Tensor() = default;
+  explicit Tensor(xt::xarray<T> data, bool requires_grad = false);
+
+  bool defined() const { return impl_ != nullptr; }
+
+  // Queries.
+  const Shape& shape() const { return data().shape(); }
+  std::size_t numel() const { return data().size(); }
+  std::size_t dim() const { return data().dimension(); }
+  // The single element; throws ShapeError when numel() != 1.
+  T item() const;
+  const xt::xarray<T>& data() const;
+  // Writable access for in-place updates (optimizers, initializers). Bumps the
+  // version counter, so any backward that saved this tensor will refuse to run.
+  xt::xarray<T>& mutable_data();
+  std::uint64_t version() const;
+
+  // Autograd.
+  bool requires_grad() const;
+  // Only for leaves (tensors not produced by a recorded op). Returns *this.
+  Tensor& set_requires_grad(bool requires_grad);
+  bool is_leaf() const;
+  // Accumulated gradient of a leaf; undefined until a backward reached it.
+  Tensor grad() const;
+  // Drops the accumulated gradient (grad() becomes undefined).
+  void zero_grad();
+  // Name of the op that produced this tensor ("MulBackward"), "" for leaves.
+  const char* grad_fn_name() const;
+  const std::shared_ptr<Node<T>>& grad_fn() const;
+  // Back-propagates from a one-element tensor (gradient 1).
+  void backward(bool retain_graph = false) const;
+  // Back-propagates `gradient`, which must have this tensor's shape.
+  void backward(const xt::xarray<T>& gradient, bool retain_graph = false) const;
+
+  // Shares the data, no history, requires_grad false.
+  Tensor detach() const;
+  // Deep copy of the data; differentiable (gradient flows back to *this).
+  Tensor clone() const;
+
+  // In-place updates of leaves (outside recording: under NoGradGuard or on
+  // tensors that do not require grad). Each bumps the version.
+  Tensor& fill_(T value);
+  Tensor& copy_(const Tensor& source);
+
+  // Engine internals: the shared autograd state, created on demand.
+  const std::shared_ptr<AutogradMeta<T>>& autograd_meta() const;
+  void set_grad_fn(std::shared_ptr<Node<T>> node);
+  const std::shared_ptr<Storage<T>>& storage() const;
+
+ private:
+  struct Impl {
+    std::shared_ptr<Storage<T>> storage;
+    std::shared_ptr<AutogradMeta<T>> meta;  // null until autograd needs it
+  };
+  void check_defined(const char* what) const;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Creation. Shapes are given as {d0, d1, ...}.
+template <class T>
+Tensor<T> zeros(const Shape& shape, bool requires_grad = false);
+template <class T>
+Tensor<T> ones(const Shape& shape, bool requires_grad = false);
+template <class T>
+Tensor<T> full(const Shape& shape, T value, bool requires_grad = false);
+// [start, stop) with `step`; throws ValueError on step 0 or a reversed range.
+template <class T>
+Tensor<T> arange(T start, T stop, T step = T(1));
+
+// From nested initializer lists: tensor<float>({{1, 2}, {3, 4}}).
+// A 0-d tensor holding one value.
+template <class T>
+Tensor<T> scalar(T value, bool requires_grad = false) {
+  return Tensor<T>(xt::xarray<T>(value), requires_grad);
+}
+template <class T>
+Tensor<T> tensor(xt::nested_initializer_list_t<T, 1> values, bool requires_grad = false) {
+  return Tensor<T>(xt::xarray<T>(values), requires_grad);
+}
+template <class T>
+Tensor<T> tensor(xt::nested_initializer_list_t<T, 2> values, bool requires_grad = false) {
+  return Tensor<T>(xt::xarray<T>(values), requires_grad);
+}
+template <class T>
+Tensor<T> tensor(xt::nested_initializer_list_t<T, 3> values, bool requires_grad = false) {
+  return Tensor<T>(xt::xarray<T>(values), requires_grad);
+}
+
+// Number of autograd nodes alive in this process (for leak tests).
+std::int64_t live_node_count();
+
+extern template class Tensor<float>;
+extern template class Tensor<double>;
+
+}  // namespace xgrad
