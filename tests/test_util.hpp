@@ -1,0 +1,65 @@
+// Helpers shared by the test suites.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <xtensor/xarray.hpp>
+
+#include "xgrad/gradcheck.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xgrad_test {
+
+// Exact equality of shape and every element (NaN equals NaN).
+template <class A, class B>
+boost::test_tools::predicate_result equal_arrays(const A& a, const B& b) {
+  if (a.shape() != b.shape()) {
+    boost::test_tools::predicate_result r(false);
+    r.message() << "shapes differ: " << xgrad::to_string(xgrad::Shape(a.shape().begin(), a.shape().end()))
+                << " vs " << xgrad::to_string(xgrad::Shape(b.shape().begin(), b.shape().end()));
+    return r;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = static_cast<double>(a.data()[i]), y = static_cast<double>(b.data()[i]);
+    if (!(x == y || (std::isnan(x) && std::isnan(y)))) {
+      boost::test_tools::predicate_result r(false);
+      r.message() << "element " << i << " differs: " << x << " vs " << y;
+      return r;
+    }
+  }
+  return true;
+}
+
+// |a - b| <= tol elementwise, same shape.
+template <class A, class B>
+boost::test_tools::predicate_result close_arrays(const A& a, const B& b, double tol) {
+  if (a.shape() != b.shape()) {
+    boost::test_tools::predicate_result r(false);
+    r.message() << "shapes differ";
+    return r;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = static_cast<double>(a.data()[i]), y = static_cast<double>(b.data()[i]);
+    if (!(std::abs(x - y) <= tol)) {
+      boost::test_tools::predicate_result r(false);
+      r.message() << "element " << i << " differs: " << x << " vs " << y << " (tol " << tol << ")";
+      return r;
+    }
+  }
+  return true;
+}
+
+// Wraps gradcheck so a failure prints the worst element.
+inline boost::test_tools::predicate_result passes_gradcheck(const xgrad::GradcheckFn& fn,
+                                                           const std::vector<xgrad::Tensor<double>>& inputs,
+                                                           double eps = 1e-6, double atol = 1e-5,
+                                                           double rtol = 1e-3) {
+  const auto result = xgrad::gradcheck(fn, inputs, eps, atol, rtol);
+  boost::test_tools::predicate_result r(result.passed);
+  r.message() << result.message;
+  return r;
+}
+
+}  // namespace xgrad_test
