@@ -1,27 +1,455 @@
+// The tape: recording, backward order, accumulation, release, no-grad, detach,
+// custom functions, version counters, deep chains and node lifetime.
 #include <boost/test/unit_test.hpp>
+#include <thread>
+#include <xtensor/xmath.hpp>
 
+#include "test_util.hpp"
+#include "xgrad/engine.hpp"
 #include "xgrad/function.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduce.hpp"
 #include "xgrad/tensor.hpp"
 
+using namespace xgrad;
+using xgrad_test::equal_arrays;
+
 namespace {
-struct Square : xgrad::Function<Square> {
+
+// A user-defined op: y = x^2, saving x through the context.
+struct Square : Function<Square> {
   static constexpr const char* name = "SquareBackward";
   template <class T>
-  static xt::xarray<T> forward(xgrad::Context<T>& ctx, const xgrad::Tensor<T>& x) {
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x) {
     ctx.save_for_backward({x});
     return x.data() * x.data();
   }
   template <class T>
-  static std::vector<xt::xarray<T>> backward(xgrad::Context<T>& ctx, const xt::xarray<T>& g) {
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     return {xt::xarray<T>(T(2) * ctx.saved(0) * g)};
   }
 };
+
+// y = scale * x with a non-tensor argument passed through to forward.
+struct Scale : Function<Scale> {
+  static constexpr const char* name = "ScaleBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, double s) {
+    ctx.saved_scalars.push_back(s);
+    return x.data() * T(s);
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
+    return {xt::xarray<T>(g * T(ctx.saved_scalars[0]))};
+  }
+};
+
+// A deliberately wrong backward (x instead of 2x) that gradcheck must catch.
+struct WrongSquare : Function<WrongSquare> {
+  static constexpr const char* name = "WrongSquareBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x) {
+    ctx.save_for_backward({x});
+    return x.data() * x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
+    return {xt::xarray<T>(ctx.saved(0) * g)};
+  }
+};
+
+// A broken backward that returns a gradient of the wrong shape.
+struct BadShape : Function<BadShape> {
+  static constexpr const char* name = "BadShapeBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
+    return x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>&) {
+    return {xt::xarray<T>(xt::zeros<T>({7}))};
+  }
+};
+
+// A broken backward that returns no gradient at all.
+struct NoGrads : Function<NoGrads> {
+  static constexpr const char* name = "NoGradsBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
+    return x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>&) {
+    return {};
+  }
+};
+
+// Saves its output, as exp/tanh/sigmoid do.
+struct Exp : Function<Exp> {
+  static constexpr const char* name = "ExpBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x) {
+    ctx.save_output();
+    return xt::exp(x.data());
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
+    return {xt::xarray<T>(ctx.output() * g)};
+  }
+};
+
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(smoke) {
-  auto x = xgrad::tensor<double>({1.0, 2.0, 3.0}, true);
-  auto y = Square::apply(x);
-  BOOST_TEST(xgrad::live_node_count() == 1);
-  y.backward(xt::xarray<double>({1.0, 1.0, 1.0}));
-  BOOST_TEST(x.grad().data()(2) == 6.0);
+BOOST_AUTO_TEST_SUITE(recording)
+
+BOOST_AUTO_TEST_CASE(records_a_node_only_when_an_input_requires_grad) {
+  auto a = tensor<float>({1, 2});
+  auto b = tensor<float>({3, 4}, true);
+  BOOST_TEST(!(a * a).requires_grad());
+  BOOST_TEST((a * a).is_leaf());
+  auto c = a * b;
+  BOOST_TEST(c.requires_grad());
+  BOOST_TEST(!c.is_leaf());
+  BOOST_TEST(std::string(c.grad_fn_name()) == "MulBackward");
 }
+
+BOOST_AUTO_TEST_CASE(no_grad_guard_stops_recording_and_nests) {
+  auto x = tensor<double>({1, 2}, true);
+  {
+    NoGradGuard outer;
+    {
+      NoGradGuard inner;
+      BOOST_TEST(!GradMode::is_enabled());
+    }
+    BOOST_TEST(!GradMode::is_enabled());  // the inner guard restored "off"
+    BOOST_TEST(!(x * x).requires_grad());
+  }
+  BOOST_TEST(GradMode::is_enabled());
+  BOOST_TEST((x * x).requires_grad());
+}
+
+BOOST_AUTO_TEST_CASE(grad_mode_is_thread_local) {
+  NoGradGuard off;
+  bool other_thread_enabled = false;
+  std::thread t([&] { other_thread_enabled = GradMode::is_enabled(); });
+  t.join();
+  BOOST_TEST(other_thread_enabled);
+  BOOST_TEST(!GradMode::is_enabled());
+}
+
+BOOST_AUTO_TEST_CASE(detach_shares_data_without_history) {
+  auto x = tensor<double>({1, 2}, true);
+  auto y = x * 3.0;
+  auto d = y.detach();
+  BOOST_TEST(!d.requires_grad());
+  BOOST_TEST(d.is_leaf());
+  BOOST_TEST(d.storage() == y.storage());  // same data, no copy
+  BOOST_TEST(equal_arrays(d.data(), xt::xarray<double>({3, 6})));
+}
+
+BOOST_AUTO_TEST_CASE(clone_copies_data_and_passes_the_gradient) {
+  auto x = tensor<double>({1, 2}, true);
+  auto c = x.clone();
+  BOOST_TEST(c.storage() != x.storage());
+  BOOST_TEST(std::string(c.grad_fn_name()) == "CloneBackward");
+  sum(c * c).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({2, 4})));
+}
+
+BOOST_AUTO_TEST_CASE(copies_of_a_handle_alias) {
+  auto x = tensor<float>({1, 2});
+  auto alias = x;
+  alias.set_requires_grad(true);
+  BOOST_TEST(x.requires_grad());
+  {
+    NoGradGuard g;
+    alias.fill_(5);
+  }
+  BOOST_TEST(x.data()(0) == 5.0f);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(backward_pass)
+
+BOOST_AUTO_TEST_CASE(reused_tensor_gets_all_its_gradient_paths) {
+  // b = a + a; c = b * b  =>  c = 4a^2, dc/da = 8a.
+  auto a = tensor<double>({1, -2, 3}, true);
+  auto b = a + a;
+  auto c = b * b;
+  c.backward(xt::xarray<double>({1, 1, 1}));
+  BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<double>({8, -16, 24})));
+}
+
+BOOST_AUTO_TEST_CASE(diamond_graph_runs_each_node_once) {
+  // y = x*2; z = y*y + y  => dz/dx = (2y + 1) * 2
+  auto x = tensor<double>({1, 2}, true);
+  auto y = Scale::apply(x, 2.0);
+  auto z = y * y + y;
+  z.backward(xt::xarray<double>({1, 1}));
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({10, 18})));
+}
+
+BOOST_AUTO_TEST_CASE(leaf_gradients_accumulate_until_zeroed) {
+  auto x = tensor<double>({1, 2}, true);
+  sum(x * x).backward();
+  sum(x * x).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({4, 8})));
+  x.zero_grad();
+  BOOST_TEST(!x.grad().defined());
+  sum(x * x).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({2, 4})));
+}
+
+BOOST_AUTO_TEST_CASE(intermediate_gradients_are_not_kept) {
+  auto x = tensor<double>({1, 2}, true);
+  auto y = x * x;
+  sum(y).backward();
+  BOOST_TEST(!y.grad().defined());
+  BOOST_TEST(x.grad().defined());
+}
+
+BOOST_AUTO_TEST_CASE(backward_of_a_leaf_sets_its_gradient) {
+  auto x = tensor<double>({1, 2}, true);
+  x.backward(xt::xarray<double>({3, 4}));
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({3, 4})));
+}
+
+BOOST_AUTO_TEST_CASE(retain_graph_allows_a_second_backward) {
+  auto x = tensor<double>({3}, true);
+  auto y = sum(Square::apply(x));
+  y.backward(/*retain_graph=*/true);
+  y.backward();
+  BOOST_TEST(x.grad().item() == 12.0);  // 2 * (2 * 3)
+}
+
+BOOST_AUTO_TEST_CASE(second_backward_without_retain_graph_throws) {
+  auto x = tensor<double>({3}, true);
+  auto y = sum(Square::apply(x));
+  y.backward();
+  BOOST_CHECK_THROW(y.backward(), StateError);
+  BOOST_TEST(x.grad().item() == 6.0);  // unchanged by the failed call
+  try {
+    y.backward();
+  } catch (const StateError& e) {
+    BOOST_TEST(std::string(e.what()).find("second time") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(custom_function_with_scalar_argument) {
+  auto x = tensor<double>({1, 2}, true);
+  auto y = Scale::apply(x, -1.5);
+  BOOST_TEST(equal_arrays(y.data(), xt::xarray<double>({-1.5, -3})));
+  y.backward(xt::xarray<double>({1, 1}));
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({-1.5, -1.5})));
+}
+
+BOOST_AUTO_TEST_CASE(custom_function_saving_its_output) {
+  auto x = tensor<double>({0, 1}, true);
+  auto y = Exp::apply(x);
+  y.backward(xt::xarray<double>({1, 1}));
+  BOOST_TEST(equal_arrays(x.grad().data(), y.data()));
+}
+
+BOOST_AUTO_TEST_CASE(custom_function_passes_gradcheck) {
+  auto x = tensor<double>({0.5, -1.25, 2}, true);
+  BOOST_TEST(xgrad_test::passes_gradcheck(
+      [](const std::vector<Tensor<double>>& in) { return Square::apply(in[0]); }, {x}));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_catches_a_wrong_backward) {
+  auto x = tensor<double>({0.5, -1.25, 2}, true);
+  const auto result = gradcheck(
+      [](const std::vector<Tensor<double>>& in) { return WrongSquare::apply(in[0]); }, {x});
+  BOOST_TEST(!result.passed);
+  // The worst element is the largest |x|: numeric 2x = 4, analytic x = 2.
+  BOOST_TEST(result.index == 2u);
+  BOOST_TEST(result.numeric == 4.0, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(result.analytic == 2.0);
+  BOOST_TEST(result.message.find("failed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(modifying_a_saved_tensor_in_place_is_detected) {
+  auto x = tensor<double>({1, 2}, true);
+  auto y = sum(Square::apply(x));
+  {
+    NoGradGuard g;
+    x.mutable_data() += 1.0;
+  }
+  BOOST_CHECK_THROW(y.backward(), StateError);
+  BOOST_TEST(!x.grad().defined());  // nothing was accumulated
+  try {
+    y.backward();
+  } catch (const StateError& e) {
+    BOOST_TEST(std::string(e.what()).find("in-place") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(modifying_a_saved_output_in_place_is_detected) {
+  auto x = tensor<double>({1, 2}, true);
+  auto y = Exp::apply(x);
+  y.mutable_data() *= 2.0;
+  BOOST_CHECK_THROW(y.backward(xt::xarray<double>({1, 1})), StateError);
+}
+
+BOOST_AUTO_TEST_CASE(failed_backward_leaves_gradients_unchanged) {
+  auto x = tensor<double>({1, 2}, true);
+  sum(x * x).backward();
+  const xt::xarray<double> before = x.grad().data();
+  auto bad = sum(x * 3.0) + sum(BadShape::apply(x));
+  BOOST_CHECK_THROW(bad.backward(), ShapeError);
+  BOOST_TEST(equal_arrays(x.grad().data(), before));
+}
+
+BOOST_AUTO_TEST_CASE(wrong_gradient_count_is_reported) {
+  auto x = tensor<double>({1, 2}, true);
+  BOOST_CHECK_THROW(sum(NoGrads::apply(x)).backward(), ValueError);
+}
+
+BOOST_AUTO_TEST_CASE(deep_chain_of_100000_ops_runs_and_frees) {
+  const auto before = live_node_count();
+  {
+    auto x = tensor<double>({1.0}, true);
+    auto y = x;
+    for (int i = 0; i < 100000; ++i) y = y * 1.0;
+    BOOST_TEST(live_node_count() - before == 100000);
+    y.backward(xt::xarray<double>({1.0}));
+    BOOST_TEST(x.grad().item() == 1.0);
+  }
+  BOOST_TEST(live_node_count() == before);
+}
+
+BOOST_AUTO_TEST_CASE(deep_chain_freed_without_backward) {
+  const auto before = live_node_count();
+  {
+    auto x = tensor<float>({1.0f}, true);
+    auto y = x;
+    for (int i = 0; i < 100000; ++i) y = y + 1.0f;
+  }  // dropping the last handle must not recurse 100,000 deep
+  BOOST_TEST(live_node_count() == before);
+}
+
+BOOST_AUTO_TEST_CASE(no_node_alive_after_backward_and_drop) {
+  const auto before = live_node_count();
+  auto x = tensor<double>({1, 2}, true);
+  {
+    auto loss = sum(Square::apply(x * 2.0) + x);
+    BOOST_TEST(live_node_count() > before);
+    loss.backward();
+  }
+  BOOST_TEST(live_node_count() == before);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(errors)
+
+BOOST_AUTO_TEST_CASE(backward_on_a_non_scalar_needs_a_gradient) {
+  auto x = tensor<double>({1, 2}, true);
+  BOOST_CHECK_THROW((x * x).backward(), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(backward_gradient_must_match_the_output_shape) {
+  auto x = tensor<double>({1, 2}, true);
+  BOOST_CHECK_THROW((x * x).backward(xt::xarray<double>({1, 1, 1})), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(backward_without_requires_grad_throws) {
+  auto x = tensor<double>({1, 2});
+  BOOST_CHECK_THROW(sum(x).backward(), StateError);
+}
+
+BOOST_AUTO_TEST_CASE(item_needs_exactly_one_element) {
+  BOOST_CHECK_THROW(tensor<float>({1, 2}).item(), ShapeError);
+  BOOST_CHECK_THROW(zeros<float>({0}).item(), ShapeError);
+  BOOST_TEST(tensor<float>({{4}}).item() == 4.0f);
+  BOOST_TEST(scalar<double>(2.5).item() == 2.5);
+}
+
+BOOST_AUTO_TEST_CASE(requires_grad_of_a_non_leaf_cannot_change) {
+  auto x = tensor<double>({1}, true);
+  auto y = x * 2.0;
+  BOOST_CHECK_THROW(y.set_requires_grad(false), StateError);
+}
+
+BOOST_AUTO_TEST_CASE(in_place_update_of_a_grad_leaf_needs_no_grad) {
+  auto x = tensor<double>({1}, true);
+  BOOST_CHECK_THROW(x.fill_(0), StateError);
+  BOOST_TEST(x.data()(0) == 1.0);
+  NoGradGuard g;
+  x.fill_(0);
+  BOOST_TEST(x.data()(0) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(copy_needs_the_same_shape) {
+  auto x = zeros<float>({2});
+  BOOST_CHECK_THROW(x.copy_(zeros<float>({3})), ShapeError);
+  x.copy_(tensor<float>({1, 2}));
+  BOOST_TEST(equal_arrays(x.data(), xt::xarray<float>({1, 2})));
+}
+
+BOOST_AUTO_TEST_CASE(undefined_tensor_use_throws) {
+  Tensor<float> undefined;
+  BOOST_TEST(!undefined.defined());
+  BOOST_CHECK_THROW(undefined.data(), StateError);
+  BOOST_CHECK_THROW(undefined.backward(), StateError);
+  BOOST_CHECK_THROW(Square::apply(undefined), ValueError);
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_rejects_bad_arguments) {
+  auto x = tensor<double>({1.0}, true);
+  auto f = [](const std::vector<Tensor<double>>& in) { return Square::apply(in[0]); };
+  BOOST_CHECK_THROW(gradcheck(f, {x}, 0.0), ValueError);
+  BOOST_CHECK_THROW(gradcheck(f, {x}, 1e-6, -1.0), ValueError);
+  BOOST_CHECK_THROW(gradcheck(f, {tensor<double>({1.0})}), ValueError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(creation)
+
+BOOST_AUTO_TEST_CASE(factories_fill_as_named) {
+  BOOST_TEST(equal_arrays(zeros<float>({2, 2}).data(), xt::xarray<float>({{0, 0}, {0, 0}})));
+  BOOST_TEST(equal_arrays(ones<double>({3}).data(), xt::xarray<double>({1, 1, 1})));
+  BOOST_TEST(equal_arrays(full<float>({2}, 7.5f).data(), xt::xarray<float>({7.5, 7.5})));
+  BOOST_TEST(equal_arrays(arange<double>(0, 1, 0.25).data(), xt::xarray<double>({0, 0.25, 0.5, 0.75})));
+  BOOST_TEST(ones<float>({2, 3}, true).requires_grad());
+}
+
+BOOST_AUTO_TEST_CASE(arange_rejects_bad_steps) {
+  BOOST_CHECK_THROW(arange<float>(0, 1, 0), ValueError);
+  BOOST_CHECK_THROW(arange<float>(0, 1, -1), ValueError);
+  BOOST_CHECK_THROW(arange<double>(0, std::nan(""), 1), ValueError);
+}
+
+BOOST_AUTO_TEST_CASE(seeded_generators_are_bit_identical) {
+  Generator g1(123), g2(123), g3(124);
+  const auto a = randn<float>({4, 5}, g1);
+  const auto b = randn<float>({4, 5}, g2);
+  const auto c = randn<float>({4, 5}, g3);
+  BOOST_TEST(equal_arrays(a.data(), b.data()));
+  BOOST_TEST(!equal_arrays(a.data(), c.data()));
+  manual_seed(7);
+  const auto d = rand<double>({3});
+  manual_seed(7);
+  BOOST_TEST(equal_arrays(d.data(), rand<double>({3}).data()));
+}
+
+BOOST_AUTO_TEST_CASE(random_ranges_hold) {
+  Generator g(1);
+  const auto u = rand<double>({1000}, g, -2.0, 3.0);
+  BOOST_TEST(xt::amin(u.data())() >= -2.0);
+  BOOST_TEST(xt::amax(u.data())() < 3.0);
+  const auto k = randint<float>(2, 5, {1000}, g);
+  BOOST_TEST(xt::amin(k.data())() == 2.0f);
+  BOOST_TEST(xt::amax(k.data())() == 4.0f);
+  auto p = randperm(10, g);
+  std::sort(p.begin(), p.end());
+  for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(p[i] == i);
+  BOOST_CHECK_THROW(randint<float>(3, 3, {2}, g), ValueError);
+  BOOST_CHECK_THROW(rand<float>({2}, g, 1.0f, 1.0f), ValueError);
+  BOOST_CHECK_THROW(randn<float>({2}, g, 0.0f, 0.0f), ValueError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
