@@ -1,1 +1,263 @@
-// placeholder: filled in by its issue
+#include "xgrad/module.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "xgrad/errors.hpp"
+
+namespace xgrad {
+
+template <class T>
+Tensor<T> Module<T>::forward(const Tensor<T>&) {
+  throw StateError(type_name_ + "::forward: this module has no unary forward");
+}
+
+template <class T>
+void Module<T>::check_new_name(const std::string& name, const char* what) const {
+  const std::string where = type_name_ + "::" + what;
+  if (name.empty()) throw ValueError(where + ": name must not be empty");
+  if (name.find('.') != std::string::npos) {
+    throw ValueError(where + ": name must not contain '.', got \"" + name + "\"");
+  }
+  auto taken = [&name](const auto& list) {
+    return std::any_of(list.begin(), list.end(), [&name](const auto& e) {
+      if constexpr (std::is_same<std::decay_t<decltype(e)>, Entry>::value) {
+        return e.name == name;
+      } else {
+        return e.first == name;
+      }
+    });
+  };
+  if (taken(parameters_) || taken(buffers_) || taken(children_)) {
+    throw ValueError(where + ": name \"" + name + "\" is already registered");
+  }
+}
+
+template <class T>
+Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> tensor,
+                                        bool requires_grad) {
+  check_new_name(name, "register_parameter");
+  if (!tensor.defined()) {
+    throw ValueError(type_name_ + "::register_parameter: tensor \"" + name + "\" is undefined");
+  }
+  if (!tensor.is_leaf()) {
+    throw ValueError(type_name_ + "::register_parameter: tensor \"" + name +
+                     "\" is not a leaf (detach() it first)");
+  }
+  tensor.set_requires_grad(requires_grad);
+  parameters_.push_back(Entry{name, tensor, true});
+  return tensor;
+}
+
+template <class T>
+Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> tensor, bool fixed_shape) {
+  check_new_name(name, "register_buffer");
+  if (!tensor.defined()) {
+    throw ValueError(type_name_ + "::register_buffer: tensor \"" + name + "\" is undefined");
+  }
+  buffers_.push_back(Entry{name, tensor, fixed_shape});
+  return tensor;
+}
+
+template <class T>
+void Module<T>::add_child(const std::string& name, std::shared_ptr<Module<T>> module) {
+  check_new_name(name, "register_module");
+  if (!module) {
+    throw ValueError(type_name_ + "::register_module: module \"" + name + "\" is null");
+  }
+  // A cycle would make every recursive walk loop forever.
+  bool cycle = module.get() == this;
+  if (!cycle) {
+    const auto below = module->modules();
+    cycle =
+        std::any_of(below.begin(), below.end(), [this](const auto& m) { return m.get() == this; });
+  }
+  if (cycle) {
+    throw ValueError(type_name_ + "::register_module: registering \"" + name +
+                     "\" would make the module its own descendant");
+  }
+  children_.emplace_back(name, std::move(module));
+}
+
+template <class T>
+void Module<T>::collect_named(bool params, bool recurse, const std::string& prefix,
+                              std::vector<std::pair<std::string, Tensor<T>>>* out,
+                              std::vector<const void*>* seen_storage,
+                              std::vector<const Module<T>*>* seen_modules) const {
+  seen_modules->push_back(this);
+  for (const auto& e : params ? parameters_ : buffers_) {
+    const void* id = e.tensor.storage().get();
+    if (std::find(seen_storage->begin(), seen_storage->end(), id) != seen_storage->end()) continue;
+    seen_storage->push_back(id);
+    out->emplace_back(prefix + e.name, e.tensor);
+  }
+  if (!recurse) return;
+  for (const auto& kv : children_) {
+    const Module<T>* child = kv.second.get();
+    if (std::find(seen_modules->begin(), seen_modules->end(), child) != seen_modules->end())
+      continue;
+    child->collect_named(params, true, prefix + kv.first + ".", out, seen_storage, seen_modules);
+  }
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor<T>>> out;
+  std::vector<const void*> seen_storage;
+  std::vector<const Module<T>*> seen_modules;
+  collect_named(true, recurse, "", &out, &seen_storage, &seen_modules);
+  return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor<T>>> out;
+  std::vector<const void*> seen_storage;
+  std::vector<const Module<T>*> seen_modules;
+  collect_named(false, recurse, "", &out, &seen_storage, &seen_modules);
+  return out;
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::parameters(bool recurse) const {
+  std::vector<Tensor<T>> out;
+  for (auto& kv : named_parameters(recurse)) out.push_back(kv.second);
+  return out;
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::buffers(bool recurse) const {
+  std::vector<Tensor<T>> out;
+  for (auto& kv : named_buffers(recurse)) out.push_back(kv.second);
+  return out;
+}
+
+template <class T>
+std::vector<std::shared_ptr<Module<T>>> Module<T>::children() const {
+  std::vector<std::shared_ptr<Module<T>>> out;
+  for (const auto& kv : children_) out.push_back(kv.second);
+  return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> Module<T>::named_children() const {
+  return children_;
+}
+
+template <class T>
+std::vector<std::shared_ptr<Module<T>>> Module<T>::modules() const {
+  std::vector<std::shared_ptr<Module<T>>> out;
+  // Iterative depth-first walk in registration order; each module once.
+  std::vector<std::shared_ptr<Module<T>>> stack;
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) stack.push_back(it->second);
+  while (!stack.empty()) {
+    auto m = std::move(stack.back());
+    stack.pop_back();
+    if (std::find(out.begin(), out.end(), m) != out.end()) continue;
+    out.push_back(m);
+    for (auto it = m->children_.rbegin(); it != m->children_.rend(); ++it)
+      stack.push_back(it->second);
+  }
+  return out;
+}
+
+template <class T>
+void Module<T>::train(bool on) {
+  training_ = on;
+  for (auto& kv : children_) kv.second->train(on);
+}
+
+template <class T>
+void Module<T>::zero_grad() {
+  for (auto& p : parameters()) p.zero_grad();
+}
+
+template <class T>
+void Module<T>::collect_state(const std::string& prefix, std::vector<Entry>* out) const {
+  for (const auto& e : parameters_) out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape});
+  for (const auto& e : buffers_) out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape});
+  for (const auto& kv : children_) kv.second->collect_state(prefix + kv.first + ".", out);
+}
+
+template <class T>
+StateDict<T> Module<T>::state_dict() const {
+  std::vector<Entry> slots;
+  collect_state("", &slots);
+  StateDict<T> out;
+  out.reserve(slots.size());
+  for (const auto& s : slots) out.emplace_back(s.name, s.tensor.data());
+  return out;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string s;
+  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + items[i];
+  return s;
+}
+
+}  // namespace
+
+template <class T>
+void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
+  const std::string where = type_name_ + "::load_state_dict";
+  std::vector<Entry> slots;
+  collect_state("", &slots);
+  std::unordered_map<std::string, std::size_t> index;  // key -> position in dict
+  for (std::size_t i = 0; i < dict.size(); ++i) {
+    if (!index.emplace(dict[i].first, i).second) {
+      throw ValueError(where + ": key \"" + dict[i].first + "\" appears more than once");
+    }
+  }
+
+  // Validate everything before touching any tensor.
+  std::vector<std::string> missing, unexpected, misshaped;
+  std::unordered_set<std::string> expected;
+  std::vector<std::pair<std::size_t, std::size_t>> writes;  // (slot, dict entry)
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    expected.insert(slots[s].name);
+    const auto it = index.find(slots[s].name);
+    if (it == index.end()) {
+      missing.push_back(slots[s].name);
+      continue;
+    }
+    const auto& value = dict[it->second].second;
+    const Shape want = slots[s].tensor.shape();
+    const Shape got(value.shape().begin(), value.shape().end());
+    if (slots[s].fixed_shape && want != got) {
+      misshaped.push_back(slots[s].name + " (expected " + to_string(want) + ", got " +
+                          to_string(got) + ")");
+      continue;
+    }
+    writes.emplace_back(s, it->second);
+  }
+  for (const auto& kv : dict) {
+    if (!expected.count(kv.first)) unexpected.push_back(kv.first);
+  }
+  const bool key_errors = strict && (!missing.empty() || !unexpected.empty());
+  if (key_errors || !misshaped.empty()) {
+    std::string msg = where + ": ";
+    std::vector<std::string> parts;
+    if (strict && !missing.empty()) parts.push_back("missing keys: " + join(missing));
+    if (strict && !unexpected.empty()) parts.push_back("unexpected keys: " + join(unexpected));
+    if (!misshaped.empty()) parts.push_back("shape mismatch: " + join(misshaped));
+    for (std::size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
+    if (key_errors) throw ValueError(msg);
+    throw ShapeError(msg);
+  }
+
+  // Copy first (may throw bad_alloc), then commit with moves, which cannot.
+  std::vector<xt::xarray<T>> values;
+  values.reserve(writes.size());
+  for (const auto& w : writes) values.push_back(dict[w.second].second);
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    slots[writes[i].first].tensor.mutable_data() = std::move(values[i]);
+  }
+}
+
+template class Module<float>;
+template class Module<double>;
+
+}  // namespace xgrad

@@ -5,8 +5,15 @@
 //
 // train()/eval() only flip a flag (recursively): they do not turn gradients
 // off, because QAT needs gradients while observers are frozen.
+//
+// Float vs double: a Module<T> is typed, and tensors of different element types
+// never mix, so there is no in-place `to(double)`. Converting a model means
+// building the same architecture as Module<U> and loading
+// convert_state_dict<U>(model.state_dict()) into it: explicit, and the only
+// lossy direction (double -> float, rounding to nearest) is visible at the call.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +31,8 @@ using StateDict = std::vector<std::pair<std::string, xt::xarray<T>>>;
 template <class T>
 class Module {
  public:
+  using value_type = T;
+
   explicit Module(std::string type_name = "Module") : type_name_(std::move(type_name)) {}
   virtual ~Module() = default;
   Module(const Module&) = delete;
@@ -36,17 +45,23 @@ class Module {
 
   // Registration returns the registered handle (an alias of the stored one).
   // Names must be non-empty, contain no '.', and be unique within the module
-  // (ValueError otherwise).
-  Tensor<T> register_parameter(const std::string& name, Tensor<T> tensor, bool requires_grad = true);
+  // across parameters, buffers and children (ValueError otherwise). Tensors
+  // must be defined; a parameter must be a leaf (ValueError otherwise).
+  Tensor<T> register_parameter(const std::string& name, Tensor<T> tensor,
+                               bool requires_grad = true);
   // A buffer with fixed_shape = false may change shape (APoT level sets):
   // load_state_dict then accepts any shape for it.
   Tensor<T> register_buffer(const std::string& name, Tensor<T> tensor, bool fixed_shape = true);
+  // Also rejects a null module and one that would make the tree a cycle.
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
     return module;
   }
 
+  // Own entries first, then each child's (depth first) with "child." prefixes.
+  // A tensor (or module) reachable twice, e.g. a shared child, is listed once
+  // under its first name, so an optimizer never updates it twice.
   std::vector<Tensor<T>> parameters(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor<T>>> named_parameters(bool recurse = true) const;
   std::vector<Tensor<T>> buffers(bool recurse = true) const;
@@ -59,12 +74,18 @@ class Module {
   virtual void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
+  // Drops every parameter's gradient (grad() becomes undefined).
   void zero_grad();
 
-  // Parameters and buffers by dotted name (copies of the arrays).
+  // Parameters and buffers by dotted name (copies of the arrays); per module,
+  // its parameters, then its buffers, then its children's entries.
   StateDict<T> state_dict() const;
   // strict: every missing, unexpected or mis-shaped key is reported in one
-  // ValueError/ShapeError. Nothing is modified unless the whole dict is valid.
+  // error (ShapeError when only shapes are wrong, ValueError otherwise).
+  // Non-strict ignores missing and unexpected keys but still rejects bad
+  // shapes. A key given twice is a ValueError. Nothing is modified unless the
+  // whole dict is valid; values are written into the existing tensors, so
+  // handles held elsewhere (optimizers) see them.
   void load_state_dict(const StateDict<T>& dict, bool strict = true);
 
   const std::string& type_name() const { return type_name_; }
@@ -78,12 +99,34 @@ class Module {
     Tensor<T> tensor;
     bool fixed_shape = true;
   };
+  void check_new_name(const std::string& name, const char* what) const;
+  // Every parameter and buffer with its dotted name, in state-dict order.
+  void collect_state(const std::string& prefix, std::vector<Entry>* out) const;
+  void collect_named(bool params, bool recurse, const std::string& prefix,
+                     std::vector<std::pair<std::string, Tensor<T>>>* out,
+                     std::vector<const void*>* seen_storage,
+                     std::vector<const Module<T>*>* seen_modules) const;
+
   std::string type_name_;
   bool training_ = true;
   std::vector<Entry> parameters_;
   std::vector<Entry> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> children_;
 };
+
+// Converts every array of a state dict to element type U (exact for float ->
+// double; double -> float rounds to nearest).
+template <class U, class T>
+StateDict<U> convert_state_dict(const StateDict<T>& dict) {
+  StateDict<U> out;
+  out.reserve(dict.size());
+  for (const auto& kv : dict) {
+    xt::xarray<U> a = xt::xarray<U>::from_shape(kv.second.shape());
+    std::copy(kv.second.begin(), kv.second.end(), a.begin());
+    out.emplace_back(kv.first, std::move(a));
+  }
+  return out;
+}
 
 extern template class Module<float>;
 extern template class Module<double>;
