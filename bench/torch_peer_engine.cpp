@@ -1,0 +1,115 @@
+// The libtorch peer of bench_engine.cpp: the same workloads, registered as
+// "torch/<case>", so the ratio table can pair them. In its own translation
+// unit because <torch/torch.h> takes ~15 s to compile.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "bench_data.hpp"
+
+namespace {
+
+using bench::MlpShape;
+
+template <class T>
+torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape) {
+  const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
+  return torch::from_blob(const_cast<double*>(v.data()), shape, torch::kFloat64).to(dtype).clone();
+}
+
+template <class T>
+void tiny_chain(benchmark::State& state) {
+  torch::set_num_threads(1);
+  const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
+  auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype).set_requires_grad(true);
+  auto b = torch::full({int64_t(bench::kTinySize)}, 0.999, dtype).set_requires_grad(true);
+  const auto seed = torch::ones({int64_t(bench::kTinySize)}, dtype);
+  for (auto _ : state) {
+    a.mutable_grad() = torch::Tensor();
+    b.mutable_grad() = torch::Tensor();
+    auto c = a;
+    for (int i = 0; i < bench::kChainSteps; ++i) c = c * b + a;
+    c.backward(seed);
+    benchmark::DoNotOptimize(a.grad().data_ptr());
+  }
+  state.counters["per_op"] =
+      benchmark::Counter(bench::kChainOps, benchmark::Counter::kIsIterationInvariantRate |
+                                               benchmark::Counter::kInvert);
+}
+
+template <class T>
+void tiny_add(benchmark::State& state) {
+  torch::set_num_threads(1);
+  const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
+  const auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype);
+  const auto b = torch::full({int64_t(bench::kTinySize)}, 0.25, dtype);
+  for (auto _ : state) {
+    auto c = a + b;
+    benchmark::DoNotOptimize(c.data_ptr());
+  }
+}
+
+// zero_grad, forward, cross-entropy, backward and a hand-written SGD update.
+template <class T>
+void mlp_step(benchmark::State& state, MlpShape s) {
+  torch::set_num_threads(1);
+  const auto d = bench::mlp_data(s);
+  const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
+  std::vector<torch::Tensor> params = {to_torch<T>(d.w1, {hidden, in}).set_requires_grad(true),
+                                       to_torch<T>(d.b1, {hidden}).set_requires_grad(true),
+                                       to_torch<T>(d.w2, {out, hidden}).set_requires_grad(true),
+                                       to_torch<T>(d.b2, {out}).set_requires_grad(true)};
+  const auto x = to_torch<T>(d.x, {batch, in});
+  const auto labels = torch::tensor(d.labels, torch::kInt64);
+  for (auto _ : state) {
+    for (auto& p : params) p.mutable_grad() = torch::Tensor();
+    auto h = torch::relu(torch::linear(x, params[0], params[1]));
+    auto loss =
+        torch::nn::functional::cross_entropy(torch::linear(h, params[2], params[3]), labels);
+    loss.backward();
+    torch::NoGradGuard no_grad;
+    for (auto& p : params) p.sub_(p.grad(), bench::kLearningRate);
+  }
+}
+
+// The same step through torch::nn modules and torch::optim::SGD.
+template <class T>
+void module_step(benchmark::State& state, MlpShape s) {
+  torch::set_num_threads(1);
+  const auto d = bench::mlp_data(s);
+  const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
+  torch::nn::Sequential model(torch::nn::Linear(in, hidden), torch::nn::ReLU(),
+                              torch::nn::Linear(hidden, out));
+  model->to(sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64);
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(bench::kLearningRate));
+  const auto x = to_torch<T>(d.x, {batch, in});
+  const auto labels = torch::tensor(d.labels, torch::kInt64);
+  for (auto _ : state) {
+    opt.zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(model->forward(x), labels);
+    loss.backward();
+    opt.step();
+  }
+}
+
+template <class T>
+void register_all() {
+  const std::string t = bench::type_name<T>();
+  const auto us = benchmark::kMicrosecond;
+  if (sizeof(T) == 4) {
+    benchmark::RegisterBenchmark("torch/tiny_chain/f32", tiny_chain<T>)
+        ->Unit(benchmark::kNanosecond);
+    benchmark::RegisterBenchmark("torch/tiny_add/f32", tiny_add<T>)->Unit(benchmark::kNanosecond);
+  }
+  benchmark::RegisterBenchmark(("torch/mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
+                               mlp_step<T>, bench::kSmallMlp)
+      ->Unit(us);
+  for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
+    benchmark::RegisterBenchmark(("torch/module_step/" + s.name() + "/" + t).c_str(),
+                                 module_step<T>, s)
+        ->Unit(us);
+  }
+}
+
+const bool registered = (register_all<float>(), register_all<double>(), true);
+
+}  // namespace
