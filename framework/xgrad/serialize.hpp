@@ -1,0 +1,54 @@
+// Checkpoints as NumPy .npz files: a zip of one .npy member per dotted name
+// ("fc1.weight.npy"), so `np.load("model.npz")["fc1.weight"]` reads them
+// directly. Members are stored uncompressed, little-endian, C order, dtype
+// '<f4' (float) or '<f8' (double).
+//
+// Saving writes a temporary file in the target's directory and renames it over
+// the target, so a crash or error never leaves a half-written checkpoint.
+// Loading validates every member (npy header, dtype, order, shape, byte count,
+// zip CRC) before returning anything: a truncated or corrupt file is an
+// IOError, a member of the other float type a TypeError (convert explicitly
+// with convert_state_dict, see module.hpp); never a crash.
+#pragma once
+
+#include <string>
+
+#include "xgrad/module.hpp"
+
+namespace xgrad {
+
+// Writes `dict` to `path`. Names must be non-empty and unique (ValueError).
+// Throws IOError when the file cannot be written.
+template <class T>
+void save(const StateDict<T>& dict, const std::string& path);
+template <class T>
+void save(const Module<T>& module, const std::string& path) {
+  save(module.state_dict(), path);
+}
+
+// Reads a state dict saved by save() (or by np.savez with float32/float64
+// arrays) in the file's member order. IOError on a missing, truncated or
+// corrupt file; TypeError when a member's dtype is not T's.
+template <class T>
+StateDict<T> load_state_dict_file(const std::string& path);
+
+// module.load_state_dict(load_state_dict_file<T>(path), strict).
+template <class T>
+void load(Module<T>& module, const std::string& path, bool strict = true) {
+  module.load_state_dict(load_state_dict_file<T>(path), strict);
+}
+
+// The bytes of one .npy file holding `array`, and the inverse (same checks
+// and errors as loading). `what` names the source in messages, e.g.
+// "member \"fc.weight\" of \"model.npz\"".
+template <class T>
+std::string to_npy_bytes(const xt::xarray<T>& array);
+template <class T>
+xt::xarray<T> parse_npy(const std::string& bytes, const std::string& what);
+
+extern template void save<float>(const StateDict<float>&, const std::string&);
+extern template void save<double>(const StateDict<double>&, const std::string&);
+extern template StateDict<float> load_state_dict_file<float>(const std::string&);
+extern template StateDict<double> load_state_dict_file<double>(const std::string&);
+
+}  // namespace xgrad
