@@ -1,1 +1,140 @@
-// placeholder: filled in by its issue
+#include "xgrad/optim/lr_scheduler.hpp"
+
+#include <cmath>
+#include <map>
+
+#include "xgrad/errors.hpp"
+
+namespace xgrad::optim {
+
+template <class T>
+LRScheduler<T>::LRScheduler(Optimizer<T>& optimizer, const char* name)
+    : optimizer_(optimizer), name_(name) {
+  for (std::size_t g = 0; g < optimizer.num_param_groups(); ++g) {
+    base_lrs_.push_back(optimizer.lr(g));
+  }
+}
+
+template <class T>
+void LRScheduler<T>::step() {
+  ++last_epoch_;
+  apply();
+}
+
+template <class T>
+void LRScheduler<T>::apply() {
+  for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
+    optimizer_.set_lr(g, lr_at(base_lrs_[g], last_epoch_));
+  }
+}
+
+template <class T>
+std::vector<double> LRScheduler<T>::last_lr() const {
+  std::vector<double> lrs;
+  for (std::size_t g = 0; g < optimizer_.num_param_groups(); ++g) lrs.push_back(optimizer_.lr(g));
+  return lrs;
+}
+
+template <class T>
+StateDict<T> LRScheduler<T>::state_dict() const {
+  StateDict<T> dict;
+  dict.emplace_back("last_epoch", xt::xarray<T>(static_cast<T>(last_epoch_)));
+  for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
+    dict.emplace_back("base_lrs." + std::to_string(g), xt::xarray<T>(static_cast<T>(base_lrs_[g])));
+  }
+  return dict;
+}
+
+template <class T>
+void LRScheduler<T>::load_state_dict(const StateDict<T>& dict) {
+  const std::string where = std::string(name_) + "::load_state_dict: ";
+  std::map<std::string, T> values;
+  for (const auto& entry : dict) {
+    if (entry.second.dimension() != 0) {
+      throw ValueError(where + "\"" + entry.first + "\" must be 0-d, got shape " +
+                       to_string(entry.second.shape()));
+    }
+    if (!values.emplace(entry.first, entry.second()).second) {
+      throw ValueError(where + "duplicate key \"" + entry.first + "\"");
+    }
+  }
+  auto take = [&](const std::string& key) {
+    auto it = values.find(key);
+    if (it == values.end()) throw ValueError(where + "missing key \"" + key + "\"");
+    const double value = it->second;
+    values.erase(it);
+    return value;
+  };
+  const double epoch = take("last_epoch");
+  if (!(epoch >= 0) || epoch != std::floor(epoch)) {
+    throw ValueError(where + "last_epoch must be an integer >= 0, got " + format_number(epoch));
+  }
+  std::vector<double> base_lrs;
+  for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
+    const std::string key = "base_lrs." + std::to_string(g);
+    const double lr = take(key);
+    if (!(lr >= 0) || !std::isfinite(lr)) {
+      throw ValueError(where + key + " must be >= 0, got " + format_number(lr));
+    }
+    base_lrs.push_back(lr);
+  }
+  if (!values.empty()) {
+    throw ValueError(where + "unexpected key \"" + values.begin()->first + "\"");
+  }
+  // Check every resulting lr before changing anything.
+  const auto epoch_count = static_cast<std::int64_t>(epoch);
+  for (double lr : base_lrs) {
+    const double at = lr_at(lr, epoch_count);
+    if (!(at >= 0) || !std::isfinite(at)) {
+      throw ValueError(where + "the schedule gives lr " + format_number(at) + " at epoch " +
+                       std::to_string(epoch_count));
+    }
+  }
+  base_lrs_ = std::move(base_lrs);
+  last_epoch_ = epoch_count;
+  apply();
+}
+
+template <class T>
+StepLR<T>::StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma)
+    : LRScheduler<T>(optimizer, "StepLR"), step_size_(step_size), gamma_(gamma) {
+  if (step_size < 1) {
+    throw ValueError("StepLR: step_size must be >= 1, got " + std::to_string(step_size));
+  }
+  if (!(gamma > 0) || !std::isfinite(gamma)) {
+    throw ValueError("StepLR: gamma must be > 0, got " + format_number(gamma));
+  }
+}
+
+template <class T>
+double StepLR<T>::lr_at(double base_lr, std::int64_t epoch) const {
+  return base_lr * std::pow(gamma_, static_cast<double>(epoch / step_size_));
+}
+
+template <class T>
+CosineAnnealingLR<T>::CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t T_max, double eta_min)
+    : LRScheduler<T>(optimizer, "CosineAnnealingLR"), t_max_(T_max), eta_min_(eta_min) {
+  if (T_max < 1) {
+    throw ValueError("CosineAnnealingLR: T_max must be >= 1, got " + std::to_string(T_max));
+  }
+  if (!(eta_min >= 0) || !std::isfinite(eta_min)) {
+    throw ValueError("CosineAnnealingLR: eta_min must be >= 0, got " + format_number(eta_min));
+  }
+}
+
+template <class T>
+double CosineAnnealingLR<T>::lr_at(double base_lr, std::int64_t epoch) const {
+  const double pi = std::acos(-1.0);
+  return eta_min_ +
+         (base_lr - eta_min_) *
+             (1 + std::cos(pi * static_cast<double>(epoch) / static_cast<double>(t_max_))) / 2;
+}
+
+template class LRScheduler<float>;
+template class LRScheduler<double>;
+template class StepLR<float>;
+template class StepLR<double>;
+template class CosineAnnealingLR<float>;
+template class CosineAnnealingLR<double>;
+
+}  // namespace xgrad::optim

@@ -1,1 +1,104 @@
-// placeholder: filled in by its issue
+#include "xgrad/optim/sgd.hpp"
+
+#include <cmath>
+
+#include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
+
+namespace xgrad::optim {
+
+namespace {
+
+void check_sgd_options(const SGDOptions& o) {
+  if (!(o.momentum() >= 0) || !std::isfinite(o.momentum())) {
+    throw ValueError("SGD: momentum must be >= 0, got " + format_number(o.momentum()));
+  }
+  if (!std::isfinite(o.dampening())) {
+    throw ValueError("SGD: dampening must be finite, got " + format_number(o.dampening()));
+  }
+  if (o.nesterov() && (o.momentum() <= 0 || o.dampening() != 0)) {
+    throw ValueError("SGD: nesterov requires momentum > 0 and dampening = 0, got momentum " +
+                     format_number(o.momentum()) + " and dampening " +
+                     format_number(o.dampening()));
+  }
+}
+
+template <class T>
+std::vector<ParamGroup<T>> one_group(std::vector<Tensor<T>> params) {
+  return {ParamGroup<T>{std::move(params), std::nullopt, std::nullopt}};
+}
+
+}  // namespace
+
+template <class T>
+SGD<T>::SGD(std::vector<Tensor<T>> params, const SGDOptions& options)
+    : SGD(one_group(std::move(params)), options) {}
+
+template <class T>
+SGD<T>::SGD(std::vector<ParamGroup<T>> groups, const SGDOptions& options)
+    : Optimizer<T>("SGD", std::move(groups), options.lr(), options.weight_decay()),
+      options_(options) {
+  check_sgd_options(options_);
+}
+
+template <class T>
+std::vector<std::string> SGD<T>::buffer_names() const {
+  if (options_.momentum() == 0) return {};
+  return {"momentum_buffer"};
+}
+
+template <class T>
+std::vector<std::pair<std::string, T>> SGD<T>::shared_options() const {
+  return {{"momentum", T(options_.momentum())},
+          {"dampening", T(options_.dampening())},
+          {"nesterov", T(options_.nesterov() ? 1 : 0)}};
+}
+
+template <class T>
+void SGD<T>::step() {
+  NoGradGuard no_grad;
+  // Scalars are rounded to T once, as PyTorch does for the alpha of add_.
+  const T momentum = static_cast<T>(options_.momentum());
+  const T keep = static_cast<T>(1.0 - options_.dampening());
+  const bool nesterov = options_.nesterov();
+  std::size_t index = 0;
+  for (auto& group : this->groups_) {
+    const T lr = group.lr, wd = group.weight_decay;
+    for (Tensor<T>& param : group.params) {
+      const std::size_t i = index++;
+      const Tensor<T> grad = this->gradient_of(param, i);
+      if (!grad.defined()) continue;
+      const std::size_t n = param.numel();
+      const T* __restrict g = grad.data().data();
+      T* __restrict w = param.mutable_data().data();
+      if (momentum == 0) {
+        for (std::size_t k = 0; k < n; ++k) w[k] = w[k] - lr * (g[k] + wd * w[k]);
+        continue;
+      }
+      auto& state = this->state_[i];
+      if (!state.initialized) {
+        // First step: the buffer starts as the (decayed) gradient itself.
+        state.buffers.assign(1, xt::xarray<T>::from_shape(param.shape()));
+        T* __restrict b = state.buffers[0].data();
+        for (std::size_t k = 0; k < n; ++k) {
+          const T d = g[k] + wd * w[k];
+          b[k] = d;
+          w[k] = w[k] - lr * (nesterov ? d + momentum * d : d);
+        }
+        state.initialized = true;
+        continue;
+      }
+      T* __restrict b = state.buffers[0].data();
+      for (std::size_t k = 0; k < n; ++k) {
+        const T d = g[k] + wd * w[k];
+        b[k] = momentum * b[k] + keep * d;
+        w[k] = w[k] - lr * (nesterov ? d + momentum * b[k] : b[k]);
+      }
+    }
+  }
+}
+
+template class SGD<float>;
+template class SGD<double>;
+
+}  // namespace xgrad::optim

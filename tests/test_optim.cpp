@@ -1,0 +1,539 @@
+// Optimizers: updates checked against PyTorch's documented formulas.
+// SGD cases use dyadic numbers (lr 1/4, momentum 1/2, ...), so the expected
+// values are exact and compared exactly. Adam's expected values were computed
+// by hand-following the formulas in double precision (Python floats): our
+// loop performs the same operations in a slightly different order, so they
+// agree to a few ulps; we allow 1e-12 on values of order 1.
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <string>
+
+#include "test_util.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/tensor.hpp"
+
+using xgrad::Tensor;
+using xgrad::ValueError;
+using xgrad::optim::Adam;
+using xgrad::optim::AdamOptions;
+using xgrad::optim::AdamW;
+using xgrad::optim::AdamWOptions;
+using xgrad::optim::ParamGroup;
+using xgrad::optim::SGD;
+using xgrad::optim::SGDOptions;
+using xgrad_test::close_arrays;
+using xgrad_test::equal_arrays;
+
+namespace {
+
+const double kAdamTol = 1e-12;
+
+// Replaces p's gradient by g (a leaf's backward stores the given gradient).
+template <class T>
+void set_grad(Tensor<T>& p, const xt::xarray<T>& g) {
+  p.zero_grad();
+  p.backward(g);
+}
+
+Tensor<double> param(std::initializer_list<double> values) {
+  xt::xarray<double> data = xt::zeros<double>({values.size()});
+  std::copy(values.begin(), values.end(), data.begin());
+  return Tensor<double>(data, true);
+}
+
+// Runs `steps` updates of a two-element parameter starting at [1, -2] with the
+// given gradients, returning the parameter after each step.
+template <class Opt, class Options>
+std::vector<xt::xarray<double>> run(const Options& options,
+                                    const std::vector<xt::xarray<double>>& grads) {
+  Tensor<double> w = param({1.0, -2.0});
+  Opt opt(std::vector<Tensor<double>>{w}, options);
+  std::vector<xt::xarray<double>> out;
+  for (const auto& g : grads) {
+    set_grad(w, g);
+    opt.step();
+    out.push_back(w.data());
+  }
+  return out;
+}
+
+const std::vector<xt::xarray<double>> kSgdGrads = {{1.0, -2.0}, {2.0, 0.0}, {4.0, 1.0}};
+const std::vector<xt::xarray<double>> kAdamGrads = {{0.5, -1.0}, {0.25, 2.0}, {-1.0, 0.5}};
+
+}  // namespace
+
+// ---------------------------------------------------------------- SGD
+
+BOOST_AUTO_TEST_CASE(sgd_plain_step_is_param_minus_lr_times_grad) {
+  // [1, -2] - 1/4 * [1, -2] = [3/4, -3/2]
+  const auto out = run<SGD<double>>(SGDOptions(0.25), {kSgdGrads[0]});
+  BOOST_TEST(equal_arrays(out[0], xt::xarray<double>{0.75, -1.5}));
+}
+
+BOOST_AUTO_TEST_CASE(sgd_float_step_matches_exactly) {
+  Tensor<float> w(xt::xarray<float>{1.0f, -2.0f}, true);
+  SGD<float> opt({w}, SGDOptions(0.5));
+  set_grad(w, xt::xarray<float>{0.25f, 1.0f});
+  opt.step();
+  BOOST_TEST(equal_arrays(w.data(), xt::xarray<float>{0.875f, -2.5f}));
+}
+
+BOOST_AUTO_TEST_CASE(sgd_weight_decay_adds_wd_times_param_to_grad) {
+  // d = g + 1/2 w = [1 + 1/2, -2 - 1] ; w - 1/4 d = [5/8, -5/4]
+  const auto out = run<SGD<double>>(SGDOptions(0.25).weight_decay(0.5), {kSgdGrads[0]});
+  BOOST_TEST(equal_arrays(out[0], xt::xarray<double>{0.625, -1.25}));
+}
+
+BOOST_AUTO_TEST_CASE(sgd_momentum_with_dampening_three_steps) {
+  // buf1 = g1 = [1,-2]               w1 = [1,-2] - 1/4 buf1 = [3/4, -3/2]
+  // buf2 = 1/2 buf1 + 3/4 g2 = [2, -1]       w2 = [1/4, -5/4]
+  // buf3 = 1/2 buf2 + 3/4 g3 = [4, 1/4]      w3 = [-3/4, -21/16]
+  const auto out = run<SGD<double>>(SGDOptions(0.25).momentum(0.5).dampening(0.25), kSgdGrads);
+  BOOST_TEST(equal_arrays(out[0], xt::xarray<double>{0.75, -1.5}));
+  BOOST_TEST(equal_arrays(out[1], xt::xarray<double>{0.25, -1.25}));
+  BOOST_TEST(equal_arrays(out[2], xt::xarray<double>{-0.75, -21.0 / 16}));
+}
+
+BOOST_AUTO_TEST_CASE(sgd_nesterov_three_steps) {
+  // buf as momentum without dampening; step with d = g + 1/2 buf:
+  // buf1 = [1,-2], d1 = [3/2,-3]    w1 = [5/8, -5/4]
+  // buf2 = [5/2,-1], d2 = [13/4,-1/2]  w2 = [-3/16, -9/8]
+  // buf3 = [21/4,1/2], d3 = [53/8,5/4]  w3 = [-59/32, -23/16]
+  const auto out = run<SGD<double>>(SGDOptions(0.25).momentum(0.5).nesterov(true), kSgdGrads);
+  BOOST_TEST(equal_arrays(out[0], xt::xarray<double>{0.625, -1.25}));
+  BOOST_TEST(equal_arrays(out[1], xt::xarray<double>{-3.0 / 16, -9.0 / 8}));
+  BOOST_TEST(equal_arrays(out[2], xt::xarray<double>{-59.0 / 32, -23.0 / 16}));
+}
+
+BOOST_AUTO_TEST_CASE(sgd_momentum_with_weight_decay_three_steps) {
+  // Decay enters the buffer: d = g + 1/2 w at each step.
+  const auto out = run<SGD<double>>(SGDOptions(0.25).momentum(0.5).weight_decay(0.5), kSgdGrads);
+  BOOST_TEST(equal_arrays(out[0], xt::xarray<double>{0.625, -1.25}));
+  BOOST_TEST(equal_arrays(out[1], xt::xarray<double>{-9.0 / 64, -23.0 / 32}));
+  BOOST_TEST(equal_arrays(out[2], xt::xarray<double>{-771.0 / 512, -157.0 / 256}));
+}
+
+// ---------------------------------------------------------------- Adam
+
+BOOST_AUTO_TEST_CASE(adam_first_step_moves_by_lr_times_sign) {
+  // After bias correction m^ = g and v^ = g^2, so w1 = w0 - lr g / (|g| + eps):
+  // 1 - 0.1 * 0.5 / (0.5 + 1e-8) = 0.900000002, -2 + 0.1 * 1 / (1 + 1e-8) = -1.900000001.
+  const auto out = run<Adam<double>>(AdamOptions(0.1), {kAdamGrads[0]});
+  BOOST_TEST(close_arrays(out[0], xt::xarray<double>{0.900000002, -1.900000001}, kAdamTol));
+}
+
+BOOST_AUTO_TEST_CASE(adam_three_steps) {
+  const auto out = run<Adam<double>>(AdamOptions(0.1), kAdamGrads);
+  BOOST_TEST(
+      close_arrays(out[1], xt::xarray<double>{0.8067820404774624, -1.9366103534720749}, kAdamTol));
+  BOOST_TEST(
+      close_arrays(out[2], xt::xarray<double>{0.8274177428854115, -1.9781754731467738}, kAdamTol));
+}
+
+BOOST_AUTO_TEST_CASE(adam_custom_betas_and_eps) {
+  // beta1 1/2, beta2 3/4, eps 1/8: step 1 gives 1 - 0.1 * 0.5 / (0.5 + 0.125) = 0.92.
+  const auto out = run<Adam<double>>(AdamOptions(0.1).betas({0.5, 0.75}).eps(0.125), kAdamGrads);
+  BOOST_TEST(close_arrays(out[0], xt::xarray<double>{0.92, -1.9111111111111112}, kAdamTol));
+  BOOST_TEST(
+      close_arrays(out[2], xt::xarray<double>{0.9046497643102132, -2.0182229337635778}, kAdamTol));
+}
+
+BOOST_AUTO_TEST_CASE(adam_weight_decay_is_an_l2_term_in_the_gradient) {
+  const auto out = run<Adam<double>>(AdamOptions(0.1).weight_decay(0.1), kAdamGrads);
+  BOOST_TEST(
+      close_arrays(out[0], xt::xarray<double>{0.9000000016666666, -1.9000000008333333}, kAdamTol));
+  BOOST_TEST(
+      close_arrays(out[2], xt::xarray<double>{0.8120982607786772, -1.953127270691488}, kAdamTol));
+}
+
+BOOST_AUTO_TEST_CASE(adamw_decays_the_parameter_directly) {
+  // Step 1: w * (1 - 0.1 * 0.1) then the plain Adam step: 0.99 - 0.1 * 0.5 / (0.5 + 1e-8).
+  const auto out = run<AdamW<double>>(AdamOptions(0.1).weight_decay(0.1), kAdamGrads);
+  BOOST_TEST(close_arrays(out[0], xt::xarray<double>{0.890000002, -1.880000001}, kAdamTol));
+  BOOST_TEST(
+      close_arrays(out[2], xt::xarray<double>{0.8006389224608368, -1.920397369602153}, kAdamTol));
+}
+
+BOOST_AUTO_TEST_CASE(adamw_options_default_to_pytorch_weight_decay) {
+  BOOST_TEST(AdamWOptions().weight_decay() == 1e-2);
+  BOOST_TEST(AdamWOptions().lr() == 1e-3);
+  BOOST_TEST(AdamOptions().weight_decay() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(adam_amsgrad_uses_the_running_maximum_of_v) {
+  // Gradients shrink, so v falls below its maximum and the two variants differ.
+  const std::vector<xt::xarray<double>> grads = {{1.0, -1.0}, {0.0, 0.5}, {0.25, 0.0}};
+  const auto ams = run<Adam<double>>(AdamOptions(0.1).amsgrad(true), grads);
+  const auto plain = run<Adam<double>>(AdamOptions(0.1), grads);
+  BOOST_TEST(
+      close_arrays(ams[1], xt::xarray<double>{0.8330276878258663, -1.873366297370903}, kAdamTol));
+  BOOST_TEST(
+      close_arrays(ams[2], xt::xarray<double>{0.7672733407283698, -1.8527886638710895}, kAdamTol));
+  BOOST_TEST(close_arrays(plain[2], xt::xarray<double>{0.7672398294366922, -1.8527783673314504},
+                          kAdamTol));
+}
+
+BOOST_AUTO_TEST_CASE(adam_float_matches_the_double_reference) {
+  // Float carries ~7 digits; a few operations per step stay within 1e-6.
+  Tensor<float> w(xt::xarray<float>{1.0f, -2.0f}, true);
+  Adam<float> opt({w}, AdamOptions(0.1));
+  for (const auto& g : kAdamGrads) {
+    set_grad(w, xt::xarray<float>(g));
+    opt.step();
+  }
+  BOOST_TEST(
+      close_arrays(w.data(), xt::xarray<double>{0.8274177428854115, -1.9781754731467738}, 1e-6));
+}
+
+// ---------------------------------------------------------------- shared behaviour
+
+BOOST_AUTO_TEST_CASE(param_groups_have_their_own_lr_and_weight_decay) {
+  Tensor<double> a = param({1.0}), b = param({1.0}), c = param({1.0});
+  SGD<double> opt(
+      std::vector<ParamGroup<double>>{
+          {{a}, std::nullopt, std::nullopt}, {{b}, 0.5, std::nullopt}, {{c}, std::nullopt, 1.0}},
+      SGDOptions(0.25));
+  BOOST_TEST(opt.num_param_groups() == 3u);
+  BOOST_TEST(opt.lr(0) == 0.25);
+  BOOST_TEST(opt.lr(1) == 0.5);
+  BOOST_TEST(opt.weight_decay(2) == 1.0);
+  for (auto* p : {&a, &b, &c}) set_grad(*p, xt::xarray<double>{1.0});
+  opt.step();
+  BOOST_TEST(a.data()(0) == 0.75);  // 1 - 1/4 * 1
+  BOOST_TEST(b.data()(0) == 0.5);   // 1 - 1/2 * 1
+  BOOST_TEST(c.data()(0) == 0.5);   // 1 - 1/4 * (1 + 1 * 1)
+}
+
+BOOST_AUTO_TEST_CASE(set_lr_changes_one_group) {
+  Tensor<double> a = param({1.0}), b = param({1.0});
+  SGD<double> opt(std::vector<ParamGroup<double>>{{{a}, {}, {}}, {{b}, {}, {}}}, SGDOptions(0.25));
+  opt.set_lr(1, 0.5);
+  set_grad(a, xt::xarray<double>{1.0});
+  set_grad(b, xt::xarray<double>{1.0});
+  opt.step();
+  BOOST_TEST(a.data()(0) == 0.75);
+  BOOST_TEST(b.data()(0) == 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(zero_grad_drops_every_gradient) {
+  Tensor<double> a = param({1.0}), b = param({1.0, 2.0});
+  Adam<double> opt({a, b});
+  set_grad(a, xt::xarray<double>{1.0});
+  set_grad(b, xt::xarray<double>{1.0, 1.0});
+  opt.zero_grad();
+  BOOST_TEST(!a.grad().defined());
+  BOOST_TEST(!b.grad().defined());
+}
+
+BOOST_AUTO_TEST_CASE(parameters_without_grad_are_skipped_and_get_no_state) {
+  Tensor<double> a = param({1.0}), b = param({1.0});
+  Adam<double> opt({a, b}, AdamOptions(0.1));
+  set_grad(a, xt::xarray<double>{1.0});
+  const auto version_b = b.version();
+  opt.step();
+  BOOST_TEST(b.data()(0) == 1.0);
+  BOOST_TEST(b.version() == version_b);
+  BOOST_TEST(a.data()(0) != 1.0);
+  bool has_state_0 = false, has_state_1 = false;
+  for (const auto& entry : opt.state_dict()) {
+    has_state_0 |= entry.first.rfind("state.0.", 0) == 0;
+    has_state_1 |= entry.first.rfind("state.1.", 0) == 0;
+  }
+  BOOST_TEST(has_state_0);
+  BOOST_TEST(!has_state_1);
+}
+
+BOOST_AUTO_TEST_CASE(step_updates_in_place_without_recording) {
+  // The update bumps the version (a saved copy in some graph is now stale),
+  // keeps the handle a leaf and works while grad mode is on.
+  Tensor<double> w = param({1.0, 2.0});
+  Tensor<double> alias = w;
+  SGD<double> opt({w}, SGDOptions(0.5));
+  set_grad(w, xt::xarray<double>{1.0, 1.0});
+  const auto version = w.version();
+  BOOST_TEST(xgrad::GradMode::is_enabled());
+  opt.step();
+  BOOST_TEST(w.version() > version);
+  BOOST_TEST(w.is_leaf());
+  BOOST_TEST(w.requires_grad());
+  BOOST_TEST(equal_arrays(alias.data(), xt::xarray<double>{0.5, 1.5}));
+  BOOST_TEST(xgrad::GradMode::is_enabled());
+}
+
+// ---------------------------------------------------------------- state dicts
+
+namespace {
+
+// A deterministic "training" run without any op: minimise
+// 0.5 * sum(c * (w - target)^2) whose gradient c * (w - target) we set by hand.
+template <class Opt>
+void train_quadratic(Tensor<float>& w, Opt& opt, int steps) {
+  const xt::xarray<float> c{1.0f, 3.0f, 0.5f}, target{0.3f, -0.7f, 2.0f};
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    w.backward(xt::xarray<float>(c * (w.data() - target)));
+    opt.step();
+  }
+}
+
+template <class Opt, class Options>
+void check_resume_is_bit_identical(const Options& options) {
+  Tensor<float> straight(xt::xarray<float>{1.0f, 1.0f, 1.0f}, true);
+  Opt opt_straight({straight}, options);
+  train_quadratic(straight, opt_straight, 10);
+
+  Tensor<float> first(xt::xarray<float>{1.0f, 1.0f, 1.0f}, true);
+  Opt opt_first({first}, options);
+  train_quadratic(first, opt_first, 4);
+  const xgrad::StateDict<float> saved = opt_first.state_dict();
+  const xt::xarray<float> saved_w = first.data();
+
+  Tensor<float> resumed(saved_w, true);
+  Opt opt_resumed({resumed}, options);
+  opt_resumed.load_state_dict(saved);
+  train_quadratic(resumed, opt_resumed, 6);
+  BOOST_TEST(equal_arrays(resumed.data(), straight.data()));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sgd_state_dict_names_and_values) {
+  Tensor<double> w = param({1.0, -2.0});
+  SGD<double> opt({w}, SGDOptions(0.25).momentum(0.5).dampening(0.25));
+  set_grad(w, xt::xarray<double>{1.0, -2.0});
+  opt.step();
+  std::vector<std::string> names;
+  for (const auto& entry : opt.state_dict()) names.push_back(entry.first);
+  const std::vector<std::string> expected = {
+      "param_groups.0.lr",      "param_groups.0.weight_decay", "param_groups.0.params",
+      "options.momentum",       "options.dampening",           "options.nesterov",
+      "state.0.momentum_buffer"};
+  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  const auto dict = opt.state_dict();
+  BOOST_TEST(dict[0].second() == 0.25);
+  BOOST_TEST(equal_arrays(dict[2].second, xt::xarray<double>{0.0}));
+  BOOST_TEST(equal_arrays(dict[6].second, xt::xarray<double>{1.0, -2.0}));
+}
+
+BOOST_AUTO_TEST_CASE(adam_state_dict_names_and_values) {
+  Tensor<double> w = param({1.0, -2.0});
+  Adam<double> opt({w}, AdamOptions(0.1).amsgrad(true));
+  for (int s = 0; s < 2; ++s) {
+    set_grad(w, xt::xarray<double>{0.5, -1.0});
+    opt.step();
+  }
+  std::vector<std::string> names;
+  for (const auto& entry : opt.state_dict()) names.push_back(entry.first);
+  const std::vector<std::string> expected = {"param_groups.0.lr",     "param_groups.0.weight_decay",
+                                             "param_groups.0.params", "options.beta1",
+                                             "options.beta2",         "options.eps",
+                                             "options.amsgrad",       "state.0.step",
+                                             "state.0.exp_avg",       "state.0.exp_avg_sq",
+                                             "state.0.max_exp_avg_sq"};
+  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  const auto dict = opt.state_dict();
+  BOOST_TEST(dict[7].second() == 2.0);
+  // m2 = 0.9 * 0.1 g + 0.1 g = 0.19 g
+  BOOST_TEST(close_arrays(dict[8].second, xt::xarray<double>{0.095, -0.19}, 1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(resumed_sgd_continues_bit_identically) {
+  check_resume_is_bit_identical<SGD<float>>(SGDOptions(0.1).momentum(0.9).nesterov(true));
+  check_resume_is_bit_identical<SGD<float>>(SGDOptions(0.1).momentum(0.5).dampening(0.1));
+}
+
+BOOST_AUTO_TEST_CASE(resumed_adam_continues_bit_identically) {
+  check_resume_is_bit_identical<Adam<float>>(AdamOptions(0.05).weight_decay(0.01));
+  check_resume_is_bit_identical<Adam<float>>(AdamOptions(0.05).amsgrad(true));
+  check_resume_is_bit_identical<AdamW<float>>(AdamWOptions(0.05));
+}
+
+BOOST_AUTO_TEST_CASE(load_state_dict_restores_group_lrs) {
+  Tensor<double> a = param({1.0}), b = param({1.0});
+  SGD<double> source(std::vector<ParamGroup<double>>{{{a}, 0.5, {}}, {{b}, 0.125, 0.25}},
+                     SGDOptions(0.1));
+  Tensor<double> a2 = param({1.0}), b2 = param({1.0});
+  SGD<double> target(std::vector<ParamGroup<double>>{{{a2}, {}, {}}, {{b2}, {}, {}}},
+                     SGDOptions(0.1));
+  target.load_state_dict(source.state_dict());
+  BOOST_TEST(target.lr(0) == 0.5);
+  BOOST_TEST(target.lr(1) == 0.125);
+  BOOST_TEST(target.weight_decay(1) == 0.25);
+}
+
+namespace {
+
+// A dict from an Adam run of 1 step on a [2] parameter, for corrupting.
+xgrad::StateDict<double> adam_dict() {
+  Tensor<double> w = param({1.0, -2.0});
+  Adam<double> opt({w}, AdamOptions(0.1));
+  set_grad(w, xt::xarray<double>{0.5, -1.0});
+  opt.step();
+  return opt.state_dict();
+}
+
+xt::xarray<double>& entry(xgrad::StateDict<double>& dict, const std::string& name) {
+  for (auto& e : dict) {
+    if (e.first == name) return e.second;
+  }
+  throw std::logic_error("no entry " + name);
+}
+
+void erase(xgrad::StateDict<double>& dict, const std::string& name) {
+  for (auto it = dict.begin(); it != dict.end(); ++it) {
+    if (it->first == name) {
+      dict.erase(it);
+      return;
+    }
+  }
+}
+
+// Loading `dict` into a fresh 1-step Adam must throw E mentioning `needle` and
+// leave the optimizer's state dict unchanged.
+template <class E>
+void check_load_fails(const xgrad::StateDict<double>& dict, const std::string& needle,
+                      const AdamOptions& options = AdamOptions(0.1)) {
+  Tensor<double> w = param({3.0, 4.0});
+  Adam<double> opt({w}, options);
+  set_grad(w, xt::xarray<double>{1.0, 1.0});
+  opt.step();
+  const auto before = opt.state_dict();
+  try {
+    opt.load_state_dict(dict);
+    BOOST_ERROR("load_state_dict accepted a bad dict (expected: " + needle + ")");
+  } catch (const E& e) {
+    BOOST_TEST(std::string(e.what()).find(needle) != std::string::npos, e.what());
+  }
+  const auto after = opt.state_dict();
+  BOOST_REQUIRE(after.size() == before.size());
+  for (std::size_t k = 0; k < after.size(); ++k) {
+    BOOST_TEST(after[k].first == before[k].first);
+    BOOST_TEST(equal_arrays(after[k].second, before[k].second));
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(load_state_dict_rejects_a_missing_key) {
+  auto dict = adam_dict();
+  erase(dict, "state.0.exp_avg_sq");
+  check_load_fails<ValueError>(dict, "missing key \"state.0.exp_avg_sq\"");
+  dict = adam_dict();
+  erase(dict, "param_groups.0.lr");
+  check_load_fails<ValueError>(dict, "missing key \"param_groups.0.lr\"");
+}
+
+BOOST_AUTO_TEST_CASE(load_state_dict_rejects_an_unexpected_key) {
+  auto dict = adam_dict();
+  dict.emplace_back("state.7.exp_avg", xt::xarray<double>{1.0, 2.0});
+  check_load_fails<ValueError>(dict, "unexpected key \"state.7.exp_avg\"");
+  dict = adam_dict();
+  dict.emplace_back("momentum", xt::xarray<double>(0.0));
+  check_load_fails<ValueError>(dict, "unexpected key \"momentum\"");
+}
+
+BOOST_AUTO_TEST_CASE(load_state_dict_rejects_a_wrong_shape_with_shape_error) {
+  auto dict = adam_dict();
+  entry(dict, "state.0.exp_avg") = xt::xarray<double>{1.0, 2.0, 3.0};
+  check_load_fails<xgrad::ShapeError>(dict, "\"state.0.exp_avg\" has shape [3]");
+}
+
+BOOST_AUTO_TEST_CASE(load_state_dict_rejects_bad_values) {
+  auto dict = adam_dict();
+  entry(dict, "param_groups.0.lr") = xt::xarray<double>(-1.0);
+  check_load_fails<ValueError>(dict, "\"param_groups.0.lr\" must be >= 0, got -1");
+  dict = adam_dict();
+  entry(dict, "state.0.step") = xt::xarray<double>(1.5);
+  check_load_fails<ValueError>(dict, "\"state.0.step\" must be an integer >= 0, got 1.5");
+}
+
+BOOST_AUTO_TEST_CASE(load_state_dict_rejects_other_options_or_groups) {
+  // Saved without amsgrad: an amsgrad optimizer would lack max_exp_avg_sq.
+  check_load_fails<ValueError>(adam_dict(), "\"options.amsgrad\" is 0 but this optimizer has 1",
+                               AdamOptions(0.1).amsgrad(true));
+  auto dict = adam_dict();
+  entry(dict, "param_groups.0.params") = xt::xarray<double>{0.0, 1.0};
+  check_load_fails<ValueError>(dict, "\"param_groups.0.params\" does not list parameters 0..0");
+}
+
+// ---------------------------------------------------------------- bad options
+
+BOOST_AUTO_TEST_CASE(bad_sgd_options_throw_value_error_naming_them) {
+  struct Case {
+    SGDOptions options;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {SGDOptions(-0.1), "lr must be >= 0, got -0.1"},
+      {SGDOptions(0.1).momentum(-0.5), "momentum must be >= 0, got -0.5"},
+      {SGDOptions(0.1).weight_decay(-1), "weight_decay must be >= 0, got -1"},
+      {SGDOptions(0.1).nesterov(true), "nesterov requires momentum > 0 and dampening = 0"},
+      {SGDOptions(0.1).momentum(0.9).dampening(0.1).nesterov(true), "dampening 0.1"},
+  };
+  for (const auto& c : cases) {
+    Tensor<double> w = param({1.0});
+    try {
+      SGD<double> opt({w}, c.options);
+      BOOST_ERROR("no error for " + c.needle);
+    } catch (const ValueError& e) {
+      BOOST_TEST(std::string(e.what()).find(c.needle) != std::string::npos, e.what());
+      BOOST_TEST(std::string(e.what()).find("SGD") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_adam_options_throw_value_error_naming_them) {
+  struct Case {
+    AdamOptions options;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {AdamOptions(-1e-3), "lr must be >= 0, got -0.001"},
+      {AdamOptions().betas({1.0, 0.999}), "beta1) must be in [0, 1), got 1"},
+      {AdamOptions().betas({0.9, -0.1}), "beta2) must be in [0, 1), got -0.1"},
+      {AdamOptions().eps(0), "eps must be > 0, got 0"},
+      {AdamOptions().eps(-1e-8), "eps must be > 0, got -1e-08"},
+      {AdamOptions().weight_decay(-0.5), "weight_decay must be >= 0, got -0.5"},
+  };
+  for (const auto& c : cases) {
+    Tensor<double> w = param({1.0});
+    BOOST_CHECK_THROW(Adam<double>({w}, c.options), ValueError);
+    BOOST_CHECK_THROW(AdamW<double>({w}, c.options), ValueError);
+    try {
+      Adam<double> opt({w}, c.options);
+    } catch (const ValueError& e) {
+      BOOST_TEST(std::string(e.what()).find(c.needle) != std::string::npos, e.what());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_parameter_lists_throw_value_error) {
+  Tensor<double> w = param({1.0});
+  BOOST_CHECK_THROW(SGD<double>(std::vector<Tensor<double>>{}, SGDOptions(0.1)), ValueError);
+  BOOST_CHECK_THROW(SGD<double>({Tensor<double>()}, SGDOptions(0.1)), ValueError);
+  BOOST_CHECK_THROW(SGD<double>({w, w}, SGDOptions(0.1)), ValueError);
+  // A non-leaf: clone() of a tensor requiring grad records CloneBackward.
+  Tensor<double> derived = w.clone();
+  BOOST_CHECK_THROW(SGD<double>({derived}, SGDOptions(0.1)), ValueError);
+  // A group's own lr is validated too, naming the group.
+  try {
+    SGD<double> opt(std::vector<ParamGroup<double>>{{{w}, -0.5, {}}}, SGDOptions(0.1));
+    BOOST_ERROR("negative group lr accepted");
+  } catch (const ValueError& e) {
+    BOOST_TEST(
+        std::string(e.what()).find("param group 0: lr must be >= 0, got -0.5") != std::string::npos,
+        e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_group_index_or_lr_throws_value_error) {
+  Tensor<double> w = param({1.0});
+  SGD<double> opt({w}, SGDOptions(0.1));
+  BOOST_CHECK_THROW(opt.lr(1), ValueError);
+  BOOST_CHECK_THROW(opt.set_lr(1, 0.1), ValueError);
+  BOOST_CHECK_THROW(opt.set_lr(0, -0.1), ValueError);
+  BOOST_TEST(opt.lr(0) == 0.1);
+}
