@@ -1,1 +1,300 @@
-// placeholder: filled in by its issue
+#include "xgrad/quant/uniform.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "xgrad/function.hpp"
+
+namespace xgrad::quant {
+
+const char* to_string(QuantDtype dtype) { return dtype == QuantDtype::quint8 ? "quint8" : "qint8"; }
+
+const char* to_string(QScheme qscheme) {
+  return qscheme == QScheme::per_tensor_affine ? "per_tensor_affine" : "per_tensor_symmetric";
+}
+
+namespace {
+
+constexpr std::int64_t dtype_min(QuantDtype d) { return d == QuantDtype::quint8 ? 0 : -128; }
+constexpr std::int64_t dtype_max(QuantDtype d) { return d == QuantDtype::quint8 ? 255 : 127; }
+
+// The forward saves the mask of in-range elements (1 or 0) for the backward.
+struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
+  static constexpr const char* name = "FakeQuantizePerTensorAffineBackward";
+
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, T scale, T inv_scale,
+                               std::int64_t zero_point, std::int64_t quant_min,
+                               std::int64_t quant_max) {
+    const xt::xarray<T>& in = x.data();
+    xt::xarray<T> out = xt::xarray<T>::from_shape(in.shape());
+    const bool keep_mask = ctx.recording();
+    xt::xarray<T> mask;
+    if (keep_mask) mask = xt::xarray<T>::from_shape(in.shape());
+    const T zp = T(zero_point), lo = T(quant_min), hi = T(quant_max);
+    const T* px = in.data();
+    T* po = out.data();
+    T* pm = keep_mask ? mask.data() : nullptr;
+    const std::size_t n = in.size();
+    // PyTorch's CPU kernel: q = zero_point + nearbyint(x * inv_scale) in T,
+    // clamp, (q - zero_point) * scale; mask on the unclamped q.
+    for (std::size_t i = 0; i < n; ++i) {
+      const T q = zp + std::nearbyint(px[i] * inv_scale);
+      if (std::isnan(q)) {
+        po[i] = q;
+        if (pm) pm[i] = T(0);
+        continue;
+      }
+      const T qc = std::min(std::max(q, lo), hi);
+      po[i] = (qc - zp) * scale;
+      if (pm) pm[i] = (q >= lo && q <= hi) ? T(1) : T(0);
+    }
+    if (keep_mask) ctx.saved_arrays.push_back(std::move(mask));
+    return out;
+  }
+
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
+    const xt::xarray<T>& mask = ctx.saved_arrays.at(0);
+    xt::xarray<T> dx = xt::xarray<T>::from_shape(grad.shape());
+    const T* pg = grad.data();
+    const T* pm = mask.data();
+    T* pd = dx.data();
+    for (std::size_t i = 0, n = dx.size(); i < n; ++i) pd[i] = pm[i] != T(0) ? pg[i] : T(0);
+    return {std::move(dx)};
+  }
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> fake_quantize_per_tensor_affine(const Tensor<T>& x, double scale, std::int64_t zero_point,
+                                          std::int64_t quant_min, std::int64_t quant_max) {
+  const char* op = "fake_quantize_per_tensor_affine";
+  if (quant_min > quant_max) {
+    std::ostringstream msg;
+    msg << op << ": quant_min (" << quant_min << ") must be <= quant_max (" << quant_max << ")";
+    throw ValueError(msg.str());
+  }
+  if (zero_point < quant_min || zero_point > quant_max) {
+    std::ostringstream msg;
+    msg << op << ": zero_point " << zero_point << " must lie in [quant_min, quant_max] = ["
+        << quant_min << ", " << quant_max << "]";
+    throw ValueError(msg.str());
+  }
+  const T sc = T(scale);
+  const T inv = T(1) / sc;
+  if (!(sc > T(0)) || !std::isfinite(sc) || !std::isfinite(inv)) {
+    std::ostringstream msg;
+    msg << op << ": scale must be finite and > 0 (with a finite inverse) in the tensor's type, got "
+        << scale;
+    throw ValueError(msg.str());
+  }
+  return FakeQuantizePerTensorAffineFn::apply(x, sc, inv, zero_point, quant_min, quant_max);
+}
+
+// ---------------------------------------------------------------- observer
+
+template <class T>
+MinMaxObserver<T>::MinMaxObserver(QuantDtype dtype, QScheme qscheme,
+                                  std::optional<std::int64_t> quant_min,
+                                  std::optional<std::int64_t> quant_max)
+    : Module<T>("MinMaxObserver"),
+      dtype_(dtype),
+      qscheme_(qscheme),
+      quant_min_(dtype_min(dtype)),
+      quant_max_(dtype_max(dtype)),
+      customized_(quant_min.has_value() || quant_max.has_value()) {
+  const char* op = "MinMaxObserver";
+  if (customized_) {
+    if (!quant_min || !quant_max) {
+      throw ValueError(std::string(op) +
+                       ": a custom range needs both quant_min and quant_max, got only " +
+                       (quant_min ? "quant_min" : "quant_max"));
+    }
+    std::ostringstream range;
+    range << "[" << *quant_min << ", " << *quant_max << "]";
+    if (!(*quant_min <= 0 && 0 <= *quant_max)) {
+      throw ValueError(std::string(op) + ": the quantization range " + range.str() +
+                       " must include 0");
+    }
+    if (*quant_min >= *quant_max) {
+      throw ValueError(std::string(op) + ": quant_min must be < quant_max, got " + range.str());
+    }
+    if (*quant_min < dtype_min(dtype) || *quant_max > dtype_max(dtype)) {
+      std::ostringstream msg;
+      msg << op << ": the quantization range " << range.str() << " exceeds " << to_string(dtype)
+          << "'s [" << dtype_min(dtype) << ", " << dtype_max(dtype) << "]";
+      throw ValueError(msg.str());
+    }
+    quant_min_ = *quant_min;
+    quant_max_ = *quant_max;
+  }
+  min_val = this->register_buffer("min_val", scalar<T>(std::numeric_limits<T>::infinity()));
+  max_val = this->register_buffer("max_val", scalar<T>(-std::numeric_limits<T>::infinity()));
+}
+
+template <class T>
+Tensor<T> MinMaxObserver<T>::forward(const Tensor<T>& x) {
+  if (!x.defined()) throw ValueError("MinMaxObserver.forward: the input tensor is undefined");
+  const xt::xarray<T>& a = x.data();
+  if (a.size() == 0) return x;
+  T lo = std::numeric_limits<T>::infinity(), hi = -lo;
+  const T* p = a.data();
+  for (std::size_t i = 0, n = a.size(); i < n; ++i) {
+    if (!std::isfinite(p[i])) {
+      std::ostringstream msg;
+      msg << "MinMaxObserver.forward: the input holds " << p[i] << " at flat position " << i
+          << "; only finite values can be observed";
+      throw ValueError(msg.str());
+    }
+    lo = std::min(lo, p[i]);
+    hi = std::max(hi, p[i]);
+  }
+  min_val.mutable_data() = xt::xarray<T>(std::min(min_val.item(), lo));
+  max_val.mutable_data() = xt::xarray<T>(std::max(max_val.item(), hi));
+  return x;
+}
+
+template <class T>
+void MinMaxObserver<T>::reset_min_max_vals() {
+  min_val.mutable_data() = xt::xarray<T>(std::numeric_limits<T>::infinity());
+  max_val.mutable_data() = xt::xarray<T>(-std::numeric_limits<T>::infinity());
+}
+
+template <class T>
+UniformQParams<T> MinMaxObserver<T>::calculate_qparams() const {
+  const char* op = "MinMaxObserver.calculate_qparams";
+  if (min_val.numel() != 1 || max_val.numel() != 1) {
+    throw ShapeError(
+        std::string(op) + ": min_val and max_val must hold one value each, got shapes " +
+        xgrad::to_string(min_val.shape()) + " and " + xgrad::to_string(max_val.shape()));
+  }
+  const T mn = min_val.data().data()[0], mx = max_val.data().data()[0];
+  const T inf = std::numeric_limits<T>::infinity();
+  if (mn == inf && mx == -inf) {
+    throw StateError(std::string(op) +
+                     ": nothing was observed yet (min_val = inf, max_val = -inf); run forward "
+                     "on data first");
+  }
+  if (std::isnan(mn) || std::isnan(mx) || !(mn <= mx)) {
+    std::ostringstream msg;
+    msg << op << ": need min_val <= max_val, got min_val = " << mn << ", max_val = " << mx;
+    throw ValueError(msg.str());
+  }
+  // PyTorch's float32 arithmetic, step by step.
+  const T min_neg = std::min(mn, T(0));
+  const T max_pos = std::max(mx, T(0));
+  const T eps = T(std::numeric_limits<float>::epsilon());
+  UniformQParams<T> qp{T(1), 0};
+  if (qscheme_ == QScheme::per_tensor_symmetric) {
+    const T m = std::max(-min_neg, max_pos);
+    qp.scale = std::max(m / T(double(quant_max_ - quant_min_) / 2.0), eps);
+    if (dtype_ == QuantDtype::quint8) {
+      // A custom range takes its rounded-down midpoint; the default one 128.
+      qp.zero_point = customized_ ? (quant_min_ + quant_max_) / 2 : 128;
+    }
+  } else {
+    qp.scale = std::max((max_pos - min_neg) / T(quant_max_ - quant_min_), eps);
+    if (std::isfinite(qp.scale)) {
+      const auto shift = static_cast<std::int64_t>(std::nearbyint(min_neg / qp.scale));
+      qp.zero_point = std::clamp(quant_min_ - shift, quant_min_, quant_max_);
+    }
+  }
+  if (!std::isfinite(qp.scale)) {
+    std::ostringstream msg;
+    msg << op << ": the observed range [" << mn << ", " << mx << "] overflows the scale's type";
+    throw ValueError(msg.str());
+  }
+  return qp;
+}
+
+// ---------------------------------------------------------------- fake quantize
+
+template <class T>
+FakeQuantize<T>::FakeQuantize(QuantDtype dtype, QScheme qscheme,
+                              std::optional<std::int64_t> quant_min,
+                              std::optional<std::int64_t> quant_max)
+    : Module<T>("FakeQuantize") {
+  fake_quant_enabled = this->register_buffer("fake_quant_enabled", ones<T>({1}));
+  observer_enabled = this->register_buffer("observer_enabled", ones<T>({1}));
+  // Empty until computed or loaded: shape-changing buffers.
+  scale = this->register_buffer("scale", zeros<T>({0}), false);
+  zero_point = this->register_buffer("zero_point", zeros<T>({0}), false);
+  activation_post_process = this->register_module(
+      "activation_post_process",
+      std::make_shared<MinMaxObserver<T>>(dtype, qscheme, quant_min, quant_max));
+}
+
+template <class T>
+void FakeQuantize<T>::enable_fake_quant(bool enabled) {
+  fake_quant_enabled.fill_(enabled ? T(1) : T(0));
+}
+
+template <class T>
+void FakeQuantize<T>::enable_observer(bool enabled) {
+  observer_enabled.fill_(enabled ? T(1) : T(0));
+}
+
+template <class T>
+bool FakeQuantize<T>::fake_quant_enabled_flag() const {
+  return fake_quant_enabled.numel() > 0 && fake_quant_enabled.data().data()[0] != T(0);
+}
+
+template <class T>
+bool FakeQuantize<T>::observer_enabled_flag() const {
+  return observer_enabled.numel() > 0 && observer_enabled.data().data()[0] != T(0);
+}
+
+template <class T>
+bool FakeQuantize<T>::has_qparams() const {
+  return scale.numel() > 0 && zero_point.numel() > 0;
+}
+
+template <class T>
+Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
+  const char* op = "FakeQuantize.forward";
+  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
+  if (observer_enabled_flag()) {
+    (*activation_post_process)(x.detach());
+    const auto qp = activation_post_process->calculate_qparams();
+    scale.mutable_data() = xt::xarray<T>::from_shape({1});
+    scale.mutable_data()(0) = qp.scale;
+    zero_point.mutable_data() = xt::xarray<T>::from_shape({1});
+    zero_point.mutable_data()(0) = T(qp.zero_point);
+  }
+  if (!fake_quant_enabled_flag()) return x;
+  if (!has_qparams()) {
+    throw StateError(std::string(op) +
+                     ": fake quant is enabled but there are no qparams (scale / zero_point): "
+                     "enable the observer and run forward on data, or load a state dict");
+  }
+  if (scale.numel() != 1 || zero_point.numel() != 1) {
+    throw ShapeError(
+        std::string(op) + ": scale and zero_point must hold one value each, got shapes " +
+        xgrad::to_string(scale.shape()) + " and " + xgrad::to_string(zero_point.shape()));
+  }
+  const T zp = zero_point.data().data()[0];
+  if (!(std::nearbyint(zp) == zp && zp >= T(quant_min()) && zp <= T(quant_max()))) {
+    std::ostringstream msg;
+    msg << op << ": zero_point must be an integer in [quant_min, quant_max] = [" << quant_min()
+        << ", " << quant_max() << "], got " << zp;
+    throw ValueError(msg.str());
+  }
+  return fake_quantize_per_tensor_affine(x, double(scale.data().data()[0]),
+                                         static_cast<std::int64_t>(zp), quant_min(), quant_max());
+}
+
+template class MinMaxObserver<float>;
+template class MinMaxObserver<double>;
+template class FakeQuantize<float>;
+template class FakeQuantize<double>;
+template Tensor<float> fake_quantize_per_tensor_affine(const Tensor<float>&, double, std::int64_t,
+                                                       std::int64_t, std::int64_t);
+template Tensor<double> fake_quantize_per_tensor_affine(const Tensor<double>&, double, std::int64_t,
+                                                        std::int64_t, std::int64_t);
+
+}  // namespace xgrad::quant

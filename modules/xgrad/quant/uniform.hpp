@@ -1,0 +1,146 @@
+// The uniform (affine) quantization baseline, as PyTorch has it:
+// MinMaxObserver, FakeQuantize and fake_quantize_per_tensor_affine. APoT is
+// compared against it (benchmarks, QAT experiment, the levels plot).
+//
+// For T = float, scale and zero_point are computed exactly as PyTorch's
+// MinMaxObserver._calculate_qparams computes them (float32 arithmetic,
+// round-half-even), and the fake quantize matches PyTorch's CPU kernel bit for
+// bit on finite inputs. Deliberate differences, each tested:
+// - calculate_qparams before anything was observed throws StateError
+//   (PyTorch warns and returns scale 1, zero_point 0);
+// - observing NaN or an infinity throws ValueError and leaves the observer
+//   unchanged (PyTorch silently poisons min/max);
+// - FakeQuantize refuses to fake-quantize before it has qparams (StateError;
+//   PyTorch silently uses scale 1, zero_point 0), like APoTFakeQuantize;
+// - fake_quantize_per_tensor_affine propagates NaN with a zero gradient and
+//   clips infinities (PyTorch maps NaN to quant_min and infinities through an
+//   undefined float-to-integer conversion);
+// - FakeQuantize observes with MinMaxObserver (PyTorch's default observer is
+//   the moving-average variant, which xgrad does not have);
+// - reduce_range is not offered.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "xgrad/module.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xgrad::quant {
+
+// PyTorch's torch.quint8 (default range 0..255) and torch.qint8 (-128..127).
+enum class QuantDtype { quint8, qint8 };
+// PyTorch's torch.per_tensor_affine and torch.per_tensor_symmetric.
+enum class QScheme { per_tensor_affine, per_tensor_symmetric };
+
+const char* to_string(QuantDtype dtype);
+const char* to_string(QScheme qscheme);
+
+// What calculate_qparams returns; usable with structured bindings:
+// auto [scale, zero_point] = observer.calculate_qparams();
+template <class T>
+struct UniformQParams {
+  T scale;
+  std::int64_t zero_point;
+};
+
+// Running global min and max of everything observed; qparams from them.
+// quant_min / quant_max default to the dtype's range. A custom range must be
+// given as both bounds, lie within the dtype's range, contain 0 and have
+// quant_min < quant_max (ValueError otherwise, as PyTorch's assertions).
+template <class T = float>
+class MinMaxObserver : public Module<T> {
+ public:
+  explicit MinMaxObserver(QuantDtype dtype = QuantDtype::quint8,
+                          QScheme qscheme = QScheme::per_tensor_affine,
+                          std::optional<std::int64_t> quant_min = std::nullopt,
+                          std::optional<std::int64_t> quant_max = std::nullopt);
+
+  // Updates min_val / max_val with x's extremes and returns x itself. An empty
+  // x changes nothing; NaN or an infinity throws ValueError (naming the first
+  // bad position) and changes nothing.
+  Tensor<T> forward(const Tensor<T>& x) override;
+
+  // StateError if nothing was observed (min_val = +inf and max_val = -inf, as
+  // PyTorch initializes them); ValueError if min_val > max_val or either is NaN
+  // (a user may set the buffers directly).
+  UniformQParams<T> calculate_qparams() const;
+
+  // Back to the unobserved state (+inf / -inf).
+  void reset_min_max_vals();
+
+  // Buffers (0-d), aliases of the stored ones: writes through them are seen.
+  Tensor<T> min_val;
+  Tensor<T> max_val;
+
+  QuantDtype dtype() const { return dtype_; }
+  QScheme qscheme() const { return qscheme_; }
+  std::int64_t quant_min() const { return quant_min_; }
+  std::int64_t quant_max() const { return quant_max_; }
+  bool has_customized_qrange() const { return customized_; }
+
+ private:
+  QuantDtype dtype_;
+  QScheme qscheme_;
+  std::int64_t quant_min_;
+  std::int64_t quant_max_;
+  bool customized_;
+};
+
+// Observer plus per-tensor affine fake quantization, PyTorch's FakeQuantize.
+// Buffers (state dict order): fake_quant_enabled [1], observer_enabled [1]
+// (1 or 0), scale and zero_point (empty until computed or loaded, then [1]);
+// the observer is the child `activation_post_process`.
+template <class T = float>
+class FakeQuantize : public Module<T> {
+ public:
+  explicit FakeQuantize(QuantDtype dtype = QuantDtype::quint8,
+                        QScheme qscheme = QScheme::per_tensor_affine,
+                        std::optional<std::int64_t> quant_min = std::nullopt,
+                        std::optional<std::int64_t> quant_max = std::nullopt);
+
+  // Observer on: observe x and recompute scale / zero_point. Fake quant on:
+  // fake_quantize_per_tensor_affine(x, scale, zero_point, quant_min,
+  // quant_max) (StateError if there are no qparams yet). Otherwise x itself.
+  Tensor<T> forward(const Tensor<T>& x) override;
+
+  UniformQParams<T> calculate_qparams() const {
+    return activation_post_process->calculate_qparams();
+  }
+
+  void enable_fake_quant(bool enabled = true);
+  void disable_fake_quant() { enable_fake_quant(false); }
+  void enable_observer(bool enabled = true);
+  void disable_observer() { enable_observer(false); }
+  bool fake_quant_enabled_flag() const;
+  bool observer_enabled_flag() const;
+  // True once scale / zero_point hold values (computed or loaded).
+  bool has_qparams() const;
+
+  std::int64_t quant_min() const { return activation_post_process->quant_min(); }
+  std::int64_t quant_max() const { return activation_post_process->quant_max(); }
+
+  std::shared_ptr<MinMaxObserver<T>> activation_post_process;
+  Tensor<T> fake_quant_enabled;
+  Tensor<T> observer_enabled;
+  Tensor<T> scale;
+  Tensor<T> zero_point;
+};
+
+// PyTorch's torch.fake_quantize_per_tensor_affine, differentiable
+// ("FakeQuantizePerTensorAffineBackward"): q = nearbyint(x * (1 / scale)) +
+// zero_point, out = (clamp(q, quant_min, quant_max) - zero_point) * scale; the
+// gradient passes where quant_min <= q <= quant_max (clipped STE), none to the
+// qparams. NaN gives NaN with zero gradient. ValueError unless scale is finite
+// and > 0, quant_min <= quant_max and quant_min <= zero_point <= quant_max.
+template <class T>
+Tensor<T> fake_quantize_per_tensor_affine(const Tensor<T>& x, double scale, std::int64_t zero_point,
+                                          std::int64_t quant_min, std::int64_t quant_max);
+
+extern template class MinMaxObserver<float>;
+extern template class MinMaxObserver<double>;
+extern template class FakeQuantize<float>;
+extern template class FakeQuantize<double>;
+
+}  // namespace xgrad::quant
