@@ -1,0 +1,103 @@
+// In-memory datasets for small experiments: features [N, F] with integer class
+// labels [N], seeded shuffling and splitting, mini-batches, and a seeded
+// synthetic task (interleaved spirals) so that examples and tests need no
+// download. Everything random takes a Generator: same seed, same data.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "xgrad/ops/loss.hpp"  // Labels
+#include "xgrad/random.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xgrad::data {
+
+template <class T>
+struct Dataset {
+  Tensor<T> features;  // [N, F]
+  Labels labels;       // [N]
+  std::size_t size() const { return labels.size(); }
+};
+
+// Throws ShapeError unless features is [N, F] and labels is [N] (`what` names
+// the caller in the message).
+template <class T>
+void check_dataset(const Dataset<T>& dataset, const char* what);
+
+// The rows at `indices`, in that order (features by index_select).
+// ValueError on an index out of range.
+template <class T>
+Dataset<T> subset(const Dataset<T>& dataset, const std::vector<std::size_t>& indices);
+
+// A seeded shuffle, then the first round(N * test_fraction) rows as the test
+// set and the rest as the training set: returns {train, test}. ValueError
+// unless 0 < test_fraction < 1 and both parts are non-empty.
+template <class T>
+std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& dataset, double test_fraction,
+                                                   Generator& gen);
+
+// `num_classes` interleaved spiral arms in the plane (F = 2), points_per_class
+// each, class-major order (class 0's rows first). Point j of arm c lies at
+// radius r = (j + 1) / points_per_class and angle 2 pi (c / num_classes +
+// turns * r), plus Gaussian noise of standard deviation `noise` on each
+// coordinate. ValueError on points_per_class < 1, num_classes < 2, noise < 0
+// or turns <= 0.
+template <class T>
+Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T noise,
+                        Generator& gen, T turns = T(1));
+
+// Fraction of rows of logits [N, C] whose largest entry (the first, on ties)
+// is at the label. ShapeError on mismatched shapes.
+template <class T>
+double accuracy(const Tensor<T>& logits, const Labels& labels);
+
+// Mini-batches of batch_size rows: `for (const Dataset<T>& batch : loader)`.
+// With shuffle, each pass (each begin()) draws a new permutation from the
+// loader's own generator, seeded at construction, so runs are reproducible.
+// The last batch is smaller unless drop_last. The loader keeps a copy of the
+// dataset handle (Tensor copies alias; labels are copied).
+template <class T>
+class DataLoader {
+ public:
+  // ValueError on batch_size 0; ShapeError on a malformed dataset.
+  DataLoader(Dataset<T> dataset, std::size_t batch_size, bool shuffle, std::uint64_t seed = 0,
+             bool drop_last = false);
+
+  class Iterator {
+   public:
+    Dataset<T> operator*() const { return loader_->batch(index_); }
+    Iterator& operator++() { return ++index_, *this; }
+    bool operator!=(const Iterator& other) const { return index_ != other.index_; }
+    bool operator==(const Iterator& other) const { return index_ == other.index_; }
+
+   private:
+    friend class DataLoader;
+    Iterator(const DataLoader* loader, std::size_t index) : loader_(loader), index_(index) {}
+    const DataLoader* loader_;
+    std::size_t index_;
+  };
+
+  // Starts a pass (reshuffling if enabled).
+  Iterator begin();
+  Iterator end() const { return Iterator(this, num_batches()); }
+  std::size_t num_batches() const;
+  const Dataset<T>& dataset() const { return dataset_; }
+  // The i-th batch of the current pass.
+  Dataset<T> batch(std::size_t i) const;
+
+ private:
+  Dataset<T> dataset_;
+  std::size_t batch_size_;
+  bool shuffle_;
+  bool drop_last_;
+  Generator gen_;
+  std::vector<std::size_t> order_;
+};
+
+extern template class DataLoader<float>;
+extern template class DataLoader<double>;
+
+}  // namespace xgrad::data

@@ -1,0 +1,222 @@
+// Datasets, splits, mini-batches and the synthetic spirals.
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "test_util.hpp"
+#include "xgrad/data.hpp"
+#include "xgrad/errors.hpp"
+
+using xgrad::Generator;
+using xgrad::Labels;
+using xgrad::ShapeError;
+using xgrad::Tensor;
+using xgrad::ValueError;
+using xgrad::data::accuracy;
+using xgrad::data::DataLoader;
+using xgrad::data::Dataset;
+using xgrad_test::equal_arrays;
+
+namespace {
+
+// n rows whose single feature is the row number and whose label is row % 3,
+// so every row can be traced through shuffles and splits.
+Dataset<double> numbered(std::size_t n) {
+  xt::xarray<double> f = xt::zeros<double>({n, std::size_t{1}});
+  Labels labels = xt::zeros<std::int64_t>({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    f(i, 0) = static_cast<double>(i);
+    labels(i) = static_cast<std::int64_t>(i % 3);
+  }
+  return {Tensor<double>(f), labels};
+}
+
+// The row numbers held by a batch of numbered(); also checks labels follow.
+std::vector<std::size_t> rows_of(const Dataset<double>& d) {
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    const auto row = static_cast<std::size_t>(d.features.data()(i, 0));
+    BOOST_TEST(d.labels(i) == static_cast<std::int64_t>(row % 3));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- spirals
+
+BOOST_AUTO_TEST_CASE(spirals_have_class_major_rows_and_two_features) {
+  Generator gen(1);
+  const auto d = xgrad::data::make_spirals<float>(50, 3, 0.1f, gen);
+  BOOST_TEST(xgrad::to_string(d.features.shape()) == "[150, 2]");
+  BOOST_TEST(d.size() == 150u);
+  for (std::size_t i = 0; i < 150; ++i)
+    BOOST_TEST(d.labels(i) == static_cast<std::int64_t>(i / 50));
+  BOOST_TEST(!d.features.requires_grad());
+}
+
+BOOST_AUTO_TEST_CASE(noiseless_spirals_lie_on_the_documented_curve) {
+  // Point j of arm c: radius (j + 1) / n, angle 2 pi (c / K + r). Exact up to
+  // cos/sin rounding (1e-15 on values <= 1).
+  Generator gen(0);
+  const std::size_t n = 4, k = 2;
+  const auto d = xgrad::data::make_spirals<double>(n, k, 0.0, gen);
+  const double pi = std::acos(-1.0);
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const double r = (j + 1.0) / n, angle = 2 * pi * (double(c) / k + r);
+      BOOST_TEST(std::abs(d.features.data()(c * n + j, 0) - r * std::cos(angle)) <= 1e-15);
+      BOOST_TEST(std::abs(d.features.data()(c * n + j, 1) - r * std::sin(angle)) <= 1e-15);
+    }
+  }
+  // The outermost points of the two arms are opposite: (1, 0) and (-1, 0).
+  BOOST_TEST(std::abs(d.features.data()(3, 0) - 1.0) <= 1e-15);
+  BOOST_TEST(std::abs(d.features.data()(7, 0) + 1.0) <= 1e-15);
+}
+
+BOOST_AUTO_TEST_CASE(spirals_are_reproducible_from_the_seed) {
+  Generator a(7), b(7), c(8);
+  const auto da = xgrad::data::make_spirals<float>(20, 2, 0.2f, a);
+  const auto db = xgrad::data::make_spirals<float>(20, 2, 0.2f, b);
+  const auto dc = xgrad::data::make_spirals<float>(20, 2, 0.2f, c);
+  BOOST_TEST(equal_arrays(da.features.data(), db.features.data()));
+  BOOST_TEST(!equal_arrays(da.features.data(), dc.features.data()));
+}
+
+BOOST_AUTO_TEST_CASE(bad_spiral_arguments_throw_value_error) {
+  Generator gen(0);
+  BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(0, 2, 0.1f, gen), ValueError);
+  BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(10, 1, 0.1f, gen), ValueError);
+  BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(10, 2, -0.1f, gen), ValueError);
+  BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(10, 2, 0.1f, gen, 0.0f), ValueError);
+  try {
+    xgrad::data::make_spirals<double>(10, 2, std::nan(""), gen);
+    BOOST_ERROR("NaN noise accepted");
+  } catch (const ValueError& e) {
+    BOOST_TEST(std::string(e.what()).find("make_spirals: noise") != std::string::npos);
+  }
+}
+
+// ---------------------------------------------------------------- subset, split
+
+BOOST_AUTO_TEST_CASE(subset_takes_rows_in_the_given_order) {
+  const auto d = numbered(6);
+  const auto s = xgrad::data::subset(d, {4, 0, 4});
+  BOOST_TEST(rows_of(s) == (std::vector<std::size_t>{4, 0, 4}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(subset_rejects_bad_rows_and_malformed_datasets) {
+  const auto d = numbered(6);
+  BOOST_CHECK_THROW(xgrad::data::subset(d, {6}), ValueError);
+  Dataset<double> bad{d.features, xt::zeros<std::int64_t>({5})};
+  BOOST_CHECK_THROW(xgrad::data::subset(bad, {0}), ShapeError);
+  Dataset<double> flat{Tensor<double>(xt::zeros<double>({6})), d.labels};
+  BOOST_CHECK_THROW(xgrad::data::subset(flat, {0}), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(train_test_split_partitions_the_rows) {
+  Generator gen(3);
+  const auto d = numbered(10);
+  const auto [train, test] = xgrad::data::train_test_split(d, 0.25, gen);
+  BOOST_TEST(test.size() == 3u);  // round(10 * 0.25) = round(2.5) = 3 (away from zero)
+  BOOST_TEST(train.size() == 7u);
+  std::vector<std::size_t> all = rows_of(train);
+  const auto test_rows = rows_of(test);
+  all.insert(all.end(), test_rows.begin(), test_rows.end());
+  std::sort(all.begin(), all.end());
+  for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(all[i] == i);
+}
+
+BOOST_AUTO_TEST_CASE(train_test_split_is_seeded) {
+  const auto d = numbered(20);
+  Generator a(5), b(5), c(6);
+  const auto first = xgrad::data::train_test_split(d, 0.5, a);
+  const auto second = xgrad::data::train_test_split(d, 0.5, b);
+  const auto other = xgrad::data::train_test_split(d, 0.5, c);
+  BOOST_TEST(rows_of(first.second) == rows_of(second.second), boost::test_tools::per_element());
+  BOOST_TEST(rows_of(first.second) != rows_of(other.second));
+}
+
+BOOST_AUTO_TEST_CASE(bad_split_fractions_throw_value_error) {
+  Generator gen(0);
+  const auto d = numbered(4);
+  for (double f : {0.0, 1.0, -0.5, 1.5, std::nan("")}) {
+    BOOST_CHECK_THROW(xgrad::data::train_test_split(d, f, gen), ValueError);
+  }
+  // 4 rows * 0.1 rounds to an empty test set.
+  BOOST_CHECK_THROW(xgrad::data::train_test_split(d, 0.1, gen), ValueError);
+}
+
+// ---------------------------------------------------------------- DataLoader
+
+BOOST_AUTO_TEST_CASE(loader_without_shuffle_yields_rows_in_order) {
+  DataLoader<double> loader(numbered(7), 3, false);
+  BOOST_TEST(loader.num_batches() == 3u);
+  std::vector<std::vector<std::size_t>> batches;
+  for (const auto& batch : loader) batches.push_back(rows_of(batch));
+  const std::vector<std::vector<std::size_t>> expected = {{0, 1, 2}, {3, 4, 5}, {6}};
+  BOOST_TEST(batches == expected);
+}
+
+BOOST_AUTO_TEST_CASE(loader_drop_last_omits_the_short_batch) {
+  DataLoader<double> loader(numbered(7), 3, false, 0, true);
+  BOOST_TEST(loader.num_batches() == 2u);
+  std::size_t count = 0;
+  for (const auto& batch : loader) count += batch.size();
+  BOOST_TEST(count == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(loader_shuffles_every_pass_and_covers_every_row_once) {
+  DataLoader<double> loader(numbered(10), 4, true, 11);
+  std::vector<std::vector<std::size_t>> passes;
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    std::vector<std::size_t> rows;
+    for (const auto& batch : loader) {
+      const auto r = rows_of(batch);
+      rows.insert(rows.end(), r.begin(), r.end());
+    }
+    passes.push_back(rows);
+    std::sort(rows.begin(), rows.end());
+    for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(rows[i] == i);
+  }
+  BOOST_TEST(passes[0] != passes[1]);
+
+  // The same seed gives the same sequence of passes.
+  DataLoader<double> again(numbered(10), 4, true, 11);
+  std::vector<std::size_t> rows;
+  for (const auto& batch : again) {
+    const auto r = rows_of(batch);
+    rows.insert(rows.end(), r.begin(), r.end());
+  }
+  BOOST_TEST(rows == passes[0], boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(bad_loader_arguments_throw) {
+  BOOST_CHECK_THROW(DataLoader<double>(numbered(4), 0, false), ValueError);
+  BOOST_CHECK_THROW(DataLoader<double>(Dataset<double>{}, 2, false), ValueError);
+  const auto d = numbered(4);
+  BOOST_CHECK_THROW(
+      DataLoader<double>(Dataset<double>{d.features, xt::zeros<std::int64_t>({3})}, 2, false),
+      ShapeError);
+  DataLoader<double> loader(d, 2, false);
+  BOOST_CHECK_THROW(loader.batch(2), ValueError);
+}
+
+// ---------------------------------------------------------------- accuracy
+
+BOOST_AUTO_TEST_CASE(accuracy_counts_rows_whose_argmax_is_the_label) {
+  // Row 2 ties between classes 0 and 1: the first maximum (0) is the prediction.
+  const auto logits =
+      xgrad::tensor<float>({{0.1f, 0.9f}, {2.0f, -1.0f}, {0.5f, 0.5f}, {0.0f, 3.0f}});
+  const Labels labels = {1, 0, 1, 0};
+  BOOST_TEST(accuracy(logits, labels) == 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(accuracy_rejects_mismatched_shapes) {
+  const auto logits = xgrad::tensor<float>({{0.1f, 0.9f}, {2.0f, -1.0f}});
+  BOOST_CHECK_THROW(accuracy(logits, Labels{1, 0, 1}), ShapeError);
+  BOOST_CHECK_THROW(accuracy(xgrad::tensor<float>({0.1f, 0.9f}), Labels{1, 0}), ShapeError);
+}
