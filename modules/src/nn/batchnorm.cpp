@@ -1,1 +1,67 @@
-// placeholder: filled in by its issue
+#include "xgrad/nn/batchnorm.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/batch_norm.hpp"
+
+namespace xgrad {
+namespace nn {
+
+template <class T>
+BatchNorm1d<T>::BatchNorm1d(std::size_t num_features, double eps, double momentum, bool affine,
+                            bool track_running_stats)
+    : Module<T>("BatchNorm1d"), num_features_(num_features), eps_(eps), momentum_(momentum) {
+  if (num_features == 0) throw ValueError("BatchNorm1d: num_features must be positive, got 0");
+  if (!(eps > 0.0) || !std::isfinite(eps)) {
+    throw ValueError("BatchNorm1d: eps must be positive, got " + std::to_string(eps));
+  }
+  if (!(momentum >= 0.0 && momentum <= 1.0)) {
+    throw ValueError("BatchNorm1d: momentum must be in [0, 1], got " + std::to_string(momentum));
+  }
+  if (affine) {
+    weight = this->register_parameter("weight", ones<T>({num_features}));
+    bias = this->register_parameter("bias", zeros<T>({num_features}));
+  }
+  if (track_running_stats) {
+    running_mean = this->register_buffer("running_mean", zeros<T>({num_features}));
+    running_var = this->register_buffer("running_var", ones<T>({num_features}));
+    num_batches_tracked = this->register_buffer("num_batches_tracked", scalar<T>(0));
+  }
+}
+
+template <class T>
+void BatchNorm1d<T>::reset_running_stats() {
+  if (!running_mean.defined()) return;
+  NoGradGuard no_grad;
+  running_mean.fill_(T(0));
+  running_var.fill_(T(1));
+  num_batches_tracked.fill_(T(0));
+}
+
+template <class T>
+void BatchNorm1d<T>::reset_parameters() {
+  reset_running_stats();
+  if (!weight.defined()) return;
+  NoGradGuard no_grad;
+  weight.fill_(T(1));
+  bias.fill_(T(0));
+}
+
+template <class T>
+Tensor<T> BatchNorm1d<T>::forward(const Tensor<T>& input) {
+  const bool tracking = running_mean.defined();
+  const bool batch_stats = this->is_training() || !tracking;
+  Tensor<T> out =
+      batch_norm(input, tracking ? running_mean : Tensor<T>(), tracking ? running_var : Tensor<T>(),
+                 weight, bias, batch_stats, momentum_, eps_);
+  if (this->is_training() && tracking) num_batches_tracked.mutable_data()() += T(1);
+  return out;
+}
+
+template class BatchNorm1d<float>;
+template class BatchNorm1d<double>;
+
+}  // namespace nn
+}  // namespace xgrad

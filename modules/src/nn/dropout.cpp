@@ -1,1 +1,34 @@
-// placeholder: filled in by its issue
+#include "xgrad/nn/dropout.hpp"
+
+#include <string>
+
+#include "xgrad/ops/dropout.hpp"
+
+namespace xgrad {
+namespace nn {
+
+namespace {
+double checked_p(double p) {
+  if (!(p >= 0.0 && p < 1.0))
+    throw ValueError("Dropout: p must be in [0, 1), got " + std::to_string(p));
+  return p;
+}
+}  // namespace
+
+template <class T>
+Dropout<T>::Dropout(double p) : Module<T>("Dropout"), p_(checked_p(p)) {}
+
+template <class T>
+Dropout<T>::Dropout(double p, std::uint64_t seed)
+    : Module<T>("Dropout"), p_(checked_p(p)), generator_(std::make_shared<Generator>(seed)) {}
+
+template <class T>
+Tensor<T> Dropout<T>::forward(const Tensor<T>& input) {
+  return dropout(input, p_, this->is_training(), generator_ ? *generator_ : default_generator());
+}
+
+template class Dropout<float>;
+template class Dropout<double>;
+
+}  // namespace nn
+}  // namespace xgrad

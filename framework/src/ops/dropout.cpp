@@ -1,0 +1,55 @@
+#include "xgrad/ops/dropout.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "xgrad/function.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// The mask (0 or 1/(1-p) per element) is drawn by the caller and passed in,
+// so forward and backward multiply by the same array.
+struct DropoutFn : Function<DropoutFn> {
+  static constexpr const char* name = "DropoutBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, const xt::xarray<T>& mask) {
+    xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+    const T* x = a.data().data();
+    const T* m = mask.data();
+    T* y = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) y[i] = x[i] * m[i];
+    if (ctx.recording()) ctx.saved_arrays.push_back(mask);
+    return out;
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
+    const xt::xarray<T>& mask = ctx.saved_arrays.at(0);
+    xt::xarray<T> dx = xt::xarray<T>::from_shape(grad.shape());
+    for (std::size_t i = 0, n = dx.size(); i < n; ++i)
+      dx.data()[i] = grad.data()[i] * mask.data()[i];
+    return {std::move(dx)};
+  }
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> dropout(const Tensor<T>& a, double p, bool training, Generator& gen) {
+  if (!(p >= 0.0 && p < 1.0)) {
+    throw ValueError("dropout: p must be in [0, 1), got " + std::to_string(p));
+  }
+  if (!a.defined()) throw ValueError("dropout: input tensor is undefined");
+  if (!training || p == 0.0) return a;
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  xt::xarray<T> mask = xt::xarray<T>::from_shape(a.shape());
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  for (auto& m : mask) m = uniform(gen.engine()) < p ? T(0) : scale;
+  return DropoutFn::apply(a, mask);
+}
+
+template Tensor<float> dropout<float>(const Tensor<float>&, double, bool, Generator&);
+template Tensor<double> dropout<double>(const Tensor<double>&, double, bool, Generator&);
+
+}  // namespace xgrad

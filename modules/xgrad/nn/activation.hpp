@@ -1,0 +1,68 @@
+// Activation layers: thin modules over the engine's functional ops.
+#pragma once
+
+#include <cstddef>
+
+#include "xgrad/module.hpp"
+
+namespace xgrad {
+namespace nn {
+
+template <class T = float>
+class ReLU : public Module<T> {
+ public:
+  ReLU() : Module<T>("ReLU") {}
+  Tensor<T> forward(const Tensor<T>& input) override;
+};
+
+template <class T = float>
+class Sigmoid : public Module<T> {
+ public:
+  Sigmoid() : Module<T>("Sigmoid") {}
+  Tensor<T> forward(const Tensor<T>& input) override;
+};
+
+template <class T = float>
+class Tanh : public Module<T> {
+ public:
+  Tanh() : Module<T>("Tanh") {}
+  Tensor<T> forward(const Tensor<T>& input) override;
+};
+
+// Softmax / LogSoftmax along `dim` (negative counts from the end); the axis is
+// checked against the input at forward.
+template <class T = float>
+class Softmax : public Module<T> {
+ public:
+  explicit Softmax(std::ptrdiff_t dim) : Module<T>("Softmax"), dim_(dim) {}
+  Tensor<T> forward(const Tensor<T>& input) override;
+  std::ptrdiff_t dim() const { return dim_; }
+
+ private:
+  std::ptrdiff_t dim_;
+};
+
+template <class T = float>
+class LogSoftmax : public Module<T> {
+ public:
+  explicit LogSoftmax(std::ptrdiff_t dim) : Module<T>("LogSoftmax"), dim_(dim) {}
+  Tensor<T> forward(const Tensor<T>& input) override;
+  std::ptrdiff_t dim() const { return dim_; }
+
+ private:
+  std::ptrdiff_t dim_;
+};
+
+extern template class ReLU<float>;
+extern template class ReLU<double>;
+extern template class Sigmoid<float>;
+extern template class Sigmoid<double>;
+extern template class Tanh<float>;
+extern template class Tanh<double>;
+extern template class Softmax<float>;
+extern template class Softmax<double>;
+extern template class LogSoftmax<float>;
+extern template class LogSoftmax<double>;
+
+}  // namespace nn
+}  // namespace xgrad

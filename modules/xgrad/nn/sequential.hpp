@@ -1,0 +1,58 @@
+// Sequential: a chain of unary modules, registered as children "0", "1", ...
+// (torch::nn::Sequential). forward feeds each output to the next module; an
+// empty Sequential returns its input.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xgrad/errors.hpp"
+#include "xgrad/module.hpp"
+
+namespace xgrad {
+namespace nn {
+
+template <class T = float>
+class Sequential : public Module<T> {
+ public:
+  Sequential() : Module<T>("Sequential") {}
+  // Sequential<double> net{std::make_shared<Linear<double>>(4, 8), ...};
+  Sequential(std::initializer_list<std::shared_ptr<Module<T>>> modules);
+
+  // Appends `module` as child "<size()>" and returns it.
+  template <class M>
+  std::shared_ptr<M> push_back(std::shared_ptr<M> module) {
+    this->register_module(std::to_string(modules_.size()), module);
+    modules_.push_back(module);
+    return module;
+  }
+
+  // The i-th module; ValueError when i >= size().
+  std::shared_ptr<Module<T>> operator[](std::size_t i) const;
+  // The i-th module as an M; TypeError when it is not one.
+  template <class M>
+  std::shared_ptr<M> at(std::size_t i) const {
+    auto m = std::dynamic_pointer_cast<M>((*this)[i]);
+    if (!m) {
+      throw TypeError("Sequential::at: module " + std::to_string(i) + " is a " +
+                      (*this)[i]->type_name() + ", not the requested type");
+    }
+    return m;
+  }
+  std::size_t size() const { return modules_.size(); }
+  bool empty() const { return modules_.empty(); }
+
+  Tensor<T> forward(const Tensor<T>& input) override;
+
+ private:
+  std::vector<std::shared_ptr<Module<T>>> modules_;
+};
+
+extern template class Sequential<float>;
+extern template class Sequential<double>;
+
+}  // namespace nn
+}  // namespace xgrad

@@ -1,0 +1,392 @@
+// Layers in xgrad::nn: initializers, Dropout, BatchNorm1d, Sequential, Linear,
+// activations and Flatten. Every layer is gradchecked in double; values are
+// computed by hand where the formula is short.
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <tuple>
+#include <xtensor/xmath.hpp>
+
+#include "test_util.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batchnorm.hpp"
+#include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/init.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/batch_norm.hpp"
+#include "xgrad/ops/dropout.hpp"
+#include "xgrad/random.hpp"
+
+using xgrad::Tensor;
+using xgrad_test::close_arrays;
+using xgrad_test::equal_arrays;
+using xgrad_test::passes_gradcheck;
+namespace nn = xgrad::nn;
+
+namespace {
+
+using Inputs = std::vector<Tensor<double>>;
+
+template <class Pairs>
+std::vector<std::string> names_of(const Pairs& pairs) {
+  std::vector<std::string> out;
+  for (const auto& kv : pairs) out.push_back(kv.first);
+  return out;
+}
+
+// Sum of all elements, read from the data (no ops needed).
+template <class T>
+double total(const Tensor<T>& t) {
+  double s = 0;
+  for (auto v : t.data()) s += v;
+  return s;
+}
+
+// A batch of N=3, C=2 for BatchNorm1d.
+// Channel 0: 1, 3, 5 (mean 3, biased var 8/3, unbiased 4).
+// Channel 1: 2, 6, 10 (mean 6, biased var 32/3, unbiased 16).
+const xt::xarray<double> kBatch = {{1, 2}, {3, 6}, {5, 10}};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(init)
+
+BOOST_AUTO_TEST_CASE(kaiming_uniform_with_a_sqrt5_is_bounded_by_one_over_sqrt_fan_in) {
+  xgrad::Generator gen(3);
+  auto w = xgrad::zeros<double>({64, 25});  // fan_in 25: bound 0.2
+  nn::init::kaiming_uniform_(w, std::sqrt(5.0), gen);
+  const double lo = xt::amin(w.data())(), hi = xt::amax(w.data())();
+  BOOST_TEST(lo >= -0.2);
+  BOOST_TEST(hi <= 0.2);
+  // 1600 draws fill the interval: the extremes are within 1% of the bound.
+  BOOST_TEST(lo < -0.198);
+  BOOST_TEST(hi > 0.198);
+}
+
+BOOST_AUTO_TEST_CASE(kaiming_uniform_gain_follows_the_negative_slope) {
+  xgrad::Generator gen(3);
+  auto w = xgrad::zeros<double>({50, 3, 2, 2});  // fan_in 12, a = 0: bound sqrt(6/12)
+  nn::init::kaiming_uniform_(w, 0.0, gen);
+  const double bound = std::sqrt(0.5);
+  BOOST_TEST(xt::amax(xt::abs(w.data()))() <= bound);
+  BOOST_TEST(xt::amax(xt::abs(w.data()))() > 0.99 * bound);
+}
+
+BOOST_AUTO_TEST_CASE(initializers_are_reproducible_from_a_seed) {
+  xgrad::Generator g1(42), g2(42), g3(43);
+  auto a = xgrad::zeros<float>({4, 5}), b = xgrad::zeros<float>({4, 5}),
+       c = xgrad::zeros<float>({4, 5});
+  nn::init::uniform_(a, -1, 1, g1);
+  nn::init::uniform_(b, -1, 1, g2);
+  nn::init::uniform_(c, -1, 1, g3);
+  BOOST_TEST(equal_arrays(a.data(), b.data()));
+  BOOST_TEST(!equal_arrays(a.data(), c.data()));
+}
+
+BOOST_AUTO_TEST_CASE(initializers_write_through_the_handle_and_return_it) {
+  auto p = xgrad::full<double>({2, 2}, 5.0, /*requires_grad=*/true);
+  auto alias = p;
+  BOOST_TEST(nn::init::zeros_(p).storage() == p.storage());
+  BOOST_TEST(equal_arrays(alias.data(), xt::xarray<double>({{0, 0}, {0, 0}})));
+  nn::init::ones_(p);
+  BOOST_TEST(equal_arrays(alias.data(), xt::xarray<double>({{1, 1}, {1, 1}})));
+  nn::init::uniform_(p, 0.25, 0.25);
+  BOOST_TEST(equal_arrays(alias.data(), xt::xarray<double>({{0.25, 0.25}, {0.25, 0.25}})));
+  BOOST_TEST(p.requires_grad());
+}
+
+BOOST_AUTO_TEST_CASE(bad_initializer_arguments_throw_value_error) {
+  auto v = xgrad::zeros<float>({3});
+  BOOST_CHECK_THROW(nn::init::kaiming_uniform_(v), xgrad::ValueError);  // 1-D: no fan_in
+  auto empty = xgrad::zeros<float>({3, 0});
+  BOOST_CHECK_THROW(nn::init::kaiming_uniform_(empty), xgrad::ValueError);  // fan_in 0
+  auto m = xgrad::zeros<float>({2, 2});
+  BOOST_CHECK_THROW(nn::init::uniform_(m, 1, -1), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::init::uniform_(m, 0, std::nan("")), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::init::uniform_(m, 0, INFINITY), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::init::zeros_(Tensor<float>()), xgrad::ValueError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(dropout_layer)
+
+BOOST_AUTO_TEST_CASE(training_zeroes_some_and_scales_the_rest_by_one_over_keep) {
+  xgrad::Generator gen(5);
+  auto x = xgrad::ones<double>({100, 100});
+  auto y = xgrad::dropout(x, 0.25, true, gen);
+  std::size_t zeros = 0;
+  for (double v : y.data()) {
+    BOOST_REQUIRE(v == 0.0 || v == 1.0 / 0.75);
+    zeros += v == 0.0;
+  }
+  // 10000 Bernoulli(0.25) draws: mean 2500, sd 43; 6 sd either side.
+  BOOST_TEST(zeros > 2240u);
+  BOOST_TEST(zeros < 2760u);
+}
+
+BOOST_AUTO_TEST_CASE(eval_and_p_zero_return_the_input_itself) {
+  auto x = xgrad::ones<float>({3, 3}, true);
+  BOOST_TEST(xgrad::dropout(x, 0.5, false).storage() == x.storage());
+  BOOST_TEST(xgrad::dropout(x, 0.0, true).storage() == x.storage());
+  nn::Dropout<float> layer(0.5);
+  layer.eval();
+  BOOST_TEST(layer(x).storage() == x.storage());
+}
+
+BOOST_AUTO_TEST_CASE(the_same_seed_gives_the_same_mask_in_float_and_double) {
+  nn::Dropout<float> f(0.5, 11);
+  nn::Dropout<double> d(0.5, 11);
+  const auto yf = f(xgrad::ones<float>({8, 8}));
+  const auto yd = d(xgrad::ones<double>({8, 8}));
+  for (std::size_t i = 0; i < 64; ++i) BOOST_TEST((yf.data()[i] == 0) == (yd.data()[i] == 0));
+  nn::Dropout<float> again(0.5, 11);
+  BOOST_TEST(equal_arrays(again(xgrad::ones<float>({8, 8})).data(), yf.data()));
+  // Its own generator advances: the next mask differs.
+  BOOST_TEST(!equal_arrays(f(xgrad::ones<float>({8, 8})).data(), yf.data()));
+}
+
+BOOST_AUTO_TEST_CASE(without_a_seed_it_draws_from_the_default_generator) {
+  nn::Dropout<double> layer(0.5);
+  xgrad::manual_seed(9);
+  const auto a = layer(xgrad::ones<double>({6, 6}));
+  xgrad::manual_seed(9);
+  const auto b = layer(xgrad::ones<double>({6, 6}));
+  BOOST_TEST(equal_arrays(a.data(), b.data()));
+}
+
+BOOST_AUTO_TEST_CASE(the_gradient_is_the_mask) {
+  nn::Dropout<double> layer(0.5, 2);
+  auto x = xgrad::full<double>({4, 5}, 3.0, true);
+  auto y = layer(x);
+  y.backward(xt::xarray<double>(xt::ones<double>({4, 5})));
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>(y.data() / 3.0)));
+  BOOST_TEST(y.grad_fn_name() == std::string("DropoutBackward"));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_with_a_fixed_mask) {
+  xgrad::Generator data_gen(1);
+  auto input = xgrad::randn<double>({3, 4}, data_gen, 0.0, 1.0, true);
+  // Reseeding inside fn gives every evaluation the same mask.
+  auto fn = [](const Inputs& in) {
+    xgrad::Generator gen(4);
+    return xgrad::dropout(in[0], 0.3, true, gen);
+  };
+  BOOST_TEST(passes_gradcheck(fn, {input}));
+}
+
+BOOST_AUTO_TEST_CASE(p_outside_zero_one_is_a_value_error) {
+  for (double p : {-0.1, 1.0, 1.5, std::nan("")}) {
+    BOOST_TEST_CONTEXT("p = " << p) {
+      BOOST_CHECK_THROW(nn::Dropout<float>{p}, xgrad::ValueError);
+      BOOST_CHECK_THROW(xgrad::dropout(xgrad::ones<float>({2}), p, true), xgrad::ValueError);
+      BOOST_CHECK_THROW(xgrad::dropout(xgrad::ones<float>({2}), p, false), xgrad::ValueError);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(batchnorm)
+
+BOOST_AUTO_TEST_CASE(training_normalizes_with_the_biased_batch_variance) {
+  nn::BatchNorm1d<double> bn(2);
+  {
+    xgrad::NoGradGuard no_grad;
+    bn.weight.copy_(xgrad::tensor<double>({2, -1}));
+    bn.bias.copy_(xgrad::tensor<double>({0.5, 1}));
+  }
+  const auto y = bn(Tensor<double>(kBatch));
+  const double s0 = std::sqrt(8.0 / 3 + 1e-5), s1 = std::sqrt(32.0 / 3 + 1e-5);
+  const xt::xarray<double> want = {
+      {-2 / s0 * 2 + 0.5, -4 / s1 * -1 + 1}, {0.5, 1}, {2 / s0 * 2 + 0.5, 4 / s1 * -1 + 1}};
+  BOOST_TEST(close_arrays(y.data(), want, 1e-12));  // a few roundings of O(1) values
+}
+
+BOOST_AUTO_TEST_CASE(training_updates_running_stats_with_the_unbiased_variance) {
+  nn::BatchNorm1d<double> bn(2);
+  bn(Tensor<double>(kBatch));
+  BOOST_TEST(close_arrays(bn.running_mean.data(), xt::xarray<double>({0.3, 0.6}), 1e-15));
+  BOOST_TEST(close_arrays(bn.running_var.data(), xt::xarray<double>({1.3, 2.5}), 1e-15));
+  BOOST_TEST(bn.num_batches_tracked.item() == 1.0);
+  bn(Tensor<double>(kBatch));
+  // 0.9 * 0.3 + 0.1 * 3 and 0.9 * 1.3 + 0.1 * 4.
+  BOOST_TEST(close_arrays(bn.running_mean.data(), xt::xarray<double>({0.57, 1.14}), 1e-15));
+  BOOST_TEST(close_arrays(bn.running_var.data(), xt::xarray<double>({1.57, 3.85}), 1e-14));
+  BOOST_TEST(bn.num_batches_tracked.item() == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(eval_normalizes_with_the_running_stats_and_leaves_them_alone) {
+  nn::BatchNorm1d<double> bn(2);
+  bn(Tensor<double>(kBatch));  // running mean [0.3, 0.6], var [1.3, 2.5]
+  bn.eval();
+  const auto y = bn(xgrad::tensor<double>({{1.3, 0.6}, {0.3, 3.1}}));
+  const double s0 = std::sqrt(1.3 + 1e-5), s1 = std::sqrt(2.5 + 1e-5);
+  BOOST_TEST(close_arrays(y.data(), xt::xarray<double>({{1 / s0, 0}, {0, 2.5 / s1}}), 1e-14));
+  BOOST_TEST(close_arrays(bn.running_mean.data(), xt::xarray<double>({0.3, 0.6}), 1e-15));
+  BOOST_TEST(bn.num_batches_tracked.item() == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(three_d_inputs_pool_statistics_over_batch_and_length) {
+  nn::BatchNorm1d<double> bn(1, 1e-5, 1.0);  // momentum 1: running = batch
+  // [N=2, C=1, L=2]: values 1, 3, 5, 7 (mean 4, biased var 5, unbiased 20/3).
+  const auto y = bn(xgrad::tensor<double>({{{1, 3}}, {{5, 7}}}));
+  const double s = std::sqrt(5 + 1e-5);
+  BOOST_TEST(
+      close_arrays(y.data(), xt::xarray<double>({{{-3 / s, -1 / s}}, {{1 / s, 3 / s}}}), 1e-14));
+  BOOST_TEST(close_arrays(bn.running_var.data(), xt::xarray<double>({20.0 / 3}), 1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(buffers_and_parameters_are_named_like_pytorch) {
+  nn::BatchNorm1d<float> bn(3);
+  const std::vector<std::string> want = {"weight", "bias", "running_mean", "running_var",
+                                         "num_batches_tracked"};
+  BOOST_TEST(names_of(bn.state_dict()) == want, boost::test_tools::per_element());
+  BOOST_TEST(bn.parameters().size() == 2u);
+  nn::BatchNorm1d<float> bare(3, 1e-5, 0.1, /*affine=*/false, /*track_running_stats=*/false);
+  BOOST_TEST(bare.state_dict().empty());
+}
+
+BOOST_AUTO_TEST_CASE(without_running_stats_eval_uses_the_batch) {
+  nn::BatchNorm1d<double> bn(2, 1e-5, 0.1, false, false);
+  bn.eval();
+  const auto y = bn(Tensor<double>(kBatch));
+  const double s0 = std::sqrt(8.0 / 3 + 1e-5);
+  BOOST_TEST(std::abs(y.data()(0, 0) - (-2 / s0)) < 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_training_mode_through_the_batch_statistics) {
+  xgrad::Generator gen(8);
+  nn::BatchNorm1d<double> bn(3);
+  nn::init::uniform_(bn.weight, 0.5, 1.5, gen);
+  nn::init::uniform_(bn.bias, -1, 1, gen);
+  auto x = xgrad::randn<double>({4, 3}, gen, 0.0, 1.0, true);
+  auto fn = [&bn](const Inputs& in) { return bn(in[0]); };
+  BOOST_TEST(passes_gradcheck(fn, {x, bn.weight, bn.bias}));
+  auto x3 = xgrad::randn<double>({2, 3, 3}, gen, 0.0, 2.0, true);
+  BOOST_TEST(passes_gradcheck(fn, {x3, bn.weight, bn.bias}));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_eval_mode) {
+  xgrad::Generator gen(9);
+  nn::BatchNorm1d<double> bn(3);
+  bn(xgrad::randn<double>({5, 3}, gen, 1.0, 2.0));  // non-trivial running stats
+  bn.eval();
+  nn::init::uniform_(bn.weight, 0.5, 1.5, gen);
+  auto x = xgrad::randn<double>({4, 3}, gen, 0.0, 1.0, true);
+  auto fn = [&bn](const Inputs& in) { return bn(in[0]); };
+  BOOST_TEST(passes_gradcheck(fn, {x, bn.weight, bn.bias}));
+}
+
+BOOST_AUTO_TEST_CASE(functional_batch_norm_without_affine_or_running_stats) {
+  auto x = Tensor<double>(kBatch, true);
+  auto y = xgrad::batch_norm(x, Tensor<double>(), Tensor<double>(), Tensor<double>(),
+                             Tensor<double>(), true);
+  const double s1 = std::sqrt(32.0 / 3 + 1e-5);
+  BOOST_TEST(std::abs(y.data()(2, 1) - 4 / s1) < 1e-14);
+  auto fn = [](const Inputs& in) {
+    return xgrad::batch_norm(in[0], Tensor<double>(), Tensor<double>(), Tensor<double>(),
+                             Tensor<double>(), true);
+  };
+  BOOST_TEST(passes_gradcheck(fn, {x}));
+}
+
+BOOST_AUTO_TEST_CASE(float_matches_double_to_float_precision) {
+  nn::BatchNorm1d<float> f(2);
+  nn::BatchNorm1d<double> d(2);
+  xgrad::Generator g1(4), g2(4);
+  const auto yf = f(xgrad::randn<float>({16, 2}, g1, 100.0f, 0.01f));  // large mean, tiny spread
+  const auto yd = d(xgrad::randn<double>({16, 2}, g2, 100.0, 0.01));
+  // Normalized outputs are O(1); float input rounding (ulp(100) ~ 8e-6 against a
+  // spread of 0.01) limits agreement to about 1e-3.
+  BOOST_TEST(close_arrays(yf.data(), yd.data(), 5e-3));
+}
+
+BOOST_AUTO_TEST_CASE(bad_inputs_throw_and_update_nothing) {
+  nn::BatchNorm1d<float> bn(2);
+  BOOST_CHECK_THROW(bn(xgrad::zeros<float>({4, 3})), xgrad::ShapeError);        // 3 channels
+  BOOST_CHECK_THROW(bn(xgrad::zeros<float>({4})), xgrad::ShapeError);           // rank 1
+  BOOST_CHECK_THROW(bn(xgrad::zeros<float>({2, 2, 2, 2})), xgrad::ShapeError);  // rank 4
+  BOOST_CHECK_THROW(bn(xgrad::zeros<float>({1, 2})), xgrad::ValueError);  // one value per channel
+  BOOST_TEST(bn.num_batches_tracked.item() == 0.0f);
+  BOOST_TEST(equal_arrays(bn.running_var.data(), xt::xarray<float>({1, 1})));
+  bn.eval();
+  BOOST_TEST(bn(xgrad::ones<float>({1, 2})).shape() == xgrad::Shape({1, 2}));  // fine in eval
+}
+
+BOOST_AUTO_TEST_CASE(bad_hyper_parameters_throw_value_error) {
+  BOOST_CHECK_THROW(nn::BatchNorm1d<float>(0), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::BatchNorm1d<float>(2, 0.0), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::BatchNorm1d<float>(2, 1e-5, 1.5), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::BatchNorm1d<float>(2, 1e-5, std::nan("")), xgrad::ValueError);
+  const auto x = xgrad::ones<float>({3, 2});
+  const Tensor<float> none;
+  BOOST_CHECK_THROW(xgrad::batch_norm(x, none, none, none, none, false), xgrad::ValueError);
+  BOOST_CHECK_THROW(xgrad::batch_norm(x, xgrad::zeros<float>({2}), none, none, none, true),
+                    xgrad::ValueError);
+  BOOST_CHECK_THROW(xgrad::batch_norm(x, none, none, xgrad::ones<float>({3}), none, true),
+                    xgrad::ShapeError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(sequential)
+
+BOOST_AUTO_TEST_CASE(children_are_named_by_position_and_indexable) {
+  auto bn = std::make_shared<nn::BatchNorm1d<double>>(2);
+  nn::Sequential<double> seq{bn, std::make_shared<nn::Dropout<double>>(0.1)};
+  auto bn2 = seq.push_back(std::make_shared<nn::BatchNorm1d<double>>(2));
+  BOOST_TEST(seq.size() == 3u);
+  BOOST_TEST(seq[0].get() == bn.get());
+  BOOST_TEST(seq.at<nn::BatchNorm1d<double>>(2).get() == bn2.get());
+  const std::vector<std::string> children = {"0", "1", "2"};
+  BOOST_TEST(names_of(seq.named_children()) == children, boost::test_tools::per_element());
+  const std::vector<std::string> params = {"0.weight", "0.bias", "2.weight", "2.bias"};
+  BOOST_TEST(names_of(seq.named_parameters()) == params, boost::test_tools::per_element());
+  BOOST_TEST(seq.state_dict().size() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(forward_chains_the_modules_and_train_eval_reaches_them) {
+  nn::Sequential<double> seq;
+  auto bn = seq.push_back(std::make_shared<nn::BatchNorm1d<double>>(2));
+  auto drop = seq.push_back(std::make_shared<nn::Dropout<double>>(0.5, 1));
+  seq.eval();
+  BOOST_TEST(!bn->is_training());
+  BOOST_TEST(!drop->is_training());
+  // Eval: batch norm with running stats (0, 1), dropout is the identity.
+  const auto y = seq(Tensor<double>(kBatch));
+  BOOST_TEST(close_arrays(y.data(), xt::xarray<double>(kBatch / std::sqrt(1 + 1e-5)), 1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_sequential_returns_its_input) {
+  nn::Sequential<float> seq;
+  auto x = xgrad::ones<float>({2});
+  BOOST_TEST(seq(x).storage() == x.storage());
+}
+
+BOOST_AUTO_TEST_CASE(bad_indexing_throws) {
+  nn::Sequential<float> seq{std::make_shared<nn::Dropout<float>>(0.1)};
+  BOOST_CHECK_THROW(seq[1], xgrad::ValueError);
+  BOOST_CHECK_THROW(seq.at<nn::BatchNorm1d<float>>(0), xgrad::TypeError);
+  BOOST_CHECK_THROW(seq.push_back(std::shared_ptr<nn::Dropout<float>>()), xgrad::ValueError);
+  BOOST_TEST(seq.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_through_a_chain) {
+  xgrad::Generator gen(12);
+  nn::Sequential<double> seq{std::make_shared<nn::BatchNorm1d<double>>(3),
+                             std::make_shared<nn::BatchNorm1d<double>>(3)};
+  auto second = seq.at<nn::BatchNorm1d<double>>(1);
+  nn::init::uniform_(second->weight, 0.5, 2, gen);
+  auto x = xgrad::randn<double>({5, 3}, gen, 0.0, 1.0, true);
+  auto fn = [&seq](const Inputs& in) { return seq(in[0]); };
+  BOOST_TEST(passes_gradcheck(fn, {x, second->weight}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
