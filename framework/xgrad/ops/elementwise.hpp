@@ -3,6 +3,7 @@
 // converts); tensors of different element types never mix.
 #pragma once
 
+#include <type_traits>
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/tensor.hpp"
@@ -44,9 +45,21 @@ template <class T> Tensor<T> clamp_max(const Tensor<T>& a, scalar_t<T> hi);
 // Elementwise min / max of two tensors; ties send the gradient half to each.
 template <class T> Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b);
 template <class T> Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b);
-// condition ? a : b, broadcasting all three.
+// condition ? a : b, broadcasting all three. The condition is an
+// xt::xarray<bool> or any xtensor expression convertible to one (x.data() > 0).
+namespace detail {
 template <class T>
 Tensor<T> where(const xt::xarray<bool>& condition, const Tensor<T>& a, const Tensor<T>& b);
+}  // namespace detail
+// An unqualified call also finds xt::where(E1&&, E2&&, E3&&) through ADL (the
+// condition is an xt type), which matches non-const arguments better than
+// const references do and then fails to compile. Taking the tensors by value
+// (a cheap handle copy) makes this overload the more specialized one always.
+template <class C, class T,
+          class = std::enable_if_t<std::is_convertible<C, const xt::xarray<bool>&>::value>>
+Tensor<T> where(C&& condition, Tensor<T> a, Tensor<T> b) {
+  return detail::where<T>(condition, a, b);
+}
 
 template <class T> Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) { return add(a, b); }
 template <class T> Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) { return sub(a, b); }
