@@ -10,10 +10,14 @@
 
 #include "bench_data.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
+#include "xgrad/optim/sgd.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace {
@@ -82,6 +86,32 @@ void mlp_step(benchmark::State& state, MlpShape s) {
   }
 }
 
+// The same step through nn::Sequential and optim::SGD (the libtorch peer uses
+// torch::nn::Sequential and torch::optim::SGD).
+template <class T>
+void module_step(benchmark::State& state, MlpShape s) {
+  const auto d = bench::mlp_data(s);
+  auto fc1 = std::make_shared<xgrad::nn::Linear<T>>(s.in, s.hidden);
+  auto fc2 = std::make_shared<xgrad::nn::Linear<T>>(s.hidden, s.out);
+  {
+    xgrad::NoGradGuard no_grad;  // the same initial values as the peer
+    fc1->weight.copy_(to_xgrad<T>(d.w1, {s.hidden, s.in}));
+    fc1->bias.copy_(to_xgrad<T>(d.b1, {s.hidden}));
+    fc2->weight.copy_(to_xgrad<T>(d.w2, {s.out, s.hidden}));
+    fc2->bias.copy_(to_xgrad<T>(d.b2, {s.out}));
+  }
+  xgrad::nn::Sequential<T> model{fc1, std::make_shared<xgrad::nn::ReLU<T>>(), fc2};
+  xgrad::optim::SGD<T> opt(model.parameters(), xgrad::optim::SGDOptions(bench::kLearningRate));
+  const auto x = to_xgrad<T>(d.x, {s.batch, s.in});
+  const xgrad::Labels labels = xt::adapt(d.labels, {s.batch});
+  for (auto _ : state) {
+    opt.zero_grad();
+    auto loss = xgrad::cross_entropy(model.forward(x), labels);
+    loss.backward();
+    opt.step();
+  }
+}
+
 template <class T>
 void register_all() {
   const std::string t = bench::type_name<T>();
@@ -94,6 +124,11 @@ void register_all() {
   benchmark::RegisterBenchmark(("xgrad/mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
                                mlp_step<T>, bench::kSmallMlp)
       ->Unit(us);
+  for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
+    benchmark::RegisterBenchmark(("xgrad/module_step/" + s.name() + "/" + t).c_str(),
+                                 module_step<T>, s)
+        ->Unit(us);
+  }
 }
 
 const bool registered = (register_all<float>(), register_all<double>(), true);

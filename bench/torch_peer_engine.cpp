@@ -77,9 +77,18 @@ void module_step(benchmark::State& state, MlpShape s) {
   torch::set_num_threads(1);
   const auto d = bench::mlp_data(s);
   const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
-  torch::nn::Sequential model(torch::nn::Linear(in, hidden), torch::nn::ReLU(),
-                              torch::nn::Linear(hidden, out));
-  model->to(sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64);
+  const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
+  torch::nn::Linear fc1(in, hidden), fc2(hidden, out);
+  fc1->to(dtype);
+  fc2->to(dtype);
+  {
+    torch::NoGradGuard no_grad;  // the same initial values as the xgrad case
+    fc1->weight.copy_(to_torch<T>(d.w1, {hidden, in}));
+    fc1->bias.copy_(to_torch<T>(d.b1, {hidden}));
+    fc2->weight.copy_(to_torch<T>(d.w2, {out, hidden}));
+    fc2->bias.copy_(to_torch<T>(d.b2, {out}));
+  }
+  torch::nn::Sequential model(fc1, torch::nn::ReLU(), fc2);
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_torch<T>(d.x, {batch, in});
   const auto labels = torch::tensor(d.labels, torch::kInt64);
