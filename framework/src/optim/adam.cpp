@@ -112,12 +112,13 @@ void Adam<T>::step() {
   s.one_minus_beta2 = 1.0 - s.beta2;
   s.eps = options_.eps();
   const bool amsgrad = options_.amsgrad();
+  const std::vector<Tensor<T>> grads = this->gradients();
   std::size_t index = 0;
   for (auto& group : this->groups_) {
     const double lr = group.lr, wd = group.weight_decay;
     for (Tensor<T>& param : group.params) {
       const std::size_t i = index++;
-      const Tensor<T> grad = this->gradient_of(param, i);
+      const Tensor<T>& grad = grads[i];
       if (!grad.defined()) continue;
       auto& state = this->state_[i];
       if (!state.initialized) {

@@ -125,14 +125,21 @@ double Optimizer<T>::weight_decay(std::size_t group) const {
 }
 
 template <class T>
-Tensor<T> Optimizer<T>::gradient_of(const Tensor<T>& param, std::size_t index) const {
-  Tensor<T> g = param.grad();
-  if (g.defined() && g.shape() != param.shape()) {
-    throw ShapeError(name_ + "::step: parameter " + std::to_string(index) + " has shape " +
-                     to_string(param.shape()) + " but its gradient has shape " +
-                     to_string(g.shape()));
+std::vector<Tensor<T>> Optimizer<T>::gradients() const {
+  std::vector<Tensor<T>> grads;
+  grads.reserve(state_.size());
+  for (const Group& group : groups_) {
+    for (const Tensor<T>& param : group.params) {
+      Tensor<T> g = param.grad();
+      if (g.defined() && g.shape() != param.shape()) {
+        throw ShapeError(name_ + "::step: parameter " + std::to_string(grads.size()) +
+                         " has shape " + to_string(param.shape()) + " but its gradient has shape " +
+                         to_string(g.shape()));
+      }
+      grads.push_back(std::move(g));
+    }
   }
-  return g;
+  return grads;
 }
 
 template <class T>

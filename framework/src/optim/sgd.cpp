@@ -104,12 +104,13 @@ void SGD<T>::step() {
   const T momentum = static_cast<T>(options_.momentum());
   const T keep = static_cast<T>(1.0 - options_.dampening());
   const bool nesterov = options_.nesterov();
+  const std::vector<Tensor<T>> grads = this->gradients();
   std::size_t index = 0;
   for (auto& group : this->groups_) {
     const T lr = group.lr, wd = group.weight_decay;
     for (Tensor<T>& param : group.params) {
       const std::size_t i = index++;
-      const Tensor<T> grad = this->gradient_of(param, i);
+      const Tensor<T>& grad = grads[i];
       if (!grad.defined()) continue;
       const std::size_t n = param.numel();
       const T* g = grad.data().data();

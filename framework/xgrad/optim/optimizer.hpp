@@ -95,9 +95,10 @@ class Optimizer {
   // Options shared by all groups, by name, as saved in the state dict.
   virtual std::vector<std::pair<std::string, T>> shared_options() const = 0;
 
-  // The gradient of a parameter about to be updated, or an undefined tensor if
-  // it has none; ShapeError if its shape differs from the parameter's.
-  Tensor<T> gradient_of(const Tensor<T>& param, std::size_t index) const;
+  // Every parameter's gradient by index (undefined where there is none), all
+  // checked before step() changes anything: ShapeError if a gradient's shape
+  // differs from its parameter's.
+  std::vector<Tensor<T>> gradients() const;
 
   std::vector<Group> groups_;
   std::vector<ParamState> state_;  // by parameter index
