@@ -1,1 +1,155 @@
-// placeholder: filled in by its issue
+// Softmax and log-softmax along one axis. Each lane (the elements along the
+// axis for one position of the other axes) is shifted by its maximum before
+// exponentiating, so large inputs never overflow.
+#include "xgrad/ops/softmax.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "xgrad/function.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// The tensor seen as [outer, n, inner] around the axis; a 0-d tensor is one
+// lane of one element (as in PyTorch, axis 0 or -1 is accepted for it).
+struct Lanes {
+  std::size_t outer = 1, n = 1, inner = 1;
+};
+
+Lanes lanes_of(const Shape& shape, std::ptrdiff_t axis, const char* op) {
+  Lanes l;
+  const std::size_t ax = normalize_axis(axis, shape.empty() ? 1 : shape.size(), op);
+  if (shape.empty()) return l;
+  for (std::size_t i = 0; i < ax; ++i) l.outer *= shape[i];
+  l.n = shape[ax];
+  for (std::size_t i = ax + 1; i < shape.size(); ++i) l.inner *= shape[i];
+  return l;
+}
+
+// Calls f(first, stride) for every lane; lane element k is at first + k * stride.
+template <class F>
+void for_each_lane(const Lanes& l, F f) {
+  for (std::size_t o = 0; o < l.outer; ++o) {
+    for (std::size_t i = 0; i < l.inner; ++i) f(o * l.n * l.inner + i, l.inner);
+  }
+}
+
+template <class T>
+T lane_max(const T* x, std::size_t n, std::size_t stride) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (std::size_t k = 0; k < n; ++k) m = x[k * stride] > m ? x[k * stride] : m;
+  return m;
+}
+
+template <class T>
+void save_lanes(Context<T>& ctx, const Lanes& l) {
+  ctx.saved_ints = {static_cast<std::ptrdiff_t>(l.outer), static_cast<std::ptrdiff_t>(l.n),
+                    static_cast<std::ptrdiff_t>(l.inner)};
+}
+
+template <class T>
+Lanes saved_lanes(const Context<T>& ctx) {
+  Lanes l;
+  l.outer = static_cast<std::size_t>(ctx.saved_ints[0]);
+  l.n = static_cast<std::size_t>(ctx.saved_ints[1]);
+  l.inner = static_cast<std::size_t>(ctx.saved_ints[2]);
+  return l;
+}
+
+// y = exp(x - max) / sum; dx = y * (g - sum(g * y)).
+struct SoftmaxFn : Function<SoftmaxFn> {
+  static constexpr const char* name = "SoftmaxBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
+    const Lanes l = lanes_of(a.shape(), axis, "softmax");
+    auto out = xt::xarray<T>::from_shape(a.shape());
+    const T* x = a.data().data();
+    T* y = out.data();
+    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
+      const T m = lane_max(x + first, l.n, stride);
+      T sum = 0;
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride)
+        sum += (y[i] = std::exp(x[i] - m));
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) y[i] /= sum;
+    });
+    if (ctx.recording()) {
+      save_lanes(ctx, l);
+      ctx.save_output();
+    }
+    return out;
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
+    const Lanes l = saved_lanes(ctx);
+    const T* y = ctx.output().data();
+    const T* pg = g.data();
+    auto dx = xt::xarray<T>::from_shape(g.shape());
+    T* d = dx.data();
+    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
+      T dot = 0;
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) dot += pg[i] * y[i];
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) d[i] = y[i] * (pg[i] - dot);
+    });
+    return {std::move(dx)};
+  }
+};
+
+// y = (x - max) - log(sum exp(x - max)); dx = g - exp(y) * sum(g).
+struct LogSoftmaxFn : Function<LogSoftmaxFn> {
+  static constexpr const char* name = "LogSoftmaxBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
+    const Lanes l = lanes_of(a.shape(), axis, "log_softmax");
+    auto out = xt::xarray<T>::from_shape(a.shape());
+    const T* x = a.data().data();
+    T* y = out.data();
+    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
+      const T m = lane_max(x + first, l.n, stride);
+      T sum = 0;
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) sum += std::exp(x[i] - m);
+      const T log_sum = std::log(sum);
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) y[i] = (x[i] - m) - log_sum;
+    });
+    if (ctx.recording()) {
+      save_lanes(ctx, l);
+      ctx.save_output();
+    }
+    return out;
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
+    const Lanes l = saved_lanes(ctx);
+    const T* y = ctx.output().data();
+    const T* pg = g.data();
+    auto dx = xt::xarray<T>::from_shape(g.shape());
+    T* d = dx.data();
+    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
+      T sum = 0;
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) sum += pg[i];
+      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) {
+        d[i] = pg[i] - std::exp(y[i]) * sum;
+      }
+    });
+    return {std::move(dx)};
+  }
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
+  return SoftmaxFn::apply(a, axis);
+}
+template <class T>
+Tensor<T> log_softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
+  return LogSoftmaxFn::apply(a, axis);
+}
+
+template Tensor<float> softmax(const Tensor<float>&, std::ptrdiff_t);
+template Tensor<double> softmax(const Tensor<double>&, std::ptrdiff_t);
+template Tensor<float> log_softmax(const Tensor<float>&, std::ptrdiff_t);
+template Tensor<double> log_softmax(const Tensor<double>&, std::ptrdiff_t);
+
+}  // namespace xgrad
