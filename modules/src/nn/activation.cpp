@@ -1,1 +1,46 @@
-// placeholder: filled in by its issue
+#include "xgrad/nn/activation.hpp"
+
+#include "xgrad/ops/activation.hpp"
+#include "xgrad/ops/softmax.hpp"
+
+namespace xgrad {
+namespace nn {
+
+template <class T>
+Tensor<T> ReLU<T>::forward(const Tensor<T>& input) {
+  return relu(input);
+}
+
+template <class T>
+Tensor<T> Sigmoid<T>::forward(const Tensor<T>& input) {
+  return sigmoid(input);
+}
+
+template <class T>
+Tensor<T> Tanh<T>::forward(const Tensor<T>& input) {
+  return xgrad::tanh(input);
+}
+
+template <class T>
+Tensor<T> Softmax<T>::forward(const Tensor<T>& input) {
+  return softmax(input, dim_);
+}
+
+template <class T>
+Tensor<T> LogSoftmax<T>::forward(const Tensor<T>& input) {
+  return log_softmax(input, dim_);
+}
+
+template class ReLU<float>;
+template class ReLU<double>;
+template class Sigmoid<float>;
+template class Sigmoid<double>;
+template class Tanh<float>;
+template class Tanh<double>;
+template class Softmax<float>;
+template class Softmax<double>;
+template class LogSoftmax<float>;
+template class LogSoftmax<double>;
+
+}  // namespace nn
+}  // namespace xgrad
