@@ -14,7 +14,8 @@ using Axes = std::vector<std::ptrdiff_t>;
 // Sum / mean of all elements: a 0-d tensor.
 template <class T> Tensor<T> sum(const Tensor<T>& a);
 template <class T> Tensor<T> mean(const Tensor<T>& a);
-// Over the given axes; keepdims keeps them with extent 1.
+// Over the given axes; keepdims keeps them with extent 1. An empty list
+// reduces nothing (NumPy's axis=()); a mean over zero elements is NaN.
 template <class T> Tensor<T> sum(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
 template <class T> Tensor<T> mean(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
 // Maximum over one axis; the gradient goes to the first maximal element.
