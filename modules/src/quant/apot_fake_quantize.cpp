@@ -1,1 +1,148 @@
-// placeholder: filled in by its issue
+#include "xgrad/quant/apot_fake_quantize.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "xgrad/errors.hpp"
+#include "xgrad/quant/fake_quantize_function.hpp"
+
+namespace xgrad {
+namespace quant {
+
+namespace {
+
+template <class T>
+xt::xarray<T> flag(bool on) {
+  xt::xarray<T> a = xt::xarray<T>::from_shape({1});
+  a(0) = on ? T(1) : T(0);
+  return a;
+}
+
+template <class T>
+Tensor<T> empty_buffer() {
+  return Tensor<T>(xt::xarray<T>::from_shape({0}));
+}
+
+template <class T>
+bool flag_value(const Tensor<T>& t) {
+  return t.numel() > 0 && t.data().data()[0] != T(0);
+}
+
+}  // namespace
+
+template <class T>
+APoTFakeQuantize<T>::APoTFakeQuantize(int b, int k, bool signed_)
+    : APoTFakeQuantize(b, k,
+                       signed_ ? LevelScheme::signed_per_term : LevelScheme::unsigned_levels) {}
+
+template <class T>
+APoTFakeQuantize<T>::APoTFakeQuantize(int b, int k, LevelScheme scheme)
+    : Module<T>("APoTFakeQuantize"), scheme_(scheme) {
+  apot_level_count(b, k, scheme);  // ValueError unless b, k suit the scheme
+  activation_post_process =
+      this->register_module("activation_post_process", std::make_shared<APoTObserver<T>>(b, k));
+  observer_enabled_ = this->register_buffer("observer_enabled", Tensor<T>(flag<T>(true)));
+  fake_quant_enabled_ = this->register_buffer("fake_quant_enabled", Tensor<T>(flag<T>(true)));
+  alpha_ = this->register_buffer("alpha", empty_buffer<T>(), /*fixed_shape=*/false);
+  gamma_ = this->register_buffer("gamma", empty_buffer<T>(), /*fixed_shape=*/false);
+  levels_ = this->register_buffer("quantization_levels", empty_buffer<T>(), /*fixed_shape=*/false);
+  indices_ = this->register_buffer("level_indices", empty_buffer<T>(), /*fixed_shape=*/false);
+}
+
+template <class T>
+void APoTFakeQuantize<T>::enable_observer(bool on) {
+  observer_enabled_.mutable_data() = flag<T>(on);
+}
+template <class T>
+void APoTFakeQuantize<T>::enable_fake_quant(bool on) {
+  fake_quant_enabled_.mutable_data() = flag<T>(on);
+}
+template <class T>
+bool APoTFakeQuantize<T>::observer_enabled() const {
+  return flag_value(observer_enabled_);
+}
+template <class T>
+bool APoTFakeQuantize<T>::fake_quant_enabled() const {
+  return flag_value(fake_quant_enabled_);
+}
+
+template <class T>
+APoTQParams<T> APoTFakeQuantize<T>::calculate_qparams(bool signed_) const {
+  return activation_post_process->calculate_qparams(signed_);
+}
+template <class T>
+APoTQParams<T> APoTFakeQuantize<T>::calculate_qparams(LevelScheme scheme) const {
+  return activation_post_process->calculate_qparams(scheme);
+}
+
+template <class T>
+bool APoTFakeQuantize<T>::has_qparams() const {
+  return levels_.numel() != 0;
+}
+
+template <class T>
+APoTQParams<T> APoTFakeQuantize<T>::qparams() const {
+  const char* op = "APoTFakeQuantize";
+  if (!has_qparams())
+    throw StateError(std::string(op) +
+                     ": qparams are missing (no quantization_levels): enable the observer and "
+                     "run forward, or load a state dict that has them");
+  if (alpha_.numel() != 1 || gamma_.numel() != 1)
+    throw ValueError(std::string(op) + ": alpha and gamma must hold one element each, got shapes " +
+                     to_string(alpha_.shape()) + " and " + to_string(gamma_.shape()));
+  APoTQParams<T> q;
+  q.alpha = alpha_.data().data()[0];
+  q.gamma = gamma_.data().data()[0];
+  q.quantization_levels = levels_;
+  const xt::xarray<T>& idx = indices_.data();
+  if (idx.dimension() != 1)
+    throw ValueError(std::string(op) + ": level_indices must be 1-D, got shape " +
+                     to_string(indices_.shape()));
+  q.level_indices = xt::xarray<std::int64_t>::from_shape({idx.size()});
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    const T v = idx.data()[i];
+    if (!(v >= 0) || v != std::floor(v) || v >= T(1 << 24))
+      throw ValueError(std::string(op) + ": level_indices[" + std::to_string(i) + "] = " +
+                       std::to_string(v) + " is not a valid code (a non-negative integer)");
+    q.level_indices(i) = static_cast<std::int64_t>(v);
+  }
+  return q;
+}
+
+template <class T>
+Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x) {
+  return forward(x, scheme_);
+}
+template <class T>
+Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, bool signed_) {
+  return forward(x, signed_ ? LevelScheme::signed_per_term : LevelScheme::unsigned_levels);
+}
+
+template <class T>
+Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, LevelScheme scheme) {
+  if (observer_enabled()) {
+    activation_post_process->forward(x);
+    if (activation_post_process->has_observed()) {
+      const APoTQParams<T> q = activation_post_process->calculate_qparams(scheme);
+      xt::xarray<T> a = xt::xarray<T>::from_shape({1}), g = xt::xarray<T>::from_shape({1});
+      a(0) = q.alpha;
+      g(0) = q.gamma;
+      const std::size_t L = q.level_indices.size();
+      xt::xarray<T> idx = xt::xarray<T>::from_shape({L});
+      for (std::size_t i = 0; i < L; ++i) idx(i) = static_cast<T>(q.level_indices(i));
+      alpha_.mutable_data() = std::move(a);
+      gamma_.mutable_data() = std::move(g);
+      levels_.mutable_data() = q.quantization_levels.data();
+      indices_.mutable_data() = std::move(idx);
+    }
+  }
+  if (!fake_quant_enabled()) return x;
+  const APoTQParams<T> q = qparams();
+  return fake_quantize_function::apply(x, q.alpha, q.gamma, levels_, q.level_indices);
+}
+
+template class APoTFakeQuantize<float>;
+template class APoTFakeQuantize<double>;
+
+}  // namespace quant
+}  // namespace xgrad

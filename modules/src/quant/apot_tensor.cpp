@@ -1,1 +1,256 @@
-// placeholder: filled in by its issue
+#include "xgrad/quant/apot_tensor.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "xgrad/errors.hpp"
+
+namespace xgrad {
+namespace quant {
+
+namespace {
+
+// Indices must be exactly representable in float (module buffers store them as
+// T) and usable as a dense lookup table.
+constexpr std::int64_t kMaxIndex = std::int64_t(1) << 24;
+
+// Levels followed by +inf, so the upper neighbour of the top level exists and
+// never wins.
+template <class T>
+std::vector<T> padded_levels(const T* levels, std::size_t L) {
+  std::vector<T> lv(levels, levels + L);
+  lv.push_back(std::numeric_limits<T>::infinity());
+  return lv;
+}
+
+// Rank of the level nearest to c, PyTorch's rule: distance fl(|level - c|) in T,
+// the lowest level among equal distances. c must lie in [lv[0], lv[L-1]] (or be
+// NaN: then 0). Branch-free binary search for the last level <= c, then the
+// upper neighbour, then (rarely taken) lower levels at the same rounded distance.
+template <class T>
+inline std::size_t nearest_rank(T c, const T* lv, std::size_t L) {
+  std::size_t base = 0, len = L;
+  while (len > 1) {
+    const std::size_t half = len >> 1;
+    base = (lv[base + half] <= c) ? base + half : base;
+    len -= half;
+  }
+  const T dlo = c - lv[base];
+  const T dhi = lv[base + 1] - c;
+  if (dhi < dlo) return base + 1;
+  while (base > 0 && c - lv[base - 1] == dlo) --base;
+  return base;
+}
+
+template <class T>
+inline T clip(T v, T lo, T hi) {
+  return v < lo ? lo : (v > hi ? hi : v);  // NaN passes through
+}
+
+// code -> rank, -1 where a code is not a level index (indices validated).
+std::vector<std::int32_t> code_table(const xt::xarray<std::int64_t>& indices) {
+  std::int64_t max_index = 0;
+  for (std::size_t i = 0; i < indices.size(); ++i)
+    max_index = std::max(max_index, indices.data()[i]);
+  std::vector<std::int32_t> table(static_cast<std::size_t>(max_index) + 1, -1);
+  for (std::size_t r = 0; r < indices.size(); ++r)
+    table[static_cast<std::size_t>(indices.data()[r])] = static_cast<std::int32_t>(r);
+  return table;
+}
+
+template <class T>
+APoTQParams<T> make_qparams(T alpha, T gamma, const Tensor<T>& levels,
+                            const xt::xarray<std::int64_t>& indices) {
+  APoTQParams<T> q;
+  q.alpha = alpha;
+  q.gamma = gamma;
+  q.quantization_levels = levels;
+  q.level_indices = indices;
+  return q;
+}
+
+template <class T>
+void validate_all(const APoTQParams<T>& q, const char* op) {
+  if (!q.quantization_levels.defined())
+    throw ValueError(std::string(op) + ": quantization_levels is undefined");
+  if (!std::isfinite(static_cast<double>(q.gamma)))
+    throw ValueError(std::string(op) + ": gamma must be finite, got " + std::to_string(q.gamma));
+  detail::validate_qparams(q.alpha, q.quantization_levels.data(), q.level_indices, op);
+}
+
+}  // namespace
+
+namespace detail {
+
+template <class T>
+void validate_qparams(T alpha, const xt::xarray<T>& levels, const xt::xarray<std::int64_t>& indices,
+                      const char* op) {
+  const std::string o(op);
+  if (!(alpha >= 0) || !std::isfinite(alpha))
+    throw ValueError(o + ": alpha must be finite and >= 0, got " + std::to_string(alpha));
+  if (levels.dimension() != 1 || levels.size() == 0)
+    throw ValueError(o + ": quantization_levels must be a non-empty 1-D tensor, got shape " +
+                     to_string(Shape(levels.shape().begin(), levels.shape().end())));
+  const T* lv = levels.data();
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    if (!std::isfinite(lv[i]))
+      throw ValueError(o + ": quantization_levels[" + std::to_string(i) + "] is not finite");
+    if (i > 0 && lv[i] < lv[i - 1])
+      throw ValueError(o + ": quantization_levels must be sorted ascending; element " +
+                       std::to_string(i) + " (" + std::to_string(lv[i]) + ") < element " +
+                       std::to_string(i - 1) + " (" + std::to_string(lv[i - 1]) + ")");
+  }
+  if (indices.dimension() != 1 || indices.size() != levels.size())
+    throw ValueError(o + ": level_indices must be 1-D with one index per level (" +
+                     std::to_string(levels.size()) + "), got shape " +
+                     to_string(Shape(indices.shape().begin(), indices.shape().end())));
+  std::vector<bool> seen;
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    const std::int64_t c = indices.data()[i];
+    if (c < 0 || c >= kMaxIndex)
+      throw ValueError(o + ": level_indices[" + std::to_string(i) + "] = " + std::to_string(c) +
+                       " outside [0, 2^24)");
+    if (seen.size() <= static_cast<std::size_t>(c))
+      seen.resize(static_cast<std::size_t>(c) + 1, false);
+    if (seen[static_cast<std::size_t>(c)])
+      throw ValueError(o + ": level_indices holds " + std::to_string(c) + " twice");
+    seen[static_cast<std::size_t>(c)] = true;
+  }
+}
+
+template <class T>
+std::size_t nearest_ranks(const T* x, std::size_t n, const T* levels, std::size_t L,
+                          std::int64_t* rank_out) {
+  const std::vector<T> lvv = padded_levels(levels, L);
+  const T* lv = lvv.data();
+  const T lo = lv[0], hi = lv[L - 1];
+  std::size_t first_nan = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const T v = x[i];
+    if (first_nan == n && v != v) first_nan = i;
+    rank_out[i] = static_cast<std::int64_t>(nearest_rank(clip(v, lo, hi), lv, L));
+  }
+  return first_nan;
+}
+
+template <class T>
+void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_t L, T* out,
+                          T* mask, T mask_lo, T mask_hi) {
+  const std::vector<T> lvv = padded_levels(levels, L);
+  const T* lv = lvv.data();
+  const T lo = lv[0], hi = lv[L - 1];
+  if (mask) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const T v = x[i];
+      const T q = lv[nearest_rank(clip(v, lo, hi), lv, L)];
+      out[i] = v != v ? v : q;
+      mask[i] = (v >= mask_lo && v <= mask_hi) ? T(1) : T(0);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const T v = x[i];
+      const T q = lv[nearest_rank(clip(v, lo, hi), lv, L)];
+      out[i] = v != v ? v : q;
+    }
+  }
+}
+
+}  // namespace detail
+
+template <class T>
+TensorAPoT<T>::TensorAPoT(xt::xarray<std::int64_t> codes, APoTQParams<T> qparams)
+    : codes_(std::move(codes)), qparams_(std::move(qparams)) {
+  const char* op = "TensorAPoT";
+  validate_all(qparams_, op);
+  const std::vector<std::int32_t> table = code_table(qparams_.level_indices);
+  for (std::size_t i = 0; i < codes_.size(); ++i) {
+    const std::int64_t c = codes_.data()[i];
+    if (c < 0 || c >= static_cast<std::int64_t>(table.size()) ||
+        table[static_cast<std::size_t>(c)] < 0)
+      throw ValueError(std::string(op) + ": code " + std::to_string(c) + " at flat position " +
+                       std::to_string(i) + " is not one of the level_indices");
+  }
+}
+
+template <class T>
+Tensor<T> TensorAPoT<T>::dequantize() const {
+  // Codes were checked against the level set at construction.
+  const std::vector<std::int32_t> table = code_table(qparams_.level_indices);
+  const T* lv = qparams_.quantization_levels.data().data();
+  xt::xarray<T> out = xt::xarray<T>::from_shape(codes_.shape());
+  const std::int64_t* c = codes_.data();
+  T* o = out.data();
+  for (std::size_t i = 0; i < codes_.size(); ++i) o[i] = lv[table[static_cast<std::size_t>(c[i])]];
+  return Tensor<T>(std::move(out));
+}
+
+template <class T>
+TensorAPoT<T> quantize_APoT(const Tensor<T>& x, const APoTQParams<T>& qparams) {
+  const char* op = "quantize_APoT";
+  validate_all(qparams, op);
+  const xt::xarray<T>& levels = qparams.quantization_levels.data();
+  xt::xarray<std::int64_t> codes = xt::xarray<std::int64_t>::from_shape(x.shape());
+  const std::size_t n = x.numel();
+  const std::size_t bad =
+      detail::nearest_ranks(x.data().data(), n, levels.data(), levels.size(), codes.data());
+  if (bad < n)
+    throw ValueError(std::string(op) + ": x is NaN at flat position " + std::to_string(bad) +
+                     " (NaN has no APoT code)");
+  std::int64_t* c = codes.data();
+  const std::int64_t* idx = qparams.level_indices.data();
+  for (std::size_t i = 0; i < n; ++i) c[i] = idx[c[i]];
+  return TensorAPoT<T>(std::move(codes), qparams);
+}
+
+template <class T>
+TensorAPoT<T> quantize_APoT(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma,
+                            const Tensor<T>& quantization_levels,
+                            const xt::xarray<std::int64_t>& level_indices) {
+  return quantize_APoT(x, make_qparams<T>(alpha, gamma, quantization_levels, level_indices));
+}
+
+template <class T>
+Tensor<T> dequantize_APoT(const TensorAPoT<T>& t) {
+  return t.dequantize();
+}
+
+template <class T>
+Tensor<T> quant_dequant(const Tensor<T>& x, const APoTQParams<T>& qparams) {
+  validate_all(qparams, "quant_dequant");
+  const xt::xarray<T>& levels = qparams.quantization_levels.data();
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
+                               out.data());
+  return Tensor<T>(std::move(out));
+}
+
+template <class T>
+Tensor<T> quant_dequant(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma,
+                        const Tensor<T>& quantization_levels,
+                        const xt::xarray<std::int64_t>& level_indices) {
+  return quant_dequant(x, make_qparams<T>(alpha, gamma, quantization_levels, level_indices));
+}
+
+#define XGRAD_APOT_TENSOR_INSTANTIATE(T)                                                          \
+  template class TensorAPoT<T>;                                                                   \
+  template TensorAPoT<T> quantize_APoT<T>(const Tensor<T>&, scalar_t<T>, scalar_t<T>,             \
+                                          const Tensor<T>&, const xt::xarray<std::int64_t>&);     \
+  template TensorAPoT<T> quantize_APoT<T>(const Tensor<T>&, const APoTQParams<T>&);               \
+  template Tensor<T> dequantize_APoT<T>(const TensorAPoT<T>&);                                    \
+  template Tensor<T> quant_dequant<T>(const Tensor<T>&, scalar_t<T>, scalar_t<T>,                 \
+                                      const Tensor<T>&, const xt::xarray<std::int64_t>&);         \
+  template Tensor<T> quant_dequant<T>(const Tensor<T>&, const APoTQParams<T>&);                   \
+  template std::size_t detail::nearest_ranks<T>(const T*, std::size_t, const T*, std::size_t,     \
+                                                std::int64_t*);                                   \
+  template void detail::quant_dequant_kernel<T>(const T*, std::size_t, const T*, std::size_t, T*, \
+                                                T*, T, T);                                        \
+  template void detail::validate_qparams<T>(T, const xt::xarray<T>&,                              \
+                                            const xt::xarray<std::int64_t>&, const char*);
+
+XGRAD_APOT_TENSOR_INSTANTIATE(float)
+XGRAD_APOT_TENSOR_INSTANTIATE(double)
+
+}  // namespace quant
+}  // namespace xgrad

@@ -1,1 +1,64 @@
-// placeholder: filled in by its issue
+#include "xgrad/quant/fake_quantize_function.hpp"
+
+#include <xtensor/xbuilder.hpp>
+
+#include "xgrad/quant/apot_tensor.hpp"
+
+namespace xgrad {
+namespace quant {
+
+template <class T>
+xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& x,
+                                              scalar_t<T> alpha, scalar_t<T> gamma,
+                                              const Tensor<T>& quantization_levels,
+                                              const xt::xarray<std::int64_t>& level_indices) {
+  const char* op = "fake_quantize_function";
+  if (!std::isfinite(static_cast<double>(gamma)))
+    throw ValueError(std::string(op) + ": gamma must be finite, got " + std::to_string(gamma));
+  const xt::xarray<T>& levels = quantization_levels.data();
+  detail::validate_qparams(alpha, levels, level_indices, op);
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  const bool keep_mask = ctx.recording() && ctx.needs_input_grad(0);
+  if (keep_mask) {
+    // The STE mask on the original x, cached for backward.
+    xt::xarray<T> mask = xt::xarray<T>::from_shape(x.shape());
+    detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
+                                 out.data(), mask.data(), -alpha, alpha);
+    ctx.saved_arrays.push_back(std::move(mask));
+  } else {
+    detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
+                                 out.data());
+  }
+  return out;
+}
+
+template <class T>
+std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
+                                                            const xt::xarray<T>& grad_out) {
+  std::vector<xt::xarray<T>> grads(2);
+  if (ctx.needs_input_grad(0)) {
+    const xt::xarray<T>& mask = ctx.saved_arrays.at(0);
+    xt::xarray<T> dx = xt::xarray<T>::from_shape(grad_out.shape());
+    const T* g = grad_out.data();
+    const T* m = mask.data();
+    T* d = dx.data();
+    for (std::size_t i = 0; i < dx.size(); ++i) d[i] = g[i] * m[i];
+    grads[0] = std::move(dx);
+  }
+  // The qparams get no gradient (zero if the levels were marked as requiring one).
+  if (ctx.needs_input_grad(1)) grads[1] = xt::zeros<T>(ctx.input_shape(1));
+  return grads;
+}
+
+#define XGRAD_FQ_INSTANTIATE(T)                                                        \
+  template xt::xarray<T> fake_quantize_function::forward<T>(                           \
+      Context<T>&, const Tensor<T>&, scalar_t<T>, scalar_t<T>, const Tensor<T>&,       \
+      const xt::xarray<std::int64_t>&);                                                \
+  template std::vector<xt::xarray<T>> fake_quantize_function::backward<T>(Context<T>&, \
+                                                                          const xt::xarray<T>&);
+
+XGRAD_FQ_INSTANTIATE(float)
+XGRAD_FQ_INSTANTIATE(double)
+
+}  // namespace quant
+}  // namespace xgrad

@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "xgrad/shape.hpp"
+
 namespace xgrad {
 namespace quant {
 
@@ -46,7 +48,9 @@ enum class LevelScheme {
   sign_magnitude,
 };
 
-// Name of a scheme ("unsigned", "signed_per_term", "sign_magnitude").
+// Name of a scheme ("unsigned", "signed_per_term", "sign_magnitude"). The
+// using-declaration keeps xgrad::to_string(Shape) visible inside this namespace.
+using xgrad::to_string;
 const char* to_string(LevelScheme scheme);
 
 // One additive term of an unsigned code word: a field of `bits` bits whose

@@ -11,7 +11,7 @@
 // are the same float32 values stored as double, alpha and gamma are double.
 //
 // Differences from PyTorch:
-// - b and k are validated at construction (ValueError), see apot_levels.hpp.
+// - b and k are validated (ValueError), see apot_levels.hpp.
 // - calculate_qparams before anything was observed (or set) is a StateError;
 //   min_val > max_val is a ValueError.
 // - forward ignores non-finite values (NaN, +-inf): they must not turn alpha
@@ -43,7 +43,8 @@ struct APoTQParams {
 template <class T = float>
 class APoTObserver : public Module<T> {
  public:
-  // ValueError unless b >= 1, k >= 1, b % k == 0.
+  // ValueError unless b >= 1, k >= 1. b % k == 0 (k | b-1 for sign_magnitude)
+  // is checked by calculate_qparams, per scheme.
   APoTObserver(int b, int k);
 
   // Updates the running min/max over all finite elements seen; returns `x`
