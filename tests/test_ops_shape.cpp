@@ -1,0 +1,280 @@
+// Shape ops: transpose (2-D and general permutations), reshape with one -1,
+// concat along any axis; exact values, gradients, errors.
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/ops/shape_ops.hpp"
+#include "xgrad/random.hpp"
+#include "xgrad/tensor.hpp"
+
+using namespace xgrad;
+using xgrad_test::equal_arrays;
+using xgrad_test::passes_gradcheck;
+
+namespace {
+
+// 0, 1, ..., n-1 in `shape` (row-major), so every element names its position.
+Tensor<double> counting(const Shape& shape, bool requires_grad = false) {
+  xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<double>(i);
+  return Tensor<double>(a, requires_grad);
+}
+
+xt::xarray<double> array_of(const Shape& shape, std::initializer_list<double> values) {
+  xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+  std::copy(values.begin(), values.end(), a.begin());
+  return a;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+// ---- transpose ----
+
+BOOST_AUTO_TEST_CASE(transpose_swaps_the_axes_of_a_matrix) {
+  const auto t = transpose(tensor<double>({{1, 2, 3}, {4, 5, 6}}));
+  BOOST_TEST(equal_arrays(t.data(), xt::xarray<double>({{1, 4}, {2, 5}, {3, 6}})));
+}
+
+// 70 x 45 is not a multiple of the kernel's 32 x 32 tiles.
+BOOST_AUTO_TEST_CASE(transpose_of_a_matrix_larger_than_a_tile) {
+  const auto a = counting({70, 45});
+  const auto t = transpose(a);
+  BOOST_TEST(t.shape() == Shape({45, 70}));
+  bool all = true;
+  for (std::size_t i = 0; i < 70; ++i) {
+    for (std::size_t j = 0; j < 45; ++j) all = all && t.data()(j, i) == a.data()(i, j);
+  }
+  BOOST_TEST(all);
+}
+
+BOOST_AUTO_TEST_CASE(transpose_by_permutation_table) {
+  const auto a = counting({2, 3, 4});
+  const std::vector<std::vector<std::size_t>> perms = {{0, 1, 2}, {2, 1, 0}, {1, 0, 2},
+                                                       {0, 2, 1}, {2, 0, 1}, {1, 2, 0}};
+  for (const auto& p : perms) {
+    BOOST_TEST_CONTEXT("perm " << p[0] << p[1] << p[2]) {
+      const auto t = transpose(a, p);
+      BOOST_TEST(t.shape() == Shape({a.shape()[p[0]], a.shape()[p[1]], a.shape()[p[2]]}));
+      // out[i0, i1, i2] = a[idx] with idx[p[k]] = i_k.
+      bool all = true;
+      for (std::size_t i0 = 0; i0 < t.shape()[0]; ++i0) {
+        for (std::size_t i1 = 0; i1 < t.shape()[1]; ++i1) {
+          for (std::size_t i2 = 0; i2 < t.shape()[2]; ++i2) {
+            std::size_t idx[3];
+            idx[p[0]] = i0;
+            idx[p[1]] = i1;
+            idx[p[2]] = i2;
+            all = all && t.data()(i0, i1, i2) == a.data()(idx[0], idx[1], idx[2]);
+          }
+        }
+      }
+      BOOST_TEST(all);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(transpose_by_permutation_exact_values) {
+  // [2, 1, 2] -> [2, 2, 1] by swapping the last two axes.
+  const auto t = transpose(counting({2, 1, 2}), {0, 2, 1});
+  BOOST_TEST(equal_arrays(t.data(), array_of({2, 2, 1}, {0, 1, 2, 3})));
+  // [1, 2, 3] -> [3, 2, 1]
+  const auto r = transpose(counting({1, 2, 3}), {2, 1, 0});
+  BOOST_TEST(equal_arrays(r.data(), array_of({3, 2, 1}, {0, 3, 1, 4, 2, 5})));
+}
+
+BOOST_AUTO_TEST_CASE(transpose_of_0d_and_1d_by_identity_permutation) {
+  BOOST_TEST(transpose(scalar<double>(7.0), {}).item() == 7.0);
+  BOOST_TEST(equal_arrays(transpose(counting({3}), {0}).data(), array_of({3}, {0, 1, 2})));
+}
+
+BOOST_AUTO_TEST_CASE(transpose_passes_gradcheck) {
+  Generator gen(3);
+  const auto m = randn<double>({3, 5}, gen, 0.0, 1.0, true);
+  BOOST_TEST(passes_gradcheck([](const auto& in) { return transpose(in[0]); }, {m}));
+  const auto x = randn<double>({2, 3, 4}, gen, 0.0, 1.0, true);
+  for (const std::vector<std::size_t>& p :
+       {std::vector<std::size_t>{2, 0, 1}, std::vector<std::size_t>{1, 0, 2},
+        std::vector<std::size_t>{0, 2, 1}}) {
+    BOOST_TEST(passes_gradcheck([&](const auto& in) { return transpose(in[0], p); }, {x}));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(transpose_names_its_node) {
+  const auto t = transpose(counting({2, 2}, true));
+  BOOST_TEST(std::string(t.grad_fn_name()) == "TransposeBackward");
+}
+
+BOOST_AUTO_TEST_CASE(transpose_of_a_non_matrix_throws_shape_error) {
+  BOOST_CHECK_THROW(transpose(counting({3})), ShapeError);
+  BOOST_CHECK_THROW(transpose(counting({2, 3, 4})), ShapeError);
+  BOOST_CHECK_THROW(transpose(scalar<double>(1.0)), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(bad_permutations_throw_shape_error) {
+  const auto a = counting({2, 3, 4});
+  BOOST_CHECK_THROW(transpose(a, {0, 1}), ShapeError);        // too short
+  BOOST_CHECK_THROW(transpose(a, {0, 1, 2, 3}), ShapeError);  // too long
+  BOOST_CHECK_THROW(transpose(a, {0, 0, 1}), ShapeError);     // repeated
+  BOOST_CHECK_THROW(transpose(a, {0, 1, 3}), ShapeError);     // out of range
+  const std::string msg = message_of([&] { transpose(a, {0, 0, 1}); });
+  BOOST_TEST(contains(msg, "transpose"));
+  BOOST_TEST(contains(msg, "[0, 0, 1]"));
+  BOOST_TEST(contains(msg, "[2, 3, 4]"));
+}
+
+// ---- reshape ----
+
+BOOST_AUTO_TEST_CASE(reshape_table_keeps_row_major_order) {
+  struct Case {
+    std::vector<std::ptrdiff_t> spec;
+    Shape shape;
+  };
+  const Case cases[] = {{{3, 2}, {3, 2}},       {{6}, {6}},        {{-1}, {6}},
+                        {{3, -1}, {3, 2}},      {{-1, 2}, {3, 2}}, {{1, 6, 1}, {1, 6, 1}},
+                        {{1, -1, 3}, {1, 2, 3}}};
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("to " << to_string(c.shape)) {
+      const auto r = reshape(counting({2, 3}), c.spec);
+      BOOST_TEST(equal_arrays(r.data(), array_of(c.shape, {0, 1, 2, 3, 4, 5})));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(reshape_between_0d_and_one_element) {
+  BOOST_TEST(reshape(scalar<double>(4.0), {1, 1}).shape() == Shape({1, 1}));
+  const auto s = reshape(tensor<double>({4.0}), {});
+  BOOST_TEST(s.dim() == 0u);
+  BOOST_TEST(s.item() == 4.0);
+  BOOST_TEST(reshape(scalar<double>(4.0), {-1}).shape() == Shape({1}));
+}
+
+BOOST_AUTO_TEST_CASE(reshape_of_empty_tensors) {
+  BOOST_TEST(reshape(zeros<double>({0, 3}), {3, 0}).shape() == Shape({3, 0}));
+  BOOST_TEST(reshape(zeros<double>({0, 3}), {-1, 3}).shape() == Shape({0, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(reshape_gradient_has_the_input_shape) {
+  auto a = counting({2, 3}, true);
+  reshape(a, {3, 2}).backward(array_of({3, 2}, {1, 2, 3, 4, 5, 6}));
+  BOOST_TEST(equal_arrays(a.grad().data(), array_of({2, 3}, {1, 2, 3, 4, 5, 6})));
+  Generator gen(4);
+  const auto x = randn<double>({2, 3, 2}, gen, 0.0, 1.0, true);
+  BOOST_TEST(passes_gradcheck([](const auto& in) { return reshape(in[0], {4, -1}); }, {x}));
+}
+
+BOOST_AUTO_TEST_CASE(reshape_errors_throw_shape_error) {
+  const auto a = counting({2, 3});
+  BOOST_CHECK_THROW(reshape(a, {4, 2}), ShapeError);                       // 8 != 6
+  BOOST_CHECK_THROW(reshape(a, {-1, -1}), ShapeError);                     // two -1
+  BOOST_CHECK_THROW(reshape(a, {-1, 4}), ShapeError);                      // 6 not divisible by 4
+  BOOST_CHECK_THROW(reshape(a, {-2, -3}), ShapeError);                     // negative extents
+  BOOST_CHECK_THROW(reshape(a, {}), ShapeError);                           // 0-d holds one element
+  BOOST_CHECK_THROW(reshape(zeros<double>({0, 3}), {-1, 0}), ShapeError);  // ambiguous
+  const std::string msg = message_of([&] { reshape(a, {4, 2}); });
+  BOOST_TEST(contains(msg, "reshape"));
+  BOOST_TEST(contains(msg, "[2, 3]"));
+  BOOST_TEST(contains(msg, "[4, 2]"));
+}
+
+// ---- concat ----
+
+BOOST_AUTO_TEST_CASE(concat_table) {
+  const auto a = tensor<double>({{1, 2}});
+  const auto b = tensor<double>({{3, 4}, {5, 6}});
+  const auto c = tensor<double>({{1, 2}, {3, 4}});
+  const auto d = Tensor<double>(array_of({2, 1}, {5, 6}));
+  BOOST_TEST(
+      equal_arrays(concat<double>({a, b}, 0).data(), xt::xarray<double>({{1, 2}, {3, 4}, {5, 6}})));
+  BOOST_TEST(
+      equal_arrays(concat<double>({c, d}, 1).data(), xt::xarray<double>({{1, 2, 5}, {3, 4, 6}})));
+  BOOST_TEST(equal_arrays(concat<double>({d, c, d}, -1).data(),
+                          xt::xarray<double>({{5, 1, 2, 5}, {6, 3, 4, 6}})));
+  BOOST_TEST(equal_arrays(concat<double>({b}, 0).data(), b.data()));
+  BOOST_TEST(equal_arrays(concat<double>({tensor<double>({1, 2}), tensor<double>({3})}).data(),
+                          xt::xarray<double>({1, 2, 3})));
+}
+
+BOOST_AUTO_TEST_CASE(concat_along_the_middle_axis_of_3d) {
+  // [2, 1, 2] and [2, 2, 2] along axis 1 -> [2, 3, 2]
+  const auto r = concat<double>({counting({2, 1, 2}), counting({2, 2, 2})}, 1);
+  BOOST_TEST(equal_arrays(r.data(), array_of({2, 3, 2}, {0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 6, 7})));
+}
+
+BOOST_AUTO_TEST_CASE(concat_with_an_empty_part) {
+  const auto r = concat<double>({zeros<double>({0, 2}), tensor<double>({{1, 2}})}, 0);
+  BOOST_TEST(equal_arrays(r.data(), xt::xarray<double>({{1, 2}})));
+}
+
+BOOST_AUTO_TEST_CASE(concat_gradient_is_split_back) {
+  auto a = tensor<double>({{1, 2}, {3, 4}}, true);
+  const auto b = Tensor<double>(array_of({2, 1}, {5, 6}));  // needs no gradient
+  auto c = Tensor<double>(array_of({2, 1}, {7, 8}), true);
+  const auto r = concat<double>({a, b, c}, 1);
+  BOOST_TEST(std::string(r.grad_fn_name()) == "CatBackward");
+  r.backward(xt::xarray<double>({{10, 20, 30, 40}, {50, 60, 70, 80}}));
+  BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<double>({{10, 20}, {50, 60}})));
+  BOOST_TEST(!b.grad().defined());
+  BOOST_TEST(equal_arrays(c.grad().data(), array_of({2, 1}, {40, 80})));
+}
+
+BOOST_AUTO_TEST_CASE(concat_of_the_same_tensor_twice_adds_its_gradients) {
+  auto a = tensor<double>({1, 2}, true);
+  concat<double>({a, a}).backward(xt::xarray<double>({1, 2, 3, 4}));
+  BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<double>({4, 6})));
+}
+
+BOOST_AUTO_TEST_CASE(concat_passes_gradcheck) {
+  Generator gen(5);
+  const auto a = randn<double>({2, 3}, gen, 0.0, 1.0, true);
+  const auto b = randn<double>({1, 3}, gen, 0.0, 1.0, true);
+  const auto c = randn<double>({2, 2}, gen, 0.0, 1.0, true);
+  BOOST_TEST(passes_gradcheck(
+      [](const auto& in) {
+        return concat<double>({in[0], in[1]}, 0);
+      },
+      {a, b}));
+  BOOST_TEST(passes_gradcheck(
+      [](const auto& in) {
+        return concat<double>({in[0], in[1]}, 1);
+      },
+      {a, c}));
+  const auto x = randn<double>({2, 1, 3}, gen, 0.0, 1.0, true);
+  const auto y = randn<double>({2, 2, 3}, gen, 0.0, 1.0, true);
+  BOOST_TEST(passes_gradcheck(
+      [](const auto& in) {
+        return concat<double>({in[0], in[1], in[0]}, -2);
+      },
+      {x, y}));
+}
+
+BOOST_AUTO_TEST_CASE(concat_errors) {
+  const auto a = tensor<double>({{1, 2}});
+  BOOST_CHECK_THROW(concat<double>({}, 0), ShapeError);
+  BOOST_CHECK_THROW(concat<double>({a, tensor<double>({{1, 2, 3}})}, 0), ShapeError);
+  BOOST_CHECK_THROW(concat<double>({a, tensor<double>({1, 2})}, 0), ShapeError);  // ranks
+  BOOST_CHECK_THROW(concat<double>({a, a}, 2), ShapeError);
+  BOOST_CHECK_THROW(concat<double>({a, a}, -3), ShapeError);
+  BOOST_CHECK_THROW(concat<double>({scalar<double>(1), scalar<double>(2)}, 0), ShapeError);
+  BOOST_CHECK_THROW(concat<double>({a, Tensor<double>()}, 0), ValueError);
+  const std::string msg = message_of([&] { concat<double>({a, tensor<double>({{1, 2, 3}})}, 0); });
+  BOOST_TEST(contains(msg, "concat"));
+  BOOST_TEST(contains(msg, "[1, 2]"));
+  BOOST_TEST(contains(msg, "[1, 3]"));
+  BOOST_TEST(contains(message_of([] { concat<double>({}, 0); }), "empty"));
+}
