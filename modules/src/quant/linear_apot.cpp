@@ -1,1 +1,239 @@
-// placeholder: filled in by its issue
+#include "xgrad/quant/linear_apot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "xgrad/ops/linalg.hpp"
+#include "xgrad/quant/apot_tensor.hpp"
+
+namespace xgrad {
+namespace quant {
+
+namespace {
+
+template <class T>
+void check_finite(const xt::xarray<T>& a, const char* op, const char* what) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(a.data()[i])) {
+      std::ostringstream msg;
+      msg << op << ": " << what << " holds " << a.data()[i] << " at flat position " << i
+          << "; only finite values can be quantized";
+      throw ValueError(msg.str());
+    }
+  }
+}
+
+template <class T>
+Tensor<T> one_value(T v) {
+  return Tensor<T>(xt::xarray<T>({v}));
+}
+
+template <class T>
+Tensor<T> as_float(const xt::xarray<std::int64_t>& a) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+  std::transform(a.begin(), a.end(), out.begin(), [](std::int64_t v) { return T(v); });
+  return Tensor<T>(std::move(out));
+}
+
+// Codes / indices stored as T back to integers; ValueError unless each is an
+// integer in [0, 2^24) (exact in float).
+template <class T>
+xt::xarray<std::int64_t> as_int(const xt::xarray<T>& a, const char* op, const char* what) {
+  xt::xarray<std::int64_t> out = xt::xarray<std::int64_t>::from_shape(a.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const T v = a.data()[i];
+    if (!(v >= T(0) && v < T(1 << 24) && std::nearbyint(v) == v)) {
+      std::ostringstream msg;
+      msg << op << ": " << what << " holds " << v << " at flat position " << i
+          << ", not a code (an integer in [0, 2^24))";
+      throw ValueError(msg.str());
+    }
+    out.data()[i] = static_cast<std::int64_t>(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>& bias,
+                          LevelScheme scheme)
+    : Module<T>("LinearAPoT"), b_(b), k_(k), scheme_(scheme) {
+  const char* op = "LinearAPoT";
+  if (!weight.defined()) throw ValueError(std::string(op) + ": the weight is undefined");
+  if (weight.dim() != 2 || weight.numel() == 0) {
+    throw ShapeError(std::string(op) + ": the weight must be a non-empty [out, in] matrix, got " +
+                     to_string(weight.shape()));
+  }
+  out_ = weight.shape()[0];
+  in_ = weight.shape()[1];
+  if (bias.defined() && !(bias.dim() == 1 && bias.shape()[0] == out_)) {
+    throw ShapeError(std::string(op) + ": the bias must have shape [" + std::to_string(out_) +
+                     "], got " + to_string(bias.shape()));
+  }
+  if (scheme == LevelScheme::signed_per_term) {
+    throw ValueError(std::string(op) +
+                     ": the signed_per_term scheme has duplicate levels and no code-word "
+                     "structure for shifts; use sign_magnitude (or unsigned_levels)");
+  }
+  check_finite(weight.data(), op, "the weight");
+  if (bias.defined()) check_finite(bias.data(), op, "the bias");
+
+  // Quantize a detached view: the caller's weight is only read.
+  APoTObserver<T> observer(b, k);
+  observer.forward(weight.detach());
+  const APoTQParams<T> q = observer.calculate_qparams(scheme);
+  const TensorAPoT<T> quantized = quantize_APoT(weight.detach(), q);
+
+  const APoTCodeBook book = scheme == LevelScheme::unsigned_levels
+                                ? apot_codebook(b, k)
+                                : apot_sign_magnitude_codebook(b, k);
+  n_terms_ = static_cast<int>(book.terms.size());
+  for (const auto& t : book.terms)
+    for (int e : t.exponents) max_exponent_ = std::max(max_exponent_, e);
+  magnitude_codes_ = std::int64_t(1) << book.bits();
+  shifts_.assign(static_cast<std::size_t>(magnitude_codes_) * std::size_t(n_terms_), -1);
+  for (std::int64_t c = 0; c < magnitude_codes_; ++c) {
+    for (int t = 0; t < n_terms_; ++t) {
+      const int e = book.exponent(c, static_cast<std::size_t>(t));
+      if (e >= 0)
+        shifts_[std::size_t(c) * std::size_t(n_terms_) + std::size_t(t)] =
+            static_cast<std::int8_t>(max_exponent_ - e);
+    }
+  }
+
+  codes_ = this->register_buffer("weight_codes", as_float<T>(quantized.int_repr()));
+  alpha_ = this->register_buffer("alpha", one_value<T>(q.alpha));
+  gamma_ = this->register_buffer("gamma", one_value<T>(q.gamma));
+  levels_ = this->register_buffer("quantization_levels",
+                                  Tensor<T>(xt::xarray<T>(q.quantization_levels.data())));
+  indices_ = this->register_buffer("level_indices", as_float<T>(q.level_indices));
+  if (bias.defined()) bias_ = this->register_buffer("bias", Tensor<T>(xt::xarray<T>(bias.data())));
+  refresh_cache();
+}
+
+template <class T>
+APoTQParams<T> LinearAPoT<T>::qparams() const {
+  APoTQParams<T> q;
+  q.alpha = alpha_.data().data()[0];
+  q.gamma = gamma_.data().data()[0];
+  q.quantization_levels = Tensor<T>(xt::xarray<T>(levels_.data()));
+  q.level_indices = as_int(indices_.data(), "LinearAPoT.qparams", "level_indices");
+  return q;
+}
+
+template <class T>
+xt::xarray<std::int64_t> LinearAPoT<T>::weight_codes() const {
+  refresh_cache();
+  return codes_cache_;
+}
+
+template <class T>
+void LinearAPoT<T>::refresh_cache() const {
+  const std::vector<std::uint64_t> versions = {codes_.version(), alpha_.version(), gamma_.version(),
+                                               levels_.version(), indices_.version()};
+  if (weight_cache_.defined() && versions == cache_versions_) return;
+  const char* op = "LinearAPoT";
+  xt::xarray<std::int64_t> codes = as_int(codes_.data(), op, "weight_codes");
+  const std::int64_t code_count =
+      scheme_ == LevelScheme::sign_magnitude ? 2 * magnitude_codes_ : magnitude_codes_;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (codes.data()[i] >= code_count) {
+      std::ostringstream msg;
+      msg << op << ": weight code " << codes.data()[i] << " at flat position " << i
+          << " is outside [0, " << code_count << ")";
+      throw ValueError(msg.str());
+    }
+  }
+  // TensorAPoT validates the qparams and that every code is a level index.
+  TensorAPoT<T> t(codes, qparams());
+  weight_cache_ = dequantize_APoT(t);
+  codes_cache_ = std::move(codes);
+  cache_versions_ = versions;
+}
+
+template <class T>
+Tensor<T> LinearAPoT<T>::dequantized_weight() const {
+  refresh_cache();
+  return weight_cache_;
+}
+
+template <class T>
+Tensor<T> LinearAPoT<T>::forward(const Tensor<T>& x) {
+  return linear(x, dequantized_weight(), bias_);
+}
+
+template <class T>
+xt::xarray<std::int64_t> LinearAPoT<T>::integer_accumulators(
+    const xt::xarray<std::int64_t>& xint) const {
+  const char* op = "LinearAPoT.forward_integer";
+  const bool vector_input = xint.dimension() == 1;
+  if (!((vector_input || xint.dimension() == 2) && xint.shape().back() == in_)) {
+    throw ShapeError(std::string(op) + ": the input must be [batch, " + std::to_string(in_) +
+                     "] or [" + std::to_string(in_) + "], got " +
+                     to_string(Shape(xint.shape().begin(), xint.shape().end())));
+  }
+  refresh_cache();
+  // Every product is at most |x| * 2^E * (sum of one power per term) < |x| *
+  // 2^(E+1); the sum of `in` of them must stay below 2^62.
+  double max_abs = 0;
+  for (std::size_t i = 0; i < xint.size(); ++i)
+    max_abs = std::max(max_abs, std::fabs(double(xint.data()[i])));
+  if (max_abs * double(in_) * std::ldexp(1.0, max_exponent_ + 1) >= std::ldexp(1.0, 62)) {
+    std::ostringstream msg;
+    msg << op << ": |x| up to " << max_abs << " over " << in_ << " inputs with shifts up to "
+        << max_exponent_ << " could overflow the int64 accumulator";
+    throw ValueError(msg.str());
+  }
+  const std::size_t batch = vector_input ? 1 : xint.shape()[0];
+  xt::xarray<std::int64_t> acc = vector_input ? xt::xarray<std::int64_t>::from_shape({out_})
+                                              : xt::xarray<std::int64_t>::from_shape({batch, out_});
+  const std::int64_t* px = xint.data();
+  const std::int64_t* pc = codes_cache_.data();
+  const std::int8_t* table = shifts_.data();
+  const std::size_t nt = std::size_t(n_terms_);
+  const std::int64_t mask = magnitude_codes_ - 1;
+  std::int64_t* pa = acc.data();
+  for (std::size_t r = 0; r < batch; ++r) {
+    const std::int64_t* xr = px + r * in_;
+    for (std::size_t o = 0; o < out_; ++o) {
+      const std::int64_t* co = pc + o * in_;
+      // Unsigned arithmetic: left shifts of negative values are well defined
+      // there, and the bound above keeps the true sum in range.
+      std::uint64_t sum = 0;
+      for (std::size_t j = 0; j < in_; ++j) {
+        const std::int64_t c = co[j];
+        const std::int8_t* sh = table + std::size_t(c & mask) * nt;
+        const std::uint64_t xv = static_cast<std::uint64_t>(xr[j]);
+        std::uint64_t p = 0;
+        for (std::size_t t = 0; t < nt; ++t)
+          if (sh[t] >= 0) p += xv << sh[t];
+        sum += c > mask ? std::uint64_t(0) - p : p;  // the sign bit subtracts
+      }
+      pa[r * out_ + o] = static_cast<std::int64_t>(sum);
+    }
+  }
+  return acc;
+}
+
+template <class T>
+Tensor<T> LinearAPoT<T>::forward_integer(const xt::xarray<std::int64_t>& xint) const {
+  const xt::xarray<std::int64_t> acc = integer_accumulators(xint);
+  // gamma once per output, then the bias, as the float path adds it.
+  const double scale = double(gamma_.data().data()[0]) * std::ldexp(1.0, -max_exponent_);
+  xt::xarray<T> y = xt::xarray<T>::from_shape(acc.shape());
+  const T* pb = bias_.defined() ? bias_.data().data() : nullptr;
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    y.data()[i] = T(scale * double(acc.data()[i]));
+    if (pb) y.data()[i] += pb[i % out_];
+  }
+  return Tensor<T>(std::move(y));
+}
+
+template class LinearAPoT<float>;
+template class LinearAPoT<double>;
+
+}  // namespace quant
+}  // namespace xgrad

@@ -133,8 +133,8 @@ MinMaxObserver<T>::MinMaxObserver(QuantDtype dtype, QScheme qscheme,
     quant_min_ = *quant_min;
     quant_max_ = *quant_max;
   }
-  min_val = this->register_buffer("min_val", scalar<T>(std::numeric_limits<T>::infinity()));
-  max_val = this->register_buffer("max_val", scalar<T>(-std::numeric_limits<T>::infinity()));
+  min_val_ = this->register_buffer("min_val", scalar<T>(std::numeric_limits<T>::infinity()));
+  max_val_ = this->register_buffer("max_val", scalar<T>(-std::numeric_limits<T>::infinity()));
 }
 
 template <class T>
@@ -154,26 +154,38 @@ Tensor<T> MinMaxObserver<T>::forward(const Tensor<T>& x) {
     lo = std::min(lo, p[i]);
     hi = std::max(hi, p[i]);
   }
-  min_val.mutable_data() = xt::xarray<T>(std::min(min_val.item(), lo));
-  max_val.mutable_data() = xt::xarray<T>(std::max(max_val.item(), hi));
+  min_val_.mutable_data() = xt::xarray<T>(std::min(min_val_.item(), lo));
+  max_val_.mutable_data() = xt::xarray<T>(std::max(max_val_.item(), hi));
   return x;
 }
 
 template <class T>
 void MinMaxObserver<T>::reset_min_max_vals() {
-  min_val.mutable_data() = xt::xarray<T>(std::numeric_limits<T>::infinity());
-  max_val.mutable_data() = xt::xarray<T>(-std::numeric_limits<T>::infinity());
+  min_val_.mutable_data() = xt::xarray<T>(std::numeric_limits<T>::infinity());
+  max_val_.mutable_data() = xt::xarray<T>(-std::numeric_limits<T>::infinity());
+}
+
+template <class T>
+void MinMaxObserver<T>::set_min_val(T v) {
+  if (std::isnan(v)) throw ValueError("MinMaxObserver.set_min_val: the value is NaN");
+  min_val_.mutable_data() = xt::xarray<T>(v);
+}
+
+template <class T>
+void MinMaxObserver<T>::set_max_val(T v) {
+  if (std::isnan(v)) throw ValueError("MinMaxObserver.set_max_val: the value is NaN");
+  max_val_.mutable_data() = xt::xarray<T>(v);
 }
 
 template <class T>
 UniformQParams<T> MinMaxObserver<T>::calculate_qparams() const {
   const char* op = "MinMaxObserver.calculate_qparams";
-  if (min_val.numel() != 1 || max_val.numel() != 1) {
+  if (min_val_.numel() != 1 || max_val_.numel() != 1) {
     throw ShapeError(
         std::string(op) + ": min_val and max_val must hold one value each, got shapes " +
-        xgrad::to_string(min_val.shape()) + " and " + xgrad::to_string(max_val.shape()));
+        xgrad::to_string(min_val_.shape()) + " and " + xgrad::to_string(max_val_.shape()));
   }
-  const T mn = min_val.data().data()[0], mx = max_val.data().data()[0];
+  const T mn = min_val_.data().data()[0], mx = max_val_.data().data()[0];
   const T inf = std::numeric_limits<T>::infinity();
   if (mn == inf && mx == -inf) {
     throw StateError(std::string(op) +
@@ -219,11 +231,11 @@ FakeQuantize<T>::FakeQuantize(QuantDtype dtype, QScheme qscheme,
                               std::optional<std::int64_t> quant_min,
                               std::optional<std::int64_t> quant_max)
     : Module<T>("FakeQuantize") {
-  fake_quant_enabled = this->register_buffer("fake_quant_enabled", ones<T>({1}));
-  observer_enabled = this->register_buffer("observer_enabled", ones<T>({1}));
+  fake_quant_enabled_ = this->register_buffer("fake_quant_enabled", ones<T>({1}));
+  observer_enabled_ = this->register_buffer("observer_enabled", ones<T>({1}));
   // Empty until computed or loaded: shape-changing buffers.
-  scale = this->register_buffer("scale", zeros<T>({0}), false);
-  zero_point = this->register_buffer("zero_point", zeros<T>({0}), false);
+  scale_ = this->register_buffer("scale", zeros<T>({0}), false);
+  zero_point_ = this->register_buffer("zero_point", zeros<T>({0}), false);
   activation_post_process = this->register_module(
       "activation_post_process",
       std::make_shared<MinMaxObserver<T>>(dtype, qscheme, quant_min, quant_max));
@@ -231,61 +243,64 @@ FakeQuantize<T>::FakeQuantize(QuantDtype dtype, QScheme qscheme,
 
 template <class T>
 void FakeQuantize<T>::enable_fake_quant(bool enabled) {
-  fake_quant_enabled.fill_(enabled ? T(1) : T(0));
+  fake_quant_enabled_.fill_(enabled ? T(1) : T(0));
 }
 
 template <class T>
 void FakeQuantize<T>::enable_observer(bool enabled) {
-  observer_enabled.fill_(enabled ? T(1) : T(0));
+  observer_enabled_.fill_(enabled ? T(1) : T(0));
 }
 
 template <class T>
-bool FakeQuantize<T>::fake_quant_enabled_flag() const {
-  return fake_quant_enabled.numel() > 0 && fake_quant_enabled.data().data()[0] != T(0);
+bool FakeQuantize<T>::fake_quant_enabled() const {
+  return fake_quant_enabled_.numel() > 0 && fake_quant_enabled_.data().data()[0] != T(0);
 }
 
 template <class T>
-bool FakeQuantize<T>::observer_enabled_flag() const {
-  return observer_enabled.numel() > 0 && observer_enabled.data().data()[0] != T(0);
+bool FakeQuantize<T>::observer_enabled() const {
+  return observer_enabled_.numel() > 0 && observer_enabled_.data().data()[0] != T(0);
 }
 
 template <class T>
 bool FakeQuantize<T>::has_qparams() const {
-  return scale.numel() > 0 && zero_point.numel() > 0;
+  return scale_.numel() > 0 && zero_point_.numel() > 0;
 }
 
 template <class T>
-Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
-  const char* op = "FakeQuantize.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
-  if (observer_enabled_flag()) {
-    (*activation_post_process)(x.detach());
-    const auto qp = activation_post_process->calculate_qparams();
-    scale.mutable_data() = xt::xarray<T>::from_shape({1});
-    scale.mutable_data()(0) = qp.scale;
-    zero_point.mutable_data() = xt::xarray<T>::from_shape({1});
-    zero_point.mutable_data()(0) = T(qp.zero_point);
-  }
-  if (!fake_quant_enabled_flag()) return x;
+UniformQParams<T> FakeQuantize<T>::qparams() const {
+  const char* op = "FakeQuantize.qparams";
   if (!has_qparams()) {
     throw StateError(std::string(op) +
-                     ": fake quant is enabled but there are no qparams (scale / zero_point): "
-                     "enable the observer and run forward on data, or load a state dict");
+                     ": there are no qparams (scale / zero_point) yet: enable the observer and "
+                     "run forward on data, or load a state dict");
   }
-  if (scale.numel() != 1 || zero_point.numel() != 1) {
+  if (scale_.numel() != 1 || zero_point_.numel() != 1) {
     throw ShapeError(
         std::string(op) + ": scale and zero_point must hold one value each, got shapes " +
-        xgrad::to_string(scale.shape()) + " and " + xgrad::to_string(zero_point.shape()));
+        xgrad::to_string(scale_.shape()) + " and " + xgrad::to_string(zero_point_.shape()));
   }
-  const T zp = zero_point.data().data()[0];
+  const T zp = zero_point_.data().data()[0];
   if (!(std::nearbyint(zp) == zp && zp >= T(quant_min()) && zp <= T(quant_max()))) {
     std::ostringstream msg;
     msg << op << ": zero_point must be an integer in [quant_min, quant_max] = [" << quant_min()
         << ", " << quant_max() << "], got " << zp;
     throw ValueError(msg.str());
   }
-  return fake_quantize_per_tensor_affine(x, double(scale.data().data()[0]),
-                                         static_cast<std::int64_t>(zp), quant_min(), quant_max());
+  return {scale_.data().data()[0], static_cast<std::int64_t>(zp)};
+}
+
+template <class T>
+Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
+  if (!x.defined()) throw ValueError("FakeQuantize.forward: the input tensor is undefined");
+  if (observer_enabled()) {
+    (*activation_post_process)(x.detach());
+    const auto qp = activation_post_process->calculate_qparams();
+    scale_.mutable_data() = xt::xarray<T>({qp.scale});
+    zero_point_.mutable_data() = xt::xarray<T>({T(qp.zero_point)});
+  }
+  if (!fake_quant_enabled()) return x;
+  const auto [sc, zp] = qparams();
+  return fake_quantize_per_tensor_affine(x, double(sc), zp, quant_min(), quant_max());
 }
 
 template class MinMaxObserver<float>;

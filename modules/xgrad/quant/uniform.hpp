@@ -70,9 +70,13 @@ class MinMaxObserver : public Module<T> {
   // Back to the unobserved state (+inf / -inf).
   void reset_min_max_vals();
 
-  // Buffers (0-d), aliases of the stored ones: writes through them are seen.
-  Tensor<T> min_val;
-  Tensor<T> max_val;
+  // Buffers "min_val" / "max_val" (0-d, +inf / -inf until observed), as
+  // handles aliasing the stored ones. The setters take any value but NaN
+  // (ValueError), like APoTObserver's.
+  Tensor<T> min_val() const { return min_val_; }
+  Tensor<T> max_val() const { return max_val_; }
+  void set_min_val(T v);
+  void set_max_val(T v);
 
   QuantDtype dtype() const { return dtype_; }
   QScheme qscheme() const { return qscheme_; }
@@ -86,6 +90,7 @@ class MinMaxObserver : public Module<T> {
   std::int64_t quant_min_;
   std::int64_t quant_max_;
   bool customized_;
+  Tensor<T> min_val_, max_val_;
 };
 
 // Observer plus per-tensor affine fake quantization, PyTorch's FakeQuantize.
@@ -113,8 +118,11 @@ class FakeQuantize : public Module<T> {
   void disable_fake_quant() { enable_fake_quant(false); }
   void enable_observer(bool enabled = true);
   void disable_observer() { enable_observer(false); }
-  bool fake_quant_enabled_flag() const;
-  bool observer_enabled_flag() const;
+  bool fake_quant_enabled() const;
+  bool observer_enabled() const;
+
+  // The stored scale / zero_point; StateError when there are none yet.
+  UniformQParams<T> qparams() const;
   // True once scale / zero_point hold values (computed or loaded).
   bool has_qparams() const;
 
@@ -122,10 +130,9 @@ class FakeQuantize : public Module<T> {
   std::int64_t quant_max() const { return activation_post_process->quant_max(); }
 
   std::shared_ptr<MinMaxObserver<T>> activation_post_process;
-  Tensor<T> fake_quant_enabled;
-  Tensor<T> observer_enabled;
-  Tensor<T> scale;
-  Tensor<T> zero_point;
+
+ private:
+  Tensor<T> fake_quant_enabled_, observer_enabled_, scale_, zero_point_;
 };
 
 // PyTorch's torch.fake_quantize_per_tensor_affine, differentiable

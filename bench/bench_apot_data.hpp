@@ -1,0 +1,35 @@
+// Data and qparams shared by bench_apot.cpp and its libtorch peer, so both
+// sides fake-quantize identical numbers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "bench_data.hpp"
+
+namespace bench {
+
+constexpr std::size_t kFakeQuantSize = std::size_t(4) << 20;  // 4M elements
+constexpr int kApotK = 2;
+
+// Values in [-0.1, 1.1): mostly inside the quantized range [0, 1], some
+// clipped on either side.
+inline std::vector<float> fake_quant_input() {
+  const auto u = uniform(kFakeQuantSize, 0.6, 21);  // [-0.6, 0.6)
+  std::vector<float> v(u.size());
+  for (std::size_t i = 0; i < u.size(); ++i) v[i] = float(u[i] + 0.5);
+  return v;
+}
+
+// Uniform b-bit affine quantization of [0, 1]: 2^b levels, zero_point 0.
+struct UniformQParams {
+  double scale;
+  std::int64_t quant_max;
+};
+inline UniformQParams uniform_qparams(int b) {
+  const std::int64_t qmax = (std::int64_t(1) << b) - 1;
+  return {double(1.0f / float(qmax)), qmax};
+}
+
+}  // namespace bench

@@ -1,0 +1,275 @@
+// LinearAPoT (apot.md sections 5 and 7): the float path equals a float linear
+// with the dequantized weight; the shift-and-add integer path reproduces it bit
+// for bit where the float path is exact; the caller's weight is untouched; the
+// state travels with the state dict; every bad input is rejected.
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <xtensor/xview.hpp>
+
+#include "test_util.hpp"
+#include "xgrad/ops/linalg.hpp"
+#include "xgrad/quant/apot_tensor.hpp"
+#include "xgrad/quant/linear_apot.hpp"
+#include "xgrad/random.hpp"
+
+using namespace xgrad;
+using namespace xgrad::quant;
+using xgrad_test::close_arrays;
+using xgrad_test::equal_arrays;
+
+namespace {
+
+template <class E>
+std::function<bool(const E&)> mentions(const std::string& needle) {
+  return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
+}
+
+struct Config {
+  int b, k;
+  LevelScheme scheme;
+};
+// apot.md section 7: b = 8 with k = 1 and k = 2, for both weight schemes.
+const Config configs[] = {
+    {8, 1, LevelScheme::unsigned_levels},
+    {8, 2, LevelScheme::unsigned_levels},
+    {8, 1, LevelScheme::sign_magnitude},
+    {8, 2, LevelScheme::sign_magnitude},
+};
+
+std::string describe(const Config& c) {
+  return "b=" + std::to_string(c.b) + " k=" + std::to_string(c.k) + " " + to_string(c.scheme);
+}
+
+// Sum of the code book's largest powers: a weight whose largest magnitude is
+// this value gets gamma = 1, so every level is an exact sum of powers of two.
+double top_sum(const Config& c) {
+  return (c.scheme == LevelScheme::unsigned_levels ? apot_codebook(c.b, c.k)
+                                                   : apot_sign_magnitude_codebook(c.b, c.k))
+      .top_sum();
+}
+
+// Small integer activations in [-8, 8], as an integer array and as floats.
+xt::xarray<std::int64_t> small_ints(std::size_t batch, std::size_t in, Generator& gen) {
+  const auto r = randint<double>(-8, 9, {batch, in}, gen);
+  xt::xarray<std::int64_t> out = xt::xarray<std::int64_t>::from_shape({batch, in});
+  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = std::int64_t(r.data().data()[i]);
+  return out;
+}
+
+Tensor<float> to_float(const xt::xarray<std::int64_t>& a) {
+  xt::xarray<float> out = xt::xarray<float>::from_shape(a.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = float(a.data()[i]);
+  return Tensor<float>(out);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(forward_equals_float_linear_with_the_dequantized_weight) {
+  Generator gen(7);
+  for (const auto& c : configs) {
+    BOOST_TEST_CONTEXT(describe(c)) {
+      const auto weight = randn<float>({6, 10}, gen);
+      const auto bias = randn<float>({6}, gen);
+      const auto x = randn<float>({4, 10}, gen);
+      LinearAPoT<float> layer(weight, c.b, c.k, bias, c.scheme);
+
+      // The same quantization done by hand with the core's API.
+      APoTObserver<float> observer(c.b, c.k);
+      observer.forward(weight);
+      const auto q = observer.calculate_qparams(c.scheme);
+      const auto w_deq = quant_dequant(weight, q);
+      BOOST_TEST(equal_arrays(layer.dequantized_weight().data(), w_deq.data()));
+      BOOST_TEST(equal_arrays(layer.weight_codes(), quantize_APoT(weight, q).int_repr()));
+      BOOST_TEST(equal_arrays(layer(x).data(), linear(x, w_deq, bias).data()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(integer_path_is_bit_exact_where_the_float_path_is_exact) {
+  Generator gen(11);
+  for (const auto& c : configs) {
+    BOOST_TEST_CONTEXT(describe(c)) {
+      const float top = float(top_sum(c));
+      auto weight = rand<float>({7, 20}, gen, -top, top);
+      weight.mutable_data()(3, 5) = top;  // alpha = top, so gamma = 1
+      const auto bias =
+          Tensor<float>(xt::xarray<float>({0.25f, -1.5f, 0.f, 2.f, 0.75f, -3.f, 1.f}));
+      LinearAPoT<float> layer(weight, c.b, c.k, bias, c.scheme);
+      BOOST_REQUIRE(layer.qparams().gamma == 1.f);
+      // Levels are exact sums of at most 2^-11-spaced powers; 20 products of
+      // |x| <= 8 stay well inside float32's 24 bits, so the float sum is exact.
+      const auto xint = small_ints(5, 20, gen);
+      BOOST_TEST(equal_arrays(layer.forward_integer(xint).data(), layer(to_float(xint)).data()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(integer_path_matches_the_float_path_up_to_rounding_in_general) {
+  Generator gen(3);
+  for (const auto& c : configs) {
+    BOOST_TEST_CONTEXT(describe(c)) {
+      const auto weight = randn<float>({5, 30}, gen);  // gamma not a power of two
+      LinearAPoT<float> layer(weight, c.b, c.k, Tensor<float>(), c.scheme);
+      const auto xint = small_ints(3, 30, gen);
+      // Each path rounds at most ~30 float32 operations on values below
+      // 30 * 8 * 4: 1e-3 is ~30 ulps of the largest possible output.
+      BOOST_TEST(
+          close_arrays(layer.forward_integer(xint).data(), layer(to_float(xint)).data(), 1e-3));
+    }
+  }
+}
+
+// b = 4, k = 2 unsigned (apot.md section 1): term 0 in {0, 2^0, 2^-2, 2^-4},
+// term 1 in {0, 2^-1, 2^-3, 2^-5}; code = field0 << 2 | field1. E = 5.
+BOOST_AUTO_TEST_CASE(unsigned_codes_decompose_into_shifted_terms) {
+  const auto weight = Tensor<float>(xt::xarray<float>({{1.0f, 0.25f, 0.f}}));
+  LinearAPoT<float> layer(weight, 4, 2, Tensor<float>(), LevelScheme::unsigned_levels);
+  // alpha = 1, gamma = 1 / 1.5. 1.0 = gamma * (2^0 + 2^-1): fields (1, 1), code 5.
+  // 0.25 * 1.5 = 0.375 = 2^-2 + 2^-3: fields (2, 2), code 10.
+  BOOST_TEST(equal_arrays(layer.weight_codes(), xt::xarray<std::int64_t>({{5, 10, 0}})));
+  BOOST_TEST(layer.accumulator_shift() == 5);
+  // x * (2^0 + 2^-1) * 2^5 = (x << 5) + (x << 4); x * (2^-2 + 2^-3) * 2^5 = (x << 3) + (x << 2).
+  const xt::xarray<std::int64_t> xint = {{1, 0, 9}, {0, 1, 0}, {-3, 2, 5}};
+  xt::xarray<std::int64_t> expected = {48, 12, -3 * 48 + 2 * 12};
+  expected.reshape({3, 1});
+  BOOST_TEST(equal_arrays(layer.integer_accumulators(xint), expected));
+  // gamma * acc / 2^5: 48 -> 1.0, 12 -> 0.25, -120 -> -2.5.
+  xt::xarray<float> values = {1.0f, 0.25f, -2.5f};
+  values.reshape({3, 1});
+  BOOST_TEST(close_arrays(layer.forward_integer(xint).data(), values, 1e-6));
+}
+
+// b = 4 sign-magnitude, k = 1: a sign bit (bit 3) plus the 3-bit magnitude
+// {2^0, 2^-1, 2^-2} code word. E = 2.
+BOOST_AUTO_TEST_CASE(sign_magnitude_codes_subtract) {
+  const auto weight = Tensor<float>(xt::xarray<float>({{-1.75f, 1.75f, 0.5f}}));
+  LinearAPoT<float> layer(weight, 4, 1);
+  BOOST_CHECK(layer.scheme() == LevelScheme::sign_magnitude);  // the default
+  // alpha = 1.75 = top sum, gamma = 1: 1.75 -> 0b111, -1.75 -> 0b1111, 0.5 -> 0b010.
+  BOOST_TEST(equal_arrays(layer.weight_codes(), xt::xarray<std::int64_t>({{15, 7, 2}})));
+  BOOST_TEST(layer.accumulator_shift() == 2);
+  const xt::xarray<std::int64_t> xint = {1, 2, 3};
+  // -(4 + 2 + 1) * 1 + (4 + 2 + 1) * 2 + 2 * 3 = 13, i.e. 13 / 4 = 3.25.
+  BOOST_TEST(equal_arrays(layer.integer_accumulators(xint), xt::xarray<std::int64_t>({13})));
+  BOOST_TEST(equal_arrays(layer.forward_integer(xint).data(), xt::xarray<float>({3.25f})));
+}
+
+BOOST_AUTO_TEST_CASE(unsigned_scheme_sends_negative_weights_to_zero) {
+  const auto weight = Tensor<float>(xt::xarray<float>({{-0.5f, 1.0f}}));
+  LinearAPoT<float> layer(weight, 4, 2, Tensor<float>(), LevelScheme::unsigned_levels);
+  BOOST_TEST(equal_arrays(layer.dequantized_weight().data(), xt::xarray<float>({{0.f, 1.f}})));
+}
+
+BOOST_AUTO_TEST_CASE(callers_weight_and_bias_are_untouched) {
+  Generator gen(5);
+  auto weight = randn<float>({4, 6}, gen).set_requires_grad(true);
+  const auto bias = randn<float>({4}, gen);
+  const xt::xarray<float> w_before = weight.data(), b_before = bias.data();
+  const auto version = weight.version();
+  LinearAPoT<float> layer(weight, 8, 2, bias);
+  layer(randn<float>({2, 6}, gen).set_requires_grad(true)).backward(xt::ones<float>({2, 4}));
+  BOOST_TEST(equal_arrays(weight.data(), w_before));
+  BOOST_TEST(equal_arrays(bias.data(), b_before));
+  BOOST_TEST(weight.version() == version);
+  BOOST_TEST(!weight.grad().defined());
+  BOOST_TEST(layer.parameters().empty());
+}
+
+BOOST_AUTO_TEST_CASE(gradient_flows_to_the_input) {
+  Generator gen(9);
+  const auto weight = randn<float>({3, 5}, gen);
+  LinearAPoT<float> layer(weight, 8, 1);
+  auto x = randn<float>({2, 5}, gen).set_requires_grad(true);
+  layer(x).backward(xt::ones<float>({2, 3}));
+  // d(sum of x W^T)/dx = ones @ W: each row of x.grad is the column sums of W.
+  const xt::xarray<float> w = layer.dequantized_weight().data();
+  xt::xarray<float> expected = xt::zeros<float>({2, 5});
+  for (std::size_t r = 0; r < 2; ++r)
+    for (std::size_t j = 0; j < 5; ++j)
+      for (std::size_t o = 0; o < 3; ++o) expected(r, j) += w(o, j);
+  BOOST_TEST(close_arrays(x.grad().data(), expected, 1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(state_dict_round_trip_reproduces_the_layer) {
+  Generator gen(13);
+  LinearAPoT<float> trained(randn<float>({4, 6}, gen), 8, 2, randn<float>({4}, gen));
+  LinearAPoT<float> fresh(randn<float>({4, 6}, gen), 8, 2, randn<float>({4}, gen));
+  const auto dict = trained.state_dict();
+  std::vector<std::string> names;
+  for (const auto& kv : dict) names.push_back(kv.first);
+  const std::vector<std::string> expected = {"weight_codes",        "alpha",         "gamma",
+                                             "quantization_levels", "level_indices", "bias"};
+  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  fresh.load_state_dict(dict);
+  const auto x = randn<float>({3, 6}, gen);
+  BOOST_TEST(equal_arrays(fresh.weight_codes(), trained.weight_codes()));
+  BOOST_TEST(equal_arrays(fresh(x).data(), trained(x).data()));
+  const auto xint = small_ints(2, 6, gen);
+  BOOST_TEST(
+      equal_arrays(fresh.forward_integer(xint).data(), trained.forward_integer(xint).data()));
+}
+
+BOOST_AUTO_TEST_CASE(double_layer_works_the_same_way) {
+  Generator gen(17);
+  const auto weight = randn<double>({3, 4}, gen);
+  LinearAPoT<double> layer(weight, 8, 2);
+  const auto x = randn<double>({2, 4}, gen);
+  BOOST_TEST(equal_arrays(layer(x).data(), linear(x, layer.dequantized_weight()).data()));
+}
+
+BOOST_AUTO_TEST_CASE(all_zero_weight_gives_the_bias) {
+  const auto bias = Tensor<float>(xt::xarray<float>({1.f, -2.f}));
+  LinearAPoT<float> layer(zeros<float>({2, 3}), 8, 2, bias);
+  const xt::xarray<std::int64_t> xint = {{5, -3, 7}};
+  BOOST_TEST(equal_arrays(layer.forward_integer(xint).data(), xt::xarray<float>({{1.f, -2.f}})));
+  BOOST_TEST(equal_arrays(layer(to_float(xint)).data(), xt::xarray<float>({{1.f, -2.f}})));
+}
+
+BOOST_AUTO_TEST_CASE(bad_weights_and_settings_are_rejected) {
+  const auto w = Tensor<float>(xt::xarray<float>({{0.5f, -1.f}}));
+  BOOST_CHECK_THROW(LinearAPoT<float>(Tensor<float>(), 8, 2), ValueError);
+  BOOST_CHECK_EXCEPTION(LinearAPoT<float>(Tensor<float>(xt::xarray<float>({1.f, 2.f})), 8, 2),
+                        ShapeError, mentions<ShapeError>("[out, in]"));
+  BOOST_CHECK_THROW(LinearAPoT<float>(zeros<float>({0, 3}), 8, 2), ShapeError);
+  BOOST_CHECK_EXCEPTION(
+      LinearAPoT<float>(Tensor<float>(xt::xarray<float>({{0.5f, std::nanf("")}})), 8, 2),
+      ValueError, mentions<ValueError>("position 1"));
+  BOOST_CHECK_THROW(LinearAPoT<float>(Tensor<float>(xt::xarray<float>({{INFINITY, 1.f}})), 8, 2),
+                    ValueError);
+  BOOST_CHECK_EXCEPTION(LinearAPoT<float>(w, 8, 2, Tensor<float>(xt::xarray<float>({1.f, 2.f}))),
+                        ShapeError, mentions<ShapeError>("bias"));
+  BOOST_CHECK_EXCEPTION(LinearAPoT<float>(w, 8, 2, Tensor<float>(), LevelScheme::signed_per_term),
+                        ValueError, mentions<ValueError>("signed_per_term"));
+  BOOST_CHECK_THROW(LinearAPoT<float>(w, 8, 3, Tensor<float>(), LevelScheme::unsigned_levels),
+                    ValueError);                              // 3 does not divide 8
+  BOOST_CHECK_THROW(LinearAPoT<float>(w, 8, 3), ValueError);  // nor the magnitude width 7
+  BOOST_CHECK_THROW(LinearAPoT<float>(w, 0, 1), ValueError);
+}
+
+BOOST_AUTO_TEST_CASE(bad_integer_inputs_are_rejected) {
+  LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 8, 2);
+  BOOST_CHECK_EXCEPTION(layer.forward_integer(xt::xarray<std::int64_t>({{1, 2, 3}})), ShapeError,
+                        mentions<ShapeError>("[batch, 2]"));
+  BOOST_CHECK_THROW(layer.forward_integer(xt::xarray<std::int64_t>::from_shape({1, 1, 2})),
+                    ShapeError);
+  const std::int64_t big = std::int64_t(1) << 55;
+  BOOST_CHECK_EXCEPTION(layer.forward_integer(xt::xarray<std::int64_t>({big, 1})), ValueError,
+                        mentions<ValueError>("overflow"));
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_loaded_codes_are_rejected) {
+  LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 8, 2);
+  auto dict = layer.state_dict();
+  dict[0].second(0, 1) = 2.5f;  // not an integer
+  layer.load_state_dict(dict);
+  BOOST_CHECK_EXCEPTION(layer(Tensor<float>(xt::xarray<float>({{1.f, 1.f}}))), ValueError,
+                        mentions<ValueError>("weight_codes"));
+  dict[0].second(0, 1) = 128.f;  // "-0": no level has this code
+  layer.load_state_dict(dict);
+  BOOST_CHECK_THROW(layer.forward_integer(xt::xarray<std::int64_t>({1, 1})), ValueError);
+  dict[0].second(0, 1) = 4096.f;  // outside the 8-bit code range
+  layer.load_state_dict(dict);
+  BOOST_CHECK_THROW(layer.weight_codes(), ValueError);
+}
