@@ -1,1 +1,220 @@
-// placeholder: filled in by its issue
+// Matrix products: every product, forward and backward, is one BLAS gemm call
+// that reads the operands in place (transposes are gemm flags, never copies)
+// and writes straight into the freshly allocated result. This is the only file
+// that includes xtensor-blas.
+#include "xgrad/ops/linalg.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <string>
+#include <utility>
+#include <xtensor-blas/xblas.hpp>
+
+#include "xgrad/function.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// C[m, n] = op(A) op(B) + beta C on contiguous row-major data, where op(A) is
+// [m, k] (A stored [k, m] when ta) and op(B) is [k, n] (B stored [n, k] when
+// tb). xt::blas::gemm wants whole 2-D containers; the pointer-level
+// cxxblas::gemm it forwards to (cblas_sgemm / cblas_dgemm) also takes batch
+// slices and flattened leading axes without building views.
+template <class T>
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b,
+          T beta, T* c) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // BLAS rejects a leading dimension of 0; the product is 0
+    if (beta == T(0)) std::fill(c, c + m * n, T(0));
+    return;
+  }
+  using cxxblas::Transpose;
+  using Index = xt::blas_index_t;
+  cxxblas::gemm<Index>(cxxblas::StorageOrder::RowMajor, ta ? Transpose::Trans : Transpose::NoTrans,
+                       tb ? Transpose::Trans : Transpose::NoTrans, static_cast<Index>(m),
+                       static_cast<Index>(n), static_cast<Index>(k), T(1), a,
+                       static_cast<Index>(ta ? m : k), b, static_cast<Index>(tb ? k : n), beta, c,
+                       static_cast<Index>(n));
+}
+
+// BLAS takes int extents.
+void check_blas_extents(const Shape& shape, const char* op) {
+  for (auto d : shape) {
+    if (d > static_cast<std::size_t>(INT_MAX)) {
+      throw ValueError(std::string(op) + ": extent " + std::to_string(d) + " of shape " +
+                       to_string(shape) + " exceeds what BLAS can index");
+    }
+  }
+}
+
+// Product of all extents but the last: the rows of [..., features] data.
+std::size_t leading_rows(const Shape& shape) {
+  std::size_t rows = 1;
+  for (std::size_t k = 0; k + 1 < shape.size(); ++k) rows *= shape[k];
+  return rows;
+}
+
+// [m, k] x [k, n] or [b, m, k] x [b, k, n]; the free function checked shapes.
+struct MatmulFn : Function<MatmulFn> {
+  static constexpr const char* name = "MatmulBackward";
+
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, const Tensor<T>& b) {
+    const Shape& sa = a.shape();
+    const Shape& sb = b.shape();
+    const std::size_t nd = sa.size();
+    const std::size_t batch = nd == 3 ? sa[0] : 1;
+    const std::size_t m = sa[nd - 2], k = sa[nd - 1], n = sb[nd - 1];
+    Shape shape = sa;
+    shape[nd - 1] = n;
+    auto out = xt::xarray<T>::from_shape(shape);
+    for (std::size_t i = 0; i < batch; ++i) {
+      gemm(false, false, m, n, k, a.data().data() + i * m * k, b.data().data() + i * k * n, T(0),
+           out.data() + i * m * n);
+    }
+    if (ctx.recording()) ctx.save_for_backward({a, b});
+    return out;
+  }
+
+  // grad_a = grad b^T, grad_b = a^T grad, per batch.
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
+    const Shape& sa = ctx.input_shape(0);
+    const Shape& sb = ctx.input_shape(1);
+    const std::size_t nd = sa.size();
+    const std::size_t batch = nd == 3 ? sa[0] : 1;
+    const std::size_t m = sa[nd - 2], k = sa[nd - 1], n = sb[nd - 1];
+    xt::xarray<T> ga, gb;
+    if (ctx.needs_input_grad(0)) {
+      const xt::xarray<T>& b = ctx.saved(1);
+      ga = xt::xarray<T>::from_shape(sa);
+      for (std::size_t i = 0; i < batch; ++i) {
+        gemm(false, true, m, k, n, grad.data() + i * m * n, b.data() + i * k * n, T(0),
+             ga.data() + i * m * k);
+      }
+    }
+    if (ctx.needs_input_grad(1)) {
+      const xt::xarray<T>& a = ctx.saved(0);
+      gb = xt::xarray<T>::from_shape(sb);
+      for (std::size_t i = 0; i < batch; ++i) {
+        gemm(true, false, k, n, m, a.data() + i * m * k, grad.data() + i * m * n, T(0),
+             gb.data() + i * k * n);
+      }
+    }
+    return {std::move(ga), std::move(gb)};
+  }
+};
+
+// y = x W^T (+ b) with x [..., in] seen as rows [rows, in], W [out, in],
+// b [out]. The two-argument forward is the bias-free variant.
+struct LinearFn : Function<LinearFn> {
+  static constexpr const char* name = "LinearBackward";
+
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& weight) {
+    return product(ctx, x, weight, static_cast<const T*>(nullptr));
+  }
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& weight,
+                               const Tensor<T>& bias) {
+    return product(ctx, x, weight, bias.data().data());
+  }
+
+  template <class T>
+  static xt::xarray<T> product(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& weight,
+                               const T* bias) {
+    const std::size_t out_f = weight.shape()[0], in_f = weight.shape()[1];
+    const std::size_t rows = leading_rows(x.shape());
+    Shape shape = x.shape();
+    shape.back() = out_f;
+    auto y = xt::xarray<T>::from_shape(shape);
+    if (bias) {  // every row starts as the bias; gemm adds x W^T (beta = 1)
+      for (std::size_t r = 0; r < rows; ++r) std::copy_n(bias, out_f, y.data() + r * out_f);
+    }
+    gemm(false, true, rows, out_f, in_f, x.data().data(), weight.data().data(), bias ? T(1) : T(0),
+         y.data());
+    if (ctx.recording()) ctx.save_for_backward({x, weight});
+    return y;
+  }
+
+  // grad_x = grad W, grad_W = grad^T x, grad_b = column sums of grad.
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
+    const Shape& wshape = ctx.input_shape(1);
+    const std::size_t out_f = wshape[0], in_f = wshape[1];
+    const std::size_t rows = leading_rows(ctx.input_shape(0));
+    std::vector<xt::xarray<T>> grads(ctx.num_inputs());
+    if (ctx.needs_input_grad(0)) {
+      grads[0] = xt::xarray<T>::from_shape(ctx.input_shape(0));
+      gemm(false, false, rows, in_f, out_f, grad.data(), ctx.saved(1).data(), T(0),
+           grads[0].data());
+    }
+    if (ctx.needs_input_grad(1)) {
+      grads[1] = xt::xarray<T>::from_shape(wshape);
+      gemm(true, false, out_f, in_f, rows, grad.data(), ctx.saved(0).data(), T(0), grads[1].data());
+    }
+    if (grads.size() == 3 && ctx.needs_input_grad(2)) {
+      grads[2] = xt::zeros<T>({out_f});
+      T* gb = grads[2].data();
+      for (std::size_t r = 0; r < rows; ++r) {
+        const T* row = grad.data() + r * out_f;
+        for (std::size_t j = 0; j < out_f; ++j) gb[j] += row[j];
+      }
+    }
+    return grads;
+  }
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
+  const Shape& sa = a.shape();
+  const Shape& sb = b.shape();
+  const auto fail = [&](const std::string& why) {
+    return ShapeError("matmul: cannot multiply shapes " + to_string(sa) + " and " + to_string(sb) +
+                      ": " + why);
+  };
+  if (sa.size() != sb.size() || (sa.size() != 2 && sa.size() != 3)) {
+    throw fail("expected two 2-D or two 3-D tensors");
+  }
+  const std::size_t nd = sa.size();
+  if (sa[nd - 1] != sb[nd - 2]) throw fail("inner dimensions differ");
+  if (nd == 3 && sa[0] != sb[0]) throw fail("batch sizes differ");
+  check_blas_extents(sa, "matmul");
+  check_blas_extents(sb, "matmul");
+  return MatmulFn::apply(a, b);
+}
+
+template <class T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias) {
+  const Shape& sx = x.shape();
+  const Shape& sw = weight.shape();
+  const auto fail = [&](const std::string& why) {
+    return ShapeError("linear: input " + to_string(sx) + ", weight " + to_string(sw) +
+                      (bias.defined() ? ", bias " + to_string(bias.shape()) : std::string()) +
+                      ": " + why);
+  };
+  if (sw.size() != 2) throw fail("weight must be 2-D [out_features, in_features]");
+  if (sx.empty()) throw fail("input must have at least one dimension");
+  if (sx.back() != sw[1]) throw fail("the input's last extent differs from in_features");
+  if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != sw[0])) {
+    throw fail("bias must be 1-D [out_features]");
+  }
+  check_blas_extents(sx, "linear");
+  check_blas_extents(sw, "linear");
+  if (leading_rows(sx) > static_cast<std::size_t>(INT_MAX)) {
+    throw ValueError("linear: input " + to_string(sx) + " has too many rows for BLAS");
+  }
+  return bias.defined() ? LinearFn::apply(x, weight, bias) : LinearFn::apply(x, weight);
+}
+
+#define XGRAD_INSTANTIATE(T)                                     \
+  template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&); \
+  template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad
