@@ -1,1 +1,161 @@
-// placeholder: filled in by its issue
+#include "xgrad/data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "xgrad/errors.hpp"
+#include "xgrad/ops/indexing.hpp"
+
+namespace xgrad::data {
+
+template <class T>
+void check_dataset(const Dataset<T>& dataset, const char* what) {
+  if (!dataset.features.defined()) {
+    throw ValueError(std::string(what) + ": the dataset's features are undefined");
+  }
+  const Shape& f = dataset.features.shape();
+  if (f.size() != 2 || dataset.labels.dimension() != 1 || f[0] != dataset.labels.size()) {
+    throw ShapeError(std::string(what) + ": expected features [N, F] and labels [N], got " +
+                     to_string(f) + " and " + to_string(dataset.labels.shape()));
+  }
+}
+
+template <class T>
+Dataset<T> subset(const Dataset<T>& dataset, const std::vector<std::size_t>& indices) {
+  check_dataset(dataset, "subset");
+  Dataset<T> out;
+  out.features = index_select(dataset.features, 0, indices);  // validates the indices
+  out.labels = Labels::from_shape({indices.size()});
+  for (std::size_t k = 0; k < indices.size(); ++k) out.labels(k) = dataset.labels(indices[k]);
+  return out;
+}
+
+template <class T>
+std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& dataset, double test_fraction,
+                                                   Generator& gen) {
+  check_dataset(dataset, "train_test_split");
+  if (!(test_fraction > 0 && test_fraction < 1)) {
+    throw ValueError("train_test_split: test_fraction must be in (0, 1), got " +
+                     std::to_string(test_fraction));
+  }
+  const std::size_t n = dataset.size();
+  const auto n_test =
+      static_cast<std::size_t>(std::llround(static_cast<double>(n) * test_fraction));
+  if (n_test == 0 || n_test == n) {
+    throw ValueError("train_test_split: " + std::to_string(n) + " rows with test_fraction " +
+                     std::to_string(test_fraction) + " leave one part empty");
+  }
+  const std::vector<std::size_t> order = randperm(n, gen);
+  const std::vector<std::size_t> test(order.begin(),
+                                      order.begin() + static_cast<std::ptrdiff_t>(n_test));
+  const std::vector<std::size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_test),
+                                       order.end());
+  return {subset(dataset, train), subset(dataset, test)};
+}
+
+template <class T>
+Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T noise,
+                        Generator& gen, T turns) {
+  if (points_per_class < 1) throw ValueError("make_spirals: points_per_class must be >= 1, got 0");
+  if (num_classes < 2) {
+    throw ValueError("make_spirals: num_classes must be >= 2, got " + std::to_string(num_classes));
+  }
+  if (!(noise >= 0) || !std::isfinite(noise)) {
+    throw ValueError("make_spirals: noise must be >= 0, got " + std::to_string(noise));
+  }
+  if (!(turns > 0) || !std::isfinite(turns)) {
+    throw ValueError("make_spirals: turns must be > 0, got " + std::to_string(turns));
+  }
+  const std::size_t n = points_per_class * num_classes;
+  const double two_pi = 2 * std::acos(-1.0);
+  const xt::xarray<T> jitter = randn<T>({n, 2}, gen, T(0), T(1)).data();
+  xt::xarray<T> features = xt::xarray<T>::from_shape({n, 2});
+  Labels labels = Labels::from_shape({n});
+  for (std::size_t c = 0; c < num_classes; ++c) {
+    for (std::size_t j = 0; j < points_per_class; ++j) {
+      const std::size_t row = c * points_per_class + j;
+      const double r = static_cast<double>(j + 1) / static_cast<double>(points_per_class);
+      const double angle = two_pi * (static_cast<double>(c) / static_cast<double>(num_classes) +
+                                     static_cast<double>(turns) * r);
+      features(row, 0) = static_cast<T>(r * std::cos(angle)) + noise * jitter(row, 0);
+      features(row, 1) = static_cast<T>(r * std::sin(angle)) + noise * jitter(row, 1);
+      labels(row) = static_cast<std::int64_t>(c);
+    }
+  }
+  return Dataset<T>{Tensor<T>(std::move(features)), std::move(labels)};
+}
+
+template <class T>
+double accuracy(const Tensor<T>& logits, const Labels& labels) {
+  if (logits.dim() != 2 || labels.dimension() != 1 || logits.shape()[0] != labels.size() ||
+      logits.shape()[1] == 0) {
+    throw ShapeError("accuracy: expected logits [N, C] with C > 0 and labels [N], got " +
+                     to_string(logits.shape()) + " and " + to_string(labels.shape()));
+  }
+  const std::size_t n = labels.size(), c = logits.shape()[1];
+  if (n == 0) return 0.0;
+  const T* row = logits.data().data();
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < n; ++i, row += c) {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < c; ++k) {
+      if (row[k] > row[best]) best = k;
+    }
+    correct += static_cast<std::int64_t>(best) == labels(i);
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+template <class T>
+DataLoader<T>::DataLoader(Dataset<T> dataset, std::size_t batch_size, bool shuffle,
+                          std::uint64_t seed, bool drop_last)
+    : dataset_(std::move(dataset)),
+      batch_size_(batch_size),
+      shuffle_(shuffle),
+      drop_last_(drop_last),
+      gen_(seed) {
+  check_dataset(dataset_, "DataLoader");
+  if (batch_size == 0) throw ValueError("DataLoader: batch_size must be >= 1, got 0");
+  order_.resize(dataset_.size());
+  for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+}
+
+template <class T>
+typename DataLoader<T>::Iterator DataLoader<T>::begin() {
+  if (shuffle_) order_ = randperm(dataset_.size(), gen_);
+  return Iterator(this, 0);
+}
+
+template <class T>
+std::size_t DataLoader<T>::num_batches() const {
+  const std::size_t n = dataset_.size();
+  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+}
+
+template <class T>
+Dataset<T> DataLoader<T>::batch(std::size_t i) const {
+  if (i >= num_batches()) {
+    throw ValueError("DataLoader::batch: index " + std::to_string(i) + " out of range (" +
+                     std::to_string(num_batches()) + " batches)");
+  }
+  const std::size_t first = i * batch_size_;
+  const std::size_t last = std::min(first + batch_size_, dataset_.size());
+  const std::vector<std::size_t> rows(order_.begin() + static_cast<std::ptrdiff_t>(first),
+                                      order_.begin() + static_cast<std::ptrdiff_t>(last));
+  return subset(dataset_, rows);
+}
+
+#define XGRAD_INSTANTIATE(T)                                                                \
+  template void check_dataset<T>(const Dataset<T>&, const char*);                           \
+  template Dataset<T> subset<T>(const Dataset<T>&, const std::vector<std::size_t>&);        \
+  template std::pair<Dataset<T>, Dataset<T>> train_test_split<T>(const Dataset<T>&, double, \
+                                                                 Generator&);               \
+  template Dataset<T> make_spirals<T>(std::size_t, std::size_t, T, Generator&, T);          \
+  template double accuracy<T>(const Tensor<T>&, const Labels&);                             \
+  template class DataLoader<T>;
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad::data
