@@ -10,6 +10,7 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduce.hpp"
+#include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
 using namespace xgrad;
@@ -363,7 +364,7 @@ BOOST_AUTO_TEST_CASE(backward_without_requires_grad_throws) {
 BOOST_AUTO_TEST_CASE(item_needs_exactly_one_element) {
   BOOST_CHECK_THROW(tensor<float>({1, 2}).item(), ShapeError);
   BOOST_CHECK_THROW(zeros<float>({0}).item(), ShapeError);
-  BOOST_TEST(tensor<float>({{4}}).item() == 4.0f);
+  BOOST_TEST(full<float>({1, 1}, 4.0f).item() == 4.0f);
   BOOST_TEST(scalar<double>(2.5).item() == 2.5);
 }
 
