@@ -1,8 +1,11 @@
 // Layers in xgrad::nn: initializers, Dropout, BatchNorm1d, Sequential, Linear,
-// activations and Flatten. Every layer is gradchecked in double; values are
-// computed by hand where the formula is short.
+// activations, Flatten and a small MLP built from them. Every layer is gradchecked in double;
+// values are computed by hand where the formula is short.
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <cstdio>
 #include <tuple>
 #include <xtensor/xmath.hpp>
 
@@ -18,6 +21,7 @@
 #include "xgrad/ops/batch_norm.hpp"
 #include "xgrad/ops/dropout.hpp"
 #include "xgrad/random.hpp"
+#include "xgrad/serialize.hpp"
 
 using xgrad::Tensor;
 using xgrad_test::close_arrays;
@@ -387,6 +391,281 @@ BOOST_AUTO_TEST_CASE(gradcheck_through_a_chain) {
   auto x = xgrad::randn<double>({5, 3}, gen, 0.0, 1.0, true);
   auto fn = [&seq](const Inputs& in) { return seq(in[0]); };
   BOOST_TEST(passes_gradcheck(fn, {x, second->weight}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(linear)
+
+BOOST_AUTO_TEST_CASE(default_element_type_is_float) {
+  nn::Linear fc(64, 128);  // class template argument deduction
+  nn::Linear<> fc2(2, 3);
+  static_assert(std::is_same<decltype(fc), nn::Linear<float>>::value, "CTAD gives Linear<float>");
+  static_assert(std::is_same<decltype(fc2), nn::Linear<float>>::value, "Linear<> is Linear<float>");
+  BOOST_TEST(fc.weight.shape() == xgrad::Shape({128, 64}));
+  BOOST_TEST(fc.bias.shape() == xgrad::Shape({128}));
+  BOOST_TEST(fc.in_features() == 64u);
+  BOOST_TEST(fc.out_features() == 128u);
+}
+
+BOOST_AUTO_TEST_CASE(parameters_are_weight_then_bias) {
+  nn::Linear<double> fc(3, 2);
+  const std::vector<std::string> want = {"weight", "bias"};
+  BOOST_TEST(names_of(fc.named_parameters()) == want, boost::test_tools::per_element());
+  for (const auto& p : fc.parameters()) BOOST_TEST(p.requires_grad());
+  nn::Linear<double> no_bias(3, 2, /*bias=*/false);
+  BOOST_TEST(!no_bias.bias.defined());
+  BOOST_TEST(no_bias.state_dict().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(init_is_uniform_within_one_over_sqrt_fan_in) {
+  xgrad::Generator gen(17);
+  nn::Linear<double> fc(25, 400, true, gen);  // bound 1/sqrt(25) = 0.2
+  const double wmax = xt::amax(xt::abs(fc.weight.data()))();
+  const double bmax = xt::amax(xt::abs(fc.bias.data()))();
+  BOOST_TEST(wmax <= 0.2);
+  BOOST_TEST(bmax <= 0.2);
+  // 10000 weights and 400 biases reach close to the bound.
+  BOOST_TEST(wmax > 0.199);
+  BOOST_TEST(bmax > 0.19);
+  BOOST_TEST(std::abs(total(fc.weight) / 10000) < 0.01);  // mean 0, sd of mean 0.0012
+}
+
+BOOST_AUTO_TEST_CASE(init_is_reproducible_from_a_seed) {
+  xgrad::Generator g1(5), g2(5);
+  nn::Linear<float> a(4, 3, true, g1), b(4, 3, true, g2);
+  BOOST_TEST(equal_arrays(a.weight.data(), b.weight.data()));
+  BOOST_TEST(equal_arrays(a.bias.data(), b.bias.data()));
+  xgrad::manual_seed(5);
+  nn::Linear<float> c(4, 3);
+  BOOST_TEST(equal_arrays(a.weight.data(), c.weight.data()));  // the default generator, same seed
+  nn::Linear<float> d(4, 3);
+  BOOST_TEST(!equal_arrays(c.weight.data(), d.weight.data()));  // the stream moved on
+}
+
+BOOST_AUTO_TEST_CASE(reset_parameters_redraws_in_place) {
+  nn::Linear<float> fc(4, 3);
+  auto handle = fc.weight;
+  const xt::xarray<float> before = handle.data();
+  xgrad::Generator gen(99);
+  fc.reset_parameters(gen);
+  BOOST_TEST(fc.weight.storage() == handle.storage());
+  BOOST_TEST(!equal_arrays(handle.data(), before));
+}
+
+BOOST_AUTO_TEST_CASE(forward_computes_x_w_transposed_plus_b) {
+  nn::Linear<double> fc(2, 3);
+  {
+    xgrad::NoGradGuard no_grad;
+    fc.weight.copy_(xgrad::tensor<double>({{1, 2}, {3, 4}, {5, 6}}));
+    fc.bias.copy_(xgrad::tensor<double>({0.5, -1, 0}));
+  }
+  const auto y = fc(xgrad::tensor<double>({{1, 1}, {0, -1}}));
+  BOOST_TEST(equal_arrays(y.data(), xt::xarray<double>({{3.5, 6, 11}, {-1.5, -5, -6}})));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_input_weight_and_bias) {
+  xgrad::Generator gen(21);
+  nn::Linear<double> fc(4, 3, true, gen);
+  auto x = xgrad::randn<double>({5, 4}, gen, 0.0, 1.0, true);
+  auto fn = [&fc](const Inputs& in) { return fc(in[0]); };
+  BOOST_TEST(passes_gradcheck(fn, {x, fc.weight, fc.bias}));
+  nn::Linear<double> no_bias(4, 2, false, gen);
+  auto fn2 = [&no_bias](const Inputs& in) { return no_bias(in[0]); };
+  BOOST_TEST(passes_gradcheck(fn2, {x, no_bias.weight}));
+}
+
+BOOST_AUTO_TEST_CASE(bad_sizes_and_inputs_throw) {
+  BOOST_CHECK_THROW(nn::Linear<float>(0, 3), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::Linear<float>(3, 0), xgrad::ValueError);
+  nn::Linear<float> fc(4, 3);
+  BOOST_CHECK_THROW(fc(xgrad::zeros<float>({2, 5})), xgrad::ShapeError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(activations)
+
+struct ActivationCase {
+  const char* name;
+  std::shared_ptr<xgrad::Module<double>> layer;
+  double (*reference)(double);
+};
+
+std::vector<ActivationCase> elementwise_cases() {
+  return {
+      {"ReLU", std::make_shared<nn::ReLU<double>>(), [](double x) { return x > 0 ? x : 0.0; }},
+      {"Sigmoid", std::make_shared<nn::Sigmoid<double>>(),
+       [](double x) { return 1 / (1 + std::exp(-x)); }},
+      {"Tanh", std::make_shared<nn::Tanh<double>>(), [](double x) { return std::tanh(x); }},
+  };
+}
+
+BOOST_AUTO_TEST_CASE(elementwise_activations_match_their_formula) {
+  const auto x = xgrad::tensor<double>({{-3, -0.5, 0}, {0.25, 2, 7}});
+  for (const auto& c : elementwise_cases()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      BOOST_TEST(c.layer->type_name() == c.name);
+      const auto y = (*c.layer)(x);
+      xt::xarray<double> want = x.data();
+      for (auto& v : want) v = c.reference(v);
+      BOOST_TEST(close_arrays(y.data(), want, 1e-15));  // one rounding of values <= 7
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_elementwise_activations) {
+  // Values away from ReLU's kink at 0.
+  const auto x = xgrad::tensor<double>({{-3, -0.5, 0.1}, {0.25, 2, 4}}, true);
+  for (const auto& c : elementwise_cases()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto layer = c.layer;
+      BOOST_TEST(passes_gradcheck([layer](const Inputs& in) { return (*layer)(in[0]); }, {x}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(softmax_and_log_softmax_along_a_dim) {
+  const auto x = xgrad::tensor<double>({{0, std::log(3.0)}, {1, 1}});
+  nn::Softmax<double> rows(1), cols(0);
+  BOOST_TEST(close_arrays(rows(x).data(), xt::xarray<double>({{0.25, 0.75}, {0.5, 0.5}}), 1e-15));
+  const double e = std::exp(1.0);
+  BOOST_TEST(close_arrays(
+      cols(x).data(), xt::xarray<double>({{1 / (1 + e), 3 / (3 + e)}, {e / (1 + e), e / (3 + e)}}),
+      1e-15));
+  nn::LogSoftmax<double> log_rows(-1);
+  BOOST_TEST(close_arrays(
+      log_rows(x).data(),
+      xt::xarray<double>({{std::log(0.25), std::log(0.75)}, {std::log(0.5), std::log(0.5)}}),
+      1e-15));
+  BOOST_TEST(log_rows.dim() == -1);
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_softmax_and_log_softmax) {
+  xgrad::Generator gen(30);
+  auto x = xgrad::randn<double>({3, 4}, gen, 0.0, 1.0, true);
+  nn::Softmax<double> sm(1);
+  nn::LogSoftmax<double> lsm(0);
+  BOOST_TEST(passes_gradcheck([&sm](const Inputs& in) { return sm(in[0]); }, {x}));
+  BOOST_TEST(passes_gradcheck([&lsm](const Inputs& in) { return lsm(in[0]); }, {x}));
+}
+
+BOOST_AUTO_TEST_CASE(a_dim_out_of_range_is_a_shape_error) {
+  nn::Softmax<float> sm(2);
+  nn::LogSoftmax<float> lsm(-3);
+  BOOST_CHECK_THROW(sm(xgrad::zeros<float>({2, 2})), xgrad::ShapeError);
+  BOOST_CHECK_THROW(lsm(xgrad::zeros<float>({2, 2})), xgrad::ShapeError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(flatten)
+
+Tensor<double> four_d(bool requires_grad = false) {
+  xt::xarray<double> a = xt::arange<double>(120);
+  a.reshape({2, 3, 4, 5});
+  return Tensor<double>(a, requires_grad);
+}
+
+BOOST_AUTO_TEST_CASE(flattens_the_given_range_of_axes) {
+  struct Case {
+    std::ptrdiff_t start, end;
+    xgrad::Shape want;
+  };
+  const std::vector<Case> cases = {
+      {1, -1, {2, 60}},     {0, -1, {120}},       {1, 2, {2, 12, 5}},
+      {-2, -1, {2, 3, 20}}, {2, 2, {2, 3, 4, 5}},
+  };
+  const auto x = four_d();
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("start " << c.start << " end " << c.end) {
+      const auto y = nn::Flatten<double>(c.start, c.end)(x);
+      BOOST_TEST(y.shape() == c.want);
+      BOOST_TEST(std::equal(y.data().begin(), y.data().end(), x.data().begin()));  // order kept
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_flatten) {
+  xgrad::Generator gen(2);
+  auto x = xgrad::randn<double>({2, 3, 2}, gen, 0.0, 1.0, true);
+  nn::Flatten<double> flat;
+  BOOST_TEST(passes_gradcheck([&flat](const Inputs& in) { return flat(in[0]); }, {x}));
+}
+
+BOOST_AUTO_TEST_CASE(bad_axes_throw) {
+  const auto x = four_d();
+  BOOST_CHECK_THROW(nn::Flatten<double>(4, -1)(x), xgrad::ShapeError);
+  BOOST_CHECK_THROW(nn::Flatten<double>(0, -5)(x), xgrad::ShapeError);
+  BOOST_CHECK_THROW(nn::Flatten<double>(2, 1)(x), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::Flatten<double>()(xgrad::zeros<double>({3})),
+                    xgrad::ShapeError);  // no axis 1
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(mlp)
+
+template <class T>
+std::shared_ptr<nn::Sequential<T>> make_mlp(xgrad::Generator& gen) {
+  return std::make_shared<nn::Sequential<T>>(
+      std::initializer_list<std::shared_ptr<xgrad::Module<T>>>{
+          std::make_shared<nn::Linear<T>>(4, 8, true, gen), std::make_shared<nn::BatchNorm1d<T>>(8),
+          std::make_shared<nn::Tanh<T>>(), std::make_shared<nn::Dropout<T>>(0.2, 3),
+          std::make_shared<nn::Linear<T>>(8, 3, true, gen),
+          std::make_shared<nn::LogSoftmax<T>>(1)});
+}
+
+BOOST_AUTO_TEST_CASE(state_dict_names_of_a_sequential_mlp) {
+  xgrad::Generator gen(1);
+  auto mlp = make_mlp<float>(gen);
+  const std::vector<std::string> want = {"0.weight",
+                                         "0.bias",
+                                         "1.weight",
+                                         "1.bias",
+                                         "1.running_mean",
+                                         "1.running_var",
+                                         "1.num_batches_tracked",
+                                         "4.weight",
+                                         "4.bias"};
+  BOOST_TEST(names_of(mlp->state_dict()) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_the_whole_mlp_in_training_mode) {
+  xgrad::Generator gen(6);
+  auto mlp = make_mlp<double>(gen);
+  auto x = xgrad::randn<double>({5, 4}, gen, 0.0, 1.0, true);
+  auto first = mlp->at<nn::Linear<double>>(0);
+  // Dropout draws a new mask on every call, which finite differences cannot
+  // follow: it alone is put in eval mode (it is gradchecked on its own above).
+  mlp->at<nn::Dropout<double>>(3)->eval();
+  auto fn = [&mlp](const Inputs& in) { return (*mlp)(in[0]); };
+  BOOST_TEST(passes_gradcheck(fn, {x, first->weight, first->bias}));
+}
+
+BOOST_AUTO_TEST_CASE(a_float_model_moves_to_double_through_a_checkpoint) {
+  xgrad::Generator g1(2), g2(77);
+  auto f = make_mlp<float>(g1);
+  f->eval();
+  const std::string path = "/tmp/xgrad-nn-layers-" + std::to_string(::getpid()) + ".npz";
+  xgrad::save(*f, path);
+  auto d = make_mlp<double>(g2);  // different initial weights
+  BOOST_CHECK_THROW(xgrad::load(*d, path), xgrad::TypeError);
+  d->load_state_dict(xgrad::convert_state_dict<double>(xgrad::load_state_dict_file<float>(path)));
+  std::remove(path.c_str());
+  d->eval();
+  xgrad::Generator g3(4);
+  const auto xf = xgrad::randn<float>({3, 4}, g3);
+  xt::xarray<double> xd = xt::xarray<double>::from_shape(xf.shape());
+  std::copy(xf.data().begin(), xf.data().end(), xd.begin());  // the same inputs, exactly
+  const auto yf = (*f)(xf);
+  const auto yd = (*d)(Tensor<double>(xd));
+  // Same weights; float rounding through two layers stays far below 1e-4.
+  BOOST_TEST(close_arrays(yf.data(), yd.data(), 1e-4));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

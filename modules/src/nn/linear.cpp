@@ -1,1 +1,42 @@
-// placeholder: filled in by its issue
+#include "xgrad/nn/linear.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "xgrad/nn/init.hpp"
+#include "xgrad/ops/linalg.hpp"
+
+namespace xgrad {
+namespace nn {
+
+template <class T>
+Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool with_bias, Generator& gen)
+    : Module<T>("Linear"), in_features_(in_features), out_features_(out_features) {
+  if (in_features == 0 || out_features == 0) {
+    throw ValueError("Linear: in_features and out_features must be positive, got " +
+                     std::to_string(in_features) + " and " + std::to_string(out_features));
+  }
+  weight = this->register_parameter("weight", zeros<T>({out_features, in_features}));
+  if (with_bias) bias = this->register_parameter("bias", zeros<T>({out_features}));
+  reset_parameters(gen);
+}
+
+template <class T>
+void Linear<T>::reset_parameters(Generator& gen) {
+  init::kaiming_uniform_(weight, std::sqrt(5.0), gen);
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features_));
+    init::uniform_(bias, -bound, bound, gen);
+  }
+}
+
+template <class T>
+Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
+  return linear(input, weight, bias);
+}
+
+template class Linear<float>;
+template class Linear<double>;
+
+}  // namespace nn
+}  // namespace xgrad
