@@ -229,6 +229,20 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(where_selects_and_broadcasts_all_three, T, Reals) 
                           xt::xarray<T>({{1, 2, 3}, {9, 9, 9}})));
 }
 
+// Unqualified calls with any value category also see xt::where through ADL;
+// they must still resolve to xgrad::where.
+BOOST_AUTO_TEST_CASE(where_accepts_expressions_and_non_const_conditions) {
+  auto x = tensor<double>({-1, 2, -3}, true);
+  auto zero = zeros<double>({3});
+  const auto relu_like = where(x.data() > 0.0, x, zero);
+  BOOST_TEST(equal_arrays(relu_like.data(), xt::xarray<double>({0, 2, 0})));
+  xt::xarray<bool> mutable_condition = {false, true, true};
+  BOOST_TEST(
+      equal_arrays(where(mutable_condition, x, zero).data(), xt::xarray<double>({0, 2, -3})));
+  BOOST_TEST(equal_arrays(where(xt::xarray<bool>({true, false, false}), x * 2.0, x).data(),
+                          xt::xarray<double>({-2, 2, -3})));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(broadcasting_forward, T, Reals) {
   const auto row = tensor<T>({1, 2, 3});                        // [3]
   const auto matrix = tensor<T>({{10, 20, 30}, {40, 50, 60}});  // [2, 3]
