@@ -239,6 +239,9 @@ BOOST_AUTO_TEST_CASE(where_accepts_expressions_and_non_const_conditions) {
   xt::xarray<bool> mutable_condition = {false, true, true};
   BOOST_TEST(
       equal_arrays(where(mutable_condition, x, zero).data(), xt::xarray<double>({0, 2, -3})));
+  // An explicit element type, as in where<double>(...), names T.
+  BOOST_TEST(equal_arrays(where<double>(mutable_condition, zero, x).data(),
+                          xt::xarray<double>({-1, 0, 0})));
   BOOST_TEST(equal_arrays(where(xt::xarray<bool>({true, false, false}), x * 2.0, x).data(),
                           xt::xarray<double>({-2, 2, -3})));
 }

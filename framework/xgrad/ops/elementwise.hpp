@@ -55,7 +55,7 @@ Tensor<T> where(const xt::xarray<bool>& condition, const Tensor<T>& a, const Ten
 // condition is an xt type), which matches non-const arguments better than
 // const references do and then fails to compile. Taking the tensors by value
 // (a cheap handle copy) makes this overload the more specialized one always.
-template <class C, class T,
+template <class T, class C,
           class = std::enable_if_t<std::is_convertible<C, const xt::xarray<bool>&>::value>>
 Tensor<T> where(C&& condition, Tensor<T> a, Tensor<T> b) {
   return detail::where<T>(condition, a, b);
