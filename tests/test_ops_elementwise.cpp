@@ -427,6 +427,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(where_routes_the_gradient_by_the_condition, T, Rea
   BOOST_TEST(b.grad().item() == T(3));
 }
 
+// Masking is a multiply by a constant 0/1 tensor: masked rows get no gradient.
+BOOST_AUTO_TEST_CASE_TEMPLATE(mask_multiply_zeroes_values_and_gradients, T, Reals) {
+  auto x = tensor<T>({{1, 2, 3}, {4, 5, 6}}, true);
+  const Tensor<T> row_mask(shaped<T>({0, 1}, {2, 1}));
+  const auto y = x * row_mask;
+  BOOST_TEST(equal_arrays(y.data(), xt::xarray<T>({{0, 0, 0}, {4, 5, 6}})));
+  backward_ones(y);
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({{0, 0, 0}, {1, 1, 1}})));
+}
+
 BOOST_AUTO_TEST_CASE(only_inputs_that_require_grad_receive_one) {
   auto a = tensor<double>({1, 2});
   auto b = tensor<double>({3, 4}, true);
