@@ -110,6 +110,33 @@ BOOST_AUTO_TEST_CASE(quantize_indices_and_values_match_pytorch_exactly) {
   BOOST_TEST(checked == 104 + 296 + 1064 + 104 + 296 + 56 + 72 + 56);
 }
 
+// Large inputs take the bucketed threshold search instead of the per-element
+// binary search (apot_tensor.cpp); both must give the golden answers. The
+// golden inputs are tiled 64 times past the size where the table kicks in.
+BOOST_AUTO_TEST_CASE(large_inputs_match_pytorch_exactly) {
+  for (const auto& c : golden()["cases"]) {
+    if (!c.contains("quantize")) continue;
+    BOOST_TEST_CONTEXT(case_name(c)) {
+      const APoTQParams<float> q = qparams_of<float>(c);
+      const std::vector<float> x = floats(c["quantize"]["x"]);
+      const auto index = c["quantize"]["index"].get<std::vector<std::int64_t>>();
+      const std::vector<float> value = floats(c["quantize"]["value"]);
+      const std::size_t reps = (64 * q.quantization_levels.numel() + 1024) / x.size() + 2;
+      std::vector<float> big;
+      for (std::size_t r = 0; r < reps; ++r) big.insert(big.end(), x.begin(), x.end());
+      const Tensor<float> xt_(xt::adapt(big, {big.size()}));
+      const TensorAPoT<float> t = quantize_APoT(xt_, q);
+      const Tensor<float> direct = quant_dequant(xt_, q);
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < big.size(); ++i) {
+        const std::size_t j = i % x.size();
+        if (t.int_repr()(i) != index[j] || direct.data()(i) != value[j]) ++bad;
+      }
+      BOOST_TEST(bad == 0u);
+    }
+  }
+}
+
 // For Tensor<double> the distances are computed in double, so only inputs away
 // from a midpoint between neighbouring levels must agree with PyTorch's float32
 // decision. "Away" = farther than 8 float32 ulps of the larger neighbour.

@@ -137,7 +137,18 @@ BOOST_AUTO_TEST_CASE(nearest_level_equals_pytorch_scan_float_and_double) {
       of.set_min_val(-0.7f);
       of.set_max_val(0.9f);
       const APoTQParams<float> qf = of.calculate_qparams(c.scheme);
-      const std::vector<float> xs = probe_points(qf.quantization_levels.data(), qf.alpha, gen);
+      // Tiled past the size where the bucketed table search takes over, so
+      // both searches are checked (see apot_tensor.cpp).
+      std::vector<float> xs = probe_points(qf.quantization_levels.data(), qf.alpha, gen);
+      const std::size_t probes = xs.size();
+      while (xs.size() < 64 * qf.quantization_levels.numel() + 1024)
+        xs.push_back(xs[xs.size() % probes]);
+      const std::vector<float> small(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(probes));
+      const xt::xarray<float> out_small =
+          quant_dequant(Tensor<float>(xt::adapt(small, {small.size()})), qf).data();
+      for (std::size_t i = 0; i < probes; ++i)
+        BOOST_TEST(out_small(i) == qf.quantization_levels.data()(reference_rank(
+                                       xs[i], qf.quantization_levels.data(), qf.alpha)));
       const Tensor<float> x(xt::adapt(xs, {xs.size()}));
       const xt::xarray<float> out = quant_dequant(x, qf).data();
       const TensorAPoT<float> t = quantize_APoT(x, qf);
@@ -150,7 +161,10 @@ BOOST_AUTO_TEST_CASE(nearest_level_equals_pytorch_scan_float_and_double) {
       od.set_min_val(-0.7);
       od.set_max_val(0.9);
       const APoTQParams<double> qd = od.calculate_qparams(c.scheme);
-      const std::vector<double> xd = probe_points(qd.quantization_levels.data(), qd.alpha, gen);
+      std::vector<double> xd = probe_points(qd.quantization_levels.data(), qd.alpha, gen);
+      const std::size_t probes_d = xd.size();
+      while (xd.size() < 64 * qd.quantization_levels.numel() + 1024)
+        xd.push_back(xd[xd.size() % probes_d]);
       const xt::xarray<double> outd =
           quant_dequant(Tensor<double>(xt::adapt(xd, {xd.size()})), qd).data();
       for (std::size_t i = 0; i < xd.size(); ++i) {

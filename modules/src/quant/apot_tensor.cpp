@@ -3,8 +3,10 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "apot_nearest.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
@@ -25,28 +27,23 @@ std::vector<T> padded_levels(const T* levels, std::size_t L) {
   return lv;
 }
 
-// Rank of the level nearest to c, PyTorch's rule: distance fl(|level - c|) in T,
-// the lowest level among equal distances. c must lie in [lv[0], lv[L-1]] (or be
-// NaN: then 0). Branch-free binary search for the last level <= c, then the
-// upper neighbour, then (rarely taken) lower levels at the same rounded distance.
-template <class T>
-inline std::size_t nearest_rank(T c, const T* lv, std::size_t L) {
-  std::size_t base = 0, len = L;
-  while (len > 1) {
-    const std::size_t half = len >> 1;
-    base = (lv[base + half] <= c) ? base + half : base;
-    len -= half;
+// Calls f(std::integral_constant<int, M>) for the table's comparison count.
+template <class F>
+void dispatch_m(int m, F&& f) {
+  switch (m) {
+    case 1:
+      f(std::integral_constant<int, 1>());
+      break;
+    case 2:
+      f(std::integral_constant<int, 2>());
+      break;
+    case 3:
+      f(std::integral_constant<int, 3>());
+      break;
+    default:
+      f(std::integral_constant<int, 4>());
+      break;
   }
-  const T dlo = c - lv[base];
-  const T dhi = lv[base + 1] - c;
-  if (dhi < dlo) return base + 1;
-  while (base > 0 && c - lv[base - 1] == dlo) --base;
-  return base;
-}
-
-template <class T>
-inline T clip(T v, T lo, T hi) {
-  return v < lo ? lo : (v > hi ? hi : v);  // NaN passes through
 }
 
 // code -> rank, -1 where a code is not a level index (indices validated).
@@ -123,38 +120,73 @@ void validate_qparams(T alpha, const xt::xarray<T>& levels, const xt::xarray<std
 template <class T>
 std::size_t nearest_ranks(const T* x, std::size_t n, const T* levels, std::size_t L,
                           std::int64_t* rank_out) {
+  std::size_t first_nan = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (x[i] != x[i]) {
+      first_nan = i;
+      break;
+    }
+  }
+  if (worth_a_table(n, L)) {
+    const NearestTable<T> table(levels, L);
+    if (table.usable()) {
+      const T lo = table.lo(), hi = table.hi();
+      const std::uint32_t* first = table.first_rank();
+      auto run = [&](auto m_tag) {
+        constexpr int M = decltype(m_tag)::value;
+        for (std::size_t i = 0; i < n; ++i)
+          rank_out[i] = first[table.template unique_rank<M>(clip_nan_lo(x[i], lo, hi))];
+      };
+      dispatch_m(table.m(), run);
+      return first_nan;
+    }
+  }
   const std::vector<T> lvv = padded_levels(levels, L);
   const T* lv = lvv.data();
   const T lo = lv[0], hi = lv[L - 1];
-  std::size_t first_nan = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T v = x[i];
-    if (first_nan == n && v != v) first_nan = i;
-    rank_out[i] = static_cast<std::int64_t>(nearest_rank(clip(v, lo, hi), lv, L));
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    rank_out[i] = static_cast<std::int64_t>(nearest_rank(clip_nan_lo(x[i], lo, hi), lv, L));
   return first_nan;
 }
 
 template <class T>
 void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_t L, T* out,
-                          T* mask, T mask_lo, T mask_hi) {
+                          std::uint8_t* mask, T mask_lo, T mask_hi) {
+  // One loop body for both searches: out = nearest level (NaN stays NaN) and,
+  // when asked, the STE mask on the original x.
+  auto body = [&](auto&& rank_of) {
+    if (mask) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const T v = x[i];
+        const T q = rank_of(v);
+        out[i] = v != v ? v : q;
+        mask[i] = static_cast<std::uint8_t>((v >= mask_lo) & (v <= mask_hi));
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        const T v = x[i];
+        const T q = rank_of(v);
+        out[i] = v != v ? v : q;
+      }
+    }
+  };
+  if (worth_a_table(n, L)) {
+    const NearestTable<T> table(levels, L);
+    if (table.usable()) {
+      const T lo = table.lo(), hi = table.hi();
+      const T* values = table.unique_values();
+      auto run = [&](auto m_tag) {
+        constexpr int M = decltype(m_tag)::value;
+        body([&](T v) { return values[table.template unique_rank<M>(clip_nan_lo(v, lo, hi))]; });
+      };
+      dispatch_m(table.m(), run);
+      return;
+    }
+  }
   const std::vector<T> lvv = padded_levels(levels, L);
   const T* lv = lvv.data();
   const T lo = lv[0], hi = lv[L - 1];
-  if (mask) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const T v = x[i];
-      const T q = lv[nearest_rank(clip(v, lo, hi), lv, L)];
-      out[i] = v != v ? v : q;
-      mask[i] = (v >= mask_lo && v <= mask_hi) ? T(1) : T(0);
-    }
-  } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      const T v = x[i];
-      const T q = lv[nearest_rank(clip(v, lo, hi), lv, L)];
-      out[i] = v != v ? v : q;
-    }
-  }
+  body([&](T v) { return lv[nearest_rank(clip_nan_lo(v, lo, hi), lv, L)]; });
 }
 
 }  // namespace detail
@@ -245,7 +277,7 @@ Tensor<T> quant_dequant(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma
   template std::size_t detail::nearest_ranks<T>(const T*, std::size_t, const T*, std::size_t,     \
                                                 std::int64_t*);                                   \
   template void detail::quant_dequant_kernel<T>(const T*, std::size_t, const T*, std::size_t, T*, \
-                                                T*, T, T);                                        \
+                                                std::uint8_t*, T, T);                             \
   template void detail::validate_qparams<T>(T, const xt::xarray<T>&,                              \
                                             const xt::xarray<std::int64_t>&, const char*);
 

@@ -20,11 +20,13 @@ xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& 
   xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
   const bool keep_mask = ctx.recording() && ctx.needs_input_grad(0);
   if (keep_mask) {
-    // The STE mask on the original x, cached for backward.
-    xt::xarray<T> mask = xt::xarray<T>::from_shape(x.shape());
-    detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
-                                 out.data(), mask.data(), -alpha, alpha);
-    ctx.saved_arrays.push_back(std::move(mask));
+    // The STE mask on the original x, cached for backward as one byte per
+    // element, packed into the T array that Context can hold.
+    const std::size_t n = x.numel();
+    xt::xarray<T> packed = xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
+    detail::quant_dequant_kernel(x.data().data(), n, levels.data(), levels.size(), out.data(),
+                                 reinterpret_cast<std::uint8_t*>(packed.data()), -alpha, alpha);
+    ctx.saved_arrays.push_back(std::move(packed));
   } else {
     detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
                                  out.data());
@@ -37,12 +39,11 @@ std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
                                                             const xt::xarray<T>& grad_out) {
   std::vector<xt::xarray<T>> grads(2);
   if (ctx.needs_input_grad(0)) {
-    const xt::xarray<T>& mask = ctx.saved_arrays.at(0);
+    const std::uint8_t* m = reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data());
     xt::xarray<T> dx = xt::xarray<T>::from_shape(grad_out.shape());
     const T* g = grad_out.data();
-    const T* m = mask.data();
     T* d = dx.data();
-    for (std::size_t i = 0; i < dx.size(); ++i) d[i] = g[i] * m[i];
+    for (std::size_t i = 0; i < dx.size(); ++i) d[i] = m[i] ? g[i] : T(0);
     grads[0] = std::move(dx);
   }
   // The qparams get no gradient (zero if the levels were marked as requiring one).

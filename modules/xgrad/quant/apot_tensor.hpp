@@ -86,10 +86,10 @@ template <class T>
 std::size_t nearest_ranks(const T* x, std::size_t n, const T* levels, std::size_t L,
                           std::int64_t* rank_out);
 // out[i] = nearest level of x[i] (NaN stays NaN); when mask != nullptr also
-// mask[i] = (lo <= x[i] <= hi) ? 1 : 0.
+// mask[i] = (lo <= x[i] <= hi) ? 1 : 0 (one byte per element).
 template <class T>
 void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_t L, T* out,
-                          T* mask = nullptr, T lo = 0, T hi = 0);
+                          std::uint8_t* mask = nullptr, T lo = 0, T hi = 0);
 // ValueError unless the qparams are usable (see header comment); op names the caller.
 template <class T>
 void validate_qparams(T alpha, const xt::xarray<T>& levels, const xt::xarray<std::int64_t>& indices,
