@@ -17,8 +17,8 @@ namespace xgrad::data {
 
 template <class T>
 struct Dataset {
-  Tensor<T> features;  // [N, F]
-  Labels labels;       // [N]
+  Tensor<T> features;                       // [N, F]
+  Labels labels = Labels::from_shape({0});  // [N]
   std::size_t size() const { return labels.size(); }
 };
 
