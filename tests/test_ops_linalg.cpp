@@ -186,6 +186,17 @@ BOOST_AUTO_TEST_CASE(linear_without_input_features_is_the_bias) {
   BOOST_TEST(equal_arrays(y.data(), xt::xarray<double>({{1, 2, 3}, {1, 2, 3}})));
 }
 
+// An empty batch contributes nothing: every parameter gradient is zero.
+BOOST_AUTO_TEST_CASE(linear_of_an_empty_batch_has_zero_parameter_gradients) {
+  auto w = ones<double>({2, 3}, true);
+  auto b = ones<double>({2}, true);
+  const auto y = linear(zeros<double>({0, 3}), w, b);
+  BOOST_TEST(y.shape() == Shape({0, 2}));
+  y.backward(xt::xarray<double>::from_shape({0, 2}));
+  BOOST_TEST(equal_arrays(w.grad().data(), xt::xarray<double>(xt::zeros<double>({2, 3}))));
+  BOOST_TEST(equal_arrays(b.grad().data(), xt::xarray<double>({0, 0})));
+}
+
 BOOST_AUTO_TEST_CASE(float_linear_matches_a_naive_triple_loop) {
   Generator gen(8);
   for (const auto& d : kSizes) {
