@@ -20,6 +20,7 @@
 //   too many thresholds fall back to nearest_rank.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -97,7 +98,8 @@ class NearestTable {
   // Rank (in the original level array) of the nearest level; c = clipped x.
   template <int M>
   inline std::uint32_t unique_rank(T c) const {
-    std::size_t bk = static_cast<std::size_t>((c - lo_) * inv_w_);
+    // Signed conversion: one instruction (unsigned needs a range branch).
+    std::size_t bk = static_cast<std::size_t>(static_cast<std::int64_t>((c - lo_) * inv_w_));
     bk = bk < buckets_ ? bk : buckets_ - 1;
     std::uint32_t r = start_[bk];
     for (int j = 0; j < M; ++j) r += static_cast<std::uint32_t>(c >= thr_[r]);
@@ -148,34 +150,54 @@ class NearestTable {
       }
       thr[r] = FloatKey<T>::value(khi);
     }
-    // Bucket grid; grow until no bucket holds more than kMaxM thresholds.
+    // Bucket grid: the smallest one with the fewest comparisons per element
+    // (one when reachable), at most 2^16 buckets (a 256 KiB table).
     const T range = hi_ - lo_;
     if (!std::isfinite(range) || !(range > 0)) return;
-    for (std::size_t B = 4 * U; B <= (std::size_t(1) << 18); B *= 4) {
-      buckets_ = B;
-      inv_w_ = static_cast<T>(B) / range;
-      if (!std::isfinite(inv_w_)) return;
-      start_.assign(B, 0);
-      std::vector<std::uint32_t> count(B, 0);
-      for (std::size_t j = 0; j < thr.size(); ++j) ++count[bucket(thr[j])];
-      int m = 0;
-      std::uint32_t below = 0;
-      for (std::size_t k = 0; k < B; ++k) {
-        start_[k] = below;
-        below += count[k];
-        m = std::max(m, static_cast<int>(count[k]));
-      }
-      if (m <= kMaxM) {
-        m_ = m;
-        thr_ = thr;
-        thr_.resize(thr.size() + static_cast<std::size_t>(kMaxM) + 1, inf);
-        usable_ = true;
-        return;
+    const std::size_t max_buckets = std::max<std::size_t>(std::size_t(1) << 16, 4 * U);
+    std::size_t best_b = 0;
+    int best_m = kMaxM + 1;
+    for (std::size_t B = 4 * U; B <= max_buckets && best_m > 1; B *= 2) {
+      const int m = max_per_bucket(thr, B, range);
+      if (m < best_m) {
+        best_m = m;
+        best_b = B;
       }
     }
+    if (best_m > kMaxM) return;
+    buckets_ = best_b;
+    inv_w_ = static_cast<T>(best_b) / range;
+    if (!std::isfinite(inv_w_)) return;
+    start_.assign(best_b, 0);
+    for (const T t : thr) ++start_[bucket(t)];
+    std::uint32_t below = 0;
+    for (std::size_t k = 0; k < best_b; ++k) {
+      const std::uint32_t c = start_[k];
+      start_[k] = below;
+      below += c;
+    }
+    m_ = best_m;
+    thr_ = thr;
+    thr_.resize(thr.size() + static_cast<std::size_t>(kMaxM) + 1, inf);
+    usable_ = true;
+  }
+  // Largest number of thresholds sharing a bucket of a B-bucket grid.
+  int max_per_bucket(const std::vector<T>& thr, std::size_t B, T range) {
+    buckets_ = B;
+    inv_w_ = static_cast<T>(B) / range;
+    if (!std::isfinite(inv_w_)) return kMaxM + 1;
+    int m = 0, run = 0;
+    std::size_t prev = static_cast<std::size_t>(-1);
+    for (const T t : thr) {  // thresholds ascending -> bucket indices ascending
+      const std::size_t k = bucket(t);
+      run = k == prev ? run + 1 : 1;
+      prev = k;
+      m = std::max(m, run);
+    }
+    return m;
   }
   std::size_t bucket(T c) const {
-    const std::size_t bk = static_cast<std::size_t>((c - lo_) * inv_w_);
+    const std::size_t bk = static_cast<std::size_t>(static_cast<std::int64_t>((c - lo_) * inv_w_));
     return bk < buckets_ ? bk : buckets_ - 1;
   }
 

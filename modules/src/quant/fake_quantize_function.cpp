@@ -1,11 +1,31 @@
 #include "xgrad/quant/fake_quantize_function.hpp"
 
+#include <cstring>
+#include <type_traits>
 #include <xtensor/xbuilder.hpp>
 
 #include "xgrad/quant/apot_tensor.hpp"
 
 namespace xgrad {
 namespace quant {
+
+namespace {
+
+// d[i] = m[i] ? g[i] : 0 as a bit mask (a NaN or inf dy also becomes 0 where
+// clipped); restrict pointers and no branch let the compiler vectorize it.
+template <class T>
+void ste_mask_grad(const T* __restrict g, const std::uint8_t* __restrict m, T* __restrict d,
+                   std::size_t n) {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  for (std::size_t i = 0; i < n; ++i) {
+    U bits;
+    std::memcpy(&bits, g + i, sizeof(T));
+    bits &= U(0) - static_cast<U>(m[i]);
+    std::memcpy(d + i, &bits, sizeof(T));
+  }
+}
+
+}  // namespace
 
 template <class T>
 xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& x,
@@ -39,11 +59,10 @@ std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
                                                             const xt::xarray<T>& grad_out) {
   std::vector<xt::xarray<T>> grads(2);
   if (ctx.needs_input_grad(0)) {
-    const std::uint8_t* m = reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data());
     xt::xarray<T> dx = xt::xarray<T>::from_shape(grad_out.shape());
-    const T* g = grad_out.data();
-    T* d = dx.data();
-    for (std::size_t i = 0; i < dx.size(); ++i) d[i] = m[i] ? g[i] : T(0);
+    ste_mask_grad(grad_out.data(),
+                  reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()), dx.data(),
+                  dx.size());
     grads[0] = std::move(dx);
   }
   // The qparams get no gradient (zero if the levels were marked as requiring one).

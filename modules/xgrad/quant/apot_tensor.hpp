@@ -4,11 +4,15 @@
 //
 // Nearest-level rule (exactly PyTorch's in float32): the distance |level - x| is
 // computed in T (float32 for Tensor<float>); among equal distances the lower
-// level wins, so a midpoint can go either way as float32 rounding decides. It is
-// found by a branch-free binary search over the sorted levels and a check of the
-// two neighbours with those same distances (O(log L) per element). For
-// Tensor<double> the distances are computed in double, so results agree with
-// the float path except within rounding of a midpoint.
+// level wins, so a midpoint can go either way as float32 rounding decides.
+// Small inputs: a branch-free binary search over the sorted levels plus a check
+// of the two neighbours with those same distances (O(log L) per element).
+// Large inputs: the exact float threshold between each pair of neighbouring
+// levels is found once (bisection over the float ordering) and a bucket grid
+// leaves about one comparison per element; both give identical answers (see
+// src/quant/apot_nearest.hpp). For Tensor<double> the distances are computed
+// in double, so results agree with the float path except within rounding of
+// a midpoint.
 //
 // Differences from PyTorch, all deliberate:
 // - Out of range: x above the top level gets the top level, x below the bottom
@@ -76,6 +80,9 @@ Tensor<T> quant_dequant(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma
                         const xt::xarray<std::int64_t>& level_indices);
 template <class T>
 Tensor<T> quant_dequant(const Tensor<T>& x, const APoTQParams<T>& qparams);
+
+extern template class TensorAPoT<float>;
+extern template class TensorAPoT<double>;
 
 namespace detail {
 // The kernels behind the functions above (plain loops over contiguous data;

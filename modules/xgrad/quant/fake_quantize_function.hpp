@@ -8,11 +8,10 @@
 // the top/bottom level, NaN in -> NaN out); see apot_tensor.hpp.
 // Backward: the clipped straight-through estimator
 //   dx = dy * [-alpha <= x <= alpha]   (inclusive; NaN -> 0),
-// the mask computed on the ORIGINAL x and cached in forward only when a node is
-// recorded. No gradient flows to the qparams (a zero gradient is returned for
-// quantization_levels if it requires grad). Its declared surrogate is
-// clamp(x, -alpha, alpha): the backward equals that function's derivative away
-// from +-alpha.
+// the mask computed on the ORIGINAL x and cached in forward (one byte per
+// element) only when a node is recorded. No gradient flows to the qparams (a zero gradient is
+// returned for quantization_levels if it requires grad). Its declared surrogate is clamp(x, -alpha,
+// alpha): the backward equals that function's derivative away from +-alpha.
 //
 // Differences from PyTorch: its backward crashes and computes the mask on the
 // codes; its forward always uses unsigned levels (ours takes any level set).
