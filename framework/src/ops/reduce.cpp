@@ -134,11 +134,11 @@ struct SumMeanFn : Function<SumMeanFn<Mean>> {
     return out;
   }
 
+  // Takes the gradient by value: it is reshaped and scaled in place.
   template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> g) {
     const Shape& shape = ctx.input_shape(0);
     const std::vector<std::size_t> axes(ctx.saved_ints.begin(), ctx.saved_ints.end());
-    xt::xarray<T> g = grad;
     g.reshape(reduced_shape(shape, axes, true));
     if (Mean) {
       const T inv = T(1) / static_cast<T>(count(shape, axes));

@@ -142,11 +142,11 @@ struct ReshapeFn : Function<ReshapeFn> {
     out.reshape(shape);
     return out;
   }
+  // Takes the gradient by value: reshaping it in place copies nothing.
   template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
-    xt::xarray<T> g = grad;
-    g.reshape(ctx.input_shape(0));
-    return {std::move(g)};
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
+    grad.reshape(ctx.input_shape(0));
+    return {std::move(grad)};
   }
 };
 
