@@ -47,7 +47,7 @@ void clear_scratch(const std::vector<Node<T>*>& nodes, const std::vector<Autogra
 }  // namespace
 
 template <class T>
-void run_backward(const Tensor<T>& root, const xt::xarray<T>& gradient, bool retain_graph) {
+void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_graph) {
   if (!root.requires_grad()) {
     throw StateError("backward: the tensor does not require grad and has no grad_fn");
   }
@@ -61,7 +61,7 @@ void run_backward(const Tensor<T>& root, const xt::xarray<T>& gradient, bool ret
       root_meta->grad->data += gradient;
       ++root_meta->grad->version;
     } else {
-      root_meta->grad = std::make_shared<Storage<T>>(Storage<T>{gradient, 0});
+      root_meta->grad = std::make_shared<Storage<T>>(Storage<T>{std::move(gradient), 0});
     }
     return;
   }
@@ -103,7 +103,7 @@ void run_backward(const Tensor<T>& root, const xt::xarray<T>& gradient, bool ret
   // 2. Run the nodes in topological order.
   std::vector<AutogradMeta<T>*> leaves;
   std::vector<Node<T>*> ready{root_node};
-  root_node->pending_grad = gradient;
+  root_node->pending_grad = std::move(gradient);
   root_node->has_pending_grad = true;
   try {
     while (!ready.empty()) {
@@ -112,7 +112,7 @@ void run_backward(const Tensor<T>& root, const xt::xarray<T>& gradient, bool ret
       xt::xarray<T> grad_out = std::move(n->pending_grad);
       n->pending_grad = xt::xarray<T>();
       n->has_pending_grad = false;
-      std::vector<xt::xarray<T>> grads = n->apply(grad_out);
+      std::vector<xt::xarray<T>> grads = n->apply(std::move(grad_out));
       if (grads.size() != n->next.size()) {
         throw ValueError(std::string(n->name()) + ": backward returned " +
                          std::to_string(grads.size()) + " gradients for " +
@@ -158,7 +158,7 @@ void run_backward(const Tensor<T>& root, const xt::xarray<T>& gradient, bool ret
   }
 }
 
-template void run_backward(const Tensor<float>&, const xt::xarray<float>&, bool);
-template void run_backward(const Tensor<double>&, const xt::xarray<double>&, bool);
+template void run_backward(const Tensor<float>&, xt::xarray<float>, bool);
+template void run_backward(const Tensor<double>&, xt::xarray<double>, bool);
 
 }  // namespace xgrad

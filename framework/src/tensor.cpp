@@ -127,14 +127,13 @@ void Tensor<T>::backward(bool retain_graph) const {
                      "output; this tensor has shape " + to_string(shape()) +
                      " (pass a gradient of that shape)");
   }
-  xt::xarray<T> one = xt::ones<T>(shape());
-  run_backward(*this, one, retain_graph);
+  run_backward(*this, xt::xarray<T>(xt::ones<T>(shape())), retain_graph);
 }
 
 template <class T>
-void Tensor<T>::backward(const xt::xarray<T>& gradient, bool retain_graph) const {
+void Tensor<T>::backward(xt::xarray<T> gradient, bool retain_graph) const {
   check_defined("backward");
-  run_backward(*this, gradient, retain_graph);
+  run_backward(*this, std::move(gradient), retain_graph);
 }
 
 template <class T>

@@ -11,6 +11,6 @@ namespace xgrad {
 // second backward through it throws StateError. On any exception no leaf
 // gradient has changed and the graph is left as it was.
 template <class T>
-void run_backward(const Tensor<T>& root, const xt::xarray<T>& gradient, bool retain_graph);
+void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_graph);
 
 }  // namespace xgrad

@@ -79,8 +79,10 @@ bool any_requires_grad(const Args&... args) {
 template <class Derived, class T>
 class FunctionNode final : public Node<T> {
  public:
-  std::vector<xt::xarray<T>> apply(const xt::xarray<T>& grad_output) override {
-    return Derived::backward(this->ctx, grad_output);
+  // backward may take the gradient by const reference or by value (then it
+  // owns the buffer and can compute its result in place).
+  std::vector<xt::xarray<T>> apply(xt::xarray<T> grad_output) override {
+    return Derived::backward(this->ctx, std::move(grad_output));
   }
   const char* name() const override { return Derived::name; }
 };

@@ -72,8 +72,9 @@ class Node {
   Node& operator=(const Node&) = delete;
 
   // Gradients with respect to each tensor input, given the output's gradient.
-  // Entries for inputs that do not need a gradient are ignored.
-  virtual std::vector<xt::xarray<T>> apply(const xt::xarray<T>& grad_output) = 0;
+  // Entries for inputs that do not need a gradient are ignored. The engine
+  // hands over the gradient it owns, so a backward may reuse its buffer.
+  virtual std::vector<xt::xarray<T>> apply(xt::xarray<T> grad_output) = 0;
   virtual const char* name() const = 0;
 
   Context<T> ctx;

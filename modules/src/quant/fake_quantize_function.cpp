@@ -11,17 +11,16 @@ namespace quant {
 
 namespace {
 
-// d[i] = m[i] ? g[i] : 0 as a bit mask (a NaN or inf dy also becomes 0 where
-// clipped); restrict pointers and no branch let the compiler vectorize it.
+// g[i] = m[i] ? g[i] : 0 in place, as a bit mask (a NaN or inf dy also becomes
+// 0 where clipped); restrict pointers and no branch let the compiler vectorize it.
 template <class T>
-void ste_mask_grad(const T* __restrict g, const std::uint8_t* __restrict m, T* __restrict d,
-                   std::size_t n) {
+void ste_mask_grad(T* __restrict g, const std::uint8_t* __restrict m, std::size_t n) {
   using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
   for (std::size_t i = 0; i < n; ++i) {
     U bits;
     std::memcpy(&bits, g + i, sizeof(T));
     bits &= U(0) - static_cast<U>(m[i]);
-    std::memcpy(d + i, &bits, sizeof(T));
+    std::memcpy(g + i, &bits, sizeof(T));
   }
 }
 
@@ -56,14 +55,14 @@ xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& 
 
 template <class T>
 std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
-                                                            const xt::xarray<T>& grad_out) {
+                                                            xt::xarray<T> grad_out) {
   std::vector<xt::xarray<T>> grads(2);
   if (ctx.needs_input_grad(0)) {
-    xt::xarray<T> dx = xt::xarray<T>::from_shape(grad_out.shape());
+    // The engine hands over its gradient buffer: mask it in place.
     ste_mask_grad(grad_out.data(),
-                  reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()), dx.data(),
-                  dx.size());
-    grads[0] = std::move(dx);
+                  reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()),
+                  grad_out.size());
+    grads[0] = std::move(grad_out);
   }
   // The qparams get no gradient (zero if the levels were marked as requiring one).
   if (ctx.needs_input_grad(1)) grads[1] = xt::zeros<T>(ctx.input_shape(1));
@@ -75,7 +74,7 @@ std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
       Context<T>&, const Tensor<T>&, scalar_t<T>, scalar_t<T>, const Tensor<T>&,       \
       const xt::xarray<std::int64_t>&);                                                \
   template std::vector<xt::xarray<T>> fake_quantize_function::backward<T>(Context<T>&, \
-                                                                          const xt::xarray<T>&);
+                                                                          xt::xarray<T>);
 
 XGRAD_FQ_INSTANTIATE(float)
 XGRAD_FQ_INSTANTIATE(double)

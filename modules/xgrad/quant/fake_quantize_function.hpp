@@ -37,7 +37,7 @@ struct fake_quantize_function : Function<fake_quantize_function> {
                                scalar_t<T> gamma, const Tensor<T>& quantization_levels,
                                const xt::xarray<std::int64_t>& level_indices);
   template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad_out);
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad_out);
 };
 
 // Same op with the qparams as returned by calculate_qparams.
