@@ -291,3 +291,12 @@ BOOST_AUTO_TEST_CASE(linear_shape_errors) {
   BOOST_TEST(contains(msg, "[2, 3]"));
   BOOST_TEST(contains(msg, "[4, 2]"));
 }
+
+// BLAS indexes with int. Empty tensors make such extents cheap to build.
+BOOST_AUTO_TEST_CASE(extents_beyond_blas_int_range_throw_value_error) {
+  const std::size_t huge = 3000000000u;  // > INT_MAX
+  BOOST_CHECK_THROW(matmul(zeros<double>({0, huge}), zeros<double>({huge, 0})), ValueError);
+  BOOST_CHECK_THROW(linear(zeros<double>({0, huge}), zeros<double>({0, huge})), ValueError);
+  // Each extent fits, but the flattened rows of [2e9, 2, 0] do not.
+  BOOST_CHECK_THROW(linear(zeros<double>({2000000000u, 2, 0}), zeros<double>({1, 0})), ValueError);
+}
