@@ -20,7 +20,8 @@ struct ReluFn : Function<ReluFn> {
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a) {
     ctx.save_output();
-    return map(a.data(), [](T x) { return x > T(0) || x != x ? x : T(0); });
+    // x < 0 ? 0 : x keeps NaN and compiles to a branch-free select.
+    return map(a.data(), [](T x) { return x < T(0) ? T(0) : x; });
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
