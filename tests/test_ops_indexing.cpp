@@ -14,30 +14,15 @@ using namespace xgrad;
 using xgrad_test::equal_arrays;
 using xgrad_test::passes_gradcheck;
 
-namespace {
+using xgrad_test::array_of;
+using xgrad_test::contains;
+using xgrad_test::message_of;
 
-xt::xarray<double> array_of(const Shape& shape, std::initializer_list<double> values) {
-  xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
-  std::copy(values.begin(), values.end(), a.begin());
-  return a;
-}
+namespace {
 
 // [[0, 1, 2], [10, 11, 12], [20, 21, 22], [30, 31, 32]]: row r, column c holds 10 r + c.
 Tensor<double> rows43(bool requires_grad = false) {
   return tensor<double>({{0, 1, 2}, {10, 11, 12}, {20, 21, 22}, {30, 31, 32}}, requires_grad);
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
 }
 
 }  // namespace

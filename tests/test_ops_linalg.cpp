@@ -20,13 +20,11 @@ using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
 using xgrad_test::passes_gradcheck;
 
-namespace {
+using xgrad_test::array_of;
+using xgrad_test::contains;
+using xgrad_test::message_of;
 
-xt::xarray<double> array_of(const Shape& shape, std::initializer_list<double> values) {
-  xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
-  std::copy(values.begin(), values.end(), a.begin());
-  return a;
-}
+namespace {
 
 // C = A op(B) (+ bias per column), in double, with plain loops; op(B) = B^T
 // when `b_transposed` (B stored [n, k]), the layout of a linear weight.
@@ -51,19 +49,6 @@ xt::xarray<double> naive_product(const xt::xarray<T>& a, const xt::xarray<T>& b,
 template <class T>
 xt::xarray<double> as_double(const xt::xarray<T>& a) {
   return xt::xarray<double>(xt::cast<double>(a));
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
 }
 
 struct Dims {

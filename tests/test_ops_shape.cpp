@@ -14,6 +14,9 @@ using namespace xgrad;
 using xgrad_test::equal_arrays;
 using xgrad_test::passes_gradcheck;
 
+using xgrad_test::contains;
+using xgrad_test::message_of;
+
 namespace {
 
 // 0, 1, ..., n-1 in `shape` (row-major), so every element names its position.
@@ -27,19 +30,6 @@ xt::xarray<double> array_of(const Shape& shape, std::initializer_list<double> va
   xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
   std::copy(values.begin(), values.end(), a.begin());
   return a;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
 }
 
 }  // namespace

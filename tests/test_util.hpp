@@ -1,12 +1,15 @@
 // Helpers shared by the test suites.
 #pragma once
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/errors.hpp"
 #include "xgrad/gradcheck.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -17,8 +20,9 @@ template <class A, class B>
 boost::test_tools::predicate_result equal_arrays(const A& a, const B& b) {
   if (a.shape() != b.shape()) {
     boost::test_tools::predicate_result r(false);
-    r.message() << "shapes differ: " << xgrad::to_string(xgrad::Shape(a.shape().begin(), a.shape().end()))
-                << " vs " << xgrad::to_string(xgrad::Shape(b.shape().begin(), b.shape().end()));
+    r.message() << "shapes differ: "
+                << xgrad::to_string(xgrad::Shape(a.shape().begin(), a.shape().end())) << " vs "
+                << xgrad::to_string(xgrad::Shape(b.shape().begin(), b.shape().end()));
     return r;
   }
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -52,14 +56,35 @@ boost::test_tools::predicate_result close_arrays(const A& a, const B& b, double 
 }
 
 // Wraps gradcheck so a failure prints the worst element.
-inline boost::test_tools::predicate_result passes_gradcheck(const xgrad::GradcheckFn& fn,
-                                                           const std::vector<xgrad::Tensor<double>>& inputs,
-                                                           double eps = 1e-6, double atol = 1e-5,
-                                                           double rtol = 1e-3) {
+inline boost::test_tools::predicate_result passes_gradcheck(
+    const xgrad::GradcheckFn& fn, const std::vector<xgrad::Tensor<double>>& inputs,
+    double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3) {
   const auto result = xgrad::gradcheck(fn, inputs, eps, atol, rtol);
   boost::test_tools::predicate_result r(result.passed);
   r.message() << result.message;
   return r;
+}
+
+// A double array of `shape` filled row-major with `values`.
+inline xt::xarray<double> array_of(const xgrad::Shape& shape,
+                                   std::initializer_list<double> values) {
+  xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+  std::copy(values.begin(), values.end(), a.begin());
+  return a;
+}
+
+// The message of the xgrad::Error that f throws ("" if it throws none).
+inline std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const xgrad::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+inline bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
 }
 
 }  // namespace xgrad_test
