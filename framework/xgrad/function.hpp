@@ -11,7 +11,7 @@
 //     template <class T>
 //     static std::vector<xt::xarray<T>> backward(xgrad::Context<T>& ctx,
 //                                                const xt::xarray<T>& grad) {
-//       return {2 * ctx.saved(0) * grad};
+//       return gradients(xt::xarray<T>(2 * ctx.saved(0) * grad));
 //     }
 //   };
 //   auto y = Square::apply(x);
@@ -70,7 +70,8 @@ template <class T, class... Args>
 bool any_requires_grad(const Args&... args) {
   bool any = false;
   auto check = [&any](const auto& a) {
-    if constexpr (is_tensor<std::decay_t<decltype(a)>>::value) any = any || (a.defined() && a.requires_grad());
+    if constexpr (is_tensor<std::decay_t<decltype(a)>>::value)
+      any = any || (a.defined() && a.requires_grad());
   };
   (check(args), ...);
   return any;
@@ -88,6 +89,17 @@ class FunctionNode final : public Node<T> {
 };
 
 }  // namespace detail
+
+// Builds a backward's result without copying: a braced list {ga, gb} would copy
+// every gradient (std::initializer_list elements are const).
+template <class First, class... Rest>
+std::vector<std::decay_t<First>> gradients(First&& first, Rest&&... rest) {
+  std::vector<std::decay_t<First>> result;
+  result.reserve(1 + sizeof...(Rest));
+  result.emplace_back(std::forward<First>(first));
+  (result.emplace_back(std::forward<Rest>(rest)), ...);
+  return result;
+}
 
 template <class Derived>
 struct Function {
@@ -108,6 +120,8 @@ struct Function {
     }
     auto node = std::make_shared<detail::FunctionNode<Derived, T>>();
     node->ctx.op_name = Derived::name;
+    node->ctx.reserve_inputs(sizeof...(Args));
+    node->next.reserve(sizeof...(Args));
     node->ctx.set_recording(true);
     (detail::collect_input<T>(node->ctx, &node->next, args), ...);
     xt::xarray<T> out;

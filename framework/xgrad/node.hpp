@@ -43,6 +43,10 @@ class Context {
 
   // Engine internals.
   void add_input(const Shape& shape, bool needs_grad);
+  void reserve_inputs(std::size_t n) {
+    input_shapes_.reserve(n);
+    needs_grad_.reserve(n);
+  }
   void set_recording(bool on) { recording_ = on; }
   void set_output(std::shared_ptr<Storage<T>> output);
   void release();

@@ -25,7 +25,8 @@ struct ReluFn : Function<ReluFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {zip(g, ctx.output(), g.shape(), [](T gi, T y) { return y > T(0) ? gi : T(0); })};
+    return gradients(
+        zip(g, ctx.output(), g.shape(), [](T gi, T y) { return y > T(0) ? gi : T(0); }));
   }
 };
 
@@ -44,7 +45,8 @@ struct SigmoidFn : Function<SigmoidFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi * (y * (T(1) - y)); })};
+    return gradients(
+        zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi * (y * (T(1) - y)); }));
   }
 };
 
@@ -58,7 +60,8 @@ struct TanhFn : Function<TanhFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi * (T(1) - y * y); })};
+    return gradients(
+        zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi * (T(1) - y * y); }));
   }
 };
 

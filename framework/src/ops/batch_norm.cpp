@@ -95,7 +95,7 @@ struct BatchNormFn : Function<BatchNormFn> {
         }
       }
     }
-    return {std::move(dx), std::move(dw), std::move(db)};
+    return gradients(std::move(dx), std::move(dw), std::move(db));
   }
 };
 

@@ -12,7 +12,9 @@ xt::xarray<T> reduce_to_shape(xt::xarray<T> grad, const Shape& target) {
   for (std::size_t i = 0; i < grad.dimension(); ++i) {
     if (i < extra || (target[i - extra] == 1 && grad.shape()[i] != 1)) axes.push_back(i);
   }
-  xt::xarray<T> summed = axes.empty() ? std::move(grad) : xt::xarray<T>(xt::sum(grad, axes, xt::evaluation_strategy::immediate));
+  xt::xarray<T> summed =
+      axes.empty() ? std::move(grad)
+                   : xt::xarray<T>(xt::sum(grad, axes, xt::evaluation_strategy::immediate));
   summed.reshape(target);
   return summed;
 }

@@ -29,7 +29,7 @@ struct DropoutFn : Function<DropoutFn> {
     xt::xarray<T> dx = xt::xarray<T>::from_shape(grad.shape());
     for (std::size_t i = 0, n = dx.size(); i < n; ++i)
       dx.data()[i] = grad.data()[i] * mask.data()[i];
-    return {std::move(dx)};
+    return gradients(std::move(dx));
   }
 };
 

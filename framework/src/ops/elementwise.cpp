@@ -47,7 +47,7 @@ struct AddFn : Function<AddFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {input_grad(ctx, 0, g), input_grad(ctx, 1, g)};
+    return gradients(input_grad(ctx, 0, g), input_grad(ctx, 1, g));
   }
 };
 
@@ -62,7 +62,7 @@ struct SubFn : Function<SubFn> {
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     xt::xarray<T> gb;
     if (ctx.needs_input_grad(1)) gb = input_grad(ctx, 1, map(g, [](T x) { return -x; }));
-    return {input_grad(ctx, 0, g), std::move(gb)};
+    return gradients(input_grad(ctx, 0, g), std::move(gb));
   }
 };
 
@@ -80,7 +80,7 @@ struct MulFn : Function<MulFn> {
     xt::xarray<T> ga, gb;
     if (ctx.needs_input_grad(0)) ga = input_grad(ctx, 0, zip(g, ctx.saved(1), g.shape(), times));
     if (ctx.needs_input_grad(1)) gb = input_grad(ctx, 1, zip(g, ctx.saved(0), g.shape(), times));
-    return {std::move(ga), std::move(gb)};
+    return gradients(std::move(ga), std::move(gb));
   }
 };
 
@@ -103,7 +103,7 @@ struct DivFn : Function<DivFn> {
       xt::xarray<T> minus_q_a = zip(g_over_b, a, g.shape(), [](T q, T x) { return -q * x; });
       gb = input_grad(ctx, 1, zip(minus_q_a, b, g.shape(), [](T x, T y) { return x / y; }));
     }
-    return {input_grad(ctx, 0, std::move(g_over_b)), std::move(gb)};
+    return gradients(input_grad(ctx, 0, std::move(g_over_b)), std::move(gb));
   }
 };
 
@@ -118,7 +118,7 @@ struct AddScalarFn : Function<AddScalarFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>& g) {
-    return {g};
+    return gradients(g);
   }
 };
 
@@ -131,7 +131,7 @@ struct RSubScalarFn : Function<RSubScalarFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>& g) {
-    return {map(g, [](T x) { return -x; })};
+    return gradients(map(g, [](T x) { return -x; }));
   }
 };
 
@@ -145,7 +145,7 @@ struct MulScalarFn : Function<MulScalarFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const T s = static_cast<T>(ctx.saved_scalars[0]);
-    return {map(g, [s](T x) { return x * s; })};
+    return gradients(map(g, [s](T x) { return x * s; }));
   }
 };
 
@@ -160,7 +160,7 @@ struct DivScalarFn : Function<DivScalarFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const T s = static_cast<T>(ctx.saved_scalars[0]);
-    return {map(g, [s](T x) { return x / s; })};
+    return gradients(map(g, [s](T x) { return x / s; }));
   }
 };
 
@@ -178,7 +178,7 @@ struct RDivScalarFn : Function<RDivScalarFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const T s = static_cast<T>(ctx.saved_scalars[0]);
-    return {zip(g, ctx.saved(0), g.shape(), [s](T gi, T x) { return -gi * s / (x * x); })};
+    return gradients(zip(g, ctx.saved(0), g.shape(), [s](T gi, T x) { return -gi * s / (x * x); }));
   }
 };
 
@@ -192,7 +192,7 @@ struct NegFn : Function<NegFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>& g) {
-    return {map(g, [](T x) { return -x; })};
+    return gradients(map(g, [](T x) { return -x; }));
   }
 };
 
@@ -212,10 +212,11 @@ struct PowFn : Function<PowFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const T e = static_cast<T>(ctx.saved_scalars[0]);
-    if (e == T(0)) return {xt::xarray<T>(xt::zeros<T>(g.shape()))};
-    if (e == T(2)) return {zip(g, ctx.saved(0), g.shape(), [](T gi, T x) { return gi * (2 * x); })};
-    return {zip(g, ctx.saved(0), g.shape(),
-                [e](T gi, T x) { return gi * (e * std::pow(x, e - T(1))); })};
+    if (e == T(0)) return gradients(xt::xarray<T>(xt::zeros<T>(g.shape())));
+    if (e == T(2))
+      return gradients(zip(g, ctx.saved(0), g.shape(), [](T gi, T x) { return gi * (2 * x); }));
+    return gradients(zip(g, ctx.saved(0), g.shape(),
+                         [e](T gi, T x) { return gi * (e * std::pow(x, e - T(1))); }));
   }
 };
 
@@ -228,7 +229,7 @@ struct ExpFn : Function<ExpFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi * y; })};
+    return gradients(zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi * y; }));
   }
 };
 
@@ -242,7 +243,7 @@ struct LogFn : Function<LogFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {zip(g, ctx.saved(0), g.shape(), [](T gi, T x) { return gi / x; })};
+    return gradients(zip(g, ctx.saved(0), g.shape(), [](T gi, T x) { return gi / x; }));
   }
 };
 
@@ -255,7 +256,7 @@ struct SqrtFn : Function<SqrtFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi / (2 * y); })};
+    return gradients(zip(g, ctx.output(), g.shape(), [](T gi, T y) { return gi / (2 * y); }));
   }
 };
 
@@ -269,8 +270,8 @@ struct AbsFn : Function<AbsFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    return {zip(g, ctx.saved(0), g.shape(),
-                [](T gi, T x) { return x > 0 ? gi : (x < 0 ? -gi : T(0)); })};
+    return gradients(zip(g, ctx.saved(0), g.shape(),
+                         [](T gi, T x) { return x > 0 ? gi : (x < 0 ? -gi : T(0)); }));
   }
 };
 
@@ -289,8 +290,8 @@ struct ClampFn : Function<ClampFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const T lo = static_cast<T>(ctx.saved_scalars[0]), hi = static_cast<T>(ctx.saved_scalars[1]);
-    return {zip(g, ctx.saved(0), g.shape(),
-                [lo, hi](T gi, T x) { return lo <= x && x <= hi ? gi : T(0); })};
+    return gradients(zip(g, ctx.saved(0), g.shape(),
+                         [lo, hi](T gi, T x) { return lo <= x && x <= hi ? gi : T(0); }));
   }
 };
 
@@ -327,7 +328,7 @@ struct MinMaxFn : Function<MinMaxFn<IsMax>> {
     if (ctx.needs_input_grad(1)) {
       gb = input_grad(ctx, 1, zip(g, zip(b, a, g.shape(), share), g.shape(), times));
     }
-    return {std::move(ga), std::move(gb)};
+    return gradients(std::move(ga), std::move(gb));
   }
 };
 
@@ -363,7 +364,7 @@ struct WhereFn : Function<WhereFn> {
       gb =
           input_grad(ctx, 1, zip(g, mask, g.shape(), [](T gi, T m) { return m != 0 ? T(0) : gi; }));
     }
-    return {std::move(ga), std::move(gb)};
+    return gradients(std::move(ga), std::move(gb));
   }
 };
 

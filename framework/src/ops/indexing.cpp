@@ -53,7 +53,7 @@ struct IndexSelectFn : Function<IndexSelectFn> {
         for (std::size_t i = 0; i < s.inner; ++i) slice[i] += src[i];
       }
     }
-    return {std::move(g)};
+    return gradients(std::move(g));
   }
 };
 

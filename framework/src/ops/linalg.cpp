@@ -118,7 +118,7 @@ struct MatmulFn : Function<MatmulFn> {
              gb.data() + i * k * n);
       }
     }
-    return {std::move(ga), std::move(gb)};
+    return gradients(std::move(ga), std::move(gb));
   }
 };
 

@@ -98,7 +98,7 @@ struct MseLossFn : Function<MseLossFn> {
     for (std::size_t i = 0; i < diff.size(); ++i) grad.data()[i] = T(2) * diff.data()[i] * scale(i);
     xt::xarray<T> grad_target;
     if (ctx.needs_input_grad(1)) grad_target = kernels::map(grad, [](T x) { return -x; });
-    return {std::move(grad), std::move(grad_target)};
+    return gradients(std::move(grad), std::move(grad_target));
   }
 };
 
@@ -123,7 +123,7 @@ struct NllLossFn : Function<NllLossFn> {
     const auto scale = sample_scale(g, r, n);
     xt::xarray<T> grad = xt::zeros<T>(shape);
     for (std::size_t i = 0; i < n; ++i) grad.data()[i * c + ctx.saved_ints[i]] = -scale(i);
-    return {std::move(grad)};
+    return gradients(std::move(grad));
   }
 };
 
@@ -174,7 +174,7 @@ struct CrossEntropyFn : Function<CrossEntropyFn> {
       for (std::size_t k = 0; k < c; ++k) d[k] = p[k] * s;
       d[ctx.saved_ints[i]] -= s;
     }
-    return {std::move(grad)};
+    return gradients(std::move(grad));
   }
 };
 

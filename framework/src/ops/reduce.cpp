@@ -145,7 +145,7 @@ struct SumMeanFn : Function<SumMeanFn<Mean>> {
       for (auto& v : g) v *= inv;
     }
     for (const auto& run : runs_of(axes)) g = expand_run(g, shape, run.first, run.second);
-    return {std::move(g)};
+    return gradients(std::move(g));
   }
 
   static std::size_t count(const Shape& shape, const std::vector<std::size_t>& axes) {
@@ -217,7 +217,7 @@ struct MaxFn : Function<MaxFn> {
         dst[(o * s.extent + j) * s.inner + i] = src[o * s.inner + i];
       }
     }
-    return {std::move(g)};
+    return gradients(std::move(g));
   }
 };
 

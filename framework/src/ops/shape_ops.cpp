@@ -97,7 +97,7 @@ struct TransposeFn : Function<TransposeFn> {
     for (std::size_t k = 0; k < inverse.size(); ++k) {
       inverse[static_cast<std::size_t>(ctx.saved_ints[k])] = k;
     }
-    return {permute(grad, inverse)};
+    return gradients(permute(grad, inverse));
   }
 };
 
@@ -146,7 +146,7 @@ struct ReshapeFn : Function<ReshapeFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
     grad.reshape(ctx.input_shape(0));
-    return {std::move(grad)};
+    return gradients(std::move(grad));
   }
 };
 

@@ -92,7 +92,7 @@ struct SoftmaxFn : Function<SoftmaxFn> {
       for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) dot += pg[i] * y[i];
       for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) d[i] = y[i] * (pg[i] - dot);
     });
-    return {std::move(dx)};
+    return gradients(std::move(dx));
   }
 };
 
@@ -132,7 +132,7 @@ struct LogSoftmaxFn : Function<LogSoftmaxFn> {
         d[i] = pg[i] - std::exp(y[i]) * sum;
       }
     });
-    return {std::move(dx)};
+    return gradients(std::move(dx));
   }
 };
 

@@ -64,7 +64,7 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
     const T* pm = mask.data();
     T* pd = dx.data();
     for (std::size_t i = 0, n = dx.size(); i < n; ++i) pd[i] = pm[i] != T(0) ? pg[i] : T(0);
-    return {std::move(dx)};
+    return gradients(std::move(dx));
   }
 };
 
