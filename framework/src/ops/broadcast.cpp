@@ -2,11 +2,17 @@
 
 #include <xtensor/xreducer.hpp>
 
+#include "xgrad/errors.hpp"
+
 namespace xgrad {
 
 template <class T>
 xt::xarray<T> reduce_to_shape(xt::xarray<T> grad, const Shape& target) {
   if (grad.shape() == target) return grad;
+  if (grad.dimension() < target.size()) {
+    throw ShapeError("reduce_to_shape: gradient of shape " + to_string(grad.shape()) +
+                     " has fewer axes than the target shape " + to_string(target));
+  }
   const std::size_t extra = grad.dimension() - target.size();
   std::vector<std::size_t> axes;
   for (std::size_t i = 0; i < grad.dimension(); ++i) {
