@@ -7,9 +7,11 @@
 // (kIsIterationInvariantRate | kInvert: seconds per op).
 // With --benchmark_repetitions the median is used.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -92,6 +94,20 @@ class RatioReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   // Comparable single-thread numbers; libtorch cases set their own thread count.
   openblas_set_num_threads(1);
+  // glibc returns freed multi-megabyte blocks to the OS, so a loop that frees
+  // and reallocates 16 MB arrays page-faults on every iteration, for xgrad and
+  // libtorch alike (both allocate through malloc). Keeping freed memory in the
+  // process measures the ops, not the kernel's page zeroing. The setting holds
+  // for both peers in this process; XGRAD_BENCH_DEFAULT_MALLOC=1 keeps glibc's
+  // defaults (README reports both).
+  const char* default_malloc = std::getenv("XGRAD_BENCH_DEFAULT_MALLOC");
+  const bool keep_freed = !(default_malloc && std::string(default_malloc) == "1");
+  if (keep_freed) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
+  std::printf("malloc: %s\n",
+              keep_freed ? "freed memory kept in the process (mallopt)" : "glibc defaults");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular

@@ -57,14 +57,12 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
   }
 
   template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
-    const xt::xarray<T>& mask = ctx.saved_arrays.at(0);
-    xt::xarray<T> dx = xt::xarray<T>::from_shape(grad.shape());
-    const T* pg = grad.data();
-    const T* pm = mask.data();
-    T* pd = dx.data();
-    for (std::size_t i = 0, n = dx.size(); i < n; ++i) pd[i] = pm[i] != T(0) ? pg[i] : T(0);
-    return gradients(std::move(dx));
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
+    // The engine hands over its gradient buffer: mask it in place.
+    const T* pm = ctx.saved_arrays.at(0).data();
+    T* pg = grad.data();
+    for (std::size_t i = 0, n = grad.size(); i < n; ++i) pg[i] = pm[i] != T(0) ? pg[i] : T(0);
+    return gradients(std::move(grad));
   }
 };
 
