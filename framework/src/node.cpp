@@ -28,7 +28,8 @@ std::int64_t live_node_count() { return live_nodes.load(); }
 template <class T>
 void Context<T>::save_for_backward(std::initializer_list<Tensor<T>> tensors) {
   for (const auto& t : tensors) {
-    if (!t.defined()) throw ValueError(std::string(op_name) + ": save_for_backward got an undefined tensor");
+    if (!t.defined())
+      throw ValueError(std::string(op_name) + ": save_for_backward got an undefined tensor");
     saved_.push_back({t.storage(), t.version()});
   }
 }
@@ -48,8 +49,9 @@ const xt::xarray<T>& Context<T>::saved(std::size_t i) const {
   if (s.storage->version != s.version) {
     throw StateError(std::string(op_name) + ": saved tensor " + std::to_string(i) +
                      " needed for gradient computation was modified by an in-place operation "
-                     "(it is at version " + std::to_string(s.storage->version) +
-                     "; expected version " + std::to_string(s.version) + ")");
+                     "(it is at version " +
+                     std::to_string(s.storage->version) + "; expected version " +
+                     std::to_string(s.version) + ")");
   }
   return s.storage->data;
 }
@@ -62,16 +64,16 @@ const xt::xarray<T>& Context<T>::output() const {
   if (output_.storage->version != output_.version) {
     throw StateError(std::string(op_name) +
                      ": the output needed for gradient computation was modified by an in-place "
-                     "operation (it is at version " + std::to_string(output_.storage->version) +
-                     "; expected version " + std::to_string(output_.version) + ")");
+                     "operation (it is at version " +
+                     std::to_string(output_.storage->version) + "; expected version " +
+                     std::to_string(output_.version) + ")");
   }
   return output_.storage->data;
 }
 
 template <class T>
 void Context<T>::add_input(const Shape& shape, bool needs_grad) {
-  input_shapes_.push_back(shape);
-  needs_grad_.push_back(needs_grad);
+  inputs_.push_back(Input{shape, needs_grad});
 }
 
 template <class T>

@@ -56,8 +56,7 @@ constexpr bool same_or_not_tensor() {
 }
 
 template <class T, class A>
-void collect_input(Context<T>& ctx, std::vector<std::shared_ptr<AutogradMeta<T>>>* edges,
-                   const A& arg) {
+void collect_input(Context<T>& ctx, typename Node<T>::Edges* edges, const A& arg) {
   if constexpr (is_tensor<A>::value) {
     if (!arg.defined()) throw ValueError("apply: an input tensor is undefined");
     const bool needs = arg.requires_grad();

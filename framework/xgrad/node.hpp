@@ -4,6 +4,7 @@
 // its own output, so dropping the output frees the whole record.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -34,19 +35,16 @@ class Context {
   std::vector<std::ptrdiff_t> saved_ints;
 
   // Facts about the tensor inputs, in the order they were passed to apply().
-  std::size_t num_inputs() const { return input_shapes_.size(); }
-  const Shape& input_shape(std::size_t i) const { return input_shapes_.at(i); }
-  bool needs_input_grad(std::size_t i) const { return needs_grad_.at(i); }
+  std::size_t num_inputs() const { return inputs_.size(); }
+  const Shape& input_shape(std::size_t i) const { return inputs_.at(i).shape; }
+  bool needs_input_grad(std::size_t i) const { return inputs_.at(i).needs_grad; }
   // True when a node is being recorded (false under no-grad): forward may skip
   // computing what only backward needs.
   bool recording() const { return recording_; }
 
   // Engine internals.
   void add_input(const Shape& shape, bool needs_grad);
-  void reserve_inputs(std::size_t n) {
-    input_shapes_.reserve(n);
-    needs_grad_.reserve(n);
-  }
+  void reserve_inputs(std::size_t n) { inputs_.reserve(n); }
   void set_recording(bool on) { recording_ = on; }
   void set_output(std::shared_ptr<Storage<T>> output);
   void release();
@@ -58,10 +56,15 @@ class Context {
     std::shared_ptr<Storage<T>> storage;
     std::uint64_t version;
   };
-  std::vector<SavedTensor> saved_;
+  struct Input {
+    Shape shape;
+    bool needs_grad;
+  };
+  // Most ops have at most three inputs and save at most two tensors: inline
+  // storage spares two heap allocations per recorded op.
+  boost::container::small_vector<SavedTensor, 2> saved_;
   SavedTensor output_{};
-  std::vector<Shape> input_shapes_;
-  std::vector<bool> needs_grad_;
+  boost::container::small_vector<Input, 3> inputs_;
   bool wants_output_ = false;
   bool recording_ = false;
   bool released_ = false;
@@ -83,7 +86,8 @@ class Node {
 
   Context<T> ctx;
   // One per tensor input: its autograd state, or null if it needs no gradient.
-  std::vector<std::shared_ptr<AutogradMeta<T>>> next;
+  using Edges = boost::container::small_vector<std::shared_ptr<AutogradMeta<T>>, 3>;
+  Edges next;
 
   // Scratch space of one backward call (see engine.cpp).
   xt::xarray<T> pending_grad;
