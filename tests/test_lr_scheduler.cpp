@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "xgrad/errors.hpp"
@@ -178,6 +179,12 @@ BOOST_AUTO_TEST_CASE(bad_scheduler_state_dicts_throw_value_error_and_change_noth
        "unexpected key \"base_lrs.1\""},
       {{{"last_epoch", xt::xarray<double>{1.0, 2.0}}, {"base_lrs.0", xt::xarray<double>(1.0)}},
        "\"last_epoch\" must be 0-d"},
+      // Beyond 2^53 (incl. inf) the conversion to int64 would overflow.
+      {{{"last_epoch", xt::xarray<double>(1e30)}, {"base_lrs.0", xt::xarray<double>(1.0)}},
+       "last_epoch must be an integer >= 0, got 1e+30"},
+      {{{"last_epoch", xt::xarray<double>(std::numeric_limits<double>::infinity())},
+        {"base_lrs.0", xt::xarray<double>(1.0)}},
+       "last_epoch must be an integer >= 0, got inf"},
   };
   for (const auto& c : cases) {
     try {
@@ -189,6 +196,25 @@ BOOST_AUTO_TEST_CASE(bad_scheduler_state_dicts_throw_value_error_and_change_noth
     BOOST_TEST(scheduler.last_epoch() == 1);
     BOOST_TEST(opt.lr(0) == 0.25);
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_step_whose_lr_overflows_throws_and_changes_nothing) {
+  // gamma 1e300: lr 1e300 after one step, 1e600 = inf after two.
+  Tensor<double> w = weight();
+  SGD<double> opt({w}, SGDOptions(1.0));
+  StepLR<double> scheduler(opt, 1, 1e300);
+  scheduler.step();
+  BOOST_TEST(opt.lr(0) == 1e300);
+  try {
+    scheduler.step();
+    BOOST_ERROR("step accepted an infinite lr");
+  } catch (const ValueError& e) {
+    BOOST_TEST(std::string(e.what()).find("StepLR::step: the schedule gives lr inf at epoch 2") !=
+                   std::string::npos,
+               e.what());
+  }
+  BOOST_TEST(scheduler.last_epoch() == 1);
+  BOOST_TEST(opt.lr(0) == 1e300);
 }
 
 BOOST_AUTO_TEST_CASE(bad_scheduler_options_throw_value_error_naming_them) {

@@ -6,6 +6,7 @@
 // agree to a few ulps; we allow 1e-12 on values of order 1.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <limits>
 #include <string>
 
 #include "test_util.hpp"
@@ -460,6 +461,13 @@ BOOST_AUTO_TEST_CASE(load_state_dict_rejects_bad_values) {
   dict = adam_dict();
   entry(dict, "state.0.step") = xt::xarray<double>(1.5);
   check_load_fails<ValueError>(dict, "\"state.0.step\" must be an integer >= 0, got 1.5");
+  // Counts beyond 2^53 (incl. inf) would overflow the conversion to int64.
+  for (double huge : {1e30, std::numeric_limits<double>::infinity()}) {
+    dict = adam_dict();
+    entry(dict, "state.0.step") = xt::xarray<double>(huge);
+    check_load_fails<ValueError>(
+        dict, "\"state.0.step\" must be an integer >= 0, got " + xgrad::optim::format_number(huge));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(load_state_dict_rejects_other_options_or_groups) {

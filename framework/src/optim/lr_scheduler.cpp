@@ -17,15 +17,24 @@ LRScheduler<T>::LRScheduler(Optimizer<T>& optimizer, const char* name)
 
 template <class T>
 void LRScheduler<T>::step() {
+  apply(last_epoch_ + 1);
   ++last_epoch_;
-  apply();
 }
 
 template <class T>
-void LRScheduler<T>::apply() {
-  for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
-    optimizer_.set_lr(g, lr_at(base_lrs_[g], last_epoch_));
+void LRScheduler<T>::apply(std::int64_t epoch) {
+  // Every lr is computed and checked before any group changes, so a schedule
+  // that overflows (e.g. a huge gamma) throws and leaves the optimizer as it was.
+  std::vector<double> lrs;
+  for (double base_lr : base_lrs_) {
+    const double lr = lr_at(base_lr, epoch);
+    if (!(lr >= 0) || !std::isfinite(lr)) {
+      throw ValueError(std::string(name_) + "::step: the schedule gives lr " + format_number(lr) +
+                       " at epoch " + std::to_string(epoch));
+    }
+    lrs.push_back(lr);
   }
+  for (std::size_t g = 0; g < lrs.size(); ++g) optimizer_.set_lr(g, lrs[g]);
 }
 
 template <class T>
@@ -66,8 +75,10 @@ void LRScheduler<T>::load_state_dict(const StateDict<T>& dict) {
     return value;
   };
   const double epoch = take("last_epoch");
-  if (!(epoch >= 0) || epoch != std::floor(epoch)) {
-    throw ValueError(where + "last_epoch must be an integer >= 0, got " + format_number(epoch));
+  // Bounded (2^53: exact in double) so that the cast to int64 below is defined.
+  if (!(epoch >= 0 && epoch <= 9007199254740992.0) || epoch != std::floor(epoch)) {
+    throw ValueError(where + "last_epoch must be an integer >= 0, got " + format_number(epoch) +
+                     " (at most 2^53)");
   }
   std::vector<double> base_lrs;
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
@@ -91,8 +102,8 @@ void LRScheduler<T>::load_state_dict(const StateDict<T>& dict) {
     }
   }
   base_lrs_ = std::move(base_lrs);
+  apply(epoch_count);  // cannot throw: the same values were checked above
   last_epoch_ = epoch_count;
-  apply();
 }
 
 template <class T>

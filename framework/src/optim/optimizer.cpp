@@ -20,6 +20,10 @@ namespace {
 
 bool non_negative(double v) { return v >= 0 && std::isfinite(v); }
 
+// The largest count (step, epoch) a state dict may hold: every integer up to
+// 2^53 is exact in double, and it converts to int64 without overflow.
+constexpr double kMaxCount = 9007199254740992.0;
+
 // "param_groups.<g>.<field>" / "state.<i>.<name>": splits "<prefix><index>.<rest>".
 bool parse_indexed(const std::string& key, const std::string& prefix, std::size_t& index,
                    std::string& rest) {
@@ -269,9 +273,10 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
     if (counts_steps()) {
       if (const auto* v = scalar(prefix + "step")) {
         const T step = (*v)();
-        if (!(step >= 0) || step != std::floor(step)) {
+        // Bounded so that the cast to int64 is defined (inf and 1e30 are not counts).
+        if (!(step >= 0 && step <= kMaxCount) || step != std::floor(step)) {
           problems.push_back("\"" + prefix + "step\" must be an integer >= 0, got " +
-                             format_number(step));
+                             format_number(step) + " (at most 2^53)");
         } else {
           new_state[i].step = static_cast<std::int64_t>(step);
         }

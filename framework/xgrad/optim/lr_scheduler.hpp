@@ -41,7 +41,9 @@ class LRScheduler {
   virtual double lr_at(double base_lr, std::int64_t epoch) const = 0;
 
  private:
-  void apply();
+  // Sets every group's lr for `epoch`; ValueError (nothing changed) if any
+  // value is negative or not finite.
+  void apply(std::int64_t epoch);
   Optimizer<T>& optimizer_;
   std::vector<double> base_lrs_;
   std::int64_t last_epoch_ = 0;
