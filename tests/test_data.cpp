@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 
@@ -167,6 +168,17 @@ BOOST_AUTO_TEST_CASE(loader_drop_last_omits_the_short_batch) {
   std::size_t count = 0;
   for (const auto& batch : loader) count += batch.size();
   BOOST_TEST(count == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_size_above_the_row_count_gives_one_batch) {
+  // SIZE_MAX guards against computing (n + batch_size - 1) / batch_size, which wraps.
+  for (std::size_t batch_size : {std::size_t(8), std::numeric_limits<std::size_t>::max()}) {
+    DataLoader<double> loader(numbered(7), batch_size, false);
+    BOOST_TEST(loader.num_batches() == 1u);
+    BOOST_TEST(loader.batch(0).size() == 7u);
+    DataLoader<double> dropped(numbered(7), batch_size, false, 0, true);
+    BOOST_TEST(dropped.num_batches() == 0u);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(loader_shuffles_every_pass_and_covers_every_row_once) {

@@ -130,7 +130,9 @@ typename DataLoader<T>::Iterator DataLoader<T>::begin() {
 template <class T>
 std::size_t DataLoader<T>::num_batches() const {
   const std::size_t n = dataset_.size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  // Not (n + batch_size - 1) / batch_size: that wraps for a huge batch_size.
+  const std::size_t full = n / batch_size_;
+  return drop_last_ || n % batch_size_ == 0 ? full : full + 1;
 }
 
 template <class T>
