@@ -323,6 +323,14 @@ BOOST_AUTO_TEST_CASE(bad_inputs_throw_and_update_nothing) {
   BOOST_TEST(bn(xgrad::ones<float>({1, 2})).shape() == xgrad::Shape({1, 2}));  // fine in eval
 }
 
+BOOST_AUTO_TEST_CASE(a_channel_mismatch_throws_even_without_affine_or_running_stats) {
+  // Nothing of size C is left for batch_norm to check: the module checks it.
+  nn::BatchNorm1d<float> bare(2, 1e-5, 0.1, /*affine=*/false, /*track_running_stats=*/false);
+  BOOST_CHECK_THROW(bare(xgrad::zeros<float>({4, 3})), xgrad::ShapeError);
+  BOOST_CHECK_THROW(bare(xgrad::zeros<float>({4, 3, 5})), xgrad::ShapeError);
+  BOOST_TEST(bare(xgrad::ones<float>({4, 2})).shape() == xgrad::Shape({4, 2}));
+}
+
 BOOST_AUTO_TEST_CASE(bad_hyper_parameters_throw_value_error) {
   BOOST_CHECK_THROW(nn::BatchNorm1d<float>(0), xgrad::ValueError);
   BOOST_CHECK_THROW(nn::BatchNorm1d<float>(2, 0.0), xgrad::ValueError);

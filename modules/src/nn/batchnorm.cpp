@@ -51,6 +51,13 @@ void BatchNorm1d<T>::reset_parameters() {
 
 template <class T>
 Tensor<T> BatchNorm1d<T>::forward(const Tensor<T>& input) {
+  // Without affine parameters and running statistics, batch_norm has nothing
+  // of size C to check the input against.
+  if (input.defined() && input.dim() >= 2 && input.shape()[1] != num_features_) {
+    throw ShapeError("BatchNorm1d: expected " + std::to_string(num_features_) +
+                     " channels (input [N, C] or [N, C, L]), got input " +
+                     to_string(input.shape()));
+  }
   const bool tracking = running_mean.defined();
   const bool batch_stats = this->is_training() || !tracking;
   Tensor<T> out =
