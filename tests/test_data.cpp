@@ -93,6 +93,9 @@ BOOST_AUTO_TEST_CASE(bad_spiral_arguments_throw_value_error) {
   BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(10, 1, 0.1f, gen), ValueError);
   BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(10, 2, -0.1f, gen), ValueError);
   BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(10, 2, 0.1f, gen, 0.0f), ValueError);
+  // points_per_class * num_classes wraps around to 0: must not write past the end.
+  BOOST_CHECK_THROW(xgrad::data::make_spirals<float>(std::size_t(1) << 62, 8, 0.1f, gen),
+                    ValueError);
   try {
     xgrad::data::make_spirals<double>(10, 2, std::nan(""), gen);
     BOOST_ERROR("NaN noise accepted");
@@ -231,4 +234,13 @@ BOOST_AUTO_TEST_CASE(accuracy_rejects_mismatched_shapes) {
   const auto logits = xgrad::tensor<float>({{0.1f, 0.9f}, {2.0f, -1.0f}});
   BOOST_CHECK_THROW(accuracy(logits, Labels{1, 0, 1}), ShapeError);
   BOOST_CHECK_THROW(accuracy(xgrad::tensor<float>({0.1f, 0.9f}), Labels{1, 0}), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(accuracy_rejects_undefined_logits_naming_itself) {
+  try {
+    accuracy(Tensor<float>(), Labels{1});
+    BOOST_ERROR("undefined logits accepted");
+  } catch (const ValueError& e) {
+    BOOST_TEST(std::string(e.what()).find("accuracy: logits are undefined") != std::string::npos);
+  }
 }

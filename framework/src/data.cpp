@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "xgrad/errors.hpp"
@@ -67,6 +68,10 @@ Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T
   if (!(turns > 0) || !std::isfinite(turns)) {
     throw ValueError("make_spirals: turns must be > 0, got " + std::to_string(turns));
   }
+  if (points_per_class > std::numeric_limits<std::size_t>::max() / num_classes) {
+    throw ValueError("make_spirals: points_per_class " + std::to_string(points_per_class) +
+                     " times num_classes " + std::to_string(num_classes) + " overflows");
+  }
   const std::size_t n = points_per_class * num_classes;
   const double two_pi = 2 * std::acos(-1.0);
   const xt::xarray<T> jitter = randn<T>({n, 2}, gen, T(0), T(1)).data();
@@ -88,6 +93,7 @@ Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T
 
 template <class T>
 double accuracy(const Tensor<T>& logits, const Labels& labels) {
+  if (!logits.defined()) throw ValueError("accuracy: logits are undefined");
   if (logits.dim() != 2 || labels.dimension() != 1 || logits.shape()[0] != labels.size() ||
       logits.shape()[1] == 0) {
     throw ShapeError("accuracy: expected logits [N, C] with C > 0 and labels [N], got " +
