@@ -324,3 +324,25 @@ BOOST_AUTO_TEST_CASE(double_observer_uses_the_same_float32_levels) {
                1e-6 * 2.7);
   BOOST_TEST(qd.level_indices == qf.level_indices);
 }
+
+// Levels are float32 values: a double observer that saw values beyond
+// float32's range cannot make them (inf and inf * 0 = NaN levels otherwise).
+BOOST_AUTO_TEST_CASE(alpha_beyond_float32_range_raises_value_error) {
+  APoTObserver<double> od(4, 2);
+  od.forward(tensor<double>({0.0, 1e300}));
+  BOOST_CHECK_THROW(od.calculate_qparams(false), ValueError);
+  BOOST_CHECK_THROW(od.calculate_qparams(true), ValueError);
+  BOOST_TEST(xgrad_test::contains(xgrad_test::message_of([&] { od.calculate_qparams(false); }),
+                                  "alpha=1e+300"));
+  // The largest float is still fine: its top level is alpha itself.
+  APoTObserver<float> of(4, 2);
+  of.forward(tensor<float>({0.0f, std::numeric_limits<float>::max()}));
+  const auto q = of.calculate_qparams(true);
+  BOOST_TEST(q.quantization_levels.data()(48) == std::numeric_limits<float>::max());
+}
+
+BOOST_AUTO_TEST_CASE(undefined_input_raises_value_error) {
+  APoTObserver<float> obs(4, 2);
+  BOOST_CHECK_THROW(obs.forward(Tensor<float>()), ValueError);
+  BOOST_TEST(!obs.has_observed());
+}

@@ -280,3 +280,12 @@ BOOST_AUTO_TEST_CASE(bad_qparams_raise_value_error) {
     BOOST_CHECK_THROW(quant_dequant(x, bad[i]), ValueError);
   }
 }
+
+BOOST_AUTO_TEST_CASE(undefined_input_raises_value_error) {
+  const APoTQParams<float> q = observe(tensor<float>({0.0f, 1.0f}), 4, 2);
+  BOOST_CHECK_THROW(quantize_APoT(Tensor<float>(), q), ValueError);
+  BOOST_CHECK_THROW(quant_dequant(Tensor<float>(), q), ValueError);
+  BOOST_TEST(
+      xgrad_test::contains(xgrad_test::message_of([&] { quant_dequant(Tensor<float>(), q); }),
+                           "quant_dequant: x is undefined"));
+}

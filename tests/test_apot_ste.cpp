@@ -272,3 +272,87 @@ BOOST_AUTO_TEST_CASE(bad_input_to_the_module) {
   const auto q = fq.qparams();
   BOOST_CHECK_THROW(TensorAPoT<float>(xt::xarray<std::int64_t>{16}, q), ValueError);
 }
+
+// Where x is clipped the gradient is selected away, not multiplied: a NaN or
+// inf dy becomes 0 there, exactly like clamp's backward (so the fused op and
+// the composition stay identical); inside the range dy passes through as is.
+BOOST_AUTO_TEST_CASE(nan_and_inf_gradients_are_masked_like_clamp) {
+  const auto q = qparams_for<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
+  const float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
+  const xt::xarray<float> xs = {0.5f, 2.0f, 0.3f, -3.0f, 1.0f};
+  const xt::xarray<float> dy = {nan, nan, inf, -inf, -inf};
+  Tensor<float> x1(xs, true), x2(xs, true);
+  fake_quantize_APoT(x1, q).backward(dy);
+  composed(x2, q).backward(dy);
+  const xt::xarray<float> expected = {nan, 0.0f, inf, 0.0f, -inf};
+  BOOST_TEST(equal_arrays(x1.grad().data(), expected));
+  BOOST_TEST(equal_arrays(x1.grad().data(), x2.grad().data()));
+}
+
+// The mask survives a first backward when the graph is retained.
+BOOST_AUTO_TEST_CASE(second_backward_with_retained_graph_uses_the_same_mask) {
+  const auto q = qparams_for<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
+  Tensor<double> x = tensor<double>({0.4, 1.5, -0.2}, true);
+  const Tensor<double> y = fake_quantize_APoT(x, q);
+  y.backward(xt::xarray<double>{1.0, 1.0, 1.0}, /*retain_graph=*/true);
+  y.backward(xt::xarray<double>{2.0, 2.0, 2.0});
+  // The clip range is [-alpha, alpha] for every scheme (apot.md 3), so -0.2
+  // passes even though unsigned levels send it to 0.
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>{3.0, 0.0, 3.0}));
+}
+
+// A module that never computed qparams saves that state, and loading it
+// removes the qparams of a module that had some.
+BOOST_AUTO_TEST_CASE(state_dict_round_trip_of_the_no_qparams_state) {
+  APoTFakeQuantize<float> fresh(4, 2);
+  const auto sd = fresh.state_dict();
+  APoTFakeQuantize<float> used(4, 2);
+  used.forward(tensor<float>({0.0f, 1.0f}));
+  used.disable_observer();
+  used.disable_fake_quant();
+  BOOST_REQUIRE(used.has_qparams());
+  used.load_state_dict(sd);
+  BOOST_TEST(!used.has_qparams());
+  BOOST_TEST(!used.activation_post_process->has_observed());
+  BOOST_TEST(used.observer_enabled());
+  BOOST_TEST(used.fake_quant_enabled());
+  BOOST_CHECK_THROW(used.qparams(), StateError);
+  used.disable_observer();
+  BOOST_CHECK_THROW(used.forward(tensor<float>({0.5f})), StateError);
+}
+
+BOOST_AUTO_TEST_CASE(state_dict_round_trip_restores_disabled_fake_quant) {
+  APoTFakeQuantize<float> a(4, 2);
+  a.forward(tensor<float>({0.0f, 1.0f}));
+  a.disable_fake_quant();
+  APoTFakeQuantize<float> b(4, 2);
+  b.load_state_dict(a.state_dict());
+  BOOST_TEST(b.observer_enabled());
+  BOOST_TEST(!b.fake_quant_enabled());
+  const Tensor<float> x = tensor<float>({0.3f});
+  BOOST_TEST((b.forward(x).storage() == x.storage()));
+}
+
+// A forward that cannot compute qparams throws and leaves the observed range
+// and the stored qparams as they were.
+BOOST_AUTO_TEST_CASE(failed_qparams_leave_the_module_unchanged) {
+  APoTFakeQuantize<float> fq(5, 2, LevelScheme::sign_magnitude);  // b % k != 0 unsigned
+  fq.forward(tensor<float>({-1.0f, 1.0f}));
+  BOOST_CHECK_THROW(fq.forward(tensor<float>({0.0f, 5.0f}), /*signed=*/false), ValueError);
+  BOOST_TEST(fq.activation_post_process->max_val().item() == 1.0f);
+  BOOST_TEST(fq.qparams().alpha == 1.0f);
+
+  // Beyond float32: the levels would be inf / NaN.
+  APoTFakeQuantize<double> big(4, 2);
+  BOOST_CHECK_THROW(big.forward(tensor<double>({0.0, 1e300})), ValueError);
+  BOOST_TEST(!big.activation_post_process->has_observed());
+  BOOST_TEST(!big.has_qparams());
+}
+
+BOOST_AUTO_TEST_CASE(undefined_input_to_the_module_raises_value_error) {
+  APoTFakeQuantize<float> fq(4, 2);
+  BOOST_CHECK_THROW(fq.forward(Tensor<float>()), ValueError);
+  fq.forward(tensor<float>({0.0f, 1.0f}));
+  fq.disable_observer();
+  BOOST_CHECK_THROW(fq.forward(Tensor<float>()), ValueError);
+}

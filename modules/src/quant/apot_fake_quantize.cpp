@@ -121,9 +121,21 @@ Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, bool signed_) {
 template <class T>
 Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, LevelScheme scheme) {
   if (observer_enabled()) {
-    activation_post_process->forward(x);
-    if (activation_post_process->has_observed()) {
-      const APoTQParams<T> q = activation_post_process->calculate_qparams(scheme);
+    APoTObserver<T>& obs = *activation_post_process;
+    // If no qparams can be made (b, k unsuited to the scheme, too many levels,
+    // alpha beyond float32), put the observed range back: a throwing forward
+    // leaves the module unchanged.
+    const xt::xarray<T> old_min = obs.min_val().data(), old_max = obs.max_val().data();
+    obs.forward(x);
+    if (obs.has_observed()) {
+      APoTQParams<T> q;
+      try {
+        q = obs.calculate_qparams(scheme);
+      } catch (...) {
+        obs.min_val().mutable_data() = old_min;
+        obs.max_val().mutable_data() = old_max;
+        throw;
+      }
       xt::xarray<T> a = xt::xarray<T>::from_shape({1}), g = xt::xarray<T>::from_shape({1});
       a(0) = q.alpha;
       g(0) = q.gamma;

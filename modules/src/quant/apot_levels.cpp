@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -17,6 +18,13 @@ namespace {
 
 // 2^-e rounded to float32, as PyTorch stores each term element.
 float power_of_two_f32(int e) { return static_cast<float>(std::ldexp(1.0, -e)); }
+
+// %g-style text of a value (std::to_string prints 1e300 as 301 digits).
+std::string shortest(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
 
 // a * b saturating at SIZE_MAX.
 std::size_t mul_sat(std::size_t a, std::size_t b) {
@@ -174,8 +182,7 @@ std::size_t apot_level_count(int b, int k, LevelScheme scheme) {
 APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
   const char* op = "apot_level_set";
   if (!std::isfinite(alpha) || alpha < 0)
-    throw ValueError(std::string(op) + ": alpha must be finite and >= 0, got " +
-                     std::to_string(alpha));
+    throw ValueError(std::string(op) + ": alpha must be finite and >= 0, got " + shortest(alpha));
   check_count(apot_level_count(b, k, scheme), b, k, scheme, op);
 
   // (value, index) entries in index order; sorted stably below.
@@ -222,6 +229,12 @@ APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
       }
     }
   }
+  // Levels are float32 values: an alpha beyond float32's range (possible from a
+  // double observer) would give inf and NaN (inf * 0) levels.
+  for (const auto& e : entries)
+    if (!std::isfinite(e.first))
+      throw ValueError(std::string(op) + ": alpha=" + shortest(alpha) +
+                       " gives levels beyond the float32 range");
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& c) { return a.first < c.first; });
   set.levels.reserve(entries.size());

@@ -47,6 +47,7 @@ APoTObserver<T>::APoTObserver(int b, int k) : Module<T>("APoTObserver"), b_(b), 
 
 template <class T>
 Tensor<T> APoTObserver<T>::forward(const Tensor<T>& x) {
+  if (!x.defined()) throw ValueError("APoTObserver::forward: x is undefined");
   const T* p = x.data().data();
   const std::size_t n = x.numel();
   bool any = false;

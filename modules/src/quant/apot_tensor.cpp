@@ -220,6 +220,7 @@ Tensor<T> TensorAPoT<T>::dequantize() const {
 template <class T>
 TensorAPoT<T> quantize_APoT(const Tensor<T>& x, const APoTQParams<T>& qparams) {
   const char* op = "quantize_APoT";
+  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
   validate_all(qparams, op);
   const xt::xarray<T>& levels = qparams.quantization_levels.data();
   xt::xarray<std::int64_t> codes = xt::xarray<std::int64_t>::from_shape(x.shape());
@@ -249,6 +250,7 @@ Tensor<T> dequantize_APoT(const TensorAPoT<T>& t) {
 
 template <class T>
 Tensor<T> quant_dequant(const Tensor<T>& x, const APoTQParams<T>& qparams) {
+  if (!x.defined()) throw ValueError("quant_dequant: x is undefined");
   validate_all(qparams, "quant_dequant");
   const xt::xarray<T>& levels = qparams.quantization_levels.data();
   xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());

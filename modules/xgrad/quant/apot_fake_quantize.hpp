@@ -14,7 +14,9 @@
 // forward(x[, signed]): if the observer is enabled, observe x and recompute
 // and store the qparams; if fake quant is enabled, require qparams (StateError
 // "qparams are missing" otherwise) and return fake_quantize_function(x, ...);
-// else return x unchanged (the same handle).
+// else return x unchanged (the same handle). When the qparams cannot be
+// computed (ValueError: b, k unsuited to the scheme, too many levels, alpha
+// beyond float32), the observer's min/max are restored before rethrowing.
 //
 // Differences from PyTorch: forward honours the signed flag (and a constructor
 // default scheme, including the paper's sign_magnitude) where PyTorch

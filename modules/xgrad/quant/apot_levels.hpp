@@ -106,7 +106,8 @@ struct APoTLevelSet {
 };
 
 // The level set of a scheme scaled to alpha (alpha >= 0 and finite, else
-// ValueError). ValueError when the count exceeds kMaxAPoTLevels.
+// ValueError; also ValueError when a float32 level would overflow, i.e. alpha
+// above about FLT_MAX). ValueError when the count exceeds kMaxAPoTLevels.
 APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme);
 
 }  // namespace quant

@@ -49,7 +49,7 @@ class APoTObserver : public Module<T> {
 
   // Updates the running min/max over all finite elements seen; returns `x`
   // itself (same handle). An empty x (or one without finite values) changes
-  // nothing.
+  // nothing. ValueError for an undefined x.
   Tensor<T> forward(const Tensor<T>& x) override;
 
   // signed = false: LevelScheme::unsigned_levels; true: signed_per_term.

@@ -24,7 +24,7 @@
 //   printed; quant_dequant works (PyTorch's raises).
 // - Empty inputs give empty results of the same shape.
 // - Bad qparams (levels empty, not 1-D, unsorted or non-finite; indices of a
-//   different length; alpha NaN or negative) are ValueError.
+//   different length; alpha NaN or negative) and an undefined x are ValueError.
 #pragma once
 
 #include <cstdint>
