@@ -4,10 +4,12 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <vector>
 #include <xtensor/xadapt.hpp>
 
+#include "../modules/src/quant/apot_nearest.hpp"  // white-box: both searches directly
 #include "test_util.hpp"
 #include "xgrad/quant/apot_observer.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
@@ -79,6 +81,8 @@ BOOST_AUTO_TEST_CASE(alpha_gamma_and_levels_match_pytorch_exactly) {
         for (std::size_t i = 0; i < expected_idx.size(); ++i)
           BOOST_TEST(indices(i) == expected_idx[i], "index " << i);
       } else {
+        // Only signed sets (duplicate levels, unstable upstream order) omit them.
+        BOOST_TEST(c["signed"].get<bool>());
         BOOST_TEST(indices.size() == expected.size());
       }
     }
@@ -133,6 +137,36 @@ BOOST_AUTO_TEST_CASE(large_inputs_match_pytorch_exactly) {
         if (t.int_repr()(i) != index[j] || direct.data()(i) != value[j]) ++bad;
       }
       BOOST_TEST(bad == 0u);
+    }
+  }
+}
+
+// The two searches behind quantize_APoT, called directly on the same golden
+// inputs: the bucketed threshold table (required to be usable for every golden
+// level set, so this cannot silently test the fallback twice) and the binary
+// search must both give PyTorch's index.
+BOOST_AUTO_TEST_CASE(threshold_table_and_binary_search_agree_on_golden_inputs) {
+  namespace qd = xgrad::quant::detail;
+  for (const auto& c : golden()["cases"]) {
+    if (!c.contains("quantize")) continue;
+    BOOST_TEST_CONTEXT(case_name(c)) {
+      const APoTQParams<float> q = qparams_of<float>(c);
+      const xt::xarray<float>& lv = q.quantization_levels.data();
+      const std::size_t L = lv.size();
+      std::vector<float> padded(lv.begin(), lv.end());
+      padded.push_back(std::numeric_limits<float>::infinity());
+      const qd::NearestTable<float> table(lv.data(), L);
+      BOOST_REQUIRE(table.usable());
+      BOOST_REQUIRE(table.m() == 1);
+      const std::vector<float> x = floats(c["quantize"]["x"]);
+      const auto index = c["quantize"]["index"].get<std::vector<std::int64_t>>();
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const float clipped = qd::clip_nan_lo(x[i], lv(0), lv(L - 1));
+        const std::size_t by_table = table.first_rank()[table.unique_rank<1>(clipped)];
+        const std::size_t by_search = qd::nearest_rank(clipped, padded.data(), L);
+        BOOST_TEST(q.level_indices(by_table) == index[i], "x[" << i << "] = " << x[i]);
+        BOOST_TEST(q.level_indices(by_search) == index[i], "x[" << i << "] = " << x[i]);
+      }
     }
   }
 }
