@@ -4,6 +4,8 @@
 // state travels with the state dict; every bad input is rejected.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <xtensor/xview.hpp>
@@ -58,6 +60,24 @@ xt::xarray<std::int64_t> small_ints(std::size_t batch, std::size_t in, Generator
   return out;
 }
 
+// Bit-for-bit equality (equal_arrays compares values: 0 == -0).
+boost::test_tools::predicate_result same_bits(const xt::xarray<float>& a,
+                                              const xt::xarray<float>& b) {
+  if (a.shape() != b.shape()) return equal_arrays(a, b);  // names the shapes
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    std::uint32_t x, y;
+    std::memcpy(&x, &a.data()[i], sizeof x);
+    std::memcpy(&y, &b.data()[i], sizeof y);
+    if (x != y) {
+      boost::test_tools::predicate_result r(false);
+      r.message() << "element " << i << " differs in its bits: " << a.data()[i] << " vs "
+                  << b.data()[i];
+      return r;
+    }
+  }
+  return true;
+}
+
 Tensor<float> to_float(const xt::xarray<std::int64_t>& a) {
   xt::xarray<float> out = xt::xarray<float>::from_shape(a.shape());
   for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = float(a.data()[i]);
@@ -101,9 +121,14 @@ BOOST_AUTO_TEST_CASE(integer_path_is_bit_exact_where_the_float_path_is_exact) {
       // Levels are exact sums of at most 2^-11-spaced powers; 20 products of
       // |x| <= 8 stay well inside float32's 24 bits, so the float sum is exact.
       const auto xint = small_ints(5, 20, gen);
-      BOOST_TEST(equal_arrays(layer.forward_integer(xint).data(), layer(to_float(xint)).data()));
+      BOOST_TEST(same_bits(layer.forward_integer(xint).data(), layer(to_float(xint)).data()));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(same_bits_tells_zero_from_negative_zero) {
+  BOOST_TEST(!same_bits(xt::xarray<float>({0.f}), xt::xarray<float>({-0.f})));
+  BOOST_TEST(same_bits(xt::xarray<float>({1.5f, -2.f}), xt::xarray<float>({1.5f, -2.f})));
 }
 
 BOOST_AUTO_TEST_CASE(integer_path_matches_the_float_path_up_to_rounding_in_general) {
@@ -257,6 +282,33 @@ BOOST_AUTO_TEST_CASE(bad_integer_inputs_are_rejected) {
   const std::int64_t big = std::int64_t(1) << 55;
   BOOST_CHECK_EXCEPTION(layer.forward_integer(xt::xarray<std::int64_t>({big, 1})), ValueError,
                         mentions<ValueError>("overflow"));
+}
+
+// b = k = 8 unsigned: one term 2^-j, j = 0 .. 254, so E = 254: no int64
+// shift can hold x << 254, and a shift by >= 64 is undefined even for 0.
+BOOST_AUTO_TEST_CASE(shifts_beyond_int64_refuse_non_zero_inputs) {
+  LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, 1.f}})), 8, 8, Tensor<float>(),
+                          LevelScheme::unsigned_levels);
+  BOOST_TEST(layer.accumulator_shift() == 254);
+  BOOST_CHECK_EXCEPTION(layer.forward_integer(xt::xarray<std::int64_t>({{1, 0}})), ValueError,
+                        mentions<ValueError>("overflow"));
+  BOOST_CHECK_THROW(layer.integer_accumulators(xt::xarray<std::int64_t>({0, -1})), ValueError);
+  // An all-zero input needs no shift: exact zeros.
+  BOOST_TEST(equal_arrays(layer.integer_accumulators(xt::xarray<std::int64_t>({{0, 0}, {0, 0}})),
+                          xt::xarray<std::int64_t>(xt::zeros<std::int64_t>({2, 1}))));
+}
+
+// The largest product a code can make is |x| * 2^E * top_sum (< 2): the bound
+// is tight enough to accept inputs just below it.
+BOOST_AUTO_TEST_CASE(inputs_just_inside_the_int64_bound_are_accepted) {
+  LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{1.f, 1.f}})), 8, 1, Tensor<float>(),
+                          LevelScheme::unsigned_levels);
+  const int e = layer.accumulator_shift();  // 7
+  // 2 inputs * |x| * 2^(E+1) < 2^62 for |x| = 2^(60 - E - 1).
+  const std::int64_t x = std::int64_t(1) << (60 - e - 1);
+  const auto acc = layer.integer_accumulators(xt::xarray<std::int64_t>({x, -x}));
+  BOOST_TEST(acc(0) == 0);
+  BOOST_CHECK_THROW(layer.integer_accumulators(xt::xarray<std::int64_t>({2 * x, x})), ValueError);
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_loaded_codes_are_rejected) {

@@ -98,9 +98,12 @@ LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>
   for (std::int64_t c = 0; c < magnitude_codes_; ++c) {
     for (int t = 0; t < n_terms_; ++t) {
       const int e = book.exponent(c, static_cast<std::size_t>(t));
+      // Shifts above 62 are stored as 63: integer_accumulators refuses every
+      // non-zero input before such a shift could run (the int64 bound below),
+      // and E reaches 254 for b = k = 8, beyond int8.
       if (e >= 0)
         shifts_[std::size_t(c) * std::size_t(n_terms_) + std::size_t(t)] =
-            static_cast<std::int8_t>(max_exponent_ - e);
+            static_cast<std::int8_t>(std::min(max_exponent_ - e, 63));
     }
   }
 
@@ -190,6 +193,12 @@ xt::xarray<std::int64_t> LinearAPoT<T>::integer_accumulators(
   const std::size_t batch = vector_input ? 1 : xint.shape()[0];
   xt::xarray<std::int64_t> acc = vector_input ? xt::xarray<std::int64_t>::from_shape({out_})
                                               : xt::xarray<std::int64_t>::from_shape({batch, out_});
+  // All-zero input: the bound above is 0 * 2^(E+1) (NaN once 2^(E+1) is inf)
+  // and lets it through, but shifting even 0 by >= 64 is undefined.
+  if (max_abs == 0) {
+    std::fill(acc.begin(), acc.end(), std::int64_t(0));
+    return acc;
+  }
   const std::int64_t* px = xint.data();
   const std::int64_t* pc = codes_cache_.data();
   const std::int8_t* table = shifts_.data();
