@@ -275,7 +275,8 @@ BOOST_AUTO_TEST_CASE(bad_qparams_are_value_errors) {
                         mentions<ValueError>("quant_min (10)"));
   BOOST_CHECK_EXCEPTION(fake_quantize_per_tensor_affine(x, 0.1, 300, 0, 255), ValueError,
                         mentions<ValueError>("zero_point 300"));
-  BOOST_CHECK_THROW(fake_quantize_per_tensor_affine(Tensor<float>(), 0.1, 0, 0, 255), ValueError);
+  BOOST_CHECK_EXCEPTION(fake_quantize_per_tensor_affine(Tensor<float>(), 0.1, 0, 0, 255),
+                        ValueError, mentions<ValueError>("fake_quantize_per_tensor_affine"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -414,6 +415,19 @@ BOOST_AUTO_TEST_CASE(observer_errors_leave_the_module_unchanged) {
   BOOST_CHECK_THROW(fq(vec({nan_f})), ValueError);
   BOOST_TEST(fq.qparams().scale == 3.f / 255.f);
   BOOST_CHECK_THROW(fq(Tensor<float>()), ValueError);
+}
+
+// The observer accepts [-3e38, 3e38] but its scale overflows float32: the
+// forward throws and the observer keeps what it had seen before.
+BOOST_AUTO_TEST_CASE(overflowing_scale_leaves_the_module_unchanged) {
+  FakeQuantize<float> fq;
+  fq(vec({-1.f, 2.f}));
+  BOOST_CHECK_EXCEPTION(fq(vec({-3e38f, 3e38f})), ValueError, mentions<ValueError>("overflows"));
+  BOOST_TEST(fq.activation_post_process->min_val().item() == -1.f);
+  BOOST_TEST(fq.activation_post_process->max_val().item() == 2.f);
+  BOOST_TEST(fq.qparams().scale == 3.f / 255.f);
+  const auto y = fq(vec({0.5f}));                               // still usable
+  BOOST_TEST(std::abs(y.item() - 0.5f) <= 0.5f * 3.f / 255.f);  // half a step
 }
 
 BOOST_AUTO_TEST_SUITE_END()

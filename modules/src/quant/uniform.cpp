@@ -72,6 +72,7 @@ template <class T>
 Tensor<T> fake_quantize_per_tensor_affine(const Tensor<T>& x, double scale, std::int64_t zero_point,
                                           std::int64_t quant_min, std::int64_t quant_max) {
   const char* op = "fake_quantize_per_tensor_affine";
+  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
   if (quant_min > quant_max) {
     std::ostringstream msg;
     msg << op << ": quant_min (" << quant_min << ") must be <= quant_max (" << quant_max << ")";
@@ -291,8 +292,19 @@ template <class T>
 Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
   if (!x.defined()) throw ValueError("FakeQuantize.forward: the input tensor is undefined");
   if (observer_enabled()) {
+    // A range whose scale overflows is observed before calculate_qparams can
+    // refuse it: put the old extremes back so the module stays unchanged.
+    const xt::xarray<T> old_min = activation_post_process->min_val().data();
+    const xt::xarray<T> old_max = activation_post_process->max_val().data();
     (*activation_post_process)(x.detach());
-    const auto qp = activation_post_process->calculate_qparams();
+    UniformQParams<T> qp;
+    try {
+      qp = activation_post_process->calculate_qparams();
+    } catch (...) {
+      activation_post_process->min_val().mutable_data() = old_min;
+      activation_post_process->max_val().mutable_data() = old_max;
+      throw;
+    }
     scale_.mutable_data() = xt::xarray<T>({qp.scale});
     zero_point_.mutable_data() = xt::xarray<T>({T(qp.zero_point)});
   }
