@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -187,6 +188,39 @@ BOOST_AUTO_TEST_CASE(failing_gnuplot_is_an_io_error) {
                         mentions<IOError>("exit status 1"));
 }
 
+BOOST_AUTO_TEST_CASE(gnuplot_writing_no_png_is_an_io_error) {
+  TempDir dir;
+  LevelsPlotOptions o;
+  o.gnuplot = "true";  // exits with status 0 and writes nothing
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization(dir.file("levels.png"), o), IOError,
+                        mentions<IOError>("wrote no"));
+}
+
+// gnuplot runs `set output '|cmd'` and `plot '<cmd'` through a shell and
+// reads a leading '-' as an option: relative names like these must stay
+// plain file names.
+BOOST_AUTO_TEST_CASE(relative_names_gnuplot_would_interpret_stay_file_names) {
+  TempDir dir;
+  struct Cwd {
+    fs::path old = fs::current_path();
+    explicit Cwd(const fs::path& to) { fs::current_path(to); }
+    ~Cwd() { fs::current_path(old); }
+  } cwd(dir.path);
+  for (const std::string name : {"|touch piped.png", "<touch piped.png", "-dash.png"}) {
+    BOOST_TEST_CONTEXT(name) {
+      const auto plot = quant_levels_visualization(name);
+      BOOST_TEST(fs::exists(dir.path / (name.substr(0, name.size() - 4) + ".dat")));
+      if (gnuplot_missing(plot)) {
+        BOOST_TEST_MESSAGE("gnuplot is not installed: PNG check skipped");
+        continue;
+      }
+      BOOST_TEST(plot.png_written);
+      BOOST_TEST(starts_with_png_signature((dir.path / name).string()));
+      BOOST_TEST(!fs::exists(dir.path / "piped.png"));  // no shell ran
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(stale_png_is_not_reported_as_rendered) {
   TempDir dir;
   const std::string png = dir.file("levels.png");
@@ -211,8 +245,23 @@ BOOST_AUTO_TEST_CASE(bad_options_are_rejected) {
   o = LevelsPlotOptions();
   o.alpha = std::nan("");
   BOOST_CHECK_THROW(quant_levels_visualization(png, o), ValueError);
+  // Beyond float32's normal range: the levels could not be computed.
+  for (const double alpha : {1e300, 1e-60, -1.0, HUGE_VAL}) {
+    BOOST_TEST_CONTEXT("alpha = " << alpha) {
+      o = LevelsPlotOptions();
+      o.alpha = alpha;
+      BOOST_CHECK_EXCEPTION(quant_levels_visualization(png, o), ValueError,
+                            mentions<ValueError>("alpha"));
+    }
+  }
   o = LevelsPlotOptions();
   o.points = 1;
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization(png, o), ValueError,
+                        mentions<ValueError>("points"));
+  o.points = kMaxLevelsPlotPoints + 1;  // refused before allocating
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization(png, o), ValueError,
+                        mentions<ValueError>("points"));
+  o.points = std::size_t(-1);
   BOOST_CHECK_THROW(quant_levels_visualization(png, o), ValueError);
   o = LevelsPlotOptions();
   o.b = 12;

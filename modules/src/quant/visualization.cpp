@@ -41,6 +41,13 @@ std::string gnuplot_quote(const std::string& s) {
   return out + "'";
 }
 
+// gnuplot pipes `set output '|cmd'` and `plot '<cmd'` through a shell, and
+// takes an argument starting with '-' for an option: a relative path is
+// handed over as "./path" so it is only ever a file name.
+std::string as_file_name(const std::string& path) {
+  return !path.empty() && path[0] == '/' ? path : "./" + path;
+}
+
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << content;
@@ -119,13 +126,18 @@ void validate(const std::string& png_path, const LevelsPlotOptions& o, bool is_s
                      "'");
   if (png_path.find_first_of(std::string("\n\r\0", 3)) != std::string::npos)
     throw ValueError(std::string(kOp) + ": the output path contains a line break or NUL");
-  if (!(std::isfinite(o.alpha) && o.alpha > 0)) {
+  // The levels are computed in float: alpha must be a normal float32 value.
+  const double alpha_max = std::numeric_limits<float>::max();
+  const double alpha_min = std::numeric_limits<float>::min();
+  if (!(o.alpha >= alpha_min && o.alpha <= alpha_max)) {
     std::ostringstream msg;
-    msg << kOp << ": alpha must be finite and > 0, got " << o.alpha;
+    msg << kOp << ": alpha must be finite and > 0 (within float32's normal range [" << alpha_min
+        << ", " << alpha_max << "]), got " << o.alpha;
     throw ValueError(msg.str());
   }
-  if (o.points < 2)
-    throw ValueError(std::string(kOp) + ": points must be >= 2, got " + std::to_string(o.points));
+  if (o.points < 2 || o.points > kMaxLevelsPlotPoints)
+    throw ValueError(std::string(kOp) + ": points must be in [2, " +
+                     std::to_string(kMaxLevelsPlotPoints) + "], got " + std::to_string(o.points));
   if (o.b > 8)
     throw ValueError(
         std::string(kOp) +
@@ -191,12 +203,13 @@ LevelsPlot quant_levels_visualization(const std::string& png_path, const LevelsP
 
   std::ostringstream script;
   script << "set terminal pngcairo size 1000,700 noenhanced\n"
-         << "set output " << gnuplot_quote(png_path) << "\n"
+         << "set output " << gnuplot_quote(as_file_name(png_path)) << "\n"
          << "set title "
          << gnuplot_quote("APoT vs uniform quantization levels (" + describe.str() + ")") << "\n"
          << "set xlabel 'Full precision'\nset ylabel 'Quantized'\n"
          << "set key top left\nset grid\n"
-         << "plot " << gnuplot_quote(plot.data_path) << " using 1:2 with lines lw 2 title "
+         << "plot " << gnuplot_quote(as_file_name(plot.data_path))
+         << " using 1:2 with lines lw 2 title "
          << gnuplot_quote("APoT (b=" + std::to_string(o.b) + ", k=" + std::to_string(o.k) + ")")
          << ", '' using 1:3 with lines lw 2 dt 2 title "
          << gnuplot_quote("uniform (" + std::to_string(o.b) + " bits)") << "\n";
@@ -206,16 +219,20 @@ LevelsPlot quant_levels_visualization(const std::string& png_path, const LevelsP
   if (std::remove(png_path.c_str()) != 0 && errno != ENOENT)
     throw IOError(std::string(kOp) + ": cannot replace '" + png_path +
                   "': " + std::strerror(errno));
-  const RunResult run = run_program({o.gnuplot, plot.script_path});
+  const RunResult run = run_program({o.gnuplot, as_file_name(plot.script_path)});
   if (!run.found) {
     plot.note = "'" + o.gnuplot +
                 "' was not found (install gnuplot-nox to render PNGs): only the data file " +
                 plot.data_path + " was written";
     return plot;
   }
-  if (run.exit_status != 0 || !non_empty_file(png_path)) {
+  if (run.exit_status != 0) {
     throw IOError(std::string(kOp) + ": " + o.gnuplot + " " + plot.script_path +
                   " failed (exit status " + std::to_string(run.exit_status) + "): " + run.output);
+  }
+  if (!non_empty_file(png_path)) {
+    throw IOError(std::string(kOp) + ": " + o.gnuplot + " " + plot.script_path +
+                  " exited with status 0 but wrote no '" + png_path + "': " + run.output);
   }
   plot.png_written = true;
   return plot;

@@ -14,9 +14,10 @@
 // (signed) so the clipping shows.
 //
 // Then renders the PNG with gnuplot (a ".gp" script next to it, run as a
-// subprocess without a shell). If gnuplot is not installed, png_written is
-// false and `note` says that only the data file was written; if gnuplot runs
-// but fails, IOError with its messages.
+// subprocess without a shell; relative paths are passed to gnuplot as
+// "./path", so names starting with '|', '<' or '-' stay file names). If gnuplot is not installed,
+// png_written is false and `note` says that only the data file was written; if gnuplot runs but
+// fails (non-zero exit, or no PNG written), IOError with its messages.
 //
 // Differences from PyTorch: no matplotlib window; the uniform staircase is
 // drawn too; the x range covers the clipping regions and negative values.
@@ -30,12 +31,15 @@
 namespace xgrad {
 namespace quant {
 
+// More samples than this would only make the data file huge.
+inline constexpr std::size_t kMaxLevelsPlotPoints = 1000000;
+
 struct LevelsPlotOptions {
   int b = 4;
   int k = 2;
-  double alpha = 1.0;  // finite, > 0
+  double alpha = 1.0;  // > 0, a normal float32 value (levels are float)
   LevelScheme scheme = LevelScheme::unsigned_levels;
-  std::size_t points = 1001;        // >= 2
+  std::size_t points = 1001;        // 2 .. kMaxLevelsPlotPoints
   std::string gnuplot = "gnuplot";  // program, looked up on PATH
 };
 
