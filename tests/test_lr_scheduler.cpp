@@ -198,6 +198,19 @@ BOOST_AUTO_TEST_CASE(bad_scheduler_state_dicts_throw_value_error_and_change_noth
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_float_state_dict_refuses_an_epoch_float_cannot_hold) {
+  // 2^24 + 1 is the first integer a float cannot represent: saving it would
+  // resume the schedule at the wrong epoch.
+  Tensor<float> w(xt::xarray<float>{1.0f}, true);
+  SGD<float> opt({w}, SGDOptions(0.5));
+  StepLR<float> scheduler(opt, 1 << 30);
+  scheduler.load_state_dict(
+      {{"last_epoch", xt::xarray<float>(16777216.0f)}, {"base_lrs.0", xt::xarray<float>(0.5f)}});
+  BOOST_TEST(scheduler.state_dict().at(0).second() == 16777216.0f);
+  scheduler.step();
+  BOOST_CHECK_THROW(scheduler.state_dict(), xgrad::StateError);
+}
+
 BOOST_AUTO_TEST_CASE(a_step_whose_lr_overflows_throws_and_changes_nothing) {
   // gamma 1e300: lr 1e300 after one step, 1e600 = inf after two.
   Tensor<double> w = weight();

@@ -46,6 +46,12 @@ std::vector<double> LRScheduler<T>::last_lr() const {
 
 template <class T>
 StateDict<T> LRScheduler<T>::state_dict() const {
+  // T holds integers exactly up to 2^24 (float); refuse to save a wrong epoch,
+  // as Optimizer::state_dict does for its step counts.
+  if (static_cast<std::int64_t>(static_cast<T>(last_epoch_)) != last_epoch_) {
+    throw StateError(std::string(name_) + "::state_dict: last_epoch " +
+                     std::to_string(last_epoch_) + " is not exact in this type");
+  }
   StateDict<T> dict;
   dict.emplace_back("last_epoch", xt::xarray<T>(static_cast<T>(last_epoch_)));
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) {

@@ -30,7 +30,8 @@ class LRScheduler {
   // The groups' current lrs (PyTorch's get_last_lr()).
   std::vector<double> last_lr() const;
 
-  // "last_epoch" and "base_lrs.<g>" (0-d). load_state_dict validates fully
+  // "last_epoch" and "base_lrs.<g>" (0-d); StateError when last_epoch is not
+  // exact in T (beyond 2^24 for float). load_state_dict validates fully
   // (ValueError) before setting them and the groups' lrs for last_epoch.
   StateDict<T> state_dict() const;
   void load_state_dict(const StateDict<T>& dict);
