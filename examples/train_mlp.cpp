@@ -9,6 +9,7 @@
 #include <string>
 
 #include "xgrad/data.hpp"
+#include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -41,8 +42,7 @@ Tensor<float> predict(nn::Sequential<float>& model, const data::Dataset<float>& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const std::string checkpoint = argc > 1 ? argv[1] : "train_mlp.npz";
+int run(const std::string& checkpoint) {
   const int epochs = 30;
 
   Generator gen(2024);
@@ -87,4 +87,15 @@ int main(int argc, char** argv) {
   std::printf("checkpoint %s reloaded: predictions %s\n", checkpoint.c_str(),
               identical ? "identical" : "DIFFER");
   return identical ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  // An unwritable checkpoint path (or any other bad input) is reported, not
+  // left to std::terminate.
+  try {
+    return run(argc > 1 ? argv[1] : "train_mlp.npz");
+  } catch (const Error& e) {
+    std::fprintf(stderr, "train_mlp: %s\n", e.what());
+    return 1;
+  }
 }
