@@ -50,6 +50,18 @@ std::vector<float> floats(const json& a) {
   return v;
 }
 
+// The "quantize" list of a case: inputs with PyTorch's index and value.
+struct QuantizeCase {
+  std::vector<float> x;
+  std::vector<std::int64_t> index;
+  std::vector<float> value;
+};
+
+QuantizeCase quantize_case(const json& c) {
+  const json& q = c["quantize"];
+  return {floats(q["x"]), q["index"].get<std::vector<std::int64_t>>(), floats(q["value"])};
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(golden_file_has_all_kinds_of_cases) {
@@ -95,9 +107,7 @@ BOOST_AUTO_TEST_CASE(quantize_indices_and_values_match_pytorch_exactly) {
     if (!c.contains("quantize")) continue;
     BOOST_TEST_CONTEXT(case_name(c)) {
       const APoTQParams<float> q = qparams_of<float>(c);
-      const std::vector<float> x = floats(c["quantize"]["x"]);
-      const auto index = c["quantize"]["index"].get<std::vector<std::int64_t>>();
-      const std::vector<float> value = floats(c["quantize"]["value"]);
+      const auto [x, index, value] = quantize_case(c);
       xt::xarray<float> xa = xt::adapt(x, {x.size()});
       const Tensor<float> xt_(xa);
       const TensorAPoT<float> t = quantize_APoT(xt_, q);
@@ -122,9 +132,7 @@ BOOST_AUTO_TEST_CASE(large_inputs_match_pytorch_exactly) {
     if (!c.contains("quantize")) continue;
     BOOST_TEST_CONTEXT(case_name(c)) {
       const APoTQParams<float> q = qparams_of<float>(c);
-      const std::vector<float> x = floats(c["quantize"]["x"]);
-      const auto index = c["quantize"]["index"].get<std::vector<std::int64_t>>();
-      const std::vector<float> value = floats(c["quantize"]["value"]);
+      const auto [x, index, value] = quantize_case(c);
       const std::size_t reps = (64 * q.quantization_levels.numel() + 1024) / x.size() + 2;
       std::vector<float> big;
       for (std::size_t r = 0; r < reps; ++r) big.insert(big.end(), x.begin(), x.end());
@@ -158,8 +166,7 @@ BOOST_AUTO_TEST_CASE(threshold_table_and_binary_search_agree_on_golden_inputs) {
       const qd::NearestTable<float> table(lv.data(), L);
       BOOST_REQUIRE(table.usable());
       BOOST_REQUIRE(table.m() == 1);
-      const std::vector<float> x = floats(c["quantize"]["x"]);
-      const auto index = c["quantize"]["index"].get<std::vector<std::int64_t>>();
+      const auto [x, index, value] = quantize_case(c);
       for (std::size_t i = 0; i < x.size(); ++i) {
         const float clipped = qd::clip_nan_lo(x[i], lv(0), lv(L - 1));
         const std::size_t by_table = table.first_rank()[table.unique_rank<1>(clipped)];
@@ -185,9 +192,7 @@ BOOST_AUTO_TEST_CASE(double_path_agrees_away_from_midpoints) {
       for (std::size_t i = 0; i < qf.quantization_levels.numel(); ++i)
         BOOST_TEST(q.quantization_levels.data()(i) ==
                    static_cast<double>(qf.quantization_levels.data()(i)));
-      const std::vector<float> x = floats(c["quantize"]["x"]);
-      const auto index = c["quantize"]["index"].get<std::vector<std::int64_t>>();
-      const std::vector<float> value = floats(c["quantize"]["value"]);
+      const auto [x, index, value] = quantize_case(c);
       std::vector<double> xd(x.begin(), x.end());
       const TensorAPoT<double> t = quantize_APoT(Tensor<double>(xt::adapt(xd, {xd.size()})), q);
       const xt::xarray<double>& lv = q.quantization_levels.data();

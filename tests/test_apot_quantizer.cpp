@@ -120,6 +120,38 @@ BOOST_AUTO_TEST_CASE(dequantize_preserves_dimensions) {
   BOOST_TEST((quant_dequant(x, q).shape() == shape));
 }
 
+// Probe points of a level set checked against PyTorch's scan twice: as they
+// are (few elements: the per-element binary search) and tiled past the size
+// where the bucketed threshold table takes over (see apot_tensor.cpp), both
+// through quant_dequant (values) and quantize_APoT (codes).
+template <class T>
+void check_both_searches_against_scan(const APoTQParams<T>& q, Generator& gen) {
+  const xt::xarray<T>& lv = q.quantization_levels.data();
+  const std::vector<T> probes = probe_points(lv, q.alpha, gen);
+  std::vector<T> tiled = probes;
+  while (tiled.size() < 64 * lv.size() + 1024) tiled.push_back(tiled[tiled.size() % probes.size()]);
+  const std::vector<T>* runs[] = {&probes, &tiled};
+  for (const std::vector<T>* xs : runs) {
+    const Tensor<T> x(xt::adapt(*xs, {xs->size()}));
+    const xt::xarray<T> out = quant_dequant(x, q).data();
+    const TensorAPoT<T> t = quantize_APoT(x, q);
+    for (std::size_t i = 0; i < xs->size(); ++i) {
+      const std::int64_t r = reference_rank((*xs)[i], lv, q.alpha);
+      BOOST_TEST(out(i) == lv(r), "x = " << (*xs)[i] << ", " << xs->size() << " elements");
+      BOOST_TEST(t.int_repr()(i) == q.level_indices(r),
+                 "x = " << (*xs)[i] << ", " << xs->size() << " elements");
+    }
+  }
+}
+
+template <class T>
+APoTQParams<T> qparams_on(T lo, T hi, int b, int k, LevelScheme scheme) {
+  APoTObserver<T> obs(b, k);
+  obs.set_min_val(lo);
+  obs.set_max_val(hi);
+  return obs.calculate_qparams(scheme);
+}
+
 BOOST_AUTO_TEST_CASE(nearest_level_equals_pytorch_scan_float_and_double) {
   Generator gen(11);
   struct Cfg {
@@ -133,44 +165,8 @@ BOOST_AUTO_TEST_CASE(nearest_level_equals_pytorch_scan_float_and_double) {
         Cfg{6, 2, LevelScheme::signed_per_term}, Cfg{4, 2, LevelScheme::sign_magnitude},
         Cfg{6, 2, LevelScheme::sign_magnitude}}) {
     BOOST_TEST_CONTEXT("b=" << c.b << " k=" << c.k << " " << to_string(c.scheme)) {
-      APoTObserver<float> of(c.b, c.k);
-      of.set_min_val(-0.7f);
-      of.set_max_val(0.9f);
-      const APoTQParams<float> qf = of.calculate_qparams(c.scheme);
-      // Tiled past the size where the bucketed table search takes over, so
-      // both searches are checked (see apot_tensor.cpp).
-      std::vector<float> xs = probe_points(qf.quantization_levels.data(), qf.alpha, gen);
-      const std::size_t probes = xs.size();
-      while (xs.size() < 64 * qf.quantization_levels.numel() + 1024)
-        xs.push_back(xs[xs.size() % probes]);
-      const std::vector<float> small(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(probes));
-      const xt::xarray<float> out_small =
-          quant_dequant(Tensor<float>(xt::adapt(small, {small.size()})), qf).data();
-      for (std::size_t i = 0; i < probes; ++i)
-        BOOST_TEST(out_small(i) == qf.quantization_levels.data()(reference_rank(
-                                       xs[i], qf.quantization_levels.data(), qf.alpha)));
-      const Tensor<float> x(xt::adapt(xs, {xs.size()}));
-      const xt::xarray<float> out = quant_dequant(x, qf).data();
-      const TensorAPoT<float> t = quantize_APoT(x, qf);
-      for (std::size_t i = 0; i < xs.size(); ++i) {
-        const std::int64_t r = reference_rank(xs[i], qf.quantization_levels.data(), qf.alpha);
-        BOOST_TEST(out(i) == qf.quantization_levels.data()(r), "x = " << xs[i]);
-        BOOST_TEST(t.int_repr()(i) == qf.level_indices(r), "x = " << xs[i]);
-      }
-      APoTObserver<double> od(c.b, c.k);
-      od.set_min_val(-0.7);
-      od.set_max_val(0.9);
-      const APoTQParams<double> qd = od.calculate_qparams(c.scheme);
-      std::vector<double> xd = probe_points(qd.quantization_levels.data(), qd.alpha, gen);
-      const std::size_t probes_d = xd.size();
-      while (xd.size() < 64 * qd.quantization_levels.numel() + 1024)
-        xd.push_back(xd[xd.size() % probes_d]);
-      const xt::xarray<double> outd =
-          quant_dequant(Tensor<double>(xt::adapt(xd, {xd.size()})), qd).data();
-      for (std::size_t i = 0; i < xd.size(); ++i) {
-        const std::int64_t r = reference_rank(xd[i], qd.quantization_levels.data(), qd.alpha);
-        BOOST_TEST(outd(i) == qd.quantization_levels.data()(r), "x = " << xd[i]);
-      }
+      check_both_searches_against_scan(qparams_on(-0.7f, 0.9f, c.b, c.k, c.scheme), gen);
+      check_both_searches_against_scan(qparams_on(-0.7, 0.9, c.b, c.k, c.scheme), gen);
     }
   }
 }

@@ -7,11 +7,14 @@
 // Forward: quant_dequant(x) (nearest level, PyTorch's float32 rule, clipping to
 // the top/bottom level, NaN in -> NaN out); see apot_tensor.hpp.
 // Backward: the clipped straight-through estimator
-//   dx = dy * [-alpha <= x <= alpha]   (inclusive; NaN -> 0),
-// the mask computed on the ORIGINAL x and cached in forward (one byte per
-// element) only when a node is recorded. No gradient flows to the qparams (a zero gradient is
-// returned for quantization_levels if it requires grad). Its declared surrogate is clamp(x, -alpha,
-// alpha): the backward equals that function's derivative away from +-alpha.
+//   dx = dy * [-alpha <= x <= alpha]   (inclusive; NaN x -> 0),
+// with the mask computed on the ORIGINAL x and cached in forward (one byte per
+// element) only when a node is recorded. It is applied as a selection, like
+// clamp's backward: where x is clipped even a NaN or inf dy gives 0; inside the
+// range dy passes unchanged (NaN stays NaN). No gradient flows to the qparams
+// (a zero gradient is returned for quantization_levels if it requires grad).
+// Its declared surrogate is clamp(x, -alpha, alpha): the backward equals that
+// function's derivative away from +-alpha.
 //
 // Differences from PyTorch: its backward crashes and computes the mask on the
 // codes; its forward always uses unsigned levels (ours takes any level set).
