@@ -15,12 +15,16 @@
 #include "test_util.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/broadcast.hpp"
 #include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduce.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
 using namespace xgrad;
+using xgrad_test::contains;
 using xgrad_test::equal_arrays;
+using xgrad_test::message_of;
 using xgrad_test::passes_gradcheck;
 
 namespace {
@@ -384,6 +388,34 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_x_times_x_counts_both_uses, T, Reals) 
   auto x = tensor<T>({1, -2, 3}, true);
   backward_ones(x * x);
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({2, -4, 6})));
+}
+
+// A [1, 3] operand broadcast against [0, 3] contributed to no output element:
+// its gradient is zeros of its own shape (summing over the empty axis used to
+// crash).
+BOOST_AUTO_TEST_CASE(broadcast_against_an_empty_tensor_gives_a_zero_gradient) {
+  for (const auto& op : kBinaryOps) {
+    BOOST_TEST_CONTEXT(op.name) {
+      auto a = ones<double>({1, 3}, true);
+      auto b = zeros<double>({0, 3}, true);
+      sum(op.fn(a, b)).backward();
+      BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<double>({{0, 0, 0}})));
+      BOOST_TEST(b.grad().shape() == Shape({0, 3}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(reduce_to_shape_of_an_empty_gradient_is_zeros) {
+  const auto g = xt::xarray<double>::from_shape({2, 0, 3});
+  BOOST_TEST(equal_arrays(reduce_to_shape(g, Shape{1, 3}), xt::xarray<double>({{0, 0, 0}})));
+  BOOST_TEST(reduce_to_shape(g, Shape{0, 1}).shape() == Shape({0, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(reduce_to_shape_rejects_a_target_that_does_not_broadcast) {
+  const xt::xarray<double> g = xt::zeros<double>({2, 3});
+  BOOST_CHECK_THROW(reduce_to_shape(g, Shape{2, 2}), ShapeError);
+  BOOST_CHECK_THROW(reduce_to_shape(g, Shape{1, 2, 3}), ShapeError);  // more axes than grad
+  BOOST_TEST(contains(message_of([&] { reduce_to_shape(g, Shape{2, 2}); }), "[2, 2]"));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(minimum_and_maximum_split_ties_evenly, T, Reals) {

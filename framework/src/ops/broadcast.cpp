@@ -1,5 +1,6 @@
 #include "xgrad/ops/broadcast.hpp"
 
+#include <xtensor/xbuilder.hpp>
 #include <xtensor/xreducer.hpp>
 
 #include "xgrad/errors.hpp"
@@ -16,8 +17,14 @@ xt::xarray<T> reduce_to_shape(xt::xarray<T> grad, const Shape& target) {
   const std::size_t extra = grad.dimension() - target.size();
   std::vector<std::size_t> axes;
   for (std::size_t i = 0; i < grad.dimension(); ++i) {
+    if (i >= extra && target[i - extra] != 1 && target[i - extra] != grad.shape()[i]) {
+      throw ShapeError("reduce_to_shape: target shape " + to_string(target) +
+                       " does not broadcast to the gradient's shape " + to_string(grad.shape()));
+    }
     if (i < extra || (target[i - extra] == 1 && grad.shape()[i] != 1)) axes.push_back(i);
   }
+  // An empty gradient sums to zeros (xt::sum over an axis of extent 0 crashes).
+  if (grad.size() == 0) return xt::zeros<T>(target);
   xt::xarray<T> summed =
       axes.empty() ? std::move(grad)
                    : xt::xarray<T>(xt::sum(grad, axes, xt::evaluation_strategy::immediate));
