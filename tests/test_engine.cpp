@@ -1,8 +1,11 @@
 // The tape: recording, backward order, accumulation, release, no-grad, detach,
 // custom functions, version counters, deep chains and node lifetime.
 #include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <limits>
 #include <thread>
 #include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
 
 #include "test_util.hpp"
 #include "xgrad/engine.hpp"
@@ -97,6 +100,50 @@ struct Exp : Function<Exp> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     return {xt::xarray<T>(ctx.output() * g)};
+  }
+};
+
+// x^2 whose backward throws while `fail` is set, to test recovery.
+struct Flaky : Function<Flaky> {
+  static constexpr const char* name = "FlakyBackward";
+  static inline bool fail = false;
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x) {
+    ctx.save_for_backward({x});
+    return x.data() * x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
+    if (fail) throw ValueError("FlakyBackward: asked to fail");
+    return {xt::xarray<T>(T(2) * ctx.saved(0) * g)};
+  }
+};
+
+// A broken backward that returns two gradients for one input.
+struct TwoGrads : Function<TwoGrads> {
+  static constexpr const char* name = "TwoGradsBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
+    return x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>& g) {
+    return {g, g};
+  }
+};
+
+// A jump from -max to +max at 0 whose backward claims a zero derivative: the
+// finite difference there overflows to +inf.
+struct Jump : Function<Jump> {
+  static constexpr const char* name = "JumpBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
+    return xt::where(x.data() >= T(0), std::numeric_limits<T>::max(),
+                     -std::numeric_limits<T>::max());
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>& g) {
+    return {xt::xarray<T>(xt::zeros<T>(g.shape()))};
   }
 };
 
@@ -308,6 +355,47 @@ BOOST_AUTO_TEST_CASE(wrong_gradient_count_is_reported) {
   BOOST_CHECK_THROW(sum(NoGrads::apply(x)).backward(), ValueError);
 }
 
+BOOST_AUTO_TEST_CASE(too_many_gradients_are_reported_with_the_op_name) {
+  auto x = tensor<double>({1, 2}, true);
+  auto y = sum(TwoGrads::apply(x));
+  BOOST_CHECK_THROW(y.backward(), ValueError);
+  BOOST_TEST(!x.grad().defined());
+  const std::string msg = xgrad_test::message_of([&] { sum(TwoGrads::apply(x)).backward(); });
+  BOOST_TEST(xgrad_test::contains(msg, "TwoGradsBackward"));
+  BOOST_TEST(xgrad_test::contains(msg, "2 gradients for 1"));
+}
+
+// A backward that throws after other nodes already ran changes no leaf
+// gradient, and with retain_graph the same graph backpropagates afterwards.
+BOOST_AUTO_TEST_CASE(a_throwing_backward_leaves_grads_unchanged_and_the_graph_usable) {
+  auto x = tensor<double>({1, 2}, true);
+  auto w = tensor<double>({3}, true);
+  auto y = sum(Flaky::apply(x) * w + x * 3.0);
+  Flaky::fail = true;
+  BOOST_CHECK_THROW(y.backward(/*retain_graph=*/true), ValueError);
+  Flaky::fail = false;
+  BOOST_TEST(!x.grad().defined());
+  BOOST_TEST(!w.grad().defined());
+  y.backward(/*retain_graph=*/true);
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({9, 15})));  // 2 x w + 3
+  BOOST_TEST(equal_arrays(w.grad().data(), xt::xarray<double>({5})));      // 1 + 4
+  y.backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>({18, 30})));
+}
+
+// grad() shares the accumulated gradient, so a user can resize it in place.
+// Backward then refuses before committing anything (not halfway through).
+BOOST_AUTO_TEST_CASE(a_resized_leaf_gradient_is_refused_before_any_commit) {
+  auto x = tensor<double>({1, 2}, true);
+  auto w = tensor<double>({3}, true);
+  sum(x).backward();
+  x.grad().mutable_data() = xt::zeros<double>({5});
+  BOOST_CHECK_THROW(sum(x * w).backward(), ShapeError);
+  BOOST_TEST(!w.grad().defined());
+  BOOST_TEST(x.grad().shape() == Shape({5}));
+  BOOST_CHECK_THROW(x.backward(xt::xarray<double>({1, 1})), ShapeError);  // leaf root too
+}
+
 BOOST_AUTO_TEST_CASE(deep_chain_of_100000_ops_runs_and_frees) {
   const auto before = live_node_count();
   {
@@ -398,12 +486,48 @@ BOOST_AUTO_TEST_CASE(undefined_tensor_use_throws) {
   BOOST_CHECK_THROW(Square::apply(undefined), ValueError);
 }
 
+BOOST_AUTO_TEST_CASE(an_undefined_input_error_names_the_op) {
+  Tensor<double> undefined;
+  auto x = tensor<double>({1}, true);
+  const std::string msg = xgrad_test::message_of([&] { Square::apply(undefined); });
+  BOOST_TEST(xgrad_test::contains(msg, "SquareBackward"));
+  BOOST_TEST(xgrad_test::contains(msg, "undefined"));
+  BOOST_CHECK_THROW(x * undefined, ValueError);  // also while recording
+  BOOST_TEST(xgrad_test::contains(xgrad_test::message_of([&] { x* undefined; }), "input tensor 1"));
+}
+
 BOOST_AUTO_TEST_CASE(gradcheck_rejects_bad_arguments) {
   auto x = tensor<double>({1.0}, true);
   auto f = [](const std::vector<Tensor<double>>& in) { return Square::apply(in[0]); };
   BOOST_CHECK_THROW(gradcheck(f, {x}, 0.0), ValueError);
   BOOST_CHECK_THROW(gradcheck(f, {x}, 1e-6, -1.0), ValueError);
   BOOST_CHECK_THROW(gradcheck(f, {tensor<double>({1.0})}), ValueError);
+  BOOST_CHECK_THROW(gradcheck(f, {x}, std::numeric_limits<double>::infinity()), ValueError);
+  BOOST_CHECK_THROW(gradcheck(f, {x}, std::nan("")), ValueError);
+  BOOST_CHECK_THROW(gradcheck(f, {Tensor<double>(), x}), ValueError);
+  BOOST_TEST(xgrad_test::contains(xgrad_test::message_of([&] {
+                                    gradcheck(f, {Tensor<double>(), x});
+                                  }),
+                                  "input 0"));
+}
+
+// NaN compares false against every tolerance; it must fail, not pass.
+BOOST_AUTO_TEST_CASE(gradcheck_fails_when_both_gradients_are_nan) {
+  auto x = tensor<double>({1.0, 2.0}, true);
+  const auto result =
+      gradcheck([](const std::vector<Tensor<double>>& in) { return in[0] * std::nan(""); }, {x});
+  BOOST_TEST(!result.passed);
+  BOOST_TEST(std::isnan(result.numeric));
+  BOOST_TEST(std::isnan(result.analytic));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_fails_on_an_infinite_numeric_derivative) {
+  auto x = tensor<double>({0.0}, true);
+  const auto result =
+      gradcheck([](const std::vector<Tensor<double>>& in) { return Jump::apply(in[0]); }, {x});
+  BOOST_TEST(!result.passed);
+  BOOST_TEST(std::isinf(result.numeric));
+  BOOST_TEST(result.analytic == 0.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -414,7 +538,8 @@ BOOST_AUTO_TEST_CASE(factories_fill_as_named) {
   BOOST_TEST(equal_arrays(zeros<float>({2, 2}).data(), xt::xarray<float>({{0, 0}, {0, 0}})));
   BOOST_TEST(equal_arrays(ones<double>({3}).data(), xt::xarray<double>({1, 1, 1})));
   BOOST_TEST(equal_arrays(full<float>({2}, 7.5f).data(), xt::xarray<float>({7.5, 7.5})));
-  BOOST_TEST(equal_arrays(arange<double>(0, 1, 0.25).data(), xt::xarray<double>({0, 0.25, 0.5, 0.75})));
+  BOOST_TEST(
+      equal_arrays(arange<double>(0, 1, 0.25).data(), xt::xarray<double>({0, 0.25, 0.5, 0.75})));
   BOOST_TEST(ones<float>({2, 3}, true).requires_grad());
 }
 
@@ -422,6 +547,37 @@ BOOST_AUTO_TEST_CASE(arange_rejects_bad_steps) {
   BOOST_CHECK_THROW(arange<float>(0, 1, 0), ValueError);
   BOOST_CHECK_THROW(arange<float>(0, 1, -1), ValueError);
   BOOST_CHECK_THROW(arange<double>(0, std::nan(""), 1), ValueError);
+}
+
+// Counts beyond size_t used to be cast (undefined behaviour) to 0 elements.
+BOOST_AUTO_TEST_CASE(arange_with_too_many_elements_throws) {
+  BOOST_CHECK_THROW(arange<float>(0, 1e30f, 1), ValueError);
+  BOOST_CHECK_THROW(arange<double>(0, 1, 1e-300), ValueError);
+  BOOST_CHECK_THROW(arange<double>(-1e308, 1e308, 1), ValueError);  // stop - start overflows
+  BOOST_TEST(
+      xgrad_test::contains(xgrad_test::message_of([] { arange<float>(0, 1e30f, 1); }), "arange"));
+}
+
+// stop - start overflows float here; the count is taken in double.
+BOOST_AUTO_TEST_CASE(arange_counts_in_double) {
+  BOOST_TEST(arange<float>(-3e38f, 3e38f, 1e37f).numel() == 61u);
+  BOOST_TEST(arange<double>(1, 1, 1).numel() == 0u);
+  BOOST_TEST(arange<double>(2, 0, -0.5).numel() == 4u);
+}
+
+// An element count that overflows size_t would allocate the wrapped-around
+// size under a huge shape.
+BOOST_AUTO_TEST_CASE(factories_reject_shapes_with_too_many_elements) {
+  const Shape huge{1ull << 33, 1ull << 33};
+  Generator g(1);
+  BOOST_CHECK_THROW(zeros<float>(huge), ValueError);
+  BOOST_CHECK_THROW(ones<double>(huge), ValueError);
+  BOOST_CHECK_THROW(full<float>(huge, 1.0f), ValueError);
+  BOOST_CHECK_THROW(rand<float>(huge, g), ValueError);
+  BOOST_CHECK_THROW(randn<double>(huge, g), ValueError);
+  BOOST_CHECK_THROW(randint<float>(0, 2, huge, g), ValueError);
+  BOOST_TEST(xgrad_test::contains(xgrad_test::message_of([&] { zeros<float>(huge); }), "zeros"));
+  BOOST_TEST(zeros<float>({1ull << 33, 1ull << 33, 0}).numel() == 0u);  // empty is fine
 }
 
 BOOST_AUTO_TEST_CASE(seeded_generators_are_bit_identical) {
@@ -451,6 +607,35 @@ BOOST_AUTO_TEST_CASE(random_ranges_hold) {
   BOOST_CHECK_THROW(randint<float>(3, 3, {2}, g), ValueError);
   BOOST_CHECK_THROW(rand<float>({2}, g, 1.0f, 1.0f), ValueError);
   BOOST_CHECK_THROW(randn<float>({2}, g, 0.0f, 0.0f), ValueError);
+}
+
+// low + (high - low) * u rounds to high for u near 1 when the range is one
+// ulp: half of all draws did before rand clamped below high.
+BOOST_AUTO_TEST_CASE(rand_never_returns_high) {
+  Generator g(2);
+  const float high = std::nextafter(1.0f, 2.0f);
+  const auto u = rand<float>({1000}, g, 1.0f, high);
+  BOOST_TEST(xt::amax(u.data())() == 1.0f);
+}
+
+BOOST_AUTO_TEST_CASE(random_parameters_must_be_finite) {
+  Generator g(1);
+  const double inf = std::numeric_limits<double>::infinity();
+  BOOST_CHECK_THROW(rand<double>({2}, g, 0.0, inf), ValueError);
+  BOOST_CHECK_THROW(rand<double>({2}, g, -1e308, 1e308), ValueError);  // high - low overflows
+  BOOST_CHECK_THROW(randn<double>({2}, g, 0.0, inf), ValueError);
+  BOOST_CHECK_THROW(randn<double>({2}, g, std::nan(""), 1.0), ValueError);
+  BOOST_CHECK_THROW(randn<double>({2}, g, inf, 1.0), ValueError);
+}
+
+// Above 2^24 float rounds integers: randint<float>(0, 2^24 + 4) could draw
+// 2^24 + 3, stored as 2^24 + 4 == high.
+BOOST_AUTO_TEST_CASE(randint_bounds_must_be_exact_in_the_element_type) {
+  Generator g(1);
+  BOOST_CHECK_THROW(randint<float>(0, (1 << 24) + 4, {2}, g), ValueError);
+  BOOST_CHECK_THROW(randint<float>(-(1 << 24) - 1, 0, {2}, g), ValueError);
+  BOOST_TEST(randint<float>(0, 1 << 24, {2}, g).numel() == 2u);
+  BOOST_TEST(randint<double>(0, std::int64_t{1} << 40, {2}, g).numel() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

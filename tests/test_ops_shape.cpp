@@ -182,6 +182,16 @@ BOOST_AUTO_TEST_CASE(reshape_errors_throw_shape_error) {
   BOOST_TEST(contains(msg, "[4, 2]"));
 }
 
+// Extents whose product wraps around size_t to the element count (0 here)
+// must not be accepted: the result would index far past its data.
+BOOST_AUTO_TEST_CASE(reshape_to_an_overflowing_shape_throws_shape_error) {
+  const std::ptrdiff_t big = std::ptrdiff_t{1} << 32;
+  BOOST_CHECK_THROW(reshape(zeros<double>({0}), {big, big}), ShapeError);
+  BOOST_CHECK_THROW(reshape(zeros<double>({0}), {big, big, -1}), ShapeError);
+  BOOST_TEST(reshape(zeros<double>({0}), {big, big, 0}).shape() ==
+             Shape({1ull << 32, 1ull << 32, 0}));
+}
+
 // ---- concat ----
 
 BOOST_AUTO_TEST_CASE(concat_table) {

@@ -32,7 +32,8 @@ void accumulate(xt::xarray<T>& into, bool& has, xt::xarray<T>&& grad) {
 }
 
 template <class T>
-void clear_scratch(const std::vector<Node<T>*>& nodes, const std::vector<AutogradMeta<T>*>& leaves) {
+void clear_scratch(const std::vector<Node<T>*>& nodes,
+                   const std::vector<AutogradMeta<T>*>& leaves) {
   for (auto* n : nodes) {
     n->has_pending_grad = false;
     n->pending_grad = xt::xarray<T>();
@@ -41,6 +42,17 @@ void clear_scratch(const std::vector<Node<T>*>& nodes, const std::vector<Autogra
   for (auto* m : leaves) {
     m->has_pending_grad = false;
     m->pending_grad = xt::xarray<T>();
+  }
+}
+
+// A leaf's accumulated gradient can be resized through grad().mutable_data();
+// adding a gradient of another shape to it would broadcast or throw mid-commit.
+template <class T>
+void check_grad_shape(const Storage<T>& grad, const Shape& shape) {
+  if (grad.data.shape() != shape) {
+    throw ShapeError("backward: a leaf's accumulated gradient has shape " +
+                     to_string(grad.data.shape()) + " but its new gradient has shape " +
+                     to_string(shape) + " (was grad() resized in place?)");
   }
 }
 
@@ -58,6 +70,7 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
   const auto& root_meta = root.autograd_meta();
   if (!root_meta->grad_fn) {  // a leaf: its gradient is the given one
     if (root_meta->grad) {
+      check_grad_shape(*root_meta->grad, gradient.shape());
       root_meta->grad->data += gradient;
       ++root_meta->grad->version;
     } else {
@@ -124,8 +137,8 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
         const Shape& expected = n->ctx.input_shape(i);
         if (grads[i].shape() != expected) {
           throw ShapeError(std::string(n->name()) + ": gradient for input " + std::to_string(i) +
-                           " has shape " + to_string(grads[i].shape()) + " but the input has shape " +
-                           to_string(expected));
+                           " has shape " + to_string(grads[i].shape()) +
+                           " but the input has shape " + to_string(expected));
         }
         if (Node<T>* child = meta->grad_fn.get()) {
           accumulate(child->pending_grad, child->has_pending_grad, std::move(grads[i]));
@@ -135,6 +148,10 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
           accumulate(meta->pending_grad, meta->has_pending_grad, std::move(grads[i]));
         }
       }
+    }
+    // Checked before the first commit, so that committing cannot fail halfway.
+    for (auto* meta : leaves) {
+      if (meta->grad) check_grad_shape(*meta->grad, meta->pending_grad.shape());
     }
   } catch (...) {
     clear_scratch(nodes, leaves);

@@ -1,6 +1,7 @@
 #include "xgrad/gradcheck.hpp"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "xgrad/errors.hpp"
@@ -8,15 +9,36 @@
 
 namespace xgrad {
 
+namespace {
+
+// How far `analytic` lies outside the tolerance around `numeric` (> 0 fails).
+// A NaN on either side always fails (it would otherwise compare false against
+// every bound and pass), and an infinity only matches the same infinity.
+double excess_of(double numeric, double analytic, double atol, double rtol) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (std::isnan(numeric) || std::isnan(analytic)) return inf;
+  if (std::isinf(numeric) || std::isinf(analytic)) return numeric == analytic ? -atol : inf;
+  return std::abs(numeric - analytic) - atol - rtol * std::abs(numeric);
+}
+
+}  // namespace
+
 GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double>>& inputs,
                           double eps, double atol, double rtol) {
-  if (!(eps > 0)) throw ValueError("gradcheck: eps must be positive, got " + std::to_string(eps));
+  if (!(eps > 0) || !std::isfinite(eps)) {
+    throw ValueError("gradcheck: eps must be positive and finite, got " + std::to_string(eps));
+  }
   if (!(atol >= 0) || !(rtol >= 0)) {
     throw ValueError("gradcheck: tolerances must be non-negative, got atol=" +
                      std::to_string(atol) + " rtol=" + std::to_string(rtol));
   }
   bool any = false;
-  for (const auto& x : inputs) any = any || (x.defined() && x.requires_grad());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) {
+      throw ValueError("gradcheck: input " + std::to_string(i) + " is undefined");
+    }
+    any = any || inputs[i].requires_grad();
+  }
   if (!any) throw ValueError("gradcheck: no input requires grad");
 
   // Fresh leaves that share nothing with the caller's tensors, so the caller's
@@ -52,13 +74,14 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
 
   // Analytic Jacobian, one output element at a time.
   GradcheckResult result;
-  double worst = -1;
+  double worst = -std::numeric_limits<double>::infinity();
   for (std::size_t o = 0; o < n_out; ++o) {
     for (auto& x : xs) x.zero_grad();
     Tensor<double> y = fn(xs);
     if (!y.requires_grad()) {
-      throw ValueError("gradcheck: the function's output does not require grad (no graph was "
-                       "recorded)");
+      throw ValueError(
+          "gradcheck: the function's output does not require grad (no graph was "
+          "recorded)");
     }
     xt::xarray<double> seed = xt::zeros<double>(y.shape());
     seed.data()[o] = 1;
@@ -69,9 +92,9 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
       for (std::size_t e = 0; e < xs[i].numel(); ++e) {
         const double a = g.defined() ? g.data().data()[e] : 0.0;
         const double num = numeric[i](e, o);
-        const double excess = std::abs(num - a) - atol - rtol * std::abs(num);
-        if (excess > worst || std::isnan(a) != std::isnan(num)) {
-          worst = std::isnan(excess) ? 1e300 : excess;
+        const double excess = excess_of(num, a, atol, rtol);
+        if (excess > worst) {
+          worst = excess;
           result.input = i;
           result.index = e;
           result.output_index = o;

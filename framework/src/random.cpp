@@ -1,6 +1,8 @@
 #include "xgrad/random.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 
@@ -17,21 +19,27 @@ void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
 // generators) so that a tensor is drawn element by element in a fixed order.
 template <class T>
 Tensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requires_grad) {
-  if (!(low < high)) {
-    throw ValueError("rand: low must be below high, got low=" + std::to_string(low) +
-                     " high=" + std::to_string(high));
+  // high - low must be finite too, or the draws are inf / NaN.
+  if (!(low < high) || !std::isfinite(high - low)) {
+    throw ValueError("rand: low must be below high with a finite difference, got low=" +
+                     std::to_string(low) + " high=" + std::to_string(high));
   }
+  checked_numel(shape, "rand");
   std::uniform_real_distribution<T> dist(low, high);
+  // low + (high - low) * u can round up to high itself (float, u near 1).
+  const T below_high = std::nextafter(high, low);
   xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
-  for (auto& v : a) v = dist(gen.engine());
+  for (auto& v : a) v = std::min(dist(gen.engine()), below_high);
   return Tensor<T>(std::move(a), requires_grad);
 }
 
 template <class T>
 Tensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requires_grad) {
-  if (!(stddev > T(0))) {
-    throw ValueError("randn: stddev must be positive, got " + std::to_string(stddev));
+  if (!(stddev > T(0)) || !std::isfinite(stddev) || !std::isfinite(mean)) {
+    throw ValueError("randn: mean must be finite and stddev finite and positive, got mean=" +
+                     std::to_string(mean) + " stddev=" + std::to_string(stddev));
   }
+  checked_numel(shape, "randn");
   std::normal_distribution<T> dist(mean, stddev);
   xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
   for (auto& v : a) v = dist(gen.engine());
@@ -44,6 +52,15 @@ Tensor<T> randint(std::int64_t low, std::int64_t high, const Shape& shape, Gener
     throw ValueError("randint: low must be below high, got low=" + std::to_string(low) +
                      " high=" + std::to_string(high));
   }
+  // Beyond 2^digits, T rounds integers, and the largest draw could round up
+  // to high.
+  constexpr std::int64_t exact = std::int64_t{1} << std::numeric_limits<T>::digits;
+  if (low < -exact || high > exact) {
+    throw ValueError("randint: low and high must lie in [-" + std::to_string(exact) + ", " +
+                     std::to_string(exact) + "] to be exact in this element type, got low=" +
+                     std::to_string(low) + " high=" + std::to_string(high));
+  }
+  checked_numel(shape, "randint");
   std::uniform_int_distribution<std::int64_t> dist(low, high - 1);
   xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
   for (auto& v : a) v = static_cast<T>(dist(gen.engine()));
@@ -61,9 +78,9 @@ std::vector<std::size_t> randperm(std::size_t n, Generator& gen) {
   return p;
 }
 
-#define XGRAD_INSTANTIATE(T)                                                    \
-  template Tensor<T> rand<T>(const Shape&, Generator&, T, T, bool);             \
-  template Tensor<T> randn<T>(const Shape&, Generator&, T, T, bool);            \
+#define XGRAD_INSTANTIATE(T)                                         \
+  template Tensor<T> rand<T>(const Shape&, Generator&, T, T, bool);  \
+  template Tensor<T> randn<T>(const Shape&, Generator&, T, T, bool); \
   template Tensor<T> randint<T>(std::int64_t, std::int64_t, const Shape&, Generator&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

@@ -20,6 +20,20 @@ std::size_t numel_of(const Shape& shape) {
   return n;
 }
 
+std::size_t checked_numel(const Shape& shape, const char* op) {
+  for (auto d : shape) {
+    if (d == 0) return 0;  // empty, however large the other extents
+  }
+  std::size_t n = 1;
+  for (auto d : shape) {
+    if (__builtin_mul_overflow(n, d, &n)) {
+      throw ValueError(std::string(op) + ": shape " + to_string(shape) +
+                       " has more elements than can be addressed");
+    }
+  }
+  return n;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   const std::size_t ndim = std::max(a.size(), b.size());
   Shape out(ndim);
@@ -29,8 +43,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     const std::size_t db = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
     if (da != db && da != 1 && db != 1) {
       throw ShapeError(std::string(op) + ": shapes " + to_string(a) + " and " + to_string(b) +
-                       " do not broadcast (axis " + std::to_string(i) + ": " +
-                       std::to_string(da) + " vs " + std::to_string(db) + ")");
+                       " do not broadcast (axis " + std::to_string(i) + ": " + std::to_string(da) +
+                       " vs " + std::to_string(db) + ")");
     }
     out[i] = da == 1 ? db : da;
   }

@@ -123,9 +123,10 @@ template <class T>
 void Tensor<T>::backward(bool retain_graph) const {
   check_defined("backward");
   if (numel() != 1) {
-    throw ShapeError("backward: a gradient can be created implicitly only for a one-element "
-                     "output; this tensor has shape " + to_string(shape()) +
-                     " (pass a gradient of that shape)");
+    throw ShapeError(
+        "backward: a gradient can be created implicitly only for a one-element "
+        "output; this tensor has shape " +
+        to_string(shape()) + " (pass a gradient of that shape)");
   }
   run_backward(*this, xt::xarray<T>(xt::ones<T>(shape())), retain_graph);
 }
@@ -155,8 +156,9 @@ template <class T>
 Tensor<T>& Tensor<T>::fill_(T value) {
   check_defined("fill_");
   if (requires_grad() && GradMode::is_enabled()) {
-    throw StateError("fill_: a tensor that requires grad cannot be modified in place while "
-                     "grad mode is on (use NoGradGuard)");
+    throw StateError(
+        "fill_: a tensor that requires grad cannot be modified in place while "
+        "grad mode is on (use NoGradGuard)");
   }
   mutable_data().fill(value);
   return *this;
@@ -171,8 +173,9 @@ Tensor<T>& Tensor<T>::copy_(const Tensor<T>& source) {
                      " differs from destination shape " + to_string(shape()));
   }
   if (requires_grad() && GradMode::is_enabled()) {
-    throw StateError("copy_: a tensor that requires grad cannot be modified in place while "
-                     "grad mode is on (use NoGradGuard)");
+    throw StateError(
+        "copy_: a tensor that requires grad cannot be modified in place while "
+        "grad mode is on (use NoGradGuard)");
   }
   if (source.storage() == storage()) return *this;
   mutable_data() = source.data();
@@ -201,16 +204,19 @@ const std::shared_ptr<Storage<T>>& Tensor<T>::storage() const {
 
 template <class T>
 Tensor<T> zeros(const Shape& shape, bool requires_grad) {
+  checked_numel(shape, "zeros");
   return Tensor<T>(xt::xarray<T>(xt::zeros<T>(shape)), requires_grad);
 }
 
 template <class T>
 Tensor<T> ones(const Shape& shape, bool requires_grad) {
+  checked_numel(shape, "ones");
   return Tensor<T>(xt::xarray<T>(xt::ones<T>(shape)), requires_grad);
 }
 
 template <class T>
 Tensor<T> full(const Shape& shape, T value, bool requires_grad) {
+  checked_numel(shape, "full");
   xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
   a.fill(value);
   return Tensor<T>(std::move(a), requires_grad);
@@ -219,15 +225,24 @@ Tensor<T> full(const Shape& shape, T value, bool requires_grad) {
 template <class T>
 Tensor<T> arange(T start, T stop, T step) {
   if (!(step != T(0)) || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step)) {
-    throw ValueError("arange: step must be a finite non-zero number and start/stop finite, got start=" +
-                     std::to_string(start) + " stop=" + std::to_string(stop) +
-                     " step=" + std::to_string(step));
+    throw ValueError(
+        "arange: step must be a finite non-zero number and start/stop finite, got start=" +
+        std::to_string(start) + " stop=" + std::to_string(stop) + " step=" + std::to_string(step));
   }
   if ((stop - start) / step < T(0)) {
     throw ValueError("arange: step " + std::to_string(step) + " moves away from stop (start=" +
                      std::to_string(start) + ", stop=" + std::to_string(stop) + ")");
   }
-  const auto n = static_cast<std::size_t>(std::ceil((stop - start) / step));
+  // The count in double (as PyTorch does): float's stop - start may overflow,
+  // and a count beyond what size_t holds must throw, not wrap.
+  const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) /
+                                 static_cast<double>(step));
+  if (!(count < 9007199254740992.0)) {  // 2^53: also catches an infinite count
+    throw ValueError("arange: start=" + std::to_string(start) + " stop=" + std::to_string(stop) +
+                     " step=" + std::to_string(step) + " gives too many elements (" +
+                     std::to_string(count) + ")");
+  }
+  const auto n = static_cast<std::size_t>(count);
   xt::xarray<T> a = xt::xarray<T>::from_shape({n});
   for (std::size_t i = 0; i < n; ++i) a(i) = start + static_cast<T>(i) * step;
   return Tensor<T>(std::move(a));
@@ -235,10 +250,10 @@ Tensor<T> arange(T start, T stop, T step) {
 
 template class Tensor<float>;
 template class Tensor<double>;
-#define XGRAD_INSTANTIATE(T)                                   \
-  template Tensor<T> zeros<T>(const Shape&, bool);             \
-  template Tensor<T> ones<T>(const Shape&, bool);              \
-  template Tensor<T> full<T>(const Shape&, T, bool);           \
+#define XGRAD_INSTANTIATE(T)                         \
+  template Tensor<T> zeros<T>(const Shape&, bool);   \
+  template Tensor<T> ones<T>(const Shape&, bool);    \
+  template Tensor<T> full<T>(const Shape&, T, bool); \
   template Tensor<T> arange<T>(T, T, T);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

@@ -22,6 +22,7 @@
 // Non-tensor arguments (scalars, level sets) are passed through to forward.
 #pragma once
 
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -58,7 +59,10 @@ constexpr bool same_or_not_tensor() {
 template <class T, class A>
 void collect_input(Context<T>& ctx, typename Node<T>::Edges* edges, const A& arg) {
   if constexpr (is_tensor<A>::value) {
-    if (!arg.defined()) throw ValueError("apply: an input tensor is undefined");
+    if (!arg.defined()) {
+      throw ValueError(std::string(ctx.op_name) + ": input tensor " +
+                       std::to_string(ctx.num_inputs()) + " is undefined");
+    }
     const bool needs = arg.requires_grad();
     ctx.add_input(arg.shape(), needs && edges != nullptr);
     if (edges) edges->push_back(needs ? arg.autograd_meta() : nullptr);
@@ -113,6 +117,7 @@ struct Function {
 
     if (!(GradMode::is_enabled() && detail::any_requires_grad<T>(args...))) {
       Context<T> ctx;
+      ctx.op_name = Derived::name;
       (detail::collect_input<T>(ctx, nullptr, args), ...);
       NoGradGuard no_grad;
       return Tensor<T>(Derived::forward(ctx, args...));

@@ -23,7 +23,8 @@ class Generator {
 Generator& default_generator();
 void manual_seed(std::uint64_t seed);
 
-// Uniform in [low, high).
+// Uniform in [low, high); throws ValueError unless low < high and high - low
+// is finite.
 template <class T>
 Tensor<T> rand(const Shape& shape, Generator& gen, T low = T(0), T high = T(1),
                bool requires_grad = false);
@@ -31,7 +32,8 @@ template <class T>
 Tensor<T> rand(const Shape& shape, T low = T(0), T high = T(1), bool requires_grad = false) {
   return rand<T>(shape, default_generator(), low, high, requires_grad);
 }
-// Normal with the given mean and standard deviation.
+// Normal with the given mean and standard deviation; throws ValueError unless
+// mean is finite and stddev finite and positive.
 template <class T>
 Tensor<T> randn(const Shape& shape, Generator& gen, T mean = T(0), T stddev = T(1),
                 bool requires_grad = false);
@@ -40,7 +42,8 @@ Tensor<T> randn(const Shape& shape, T mean = T(0), T stddev = T(1), bool require
   return randn<T>(shape, default_generator(), mean, stddev, requires_grad);
 }
 // Integers in [low, high), stored as T (labels, indices). Throws ValueError if
-// low >= high.
+// low >= high or either lies beyond +-2^digits of T (2^24 for float), where T
+// no longer holds every integer exactly.
 template <class T>
 Tensor<T> randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen);
 template <class T>

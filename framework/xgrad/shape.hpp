@@ -15,6 +15,10 @@ std::string to_string(const Shape& shape);
 
 // Product of the extents (1 for a 0-d shape).
 std::size_t numel_of(const Shape& shape);
+// numel_of for a shape about to be allocated: throws ValueError naming `op`
+// and the shape when the product overflows std::size_t (xtensor would
+// allocate the wrapped-around size and index far past it).
+std::size_t checked_numel(const Shape& shape, const char* op);
 
 // NumPy broadcasting of two shapes. Throws ShapeError naming `op` and both
 // shapes when they are incompatible.

@@ -113,7 +113,10 @@ template <class T>
 Tensor<T> ones(const Shape& shape, bool requires_grad = false);
 template <class T>
 Tensor<T> full(const Shape& shape, T value, bool requires_grad = false);
-// [start, stop) with `step`; throws ValueError on step 0 or a reversed range.
+// Shapes whose element count overflows std::size_t throw ValueError.
+// [start, stop) with `step`, ceil((stop - start) / step) elements (computed in
+// double); throws ValueError on step 0, a reversed range, a non-finite
+// argument or more than 2^53 elements.
 template <class T>
 Tensor<T> arange(T start, T stop, T step = T(1));
 

@@ -112,6 +112,7 @@ Shape resolve_shape(const Shape& from, const std::vector<std::ptrdiff_t>& spec) 
   };
   Shape out(spec.size());
   std::size_t known = 1;
+  bool overflow = false, has_zero = false;
   std::ptrdiff_t inferred = -1;
   for (std::size_t k = 0; k < spec.size(); ++k) {
     if (spec[k] == -1) {
@@ -121,9 +122,15 @@ Shape resolve_shape(const Shape& from, const std::vector<std::ptrdiff_t>& spec) 
       throw fail("extent " + std::to_string(spec[k]) + " is negative");
     } else {
       out[k] = static_cast<std::size_t>(spec[k]);
-      known *= out[k];
+      // An overflowing product could wrap around to the element count.
+      overflow = __builtin_mul_overflow(known, out[k], &known) || overflow;
+      has_zero = has_zero || out[k] == 0;
     }
   }
+  if (has_zero)
+    known = 0;
+  else if (overflow)
+    throw fail("too many elements");
   if (inferred >= 0) {
     if (known == 0) throw fail("the -1 extent is ambiguous next to an extent of 0");
     if (numel % known != 0) throw fail("the element count is not divisible");
@@ -164,6 +171,7 @@ struct ConcatFn {
     for (const auto& t : tensors) any = any || t.requires_grad();
     if (!(GradMode::is_enabled() && any)) {
       Context<T> ctx;
+      ctx.op_name = name;
       for (const auto& t : tensors) detail::collect_input<T>(ctx, nullptr, t);
       return Tensor<T>(forward(ctx, tensors, axis));
     }
