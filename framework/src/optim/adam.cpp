@@ -31,11 +31,6 @@ void check_adam_options(const char* name, const AdamOptions& o) {
   }
 }
 
-template <class T>
-std::vector<ParamGroup<T>> one_group(std::vector<Tensor<T>> params) {
-  return {ParamGroup<T>{std::move(params), std::nullopt, std::nullopt}};
-}
-
 // The scalars of one update, rounded to the element type once (as PyTorch
 // does with its Python-float hyper-parameters). decay is 1 for Adam (w * 1 is
 // exact); l2 is 0 for AdamW.

@@ -66,11 +66,6 @@ void check_sgd_options(const SGDOptions& o) {
   }
 }
 
-template <class T>
-std::vector<ParamGroup<T>> one_group(std::vector<Tensor<T>> params) {
-  return {ParamGroup<T>{std::move(params), std::nullopt, std::nullopt}};
-}
-
 }  // namespace
 
 template <class T>

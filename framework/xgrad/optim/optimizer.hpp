@@ -34,6 +34,13 @@ struct ParamGroup {
   std::optional<double> weight_decay;
 };
 
+// All of `params` as one group with the optimizer's defaults (the optimizers'
+// constructors from a plain parameter list).
+template <class T>
+std::vector<ParamGroup<T>> one_group(std::vector<Tensor<T>> params) {
+  return {ParamGroup<T>{std::move(params), std::nullopt, std::nullopt}};
+}
+
 template <class T>
 class Optimizer {
  public:
