@@ -205,6 +205,10 @@ struct FqCase {
 const FqCase fq_cases[] = {
     {-1.0f, -1.0f, 1},  // q = 0, the bottom edge, inside
     {-1.2f, -1.0f, 0},  // q = -1, clipped
+    // Ties at the edges: half to even keeps 4x = -4.5 -> -4 inside (q = 0;
+    // half away from zero would clip it) and sends 11.5 -> 12 outside (q = 16).
+    {-1.125f, -1.0f, 1},
+    {2.875f, 2.75f, 0},
     {0.125f, 0.f, 1},   // 4x = 0.5 rounds to even 0
     {0.375f, 0.5f, 1},  // 4x = 1.5 rounds to even 2
     {0.3f, 0.25f, 1},   // 4x = 1.2 -> 1
