@@ -45,13 +45,14 @@ std::int64_t reference_rank(T x, const xt::xarray<T>& lv, T alpha) {
   return r;
 }
 
-// Random values in [-1.2 alpha, 1.2 alpha], every level, every midpoint and the
-// floats just around each midpoint.
+// Random values in [-1.2 alpha, 1.2 alpha], +-inf, every level, every midpoint
+// and the floats just around each midpoint.
 template <class T>
 std::vector<T> probe_points(const xt::xarray<T>& lv, T alpha, Generator& gen) {
   std::vector<T> xs;
   const Tensor<T> r = rand<T>({2000}, gen, T(-1.2) * alpha, T(1.2) * alpha);
   xs.assign(r.data().begin(), r.data().end());
+  xs.insert(xs.end(), {std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()});
   for (std::size_t i = 0; i + 1 < lv.size(); ++i) {
     const T mid = (lv(i) + lv(i + 1)) / 2;
     const T inf = std::numeric_limits<T>::infinity();
@@ -284,4 +285,15 @@ BOOST_AUTO_TEST_CASE(undefined_input_raises_value_error) {
   BOOST_TEST(
       xgrad_test::contains(xgrad_test::message_of([&] { quant_dequant(Tensor<float>(), q); }),
                            "quant_dequant: x is undefined"));
+}
+
+BOOST_AUTO_TEST_CASE(zero_dim_inputs_keep_their_shape) {
+  const APoTQParams<float> q = observe(tensor<float>({0.0f, 1.0f}), 4, 2);
+  const Tensor<float> x = scalar<float>(0.3f);
+  const TensorAPoT<float> t = quantize_APoT(x, q);
+  BOOST_TEST(t.int_repr().dimension() == 0u);
+  BOOST_TEST(t.int_repr()() == 1);  // 1/3 (code 0b0001) is nearest to 0.3
+  BOOST_TEST(dequantize_APoT(t).dim() == 0u);
+  BOOST_TEST(quant_dequant(x, q).item() == q.quantization_levels.data()(9));
+  BOOST_TEST(dequantize_APoT(t).item() == quant_dequant(x, q).item());
 }

@@ -356,3 +356,14 @@ BOOST_AUTO_TEST_CASE(undefined_input_to_the_module_raises_value_error) {
   fq.disable_observer();
   BOOST_CHECK_THROW(fq.forward(Tensor<float>()), ValueError);
 }
+
+BOOST_AUTO_TEST_CASE(zero_dim_input_gets_a_zero_dim_gradient) {
+  const auto q = qparams_for<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
+  Tensor<double> x = scalar<double>(0.3);
+  x.set_requires_grad(true);
+  const Tensor<double> y = fake_quantize_APoT(x, q);
+  BOOST_TEST(y.dim() == 0u);
+  y.backward();
+  BOOST_TEST(x.grad().dim() == 0u);
+  BOOST_TEST(x.grad().item() == 1.0);
+}

@@ -151,7 +151,7 @@ class NearestTable {
       thr[r] = FloatKey<T>::value(khi);
     }
     // Bucket grid: the smallest one with the fewest comparisons per element
-    // (one when reachable), at most 2^16 buckets (a 256 KiB table).
+    // (one when reachable), at most max(2^16, 4 U) buckets (4 bytes each).
     const T range = hi_ - lo_;
     if (!std::isfinite(range) || !(range > 0)) return;
     const std::size_t max_buckets = std::max<std::size_t>(std::size_t(1) << 16, 4 * U);
