@@ -415,6 +415,26 @@ BOOST_AUTO_TEST_CASE(an_unwritable_path_is_an_io_error_and_leaves_nothing) {
   BOOST_TEST(fs::is_empty(tmp.dir));
 }
 
+BOOST_AUTO_TEST_CASE(a_failed_rename_removes_the_temporary_file) {
+  // The temporary file is written, then rename() fails: the target is a directory.
+  TempDir tmp;
+  fs::create_directory(tmp / "model.npz");
+  for (const auto& dict : {StateDict<float>{{"a", xt::xarray<float>({1})}}, StateDict<float>{}}) {
+    try {
+      xgrad::save(dict, tmp / "model.npz");
+      BOOST_ERROR("saved over a directory");
+    } catch (const xgrad::IOError& e) {
+      BOOST_TEST(std::string(e.what()).find("cannot rename") != std::string::npos, e.what());
+    }
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(tmp.dir)) {
+      names.push_back(entry.path().filename().string());
+    }
+    BOOST_TEST(names == std::vector<std::string>{"model.npz"}, boost::test_tools::per_element());
+    BOOST_TEST(fs::is_empty(tmp / "model.npz"));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bad_keys_are_value_errors_and_keep_the_old_file) {
   TempDir tmp;
   xgrad::save(StateDict<float>{{"a", xt::xarray<float>({1})}}, tmp / "keep.npz");
