@@ -274,6 +274,15 @@ BOOST_AUTO_TEST_CASE(bad_options_are_rejected) {
   BOOST_TEST(!fs::exists(dir.file("levels.dat")));  // nothing written on bad options
 }
 
+BOOST_AUTO_TEST_CASE(directory_named_like_the_png_is_an_io_error_and_kept) {
+  TempDir dir;
+  fs::create_directory(dir.file("levels.png"));
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization(dir.file("levels.png")), IOError,
+                        mentions<IOError>("is a directory"));
+  BOOST_TEST(fs::is_directory(dir.file("levels.png")));
+  BOOST_TEST(!fs::exists(dir.file("levels.dat")));
+}
+
 BOOST_AUTO_TEST_CASE(unwritable_location_is_an_io_error) {
   BOOST_CHECK_EXCEPTION(quant_levels_visualization("/nonexistent-xgrad-dir/levels.png"), IOError,
                         mentions<IOError>("/nonexistent-xgrad-dir/levels.dat"));

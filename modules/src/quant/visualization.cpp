@@ -182,6 +182,11 @@ LevelsPlot quant_levels_visualization(const std::string& png_path, const LevelsP
   const Tensor<float> y_uniform = fake_quantize_per_tensor_affine(
       x, double(scale), zero_point, uniform_observer.quant_min(), uniform_observer.quant_max());
 
+  // remove() below would delete an empty directory of that name.
+  struct stat st;
+  if (stat(png_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw IOError(std::string(kOp) + ": '" + png_path + "' is a directory");
+
   LevelsPlot plot;
   plot.png_path = png_path;
   const std::string stem = png_path.substr(0, png_path.size() - 4);
