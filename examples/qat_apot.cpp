@@ -8,8 +8,11 @@
 // uniform are expected to be within noise of each other (see paper.md).
 //
 //   build/examples/qat_apot [seeds]
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,7 +105,19 @@ double test_accuracy(Net& net, const data::Dataset<float>& set) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int seeds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
+  int seeds = 5;
+  if (argc > 1) {
+    // Not atoi: "abc" or "-3" would silently become one seed.
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(argv[1], &end, 10);
+    if (argc > 2 || end == argv[1] || *end != '\0' || errno != 0 || n < 1 || n > 1000) {
+      std::fprintf(stderr,
+                   "usage: qat_apot [seeds]  (seeds: an integer in [1, 1000], default 5)\n");
+      return 2;
+    }
+    seeds = int(n);
+  }
   const char* names[] = {"float fine-tune", "APoT-4 QAT", "uniform-4 QAT", "APoT-4 PTQ",
                          "uniform-4 PTQ"};
   std::vector<std::vector<double>> acc(5);
