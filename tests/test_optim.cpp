@@ -276,6 +276,27 @@ BOOST_AUTO_TEST_CASE(step_updates_in_place_without_recording) {
   BOOST_TEST(xgrad::GradMode::is_enabled());
 }
 
+BOOST_AUTO_TEST_CASE(a_parameter_reshaped_after_its_state_exists_is_a_shape_error) {
+  // Its momentum / moment buffers keep the old size: updating would run past them.
+  Tensor<double> w = param({1.0, 2.0}), v = param({1.0, 2.0});
+  SGD<double> sgd({w}, SGDOptions(0.5).momentum(0.5));
+  Adam<double> adam({v}, AdamOptions(0.5));
+  for (Tensor<double>* p : {&w, &v}) set_grad(*p, xt::xarray<double>{1.0, 1.0});
+  sgd.step();
+  adam.step();
+  const auto sgd_before = sgd.state_dict(), adam_before = adam.state_dict();
+  for (Tensor<double>* p : {&w, &v}) {
+    p->mutable_data() = xt::xarray<double>{1.0, 2.0, 3.0};
+    set_grad(*p, xt::xarray<double>{1.0, 1.0, 1.0});
+  }
+  BOOST_CHECK_THROW(sgd.step(), xgrad::ShapeError);
+  BOOST_CHECK_THROW(adam.step(), xgrad::ShapeError);
+  BOOST_TEST(equal_arrays(w.data(), xt::xarray<double>{1.0, 2.0, 3.0}));
+  BOOST_TEST(equal_arrays(v.data(), xt::xarray<double>{1.0, 2.0, 3.0}));
+  BOOST_TEST(equal_arrays(sgd.state_dict().back().second, sgd_before.back().second));
+  BOOST_TEST(equal_arrays(adam.state_dict().back().second, adam_before.back().second));
+}
+
 // ---------------------------------------------------------------- state dicts
 
 namespace {

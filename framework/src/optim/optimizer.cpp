@@ -140,6 +140,16 @@ std::vector<Tensor<T>> Optimizer<T>::gradients() const {
                          " has shape " + to_string(param.shape()) + " but its gradient has shape " +
                          to_string(g.shape()));
       }
+      // A parameter whose array was replaced by one of another shape after its
+      // state was created: the kernels would run past the state's buffers.
+      const ParamState& s = state_[grads.size()];
+      for (const auto& buffer : s.buffers) {
+        if (buffer.shape() != param.shape()) {
+          throw ShapeError(name_ + "::step: parameter " + std::to_string(grads.size()) +
+                           " has shape " + to_string(param.shape()) + " but its state has shape " +
+                           to_string(buffer.shape()));
+        }
+      }
       grads.push_back(std::move(g));
     }
   }

@@ -103,8 +103,8 @@ class Optimizer {
   virtual std::vector<std::pair<std::string, T>> shared_options() const = 0;
 
   // Every parameter's gradient by index (undefined where there is none), all
-  // checked before step() changes anything: ShapeError if a gradient's shape
-  // differs from its parameter's.
+  // checked before step() changes anything: ShapeError if a gradient's or a
+  // state buffer's shape differs from its parameter's.
   std::vector<Tensor<T>> gradients() const;
 
   std::vector<Group> groups_;
