@@ -273,6 +273,13 @@ BOOST_AUTO_TEST_CASE(bad_weights_and_settings_are_rejected) {
   BOOST_CHECK_THROW(LinearAPoT<float>(w, 0, 1), ValueError);
 }
 
+BOOST_AUTO_TEST_CASE(bad_float_inputs_are_rejected) {
+  LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 8, 2);
+  BOOST_CHECK_EXCEPTION(layer(Tensor<float>()), ValueError, mentions<ValueError>("LinearAPoT"));
+  BOOST_CHECK_THROW(layer(Tensor<float>(xt::xarray<float>({{1.f, 2.f, 3.f}}))), ShapeError);
+  BOOST_CHECK_THROW(layer(scalar<float>(1.f)), ShapeError);
+}
+
 BOOST_AUTO_TEST_CASE(bad_integer_inputs_are_rejected) {
   LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 8, 2);
   BOOST_CHECK_EXCEPTION(layer.forward_integer(xt::xarray<std::int64_t>({{1, 2, 3}})), ShapeError,

@@ -165,6 +165,7 @@ Tensor<T> LinearAPoT<T>::dequantized_weight() const {
 
 template <class T>
 Tensor<T> LinearAPoT<T>::forward(const Tensor<T>& x) {
+  if (!x.defined()) throw ValueError("LinearAPoT.forward: the input tensor is undefined");
   return linear(x, dequantized_weight(), bias_);
 }
 

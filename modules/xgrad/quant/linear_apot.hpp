@@ -60,7 +60,8 @@ class LinearAPoT : public Module<T> {
   LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>& bias = Tensor<T>(),
              LevelScheme scheme = LevelScheme::sign_magnitude);
 
-  // x [batch, in] -> [batch, out]: linear(x, dequantized_weight(), bias).
+  // x [..., in] -> [..., out]: linear(x, dequantized_weight(), bias)
+  // (ValueError if x is undefined, ShapeError from linear for other shapes).
   Tensor<T> forward(const Tensor<T>& x) override;
 
   // xint [batch, in] or [in] -> [batch, out] or [out], by shifts and adds.
