@@ -346,3 +346,22 @@ BOOST_AUTO_TEST_CASE(undefined_input_raises_value_error) {
   BOOST_CHECK_THROW(obs.forward(Tensor<float>()), ValueError);
   BOOST_TEST(!obs.has_observed());
 }
+
+// APoTCodeBook is a plain struct: a hand-built one of the wrong shape is
+// refused instead of shifting or indexing out of range.
+BOOST_AUTO_TEST_CASE(malformed_code_books_raise_value_error) {
+  APoTCodeBook short_exponents;
+  short_exponents.terms.push_back(APoTTerm{2, {0, 1}});  // 2 bits need 3 exponents
+  BOOST_CHECK_THROW(short_exponents.exponent(3, 0), ValueError);
+  BOOST_CHECK_THROW(short_exponents.top_sum(), ValueError);
+  APoTCodeBook no_exponents;
+  no_exponents.terms.push_back(APoTTerm{1, {}});
+  BOOST_CHECK_THROW(no_exponents.top_sum(), ValueError);
+  APoTCodeBook too_wide;
+  for (int i = 0; i < 3; ++i)  // 3 x 21 = 63 bits
+    too_wide.terms.push_back(APoTTerm{21, std::vector<int>((1 << 21) - 1, 0)});
+  BOOST_CHECK_THROW(too_wide.field(0, 0), ValueError);
+  APoTCodeBook zero_bits;
+  zero_bits.terms.push_back(APoTTerm{0, {}});
+  BOOST_CHECK_THROW(zero_bits.sum(0), ValueError);
+}

@@ -68,8 +68,22 @@ int APoTCodeBook::bits() const {
   return total;
 }
 
+// APoTCodeBook is a plain struct a caller may fill: refuse shapes that would
+// make the shifts or the exponent lookups undefined.
+static void check_term(const APoTTerm& t, std::size_t i, const char* op) {
+  if (t.bits < 1 || t.bits > 30)
+    throw ValueError(std::string(op) + ": term " + std::to_string(i) + " has " +
+                     std::to_string(t.bits) + " bits (1 to 30 supported)");
+  if (t.exponents.size() != (std::size_t(1) << t.bits) - 1)
+    throw ValueError(std::string(op) + ": term " + std::to_string(i) + " of " +
+                     std::to_string(t.bits) + " bits needs " +
+                     std::to_string((std::size_t(1) << t.bits) - 1) + " exponents, got " +
+                     std::to_string(t.exponents.size()));
+}
+
 double APoTCodeBook::top_sum() const {
   double s = 0;
+  for (std::size_t i = 0; i < terms.size(); ++i) check_term(terms[i], i, "APoTCodeBook::top_sum");
   for (const auto& t : terms) {
     int e = *std::min_element(t.exponents.begin(), t.exponents.end());
     s += static_cast<double>(power_of_two_f32(e));
@@ -81,9 +95,14 @@ int APoTCodeBook::field(std::int64_t code, std::size_t term) const {
   if (term >= terms.size())
     throw ValueError("APoTCodeBook::field: term " + std::to_string(term) + " out of range (" +
                      std::to_string(terms.size()) + " terms)");
-  if (code < 0 || code >= (std::int64_t(1) << bits()))
+  for (std::size_t t = 0; t < terms.size(); ++t) check_term(terms[t], t, "APoTCodeBook::field");
+  const int width = bits();
+  if (width > 62)
+    throw ValueError("APoTCodeBook::field: code width " + std::to_string(width) +
+                     " bits exceeds 62");
+  if (code < 0 || code >= (std::int64_t(1) << width))
     throw ValueError("APoTCodeBook::field: code " + std::to_string(code) + " outside [0, 2^" +
-                     std::to_string(bits()) + ")");
+                     std::to_string(width) + ")");
   int shift = 0;
   for (std::size_t t = terms.size(); t-- > term + 1;) shift += terms[t].bits;
   return static_cast<int>((code >> shift) & ((std::int64_t(1) << terms[term].bits) - 1));

@@ -61,7 +61,9 @@ struct APoTTerm {
 };
 
 // The additive structure of an unsigned (magnitude) code word: terms in
-// code-word order, term 0 in the most significant field.
+// code-word order, term 0 in the most significant field. The accessors below
+// throw ValueError for a hand-built book whose terms break APoTTerm's shape
+// (1 to 30 bits, 2^bits - 1 exponents) or that is wider than 62 bits.
 struct APoTCodeBook {
   std::vector<APoTTerm> terms;
   // Total code width (sum of the term widths).
