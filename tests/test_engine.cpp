@@ -511,6 +511,17 @@ BOOST_AUTO_TEST_CASE(gradcheck_rejects_bad_arguments) {
                                   "input 0"));
 }
 
+// The numeric Jacobian is indexed by the first output's elements: a function
+// whose output shape changes between calls must be refused, not read past.
+BOOST_AUTO_TEST_CASE(gradcheck_rejects_a_function_whose_output_shape_changes) {
+  auto x = tensor<double>({1.0, 2.0}, true);
+  int calls = 0;
+  const auto grows = [&calls](const std::vector<Tensor<double>>& in) {
+    return ++calls == 1 ? sum(in[0]) : in[0] * 1.0;
+  };
+  BOOST_CHECK_THROW(gradcheck(grows, {x}), ValueError);
+}
+
 // NaN compares false against every tolerance; it must fail, not pass.
 BOOST_AUTO_TEST_CASE(gradcheck_fails_when_both_gradients_are_nan) {
   auto x = tensor<double>({1.0, 2.0}, true);

@@ -52,6 +52,13 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
   };
   const xt::xarray<double> y0 = evaluate();
   const std::size_t n_out = y0.size();
+  // Every later call is indexed by y0's elements.
+  const auto check_shape = [&](const Shape& shape) {
+    if (shape != y0.shape()) {
+      throw ValueError("gradcheck: the function returned shape " + to_string(y0.shape()) +
+                       " and then " + to_string(shape) + " for inputs of the same shapes");
+    }
+  };
 
   // Numeric Jacobian, one input element at a time.
   std::vector<xt::xarray<double>> numeric(xs.size());  // [n_in_elems, n_out] per input
@@ -66,6 +73,8 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
       xs[i].mutable_data().data()[e] = orig - eps;
       const xt::xarray<double> minus = evaluate();
       xs[i].mutable_data().data()[e] = orig;
+      check_shape(plus.shape());
+      check_shape(minus.shape());
       for (std::size_t o = 0; o < n_out; ++o) {
         numeric[i](e, o) = (plus.data()[o] - minus.data()[o]) / (2 * eps);
       }
@@ -83,6 +92,7 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
           "gradcheck: the function's output does not require grad (no graph was "
           "recorded)");
     }
+    check_shape(y.shape());
     xt::xarray<double> seed = xt::zeros<double>(y.shape());
     seed.data()[o] = 1;
     y.backward(seed);

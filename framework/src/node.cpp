@@ -89,6 +89,10 @@ void Context<T>::release() {
   output_ = SavedTensor{};
   saved_arrays.clear();
   saved_arrays.shrink_to_fit();
+  // saved_ints can be as large as the output (max's argmax, labels).
+  saved_ints.clear();
+  saved_ints.shrink_to_fit();
+  saved_scalars.clear();
   released_ = true;
 }
 

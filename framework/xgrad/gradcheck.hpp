@@ -29,7 +29,8 @@ using GradcheckFn = std::function<Tensor<double>(const std::vector<Tensor<double
 // Passes when |numeric - analytic| <= atol + rtol * |numeric| everywhere; a NaN
 // on either side fails, an infinity passes only against the same infinity.
 // Inputs are restored afterwards. Throws ValueError on eps <= 0 or not finite,
-// negative tolerances, an undefined input or when no input requires grad.
+// negative tolerances, an undefined input, when no input requires grad or when
+// the function's output shape changes between calls.
 GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double>>& inputs,
                           double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3);
 
