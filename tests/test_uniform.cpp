@@ -100,6 +100,16 @@ BOOST_AUTO_TEST_CASE(default_ranges_follow_the_dtype) {
   BOOST_TEST(i8.quant_max() == 127);
 }
 
+BOOST_AUTO_TEST_CASE(custom_range_replaces_the_dtype_range) {
+  MinMaxObserver<float> obs(QuantDtype::qint8, QScheme::per_tensor_symmetric, -8, 7);
+  BOOST_TEST(obs.has_customized_qrange());
+  BOOST_TEST(obs.quant_min() == -8);
+  BOOST_TEST(obs.quant_max() == 7);
+  FakeQuantize<float> fq(QuantDtype::quint8, QScheme::per_tensor_affine, 0, 15);
+  BOOST_TEST(fq.quant_min() == 0);
+  BOOST_TEST(fq.quant_max() == 15);
+}
+
 BOOST_AUTO_TEST_CASE(forward_tracks_running_min_and_max_and_returns_its_input) {
   MinMaxObserver<float> obs;
   const auto x = vec({0.5f, -1.f, 2.f});
