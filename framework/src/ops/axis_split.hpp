@@ -1,5 +1,5 @@
 // Views a contiguous row-major shape as [outer, extent, inner] around a run of
-// axes (private to src/ops). Reductions, max, concat and index_select all loop
+// axes (private to src/ops). Reductions, max, concat, index_select and softmax loop
 // over this view, so every inner loop walks contiguous memory.
 #pragma once
 

@@ -6,33 +6,26 @@
 #include <cmath>
 #include <limits>
 
+#include "axis_split.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
 
 namespace {
 
-// The tensor seen as [outer, n, inner] around the axis; a 0-d tensor is one
-// lane of one element (as in PyTorch, axis 0 or -1 is accepted for it).
-struct Lanes {
-  std::size_t outer = 1, n = 1, inner = 1;
-};
-
-Lanes lanes_of(const Shape& shape, std::ptrdiff_t axis, const char* op) {
-  Lanes l;
+// The tensor seen as [outer, extent, inner] around the axis (axis_split.hpp);
+// a 0-d tensor is one lane of one element (as in PyTorch, axis 0 or -1 is
+// accepted for it).
+AxisSplit lanes_of(const Shape& shape, std::ptrdiff_t axis, const char* op) {
   const std::size_t ax = normalize_axis(axis, shape.empty() ? 1 : shape.size(), op);
-  if (shape.empty()) return l;
-  for (std::size_t i = 0; i < ax; ++i) l.outer *= shape[i];
-  l.n = shape[ax];
-  for (std::size_t i = ax + 1; i < shape.size(); ++i) l.inner *= shape[i];
-  return l;
+  return shape.empty() ? AxisSplit{} : split_at(shape, ax);
 }
 
 // Calls f(first, stride) for every lane; lane element k is at first + k * stride.
 template <class F>
-void for_each_lane(const Lanes& l, F f) {
+void for_each_lane(const AxisSplit& l, F f) {
   for (std::size_t o = 0; o < l.outer; ++o) {
-    for (std::size_t i = 0; i < l.inner; ++i) f(o * l.n * l.inner + i, l.inner);
+    for (std::size_t i = 0; i < l.inner; ++i) f(o * l.extent * l.inner + i, l.inner);
   }
 }
 
@@ -44,16 +37,16 @@ T lane_max(const T* x, std::size_t n, std::size_t stride) {
 }
 
 template <class T>
-void save_lanes(Context<T>& ctx, const Lanes& l) {
-  ctx.saved_ints = {static_cast<std::ptrdiff_t>(l.outer), static_cast<std::ptrdiff_t>(l.n),
+void save_lanes(Context<T>& ctx, const AxisSplit& l) {
+  ctx.saved_ints = {static_cast<std::ptrdiff_t>(l.outer), static_cast<std::ptrdiff_t>(l.extent),
                     static_cast<std::ptrdiff_t>(l.inner)};
 }
 
 template <class T>
-Lanes saved_lanes(const Context<T>& ctx) {
-  Lanes l;
+AxisSplit saved_lanes(const Context<T>& ctx) {
+  AxisSplit l;
   l.outer = static_cast<std::size_t>(ctx.saved_ints[0]);
-  l.n = static_cast<std::size_t>(ctx.saved_ints[1]);
+  l.extent = static_cast<std::size_t>(ctx.saved_ints[1]);
   l.inner = static_cast<std::size_t>(ctx.saved_ints[2]);
   return l;
 }
@@ -63,16 +56,16 @@ struct SoftmaxFn : Function<SoftmaxFn> {
   static constexpr const char* name = "SoftmaxBackward";
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
-    const Lanes l = lanes_of(a.shape(), axis, "softmax");
+    const AxisSplit l = lanes_of(a.shape(), axis, "softmax");
     auto out = xt::xarray<T>::from_shape(a.shape());
     const T* x = a.data().data();
     T* y = out.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
-      const T m = lane_max(x + first, l.n, stride);
+      const T m = lane_max(x + first, l.extent, stride);
       T sum = 0;
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride)
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride)
         sum += (y[i] = std::exp(x[i] - m));
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) y[i] /= sum;
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) y[i] /= sum;
     });
     if (ctx.recording()) {
       save_lanes(ctx, l);
@@ -82,15 +75,16 @@ struct SoftmaxFn : Function<SoftmaxFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    const Lanes l = saved_lanes(ctx);
+    const AxisSplit l = saved_lanes(ctx);
     const T* y = ctx.output().data();
     const T* pg = g.data();
     auto dx = xt::xarray<T>::from_shape(g.shape());
     T* d = dx.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
       T dot = 0;
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) dot += pg[i] * y[i];
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) d[i] = y[i] * (pg[i] - dot);
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) dot += pg[i] * y[i];
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride)
+        d[i] = y[i] * (pg[i] - dot);
     });
     return gradients(std::move(dx));
   }
@@ -101,16 +95,17 @@ struct LogSoftmaxFn : Function<LogSoftmaxFn> {
   static constexpr const char* name = "LogSoftmaxBackward";
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
-    const Lanes l = lanes_of(a.shape(), axis, "log_softmax");
+    const AxisSplit l = lanes_of(a.shape(), axis, "log_softmax");
     auto out = xt::xarray<T>::from_shape(a.shape());
     const T* x = a.data().data();
     T* y = out.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
-      const T m = lane_max(x + first, l.n, stride);
+      const T m = lane_max(x + first, l.extent, stride);
       T sum = 0;
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) sum += std::exp(x[i] - m);
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) sum += std::exp(x[i] - m);
       const T log_sum = std::log(sum);
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) y[i] = (x[i] - m) - log_sum;
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride)
+        y[i] = (x[i] - m) - log_sum;
     });
     if (ctx.recording()) {
       save_lanes(ctx, l);
@@ -120,15 +115,15 @@ struct LogSoftmaxFn : Function<LogSoftmaxFn> {
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    const Lanes l = saved_lanes(ctx);
+    const AxisSplit l = saved_lanes(ctx);
     const T* y = ctx.output().data();
     const T* pg = g.data();
     auto dx = xt::xarray<T>::from_shape(g.shape());
     T* d = dx.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
       T sum = 0;
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) sum += pg[i];
-      for (std::size_t k = 0, i = first; k < l.n; ++k, i += stride) {
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) sum += pg[i];
+      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) {
         d[i] = pg[i] - std::exp(y[i]) * sum;
       }
     });
