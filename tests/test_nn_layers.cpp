@@ -111,6 +111,15 @@ BOOST_AUTO_TEST_CASE(bad_initializer_arguments_throw_value_error) {
   BOOST_CHECK_THROW(nn::init::uniform_(m, 1, -1), xgrad::ValueError);
   BOOST_CHECK_THROW(nn::init::uniform_(m, 0, std::nan("")), xgrad::ValueError);
   BOOST_CHECK_THROW(nn::init::uniform_(m, 0, INFINITY), xgrad::ValueError);
+  BOOST_CHECK_THROW(nn::init::uniform_(m, 0, 1e300), xgrad::ValueError);  // inf as a float
+  try {
+    nn::init::kaiming_uniform_(m, std::nan(""));
+    BOOST_ERROR("NaN negative slope accepted");
+  } catch (const xgrad::ValueError& e) {
+    BOOST_TEST(std::string(e.what()).find("kaiming_uniform_: a must be finite") !=
+               std::string::npos);
+  }
+  BOOST_TEST(equal_arrays(m.data(), xt::xarray<float>({{0, 0}, {0, 0}})));  // untouched
   BOOST_CHECK_THROW(nn::init::zeros_(Tensor<float>()), xgrad::ValueError);
 }
 

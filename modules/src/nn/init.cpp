@@ -22,7 +22,8 @@ std::size_t calculate_fan_in(const Shape& shape) {
 template <class T>
 Tensor<T> uniform_(Tensor<T> tensor, double low, double high, Generator& gen) {
   if (!tensor.defined()) throw ValueError("uniform_: tensor is undefined");
-  if (!(std::isfinite(low) && std::isfinite(high) && low <= high)) {
+  // Finite in T too: 1e300 is a finite double but an infinite float.
+  if (!(std::isfinite(static_cast<T>(low)) && std::isfinite(static_cast<T>(high)) && low <= high)) {
     throw ValueError("uniform_: need finite low <= high, got low=" + std::to_string(low) +
                      " high=" + std::to_string(high));
   }
@@ -39,6 +40,9 @@ Tensor<T> uniform_(Tensor<T> tensor, double low, double high, Generator& gen) {
 template <class T>
 Tensor<T> kaiming_uniform_(Tensor<T> tensor, double a, Generator& gen) {
   if (!tensor.defined()) throw ValueError("kaiming_uniform_: tensor is undefined");
+  if (!std::isfinite(a)) {
+    throw ValueError("kaiming_uniform_: a must be finite, got " + std::to_string(a));
+  }
   const std::size_t fan_in = calculate_fan_in(tensor.shape());
   if (fan_in == 0) {
     throw ValueError("kaiming_uniform_: fan_in is 0 for shape " + to_string(tensor.shape()));
