@@ -367,3 +367,12 @@ BOOST_AUTO_TEST_CASE(zero_dim_input_gets_a_zero_dim_gradient) {
   BOOST_TEST(x.grad().dim() == 0u);
   BOOST_TEST(x.grad().item() == 1.0);
 }
+
+BOOST_AUTO_TEST_CASE(empty_input_gets_an_empty_gradient) {
+  const auto q = qparams_for<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
+  Tensor<float> x(xt::xarray<float>::from_shape({0, 3}), /*requires_grad=*/true);
+  const Tensor<float> y = fake_quantize_APoT(x, q);
+  BOOST_TEST((y.shape() == Shape{0, 3}));
+  y.backward(xt::xarray<float>::from_shape({0, 3}));
+  BOOST_TEST((x.grad().shape() == Shape{0, 3}));
+}
