@@ -318,6 +318,28 @@ BOOST_AUTO_TEST_CASE(inputs_just_inside_the_int64_bound_are_accepted) {
   BOOST_CHECK_THROW(layer.integer_accumulators(xt::xarray<std::int64_t>({2 * x, x})), ValueError);
 }
 
+// Same shapes, other code book: the shift tables of k = 1 cannot run k = 2 codes.
+BOOST_AUTO_TEST_CASE(state_of_a_layer_with_another_k_is_rejected) {
+  Generator gen(19);
+  LinearAPoT<float> k2(randn<float>({3, 4}, gen), 8, 2, Tensor<float>(),
+                       LevelScheme::unsigned_levels);
+  LinearAPoT<float> k1(randn<float>({3, 4}, gen), 8, 1, Tensor<float>(),
+                       LevelScheme::unsigned_levels);
+  k1.load_state_dict(k2.state_dict());
+  BOOST_CHECK_EXCEPTION(k1.forward_integer(xt::xarray<std::int64_t>({1, 2, 3, 4})), ValueError,
+                        mentions<ValueError>("k=1"));
+  BOOST_CHECK_THROW(k1(randn<float>({2, 4}, gen)), ValueError);
+}
+
+BOOST_AUTO_TEST_CASE(tampered_levels_are_rejected) {
+  LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 8, 2);
+  auto dict = layer.state_dict();
+  BOOST_REQUIRE(dict[3].first == "quantization_levels");
+  dict[3].second(5) *= 1.5f;
+  layer.load_state_dict(dict);
+  BOOST_CHECK_THROW(layer.dequantized_weight(), ValueError);
+}
+
 BOOST_AUTO_TEST_CASE(corrupt_loaded_codes_are_rejected) {
   LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 8, 2);
   auto dict = layer.state_dict();

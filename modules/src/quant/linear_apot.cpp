@@ -55,6 +55,27 @@ xt::xarray<std::int64_t> as_int(const xt::xarray<T>& a, const char* op, const ch
   return out;
 }
 
+// The shift tables are built from (b, k, scheme): the stored qparams must be
+// exactly that code book's level set for their alpha (as the constructor
+// computes it), or forward_integer would silently disagree with forward, e.g.
+// after loading the state of a layer with another k.
+template <class T>
+void check_level_set(const APoTQParams<T>& q, int b, int k, LevelScheme scheme) {
+  const APoTLevelSet set = apot_level_set(b, k, double(q.alpha), scheme);
+  const xt::xarray<T>& levels = q.quantization_levels.data();
+  bool same = T(set.gamma) == q.gamma && levels.size() == set.levels.size() &&
+              q.level_indices.size() == set.indices.size();
+  for (std::size_t i = 0; same && i < set.levels.size(); ++i)
+    same = levels.data()[i] == T(set.levels[i]) && q.level_indices.data()[i] == set.indices[i];
+  if (!same) {
+    std::ostringstream msg;
+    msg << "LinearAPoT: gamma, quantization_levels and level_indices are not the b=" << b
+        << ", k=" << k << " " << to_string(scheme) << " level set for alpha=" << q.alpha
+        << " (state of a layer with other settings?)";
+    throw ValueError(msg.str());
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -151,7 +172,9 @@ void LinearAPoT<T>::refresh_cache() const {
     }
   }
   // TensorAPoT validates the qparams and that every code is a level index.
-  TensorAPoT<T> t(codes, qparams());
+  const APoTQParams<T> q = qparams();
+  TensorAPoT<T> t(codes, q);
+  check_level_set(q, b_, k_, scheme_);
   weight_cache_ = dequantize_APoT(t);
   codes_cache_ = std::move(codes);
   cache_versions_ = versions;
