@@ -19,12 +19,17 @@
 // apply() runs forward with recording off and returns its result as a tensor.
 // When grad mode is on and some tensor argument requires grad, it also records
 // one node whose backward returns one gradient per tensor argument, in order.
-// Non-tensor arguments (scalars, level sets) are passed through to forward.
+// Non-tensor arguments (scalars, level sets) are passed through to forward; a
+// std::vector of tensors does not compile (it would get no gradient): pass each
+// tensor as its own argument. A backward returning the wrong number of
+// gradients, or one of the wrong shape, makes backward throw (ValueError /
+// ShapeError) with no leaf gradient changed.
 #pragma once
 
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/node.hpp"
@@ -38,6 +43,13 @@ template <class A>
 struct is_tensor : std::false_type {};
 template <class T>
 struct is_tensor<Tensor<T>> : std::true_type {};
+
+// Tensors inside a std::vector would reach forward but get no edge, so no
+// gradient: Function::apply refuses them at compile time.
+template <class A>
+struct is_tensor_list : std::false_type {};
+template <class T, class Alloc>
+struct is_tensor_list<std::vector<Tensor<T>, Alloc>> : std::true_type {};
 
 template <class... Args>
 struct first_tensor;
@@ -114,6 +126,9 @@ struct Function {
     static_assert((detail::same_or_not_tensor<T, Args>() && ...),
                   "Function::apply: all tensor arguments must have the same element type "
                   "(mixing float and double is an error)");
+    static_assert(!(detail::is_tensor_list<std::decay_t<Args>>::value || ...),
+                  "Function::apply: pass tensors as separate arguments; tensors inside a "
+                  "std::vector would get no gradient");
 
     if (!(GradMode::is_enabled() && detail::any_requires_grad<T>(args...))) {
       Context<T> ctx;
