@@ -77,7 +77,8 @@ class LinearAPoT : public Module<T> {
   xt::xarray<std::int64_t> weight_codes() const;
   // Level value of every code, [out, in] (cached; refreshed when the state
   // changes, e.g. after load_state_dict). ValueError if a stored code is not a
-  // level index.
+  // level index or the stored qparams are not the level set of this layer's
+  // (b, k, scheme) for the stored alpha (e.g. loaded from a layer with another k).
   Tensor<T> dequantized_weight() const;
   APoTQParams<T> qparams() const;
   Tensor<T> bias() const { return bias_; }
