@@ -418,6 +418,13 @@ BOOST_AUTO_TEST_CASE(reduce_to_shape_rejects_a_target_that_does_not_broadcast) {
   BOOST_TEST(contains(message_of([&] { reduce_to_shape(g, Shape{2, 2}); }), "[2, 2]"));
 }
 
+// d(s / a)/da = -s / a^2 = -1e-10 here, although a^2 = 1e40 overflows float.
+BOOST_AUTO_TEST_CASE(scalar_over_tensor_gradient_survives_a_squared_overflow) {
+  auto a = tensor<float>({1e20f}, true);
+  (1e30f / a).backward(xt::xarray<float>({1.0f}));
+  BOOST_TEST(a.grad().item() == -1e-10f, boost::test_tools::tolerance(1e-6f));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(minimum_and_maximum_split_ties_evenly, T, Reals) {
   auto a = tensor<T>({1, 2, 3}, true);
   auto b = tensor<T>({1, 3, 2}, true);

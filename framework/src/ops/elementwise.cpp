@@ -164,7 +164,8 @@ struct DivScalarFn : Function<DivScalarFn> {
   }
 };
 
-// s / a; d/da = -s / a^2.
+// s / a; d/da = -s / a^2, computed as -(s / a) / a: a^2 alone overflows for
+// |a| > 1.8e19 in float even where the gradient is representable.
 struct RDivScalarFn : Function<RDivScalarFn> {
   static constexpr const char* name = "RdivBackward";
   template <class T>
@@ -178,7 +179,7 @@ struct RDivScalarFn : Function<RDivScalarFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const T s = static_cast<T>(ctx.saved_scalars[0]);
-    return gradients(zip(g, ctx.saved(0), g.shape(), [s](T gi, T x) { return -gi * s / (x * x); }));
+    return gradients(zip(g, ctx.saved(0), g.shape(), [s](T gi, T x) { return -gi * (s / x) / x; }));
   }
 };
 
