@@ -262,7 +262,10 @@ xt::xarray<T> parse_npy(const std::string& bytes, const std::string& what) {
   }
   std::size_t count = 1;
   for (std::size_t e : h.shape) {
-    if (e != 0 && count > std::numeric_limits<std::size_t>::max() / sizeof(T) / e) {
+    // Also each extent on its own (numpy's limit): with a zero extent elsewhere
+    // the product stays 0, but shape arithmetic in ptrdiff_t would overflow.
+    if (e > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) ||
+        (e != 0 && count > std::numeric_limits<std::size_t>::max() / sizeof(T) / e)) {
       throw IOError(where + " has an impossible shape " + to_string(h.shape));
     }
     count *= e;
