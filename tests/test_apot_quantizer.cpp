@@ -12,6 +12,7 @@
 #include "test_util.hpp"
 #include "xgrad/quant/apot_observer.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
+#include "xgrad/quant/fake_quantize_function.hpp"
 #include "xgrad/random.hpp"
 
 using namespace xgrad;
@@ -275,6 +276,7 @@ BOOST_AUTO_TEST_CASE(bad_qparams_raise_value_error) {
   for (std::size_t i = 0; i < bad.size(); ++i) {
     BOOST_CHECK_THROW(quantize_APoT(x, bad[i]), ValueError);
     BOOST_CHECK_THROW(quant_dequant(x, bad[i]), ValueError);
+    BOOST_CHECK_THROW(fake_quantize_APoT(x, bad[i]), ValueError);
   }
 }
 

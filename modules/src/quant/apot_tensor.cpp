@@ -72,9 +72,7 @@ template <class T>
 void validate_all(const APoTQParams<T>& q, const char* op) {
   if (!q.quantization_levels.defined())
     throw ValueError(std::string(op) + ": quantization_levels is undefined");
-  if (!std::isfinite(static_cast<double>(q.gamma)))
-    throw ValueError(std::string(op) + ": gamma must be finite, got " + std::to_string(q.gamma));
-  detail::validate_qparams(q.alpha, q.quantization_levels.data(), q.level_indices, op);
+  detail::validate_qparams(q.alpha, q.gamma, q.quantization_levels.data(), q.level_indices, op);
 }
 
 }  // namespace
@@ -82,11 +80,13 @@ void validate_all(const APoTQParams<T>& q, const char* op) {
 namespace detail {
 
 template <class T>
-void validate_qparams(T alpha, const xt::xarray<T>& levels, const xt::xarray<std::int64_t>& indices,
-                      const char* op) {
+void validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
+                      const xt::xarray<std::int64_t>& indices, const char* op) {
   const std::string o(op);
   if (!(alpha >= 0) || !std::isfinite(alpha))
     throw ValueError(o + ": alpha must be finite and >= 0, got " + std::to_string(alpha));
+  if (!std::isfinite(gamma))
+    throw ValueError(o + ": gamma must be finite, got " + std::to_string(gamma));
   if (levels.dimension() != 1 || levels.size() == 0)
     throw ValueError(o + ": quantization_levels must be a non-empty 1-D tensor, got shape " +
                      to_string(Shape(levels.shape().begin(), levels.shape().end())));
@@ -279,7 +279,7 @@ Tensor<T> quant_dequant(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma
                                                 std::int64_t*);                                   \
   template void detail::quant_dequant_kernel<T>(const T*, std::size_t, const T*, std::size_t, T*, \
                                                 std::uint8_t*, T, T);                             \
-  template void detail::validate_qparams<T>(T, const xt::xarray<T>&,                              \
+  template void detail::validate_qparams<T>(T, T, const xt::xarray<T>&,                           \
                                             const xt::xarray<std::int64_t>&, const char*);
 
 XGRAD_APOT_TENSOR_INSTANTIATE(float)

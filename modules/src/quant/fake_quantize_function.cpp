@@ -32,10 +32,8 @@ xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& 
                                               const Tensor<T>& quantization_levels,
                                               const xt::xarray<std::int64_t>& level_indices) {
   const char* op = "fake_quantize_function";
-  if (!std::isfinite(static_cast<double>(gamma)))
-    throw ValueError(std::string(op) + ": gamma must be finite, got " + std::to_string(gamma));
   const xt::xarray<T>& levels = quantization_levels.data();
-  detail::validate_qparams(alpha, levels, level_indices, op);
+  detail::validate_qparams(alpha, gamma, levels, level_indices, op);
   xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
   const bool keep_mask = ctx.recording() && ctx.needs_input_grad(0);
   if (keep_mask) {

@@ -24,7 +24,8 @@
 //   printed; quant_dequant works (PyTorch's raises).
 // - Empty inputs give empty results of the same shape.
 // - Bad qparams (levels empty, not 1-D, unsorted or non-finite; indices of a
-//   different length; alpha NaN or negative) and an undefined x are ValueError.
+//   different length; alpha NaN or negative; gamma not finite) and an undefined
+//   x are ValueError.
 #pragma once
 
 #include <cstdint>
@@ -99,8 +100,8 @@ void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_
                           std::uint8_t* mask = nullptr, T lo = 0, T hi = 0);
 // ValueError unless the qparams are usable (see header comment); op names the caller.
 template <class T>
-void validate_qparams(T alpha, const xt::xarray<T>& levels, const xt::xarray<std::int64_t>& indices,
-                      const char* op);
+void validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
+                      const xt::xarray<std::int64_t>& indices, const char* op);
 }  // namespace detail
 
 }  // namespace quant
