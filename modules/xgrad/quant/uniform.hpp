@@ -105,7 +105,8 @@ class FakeQuantize : public Module<T> {
                         std::optional<std::int64_t> quant_min = std::nullopt,
                         std::optional<std::int64_t> quant_max = std::nullopt);
 
-  // Observer on: observe x and recompute scale / zero_point. Fake quant on:
+  // Observer on: observe x and recompute scale / zero_point (if either step
+  // throws, e.g. a range whose scale overflows, nothing changes). Fake quant on:
   // fake_quantize_per_tensor_affine(x, scale, zero_point, quant_min,
   // quant_max) (StateError if there are no qparams yet). Otherwise x itself.
   Tensor<T> forward(const Tensor<T>& x) override;
