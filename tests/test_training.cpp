@@ -1,5 +1,7 @@
 // End to end: an MLP learns the seeded spirals, deterministically, and a run
 // resumed from a checkpoint (model + optimizer state) continues bit-identically.
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -117,9 +119,11 @@ BOOST_AUTO_TEST_CASE(resumed_training_continues_bit_identically) {
   auto first = make_model(gen2);
   xgrad::optim::Adam<float> opt_first(first->parameters(), options);
   train_epochs(*first, opt_first, data, 0, 2);
+  // Per-process names: several builds may run this suite at the same time.
   const auto dir = std::filesystem::temp_directory_path();
-  const std::string model_path = (dir / "xgrad_test_training_model.npz").string();
-  const std::string optim_path = (dir / "xgrad_test_training_optim.npz").string();
+  const std::string tag = std::to_string(::getpid());
+  const std::string model_path = (dir / ("xgrad_test_training_model_" + tag + ".npz")).string();
+  const std::string optim_path = (dir / ("xgrad_test_training_optim_" + tag + ".npz")).string();
   xgrad::save(*first, model_path);
   xgrad::save(opt_first.state_dict(), optim_path);
 
