@@ -43,14 +43,15 @@ std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& dataset, do
 // each, class-major order (class 0's rows first). Point j of arm c lies at
 // radius r = (j + 1) / points_per_class and angle 2 pi (c / num_classes +
 // turns * r), plus Gaussian noise of standard deviation `noise` on each
-// coordinate. ValueError on points_per_class < 1, num_classes < 2, noise < 0
-// or turns <= 0.
+// coordinate. ValueError on points_per_class < 1, num_classes < 2, noise < 0,
+// turns <= 0 or a row count that overflows size_t.
 template <class T>
 Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T noise,
                         Generator& gen, T turns = T(1));
 
 // Fraction of rows of logits [N, C] whose largest entry (the first, on ties)
-// is at the label. ShapeError on mismatched shapes.
+// is at the label (0 for no rows). ShapeError on mismatched shapes,
+// ValueError on undefined logits.
 template <class T>
 double accuracy(const Tensor<T>& logits, const Labels& labels);
 

@@ -22,6 +22,9 @@ class BatchNorm1d : public Module<T> {
   explicit BatchNorm1d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
                        bool affine = true, bool track_running_stats = true);
 
+  // ShapeError unless input is [N, num_features] or [N, num_features, L];
+  // ValueError for a single value per channel in training. Nothing is updated
+  // when it throws.
   Tensor<T> forward(const Tensor<T>& input) override;
   // running_mean = 0, running_var = 1, num_batches_tracked = 0.
   void reset_running_stats();
