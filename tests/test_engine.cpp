@@ -2,8 +2,11 @@
 // custom functions, version counters, deep chains and node lifetime.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <thread>
+#include <utility>
+#include <vector>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
@@ -11,8 +14,14 @@
 #include "xgrad/engine.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/indexing.hpp"
+#include "xgrad/ops/linalg.hpp"
+#include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/reduce.hpp"
+#include "xgrad/ops/shape_ops.hpp"
+#include "xgrad/ops/softmax.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -539,6 +548,126 @@ BOOST_AUTO_TEST_CASE(gradcheck_fails_on_an_infinite_numeric_derivative) {
   BOOST_TEST(!result.passed);
   BOOST_TEST(std::isinf(result.numeric));
   BOOST_TEST(result.analytic == 0.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Every op accepts empty and 0-d tensors, forward and backward. Each entry
+// maps x (and a second operand w where the op needs one) to an output.
+BOOST_AUTO_TEST_SUITE(edge_shapes)
+
+using UnaryCase = std::pair<const char*, std::function<Tensor<double>(const Tensor<double>&)>>;
+
+// Ops taking x of shape [0, 3] (zero rows, three columns).
+std::vector<UnaryCase> ops_on_rows() {
+  const auto w = full<double>({1, 3}, 2.0);
+  return {
+      {"add", [w](const auto& x) { return x + w; }},
+      {"sub", [w](const auto& x) { return w - x; }},
+      {"mul", [w](const auto& x) { return x * w; }},
+      {"div", [w](const auto& x) { return w / x; }},
+      {"minimum", [w](const auto& x) { return minimum(x, w); }},
+      {"maximum", [w](const auto& x) { return maximum(w, x); }},
+      {"where",
+       [w](const auto& x) {
+         return where(xt::xarray<bool>({true, false, true}), x, w);
+       }},
+      {"neg", [](const auto& x) { return -x; }},
+      {"pow", [](const auto& x) { return pow(x, 3.0); }},
+      {"exp", [](const auto& x) { return exp(x); }},
+      {"log", [](const auto& x) { return log(x); }},
+      {"sqrt", [](const auto& x) { return sqrt(x); }},
+      {"abs", [](const auto& x) { return abs(x); }},
+      {"clamp", [](const auto& x) { return clamp(x, -1.0, 1.0); }},
+      {"relu", [](const auto& x) { return relu(x); }},
+      {"sigmoid", [](const auto& x) { return sigmoid(x); }},
+      {"tanh", [](const auto& x) { return tanh(x); }},
+      {"softmax rows", [](const auto& x) { return softmax(x, 1); }},
+      {"softmax columns", [](const auto& x) { return softmax(x, 0); }},
+      {"log_softmax", [](const auto& x) { return log_softmax(x, 0); }},
+      {"sum axis 0", [](const auto& x) { return sum(x, {0}); }},
+      {"mean axis 1", [](const auto& x) { return mean(x, {1}, true); }},
+      {"max axis 1", [](const auto& x) { return max(x, 1); }},
+      {"transpose", [](const auto& x) { return transpose(x); }},
+      {"reshape",
+       [](const auto& x) {
+         return reshape(x, {3, -1});
+       }},
+      {"concat",
+       [](const auto& x) {
+         return concat<double>({x, x}, 0);
+       }},
+      {"index_select",
+       [](const auto& x) {
+         return index_select(x, 1, {2, 0, 2});
+       }},
+      {"matmul",
+       [](const auto& x) {
+         return matmul(x, ones<double>({3, 2}));
+       }},
+      {"linear",
+       [](const auto& x) {
+         return linear(x, ones<double>({2, 3}), ones<double>({2}));
+       }},
+      {"mse_loss",
+       [](const auto& x) {
+         return mse_loss(x, zeros<double>({0, 3}), Reduction::Sum);
+       }},
+      {"clone", [](const auto& x) { return x.clone(); }},
+  };
+}
+
+BOOST_AUTO_TEST_CASE(every_op_backpropagates_through_an_empty_tensor) {
+  for (const auto& [name, op] : ops_on_rows()) {
+    BOOST_TEST_CONTEXT(name) {
+      auto x = zeros<double>({0, 3}, true);
+      sum(op(x)).backward();  // sum over axis 0 and mse_loss give non-empty results
+      BOOST_REQUIRE(x.grad().defined());
+      BOOST_TEST(x.grad().shape() == Shape({0, 3}));
+    }
+  }
+}
+
+// The [1, 3] operand broadcast against [0, 3] feeds no output element.
+BOOST_AUTO_TEST_CASE(an_operand_broadcast_against_an_empty_tensor_gets_zeros) {
+  auto x = zeros<double>({0, 3});
+  auto w = full<double>({1, 3}, 2.0, true);
+  sum(x * w + (w - x)).backward();
+  BOOST_TEST(equal_arrays(w.grad().data(), xt::xarray<double>({{0, 0, 0}})));
+}
+
+BOOST_AUTO_TEST_CASE(every_elementwise_op_differentiates_a_0d_tensor) {
+  const auto w = scalar<double>(2.0);
+  const std::vector<UnaryCase> ops = {
+      {"add", [w](const auto& x) { return x + w; }},
+      {"div", [w](const auto& x) { return w / x; }},
+      {"mul broadcast",
+       [](const auto& x) {
+         return x * tensor<double>({1, -2});
+       }},
+      {"maximum", [w](const auto& x) { return maximum(x, w); }},
+      {"pow", [](const auto& x) { return pow(x, 3.0); }},
+      {"log", [](const auto& x) { return log(x); }},
+      {"sigmoid", [](const auto& x) { return sigmoid(x); }},
+      {"softmax", [](const auto& x) { return softmax(x * 3.0); }},
+      {"log_softmax", [](const auto& x) { return log_softmax(x, 0); }},
+      {"sum", [](const auto& x) { return sum(x); }},
+      {"mean no axes", [](const auto& x) { return mean(x, {}); }},
+      {"reshape",
+       [](const auto& x) {
+         return reshape(x, {1, 1}) * 3.0;
+       }},
+      {"transpose", [](const auto& x) { return transpose(x, {}) * 3.0; }},
+      {"mse_loss", [](const auto& x) { return mse_loss(x, scalar<double>(0.5)); }},
+  };
+  for (const auto& [name, op] : ops) {
+    BOOST_TEST_CONTEXT(name) {
+      auto x = scalar<double>(1.5, true);
+      BOOST_TEST(xgrad_test::passes_gradcheck([&op](const auto& in) { return op(in[0]); }, {x}));
+      sum(op(x)).backward();
+      BOOST_TEST(x.grad().dim() == 0u);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
