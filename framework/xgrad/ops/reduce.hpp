@@ -12,13 +12,20 @@ namespace xgrad {
 using Axes = std::vector<std::ptrdiff_t>;
 
 // Sum / mean of all elements: a 0-d tensor.
-template <class T> Tensor<T> sum(const Tensor<T>& a);
-template <class T> Tensor<T> mean(const Tensor<T>& a);
+template <class T>
+Tensor<T> sum(const Tensor<T>& a);
+template <class T>
+Tensor<T> mean(const Tensor<T>& a);
 // Over the given axes; keepdims keeps them with extent 1. An empty list
 // reduces nothing (NumPy's axis=()); a mean over zero elements is NaN.
-template <class T> Tensor<T> sum(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
-template <class T> Tensor<T> mean(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
-// Maximum over one axis; the gradient goes to the first maximal element.
-template <class T> Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims = false);
+template <class T>
+Tensor<T> sum(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
+template <class T>
+Tensor<T> mean(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
+// Maximum over one axis; the gradient goes to the first maximal element. A NaN
+// wins (the first one, as in libtorch). Throws ShapeError for an axis of extent
+// 0 and for a 0-d tensor (it has no axis).
+template <class T>
+Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims = false);
 
 }  // namespace xgrad

@@ -8,13 +8,21 @@
 
 namespace xgrad {
 
-// Swaps the two axes of a 2-D tensor.
-template <class T> Tensor<T> transpose(const Tensor<T>& a);
-// General permutation of axes.
-template <class T> Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm);
-// New shape with the same number of elements; one extent may be -1 (inferred).
-template <class T> Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape);
-// Joins tensors along an existing axis; all other extents must agree.
-template <class T> Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis = 0);
+// Swaps the two axes of a 2-D tensor; ShapeError for any other rank.
+template <class T>
+Tensor<T> transpose(const Tensor<T>& a);
+// General permutation of axes; ShapeError unless perm is a permutation of
+// 0..dim()-1 (a 0-d tensor takes the empty permutation).
+template <class T>
+Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm);
+// New shape with the same number of elements; one extent may be -1 (inferred,
+// not next to an extent of 0). ShapeError on any other mismatch.
+template <class T>
+Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape);
+// Joins tensors along an existing axis; all other extents must agree
+// (ShapeError), and the list must be non-empty (ShapeError) with every tensor
+// defined (ValueError).
+template <class T>
+Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis = 0);
 
 }  // namespace xgrad
