@@ -500,6 +500,16 @@ BOOST_AUTO_TEST_CASE(bad_sizes_and_inputs_throw) {
   BOOST_CHECK_THROW(fc(xgrad::zeros<float>({2, 5})), xgrad::ShapeError);
 }
 
+BOOST_AUTO_TEST_CASE(an_undefined_input_is_a_value_error_naming_the_layer) {
+  nn::Linear<float> fc(4, 3);
+  try {
+    fc(Tensor<float>());
+    BOOST_ERROR("undefined input accepted");
+  } catch (const xgrad::ValueError& e) {
+    BOOST_TEST(std::string(e.what()).find("Linear: input is undefined") != std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------
@@ -620,6 +630,7 @@ BOOST_AUTO_TEST_CASE(bad_axes_throw) {
   BOOST_CHECK_THROW(nn::Flatten<double>(2, 1)(x), xgrad::ValueError);
   BOOST_CHECK_THROW(nn::Flatten<double>()(xgrad::zeros<double>({3})),
                     xgrad::ShapeError);  // no axis 1
+  BOOST_CHECK_THROW(nn::Flatten<double>()(Tensor<double>()), xgrad::ValueError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,7 @@ namespace nn {
 
 template <class T>
 Tensor<T> Flatten<T>::forward(const Tensor<T>& input) {
+  if (!input.defined()) throw ValueError("Flatten: input is undefined");
   const std::size_t ndim = input.dim();
   const std::size_t start = normalize_axis(start_dim_, ndim, "Flatten");
   const std::size_t end = normalize_axis(end_dim_, ndim, "Flatten");

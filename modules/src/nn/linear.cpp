@@ -32,6 +32,7 @@ void Linear<T>::reset_parameters(Generator& gen) {
 
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
+  if (!input.defined()) throw ValueError("Linear: input is undefined");
   return linear(input, weight, bias);
 }
 

@@ -15,7 +15,7 @@ class Flatten : public Module<T> {
   explicit Flatten(std::ptrdiff_t start_dim = 1, std::ptrdiff_t end_dim = -1)
       : Module<T>("Flatten"), start_dim_(start_dim), end_dim_(end_dim) {}
   // ShapeError when an axis is out of range for the input, ValueError when
-  // start_dim comes after end_dim.
+  // start_dim comes after end_dim or the input is undefined.
   Tensor<T> forward(const Tensor<T>& input) override;
 
  private:

@@ -19,7 +19,7 @@ class Linear : public Module<T> {
   Linear(std::size_t in_features, std::size_t out_features, bool bias = true,
          Generator& gen = default_generator());
 
-  // [N, in] -> [N, out].
+  // [N, in] -> [N, out]. ValueError on an undefined input.
   Tensor<T> forward(const Tensor<T>& input) override;
   // Redraws weight and bias in place (existing handles see the new values).
   void reset_parameters(Generator& gen = default_generator());
