@@ -495,6 +495,31 @@ BOOST_AUTO_TEST_CASE(undefined_tensor_use_throws) {
   BOOST_CHECK_THROW(Square::apply(undefined), ValueError);
 }
 
+BOOST_AUTO_TEST_CASE(every_op_refuses_an_undefined_tensor_naming_op_and_argument) {
+  const Tensor<double> u;
+  const auto x = ones<double>({2, 2});
+  const Labels labels = {0, 1};
+  const std::pair<std::function<void()>, std::string> calls[] = {
+      {[&] { sum(u); }, "sum: input"},
+      {[&] { mean(u, {0}); }, "mean: input"},
+      {[&] { max(u, 0); }, "max: input"},
+      {[&] { transpose(u); }, "transpose: input"},
+      {[&] { reshape(u, {1}); }, "reshape: input"},
+      {[&] { index_select(u, 0, {0}); }, "index_select: input"},
+      {[&] { matmul(x, u); }, "matmul: b"},
+      {[&] { linear(x, u); }, "linear: weight"},
+      {[&] { mse_loss(x, u); }, "mse_loss: target"},
+      {[&] { nll_loss(u, labels); }, "nll_loss: log_probs"},
+      {[&] { cross_entropy(u, labels); }, "cross_entropy: logits"},
+  };
+  for (const auto& [call, expected] : calls) {
+    BOOST_TEST_CONTEXT(expected) {
+      BOOST_CHECK_THROW(call(), ValueError);
+      BOOST_TEST(xgrad_test::contains(xgrad_test::message_of(call), expected + " is undefined"));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(an_undefined_input_error_names_the_op) {
   Tensor<double> undefined;
   auto x = tensor<double>({1}, true);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -113,7 +114,7 @@ template <class T>
 Tensor<T> batch_norm(const Tensor<T>& input, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, const Tensor<T>& weight, const Tensor<T>& bias,
                      bool training, double momentum, double eps) {
-  if (!input.defined()) throw ValueError("batch_norm: input is undefined");
+  require_defined(input, "batch_norm", "input");
   if (input.dim() != 2 && input.dim() != 3) {
     throw ShapeError("batch_norm: input must be [N, C] or [N, C, L], got " +
                      to_string(input.shape()));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -40,7 +41,7 @@ Tensor<T> dropout(const Tensor<T>& a, double p, bool training, Generator& gen) {
   if (!(p >= 0.0 && p < 1.0)) {
     throw ValueError("dropout: p must be in [0, 1), got " + std::to_string(p));
   }
-  if (!a.defined()) throw ValueError("dropout: input tensor is undefined");
+  require_defined(a, "dropout", "input");
   if (!training || p == 0.0) return a;
   const T scale = static_cast<T>(1.0 / (1.0 - p));
   xt::xarray<T> mask = xt::xarray<T>::from_shape(a.shape());

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "axis_split.hpp"
+#include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -62,6 +63,7 @@ struct IndexSelectFn : Function<IndexSelectFn> {
 template <class T>
 Tensor<T> index_select(const Tensor<T>& a, std::ptrdiff_t axis,
                        const std::vector<std::size_t>& indices) {
+  require_defined(a, "index_select", "input");
   const std::size_t ax = normalize_axis(axis, a.dim(), "index_select");
   const std::size_t extent = a.shape()[ax];
   for (std::size_t j = 0; j < indices.size(); ++j) {

@@ -11,6 +11,7 @@
 #include <vector>
 #include <xtensor-blas/xblas.hpp>
 
+#include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -182,6 +183,8 @@ struct LinearFn : Function<LinearFn> {
 
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
+  require_defined(a, "matmul", "a");
+  require_defined(b, "matmul", "b");
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
   const auto fail = [&](const std::string& why) {
@@ -201,6 +204,8 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias) {
+  require_defined(x, "linear", "input");
+  require_defined(weight, "linear", "weight");
   const Shape& sx = x.shape();
   const Shape& sw = weight.shape();
   const auto fail = [&](const std::string& why) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernels.hpp"
+#include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -183,6 +184,8 @@ struct CrossEntropyFn : Function<CrossEntropyFn> {
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction) {
   check_reduction(reduction, "mse_loss");
+  require_defined(input, "mse_loss", "input");
+  require_defined(target, "mse_loss", "target");
   if (input.shape() != target.shape()) {
     throw ShapeError("mse_loss: input shape " + to_string(input.shape()) + " and target shape " +
                      to_string(target.shape()) + " must be equal (no broadcasting)");
@@ -193,6 +196,7 @@ Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction re
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Labels& labels, Reduction reduction) {
   check_reduction(reduction, "nll_loss");
+  require_defined(log_probs, "nll_loss", "log_probs");
   check_class_inputs(log_probs.shape(), labels, "nll_loss");
   return NllLossFn::apply(log_probs, labels, reduction);
 }
@@ -200,6 +204,7 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const Labels& labels, Reduction r
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Labels& labels, Reduction reduction) {
   check_reduction(reduction, "cross_entropy");
+  require_defined(logits, "cross_entropy", "logits");
   check_class_inputs(logits.shape(), labels, "cross_entropy");
   return CrossEntropyFn::apply(logits, labels, reduction);
 }

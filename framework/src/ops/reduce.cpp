@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "axis_split.hpp"
+#include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -225,26 +226,31 @@ struct MaxFn : Function<MaxFn> {
 
 template <class T>
 Tensor<T> sum(const Tensor<T>& a) {
+  require_defined(a, "sum", "input");
   return SumFn::apply(a, all_axes(a.dim()), false);
 }
 
 template <class T>
 Tensor<T> mean(const Tensor<T>& a) {
+  require_defined(a, "mean", "input");
   return MeanFn::apply(a, all_axes(a.dim()), false);
 }
 
 template <class T>
 Tensor<T> sum(const Tensor<T>& a, const Axes& axes, bool keepdims) {
+  require_defined(a, "sum", "input");
   return SumFn::apply(a, normalize_axes(axes, a.shape(), "sum"), keepdims);
 }
 
 template <class T>
 Tensor<T> mean(const Tensor<T>& a, const Axes& axes, bool keepdims) {
+  require_defined(a, "mean", "input");
   return MeanFn::apply(a, normalize_axes(axes, a.shape(), "mean"), keepdims);
 }
 
 template <class T>
 Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
+  require_defined(a, "max", "input");
   const std::size_t ax = normalize_axis(axis, a.dim(), "max");
   if (a.shape()[ax] == 0) {
     throw ShapeError("max: cannot reduce over axis " + std::to_string(axis) +

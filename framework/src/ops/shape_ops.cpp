@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "axis_split.hpp"
+#include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -230,6 +231,7 @@ struct ConcatFn {
 
 template <class T>
 Tensor<T> transpose(const Tensor<T>& a) {
+  require_defined(a, "transpose", "input");
   if (a.dim() != 2) {
     throw ShapeError("transpose: expected a 2-D tensor, got shape " + to_string(a.shape()) +
                      " (pass a permutation for other ranks)");
@@ -239,6 +241,7 @@ Tensor<T> transpose(const Tensor<T>& a) {
 
 template <class T>
 Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm) {
+  require_defined(a, "transpose", "input");
   const std::size_t nd = a.dim();
   std::vector<bool> seen(nd, false);
   bool ok = perm.size() == nd;
@@ -255,6 +258,7 @@ Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm) {
 
 template <class T>
 Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) {
+  require_defined(a, "reshape", "input");
   return ReshapeFn::apply(a, resolve_shape(a.shape(), shape));
 }
 
