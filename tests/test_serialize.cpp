@@ -450,4 +450,13 @@ BOOST_AUTO_TEST_CASE(bad_keys_are_value_errors_and_keep_the_old_file) {
   BOOST_TEST(read_file(tmp / "keep.npz") == before);
 }
 
+BOOST_AUTO_TEST_CASE(keys_that_would_escape_an_unzip_are_value_errors) {
+  TempDir tmp;
+  for (const char* key : {"../evil", "a/b", "a\\b", "x..y"}) {
+    BOOST_CHECK_THROW(xgrad::save(StateDict<float>{{key, xt::xarray<float>({1})}}, tmp / "m.npz"),
+                      xgrad::ValueError);
+  }
+  BOOST_TEST(!fs::exists(tmp / "m.npz"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -295,6 +295,13 @@ void save(const StateDict<T>& dict, const std::string& path) {
   members.reserve(dict.size());
   for (const auto& kv : dict) {
     if (kv.first.empty()) throw ValueError("save: a state dict key is empty");
+    // Keys become member names: a path separator or ".." would let an unzip
+    // of the checkpoint write outside its directory.
+    if (kv.first.find_first_of("/\\") != std::string::npos ||
+        kv.first.find("..") != std::string::npos) {
+      throw ValueError("save: key \"" + kv.first +
+                       "\" contains a path separator or \"..\" (not allowed in a member name)");
+    }
     if (!names.insert(kv.first).second) {
       throw ValueError("save: key \"" + kv.first + "\" appears more than once");
     }
