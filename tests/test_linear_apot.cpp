@@ -21,12 +21,9 @@ using namespace xgrad::quant;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
 
-namespace {
+using xgrad_test::mentions;
 
-template <class E>
-std::function<bool(const E&)> mentions(const std::string& needle) {
-  return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
-}
+namespace {
 
 struct Config {
   int b, k;

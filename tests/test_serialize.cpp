@@ -22,20 +22,9 @@ using xgrad::StateDict;
 using xgrad::Tensor;
 using xgrad_test::equal_arrays;
 
-namespace {
+using xgrad_test::TempDir;
 
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() /
-          ("xgrad-serialize-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
+namespace {
 
 template <class T>
 struct Small : xgrad::Module<T> {
@@ -162,7 +151,7 @@ BOOST_AUTO_TEST_CASE(saving_over_an_existing_file_replaces_it_and_leaves_no_temp
   BOOST_REQUIRE_EQUAL(back.size(), 1u);
   BOOST_TEST(back[0].first == "b");
   std::size_t files = 0;
-  for (const auto& entry : fs::directory_iterator(tmp.dir)) {
+  for (const auto& entry : fs::directory_iterator(tmp.path)) {
     (void)entry;
     ++files;
   }
@@ -416,7 +405,7 @@ BOOST_AUTO_TEST_CASE(an_unwritable_path_is_an_io_error_and_leaves_nothing) {
       xgrad::save(StateDict<float>{{"a", xt::xarray<float>({1})}}, tmp / "no/such/dir/x.npz"),
       xgrad::IOError);
   BOOST_CHECK_THROW(xgrad::save(StateDict<float>{}, tmp / "no/such/dir/x.npz"), xgrad::IOError);
-  BOOST_TEST(fs::is_empty(tmp.dir));
+  BOOST_TEST(fs::is_empty(tmp.path));
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_rename_removes_the_temporary_file) {
@@ -431,7 +420,7 @@ BOOST_AUTO_TEST_CASE(a_failed_rename_removes_the_temporary_file) {
       BOOST_TEST(std::string(e.what()).find("cannot rename") != std::string::npos, e.what());
     }
     std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(tmp.dir)) {
+    for (const auto& entry : fs::directory_iterator(tmp.path)) {
       names.push_back(entry.path().filename().string());
     }
     BOOST_TEST(names == std::vector<std::string>{"model.npz"}, boost::test_tools::per_element());

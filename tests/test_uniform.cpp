@@ -17,16 +17,12 @@ using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
 
+using xgrad_test::mentions;
+
 namespace {
 
 const float inf = std::numeric_limits<float>::infinity();
 const float nan_f = std::numeric_limits<float>::quiet_NaN();
-
-// True when `what()` of the exception contains `needle`.
-template <class E>
-std::function<bool(const E&)> mentions(const std::string& needle) {
-  return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
-}
 
 Tensor<float> vec(std::initializer_list<float> xs) {
   xt::xarray<float> a = xt::xarray<float>::from_shape({xs.size()});

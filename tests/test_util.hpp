@@ -1,9 +1,12 @@
 // Helpers shared by the test suites.
 #pragma once
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -81,6 +84,32 @@ inline std::string message_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+// A fresh directory per test case (unique per process and instance), removed
+// afterwards. `dir / "name"` is the path of a file in it, as a string.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static int counter = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("xgrad-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+// A BOOST_CHECK_EXCEPTION predicate: what() of the exception contains `needle`.
+template <class E>
+std::function<bool(const E&)> mentions(const std::string& needle) {
+  return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
 }
 
 inline bool contains(const std::string& s, const std::string& part) {

@@ -24,26 +24,10 @@ using namespace xgrad::quant;
 namespace fs = std::filesystem;
 using xgrad_test::equal_arrays;
 
+using xgrad_test::mentions;
+using xgrad_test::TempDir;
+
 namespace {
-
-template <class E>
-std::function<bool(const E&)> mentions(const std::string& needle) {
-  return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
-}
-
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("xgrad_test_visualization_" + std::to_string(getpid()) +
-                                        "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 struct DataFile {
   std::vector<std::string> comments;
@@ -107,9 +91,9 @@ BOOST_AUTO_TEST_CASE(data_file_holds_both_staircases_for_unsigned_levels) {
   TempDir dir;
   LevelsPlotOptions o;  // b=4, k=2, unsigned, alpha=1
   o.points = 4001;
-  const auto plot = quant_levels_visualization(dir.file("levels.png"), o);
-  BOOST_TEST(plot.data_path == dir.file("levels.dat"));
-  BOOST_TEST(plot.script_path == dir.file("levels.gp"));
+  const auto plot = quant_levels_visualization((dir / "levels.png"), o);
+  BOOST_TEST(plot.data_path == (dir / "levels.dat"));
+  BOOST_TEST(plot.script_path == (dir / "levels.gp"));
   const DataFile d = read_data(plot.data_path);
   BOOST_TEST(d.comments.size() == 3u);
   BOOST_TEST(d.comments.back() == "# x apot uniform");
@@ -141,7 +125,7 @@ BOOST_AUTO_TEST_CASE(data_file_for_sign_magnitude_is_symmetric) {
   o.alpha = 2.0;
   o.scheme = LevelScheme::sign_magnitude;
   o.points = 2001;
-  const auto plot = quant_levels_visualization(dir.file("signed.png"), o);
+  const auto plot = quant_levels_visualization((dir / "signed.png"), o);
   const DataFile d = read_data(plot.data_path);
   BOOST_TEST(d.x(0) == -2.2f);
   BOOST_TEST(d.x(2000) == 2.2f);
@@ -159,7 +143,7 @@ BOOST_AUTO_TEST_CASE(data_file_for_sign_magnitude_is_symmetric) {
 BOOST_AUTO_TEST_CASE(png_is_rendered_when_gnuplot_is_installed) {
   TempDir dir;
   // A quote in the name exercises the script's quoting.
-  const auto plot = quant_levels_visualization(dir.file("it's levels.png"));
+  const auto plot = quant_levels_visualization((dir / "it's levels.png"));
   if (gnuplot_missing(plot)) {
     BOOST_TEST_MESSAGE("gnuplot is not installed: PNG check skipped (" << plot.note << ")");
     return;
@@ -173,7 +157,7 @@ BOOST_AUTO_TEST_CASE(missing_gnuplot_leaves_only_the_data_file) {
   TempDir dir;
   LevelsPlotOptions o;
   o.gnuplot = "xgrad-no-such-gnuplot-program";
-  const auto plot = quant_levels_visualization(dir.file("levels.png"), o);
+  const auto plot = quant_levels_visualization((dir / "levels.png"), o);
   BOOST_TEST(!plot.png_written);
   BOOST_TEST(plot.note.find("only the data file") != std::string::npos);
   BOOST_TEST(fs::exists(plot.data_path));
@@ -184,7 +168,7 @@ BOOST_AUTO_TEST_CASE(failing_gnuplot_is_an_io_error) {
   TempDir dir;
   LevelsPlotOptions o;
   o.gnuplot = "false";  // exits with status 1
-  BOOST_CHECK_EXCEPTION(quant_levels_visualization(dir.file("levels.png"), o), IOError,
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization((dir / "levels.png"), o), IOError,
                         mentions<IOError>("exit status 1"));
 }
 
@@ -192,7 +176,7 @@ BOOST_AUTO_TEST_CASE(gnuplot_writing_no_png_is_an_io_error) {
   TempDir dir;
   LevelsPlotOptions o;
   o.gnuplot = "true";  // exits with status 0 and writes nothing
-  BOOST_CHECK_EXCEPTION(quant_levels_visualization(dir.file("levels.png"), o), IOError,
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization((dir / "levels.png"), o), IOError,
                         mentions<IOError>("wrote no"));
 }
 
@@ -223,7 +207,7 @@ BOOST_AUTO_TEST_CASE(relative_names_gnuplot_would_interpret_stay_file_names) {
 
 BOOST_AUTO_TEST_CASE(stale_png_is_not_reported_as_rendered) {
   TempDir dir;
-  const std::string png = dir.file("levels.png");
+  const std::string png = (dir / "levels.png");
   std::ofstream(png) << "old";
   LevelsPlotOptions o;
   o.gnuplot = "xgrad-no-such-gnuplot-program";
@@ -234,10 +218,10 @@ BOOST_AUTO_TEST_CASE(stale_png_is_not_reported_as_rendered) {
 
 BOOST_AUTO_TEST_CASE(bad_options_are_rejected) {
   TempDir dir;
-  const std::string png = dir.file("levels.png");
-  BOOST_CHECK_EXCEPTION(quant_levels_visualization(dir.file("levels.svg")), ValueError,
+  const std::string png = (dir / "levels.png");
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization((dir / "levels.svg")), ValueError,
                         mentions<ValueError>(".png"));
-  BOOST_CHECK_THROW(quant_levels_visualization(dir.file("a\nb.png")), ValueError);
+  BOOST_CHECK_THROW(quant_levels_visualization((dir / "a\nb.png")), ValueError);
   LevelsPlotOptions o;
   o.alpha = 0;
   BOOST_CHECK_EXCEPTION(quant_levels_visualization(png, o), ValueError,
@@ -271,16 +255,16 @@ BOOST_AUTO_TEST_CASE(bad_options_are_rejected) {
   o = LevelsPlotOptions();
   o.b = 5;  // not a multiple of k = 2
   BOOST_CHECK_THROW(quant_levels_visualization(png, o), ValueError);
-  BOOST_TEST(!fs::exists(dir.file("levels.dat")));  // nothing written on bad options
+  BOOST_TEST(!fs::exists((dir / "levels.dat")));  // nothing written on bad options
 }
 
 BOOST_AUTO_TEST_CASE(directory_named_like_the_png_is_an_io_error_and_kept) {
   TempDir dir;
-  fs::create_directory(dir.file("levels.png"));
-  BOOST_CHECK_EXCEPTION(quant_levels_visualization(dir.file("levels.png")), IOError,
+  fs::create_directory((dir / "levels.png"));
+  BOOST_CHECK_EXCEPTION(quant_levels_visualization((dir / "levels.png")), IOError,
                         mentions<IOError>("is a directory"));
-  BOOST_TEST(fs::is_directory(dir.file("levels.png")));
-  BOOST_TEST(!fs::exists(dir.file("levels.dat")));
+  BOOST_TEST(fs::is_directory((dir / "levels.png")));
+  BOOST_TEST(!fs::exists((dir / "levels.dat")));
 }
 
 BOOST_AUTO_TEST_CASE(unwritable_location_is_an_io_error) {
