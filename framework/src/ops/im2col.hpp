@@ -57,18 +57,32 @@ void im2col_walk(X* x, const ConvGeometry& g, C* col) {
               std::fill(out, out + g.ow, C(0));
               continue;
             }
-            std::fill(out, out + lo, C(0));
-            std::fill(out + hi, out + g.ow, C(0));
+            for (std::size_t j = 0; j < lo; ++j) out[j] = C(0);  // 0 or a few: no memset call
+            for (std::size_t j = hi; j < g.ow; ++j) out[j] = C(0);
           } else if (!inside) {
             continue;
           }
-          X* src = xc + static_cast<std::size_t>(ih) * g.width;
-          for (std::size_t j = lo; j < hi; ++j) {
-            const std::ptrdiff_t iw = static_cast<std::ptrdiff_t>(j) * g.sw + off_w;
+          if (lo == hi) continue;
+          // Input column of output j: j * sw + off_w; `in` points at output lo's.
+          X* in = xc + static_cast<std::size_t>(ih) * g.width +
+                  static_cast<std::size_t>(static_cast<std::ptrdiff_t>(lo) * g.sw + off_w);
+          C* o = out + lo;
+          const std::size_t n = hi - lo;
+          if (g.sw == 1) {  // contiguous: plain loops the compiler vectorizes (rows are
+                            // short, a memmove call per row costs more than it saves)
             if constexpr (Gather) {
-              out[j] = src[iw];
+              for (std::size_t j = 0; j < n; ++j) o[j] = in[j];
             } else {
-              src[iw] += out[j];
+              for (std::size_t j = 0; j < n; ++j) in[j] += o[j];
+            }
+          } else {
+            const auto step = static_cast<std::size_t>(g.sw);
+            for (std::size_t j = 0; j < n; ++j) {
+              if constexpr (Gather) {
+                o[j] = in[j * step];
+              } else {
+                in[j * step] += o[j];
+              }
             }
           }
         }
