@@ -5,13 +5,13 @@
 #include <torch/torch.h>
 
 #include "bench_conv_data.hpp"
+#include "convert_torch.hpp"
 
 namespace {
 
+// The peer runs in float only.
 torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape) {
-  return torch::from_blob(const_cast<double*>(v.data()), shape, torch::kFloat64)
-      .to(torch::kFloat32)
-      .clone();
+  return bench::to_torch<float>(v, std::move(shape));
 }
 
 void conv_step(benchmark::State& state) {

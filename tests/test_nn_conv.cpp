@@ -33,20 +33,10 @@ using xgrad_test::close_arrays;
 using xgrad_test::contains;
 using xgrad_test::equal_arrays;
 using xgrad_test::message_of;
+using xgrad_test::names_of;
 using xgrad_test::passes_gradcheck;
 using Inputs = std::vector<Tensor<double>>;
 namespace nn = xgrad::nn;
-
-namespace {
-
-template <class Pairs>
-std::vector<std::string> names_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& kv : pairs) out.push_back(kv.first);
-  return out;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(conv2d_layer)
 

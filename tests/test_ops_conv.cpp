@@ -207,14 +207,8 @@ BOOST_AUTO_TEST_SUITE(conv2d_errors)
 BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_any_work) {
   const auto x = ones<double>({2, 4, 5, 5}, true);
   const auto w = ones<double>({6, 2, 3, 3}, true);  // groups 2
-  struct Case {
-    const char* what;
-    std::function<void()> call;
-    bool shape_error;
-    std::vector<std::string> mentions;
-  };
   const Tensor<double> none;
-  const std::vector<Case> cases = {
+  const std::vector<xgrad_test::ErrorCase> cases = {
       {"input rank",
        [&] {
          conv2d(ones<double>({4, 5, 5}), w, none, 1, 0, 1, 2);
@@ -282,17 +276,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_any_work) {
       {"undefined weight", [&] { conv2d(x, none); }, false, {"conv2d", "weight", "undefined"}},
   };
   const auto nodes = live_node_count();
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.what) {
-      if (c.shape_error) {
-        BOOST_CHECK_THROW(c.call(), ShapeError);
-      } else {
-        BOOST_CHECK_THROW(c.call(), ValueError);
-      }
-      const std::string msg = message_of(c.call);
-      for (const auto& m : c.mentions) BOOST_TEST(contains(msg, m), msg << " lacks " << m);
-    }
-  }
+  xgrad_test::check_error_cases(cases);
   BOOST_TEST(live_node_count() == nodes);
   BOOST_TEST(!x.grad().defined());
 }

@@ -195,13 +195,7 @@ BOOST_AUTO_TEST_SUITE(pool_errors)
 
 BOOST_AUTO_TEST_CASE(bad_arguments_name_the_op_the_argument_and_the_value) {
   const auto x = ones<double>({1, 2, 4, 4}, true);
-  struct Case {
-    const char* what;
-    std::function<void()> call;
-    bool shape_error;
-    std::vector<std::string> mentions;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<xgrad_test::ErrorCase> cases = {
       {"rank",
        [] {
          max_pool2d(ones<double>({2, 4, 4}), 2);
@@ -260,17 +254,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_name_the_op_the_argument_and_the_value) {
        {"max_pool2d", "input", "undefined"}},
   };
   const auto nodes = live_node_count();
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.what) {
-      if (c.shape_error) {
-        BOOST_CHECK_THROW(c.call(), ShapeError);
-      } else {
-        BOOST_CHECK_THROW(c.call(), ValueError);
-      }
-      const std::string msg = message_of(c.call);
-      for (const auto& m : c.mentions) BOOST_TEST(contains(msg, m), msg << " lacks " << m);
-    }
-  }
+  xgrad_test::check_error_cases(cases);
   BOOST_TEST(live_node_count() == nodes);
 }
 
