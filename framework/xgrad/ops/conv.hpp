@@ -22,7 +22,8 @@ namespace xgrad {
 //     weight with a 0 extent, C != weight.shape[1] * groups, bias not [O],
 //     the dilated kernel larger than the padded input (output size 0);
 //   ValueError: undefined input/weight, stride or dilation < 1, padding < 0,
-//     groups < 1, groups not dividing C or O, an extent beyond BLAS's int.
+//     any of them above INT_MAX, groups < 1, groups not dividing C or O, an
+//     extent beyond BLAS's int.
 template <class T>
 Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight,
                  const Tensor<T>& bias = Tensor<T>(), Size2 stride = 1, Size2 padding = 0,

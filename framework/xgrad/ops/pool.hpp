@@ -7,13 +7,14 @@
 
 namespace xgrad {
 
-// Window geometry, as PyTorch with ceil_mode = false:
+// Window geometry, as PyTorch with dilation 1 and ceil_mode = false (neither
+// is offered):
 //   OH = (H + 2 padding.h - kernel_size.h) / stride.h + 1 (same for W).
 // Errors (before anything is allocated), for max_pool2d and avg_pool2d:
 //   ShapeError: input not 4-D [N, C, H, W], C, H or W zero, kernel larger
 //     than the padded input (output size 0);
-//   ValueError: undefined input, kernel_size or stride < 1, padding < 0 or
-//     more than half the kernel (PyTorch's rule).
+//   ValueError: undefined input, kernel_size or stride < 1 (or above INT_MAX),
+//     padding < 0 or more than half the kernel (PyTorch's rule).
 
 // Maximum over each window; padding never wins (it is -infinity). The
 // gradient goes to the first maximum of the window in row-major order; a NaN

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace xgrad {
 
@@ -17,8 +18,10 @@ struct Size2 {
   bool operator!=(const Size2& o) const { return !(*this == o); }
 };
 
-// "[h, w]", as the error messages print it.
-inline std::string to_string(const Size2& s) {
+// "[h, w]", as the error messages print it. A template so that an integer
+// never converts to a Size2 here: to_string(5) must not print "[5, 5]".
+template <class S, std::enable_if_t<std::is_same<S, Size2>::value, int> = 0>
+std::string to_string(const S& s) {
   return "[" + std::to_string(s.h) + ", " + std::to_string(s.w) + "]";
 }
 
