@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "apot_nearest.hpp"
+#include "mask_kernels.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
@@ -73,18 +74,6 @@ T last_x_with(Pred pred, T inside, T outside) {
   return Key::value(k_in);
 }
 
-// v where c holds, else +0 (also for a NaN or inf v), as a bit mask: no
-// branch, so the loops using it vectorize.
-template <class T>
-inline T keep_if(bool c, T v) {
-  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  U bits;
-  std::memcpy(&bits, &v, sizeof(T));
-  bits &= U(0) - static_cast<U>(c);
-  std::memcpy(&v, &bits, sizeof(T));
-  return v;
-}
-
 // Nothing per element is stored: backward reads x (saved, version checked)
 // and the output q, and decides the range from x with thresholds that
 // reproduce the forward's division exactly. Inside the range the alpha term
@@ -139,17 +128,17 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
         for (std::size_t j = 0; j < W; ++j) {
           const T x = px[i + j], g = pg[i + j];
           const bool inside = (x >= t_lo) & (x <= t_hi);
-          in_acc[j] += keep_if(inside, g * (pq[i + j] - x));
-          clip_acc[j] += keep_if(x > t_hi, g) + keep_if(x < t_lo, g * lo);
-          pg[i + j] = keep_if(inside, g);
+          in_acc[j] += detail::keep_if(inside, g * (pq[i + j] - x));
+          clip_acc[j] += detail::keep_if(x > t_hi, g) + detail::keep_if(x < t_lo, g * lo);
+          pg[i + j] = detail::keep_if(inside, g);
         }
       }
       for (; i < end; ++i) {
         const T x = px[i], g = pg[i];
         const bool inside = (x >= t_lo) & (x <= t_hi);
-        in_acc[0] += keep_if(inside, g * (pq[i] - x));
-        clip_acc[0] += keep_if(x > t_hi, g) + keep_if(x < t_lo, g * lo);
-        pg[i] = keep_if(inside, g);
+        in_acc[0] += detail::keep_if(inside, g * (pq[i] - x));
+        clip_acc[0] += detail::keep_if(x > t_hi, g) + detail::keep_if(x < t_lo, g * lo);
+        pg[i] = detail::keep_if(inside, g);
       }
       for (std::size_t j = 0; j < W; ++j) {
         inside_sum += double(in_acc[j]);
