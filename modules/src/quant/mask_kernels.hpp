@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 namespace xgrad::quant::detail {
 
@@ -25,6 +26,38 @@ inline T keep_if(bool c, T v) {
 template <class T>
 inline void mask_grad(T* __restrict g, const std::uint8_t* __restrict m, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) g[i] = keep_if(m[i] != 0, g[i]);
+}
+
+// Sums of the two terms term(i) -> std::pair<T, T> over i in [begin, end):
+// eight T lanes per block of 512 elements (so the loop vectorizes without
+// reassociation flags), the blocks added in double. term may also write
+// per-element results (gradients) for i.
+template <class T, class F>
+inline std::pair<double, double> blocked_sums(std::size_t begin, std::size_t end, F term) {
+  constexpr std::size_t W = 8, kBlock = 512;
+  double s0 = 0, s1 = 0;
+  for (std::size_t start = begin; start < end; start += kBlock) {
+    const std::size_t stop = start + kBlock < end ? start + kBlock : end;
+    T a[W] = {}, b[W] = {};
+    std::size_t i = start;
+    for (; i + W <= stop; i += W) {
+      for (std::size_t j = 0; j < W; ++j) {
+        const std::pair<T, T> t = term(i + j);
+        a[j] += t.first;
+        b[j] += t.second;
+      }
+    }
+    for (; i < stop; ++i) {
+      const std::pair<T, T> t = term(i);
+      a[0] += t.first;
+      b[0] += t.second;
+    }
+    for (std::size_t j = 0; j < W; ++j) {
+      s0 += double(a[j]);
+      s1 += double(b[j]);
+    }
+  }
+  return {s0, s1};
 }
 
 }  // namespace xgrad::quant::detail
