@@ -24,7 +24,7 @@ inline T round_half_even(T v) {
   constexpr T big = T(1) / std::numeric_limits<T>::epsilon();  // 2^23 or 2^52
   const T a = std::fabs(v);
   const T r = std::copysign((a + big) - big, v);
-  return a < big ? r : v;
+  return select(a < big, r, v);  // a bit select: a branch would stop vectorization
 }
 
 // One channel's (or the tensor's) quantization grid, in the element type.

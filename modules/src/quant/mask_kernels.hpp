@@ -22,6 +22,21 @@ inline T keep_if(bool c, T v) {
   return v;
 }
 
+// c ? a : b as a bit select (no branch, no arithmetic: signed zeros and NaN
+// payloads kept).
+template <class T>
+inline T select(bool c, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  U ba, bb;
+  std::memcpy(&ba, &a, sizeof(T));
+  std::memcpy(&bb, &b, sizeof(T));
+  const U m = U(0) - static_cast<U>(c);
+  const U r = (ba & m) | (bb & ~m);
+  T out;
+  std::memcpy(&out, &r, sizeof(T));
+  return out;
+}
+
 // g[i] = m[i] ? g[i] : 0 in place (m: one byte per element, 0 or 1).
 template <class T>
 inline void mask_grad(T* __restrict g, const std::uint8_t* __restrict m, std::size_t n) {
