@@ -7,9 +7,13 @@
 
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/conv.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/quant/apot_fake_quantize.hpp"
+#include "xgrad/quant/per_channel_fake_quantize.hpp"
+#include "xgrad/quant/qat/conv2d.hpp"
 #include "xgrad/quant/qat/linear.hpp"
+#include "xgrad/quant/quantized/conv2d.hpp"
 #include "xgrad/quant/quantized/linear.hpp"
 #include "xgrad/quant/rcf_fake_quantize.hpp"
 #include "xgrad/quant/uniform.hpp"
@@ -60,12 +64,15 @@ std::size_t swap_modules(Module<T>& model,
 
 template <class T>
 bool is_float_layer(Module<T>& m) {
-  return m.template as<nn::Linear<T>>() != nullptr;
+  return m.template as<nn::Linear<T>>() || m.template as<nn::Conv2d<T>>();
 }
 
+// The type mapping of prepare_qat (PyTorch's default QAT module mappings).
 template <class T>
 ModulePtr<T> to_qat(Module<T>& m, const QConfig<T>& qconfig) {
   if (auto* fc = m.template as<nn::Linear<T>>()) return qat::Linear<T>::from_float(*fc, qconfig);
+  if (auto* conv = m.template as<nn::Conv2d<T>>())
+    return qat::Conv2d<T>::from_float(*conv, qconfig);
   return nullptr;
 }
 
@@ -82,6 +89,11 @@ ModulePtr<T> to_quantized(Module<T>& m, ConvertMode mode) {
                                                     fc->bias.defined(), fc->qconfig());
     return quantized::Linear<T>::from_qat(*fc);
   }
+  if (auto* conv = m.template as<qat::Conv2d<T>>()) {
+    if (mode == ConvertMode::empty)
+      return std::make_shared<quantized::Conv2d<T>>(conv->options(), conv->qconfig());
+    return quantized::Conv2d<T>::from_qat(*conv);
+  }
   return nullptr;
 }
 
@@ -91,6 +103,7 @@ template <class T>
 bool has_qparams(const FakeQuantizeBase<T>& fq) {
   if (const auto* u = fq.template as<FakeQuantize<T>>()) return u->has_qparams();
   if (const auto* a = fq.template as<APoTFakeQuantize<T>>()) return a->has_qparams();
+  if (const auto* c = fq.template as<PerChannelFakeQuantize<T>>()) return c->has_qparams();
   return true;
 }
 

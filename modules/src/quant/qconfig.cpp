@@ -7,6 +7,8 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/apot_fake_quantize.hpp"
 #include "xgrad/quant/level_sets.hpp"
+#include "xgrad/quant/lsq_fake_quantize.hpp"
+#include "xgrad/quant/per_channel_fake_quantize.hpp"
 #include "xgrad/quant/rcf_fake_quantize.hpp"
 #include "xgrad/quant/uniform.hpp"
 
@@ -68,9 +70,11 @@ constexpr int kTermBits = 2;
 }  // namespace
 
 template <class T>
-std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spec) {
+std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spec,
+                                                        const Shape& shape) {
   validate(spec);
   const int b = spec.bits;
+  const std::int64_t half = std::int64_t(1) << (b - 1);
   switch (spec.method) {
     case QuantMethod::apot_fixed:
       return std::make_shared<APoTFakeQuantize<T>>(
@@ -86,18 +90,39 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
                                                   options);
     }
     case QuantMethod::uniform: {
-      if (spec.per_channel) break;
-      const std::int64_t half = std::int64_t(1) << (b - 1);
+      if (spec.per_channel) {
+        return std::make_shared<PerChannelFakeQuantize<T>>(
+            spec.ch_axis, spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8,
+            spec.is_signed ? QScheme::per_channel_symmetric : QScheme::per_channel_affine,
+            spec.is_signed ? -half : 0, spec.is_signed ? half - 1 : 2 * half - 1);
+      }
       if (spec.is_signed)
         return std::make_shared<FakeQuantize<T>>(QuantDtype::qint8, QScheme::per_tensor_symmetric,
                                                  -half, half - 1);
       return std::make_shared<FakeQuantize<T>>(QuantDtype::quint8, QScheme::per_tensor_affine, 0,
                                                2 * half - 1);
     }
-    case QuantMethod::uniform_lsq:
-      break;
+    case QuantMethod::uniform_lsq: {
+      LearnableFakeQuantizeOptions<T> o;
+      o.quant_min = spec.is_signed ? -half : 0;
+      o.quant_max = spec.is_signed ? half - 1 : 2 * half - 1;
+      o.use_grad_scaling = true;
+      o.dtype = spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8;
+      o.qscheme = spec.is_signed ? QScheme::per_tensor_symmetric : QScheme::per_tensor_affine;
+      if (spec.per_channel) {
+        if (static_cast<std::size_t>(spec.ch_axis) >= shape.size()) {
+          throw ShapeError("make_fake_quantize(" + to_string(spec) + "): ch_axis " +
+                           std::to_string(spec.ch_axis) + " is out of range for shape " +
+                           to_string(shape));
+        }
+        o.qscheme = spec.is_signed ? QScheme::per_channel_symmetric : QScheme::per_channel_affine;
+        o.channel_len = static_cast<std::int64_t>(shape[spec.ch_axis]);
+        o.ch_axis = spec.ch_axis;
+      }
+      return std::make_shared<LearnableFakeQuantize<T>>(o);
+    }
   }
-  throw ValueError("make_fake_quantize(" + to_string(spec) + "): method not available");
+  throw ValueError("make_fake_quantize(" + to_string(spec) + "): unknown method");
 }
 
 template <class T>
@@ -108,8 +133,11 @@ QConfig<T> make_qconfig(const QuantizerSpec& weight, const std::optional<Quantiz
                      std::to_string(eps));
   }
   QConfig<T> c;
-  make_fake_quantize<T>(weight);  // validates now rather than at prepare_qat
-  c.weight = [weight] { return make_fake_quantize<T>(weight); };
+  // Validates now rather than at prepare_qat (a stand-in shape with one
+  // channel on ch_axis for per-channel quantizers).
+  make_fake_quantize<T>(weight,
+                        Shape(static_cast<std::size_t>(std::max(weight.ch_axis, 0)) + 1, 1));
+  c.weight = [weight](const Shape& shape) { return make_fake_quantize<T>(weight, shape); };
   c.name = "weight=" + to_string(weight);
   if (activation) {
     make_fake_quantize<T>(*activation);
@@ -190,7 +218,8 @@ void check_qconfig_entry(
 }
 
 #define XGRAD_QCONFIG_INSTANTIATE(T)                                                             \
-  template std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize<T>(const QuantizerSpec&);     \
+  template std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize<T>(const QuantizerSpec&,      \
+                                                                      const Shape&);             \
   template QConfig<T> make_qconfig<T>(const QuantizerSpec&, const std::optional<QuantizerSpec>&, \
                                       WeightNorm, double);                                       \
   template QConfig<T> apot_fixed_qconfig<T>(int);                                                \

@@ -23,11 +23,19 @@
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/quant/fake_quantize_base.hpp"
+#include "xgrad/shape.hpp"
 
 namespace xgrad::quant {
 
+// An input quantizer factory takes nothing; a weight quantizer factory gets
+// the weight's shape (a per-channel LSQ quantizer needs its channel count, as
+// PyTorch's _LearnableFakeQuantize(channel_len=...) does: a deliberate
+// difference from PyTorch's shape-free QConfig factories).
 template <class T>
 using FakeQuantizeFactory = std::function<std::shared_ptr<FakeQuantizeBase<T>>()>;
+template <class T>
+using WeightFakeQuantizeFactory =
+    std::function<std::shared_ptr<FakeQuantizeBase<T>>(const Shape& weight_shape)>;
 
 // What a QAT layer does to its float weight before the weight quantizer
 // (paper.md, "Weight normalization"): nothing; W' = (W - mean) / (std + eps)
@@ -60,16 +68,26 @@ struct QuantizerSpec {
 // e.g. "apot_rcf(b=4,signed)", "uniform(b=8,unsigned,per_channel@0)".
 std::string to_string(const QuantizerSpec& spec);
 
-// A fresh quantizer for `spec`. ValueError when bits or the scheme do not suit
-// the method (APoT activations need an even b with k = 2; APoT signed b >= 2;
-// uniform 2 <= b <= 8; per_channel on an APoT method; ch_axis < 0).
+// A fresh quantizer for `spec`, for a tensor of `shape` (needed by per-channel
+// LSQ only: shape[ch_axis] channels). ValueError when bits or the scheme do not
+// suit the method (APoT activations need an even b with k = 2; APoT signed
+// b >= 2; uniform 2 <= b <= 8; per_channel on an APoT method; ch_axis < 0);
+// ShapeError when per-channel LSQ gets a shape without axis ch_axis.
+// Quantizers: apot_fixed APoTFakeQuantize(b, 2, sign_magnitude / unsigned);
+// apot_rcf RCFFakeQuantize on apot_sign_magnitude_levels(b) with alpha 3 fixed
+// (standardized weights), or apot_unsigned_levels(b, 2) with alpha from the
+// running max |x| (inputs); uniform FakeQuantize (signed: qint8 symmetric
+// [-2^(b-1), 2^(b-1) - 1]; unsigned: quint8 affine [0, 2^b - 1]) or
+// PerChannelFakeQuantize; uniform_lsq LearnableFakeQuantize on the same ranges
+// with LSQ's gradient scaling.
 template <class T>
-std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spec);
+std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spec,
+                                                        const Shape& shape = {});
 
 template <class T = float>
 struct QConfig {
-  FakeQuantizeFactory<T> activation;  // the input quantizer; empty: inputs stay float
-  FakeQuantizeFactory<T> weight;      // empty: prepare_qat leaves the layer float
+  FakeQuantizeFactory<T> activation;    // the input quantizer; empty: inputs stay float
+  WeightFakeQuantizeFactory<T> weight;  // empty: prepare_qat leaves the layer float
   WeightNorm weight_norm = WeightNorm::none;
   double weight_norm_eps = 1e-5;
   std::string name;  // describes the configuration; saved by every QAT layer

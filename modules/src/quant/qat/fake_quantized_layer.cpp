@@ -1,24 +1,9 @@
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
 
 #include "xgrad/errors.hpp"
-#include "xgrad/ops/elementwise.hpp"
-#include "xgrad/ops/reduce.hpp"
+#include "xgrad/quant/weight_norm.hpp"
 
 namespace xgrad::quant::qat {
-
-namespace {
-
-// (W - mean) / (std + eps) with the unbiased std; also returns the std.
-template <class T>
-Tensor<T> standardize(const Tensor<T>& w, double eps, Tensor<T>* std_out) {
-  const Tensor<T> centered = w - mean(w);
-  const T n = static_cast<T>(w.numel());
-  const Tensor<T> sd = sqrt(sum(centered * centered) / (n - T(1)));
-  *std_out = sd;
-  return centered / (sd + static_cast<T>(eps));
-}
-
-}  // namespace
 
 template <class T>
 FakeQuantizedLayer<T>::FakeQuantizedLayer(std::string type_name, Tensor<T> w, Tensor<T> b,
@@ -30,7 +15,7 @@ FakeQuantizedLayer<T>::FakeQuantizedLayer(std::string type_name, Tensor<T> w, Te
     throw ValueError(where + "weight normalization needs at least 2 weights, got " +
                      std::to_string(w.numel()));
   }
-  auto wq = qconfig_.weight();
+  auto wq = qconfig_.weight(w.defined() ? w.shape() : Shape{});
   if (!wq) throw ValueError(where + "the qconfig's weight factory returned null");
   std::shared_ptr<FakeQuantizeBase<T>> aq;
   if (qconfig_.activation) {
@@ -48,11 +33,10 @@ FakeQuantizedLayer<T>::FakeQuantizedLayer(std::string type_name, Tensor<T> w, Te
 template <class T>
 Tensor<T> FakeQuantizedLayer<T>::fake_quantized_weight() {
   if (qconfig_.weight_norm == WeightNorm::none) return weight_fake_quant->forward(weight);
-  Tensor<T> sd;
-  const Tensor<T> normalized = standardize(weight, qconfig_.weight_norm_eps, &sd);
-  const Tensor<T> q = weight_fake_quant->forward(normalized);
+  const Tensor<T> q =
+      weight_fake_quant->forward(weight_standardize(weight, qconfig_.weight_norm_eps));
   if (qconfig_.weight_norm == WeightNorm::standardize) return q;
-  return q * sd.detach();
+  return rescale_by_weight_std(q, weight);
 }
 
 template <class T>
