@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "apot_nearest.hpp"
+#include "mask_kernels.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
@@ -73,18 +74,6 @@ T last_x_with(Pred pred, T inside, T outside) {
   return Key::value(k_in);
 }
 
-// v where c holds, else +0 (also for a NaN or inf v), as a bit mask: no
-// branch, so the loops using it vectorize.
-template <class T>
-inline T keep_if(bool c, T v) {
-  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  U bits;
-  std::memcpy(&bits, &v, sizeof(T));
-  bits &= U(0) - static_cast<U>(c);
-  std::memcpy(&v, &bits, sizeof(T));
-  return v;
-}
-
 // Nothing per element is stored: backward reads x (saved, version checked)
 // and the output q, and decides the range from x with thresholds that
 // reproduce the forward's division exactly. Inside the range the alpha term
@@ -126,36 +115,15 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
     const T* px = ctx.saved(0).data();
     const T* pq = ctx.output().data();
     T* pg = grad.data();
-    const std::size_t n = grad.size();
-    // Lane-wise partial sums in T over short blocks (vectorizable), folded
-    // into double per block; NaN x is neither inside nor clipped.
-    constexpr std::size_t W = 8, kBlock = 512;
-    double inside_sum = 0, clipped_sum = 0;
-    for (std::size_t start = 0; start < n; start += kBlock) {
-      const std::size_t end = std::min(n, start + kBlock);
-      T in_acc[W] = {}, clip_acc[W] = {};
-      std::size_t i = start;
-      for (; i + W <= end; i += W) {
-        for (std::size_t j = 0; j < W; ++j) {
-          const T x = px[i + j], g = pg[i + j];
+    // NaN x is neither inside nor clipped.
+    const auto [inside_sum, clipped_sum] =
+        detail::blocked_sums<T>(0, grad.size(), [=](std::size_t i) {
+          const T x = px[i], g = pg[i];
           const bool inside = (x >= t_lo) & (x <= t_hi);
-          in_acc[j] += keep_if(inside, g * (pq[i + j] - x));
-          clip_acc[j] += keep_if(x > t_hi, g) + keep_if(x < t_lo, g * lo);
-          pg[i + j] = keep_if(inside, g);
-        }
-      }
-      for (; i < end; ++i) {
-        const T x = px[i], g = pg[i];
-        const bool inside = (x >= t_lo) & (x <= t_hi);
-        in_acc[0] += keep_if(inside, g * (pq[i] - x));
-        clip_acc[0] += keep_if(x > t_hi, g) + keep_if(x < t_lo, g * lo);
-        pg[i] = keep_if(inside, g);
-      }
-      for (std::size_t j = 0; j < W; ++j) {
-        inside_sum += double(in_acc[j]);
-        clipped_sum += double(clip_acc[j]);
-      }
-    }
+          pg[i] = detail::keep_if(inside, g);
+          return std::pair<T, T>(detail::keep_if(inside, g * (pq[i] - x)),
+                                 detail::keep_if(x > t_hi, g) + detail::keep_if(x < t_lo, g * lo));
+        });
     std::vector<xt::xarray<T>> grads(2);
     if (ctx.needs_input_grad(1)) {
       grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
