@@ -4,9 +4,8 @@
 // [-8, 7]) and fc2's input (4-bit unsigned, [0, 15]), with LSQ's
 // gradient factor 1 / sqrt(numel * quant_max) and the scale clamp
 // _LearnableFakeQuantize applies each forward.
-#include <torch/torch.h>
-
 #include <benchmark/benchmark.h>
+#include <torch/torch.h>
 
 #include <cmath>
 
@@ -45,9 +44,7 @@ struct Lsq {
 };
 
 // The authors' weight normalization: (W - mean) / (std + eps) * std.detach().
-torch::Tensor standardize(const torch::Tensor& w) {
-  return (w - w.mean()) / (w.std() + 1e-5);
-}
+torch::Tensor standardize(const torch::Tensor& w) { return (w - w.mean()) / (w.std() + 1e-5); }
 
 enum class Mode { float_model, rcf, lsq };
 

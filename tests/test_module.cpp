@@ -11,6 +11,7 @@ using xgrad::Module;
 using xgrad::StateDict;
 using xgrad::Tensor;
 using xgrad_test::equal_arrays;
+using xgrad_test::names_of;
 
 namespace {
 
@@ -36,13 +37,6 @@ struct Net : Module<T> {
     fc2 = this->register_module("fc2", std::make_shared<Leaf<T>>(2));
   }
 };
-
-template <class Pairs>
-std::vector<std::string> names_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& kv : pairs) out.push_back(kv.first);
-  return out;
-}
 
 }  // namespace
 

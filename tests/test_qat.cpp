@@ -36,6 +36,7 @@ using xgrad::Module;
 using xgrad::Tensor;
 using xgrad_test::equal_arrays;
 using xgrad_test::mentions;
+using xgrad_test::names_of;
 
 namespace {
 
@@ -82,13 +83,6 @@ std::vector<Tensor<float>> batches(const xgrad::Shape& shape, int n, std::uint64
   xgrad::Generator gen(seed);
   std::vector<Tensor<float>> out;
   for (int i = 0; i < n; ++i) out.push_back(xgrad::randn<float>(shape, gen));
-  return out;
-}
-
-template <class Pairs>
-std::vector<std::string> names_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& kv : pairs) out.push_back(kv.first);
   return out;
 }
 
@@ -556,6 +550,22 @@ BOOST_AUTO_TEST_CASE(converted_outputs_equal_the_qat_eval_outputs_bit_for_bit) {
       BOOST_TEST(equal_arrays(net->forward(data[2]).data(), want));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(double_models_convert_with_equal_outputs_too) {
+  xgrad::Generator gen(59);
+  nn::Sequential<double> net{std::make_shared<nn::Linear<double>>(6, 8, true, gen),
+                             std::make_shared<nn::ReLU<double>>(),
+                             std::make_shared<nn::Linear<double>>(8, 3, true, gen)};
+  quant::prepare_qat<double>(net, quant::apot_rcf_qconfig<double>(4),
+                             {{"2", quant::uniform_lsq_qconfig<double>(8)}});
+  const auto x = xgrad::randn<double>({5, 6}, gen);
+  quant::calibrate<double>(net, {x});
+  quant::freeze(net);
+  const auto want = net.forward(x).data();
+  quant::convert(net);
+  BOOST_TEST(net[0]->type_name() == "quantized::Linear");
+  BOOST_TEST(equal_arrays(net.forward(x).data(), want));
 }
 
 BOOST_AUTO_TEST_CASE(a_per_tensor_b_bit_weight_has_at_most_2_to_the_b_levels) {

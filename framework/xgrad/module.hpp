@@ -102,8 +102,10 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   // only the registered child is replaced; a member handle that points at the
   // old child (e.g. `net.fc1`) is the caller's to refresh:
   //   net.fc1 = net.replace_module("fc1", std::make_shared<Linear<float>>(4, 2));
-  // Modules in this library never keep such a handle where they forward
-  // through it (Sequential iterates its registered children).
+  // nn::Sequential forwards through its registered children, so replacing
+  // one of them takes effect; a module that forwards through a member handle
+  // (a fake quantizer's activation_post_process, a QAT layer's
+  // weight_fake_quant) keeps using the old child until the handle is refreshed.
   template <class M>
   std::shared_ptr<M> replace_module(const std::string& name, std::shared_ptr<M> module) {
     swap_child(name, module);
