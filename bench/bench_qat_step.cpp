@@ -13,7 +13,9 @@
 //                 from torch ops and its learnable fake quantize
 //                 (_fake_quantize_learnable_per_tensor_affine, LSQ) in RCF's place;
 //   qat_step_lsq  uniform_lsq_qconfig(4) (no normalization) against libtorch's
-//                 learnable fake quantize on the same tensors: like for like.
+//                 learnable fake quantize on the same tensors: like for like;
+//   qat_step_rcf_no_norm  qat_step_rcf without the weight normalization
+//                 (xgrad only): what the normalization costs.
 // The inputs are |uniform(-1, 1)| (pixel-like, for the unsigned input
 // quantizers). Calibration runs once before timing.
 #include <benchmark/benchmark.h>
@@ -43,7 +45,7 @@ xgrad::Tensor<T> to_xgrad(const std::vector<double>& v, const xgrad::Shape& shap
   return xgrad::Tensor<T>(std::move(a));
 }
 
-enum class Mode { float_model, rcf, lsq };
+enum class Mode { float_model, rcf, lsq, rcf_no_norm };
 
 void step(benchmark::State& state, Mode mode) {
   using T = float;
@@ -63,7 +65,7 @@ void step(benchmark::State& state, Mode mode) {
   const auto x = to_xgrad<T>(d.x, {s.batch, s.in});
   if (mode != Mode::float_model) {
     using xgrad::quant::QuantMethod;
-    const auto method = mode == Mode::rcf ? QuantMethod::apot_rcf : QuantMethod::uniform_lsq;
+    const auto method = mode == Mode::lsq ? QuantMethod::uniform_lsq : QuantMethod::apot_rcf;
     const auto norm = mode == Mode::rcf ? xgrad::quant::WeightNorm::standardize_rescale
                                         : xgrad::quant::WeightNorm::none;
     const xgrad::quant::QuantizerSpec weights{method, 4, true}, inputs{method, 4, false};
@@ -80,7 +82,7 @@ void step(benchmark::State& state, Mode mode) {
     auto loss = xgrad::cross_entropy(model.forward(x), labels);
     loss.backward();
     opt.step();
-    if (mode == Mode::rcf) xgrad::quant::clamp_alpha_(model);
+    if (mode == Mode::rcf || mode == Mode::rcf_no_norm) xgrad::quant::clamp_alpha_(model);
   }
 }
 
@@ -91,6 +93,9 @@ const bool registered = [] {
       ->Unit(us);
   benchmark::RegisterBenchmark(("xgrad/qat_step_rcf/" + shape).c_str(), step, Mode::rcf)->Unit(us);
   benchmark::RegisterBenchmark(("xgrad/qat_step_lsq/" + shape).c_str(), step, Mode::lsq)->Unit(us);
+  benchmark::RegisterBenchmark(("xgrad/qat_step_rcf_no_norm/" + shape).c_str(), step,
+                               Mode::rcf_no_norm)
+      ->Unit(us);
   return true;
 }();
 
