@@ -48,7 +48,7 @@ enum class ReduceOp { SUM, AVG };
 // What the collectives of a group have done since construction (or
 // reset_stats()): for benchmarks and tests.
 struct CommStats {
-  std::uint64_t calls = 0;  // collective operations (a checked one counts once)
+  std::uint64_t calls = 0;  // collectives run (a checked one is two: signature, operation)
   std::uint64_t bytes = 0;  // payload bytes passed in by this rank
   double seconds = 0;       // wall time spent inside the collectives
 };
