@@ -10,14 +10,12 @@
 #include <cstdio>
 #include <memory>
 
+#include "spirals_mlp.hpp"
 #include "xgrad/data.hpp"
 #include "xgrad/distributed/distributed_data_parallel.hpp"
 #include "xgrad/distributed/distributed_sampler.hpp"
 #include "xgrad/distributed/process_group.hpp"
 #include "xgrad/grad_mode.hpp"
-#include "xgrad/nn/activation.hpp"
-#include "xgrad/nn/linear.hpp"
-#include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
@@ -28,17 +26,6 @@ using distributed::DistributedSampler;
 using distributed::ProcessGroup;
 
 namespace {
-
-// 2 -> 64 -> 64 -> 3 with ReLUs; weights drawn from `gen`.
-std::shared_ptr<nn::Sequential<float>> make_model(Generator& gen) {
-  auto model = std::make_shared<nn::Sequential<float>>();
-  model->push_back(std::make_shared<nn::Linear<float>>(2, 64, true, gen));
-  model->push_back(std::make_shared<nn::ReLU<float>>());
-  model->push_back(std::make_shared<nn::Linear<float>>(64, 64, true, gen));
-  model->push_back(std::make_shared<nn::ReLU<float>>());
-  model->push_back(std::make_shared<nn::Linear<float>>(64, 3, true, gen));
-  return model;
-}
 
 double accuracy_on(Module<float>& model, const data::Dataset<float>& dataset) {
   NoGradGuard no_grad;
@@ -72,7 +59,7 @@ int run(ProcessGroup& group) {
 
   // Rank 0's initial weights everywhere (the constructor broadcasts them).
   Generator init(static_cast<std::uint64_t>(group.rank()));
-  auto model = std::make_shared<DistributedDataParallel<float>>(make_model(init), group);
+  auto model = std::make_shared<DistributedDataParallel<float>>(make_spirals_mlp(init), group);
   optim::Adam<float> optimizer(model->parameters(), optim::AdamOptions(1e-2));
   optim::CosineAnnealingLR<float> schedule(optimizer, epochs);
 

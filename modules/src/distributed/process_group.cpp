@@ -3,6 +3,7 @@
 // run_or_abort. process_group_mpi.cpp / process_group_stub.cpp hold the rest.
 #include "xgrad/distributed/process_group.hpp"
 
+#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -65,6 +66,12 @@ void ProcessGroup::all_reduce(Tensor<T>& tensor, ReduceOp op) {
   check_same("all_reduce", signature_of(tensor, static_cast<std::int64_t>(op)));
   if (!tensor.defined()) throw ValueError("all_reduce: tensor is undefined");
   all_reduce_buffer(tensor.mutable_data().data(), tensor.numel(), op);
+}
+
+void ProcessGroup::abort(const std::string& message, int code) {
+  std::fprintf(stderr, "xgrad rank %d/%d: %s\n", rank_, size_, message.c_str());
+  std::fflush(stderr);
+  end_job(code);
 }
 
 int run_or_abort(ProcessGroup& group, const std::function<int()>& body) {

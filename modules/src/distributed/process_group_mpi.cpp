@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -167,9 +166,7 @@ void ProcessGroup::all_reduce_buffer(T* data, std::size_t n, ReduceOp op) {
   if (send != data) std::copy(send, send + n, data);
 }
 
-void ProcessGroup::abort(const std::string& message, int code) {
-  std::fprintf(stderr, "xgrad rank %d/%d: %s\n", rank_, size_, message.c_str());
-  std::fflush(stderr);
+void ProcessGroup::end_job(int code) {
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);

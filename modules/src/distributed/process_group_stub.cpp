@@ -1,7 +1,6 @@
 // The stub backend of ProcessGroup, compiled when xgrad is built without MPI:
 // one process (rank 0, size 1), so a broadcast or an all-reduce (SUM or AVG)
 // leaves its input as it is. Calls and bytes are still counted.
-#include <cstdio>
 #include <cstdlib>
 #include <exception>
 
@@ -38,11 +37,7 @@ void ProcessGroup::all_reduce_buffer(T*, std::size_t n, ReduceOp) {
   stats_.bytes += n * sizeof(T);
 }
 
-void ProcessGroup::abort(const std::string& message, int code) {
-  std::fprintf(stderr, "xgrad rank %d/%d: %s\n", rank_, size_, message.c_str());
-  std::fflush(stderr);
-  std::_Exit(code);
-}
+void ProcessGroup::end_job(int code) { std::_Exit(code); }
 
 #define XGRAD_INSTANTIATE(T)                                             \
   template void ProcessGroup::broadcast_buffer<T>(T*, std::size_t, int); \

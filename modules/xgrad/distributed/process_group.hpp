@@ -106,6 +106,8 @@ class ProcessGroup {
   struct Impl;  // the communicator and scratch buffers (backend specific)
   // ShapeError on every rank unless all ranks pass the same signature.
   void check_same(const char* op, const std::vector<std::int64_t>& signature);
+  // Ends every process of the job (MPI_Abort) or, in the stub, this one.
+  [[noreturn]] void end_job(int code);
   std::unique_ptr<Impl> impl_;
   int rank_ = 0;
   int size_ = 1;
