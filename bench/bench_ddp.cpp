@@ -9,10 +9,14 @@
 // Not a Google Benchmark program: its adaptive iteration counts would differ
 // between ranks, and every step is a collective. Instead each of `repeats`
 // rounds times `steps` steps between barriers; rank 0 prints the per-step
-// time of each round (slowest rank) and the share of it spent inside the
-// gradient all-reduce (rank 0's, including waiting for the other ranks).
+// time of each round (slowest rank), the share of it spent inside the
+// gradient all-reduce (rank 0's, including waiting for the other ranks), and
+// rank 0's CPU time per step outside the all-reduce (the compute; on a loaded
+// machine it stays near its idle value while wall times do not).
 //
 //   bench_ddp [steps=50] [repeats=7] [f32|f64]
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +50,13 @@ xgrad::Tensor<T> to_xgrad(const std::vector<double>& v, std::size_t offset,
   std::copy(v.begin() + static_cast<std::ptrdiff_t>(offset),
             v.begin() + static_cast<std::ptrdiff_t>(offset + a.size()), a.begin());
   return xgrad::Tensor<T>(std::move(a));
+}
+
+// CPU time of the calling thread, in seconds.
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 double median(std::vector<double> v) {
@@ -85,22 +96,28 @@ int run(ProcessGroup& group, int steps, int repeats) {
       d.labels.begin() + static_cast<std::ptrdiff_t>(first + rows));
   const xgrad::Labels labels = xt::adapt(labels_rows, {rows});
 
+  double reduce_cpu = 0;  // thread CPU time inside all_reduce_gradients
   auto step = [&] {
     opt.zero_grad();
     auto loss = xgrad::cross_entropy(ddp.forward(x), labels);
     loss.backward();
+    const double before = thread_cpu_seconds();
     ddp.all_reduce_gradients();
+    reduce_cpu += thread_cpu_seconds() - before;
     opt.step();
   };
   for (int i = 0; i < 5; ++i) step();  // warm-up: allocations, MPI connections
 
-  std::vector<double> step_ms, comm_share;
+  std::vector<double> step_ms, comm_share, compute_ms;
   for (int r = 0; r < repeats; ++r) {
     group.barrier();
     group.reset_stats();
+    reduce_cpu = 0;
+    const double cpu_start = thread_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < steps; ++i) step();
     const double comm = group.stats().seconds;
+    compute_ms.push_back(1e3 * (thread_cpu_seconds() - cpu_start - reduce_cpu) / steps);
     // The round ends when the slowest rank is done.
     group.barrier();
     const double total =
@@ -113,14 +130,16 @@ int run(ProcessGroup& group, int steps, int repeats) {
                 s.name().c_str(), bench::type_name<T>(), world, ProcessGroup::backend(), rows,
                 ddp.buckets().size());
     for (int r = 0; r < repeats; ++r) {
-      std::printf("  round %d: %.3f ms/step, all-reduce %.1f%%\n", r, step_ms[r],
-                  100 * comm_share[r]);
+      std::printf("  round %d: %.3f ms/step, all-reduce %.1f%%, compute %.3f ms CPU/step\n", r,
+                  step_ms[r], 100 * comm_share[r], compute_ms[r]);
     }
     std::printf("  ms/step min %.3f median %.3f max %.3f; all-reduce share %.1f%% to %.1f%%\n",
                 *std::min_element(step_ms.begin(), step_ms.end()), median(step_ms),
                 *std::max_element(step_ms.begin(), step_ms.end()),
                 100 * *std::min_element(comm_share.begin(), comm_share.end()),
                 100 * *std::max_element(comm_share.begin(), comm_share.end()));
+    std::printf("  compute (CPU time outside the all-reduce) median %.3f ms/step\n",
+                median(compute_ms));
   }
   return 0;
 }
