@@ -234,6 +234,13 @@ BOOST_AUTO_TEST_CASE(loader_follows_its_sampler_and_asks_again_every_pass) {
   BOOST_TEST(batches == (std::vector<std::vector<std::size_t>>{{5, 3}, {1, 0}}));
 }
 
+BOOST_AUTO_TEST_CASE(a_lambda_without_captures_is_a_sampler_too) {
+  // It also converts to bool (shuffle): the sampler constructor must win.
+  DataLoader<double> loader(numbered(4), 3, [] { return std::vector<std::size_t>{3, 1}; });
+  BOOST_TEST(loader.num_batches() == 1u);
+  BOOST_TEST(rows_of(loader.batch(0)) == (std::vector<std::size_t>{3, 1}));
+}
+
 BOOST_AUTO_TEST_CASE(loader_rejects_a_null_sampler_and_indices_out_of_range) {
   BOOST_CHECK_EXCEPTION(DataLoader<double>(numbered(3), 2, xgrad::data::Sampler()), ValueError,
                         xgrad_test::mentions<ValueError>("sampler is null"));

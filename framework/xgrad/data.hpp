@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -75,6 +76,13 @@ class DataLoader {
   // each begin() (indices may repeat or leave rows out). Also ValueError on a
   // null sampler or an index out of range (then the loader is unchanged).
   DataLoader(Dataset<T> dataset, std::size_t batch_size, Sampler sampler, bool drop_last = false);
+  // The same for any callable: without it a lambda without captures, which
+  // also converts to bool, would make the call ambiguous.
+  template <class F, std::enable_if_t<std::is_invocable_r_v<std::vector<std::size_t>, F&> &&
+                                          !std::is_same_v<F, Sampler>,
+                                      int> = 0>
+  DataLoader(Dataset<T> dataset, std::size_t batch_size, F sampler, bool drop_last = false)
+      : DataLoader(std::move(dataset), batch_size, Sampler(std::move(sampler)), drop_last) {}
 
   class Iterator {
    public:
