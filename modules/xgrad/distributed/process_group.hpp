@@ -17,6 +17,9 @@
 // therefore summed once, in that fixed order, and copied to all ranks: all
 // ranks hold bit-identical results and a rerun repeats them bit for bit. The
 // traffic is that of a ring all-reduce, 2 (W - 1) / W of the buffer per rank.
+// With two ranks every algorithm makes the one addition x_0 + x_1, which is
+// commutative in floating point, so MPI_Allreduce gives the same bits and is
+// used instead.
 //
 // Note [Mismatches]. The checked collectives (on tensors) first all-gather a
 // small signature (the operation, root, element type and shape) so that a
