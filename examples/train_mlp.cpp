@@ -8,12 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "spirals_mlp.hpp"
 #include "xgrad/data.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
-#include "xgrad/nn/activation.hpp"
-#include "xgrad/nn/linear.hpp"
-#include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
@@ -22,17 +20,6 @@
 using namespace xgrad;
 
 namespace {
-
-// 2 -> 64 -> 64 -> 3 with ReLUs; weights drawn from `gen`.
-std::shared_ptr<nn::Sequential<float>> make_model(Generator& gen) {
-  auto model = std::make_shared<nn::Sequential<float>>();
-  model->push_back(std::make_shared<nn::Linear<float>>(2, 64, true, gen));
-  model->push_back(std::make_shared<nn::ReLU<float>>());
-  model->push_back(std::make_shared<nn::Linear<float>>(64, 64, true, gen));
-  model->push_back(std::make_shared<nn::ReLU<float>>());
-  model->push_back(std::make_shared<nn::Linear<float>>(64, 3, true, gen));
-  return model;
-}
 
 // Logits of a whole dataset, without recording a graph.
 Tensor<float> predict(nn::Sequential<float>& model, const data::Dataset<float>& dataset) {
@@ -50,7 +37,7 @@ int run(const std::string& checkpoint) {
   const auto [train, test] = data::train_test_split(spirals, 0.2, gen);
   std::printf("spirals: %zu train, %zu test points, 3 classes\n", train.size(), test.size());
 
-  auto model = make_model(gen);
+  auto model = make_spirals_mlp(gen);
   optim::Adam<float> optimizer(model->parameters(), optim::AdamOptions(1e-2));
   optim::CosineAnnealingLR<float> schedule(optimizer, epochs);
   data::DataLoader<float> loader(train, 32, /*shuffle=*/true, /*seed=*/7);
@@ -80,7 +67,7 @@ int run(const std::string& checkpoint) {
   // from the file must predict exactly the same logits.
   save(*model, checkpoint);
   Generator other(1);
-  auto restored = make_model(other);
+  auto restored = make_spirals_mlp(other);
   load(*restored, checkpoint);
   const Tensor<float> restored_logits = predict(*restored, test);
   const bool identical = restored_logits.data() == test_logits.data();

@@ -220,6 +220,41 @@ BOOST_AUTO_TEST_CASE(bad_loader_arguments_throw) {
   BOOST_CHECK_THROW(loader.batch(2), ValueError);
 }
 
+BOOST_AUTO_TEST_CASE(loader_follows_its_sampler_and_asks_again_every_pass) {
+  std::vector<std::size_t> order = {4, 0, 4, 2, 1};  // repeats and gaps are allowed
+  DataLoader<double> loader(numbered(6), 2, [&order] { return order; });
+  BOOST_TEST(loader.num_batches() == 3u);
+  std::vector<std::vector<std::size_t>> batches;
+  for (const auto& batch : loader) batches.push_back(rows_of(batch));
+  BOOST_TEST(batches == (std::vector<std::vector<std::size_t>>{{4, 0}, {4, 2}, {1}}));
+
+  order = {5, 3, 1, 0};
+  batches.clear();
+  for (const auto& batch : loader) batches.push_back(rows_of(batch));
+  BOOST_TEST(batches == (std::vector<std::vector<std::size_t>>{{5, 3}, {1, 0}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_lambda_without_captures_is_a_sampler_too) {
+  // It also converts to bool (shuffle): the sampler constructor must win.
+  DataLoader<double> loader(numbered(4), 3, [] { return std::vector<std::size_t>{3, 1}; });
+  BOOST_TEST(loader.num_batches() == 1u);
+  BOOST_TEST(rows_of(loader.batch(0)) == (std::vector<std::size_t>{3, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(loader_rejects_a_null_sampler_and_indices_out_of_range) {
+  BOOST_CHECK_EXCEPTION(DataLoader<double>(numbered(3), 2, xgrad::data::Sampler()), ValueError,
+                        xgrad_test::mentions<ValueError>("sampler is null"));
+  std::vector<std::size_t> order = {0, 3};
+  BOOST_CHECK_EXCEPTION(DataLoader<double>(numbered(3), 2, [&order] { return order; }), ValueError,
+                        xgrad_test::mentions<ValueError>("index 3"));
+  // At begin() too, leaving the loader's current pass as it was.
+  order = {2, 1};
+  DataLoader<double> loader(numbered(3), 2, [&order] { return order; });
+  order = {0, 7};
+  BOOST_CHECK_EXCEPTION(loader.begin(), ValueError, xgrad_test::mentions<ValueError>("index 7"));
+  BOOST_TEST(rows_of(loader.batch(0)) == (std::vector<std::size_t>{2, 1}));
+}
+
 // ---------------------------------------------------------------- accuracy
 
 BOOST_AUTO_TEST_CASE(accuracy_counts_rows_whose_argmax_is_the_label) {

@@ -128,14 +128,39 @@ DataLoader<T>::DataLoader(Dataset<T> dataset, std::size_t batch_size, bool shuff
 }
 
 template <class T>
+DataLoader<T>::DataLoader(Dataset<T> dataset, std::size_t batch_size, Sampler sampler,
+                          bool drop_last)
+    : DataLoader(std::move(dataset), batch_size, false, 0, drop_last) {
+  if (!sampler) throw ValueError("DataLoader: sampler is null");
+  sampler_ = std::move(sampler);
+  order_ = sampled_order();
+}
+
+template <class T>
+std::vector<std::size_t> DataLoader<T>::sampled_order() const {
+  std::vector<std::size_t> order = sampler_();
+  for (std::size_t i : order) {
+    if (i >= dataset_.size()) {
+      throw ValueError("DataLoader: the sampler returned index " + std::to_string(i) +
+                       " for a dataset of " + std::to_string(dataset_.size()) + " rows");
+    }
+  }
+  return order;
+}
+
+template <class T>
 typename DataLoader<T>::Iterator DataLoader<T>::begin() {
-  if (shuffle_) order_ = randperm(dataset_.size(), gen_);
+  if (sampler_) {
+    order_ = sampled_order();
+  } else if (shuffle_) {
+    order_ = randperm(dataset_.size(), gen_);
+  }
   return Iterator(this, 0);
 }
 
 template <class T>
 std::size_t DataLoader<T>::num_batches() const {
-  const std::size_t n = dataset_.size();
+  const std::size_t n = order_.size();
   // Not (n + batch_size - 1) / batch_size: that wraps for a huge batch_size.
   const std::size_t full = n / batch_size_;
   return drop_last_ || n % batch_size_ == 0 ? full : full + 1;
@@ -148,7 +173,7 @@ Dataset<T> DataLoader<T>::batch(std::size_t i) const {
                      std::to_string(num_batches()) + " batches)");
   }
   const std::size_t first = i * batch_size_;
-  const std::size_t last = std::min(first + batch_size_, dataset_.size());
+  const std::size_t last = std::min(first + batch_size_, order_.size());
   const std::vector<std::size_t> rows(order_.begin() + static_cast<std::ptrdiff_t>(first),
                                       order_.begin() + static_cast<std::ptrdiff_t>(last));
   return subset(dataset_, rows);

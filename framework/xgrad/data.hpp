@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -55,6 +57,10 @@ Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T
 template <class T>
 double accuracy(const Tensor<T>& logits, const Labels& labels);
 
+// The row order of one pass, asked for at the start of each pass (e.g.
+// distributed::DistributedSampler::indices()).
+using Sampler = std::function<std::vector<std::size_t>()>;
+
 // Mini-batches of batch_size rows: `for (const Dataset<T>& batch : loader)`.
 // With shuffle, each pass (each begin()) draws a new permutation from the
 // loader's own generator, seeded at construction, so runs are reproducible.
@@ -66,6 +72,17 @@ class DataLoader {
   // ValueError on batch_size 0; ShapeError on a malformed dataset.
   DataLoader(Dataset<T> dataset, std::size_t batch_size, bool shuffle, std::uint64_t seed = 0,
              bool drop_last = false);
+  // Batches in the order `sampler` returns, called at construction and at
+  // each begin() (indices may repeat or leave rows out). Also ValueError on a
+  // null sampler or an index out of range (then the loader is unchanged).
+  DataLoader(Dataset<T> dataset, std::size_t batch_size, Sampler sampler, bool drop_last = false);
+  // The same for any callable: without it a lambda without captures, which
+  // also converts to bool, would make the call ambiguous.
+  template <class F, std::enable_if_t<std::is_invocable_r_v<std::vector<std::size_t>, F&> &&
+                                          !std::is_same_v<F, Sampler>,
+                                      int> = 0>
+  DataLoader(Dataset<T> dataset, std::size_t batch_size, F sampler, bool drop_last = false)
+      : DataLoader(std::move(dataset), batch_size, Sampler(std::move(sampler)), drop_last) {}
 
   class Iterator {
    public:
@@ -81,7 +98,7 @@ class DataLoader {
     std::size_t index_;
   };
 
-  // Starts a pass (reshuffling if enabled).
+  // Starts a pass (reshuffling if enabled, asking the sampler if any).
   Iterator begin();
   Iterator end() const { return Iterator(this, num_batches()); }
   std::size_t num_batches() const;
@@ -90,11 +107,15 @@ class DataLoader {
   Dataset<T> batch(std::size_t i) const;
 
  private:
+  // The sampler's order, checked against the dataset size.
+  std::vector<std::size_t> sampled_order() const;
+
   Dataset<T> dataset_;
   std::size_t batch_size_;
   bool shuffle_;
   bool drop_last_;
   Generator gen_;
+  Sampler sampler_;
   std::vector<std::size_t> order_;
 };
 

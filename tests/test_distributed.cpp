@@ -1,0 +1,408 @@
+// Collectives and DistributedDataParallel, for any number of ranks: meson runs
+// this suite as one process and, when built with MPI, under mpiexec on 2 and
+// 3 processes. Every rank runs every case and calls the collectives in the
+// same order; expected values are computed locally from what each rank is
+// known to pass in.
+#include <algorithm>
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xgrad/data.hpp"
+#include "xgrad/distributed/distributed_data_parallel.hpp"
+#include "xgrad/distributed/distributed_sampler.hpp"
+#include "xgrad/distributed/process_group.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batchnorm.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/loss.hpp"
+#include "xgrad/ops/reduce.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
+
+using namespace xgrad;
+using xgrad::distributed::DistributedDataParallel;
+using xgrad::distributed::DistributedSampler;
+using xgrad::distributed::ProcessGroup;
+using xgrad::distributed::ReduceOp;
+using xgrad_test::equal_arrays;
+using xgrad_test::mentions;
+
+namespace {
+
+// The process group of the whole run (MPI is initialized once per process).
+struct World {
+  World() { instance = &group; }
+  ~World() { instance = nullptr; }
+  ProcessGroup group;
+  static ProcessGroup* instance;
+};
+ProcessGroup* World::instance = nullptr;
+
+ProcessGroup& world() { return *World::instance; }
+
+// A test that needs ranks that can disagree.
+boost::test_tools::assertion_result several_ranks(boost::unit_test::test_unit_id) {
+  boost::test_tools::assertion_result r(world().size() > 1);
+  r.message() << "needs more than one process (mpiexec -n 2)";
+  return r;
+}
+
+// Rank r's input for the collective tests: distinct per rank and element, of
+// magnitudes 1e8 apart so that another order of additions rounds otherwise.
+template <class T>
+Tensor<T> rank_values(const Shape& shape, int rank) {
+  Tensor<T> t = zeros<T>(shape);
+  auto& d = t.mutable_data();
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    const double big = (rank % 2 == 0 ? 1e8 : -1e8) * (rank + 1);
+    d.data()[i] = static_cast<T>(big + 0.1 * static_cast<double>(i + 1) / (rank + 1));
+  }
+  return t;
+}
+
+// Shapes with odd sizes, sizes below and above the number of ranks, a 0-d
+// tensor and empty ones.
+const std::vector<Shape> kShapes = {{}, {1}, {2}, {3}, {7}, {3, 5}, {1001}, {0}, {4, 0}};
+
+}  // namespace
+
+BOOST_TEST_GLOBAL_FIXTURE(World);
+
+using Types = boost::mpl::list<float, double>;
+
+// ---------------------------------------------------------------- group
+
+BOOST_AUTO_TEST_CASE(ranks_are_zero_to_size_minus_one) {
+  BOOST_TEST(world().size() >= 1);
+  const auto all = world().all_gather({world().rank(), 10 * world().rank()});
+  BOOST_TEST(all.size() == static_cast<std::size_t>(world().size()));
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    const auto rank = static_cast<std::int64_t>(r);
+    BOOST_TEST(all[r] == (std::vector<std::int64_t>{rank, 10 * rank}));
+  }
+  world().barrier();
+}
+
+BOOST_AUTO_TEST_CASE(all_gather_takes_a_different_length_from_each_rank) {
+  const std::vector<std::int64_t> mine(static_cast<std::size_t>(world().rank()), 7);
+  const auto all = world().all_gather(mine);
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    BOOST_TEST(all[r] == std::vector<std::int64_t>(r, 7));
+  }
+}
+
+// ---------------------------------------------------------------- collectives
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(broadcast_copies_src_values_to_every_rank, T, Types) {
+  for (const Shape& shape : kShapes) {
+    for (int src = 0; src < world().size(); ++src) {
+      BOOST_TEST_CONTEXT("shape " << to_string(shape) << " src " << src) {
+        Tensor<T> t = rank_values<T>(shape, world().rank());
+        world().broadcast(t, src);
+        BOOST_TEST(equal_arrays(t.data(), rank_values<T>(shape, src).data()));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(all_reduce_sums_in_rank_order_bit_identically, T, Types) {
+  for (const Shape& shape : kShapes) {
+    for (ReduceOp op : {ReduceOp::SUM, ReduceOp::AVG}) {
+      BOOST_TEST_CONTEXT("shape " << to_string(shape) << " op "
+                                  << (op == ReduceOp::SUM ? "SUM" : "AVG")) {
+        Tensor<T> t = rank_values<T>(shape, world().rank());
+        world().all_reduce(t, op);
+        // Note [Reduction order]: ((x_0 + x_1) + x_2) ..., then / W.
+        xt::xarray<T> expected = rank_values<T>(shape, 0).data();
+        for (int r = 1; r < world().size(); ++r) {
+          const xt::xarray<T> x = rank_values<T>(shape, r).data();
+          for (std::size_t i = 0; i < expected.size(); ++i) expected.data()[i] += x.data()[i];
+        }
+        if (op == ReduceOp::AVG) {
+          for (auto& v : expected) v /= static_cast<T>(world().size());
+        }
+        BOOST_TEST(equal_arrays(t.data(), expected));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_checked_collective_is_two_calls_a_flat_one_is_one) {
+  world().reset_stats();
+  Tensor<double> t = ones<double>({5});
+  world().all_reduce(t);
+  BOOST_TEST(world().stats().calls == 2u);  // the signature all-gather, the all-reduce
+  std::vector<float> flat(5, 1.0f);
+  world().all_reduce_buffer(flat.data(), flat.size(), ReduceOp::SUM);
+  BOOST_TEST(world().stats().calls == 3u);
+  BOOST_TEST(flat[4] == static_cast<float>(world().size()));
+}
+
+BOOST_AUTO_TEST_CASE(different_shapes_are_a_shape_error_on_every_rank,
+                     *boost::unit_test::precondition(several_ranks)) {
+  // Rank 1 passes [3], the others [4]: no rank may hang, all must throw.
+  Tensor<double> t = zeros<double>({world().rank() == 1 ? 3u : 4u});
+  BOOST_CHECK_EXCEPTION(world().all_reduce(t), ShapeError,
+                        mentions<ShapeError>("all_reduce: the ranks disagree: rank 0 passes a "
+                                             "double tensor [4] with op SUM, rank 1 passes a "
+                                             "double tensor [3] with op SUM"));
+  BOOST_CHECK_THROW(world().broadcast(t, 0), ShapeError);
+  BOOST_TEST(t.data() == xt::xarray<double>(xt::zeros<double>(t.shape())));  // unchanged
+  // The group works afterwards.
+  Tensor<double> one = ones<double>({2});
+  world().all_reduce(one);
+  BOOST_TEST(one.data()(0) == world().size());
+}
+
+BOOST_AUTO_TEST_CASE(different_element_types_ops_or_roots_are_a_shape_error_on_every_rank,
+                     *boost::unit_test::precondition(several_ranks)) {
+  Tensor<float> f = zeros<float>({2});
+  Tensor<double> d = zeros<double>({2});
+  auto mixed_types = [&] { world().rank() == 1 ? world().all_reduce(f) : world().all_reduce(d); };
+  BOOST_CHECK_EXCEPTION(mixed_types(), ShapeError, mentions<ShapeError>("a float tensor [2]"));
+  BOOST_CHECK_EXCEPTION(world().all_reduce(d, world().rank() == 1 ? ReduceOp::AVG : ReduceOp::SUM),
+                        ShapeError, mentions<ShapeError>("with op AVG"));
+  // A src out of range on rank 1 only: still a ShapeError everywhere.
+  BOOST_CHECK_EXCEPTION(world().broadcast(d, world().rank() == 1 ? world().size() : 0), ShapeError,
+                        mentions<ShapeError>("with src " + std::to_string(world().size())));
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_on_every_rank_are_value_errors) {
+  Tensor<double> t = zeros<double>({2});
+  BOOST_CHECK_EXCEPTION(world().broadcast(t, world().size()), ValueError,
+                        mentions<ValueError>("broadcast: src must be a rank in [0, " +
+                                             std::to_string(world().size()) + "), got " +
+                                             std::to_string(world().size())));
+  BOOST_CHECK_EXCEPTION(world().broadcast(t, -1), ValueError, mentions<ValueError>("got -1"));
+  Tensor<double> undefined;
+  BOOST_CHECK_EXCEPTION(world().all_reduce(undefined), ValueError,
+                        mentions<ValueError>("all_reduce: tensor is undefined"));
+  BOOST_CHECK_EXCEPTION(world().broadcast(undefined), ValueError,
+                        mentions<ValueError>("broadcast: tensor is undefined"));
+}
+
+// ---------------------------------------------------------------- DistributedDataParallel
+
+namespace {
+
+// 2 -> 8 -> BatchNorm1d -> tanh -> 3, initialized from `seed`.
+std::shared_ptr<nn::Sequential<double>> make_model(std::uint64_t seed, std::size_t hidden = 8) {
+  Generator gen(seed);
+  auto model = std::make_shared<nn::Sequential<double>>();
+  model->push_back(std::make_shared<nn::Linear<double>>(2, hidden, true, gen));
+  model->push_back(std::make_shared<nn::BatchNorm1d<double>>(hidden));
+  model->push_back(std::make_shared<nn::Tanh<double>>());
+  model->push_back(std::make_shared<nn::Linear<double>>(hidden, 3, true, gen));
+  return model;
+}
+
+// 2 -> 16 -> tanh -> 3 for the training comparisons: no BatchNorm, whose
+// batch statistics depend on how the batch is split (PyTorch's SyncBatchNorm
+// exists for that).
+std::shared_ptr<nn::Sequential<double>> make_mlp(std::uint64_t seed) {
+  Generator gen(seed);
+  const std::size_t hidden = 16;
+  auto model = std::make_shared<nn::Sequential<double>>();
+  model->push_back(std::make_shared<nn::Linear<double>>(2, hidden, true, gen));
+  model->push_back(std::make_shared<nn::Tanh<double>>());
+  model->push_back(std::make_shared<nn::Linear<double>>(hidden, 3, true, gen));
+  return model;
+}
+
+// max |a - b| <= rtol * max |b|: relative to the tensor's scale, since single
+// elements may be near 0.
+boost::test_tools::predicate_result relatively_close(const xt::xarray<double>& a,
+                                                     const xt::xarray<double>& b, double rtol) {
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    diff = std::max(diff, std::abs(a.data()[i] - b.data()[i]));
+    scale = std::max(scale, std::abs(b.data()[i]));
+  }
+  boost::test_tools::predicate_result r(a.shape() == b.shape() && diff <= rtol * scale);
+  r.message() << "max difference " << diff << ", scale " << scale << ", rtol " << rtol;
+  return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(construction_copies_rank_0s_parameters_and_buffers) {
+  auto model = make_model(100 + static_cast<std::uint64_t>(world().rank()));
+  // A buffer that differs by rank too.
+  auto bn = std::dynamic_pointer_cast<nn::BatchNorm1d<double>>(model->children()[1]);
+  bn->running_mean.fill_(static_cast<double>(world().rank()));
+  DistributedDataParallel<double> ddp(model, world());
+
+  auto reference = make_model(100);
+  const auto expected = reference->state_dict();
+  const auto actual = model->state_dict();
+  BOOST_TEST_REQUIRE(actual.size() == expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    BOOST_TEST_CONTEXT(actual[i].first) {
+      if (actual[i].first == "1.running_mean") {
+        BOOST_TEST(equal_arrays(actual[i].second, xt::xarray<double>(xt::zeros<double>({8}))));
+      } else {
+        BOOST_TEST(equal_arrays(actual[i].second, expected[i].second));
+      }
+    }
+  }
+  // PyTorch's naming: the wrapped module is the child "module".
+  BOOST_TEST(ddp.state_dict()[0].first == "module.0.weight");
+  BOOST_TEST(ddp.parameters().size() == model->parameters().size());
+}
+
+BOOST_AUTO_TEST_CASE(different_models_are_a_shape_error_on_every_rank,
+                     *boost::unit_test::precondition(several_ranks)) {
+  // Rank 1's hidden layer is wider; parameter 0 is the first to differ.
+  auto wider = make_model(1, world().rank() == 1 ? 9 : 8);
+  BOOST_CHECK_EXCEPTION(
+      DistributedDataParallel<double>(wider, world()), ShapeError,
+      mentions<ShapeError>("DistributedDataParallel: the ranks' models differ: parameter 0 "
+                           "('0.weight' on this rank) is [8, 2] on rank 0 and [9, 2] on rank 1"));
+  // A missing layer: the counts differ.
+  auto model = make_model(1);
+  if (world().rank() == 1) model->push_back(std::make_shared<nn::Linear<double>>(3, 3));
+  BOOST_CHECK_EXCEPTION(DistributedDataParallel<double>(model, world()), ShapeError,
+                        mentions<ShapeError>("rank 0 has 6 parameters and 3 buffers, rank 1 "
+                                             "has 8 and 3"));
+  // A null module on one rank only.
+  std::shared_ptr<Module<double>> none;
+  BOOST_CHECK_EXCEPTION(
+      DistributedDataParallel<double>(world().rank() == 1 ? none : make_model(1), world()),
+      ShapeError, mentions<ShapeError>("the module is null on rank 1"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_on_every_rank_are_value_errors_for_ddp) {
+  BOOST_CHECK_EXCEPTION(DistributedDataParallel<double>(nullptr, world()), ValueError,
+                        mentions<ValueError>("module is null"));
+  BOOST_CHECK_EXCEPTION(DistributedDataParallel<double>(make_model(1), world(), 0), ValueError,
+                        mentions<ValueError>("bucket_cap_bytes must be >= 1, got 0"));
+}
+
+BOOST_AUTO_TEST_CASE(gradients_are_fused_into_buckets_one_all_reduce_each) {
+  // Parameters (doubles): 0.weight 16, 0.bias 8, 1.weight 8, 1.bias 8,
+  // 3.weight 24, 3.bias 3. A cap of 200 bytes (25 doubles) packs
+  // {16, 8}, {8, 8}, {24}, {3}.
+  DistributedDataParallel<double> ddp(make_model(1), world(), 200);
+  using Range = std::pair<std::size_t, std::size_t>;
+  BOOST_TEST(ddp.buckets() == (std::vector<Range>{{0, 2}, {2, 4}, {4, 5}, {5, 6}}));
+  DistributedDataParallel<double> one_bucket(make_model(1), world());
+  BOOST_TEST(one_bucket.buckets() == (std::vector<Range>{{0, 6}}));
+
+  Tensor<double> x = rank_values<double>({4, 2}, world().rank());
+  x.mutable_data() *= 1e-8;
+  cross_entropy(ddp.forward(x), Labels{0, 1, 2, 0}).backward();
+  world().reset_stats();
+  ddp.all_reduce_gradients();
+  BOOST_TEST(world().stats().calls == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(gradients_become_the_mean_over_ranks_bit_identical_everywhere) {
+  DistributedDataParallel<double> ddp(make_model(1), world(), 200);
+  // Gradients set by hand: rank r's gradient of every parameter is r + 1 + i / 8.
+  for (auto& p : ddp.parameters()) {
+    xt::xarray<double> g = xt::zeros<double>(p.shape());
+    for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = world().rank() + 1 + i / 8.0;
+    sum(p * Tensor<double>(g)).backward();  // p.grad() = g
+  }
+  ddp.all_reduce_gradients();
+  for (auto& p : ddp.parameters()) {
+    xt::xarray<double> expected = xt::zeros<double>(p.shape());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      double sum = 0;
+      for (int r = 0; r < world().size(); ++r) sum += r + 1 + i / 8.0;
+      expected.data()[i] = sum / world().size();
+    }
+    BOOST_TEST(equal_arrays(p.grad().data(), expected));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_parameter_without_gradient_on_some_ranks_gets_the_mean_with_zeros) {
+  auto a = std::make_shared<nn::Linear<double>>(1, 1, false);
+  auto b = std::make_shared<nn::Linear<double>>(1, 1, false);
+  auto model = std::make_shared<nn::Sequential<double>>();
+  model->push_back(a);
+  model->push_back(b);
+  DistributedDataParallel<double> ddp(model, world());
+  // Only rank 0 uses a (gradient 2); nobody uses b.
+  if (world().rank() == 0) sum(a->weight * 2.0).backward();
+  ddp.all_reduce_gradients();
+  BOOST_TEST_REQUIRE(a->weight.grad().defined());
+  BOOST_TEST(a->weight.grad().data()(0, 0) == 2.0 / world().size());
+  BOOST_TEST(!b->weight.grad().defined());
+}
+
+namespace {
+
+// Trains make_mlp(7) for 20 steps (5 epochs of 4 batches of 12 rows from a
+// 48-row spirals set) and returns its parameters. With ddp, each rank trains
+// on its DistributedSampler shard with batches of 12 / W rows; without, one
+// process sees the whole batch of 12 in the same epoch order.
+template <class MakeOptimizer>
+StateDict<double> train(bool ddp, MakeOptimizer make_optimizer) {
+  Generator data_gen(3);
+  const auto spirals = data::make_spirals<double>(16, 3, 0.05, data_gen);
+  const std::size_t world_size = ddp ? static_cast<std::size_t>(world().size()) : 1;
+  const std::size_t rank = ddp ? static_cast<std::size_t>(world().rank()) : 0;
+  DistributedSampler sampler(spirals.size(), world_size, rank, true, 11);
+  data::DataLoader<double> loader(spirals, 12 / world_size, [&] { return sampler.indices(); });
+
+  auto model = make_mlp(7);
+  std::shared_ptr<DistributedDataParallel<double>> wrapper;
+  if (ddp) wrapper = std::make_shared<DistributedDataParallel<double>>(model, world());
+  auto optimizer = make_optimizer(model->parameters());
+  int steps = 0;
+  for (std::uint64_t epoch = 0; epoch < 5; ++epoch) {
+    sampler.set_epoch(epoch);
+    for (const auto& batch : loader) {
+      optimizer->zero_grad();
+      cross_entropy(model->forward(batch.features), batch.labels).backward();
+      if (wrapper) wrapper->all_reduce_gradients();
+      optimizer->step();
+      ++steps;
+    }
+  }
+  BOOST_TEST(steps == 20);
+  return model->state_dict();
+}
+
+template <class MakeOptimizer>
+void check_training_matches_one_process(MakeOptimizer make_optimizer) {
+  const StateDict<double> one = train(false, make_optimizer);
+  const StateDict<double> many = train(true, make_optimizer);
+  BOOST_TEST_REQUIRE(one.size() == many.size());
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    BOOST_TEST_CONTEXT(one[i].first) {
+      // Both runs add the same per-row gradients in different orders, so they
+      // agree to rounding: ~20 steps of a few ulps each, far below 1e-12.
+      BOOST_TEST(relatively_close(many[i].second, one[i].second, 1e-12));
+      // And every rank holds exactly rank 0's parameters.
+      Tensor<double> mine(many[i].second);
+      Tensor<double> rank0 = Tensor<double>(many[i].second).clone().detach();
+      world().broadcast(rank0, 0);
+      BOOST_TEST(equal_arrays(mine.data(), rank0.data()));
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sgd_on_w_ranks_with_batch_b_over_w_matches_one_process_with_batch_b) {
+  check_training_matches_one_process([](std::vector<Tensor<double>> params) {
+    return std::make_unique<optim::SGD<double>>(
+        std::move(params), optim::SGDOptions(0.5).momentum(0.9).weight_decay(1e-3));
+  });
+}
+
+BOOST_AUTO_TEST_CASE(adam_on_w_ranks_with_batch_b_over_w_matches_one_process_with_batch_b) {
+  check_training_matches_one_process([](std::vector<Tensor<double>> params) {
+    return std::make_unique<optim::Adam<double>>(std::move(params), optim::AdamOptions(0.05));
+  });
+}
