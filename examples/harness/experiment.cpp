@@ -1,0 +1,187 @@
+#include "experiment.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+
+#include "net.hpp"
+#include "quantizers.hpp"
+#include "plots.hpp"
+#include "train.hpp"
+#include "xgrad/data/idx.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/optim/adam.hpp"
+
+namespace harness {
+
+const std::vector<std::string> kMethods = {"APoT QAT", "LSQ QAT", "APoT PTQ", "uniform PTQ"};
+const std::vector<std::pair<std::string, std::string>> kPairs = {{"APoT QAT", "LSQ QAT"},
+                                                                 {"APoT PTQ", "uniform PTQ"}};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// The first n rows of a seeded permutation (all rows, in order, for n = 0).
+Dataset cut(const Dataset& d, std::size_t n, std::uint64_t seed) {
+  if (n == 0 || n >= d.size()) return d;
+  xgrad::Generator gen(seed);
+  std::vector<std::size_t> order = xgrad::randperm(d.size(), gen);
+  order.resize(n);
+  std::sort(order.begin(), order.end());
+  return xgrad::data::subset(d, order);
+}
+
+std::string pct(double a) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "test %.2f%%", a);
+  return buf;
+}
+
+// Trains `net` for `epochs` epochs with Adam and records the run.
+void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
+               const ExperimentConfig& c, int epochs, double lr, std::uint64_t order_seed,
+               bool quantized) {
+  // One learning rate for weights, biases and clipping parameters, no weight
+  // decay (experiment.md); the clipping parameters are their own group so
+  // that a different rate is one line away.
+  std::vector<Tensor> clip = quantized ? clipping_parameters(net) : std::vector<Tensor>{};
+  std::vector<Tensor> rest;
+  for (const Tensor& p : net.parameters()) {
+    if (std::none_of(clip.begin(), clip.end(), [&](const Tensor& q) { return &q.data() == &p.data(); })) {
+      rest.push_back(p);
+    }
+  }
+  std::vector<xgrad::optim::ParamGroup<float>> groups = {{rest, std::nullopt, std::nullopt}};
+  if (!clip.empty()) groups.push_back({clip, std::nullopt, 0.0});
+  xgrad::optim::Adam<float> opt(groups, xgrad::optim::AdamOptions(lr));
+  xgrad::data::DataLoader<float> loader(train, c.batch_size, /*shuffle=*/true, order_seed);
+  for (int e = 0; e < epochs; ++e) {
+    const std::string label = "seed " + std::to_string(run.seed) + "  " + run.method +
+                              (run.bits == 32 ? "" : " " + std::to_string(run.bits) + "b") +
+                              "  epoch " + std::to_string(e + 1) + "/" + std::to_string(epochs);
+    double acc = 0;
+    const EpochResult r = train_epoch(
+        net, opt, loader, label, quantized ? std::function<void()>([&] { clamp_clipping(net); }) : nullptr,
+        [&] { return pct(acc = evaluate(net, test)); });
+    run.epoch_loss.push_back(r.mean_loss);
+    run.epoch_test_accuracy.push_back(acc);
+  }
+  run.test_accuracy = run.epoch_test_accuracy.empty() ? evaluate(net, test) : run.epoch_test_accuracy.back();
+}
+
+}  // namespace
+
+nlohmann::json to_json(const ExperimentConfig& c) {
+  return {{"data_dir", c.data_dir},         {"seeds", c.seeds},
+          {"first_seed", c.first_seed},     {"float_epochs", c.float_epochs},
+          {"qat_epochs", c.qat_epochs},     {"bits", c.bits},
+          {"train_size", c.train_size},     {"test_size", c.test_size},
+          {"batch_size", c.batch_size},     {"calibration_size", c.calibration_size},
+          {"lr", c.lr},                     {"qat_lr", c.qat_lr}};
+}
+
+std::pair<Dataset, Dataset> load_fashion_mnist(const ExperimentConfig& c) {
+  using xgrad::data::Split;
+  Dataset train = xgrad::data::load_mnist<float>(c.data_dir, Split::train);
+  Dataset test = xgrad::data::load_mnist<float>(c.data_dir, Split::test);
+  for (Dataset* d : {&train, &test}) {
+    xt::xarray<float>& x = d->features.mutable_data();
+    x = (x / 255.0f - 0.28604f) / 0.35302f;
+  }
+  return {cut(train, c.train_size, 1), cut(test, c.test_size, 2)};
+}
+
+ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
+                                const Dataset& test) {
+  const auto start = Clock::now();
+  ExperimentResult result;
+  std::vector<Run>& runs = result.runs;
+  LevelsOverlay overlay;
+  for (int s = c.first_seed; s < c.first_seed + c.seeds; ++s) {
+    const auto useed = static_cast<std::uint64_t>(s);
+    // The float checkpoint.
+    xgrad::Generator gen(useed);
+    const auto base_net = lenet5(gen);
+    Net& base = *base_net;
+    Run fl{"float", 32, s};
+    auto t = Clock::now();
+    train_run(base, fl, train, test, c, c.float_epochs, c.lr, useed, false);
+    fl.seconds = since(t);
+    runs.push_back(fl);
+    const auto checkpoint = base.state_dict();
+
+    // Calibration images: a seeded draw from the training set.
+    xgrad::Generator calib_gen(1000 + useed);
+    std::vector<std::size_t> rows = xgrad::randperm(train.size(), calib_gen);
+    rows.resize(std::min(c.calibration_size, rows.size()));
+    const Tensor calibration = xgrad::data::subset(train, rows).features;
+
+    // Every branch sees the same data order.
+    const std::uint64_t order = 2000 + useed;
+    auto fresh = [&] {
+      xgrad::Generator unused(0);
+      auto net = lenet5(unused);
+      net->load_state_dict(checkpoint);
+      return net;
+    };
+    {
+      auto net = fresh();
+      Run r{"float fine-tuned", 32, s};
+      t = Clock::now();
+      train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, false);
+      r.seconds = since(t);
+      runs.push_back(r);
+    }
+    for (int bits : c.bits) {
+      for (Method m : {Method::apot, Method::uniform}) {
+        for (bool ptq : {false, true}) {
+          auto net = fresh();
+          Run r{m == Method::apot ? (ptq ? "APoT PTQ" : "APoT QAT")
+                                  : (ptq ? "uniform PTQ" : "LSQ QAT"),
+                bits, s};
+          t = Clock::now();
+          attach_quantizers(*net, {m, bits, ptq});
+          calibrate(*net, calibration);
+          r.clip_initial = clipping_values(*net);
+          if (ptq) {
+            r.test_accuracy = evaluate(*net, test);
+            std::fprintf(stderr, "seed %d  %s %db  %s\n", s, r.method.c_str(), bits,
+                         pct(r.test_accuracy).c_str());
+          } else {
+            train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, true);
+          }
+          r.clip_final = clipping_values(*net);
+          r.seconds = since(t);
+          runs.push_back(r);
+          // The histogram overlay: fc1's float weights (first seed) and the levels
+          // each method learned at the first bit width.
+          if (!ptq && s == c.first_seed && bits == c.bits.front()) {
+            overlay.layer = "fc1";
+            overlay.bits = bits;
+            const xt::xarray<float>& w = base.weight(2).data();
+            overlay.weights.assign(w.begin(), w.end());
+            (m == Method::apot ? overlay.apot : overlay.uniform) = weight_levels(*net, 2);
+          }
+        }
+      }
+    }
+  }
+  result.seconds = since(start);
+  nlohmann::json config = to_json(c);
+  config["seconds"] = result.seconds;
+  write_runs_csv(runs, c.out_dir + "/runs.csv");
+  write_summary_csv(runs, kPairs, c.out_dir + "/summary.csv");
+  write_text(c.out_dir + "/results.json", to_json(runs, kPairs, config).dump(2) + "\n");
+  if (c.plots) {
+    std::vector<std::string> methods = kMethods;
+    result.plot_note = write_plots(c.out_dir, runs, methods, c.first_seed, overlay);
+  }
+  return result;
+}
+
+}  // namespace harness
