@@ -229,35 +229,13 @@ template <class T>
 FakeQuantize<T>::FakeQuantize(QuantDtype dtype, QScheme qscheme,
                               std::optional<std::int64_t> quant_min,
                               std::optional<std::int64_t> quant_max)
-    : Module<T>("FakeQuantize") {
-  fake_quant_enabled_ = this->register_buffer("fake_quant_enabled", ones<T>({1}));
-  observer_enabled_ = this->register_buffer("observer_enabled", ones<T>({1}));
+    : FakeQuantizeBase<T>("FakeQuantize") {
   // Empty until computed or loaded: shape-changing buffers.
   scale_ = this->register_buffer("scale", zeros<T>({0}), false);
   zero_point_ = this->register_buffer("zero_point", zeros<T>({0}), false);
   activation_post_process = this->register_module(
       "activation_post_process",
       std::make_shared<MinMaxObserver<T>>(dtype, qscheme, quant_min, quant_max));
-}
-
-template <class T>
-void FakeQuantize<T>::enable_fake_quant(bool enabled) {
-  fake_quant_enabled_.fill_(enabled ? T(1) : T(0));
-}
-
-template <class T>
-void FakeQuantize<T>::enable_observer(bool enabled) {
-  observer_enabled_.fill_(enabled ? T(1) : T(0));
-}
-
-template <class T>
-bool FakeQuantize<T>::fake_quant_enabled() const {
-  return fake_quant_enabled_.numel() > 0 && fake_quant_enabled_.data().data()[0] != T(0);
-}
-
-template <class T>
-bool FakeQuantize<T>::observer_enabled() const {
-  return observer_enabled_.numel() > 0 && observer_enabled_.data().data()[0] != T(0);
 }
 
 template <class T>
@@ -291,7 +269,7 @@ UniformQParams<T> FakeQuantize<T>::qparams() const {
 template <class T>
 Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
   if (!x.defined()) throw ValueError("FakeQuantize.forward: the input tensor is undefined");
-  if (observer_enabled()) {
+  if (this->observer_enabled()) {
     // A range whose scale overflows is observed before calculate_qparams can
     // refuse it: put the old extremes back so the module stays unchanged.
     const xt::xarray<T> old_min = activation_post_process->min_val().data();
@@ -308,7 +286,7 @@ Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
     scale_.mutable_data() = xt::xarray<T>({qp.scale});
     zero_point_.mutable_data() = xt::xarray<T>({T(qp.zero_point)});
   }
-  if (!fake_quant_enabled()) return x;
+  if (!this->fake_quant_enabled()) return x;
   const auto [sc, zp] = qparams();
   return fake_quantize_per_tensor_affine(x, double(sc), zp, quant_min(), quant_max());
 }

@@ -25,6 +25,7 @@
 #include <optional>
 
 #include "xgrad/module.hpp"
+#include "xgrad/quant/fake_quantize_base.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad::quant {
@@ -95,10 +96,11 @@ class MinMaxObserver : public Module<T> {
 
 // Observer plus per-tensor affine fake quantization, PyTorch's FakeQuantize.
 // Buffers (state dict order): fake_quant_enabled [1], observer_enabled [1]
-// (1 or 0), scale and zero_point (empty until computed or loaded, then [1]);
-// the observer is the child `activation_post_process`.
+// (1 or 0; the toggles of FakeQuantizeBase), scale and zero_point (empty until
+// computed or loaded, then [1]); the observer is the child
+// `activation_post_process`.
 template <class T = float>
-class FakeQuantize : public Module<T> {
+class FakeQuantize : public FakeQuantizeBase<T> {
  public:
   explicit FakeQuantize(QuantDtype dtype = QuantDtype::quint8,
                         QScheme qscheme = QScheme::per_tensor_affine,
@@ -115,13 +117,6 @@ class FakeQuantize : public Module<T> {
     return activation_post_process->calculate_qparams();
   }
 
-  void enable_fake_quant(bool enabled = true);
-  void disable_fake_quant() { enable_fake_quant(false); }
-  void enable_observer(bool enabled = true);
-  void disable_observer() { enable_observer(false); }
-  bool fake_quant_enabled() const;
-  bool observer_enabled() const;
-
   // The stored scale / zero_point; StateError when there are none yet.
   UniformQParams<T> qparams() const;
   // True once scale / zero_point hold values (computed or loaded).
@@ -133,7 +128,7 @@ class FakeQuantize : public Module<T> {
   std::shared_ptr<MinMaxObserver<T>> activation_post_process;
 
  private:
-  Tensor<T> fake_quant_enabled_, observer_enabled_, scale_, zero_point_;
+  Tensor<T> scale_, zero_point_;
 };
 
 // PyTorch's torch.fake_quantize_per_tensor_affine, differentiable
