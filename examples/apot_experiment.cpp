@@ -8,36 +8,12 @@
 //   build/examples/apot_experiment --quick        about a minute
 //   build/examples/apot_experiment                the full protocol
 //   build/examples/apot_experiment --help
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <set>
 
 #include "harness/experiment.hpp"
-#include "harness/progress.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/errors.hpp"
-
-namespace {
-
-// Creates `dir` if needed and proves it writable with a probe file, before
-// any work (an hour of training must not die at the final write).
-std::string check_writable(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (!fs::is_directory(dir)) return "--out: cannot create directory \"" + dir + "\"";
-  const std::string probe = (fs::path(dir) / ".write-test").string();
-  { std::ofstream(probe) << "x"; }
-  const bool ok = fs::exists(probe);
-  fs::remove(probe, ec);
-  return ok ? "" : "--out: directory \"" + dir + "\" is not writable";
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   harness::ExperimentConfig c;
@@ -54,20 +30,41 @@ int main(int argc, char** argv) {
   app.add_option("--data", c.data_dir, "directory of the MNIST-format files")
       ->capture_default_str();
   app.add_option("--out", c.out_dir, "output directory (created)")->capture_default_str();
-  app.add_option("--seeds", c.seeds, "number of seeds")->check(CLI::Range(1, 100))->capture_default_str();
-  app.add_option("--first-seed", c.first_seed, "first seed")->check(CLI::Range(0, 1000000))->capture_default_str();
-  app.add_option("--epochs", c.float_epochs, "float training epochs")->check(CLI::Range(1, 1000))->capture_default_str();
-  app.add_option("--qat-epochs", c.qat_epochs, "QAT (and float fine-tuning) epochs")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--seeds", c.seeds, "number of seeds")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--first-seed", c.first_seed, "first seed")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--epochs", c.float_epochs, "float training epochs")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--qat-epochs", c.qat_epochs, "QAT (and float fine-tuning) epochs")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.add_option("--bits", c.bits, "bit widths of the quantized layers (2..8), e.g. --bits 4 3 2")
-      ->check(CLI::Range(2, 8))->capture_default_str();
-  app.add_option("--train-size", c.train_size, "training images (0: all 60,000)")->check(CLI::Range(0, 60000))->capture_default_str();
-  app.add_option("--test-size", c.test_size, "test images (0: all 10,000)")->check(CLI::Range(0, 10000))->capture_default_str();
-  app.add_option("--batch-size", c.batch_size, "mini-batch size")->check(CLI::Range(1, 60000))->capture_default_str();
-  app.add_option("--calibration", c.calibration_size, "calibration images for PTQ and initial clipping")
-      ->check(CLI::Range(1, 60000))->capture_default_str();
-  app.add_option("--lr", c.lr, "Adam learning rate of the float training")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--qat-lr", c.qat_lr, "Adam learning rate of QAT and fine-tuning (weights and clipping)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::Range(2, 8))
+      ->capture_default_str();
+  app.add_option("--train-size", c.train_size, "training images (0: all 60,000)")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
+  app.add_option("--test-size", c.test_size, "test images (0: all 10,000)")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
+  app.add_option("--batch-size", c.batch_size, "mini-batch size")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  app.add_option("--calibration", c.calibration_size,
+                 "calibration images for PTQ and initial clipping")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  app.add_option("--lr", c.lr, "Adam learning rate of the float training")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--qat-lr", c.qat_lr,
+                 "Adam learning rate of QAT and fine-tuning (weights and clipping)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip gnuplot (data files are still written)");
   CLI11_PARSE(app, argc, argv);
 
@@ -80,34 +77,24 @@ int main(int argc, char** argv) {
     if (app.count("--seeds") == 0) c.seeds = 2;
   }
   c.plots = !no_plots;
-  if (std::set<int>(c.bits.begin(), c.bits.end()).size() != c.bits.size()) {
-    std::fprintf(stderr, "--bits: a bit width is given twice\n");
-    return 2;
-  }
-  if (const std::string err = check_writable(c.out_dir); !err.empty()) {
-    std::fprintf(stderr, "%s\n", err.c_str());
-    return 2;
+  for (const std::string& err : {harness::validate(c), harness::prepare_output_dir(c.out_dir)}) {
+    if (!err.empty()) {
+      std::fprintf(stderr, "apot_experiment: %s\n", err.c_str());
+      return 2;
+    }
   }
   try {
     const auto [train, test] = harness::load_fashion_mnist(c);
-    std::printf("Fashion-MNIST: %zu training, %zu test images; %d seed(s) from %d; %d float + %d "
-                "QAT epochs; bits", train.size(), test.size(), c.seeds, c.first_seed,
-                c.float_epochs, c.qat_epochs);
+    std::printf(
+        "Fashion-MNIST: %zu training, %zu test images; %d seed(s) from %d; %d float + %d "
+        "QAT epochs; bits",
+        train.size(), test.size(), c.seeds, c.first_seed, c.float_epochs, c.qat_epochs);
     for (int b : c.bits) std::printf(" %d", b);
     std::printf("\n");
     std::fflush(stdout);
     const harness::ExperimentResult r = harness::run_experiment(c, train, test);
 
-    std::printf("\nTest accuracy %% (mean +- sd over %d seed(s)); paired = per-seed difference:\n\n",
-                c.seeds);
-    std::vector<std::string> float_methods = {"float", "float fine-tuned"};
-    harness::print_table(stdout, r.runs, float_methods, {});
-    std::printf("\n");
-    harness::print_table(stdout, r.runs, harness::kMethods, harness::kPairs);
-    std::printf("\ntook %s; results in %s (runs.csv, summary.csv, results.json%s)\n",
-                harness::format_duration(r.seconds).c_str(), c.out_dir.c_str(),
-                c.plots && r.plot_note.empty() ? ", curves.png, accuracy.png, weights.png" : "");
-    if (!r.plot_note.empty()) std::printf("%s\n", r.plot_note.c_str());
+    harness::print_report(stdout, c, r);
     return 0;
   } catch (const xgrad::Error& e) {
     std::fprintf(stderr, "apot_experiment: %s\n", e.what());

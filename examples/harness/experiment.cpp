@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
+#include <set>
 
 #include "net.hpp"
-#include "quantizers.hpp"
 #include "plots.hpp"
+#include "progress.hpp"
+#include "quantizers.hpp"
 #include "train.hpp"
+#include "xgrad/data/csv.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -52,7 +57,8 @@ void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
   std::vector<Tensor> clip = quantized ? clipping_parameters(net) : std::vector<Tensor>{};
   std::vector<Tensor> rest;
   for (const Tensor& p : net.parameters()) {
-    if (std::none_of(clip.begin(), clip.end(), [&](const Tensor& q) { return &q.data() == &p.data(); })) {
+    if (std::none_of(clip.begin(), clip.end(),
+                     [&](const Tensor& q) { return &q.data() == &p.data(); })) {
       rest.push_back(p);
     }
   }
@@ -65,24 +71,34 @@ void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
                               (run.bits == 32 ? "" : " " + std::to_string(run.bits) + "b") +
                               "  epoch " + std::to_string(e + 1) + "/" + std::to_string(epochs);
     double acc = 0;
-    const EpochResult r = train_epoch(
-        net, opt, loader, label, quantized ? std::function<void()>([&] { clamp_clipping(net); }) : nullptr,
-        [&] { return pct(acc = evaluate(net, test)); });
+    const EpochResult r =
+        train_epoch(net, opt, loader, label,
+                    quantized ? std::function<void()>([&] { clamp_clipping(net); }) : nullptr,
+                    [&] { return pct(acc = evaluate(net, test)); });
     run.epoch_loss.push_back(r.mean_loss);
     run.epoch_test_accuracy.push_back(acc);
   }
-  run.test_accuracy = run.epoch_test_accuracy.empty() ? evaluate(net, test) : run.epoch_test_accuracy.back();
+  run.test_accuracy =
+      run.epoch_test_accuracy.empty() ? evaluate(net, test) : run.epoch_test_accuracy.back();
 }
 
 }  // namespace
 
 nlohmann::json to_json(const ExperimentConfig& c) {
-  return {{"data_dir", c.data_dir},         {"seeds", c.seeds},
-          {"first_seed", c.first_seed},     {"float_epochs", c.float_epochs},
-          {"qat_epochs", c.qat_epochs},     {"bits", c.bits},
-          {"train_size", c.train_size},     {"test_size", c.test_size},
-          {"batch_size", c.batch_size},     {"calibration_size", c.calibration_size},
-          {"lr", c.lr},                     {"qat_lr", c.qat_lr}};
+  return {{"net", c.net},
+          {"keep_ends_8bit", c.keep_ends_8bit},
+          {"data_dir", c.data_dir},
+          {"seeds", c.seeds},
+          {"first_seed", c.first_seed},
+          {"float_epochs", c.float_epochs},
+          {"qat_epochs", c.qat_epochs},
+          {"bits", c.bits},
+          {"train_size", c.train_size},
+          {"test_size", c.test_size},
+          {"batch_size", c.batch_size},
+          {"calibration_size", c.calibration_size},
+          {"lr", c.lr},
+          {"qat_lr", c.qat_lr}};
 }
 
 std::pair<Dataset, Dataset> load_fashion_mnist(const ExperimentConfig& c) {
@@ -96,9 +112,25 @@ std::pair<Dataset, Dataset> load_fashion_mnist(const ExperimentConfig& c) {
   return {cut(train, c.train_size, 1), cut(test, c.test_size, 2)};
 }
 
+std::pair<Dataset, Dataset> load_digits(const std::string& path) {
+  Dataset all = xgrad::data::load_csv<float>(
+      path, xgrad::data::CsvOptions().set_missing_hint(
+                "fetch it with bash .ci/setup (extracts it from Debian's python3-sklearn)"));
+  all.features.mutable_data() /= 16.0f;
+  xgrad::Generator gen(0);
+  const std::vector<std::size_t> order = xgrad::randperm(all.size(), gen);
+  const std::size_t n_test = std::min<std::size_t>(360, all.size() / 2);
+  const std::vector<std::size_t> test(order.begin(), order.begin() + std::ptrdiff_t(n_test));
+  const std::vector<std::size_t> train(order.begin() + std::ptrdiff_t(n_test), order.end());
+  return {xgrad::data::subset(all, train), xgrad::data::subset(all, test)};
+}
+
 ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
                                 const Dataset& test) {
   const auto start = Clock::now();
+  const auto make_net = [&c](xgrad::Generator& gen) {
+    return c.net == "mlp" ? mlp({64, 64, 10}, gen) : lenet5(gen);
+  };
   ExperimentResult result;
   std::vector<Run>& runs = result.runs;
   LevelsOverlay overlay;
@@ -106,7 +138,7 @@ ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
     const auto useed = static_cast<std::uint64_t>(s);
     // The float checkpoint.
     xgrad::Generator gen(useed);
-    const auto base_net = lenet5(gen);
+    const auto base_net = make_net(gen);
     Net& base = *base_net;
     Run fl{"float", 32, s};
     auto t = Clock::now();
@@ -125,7 +157,7 @@ ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
     const std::uint64_t order = 2000 + useed;
     auto fresh = [&] {
       xgrad::Generator unused(0);
-      auto net = lenet5(unused);
+      auto net = make_net(unused);
       net->load_state_dict(checkpoint);
       return net;
     };
@@ -145,7 +177,7 @@ ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
                                   : (ptq ? "uniform PTQ" : "LSQ QAT"),
                 bits, s};
           t = Clock::now();
-          attach_quantizers(*net, {m, bits, ptq});
+          attach_quantizers(*net, {m, bits, ptq, c.keep_ends_8bit});
           calibrate(*net, calibration);
           r.clip_initial = clipping_values(*net);
           if (ptq) {
@@ -161,11 +193,12 @@ ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
           // The histogram overlay: fc1's float weights (first seed) and the levels
           // each method learned at the first bit width.
           if (!ptq && s == c.first_seed && bits == c.bits.front()) {
-            overlay.layer = "fc1";
+            const std::size_t layer = c.net == "mlp" ? 0 : 2;
+            overlay.layer = base.spec(layer).name;
             overlay.bits = bits;
-            const xt::xarray<float>& w = base.weight(2).data();
+            const xt::xarray<float>& w = base.weight(layer).data();
             overlay.weights.assign(w.begin(), w.end());
-            (m == Method::apot ? overlay.apot : overlay.uniform) = weight_levels(*net, 2);
+            (m == Method::apot ? overlay.apot : overlay.uniform) = weight_levels(*net, layer);
           }
         }
       }
@@ -182,6 +215,44 @@ ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
     result.plot_note = write_plots(c.out_dir, runs, methods, c.first_seed, overlay);
   }
   return result;
+}
+
+}  // namespace harness
+
+namespace harness {
+
+std::string validate(const ExperimentConfig& c) {
+  if (std::set<int>(c.bits.begin(), c.bits.end()).size() != c.bits.size()) {
+    return "--bits: a bit width is given twice";
+  }
+  if (c.bits.empty()) return "--bits: no bit width";
+  if (c.net != "lenet5" && c.net != "mlp") return "net: unknown '" + c.net + "'";
+  return "";
+}
+
+std::string prepare_output_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir)) return "--out: cannot create directory \"" + dir + "\"";
+  const std::string probe = (fs::path(dir) / ".write-test").string();
+  { std::ofstream(probe) << "x"; }
+  const bool ok = fs::exists(probe);
+  fs::remove(probe, ec);
+  return ok ? "" : "--out: directory \"" + dir + "\" is not writable";
+}
+
+void print_report(std::FILE* out, const ExperimentConfig& c, const ExperimentResult& r) {
+  std::fprintf(out,
+               "\nTest accuracy %% (mean +- sd over %d seed(s)); paired = per-seed difference:\n\n",
+               c.seeds);
+  print_table(out, r.runs, {"float", "float fine-tuned"}, {});
+  std::fprintf(out, "\n");
+  print_table(out, r.runs, kMethods, kPairs);
+  std::fprintf(out, "\ntook %s; results in %s (runs.csv, summary.csv, results.json%s)\n",
+               format_duration(r.seconds).c_str(), c.out_dir.c_str(),
+               c.plots && r.plot_note.empty() ? ", curves.png, accuracy.png, weights.png" : "");
+  if (!r.plot_note.empty()) std::fprintf(out, "%s\n", r.plot_note.c_str());
 }
 
 }  // namespace harness

@@ -1,11 +1,13 @@
-// experiment.md's protocol on Fashion-MNIST: float LeNet-5 training, then
-// from that checkpoint, per bit width, APoT QAT and uniform (LSQ) QAT, and
-// post-training quantization of both; plus the float checkpoint fine-tuned as
-// long as QAT at the QAT learning rate (the fair float reference), for every
-// seed. Deterministic for a given configuration.
+// experiment.md's protocol (Fashion-MNIST, LeNet-5) and paper.md's toy one
+// (8x8 digits, MLP 64-64-10): float training, then from that checkpoint, per
+// bit width, APoT QAT and uniform (LSQ) QAT, and post-training quantization of
+// both; plus the float checkpoint fine-tuned as long as QAT at the QAT
+// learning rate (the fair float reference), for every seed. Deterministic for
+// a given configuration.
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -17,8 +19,10 @@
 namespace harness {
 
 struct ExperimentConfig {
-  std::string data_dir;  // MNIST file layout (load_mnist)
-  std::string out_dir;   // results, data files, plots
+  std::string net = "lenet5";  // "lenet5" (28x28 images) or "mlp" (64-64-10, the digits)
+  bool keep_ends_8bit = true;  // first/last layer 8-bit (experiment.md); false: paper.md's MLP
+  std::string data_dir;        // MNIST file layout (load_mnist), or the digits CSV file
+  std::string out_dir;         // results, data files, plots
   int seeds = 3;
   int first_seed = 0;
   int float_epochs = 4;
@@ -40,6 +44,9 @@ using Dataset = xgrad::data::Dataset<float>;
 // std 0.35302, each cut to a seeded random subset of the configured size.
 // IOError from the reader (missing files with the install command, ...).
 std::pair<Dataset, Dataset> load_fashion_mnist(const ExperimentConfig& c);
+// {train, test} of the digits CSV: pixels / 16, a seeded shuffle (seed 0),
+// 360 test rows and the rest (1437) for training. IOError from the reader.
+std::pair<Dataset, Dataset> load_digits(const std::string& path);
 
 // The method names in the table's column order, and the paired columns.
 extern const std::vector<std::string> kMethods;
@@ -51,9 +58,21 @@ struct ExperimentResult {
   std::string plot_note;  // why no PNGs, or ""
 };
 
+// What is wrong with the configuration ("" when nothing): bit widths given
+// twice, an unknown net.
+std::string validate(const ExperimentConfig& c);
+
+// Creates `dir` if needed and proves it writable with a probe file, so that
+// a long run never dies at its final write. Returns the problem, or "".
+std::string prepare_output_dir(const std::string& dir);
+
 // Runs everything and writes runs.csv, summary.csv, results.json and the plots
 // into c.out_dir (which must exist).
 ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
                                 const Dataset& test);
+
+// The tables (float; then per bit width each method and the paired
+// differences), the time taken and where the files are.
+void print_report(std::FILE* out, const ExperimentConfig& c, const ExperimentResult& r);
 
 }  // namespace harness

@@ -54,7 +54,8 @@ std::string write_plots(const std::string& dir, const std::vector<Run>& runs,
             << "plot ";
   std::size_t float_epochs = 0;
   for (const Run& r : runs) {
-    if (r.seed == curve_seed && r.method == "float" && r.bits == 32) float_epochs = r.epoch_loss.size();
+    if (r.seed == curve_seed && r.method == "float" && r.bits == 32)
+      float_epochs = r.epoch_loss.size();
   }
   int block = 0;
   for (const Run& r : runs) {
@@ -66,7 +67,8 @@ std::string write_plots(const std::string& dir, const std::vector<Run>& runs,
       curves << first + double(e + 1) << ' ' << r.epoch_loss[e] << '\n';
     }
     curves << "\n\n";
-    const std::string title = r.bits == 32 ? r.method : r.method + " " + std::to_string(r.bits) + "b";
+    const std::string title =
+        r.bits == 32 ? r.method : r.method + " " + std::to_string(r.bits) + "b";
     curves_gp << (block ? ", \\\n  " : "") << q("curves.dat") << " index " << block
               << " with linespoints title " << q(title);
     ++block;
@@ -113,20 +115,22 @@ std::string write_plots(const std::string& dir, const std::vector<Run>& runs,
   int top = 1;
   for (int c : counts) top = std::max(top, c);
   w << "# histogram: bin centre, count\n";
-  for (int i = 0; i < nbins; ++i) w << lo + (i + 0.5) * width << ' ' << counts[std::size_t(i)] << '\n';
+  for (int i = 0; i < nbins; ++i)
+    w << lo + (i + 0.5) * width << ' ' << counts[std::size_t(i)] << '\n';
   w << "\n\n# APoT levels\n";
   for (double l : overlay.apot) w << l << ' ' << top << '\n';
   w << "\n\n# uniform levels\n";
   for (double l : overlay.uniform) w << l << ' ' << top << '\n';
   write_text(dir + "/weights.dat", w.str());
-  w_gp << "set terminal pngcairo size 900,540\nset output " << q("weights.png")
-       << "\nset title " << q(overlay.layer + " weights and the " + std::to_string(overlay.bits) +
-                              "-bit levels after QAT (seed " + std::to_string(curve_seed) + ")")
-       << "\nset xlabel 'weight'\nset ylabel 'count'\nset style fill solid 0.4\n"
-       << "plot " << q("weights.dat") << " index 0 with boxes lc rgb 'gray' title 'weights', \\\n  "
-       << q("weights.dat") << " index 1 with impulses lw 2 lc rgb 'red' title 'APoT levels', \\\n  "
-       << q("weights.dat")
-       << " index 2 using 1:($2*0.8) with impulses lw 2 dt 2 lc rgb 'blue' title 'uniform levels'\n";
+  w_gp
+      << "set terminal pngcairo size 900,540\nset output " << q("weights.png") << "\nset title "
+      << q(overlay.layer + " weights and the " + std::to_string(overlay.bits) +
+           "-bit levels after QAT (seed " + std::to_string(curve_seed) + ")")
+      << "\nset xlabel 'weight'\nset ylabel 'count'\nset style fill solid 0.4\n"
+      << "plot " << q("weights.dat") << " index 0 with boxes lc rgb 'gray' title 'weights', \\\n  "
+      << q("weights.dat") << " index 1 with impulses lw 2 lc rgb 'red' title 'APoT levels', \\\n  "
+      << q("weights.dat")
+      << " index 2 using 1:($2*0.8) with impulses lw 2 dt 2 lc rgb 'blue' title 'uniform levels'\n";
   write_text(dir + "/weights.gp", w_gp.str());
 
   for (const char* script : {"curves.gp", "accuracy.gp", "weights.gp"}) {

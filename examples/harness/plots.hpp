@@ -13,9 +13,9 @@
 namespace harness {
 
 struct LevelsOverlay {
-  std::string layer;              // "fc1"
+  std::string layer;  // "fc1"
   int bits = 4;
-  std::vector<double> weights;    // the layer's float weights
+  std::vector<double> weights;        // the layer's float weights
   std::vector<double> apot, uniform;  // the weight levels each method uses, in weight units
 };
 

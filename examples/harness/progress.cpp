@@ -59,8 +59,8 @@ void ProgressBar::draw(bool final_line, const std::string& extra) {
   std::string bar(std::size_t(filled), '=');
   if (filled < kWidth) bar += '>' + std::string(std::size_t(kWidth - filled - 1), ' ');
   std::fprintf(out_, "\r\033[K%s [%s] %zu/%zu  loss %.4f  %.0f img/s  %s %s", label_.c_str(),
-               bar.c_str(), done_, total_, mean_loss(), rate,
-               final_line ? "took" : "ETA", format_duration(final_line ? t : left).c_str());
+               bar.c_str(), done_, total_, mean_loss(), rate, final_line ? "took" : "ETA",
+               format_duration(final_line ? t : left).c_str());
   if (final_line) std::fprintf(out_, "  %s\n", extra.c_str());
   std::fflush(out_);
 }

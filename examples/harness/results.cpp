@@ -103,7 +103,8 @@ void write_summary_csv(const std::vector<Run>& runs,
   for (const auto& [a, b] : pairs) {
     for (int bits : bit_widths(runs)) {
       const MeanSd m = mean_sd(paired_differences(runs, a, b, bits));
-      if (m.n) s << a << " - " << b << ',' << bits << ',' << m.n << ',' << m.mean << ',' << m.sd << '\n';
+      if (m.n)
+        s << a << " - " << b << ',' << bits << ',' << m.n << ',' << m.mean << ',' << m.sd << '\n';
     }
   }
   write_text(path, s.str());
@@ -137,8 +138,8 @@ nlohmann::json to_json(const std::vector<Run>& runs,
     for (int bits : bit_widths(runs)) {
       const MeanSd m = mean_sd(paired_differences(runs, a, b, bits));
       if (m.n) {
-        j["paired"].push_back({{"a", a}, {"b", b}, {"bits", bits}, {"n", m.n}, {"mean", m.mean},
-                               {"sd", m.sd}});
+        j["paired"].push_back(
+            {{"a", a}, {"b", b}, {"bits", bits}, {"n", m.n}, {"mean", m.mean}, {"sd", m.sd}});
       }
     }
   }
@@ -159,7 +160,8 @@ void print_table(std::FILE* out, const std::vector<Run>& runs,
     for (const auto& m : methods) any |= !accuracies(runs, m, bits).empty();
     if (!any) continue;
     std::fprintf(out, "| %s |", bits == 32 ? "float" : std::to_string(bits).c_str());
-    for (const auto& m : methods) std::fprintf(out, " %s |", format(mean_sd(accuracies(runs, m, bits))).c_str());
+    for (const auto& m : methods)
+      std::fprintf(out, " %s |", format(mean_sd(accuracies(runs, m, bits))).c_str());
     for (const auto& [a, b] : pairs) {
       std::fprintf(out, " %s |", format(mean_sd(paired_differences(runs, a, b, bits))).c_str());
     }

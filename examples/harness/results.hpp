@@ -7,12 +7,16 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace harness {
 
 // One branch of one seed: e.g. {"APoT QAT", 4, 1, 89.2, ...}.
 struct Run {
+  Run() = default;
+  Run(std::string method_, int bits_, int seed_)
+      : method(std::move(method_)), bits(bits_), seed(seed_) {}
   std::string method;  // "float", "APoT QAT", "LSQ QAT", "APoT PTQ", "uniform PTQ", ...
   int bits = 32;       // weights and activations of the quantized layers; 32 = float
   int seed = 0;
