@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "harness/experiment.hpp"
 #include "test_util.hpp"
@@ -81,9 +82,10 @@ struct Reduced {
     config.plots = false;
   }
   ExperimentResult run() {
-    const auto [train, test] = harness::load_fashion_mnist(config);
+    if (train.size() == 0) std::tie(train, test) = harness::load_fashion_mnist(config);
     return harness::run_experiment(config, train, test);
   }
+  harness::Dataset train, test;
 };
 
 const Run& find(const ExperimentResult& r, const std::string& method, int bits) {

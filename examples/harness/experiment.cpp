@@ -76,6 +76,10 @@ void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
                     quantized ? std::function<void()>([&] { clamp_clipping(net); }) : nullptr,
                     [&] { return pct(acc = evaluate(net, test)); });
     run.epoch_loss.push_back(r.mean_loss);
+    for (std::size_t k = 0; k < r.segment_loss.size(); ++k) {
+      run.loss_curve.emplace_back(e + double(k + 1) / double(r.segment_loss.size()),
+                                  r.segment_loss[k]);
+    }
     run.epoch_test_accuracy.push_back(acc);
   }
   run.test_accuracy =

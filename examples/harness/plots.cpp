@@ -59,18 +59,16 @@ std::string write_plots(const std::string& dir, const std::vector<Run>& runs,
   }
   int block = 0;
   for (const Run& r : runs) {
-    if (r.seed != curve_seed || r.epoch_loss.empty()) continue;
+    if (r.seed != curve_seed || r.loss_curve.empty()) continue;
     const bool float_run = r.method == "float" && r.bits == 32;
     curves << "# " << r.method << " " << r.bits << "\n";
     const double first = float_run ? 0 : double(float_epochs);
-    for (std::size_t e = 0; e < r.epoch_loss.size(); ++e) {
-      curves << first + double(e + 1) << ' ' << r.epoch_loss[e] << '\n';
-    }
+    for (const auto& [x, loss] : r.loss_curve) curves << first + x << ' ' << loss << '\n';
     curves << "\n\n";
     const std::string title =
         r.bits == 32 ? r.method : r.method + " " + std::to_string(r.bits) + "b";
     curves_gp << (block ? ", \\\n  " : "") << q("curves.dat") << " index " << block
-              << " with linespoints title " << q(title);
+              << " with lines lw 2 title " << q(title);
     ++block;
   }
   curves_gp << "\n";

@@ -123,6 +123,7 @@ nlohmann::json to_json(const std::vector<Run>& runs,
                          {"test_accuracy", r.test_accuracy},
                          {"seconds", r.seconds},
                          {"epoch_loss", r.epoch_loss},
+                         {"loss_curve", r.loss_curve},
                          {"epoch_test_accuracy", r.epoch_test_accuracy},
                          {"clip_initial", r.clip_initial},
                          {"clip_final", r.clip_final}});

@@ -23,6 +23,8 @@ struct Run {
   double test_accuracy = 0;  // percent
   double seconds = 0;        // training (or calibration) and evaluation
   std::vector<double> epoch_loss;
+  // (epochs since the run started, mean training loss) at a finer grain.
+  std::vector<std::pair<double, double>> loss_curve;
   std::vector<double> epoch_test_accuracy;
   // Learned clipping parameters (alpha or step) by quantizer name.
   std::map<std::string, double> clip_initial, clip_final;

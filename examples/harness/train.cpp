@@ -15,6 +15,7 @@ EpochResult train_epoch(xgrad::Module<float>& model, xgrad::optim::Optimizer<flo
                         const std::function<std::string()>& note_after) {
   model.train();
   ProgressBar bar(label, loader.num_batches());
+  std::vector<double> losses;
   for (const auto& batch : loader) {
     optimizer.zero_grad();
     const xgrad::Tensor<float> loss =
@@ -22,9 +23,17 @@ EpochResult train_epoch(xgrad::Module<float>& model, xgrad::optim::Optimizer<flo
     loss.backward();
     optimizer.step();
     if (after_step) after_step();
-    bar.update(loss.item(), batch.size());
+    losses.push_back(loss.item());
+    bar.update(losses.back(), batch.size());
   }
   EpochResult r;
+  const std::size_t segments = std::min<std::size_t>(10, losses.size());
+  for (std::size_t s = 0; s < segments; ++s) {
+    const std::size_t a = s * losses.size() / segments, b = (s + 1) * losses.size() / segments;
+    r.segment_loss.push_back(std::accumulate(losses.begin() + std::ptrdiff_t(a),
+                                             losses.begin() + std::ptrdiff_t(b), 0.0) /
+                             double(b - a));
+  }
   r.mean_loss = bar.mean_loss();
   r.seconds = bar.seconds();
   r.images_per_second = r.seconds > 0 ? double(loader.dataset().size()) / r.seconds : 0;

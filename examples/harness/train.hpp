@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "xgrad/data.hpp"
 #include "xgrad/module.hpp"
@@ -14,6 +15,9 @@ struct EpochResult {
   double mean_loss = 0;  // over the epoch's samples
   double seconds = 0;
   double images_per_second = 0;
+  // The mean loss of each tenth of the epoch (fewer for fewer batches): the
+  // training curve at a finer grain than epochs.
+  std::vector<double> segment_loss;
 };
 
 // One pass over `loader`: zero_grad, forward, cross-entropy, backward, step,
