@@ -182,7 +182,7 @@ ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
                 bits, s};
           t = Clock::now();
           attach_quantizers(*net, {m, bits, ptq, c.keep_ends_8bit});
-          calibrate(*net, calibration);
+          calibrate(*net, calibration, ptq);
           r.clip_initial = clipping_values(*net);
           if (ptq) {
             r.test_accuracy = evaluate(*net, test);

@@ -15,7 +15,8 @@ Net::Net(std::vector<LayerSpec> layers, std::vector<std::int64_t> image_shape,
       specs_(std::move(layers)),
       image_shape_(std::move(image_shape)),
       wq_(specs_.size()),
-      aq_(specs_.size()) {
+      aq_(specs_.size()),
+      inputs_(specs_.size()) {
   for (const LayerSpec& s : specs_) {
     // nn::Linear draws PyTorch's default initialization; a conv layer is the
     // same draw with fan_in = in * k * k, reshaped to [out, in, k, k].
@@ -37,6 +38,7 @@ void Net::set_input_quantizer(std::size_t layer, std::shared_ptr<Quantizer> q) {
 }
 
 Tensor Net::layer(std::size_t i, const Tensor& x) {
+  if (record_) inputs_[i] = x.detach();
   const Tensor in = aq_[i] ? aq_[i]->forward(x) : x;
   const Tensor w = wq_[i] ? wq_[i]->forward(weight_[i]) : weight_[i];
   if (specs_[i].kernel) return xgrad::conv2d(in, w, bias_[i], 1, specs_[i].padding);

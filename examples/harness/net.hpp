@@ -54,12 +54,19 @@ class Net : public xgrad::Module<float> {
   const std::shared_ptr<Quantizer>& weight_quantizer(std::size_t i) const { return wq_[i]; }
   const std::shared_ptr<Quantizer>& input_quantizer(std::size_t i) const { return aq_[i]; }
 
+  // While on, forward keeps each layer's input, detached (for calibration).
+  void record_inputs(bool on) { record_ = on; }
+  Tensor last_input(std::size_t i) const { return inputs_.at(i); }
+  void clear_recorded_inputs() { inputs_.assign(inputs_.size(), Tensor()); }
+
  private:
   Tensor layer(std::size_t i, const Tensor& x);
   std::vector<LayerSpec> specs_;
   std::vector<std::int64_t> image_shape_;
   std::vector<Tensor> weight_, bias_;
   std::vector<std::shared_ptr<Quantizer>> wq_, aq_;
+  std::vector<Tensor> inputs_;
+  bool record_ = false;
 };
 
 std::shared_ptr<Net> lenet5(xgrad::Generator& gen);

@@ -34,10 +34,13 @@ struct QuantPlan {
 // Puts the quantizers on a float Net (its weights already loaded).
 void attach_quantizers(Net& net, const QuantPlan& plan);
 
-// Sets every clipping parameter from `images` (observers on for one forward
-// without a graph), then freezes the observers: the clipping parameters are
+// Sets every clipping parameter from one forward of `images` without a graph
+// and without fake quantization (every quantizer sees float tensors): RCF
+// alphas and the 8-bit steps by their observers, LSQ steps from the recorded
+// tensors (2 mean|x| / sqrt(qmax), or max|x| / qmax for PTQ). Then freezes
+// the observers (but those of the 8-bit weights): the clipping parameters are
 // learned (QAT) or stay as calibrated (PTQ) from here on.
-void calibrate(Net& net, const Tensor& images);
+void calibrate(Net& net, const Tensor& images, bool ptq);
 
 // After each optimizer step: keeps every learned alpha / step positive.
 void clamp_clipping(Net& net);
