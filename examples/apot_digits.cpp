@@ -55,17 +55,26 @@ int main(int argc, char** argv) {
   app.add_option("--qat-lr", c.qat_lr, "Adam learning rate, QAT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--jobs", c.jobs,
+                 "seeds run in parallel, one thread each (0: one per core); the numbers do not "
+                 "depend on it")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip gnuplot (data files are still written)");
   CLI11_PARSE(app, argc, argv);
   c.plots = !no_plots;
-  for (const std::string& err : {harness::validate(c), harness::prepare_output_dir(c.out_dir)}) {
-    if (!err.empty()) {
-      std::fprintf(stderr, "apot_digits: %s\n", err.c_str());
-      return 2;
-    }
+  if (const std::string err = harness::validate(c); !err.empty()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], err.c_str());
+    return 2;
   }
   try {
     const auto [train, test] = harness::load_digits(c.data_dir);
+    // Data first (a missing file fails at once), then the output directory,
+    // both before any training.
+    if (const std::string err = harness::prepare_output_dir(c.out_dir); !err.empty()) {
+      std::fprintf(stderr, "%s: %s\n", argv[0], err.c_str());
+      return 2;
+    }
     std::printf("digits: %zu training, %zu test rows; %d seeds; %d float + %d QAT epochs\n",
                 train.size(), test.size(), c.seeds, c.float_epochs, c.qat_epochs);
     std::fflush(stdout);

@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
       "APoT vs uniform quantization-aware training of LeNet-5 on Fashion-MNIST "
       "(experiment.md's protocol)."};
   app.add_flag("--quick", quick,
-               "a quick look: 6,000 training and 2,000 test images, 1 float epoch, 1 QAT epoch, "
-               "2 seeds (explicit options still override)");
+               "a quick look: 5,000 training and 2,000 test images, 1 float epoch, 1 QAT epoch "
+               "(explicit options still override)");
   app.add_option("--data", c.data_dir, "directory of the MNIST-format files")
       ->capture_default_str();
   app.add_option("--out", c.out_dir, "output directory (created)")->capture_default_str();
@@ -65,26 +65,34 @@ int main(int argc, char** argv) {
                  "Adam learning rate of QAT and fine-tuning (weights and clipping)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--jobs", c.jobs,
+                 "seeds run in parallel, one thread each (0: one per core); the numbers do not "
+                 "depend on it")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip gnuplot (data files are still written)");
   CLI11_PARSE(app, argc, argv);
 
   if (quick) {
     // Only the options the user did not give.
-    if (app.count("--train-size") == 0) c.train_size = 6000;
+    if (app.count("--train-size") == 0) c.train_size = 5000;
     if (app.count("--test-size") == 0) c.test_size = 2000;
     if (app.count("--epochs") == 0) c.float_epochs = 1;
     if (app.count("--qat-epochs") == 0) c.qat_epochs = 1;
-    if (app.count("--seeds") == 0) c.seeds = 2;
   }
   c.plots = !no_plots;
-  for (const std::string& err : {harness::validate(c), harness::prepare_output_dir(c.out_dir)}) {
-    if (!err.empty()) {
-      std::fprintf(stderr, "apot_experiment: %s\n", err.c_str());
-      return 2;
-    }
+  if (const std::string err = harness::validate(c); !err.empty()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], err.c_str());
+    return 2;
   }
   try {
     const auto [train, test] = harness::load_fashion_mnist(c);
+    // Data first (a missing file fails at once), then the output directory,
+    // both before any training.
+    if (const std::string err = harness::prepare_output_dir(c.out_dir); !err.empty()) {
+      std::fprintf(stderr, "%s: %s\n", argv[0], err.c_str());
+      return 2;
+    }
     std::printf(
         "Fashion-MNIST: %zu training, %zu test images; %d seed(s) from %d; %d float + %d "
         "QAT epochs; bits",

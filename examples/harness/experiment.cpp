@@ -1,12 +1,15 @@
 #include "experiment.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <set>
+#include <thread>
 
 #include "net.hpp"
 #include "plots.hpp"
@@ -50,7 +53,7 @@ std::string pct(double a) {
 // Trains `net` for `epochs` epochs with Adam and records the run.
 void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
                const ExperimentConfig& c, int epochs, double lr, std::uint64_t order_seed,
-               bool quantized) {
+               bool quantized, bool live) {
   // One learning rate for weights, biases and clipping parameters, no weight
   // decay (experiment.md); the clipping parameters are their own group so
   // that a different rate is one line away.
@@ -71,10 +74,10 @@ void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
                               (run.bits == 32 ? "" : " " + std::to_string(run.bits) + "b") +
                               "  epoch " + std::to_string(e + 1) + "/" + std::to_string(epochs);
     double acc = 0;
-    const EpochResult r =
-        train_epoch(net, opt, loader, label,
-                    quantized ? std::function<void()>([&] { clamp_clipping(net); }) : nullptr,
-                    [&] { return pct(acc = evaluate(net, test)); });
+    const EpochResult r = train_epoch(
+        net, opt, loader, label,
+        quantized ? std::function<void()>([&] { clamp_clipping(net); }) : nullptr,
+        [&] { return pct(acc = evaluate(net, test)); }, live);
     run.epoch_loss.push_back(r.mean_loss);
     for (std::size_t k = 0; k < r.segment_loss.size(); ++k) {
       run.loss_curve.emplace_back(e + double(k + 1) / double(r.segment_loss.size()),
@@ -101,6 +104,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
           {"test_size", c.test_size},
           {"batch_size", c.batch_size},
           {"calibration_size", c.calibration_size},
+          {"jobs", c.jobs},
           {"lr", c.lr},
           {"qat_lr", c.qat_lr}};
 }
@@ -129,85 +133,124 @@ std::pair<Dataset, Dataset> load_digits(const std::string& path) {
   return {xgrad::data::subset(all, train), xgrad::data::subset(all, test)};
 }
 
-ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
-                                const Dataset& test) {
-  const auto start = Clock::now();
+namespace {
+
+struct SeedResult {
+  std::vector<Run> runs;
+  LevelsOverlay overlay;  // filled for the first seed
+};
+
+// Everything of one seed: the float checkpoint, then every branch from it.
+SeedResult run_seed(const ExperimentConfig& c, const Dataset& train, const Dataset& test, int s,
+                    bool live) {
   const auto make_net = [&c](xgrad::Generator& gen) {
     return c.net == "mlp" ? mlp({64, 64, 10}, gen) : lenet5(gen);
   };
-  ExperimentResult result;
-  std::vector<Run>& runs = result.runs;
-  LevelsOverlay overlay;
-  for (int s = c.first_seed; s < c.first_seed + c.seeds; ++s) {
-    const auto useed = static_cast<std::uint64_t>(s);
-    // The float checkpoint.
-    xgrad::Generator gen(useed);
-    const auto base_net = make_net(gen);
-    Net& base = *base_net;
-    Run fl{"float", 32, s};
-    auto t = Clock::now();
-    train_run(base, fl, train, test, c, c.float_epochs, c.lr, useed, false);
-    fl.seconds = since(t);
-    runs.push_back(fl);
-    const auto checkpoint = base.state_dict();
+  SeedResult out;
+  const auto useed = static_cast<std::uint64_t>(s);
+  // The float checkpoint.
+  xgrad::Generator gen(useed);
+  const auto base_net = make_net(gen);
+  Net& base = *base_net;
+  Run fl{"float", 32, s};
+  auto t = Clock::now();
+  train_run(base, fl, train, test, c, c.float_epochs, c.lr, useed, false, live);
+  fl.seconds = since(t);
+  out.runs.push_back(fl);
+  const auto checkpoint = base.state_dict();
 
-    // Calibration images: a seeded draw from the training set.
-    xgrad::Generator calib_gen(1000 + useed);
-    std::vector<std::size_t> rows = xgrad::randperm(train.size(), calib_gen);
-    rows.resize(std::min(c.calibration_size, rows.size()));
-    const Tensor calibration = xgrad::data::subset(train, rows).features;
+  // Calibration images: a seeded draw from the training set.
+  xgrad::Generator calib_gen(1000 + useed);
+  std::vector<std::size_t> rows = xgrad::randperm(train.size(), calib_gen);
+  rows.resize(std::min(c.calibration_size, rows.size()));
+  const Tensor calibration = xgrad::data::subset(train, rows).features;
 
-    // Every branch sees the same data order.
-    const std::uint64_t order = 2000 + useed;
-    auto fresh = [&] {
-      xgrad::Generator unused(0);
-      auto net = make_net(unused);
-      net->load_state_dict(checkpoint);
-      return net;
-    };
-    {
-      auto net = fresh();
-      Run r{"float fine-tuned", 32, s};
-      t = Clock::now();
-      train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, false);
-      r.seconds = since(t);
-      runs.push_back(r);
-    }
-    for (int bits : c.bits) {
-      for (Method m : {Method::apot, Method::uniform}) {
-        for (bool ptq : {false, true}) {
-          auto net = fresh();
-          Run r{m == Method::apot ? (ptq ? "APoT PTQ" : "APoT QAT")
-                                  : (ptq ? "uniform PTQ" : "LSQ QAT"),
-                bits, s};
-          t = Clock::now();
-          attach_quantizers(*net, {m, bits, ptq, c.keep_ends_8bit});
-          calibrate(*net, calibration, ptq);
-          r.clip_initial = clipping_values(*net);
-          if (ptq) {
-            r.test_accuracy = evaluate(*net, test);
-            std::fprintf(stderr, "seed %d  %s %db  %s\n", s, r.method.c_str(), bits,
-                         pct(r.test_accuracy).c_str());
-          } else {
-            train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, true);
-          }
-          r.clip_final = clipping_values(*net);
-          r.seconds = since(t);
-          runs.push_back(r);
-          // The histogram overlay: fc1's float weights (first seed) and the levels
-          // each method learned at the first bit width.
-          if (!ptq && s == c.first_seed && bits == c.bits.front()) {
-            const std::size_t layer = c.net == "mlp" ? 0 : 2;
-            overlay.layer = base.spec(layer).name;
-            overlay.bits = bits;
-            const xt::xarray<float>& w = base.weight(layer).data();
-            overlay.weights.assign(w.begin(), w.end());
-            (m == Method::apot ? overlay.apot : overlay.uniform) = weight_levels(*net, layer);
-          }
+  // Every branch sees the same data order.
+  const std::uint64_t order = 2000 + useed;
+  auto fresh = [&] {
+    xgrad::Generator unused(0);
+    auto net = make_net(unused);
+    net->load_state_dict(checkpoint);
+    return net;
+  };
+  {
+    auto net = fresh();
+    Run r{"float fine-tuned", 32, s};
+    t = Clock::now();
+    train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, false, live);
+    r.seconds = since(t);
+    out.runs.push_back(r);
+  }
+  for (int bits : c.bits) {
+    for (Method m : {Method::apot, Method::uniform}) {
+      for (bool ptq : {false, true}) {
+        auto net = fresh();
+        Run r{
+            m == Method::apot ? (ptq ? "APoT PTQ" : "APoT QAT") : (ptq ? "uniform PTQ" : "LSQ QAT"),
+            bits, s};
+        t = Clock::now();
+        attach_quantizers(*net, {m, bits, ptq, c.keep_ends_8bit});
+        calibrate(*net, calibration, ptq);
+        r.clip_initial = clipping_values(*net);
+        if (ptq) {
+          r.test_accuracy = evaluate(*net, test);
+          std::fprintf(stderr, "seed %d  %s %db  %s\n", s, r.method.c_str(), bits,
+                       pct(r.test_accuracy).c_str());
+        } else {
+          train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, true, live);
+        }
+        r.clip_final = clipping_values(*net);
+        r.seconds = since(t);
+        out.runs.push_back(r);
+        // The histogram overlay: the float weights of one layer (fc1 for
+        // LeNet) and the levels each method learned at the first bit width.
+        if (!ptq && s == c.first_seed && bits == c.bits.front()) {
+          const std::size_t layer = c.net == "mlp" ? 0 : 2;
+          out.overlay.layer = base.spec(layer).name;
+          out.overlay.bits = bits;
+          const xt::xarray<float>& w = base.weight(layer).data();
+          out.overlay.weights.assign(w.begin(), w.end());
+          (m == Method::apot ? out.overlay.apot : out.overlay.uniform) = weight_levels(*net, layer);
         }
       }
     }
   }
+  return out;
+}
+
+}  // namespace
+
+ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
+                                const Dataset& test) {
+  const auto start = Clock::now();
+  // Seeds are independent: each runs on its own thread (up to `jobs` at a
+  // time) with its own generators, so the numbers do not depend on `jobs`.
+  const int jobs = std::max(
+      1, std::min(c.jobs > 0 ? c.jobs : int(std::thread::hardware_concurrency()), c.seeds));
+  const bool live = jobs == 1;  // one live bar; parallel seeds print plain lines
+  std::vector<SeedResult> per_seed(static_cast<std::size_t>(c.seeds));
+  std::vector<std::exception_ptr> errors(per_seed.size());
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int i; (i = next++) < c.seeds;) {
+      try {
+        per_seed[std::size_t(i)] = run_seed(c, train, test, c.first_seed + i, live);
+      } catch (...) {
+        errors[std::size_t(i)] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  worker();
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  ExperimentResult result;
+  std::vector<Run>& runs = result.runs;
+  for (const SeedResult& r : per_seed) runs.insert(runs.end(), r.runs.begin(), r.runs.end());
+  const LevelsOverlay& overlay = per_seed.front().overlay;
   result.seconds = since(start);
   nlohmann::json config = to_json(c);
   config["seconds"] = result.seconds;

@@ -17,11 +17,11 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-ProgressBar::ProgressBar(std::string label, std::size_t total_batches, std::FILE* out)
+ProgressBar::ProgressBar(std::string label, std::size_t total_batches, std::FILE* out, bool live)
     : label_(std::move(label)),
       total_(total_batches),
       out_(out),
-      tty_(isatty(fileno(out)) != 0),
+      tty_(live && isatty(fileno(out)) != 0),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 

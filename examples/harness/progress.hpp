@@ -12,8 +12,10 @@ namespace harness {
 class ProgressBar {
  public:
   // `label` starts every line ("seed 0  float  epoch 1/4"). Draws on `out`
-  // (stderr by default, which stays a terminal when stdout is redirected).
-  ProgressBar(std::string label, std::size_t total_batches, std::FILE* out = stderr);
+  // (stderr by default, which stays a terminal when stdout is redirected);
+  // live = false forces plain lines.
+  ProgressBar(std::string label, std::size_t total_batches, std::FILE* out = stderr,
+              bool live = true);
   // After each batch: its mean loss and its number of samples.
   void update(double batch_loss, std::size_t batch_size);
   // Ends the epoch with a closing line that may carry extra text ("test 88.1%").

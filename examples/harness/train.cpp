@@ -12,9 +12,9 @@ namespace harness {
 EpochResult train_epoch(xgrad::Module<float>& model, xgrad::optim::Optimizer<float>& optimizer,
                         xgrad::data::DataLoader<float>& loader, const std::string& label,
                         const std::function<void()>& after_step,
-                        const std::function<std::string()>& note_after) {
+                        const std::function<std::string()>& note_after, bool live) {
   model.train();
-  ProgressBar bar(label, loader.num_batches());
+  ProgressBar bar(label, loader.num_batches(), stderr, live);
   std::vector<double> losses;
   for (const auto& batch : loader) {
     optimizer.zero_grad();

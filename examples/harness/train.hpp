@@ -23,11 +23,12 @@ struct EpochResult {
 // One pass over `loader`: zero_grad, forward, cross-entropy, backward, step,
 // then `after_step` (e.g. keeping clipping parameters positive). Progress on
 // stderr under `label`; the bar's closing line carries `note_after`'s text,
-// evaluated once the epoch is done (e.g. the test accuracy).
+// evaluated once the epoch is done (e.g. the test accuracy). live = false:
+// plain lines even on a terminal (several runs printing at once).
 EpochResult train_epoch(xgrad::Module<float>& model, xgrad::optim::Optimizer<float>& optimizer,
                         xgrad::data::DataLoader<float>& loader, const std::string& label,
                         const std::function<void()>& after_step = nullptr,
-                        const std::function<std::string()>& note_after = nullptr);
+                        const std::function<std::string()>& note_after = nullptr, bool live = true);
 
 // Test accuracy in percent, in eval mode and without recording a graph, in
 // batches of `batch_size` rows (bounded memory).
