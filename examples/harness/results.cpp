@@ -30,7 +30,9 @@ std::vector<int> bit_widths(const std::vector<Run>& runs) {
 std::string format(const MeanSd& m) {
   if (m.n == 0) return "-";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f +- %.2f", m.mean, m.sd);
+  // A mean that rounds to zero prints as 0.00, never -0.00.
+  const double mean = std::abs(m.mean) < 0.005 ? 0.0 : m.mean;
+  std::snprintf(buf, sizeof buf, "%.2f +- %.2f", mean, m.sd);
   return buf;
 }
 
