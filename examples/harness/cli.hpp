@@ -52,6 +52,9 @@ inline void add_experiment_options(CLI::App& app, ExperimentConfig& c, bool& no_
                  "depend on it")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  app.add_flag("--apot-act-init-lsq", c.apot_act_lsq_init,
+               "QAT: start APoT's activation alphas at LSQ's clip point 2 mean|x| sqrt(qmax) "
+               "instead of the calibration maximum");
   app.add_flag("--no-plots", no_plots, "skip gnuplot (data files are still written)");
 }
 

@@ -105,6 +105,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
           {"batch_size", c.batch_size},
           {"calibration_size", c.calibration_size},
           {"jobs", c.jobs},
+          {"apot_act_lsq_init", c.apot_act_lsq_init},
           {"lr", c.lr},
           {"qat_lr", c.qat_lr}};
 }
@@ -189,7 +190,7 @@ SeedResult run_seed(const ExperimentConfig& c, const Dataset& train, const Datas
             m == Method::apot ? (ptq ? "APoT PTQ" : "APoT QAT") : (ptq ? "uniform PTQ" : "LSQ QAT"),
             bits, s};
         t = Clock::now();
-        attach_quantizers(*net, {m, bits, ptq, c.keep_ends_8bit});
+        attach_quantizers(*net, {m, bits, ptq, c.keep_ends_8bit, c.apot_act_lsq_init});
         calibrate(*net, calibration, ptq);
         r.clip_initial = clipping_values(*net);
         if (ptq) {

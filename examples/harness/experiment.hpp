@@ -35,7 +35,8 @@ struct ExperimentConfig {
   double lr = 1e-3;
   double qat_lr = 1e-4;
   bool plots = true;
-  int jobs = 0;  // seeds run in parallel, one thread each; 0: one per core
+  int jobs = 0;                    // seeds run in parallel, one thread each; 0: one per core
+  bool apot_act_lsq_init = false;  // see QuantPlan
 };
 nlohmann::json to_json(const ExperimentConfig& c);
 

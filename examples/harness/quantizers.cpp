@@ -48,7 +48,8 @@ std::shared_ptr<Quantizer> learnable(const QuantPlan& p, bool weight) {
       return std::make_shared<NormalizedWeight>(std::make_shared<RCFFakeQuantize<float>>(
           xgrad::quant::apot_sign_magnitude_levels(p.bits, 2), o));
     }
-    o.init = AlphaInit::max_abs;  // the calibration maximum
+    // The calibration maximum, or LSQ's clip point when asked (QAT only).
+    o.init = p.apot_act_lsq_init && !p.ptq ? AlphaInit::lsq_clip_point : AlphaInit::max_abs;
     return std::make_shared<RCFFakeQuantize<float>>(xgrad::quant::apot_unsigned_levels(p.bits, 2),
                                                     o);
   }

@@ -29,6 +29,9 @@ struct QuantPlan {
   int bits = 4;
   bool ptq = false;
   bool keep_ends_8bit = true;
+  // APoT activation alphas start at LSQ's clip point 2 mean|x| sqrt(qmax)
+  // instead of the calibration maximum (experiment.md's observation; QAT only).
+  bool apot_act_lsq_init = false;
 };
 
 // Puts the quantizers on a float Net (its weights already loaded).
