@@ -115,6 +115,35 @@ BOOST_AUTO_TEST_CASE(closed_form_gradients_at_and_around_every_boundary) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(range_test_at_the_last_floats_matches_the_division) {
+  // Backward decides "inside" from x by thresholds; they must reproduce
+  // lo <= fl(x / alpha) <= 1 exactly, also where the division rounds.
+  for (float alpha : {0.1f, 3.7f, 1e-3f, 7e30f, 1.0f}) {
+    for (float lo : {0.0f, -1.0f}) {
+      std::vector<float> xs;
+      for (float centre : {alpha, lo * alpha, 0.0f, -alpha}) {
+        float v = centre;
+        for (int k = 0; k < 6; ++k) v = std::nextafter(v, -1e38f);
+        for (int k = 0; k < 13; ++k, v = std::nextafter(v, 1e38f)) xs.push_back(v);
+      }
+      xs.push_back(-1e-45f);
+      xs.push_back(1e-45f);
+      const std::vector<float> lv =
+          lo < 0 ? std::vector<float>{-1, 0, 1} : std::vector<float>{0, 1};
+      Tensor<float> x(xt::xarray<float>::from_shape({xs.size()}), true);
+      std::copy(xs.begin(), xs.end(), x.mutable_data().begin());
+      Tensor<float> a = tensor<float>({alpha}, true);
+      sum(rcf_fake_quantize(x, a, lv)).backward();
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        const float u = xs[i] / alpha;
+        BOOST_TEST_CONTEXT("alpha=" << alpha << " lo=" << lo << " x=" << xs[i]) {
+          BOOST_TEST(x.grad().data()(i) == ((u >= lo && u <= 1.0f) ? 1.0f : 0.0f));
+        }
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(grad_scale_multiplies_only_alphas_gradient) {
   const std::vector<double> lv = {0, 0.25, 0.5, 1};
   const Grads plain = rcf_at<double>(3.0, 2.0, lv);

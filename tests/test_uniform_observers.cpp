@@ -119,6 +119,20 @@ BOOST_AUTO_TEST_CASE(percentile_reset_starts_a_new_mean_and_bad_input_is_refused
   BOOST_TEST(obs.max_val().item() == 2.0);
 }
 
+BOOST_AUTO_TEST_CASE(percentile_state_dict_round_trips_the_running_mean) {
+  PercentileObserver<double> a(100.0);
+  a.forward(tensor<double>({0.0, 4.0}));
+  a.forward(tensor<double>({2.0, 8.0}));
+  PercentileObserver<double> b(100.0);
+  b.load_state_dict(a.state_dict());
+  BOOST_TEST(b.num_batches() == 2);
+  b.forward(tensor<double>({-3.0, 3.0}));
+  a.forward(tensor<double>({-3.0, 3.0}));
+  BOOST_TEST(b.min_val().item() == a.min_val().item());
+  BOOST_TEST(b.max_val().item() == a.max_val().item());
+  BOOST_TEST(a.max_val().item() == 5.0);  // mean of 4, 8, 3
+}
+
 // ---------------------------------------------------------------- per channel
 
 BOOST_AUTO_TEST_CASE(per_channel_tracks_running_extremes_per_slice) {

@@ -78,15 +78,31 @@ struct MaxPool2dFn : Function<MaxPool2dFn> {
     for (std::size_t c = 0; c < p.planes; ++c) {
       const T* xp = xs + c * plane;
       for (std::size_t i = 0; i < oh; ++i) {
+        const std::size_t r0 = p.rows.begin[i], r1 = p.rows.end[i];
         for (std::size_t j = 0; j < ow; ++j) {
+          const std::size_t c0 = p.cols.begin[j], c1 = p.cols.end[j];
           T best = -std::numeric_limits<T>::infinity();
-          std::size_t at = p.rows.begin[i] * p.width + p.cols.begin[j];
-          for (std::size_t r = p.rows.begin[i]; r < p.rows.end[i]; ++r) {
-            for (std::size_t q = p.cols.begin[j]; q < p.cols.end[j]; ++q) {
+          std::size_t at = r0 * p.width + c0;
+          bool nan = false;
+          for (std::size_t r = r0; r < r1; ++r) {
+            for (std::size_t q = c0; q < c1; ++q) {
+              // Strict: the first maximum stays. Selects, not branches, which
+              // random data would mispredict half the time; NaN is only noted.
               const T v = xp[r * p.width + q];
-              if (v > best || std::isnan(v)) {  // strict: the first maximum stays
-                best = v;
-                at = r * p.width + q;
+              const bool take = v > best;
+              nan |= v != v;
+              at = take ? r * p.width + q : at;
+              best = take ? v : best;
+            }
+          }
+          if (nan) {  // PyTorch's rule: a NaN wins, and a later NaN replaces it
+            for (std::size_t r = r0; r < r1; ++r) {
+              for (std::size_t q = c0; q < c1; ++q) {
+                const T v = xp[r * p.width + q];
+                if (v != v) {
+                  best = v;
+                  at = r * p.width + q;
+                }
               }
             }
           }

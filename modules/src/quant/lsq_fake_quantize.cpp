@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "affine_kernels.hpp"
+#include "mask_kernels.hpp"
 #include "per_channel_grids.hpp"
 #include "per_channel_layout.hpp"
 #include "xgrad/errors.hpp"
@@ -74,14 +75,9 @@ struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
         sc, T(1) / sc, zero_point_backward_per_tensor(ctx.saved(2).data()[0], qmin, qmax), T(qmin),
         T(qmax)};
     T* pg = grad.data();
-    double sum_scale = 0, sum_zp = 0;
-    for (std::size_t i = 0, n = grad.size(); i < n; ++i) {
-      T dx, ds, dz;
-      detail::learnable_affine_grads(px[i], pg[i], g, factor, &dx, &ds, &dz);
-      pg[i] = dx;
-      sum_scale += double(ds);
-      sum_zp += double(dz);
-    }
+    const auto [sum_scale, sum_zp] = detail::blocked_sums<T>(0, grad.size(), [=](std::size_t i) {
+      return detail::learnable_affine_grads(px[i], pg[i], g, factor, &pg[i]);
+    });
     std::vector<xt::xarray<T>> grads(3);
     grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
     grads[1].fill(static_cast<T>(sum_scale));
@@ -142,13 +138,12 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
     for (std::size_t o = 0; o < outer; ++o)
       for (std::size_t c = 0; c < channels; ++c) {
         const std::size_t at = (o * channels + c) * inner;
-        for (std::size_t i = at; i < at + inner; ++i) {
-          T dx, ds, dz;
-          detail::learnable_affine_grads(px[i], pg[i], grids[c], factor, &dx, &ds, &dz);
-          pg[i] = dx;
-          sum_scale[c] += double(ds);
-          sum_zp[c] += double(dz);
-        }
+        const detail::AffineGrid<T> gc = grids[c];
+        const auto [ds, dz] = detail::blocked_sums<T>(at, at + inner, [=](std::size_t i) {
+          return detail::learnable_affine_grads(px[i], pg[i], gc, factor, &pg[i]);
+        });
+        sum_scale[c] += ds;
+        sum_zp[c] += dz;
       }
     std::vector<xt::xarray<T>> grads(3);
     grads[1] = xt::xarray<T>::from_shape({channels});

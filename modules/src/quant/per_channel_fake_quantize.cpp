@@ -5,6 +5,7 @@
 #include <string>
 
 #include "affine_kernels.hpp"
+#include "mask_kernels.hpp"
 #include "per_channel_grids.hpp"
 #include "per_channel_layout.hpp"
 #include "xgrad/errors.hpp"
@@ -44,9 +45,9 @@ struct FakeQuantizePerChannelAffineFn : Function<FakeQuantizePerChannelAffineFn>
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    const auto* pm = reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data());
-    T* pg = grad.data();
-    for (std::size_t i = 0, n = grad.size(); i < n; ++i) pg[i] = pm[i] ? pg[i] : T(0);
+    detail::mask_grad(grad.data(),
+                      reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()),
+                      grad.size());
     return gradients(std::move(grad));
   }
 };

@@ -2,9 +2,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
+#include "apot_nearest.hpp"
+#include "mask_kernels.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
@@ -51,8 +56,28 @@ T validated_alpha(const Tensor<T>& alpha, const char* op) {
   return a;
 }
 
-// Forward saves, per element, the STE mask (bytes packed into a T array) and
-// r = dq/dalpha (P(u) - u inside, the clip value outside, 0 for NaN).
+// The last x (going from `inside` towards `outside`, both floats) for which
+// pred holds; pred(inside) is true, pred(outside) false, and pred is monotone
+// along the way (fl(x / alpha) is monotone in x). Bisection over the float
+// ordering: at most 64 steps.
+template <class T, class Pred>
+T last_x_with(Pred pred, T inside, T outside) {
+  using Key = detail::FloatKey<T>;
+  std::int64_t k_in = Key::key(inside), k_out = Key::key(outside);
+  while (k_in - k_out > 1 || k_out - k_in > 1) {
+    const std::int64_t mid = k_in + (k_out - k_in) / 2;
+    if (pred(Key::value(mid)))
+      k_in = mid;
+    else
+      k_out = mid;
+  }
+  return Key::value(k_in);
+}
+
+// Nothing per element is stored: backward reads x (saved, version checked)
+// and the output q, and decides the range from x with thresholds that
+// reproduce the forward's division exactly. Inside the range the alpha term
+// g * (P(u) - u) is summed as g * (q - x) and divided by alpha once at the end.
 struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
   static constexpr const char* name = "RCFFakeQuantizeBackward";
 
@@ -60,56 +85,52 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& alpha_t,
                                const std::vector<T>& levels, double grad_scale) {
     const T alpha = alpha_t.data().data()[0];
-    const std::size_t n = x.numel(), L = levels.size();
-    const T lo = levels.front();
+    const std::size_t n = x.numel();
     const T* px = x.data().data();
     xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
     T* po = out.data();
-    // u = x / alpha (a true division, as the composition computes it).
-    xt::xarray<T> r = xt::xarray<T>::from_shape({n});
-    T* pr = r.data();
-    for (std::size_t i = 0; i < n; ++i) pr[i] = px[i] / alpha;
-    const bool keep = ctx.recording();
-    xt::xarray<T> packed;
-    std::uint8_t* mask = nullptr;
-    if (keep) {
-      packed = xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
-      mask = reinterpret_cast<std::uint8_t*>(packed.data());
-    }
-    // P(u) into out (clipped to [lo, 1], NaN kept), mask = [lo <= u <= 1].
-    detail::quant_dequant_kernel(pr, n, levels.data(), L, po, mask, lo, T(1));
-    if (keep) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const T u = pr[i], p = po[i];
-        const T clipped = u > T(1) ? T(1) : lo;
-        pr[i] = mask[i] ? p - u : (u == u ? clipped : T(0));
-      }
-      ctx.saved_arrays.push_back(std::move(packed));
-      ctx.saved_arrays.push_back(std::move(r));
-      ctx.saved_scalars.push_back(grad_scale);
-    }
+    // u = x / alpha (a true division, as the composition computes it), then
+    // P(u) in place (clipped to [lo, 1], NaN kept), then alpha * P(u).
+    for (std::size_t i = 0; i < n; ++i) po[i] = px[i] / alpha;
+    detail::quant_dequant_kernel(po, n, levels.data(), levels.size(), po);
     for (std::size_t i = 0; i < n; ++i) po[i] = alpha * po[i];
+    if (ctx.recording()) {
+      ctx.save_for_backward({x});
+      ctx.save_output();
+      ctx.saved_scalars = {double(alpha), double(levels.front()), grad_scale};
+    }
     return out;
   }
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    const auto* mask = reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data());
-    const T* pr = ctx.saved_arrays.at(1).data();
-    const std::size_t n = grad.size();
+    const T alpha = static_cast<T>(ctx.saved_scalars[0]);
+    const T lo = static_cast<T>(ctx.saved_scalars[1]);
+    // lo <= fl(x / alpha) <= 1 exactly when t_lo <= x <= t_hi: two compares
+    // per element instead of a division, with the forward's very decision.
+    const T t_hi = last_x_with([alpha](T x) { return x / alpha <= T(1); }, alpha,
+                               std::numeric_limits<T>::infinity());
+    const T t_lo = last_x_with([alpha, lo](T x) { return x / alpha >= lo; }, lo * alpha,
+                               -std::numeric_limits<T>::infinity());
+    const T* px = ctx.saved(0).data();
+    const T* pq = ctx.output().data();
     T* pg = grad.data();
+    // NaN x is neither inside nor clipped.
+    const auto [inside_sum, clipped_sum] =
+        detail::blocked_sums<T>(0, grad.size(), [=](std::size_t i) {
+          const T x = px[i], g = pg[i];
+          const bool inside = (x >= t_lo) & (x <= t_hi);
+          pg[i] = detail::keep_if(inside, g);
+          return std::pair<T, T>(detail::keep_if(inside, g * (pq[i] - x)),
+                                 detail::keep_if(x > t_hi, g) + detail::keep_if(x < t_lo, g * lo));
+        });
     std::vector<xt::xarray<T>> grads(2);
     if (ctx.needs_input_grad(1)) {
-      double sum = 0;
-      for (std::size_t i = 0; i < n; ++i) sum += static_cast<double>(pg[i] * pr[i]);
       grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
-      grads[1].fill(static_cast<T>(sum * ctx.saved_scalars.at(0)));
+      grads[1].fill(
+          static_cast<T>((inside_sum / double(alpha) + clipped_sum) * ctx.saved_scalars[2]));
     }
-    if (ctx.needs_input_grad(0)) {
-      // A selection (a NaN or inf dy where clipped still gives 0), in place.
-      for (std::size_t i = 0; i < n; ++i) pg[i] = mask[i] ? pg[i] : T(0);
-      grads[0] = std::move(grad);
-    }
+    if (ctx.needs_input_grad(0)) grads[0] = std::move(grad);
     return grads;
   }
 };

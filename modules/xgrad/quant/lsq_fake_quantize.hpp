@@ -13,8 +13,9 @@
 //   outside: dx = 0, dscale = dy * (quant_min or quant_max - zp') * grad_factor,
 //     dzp = -dy * scale * grad_factor;
 // dscale / dzp summed over the tensor (per tensor) or over all but `axis`
-// (per channel), in double (PyTorch sums float tensors: equal up to
-// summation rounding). Rounded zero points, as PyTorch:
+// (per channel), in T over blocks of 512 elements and the blocks in double
+// (PyTorch sums float tensors in its own order: equal up to summation rounding). Rounded zero
+// points, as PyTorch:
 //   per tensor: forward nearbyint(zp) clamped; backward trunc(clamp(zp + 0.5))
 //   per channel: nearbyint(zp) (half to even, torch.round) clamped, both passes.
 // Differences from PyTorch: NaN x gives NaN and no gradient anywhere; errors

@@ -11,12 +11,16 @@
 //   dq/dalpha P(u) - u where lo <= u <= 1; the clip value where clipped:
 //             1 above, -1 below a signed range, 0 below an unsigned one
 //             (= sign(x) wherever the output is not exactly 0);
-// alpha's gradient is summed over the tensor (in double) and multiplied by
+// alpha's gradient is summed over the tensor (in T over blocks of 512
+// elements, the blocks in double), the in-range terms as dy * (q - x) divided
+// by alpha once (q - x = alpha (P(u) - u) up to rounding), and multiplied by
 // grad_scale (LSQ's trick: 1 / sqrt(numel * top_code) is common, see
-// lsq_grad_scale). It equals, forward and backward, the stop-gradient
-// composition alpha * (c + detach(P(c) - c)), c = clamp(x / alpha, lo, 1), as
-// the authors build it. NaN x gives NaN with no gradient to x or alpha;
-// infinities clip.
+// lsq_grad_scale). It equals the stop-gradient composition the authors build,
+// alpha * (c + detach(P(c) - c)), c = clamp(x / alpha, lo, 1): bit for bit
+// forward (for the named level sets) and up to summation rounding backward.
+// NaN x gives NaN with no gradient to x or alpha; infinities clip. Backward
+// stores nothing per element: it reads x and q (modifying x in place before
+// backward is a StateError) and finds the range by two exact thresholds on x.
 // Errors: ValueError unless alpha holds one finite value > 0, levels are
 // finite, strictly ascending, start at 0 or -1 and end at 1, and grad_scale is
 // finite; ShapeError when alpha has more than one element.
