@@ -1,0 +1,91 @@
+// The command line both experiment programs share (CLI11, header-only), and
+// their common main: validate, load, prepare the output directory, run, report.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "experiment.hpp"
+#include "xgrad/errors.hpp"
+
+namespace harness {
+
+// Options bound to `c` (its current values are the defaults --help shows).
+inline void add_experiment_options(CLI::App& app, ExperimentConfig& c, bool& no_plots,
+                                   const std::string& data_help) {
+  app.add_option("--data", c.data_dir, data_help)->capture_default_str();
+  app.add_option("--out", c.out_dir, "output directory (created)")->capture_default_str();
+  app.add_option("--seeds", c.seeds, "number of seeds")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--first-seed", c.first_seed, "first seed")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--epochs", c.float_epochs, "float training epochs")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--qat-epochs", c.qat_epochs, "QAT (and float fine-tuning) epochs")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--bits", c.bits, "bit widths of the quantized layers (2..8), e.g. --bits 4 3 2")
+      ->check(CLI::Range(2, 8))
+      ->capture_default_str();
+  app.add_option("--batch-size", c.batch_size, "mini-batch size")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--calibration", c.calibration_size,
+                 "calibration images for PTQ and the initial clipping")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--lr", c.lr, "Adam learning rate of the float training")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--qat-lr", c.qat_lr,
+                 "Adam learning rate of QAT and fine-tuning (weights and clipping)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--jobs", c.jobs,
+                 "seeds run in parallel, one thread each (0: one per core); the numbers do not "
+                 "depend on it")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  app.add_flag("--apot-act-init-lsq", c.apot_act_lsq_init,
+               "QAT: start APoT's activation alphas at LSQ's clip point 2 mean|x| sqrt(qmax) "
+               "instead of the calibration maximum");
+  app.add_flag("--no-plots", no_plots, "skip gnuplot (data files are still written)");
+}
+
+// After parsing: checks c, loads the data (a missing file fails at once),
+// prepares the output directory, runs and prints the report. Exit status 2
+// for bad arguments, 1 for an xgrad error (message on stderr), else 0.
+inline int run_main(const char* program, const ExperimentConfig& c,
+                    const std::function<std::pair<Dataset, Dataset>()>& load,
+                    const char* data_name) {
+  if (const std::string err = validate(c); !err.empty()) {
+    std::fprintf(stderr, "%s: %s\n", program, err.c_str());
+    return 2;
+  }
+  try {
+    const auto [train, test] = load();
+    if (const std::string err = prepare_output_dir(c.out_dir); !err.empty()) {
+      std::fprintf(stderr, "%s: %s\n", program, err.c_str());
+      return 2;
+    }
+    std::printf(
+        "%s: %zu training, %zu test rows; %d seed(s) from %d; %d float + %d QAT epochs; bits",
+        data_name, train.size(), test.size(), c.seeds, c.first_seed, c.float_epochs, c.qat_epochs);
+    for (int b : c.bits) std::printf(" %d", b);
+    std::printf("\n");
+    std::fflush(stdout);
+    print_report(stdout, c, run_experiment(c, train, test));
+    return 0;
+  } catch (const xgrad::Error& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  }
+}
+
+}  // namespace harness

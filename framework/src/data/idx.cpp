@@ -1,0 +1,209 @@
+#include "xgrad/data/idx.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <vector>
+
+#include "gz_reader.hpp"
+#include "xgrad/errors.hpp"
+
+namespace xgrad::data {
+namespace {
+
+std::string hex(unsigned v, int digits) {
+  static const char* d = "0123456789abcdef";
+  std::string s(static_cast<std::size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = d[v & 15];
+  return "0x" + s;
+}
+
+std::size_t element_size(unsigned type) {
+  switch (type) {
+    case 0x08:
+    case 0x09:
+      return 1;
+    case 0x0B:
+      return 2;
+    case 0x0C:
+    case 0x0D:
+      return 4;
+    case 0x0E:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+std::uint64_t big_endian(const unsigned char* p, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+template <class T>
+T decode(const unsigned char* p, unsigned type) {
+  switch (type) {
+    case 0x08:
+      return static_cast<T>(p[0]);
+    case 0x09:
+      return static_cast<T>(static_cast<std::int8_t>(p[0]));
+    case 0x0B:
+      return static_cast<T>(static_cast<std::int16_t>(big_endian(p, 2)));
+    case 0x0C:
+      return static_cast<T>(static_cast<std::int32_t>(big_endian(p, 4)));
+    case 0x0D: {
+      const auto bits = static_cast<std::uint32_t>(big_endian(p, 4));
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return static_cast<T>(f);
+    }
+    default: {
+      const std::uint64_t bits = big_endian(p, 8);
+      double d;
+      std::memcpy(&d, &bits, 8);
+      return static_cast<T>(d);
+    }
+  }
+}
+
+// Reads and validates one IDX file; `op` and `hint` go into the messages.
+template <class T>
+xt::xarray<T> read_idx_file(const std::string& op, const std::string& path,
+                            const std::string& hint) {
+  detail::GzReader in(op, path, hint);
+  unsigned char magic[4];
+  const std::size_t got = in.read(magic, 4);
+  if (got < 4)
+    throw IOError(in.where() + "truncated: " + std::to_string(got) + " of the 4 magic bytes");
+  const unsigned type = magic[2], ndim = magic[3];
+  const std::size_t esize = element_size(type);
+  if (magic[0] != 0 || magic[1] != 0 || esize == 0) {
+    throw IOError(in.where() + "bad magic " + hex(static_cast<unsigned>(big_endian(magic, 4)), 8) +
+                  " (an IDX file starts with 0x0000, then an element type 08, 09, 0b, 0c, 0d "
+                  "or 0e, then the number of dimensions)");
+  }
+  if (ndim == 0) throw IOError(in.where() + "the header declares 0 dimensions");
+  std::vector<unsigned char> extents(4 * ndim);
+  if (in.read(extents.data(), extents.size()) < extents.size()) {
+    throw IOError(in.where() + "truncated header: " + std::to_string(ndim) +
+                  " dimensions declared but their extents are missing");
+  }
+  Shape shape(ndim);
+  std::size_t count = 1;
+  for (unsigned i = 0; i < ndim; ++i) {
+    const std::uint64_t e = big_endian(&extents[4 * i], 4);
+    if (e > std::numeric_limits<std::int32_t>::max()) {
+      throw IOError(in.where() + "extent " + std::to_string(i) + " is negative (" +
+                    hex(static_cast<unsigned>(e), 8) + ")");
+    }
+    shape[i] = static_cast<std::size_t>(e);
+    if (shape[i] != 0 && count > std::numeric_limits<std::size_t>::max() / esize / shape[i]) {
+      throw IOError(in.where() + "the extents " + to_string(shape) + " overflow the size");
+    }
+    count *= shape[i];
+  }
+  // Read in chunks so that a corrupt header claiming terabytes fails as
+  // truncated instead of allocating them.
+  const std::size_t bytes = count * esize;
+  std::vector<unsigned char> raw;
+  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  while (raw.size() < bytes) {
+    const std::size_t old = raw.size(), want = std::min(kChunk, bytes - old);
+    raw.resize(old + want);
+    const std::size_t n = in.read(raw.data() + old, want);
+    if (n < want) {
+      throw IOError(in.where() + "truncated: the header " + to_string(shape) + " needs " +
+                    std::to_string(bytes) + " bytes of values, the file has " +
+                    std::to_string(old + n));
+    }
+  }
+  unsigned char extra;
+  if (in.read(&extra, 1) != 0) {
+    throw IOError(in.where() + "longer than its header " + to_string(shape) +
+                  " says (data after the last value)");
+  }
+  xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+  T* dst = out.data();
+  for (std::size_t i = 0; i < count; ++i) dst[i] = decode<T>(&raw[i * esize], type);
+  return out;
+}
+
+template <class T>
+Dataset<T> load_pair(const std::string& op, const std::string& images_path,
+                     const std::string& labels_path, const std::string& hint) {
+  xt::xarray<T> images = read_idx_file<T>(op, images_path, hint);
+  const xt::xarray<T> labels = read_idx_file<T>(op, labels_path, hint);
+  const std::string where = op + ": \"" + labels_path + "\": ";
+  if (images.dimension() < 2) {
+    throw IOError(op + ": \"" + images_path + "\": expected images [N, ...] with 2 or more " +
+                  "dimensions, got " + to_string(images.shape()));
+  }
+  if (labels.dimension() != 1) {
+    throw IOError(where + "expected labels [N], got " + to_string(labels.shape()));
+  }
+  if (labels.size() != images.shape()[0]) {
+    throw IOError(op + ": wrong count: \"" + images_path + "\" holds " +
+                  std::to_string(images.shape()[0]) + " images but \"" + labels_path + "\" holds " +
+                  std::to_string(labels.size()) + " labels");
+  }
+  Labels y = Labels::from_shape({labels.size()});
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const T v = labels(i);
+    if (!(v >= 0) || v != std::floor(v) || v > T(1e15)) {
+      throw IOError(where + "label " + std::to_string(i) + " is " + std::to_string(v) +
+                    " (labels must be non-negative integers)");
+    }
+    y(i) = static_cast<std::int64_t>(v);
+  }
+  const std::size_t n = images.shape()[0];
+  const std::size_t features = n == 0 ? 0 : images.size() / n;
+  images.reshape({n, features});
+  return Dataset<T>{Tensor<T>(std::move(images)), std::move(y)};
+}
+
+}  // namespace
+
+template <class T>
+xt::xarray<T> read_idx(const std::string& path) {
+  return read_idx_file<T>("read_idx", path, "");
+}
+
+template <class T>
+Dataset<T> load_idx(const std::string& images_path, const std::string& labels_path) {
+  return load_pair<T>("load_idx", images_path, labels_path, "");
+}
+
+template <class T>
+Dataset<T> load_mnist(const std::string& dir, Split split) {
+  const std::string prefix = split == Split::train ? "train" : "t10k";
+  // The compressed name when it exists, else the plain one; a missing file is
+  // reported under the .gz name (the form MNIST and Debian ship).
+  const auto pick = [&dir](const std::string& name) {
+    const std::filesystem::path base = std::filesystem::path(dir) / name;
+    std::error_code ec;
+    const bool plain_only =
+        !std::filesystem::exists(base.string() + ".gz", ec) && std::filesystem::exists(base, ec);
+    return plain_only ? base.string() : base.string() + ".gz";
+  };
+  const std::string hint =
+      std::filesystem::path(dir) == std::filesystem::path(kFashionMnistDir)
+          ? "install Fashion-MNIST with: sudo apt-get install dataset-fashion-mnist (or run bash "
+            ".ci/setup)"
+          : "expected the MNIST file names " + prefix + "-images-idx3-ubyte[.gz] and " + prefix +
+                "-labels-idx1-ubyte[.gz] in \"" + dir + "\"";
+  return load_pair<T>("load_mnist", pick(prefix + "-images-idx3-ubyte"),
+                      pick(prefix + "-labels-idx1-ubyte"), hint);
+}
+
+#define XGRAD_INSTANTIATE(T)                                               \
+  template xt::xarray<T> read_idx<T>(const std::string&);                  \
+  template Dataset<T> load_idx<T>(const std::string&, const std::string&); \
+  template Dataset<T> load_mnist<T>(const std::string&, Split);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad::data

@@ -1,0 +1,41 @@
+// Numeric CSV files with one integer label column, e.g. the 8x8 digits set
+// (64 pixel columns, then the digit) or a user's own table. Gzip-compressed
+// files are read through zlib like plain ones.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "xgrad/data.hpp"
+
+namespace xgrad::data {
+
+struct CsvOptions {
+  // The label's column; negative counts from the end (-1: the last column).
+  std::ptrdiff_t label_column = -1;
+  // The first line names the columns and is skipped.
+  bool header = false;
+  char delimiter = ',';
+  // Appended to the error for a missing file, e.g. the command that fetches it.
+  std::string missing_hint;
+
+  CsvOptions& set_label_column(std::ptrdiff_t c) { return label_column = c, *this; }
+  CsvOptions& set_header(bool h) { return header = h, *this; }
+  CsvOptions& set_delimiter(char d) { return delimiter = d, *this; }
+  CsvOptions& set_missing_hint(std::string h) { return missing_hint = std::move(h), *this; }
+};
+
+// Every non-empty line is one row: the label column becomes the row's label
+// (a non-negative integer), the other columns its features, as written. Line
+// ends may be "\n" or "\r\n"; empty lines are skipped; fields may be padded
+// with spaces.
+// IOError naming the file (and the line and column where one is at fault): a
+// missing or unreadable file, corrupt gzip data, no data rows, a row whose
+// field count differs from the first row's, a field that is not a finite
+// number, a bad label, or a label column outside the row.
+// ValueError for a delimiter that is a digit, sign, '.', space or line end.
+template <class T>
+Dataset<T> load_csv(const std::string& path, const CsvOptions& options = CsvOptions());
+
+}  // namespace xgrad::data

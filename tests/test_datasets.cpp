@@ -1,0 +1,346 @@
+// Dataset files: the IDX reader (MNIST, Fashion-MNIST) and the numeric CSV
+// reader (the 8x8 digits), on small files each case writes itself; the real
+// Debian files are checked too when installed (bash .ci/setup).
+#include <zlib.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xgrad/data/csv.hpp"
+#include "xgrad/data/idx.hpp"
+#include "xgrad/errors.hpp"
+
+using xgrad::IOError;
+using xgrad::ValueError;
+using xgrad::data::CsvOptions;
+using xgrad::data::DataLoader;
+using xgrad::data::load_csv;
+using xgrad::data::load_idx;
+using xgrad::data::load_mnist;
+using xgrad::data::read_idx;
+using xgrad::data::Split;
+using xgrad_test::contains;
+using xgrad_test::equal_arrays;
+using xgrad_test::mentions;
+using xgrad_test::message_of;
+using xgrad_test::TempDir;
+using Bytes = std::vector<unsigned char>;
+
+namespace {
+
+void write_plain(const std::string& path, const Bytes& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+void write_gz(const std::string& path, const Bytes& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  BOOST_REQUIRE(f != nullptr);
+  BOOST_REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) ==
+                static_cast<int>(bytes.size()));
+  gzclose(f);
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// An IDX header: two zero bytes, the type, the rank, then big-endian extents.
+Bytes idx_header(unsigned char type, const std::vector<std::uint32_t>& extents) {
+  Bytes b = {0, 0, type, static_cast<unsigned char>(extents.size())};
+  for (std::uint32_t e : extents) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+      b.push_back(static_cast<unsigned char>(e >> shift));
+  }
+  return b;
+}
+
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Two 2x3 "images" with pixels 0..11 and their labels 7 and 2.
+Bytes images_2x2x3() {
+  return concat(idx_header(0x08, {2, 2, 3}), {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255});
+}
+Bytes labels_7_2() { return concat(idx_header(0x08, {2}), {7, 2}); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(idx)
+
+BOOST_AUTO_TEST_CASE(reads_unsigned_bytes_with_the_header_shape) {
+  TempDir dir;
+  write_plain(dir / "a.idx", images_2x2x3());
+  const xt::xarray<float> a = read_idx<float>(dir / "a.idx");
+  const xt::xarray<float> expected = {{{0, 1, 2}, {3, 4, 5}}, {{6, 7, 8}, {9, 10, 255}}};
+  BOOST_TEST(equal_arrays(a, expected));
+}
+
+BOOST_AUTO_TEST_CASE(gzip_and_plain_files_read_the_same) {
+  TempDir dir;
+  write_plain(dir / "a.idx", images_2x2x3());
+  write_gz(dir / "a.idx.gz", images_2x2x3());
+  BOOST_TEST(equal_arrays(read_idx<double>(dir / "a.idx.gz"), read_idx<double>(dir / "a.idx")));
+}
+
+BOOST_AUTO_TEST_CASE(every_element_type_decodes_big_endian) {
+  struct Case {
+    unsigned char type;
+    Bytes value;
+    double expected;
+  };
+  const Case cases[] = {
+      {0x08, {0xC8}, 200},
+      {0x09, {0xFF}, -1},
+      {0x0B, {0xFE, 0xD4}, -300},
+      {0x0C, {0x00, 0x01, 0x11, 0x70}, 70000},
+      {0x0D, {0x3F, 0xC0, 0x00, 0x00}, 1.5},
+      {0x0E, {0xC0, 0x02, 0, 0, 0, 0, 0, 0}, -2.25},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT("type " << int(c.type)) {
+      TempDir dir;
+      write_plain(dir / "v.idx", concat(idx_header(c.type, {1}), c.value));
+      const xt::xarray<double> a = read_idx<double>(dir / "v.idx");
+      BOOST_TEST(a.size() == 1u);
+      BOOST_TEST(a(0) == c.expected);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(load_idx_flattens_images_into_feature_rows) {
+  TempDir dir;
+  write_gz(dir / "img.gz", images_2x2x3());
+  write_gz(dir / "lab.gz", labels_7_2());
+  const auto set = load_idx<float>(dir / "img.gz", dir / "lab.gz");
+  const xt::xarray<float> features = {{0, 1, 2, 3, 4, 5}, {6, 7, 8, 9, 10, 255}};
+  BOOST_TEST(equal_arrays(set.features.data(), features));
+  BOOST_TEST(equal_arrays(set.labels, xgrad::Labels{7, 2}));
+}
+
+BOOST_AUTO_TEST_CASE(load_mnist_finds_gzip_or_plain_names_and_feeds_a_data_loader) {
+  TempDir dir;
+  write_gz(dir / "train-images-idx3-ubyte.gz", images_2x2x3());
+  write_gz(dir / "train-labels-idx1-ubyte.gz", labels_7_2());
+  write_plain(dir / "t10k-images-idx3-ubyte", images_2x2x3());
+  write_plain(dir / "t10k-labels-idx1-ubyte", labels_7_2());
+  const auto train = load_mnist<float>(dir.path.string(), Split::train);
+  const auto test = load_mnist<float>(dir.path.string(), Split::test);
+  BOOST_TEST(equal_arrays(train.features.data(), test.features.data()));
+  DataLoader<float> loader(train, 1, /*shuffle=*/false);
+  std::vector<std::int64_t> seen;
+  for (const auto& batch : loader) seen.push_back(batch.labels(0));
+  BOOST_TEST(seen == (std::vector<std::int64_t>{7, 2}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_file_is_named) {
+  TempDir dir;
+  const std::string msg = message_of([&] { read_idx<float>(dir / "none.gz"); });
+  BOOST_TEST(contains(msg, "read_idx"));
+  BOOST_TEST(contains(msg, dir / "none.gz"));
+  BOOST_TEST(contains(msg, "no such file"));
+  const std::string mnist = message_of([&] { load_mnist<float>(dir.path.string(), Split::test); });
+  BOOST_TEST(contains(mnist, dir / "t10k-images-idx3-ubyte.gz"));
+  BOOST_TEST(contains(mnist, "expected the MNIST file names"));
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_is_not_a_file) {
+  TempDir dir;
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir.path.string()), IOError,
+                        mentions<IOError>("is a directory"));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_files_are_refused_with_the_problem_named) {
+  struct Case {
+    const char* what;
+    Bytes bytes;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"bad magic", concat({1, 2, 8, 1}, {0, 0, 0, 1, 5}), "bad magic 0x01020801"},
+      {"unknown type", concat(idx_header(0x0A, {1}), {5}), "bad magic 0x00000a01"},
+      {"no dimensions", idx_header(0x08, {}), "0 dimensions"},
+      {"short magic", {0, 0}, "truncated: 2 of the 4 magic bytes"},
+      {"short header", {0, 0, 8, 3, 0, 0, 0, 2}, "truncated header"},
+      {"short values", concat(idx_header(0x08, {2, 3}), {1, 2, 3, 4}),
+       "truncated: the header [2, 3] needs 6 bytes of values, the file has 4"},
+      {"negative extent", concat(idx_header(0x08, {0x80000000u}), {}), "extent 0 is negative"},
+      {"huge extents", idx_header(0x0E, {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}), "overflow"},
+      {"claims more than it has", idx_header(0x08, {0x7FFFFFFF, 0x7FFFFFFF}), "truncated"},
+      {"trailing data", concat(idx_header(0x08, {2}), {1, 2, 3}), "longer than its header [2]"},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      TempDir dir;
+      write_plain(dir / "bad.idx", c.bytes);
+      BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "bad.idx"), IOError,
+                            mentions<IOError>(c.message));
+      BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "bad.idx"), IOError,
+                            mentions<IOError>(dir / "bad.idx"));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_cut_gzip_stream_is_truncated_not_short_data) {
+  TempDir dir;
+  Bytes big = idx_header(0x08, {1000, 100});
+  for (int i = 0; i < 100000; ++i) big.push_back(static_cast<unsigned char>(i * 7919 % 251));
+  write_gz(dir / "full.gz", big);
+  std::ifstream in(dir / "full.gz", std::ios::binary);
+  Bytes gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  gz.resize(gz.size() / 2);
+  write_plain(dir / "cut.gz", gz);
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "cut.gz"), IOError,
+                        mentions<IOError>("truncated or corrupt gzip data"));
+}
+
+BOOST_AUTO_TEST_CASE(images_and_labels_must_agree) {
+  TempDir dir;
+  write_plain(dir / "img", images_2x2x3());
+  write_plain(dir / "three", concat(idx_header(0x08, {3}), {1, 2, 3}));
+  write_plain(dir / "matrix", concat(idx_header(0x08, {2, 1}), {1, 2}));
+  write_plain(dir / "negative", concat(idx_header(0x09, {2}), {1, 0xFF}));
+  write_plain(dir / "flat", concat(idx_header(0x08, {2}), {1, 2}));
+  BOOST_CHECK_EXCEPTION(
+      load_idx<float>(dir / "img", dir / "three"), IOError,
+      mentions<IOError>("wrong count: \"" + dir / "img" + "\" holds 2 images but"));
+  BOOST_CHECK_EXCEPTION(load_idx<float>(dir / "img", dir / "matrix"), IOError,
+                        mentions<IOError>("expected labels [N], got [2, 1]"));
+  BOOST_CHECK_EXCEPTION(load_idx<float>(dir / "img", dir / "negative"), IOError,
+                        mentions<IOError>("label 1 is -1"));
+  BOOST_CHECK_EXCEPTION(load_idx<float>(dir / "flat", dir / "flat"), IOError,
+                        mentions<IOError>("2 or more dimensions"));
+}
+
+bool fashion_mnist_installed() {
+  return std::filesystem::exists(std::string(xgrad::data::kFashionMnistDir) +
+                                 "/t10k-labels-idx1-ubyte.gz");
+}
+
+BOOST_AUTO_TEST_CASE(debian_fashion_mnist_test_split_is_10000_balanced_images,
+                     *boost::unit_test::precondition([](boost::unit_test::test_unit_id) {
+                       return fashion_mnist_installed();
+                     })) {
+  const auto test = load_mnist<float>(xgrad::data::kFashionMnistDir, Split::test);
+  BOOST_TEST(xgrad::to_string(test.features.shape()) == "[10000, 784]");
+  std::vector<int> per_class(10, 0);
+  for (std::int64_t y : test.labels) {
+    BOOST_REQUIRE(y >= 0);
+    BOOST_REQUIRE(y < 10);
+    ++per_class[static_cast<std::size_t>(y)];
+  }
+  for (int n : per_class) BOOST_TEST(n == 1000);  // Fashion-MNIST's test split is balanced
+  BOOST_TEST(xt::amax(test.features.data())() == 255.f);
+  BOOST_TEST(xt::amin(test.features.data())() == 0.f);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(csv)
+
+BOOST_AUTO_TEST_CASE(the_last_column_is_the_label_by_default) {
+  TempDir dir;
+  write_text(dir / "t.csv", "0,1.5,2\n3,-4,0\n");
+  const auto set = load_csv<double>(dir / "t.csv");
+  const xt::xarray<double> features = {{0, 1.5}, {3, -4}};
+  BOOST_TEST(equal_arrays(set.features.data(), features));
+  BOOST_TEST(equal_arrays(set.labels, xgrad::Labels{2, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(header_label_column_delimiter_crlf_spaces_and_blank_lines) {
+  TempDir dir;
+  write_text(dir / "t.csv", "label;a;b\r\n1; 0.25 ;8\r\n\r\n0;1e1;-2\r\n\n");
+  const auto set = load_csv<float>(
+      dir / "t.csv", CsvOptions().set_label_column(0).set_header(true).set_delimiter(';'));
+  const xt::xarray<float> features = {{0.25f, 8}, {10, -2}};
+  BOOST_TEST(equal_arrays(set.features.data(), features));
+  BOOST_TEST(equal_arrays(set.labels, xgrad::Labels{1, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(a_gzip_file_reads_like_a_plain_one) {
+  TempDir dir;
+  const std::string text = "1,2,3\n4,5,6\n";
+  write_text(dir / "t.csv", text);
+  write_gz(dir / "t.csv.gz", Bytes(text.begin(), text.end()));
+  BOOST_TEST(equal_arrays(load_csv<float>(dir / "t.csv.gz").features.data(),
+                          load_csv<float>(dir / "t.csv").features.data()));
+}
+
+BOOST_AUTO_TEST_CASE(bad_content_names_the_line_and_column) {
+  struct Case {
+    const char* what;
+    const char* text;
+    CsvOptions options;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"field count", "1,2,3\n4,5\n", {}, "line 2: 2 fields, but the first row has 3"},
+      {"not a number", "1,2,3\n4,x5,6\n", {}, "line 2: column 2: 'x5' is not a finite number"},
+      {"partly a number", "1,2,3\n4,5a,6\n", {}, "column 2: '5a' is not a finite number"},
+      {"empty field", "1,,3\n", {}, "line 1: column 2: '' is not a finite number"},
+      {"nan", "1,nan,3\n", {}, "'nan' is not a finite number"},
+      {"fractional label",
+       "1,2,0.5\n",
+       {},
+       "line 1: column 3: label '0.5' is not a non-negative integer"},
+      {"negative label", "-1,2,3\n", CsvOptions().set_label_column(0), "label '-1'"},
+      {"label column outside", "1,2,3\n", CsvOptions().set_label_column(3),
+       "label_column 3 is outside a row of 3"},
+      {"negative label column outside", "1,2,3\n", CsvOptions().set_label_column(-4),
+       "label_column -4"},
+      {"one column", "1\n2\n", {}, "outside a row of 1 fields"},
+      {"no rows", "\n\n", {}, "no data rows"},
+      {"header only", "a,b\n", CsvOptions().set_header(true), "no data rows"},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      TempDir dir;
+      write_text(dir / "bad.csv", c.text);
+      const std::string msg = message_of([&] { load_csv<float>(dir / "bad.csv", c.options); });
+      BOOST_TEST(contains(msg, c.message), msg);
+      BOOST_TEST(contains(msg, "load_csv: \"" + dir / "bad.csv" + "\""), msg);
+      BOOST_CHECK_THROW(load_csv<float>(dir / "bad.csv", c.options), IOError);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_file_carries_the_hint) {
+  TempDir dir;
+  BOOST_CHECK_EXCEPTION(
+      load_csv<float>(dir / "digits.csv.gz", CsvOptions().set_missing_hint("run bash .ci/setup")),
+      IOError, mentions<IOError>("digits.csv.gz\": no such file; run bash .ci/setup"));
+}
+
+BOOST_AUTO_TEST_CASE(a_delimiter_that_can_be_part_of_a_number_is_refused) {
+  TempDir dir;
+  write_text(dir / "t.csv", "1,2\n");
+  for (char d : {'.', '-', '3', 'e', ' '}) {
+    BOOST_TEST_CONTEXT("delimiter '" << d << "'") {
+      BOOST_CHECK_EXCEPTION(load_csv<float>(dir / "t.csv", CsvOptions().set_delimiter(d)),
+                            ValueError, mentions<ValueError>("cannot separate numbers"));
+    }
+  }
+}
+
+// Tests run in tests/; .ci/setup extracts the digits set to data/.
+const char* kDigits = "../data/digits.csv.gz";
+
+BOOST_AUTO_TEST_CASE(the_digits_set_is_1797_rows_of_64_pixels_in_0_to_16,
+                     *boost::unit_test::precondition([](boost::unit_test::test_unit_id) {
+                       return std::filesystem::exists(kDigits);
+                     })) {
+  const auto set = load_csv<float>(kDigits);
+  BOOST_TEST(xgrad::to_string(set.features.shape()) == "[1797, 64]");
+  BOOST_TEST(xt::amin(set.features.data())() == 0.f);
+  BOOST_TEST(xt::amax(set.features.data())() == 16.f);
+  BOOST_TEST(xt::amin(set.labels)() == 0);
+  BOOST_TEST(xt::amax(set.labels)() == 9);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
