@@ -125,14 +125,6 @@ inline bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
-// The names of (name, value) pairs, in order (named_parameters, state_dict).
-template <class Pairs>
-std::vector<std::string> names_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& kv : pairs) out.push_back(kv.first);
-  return out;
-}
-
 // One row of an error table: a call that must throw E (ShapeError when
 // `shape_error`, else ValueError) with a message containing every `mentions`.
 struct ErrorCase {
