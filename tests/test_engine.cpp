@@ -685,7 +685,10 @@ BOOST_AUTO_TEST_CASE(every_elementwise_op_differentiates_a_0d_tensor) {
       {"transpose", [](const auto& x) { return transpose(x, {}) * 3.0; }},
       {"mse_loss", [](const auto& x) { return mse_loss(x, scalar<double>(0.5)); }},
   };
-  for (const auto& [name, op] : ops) {
+  for (const auto& entry : ops) {
+    // Plain references, not a structured binding: the lambda captures op (C++17).
+    const auto& name = entry.first;
+    const auto& op = entry.second;
     BOOST_TEST_CONTEXT(name) {
       auto x = scalar<double>(1.5, true);
       BOOST_TEST(xgrad_test::passes_gradcheck([&op](const auto& in) { return op(in[0]); }, {x}));
