@@ -83,14 +83,39 @@ class Module {
   // strict: every missing, unexpected or mis-shaped key is reported in one
   // error (ShapeError when only shapes are wrong, ValueError otherwise).
   // Non-strict ignores missing and unexpected keys but still rejects bad
-  // shapes. A key given twice is a ValueError. Nothing is modified unless the
-  // whole dict is valid; values are written into the existing tensors, so
-  // handles held elsewhere (optimizers) see them.
+  // shapes. A key given twice is a ValueError. Every module of the tree then
+  // checks the values it would hold (check_state below: ValueError, e.g. codes
+  // outside a level set). Nothing is modified unless the whole dict is valid;
+  // values are written into the existing tensors, so handles held elsewhere
+  // (optimizers) see them.
   void load_state_dict(const StateDict<T>& dict, bool strict = true);
 
   const std::string& type_name() const { return type_name_; }
 
+  // ---- State validation (load_state_dict) ----
+  // One module's own parameters and buffers as a load would leave them: the
+  // loaded value where the dict has one, the current value otherwise.
+  class StateCandidate {
+   public:
+    // The array of own entry `name` (StateError if there is none).
+    const xt::xarray<T>& operator[](const std::string& name) const;
+    // This module's dotted path in the dict ("" for the root, "fc1." below),
+    // for messages: prefix() + name is the full key.
+    const std::string& prefix() const { return prefix_; }
+    std::string key(const std::string& name) const { return prefix_ + name; }
+
+   private:
+    friend class Module<T>;
+    std::string prefix_;
+    std::vector<std::pair<std::string, const xt::xarray<T>*>> entries_;
+  };
+
  protected:
+  // Refuses a state this module cannot work with, before anything is written:
+  // throw ValueError naming the key (state.key(name)) and the bad value. The
+  // default accepts everything; shapes are checked already (fixed_shape).
+  virtual void check_state(const StateCandidate& state) const { (void)state; }
+
   void add_child(const std::string& name, std::shared_ptr<Module<T>> module);
 
  private:

@@ -67,6 +67,25 @@ Tensor<T> BatchNorm1d<T>::forward(const Tensor<T>& input) {
   return out;
 }
 
+template <class T>
+void BatchNorm1d<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  if (!running_mean.defined()) return;
+  const std::string where = "BatchNorm1d::load_state_dict: ";
+  const xt::xarray<T>&mean = state["running_mean"], &var = state["running_var"];
+  for (std::size_t c = 0; c < num_features_; ++c) {
+    if (!std::isfinite(mean.data()[c]))
+      throw ValueError(where + state.key("running_mean") + "[" + std::to_string(c) +
+                       "] = " + std::to_string(mean.data()[c]) + " is not finite");
+    if (!(var.data()[c] >= T(0)) || !std::isfinite(var.data()[c]))
+      throw ValueError(where + state.key("running_var") + "[" + std::to_string(c) +
+                       "] = " + std::to_string(var.data()[c]) + " is not a finite variance >= 0");
+  }
+  const T n = state["num_batches_tracked"].data()[0];
+  if (!(n >= T(0)) || !std::isfinite(n) || std::nearbyint(n) != n)
+    throw ValueError(where + state.key("num_batches_tracked") + " = " + std::to_string(n) +
+                     " is not a count (an integer >= 0)");
+}
+
 template class BatchNorm1d<float>;
 template class BatchNorm1d<double>;
 

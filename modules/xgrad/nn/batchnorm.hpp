@@ -40,6 +40,12 @@ class BatchNorm1d : public Module<T> {
   // 0-d tensor of T (exact up to 2^24 batches for float).
   Tensor<T> running_mean, running_var, num_batches_tracked;
 
+ protected:
+  // load_state_dict refuses (ValueError) running statistics an eval forward
+  // cannot use: a NaN or infinite running_mean, a running_var that is
+  // negative, NaN or infinite, a num_batches_tracked that is not a count.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
  private:
   std::size_t num_features_;
   double eps_, momentum_;

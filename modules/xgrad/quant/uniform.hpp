@@ -84,6 +84,12 @@ class MinMaxObserver : public Module<T> {
   std::int64_t quant_max() const { return quant_max_; }
   bool has_customized_qrange() const { return customized_; }
 
+ protected:
+  // load_state_dict refuses (ValueError) min_val / max_val that forward could
+  // not have produced: NaN, infinite (other than the unobserved inf / -inf) or
+  // min_val > max_val.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
  private:
   QuantDtype dtype_;
   QScheme qscheme_;
@@ -131,6 +137,11 @@ class FakeQuantize : public Module<T> {
   std::int64_t quant_max() const { return activation_post_process->quant_max(); }
 
   std::shared_ptr<MinMaxObserver<T>> activation_post_process;
+
+ protected:
+  // load_state_dict refuses (ValueError) toggles other than 0 / 1 and a
+  // scale / zero_point that qparams() would refuse.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   Tensor<T> fake_quant_enabled_, observer_enabled_, scale_, zero_point_;
