@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 using xgrad::StateDict;
 using xgrad_test::AllocationLimit;
 using xgrad_test::contains;
+using xgrad_test::read_file;
 using xgrad_test::TempDir;
+using xgrad_test::write_file;
 
 namespace {
 
@@ -46,16 +48,6 @@ void write_zip(const std::string& path, const std::vector<Member>& members) {
                              m.deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 9);
   }
   BOOST_REQUIRE(zip_close(za) == 0);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 // A v1 .npy header for float32 data of `shape` (e.g. "(2,)"), then `data`.

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -110,6 +111,16 @@ struct TempDir {
 template <class E>
 std::function<bool(const E&)> mentions(const std::string& needle) {
   return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
+}
+
+// The bytes of a file ("" if it cannot be read), and a file holding `bytes`.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 inline bool contains(const std::string& s, const std::string& part) {
