@@ -685,7 +685,10 @@ BOOST_AUTO_TEST_CASE(every_elementwise_op_differentiates_a_0d_tensor) {
       {"transpose", [](const auto& x) { return transpose(x, {}) * 3.0; }},
       {"mse_loss", [](const auto& x) { return mse_loss(x, scalar<double>(0.5)); }},
   };
-  for (const auto& [name, op] : ops) {
+  for (const auto& entry : ops) {
+    // Plain references, not a structured binding: the lambda captures op (C++17).
+    const auto& name = entry.first;
+    const auto& op = entry.second;
     BOOST_TEST_CONTEXT(name) {
       auto x = scalar<double>(1.5, true);
       BOOST_TEST(xgrad_test::passes_gradcheck([&op](const auto& in) { return op(in[0]); }, {x}));
@@ -742,7 +745,10 @@ BOOST_AUTO_TEST_CASE(factories_reject_shapes_with_too_many_elements) {
   BOOST_CHECK_THROW(randn<double>(huge, g), ValueError);
   BOOST_CHECK_THROW(randint<float>(0, 2, huge, g), ValueError);
   BOOST_TEST(xgrad_test::contains(xgrad_test::message_of([&] { zeros<float>(huge); }), "zeros"));
-  BOOST_TEST(zeros<float>({1ull << 33, 1ull << 33, 0}).numel() == 0u);  // empty is fine
+  // Empty is fine while the other extents are addressable (their product
+  // bounds xtensor's strides and every loop over the shape).
+  BOOST_TEST(zeros<float>({1ull << 20, 1ull << 20, 0}).numel() == 0u);
+  BOOST_CHECK_THROW(zeros<float>({1ull << 33, 1ull << 33, 0}), ValueError);
 }
 
 BOOST_AUTO_TEST_CASE(seeded_generators_are_bit_identical) {

@@ -298,11 +298,8 @@ struct Picky : Leaf<float> {
   Picky() : Leaf<float>(2) {}
 
  protected:
-  void check_state_dict(const std::vector<std::pair<std::string, const xt::xarray<float>*>>&
-                            incoming) const override {
-    for (const auto& kv : incoming) {
-      if (kv.first == "weight" && (*kv.second)(0) < 0) throw xgrad::ValueError("Picky: negative");
-    }
+  void check_state(const StateCandidate& state) const override {
+    if (state["weight"](0) < 0) throw xgrad::ValueError("Picky: negative");
   }
 };
 

@@ -13,6 +13,7 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/loss.hpp"
+#include "xgrad/ops/reduce.hpp"
 #include "xgrad/ops/softmax.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
@@ -91,6 +92,25 @@ BOOST_AUTO_TEST_CASE(zero_dim_input_is_one_lane_of_one) {
 }
 
 // Every axis of a 3-d tensor, negative axes included, against the definition.
+// An empty axis has no lanes to normalize; every other axis of an empty tensor
+// has lanes of nothing. Both give empty results and gradients (the sanitizer
+// build checks that no pointer arithmetic happens on the empty data).
+BOOST_AUTO_TEST_CASE(an_empty_axis_gives_an_empty_result_and_gradient) {
+  for (const Shape& shape : {Shape{0, 3}, Shape{3, 0}, Shape{2, 0, 4}}) {
+    for (std::ptrdiff_t axis = 0; axis < static_cast<std::ptrdiff_t>(shape.size()); ++axis) {
+      BOOST_TEST_CONTEXT(to_string(shape) << " axis " << axis) {
+        auto x = zeros<double>(shape, true);
+        auto y = softmax(x, axis);
+        auto z = log_softmax(x, axis);
+        BOOST_TEST(y.shape() == shape);
+        BOOST_TEST(z.shape() == shape);
+        (sum(y) + sum(z)).backward();
+        BOOST_TEST(x.grad().shape() == shape);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(every_axis_matches_the_definition) {
   Generator gen(21);
   const auto x = rand<double>({2, 3, 4}, gen, -3.0, 3.0);
@@ -267,7 +287,10 @@ BOOST_AUTO_TEST_CASE(class_losses_check_ranks_sizes_and_label_range) {
   const std::pair<Loss, std::string> losses[] = {{&cross_entropy<double>, "cross_entropy"},
                                                  {&nll_loss<double>, "nll_loss"}};
   const auto scores = zeros<double>({2, 3});
-  for (const auto& [loss, name] : losses) {
+  for (const auto& entry : losses) {
+    // Plain references, not a structured binding: lambdas capture these (C++17).
+    const Loss loss = entry.first;
+    const std::string& name = entry.second;
     BOOST_TEST_CONTEXT(name) {
       check_throws<ShapeError>([&] { loss(zeros<double>({3}), Labels({0}), Reduction::Mean); },
                                name + ": expected input of shape [N, C], got [3]");

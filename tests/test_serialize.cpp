@@ -21,6 +21,8 @@ namespace fs = std::filesystem;
 using xgrad::StateDict;
 using xgrad::Tensor;
 using xgrad_test::equal_arrays;
+using xgrad_test::read_file;
+using xgrad_test::write_file;
 
 using xgrad_test::TempDir;
 
@@ -57,16 +59,6 @@ template <class T>
 bool same_bits(const xt::xarray<T>& a, const xt::xarray<T>& b) {
   return a.shape() == b.shape() &&
          (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 // A .npy header with the given dict text, then `data`.

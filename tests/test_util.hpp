@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -119,6 +120,16 @@ std::vector<std::string> names_of(const Pairs& pairs) {
   std::vector<std::string> out;
   for (const auto& kv : pairs) out.push_back(kv.first);
   return out;
+}
+
+// The bytes of a file ("" if it cannot be read), and a file holding `bytes`.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 inline bool contains(const std::string& s, const std::string& part) {

@@ -12,6 +12,7 @@
 // 4. Without retain_graph, each node's saved tensors are released at the end.
 #include "xgrad/engine.hpp"
 
+#include <new>
 #include <string>
 #include <vector>
 
@@ -153,6 +154,9 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
     for (auto* meta : leaves) {
       if (meta->grad) check_grad_shape(*meta->grad, meta->pending_grad.shape());
     }
+  } catch (const std::bad_alloc&) {
+    clear_scratch(nodes, leaves);
+    throw ResourceError("backward: out of memory while computing gradients (no gradient changed)");
   } catch (...) {
     clear_scratch(nodes, leaves);
     throw;

@@ -313,19 +313,23 @@ void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
     throw ShapeError(msg);
   }
 
-  // Each module's own veto on the values, still before any write.
-  std::vector<const Module<T>*> owners;
-  for (const auto& w : writes) {
-    const Module<T>* owner = slots[w.first].owner;
-    if (std::find(owners.begin(), owners.end(), owner) == owners.end()) owners.push_back(owner);
-  }
-  for (const Module<T>* owner : owners) {
-    std::vector<std::pair<std::string, const xt::xarray<T>*>> incoming;
-    for (const auto& w : writes) {
-      if (slots[w.first].owner == owner)
-        incoming.emplace_back(slots[w.first].local_name, &dict[w.second].second);
+  // Every module checks the values it would hold (depth first, the root first).
+  std::vector<std::pair<std::string, const Module<T>*>> stack{{"", this}};
+  while (!stack.empty()) {
+    const auto [prefix, m] = stack.back();
+    stack.pop_back();
+    StateCandidate candidate;
+    candidate.prefix_ = prefix;
+    for (const auto* list : {&m->parameters_, &m->buffers_}) {
+      for (const auto& e : *list) {
+        const auto it = index.find(prefix + e.name);
+        candidate.entries_.emplace_back(
+            e.name, it == index.end() ? &e.tensor.data() : &dict[it->second].second);
+      }
     }
-    owner->check_state_dict(incoming);
+    m->check_state(candidate);
+    for (auto it = m->children_.rbegin(); it != m->children_.rend(); ++it)
+      stack.emplace_back(prefix + it->first + ".", it->second.get());
   }
 
   // Copy first (may throw bad_alloc), then commit with moves, which cannot.
@@ -335,6 +339,14 @@ void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
   for (std::size_t i = 0; i < writes.size(); ++i) {
     slots[writes[i].first].tensor.mutable_data() = std::move(values[i]);
   }
+}
+
+template <class T>
+const xt::xarray<T>& Module<T>::StateCandidate::operator[](const std::string& name) const {
+  for (const auto& e : entries_)
+    if (e.first == name) return *e.second;
+  throw StateError("Module::StateCandidate: no parameter or buffer \"" + name + "\" under \"" +
+                   prefix_ + "\"");
 }
 
 template class Module<float>;

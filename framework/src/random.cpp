@@ -6,6 +6,8 @@
 #include <numeric>
 #include <string>
 
+#include "allocate.hpp"
+
 namespace xgrad {
 
 Generator& default_generator() {
@@ -24,11 +26,10 @@ Tensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requires_
     throw ValueError("rand: low must be below high with a finite difference, got low=" +
                      std::to_string(low) + " high=" + std::to_string(high));
   }
-  checked_numel(shape, "rand");
   std::uniform_real_distribution<T> dist(low, high);
   // low + (high - low) * u can round up to high itself (float, u near 1).
   const T below_high = std::nextafter(high, low);
-  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  xt::xarray<T> a = allocate_array<T>(shape, "rand");
   for (auto& v : a) v = std::min(dist(gen.engine()), below_high);
   return Tensor<T>(std::move(a), requires_grad);
 }
@@ -39,9 +40,8 @@ Tensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requi
     throw ValueError("randn: mean must be finite and stddev finite and positive, got mean=" +
                      std::to_string(mean) + " stddev=" + std::to_string(stddev));
   }
-  checked_numel(shape, "randn");
   std::normal_distribution<T> dist(mean, stddev);
-  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  xt::xarray<T> a = allocate_array<T>(shape, "randn");
   for (auto& v : a) v = dist(gen.engine());
   return Tensor<T>(std::move(a), requires_grad);
 }
@@ -60,9 +60,8 @@ Tensor<T> randint(std::int64_t low, std::int64_t high, const Shape& shape, Gener
                      std::to_string(exact) + "] to be exact in this element type, got low=" +
                      std::to_string(low) + " high=" + std::to_string(high));
   }
-  checked_numel(shape, "randint");
   std::uniform_int_distribution<std::int64_t> dist(low, high - 1);
-  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  xt::xarray<T> a = allocate_array<T>(shape, "randint");
   for (auto& v : a) v = static_cast<T>(dist(gen.engine()));
   return Tensor<T>(std::move(a));
 }

@@ -1,17 +1,22 @@
 #include "xgrad/serialize.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <set>
 
 #include "xgrad/errors.hpp"
@@ -144,14 +149,139 @@ NpyHeader parse_header(const std::string& text, const std::string& what) {
   return h;
 }
 
-std::uint32_t read_le(const std::string& b, std::size_t at, std::size_t n) {
-  std::uint32_t v = 0;
+std::uint64_t read_le(const char* b, std::size_t n) {
+  std::uint64_t v = 0;
   for (std::size_t i = 0; i < n; ++i)
-    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + i])) << (8 * i);
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(b[i])) << (8 * i);
   return v;
 }
 
 const char kMagic[] = "\x93NUMPY";  // 6 bytes
+
+// A zip member name holds at most 65535 bytes, ".npy" included.
+constexpr std::size_t kMaxKeyBytes = 65535 - 4;
+
+// numpy writes headers of a few hundred bytes (and by default refuses to read
+// ones over 10000); anything near this bound is not a checkpoint.
+constexpr std::size_t kMaxHeaderBytes = std::size_t(1) << 16;
+
+// deflate cannot expand data by more than 1032:1 (RFC 1951: a 258-byte match
+// costs at least 2 bits); a member declaring more is lying.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+
+// A source of bytes for read_npy: fills dst with up to n bytes, returns how
+// many (0 at the end); throws IOError on a read error.
+using ReadFn = std::function<std::size_t(char* dst, std::size_t n)>;
+
+// Reads exactly n bytes (fewer only at the end of the source).
+std::size_t read_fully(const ReadFn& read, char* dst, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    // Bounded chunks: the source may decompress, and must stop where we do.
+    const std::size_t step = std::min<std::size_t>(n - got, std::size_t(1) << 20);
+    const std::size_t r = read(dst + got, step);
+    if (r == 0) break;
+    got += r;
+  }
+  return got;
+}
+
+// Data bytes needed by `shape` of T, or throws IOError: the product of the
+// non-zero extents (xtensor's strides, even when another extent is 0) and the
+// byte count must fit in ptrdiff_t. No signed arithmetic, so no UB on any header.
+template <class T>
+std::size_t data_bytes_of(const Shape& shape, const std::string& where) {
+  std::size_t nonzero = 1, count = 1;
+  for (std::size_t e : shape) {
+    if (e == 0) {
+      count = 0;
+      continue;
+    }
+    if (__builtin_mul_overflow(nonzero, e, &nonzero) ||
+        nonzero > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(T))
+      throw IOError(where + " has an impossible shape " + to_string(shape));
+  }
+  if (count) count = nonzero;
+  return count * sizeof(T);
+}
+
+// One .npy array from `read`: the preamble and header first, then (only once
+// the shape, dtype and sizes are known to be consistent) one allocation of
+// exactly the array, filled by bounded reads, then a check that nothing
+// follows. `total` is the member's declared size when known (0: unknown) and
+// `max_data` bounds the data bytes the source can legitimately hold.
+template <class T>
+xt::xarray<T> read_npy(const ReadFn& read, const std::string& what, std::uint64_t total,
+                       std::uint64_t max_data) {
+  const std::string where = "load: " + what;
+  char pre[12];
+  if (read_fully(read, pre, 8) != 8 || std::memcmp(pre, kMagic, 6) != 0)
+    throw IOError(where + " is not a .npy array (bad magic)");
+  const int major = static_cast<unsigned char>(pre[6]);
+  std::size_t len_size = 0;
+  if (major == 1) {
+    len_size = 2;
+  } else if (major == 2 || major == 3) {
+    len_size = 4;
+  } else {
+    throw IOError(where + " has unsupported .npy version " + std::to_string(major));
+  }
+  if (read_fully(read, pre + 8, len_size) != len_size)
+    throw IOError(where + " is truncated (header length)");
+  const std::uint64_t header_len = read_le(pre + 8, len_size);
+  if (header_len > kMaxHeaderBytes)
+    throw IOError(where + " has a .npy header of " + std::to_string(header_len) +
+                  " bytes (at most " + std::to_string(kMaxHeaderBytes) + " accepted)");
+  std::string text(static_cast<std::size_t>(header_len), '\0');
+  if (read_fully(read, &text[0], text.size()) != text.size())
+    throw IOError(where + " is truncated (header)");
+  const NpyHeader h = parse_header(text, what);
+  if (h.descr != descr_of<T>()) {
+    throw TypeError(where + " has dtype " + dtype_name(h.descr) + " ('" + h.descr +
+                    "'), expected " + (sizeof(T) == 4 ? "float32 ('<f4')" : "float64 ('<f8')"));
+  }
+  const std::size_t expected = data_bytes_of<T>(h.shape, where);
+  const std::uint64_t data_offset = 8 + len_size + header_len;
+  if (total != 0 && total != data_offset + expected) {
+    throw IOError(where + " has " + std::to_string(total - std::min(total, data_offset)) +
+                  " data bytes, shape " + to_string(h.shape) + " needs " +
+                  std::to_string(expected));
+  }
+  if (expected > max_data) {
+    throw IOError(where + ": shape " + to_string(h.shape) + " needs " + std::to_string(expected) +
+                  " data bytes, more than the stored member can hold (" + std::to_string(max_data) +
+                  ")");
+  }
+
+  // Allocate exactly what the header asks for, then fill it.
+  xt::xarray<T> out;
+  xt::xarray<T, xt::layout_type::column_major> f;
+  char* dst = nullptr;
+  try {
+    if (h.fortran_order) {
+      f = xt::xarray<T, xt::layout_type::column_major>::from_shape(h.shape);
+      dst = reinterpret_cast<char*>(f.data());
+    } else {
+      out = xt::xarray<T>::from_shape(h.shape);
+      dst = reinterpret_cast<char*>(out.data());
+    }
+  } catch (const std::bad_alloc&) {
+    throw IOError(where + ": cannot allocate " + std::to_string(expected) + " bytes for shape " +
+                  to_string(h.shape));
+  }
+  const std::size_t got = expected ? read_fully(read, dst, expected) : 0;
+  if (got != expected) {
+    throw IOError(where + " has " + std::to_string(got) + " data bytes, shape " +
+                  to_string(h.shape) + " needs " + std::to_string(expected));
+  }
+  char extra;
+  if (read(&extra, 1) != 0) {
+    throw IOError(where + " has more data bytes than shape " + to_string(h.shape) + " needs (" +
+                  std::to_string(expected) + ")");
+  }
+  if (h.fortran_order) out = f;
+  return out;
+}
 
 std::string zip_message(int code) {
   zip_error_t e;
@@ -171,9 +301,52 @@ void write_empty_zip(const std::string& path) {
   if (!out) throw IOError("save: cannot write \"" + path + "\"");
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "host";
+  std::string h = buf;
+  for (char& c : h)
+    if (c == '/' || c == '\\') c = '_';
+  return h;
+}
+
+// "<target>.tmp-<host>-" : the prefix of every temporary file of saves of
+// `path` from this host; the pid and a counter follow.
+std::string temporary_prefix(const std::string& path) { return path + ".tmp-" + host_name() + "-"; }
+
 std::string temporary_name(const std::string& path) {
   static std::atomic<unsigned> counter{0};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  return temporary_prefix(path) + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+// A save killed mid-write (SIGKILL, power loss) leaves its temporary file;
+// the next save of the same target removes those whose process (same host,
+// pid no longer running) is gone. Best effort: never fails the save.
+void remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string prefix = fs::path(temporary_prefix(path)).filename().string();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    // The rest must be "<pid>-<counter>", all digits.
+    const std::string rest = name.substr(prefix.size());
+    const std::size_t dash = rest.find('-');
+    auto digits = [](const std::string& s) {
+      return !s.empty() && s.size() < 19 &&
+             std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (dash == std::string::npos || !digits(rest.substr(0, dash)) ||
+        !digits(rest.substr(dash + 1)))
+      continue;
+    const long long pid = std::stoll(rest.substr(0, dash));
+    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or unknown
+    std::error_code ignored;
+    fs::remove(it->path(), ignored);
+  }
 }
 
 void write_zip(const std::vector<std::pair<std::string, std::string>>& members,
@@ -200,6 +373,40 @@ void write_zip(const std::vector<std::pair<std::string, std::string>>& members,
     zip_discard(za);
     throw IOError("save: cannot write \"" + path + "\": " + msg);
   }
+}
+
+// Why `key` cannot be a checkpoint member name, or "" when it can. The same
+// rule on save and load, so whatever saves also loads, under the same key.
+std::string bad_key_reason(const std::string& key) {
+  if (key.empty()) return "is empty";
+  if (key.find('\0') != std::string::npos) return "contains a '\\0' byte";
+  // Keys become member names: a path separator or ".." would let an unzip of
+  // the checkpoint write outside its directory.
+  if (key.find_first_of("/\\") != std::string::npos) return "contains a path separator";
+  if ((key + ".npy").find("..") != std::string::npos)
+    return "makes a member name with \"..\" (\"" + key + ".npy\")";
+  if (key.size() > kMaxKeyBytes)
+    return "is " + std::to_string(key.size()) + " bytes long (at most " +
+           std::to_string(kMaxKeyBytes) + ")";
+  return "";
+}
+
+// A key as messages show it: bytes below 0x20 (e.g. '\0', which would end
+// what()) as \xNN, and at most 200 bytes.
+std::string printable(const std::string& key) {
+  std::string out;
+  for (std::size_t i = 0; i < key.size() && i < 200; ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += key[i];
+    }
+  }
+  if (key.size() > 200) out += "...";
+  return out;
 }
 
 }  // namespace
@@ -237,55 +444,16 @@ std::string to_npy_bytes(const xt::xarray<T>& array) {
 
 template <class T>
 xt::xarray<T> parse_npy(const std::string& bytes, const std::string& what) {
-  const std::string where = "load: " + what;
-  if (bytes.size() < 10 || bytes.compare(0, 6, kMagic, 6) != 0) {
-    throw IOError(where + " is not a .npy array (bad magic)");
-  }
-  const int major = static_cast<unsigned char>(bytes[6]);
-  std::size_t len_size = 0;
-  if (major == 1) {
-    len_size = 2;
-  } else if (major == 2 || major == 3) {
-    len_size = 4;
-  } else {
-    throw IOError(where + " has unsupported .npy version " + std::to_string(major));
-  }
-  if (bytes.size() < 8 + len_size) throw IOError(where + " is truncated (header length)");
-  const std::size_t header_len = read_le(bytes, 8, len_size);
-  const std::size_t data_offset = 8 + len_size + header_len;
-  if (bytes.size() < data_offset) throw IOError(where + " is truncated (header)");
-  const NpyHeader h = parse_header(bytes.substr(8 + len_size, header_len), what);
-
-  if (h.descr != descr_of<T>()) {
-    throw TypeError(where + " has dtype " + dtype_name(h.descr) + " ('" + h.descr +
-                    "'), expected " + (sizeof(T) == 4 ? "float32 ('<f4')" : "float64 ('<f8')"));
-  }
-  std::size_t count = 1;
-  for (std::size_t e : h.shape) {
-    // Also each extent on its own (numpy's limit): with a zero extent elsewhere
-    // the product stays 0, but shape arithmetic in ptrdiff_t would overflow.
-    if (e > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) ||
-        (e != 0 && count > std::numeric_limits<std::size_t>::max() / sizeof(T) / e)) {
-      throw IOError(where + " has an impossible shape " + to_string(h.shape));
-    }
-    count *= e;
-  }
-  const std::size_t expected = count * sizeof(T);
-  if (bytes.size() - data_offset != expected) {
-    throw IOError(where + " has " + std::to_string(bytes.size() - data_offset) +
-                  " data bytes, shape " + to_string(h.shape) + " needs " +
-                  std::to_string(expected));
-  }
-  xt::xarray<T> out = xt::xarray<T>::from_shape(h.shape);
-  if (!h.fortran_order) {
-    if (count) std::memcpy(out.data(), bytes.data() + data_offset, expected);
-    return out;
-  }
-  xt::xarray<T, xt::layout_type::column_major> f =
-      xt::xarray<T, xt::layout_type::column_major>::from_shape(h.shape);
-  if (count) std::memcpy(f.data(), bytes.data() + data_offset, expected);
-  out = f;
-  return out;
+  std::size_t pos = 0;
+  const ReadFn read = [&bytes, &pos](char* dst, std::size_t n) {
+    const std::size_t r = std::min(n, bytes.size() - pos);
+    if (r) std::memcpy(dst, bytes.data() + pos, r);
+    pos += r;
+    return r;
+  };
+  // An empty string has no declared size to compare with: 0 means unknown,
+  // and the magic check refuses it anyway.
+  return read_npy<T>(read, what, bytes.size(), bytes.size());
 }
 
 template <class T>
@@ -294,19 +462,14 @@ void save(const StateDict<T>& dict, const std::string& path) {
   std::vector<std::pair<std::string, std::string>> members;
   members.reserve(dict.size());
   for (const auto& kv : dict) {
-    if (kv.first.empty()) throw ValueError("save: a state dict key is empty");
-    // Keys become member names: a path separator or ".." would let an unzip
-    // of the checkpoint write outside its directory.
-    if (kv.first.find_first_of("/\\") != std::string::npos ||
-        kv.first.find("..") != std::string::npos) {
-      throw ValueError("save: key \"" + kv.first +
-                       "\" contains a path separator or \"..\" (not allowed in a member name)");
-    }
+    const std::string why = bad_key_reason(kv.first);
+    if (!why.empty()) throw ValueError("save: key \"" + printable(kv.first) + "\" " + why);
     if (!names.insert(kv.first).second) {
-      throw ValueError("save: key \"" + kv.first + "\" appears more than once");
+      throw ValueError("save: key \"" + printable(kv.first) + "\" appears more than once");
     }
     members.emplace_back(kv.first, to_npy_bytes(kv.second));
   }
+  remove_stale_temporaries(path);
   const std::string tmp = temporary_name(path);
   try {
     if (members.empty()) {
@@ -326,6 +489,8 @@ void save(const StateDict<T>& dict, const std::string& path) {
 
 template <class T>
 StateDict<T> load_state_dict_file(const std::string& path) {
+  std::error_code ec;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
   int code = 0;
   zip_t* za = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
   if (!za) throw IOError("load: cannot open \"" + path + "\": " + zip_message(code));
@@ -336,45 +501,58 @@ StateDict<T> load_state_dict_file(const std::string& path) {
   std::set<std::string> keys;
   const zip_int64_t n = zip_get_num_entries(za, 0);
   for (zip_int64_t i = 0; i < n; ++i) {
+    const std::string at = "\"" + path + "\": member " + std::to_string(i);
     zip_stat_t st;
+    constexpr zip_uint64_t kNeeded =
+        ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
     if (zip_stat_index(za, static_cast<zip_uint64_t>(i), 0, &st) != 0 ||
-        !(st.valid & ZIP_STAT_NAME)) {
-      throw IOError("load: \"" + path + "\": cannot read member " + std::to_string(i) + ": " +
-                    zip_strerror(za));
+        (st.valid & kNeeded) != kNeeded) {
+      throw IOError("load: " + at + ": cannot read its directory entry: " + zip_strerror(za));
     }
     const std::string name = st.name;
+    const std::string member = at + " (\"" + printable(name) + "\")";
     if (name.size() <= 4 || name.compare(name.size() - 4, 4, ".npy") != 0) {
-      throw IOError("load: \"" + path + "\": member \"" + name + "\" is not a .npy file");
+      throw IOError("load: " + member + " is not a .npy file");
     }
     const std::string key = name.substr(0, name.size() - 4);
-    if (!keys.insert(key).second) {
-      throw IOError("load: \"" + path + "\": member \"" + name + "\" appears more than once");
+    const std::string why = bad_key_reason(key);
+    if (!why.empty()) throw IOError("load: " + member + ": its key " + why);
+    if (!keys.insert(key).second) throw IOError("load: " + member + " appears more than once");
+
+    // The most data the member can hold: its stored bytes (which must lie in
+    // the file), expanded by at most deflate's ratio.
+    std::uint64_t max_bytes = 0;
+    if (st.comp_method == ZIP_CM_STORE) {
+      max_bytes = st.comp_size;
+    } else if (st.comp_method == ZIP_CM_DEFLATE) {
+      max_bytes = st.comp_size > std::numeric_limits<std::uint64_t>::max() / kMaxDeflateRatio
+                      ? std::numeric_limits<std::uint64_t>::max()
+                      : st.comp_size * kMaxDeflateRatio;
+    } else {
+      throw IOError("load: " + member + " uses compression method " +
+                    std::to_string(st.comp_method) + " (only stored and deflated are read)");
     }
+    if ((!ec && st.comp_size > file_size) || st.size > max_bytes) {
+      throw IOError("load: " + member + " declares " + std::to_string(st.size) + " bytes from " +
+                    std::to_string(st.comp_size) + " stored: corrupt");
+    }
+    if (st.size == 0) throw IOError("load: " + member + " is empty");
+
     zip_file_t* zf = zip_fopen_index(za, static_cast<zip_uint64_t>(i), 0);
-    if (!zf) {
-      throw IOError("load: \"" + path + "\": cannot open member \"" + name +
-                    "\": " + zip_strerror(za));
-    }
-    // Read in chunks rather than trusting the (possibly corrupt) declared
-    // size for one big allocation; libzip checks the CRC at the end.
-    std::string bytes;
-    char chunk[1 << 16];
-    zip_int64_t got = 0;
-    bool bad = false;
-    while ((got = zip_fread(zf, chunk, sizeof chunk)) > 0) {
-      bytes.append(chunk, static_cast<std::size_t>(got));
-      if ((st.valid & ZIP_STAT_SIZE) && bytes.size() > st.size) {
-        bad = true;
-        break;
+    if (!zf) throw IOError("load: cannot open " + member + ": " + zip_strerror(za));
+    std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> file(zf, zip_fclose);
+    // Decompresses only as far as read_npy asks: never past the array the
+    // header describes (plus one byte to detect excess); libzip checks the
+    // CRC when the end is reached.
+    const ReadFn read = [&](char* dst, std::size_t len) -> std::size_t {
+      const zip_int64_t got = zip_fread(zf, dst, len);
+      if (got < 0) {
+        throw IOError("load: " + member + " is corrupt or truncated: " + zip_file_strerror(zf));
       }
-    }
-    std::string why = got < 0 ? zip_file_strerror(zf) : "";
-    if (zip_fclose(zf) != 0 && why.empty()) why = "close failed";
-    if (got < 0 || bad || !why.empty() || ((st.valid & ZIP_STAT_SIZE) && bytes.size() != st.size)) {
-      throw IOError("load: \"" + path + "\": member \"" + name + "\" is corrupt or truncated" +
-                    (why.empty() ? std::string() : ": " + why));
-    }
-    out.emplace_back(key, parse_npy<T>(bytes, "member \"" + key + "\" of \"" + path + "\""));
+      return static_cast<std::size_t>(got);
+    };
+    out.emplace_back(
+        key, read_npy<T>(read, "member \"" + key + "\" of \"" + path + "\"", st.size, st.size));
   }
   return out;
 }

@@ -21,17 +21,28 @@ std::size_t numel_of(const Shape& shape) {
 }
 
 std::size_t checked_numel(const Shape& shape, const char* op) {
+  // The non-zero extents are bounded even when another one is 0: the strides
+  // are their products.
+  std::size_t nonzero = 1;
+  bool empty = false;
   for (auto d : shape) {
-    if (d == 0) return 0;  // empty, however large the other extents
-  }
-  std::size_t n = 1;
-  for (auto d : shape) {
-    if (__builtin_mul_overflow(n, d, &n)) {
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (__builtin_mul_overflow(nonzero, d, &nonzero) || nonzero > kMaxElements) {
       throw ValueError(std::string(op) + ": shape " + to_string(shape) +
-                       " has more elements than can be addressed");
+                       " has more elements than can be addressed (at most 2^60 - 1)");
     }
   }
-  return n;
+  return empty ? 0 : nonzero;
+}
+
+void throw_out_of_memory(const std::string& op, const Shape& shape, std::size_t element_size) {
+  const std::size_t n = numel_of(shape);
+  throw ResourceError(op + ": cannot allocate memory for shape " + to_string(shape) + " (" +
+                      std::to_string(n) + " elements of " + std::to_string(element_size) +
+                      " bytes)");
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {

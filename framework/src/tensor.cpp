@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "allocate.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/node.hpp"
@@ -204,20 +205,21 @@ const std::shared_ptr<Storage<T>>& Tensor<T>::storage() const {
 
 template <class T>
 Tensor<T> zeros(const Shape& shape, bool requires_grad) {
-  checked_numel(shape, "zeros");
-  return Tensor<T>(xt::xarray<T>(xt::zeros<T>(shape)), requires_grad);
+  xt::xarray<T> a = allocate_array<T>(shape, "zeros");
+  a.fill(T(0));
+  return Tensor<T>(std::move(a), requires_grad);
 }
 
 template <class T>
 Tensor<T> ones(const Shape& shape, bool requires_grad) {
-  checked_numel(shape, "ones");
-  return Tensor<T>(xt::xarray<T>(xt::ones<T>(shape)), requires_grad);
+  xt::xarray<T> a = allocate_array<T>(shape, "ones");
+  a.fill(T(1));
+  return Tensor<T>(std::move(a), requires_grad);
 }
 
 template <class T>
 Tensor<T> full(const Shape& shape, T value, bool requires_grad) {
-  checked_numel(shape, "full");
-  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  xt::xarray<T> a = allocate_array<T>(shape, "full");
   a.fill(value);
   return Tensor<T>(std::move(a), requires_grad);
 }
@@ -243,7 +245,7 @@ Tensor<T> arange(T start, T stop, T step) {
                      std::to_string(count) + ")");
   }
   const auto n = static_cast<std::size_t>(count);
-  xt::xarray<T> a = xt::xarray<T>::from_shape({n});
+  xt::xarray<T> a = allocate_array<T>({n}, "arange");
   for (std::size_t i = 0; i < n; ++i) a(i) = start + static_cast<T>(i) * step;
   return Tensor<T>(std::move(a));
 }

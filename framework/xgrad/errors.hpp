@@ -41,4 +41,11 @@ struct IOError : Error {
   using Error::Error;
 };
 
+// Memory that could not be allocated (std::bad_alloc) for a tensor of a
+// possible size: tensor creation, op results and backward. Impossible sizes
+// (more elements than can be addressed) are ValueError instead.
+struct ResourceError : Error {
+  using Error::Error;
+};
+
 }  // namespace xgrad

@@ -23,9 +23,11 @@
 // std::vector of tensors does not compile (it would get no gradient): pass each
 // tensor as its own argument. A backward returning the wrong number of
 // gradients, or one of the wrong shape, makes backward throw (ValueError /
-// ShapeError) with no leaf gradient changed.
+// ShapeError) with no leaf gradient changed. A std::bad_alloc from forward
+// (or from backward, see engine.hpp) becomes a ResourceError naming the op.
 #pragma once
 
+#include <new>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -130,6 +132,17 @@ struct Function {
                   "Function::apply: pass tensors as separate arguments; tensors inside a "
                   "std::vector would get no gradient");
 
+    // Out of memory for a result (or its saved state) is a typed error.
+    try {
+      return record<T>(args...);
+    } catch (const std::bad_alloc&) {
+      throw ResourceError(std::string(Derived::name) + ": out of memory computing the result");
+    }
+  }
+
+ private:
+  template <class T, class... Args>
+  static Tensor<T> record(const Args&... args) {
     if (!(GradMode::is_enabled() && detail::any_requires_grad<T>(args...))) {
       Context<T> ctx;
       ctx.op_name = Derived::name;

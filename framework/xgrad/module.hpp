@@ -134,25 +134,40 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   // strict: every missing, unexpected or mis-shaped key is reported in one
   // error (ShapeError when only shapes are wrong, ValueError otherwise).
   // Non-strict ignores missing and unexpected keys but still rejects bad
-  // shapes. A key given twice is a ValueError. Nothing is modified unless the
-  // whole dict is valid; values are written into the existing tensors, so
-  // handles held elsewhere (optimizers) see them.
+  // shapes. A key given twice is a ValueError. Every module of the tree then
+  // checks the values it would hold (check_state below: ValueError, e.g. codes
+  // outside a level set). Nothing is modified unless the whole dict is valid;
+  // values are written into the existing tensors, so handles held elsewhere
+  // (optimizers) see them.
   void load_state_dict(const StateDict<T>& dict, bool strict = true);
 
   const std::string& type_name() const { return type_name_; }
 
+  // ---- State validation (load_state_dict) ----
+  // One module's own parameters and buffers as a load would leave them: the
+  // loaded value where the dict has one, the current value otherwise.
+  class StateCandidate {
+   public:
+    // The array of own entry `name` (StateError if there is none).
+    const xt::xarray<T>& operator[](const std::string& name) const;
+    // This module's dotted path in the dict ("" for the root, "fc1." below),
+    // for messages: prefix() + name is the full key.
+    const std::string& prefix() const { return prefix_; }
+    std::string key(const std::string& name) const { return prefix_ + name; }
+
+   private:
+    friend class Module<T>;
+    std::string prefix_;
+    std::vector<std::pair<std::string, const xt::xarray<T>*>> entries_;
+  };
+
  protected:
+  // Refuses a state this module cannot work with, before anything is written:
+  // throw ValueError naming the key (state.key(name)) and the bad value. The
+  // default accepts everything; shapes are checked already (fixed_shape).
+  virtual void check_state(const StateCandidate& state) const { (void)state; }
+
   void add_child(const std::string& name, std::shared_ptr<Module<T>> module);
-  // load_state_dict calls this on every module of the tree, after the keys and
-  // shapes passed and before anything is written, with the module's own
-  // entries that the dict would write (local names: "weight", not "fc1.weight").
-  // A module refuses a load whose values do not fit it (e.g. a quantizer
-  // state saved under another configuration) by throwing a typed error; nothing
-  // is written then. The default accepts everything.
-  virtual void check_state_dict(
-      const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) const {
-    (void)incoming;
-  }
   void swap_child(const std::string& name, std::shared_ptr<Module<T>> module);
 
  private:

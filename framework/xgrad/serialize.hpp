@@ -3,11 +3,27 @@
 // directly. Members are stored uncompressed, little-endian, C order, dtype
 // '<f4' (float) or '<f8' (double).
 //
-// Saving writes a temporary file in the target's directory and renames it over
-// the target, so a crash or error never leaves a half-written checkpoint.
-// Loading validates every member (npy header, dtype, order, shape, byte count,
-// zip CRC) before returning anything: a truncated or corrupt file is an
-// IOError, a member of the other float type a TypeError (convert explicitly
+// Keys: the same rule on save (ValueError) and load (IOError): non-empty, no
+// '\0', no '/' or '\\', no ".." in the member name (key + ".npy", so no key
+// ending in '.' either), at most 65531 bytes (a zip name holds 65535, ".npy"
+// included). So whatever saves loads back under the same key, and an
+// unzip of a checkpoint never writes outside its directory.
+//
+// Saving writes a temporary file "<target>.tmp-<host>-<pid>-<n>" in the
+// target's directory and renames it over the target, so a crash or error never
+// leaves a half-written checkpoint. A save killed mid-write (SIGKILL, power
+// loss) leaves its temporary file: the next save of the same target removes
+// those of this host whose process no longer runs.
+//
+// Loading is safe against any bytes: every member's .npy header is parsed and
+// checked (dtype, order, shape, sizes: the zip entry's declared size must be
+// exactly what the header needs, and no more than its stored bytes can hold)
+// before the array is allocated; decompression stops at the size the header
+// describes (a member inflating to more is an error, read in bounded chunks),
+// so a load never holds more memory than the arrays the headers legitimately
+// describe. Only stored and deflated members are read. A truncated or corrupt
+// file, a bad key or a failed allocation is an IOError naming the file and the
+// member; a member of the other float type a TypeError (convert explicitly
 // with convert_state_dict, see module.hpp); never a crash.
 #pragma once
 
@@ -17,7 +33,8 @@
 
 namespace xgrad {
 
-// Writes `dict` to `path`. Names must be non-empty and unique (ValueError).
+// Writes `dict` to `path`. Keys must follow the rule above and be unique
+// (ValueError).
 // Throws IOError when the file cannot be written.
 template <class T>
 void save(const StateDict<T>& dict, const std::string& path);

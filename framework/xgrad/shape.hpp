@@ -16,9 +16,16 @@ std::string to_string(const Shape& shape);
 // Product of the extents (1 for a 0-d shape).
 std::size_t numel_of(const Shape& shape);
 // numel_of for a shape about to be allocated: throws ValueError naming `op`
-// and the shape when the product overflows std::size_t (xtensor would
-// allocate the wrapped-around size and index far past it).
+// and the shape unless the product of its non-zero extents is at most
+// kMaxElements (so that the bytes of a double array, and xtensor's strides,
+// which ignore zero extents, fit in ptrdiff_t).
 std::size_t checked_numel(const Shape& shape, const char* op);
+constexpr std::size_t kMaxElements = (std::size_t(1) << 63) / 8 - 1;
+
+// Throws ResourceError: `op` could not allocate an array of `shape` with
+// elements of `element_size` bytes (called where std::bad_alloc is caught).
+[[noreturn]] void throw_out_of_memory(const std::string& op, const Shape& shape,
+                                      std::size_t element_size);
 
 // NumPy broadcasting of two shapes. Throws ShapeError naming `op` and both
 // shapes when they are incompatible.

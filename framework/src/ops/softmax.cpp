@@ -22,8 +22,11 @@ AxisSplit lanes_of(const Shape& shape, std::ptrdiff_t axis, const char* op) {
 }
 
 // Calls f(first, stride) for every lane; lane element k is at first + k * stride.
+// Lanes of an empty axis hold nothing (and the data pointer may be null, where
+// even computing first would be UB): no calls.
 template <class F>
 void for_each_lane(const AxisSplit& l, F f) {
+  if (l.extent == 0) return;
   for (std::size_t o = 0; o < l.outer; ++o) {
     for (std::size_t i = 0; i < l.inner; ++i) f(o * l.extent * l.inner + i, l.inner);
   }

@@ -92,6 +92,25 @@ BatchNorm2d<T>::BatchNorm2d(std::size_t num_features, double eps, double momentu
     : BatchNormBase<T>("BatchNorm2d", 4, 4, "[N, C, H, W]", num_features, eps, momentum, affine,
                        track_running_stats) {}
 
+template <class T>
+void BatchNormBase<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  if (!running_mean.defined()) return;
+  const std::string where = this->type_name() + "::load_state_dict: ";
+  const xt::xarray<T>&mean = state["running_mean"], &var = state["running_var"];
+  for (std::size_t c = 0; c < num_features_; ++c) {
+    if (!std::isfinite(mean.data()[c]))
+      throw ValueError(where + state.key("running_mean") + "[" + std::to_string(c) +
+                       "] = " + std::to_string(mean.data()[c]) + " is not finite");
+    if (!(var.data()[c] >= T(0)) || !std::isfinite(var.data()[c]))
+      throw ValueError(where + state.key("running_var") + "[" + std::to_string(c) +
+                       "] = " + std::to_string(var.data()[c]) + " is not a finite variance >= 0");
+  }
+  const T n = state["num_batches_tracked"].data()[0];
+  if (!(n >= T(0)) || !std::isfinite(n) || std::nearbyint(n) != n)
+    throw ValueError(where + state.key("num_batches_tracked") + " = " + std::to_string(n) +
+                     " is not a count (an integer >= 0)");
+}
+
 template class BatchNormBase<float>;
 template class BatchNormBase<double>;
 template class BatchNorm1d<float>;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "xgrad/errors.hpp"
+#include "xgrad/quant/apot_tensor.hpp"
 #include "xgrad/quant/fake_quantize_function.hpp"
 
 namespace xgrad {
@@ -120,6 +121,40 @@ Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, LevelScheme scheme) {
   if (!this->fake_quant_enabled()) return x;
   const APoTQParams<T> q = qparams();
   return fake_quantize_function::apply(x, q.alpha, q.gamma, levels_, q.level_indices);
+}
+
+template <class T>
+void APoTFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  const std::string where = "APoTFakeQuantize::load_state_dict: ";
+  for (const char* name : {"observer_enabled", "fake_quant_enabled"}) {
+    const xt::xarray<T>& f = state[name];
+    if (!(f.data()[0] == T(0) || f.data()[0] == T(1)))
+      throw ValueError(where + state.key(name) + " must be 0 or 1, got " +
+                       std::to_string(f.data()[0]));
+  }
+  const xt::xarray<T>&alpha = state["alpha"], &gamma = state["gamma"];
+  const xt::xarray<T>&levels = state["quantization_levels"], &idx = state["level_indices"];
+  if (alpha.size() == 0 && gamma.size() == 0 && levels.size() == 0 && idx.size() == 0)
+    return;  // no qparams yet
+  if (alpha.size() != 1 || gamma.size() != 1 || alpha.dimension() != 1 || gamma.dimension() != 1 ||
+      levels.size() == 0)
+    throw ValueError(where + state.key("alpha") + ", " + state.key("gamma") + " and " +
+                     state.key("quantization_levels") +
+                     ": qparams need alpha and gamma of shape [1] and at least one level, got "
+                     "shapes " +
+                     to_string(Shape(alpha.shape().begin(), alpha.shape().end())) + ", " +
+                     to_string(Shape(gamma.shape().begin(), gamma.shape().end())) + ", " +
+                     to_string(Shape(levels.shape().begin(), levels.shape().end())));
+  xt::xarray<std::int64_t> indices = xt::xarray<std::int64_t>::from_shape(idx.shape());
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    const T v = idx.data()[i];
+    if (!(v >= 0) || v != std::floor(v) || v >= T(1 << 24))
+      throw ValueError(where + state.key("level_indices") + "[" + std::to_string(i) + "] = " +
+                       std::to_string(v) + " is not a valid code (an integer in [0, 2^24))");
+    indices.data()[i] = static_cast<std::int64_t>(v);
+  }
+  const std::string op = where + "the qparams under \"" + state.prefix() + "\"";
+  detail::validate_qparams(alpha.data()[0], gamma.data()[0], levels, indices, op.c_str());
 }
 
 template class APoTFakeQuantize<float>;

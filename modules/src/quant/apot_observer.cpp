@@ -128,6 +128,24 @@ void APoTObserver<T>::set_max_val(T v) {
   max_val_.mutable_data() = one_value(v);
 }
 
+template <class T>
+void APoTObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  const std::string where = "APoTObserver::load_state_dict: ";
+  const xt::xarray<T>&lo = state["min_val"], &hi = state["max_val"];
+  if (lo.size() == 0 && hi.size() == 0) return;  // nothing observed yet
+  if (lo.size() != 1 || hi.size() != 1 || lo.dimension() != 1 || hi.dimension() != 1)
+    throw ValueError(where + state.key("min_val") + " and " + state.key("max_val") +
+                     " must both have shape [0] or both [1], got " +
+                     to_string(Shape(lo.shape().begin(), lo.shape().end())) + " and " +
+                     to_string(Shape(hi.shape().begin(), hi.shape().end())));
+  const T mn = lo.data()[0], mx = hi.data()[0];
+  // forward only ever records finite values.
+  if (!std::isfinite(mn) || !std::isfinite(mx) || mn > mx)
+    throw ValueError(where + state.key("min_val") + " = " + std::to_string(mn) + " and " +
+                     state.key("max_val") + " = " + std::to_string(mx) +
+                     " must be finite with min_val <= max_val");
+}
+
 template struct APoTQParams<float>;
 template struct APoTQParams<double>;
 template class APoTObserver<float>;

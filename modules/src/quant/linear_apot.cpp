@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
@@ -74,6 +75,35 @@ void check_level_set(const APoTQParams<T>& q, int b, int k, LevelScheme scheme) 
         << " (state of a layer with other settings?)";
     throw ValueError(msg.str());
   }
+}
+
+// The integer codes and qparams of a stored state, after every check a
+// forward relies on: codes integers in [0, code_count) and level indices,
+// qparams valid and exactly the level set of (b, k, scheme) for alpha.
+template <class T>
+std::pair<xt::xarray<std::int64_t>, APoTQParams<T>> checked_state(
+    const xt::xarray<T>& codes_in, const xt::xarray<T>& alpha, const xt::xarray<T>& gamma,
+    const xt::xarray<T>& levels, const xt::xarray<T>& indices, int b, int k, LevelScheme scheme,
+    std::int64_t code_count) {
+  const char* op = "LinearAPoT";
+  xt::xarray<std::int64_t> codes = as_int(codes_in, op, "weight_codes");
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (codes.data()[i] >= code_count) {
+      std::ostringstream msg;
+      msg << op << ": weight_codes holds code " << codes.data()[i] << " at flat position " << i
+          << ", outside [0, " << code_count << ")";
+      throw ValueError(msg.str());
+    }
+  }
+  APoTQParams<T> q;
+  q.alpha = alpha.data()[0];
+  q.gamma = gamma.data()[0];
+  q.quantization_levels = Tensor<T>(xt::xarray<T>(levels));
+  q.level_indices = as_int(indices, "LinearAPoT.qparams", "level_indices");
+  // TensorAPoT validates the qparams and that every code is a level index.
+  TensorAPoT<T> t(codes, q);
+  check_level_set(q, b, k, scheme);
+  return {std::move(codes), std::move(q)};
 }
 
 }  // namespace
@@ -159,25 +189,29 @@ void LinearAPoT<T>::refresh_cache() const {
   const std::vector<std::uint64_t> versions = {codes_.version(), alpha_.version(), gamma_.version(),
                                                levels_.version(), indices_.version()};
   if (weight_cache_.defined() && versions == cache_versions_) return;
-  const char* op = "LinearAPoT";
-  xt::xarray<std::int64_t> codes = as_int(codes_.data(), op, "weight_codes");
-  const std::int64_t code_count =
-      scheme_ == LevelScheme::sign_magnitude ? 2 * magnitude_codes_ : magnitude_codes_;
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    if (codes.data()[i] >= code_count) {
-      std::ostringstream msg;
-      msg << op << ": weight code " << codes.data()[i] << " at flat position " << i
-          << " is outside [0, " << code_count << ")";
-      throw ValueError(msg.str());
-    }
-  }
-  // TensorAPoT validates the qparams and that every code is a level index.
-  const APoTQParams<T> q = qparams();
-  TensorAPoT<T> t(codes, q);
-  check_level_set(q, b_, k_, scheme_);
-  weight_cache_ = dequantize_APoT(t);
-  codes_cache_ = std::move(codes);
+  auto state = checked_state(codes_.data(), alpha_.data(), gamma_.data(), levels_.data(),
+                             indices_.data(), b_, k_, scheme_, code_count());
+  weight_cache_ = dequantize_APoT(TensorAPoT<T>(state.first, state.second));
+  codes_cache_ = std::move(state.first);
   cache_versions_ = versions;
+}
+
+template <class T>
+std::int64_t LinearAPoT<T>::code_count() const {
+  return scheme_ == LevelScheme::sign_magnitude ? 2 * magnitude_codes_ : magnitude_codes_;
+}
+
+template <class T>
+void LinearAPoT<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  try {
+    checked_state(state["weight_codes"], state["alpha"], state["gamma"],
+                  state["quantization_levels"], state["level_indices"], b_, k_, scheme_,
+                  code_count());
+    if (bias_.defined()) check_finite(state["bias"], "LinearAPoT", "the bias");
+  } catch (const ValueError& e) {
+    throw ValueError("LinearAPoT::load_state_dict: the state under \"" + state.prefix() +
+                     "\" is not usable: " + e.what());
+  }
 }
 
 template <class T>

@@ -196,25 +196,20 @@ std::string decode_qconfig_name(const xt::xarray<T>& codes) {
 }
 
 template <class T>
-void check_qconfig_entry(
-    const std::string& layer, const Tensor<T>& own,
-    const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) {
-  for (const auto& kv : incoming) {
-    if (kv.first != "qconfig") continue;
-    const xt::xarray<T>& mine = own.data();
-    if (kv.second->shape() == mine.shape() &&
-        std::equal(mine.begin(), mine.end(), kv.second->begin()))
-      return;
-    std::string saved;
-    try {
-      saved = "\"" + decode_qconfig_name(*kv.second) + "\"";
-    } catch (const ValueError&) {
-      saved = "(not a qconfig name)";
-    }
-    throw ValueError(layer + "::load_state_dict: the state dict was saved with qconfig " + saved +
-                     ", this layer was prepared with \"" + decode_qconfig_name(mine) +
-                     "\" (prepare the model with the same config before loading)");
+void check_qconfig_entry(const std::string& layer, const Tensor<T>& own,
+                         const xt::xarray<T>& loaded) {
+  const xt::xarray<T>& mine = own.data();
+  if (loaded.shape() == mine.shape() && std::equal(mine.begin(), mine.end(), loaded.begin()))
+    return;
+  std::string saved;
+  try {
+    saved = "\"" + decode_qconfig_name(loaded) + "\"";
+  } catch (const ValueError&) {
+    saved = "(not a qconfig name)";
   }
+  throw ValueError(layer + "::load_state_dict: the state dict was saved with qconfig " + saved +
+                   ", this layer was prepared with \"" + decode_qconfig_name(mine) +
+                   "\" (prepare the model with the same config before loading)");
 }
 
 #define XGRAD_QCONFIG_INSTANTIATE(T)                                                             \
@@ -228,9 +223,8 @@ void check_qconfig_entry(
   template QConfig<T> uniform_lsq_qconfig<T>(int, bool);                                         \
   template xt::xarray<T> encode_qconfig_name<T>(const std::string&);                             \
   template std::string decode_qconfig_name<T>(const xt::xarray<T>&);                             \
-  template void check_qconfig_entry<T>(                                                          \
-      const std::string&, const Tensor<T>&,                                                      \
-      const std::vector<std::pair<std::string, const xt::xarray<T>*>>&);
+  template void check_qconfig_entry<T>(const std::string&, const Tensor<T>&,                     \
+                                       const xt::xarray<T>&);
 
 XGRAD_QCONFIG_INSTANTIATE(float)
 XGRAD_QCONFIG_INSTANTIATE(double)

@@ -312,6 +312,50 @@ template UniformQParams<float> uniform_qparams(float, float, QuantDtype, QScheme
                                                const char*);
 template UniformQParams<double> uniform_qparams(double, double, QuantDtype, QScheme,
                                                 const QuantRange&, const char*);
+template <class T>
+void MinMaxObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  const T mn = state["min_val"].data()[0], mx = state["max_val"].data()[0];
+  const T inf = std::numeric_limits<T>::infinity();
+  if (mn == inf && mx == -inf) return;  // nothing observed yet
+  if (!std::isfinite(mn) || !std::isfinite(mx) || mn > mx) {
+    std::ostringstream msg;
+    msg << "MinMaxObserver::load_state_dict: " << state.key("min_val") << " = " << mn << " and "
+        << state.key("max_val") << " = " << mx
+        << " must be finite with min_val <= max_val (or inf and -inf: nothing observed)";
+    throw ValueError(msg.str());
+  }
+}
+
+template <class T>
+void FakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  const std::string where = "FakeQuantize::load_state_dict: ";
+  for (const char* name : {"fake_quant_enabled", "observer_enabled"}) {
+    const T f = state[name].data()[0];
+    if (!(f == T(0) || f == T(1)))
+      throw ValueError(where + state.key(name) + " must be 0 or 1, got " + std::to_string(f));
+  }
+  const xt::xarray<T>&scale = state["scale"], &zp = state["zero_point"];
+  if (scale.size() == 0 && zp.size() == 0) return;  // no qparams yet
+  if (scale.size() != 1 || zp.size() != 1 || scale.dimension() != 1 || zp.dimension() != 1)
+    throw ValueError(where + state.key("scale") + " and " + state.key("zero_point") +
+                     " must both have shape [0] or both [1], got " +
+                     xgrad::to_string(Shape(scale.shape().begin(), scale.shape().end())) + " and " +
+                     xgrad::to_string(Shape(zp.shape().begin(), zp.shape().end())));
+  const T sc = scale.data()[0], z = zp.data()[0];
+  if (!(sc > T(0)) || !std::isfinite(sc) || !std::isfinite(T(1) / sc)) {
+    std::ostringstream msg;
+    msg << where << state.key("scale") << " must be finite and > 0 (with a finite inverse), got "
+        << sc;
+    throw ValueError(msg.str());
+  }
+  if (!(std::nearbyint(z) == z && z >= T(quant_min()) && z <= T(quant_max()))) {
+    std::ostringstream msg;
+    msg << where << state.key("zero_point") << " must be an integer in [" << quant_min() << ", "
+        << quant_max() << "], got " << z;
+    throw ValueError(msg.str());
+  }
+}
+
 template class MinMaxObserver<float>;
 template class MinMaxObserver<double>;
 template class FakeQuantize<float>;

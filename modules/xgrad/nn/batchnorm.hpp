@@ -47,6 +47,10 @@ class BatchNormBase : public Module<T> {
   BatchNormBase(const char* type_name, std::size_t min_rank, std::size_t max_rank,
                 std::string layout, std::size_t num_features, double eps, double momentum,
                 bool affine, bool track_running_stats);
+  // load_state_dict refuses (ValueError) running statistics an eval forward
+  // cannot use: a NaN or infinite running_mean, a running_var that is
+  // negative, NaN or infinite, a num_batches_tracked that is not a count.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   std::size_t num_features_;

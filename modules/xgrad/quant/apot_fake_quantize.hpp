@@ -59,6 +59,13 @@ class APoTFakeQuantize : public FakeQuantizeBase<T> {
   bool has_qparams() const;
   LevelScheme scheme() const { return scheme_; }
 
+ protected:
+  // load_state_dict refuses (ValueError, nothing written) toggles other than
+  // 0 / 1 and qparams a forward would refuse: alpha and gamma not of shape
+  // [1], levels empty, unsorted or not finite, indices not distinct codes
+  // (see apot_tensor.hpp). All four empty (no qparams yet) is accepted.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
  private:
   LevelScheme scheme_;
   Tensor<T> alpha_, gamma_, levels_, indices_;

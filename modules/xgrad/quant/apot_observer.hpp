@@ -70,6 +70,11 @@ class APoTObserver : public Module<T> {
   int b() const { return b_; }
   int k() const { return k_; }
 
+ protected:
+  // load_state_dict refuses (ValueError) min_val / max_val that forward could
+  // not have produced: not both empty or both [1], not finite, min > max.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
  private:
   int b_, k_;
   Tensor<T> min_val_, max_val_;

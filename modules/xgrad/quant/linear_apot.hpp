@@ -89,8 +89,14 @@ class LinearAPoT : public Module<T> {
   std::size_t in_features() const { return in_; }
   std::size_t out_features() const { return out_; }
 
+  // load_state_dict refuses (ValueError, nothing written) a state whose codes,
+  // qparams or bias a forward would refuse (see dequantized_weight).
+ protected:
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
  private:
   void refresh_cache() const;
+  std::int64_t code_count() const;  // codes in [0, code_count)
 
   int b_, k_;
   LevelScheme scheme_;

@@ -121,11 +121,11 @@ template <class T>
 xt::xarray<T> encode_qconfig_name(const std::string& name);
 template <class T>
 std::string decode_qconfig_name(const xt::xarray<T>& codes);
-// A layer's check_state_dict step: ValueError (naming `layer`, both configs
-// and the fix) when `incoming` holds a "qconfig" entry other than `own`.
+// A layer's check_state step: ValueError (naming `layer`, both configs and
+// the fix) when the "qconfig" entry a load would leave (`loaded`) is not `own`.
 template <class T>
 void check_qconfig_entry(const std::string& layer, const Tensor<T>& own,
-                         const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming);
+                         const xt::xarray<T>& loaded);
 
 // Leaves a layer float (PyTorch's qconfig None), for per-layer overrides.
 template <class T>

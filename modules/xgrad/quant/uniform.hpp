@@ -122,6 +122,10 @@ class MinMaxObserver : public Module<T> {
   // For subclasses that observe differently (MovingAverageMinMaxObserver).
   MinMaxObserver(std::string type_name, QuantDtype dtype, QScheme qscheme,
                  std::optional<std::int64_t> quant_min, std::optional<std::int64_t> quant_max);
+  // load_state_dict refuses (ValueError) min_val / max_val that forward could
+  // not have produced: NaN, infinite (other than the unobserved inf / -inf) or
+  // min_val > max_val.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   QuantDtype dtype_;
@@ -164,6 +168,11 @@ class FakeQuantize : public FakeQuantizeBase<T> {
   std::int64_t quant_max() const { return activation_post_process->quant_max(); }
 
   std::shared_ptr<MinMaxObserver<T>> activation_post_process;
+
+ protected:
+  // load_state_dict refuses (ValueError) toggles other than 0 / 1 and a
+  // scale / zero_point that qparams() would refuse.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   Tensor<T> scale_, zero_point_;

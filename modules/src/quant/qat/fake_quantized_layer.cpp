@@ -45,9 +45,8 @@ Tensor<T> FakeQuantizedLayer<T>::fake_quantized_input(const Tensor<T>& x) {
 }
 
 template <class T>
-void FakeQuantizedLayer<T>::check_state_dict(
-    const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) const {
-  check_qconfig_entry(this->type_name(), qconfig_tag_, incoming);
+void FakeQuantizedLayer<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  check_qconfig_entry(this->type_name(), qconfig_tag_, state["qconfig"]);
 }
 
 template class FakeQuantizedLayer<float>;

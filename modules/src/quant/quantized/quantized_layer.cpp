@@ -136,15 +136,10 @@ Tensor<T> QuantizedLayer<T>::quantized_input(const Tensor<T>& x) {
 }
 
 template <class T>
-void QuantizedLayer<T>::check_state_dict(
-    const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) const {
-  check_qconfig_entry(this->type_name(), qconfig_tag_, incoming);
-  const xt::xarray<T>* codes = &codes_.data();
-  const xt::xarray<T>* levels = &levels_.data();
-  for (const auto& kv : incoming) {
-    if (kv.first == "weight_codes") codes = kv.second;
-    if (kv.first == "weight_levels") levels = kv.second;
-  }
+void QuantizedLayer<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  check_qconfig_entry(this->type_name(), qconfig_tag_, state["qconfig"]);
+  const xt::xarray<T>* codes = &state["weight_codes"];
+  const xt::xarray<T>* levels = &state["weight_levels"];
   const std::string where = this->type_name() + "::load_state_dict: ";
   if (levels->dimension() != 1 || levels->size() == 0) {
     throw ValueError(where + "weight_levels must be 1-D and non-empty");

@@ -12,7 +12,7 @@
 // config's name as character codes), children "weight_fake_quant" and
 // "input_fake_quant" (their flags and qparams). Loading a state dict whose
 // "qconfig" differs is a ValueError and changes nothing (Module::
-// check_state_dict), even when the quantizers' keys and shapes happen to agree.
+// check_state), even when the quantizers' keys and shapes happen to agree.
 //
 // The observer / fake-quant toggles of both quantizers are reachable through
 // the members, or for a whole model with quant::enable_observer(model) etc.
@@ -51,8 +51,7 @@ class FakeQuantizedLayer : public Module<T> {
   // or weight normalization is asked for a weight of fewer than 2 elements.
   FakeQuantizedLayer(std::string type_name, Tensor<T> weight, Tensor<T> bias, QConfig<T> qconfig);
 
-  void check_state_dict(
-      const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) const override;
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   QConfig<T> qconfig_;

@@ -61,8 +61,7 @@ class QuantizedLayer : public Module<T> {
   QuantizedLayer(std::string type_name, const Shape& weight_shape, bool bias,
                  const QConfig<T>& qconfig);
 
-  void check_state_dict(
-      const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) const override;
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   void register_state(xt::xarray<T> codes, xt::xarray<T> levels, Tensor<T> bias,

@@ -1,0 +1,89 @@
+// A replacement of the global operator new for one test executable (include
+// this header in exactly one .cpp of it): records the largest single request
+// and refuses (std::bad_alloc) requests above a limit, so that tests can
+// assert how much memory a call asked for, and simulate allocation failure
+// deterministically, without needing a machine that really runs out.
+//
+// Under AddressSanitizer the replacement is left out (ASan owns operator new:
+// with GCC's shared runtime some allocations would still go through ASan's
+// and then be freed by ours); kAllocationLimitWorks is false there and the
+// tests that need a limit say so and skip.
+#pragma once
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define XGRAD_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XGRAD_TEST_ASAN 1
+#endif
+#endif
+
+namespace xgrad_test {
+
+#ifdef XGRAD_TEST_ASAN
+inline constexpr bool kAllocationLimitWorks = false;
+#else
+inline constexpr bool kAllocationLimitWorks = true;
+#endif
+
+inline std::atomic<std::size_t>& largest_request() {
+  static std::atomic<std::size_t> v{0};
+  return v;
+}
+inline std::atomic<std::size_t>& request_limit() {
+  static std::atomic<std::size_t> v{static_cast<std::size_t>(-1)};
+  return v;
+}
+
+// Within its scope: requests above `limit` bytes fail, and largest() is the
+// largest request made since construction.
+struct AllocationLimit {
+  explicit AllocationLimit(std::size_t limit = static_cast<std::size_t>(-1)) {
+    largest_request() = 0;
+    request_limit() = limit;
+  }
+  ~AllocationLimit() { request_limit() = static_cast<std::size_t>(-1); }
+  AllocationLimit(const AllocationLimit&) = delete;
+  AllocationLimit& operator=(const AllocationLimit&) = delete;
+  std::size_t largest() const { return largest_request(); }
+};
+
+inline void* checked_allocate(std::size_t n, std::size_t align) {
+  std::size_t seen = largest_request().load();
+  while (n > seen && !largest_request().compare_exchange_weak(seen, n)) {
+  }
+  if (n > request_limit()) throw std::bad_alloc();
+  void* p = nullptr;
+  if (align <= alignof(std::max_align_t)) {
+    p = std::malloc(n ? n : 1);
+  } else if (::posix_memalign(&p, align, n ? n : 1) != 0) {
+    p = nullptr;
+  }
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace xgrad_test
+
+#ifndef XGRAD_TEST_ASAN
+void* operator new(std::size_t n) { return xgrad_test::checked_allocate(n, 0); }
+void* operator new[](std::size_t n) { return xgrad_test::checked_allocate(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  return xgrad_test::checked_allocate(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+  return xgrad_test::checked_allocate(n, static_cast<std::size_t>(a));
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#endif  // XGRAD_TEST_ASAN
