@@ -2,11 +2,11 @@
 // summary or printing a torch::nn::Module shows):
 //
 //   std::cout << summary(model);
-//   Sequential                                  4,547 parameters
-//     (0): Linear  weight [64, 2], bias [64]    192
+//   Sequential                                82
+//     (0): Linear  weight [16, 2], bias [16]  48
 //     (1): ReLU
-//     ...
-//   total: 4,547 parameters (4,547 trainable) in 5 modules
+//     (2): Linear  weight [2, 16], bias [2]   34
+//   total: 82 parameters (82 trainable) in 4 modules
 //
 // One line per module, indented by depth, named by its registration name.
 // Each line lists the module's own parameters and, right-aligned, the count
