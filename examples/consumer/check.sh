@@ -99,15 +99,18 @@ way_pkg_config() {
     run_step pc-setup env PKG_CONFIG_PATH="$lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
       meson setup "$build" "$src" --wrap-mode=nofallback &&
     run_step pc-build ninja -C "$build" &&
-    run_step pc-run env LD_LIBRARY_PATH="$lib" "$build/consumer"
+    run_step pc-run "$build/consumer" &&  # no LD_LIBRARY_PATH: meson records an rpath
+    # README's plain compiler command.
+    run_step pc-cxx sh -c "c++ -std=c++17 -O2 '$here/main.cpp' \$(PKG_CONFIG_PATH='$lib/pkgconfig' \
+      pkg-config --cflags --libs xgrad) -Wl,-rpath,'$lib' -o '$work/consumer-cxx'" &&
+    run_step pc-cxx-run "$work/consumer-cxx"
 }
 
 way_cmake() {
-  local build=$work/cmake-build lib
-  lib=$(libdir) || return 1
+  local build=$work/cmake-build
   run_step cmake-setup cmake -S "$here" -B "$build" -DCMAKE_PREFIX_PATH="$work/prefix" &&
     run_step cmake-build cmake --build "$build" &&
-    run_step cmake-run env LD_LIBRARY_PATH="$lib" "$build/consumer"
+    run_step cmake-run "$build/consumer"  # CMake's build rpath finds the libraries
 }
 
 failed=()
