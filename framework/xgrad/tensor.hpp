@@ -98,13 +98,15 @@ class Tensor {
   // header stays light; the free functions' headers document each one.
   Tensor sum() const;  // ops/reduce.hpp
   Tensor sum(const std::vector<std::ptrdiff_t>& dims, bool keepdim = false) const;
-  template <class I, class = std::enable_if_t<std::is_integral<I>::value>>
+  template <class I,
+            class = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value>>
   Tensor sum(I dim, bool keepdim = false) const {  // an integer, so t.sum({}) stays a list
     return sum(std::vector<std::ptrdiff_t>{static_cast<std::ptrdiff_t>(dim)}, keepdim);
   }
   Tensor mean() const;
   Tensor mean(const std::vector<std::ptrdiff_t>& dims, bool keepdim = false) const;
-  template <class I, class = std::enable_if_t<std::is_integral<I>::value>>
+  template <class I,
+            class = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value>>
   Tensor mean(I dim, bool keepdim = false) const {
     return mean(std::vector<std::ptrdiff_t>{static_cast<std::ptrdiff_t>(dim)}, keepdim);
   }

@@ -26,13 +26,15 @@ Tensor<T> mean(const Tensor<T>& a, const Axes& axes, bool keepdims = false);
 // Over one axis: sum(a, 1, /*keepdim=*/true) (libtorch's sum(dim, keepdim)).
 // A template on the integer type so that braced lists, {} included, still
 // mean a list of axes.
+namespace detail {
 template <class I>
 using if_axis = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value>;
-template <class T, class I, class = if_axis<I>>
+}  // namespace detail
+template <class T, class I, class = detail::if_axis<I>>
 Tensor<T> sum(const Tensor<T>& a, I axis, bool keepdims = false) {
   return sum(a, Axes{static_cast<std::ptrdiff_t>(axis)}, keepdims);
 }
-template <class T, class I, class = if_axis<I>>
+template <class T, class I, class = detail::if_axis<I>>
 Tensor<T> mean(const Tensor<T>& a, I axis, bool keepdims = false) {
   return mean(a, Axes{static_cast<std::ptrdiff_t>(axis)}, keepdims);
 }
