@@ -9,6 +9,7 @@
 #include <xtensor/xadapt.hpp>
 
 #include "bench_data.hpp"
+#include "convert_xgrad.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -23,14 +24,7 @@
 namespace {
 
 using bench::MlpShape;
-
-template <class T>
-xgrad::Tensor<T> to_xgrad(const std::vector<double>& v, const xgrad::Shape& shape,
-                          bool requires_grad = false) {
-  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
-  std::copy(v.begin(), v.end(), a.begin());
-  return xgrad::Tensor<T>(std::move(a), requires_grad);
-}
+using bench::to_xgrad;
 
 // 50 times `c = c * b + a` on 8 elements with grad, then backward: the
 // per-op cost of recording and back-propagating one tiny op.

@@ -5,16 +5,12 @@
 #include <torch/torch.h>
 
 #include "bench_data.hpp"
+#include "convert_torch.hpp"
 
 namespace {
 
 using bench::MlpShape;
-
-template <class T>
-torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape) {
-  const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
-  return torch::from_blob(const_cast<double*>(v.data()), shape, torch::kFloat64).to(dtype).clone();
-}
+using bench::to_torch;
 
 template <class T>
 void tiny_chain(benchmark::State& state) {

@@ -213,8 +213,8 @@ BOOST_AUTO_TEST_CASE(state_dict_round_trip_restores_qparams_and_toggles) {
   const auto sd = a.state_dict();
   std::vector<std::string> names;
   for (const auto& e : sd) names.push_back(e.first);
-  const std::vector<std::string> expected_names = {"observer_enabled",
-                                                   "fake_quant_enabled",
+  const std::vector<std::string> expected_names = {"fake_quant_enabled",
+                                                   "observer_enabled",
                                                    "alpha",
                                                    "gamma",
                                                    "quantization_levels",

@@ -1,6 +1,7 @@
 // Module<T>: registration, naming and order, train/eval, zero_grad, state
-// dicts (strictness, atomicity, fixed-shape buffers) and float/double
-// conversion.
+// dicts (strictness, atomicity, fixed-shape buffers, per-module vetoes),
+// float/double conversion and the module-tree utilities (named_modules, apply,
+// replace_module, as).
 #include <boost/test/unit_test.hpp>
 
 #include "test_util.hpp"
@@ -10,6 +11,7 @@ using xgrad::Module;
 using xgrad::StateDict;
 using xgrad::Tensor;
 using xgrad_test::equal_arrays;
+using xgrad_test::names_of;
 
 namespace {
 
@@ -35,13 +37,6 @@ struct Net : Module<T> {
     fc2 = this->register_module("fc2", std::make_shared<Leaf<T>>(2));
   }
 };
-
-template <class Pairs>
-std::vector<std::string> names_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& kv : pairs) out.push_back(kv.first);
-  return out;
-}
 
 }  // namespace
 
@@ -283,6 +278,157 @@ BOOST_AUTO_TEST_CASE(convert_state_dict_moves_a_model_between_float_and_double) 
   back.load_state_dict(xgrad::convert_state_dict<float>(d.state_dict()));
   BOOST_TEST(back.fc2->bias.data()(0) == 0.1f);  // rounds to nearest
   BOOST_TEST(std::isinf(back.fc2->bias.data()(1)));
+}
+
+// ---------------------------------------------------------------------------
+// Module-tree utilities.
+
+namespace {
+
+// outer { net { fc1, fc2 }, extra }, owned by a shared_ptr.
+std::shared_ptr<Module<float>> make_tree() {
+  auto outer = std::make_shared<Module<float>>("Outer");
+  outer->register_module("net", std::make_shared<Net<float>>());
+  outer->register_module("extra", std::make_shared<Leaf<float>>(1));
+  return outer;
+}
+
+// Refuses any load whose "weight" holds a negative first element.
+struct Picky : Leaf<float> {
+  Picky() : Leaf<float>(2) {}
+
+ protected:
+  void check_state_dict(const std::vector<std::pair<std::string, const xt::xarray<float>*>>&
+                            incoming) const override {
+    for (const auto& kv : incoming) {
+      if (kv.first == "weight" && (*kv.second)(0) < 0) throw xgrad::ValueError("Picky: negative");
+    }
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(named_modules_lists_self_then_descendants_depth_first_with_dotted_names) {
+  auto outer = make_tree();
+  const auto all = outer->named_modules();
+  const std::vector<std::string> want = {"", "net", "net.fc1", "net.fc2", "extra"};
+  BOOST_TEST(names_of(all) == want, boost::test_tools::per_element());
+  BOOST_TEST(all[0].second.get() == outer.get());
+  BOOST_TEST(all[2].second.get() == outer->named_children()[0].second->children()[0].get());
+}
+
+BOOST_AUTO_TEST_CASE(named_modules_prefixes_every_name_and_can_leave_self_out) {
+  auto outer = make_tree();
+  const std::vector<std::string> want = {"model", "model.net", "model.net.fc1", "model.net.fc2",
+                                         "model.extra"};
+  BOOST_TEST(names_of(outer->named_modules("model")) == want, boost::test_tools::per_element());
+  const std::vector<std::string> without = {"net", "net.fc1", "net.fc2", "extra"};
+  BOOST_TEST(names_of(outer->named_modules("", false)) == without,
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(named_modules_with_self_needs_a_shared_ptr_owner) {
+  Net<float> on_stack;
+  BOOST_CHECK_EXCEPTION(on_stack.named_modules(), xgrad::StateError,
+                        xgrad_test::mentions<xgrad::StateError>("include_self"));
+  const std::vector<std::string> want = {"fc1", "fc2"};
+  BOOST_TEST(names_of(on_stack.named_modules("", false)) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(named_modules_lists_a_shared_child_once_under_its_first_name) {
+  auto shared = std::make_shared<Leaf<float>>(2);
+  Module<float> m;
+  m.register_module("a", shared);
+  m.register_module("b", shared);
+  const std::vector<std::string> want = {"a"};
+  BOOST_TEST(names_of(m.named_modules("", false)) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(apply_visits_self_first_then_descendants_in_order) {
+  auto outer = make_tree();
+  std::vector<std::string> types;
+  outer->apply([&types](Module<float>& m) { types.push_back(m.type_name()); });
+  const std::vector<std::string> want = {"Outer", "Net", "Leaf", "Leaf", "Leaf"};
+  BOOST_TEST(types == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(named_apply_passes_dotted_names_under_the_prefix) {
+  Net<float> net;  // apply needs no shared_ptr owner
+  std::vector<std::string> names;
+  net.apply([&names](const std::string& name, Module<float>&) { names.push_back(name); }, "root");
+  const std::vector<std::string> want = {"root", "root.fc1", "root.fc2"};
+  BOOST_TEST(names == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(apply_can_change_state_of_every_module) {
+  auto outer = make_tree();
+  outer->apply([](Module<float>& m) {
+    if (auto* leaf = m.as<Leaf<float>>()) leaf->count.fill_(7);
+  });
+  for (const auto& b : outer->buffers()) BOOST_TEST(b.item() == 7.0f);
+}
+
+BOOST_AUTO_TEST_CASE(replace_module_keeps_the_position_and_returns_the_new_child) {
+  Net<float> net;
+  auto old_fc1 = net.fc1;
+  auto fresh = std::make_shared<Leaf<float>>(5);
+  auto returned = net.replace_module("fc1", fresh);
+  BOOST_TEST(returned.get() == fresh.get());
+  const std::vector<std::string> children = {"fc1", "fc2"};
+  BOOST_TEST(names_of(net.named_children()) == children, boost::test_tools::per_element());
+  BOOST_TEST(net.named_children()[0].second.get() == fresh.get());
+  const std::vector<std::string> keys = {"scale",      "fc1.weight", "fc1.bias", "fc1.count",
+                                         "fc2.weight", "fc2.bias",   "fc2.count"};
+  BOOST_TEST(names_of(net.state_dict()) == keys, boost::test_tools::per_element());
+  BOOST_TEST(net.state_dict()[1].second.size() == 5u);  // the new child's weight
+  // libtorch's contract: the member handle is the caller's to refresh.
+  BOOST_TEST(net.fc1.get() == old_fc1.get());
+  net.fc1 = returned;
+  BOOST_TEST(net.fc1.get() == fresh.get());
+}
+
+BOOST_AUTO_TEST_CASE(bad_replacements_throw_value_error_and_change_nothing) {
+  auto outer = make_tree();
+  const auto before = outer->named_modules();
+  BOOST_CHECK_EXCEPTION(outer->replace_module("nope", std::make_shared<Leaf<float>>(1)),
+                        xgrad::ValueError, xgrad_test::mentions<xgrad::ValueError>("\"nope\""));
+  BOOST_CHECK_THROW(outer->replace_module("net", std::shared_ptr<Leaf<float>>()),
+                    xgrad::ValueError);
+  BOOST_CHECK_THROW(outer->replace_module("net.fc1", std::make_shared<Leaf<float>>(1)),
+                    xgrad::ValueError);  // direct children only, as libtorch
+  BOOST_CHECK_EXCEPTION(outer->replace_module("net", outer), xgrad::ValueError,
+                        xgrad_test::mentions<xgrad::ValueError>("its own descendant"));
+  const auto after = outer->named_modules();
+  BOOST_REQUIRE_EQUAL(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    BOOST_TEST(after[i].first == before[i].first);
+    BOOST_TEST(after[i].second.get() == before[i].second.get());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(as_casts_to_the_dynamic_type_or_gives_null) {
+  Net<float> net;
+  Module<float>& base = net;
+  BOOST_TEST(base.as<Net<float>>() == &net);
+  BOOST_TEST(base.as<Leaf<float>>() == nullptr);
+  const Module<float>& cbase = net;
+  BOOST_TEST(cbase.as<Net<float>>() == &net);
+}
+
+BOOST_AUTO_TEST_CASE(a_module_can_veto_a_load_and_then_nothing_changes) {
+  Module<float> m;
+  auto picky = m.register_module("p", std::make_shared<Picky>());
+  auto other = m.register_module("q", std::make_shared<Leaf<float>>(1));
+  auto dict = m.state_dict();
+  for (auto& kv : dict) kv.second.fill(-1);
+  BOOST_CHECK_EXCEPTION(m.load_state_dict(dict), xgrad::ValueError,
+                        xgrad_test::mentions<xgrad::ValueError>("Picky"));
+  BOOST_TEST(other->weight.item() == 1.0f);  // the other module's entries too
+  BOOST_TEST(picky->weight.data()(0) == 1.0f);
+  dict[0].second.fill(2);  // p.weight acceptable now
+  m.load_state_dict(dict);
+  BOOST_TEST(picky->weight.data()(0) == 2.0f);
+  BOOST_TEST(other->weight.item() == -1.0f);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

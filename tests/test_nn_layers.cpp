@@ -385,6 +385,18 @@ BOOST_AUTO_TEST_CASE(forward_chains_the_modules_and_train_eval_reaches_them) {
   BOOST_TEST(close_arrays(y.data(), xt::xarray<double>(kBatch / std::sqrt(1 + 1e-5)), 1e-14));
 }
 
+BOOST_AUTO_TEST_CASE(forward_runs_a_replaced_child) {
+  nn::Sequential<double> seq{std::make_shared<nn::Dropout<double>>(0.5, 1),
+                             std::make_shared<nn::BatchNorm1d<double>>(2)};
+  seq.replace_module("1", std::make_shared<nn::Dropout<double>>(0.5, 2));
+  seq.eval();  // a new child comes in its own (training) mode
+  BOOST_TEST(seq.size() == 2u);
+  BOOST_TEST(seq[1]->type_name() == "Dropout");
+  // Two eval dropouts: the identity (the batch norm would have scaled it).
+  const auto y = seq(Tensor<double>(kBatch));
+  BOOST_TEST(equal_arrays(y.data(), kBatch));
+}
+
 BOOST_AUTO_TEST_CASE(an_empty_sequential_returns_its_input) {
   nn::Sequential<float> seq;
   auto x = xgrad::ones<float>({2});

@@ -1,8 +1,8 @@
 // README's C++ code blocks, compiled and run: each block is a region between
 // "// README begin <name>" and "// README end" below, and the last case
 // checks that README.md quotes every region verbatim (dedented) and has no
-// other C++ block. A README change that is not made here too fails that
-// case; an API change that breaks a block fails to compile.
+// other C++ block (but outlines marked "<!-- outline, not compiled ... -->"). A README change that
+// is not made here too fails that case; an API change that breaks a block fails to compile.
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <iostream>
@@ -12,6 +12,8 @@
 #include <vector>
 #include <xgrad/quant/apot_fake_quantize.hpp>
 #include <xgrad/quant/apot_tensor.hpp>
+#include <xgrad/quant/rcf_fake_quantize.hpp>
+#include <xgrad/quant/weight_norm.hpp>
 #include <xgrad/xgrad.hpp>
 
 using namespace xgrad;
@@ -120,6 +122,38 @@ BOOST_AUTO_TEST_CASE(training_loop) {
   BOOST_TEST(accuracy > 0.9);  // a linearly separable task; 50 AdamW steps reach it
 }
 
+BOOST_AUTO_TEST_CASE(lenet) {
+  // README begin lenet
+  #include <xgrad/nn/conv.hpp>
+  #include <xgrad/nn/pool.hpp>
+
+  nn::Sequential<float> lenet{
+      std::make_shared<nn::Conv2d<float>>(nn::Conv2dOptions(1, 6, 5).padding(2)),
+      std::make_shared<nn::ReLU<float>>(), std::make_shared<nn::MaxPool2d<float>>(2),
+      std::make_shared<nn::Conv2d<float>>(nn::Conv2dOptions(6, 16, 5)),
+      std::make_shared<nn::ReLU<float>>(), std::make_shared<nn::MaxPool2d<float>>(2),
+      std::make_shared<nn::Flatten<float>>(), std::make_shared<nn::Linear<float>>(400, 10)};
+  // README end
+  BOOST_TEST(lenet.forward(zeros<float>({2, 1, 28, 28})).shape() == (Shape{2, 10}));
+}
+
+BOOST_AUTO_TEST_CASE(rcf) {
+  // README begin rcf
+  #include <xgrad/quant/rcf_fake_quantize.hpp>
+  #include <xgrad/quant/weight_norm.hpp>
+  using namespace xgrad::quant;
+
+  RCFFakeQuantize<float> wq(apot_sign_magnitude_levels(4));  // alpha starts at 3
+  RCFOptions<float> act;
+  act.init = AlphaInit::lsq_clip_point;                        // 2 mean|x| sqrt(2^b - 1)
+  RCFFakeQuantize<float> aq(apot_unsigned_levels(4, 2), act);
+  // per step: y = linear(aq(x), wq(weight_standardize(w)), b); ...
+  // loss.backward(); opt.step(); wq.clamp_alpha_(); aq.clamp_alpha_();
+  // README end
+  const Tensor<float> x = rand<float>({8}), w = randn<float>({4, 8}, 0.0f, 1.0f, true);
+  BOOST_TEST(linear(aq(x), wq(weight_standardize(w))).shape() == (Shape{4}));
+}
+
 BOOST_AUTO_TEST_CASE(apot) {
   Tensor<float> x = rand<float>({16});
   // README begin apot
@@ -186,13 +220,18 @@ std::map<std::string, std::string> regions(const std::string& source) {
   return out;
 }
 
-// README's ```cpp blocks, in order.
+// A ```cpp block right after this comment line is an outline (placeholders
+// such as `for (...)`): skipped, and README says so where it stands.
+const std::string kOutline = "<!-- outline, not compiled";
+
+// README's ```cpp blocks, in order, but outlines.
 std::vector<std::string> cpp_blocks(const std::string& readme) {
   std::vector<std::string> blocks;
   std::string text;
   bool inside = false;
+  std::string previous;
   for (const std::string& line : lines_of(readme)) {
-    if (!inside && line == "```cpp") {
+    if (!inside && line == "```cpp" && previous.rfind(kOutline, 0) != 0) {
       inside = true;
       text.clear();
     } else if (inside && line == "```") {
@@ -201,6 +240,7 @@ std::vector<std::string> cpp_blocks(const std::string& readme) {
     } else if (inside) {
       text += line + "\n";
     }
+    previous = line;
   }
   return blocks;
 }
@@ -210,7 +250,7 @@ std::vector<std::string> cpp_blocks(const std::string& readme) {
 BOOST_AUTO_TEST_CASE(readme_quotes_exactly_the_compiled_regions) {
   const auto compiled = regions(read_file("test_readme.cpp"));
   const auto blocks = cpp_blocks(read_file("../README.md"));
-  BOOST_TEST(compiled.size() == 5u);
+  BOOST_TEST(compiled.size() == 7u);
   std::map<std::string, int> quoted;
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     bool found = false;

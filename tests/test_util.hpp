@@ -10,6 +10,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/errors.hpp"
@@ -112,8 +113,39 @@ std::function<bool(const E&)> mentions(const std::string& needle) {
   return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
 }
 
+// The names of (name, value) pairs: named_parameters(), state_dict(), ...
+template <class Pairs>
+std::vector<std::string> names_of(const Pairs& pairs) {
+  std::vector<std::string> out;
+  for (const auto& kv : pairs) out.push_back(kv.first);
+  return out;
+}
+
 inline bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
+}
+
+// One row of an error table: a call that must throw E (ShapeError when
+// `shape_error`, else ValueError) with a message containing every `mentions`.
+struct ErrorCase {
+  const char* what;
+  std::function<void()> call;
+  bool shape_error;
+  std::vector<std::string> mentions;
+};
+
+inline void check_error_cases(const std::vector<ErrorCase>& cases) {
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      if (c.shape_error) {
+        BOOST_CHECK_THROW(c.call(), xgrad::ShapeError);
+      } else {
+        BOOST_CHECK_THROW(c.call(), xgrad::ValueError);
+      }
+      const std::string msg = message_of(c.call);
+      for (const auto& m : c.mentions) BOOST_TEST(contains(msg, m), msg << " lacks " << m);
+    }
+  }
 }
 
 }  // namespace xgrad_test

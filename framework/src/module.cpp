@@ -46,7 +46,7 @@ Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> tenso
                      "\" is not a leaf (detach() it first)");
   }
   tensor.set_requires_grad(requires_grad);
-  parameters_.push_back(Entry{name, tensor, true});
+  parameters_.push_back(Entry{name, tensor, true, this, name});
   return tensor;
 }
 
@@ -56,7 +56,7 @@ Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> tensor, 
   if (!tensor.defined()) {
     throw ValueError(type_name_ + "::register_buffer: tensor \"" + name + "\" is undefined");
   }
-  buffers_.push_back(Entry{name, tensor, fixed_shape});
+  buffers_.push_back(Entry{name, tensor, fixed_shape, this, name});
   return tensor;
 }
 
@@ -66,18 +66,37 @@ void Module<T>::add_child(const std::string& name, std::shared_ptr<Module<T>> mo
   if (!module) {
     throw ValueError(type_name_ + "::register_module: module \"" + name + "\" is null");
   }
+  check_no_cycle(name, *module, "register_module");
+  children_.emplace_back(name, std::move(module));
+}
+
+template <class T>
+void Module<T>::check_no_cycle(const std::string& name, const Module<T>& module,
+                               const char* what) const {
   // A cycle would make every recursive walk loop forever.
-  bool cycle = module.get() == this;
+  bool cycle = &module == this;
   if (!cycle) {
-    const auto below = module->modules();
+    const auto below = module.modules();
     cycle =
         std::any_of(below.begin(), below.end(), [this](const auto& m) { return m.get() == this; });
   }
   if (cycle) {
-    throw ValueError(type_name_ + "::register_module: registering \"" + name +
+    throw ValueError(type_name_ + "::" + what + ": registering \"" + name +
                      "\" would make the module its own descendant");
   }
-  children_.emplace_back(name, std::move(module));
+}
+
+template <class T>
+void Module<T>::swap_child(const std::string& name, std::shared_ptr<Module<T>> module) {
+  const std::string where = type_name_ + "::replace_module";
+  auto it = std::find_if(children_.begin(), children_.end(),
+                         [&name](const auto& kv) { return kv.first == name; });
+  if (it == children_.end()) {
+    throw ValueError(where + ": there is no child named \"" + name + "\"");
+  }
+  if (!module) throw ValueError(where + ": module \"" + name + "\" is null");
+  check_no_cycle(name, *module, "replace_module");
+  it->second = std::move(module);
 }
 
 template <class T>
@@ -141,8 +160,52 @@ std::vector<std::shared_ptr<Module<T>>> Module<T>::children() const {
 }
 
 template <class T>
-std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> Module<T>::named_children() const {
-  return children_;
+std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> Module<T>::named_modules(
+    const std::string& prefix, bool include_self) const {
+  std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> out;
+  if (include_self) {
+    // Const-cast only to hand out the owning pointer, as libtorch does.
+    auto self = std::const_pointer_cast<Module<T>>(this->weak_from_this().lock());
+    if (!self) {
+      throw StateError(type_name_ +
+                       "::named_modules: include_self needs the module to be owned by a "
+                       "std::shared_ptr (make_shared it, or pass include_self = false)");
+    }
+    out.emplace_back(prefix, std::move(self));
+  }
+  std::vector<const Module<T>*> seen{this};
+  collect_modules(prefix, &out, &seen);
+  return out;
+}
+
+template <class T>
+void Module<T>::collect_modules(
+    const std::string& prefix, std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>>* out,
+    std::vector<const Module<T>*>* seen) const {
+  for (const auto& kv : children_) {
+    const Module<T>* child = kv.second.get();
+    if (std::find(seen->begin(), seen->end(), child) != seen->end()) continue;
+    seen->push_back(child);
+    const std::string name = prefix.empty() ? kv.first : prefix + "." + kv.first;
+    out->emplace_back(name, kv.second);
+    child->collect_modules(name, out, seen);
+  }
+}
+
+template <class T>
+void Module<T>::apply(const std::function<void(Module<T>&)>& fn) {
+  apply([&fn](const std::string&, Module<T>& m) { fn(m); });
+}
+
+template <class T>
+void Module<T>::apply(const std::function<void(const std::string&, Module<T>&)>& fn,
+                      const std::string& prefix) {
+  // Names and modules are collected first, so fn sees a fixed list.
+  std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> all;
+  std::vector<const Module<T>*> seen{this};
+  collect_modules(prefix, &all, &seen);
+  fn(prefix, *this);
+  for (auto& kv : all) fn(kv.first, *kv.second);
 }
 
 template <class T>
@@ -175,8 +238,10 @@ void Module<T>::zero_grad() {
 
 template <class T>
 void Module<T>::collect_state(const std::string& prefix, std::vector<Entry>* out) const {
-  for (const auto& e : parameters_) out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape});
-  for (const auto& e : buffers_) out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape});
+  for (const auto& e : parameters_)
+    out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape, this, e.name});
+  for (const auto& e : buffers_)
+    out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape, this, e.name});
   for (const auto& kv : children_) kv.second->collect_state(prefix + kv.first + ".", out);
 }
 
@@ -246,6 +311,21 @@ void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
     for (std::size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
     if (key_errors) throw ValueError(msg);
     throw ShapeError(msg);
+  }
+
+  // Each module's own veto on the values, still before any write.
+  std::vector<const Module<T>*> owners;
+  for (const auto& w : writes) {
+    const Module<T>* owner = slots[w.first].owner;
+    if (std::find(owners.begin(), owners.end(), owner) == owners.end()) owners.push_back(owner);
+  }
+  for (const Module<T>* owner : owners) {
+    std::vector<std::pair<std::string, const xt::xarray<T>*>> incoming;
+    for (const auto& w : writes) {
+      if (slots[w.first].owner == owner)
+        incoming.emplace_back(slots[w.first].local_name, &dict[w.second].second);
+    }
+    owner->check_state_dict(incoming);
   }
 
   // Copy first (may throw bad_alloc), then commit with moves, which cannot.

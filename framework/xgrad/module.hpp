@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,8 +29,10 @@ namespace xgrad {
 template <class T>
 using StateDict = std::vector<std::pair<std::string, xt::xarray<T>>>;
 
+// Modules are meant to be owned by std::shared_ptr (as in libtorch):
+// named_modules() with include_self and apply()'s shared_ptr variant need it.
 template <class T>
-class Module {
+class Module : public std::enable_shared_from_this<Module<T>> {
  public:
   using value_type = T;
 
@@ -67,9 +70,57 @@ class Module {
   std::vector<Tensor<T>> buffers(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor<T>>> named_buffers(bool recurse = true) const;
   std::vector<std::shared_ptr<Module<T>>> children() const;
-  std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> named_children() const;
+  // The direct children in registration order (a reference to the stored
+  // list: replace_module updates it in place, register_module appends).
+  const std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>>& named_children() const {
+    return children_;
+  }
   // This module's descendants, depth first, not including itself.
   std::vector<std::shared_ptr<Module<T>>> modules() const;
+  // This module (named `prefix`) and its descendants, depth first in
+  // registration order, with dotted names ("prefix.fc1.0"); a module reachable
+  // twice is listed once, under its first name (libtorch's named_modules).
+  // include_self needs this module to be owned by a shared_ptr (StateError
+  // otherwise: pass include_self = false).
+  std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> named_modules(
+      const std::string& prefix = "", bool include_self = true) const;
+
+  // Calls fn on this module, then on every descendant, depth first in
+  // registration order (pre-order, as libtorch's apply; PyTorch's Python apply
+  // visits children first). Each module once. The named variant passes the
+  // dotted name ("" for this module, or `prefix`). fn may change a module's
+  // state but must not add, remove or replace children while being applied
+  // (collect names with named_modules() first, then replace).
+  void apply(const std::function<void(Module<T>&)>& fn);
+  void apply(const std::function<void(const std::string&, Module<T>&)>& fn,
+             const std::string& prefix = "");
+
+  // Replaces the direct child registered as `name` by `module`, keeping its
+  // position (so state dict order and Sequential order stay), and returns
+  // `module`. ValueError when there is no such child, `module` is null or it
+  // would make the tree a cycle; nothing changes then. libtorch's contract:
+  // only the registered child is replaced; a member handle that points at the
+  // old child (e.g. `net.fc1`) is the caller's to refresh:
+  //   net.fc1 = net.replace_module("fc1", std::make_shared<Linear<float>>(4, 2));
+  // nn::Sequential forwards through its registered children, so replacing
+  // one of them takes effect; a module that forwards through a member handle
+  // (a fake quantizer's activation_post_process, a QAT layer's
+  // weight_fake_quant) keeps using the old child until the handle is refreshed.
+  template <class M>
+  std::shared_ptr<M> replace_module(const std::string& name, std::shared_ptr<M> module) {
+    swap_child(name, module);
+    return module;
+  }
+
+  // This module as an M (M* / nullptr when it is not one), libtorch's as<M>().
+  template <class M>
+  M* as() {
+    return dynamic_cast<M*>(this);
+  }
+  template <class M>
+  const M* as() const {
+    return dynamic_cast<const M*>(this);
+  }
 
   virtual void train(bool on = true);
   void eval() { train(false); }
@@ -92,16 +143,35 @@ class Module {
 
  protected:
   void add_child(const std::string& name, std::shared_ptr<Module<T>> module);
+  // load_state_dict calls this on every module of the tree, after the keys and
+  // shapes passed and before anything is written, with the module's own
+  // entries that the dict would write (local names: "weight", not "fc1.weight").
+  // A module refuses a load whose values do not fit it (e.g. a quantizer
+  // state saved under another configuration) by throwing a typed error; nothing
+  // is written then. The default accepts everything.
+  virtual void check_state_dict(
+      const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) const {
+    (void)incoming;
+  }
+  void swap_child(const std::string& name, std::shared_ptr<Module<T>> module);
 
  private:
   struct Entry {
     std::string name;
     Tensor<T> tensor;
     bool fixed_shape = true;
+    // Set by collect_state: the module that registered it, and its local name.
+    const Module<T>* owner = nullptr;
+    std::string local_name;
   };
   void check_new_name(const std::string& name, const char* what) const;
+  // ValueError if `module` is this module or one of its descendants.
+  void check_no_cycle(const std::string& name, const Module<T>& module, const char* what) const;
   // Every parameter and buffer with its dotted name, in state-dict order.
   void collect_state(const std::string& prefix, std::vector<Entry>* out) const;
+  void collect_modules(const std::string& prefix,
+                       std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>>* out,
+                       std::vector<const Module<T>*>* seen) const;
   void collect_named(bool params, bool recurse, const std::string& prefix,
                      std::vector<std::pair<std::string, Tensor<T>>>* out,
                      std::vector<const void*>* seen_storage,

@@ -11,17 +11,18 @@ Sequential<T>::Sequential(std::initializer_list<std::shared_ptr<Module<T>>> modu
 
 template <class T>
 std::shared_ptr<Module<T>> Sequential<T>::operator[](std::size_t i) const {
-  if (i >= modules_.size()) {
+  const auto& children = this->named_children();
+  if (i >= children.size()) {
     throw ValueError("Sequential: index " + std::to_string(i) + " is out of range for " +
-                     std::to_string(modules_.size()) + " modules");
+                     std::to_string(children.size()) + " modules");
   }
-  return modules_[i];
+  return children[i].second;
 }
 
 template <class T>
 Tensor<T> Sequential<T>::forward(const Tensor<T>& input) {
   Tensor<T> x = input;
-  for (const auto& m : modules_) x = m->forward(x);
+  for (const auto& kv : this->named_children()) x = kv.second->forward(x);
   return x;
 }
 

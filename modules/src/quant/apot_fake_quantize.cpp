@@ -12,20 +12,8 @@ namespace quant {
 namespace {
 
 template <class T>
-xt::xarray<T> flag(bool on) {
-  xt::xarray<T> a = xt::xarray<T>::from_shape({1});
-  a(0) = on ? T(1) : T(0);
-  return a;
-}
-
-template <class T>
 Tensor<T> empty_buffer() {
   return Tensor<T>(xt::xarray<T>::from_shape({0}));
-}
-
-template <class T>
-bool flag_value(const Tensor<T>& t) {
-  return t.numel() > 0 && t.data().data()[0] != T(0);
 }
 
 }  // namespace
@@ -37,33 +25,14 @@ APoTFakeQuantize<T>::APoTFakeQuantize(int b, int k, bool signed_)
 
 template <class T>
 APoTFakeQuantize<T>::APoTFakeQuantize(int b, int k, LevelScheme scheme)
-    : Module<T>("APoTFakeQuantize"), scheme_(scheme) {
+    : FakeQuantizeBase<T>("APoTFakeQuantize"), scheme_(scheme) {
   apot_level_count(b, k, scheme);  // ValueError unless b, k suit the scheme
   activation_post_process =
       this->register_module("activation_post_process", std::make_shared<APoTObserver<T>>(b, k));
-  observer_enabled_ = this->register_buffer("observer_enabled", Tensor<T>(flag<T>(true)));
-  fake_quant_enabled_ = this->register_buffer("fake_quant_enabled", Tensor<T>(flag<T>(true)));
   alpha_ = this->register_buffer("alpha", empty_buffer<T>(), /*fixed_shape=*/false);
   gamma_ = this->register_buffer("gamma", empty_buffer<T>(), /*fixed_shape=*/false);
   levels_ = this->register_buffer("quantization_levels", empty_buffer<T>(), /*fixed_shape=*/false);
   indices_ = this->register_buffer("level_indices", empty_buffer<T>(), /*fixed_shape=*/false);
-}
-
-template <class T>
-void APoTFakeQuantize<T>::enable_observer(bool on) {
-  observer_enabled_.mutable_data() = flag<T>(on);
-}
-template <class T>
-void APoTFakeQuantize<T>::enable_fake_quant(bool on) {
-  fake_quant_enabled_.mutable_data() = flag<T>(on);
-}
-template <class T>
-bool APoTFakeQuantize<T>::observer_enabled() const {
-  return flag_value(observer_enabled_);
-}
-template <class T>
-bool APoTFakeQuantize<T>::fake_quant_enabled() const {
-  return flag_value(fake_quant_enabled_);
 }
 
 template <class T>
@@ -120,7 +89,7 @@ Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, bool signed_) {
 
 template <class T>
 Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, LevelScheme scheme) {
-  if (observer_enabled()) {
+  if (this->observer_enabled()) {
     APoTObserver<T>& obs = *activation_post_process;
     // If no qparams can be made (b, k unsuited to the scheme, too many levels,
     // alpha beyond float32), put the observed range back: a throwing forward
@@ -148,7 +117,7 @@ Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, LevelScheme scheme) {
       indices_.mutable_data() = std::move(idx);
     }
   }
-  if (!fake_quant_enabled()) return x;
+  if (!this->fake_quant_enabled()) return x;
   const APoTQParams<T> q = qparams();
   return fake_quantize_function::apply(x, q.alpha, q.gamma, levels_, q.level_indices);
 }

@@ -6,6 +6,9 @@
 #include <sstream>
 #include <string>
 
+#include "affine_kernels.hpp"
+#include "mask_kernels.hpp"
+#include "observe_range.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad::quant {
@@ -13,7 +16,24 @@ namespace xgrad::quant {
 const char* to_string(QuantDtype dtype) { return dtype == QuantDtype::quint8 ? "quint8" : "qint8"; }
 
 const char* to_string(QScheme qscheme) {
-  return qscheme == QScheme::per_tensor_affine ? "per_tensor_affine" : "per_tensor_symmetric";
+  switch (qscheme) {
+    case QScheme::per_tensor_affine:
+      return "per_tensor_affine";
+    case QScheme::per_tensor_symmetric:
+      return "per_tensor_symmetric";
+    case QScheme::per_channel_affine:
+      return "per_channel_affine";
+    case QScheme::per_channel_symmetric:
+      return "per_channel_symmetric";
+  }
+  return "unknown";
+}
+
+bool is_symmetric(QScheme q) {
+  return q == QScheme::per_tensor_symmetric || q == QScheme::per_channel_symmetric;
+}
+bool is_per_channel(QScheme q) {
+  return q == QScheme::per_channel_affine || q == QScheme::per_channel_symmetric;
 }
 
 namespace {
@@ -31,27 +51,15 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
                                std::int64_t quant_max) {
     const xt::xarray<T>& in = x.data();
     xt::xarray<T> out = xt::xarray<T>::from_shape(in.shape());
-    const bool keep_mask = ctx.recording();
-    xt::xarray<T> mask;
-    if (keep_mask) mask = xt::xarray<T>::from_shape(in.shape());
-    const T zp = T(zero_point), lo = T(quant_min), hi = T(quant_max);
-    const T* px = in.data();
-    T* po = out.data();
-    T* pm = keep_mask ? mask.data() : nullptr;
     const std::size_t n = in.size();
-    // PyTorch's CPU kernel: q = zero_point + nearbyint(x * inv_scale) in T,
-    // clamp, (q - zero_point) * scale; mask on the unclamped q.
-    for (std::size_t i = 0; i < n; ++i) {
-      const T q = zp + std::nearbyint(px[i] * inv_scale);
-      if (std::isnan(q)) {
-        po[i] = q;
-        if (pm) pm[i] = T(0);
-        continue;
-      }
-      const T qc = std::min(std::max(q, lo), hi);
-      po[i] = (qc - zp) * scale;
-      if (pm) pm[i] = (q >= lo && q <= hi) ? T(1) : T(0);
-    }
+    // The mask (bytes) packed into a T array that Context can hold.
+    xt::xarray<T> mask;
+    const bool keep_mask = ctx.recording();
+    if (keep_mask) mask = xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
+    const detail::AffineGrid<T> grid{scale, inv_scale, T(zero_point), T(quant_min), T(quant_max)};
+    detail::fake_quant_affine_kernel(
+        in.data(), n, grid, out.data(),
+        keep_mask ? reinterpret_cast<std::uint8_t*>(mask.data()) : nullptr);
     if (keep_mask) ctx.saved_arrays.push_back(std::move(mask));
     return out;
   }
@@ -59,9 +67,9 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
     // The engine hands over its gradient buffer: mask it in place.
-    const T* pm = ctx.saved_arrays.at(0).data();
-    T* pg = grad.data();
-    for (std::size_t i = 0, n = grad.size(); i < n; ++i) pg[i] = pm[i] != T(0) ? pg[i] : T(0);
+    detail::mask_grad(grad.data(),
+                      reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()),
+                      grad.size());
     return gradients(std::move(grad));
   }
 };
@@ -97,62 +105,64 @@ Tensor<T> fake_quantize_per_tensor_affine(const Tensor<T>& x, double scale, std:
 
 // ---------------------------------------------------------------- observer
 
+QuantRange resolve_quant_range(QuantDtype dtype, std::optional<std::int64_t> quant_min,
+                               std::optional<std::int64_t> quant_max, const char* op) {
+  QuantRange r{dtype_min(dtype), dtype_max(dtype), quant_min.has_value() || quant_max.has_value()};
+  if (!r.customized) return r;
+  if (!quant_min || !quant_max) {
+    throw ValueError(std::string(op) +
+                     ": a custom range needs both quant_min and quant_max, got only " +
+                     (quant_min ? "quant_min" : "quant_max"));
+  }
+  std::ostringstream range;
+  range << "[" << *quant_min << ", " << *quant_max << "]";
+  if (!(*quant_min <= 0 && 0 <= *quant_max)) {
+    throw ValueError(std::string(op) + ": the quantization range " + range.str() +
+                     " must include 0");
+  }
+  if (*quant_min >= *quant_max) {
+    throw ValueError(std::string(op) + ": quant_min must be < quant_max, got " + range.str());
+  }
+  if (*quant_min < dtype_min(dtype) || *quant_max > dtype_max(dtype)) {
+    std::ostringstream msg;
+    msg << op << ": the quantization range " << range.str() << " exceeds " << to_string(dtype)
+        << "'s [" << dtype_min(dtype) << ", " << dtype_max(dtype) << "]";
+    throw ValueError(msg.str());
+  }
+  r.quant_min = *quant_min;
+  r.quant_max = *quant_max;
+  return r;
+}
+
 template <class T>
 MinMaxObserver<T>::MinMaxObserver(QuantDtype dtype, QScheme qscheme,
                                   std::optional<std::int64_t> quant_min,
                                   std::optional<std::int64_t> quant_max)
-    : Module<T>("MinMaxObserver"),
-      dtype_(dtype),
-      qscheme_(qscheme),
-      quant_min_(dtype_min(dtype)),
-      quant_max_(dtype_max(dtype)),
-      customized_(quant_min.has_value() || quant_max.has_value()) {
-  const char* op = "MinMaxObserver";
-  if (customized_) {
-    if (!quant_min || !quant_max) {
-      throw ValueError(std::string(op) +
-                       ": a custom range needs both quant_min and quant_max, got only " +
-                       (quant_min ? "quant_min" : "quant_max"));
-    }
-    std::ostringstream range;
-    range << "[" << *quant_min << ", " << *quant_max << "]";
-    if (!(*quant_min <= 0 && 0 <= *quant_max)) {
-      throw ValueError(std::string(op) + ": the quantization range " + range.str() +
-                       " must include 0");
-    }
-    if (*quant_min >= *quant_max) {
-      throw ValueError(std::string(op) + ": quant_min must be < quant_max, got " + range.str());
-    }
-    if (*quant_min < dtype_min(dtype) || *quant_max > dtype_max(dtype)) {
-      std::ostringstream msg;
-      msg << op << ": the quantization range " << range.str() << " exceeds " << to_string(dtype)
-          << "'s [" << dtype_min(dtype) << ", " << dtype_max(dtype) << "]";
-      throw ValueError(msg.str());
-    }
-    quant_min_ = *quant_min;
-    quant_max_ = *quant_max;
-  }
+    : MinMaxObserver("MinMaxObserver", dtype, qscheme, quant_min, quant_max) {}
+
+template <class T>
+MinMaxObserver<T>::MinMaxObserver(std::string type_name, QuantDtype dtype, QScheme qscheme,
+                                  std::optional<std::int64_t> quant_min,
+                                  std::optional<std::int64_t> quant_max)
+    : Module<T>(type_name), dtype_(dtype), qscheme_(qscheme) {
+  const std::string op = this->type_name();
+  if (is_per_channel(qscheme))
+    throw ValueError(op + ": qscheme " + to_string(qscheme) +
+                     " is per channel; use PerChannelMinMaxObserver");
+  const QuantRange r = resolve_quant_range(dtype, quant_min, quant_max, op.c_str());
+  quant_min_ = r.quant_min;
+  quant_max_ = r.quant_max;
+  customized_ = r.customized;
   min_val_ = this->register_buffer("min_val", scalar<T>(std::numeric_limits<T>::infinity()));
   max_val_ = this->register_buffer("max_val", scalar<T>(-std::numeric_limits<T>::infinity()));
 }
 
 template <class T>
 Tensor<T> MinMaxObserver<T>::forward(const Tensor<T>& x) {
-  if (!x.defined()) throw ValueError("MinMaxObserver.forward: the input tensor is undefined");
-  const xt::xarray<T>& a = x.data();
-  if (a.size() == 0) return x;
-  T lo = std::numeric_limits<T>::infinity(), hi = -lo;
-  const T* p = a.data();
-  for (std::size_t i = 0, n = a.size(); i < n; ++i) {
-    if (!std::isfinite(p[i])) {
-      std::ostringstream msg;
-      msg << "MinMaxObserver.forward: the input holds " << p[i] << " at flat position " << i
-          << "; only finite values can be observed";
-      throw ValueError(msg.str());
-    }
-    lo = std::min(lo, p[i]);
-    hi = std::max(hi, p[i]);
-  }
+  const std::string op = this->type_name() + ".forward";
+  if (!x.defined()) throw ValueError(op + ": the input tensor is undefined");
+  if (x.numel() == 0) return x;
+  const auto [lo, hi] = detail::finite_min_max(x.data().data(), x.numel(), op.c_str());
   min_val_.mutable_data() = xt::xarray<T>(std::min(min_val_.item(), lo));
   max_val_.mutable_data() = xt::xarray<T>(std::max(max_val_.item(), hi));
   return x;
@@ -191,28 +201,35 @@ UniformQParams<T> MinMaxObserver<T>::calculate_qparams() const {
                      ": nothing was observed yet (min_val = inf, max_val = -inf); run forward "
                      "on data first");
   }
+  return uniform_qparams(mn, mx, dtype_, qscheme_, {quant_min_, quant_max_, customized_}, op);
+}
+
+template <class T>
+UniformQParams<T> uniform_qparams(T mn, T mx, QuantDtype dtype, QScheme qscheme,
+                                  const QuantRange& range, const char* op) {
   if (std::isnan(mn) || std::isnan(mx) || !(mn <= mx)) {
     std::ostringstream msg;
     msg << op << ": need min_val <= max_val, got min_val = " << mn << ", max_val = " << mx;
     throw ValueError(msg.str());
   }
+  const std::int64_t qmin = range.quant_min, qmax = range.quant_max;
   // PyTorch's float32 arithmetic, step by step.
   const T min_neg = std::min(mn, T(0));
   const T max_pos = std::max(mx, T(0));
   const T eps = T(std::numeric_limits<float>::epsilon());
   UniformQParams<T> qp{T(1), 0};
-  if (qscheme_ == QScheme::per_tensor_symmetric) {
+  if (is_symmetric(qscheme)) {
     const T m = std::max(-min_neg, max_pos);
-    qp.scale = std::max(m / T(double(quant_max_ - quant_min_) / 2.0), eps);
-    if (dtype_ == QuantDtype::quint8) {
+    qp.scale = std::max(m / T(double(qmax - qmin) / 2.0), eps);
+    if (dtype == QuantDtype::quint8) {
       // A custom range takes its rounded-down midpoint; the default one 128.
-      qp.zero_point = customized_ ? (quant_min_ + quant_max_) / 2 : 128;
+      qp.zero_point = range.customized ? (qmin + qmax) / 2 : 128;
     }
   } else {
-    qp.scale = std::max((max_pos - min_neg) / T(quant_max_ - quant_min_), eps);
+    qp.scale = std::max((max_pos - min_neg) / T(qmax - qmin), eps);
     if (std::isfinite(qp.scale)) {
       const auto shift = static_cast<std::int64_t>(std::nearbyint(min_neg / qp.scale));
-      qp.zero_point = std::clamp(quant_min_ - shift, quant_min_, quant_max_);
+      qp.zero_point = std::clamp(qmin - shift, qmin, qmax);
     }
   }
   if (!std::isfinite(qp.scale)) {
@@ -229,35 +246,13 @@ template <class T>
 FakeQuantize<T>::FakeQuantize(QuantDtype dtype, QScheme qscheme,
                               std::optional<std::int64_t> quant_min,
                               std::optional<std::int64_t> quant_max)
-    : Module<T>("FakeQuantize") {
-  fake_quant_enabled_ = this->register_buffer("fake_quant_enabled", ones<T>({1}));
-  observer_enabled_ = this->register_buffer("observer_enabled", ones<T>({1}));
+    : FakeQuantizeBase<T>("FakeQuantize") {
   // Empty until computed or loaded: shape-changing buffers.
   scale_ = this->register_buffer("scale", zeros<T>({0}), false);
   zero_point_ = this->register_buffer("zero_point", zeros<T>({0}), false);
   activation_post_process = this->register_module(
       "activation_post_process",
       std::make_shared<MinMaxObserver<T>>(dtype, qscheme, quant_min, quant_max));
-}
-
-template <class T>
-void FakeQuantize<T>::enable_fake_quant(bool enabled) {
-  fake_quant_enabled_.fill_(enabled ? T(1) : T(0));
-}
-
-template <class T>
-void FakeQuantize<T>::enable_observer(bool enabled) {
-  observer_enabled_.fill_(enabled ? T(1) : T(0));
-}
-
-template <class T>
-bool FakeQuantize<T>::fake_quant_enabled() const {
-  return fake_quant_enabled_.numel() > 0 && fake_quant_enabled_.data().data()[0] != T(0);
-}
-
-template <class T>
-bool FakeQuantize<T>::observer_enabled() const {
-  return observer_enabled_.numel() > 0 && observer_enabled_.data().data()[0] != T(0);
 }
 
 template <class T>
@@ -291,7 +286,7 @@ UniformQParams<T> FakeQuantize<T>::qparams() const {
 template <class T>
 Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
   if (!x.defined()) throw ValueError("FakeQuantize.forward: the input tensor is undefined");
-  if (observer_enabled()) {
+  if (this->observer_enabled()) {
     // A range whose scale overflows is observed before calculate_qparams can
     // refuse it: put the old extremes back so the module stays unchanged.
     const xt::xarray<T> old_min = activation_post_process->min_val().data();
@@ -308,11 +303,15 @@ Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
     scale_.mutable_data() = xt::xarray<T>({qp.scale});
     zero_point_.mutable_data() = xt::xarray<T>({T(qp.zero_point)});
   }
-  if (!fake_quant_enabled()) return x;
+  if (!this->fake_quant_enabled()) return x;
   const auto [sc, zp] = qparams();
   return fake_quantize_per_tensor_affine(x, double(sc), zp, quant_min(), quant_max());
 }
 
+template UniformQParams<float> uniform_qparams(float, float, QuantDtype, QScheme, const QuantRange&,
+                                               const char*);
+template UniformQParams<double> uniform_qparams(double, double, QuantDtype, QScheme,
+                                                const QuantRange&, const char*);
 template class MinMaxObserver<float>;
 template class MinMaxObserver<double>;
 template class FakeQuantize<float>;

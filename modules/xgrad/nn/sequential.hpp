@@ -1,6 +1,7 @@
 // Sequential: a chain of unary modules, registered as children "0", "1", ...
 // (torch::nn::Sequential). forward feeds each output to the next module; an
-// empty Sequential returns its input.
+// empty Sequential returns its input. The registered children are the only
+// list of modules, so replace_module("1", m) changes what forward runs.
 #pragma once
 
 #include <cstddef>
@@ -25,9 +26,7 @@ class Sequential : public Module<T> {
   // Appends `module` as child "<size()>" and returns it.
   template <class M>
   std::shared_ptr<M> push_back(std::shared_ptr<M> module) {
-    this->register_module(std::to_string(modules_.size()), module);
-    modules_.push_back(module);
-    return module;
+    return this->register_module(std::to_string(size()), std::move(module));
   }
 
   // The i-th module; ValueError when i >= size().
@@ -42,13 +41,10 @@ class Sequential : public Module<T> {
     }
     return m;
   }
-  std::size_t size() const { return modules_.size(); }
-  bool empty() const { return modules_.empty(); }
+  std::size_t size() const { return this->named_children().size(); }
+  bool empty() const { return this->named_children().empty(); }
 
   Tensor<T> forward(const Tensor<T>& input) override;
-
- private:
-  std::vector<std::shared_ptr<Module<T>>> modules_;
 };
 
 extern template class Sequential<float>;

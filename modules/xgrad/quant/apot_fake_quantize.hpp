@@ -5,7 +5,8 @@
 //   Tensor<float> y = fq->forward(x);        // observe, recompute qparams, fake-quantize
 //
 // State (all saved/loaded with the state dict):
-//   buffers "observer_enabled", "fake_quant_enabled" (shape {1}, 1 or 0),
+//   buffers "fake_quant_enabled", "observer_enabled" (shape {1}, 1 or 0; the
+//   toggles of FakeQuantizeBase),
 //   "alpha", "gamma" (shape {1}, or {0} while no qparams),
 //   "quantization_levels", "level_indices" (1-D; indices stored as T, exact:
 //   every index is < kMaxAPoTLevels), registered with fixed_shape = false;
@@ -29,25 +30,19 @@
 #include "xgrad/module.hpp"
 #include "xgrad/quant/apot_levels.hpp"
 #include "xgrad/quant/apot_observer.hpp"
+#include "xgrad/quant/fake_quantize_base.hpp"
 
 namespace xgrad {
 namespace quant {
 
 template <class T = float>
-class APoTFakeQuantize : public Module<T> {
+class APoTFakeQuantize : public FakeQuantizeBase<T> {
  public:
   // ValueError on invalid b, k (see apot_levels.hpp).
   APoTFakeQuantize(int b, int k, bool signed_ = false);
   APoTFakeQuantize(int b, int k, LevelScheme scheme);
 
   std::shared_ptr<APoTObserver<T>> activation_post_process;
-
-  void enable_observer(bool on = true);
-  void disable_observer() { enable_observer(false); }
-  void enable_fake_quant(bool on = true);
-  void disable_fake_quant() { enable_fake_quant(false); }
-  bool observer_enabled() const;
-  bool fake_quant_enabled() const;
 
   // Pass-through to the observer (does not change the stored qparams).
   APoTQParams<T> calculate_qparams(bool signed_) const;
@@ -66,7 +61,6 @@ class APoTFakeQuantize : public Module<T> {
 
  private:
   LevelScheme scheme_;
-  Tensor<T> observer_enabled_, fake_quant_enabled_;
   Tensor<T> alpha_, gamma_, levels_, indices_;
 };
 

@@ -23,19 +23,29 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "xgrad/module.hpp"
+#include "xgrad/quant/fake_quantize_base.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad::quant {
 
 // PyTorch's torch.quint8 (default range 0..255) and torch.qint8 (-128..127).
 enum class QuantDtype { quint8, qint8 };
-// PyTorch's torch.per_tensor_affine and torch.per_tensor_symmetric.
-enum class QScheme { per_tensor_affine, per_tensor_symmetric };
+// PyTorch's torch.per_tensor_affine, per_tensor_symmetric, per_channel_affine
+// and per_channel_symmetric.
+enum class QScheme {
+  per_tensor_affine,
+  per_tensor_symmetric,
+  per_channel_affine,
+  per_channel_symmetric
+};
 
 const char* to_string(QuantDtype dtype);
 const char* to_string(QScheme qscheme);
+bool is_symmetric(QScheme qscheme);
+bool is_per_channel(QScheme qscheme);
 
 // What calculate_qparams returns; usable with structured bindings:
 // auto [scale, zero_point] = observer.calculate_qparams();
@@ -45,10 +55,34 @@ struct UniformQParams {
   std::int64_t zero_point;
 };
 
+// An observer's integer range: the dtype's, or a custom one (customized).
+struct QuantRange {
+  std::int64_t quant_min, quant_max;
+  bool customized;
+};
+
+// The dtype's range unless quant_min / quant_max are given; a custom range must
+// be given as both bounds, lie within the dtype's range, contain 0 and have
+// quant_min < quant_max (ValueError naming op otherwise, as PyTorch's assertions).
+QuantRange resolve_quant_range(QuantDtype dtype, std::optional<std::int64_t> quant_min,
+                               std::optional<std::int64_t> quant_max, const char* op);
+
+// PyTorch's ObserverBase._calculate_qparams for one (min, max) pair, in T's
+// arithmetic (bit for bit with PyTorch for float): symmetric schemes use
+// max(-min_neg, max_pos) / ((quant_max - quant_min) / 2) and zero point 0 (qint8)
+// or 128 / the custom range's midpoint (quint8); affine schemes (max_pos -
+// min_neg) / (quant_max - quant_min) and quant_min - round(min_neg / scale),
+// clamped; the scale is at least float32's eps. ValueError (naming op) if min
+// > max, either is NaN, or the scale overflows.
+template <class T>
+UniformQParams<T> uniform_qparams(T min_val, T max_val, QuantDtype dtype, QScheme qscheme,
+                                  const QuantRange& range, const char* op);
+
 // Running global min and max of everything observed; qparams from them.
 // quant_min / quant_max default to the dtype's range. A custom range must be
 // given as both bounds, lie within the dtype's range, contain 0 and have
-// quant_min < quant_max (ValueError otherwise, as PyTorch's assertions).
+// quant_min < quant_max (ValueError otherwise, as PyTorch's assertions); a
+// per-channel qscheme is a ValueError (PerChannelMinMaxObserver has those).
 template <class T = float>
 class MinMaxObserver : public Module<T> {
  public:
@@ -84,6 +118,11 @@ class MinMaxObserver : public Module<T> {
   std::int64_t quant_max() const { return quant_max_; }
   bool has_customized_qrange() const { return customized_; }
 
+ protected:
+  // For subclasses that observe differently (MovingAverageMinMaxObserver).
+  MinMaxObserver(std::string type_name, QuantDtype dtype, QScheme qscheme,
+                 std::optional<std::int64_t> quant_min, std::optional<std::int64_t> quant_max);
+
  private:
   QuantDtype dtype_;
   QScheme qscheme_;
@@ -95,10 +134,11 @@ class MinMaxObserver : public Module<T> {
 
 // Observer plus per-tensor affine fake quantization, PyTorch's FakeQuantize.
 // Buffers (state dict order): fake_quant_enabled [1], observer_enabled [1]
-// (1 or 0), scale and zero_point (empty until computed or loaded, then [1]);
-// the observer is the child `activation_post_process`.
+// (1 or 0; the toggles of FakeQuantizeBase), scale and zero_point (empty until
+// computed or loaded, then [1]); the observer is the child
+// `activation_post_process`.
 template <class T = float>
-class FakeQuantize : public Module<T> {
+class FakeQuantize : public FakeQuantizeBase<T> {
  public:
   explicit FakeQuantize(QuantDtype dtype = QuantDtype::quint8,
                         QScheme qscheme = QScheme::per_tensor_affine,
@@ -115,13 +155,6 @@ class FakeQuantize : public Module<T> {
     return activation_post_process->calculate_qparams();
   }
 
-  void enable_fake_quant(bool enabled = true);
-  void disable_fake_quant() { enable_fake_quant(false); }
-  void enable_observer(bool enabled = true);
-  void disable_observer() { enable_observer(false); }
-  bool fake_quant_enabled() const;
-  bool observer_enabled() const;
-
   // The stored scale / zero_point; StateError when there are none yet.
   UniformQParams<T> qparams() const;
   // True once scale / zero_point hold values (computed or loaded).
@@ -133,7 +166,7 @@ class FakeQuantize : public Module<T> {
   std::shared_ptr<MinMaxObserver<T>> activation_post_process;
 
  private:
-  Tensor<T> fake_quant_enabled_, observer_enabled_, scale_, zero_point_;
+  Tensor<T> scale_, zero_point_;
 };
 
 // PyTorch's torch.fake_quantize_per_tensor_affine, differentiable

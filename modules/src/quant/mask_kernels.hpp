@@ -1,0 +1,78 @@
+// Internal: branch-free selections for the straight-through estimators. As
+// bit masks (not `c ? v : 0`), so a NaN or inf v is also zeroed where c is
+// false and the loops using them vectorize.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+namespace xgrad::quant::detail {
+
+// v where c holds, else +0.
+template <class T>
+inline T keep_if(bool c, T v) {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  U bits;
+  std::memcpy(&bits, &v, sizeof(T));
+  bits &= U(0) - static_cast<U>(c);
+  std::memcpy(&v, &bits, sizeof(T));
+  return v;
+}
+
+// c ? a : b as a bit select (no branch, no arithmetic: signed zeros and NaN
+// payloads kept).
+template <class T>
+inline T select(bool c, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  U ba, bb;
+  std::memcpy(&ba, &a, sizeof(T));
+  std::memcpy(&bb, &b, sizeof(T));
+  const U m = U(0) - static_cast<U>(c);
+  const U r = (ba & m) | (bb & ~m);
+  T out;
+  std::memcpy(&out, &r, sizeof(T));
+  return out;
+}
+
+// g[i] = m[i] ? g[i] : 0 in place (m: one byte per element, 0 or 1).
+template <class T>
+inline void mask_grad(T* __restrict g, const std::uint8_t* __restrict m, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) g[i] = keep_if(m[i] != 0, g[i]);
+}
+
+// Sums of the two terms term(i) -> std::pair<T, T> over i in [begin, end):
+// eight T lanes per block of 512 elements (so the loop vectorizes without
+// reassociation flags), the blocks added in double. term may also write
+// per-element results (gradients) for i.
+template <class T, class F>
+inline std::pair<double, double> blocked_sums(std::size_t begin, std::size_t end, F term) {
+  constexpr std::size_t W = 8, kBlock = 512;
+  double s0 = 0, s1 = 0;
+  for (std::size_t start = begin; start < end; start += kBlock) {
+    const std::size_t stop = start + kBlock < end ? start + kBlock : end;
+    T a[W] = {}, b[W] = {};
+    std::size_t i = start;
+    for (; i + W <= stop; i += W) {
+      for (std::size_t j = 0; j < W; ++j) {
+        const std::pair<T, T> t = term(i + j);
+        a[j] += t.first;
+        b[j] += t.second;
+      }
+    }
+    for (; i < stop; ++i) {
+      const std::pair<T, T> t = term(i);
+      a[0] += t.first;
+      b[0] += t.second;
+    }
+    for (std::size_t j = 0; j < W; ++j) {
+      s0 += double(a[j]);
+      s1 += double(b[j]);
+    }
+  }
+  return {s0, s1};
+}
+
+}  // namespace xgrad::quant::detail

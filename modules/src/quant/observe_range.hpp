@@ -1,0 +1,40 @@
+// Internal: the extremes of a batch for the uniform observers, refusing NaN
+// and infinities (they would poison the running range).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+#include "xgrad/errors.hpp"
+
+namespace xgrad::quant::detail {
+
+// ValueError naming op and the first non-finite position.
+template <class T>
+void require_finite(const T* p, std::size_t n, const char* op) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(p[i])) {
+      std::ostringstream msg;
+      msg << op << ": the input holds " << p[i] << " at flat position " << i
+          << "; only finite values can be observed";
+      throw ValueError(msg.str());
+    }
+  }
+}
+
+// (min, max) of n >= 1 finite values.
+template <class T>
+std::pair<T, T> finite_min_max(const T* p, std::size_t n, const char* op) {
+  require_finite(p, n, op);
+  T lo = std::numeric_limits<T>::infinity(), hi = -lo;
+  for (std::size_t i = 0; i < n; ++i) {
+    lo = p[i] < lo ? p[i] : lo;
+    hi = p[i] > hi ? p[i] : hi;
+  }
+  return {lo, hi};
+}
+
+}  // namespace xgrad::quant::detail

@@ -1,0 +1,56 @@
+#include "xgrad/quant/qat/fake_quantized_layer.hpp"
+
+#include "xgrad/errors.hpp"
+#include "xgrad/quant/weight_norm.hpp"
+
+namespace xgrad::quant::qat {
+
+template <class T>
+FakeQuantizedLayer<T>::FakeQuantizedLayer(std::string type_name, Tensor<T> w, Tensor<T> b,
+                                          QConfig<T> qconfig)
+    : Module<T>(std::move(type_name)), qconfig_(std::move(qconfig)) {
+  const std::string where = this->type_name() + ": ";
+  if (!qconfig_.weight) throw ValueError(where + "the qconfig has no weight factory");
+  if (qconfig_.weight_norm != WeightNorm::none && w.defined() && w.numel() < 2) {
+    throw ValueError(where + "weight normalization needs at least 2 weights, got " +
+                     std::to_string(w.numel()));
+  }
+  auto wq = qconfig_.weight(w.defined() ? w.shape() : Shape{});
+  if (!wq) throw ValueError(where + "the qconfig's weight factory returned null");
+  std::shared_ptr<FakeQuantizeBase<T>> aq;
+  if (qconfig_.activation) {
+    aq = qconfig_.activation();
+    if (!aq) throw ValueError(where + "the qconfig's activation factory returned null");
+  }
+  weight = this->register_parameter("weight", w, w.requires_grad());
+  if (b.defined()) bias = this->register_parameter("bias", b, b.requires_grad());
+  qconfig_tag_ = this->register_buffer("qconfig", Tensor<T>(encode_qconfig_name<T>(qconfig_.name)),
+                                       /*fixed_shape=*/false);
+  weight_fake_quant = this->register_module("weight_fake_quant", wq);
+  if (aq) input_fake_quant = this->register_module("input_fake_quant", aq);
+}
+
+template <class T>
+Tensor<T> FakeQuantizedLayer<T>::fake_quantized_weight() {
+  if (qconfig_.weight_norm == WeightNorm::none) return weight_fake_quant->forward(weight);
+  const Tensor<T> q =
+      weight_fake_quant->forward(weight_standardize(weight, qconfig_.weight_norm_eps));
+  if (qconfig_.weight_norm == WeightNorm::standardize) return q;
+  return rescale_by_weight_std(q, weight);
+}
+
+template <class T>
+Tensor<T> FakeQuantizedLayer<T>::fake_quantized_input(const Tensor<T>& x) {
+  return input_fake_quant ? input_fake_quant->forward(x) : x;
+}
+
+template <class T>
+void FakeQuantizedLayer<T>::check_state_dict(
+    const std::vector<std::pair<std::string, const xt::xarray<T>*>>& incoming) const {
+  check_qconfig_entry(this->type_name(), qconfig_tag_, incoming);
+}
+
+template class FakeQuantizedLayer<float>;
+template class FakeQuantizedLayer<double>;
+
+}  // namespace xgrad::quant::qat

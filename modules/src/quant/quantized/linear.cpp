@@ -1,0 +1,30 @@
+#include "xgrad/quant/quantized/linear.hpp"
+
+#include "xgrad/errors.hpp"
+#include "xgrad/ops/linalg.hpp"
+
+namespace xgrad::quant::quantized {
+
+template <class T>
+Linear<T>::Linear(qat::Linear<T>& layer) : QuantizedLayer<T>("quantized::Linear", layer) {}
+
+template <class T>
+Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool bias,
+                  const QConfig<T>& qconfig)
+    : QuantizedLayer<T>("quantized::Linear", Shape{out_features, in_features}, bias, qconfig) {}
+
+template <class T>
+std::shared_ptr<Linear<T>> Linear<T>::from_qat(qat::Linear<T>& layer) {
+  return std::shared_ptr<Linear<T>>(new Linear<T>(layer));
+}
+
+template <class T>
+Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
+  if (!input.defined()) throw ValueError("quantized::Linear: input is undefined");
+  return linear(this->quantized_input(input), this->dequantized_weight(), this->bias);
+}
+
+template class Linear<float>;
+template class Linear<double>;
+
+}  // namespace xgrad::quant::quantized

@@ -1,0 +1,35 @@
+// quantized::Conv2d<T>: a converted qat::Conv2d (see quantized_layer.hpp):
+// forward(x) = conv2d(quantized_input(x), dequantized_weight(), bias, stride,
+// padding, dilation, groups), equal bit for bit to the QAT layer's eval
+// forward with its observers off.
+#pragma once
+
+#include <memory>
+
+#include "xgrad/quant/qat/conv2d.hpp"
+#include "xgrad/quant/quantized/quantized_layer.hpp"
+
+namespace xgrad::quant::quantized {
+
+template <class T = float>
+class Conv2d : public QuantizedLayer<T> {
+ public:
+  // Errors as QuantizedLayer's constructors (and nn::Conv2d's for options).
+  static std::shared_ptr<Conv2d> from_qat(qat::Conv2d<T>& layer);
+  Conv2d(const nn::Conv2dOptions& options, const QConfig<T>& qconfig);
+
+  // conv2d's errors.
+  Tensor<T> forward(const Tensor<T>& input) override;
+
+  const nn::Conv2dOptions& options() const { return options_; }
+
+ private:
+  explicit Conv2d(qat::Conv2d<T>& layer);
+
+  nn::Conv2dOptions options_;
+};
+
+extern template class Conv2d<float>;
+extern template class Conv2d<double>;
+
+}  // namespace xgrad::quant::quantized

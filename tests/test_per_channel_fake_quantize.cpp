@@ -1,0 +1,93 @@
+// Per-channel uniform fake quantization: fake_quantize_per_channel_affine is
+// the per-tensor op applied channel by channel, and PerChannelFakeQuantize.
+#include <boost/test/unit_test.hpp>
+#include <limits>
+#include <random>
+
+#include "test_util.hpp"
+#include "xgrad/ops/reduce.hpp"
+#include "xgrad/quant/per_channel_fake_quantize.hpp"
+#include "xgrad/quant/uniform.hpp"
+
+using namespace xgrad;
+using namespace xgrad::quant;
+using xgrad_test::equal_arrays;
+using xgrad_test::mentions;
+
+BOOST_AUTO_TEST_CASE(each_channel_equals_the_per_tensor_op_forward_and_backward) {
+  std::mt19937 gen(3);
+  std::normal_distribution<float> dist(0.0f, 2.0f);
+  xt::xarray<float> xs = xt::xarray<float>::from_shape({2, 3, 4});
+  for (auto& v : xs) v = dist(gen);
+  const xt::xarray<float> scale = {0.05f, 0.3f, 0.011f};
+  const xt::xarray<float> zp = {0.0f, 10.0f, 250.0f};
+  Tensor<float> x(xs, true);
+  Tensor<float> y =
+      fake_quantize_per_channel_affine(x, Tensor<float>(scale), Tensor<float>(zp), 1, 0, 255);
+  sum(y).backward();
+  for (std::size_t c = 0; c < 3; ++c) {
+    BOOST_TEST_CONTEXT("channel " << c) {
+      for (std::size_t o = 0; o < 2; ++o) {
+        xt::xarray<float> row = xt::xarray<float>::from_shape({4});
+        for (std::size_t i = 0; i < 4; ++i) row(i) = xs(o, c, i);
+        Tensor<float> r(row, true);
+        Tensor<float> ry =
+            fake_quantize_per_tensor_affine(r, double(scale(c)), std::int64_t(zp(c)), 0, 255);
+        sum(ry).backward();
+        for (std::size_t i = 0; i < 4; ++i) {
+          BOOST_TEST(y.data()(o, c, i) == ry.data()(i));
+          BOOST_TEST(x.grad().data()(o, c, i) == r.grad().data()(i));
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
+  const Tensor<float> x = ones<float>({2, 3});
+  const Tensor<float> s2 = tensor<float>({0.1f, 0.1f}), z2 = tensor<float>({0.0f, 0.0f});
+  BOOST_CHECK_EXCEPTION(fake_quantize_per_channel_affine(x, s2, z2, 2, 0, 255), ShapeError,
+                        mentions<ShapeError>("axis 2 is out of range"));
+  BOOST_CHECK_EXCEPTION(fake_quantize_per_channel_affine(x, s2, z2, 1, 0, 255), ShapeError,
+                        mentions<ShapeError>("must have shape [3]"));
+  BOOST_CHECK_EXCEPTION(
+      fake_quantize_per_channel_affine(x, tensor<float>({0.1f, 0.0f}), z2, 0, 0, 255), ValueError,
+      mentions<ValueError>("scale[1] must be finite and > 0"));
+  BOOST_CHECK_EXCEPTION(
+      fake_quantize_per_channel_affine(x, s2, tensor<float>({0.0f, 0.5f}), 0, 0, 255), ValueError,
+      mentions<ValueError>("zero_point[1] = 0.5 must be an integer in [0, 255]"));
+  BOOST_CHECK_EXCEPTION(
+      fake_quantize_per_channel_affine(x, s2, tensor<float>({0.0f, 256.0f}), 0, 0, 255), ValueError,
+      mentions<ValueError>("zero_point[1]"));
+  BOOST_CHECK_EXCEPTION(fake_quantize_per_channel_affine(x, s2, z2, 0, 5, 4), ValueError,
+                        mentions<ValueError>("quant_min (5) must be <= quant_max (4)"));
+}
+
+BOOST_AUTO_TEST_CASE(module_observes_then_fake_quantizes_per_output_channel) {
+  PerChannelFakeQuantize<float> fq;  // axis 0, qint8 symmetric
+  const Tensor<float> w = tensor<float>({{0.5f, -1.0f, 0.25f}, {10.0f, 3.0f, -2.0f}});
+  const Tensor<float> y = fq.forward(w);
+  BOOST_TEST(fq.has_qparams());
+  BOOST_TEST(equal_arrays(fq.scale().data(), xt::xarray<float>({1.0f / 127.5f, 10.0f / 127.5f})));
+  const Tensor<float> expected =
+      fake_quantize_per_channel_affine(w, fq.scale(), fq.zero_point(), 0, -128, 127);
+  BOOST_TEST(equal_arrays(y.data(), expected.data()));
+  const auto names = fq.state_dict();
+  BOOST_TEST(names[2].first == "scale");
+  BOOST_TEST(names[3].first == "zero_point");
+  BOOST_TEST(names[4].first == "activation_post_process.min_val");
+}
+
+BOOST_AUTO_TEST_CASE(module_state_dict_round_trips_and_missing_qparams_are_refused) {
+  PerChannelFakeQuantize<float> a;
+  a.forward(tensor<float>({{0.5f, -1.0f}, {4.0f, 3.0f}}));
+  a.disable_observer();
+  PerChannelFakeQuantize<float> b;
+  b.disable_observer();
+  BOOST_CHECK_EXCEPTION(b.forward(ones<float>({2, 2})), StateError,
+                        mentions<StateError>("no qparams"));
+  b.load_state_dict(a.state_dict());
+  const Tensor<float> x = tensor<float>({{0.3f, 0.7f}, {-5.0f, 2.0f}});
+  BOOST_TEST(equal_arrays(b.forward(x).data(), a.forward(x).data()));
+  BOOST_TEST(!b.observer_enabled());
+}

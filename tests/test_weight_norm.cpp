@@ -1,0 +1,112 @@
+// Weight normalization (W - mean) / (std + eps), unbiased std, gradients
+// through mean and std; and the std rescale for layers without BatchNorm.
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <random>
+
+#include "test_util.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduce.hpp"
+#include "xgrad/quant/weight_norm.hpp"
+
+using namespace xgrad;
+using namespace xgrad::quant;
+using xgrad_test::close_arrays;
+using xgrad_test::mentions;
+
+namespace {
+
+xt::xarray<double> random_array(const Shape& shape, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> dist(0.3, 1.7);
+  xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+  for (auto& v : a) v = dist(gen);
+  return a;
+}
+
+// The same normalization from engine primitives.
+Tensor<double> composed(const Tensor<double>& w, double eps) {
+  const Tensor<double> d = w - mean(w);
+  const Tensor<double> s = sqrt(sum(d * d) / double(w.numel() - 1));
+  return d / (s + eps);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(forward_uses_the_unbiased_std) {
+  const Tensor<double> w = tensor<double>({1.0, 2.0, 3.0, 4.0});
+  const Tensor<double> y = weight_standardize(w, 0.0);
+  const double s = std::sqrt(5.0 / 3.0);  // sum of squares 5 over n - 1 = 3
+  BOOST_TEST(
+      close_arrays(y.data(), xt::xarray<double>({-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s}), 1e-15));
+  BOOST_TEST(weight_std(w) == s);
+}
+
+BOOST_AUTO_TEST_CASE(eps_is_added_to_the_std) {
+  const Tensor<float> w = tensor<float>({-1.0f, 1.0f});  // std sqrt(2)
+  const Tensor<float> y = weight_standardize(w);         // eps 1e-5
+  BOOST_TEST(y.data()(1) == float(1.0 / (std::sqrt(2.0) + 1e-5)));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_through_mean_and_std) {
+  const std::vector<Shape> shapes = {{2}, {7}, {3, 4}, {2, 3, 2, 2}};
+  unsigned seed = 1;
+  for (const Shape& shape : shapes) {
+    for (double eps : {0.0, 1e-5, 0.5}) {
+      BOOST_TEST_CONTEXT(to_string(shape) << " eps=" << eps) {
+        const Tensor<double> w(random_array(shape, seed++), true);
+        // A weighted sum so the upstream gradient is not uniform (a uniform one
+        // is annihilated by the mean term).
+        const Tensor<double> weights(random_array(shape, seed++));
+        BOOST_TEST(xgrad_test::passes_gradcheck(
+            [&](const std::vector<Tensor<double>>& in) {
+              return sum(weight_standardize(in[0], eps) * weights);
+            },
+            {w}));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(equals_the_composition_from_primitives) {
+  const xt::xarray<double> a = random_array({5, 6}, 42), up = random_array({5, 6}, 43);
+  Tensor<double> w1(a, true), w2(a, true);
+  Tensor<double> y1 = weight_standardize(w1, 1e-5), y2 = composed(w2, 1e-5);
+  // Different association of the same sums: agreement to ~1e-15 relative.
+  BOOST_TEST(close_arrays(y1.data(), y2.data(), 1e-14));
+  y1.backward(up);
+  y2.backward(up);
+  BOOST_TEST(close_arrays(w1.grad().data(), w2.grad().data(), 1e-13));
+}
+
+BOOST_AUTO_TEST_CASE(a_constant_weight_gives_zeros_and_a_finite_gradient) {
+  Tensor<double> w = full<double>({4}, 2.5, true);
+  Tensor<double> y = weight_standardize(w, 0.5);
+  BOOST_TEST(close_arrays(y.data(), xt::xarray<double>({0.0, 0.0, 0.0, 0.0}), 0.0));
+  y.backward(xt::xarray<double>({1.0, 2.0, 3.0, 6.0}));
+  // (g - mean(g)) / eps with mean(g) = 3; the std term is 0.
+  BOOST_TEST(close_arrays(w.grad().data(), xt::xarray<double>({-4.0, -2.0, 0.0, 6.0}), 0.0));
+}
+
+BOOST_AUTO_TEST_CASE(rescale_multiplies_by_the_detached_std) {
+  Tensor<double> w = tensor<double>({1.0, 2.0, 3.0, 4.0}, true);
+  Tensor<double> q = tensor<double>({0.5, -1.0, 0.0, 1.0}, true);
+  Tensor<double> out = rescale_by_weight_std(q, w);
+  const double s = std::sqrt(5.0 / 3.0);
+  BOOST_TEST(close_arrays(out.data(), xt::xarray<double>({0.5 * s, -s, 0.0, s}), 1e-15));
+  sum(out).backward();
+  BOOST_TEST(close_arrays(q.grad().data(), xt::xarray<double>({s, s, s, s}), 1e-15));
+  BOOST_TEST(!w.grad().defined());  // the std is a constant
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_is_a_value_error) {
+  BOOST_CHECK_EXCEPTION(
+      weight_standardize(tensor<float>({1.0f})), ValueError,
+      mentions<ValueError>("weight_standardize: the unbiased std needs at least 2"));
+  BOOST_CHECK_EXCEPTION(weight_standardize(tensor<float>({1.0f, 2.0f}), -1.0), ValueError,
+                        mentions<ValueError>("eps must be finite and >= 0"));
+  BOOST_CHECK_EXCEPTION(weight_standardize(Tensor<float>()), ValueError,
+                        mentions<ValueError>("the weight is undefined"));
+  BOOST_CHECK_EXCEPTION(weight_std(zeros<double>({1})), ValueError,
+                        mentions<ValueError>("weight_std"));
+}
