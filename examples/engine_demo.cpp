@@ -1,6 +1,7 @@
 // The engine alone: a 2-16-2 MLP learns whether a point lies inside the unit
 // circle, with tensors, ops, backward and a hand-written SGD update (no Module,
 // no optimizer). Prints the loss falling and the final accuracy.
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
 
@@ -13,7 +14,10 @@
 
 using namespace xgrad;
 
-int main() {
+int main(int argc, char** argv) {
+  // No options; --help describes the program and anything else is rejected.
+  CLI::App app{"The engine alone: a 2-16-2 MLP learns the unit circle with hand-written SGD."};
+  CLI11_PARSE(app, argc, argv);
   constexpr std::size_t n = 256, hidden = 16;
   constexpr int steps = 300;
   constexpr float lr = 0.5f;

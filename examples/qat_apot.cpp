@@ -7,9 +7,9 @@
 // Test accuracy is reported as mean +- sd over seeds. At this scale APoT and
 // uniform are expected to be within noise of each other (see paper.md).
 //
-//   build/examples/qat_apot [seeds]
+//   build/examples/qat_apot [--seeds N]    (--help for the options)
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -105,19 +105,12 @@ double test_accuracy(Net& net, const data::Dataset<float>& set) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"4-bit APoT vs uniform QAT and PTQ on seeded spirals, over several seeds."};
   int seeds = 5;
-  if (argc > 1) {
-    // Not atoi: "abc" or "-3" would silently become one seed.
-    char* end = nullptr;
-    errno = 0;
-    const long n = std::strtol(argv[1], &end, 10);
-    if (argc > 2 || end == argv[1] || *end != '\0' || errno != 0 || n < 1 || n > 1000) {
-      std::fprintf(stderr,
-                   "usage: qat_apot [seeds]  (seeds: an integer in [1, 1000], default 5)\n");
-      return 2;
-    }
-    seeds = int(n);
-  }
+  app.add_option("-s,--seeds", seeds, "Number of seeds (runs)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const char* names[] = {"float fine-tune", "APoT-4 QAT", "uniform-4 QAT", "APoT-4 PTQ",
                          "uniform-4 PTQ"};
   std::vector<std::vector<double>> acc(5);

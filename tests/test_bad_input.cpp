@@ -932,7 +932,7 @@ std::vector<Row> rows() {
                  [sgd] { sgd->load_state_dict({}); },
                  {p}});
     r.push_back({"optimizer load_state_dict: another optimizer's",
-                 Kind::Value,
+                 Kind::Type,
                  "SGD",
                  [sgd, p] {
                    optim::Adam<double> adam({p});

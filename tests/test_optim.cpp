@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "test_util.hpp"
 #include "xgrad/errors.hpp"
@@ -17,6 +18,7 @@
 #include "xgrad/tensor.hpp"
 
 using xgrad::Tensor;
+using xgrad::TypeError;
 using xgrad::ValueError;
 using xgrad::optim::Adam;
 using xgrad::optim::AdamOptions;
@@ -27,6 +29,7 @@ using xgrad::optim::SGD;
 using xgrad::optim::SGDOptions;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
+using xgrad_test::message_of;
 
 namespace {
 
@@ -152,7 +155,7 @@ BOOST_AUTO_TEST_CASE(adam_weight_decay_is_an_l2_term_in_the_gradient) {
 
 BOOST_AUTO_TEST_CASE(adamw_decays_the_parameter_directly) {
   // Step 1: w * (1 - 0.1 * 0.1) then the plain Adam step: 0.99 - 0.1 * 0.5 / (0.5 + 1e-8).
-  const auto out = run<AdamW<double>>(AdamOptions(0.1).weight_decay(0.1), kAdamGrads);
+  const auto out = run<AdamW<double>>(AdamWOptions(0.1).weight_decay(0.1), kAdamGrads);
   BOOST_TEST(close_arrays(out[0], xt::xarray<double>{0.890000002, -1.880000001}, kAdamTol));
   BOOST_TEST(
       close_arrays(out[2], xt::xarray<double>{0.8006389224608368, -1.920397369602153}, kAdamTol));
@@ -162,6 +165,62 @@ BOOST_AUTO_TEST_CASE(adamw_options_default_to_pytorch_weight_decay) {
   BOOST_TEST(AdamWOptions().weight_decay() == 1e-2);
   BOOST_TEST(AdamWOptions().lr() == 1e-3);
   BOOST_TEST(AdamOptions().weight_decay() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(adamw_options_are_their_own_type_with_all_pytorch_defaults) {
+  const AdamWOptions o;
+  BOOST_TEST(o.lr() == 1e-3);
+  BOOST_TEST(o.betas().first == 0.9);
+  BOOST_TEST(o.betas().second == 0.999);
+  BOOST_TEST(o.eps() == 1e-8);
+  BOOST_TEST(o.weight_decay() == 1e-2);
+  BOOST_TEST(!o.amsgrad());
+  // AdamW(params, AdamOptions(...)) would train with weight decay 0: it must not compile.
+  static_assert(
+      !std::is_constructible<AdamW<double>, std::vector<Tensor<double>>, AdamOptions>::value);
+  static_assert(std::is_same<decltype(AdamWOptions().betas({0.9, 0.99})), AdamWOptions&>::value);
+}
+
+BOOST_AUTO_TEST_CASE(adamw_without_options_decays_by_pytorch_default) {
+  // lr 1e-3, weight_decay 1e-2; zero gradient, so the step is the decay alone:
+  // w * (1 - 1e-3 * 1e-2) (m = 0, so the Adam term is 0 / (0 + eps) = 0).
+  Tensor<double> w = param({2.0});
+  AdamW<double> opt({w});
+  BOOST_TEST(opt.weight_decay(0) == 1e-2);
+  BOOST_TEST(opt.options().weight_decay() == 1e-2);
+  set_grad(w, xt::xarray<double>{0.0});
+  opt.step();
+  BOOST_TEST(w.data()(0) == 2.0 * (1.0 - 1e-3 * 1e-2));
+}
+
+BOOST_AUTO_TEST_CASE(a_state_dict_of_another_optimizer_kind_is_a_type_error) {
+  Tensor<double> w = param({1.0, -2.0});
+  Adam<double> adam({w});
+  AdamW<double> adamw({w});
+  SGD<double> sgd({w}, SGDOptions(0.1));
+  set_grad(w, xt::xarray<double>{0.5, 0.5});
+  adam.step();
+  BOOST_TEST(message_of([&] { adamw.load_state_dict(adam.state_dict()); }) ==
+             "AdamW::load_state_dict: the state dict is from Adam, not AdamW (key "
+             "\"optimizer.Adam\")");
+  BOOST_CHECK_THROW(adamw.load_state_dict(adam.state_dict()), TypeError);
+  BOOST_CHECK_THROW(adam.load_state_dict(adamw.state_dict()), TypeError);
+  BOOST_CHECK_THROW(adam.load_state_dict(sgd.state_dict()), TypeError);
+  BOOST_CHECK_THROW(sgd.load_state_dict(adam.state_dict()), TypeError);
+  // The rejected load left the optimizer as it was: no state yet.
+  BOOST_TEST(adamw.state_dict().size() == AdamW<double>({param({0.0, 0.0})}).state_dict().size());
+}
+
+BOOST_AUTO_TEST_CASE(a_state_dict_without_its_kind_is_a_value_error) {
+  Tensor<double> w = param({1.0});
+  Adam<double> adam({w});
+  xgrad::StateDict<double> dict = adam.state_dict();
+  BOOST_TEST(dict.front().first == "optimizer.Adam");
+  dict.erase(dict.begin());
+  BOOST_TEST(message_of([&] {
+               adam.load_state_dict(dict);
+             }).find("missing key \"optimizer.Adam\" (the optimizer kind)") != std::string::npos);
+  BOOST_CHECK_THROW(adam.load_state_dict(dict), ValueError);
 }
 
 BOOST_AUTO_TEST_CASE(adam_amsgrad_uses_the_running_maximum_of_v) {
@@ -342,14 +401,14 @@ BOOST_AUTO_TEST_CASE(sgd_state_dict_names_and_values) {
   std::vector<std::string> names;
   for (const auto& entry : opt.state_dict()) names.push_back(entry.first);
   const std::vector<std::string> expected = {
-      "param_groups.0.lr",      "param_groups.0.weight_decay", "param_groups.0.params",
-      "options.momentum",       "options.dampening",           "options.nesterov",
-      "state.0.momentum_buffer"};
+      "optimizer.SGD",         "param_groups.0.lr",      "param_groups.0.weight_decay",
+      "param_groups.0.params", "options.momentum",       "options.dampening",
+      "options.nesterov",      "state.0.momentum_buffer"};
   BOOST_TEST(names == expected, boost::test_tools::per_element());
   const auto dict = opt.state_dict();
-  BOOST_TEST(dict[0].second() == 0.25);
-  BOOST_TEST(equal_arrays(dict[2].second, xt::xarray<double>{0.0}));
-  BOOST_TEST(equal_arrays(dict[6].second, xt::xarray<double>{1.0, -2.0}));
+  BOOST_TEST(dict[1].second() == 0.25);
+  BOOST_TEST(equal_arrays(dict[3].second, xt::xarray<double>{0.0}));
+  BOOST_TEST(equal_arrays(dict[7].second, xt::xarray<double>{1.0, -2.0}));
 }
 
 BOOST_AUTO_TEST_CASE(adam_state_dict_names_and_values) {
@@ -361,17 +420,16 @@ BOOST_AUTO_TEST_CASE(adam_state_dict_names_and_values) {
   }
   std::vector<std::string> names;
   for (const auto& entry : opt.state_dict()) names.push_back(entry.first);
-  const std::vector<std::string> expected = {"param_groups.0.lr",     "param_groups.0.weight_decay",
-                                             "param_groups.0.params", "options.beta1",
-                                             "options.beta2",         "options.eps",
-                                             "options.amsgrad",       "state.0.step",
-                                             "state.0.exp_avg",       "state.0.exp_avg_sq",
-                                             "state.0.max_exp_avg_sq"};
+  const std::vector<std::string> expected = {
+      "optimizer.Adam",        "param_groups.0.lr",  "param_groups.0.weight_decay",
+      "param_groups.0.params", "options.beta1",      "options.beta2",
+      "options.eps",           "options.amsgrad",    "state.0.step",
+      "state.0.exp_avg",       "state.0.exp_avg_sq", "state.0.max_exp_avg_sq"};
   BOOST_TEST(names == expected, boost::test_tools::per_element());
   const auto dict = opt.state_dict();
-  BOOST_TEST(dict[7].second() == 2.0);
+  BOOST_TEST(dict[8].second() == 2.0);
   // m2 = 0.9 * 0.1 g + 0.1 g = 0.19 g
-  BOOST_TEST(close_arrays(dict[8].second, xt::xarray<double>{0.095, -0.19}, 1e-15));
+  BOOST_TEST(close_arrays(dict[9].second, xt::xarray<double>{0.095, -0.19}, 1e-15));
 }
 
 BOOST_AUTO_TEST_CASE(resumed_sgd_continues_bit_identically) {
@@ -542,7 +600,11 @@ BOOST_AUTO_TEST_CASE(bad_adam_options_throw_value_error_naming_them) {
   for (const auto& c : cases) {
     Tensor<double> w = param({1.0});
     BOOST_CHECK_THROW(Adam<double>({w}, c.options), ValueError);
-    BOOST_CHECK_THROW(AdamW<double>({w}, c.options), ValueError);
+    const AdamWOptions w_options = AdamWOptions(c.options.lr())
+                                       .betas(c.options.betas())
+                                       .eps(c.options.eps())
+                                       .weight_decay(c.options.weight_decay());
+    BOOST_CHECK_THROW(AdamW<double>({w}, w_options), ValueError);
     try {
       Adam<double> opt({w}, c.options);
     } catch (const ValueError& e) {

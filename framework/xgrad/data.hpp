@@ -51,8 +51,8 @@ template <class T>
 Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T noise,
                         Generator& gen, T turns = T(1));
 
-// Fraction of rows of logits [N, C] whose largest entry (the first, on ties)
-// is at the label (0 for no rows). ShapeError on mismatched shapes,
+// Fraction of rows of logits [N, C] whose largest entry (the first, on ties;
+// a NaN counts as largest, as in argmax) is at the label (0 for no rows). ShapeError on mismatched shapes,
 // ValueError on undefined logits.
 template <class T>
 double accuracy(const Tensor<T>& logits, const Labels& labels);

@@ -30,7 +30,7 @@ struct StateError : Error {
 };
 
 // The wrong element type: float data where double is expected (checkpoints,
-// state dicts). Mixing Tensor<float> and Tensor<double> in one op does not
+// state dicts), or the wrong kind: an Adam state dict loaded into AdamW. Mixing Tensor<float> and Tensor<double> in one op does not
 // compile at all.
 struct TypeError : Error {
   using Error::Error;

@@ -92,6 +92,53 @@ class Tensor {
   Tensor& fill_(T value);
   Tensor& copy_(const Tensor& source);
 
+  // ---- Method forms, as libtorch spells them: thin aliases of the free
+  // functions (t.sum(1, true) is sum(t, 1, true) from xgrad/ops/reduce.hpp),
+  // with their semantics and errors. Defined in tensor_methods.cpp, so this
+  // header stays light; the free functions' headers document each one.
+  Tensor sum() const;  // ops/reduce.hpp
+  Tensor sum(const std::vector<std::ptrdiff_t>& dims, bool keepdim = false) const;
+  template <class I,
+            class = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value>>
+  Tensor sum(I dim, bool keepdim = false) const {  // an integer, so t.sum({}) stays a list
+    return sum(std::vector<std::ptrdiff_t>{static_cast<std::ptrdiff_t>(dim)}, keepdim);
+  }
+  Tensor mean() const;
+  Tensor mean(const std::vector<std::ptrdiff_t>& dims, bool keepdim = false) const;
+  template <class I,
+            class = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value>>
+  Tensor mean(I dim, bool keepdim = false) const {
+    return mean(std::vector<std::ptrdiff_t>{static_cast<std::ptrdiff_t>(dim)}, keepdim);
+  }
+  Tensor max(std::ptrdiff_t dim, bool keepdim = false) const;
+  // Indices as Labels (xt::xarray<std::int64_t>, ops/labels.hpp).
+  xt::xarray<std::int64_t> argmax(std::ptrdiff_t dim, bool keepdim = false) const;
+  Tensor matmul(const Tensor& other) const;                        // ops/linalg.hpp
+  Tensor reshape(const std::vector<std::ptrdiff_t>& shape) const;  // ops/shape_ops.hpp
+  Tensor t() const;                                                // transpose of a 2-D tensor
+  Tensor permute(const std::vector<std::size_t>& dims) const;      // transpose(t, dims)
+  Tensor slice(std::ptrdiff_t dim, std::int64_t start, std::int64_t end,
+               std::int64_t step = 1) const;  // ops/slicing.hpp
+  Tensor narrow(std::ptrdiff_t dim, std::int64_t start, std::int64_t length) const;
+  Tensor select(std::ptrdiff_t dim, std::int64_t index) const;
+  Tensor index_select(std::ptrdiff_t dim, const std::vector<std::size_t>& index) const;
+  Tensor relu() const;  // ops/activation.hpp
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor softmax(std::ptrdiff_t dim) const;  // ops/softmax.hpp
+  Tensor log_softmax(std::ptrdiff_t dim) const;
+  Tensor exp() const;  // ops/elementwise.hpp
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor neg() const;
+  Tensor pow(T exponent) const;
+  Tensor clamp(T min, T max) const;
+  // A copy as Tensor<U> (float <-> double), without history: to<U>(t) in
+  // factory.hpp, which documents the StateError for a tensor requiring grad.
+  template <class U>
+  Tensor<U> to() const;
+
   // Engine internals: the shared autograd state, created on demand.
   const std::shared_ptr<AutogradMeta<T>>& autograd_meta() const;
   void set_grad_fn(std::shared_ptr<Node<T>> node);

@@ -12,6 +12,7 @@
 #include "axis_split.hpp"
 #include "require_defined.hpp"
 #include "xgrad/function.hpp"
+#include "xgrad/ops/labels.hpp"
 
 namespace xgrad {
 
@@ -165,6 +166,28 @@ std::vector<std::size_t> all_axes(std::size_t ndim) {
   return axes;
 }
 
+// best[o, i] = max over j of src[o, j, i] and where[o, i] = its first j (a
+// NaN wins, the first one). Shared by max and argmax; extent must be >= 1.
+template <class T, class Index>
+void max_scan(const T* src, const AxisSplit& s, T* best_out, Index* where_out) {
+  for (std::size_t o = 0; o < s.outer; ++o) {
+    const T* block = src + o * s.extent * s.inner;
+    T* best = best_out + o * s.inner;
+    Index* where = where_out + o * s.inner;
+    std::copy_n(block, s.inner, best);
+    std::fill_n(where, s.inner, Index(0));
+    for (std::size_t j = 1; j < s.extent; ++j) {
+      const T* row = block + j * s.inner;
+      for (std::size_t i = 0; i < s.inner; ++i) {
+        if (row[i] > best[i] || (std::isnan(row[i]) && !std::isnan(best[i]))) {
+          best[i] = row[i];
+          where[i] = static_cast<Index>(j);
+        }
+      }
+    }
+  }
+}
+
 // Maximum over one axis. NaN wins (the first NaN, like libtorch). saved_ints
 // holds, for each output element, the position of its maximum along the axis.
 struct MaxFn : Function<MaxFn> {
@@ -178,23 +201,7 @@ struct MaxFn : Function<MaxFn> {
     shape[axis] = 1;
     auto out = xt::xarray<T>::from_shape(shape);
     std::vector<std::ptrdiff_t> arg(s.outer * s.inner, 0);
-    const T* src = a.data().data();
-    T* dst = out.data();
-    for (std::size_t o = 0; o < s.outer; ++o) {
-      const T* block = src + o * s.extent * s.inner;
-      T* best = dst + o * s.inner;
-      std::ptrdiff_t* where = arg.data() + o * s.inner;
-      std::copy_n(block, s.inner, best);
-      for (std::size_t j = 1; j < s.extent; ++j) {
-        const T* row = block + j * s.inner;
-        for (std::size_t i = 0; i < s.inner; ++i) {
-          if (row[i] > best[i] || (std::isnan(row[i]) && !std::isnan(best[i]))) {
-            best[i] = row[i];
-            where[i] = static_cast<std::ptrdiff_t>(j);
-          }
-        }
-      }
-    }
+    max_scan(a.data().data(), s, out.data(), arg.data());
     if (!keepdims) shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(axis));
     out.reshape(shape);
     if (ctx.recording()) {
@@ -259,12 +266,32 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   return MaxFn::apply(a, ax, keepdims);
 }
 
-#define XGRAD_INSTANTIATE(T)                                    \
-  template Tensor<T> sum(const Tensor<T>&);                     \
-  template Tensor<T> mean(const Tensor<T>&);                    \
-  template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);  \
-  template Tensor<T> mean(const Tensor<T>&, const Axes&, bool); \
-  template Tensor<T> max(const Tensor<T>&, std::ptrdiff_t, bool);
+template <class T>
+Labels argmax(const Tensor<T>& a, std::ptrdiff_t dim, bool keepdim) {
+  require_defined(a, "argmax", "input");
+  const std::size_t ax = normalize_axis(dim, a.dim(), "argmax");
+  if (a.shape()[ax] == 0) {
+    throw ShapeError("argmax: cannot reduce over dim " + std::to_string(dim) +
+                     " of extent 0 (tensor of shape " + to_string(a.shape()) + ")");
+  }
+  const AxisSplit s = split_at(a.shape(), ax);
+  Shape shape = a.shape();
+  shape[ax] = 1;
+  std::vector<T> best(s.outer * s.inner);
+  Labels out = Labels::from_shape(shape);
+  max_scan(a.data().data(), s, best.data(), out.data());
+  if (!keepdim) shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(ax));
+  out.reshape(shape);
+  return out;
+}
+
+#define XGRAD_INSTANTIATE(T)                                      \
+  template Tensor<T> sum(const Tensor<T>&);                       \
+  template Tensor<T> mean(const Tensor<T>&);                      \
+  template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);    \
+  template Tensor<T> mean(const Tensor<T>&, const Axes&, bool);   \
+  template Tensor<T> max(const Tensor<T>&, std::ptrdiff_t, bool); \
+  template Labels argmax(const Tensor<T>&, std::ptrdiff_t, bool);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)
 #undef XGRAD_INSTANTIATE

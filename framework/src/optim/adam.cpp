@@ -103,13 +103,27 @@ template <class T>
 Adam<T>::Adam(std::vector<ParamGroup<T>> groups, const AdamOptions& options)
     : Adam("Adam", false, std::move(groups), options) {}
 
-template <class T>
-AdamW<T>::AdamW(std::vector<Tensor<T>> params, const AdamOptions& options)
-    : Adam<T>("AdamW", true, one_group(std::move(params)), options) {}
+namespace {
+
+// The shared update reads AdamOptions; AdamW's differ only in their defaults.
+AdamOptions as_adam_options(const AdamWOptions& o) {
+  return AdamOptions(o.lr())
+      .betas(o.betas())
+      .eps(o.eps())
+      .weight_decay(o.weight_decay())
+      .amsgrad(o.amsgrad());
+}
+
+}  // namespace
 
 template <class T>
-AdamW<T>::AdamW(std::vector<ParamGroup<T>> groups, const AdamOptions& options)
-    : Adam<T>("AdamW", true, std::move(groups), options) {}
+AdamW<T>::AdamW(std::vector<Tensor<T>> params, const AdamWOptions& options)
+    : Adam<T>("AdamW", true, one_group(std::move(params)), as_adam_options(options)),
+      options_(options) {}
+
+template <class T>
+AdamW<T>::AdamW(std::vector<ParamGroup<T>> groups, const AdamWOptions& options)
+    : Adam<T>("AdamW", true, std::move(groups), as_adam_options(options)), options_(options) {}
 
 template <class T>
 std::vector<std::string> Adam<T>::buffer_names() const {

@@ -24,6 +24,9 @@ bool non_negative(double v) { return v >= 0 && std::isfinite(v); }
 // 2^53 is exact in double, and it converts to int64 without overflow.
 constexpr double kMaxCount = 9007199254740992.0;
 
+// "optimizer.<name>" (0-d, value 1) names the optimizer a state dict is from.
+const std::string kKindPrefix = "optimizer.";
+
 // "param_groups.<g>.<field>" / "state.<i>.<name>": splits "<prefix><index>.<rest>".
 bool parse_indexed(const std::string& key, const std::string& prefix, std::size_t& index,
                    std::string& rest) {
@@ -159,6 +162,8 @@ std::vector<Tensor<T>> Optimizer<T>::gradients() const {
 template <class T>
 StateDict<T> Optimizer<T>::state_dict() const {
   StateDict<T> dict;
+  // The kind, so that loading into another kind of optimizer is a TypeError.
+  dict.emplace_back(kKindPrefix + name_, xt::xarray<T>(T(1)));
   std::size_t index = 0;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const std::string prefix = "param_groups." + std::to_string(g) + ".";
@@ -202,6 +207,20 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
     }
   }
   std::set<std::string> used;
+  // Another optimizer's state would fail in confusing ways below (Adam's and
+  // AdamW's even load silently): the kind decides first.
+  const std::string kind_key = kKindPrefix + name_;
+  for (const auto& entry : entries) {
+    if (entry.first.compare(0, kKindPrefix.size(), kKindPrefix) == 0 && entry.first != kind_key) {
+      throw TypeError(where + ": the state dict is from " + entry.first.substr(kKindPrefix.size()) +
+                      ", not " + name_ + " (key \"" + entry.first + "\")");
+    }
+  }
+  if (entries.count(kind_key)) {
+    used.insert(kind_key);
+  } else {
+    problems.push_back("missing key \"" + kind_key + "\" (the optimizer kind)");
+  }
   // A required 0-d entry; null if missing or mis-shaped (reported).
   auto scalar = [&](const std::string& key) -> const xt::xarray<T>* {
     auto it = entries.find(key);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <vector>
 
 #include "xgrad/tensor.hpp"
@@ -24,5 +25,10 @@ Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape);
 // defined (ValueError).
 template <class T>
 Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis = 0);
+// concat({a, b}, 0): a braced list deduces T here (it cannot for the vector).
+template <class T>
+Tensor<T> concat(std::initializer_list<Tensor<T>> tensors, std::ptrdiff_t axis = 0) {
+  return concat(std::vector<Tensor<T>>(tensors), axis);
+}
 
 }  // namespace xgrad

@@ -16,31 +16,52 @@
 
 namespace xgrad::optim {
 
-// AdamOptions(1e-3).betas({0.9, 0.99}).amsgrad(true).
-class AdamOptions {
+namespace detail {
+
+// The builder both option types share; Self is the option type, so a chain
+// like AdamWOptions(1e-3).betas({0.9, 0.99}) keeps its type.
+template <class Self>
+class AdamOptionsBase {
  public:
-  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
-  AdamOptions& lr(double v) { return lr_ = v, *this; }
-  AdamOptions& betas(std::pair<double, double> v) { return betas_ = v, *this; }
-  AdamOptions& eps(double v) { return eps_ = v, *this; }
-  AdamOptions& weight_decay(double v) { return weight_decay_ = v, *this; }
-  AdamOptions& amsgrad(bool v) { return amsgrad_ = v, *this; }
+  Self& lr(double v) { return lr_ = v, self(); }
+  Self& betas(std::pair<double, double> v) { return betas_ = v, self(); }
+  Self& eps(double v) { return eps_ = v, self(); }
+  Self& weight_decay(double v) { return weight_decay_ = v, self(); }
+  Self& amsgrad(bool v) { return amsgrad_ = v, self(); }
   double lr() const { return lr_; }
   const std::pair<double, double>& betas() const { return betas_; }
   double eps() const { return eps_; }
   double weight_decay() const { return weight_decay_; }
   bool amsgrad() const { return amsgrad_; }
 
+ protected:
+  AdamOptionsBase(double lr, double weight_decay) : lr_(lr), weight_decay_(weight_decay) {}
+
  private:
+  Self& self() { return static_cast<Self&>(*this); }
   double lr_;
   std::pair<double, double> betas_{0.9, 0.999};
   double eps_ = 1e-8;
-  double weight_decay_ = 0;
+  double weight_decay_;
   bool amsgrad_ = false;
 };
 
-// AdamW's defaults: like AdamOptions but weight_decay 1e-2, as in PyTorch.
-inline AdamOptions AdamWOptions(double lr = 1e-3) { return AdamOptions(lr).weight_decay(1e-2); }
+}  // namespace detail
+
+// Adam's options, PyTorch's defaults: AdamOptions(1e-3).betas({0.9, 0.99}).amsgrad(true).
+// weight_decay defaults to 0.
+class AdamOptions : public detail::AdamOptionsBase<AdamOptions> {
+ public:
+  explicit AdamOptions(double lr = 1e-3) : AdamOptionsBase(lr, 0.0) {}
+};
+
+// AdamW's options: a type of its own (AdamW does not take AdamOptions, whose
+// weight_decay 0 would silently disable the decay), with PyTorch's AdamW
+// defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2.
+class AdamWOptions : public detail::AdamOptionsBase<AdamWOptions> {
+ public:
+  explicit AdamWOptions(double lr = 1e-3) : AdamOptionsBase(lr, 1e-2) {}
+};
 
 template <class T>
 class Adam : public Optimizer<T> {
@@ -65,12 +86,16 @@ class Adam : public Optimizer<T> {
   bool decoupled_;  // AdamW
 };
 
-// Adam with decoupled weight decay. Pass AdamWOptions() for PyTorch's defaults.
+// Adam with decoupled weight decay (torch.optim.AdamW).
 template <class T>
 class AdamW : public Adam<T> {
  public:
-  AdamW(std::vector<Tensor<T>> params, const AdamOptions& options = AdamWOptions());
-  AdamW(std::vector<ParamGroup<T>> groups, const AdamOptions& options = AdamWOptions());
+  AdamW(std::vector<Tensor<T>> params, const AdamWOptions& options = AdamWOptions());
+  AdamW(std::vector<ParamGroup<T>> groups, const AdamWOptions& options = AdamWOptions());
+  const AdamWOptions& options() const { return options_; }
+
+ private:
+  AdamWOptions options_;
 };
 
 extern template class Adam<float>;

@@ -61,6 +61,7 @@ class Optimizer {
   void set_lr(std::size_t group, double lr);
   double weight_decay(std::size_t group) const;
 
+  // "optimizer.<name>" (the kind, e.g. "optimizer.AdamW"; 0-d, value 1),
   // "param_groups.<g>.{lr,weight_decay,params}" (params: the indices of the
   // group's parameters), "options.<name>" (options shared by all groups, saved
   // so that loading into a differently configured optimizer fails loudly) and
@@ -69,6 +70,8 @@ class Optimizer {
   // for scalars.
   StateDict<T> state_dict() const;
   // Replaces the groups' lr and weight decay and all per-parameter state.
+  // A state dict of another kind of optimizer (an Adam one into AdamW) is a
+  // TypeError naming both kinds.
   // The whole dict is validated first (every missing, unexpected, mis-shaped
   // or invalid entry is reported in one ValueError, or ShapeError if all
   // problems are shapes); nothing changes unless it is valid.

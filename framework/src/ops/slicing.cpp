@@ -1,0 +1,131 @@
+// slice / narrow / select: one strided copy over the [outer, extent, inner]
+// view of the input; backward scatters the gradient into zeros.
+#include "xgrad/ops/slicing.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "axis_split.hpp"
+#include "require_defined.hpp"
+#include "xgrad/function.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// saved_ints: axis, start, step, count.
+struct SliceFn : Function<SliceFn> {
+  static constexpr const char* name = "SliceBackward";
+
+  // keep_axis false removes the (count 1) axis: select.
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::size_t axis,
+                               std::size_t start, std::size_t step, std::size_t count,
+                               bool keep_axis) {
+    const AxisSplit s = split_at(a.shape(), axis);
+    Shape shape = a.shape();
+    if (keep_axis) {
+      shape[axis] = count;
+    } else {
+      shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(axis));
+    }
+    auto out = xt::xarray<T>::from_shape(shape);
+    const T* src = a.data().data();
+    T* dst = out.data();
+    for (std::size_t o = 0; o < s.outer; ++o, src += s.extent * s.inner) {
+      for (std::size_t j = 0; j < count; ++j) {
+        dst = std::copy_n(src + (start + j * step) * s.inner, s.inner, dst);
+      }
+    }
+    if (ctx.recording()) {
+      ctx.saved_ints = {static_cast<std::ptrdiff_t>(axis), static_cast<std::ptrdiff_t>(start),
+                        static_cast<std::ptrdiff_t>(step), static_cast<std::ptrdiff_t>(count)};
+    }
+    return out;
+  }
+
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
+    const Shape& shape = ctx.input_shape(0);
+    const auto axis = static_cast<std::size_t>(ctx.saved_ints[0]);
+    const auto start = static_cast<std::size_t>(ctx.saved_ints[1]);
+    const auto step = static_cast<std::size_t>(ctx.saved_ints[2]);
+    const auto count = static_cast<std::size_t>(ctx.saved_ints[3]);
+    const AxisSplit s = split_at(shape, axis);
+    xt::xarray<T> g = xt::zeros<T>(shape);
+    const T* src = grad.data();
+    T* dst = g.data();
+    for (std::size_t o = 0; o < s.outer; ++o, dst += s.extent * s.inner) {
+      for (std::size_t j = 0; j < count; ++j, src += s.inner) {
+        std::copy_n(src, s.inner, dst + (start + j * step) * s.inner);
+      }
+    }
+    return gradients(std::move(g));
+  }
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> slice(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t start, std::int64_t end,
+                std::int64_t step) {
+  require_defined(a, "slice", "input");
+  const std::size_t axis = normalize_axis(dim, a.dim(), "slice");
+  if (step < 1) throw ValueError("slice: step must be >= 1, got " + std::to_string(step));
+  const auto extent = static_cast<std::int64_t>(a.shape()[axis]);
+  auto clamp_index = [extent](std::int64_t i) {
+    if (i < 0) i += extent;
+    return std::clamp<std::int64_t>(i, 0, extent);
+  };
+  const std::int64_t first = clamp_index(start), last = clamp_index(end);
+  const std::int64_t count = last > first ? (last - first - 1) / step + 1 : 0;
+  return SliceFn::apply(a, axis, static_cast<std::size_t>(first), static_cast<std::size_t>(step),
+                        static_cast<std::size_t>(count), true);
+}
+
+template <class T>
+Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t start, std::int64_t length) {
+  require_defined(a, "narrow", "input");
+  const std::size_t axis = normalize_axis(dim, a.dim(), "narrow");
+  const auto extent = static_cast<std::int64_t>(a.shape()[axis]);
+  const std::int64_t first = start < 0 ? start + extent : start;
+  if (first < 0 || first > extent) {
+    throw ValueError("narrow: start " + std::to_string(start) + " is out of range for dim " +
+                     std::to_string(dim) + " of extent " + std::to_string(extent) +
+                     " (tensor of shape " + to_string(a.shape()) + ")");
+  }
+  if (length < 0 || length > extent - first) {
+    throw ValueError("narrow: length " + std::to_string(length) + " from start " +
+                     std::to_string(start) + " exceeds dim " + std::to_string(dim) + " of extent " +
+                     std::to_string(extent) + " (tensor of shape " + to_string(a.shape()) + ")");
+  }
+  return SliceFn::apply(a, axis, static_cast<std::size_t>(first), std::size_t(1),
+                        static_cast<std::size_t>(length), true);
+}
+
+template <class T>
+Tensor<T> select(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t index) {
+  require_defined(a, "select", "input");
+  const std::size_t axis = normalize_axis(dim, a.dim(), "select");
+  const auto extent = static_cast<std::int64_t>(a.shape()[axis]);
+  if (index < -extent || index >= extent) {
+    throw ValueError("select: index " + std::to_string(index) + " is out of range for dim " +
+                     std::to_string(dim) + " of extent " + std::to_string(extent) +
+                     " (tensor of shape " + to_string(a.shape()) + ")");
+  }
+  const std::int64_t i = index < 0 ? index + extent : index;
+  return SliceFn::apply(a, axis, static_cast<std::size_t>(i), std::size_t(1), std::size_t(1),
+                        false);
+}
+
+#define XGRAD_INSTANTIATE(T)                                                               \
+  template Tensor<T> slice(const Tensor<T>&, std::ptrdiff_t, std::int64_t, std::int64_t,   \
+                           std::int64_t);                                                  \
+  template Tensor<T> narrow(const Tensor<T>&, std::ptrdiff_t, std::int64_t, std::int64_t); \
+  template Tensor<T> select(const Tensor<T>&, std::ptrdiff_t, std::int64_t);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad
