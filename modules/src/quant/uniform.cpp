@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "ste_mask.hpp"
+#include "uniform_kernel.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad::quant {
@@ -21,7 +23,8 @@ namespace {
 constexpr std::int64_t dtype_min(QuantDtype d) { return d == QuantDtype::quint8 ? 0 : -128; }
 constexpr std::int64_t dtype_max(QuantDtype d) { return d == QuantDtype::quint8 ? 255 : 127; }
 
-// The forward saves the mask of in-range elements (1 or 0) for the backward.
+// The forward saves the mask of in-range elements (one byte each) for the
+// backward; the arithmetic is detail::fake_quantize_affine_kernel.
 struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
   static constexpr const char* name = "FakeQuantizePerTensorAffineBackward";
 
@@ -33,25 +36,10 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
     xt::xarray<T> out = xt::xarray<T>::from_shape(in.shape());
     const bool keep_mask = ctx.recording();
     xt::xarray<T> mask;
-    if (keep_mask) mask = xt::xarray<T>::from_shape(in.shape());
-    const T zp = T(zero_point), lo = T(quant_min), hi = T(quant_max);
-    const T* px = in.data();
-    T* po = out.data();
-    T* pm = keep_mask ? mask.data() : nullptr;
-    const std::size_t n = in.size();
-    // PyTorch's CPU kernel: q = zero_point + nearbyint(x * inv_scale) in T,
-    // clamp, (q - zero_point) * scale; mask on the unclamped q.
-    for (std::size_t i = 0; i < n; ++i) {
-      const T q = zp + std::nearbyint(px[i] * inv_scale);
-      if (std::isnan(q)) {
-        po[i] = q;
-        if (pm) pm[i] = T(0);
-        continue;
-      }
-      const T qc = std::min(std::max(q, lo), hi);
-      po[i] = (qc - zp) * scale;
-      if (pm) pm[i] = (q >= lo && q <= hi) ? T(1) : T(0);
-    }
+    if (keep_mask) mask = detail::mask_storage<T>(in.size());
+    detail::fake_quantize_affine_kernel(in.data(), in.size(), scale, inv_scale, T(zero_point),
+                                        T(quant_min), T(quant_max), out.data(),
+                                        keep_mask ? detail::mask_bytes(mask) : nullptr);
     if (keep_mask) ctx.saved_arrays.push_back(std::move(mask));
     return out;
   }
@@ -59,9 +47,7 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
     // The engine hands over its gradient buffer: mask it in place.
-    const T* pm = ctx.saved_arrays.at(0).data();
-    T* pg = grad.data();
-    for (std::size_t i = 0, n = grad.size(); i < n; ++i) pg[i] = pm[i] != T(0) ? pg[i] : T(0);
+    detail::apply_ste_mask(grad.data(), detail::mask_bytes(ctx.saved_arrays.at(0)), grad.size());
     return gradients(std::move(grad));
   }
 };
