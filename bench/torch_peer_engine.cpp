@@ -5,10 +5,19 @@
 #include <torch/torch.h>
 
 #include "bench_data.hpp"
+#include "bench_threads.hpp"
+
+extern "C" void openblas_set_num_threads(int);
 
 namespace {
 
 using bench::MlpShape;
+
+// libtorch's intra-op threads and the OpenBLAS it calls, at the same count.
+void use_threads(int threads) {
+  torch::set_num_threads(threads);
+  openblas_set_num_threads(threads);
+}
 
 template <class T>
 torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape) {
@@ -17,8 +26,8 @@ torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape)
 }
 
 template <class T>
-void tiny_chain(benchmark::State& state) {
-  torch::set_num_threads(1);
+void tiny_chain(benchmark::State& state, int threads) {
+  use_threads(threads);
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
   auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype).set_requires_grad(true);
   auto b = torch::full({int64_t(bench::kTinySize)}, 0.999, dtype).set_requires_grad(true);
@@ -37,8 +46,8 @@ void tiny_chain(benchmark::State& state) {
 }
 
 template <class T>
-void tiny_add(benchmark::State& state) {
-  torch::set_num_threads(1);
+void tiny_add(benchmark::State& state, int threads) {
+  use_threads(threads);
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
   const auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype);
   const auto b = torch::full({int64_t(bench::kTinySize)}, 0.25, dtype);
@@ -50,8 +59,8 @@ void tiny_add(benchmark::State& state) {
 
 // zero_grad, forward, cross-entropy, backward and a hand-written SGD update.
 template <class T>
-void mlp_step(benchmark::State& state, MlpShape s) {
-  torch::set_num_threads(1);
+void mlp_step(benchmark::State& state, MlpShape s, int threads) {
+  use_threads(threads);
   const auto d = bench::mlp_data(s);
   const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
   std::vector<torch::Tensor> params = {to_torch<T>(d.w1, {hidden, in}).set_requires_grad(true),
@@ -73,8 +82,8 @@ void mlp_step(benchmark::State& state, MlpShape s) {
 
 // The same step through torch::nn modules and torch::optim::SGD.
 template <class T>
-void module_step(benchmark::State& state, MlpShape s) {
-  torch::set_num_threads(1);
+void module_step(benchmark::State& state, MlpShape s, int threads) {
+  use_threads(threads);
   const auto d = bench::mlp_data(s);
   const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
@@ -103,19 +112,28 @@ void module_step(benchmark::State& state, MlpShape s) {
 template <class T>
 void register_all() {
   const std::string t = bench::type_name<T>();
-  const auto us = benchmark::kMicrosecond;
-  if (sizeof(T) == 4) {
-    benchmark::RegisterBenchmark("torch/tiny_chain/f32", tiny_chain<T>)
-        ->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark("torch/tiny_add/f32", tiny_add<T>)->Unit(benchmark::kNanosecond);
-  }
-  benchmark::RegisterBenchmark(("torch/mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
-                               mlp_step<T>, bench::kSmallMlp)
-      ->Unit(us);
-  for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
-    benchmark::RegisterBenchmark(("torch/module_step/" + s.name() + "/" + t).c_str(),
-                                 module_step<T>, s)
-        ->Unit(us);
+  for (int threads : bench::kThreadCounts) {
+    const auto name = [&](const std::string& c) {
+      return bench::with_threads("torch/" + c, threads);
+    };
+    if (sizeof(T) == 4) {
+      benchmark::RegisterBenchmark(name("tiny_chain/f32").c_str(), tiny_chain<T>, threads)
+          ->Unit(benchmark::kNanosecond)
+          ->UseRealTime();
+      benchmark::RegisterBenchmark(name("tiny_add/f32").c_str(), tiny_add<T>, threads)
+          ->Unit(benchmark::kNanosecond)
+          ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark(name("mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
+                                 mlp_step<T>, bench::kSmallMlp, threads)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
+      benchmark::RegisterBenchmark(name("module_step/" + s.name() + "/" + t).c_str(),
+                                   module_step<T>, s, threads)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
   }
 }
 

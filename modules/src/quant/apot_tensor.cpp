@@ -193,11 +193,13 @@ void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_
                                   table.bucket_start(),
                                   table.buckets(),
                                   table.m()};
-          xgrad::detail::parallel_for(
-              n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
-                vectorized(x + b, e - b, t, out + b, mask ? mask + b : nullptr, mask_lo, mask_hi);
-              });
-          return;
+          if (vectorized(x, 0, t, out, nullptr, mask_lo, mask_hi)) {  // n = 0: a probe
+            xgrad::detail::parallel_for(
+                n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+                  vectorized(x + b, e - b, t, out + b, mask ? mask + b : nullptr, mask_lo, mask_hi);
+                });
+            return;
+          }
         }
       }
       const T lo = table.lo(), hi = table.hi();

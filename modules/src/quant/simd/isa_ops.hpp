@@ -19,7 +19,8 @@ namespace {
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 struct Avx512 {
   static constexpr std::size_t lanes = 16;
-  static constexpr std::size_t table = 32;  // entries a register lookup reaches
+  static constexpr std::size_t table = 32;   // entries a register lookup reaches
+  static constexpr bool fast_gather = true;  // gathers beat the scalar search
   using F = __m512;
   using I = __m512i;
   using M = __mmask16;
@@ -64,6 +65,7 @@ struct Avx512 {
 struct Avx2 {
   static constexpr std::size_t lanes = 8;
   static constexpr std::size_t table = 16;
+  static constexpr bool fast_gather = false;
   using F = __m256;
   using I = __m256i;
   using M = __m256;  // all-ones lanes

@@ -27,8 +27,10 @@ struct ApotTable {
 };
 
 // out[i] = nearest level of x[i] (NaN stays NaN); mask (if not null) gets
-// mask[i] = mask_lo <= x[i] <= mask_hi.
-using ApotFn = void (*)(const float* x, std::size_t n, const ApotTable& t, float* out,
+// mask[i] = mask_lo <= x[i] <= mask_hi. Returns false, touching nothing, when
+// this variant would be slower than the scalar table search (AVX2's gathers:
+// measured 0.8x of scalar for 256 levels); with n = 0 it only answers that.
+using ApotFn = bool (*)(const float* x, std::size_t n, const ApotTable& t, float* out,
                         std::uint8_t* mask, float mask_lo, float mask_hi);
 
 struct UniformParams {

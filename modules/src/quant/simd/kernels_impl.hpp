@@ -40,7 +40,7 @@ inline void for_vectors(const float* x, std::size_t n, float* out, std::uint8_t*
 // search over the thresholds held in registers; more: the bucket grid with
 // gathers, exactly NearestTable::unique_rank.
 template <class V>
-void apot_kernel(const float* x, std::size_t n, const ApotTable& t, float* out, std::uint8_t* mask,
+bool apot_kernel(const float* x, std::size_t n, const ApotTable& t, float* out, std::uint8_t* mask,
                  float mask_lo, float mask_hi) {
   using F = typename V::F;
   using I = typename V::I;
@@ -69,8 +69,9 @@ void apot_kernel(const float* x, std::size_t n, const ApotTable& t, float* out, 
       }
       finish(xv, V::lookup(tv, r), po, pm);
     });
-    return;
+    return true;
   }
+  if (!V::fast_gather) return false;
   const F inv_w = V::set(t.inv_w);
   const I last = V::seti(static_cast<int>(t.buckets) - 1), one = V::seti(1);
   for_vectors<V>(x, n, out, mask, t.lo, [&](const float* px, float* po, std::uint8_t* pm) {
@@ -80,6 +81,7 @@ void apot_kernel(const float* x, std::size_t n, const ApotTable& t, float* out, 
     for (int j = 0; j < t.m; ++j) r = V::add_where(r, V::ge(c, V::gather(t.thr, r)), one);
     finish(xv, V::gather(t.values, r), po, pm);
   });
+  return true;
 }
 
 // q = zero_point + nearbyint(x * inv_scale); out = NaN q ? q :
