@@ -13,7 +13,6 @@
 #include <string>
 
 #include "bench_apot_data.hpp"
-#include "bench_threads.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/parallel.hpp"
 #include "xgrad/quant/apot_observer.hpp"
@@ -116,33 +115,29 @@ void uniform_forward_backward(benchmark::State& state, Setup s) {
   state.SetItemsProcessed(state.iterations() * int64_t(s.n));
 }
 
-void add(const std::string& name, void (*fn)(benchmark::State&, Setup), Setup s) {
-  benchmark::RegisterBenchmark(name.c_str(), fn, s)
-      ->Unit(s.n < bench::kFakeQuantSize ? benchmark::kMicrosecond : benchmark::kMillisecond)
-      ->UseRealTime();
-}
-
 const bool registered = [] {
   const SimdIsa best = xgrad::quant::simd_isa();
   for (int b : {4, 8}) {
-    const std::string big =
-        "b" + std::to_string(b) + "/" + bench::size_name(bench::kFakeQuantSize) + "/f32";
-    const std::string small =
-        "b" + std::to_string(b) + "/" + bench::size_name(bench::kInCacheSize) + "/f32";
+    const std::string big = bench::fq_case(b, bench::kFakeQuantSize);
+    const std::string small = bench::fq_case(b, bench::kInCacheSize);
     for (int t : bench::kThreadCounts) {
       const Setup s{bench::kFakeQuantSize, b, t, best};
-      add(bench::with_threads("xgrad/apot_fq_fwd/" + big, t), apot_forward, s);
-      add(bench::with_threads("xgrad/apot_fq_fwd_bwd/" + big, t), apot_forward_backward, s);
-      add(bench::with_threads("xgrad/uniform_fq_fwd/" + big, t), uniform_forward, s);
-      add(bench::with_threads("xgrad/uniform_fq_fwd_bwd/" + big, t), uniform_forward_backward, s);
+      bench::add_fq_case(bench::with_threads("xgrad/apot_fq_fwd/" + big, t), apot_forward, s);
+      bench::add_fq_case(bench::with_threads("xgrad/apot_fq_fwd_bwd/" + big, t),
+                         apot_forward_backward, s);
+      bench::add_fq_case(bench::with_threads("xgrad/uniform_fq_fwd/" + big, t), uniform_forward, s);
+      bench::add_fq_case(bench::with_threads("xgrad/uniform_fq_fwd_bwd/" + big, t),
+                         uniform_forward_backward, s);
     }
-    add(bench::with_threads("xgrad/apot_fq_fwd/" + small, 1), apot_forward,
-        {bench::kInCacheSize, b, 1, best});
+    bench::add_fq_case(bench::with_threads("xgrad/apot_fq_fwd/" + small, 1), apot_forward,
+                       Setup{bench::kInCacheSize, b, 1, best});
     // Each instruction set, one thread: in cache and in memory.
     for (SimdIsa isa : xgrad::quant::supported_simd_isas()) {
       const std::string v = std::string("/isa:") + xgrad::quant::to_string(isa);
-      add("xgrad/apot_fq_fwd/" + small + v, apot_forward, {bench::kInCacheSize, b, 1, isa});
-      add("xgrad/uniform_fq_fwd/" + big + v, uniform_forward, {bench::kFakeQuantSize, b, 1, isa});
+      bench::add_fq_case("xgrad/apot_fq_fwd/" + small + v, apot_forward,
+                         Setup{bench::kInCacheSize, b, 1, isa});
+      bench::add_fq_case("xgrad/uniform_fq_fwd/" + big + v, uniform_forward,
+                         Setup{bench::kFakeQuantSize, b, 1, isa});
     }
   }
   return true;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench_data.hpp"
+#include "bench_threads.hpp"
 
 namespace bench {
 
@@ -28,6 +29,17 @@ inline std::vector<float> fake_quant_input(std::size_t n = kFakeQuantSize) {
 inline std::string size_name(std::size_t n) {
   return n >= (std::size_t(1) << 20) ? std::to_string(n >> 20) + "M"
                                      : std::to_string(n >> 10) + "K";
+}
+
+// "b4/4M/f32": bits, size and type in case names.
+inline std::string fq_case(int b, std::size_t n) {
+  return "b" + std::to_string(b) + "/" + size_name(n) + "/f32";
+}
+
+// Registers a fake-quantize case; its settings s (with a size s.n) go to fn.
+template <class Fn, class Setup>
+void add_fq_case(const std::string& name, Fn fn, Setup s) {
+  add_case(name, s.n < kFakeQuantSize ? benchmark::kMicrosecond : benchmark::kMillisecond, fn, s);
 }
 
 // Uniform b-bit affine quantization of [0, 1]: 2^b levels, zero_point 0.

@@ -9,7 +9,6 @@
 #include <xtensor/xadapt.hpp>
 
 #include "bench_data.hpp"
-#include "bench_threads.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -120,30 +119,8 @@ void module_step(benchmark::State& state, MlpShape s, int threads) {
 
 template <class T>
 void register_all() {
-  const std::string t = bench::type_name<T>();
-  for (int threads : bench::kThreadCounts) {
-    const auto name = [&](const std::string& c) {
-      return bench::with_threads("xgrad/" + c, threads);
-    };
-    if (sizeof(T) == 4) {
-      benchmark::RegisterBenchmark(name("tiny_chain/f32").c_str(), tiny_chain<T>, threads)
-          ->Unit(benchmark::kNanosecond)
-          ->UseRealTime();
-      benchmark::RegisterBenchmark(name("tiny_add/f32").c_str(), tiny_add<T>, threads)
-          ->Unit(benchmark::kNanosecond)
-          ->UseRealTime();
-    }
-    benchmark::RegisterBenchmark(name("mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
-                                 mlp_step<T>, bench::kSmallMlp, threads)
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
-    for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
-      benchmark::RegisterBenchmark(name("module_step/" + s.name() + "/" + t).c_str(),
-                                   module_step<T>, s, threads)
-          ->Unit(benchmark::kMicrosecond)
-          ->UseRealTime();
-    }
-  }
+  bench::register_engine_cases<T>("xgrad",
+                                  {tiny_chain<T>, tiny_add<T>, mlp_step<T>, module_step<T>});
 }
 
 const bool registered = (register_all<float>(), register_all<double>(), true);

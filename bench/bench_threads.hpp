@@ -23,6 +23,12 @@ inline long minor_faults() {
   return usage.ru_minflt;
 }
 
+// Registers one case timed in wall clock; extra arguments are passed to fn.
+template <class Fn, class... Args>
+void add_case(const std::string& name, benchmark::TimeUnit unit, Fn fn, Args... args) {
+  benchmark::RegisterBenchmark(name.c_str(), fn, args...)->Unit(unit)->UseRealTime();
+}
+
 // Start before the timed loop; report() after it sets the "minflt" counter
 // (page faults per iteration, all threads).
 struct MinorFaults {

@@ -9,7 +9,6 @@
 #include <string>
 
 #include "bench_apot_data.hpp"
-#include "bench_threads.hpp"
 
 namespace {
 
@@ -54,27 +53,20 @@ void forward_backward(benchmark::State& state, Setup s) {
   state.SetItemsProcessed(state.iterations() * int64_t(s.n));
 }
 
-void add(const std::string& name, void (*fn)(benchmark::State&, Setup), Setup s) {
-  benchmark::RegisterBenchmark(name.c_str(), fn, s)
-      ->Unit(s.n < bench::kFakeQuantSize ? benchmark::kMicrosecond : benchmark::kMillisecond)
-      ->UseRealTime();
-}
-
 const bool registered = [] {
   for (int b : {4, 8}) {
-    const std::string big =
-        "b" + std::to_string(b) + "/" + bench::size_name(bench::kFakeQuantSize) + "/f32";
-    const std::string small =
-        "b" + std::to_string(b) + "/" + bench::size_name(bench::kInCacheSize) + "/f32";
+    const std::string big = bench::fq_case(b, bench::kFakeQuantSize);
+    const std::string small = bench::fq_case(b, bench::kInCacheSize);
     for (int t : bench::kThreadCounts) {
       for (const char* op : {"apot_fq", "uniform_fq"}) {
-        add(bench::with_threads("torch/" + std::string(op) + "_fwd/" + big, t), forward,
-            {bench::kFakeQuantSize, b, t});
-        add(bench::with_threads("torch/" + std::string(op) + "_fwd_bwd/" + big, t),
-            forward_backward, {bench::kFakeQuantSize, b, t});
+        bench::add_fq_case(bench::with_threads("torch/" + std::string(op) + "_fwd/" + big, t),
+                           forward, Setup{bench::kFakeQuantSize, b, t});
+        bench::add_fq_case(bench::with_threads("torch/" + std::string(op) + "_fwd_bwd/" + big, t),
+                           forward_backward, Setup{bench::kFakeQuantSize, b, t});
       }
     }
-    add(bench::with_threads("torch/apot_fq_fwd/" + small, 1), forward, {bench::kInCacheSize, b, 1});
+    bench::add_fq_case(bench::with_threads("torch/apot_fq_fwd/" + small, 1), forward,
+                       Setup{bench::kInCacheSize, b, 1});
   }
   return true;
 }();

@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include "bench_data.hpp"
-#include "bench_threads.hpp"
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -111,30 +110,8 @@ void module_step(benchmark::State& state, MlpShape s, int threads) {
 
 template <class T>
 void register_all() {
-  const std::string t = bench::type_name<T>();
-  for (int threads : bench::kThreadCounts) {
-    const auto name = [&](const std::string& c) {
-      return bench::with_threads("torch/" + c, threads);
-    };
-    if (sizeof(T) == 4) {
-      benchmark::RegisterBenchmark(name("tiny_chain/f32").c_str(), tiny_chain<T>, threads)
-          ->Unit(benchmark::kNanosecond)
-          ->UseRealTime();
-      benchmark::RegisterBenchmark(name("tiny_add/f32").c_str(), tiny_add<T>, threads)
-          ->Unit(benchmark::kNanosecond)
-          ->UseRealTime();
-    }
-    benchmark::RegisterBenchmark(name("mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
-                                 mlp_step<T>, bench::kSmallMlp, threads)
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
-    for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
-      benchmark::RegisterBenchmark(name("module_step/" + s.name() + "/" + t).c_str(),
-                                   module_step<T>, s, threads)
-          ->Unit(benchmark::kMicrosecond)
-          ->UseRealTime();
-    }
-  }
+  bench::register_engine_cases<T>("torch",
+                                  {tiny_chain<T>, tiny_add<T>, mlp_step<T>, module_step<T>});
 }
 
 const bool registered = (register_all<float>(), register_all<double>(), true);
