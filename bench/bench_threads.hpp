@@ -23,10 +23,14 @@ inline long minor_faults() {
   return usage.ru_minflt;
 }
 
-// Registers one case timed in wall clock; extra arguments are passed to fn.
+// Registers one case timed in wall clock, with CPU time over all threads of
+// the process; extra arguments are passed to fn.
 template <class Fn, class... Args>
 void add_case(const std::string& name, benchmark::TimeUnit unit, Fn fn, Args... args) {
-  benchmark::RegisterBenchmark(name.c_str(), fn, args...)->Unit(unit)->UseRealTime();
+  benchmark::RegisterBenchmark(name.c_str(), fn, args...)
+      ->Unit(unit)
+      ->UseRealTime()
+      ->MeasureProcessCPUTime();
 }
 
 // Start before the timed loop; report() after it sets the "minflt" counter
