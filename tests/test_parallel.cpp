@@ -2,6 +2,7 @@
 // contract, and, for every op family that splits its work, bit-identical
 // results with 1 and 2 threads on inputs large enough to be split.
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -64,6 +65,15 @@ xt::xarray<float> grad_of(const Tensor<float>& t) { return t.grad().data(); }
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(thread_count)
+
+// meson runs this suite twice: as is, and with XGRAD_NUM_THREADS=3
+// ("parallel_env"). Every case restores the count, so it is the default here.
+BOOST_AUTO_TEST_CASE(the_default_is_XGRAD_NUM_THREADS_else_the_cores) {
+  const char* env = std::getenv("XGRAD_NUM_THREADS");
+  const int expected =
+      env ? std::atoi(env) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  BOOST_TEST(get_num_threads() == expected);
+}
 
 BOOST_AUTO_TEST_CASE(set_num_threads_sets_what_get_num_threads_returns) {
   ThreadCountGuard guard;
