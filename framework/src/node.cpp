@@ -93,6 +93,7 @@ void Context<T>::release() {
   saved_ints.clear();
   saved_ints.shrink_to_fit();
   saved_scalars.clear();
+  params_.reset();
   released_ = true;
 }
 

@@ -4,9 +4,11 @@
 // its own output, so dropping the output frees the whole record.
 #pragma once
 
+#include <any>
 #include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "xgrad/tensor.hpp"
@@ -33,6 +35,21 @@ class Context {
   std::vector<xt::xarray<T>> saved_arrays;
   std::vector<double> saved_scalars;
   std::vector<std::ptrdiff_t> saved_ints;
+
+  // One named, typed record of non-tensor state, for ops with more than a
+  // couple of settings (conv2d's strides, paddings, ...): backward reads
+  // `ctx.template params<Conv2dParams>().sh`, not `saved_ints[4]`. params<P>()
+  // throws StateError when nothing, or a value of another type, was saved.
+  template <class P>
+  void save_params(P p) {
+    params_ = std::move(p);
+  }
+  template <class P>
+  const P& params() const {
+    const P* p = std::any_cast<P>(&params_);
+    if (!p) throw StateError(std::string(op_name) + ": params() of a type that was not saved");
+    return *p;
+  }
 
   // Facts about the tensor inputs, in the order they were passed to apply().
   std::size_t num_inputs() const { return inputs_.size(); }
@@ -64,6 +81,7 @@ class Context {
   // storage spares two heap allocations per recorded op.
   boost::container::small_vector<SavedTensor, 2> saved_;
   SavedTensor output_{};
+  std::any params_;
   boost::container::small_vector<Input, 3> inputs_;
   bool wants_output_ = false;
   bool recording_ = false;

@@ -10,7 +10,8 @@ namespace xgrad {
 
 namespace {
 
-// Element (n, c, l) of a contiguous [N, C, L] array (L = 1 for 2-D inputs).
+// Element (n, c, l) of a contiguous [N, C, L] array, where L is the product of
+// the trailing axes (1 for [N, C], H W for [N, C, H, W]).
 struct Layout {
   std::size_t n, c, l;
   std::size_t at(std::size_t i, std::size_t ch, std::size_t j) const {
@@ -18,7 +19,11 @@ struct Layout {
   }
 };
 
-Layout layout_of(const Shape& s) { return {s[0], s[1], s.size() == 3 ? s[2] : 1}; }
+Layout layout_of(const Shape& s) {
+  std::size_t l = 1;
+  for (std::size_t k = 2; k < s.size(); ++k) l *= s[k];
+  return {s[0], s[1], l};
+}
 
 // The statistics (mean, invstd per channel) are computed by the caller and
 // passed in; `batch_stats` says whether they depend on x (training), which
@@ -115,8 +120,8 @@ Tensor<T> batch_norm(const Tensor<T>& input, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, const Tensor<T>& weight, const Tensor<T>& bias,
                      bool training, double momentum, double eps) {
   require_defined(input, "batch_norm", "input");
-  if (input.dim() != 2 && input.dim() != 3) {
-    throw ShapeError("batch_norm: input must be [N, C] or [N, C, L], got " +
+  if (input.dim() < 2 || input.dim() > 4) {
+    throw ShapeError("batch_norm: input must be [N, C], [N, C, L] or [N, C, H, W], got " +
                      to_string(input.shape()));
   }
   const Layout d = layout_of(input.shape());

@@ -1,7 +1,6 @@
 // Matrix products: every product, forward and backward, is one BLAS gemm call
-// that reads the operands in place (transposes are gemm flags, never copies)
-// and writes straight into the freshly allocated result. This is the only file
-// that includes xtensor-blas.
+// (blas.hpp) that reads the operands in place (transposes are gemm flags, never
+// copies) and writes straight into the freshly allocated result.
 #include "xgrad/ops/linalg.hpp"
 
 #include <algorithm>
@@ -9,8 +8,8 @@
 #include <string>
 #include <utility>
 #include <vector>
-#include <xtensor-blas/xblas.hpp>
 
+#include "blas.hpp"
 #include "require_defined.hpp"
 #include "xgrad/function.hpp"
 
@@ -18,52 +17,8 @@ namespace xgrad {
 
 namespace {
 
-// C[m, n] = op(A) op(B) + beta C on contiguous row-major data, where op(A) is
-// [m, k] (A stored [k, m] when ta) and op(B) is [k, n] (B stored [n, k] when
-// tb). xt::blas::gemm wants whole 2-D containers; the pointer-level
-// cxxblas::gemm it forwards to (cblas_sgemm / cblas_dgemm) also takes batch
-// slices and flattened leading axes without building views.
-template <class T>
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b,
-          T beta, T* c) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {  // BLAS rejects a leading dimension of 0; the product is 0
-    if (beta == T(0)) std::fill(c, c + m * n, T(0));
-    return;
-  }
-  using cxxblas::Transpose;
-  using Index = xt::blas_index_t;
-  cxxblas::gemm<Index>(cxxblas::StorageOrder::RowMajor, ta ? Transpose::Trans : Transpose::NoTrans,
-                       tb ? Transpose::Trans : Transpose::NoTrans, static_cast<Index>(m),
-                       static_cast<Index>(n), static_cast<Index>(k), T(1), a,
-                       static_cast<Index>(ta ? m : k), b, static_cast<Index>(tb ? k : n), beta, c,
-                       static_cast<Index>(n));
-}
-
-// out[j] = sum over i of a[i, j] for a [rows, cols]: a gemv with a vector of
-// ones, because GCC at -O2 leaves the plain loop unvectorized.
-template <class T>
-void column_sums(const T* a, std::size_t rows, std::size_t cols, T* out) {
-  if (rows == 0 || cols == 0) {  // BLAS returns early without writing out
-    std::fill(out, out + cols, T(0));
-    return;
-  }
-  using Index = xt::blas_index_t;
-  const std::vector<T> ones(rows, T(1));
-  cxxblas::gemv<Index>(cxxblas::StorageOrder::RowMajor, cxxblas::Transpose::Trans,
-                       static_cast<Index>(rows), static_cast<Index>(cols), T(1), a,
-                       static_cast<Index>(cols), ones.data(), Index(1), T(0), out, Index(1));
-}
-
-// BLAS takes int extents.
-void check_blas_extents(const Shape& shape, const char* op) {
-  for (auto d : shape) {
-    if (d > static_cast<std::size_t>(INT_MAX)) {
-      throw ValueError(std::string(op) + ": extent " + std::to_string(d) + " of shape " +
-                       to_string(shape) + " exceeds what BLAS can index");
-    }
-  }
-}
+using blas::column_sums;
+using blas::gemm;
 
 // Product of all extents but the last: the rows of [..., features] data.
 std::size_t leading_rows(const Shape& shape) {
@@ -197,8 +152,8 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   const std::size_t nd = sa.size();
   if (sa[nd - 1] != sb[nd - 2]) throw fail("inner dimensions differ");
   if (nd == 3 && sa[0] != sb[0]) throw fail("batch sizes differ");
-  check_blas_extents(sa, "matmul");
-  check_blas_extents(sb, "matmul");
+  blas::check_extents(sa, "matmul");
+  blas::check_extents(sb, "matmul");
   return MatmulFn::apply(a, b);
 }
 
@@ -219,8 +174,8 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != sw[0])) {
     throw fail("bias must be 1-D [out_features]");
   }
-  check_blas_extents(sx, "linear");
-  check_blas_extents(sw, "linear");
+  blas::check_extents(sx, "linear");
+  blas::check_extents(sw, "linear");
   if (leading_rows(sx) > static_cast<std::size_t>(INT_MAX)) {
     throw ValueError("linear: input " + to_string(sx) + " has too many rows for BLAS");
   }

@@ -1,12 +1,13 @@
-// Batch normalization (libtorch's batch_norm) of [N, C] or [N, C, L] inputs,
-// per channel C, as one differentiable op.
+// Batch normalization (libtorch's batch_norm) of [N, C], [N, C, L] or
+// [N, C, H, W] inputs, per channel C, as one differentiable op.
 #pragma once
 
 #include "xgrad/tensor.hpp"
 
 namespace xgrad {
 
-// training: normalizes with the batch mean and biased variance over N (and L),
+// training: normalizes with the batch mean and biased variance over N and the
+// trailing axes (L, or H and W),
 // and, when running_mean / running_var are defined, then updates them in place
 // (running = (1 - momentum) * running + momentum * batch, with the unbiased
 // variance for running_var). Needs more than one value per channel.

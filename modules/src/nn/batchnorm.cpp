@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/batch_norm.hpp"
@@ -10,15 +11,23 @@ namespace xgrad {
 namespace nn {
 
 template <class T>
-BatchNorm1d<T>::BatchNorm1d(std::size_t num_features, double eps, double momentum, bool affine,
-                            bool track_running_stats)
-    : Module<T>("BatchNorm1d"), num_features_(num_features), eps_(eps), momentum_(momentum) {
-  if (num_features == 0) throw ValueError("BatchNorm1d: num_features must be positive, got 0");
+BatchNormBase<T>::BatchNormBase(const char* type_name, std::size_t min_rank, std::size_t max_rank,
+                                std::string layout, std::size_t num_features, double eps,
+                                double momentum, bool affine, bool track_running_stats)
+    : Module<T>(type_name),
+      num_features_(num_features),
+      eps_(eps),
+      momentum_(momentum),
+      min_rank_(min_rank),
+      max_rank_(max_rank),
+      layout_(std::move(layout)) {
+  const std::string name(type_name);
+  if (num_features == 0) throw ValueError(name + ": num_features must be positive, got 0");
   if (!(eps > 0.0) || !std::isfinite(eps)) {
-    throw ValueError("BatchNorm1d: eps must be positive, got " + std::to_string(eps));
+    throw ValueError(name + ": eps must be positive, got " + std::to_string(eps));
   }
   if (!(momentum >= 0.0 && momentum <= 1.0)) {
-    throw ValueError("BatchNorm1d: momentum must be in [0, 1], got " + std::to_string(momentum));
+    throw ValueError(name + ": momentum must be in [0, 1], got " + std::to_string(momentum));
   }
   if (affine) {
     weight = this->register_parameter("weight", ones<T>({num_features}));
@@ -32,7 +41,7 @@ BatchNorm1d<T>::BatchNorm1d(std::size_t num_features, double eps, double momentu
 }
 
 template <class T>
-void BatchNorm1d<T>::reset_running_stats() {
+void BatchNormBase<T>::reset_running_stats() {
   if (!running_mean.defined()) return;
   NoGradGuard no_grad;
   running_mean.fill_(T(0));
@@ -41,7 +50,7 @@ void BatchNorm1d<T>::reset_running_stats() {
 }
 
 template <class T>
-void BatchNorm1d<T>::reset_parameters() {
+void BatchNormBase<T>::reset_parameters() {
   reset_running_stats();
   if (!weight.defined()) return;
   NoGradGuard no_grad;
@@ -50,13 +59,17 @@ void BatchNorm1d<T>::reset_parameters() {
 }
 
 template <class T>
-Tensor<T> BatchNorm1d<T>::forward(const Tensor<T>& input) {
-  // Without affine parameters and running statistics, batch_norm has nothing
-  // of size C to check the input against.
-  if (input.defined() && input.dim() >= 2 && input.shape()[1] != num_features_) {
-    throw ShapeError("BatchNorm1d: expected " + std::to_string(num_features_) +
-                     " channels (input [N, C] or [N, C, L]), got input " +
+Tensor<T> BatchNormBase<T>::forward(const Tensor<T>& input) {
+  // batch_norm accepts every rank of every BatchNormNd, and without affine
+  // parameters and running statistics it has nothing of size C to check the
+  // input against: the layer checks both.
+  if (input.defined() && (input.dim() < min_rank_ || input.dim() > max_rank_)) {
+    throw ShapeError(this->type_name() + ": expected input " + layout_ + ", got " +
                      to_string(input.shape()));
+  }
+  if (input.defined() && input.shape()[1] != num_features_) {
+    throw ShapeError(this->type_name() + ": expected " + std::to_string(num_features_) +
+                     " channels (input " + layout_ + "), got input " + to_string(input.shape()));
   }
   const bool tracking = running_mean.defined();
   const bool batch_stats = this->is_training() || !tracking;
@@ -67,8 +80,24 @@ Tensor<T> BatchNorm1d<T>::forward(const Tensor<T>& input) {
   return out;
 }
 
+template <class T>
+BatchNorm1d<T>::BatchNorm1d(std::size_t num_features, double eps, double momentum, bool affine,
+                            bool track_running_stats)
+    : BatchNormBase<T>("BatchNorm1d", 2, 3, "[N, C] or [N, C, L]", num_features, eps, momentum,
+                       affine, track_running_stats) {}
+
+template <class T>
+BatchNorm2d<T>::BatchNorm2d(std::size_t num_features, double eps, double momentum, bool affine,
+                            bool track_running_stats)
+    : BatchNormBase<T>("BatchNorm2d", 4, 4, "[N, C, H, W]", num_features, eps, momentum, affine,
+                       track_running_stats) {}
+
+template class BatchNormBase<float>;
+template class BatchNormBase<double>;
 template class BatchNorm1d<float>;
 template class BatchNorm1d<double>;
+template class BatchNorm2d<float>;
+template class BatchNorm2d<double>;
 
 }  // namespace nn
 }  // namespace xgrad

@@ -1,5 +1,6 @@
-// BatchNorm1d over [N, C] or [N, C, L] (torch::nn::BatchNorm1d), over the
-// engine's xgrad::batch_norm.
+// BatchNorm1d over [N, C] or [N, C, L] and BatchNorm2d over [N, C, H, W]
+// (torch::nn::BatchNorm1d / BatchNorm2d), over the engine's xgrad::batch_norm.
+// Both are BatchNormBase with a different input rank.
 //
 // Training: normalizes with the batch statistics (biased variance), updates
 // running_mean / running_var (unbiased variance) with `momentum` and counts
@@ -9,20 +10,19 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "xgrad/module.hpp"
 
 namespace xgrad {
 namespace nn {
 
+// libtorch's BatchNormImplBase: the parameters, buffers and forward of every
+// BatchNormNd.
 template <class T = float>
-class BatchNorm1d : public Module<T> {
+class BatchNormBase : public Module<T> {
  public:
-  // ValueError for num_features == 0, eps <= 0 or momentum outside [0, 1].
-  explicit BatchNorm1d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
-                       bool affine = true, bool track_running_stats = true);
-
-  // ShapeError unless input is [N, num_features] or [N, num_features, L];
+  // ShapeError unless input has this layer's rank and num_features channels;
   // ValueError for a single value per channel in training. Nothing is updated
   // when it throws.
   Tensor<T> forward(const Tensor<T>& input) override;
@@ -40,13 +40,43 @@ class BatchNorm1d : public Module<T> {
   // 0-d tensor of T (exact up to 2^24 batches for float).
   Tensor<T> running_mean, running_var, num_batches_tracked;
 
+ protected:
+  // `layout` ("[N, C, H, W]") names the accepted input in error messages;
+  // inputs of rank min_rank .. max_rank are accepted. ValueError for
+  // num_features == 0, eps <= 0 or momentum outside [0, 1].
+  BatchNormBase(const char* type_name, std::size_t min_rank, std::size_t max_rank,
+                std::string layout, std::size_t num_features, double eps, double momentum,
+                bool affine, bool track_running_stats);
+
  private:
   std::size_t num_features_;
   double eps_, momentum_;
+  std::size_t min_rank_, max_rank_;
+  std::string layout_;
 };
 
+template <class T = float>
+class BatchNorm1d : public BatchNormBase<T> {
+ public:
+  // Input [N, C] or [N, C, L]; statistics over N (and L).
+  explicit BatchNorm1d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
+                       bool affine = true, bool track_running_stats = true);
+};
+
+template <class T = float>
+class BatchNorm2d : public BatchNormBase<T> {
+ public:
+  // Input [N, C, H, W]; statistics over N, H and W.
+  explicit BatchNorm2d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
+                       bool affine = true, bool track_running_stats = true);
+};
+
+extern template class BatchNormBase<float>;
+extern template class BatchNormBase<double>;
 extern template class BatchNorm1d<float>;
 extern template class BatchNorm1d<double>;
+extern template class BatchNorm2d<float>;
+extern template class BatchNorm2d<double>;
 
 }  // namespace nn
 }  // namespace xgrad

@@ -1,0 +1,100 @@
+// CNN benchmarks (project issue 7): conv_step (one Conv2d forward + backward)
+// and lenet_step (a LeNet-5 training step through nn modules and optim::SGD).
+// Registered as "xgrad/<case>"; torch_peer_conv.cpp registers the libtorch
+// peers as "torch/<case>" when libtorch is installed.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <vector>
+#include <xtensor/xadapt.hpp>
+
+#include "bench_conv_data.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/conv.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/pool.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/loss.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace {
+
+namespace nn = xgrad::nn;
+
+template <class T>
+xgrad::Tensor<T> to_xgrad(const std::vector<double>& v, const xgrad::Shape& shape,
+                          bool requires_grad = false) {
+  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+  std::copy(v.begin(), v.end(), a.begin());
+  return xgrad::Tensor<T>(std::move(a), requires_grad);
+}
+
+xgrad::Shape shape_of(const std::vector<std::int64_t>& s) {
+  return xgrad::Shape(s.begin(), s.end());
+}
+
+template <class T>
+void conv_step(benchmark::State& state) {
+  const auto& s = bench::kConvStep;
+  const auto d = bench::conv_data(s);
+  nn::Conv2d<T> conv(nn::Conv2dOptions(s.c, s.out, s.kernel).padding(s.padding));
+  {
+    xgrad::NoGradGuard no_grad;
+    conv.weight.copy_(to_xgrad<T>(d.weight, conv.weight.shape()));
+    conv.bias.copy_(to_xgrad<T>(d.bias, conv.bias.shape()));
+  }
+  auto x = to_xgrad<T>(d.x, shape_of({s.n, s.c, s.h, s.w}), true);
+  const xt::xarray<T> seed = xt::ones<T>(shape_of({s.n, s.out, s.h, s.w}));
+  for (auto _ : state) {
+    conv.zero_grad();
+    x.zero_grad();
+    conv(x).backward(seed);
+    benchmark::DoNotOptimize(x.grad().data().data());
+  }
+}
+
+template <class T>
+void lenet_step(benchmark::State& state) {
+  const auto d = bench::lenet_data();
+  nn::Sequential<T> model{std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions(1, 6, 5).padding(2)),
+                          std::make_shared<nn::ReLU<T>>(),
+                          std::make_shared<nn::MaxPool2d<T>>(2),
+                          std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions(6, 16, 5)),
+                          std::make_shared<nn::ReLU<T>>(),
+                          std::make_shared<nn::MaxPool2d<T>>(2),
+                          std::make_shared<nn::Flatten<T>>(),
+                          std::make_shared<nn::Linear<T>>(400, 120),
+                          std::make_shared<nn::ReLU<T>>(),
+                          std::make_shared<nn::Linear<T>>(120, 84),
+                          std::make_shared<nn::ReLU<T>>(),
+                          std::make_shared<nn::Linear<T>>(84, 10)};
+  auto params = model.parameters();
+  {
+    xgrad::NoGradGuard no_grad;  // the same initial values as the peer
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      params[i].copy_(to_xgrad<T>(d.params[i], params[i].shape()));
+    }
+  }
+  xgrad::optim::SGD<T> opt(params, xgrad::optim::SGDOptions(bench::kLearningRate));
+  const auto x = to_xgrad<T>(d.x, {std::size_t(bench::kLenetBatch), 1, 28, 28});
+  const xgrad::Labels labels = xt::adapt(d.labels, {std::size_t(bench::kLenetBatch)});
+  for (auto _ : state) {
+    opt.zero_grad();
+    auto loss = xgrad::cross_entropy(model.forward(x), labels);
+    loss.backward();
+    opt.step();
+  }
+}
+
+const bool registered = [] {
+  benchmark::RegisterBenchmark("xgrad/conv_step/f32", conv_step<float>)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("xgrad/lenet_step/f32", lenet_step<float>)
+      ->Unit(benchmark::kMillisecond);
+  return true;
+}();
+
+}  // namespace

@@ -1,0 +1,260 @@
+// conv2d as im2col + gemm, per sample and group: the columns of one sample's
+// channel block [C/groups kh kw, OH OW] live in one buffer that is reused for
+// every sample and freed on return (forward and backward each allocate their
+// own), so memory beyond input, weight and output is bounded by one sample.
+// A 1x1 kernel with stride 1 and no padding skips im2col: the input already is
+// its column matrix.
+#include "xgrad/ops/conv.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "blas.hpp"
+#include "im2col.hpp"
+#include "require_defined.hpp"
+#include "xgrad/function.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// What backward needs besides the saved input and weight.
+struct Conv2dParams {
+  ConvGeometry geom;  // of one group of one sample
+  std::size_t batch, groups, out_per_group;
+
+  std::size_t in_channels() const { return groups * geom.channels; }
+  std::size_t out_channels() const { return groups * out_per_group; }
+  bool pointwise() const {  // the input is its own column matrix
+    return geom.kh == 1 && geom.kw == 1 && geom.sh == 1 && geom.sw == 1 && geom.ph == 0 &&
+           geom.pw == 0;
+  }
+};
+
+// An uninitialized scratch buffer (im2col writes every element).
+template <class T>
+std::unique_ptr<T[]> scratch(std::size_t n) {
+  return std::unique_ptr<T[]>(new T[n]);
+}
+
+struct Conv2dFn : Function<Conv2dFn> {
+  static constexpr const char* name = "Conv2dBackward";
+
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& weight,
+                               const Conv2dParams& p) {
+    return convolve(ctx, x, weight, static_cast<const T*>(nullptr), p);
+  }
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& weight,
+                               const Tensor<T>& bias, const Conv2dParams& p) {
+    return convolve(ctx, x, weight, bias.data().data(), p);
+  }
+
+  template <class T>
+  static xt::xarray<T> convolve(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& weight,
+                                const T* bias, const Conv2dParams& p) {
+    const ConvGeometry& g = p.geom;
+    const std::size_t K = g.rows(), L = g.cols(), og = p.out_per_group;
+    const std::size_t in_block = g.channels * g.height * g.width;  // one group of one sample
+    auto out = xt::xarray<T>::from_shape({p.batch, p.out_channels(), g.oh, g.ow});
+    const bool pointwise = p.pointwise();
+    auto col = pointwise ? nullptr : scratch<T>(K * L);
+    const T* xs = x.data().data();
+    const T* ws = weight.data().data();
+    for (std::size_t n = 0; n < p.batch; ++n) {
+      for (std::size_t gi = 0; gi < p.groups; ++gi) {
+        const T* xg = xs + (n * p.groups + gi) * in_block;
+        if (!pointwise) im2col(xg, g, col.get());
+        T* yg = out.data() + (n * p.groups + gi) * og * L;
+        if (bias) {  // every output row starts as its bias; gemm adds (beta = 1)
+          for (std::size_t o = 0; o < og; ++o) std::fill_n(yg + o * L, L, bias[gi * og + o]);
+        }
+        blas::gemm(false, false, og, L, K, ws + gi * og * K, pointwise ? xg : col.get(),
+                   bias ? T(1) : T(0), yg);
+      }
+    }
+    if (ctx.recording()) {
+      ctx.save_for_backward({x, weight});
+      ctx.save_params(p);
+    }
+    return out;
+  }
+
+  // Per sample and group, with the output gradient G [O/groups, OH OW]:
+  // dW += G cols^T, dcols = W^T G then col2im into dx, dbias = sums of G.
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
+    const Conv2dParams& p = ctx.template params<Conv2dParams>();
+    const ConvGeometry& g = p.geom;
+    const std::size_t K = g.rows(), L = g.cols(), og = p.out_per_group;
+    const std::size_t in_block = g.channels * g.height * g.width;
+    const bool pointwise = p.pointwise();
+    const bool need_x = ctx.needs_input_grad(0), need_w = ctx.needs_input_grad(1);
+    std::vector<xt::xarray<T>> grads(ctx.num_inputs());
+    const T* gs = grad.data();
+    if (need_x || need_w) {
+      const T* xs = ctx.saved(0).data();
+      const T* ws = ctx.saved(1).data();
+      T* dx = nullptr;
+      T* dw = nullptr;
+      if (need_x) {  // col2im accumulates
+        grads[0] = xt::zeros<T>(ctx.input_shape(0));
+        dx = grads[0].data();
+      }
+      if (need_w) {
+        grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
+        dw = grads[1].data();
+      }
+      auto col = pointwise ? nullptr : scratch<T>(K * L);
+      for (std::size_t n = 0; n < p.batch; ++n) {
+        for (std::size_t gi = 0; gi < p.groups; ++gi) {
+          const std::size_t block = n * p.groups + gi;
+          const T* gg = gs + block * og * L;
+          if (need_w) {
+            const T* cols = xs + block * in_block;
+            if (!pointwise) {
+              im2col(cols, g, col.get());
+              cols = col.get();
+            }
+            blas::gemm(false, true, og, K, L, gg, cols, n == 0 ? T(0) : T(1), dw + gi * og * K);
+          }
+          if (need_x) {
+            if (pointwise) {
+              blas::gemm(true, false, K, L, og, ws + gi * og * K, gg, T(0), dx + block * in_block);
+            } else {
+              blas::gemm(true, false, K, L, og, ws + gi * og * K, gg, T(0), col.get());
+              col2im(col.get(), g, dx + block * in_block);
+            }
+          }
+        }
+      }
+      if (need_w && p.batch == 0) grads[1].fill(T(0));
+    }
+    if (grads.size() == 3 && ctx.needs_input_grad(2)) {
+      const std::size_t oc = p.out_channels();
+      std::vector<T> per_sample(p.batch * oc);
+      blas::row_sums(gs, p.batch * oc, L, per_sample.data());
+      grads[2] = xt::zeros<T>({oc});
+      for (std::size_t n = 0; n < p.batch; ++n) {
+        for (std::size_t o = 0; o < oc; ++o) grads[2](o) += per_sample[n * oc + o];
+      }
+    }
+    return grads;
+  }
+};
+
+std::string args_of(const Shape& sx, const Shape& sw) {
+  return "input " + to_string(sx) + ", weight " + to_string(sw);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
+                 Size2 stride, Size2 padding, Size2 dilation, std::int64_t groups) {
+  require_defined(input, "conv2d", "input");
+  require_defined(weight, "conv2d", "weight");
+  const Shape& sx = input.shape();
+  const Shape& sw = weight.shape();
+  if (sx.size() != 4) {
+    throw ShapeError("conv2d: input must be 4-D [N, C, H, W], got " + to_string(sx));
+  }
+  if (sw.size() != 4) {
+    throw ShapeError(
+        "conv2d: weight must be 4-D [out_channels, in_channels / groups, kh, kw], got " +
+        to_string(sw));
+  }
+  if (sx[1] == 0 || sx[2] == 0 || sx[3] == 0) {
+    throw ShapeError("conv2d: input " + to_string(sx) + " has a zero channel or spatial extent");
+  }
+  if (sw[0] == 0 || sw[1] == 0 || sw[2] == 0 || sw[3] == 0) {
+    throw ShapeError("conv2d: weight " + to_string(sw) + " has a zero extent");
+  }
+  // Bounded so that the extent arithmetic below cannot overflow.
+  const auto in_range = [](const Size2& v, std::int64_t lo) {
+    return v.h >= lo && v.w >= lo && v.h <= INT_MAX && v.w <= INT_MAX;
+  };
+  if (!in_range(stride, 1)) {
+    throw ValueError("conv2d: stride must be in [1, INT_MAX], got " + to_string(stride));
+  }
+  if (!in_range(dilation, 1)) {
+    throw ValueError("conv2d: dilation must be in [1, INT_MAX], got " + to_string(dilation));
+  }
+  if (!in_range(padding, 0)) {
+    throw ValueError("conv2d: padding must be in [0, INT_MAX], got " + to_string(padding));
+  }
+  if (groups < 1) {
+    throw ValueError("conv2d: groups must be positive, got " + std::to_string(groups));
+  }
+  const auto ug = static_cast<std::size_t>(groups);
+  if (sx[1] % ug != 0) {
+    throw ValueError("conv2d: groups " + std::to_string(groups) + " does not divide the " +
+                     std::to_string(sx[1]) + " input channels of input " + to_string(sx));
+  }
+  if (sw[0] % ug != 0) {
+    throw ValueError("conv2d: groups " + std::to_string(groups) + " does not divide the " +
+                     std::to_string(sw[0]) + " output channels of weight " + to_string(sw));
+  }
+  if (sw[1] * ug != sx[1]) {
+    throw ShapeError("conv2d: " + args_of(sx, sw) + ", groups " + std::to_string(groups) +
+                     ": the input has " + std::to_string(sx[1]) + " channels, the weight expects " +
+                     std::to_string(sw[1] * ug));
+  }
+  if (bias.defined() && !(bias.dim() == 1 && bias.shape()[0] == sw[0])) {
+    throw ShapeError("conv2d: bias must be [" + std::to_string(sw[0]) + "] for weight " +
+                     to_string(sw) + ", got " + to_string(bias.shape()));
+  }
+  // Output extent of one axis; <= 0 when the dilated kernel exceeds the padded input.
+  const auto out_extent = [](std::size_t in, std::size_t k, std::int64_t s, std::int64_t p,
+                             std::int64_t d) {
+    const std::int64_t span = d * (static_cast<std::int64_t>(k) - 1) + 1;
+    const std::int64_t padded = static_cast<std::int64_t>(in) + 2 * p;
+    return padded < span ? std::int64_t(0) : (padded - span) / s + 1;
+  };
+  const std::int64_t oh = out_extent(sx[2], sw[2], stride.h, padding.h, dilation.h);
+  const std::int64_t ow = out_extent(sx[3], sw[3], stride.w, padding.w, dilation.w);
+  if (oh < 1 || ow < 1) {
+    throw ShapeError("conv2d: kernel [" + std::to_string(sw[2]) + ", " + std::to_string(sw[3]) +
+                     "] with dilation " + to_string(dilation) +
+                     " is larger than the padded input [" + std::to_string(sx[2] + 2 * padding.h) +
+                     ", " + std::to_string(sx[3] + 2 * padding.w) + "] of input " + to_string(sx) +
+                     " (padding " + to_string(padding) + "): output size would be 0");
+  }
+  Conv2dParams p;
+  p.geom.channels = sw[1];
+  p.geom.height = sx[2];
+  p.geom.width = sx[3];
+  p.geom.kh = sw[2];
+  p.geom.kw = sw[3];
+  p.geom.sh = stride.h;
+  p.geom.sw = stride.w;
+  p.geom.ph = padding.h;
+  p.geom.pw = padding.w;
+  p.geom.dh = dilation.h;
+  p.geom.dw = dilation.w;
+  p.geom.oh = static_cast<std::size_t>(oh);
+  p.geom.ow = static_cast<std::size_t>(ow);
+  p.batch = sx[0];
+  p.groups = ug;
+  p.out_per_group = sw[0] / ug;
+  blas::check_extent(p.geom.rows(), "conv2d", "column rows (C / groups * kh * kw)");
+  blas::check_extent(p.geom.cols(), "conv2d", "output plane (OH * OW)");
+  blas::check_extent(p.out_per_group, "conv2d", "output channels per group");
+  blas::check_extent(p.batch * p.out_channels(), "conv2d", "N * out_channels");
+  return bias.defined() ? Conv2dFn::apply(input, weight, bias, p)
+                        : Conv2dFn::apply(input, weight, p);
+}
+
+#define XGRAD_INSTANTIATE_CONV(T)                                                               \
+  template Tensor<T> conv2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Size2, Size2, \
+                            Size2, std::int64_t);
+XGRAD_INSTANTIATE_CONV(float)
+XGRAD_INSTANTIATE_CONV(double)
+#undef XGRAD_INSTANTIATE_CONV
+
+}  // namespace xgrad

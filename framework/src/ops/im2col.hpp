@@ -1,0 +1,109 @@
+// im2col / col2im for conv2d (private to src/ops): the windows of one sample's
+// channel block laid out as the columns of a matrix, so that a convolution is
+// one gemm (weight [O, C kh kw] times columns [C kh kw, OH OW]).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+namespace xgrad {
+
+// The geometry of one convolution, with every value already validated.
+struct ConvGeometry {
+  std::size_t channels;                   // input channels of one im2col (one group)
+  std::size_t height, width;              // input plane
+  std::size_t kh, kw;                     // kernel
+  std::ptrdiff_t sh, sw, ph, pw, dh, dw;  // stride, padding, dilation
+  std::size_t oh, ow;                     // output plane
+
+  std::size_t rows() const { return channels * kh * kw; }  // of the column matrix
+  std::size_t cols() const { return oh * ow; }
+};
+
+namespace detail {
+
+// [lo, hi): the outputs o < n_out whose input o * stride + offset lies in
+// [0, extent). Outside it the window reads zero padding.
+inline void valid_range(std::ptrdiff_t offset, std::ptrdiff_t stride, std::size_t extent,
+                        std::size_t n_out, std::size_t& lo, std::size_t& hi) {
+  const auto n = static_cast<std::ptrdiff_t>(n_out);
+  const std::ptrdiff_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  const std::ptrdiff_t last_in = static_cast<std::ptrdiff_t>(extent) - 1 - offset;
+  const std::ptrdiff_t end = last_in < 0 ? 0 : last_in / stride + 1;
+  lo = static_cast<std::size_t>(std::min(first, n));
+  hi = static_cast<std::size_t>(std::max(std::min(end, n), static_cast<std::ptrdiff_t>(lo)));
+}
+
+// Walks every (column row, output row) pair once. Gather copies x into col
+// (zeros for padding); otherwise the column values are added back into x.
+template <bool Gather, class X, class C>
+void im2col_walk(X* x, const ConvGeometry& g, C* col) {
+  const std::size_t plane = g.height * g.width;
+  for (std::size_t c = 0; c < g.channels; ++c) {
+    X* xc = x + c * plane;
+    for (std::size_t ki = 0; ki < g.kh; ++ki) {
+      for (std::size_t kj = 0; kj < g.kw; ++kj) {
+        C* row = col + ((c * g.kh + ki) * g.kw + kj) * g.cols();
+        const std::ptrdiff_t off_w = static_cast<std::ptrdiff_t>(kj) * g.dw - g.pw;
+        std::size_t lo, hi;
+        valid_range(off_w, g.sw, g.width, g.ow, lo, hi);
+        for (std::size_t i = 0; i < g.oh; ++i) {
+          C* out = row + i * g.ow;
+          const std::ptrdiff_t ih =
+              static_cast<std::ptrdiff_t>(i) * g.sh - g.ph + static_cast<std::ptrdiff_t>(ki) * g.dh;
+          const bool inside = ih >= 0 && ih < static_cast<std::ptrdiff_t>(g.height);
+          if constexpr (Gather) {
+            if (!inside) {
+              std::fill(out, out + g.ow, C(0));
+              continue;
+            }
+            for (std::size_t j = 0; j < lo; ++j) out[j] = C(0);  // 0 or a few: no memset call
+            for (std::size_t j = hi; j < g.ow; ++j) out[j] = C(0);
+          } else if (!inside) {
+            continue;
+          }
+          if (lo == hi) continue;
+          // Input column of output j: j * sw + off_w; `in` points at output lo's.
+          X* in = xc + static_cast<std::size_t>(ih) * g.width +
+                  static_cast<std::size_t>(static_cast<std::ptrdiff_t>(lo) * g.sw + off_w);
+          C* o = out + lo;
+          const std::size_t n = hi - lo;
+          if (g.sw == 1) {  // contiguous: plain loops the compiler vectorizes (rows are
+                            // short, a memmove call per row costs more than it saves)
+            if constexpr (Gather) {
+              for (std::size_t j = 0; j < n; ++j) o[j] = in[j];
+            } else {
+              for (std::size_t j = 0; j < n; ++j) in[j] += o[j];
+            }
+          } else {
+            const auto step = static_cast<std::size_t>(g.sw);
+            for (std::size_t j = 0; j < n; ++j) {
+              if constexpr (Gather) {
+                o[j] = in[j * step];
+              } else {
+                in[j * step] += o[j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+// col [g.rows(), g.cols()] = the windows of x [g.channels, height, width].
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, T* col) {
+  detail::im2col_walk<true>(x, g, col);
+}
+
+// x [g.channels, height, width] += col [g.rows(), g.cols()] scattered back to
+// the positions im2col read (padding positions are dropped).
+template <class T>
+void col2im(const T* col, const ConvGeometry& g, T* x) {
+  detail::im2col_walk<false>(x, g, col);
+}
+
+}  // namespace xgrad

@@ -1,0 +1,69 @@
+#include "xgrad/nn/conv.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "xgrad/nn/init.hpp"
+#include "xgrad/ops/conv.hpp"
+
+namespace xgrad {
+namespace nn {
+
+namespace {
+
+void check_options(const Conv2dOptions& o) {
+  const auto fail = [](const std::string& what, const std::string& value) {
+    return ValueError("Conv2d: " + what + ", got " + value);
+  };
+  if (o.in_channels() < 1 || o.out_channels() < 1) {
+    throw fail("in_channels and out_channels must be positive",
+               std::to_string(o.in_channels()) + " and " + std::to_string(o.out_channels()));
+  }
+  const Size2 k = o.kernel_size(), s = o.stride(), p = o.padding(), d = o.dilation();
+  if (k.h < 1 || k.w < 1) throw fail("kernel_size must be positive", to_string(k));
+  if (s.h < 1 || s.w < 1) throw fail("stride must be positive", to_string(s));
+  if (p.h < 0 || p.w < 0) throw fail("padding must be non-negative", to_string(p));
+  if (d.h < 1 || d.w < 1) throw fail("dilation must be positive", to_string(d));
+  if (o.groups() < 1 || o.in_channels() % o.groups() != 0 || o.out_channels() % o.groups() != 0) {
+    throw fail("groups must be positive and divide in_channels " + std::to_string(o.in_channels()) +
+                   " and out_channels " + std::to_string(o.out_channels()),
+               std::to_string(o.groups()));
+  }
+}
+
+}  // namespace
+
+template <class T>
+Conv2d<T>::Conv2d(const Conv2dOptions& options, Generator& gen)
+    : Module<T>("Conv2d"), options_(options) {
+  check_options(options);
+  const auto out = static_cast<std::size_t>(options.out_channels());
+  const auto in_per_group = static_cast<std::size_t>(options.in_channels() / options.groups());
+  const Size2 k = options.kernel_size();
+  weight = this->register_parameter(
+      "weight",
+      zeros<T>({out, in_per_group, static_cast<std::size_t>(k.h), static_cast<std::size_t>(k.w)}));
+  if (options.bias()) bias = this->register_parameter("bias", zeros<T>({out}));
+  reset_parameters(gen);
+}
+
+template <class T>
+void Conv2d<T>::reset_parameters(Generator& gen) {
+  init::kaiming_uniform_(weight, std::sqrt(5.0), gen);
+  if (bias.defined()) {
+    const double fan_in = static_cast<double>(init::calculate_fan_in(weight.shape()));
+    init::uniform_(bias, -1.0 / std::sqrt(fan_in), 1.0 / std::sqrt(fan_in), gen);
+  }
+}
+
+template <class T>
+Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
+  return conv2d(input, weight, bias, options_.stride(), options_.padding(), options_.dilation(),
+                options_.groups());
+}
+
+template class Conv2d<float>;
+template class Conv2d<double>;
+
+}  // namespace nn
+}  // namespace xgrad

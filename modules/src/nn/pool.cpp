@@ -1,0 +1,71 @@
+#include "xgrad/nn/pool.hpp"
+
+#include <string>
+
+#include "xgrad/ops/pool.hpp"
+
+namespace xgrad {
+namespace nn {
+
+namespace {
+
+void check_options(const Pool2dOptions& o, const char* layer) {
+  const Size2 k = o.kernel_size(), s = o.stride(), p = o.padding();
+  const std::string name(layer);
+  if (k.h < 1 || k.w < 1) {
+    throw ValueError(name + ": kernel_size must be positive, got " + to_string(k));
+  }
+  if (s.h < 1 || s.w < 1) throw ValueError(name + ": stride must be positive, got " + to_string(s));
+  if (p.h < 0 || p.w < 0 || p.h > k.h / 2 || p.w > k.w / 2) {
+    throw ValueError(name + ": padding must be non-negative and at most half of kernel_size " +
+                     to_string(k) + ", got " + to_string(p));
+  }
+}
+
+}  // namespace
+
+template <class T>
+MaxPool2d<T>::MaxPool2d(const MaxPool2dOptions& options)
+    : Module<T>("MaxPool2d"), options_(options) {
+  check_options(options, "MaxPool2d");
+}
+
+template <class T>
+Tensor<T> MaxPool2d<T>::forward(const Tensor<T>& input) {
+  return max_pool2d(input, options_.kernel_size(), options_.stride(), options_.padding());
+}
+
+template <class T>
+AvgPool2d<T>::AvgPool2d(const AvgPool2dOptions& options)
+    : Module<T>("AvgPool2d"), options_(options) {
+  check_options(options, "AvgPool2d");
+}
+
+template <class T>
+Tensor<T> AvgPool2d<T>::forward(const Tensor<T>& input) {
+  return avg_pool2d(input, options_.kernel_size(), options_.stride(), options_.padding());
+}
+
+template <class T>
+AdaptiveAvgPool2d<T>::AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& options)
+    : Module<T>("AdaptiveAvgPool2d"), options_(options) {
+  const Size2 s = options.output_size();
+  if (s.h < 1 || s.w < 1) {
+    throw ValueError("AdaptiveAvgPool2d: output_size must be positive, got " + to_string(s));
+  }
+}
+
+template <class T>
+Tensor<T> AdaptiveAvgPool2d<T>::forward(const Tensor<T>& input) {
+  return adaptive_avg_pool2d(input, options_.output_size());
+}
+
+template class MaxPool2d<float>;
+template class MaxPool2d<double>;
+template class AvgPool2d<float>;
+template class AvgPool2d<double>;
+template class AdaptiveAvgPool2d<float>;
+template class AdaptiveAvgPool2d<double>;
+
+}  // namespace nn
+}  // namespace xgrad

@@ -1,0 +1,91 @@
+// Conv2d (libtorch's torch::nn::Conv2d), forward through the engine's
+// xgrad::conv2d. Options are built like libtorch's:
+//   nn::Conv2d<float> conv(nn::Conv2dOptions(3, 16, 3).stride(2).padding(1).bias(false));
+#pragma once
+
+#include <cstdint>
+
+#include "xgrad/module.hpp"
+#include "xgrad/ops/size2.hpp"
+#include "xgrad/random.hpp"
+
+namespace xgrad {
+namespace nn {
+
+// Each setter returns *this; each getter has the setter's name.
+class Conv2dOptions {
+ public:
+  Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, Size2 kernel_size)
+      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+
+  Conv2dOptions& stride(Size2 v) {
+    stride_ = v;
+    return *this;
+  }
+  Conv2dOptions& padding(Size2 v) {
+    padding_ = v;
+    return *this;
+  }
+  Conv2dOptions& dilation(Size2 v) {
+    dilation_ = v;
+    return *this;
+  }
+  Conv2dOptions& groups(std::int64_t v) {
+    groups_ = v;
+    return *this;
+  }
+  Conv2dOptions& bias(bool v) {
+    bias_ = v;
+    return *this;
+  }
+
+  std::int64_t in_channels() const { return in_channels_; }
+  std::int64_t out_channels() const { return out_channels_; }
+  Size2 kernel_size() const { return kernel_size_; }
+  Size2 stride() const { return stride_; }
+  Size2 padding() const { return padding_; }
+  Size2 dilation() const { return dilation_; }
+  std::int64_t groups() const { return groups_; }
+  bool bias() const { return bias_; }
+
+ private:
+  std::int64_t in_channels_, out_channels_;
+  Size2 kernel_size_;
+  Size2 stride_ = 1, padding_ = 0, dilation_ = 1;
+  std::int64_t groups_ = 1;
+  bool bias_ = true;
+};
+
+template <class T = float>
+class Conv2d : public Module<T> {
+ public:
+  // weight [out, in / groups, kh, kw] ~ kaiming_uniform_(a = sqrt(5)), i.e.
+  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in / groups * kh * kw;
+  // bias [out] ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default), drawn
+  // from `gen` in that order. ValueError for channels or kernel_size < 1,
+  // stride or dilation < 1, padding < 0, groups < 1 or not dividing both
+  // channel counts.
+  explicit Conv2d(const Conv2dOptions& options, Generator& gen = default_generator());
+  Conv2d(std::int64_t in_channels, std::int64_t out_channels, Size2 kernel_size,
+         Generator& gen = default_generator())
+      : Conv2d(Conv2dOptions(in_channels, out_channels, kernel_size), gen) {}
+
+  // [N, in, H, W] -> [N, out, OH, OW]; conv2d's errors (conv.hpp).
+  Tensor<T> forward(const Tensor<T>& input) override;
+  // Redraws weight and bias in place (existing handles see the new values).
+  void reset_parameters(Generator& gen = default_generator());
+
+  const Conv2dOptions& options() const { return options_; }
+
+  Tensor<T> weight;
+  Tensor<T> bias;  // undefined when options().bias() is false
+
+ private:
+  Conv2dOptions options_;
+};
+
+extern template class Conv2d<float>;
+extern template class Conv2d<double>;
+
+}  // namespace nn
+}  // namespace xgrad

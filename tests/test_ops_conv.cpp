@@ -1,0 +1,296 @@
+// conv2d: a hand-computed case, agreement with a naive loop and gradcheck over
+// a table of configurations, per-input pruning, and every documented error.
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
+#include <xtensor/xbuilder.hpp>
+
+#include "test_util.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/node.hpp"
+#include "xgrad/ops/conv.hpp"
+#include "xgrad/ops/reduce.hpp"
+#include "xgrad/random.hpp"
+#include "xgrad/tensor.hpp"
+
+using namespace xgrad;
+using xgrad_test::array_of;
+using xgrad_test::close_arrays;
+using xgrad_test::contains;
+using xgrad_test::equal_arrays;
+using xgrad_test::message_of;
+using xgrad_test::passes_gradcheck;
+
+namespace {
+
+// One convolution: input [n, c, h, w], weight [o, c / groups, kh, kw].
+struct Config {
+  std::size_t n, c, h, w, o, kh, kw;
+  Size2 stride, padding, dilation;
+  std::int64_t groups;
+  bool bias;
+};
+
+std::ostream& operator<<(std::ostream& os, const Config& k) {
+  return os << "input [" << k.n << ", " << k.c << ", " << k.h << ", " << k.w << "] weight [" << k.o
+            << ", " << k.c / k.groups << ", " << k.kh << ", " << k.kw << "] stride "
+            << to_string(k.stride) << " padding " << to_string(k.padding) << " dilation "
+            << to_string(k.dilation) << " groups " << k.groups << (k.bias ? " bias" : " no bias");
+}
+
+// Odd and even sizes, non-square kernels, stride > 1, padding, dilation 2,
+// depthwise and grouped, 1x1, batch 1 and > 1, one channel and several.
+const Config kConfigs[] = {
+    {1, 1, 3, 3, 1, 2, 2, 1, 0, 1, 1, true},
+    {2, 3, 5, 4, 2, 3, 2, 1, 0, 1, 1, true},
+    {2, 2, 6, 7, 3, 3, 3, 2, 1, 1, 1, false},
+    {1, 2, 7, 7, 2, 3, 3, 1, 2, 2, 1, true},
+    {2, 4, 5, 5, 4, 3, 3, 1, 1, 1, 4, true},   // depthwise
+    {1, 3, 4, 4, 6, 2, 2, 1, 1, 1, 3, false},  // depthwise, channel multiplier 2
+    {1, 4, 4, 5, 6, 1, 2, {1, 2}, {0, 1}, 1, 2, false},
+    {3, 2, 4, 4, 3, 1, 1, 1, 0, 1, 1, true},  // 1x1: no im2col
+    {1, 3, 5, 6, 2, 2, 3, {2, 1}, {1, 0}, {1, 2}, 1, true},
+    {2, 1, 8, 6, 2, 5, 3, {3, 2}, {2, 1}, 1, 1, true},
+};
+
+// The convolution by definition, in double, with plain loops.
+xt::xarray<double> naive_conv(const xt::xarray<double>& x, const xt::xarray<double>& w,
+                              const xt::xarray<double>* b, const Config& k) {
+  const std::int64_t H = k.h, W = k.w;
+  const std::int64_t oh =
+      (H + 2 * k.padding.h - k.dilation.h * (std::int64_t(k.kh) - 1) - 1) / k.stride.h + 1;
+  const std::int64_t ow =
+      (W + 2 * k.padding.w - k.dilation.w * (std::int64_t(k.kw) - 1) - 1) / k.stride.w + 1;
+  const std::size_t cg = k.c / k.groups, og = k.o / k.groups;
+  xt::xarray<double> y = xt::zeros<double>({k.n, k.o, std::size_t(oh), std::size_t(ow)});
+  for (std::size_t n = 0; n < k.n; ++n)
+    for (std::size_t o = 0; o < k.o; ++o)
+      for (std::int64_t i = 0; i < oh; ++i)
+        for (std::int64_t j = 0; j < ow; ++j) {
+          double s = b ? (*b)(o) : 0.0;
+          for (std::size_t c = 0; c < cg; ++c)
+            for (std::size_t a = 0; a < k.kh; ++a)
+              for (std::size_t e = 0; e < k.kw; ++e) {
+                const std::int64_t ih =
+                    i * k.stride.h - k.padding.h + std::int64_t(a) * k.dilation.h;
+                const std::int64_t iw =
+                    j * k.stride.w - k.padding.w + std::int64_t(e) * k.dilation.w;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                s += x(n, (o / og) * cg + c, ih, iw) * w(o, c, a, e);
+              }
+          y(n, o, i, j) = s;
+        }
+  return y;
+}
+
+template <class T>
+Tensor<T> conv(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b, const Config& k) {
+  return conv2d(x, w, b, k.stride, k.padding, k.dilation, k.groups);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(conv2d_values)
+
+// x = 1..9 in a 3x3 plane, kernel [[1, 2], [3, 4]], bias 1.
+BOOST_AUTO_TEST_CASE(a_3x3_input_and_a_2x2_kernel_by_hand) {
+  auto x = Tensor<double>(array_of({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}), true);
+  auto w = Tensor<double>(array_of({1, 1, 2, 2}, {1, 2, 3, 4}), true);
+  auto b = tensor<double>({1}, true);
+  const auto y = conv2d(x, w, b);
+  // 1+4+12+20 = 37, 2+6+15+24 = 47, 4+10+21+32 = 67, 5+12+24+36 = 77; plus 1.
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 2, 2}, {38, 48, 68, 78})));
+  sum(y).backward();
+  // dx: how many windows cover each input, weighted by the kernel entry there.
+  BOOST_TEST(equal_arrays(x.grad().data(), array_of({1, 1, 3, 3}, {1, 3, 2, 4, 10, 6, 3, 7, 4})));
+  // dw[a, b]: the sum of the inputs that kernel entry (a, b) touches.
+  BOOST_TEST(equal_arrays(w.grad().data(), array_of({1, 1, 2, 2}, {12, 16, 24, 28})));
+  BOOST_TEST(equal_arrays(b.grad().data(), xt::xarray<double>({4})));
+}
+
+// Padding 1 on the same input: the corners see only one kernel entry.
+BOOST_AUTO_TEST_CASE(padding_reads_zeros) {
+  const auto x = Tensor<double>(array_of({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  const auto w = Tensor<double>(array_of({1, 1, 2, 2}, {1, 2, 3, 4}));
+  const auto y = conv2d(x, w, Tensor<double>(), 1, 1);
+  BOOST_TEST(y.shape() == Shape({1, 1, 4, 4}));
+  BOOST_TEST(y.data()(0, 0, 0, 0) == 4.0);   // only x[0, 0] under w[1, 1]
+  BOOST_TEST(y.data()(0, 0, 3, 3) == 9.0);   // only x[2, 2] under w[0, 0]
+  BOOST_TEST(y.data()(0, 0, 1, 1) == 37.0);  // the unpadded first window
+}
+
+BOOST_AUTO_TEST_CASE(matches_the_definition_in_float_and_double) {
+  Generator gen(11);
+  for (const auto& k : kConfigs) {
+    BOOST_TEST_CONTEXT(k) {
+      const auto x = randn<double>({k.n, k.c, k.h, k.w}, gen);
+      const auto w = randn<double>({k.o, k.c / k.groups, k.kh, k.kw}, gen);
+      const auto b = k.bias ? randn<double>({k.o}, gen) : Tensor<double>();
+      const auto expected = naive_conv(x.data(), w.data(), k.bias ? &b.data() : nullptr, k);
+      // Double: only summation order differs from the loop.
+      BOOST_TEST(close_arrays(conv(x, w, b, k).data(), expected, 1e-12));
+      // Float: at most c kh kw + 1 products of N(0, 1) values per output,
+      // each rounded at ~6e-8 relative; 1e-5 per term is far above that.
+      const auto xf = Tensor<float>(xt::xarray<float>(xt::cast<float>(x.data())));
+      const auto wf = Tensor<float>(xt::xarray<float>(xt::cast<float>(w.data())));
+      const auto bf =
+          k.bias ? Tensor<float>(xt::xarray<float>(xt::cast<float>(b.data()))) : Tensor<float>();
+      const xt::xarray<double> yf = xt::cast<double>(conv(xf, wf, bf, k).data());
+      BOOST_TEST(close_arrays(yf, expected, 1e-5 * double(k.c * k.kh * k.kw + 1)));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_batch_gives_an_empty_output_and_zero_parameter_gradients) {
+  auto w = ones<double>({2, 1, 2, 2}, true);
+  auto b = ones<double>({2}, true);
+  const auto y = conv2d(zeros<double>({0, 1, 3, 3}), w, b);
+  BOOST_TEST(y.shape() == Shape({0, 2, 2, 2}));
+  y.backward(xt::xarray<double>::from_shape({0, 2, 2, 2}));
+  BOOST_TEST(equal_arrays(w.grad().data(), xt::xarray<double>(xt::zeros<double>({2, 1, 2, 2}))));
+  BOOST_TEST(equal_arrays(b.grad().data(), xt::xarray<double>({0, 0})));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(conv2d_gradients)
+
+BOOST_AUTO_TEST_CASE(gradcheck_over_the_configuration_table) {
+  Generator gen(12);
+  for (const auto& k : kConfigs) {
+    BOOST_TEST_CONTEXT(k) {
+      const auto x = randn<double>({k.n, k.c, k.h, k.w}, gen, 0.0, 1.0, true);
+      const auto w = randn<double>({k.o, k.c / k.groups, k.kh, k.kw}, gen, 0.0, 1.0, true);
+      std::vector<Tensor<double>> inputs = {x, w};
+      if (k.bias) inputs.push_back(randn<double>({k.o}, gen, 0.0, 1.0, true));
+      const auto f = [&k](const std::vector<Tensor<double>>& in) {
+        return conv(in[0], in[1], in.size() == 3 ? in[2] : Tensor<double>(), k);
+      };
+      BOOST_TEST(passes_gradcheck(f, inputs));
+    }
+  }
+}
+
+// Each input alone needing a gradient takes its own branch of backward.
+BOOST_AUTO_TEST_CASE(gradcheck_with_one_input_needing_a_gradient) {
+  Generator gen(13);
+  const Config k = kConfigs[3];
+  const auto x = randn<double>({k.n, k.c, k.h, k.w}, gen, 0.0, 1.0, true);
+  const auto w = randn<double>({k.o, k.c, k.kh, k.kw}, gen, 0.0, 1.0, true);
+  const auto b = randn<double>({k.o}, gen, 0.0, 1.0, true);
+  const auto f = [&k](const std::vector<Tensor<double>>& in) {
+    return conv(in[0], in[1], in[2], k);
+  };
+  BOOST_TEST(passes_gradcheck(f, {x, w.detach(), b.detach()}));
+  BOOST_TEST(passes_gradcheck(f, {x.detach(), w, b.detach()}));
+  BOOST_TEST(passes_gradcheck(f, {x.detach(), w.detach(), b}));
+}
+
+BOOST_AUTO_TEST_CASE(an_input_without_requires_grad_gets_no_gradient) {
+  const auto x = ones<double>({1, 1, 3, 3});
+  auto w = ones<double>({1, 1, 2, 2}, true);
+  sum(conv2d(x, w)).backward();
+  BOOST_TEST(!x.grad().defined());
+  BOOST_TEST(equal_arrays(w.grad().data(), array_of({1, 1, 2, 2}, {4, 4, 4, 4})));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(conv2d_errors)
+
+// Every bad call throws the documented type with a message naming the op, the
+// argument and its value, and records nothing.
+BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_any_work) {
+  const auto x = ones<double>({2, 4, 5, 5}, true);
+  const auto w = ones<double>({6, 2, 3, 3}, true);  // groups 2
+  struct Case {
+    const char* what;
+    std::function<void()> call;
+    bool shape_error;
+    std::vector<std::string> mentions;
+  };
+  const Tensor<double> none;
+  const std::vector<Case> cases = {
+      {"input rank",
+       [&] {
+         conv2d(ones<double>({4, 5, 5}), w, none, 1, 0, 1, 2);
+       },
+       true,
+       {"conv2d", "input", "[4, 5, 5]"}},
+      {"weight rank",
+       [&] {
+         conv2d(x, ones<double>({6, 2, 3}), none, 1, 0, 1, 2);
+       },
+       true,
+       {"conv2d", "weight", "[6, 2, 3]"}},
+      {"channels", [&] { conv2d(x, w); }, true, {"conv2d", "4 channels", "expects 2"}},
+      {"groups not dividing input channels",
+       [&] {
+         conv2d(x, ones<double>({6, 1, 3, 3}), none, 1, 0, 1, 3);
+       },
+       false,
+       {"conv2d", "groups 3", "4 input channels"}},
+      {"groups not dividing output channels",
+       [&] {
+         conv2d(x, ones<double>({5, 2, 3, 3}), none, 1, 0, 1, 2);
+       },
+       false,
+       {"conv2d", "groups 2", "5 output channels"}},
+      {"groups zero", [&] { conv2d(x, w, none, 1, 0, 1, 0); }, false, {"conv2d", "groups", "0"}},
+      {"kernel larger than the padded input",
+       [&] {
+         conv2d(x, ones<double>({6, 2, 6, 3}), none, 1, 0, 1, 2);
+       },
+       true,
+       {"conv2d", "kernel [6, 3]", "[5, 5]", "output size would be 0"}},
+      {"dilated kernel larger than the padded input",
+       [&] { conv2d(x, w, none, 1, 0, 3, 2); },
+       true,
+       {"conv2d", "dilation [3, 3]", "output size would be 0"}},
+      {"zero stride",
+       [&] {
+         conv2d(x, w, none, {1, 0}, 0, 1, 2);
+       },
+       false,
+       {"conv2d", "stride", "[1, 0]"}},
+      {"negative stride", [&] { conv2d(x, w, none, -2, 0, 1, 2); }, false, {"stride", "[-2, -2]"}},
+      {"zero dilation",
+       [&] { conv2d(x, w, none, 1, 0, 0, 2); },
+       false,
+       {"conv2d", "dilation", "[0, 0]"}},
+      {"negative padding",
+       [&] {
+         conv2d(x, w, none, 1, {0, -1}, 1, 2);
+       },
+       false,
+       {"conv2d", "padding", "[0, -1]"}},
+      {"bias shape",
+       [&] { conv2d(x, w, ones<double>({5}), 1, 0, 1, 2); },
+       true,
+       {"conv2d", "bias", "[5]"}},
+      {"zero spatial extent",
+       [&] {
+         conv2d(ones<double>({2, 4, 0, 5}), w, none, 1, 1, 1, 2);
+       },
+       true,
+       {"conv2d", "input", "[2, 4, 0, 5]"}},
+      {"undefined input", [&] { conv2d(none, w); }, false, {"conv2d", "input", "undefined"}},
+      {"undefined weight", [&] { conv2d(x, none); }, false, {"conv2d", "weight", "undefined"}},
+  };
+  const auto nodes = live_node_count();
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      if (c.shape_error) {
+        BOOST_CHECK_THROW(c.call(), ShapeError);
+      } else {
+        BOOST_CHECK_THROW(c.call(), ValueError);
+      }
+      const std::string msg = message_of(c.call);
+      for (const auto& m : c.mentions) BOOST_TEST(contains(msg, m), msg << " lacks " << m);
+    }
+  }
+  BOOST_TEST(live_node_count() == nodes);
+  BOOST_TEST(!x.grad().defined());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

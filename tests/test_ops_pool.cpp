@@ -1,0 +1,277 @@
+// max_pool2d, avg_pool2d, adaptive_avg_pool2d: hand-computed values and
+// gradients (ties, padding, NaN), gradcheck over a table, every documented error.
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+#include <xtensor/xbuilder.hpp>
+
+#include "test_util.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/ops/pool.hpp"
+#include "xgrad/ops/reduce.hpp"
+#include "xgrad/random.hpp"
+#include "xgrad/tensor.hpp"
+
+using namespace xgrad;
+using xgrad_test::array_of;
+using xgrad_test::contains;
+using xgrad_test::equal_arrays;
+using xgrad_test::message_of;
+using xgrad_test::passes_gradcheck;
+
+namespace {
+
+// 1..16 in one 4x4 plane.
+Tensor<double> plane16(bool requires_grad = false, double sign = 1) {
+  xt::xarray<double> a = xt::arange<double>(1, 17);
+  a.reshape({1, 1, 4, 4});
+  return Tensor<double>(xt::xarray<double>(sign * a), requires_grad);
+}
+
+struct Window {
+  Shape input;
+  Size2 kernel, stride, padding;
+};
+std::ostream& operator<<(std::ostream& os, const Window& w) {
+  return os << "input " << to_string(w.input) << " kernel " << to_string(w.kernel) << " stride "
+            << to_string(w.stride) << " padding " << to_string(w.padding);
+}
+// Odd and even sizes, non-square kernels, overlapping windows, padding,
+// batch and channels > 1.
+const Window kWindows[] = {
+    {{1, 1, 4, 4}, 2, 2, 0}, {{2, 3, 5, 5}, 2, 2, 0},
+    {{1, 2, 5, 6}, 3, 2, 1}, {{2, 1, 7, 5}, {3, 2}, {2, 1}, {1, 0}},
+    {{1, 2, 4, 4}, 3, 1, 1}, {{2, 2, 6, 5}, {2, 4}, {1, 3}, {1, 2}},
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(max_pool)
+
+BOOST_AUTO_TEST_CASE(takes_the_maximum_of_each_window) {
+  auto x = plane16(true);
+  const auto y = max_pool2d(x, 2);  // stride defaults to the kernel
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 2, 2}, {6, 8, 14, 16})));
+  sum(y).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), array_of({1, 1, 4, 4}, {0, 0, 0, 0, 0, 1, 0, 1,  //
+                                                                   0, 0, 0, 0, 0, 1, 0, 1})));
+}
+
+// PyTorch's rule: among equal maxima the first in row-major order wins.
+BOOST_AUTO_TEST_CASE(ties_send_the_gradient_to_the_first_maximum) {
+  auto x = Tensor<double>(array_of({1, 1, 2, 4}, {3, 1, 2, 2,  //
+                                                  3, 3, 2, 2}),
+                          true);
+  const auto y = max_pool2d(x, 2);
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 1, 2}, {3, 2})));
+  sum(y).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), array_of({1, 1, 2, 4}, {1, 0, 1, 0, 0, 0, 0, 0})));
+}
+
+// Overlapping windows (stride 1) that share a maximum add their gradients.
+BOOST_AUTO_TEST_CASE(overlapping_windows_accumulate_on_a_shared_maximum) {
+  auto x = Tensor<double>(array_of({1, 1, 1, 3}, {1, 5, 2}), true);
+  const auto y = max_pool2d(x, {1, 2}, 1);
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 1, 2}, {5, 5})));
+  sum(y).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), array_of({1, 1, 1, 3}, {0, 2, 0})));
+}
+
+// Padding is -infinity: on negative inputs it never wins.
+BOOST_AUTO_TEST_CASE(padding_never_wins) {
+  const auto y = max_pool2d(plane16(false, -1), 3, 2, 1);
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 2, 2}, {-1, -2, -5, -6})));
+  const auto z = max_pool2d(plane16(), 3, 2, 1);
+  BOOST_TEST(equal_arrays(z.data(), array_of({1, 1, 2, 2}, {6, 8, 14, 16})));
+}
+
+BOOST_AUTO_TEST_CASE(a_nan_in_the_window_is_the_result) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto x = Tensor<double>(array_of({1, 1, 2, 2}, {1, nan, 7, 2}), true);
+  const auto y = max_pool2d(x, 2);
+  BOOST_TEST(std::isnan(y.data()(0)));
+  y.backward(xt::xarray<double>(array_of({1, 1, 1, 1}, {1})));
+  BOOST_TEST(equal_arrays(x.grad().data(), array_of({1, 1, 2, 2}, {0, 1, 0, 0})));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_over_the_window_table) {
+  Generator gen(21);
+  for (const auto& w : kWindows) {
+    BOOST_TEST_CONTEXT(w) {
+      // Distinct values (a permutation, spaced 0.1 apart) keep every window's
+      // maximum unique under the finite-difference step.
+      const std::size_t n = w.input[0] * w.input[1] * w.input[2] * w.input[3];
+      xt::xarray<double> v = 0.1 * xt::arange<double>(double(n));
+      for (std::size_t i = n; i > 1; --i) std::swap(v(i - 1), v(gen.engine()() % i));
+      v.reshape(w.input);
+      const auto x = Tensor<double>(v, true);
+      const auto f = [&w](const std::vector<Tensor<double>>& in) {
+        return max_pool2d(in[0], w.kernel, w.stride, w.padding);
+      };
+      BOOST_TEST(passes_gradcheck(f, {x}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(avg_pool)
+
+BOOST_AUTO_TEST_CASE(takes_the_mean_of_each_window) {
+  auto x = plane16(true);
+  const auto y = avg_pool2d(x, 2);
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 2, 2}, {3.5, 5.5, 11.5, 13.5})));
+  sum(y).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>(xt::ones<double>({1, 1, 4, 4}) / 4)));
+}
+
+// count_include_pad: every window divides by the full kernel area.
+BOOST_AUTO_TEST_CASE(padding_counts_as_zeros_in_the_mean) {
+  auto x = plane16(true);
+  const auto y = avg_pool2d(x, 2, 2, 1);  // 3x3 windows starting at -1, 1, 3
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 3, 3}, {0.25, (2 + 3) / 4.0, 1,  //
+                                                            (5 + 9) / 4.0, 8.5, (8 + 12) / 4.0,
+                                                            13 / 4.0, (14 + 15) / 4.0, 4})));
+  sum(y).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>(xt::ones<double>({1, 1, 4, 4}) / 4)));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_over_the_window_table) {
+  Generator gen(22);
+  for (const auto& w : kWindows) {
+    BOOST_TEST_CONTEXT(w) {
+      const auto x = randn<double>(w.input, gen, 0.0, 1.0, true);
+      const auto f = [&w](const std::vector<Tensor<double>>& in) {
+        return avg_pool2d(in[0], w.kernel, w.stride, w.padding);
+      };
+      BOOST_TEST(passes_gradcheck(f, {x}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(adaptive_avg_pool)
+
+BOOST_AUTO_TEST_CASE(one_by_one_is_the_mean_of_each_plane) {
+  auto x = Tensor<double>(array_of({1, 2, 2, 2}, {1, 2, 3, 4, 10, 20, 30, 40}), true);
+  const auto y = adaptive_avg_pool2d(x, 1);
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 2, 1, 1}, {2.5, 25})));
+  sum(y).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>(xt::ones<double>({1, 2, 2, 2}) / 4)));
+}
+
+// PyTorch's windows on 3 -> 2: rows [0, 2) and [1, 3), overlapping in the middle.
+BOOST_AUTO_TEST_CASE(uneven_sizes_use_overlapping_windows) {
+  auto x = Tensor<double>(array_of({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}), true);
+  const auto y = adaptive_avg_pool2d(x, 2);
+  BOOST_TEST(equal_arrays(y.data(), array_of({1, 1, 2, 2}, {3, 4, 6, 7})));
+  sum(y).backward();
+  BOOST_TEST(equal_arrays(x.grad().data(),
+                          array_of({1, 1, 3, 3}, {0.25, 0.5, 0.25, 0.5, 1, 0.5, 0.25, 0.5, 0.25})));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_over_output_sizes) {
+  Generator gen(23);
+  const std::vector<std::pair<Shape, Size2>> cases = {
+      {{2, 3, 5, 4}, 1}, {{1, 2, 5, 7}, {2, 3}}, {{1, 1, 3, 3}, 5}, {{2, 1, 6, 6}, {3, 1}}};
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(to_string(c.first) << " -> " << to_string(c.second)) {
+      const auto x = randn<double>(c.first, gen, 0.0, 1.0, true);
+      const Size2 out = c.second;
+      const auto f = [out](const std::vector<Tensor<double>>& in) {
+        return adaptive_avg_pool2d(in[0], out);
+      };
+      BOOST_TEST(passes_gradcheck(f, {x}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(pool_errors)
+
+BOOST_AUTO_TEST_CASE(bad_arguments_name_the_op_the_argument_and_the_value) {
+  const auto x = ones<double>({1, 2, 4, 4}, true);
+  struct Case {
+    const char* what;
+    std::function<void()> call;
+    bool shape_error;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Case> cases = {
+      {"rank",
+       [] {
+         max_pool2d(ones<double>({2, 4, 4}), 2);
+       },
+       true,
+       {"max_pool2d", "input", "[2, 4, 4]"}},
+      {"avg rank",
+       [] {
+         avg_pool2d(ones<double>({4, 4}), 2);
+       },
+       true,
+       {"avg_pool2d", "[4, 4]"}},
+      {"adaptive rank",
+       [] { adaptive_avg_pool2d(ones<double>({4}), 1); },
+       true,
+       {"adaptive_avg_pool2d", "[4]"}},
+      {"zero channels",
+       [] {
+         max_pool2d(ones<double>({1, 0, 4, 4}), 2);
+       },
+       true,
+       {"max_pool2d", "[1, 0, 4, 4]"}},
+      {"kernel zero",
+       [&] {
+         max_pool2d(x, {2, 0});
+       },
+       false,
+       {"max_pool2d", "kernel_size", "[2, 0]"}},
+      {"stride zero", [&] { avg_pool2d(x, 2, 0); }, false, {"avg_pool2d", "stride", "[0, 0]"}},
+      {"stride negative", [&] { max_pool2d(x, 2, -1); }, false, {"stride", "[-1, -1]"}},
+      {"padding negative",
+       [&] { max_pool2d(x, 2, 1, -1); },
+       false,
+       {"max_pool2d", "padding", "[-1, -1]"}},
+      {"padding above half the kernel",
+       [&] {
+         avg_pool2d(x, 3, 1, {1, 2});
+       },
+       false,
+       {"avg_pool2d", "padding", "[1, 2]", "half"}},
+      {"kernel larger than the padded input",
+       [&] {
+         max_pool2d(x, {5, 2});
+       },
+       true,
+       {"max_pool2d", "kernel_size [5, 2]", "output size would be 0"}},
+      {"adaptive output size zero",
+       [&] {
+         adaptive_avg_pool2d(x, {0, 1});
+       },
+       false,
+       {"adaptive_avg_pool2d", "output_size", "[0, 1]"}},
+      {"undefined",
+       [] { max_pool2d(Tensor<double>(), 2); },
+       false,
+       {"max_pool2d", "input", "undefined"}},
+  };
+  const auto nodes = live_node_count();
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      if (c.shape_error) {
+        BOOST_CHECK_THROW(c.call(), ShapeError);
+      } else {
+        BOOST_CHECK_THROW(c.call(), ValueError);
+      }
+      const std::string msg = message_of(c.call);
+      for (const auto& m : c.mentions) BOOST_TEST(contains(msg, m), msg << " lacks " << m);
+    }
+  }
+  BOOST_TEST(live_node_count() == nodes);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
