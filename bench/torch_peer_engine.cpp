@@ -5,18 +5,11 @@
 #include <torch/torch.h>
 
 #include "bench_data.hpp"
-
-extern "C" void openblas_set_num_threads(int);
+#include "torch_threads.hpp"
 
 namespace {
 
 using bench::MlpShape;
-
-// libtorch's intra-op threads and the OpenBLAS it calls, at the same count.
-void use_threads(int threads) {
-  torch::set_num_threads(threads);
-  openblas_set_num_threads(threads);
-}
 
 template <class T>
 torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape) {
@@ -26,7 +19,7 @@ torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape)
 
 template <class T>
 void tiny_chain(benchmark::State& state, int threads) {
-  use_threads(threads);
+  bench::use_torch_threads(threads);
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
   auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype).set_requires_grad(true);
   auto b = torch::full({int64_t(bench::kTinySize)}, 0.999, dtype).set_requires_grad(true);
@@ -46,7 +39,7 @@ void tiny_chain(benchmark::State& state, int threads) {
 
 template <class T>
 void tiny_add(benchmark::State& state, int threads) {
-  use_threads(threads);
+  bench::use_torch_threads(threads);
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
   const auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype);
   const auto b = torch::full({int64_t(bench::kTinySize)}, 0.25, dtype);
@@ -59,7 +52,7 @@ void tiny_add(benchmark::State& state, int threads) {
 // zero_grad, forward, cross-entropy, backward and a hand-written SGD update.
 template <class T>
 void mlp_step(benchmark::State& state, MlpShape s, int threads) {
-  use_threads(threads);
+  bench::use_torch_threads(threads);
   const auto d = bench::mlp_data(s);
   const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
   std::vector<torch::Tensor> params = {to_torch<T>(d.w1, {hidden, in}).set_requires_grad(true),
@@ -82,7 +75,7 @@ void mlp_step(benchmark::State& state, MlpShape s, int threads) {
 // The same step through torch::nn modules and torch::optim::SGD.
 template <class T>
 void module_step(benchmark::State& state, MlpShape s, int threads) {
-  use_threads(threads);
+  bench::use_torch_threads(threads);
   const auto d = bench::mlp_data(s);
   const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;

@@ -11,8 +11,10 @@
 
 #include "test_util.hpp"
 #include "xgrad/detail/parallel.hpp"
+#include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/loss.hpp"
+#include "xgrad/ops/pool.hpp"
 #include "xgrad/ops/reduce.hpp"
 #include "xgrad/ops/shape_ops.hpp"
 #include "xgrad/ops/softmax.hpp"
@@ -206,6 +208,27 @@ BOOST_AUTO_TEST_CASE(losses_by_rows_and_elements) {
     auto ce = cross_entropy(logits, labels), mse = mse_loss(x, target);
     (ce + mse).backward();
     return Arrays{ce.data(), mse.data(), grad_of(logits), grad_of(x)};
+  });
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_over_samples) {
+  same_with_1_and_2_threads([] {
+    auto x = random({16, 3, 24, 24}, 17, true);
+    auto w = random({8, 3, 3, 3}, 18, true), b = random({8}, 19, true);
+    auto y = conv2d(x, w, b, 1, 1);
+    const auto seed = random({16, 8, 24, 24}, 20);
+    sum(y * seed).backward();
+    return Arrays{y.data(), grad_of(x), grad_of(w), grad_of(b)};
+  });
+}
+
+BOOST_AUTO_TEST_CASE(pooling_over_planes) {
+  same_with_1_and_2_threads([] {
+    auto x = random({16, 8, 32, 32}, 21, true);
+    auto mx = max_pool2d(x, 2), avg = avg_pool2d(x, 3, 2, 1), ada = adaptive_avg_pool2d(x, 5);
+    const auto w1 = random({16, 8, 16, 16}, 22), w2 = random({16, 8, 16, 16}, 23);
+    (sum(mx * w1) + sum(avg * w2) + sum(ada)).backward();
+    return Arrays{mx.data(), avg.data(), ada.data(), grad_of(x)};
   });
 }
 
