@@ -39,7 +39,8 @@ std::ostream& operator<<(std::ostream& os, const Config& k) {
 }
 
 // Odd and even sizes, non-square kernels, stride > 1, padding, dilation 2,
-// depthwise and grouped, 1x1, batch 1 and > 1, one channel and several.
+// depthwise and grouped, 1x1, batch 1 and > 1, one channel and several,
+// "same" padding (the depthwise and dilated rows too).
 const Config kConfigs[] = {
     {1, 1, 3, 3, 1, 2, 2, 1, 0, 1, 1, true},
     {2, 3, 5, 4, 2, 3, 2, 1, 0, 1, 1, true},
@@ -51,6 +52,9 @@ const Config kConfigs[] = {
     {3, 2, 4, 4, 3, 1, 1, 1, 0, 1, 1, true},  // 1x1: no im2col
     {1, 3, 5, 6, 2, 2, 3, {2, 1}, {1, 0}, {1, 2}, 1, true},
     {2, 1, 8, 6, 2, 5, 3, {3, 2}, {2, 1}, 1, 1, true},
+    // "Same" padding, stride 1 (im2col copies shifted spans of the plane).
+    {2, 2, 4, 6, 3, 3, 5, 1, {1, 2}, 1, 1, true},
+    {1, 2, 2, 3, 2, 3, 3, 1, 1, 1, 1, false},
 };
 
 // The convolution by definition, in double, with plain loops.

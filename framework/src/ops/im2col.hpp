@@ -34,16 +34,63 @@ inline void valid_range(std::ptrdiff_t offset, std::ptrdiff_t stride, std::size_
   hi = static_cast<std::size_t>(std::max(std::min(end, n), static_cast<std::ptrdiff_t>(lo)));
 }
 
+// Strides 1 and output rows as long as input rows ("same" padding): for one
+// kernel offset (off_h, off_w), output (i, j) reads input (i + off_h, j +
+// off_w), a fixed shift of the flattened plane, so the valid part of the
+// column row is one contiguous span of the input. One plain loop copies (or
+// adds) it. Span entries that wrap into a neighbouring input row are padding
+// positions: zeroed after the copy, and zeroed in col before the add (col2im's
+// col is scratch) so that they add nothing.
+template <bool Gather, class X, class C>
+void shifted_span(X* xc, const ConvGeometry& g, C* row, std::ptrdiff_t off_h,
+                  std::ptrdiff_t off_w) {
+  std::size_t ilo, ihi, lo, hi;
+  valid_range(off_h, 1, g.height, g.oh, ilo, ihi);
+  valid_range(off_w, 1, g.width, g.ow, lo, hi);
+  if (ilo == ihi || lo == hi) {
+    if constexpr (Gather) std::fill(row, row + g.cols(), C(0));
+    return;
+  }
+  if constexpr (Gather) {
+    std::fill(row, row + ilo * g.ow, C(0));
+    std::fill(row + ihi * g.ow, row + g.cols(), C(0));
+  } else {
+    for (std::size_t i = ilo; i < ihi; ++i) {
+      for (std::size_t j = 0; j < lo; ++j) row[i * g.ow + j] = C(0);
+      for (std::size_t j = hi; j < g.ow; ++j) row[i * g.ow + j] = C(0);
+    }
+  }
+  C* o = row + ilo * g.ow + lo;
+  X* in = xc + static_cast<std::size_t>(static_cast<std::ptrdiff_t>(ilo) + off_h) * g.width +
+          static_cast<std::size_t>(static_cast<std::ptrdiff_t>(lo) + off_w);
+  const std::size_t n = (ihi - 1 - ilo) * g.ow + (hi - lo);
+  if constexpr (Gather) {
+    for (std::size_t j = 0; j < n; ++j) o[j] = in[j];
+    for (std::size_t i = ilo; i < ihi; ++i) {
+      for (std::size_t j = 0; j < lo; ++j) row[i * g.ow + j] = C(0);
+      for (std::size_t j = hi; j < g.ow; ++j) row[i * g.ow + j] = C(0);
+    }
+  } else {
+    for (std::size_t j = 0; j < n; ++j) in[j] += o[j];
+  }
+}
+
 // Walks every (column row, output row) pair once. Gather copies x into col
 // (zeros for padding); otherwise the column values are added back into x.
 template <bool Gather, class X, class C>
 void im2col_walk(X* x, const ConvGeometry& g, C* col) {
   const std::size_t plane = g.height * g.width;
+  const bool shifted = g.sh == 1 && g.sw == 1 && g.ow == g.width;
   for (std::size_t c = 0; c < g.channels; ++c) {
     X* xc = x + c * plane;
     for (std::size_t ki = 0; ki < g.kh; ++ki) {
       for (std::size_t kj = 0; kj < g.kw; ++kj) {
         C* row = col + ((c * g.kh + ki) * g.kw + kj) * g.cols();
+        if (shifted) {
+          shifted_span<Gather>(xc, g, row, static_cast<std::ptrdiff_t>(ki) * g.dh - g.ph,
+                               static_cast<std::ptrdiff_t>(kj) * g.dw - g.pw);
+          continue;
+        }
         const std::ptrdiff_t off_w = static_cast<std::ptrdiff_t>(kj) * g.dw - g.pw;
         std::size_t lo, hi;
         valid_range(off_w, g.sw, g.width, g.ow, lo, hi);
@@ -100,9 +147,10 @@ void im2col(const T* x, const ConvGeometry& g, T* col) {
 }
 
 // x [g.channels, height, width] += col [g.rows(), g.cols()] scattered back to
-// the positions im2col read (padding positions are dropped).
+// the positions im2col read (padding positions are dropped). col is scratch:
+// its padding entries may be overwritten with zeros.
 template <class T>
-void col2im(const T* col, const ConvGeometry& g, T* x) {
+void col2im(T* col, const ConvGeometry& g, T* x) {
   detail::im2col_walk<false>(x, g, col);
 }
 
