@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "bench_threads.hpp"
-
 namespace bench {
 
 // Operations per tiny_chain iteration: 50 times `c = c * b + a`.
@@ -57,36 +55,6 @@ inline MlpData mlp_data(const MlpShape& s) {
   d.x = uniform(s.batch * s.in, 1.0, 5);
   for (std::size_t i = 0; i < s.batch; ++i) d.labels.push_back(std::int64_t(i % s.out));
   return d;
-}
-
-template <class T>
-const char* type_name();
-
-// The engine workloads of one side ("xgrad" or "torch") at every thread count.
-// Each takes its thread count last.
-struct EngineCases {
-  void (*tiny_chain)(benchmark::State&, int);
-  void (*tiny_add)(benchmark::State&, int);
-  void (*mlp_step)(benchmark::State&, MlpShape, int);
-  void (*module_step)(benchmark::State&, MlpShape, int);
-};
-
-template <class T>
-void register_engine_cases(const std::string& side, const EngineCases& c) {
-  const std::string t = type_name<T>();
-  for (int threads : kThreadCounts) {
-    const auto name = [&](const std::string& w) { return with_threads(side + "/" + w, threads); };
-    if (sizeof(T) == 4) {
-      add_case(name("tiny_chain/f32"), benchmark::kNanosecond, c.tiny_chain, threads);
-      add_case(name("tiny_add/f32"), benchmark::kNanosecond, c.tiny_add, threads);
-    }
-    add_case(name("mlp_step/" + kSmallMlp.name() + "/" + t), benchmark::kMicrosecond, c.mlp_step,
-             kSmallMlp, threads);
-    for (const auto& s : {kSmallMlp, kLargeMlp}) {
-      add_case(name("module_step/" + s.name() + "/" + t), benchmark::kMicrosecond, c.module_step, s,
-               threads);
-    }
-  }
 }
 
 template <class T>

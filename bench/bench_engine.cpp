@@ -9,6 +9,7 @@
 #include <xtensor/xadapt.hpp>
 
 #include "bench_data.hpp"
+#include "engine_cases.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/linear.hpp"

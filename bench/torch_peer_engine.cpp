@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "bench_data.hpp"
+#include "engine_cases.hpp"
 #include "torch_threads.hpp"
 
 namespace {
