@@ -14,6 +14,7 @@ namespace {
 
 bool cpu_supports(SimdIsa isa) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();  // may run from a static initializer, before libgcc's
   switch (isa) {
     case SimdIsa::scalar:
       return true;
