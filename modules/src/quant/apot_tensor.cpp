@@ -172,8 +172,12 @@ void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_
         out[i] = v != v ? v : q;
       }
       if (mask) {
+        // Local pointers: a byte store may alias anything, including the
+        // captured ones, which would then be reloaded at every element.
+        const T* __restrict xs = x;
+        std::uint8_t* __restrict ms = mask;
         for (std::size_t i = b; i < e; ++i) {
-          mask[i] = static_cast<std::uint8_t>((x[i] >= mask_lo) & (x[i] <= mask_hi));
+          ms[i] = static_cast<std::uint8_t>((xs[i] >= mask_lo) & (xs[i] <= mask_hi));
         }
       }
     });
