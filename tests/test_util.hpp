@@ -113,14 +113,6 @@ std::function<bool(const E&)> mentions(const std::string& needle) {
   return [needle](const E& e) { return std::string(e.what()).find(needle) != std::string::npos; };
 }
 
-// The names of (name, value) pairs: named_parameters(), state_dict(), ...
-template <class Pairs>
-std::vector<std::string> names_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& kv : pairs) out.push_back(kv.first);
-  return out;
-}
-
 inline bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
