@@ -49,9 +49,10 @@ inline void mask_grad(T* __restrict g, const std::uint8_t* __restrict m, std::si
 
 // Sums of the two terms term(i) -> std::pair<T, T> over i in [begin, end):
 // eight T lanes per block of 512 elements (so the loop vectorizes without
-// reassociation flags), the blocks added in double.
+// reassociation flags), the blocks added in double. term by value: a local
+// copy the gradient stores cannot alias, so its captures stay in registers.
 template <class T, class F>
-inline std::pair<double, double> block_sums(std::size_t begin, std::size_t end, const F& term) {
+inline std::pair<double, double> block_sums(std::size_t begin, std::size_t end, F term) {
   constexpr std::size_t W = 8, kBlock = 512;
   double s0 = 0, s1 = 0;
   for (std::size_t start = begin; start < end; start += kBlock) {
