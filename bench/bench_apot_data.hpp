@@ -4,22 +4,42 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "bench_data.hpp"
+#include "bench_threads.hpp"
 
 namespace bench {
 
 constexpr std::size_t kFakeQuantSize = std::size_t(4) << 20;  // 4M elements
+constexpr std::size_t kInCacheSize = std::size_t(64) << 10;   // 64K elements (256 KB)
 constexpr int kApotK = 2;
 
 // Values in [-0.1, 1.1): mostly inside the quantized range [0, 1], some
 // clipped on either side.
-inline std::vector<float> fake_quant_input() {
-  const auto u = uniform(kFakeQuantSize, 0.6, 21);  // [-0.6, 0.6)
+inline std::vector<float> fake_quant_input(std::size_t n = kFakeQuantSize) {
+  const auto u = uniform(n, 0.6, 21);  // [-0.6, 0.6)
   std::vector<float> v(u.size());
   for (std::size_t i = 0; i < u.size(); ++i) v[i] = float(u[i] + 0.5);
   return v;
+}
+
+// "4M" or "64K" in case names.
+inline std::string size_name(std::size_t n) {
+  return n >= (std::size_t(1) << 20) ? std::to_string(n >> 20) + "M"
+                                     : std::to_string(n >> 10) + "K";
+}
+
+// "b4/4M/f32": bits, size and type in case names.
+inline std::string fq_case(int b, std::size_t n) {
+  return "b" + std::to_string(b) + "/" + size_name(n) + "/f32";
+}
+
+// Registers a fake-quantize case; its settings s (with a size s.n) go to fn.
+template <class Fn, class Setup>
+void add_fq_case(const std::string& name, Fn fn, Setup s) {
+  add_case(name, s.n < kFakeQuantSize ? benchmark::kMicrosecond : benchmark::kMillisecond, fn, s);
 }
 
 // Uniform b-bit affine quantization of [0, 1]: 2^b levels, zero_point 0.

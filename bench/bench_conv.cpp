@@ -1,7 +1,7 @@
 // CNN benchmarks (project issue 7): conv_step (one Conv2d forward + backward)
 // and lenet_step (a LeNet-5 training step through nn modules and optim::SGD).
-// Registered as "xgrad/<case>"; torch_peer_conv.cpp registers the libtorch
-// peers as "torch/<case>" when libtorch is installed.
+// Each at 1 and 2 threads (bench_threads.hpp). Registered as "xgrad/<case>"; torch_peer_conv.cpp
+// registers the libtorch peers as "torch/<case>" when libtorch is installed.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -9,6 +9,7 @@
 #include <xtensor/xadapt.hpp>
 
 #include "bench_conv_data.hpp"
+#include "bench_threads.hpp"
 #include "convert_xgrad.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
@@ -19,6 +20,7 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/parallel.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace {
@@ -31,7 +33,8 @@ xgrad::Shape shape_of(const std::vector<std::int64_t>& s) {
 }
 
 template <class T>
-void conv_step(benchmark::State& state) {
+void conv_step(benchmark::State& state, int threads) {
+  xgrad::set_num_threads(threads);
   const auto& s = bench::kConvStep;
   const auto d = bench::conv_data(s);
   nn::Conv2d<T> conv(nn::Conv2dOptions(s.c, s.out, s.kernel).padding(s.padding));
@@ -51,7 +54,8 @@ void conv_step(benchmark::State& state) {
 }
 
 template <class T>
-void lenet_step(benchmark::State& state) {
+void lenet_step(benchmark::State& state, int threads) {
+  xgrad::set_num_threads(threads);
   const auto d = bench::lenet_data();
   nn::Sequential<T> model{std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions(1, 6, 5).padding(2)),
                           std::make_shared<nn::ReLU<T>>(),
@@ -84,10 +88,12 @@ void lenet_step(benchmark::State& state) {
 }
 
 const bool registered = [] {
-  benchmark::RegisterBenchmark("xgrad/conv_step/f32", conv_step<float>)
-      ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("xgrad/lenet_step/f32", lenet_step<float>)
-      ->Unit(benchmark::kMillisecond);
+  for (int t : bench::kThreadCounts) {
+    bench::add_case(bench::with_threads("xgrad/conv_step/f32", t), benchmark::kMillisecond,
+                    conv_step<float>, t);
+    bench::add_case(bench::with_threads("xgrad/lenet_step/f32", t), benchmark::kMillisecond,
+                    lenet_step<float>, t);
+  }
   return true;
 }();
 

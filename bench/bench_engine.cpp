@@ -10,6 +10,7 @@
 
 #include "bench_data.hpp"
 #include "convert_xgrad.hpp"
+#include "engine_cases.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -19,6 +20,7 @@
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/parallel.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace {
@@ -29,7 +31,8 @@ using bench::to_xgrad;
 // 50 times `c = c * b + a` on 8 elements with grad, then backward: the
 // per-op cost of recording and back-propagating one tiny op.
 template <class T>
-void tiny_chain(benchmark::State& state) {
+void tiny_chain(benchmark::State& state, int threads) {
+  xgrad::set_num_threads(threads);
   auto a = xgrad::full<T>({bench::kTinySize}, T(0.5), true);
   auto b = xgrad::full<T>({bench::kTinySize}, T(0.999), true);
   const xt::xarray<T> seed = xt::ones<T>({bench::kTinySize});
@@ -47,7 +50,8 @@ void tiny_chain(benchmark::State& state) {
 }
 
 template <class T>
-void tiny_add(benchmark::State& state) {
+void tiny_add(benchmark::State& state, int threads) {
+  xgrad::set_num_threads(threads);
   const auto a = xgrad::full<T>({bench::kTinySize}, T(0.5));
   const auto b = xgrad::full<T>({bench::kTinySize}, T(0.25));
   for (auto _ : state) {
@@ -58,7 +62,8 @@ void tiny_add(benchmark::State& state) {
 
 // zero_grad, forward, cross-entropy, backward and a hand-written SGD update.
 template <class T>
-void mlp_step(benchmark::State& state, MlpShape s) {
+void mlp_step(benchmark::State& state, MlpShape s, int threads) {
+  xgrad::set_num_threads(threads);
   const auto d = bench::mlp_data(s);
   std::vector<xgrad::Tensor<T>> params = {
       to_xgrad<T>(d.w1, {s.hidden, s.in}, true), to_xgrad<T>(d.b1, {s.hidden}, true),
@@ -83,7 +88,8 @@ void mlp_step(benchmark::State& state, MlpShape s) {
 // The same step through nn::Sequential and optim::SGD (the libtorch peer uses
 // torch::nn::Sequential and torch::optim::SGD).
 template <class T>
-void module_step(benchmark::State& state, MlpShape s) {
+void module_step(benchmark::State& state, MlpShape s, int threads) {
+  xgrad::set_num_threads(threads);
   const auto d = bench::mlp_data(s);
   auto fc1 = std::make_shared<xgrad::nn::Linear<T>>(s.in, s.hidden);
   auto fc2 = std::make_shared<xgrad::nn::Linear<T>>(s.hidden, s.out);
@@ -108,21 +114,8 @@ void module_step(benchmark::State& state, MlpShape s) {
 
 template <class T>
 void register_all() {
-  const std::string t = bench::type_name<T>();
-  const auto us = benchmark::kMicrosecond;
-  if (sizeof(T) == 4) {
-    benchmark::RegisterBenchmark("xgrad/tiny_chain/f32", tiny_chain<T>)
-        ->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark("xgrad/tiny_add/f32", tiny_add<T>)->Unit(benchmark::kNanosecond);
-  }
-  benchmark::RegisterBenchmark(("xgrad/mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
-                               mlp_step<T>, bench::kSmallMlp)
-      ->Unit(us);
-  for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
-    benchmark::RegisterBenchmark(("xgrad/module_step/" + s.name() + "/" + t).c_str(),
-                                 module_step<T>, s)
-        ->Unit(us);
-  }
+  bench::register_engine_cases<T>("xgrad",
+                                  {tiny_chain<T>, tiny_add<T>, mlp_step<T>, module_step<T>});
 }
 
 const bool registered = (register_all<float>(), register_all<double>(), true);

@@ -1,22 +1,21 @@
-// main() of every benchmark program: one thread everywhere, the usual Google
-// Benchmark console output, then a ratio table pairing each "xgrad/<case>"
-// with "torch/<case>" (xgrad time / libtorch time; < 1 means xgrad is faster).
+// main() of every benchmark program: the usual Google Benchmark console
+// output, then two tables. Ratios pair each "xgrad/<case>/t<n>" with
+// "torch/<case>/t<n>" (xgrad time / libtorch time at the same thread count;
+// < 1 means xgrad is faster), with minor page faults per iteration where a
+// case counts them; speed-ups pair "<case>/t1" with "<case>/t2" on each side.
 //
-// Cases count CPU time per iteration (steadier than wall time on a shared
-// machine), or per unit of work when they set a counter named "per_op"
-// (kIsIterationInvariantRate | kInvert: seconds per op).
-// With --benchmark_repetitions the median is used.
+// Cases count wall-clock time per iteration (CPU time would add up the
+// threads), or per unit of work when they set a counter named "per_op"
+// (kIsIterationInvariantRate | kInvert: seconds per op). With
+// --benchmark_repetitions the median is used. malloc keeps glibc's defaults:
+// no process-wide tuning a user's program would not have.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
-
-extern "C" void openblas_set_num_threads(int);
 
 namespace {
 
@@ -32,47 +31,83 @@ class RatioReporter : public benchmark::ConsoleReporter {
       if (run.run_type == Run::RT_Aggregate && !median) continue;
       Entry& e = seconds_[run.run_name.function_name];
       const auto per_op = run.counters.find("per_op");
-      const double s =
-          per_op != run.counters.end()
-              ? double(per_op->second)
-              : run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+      const double unit = benchmark::GetTimeUnitMultiplier(run.time_unit);
+      const double wall = run.GetAdjustedRealTime() / unit;
+      const double s = per_op != run.counters.end() ? double(per_op->second) : wall;
+      // per_op is a rate over wall time: CPU time per op scales with it.
+      const double cpu = run.GetAdjustedCPUTime() / unit * (s / wall);
       e.per_op = per_op != run.counters.end();
+      const auto faults = run.counters.find("minflt");
+      if (faults != run.counters.end()) e.faults = double(faults->second);
       if (median) {
         e.median = s;
+        e.median_cpu = cpu;
         e.has_median = true;
       } else if (!e.has_best || s < e.best) {
         e.best = s;
+        e.best_cpu = cpu;
         e.has_best = true;
       }
     }
   }
 
-  void print_ratios() const {
-    std::printf("\nxgrad vs libtorch, 1 thread (ratio = xgrad / libtorch; < 1: xgrad is faster)\n");
-    std::printf("%-36s %12s %12s %8s\n", "case", "xgrad", "libtorch", "ratio");
+  void print_tables() const {
+    std::printf(
+        "\nxgrad vs libtorch at the same thread count (ratio = xgrad / libtorch in wall time; "
+        "< 1: xgrad is faster; cpu ratio: the same in CPU time of all threads, steadier on a "
+        "busy machine; minflt: minor page faults per iteration, xgrad / libtorch)\n");
+    std::printf("%-44s %12s %12s %8s %9s %16s\n", "case", "xgrad", "libtorch", "ratio", "cpu ratio",
+                "minflt x / t");
     for (const auto& kv : seconds_) {
       const std::string& name = kv.first;
       if (name.rfind("xgrad/", 0) != 0) continue;
       const std::string workload = name.substr(6);
-      const double x = kv.second.value();
+      const Entry& x = kv.second;
       const auto peer = seconds_.find("torch/" + workload);
-      const std::string label = workload + (kv.second.per_op ? " (per op)" : "");
-      if (peer == seconds_.end()) {
-        std::printf("%-36s %12s %12s %8s\n", label.c_str(), format(x).c_str(), "-", "-");
-      } else {
-        const double t = peer->second.value();
-        std::printf("%-36s %12s %12s %8.2f\n", label.c_str(), format(x).c_str(), format(t).c_str(),
-                    x / t);
+      const std::string label = workload + (x.per_op ? " (per op)" : "");
+      const Entry* t = peer == seconds_.end() ? nullptr : &peer->second;
+      char faults[40] = "";
+      if (x.faults >= 0) {
+        std::snprintf(faults, sizeof faults, "%.0f / %s", x.faults,
+                      t && t->faults >= 0 ? std::to_string(long(t->faults + 0.5)).c_str() : "-");
       }
+      if (!t) {
+        std::printf("%-44s %12s %12s %8s %9s %16s\n", label.c_str(), format(x.value()).c_str(), "-",
+                    "-", "-", faults);
+      } else {
+        std::printf("%-44s %12s %12s %8.2f %9.2f %16s\n", label.c_str(), format(x.value()).c_str(),
+                    format(t->value()).c_str(), x.value() / t->value(), x.cpu() / t->cpu(), faults);
+      }
+    }
+    std::printf("\nspeed-up from 1 to 2 threads (time at t1 / time at t2)\n");
+    std::printf("%-44s %8s %8s\n", "case", "xgrad", "libtorch");
+    for (const auto& kv : seconds_) {
+      const std::string& name = kv.first;
+      if (name.rfind("xgrad/", 0) != 0 || !ends_with(name, "/t1")) continue;
+      const std::string workload = name.substr(6, name.size() - 6 - 3);
+      const auto x2 = seconds_.find("xgrad/" + workload + "/t2");
+      if (x2 == seconds_.end()) continue;
+      const auto t1 = seconds_.find("torch/" + workload + "/t1");
+      const auto t2 = seconds_.find("torch/" + workload + "/t2");
+      char peer[16] = "-";
+      if (t1 != seconds_.end() && t2 != seconds_.end())
+        std::snprintf(peer, sizeof peer, "%.2f", t1->second.value() / t2->second.value());
+      std::printf("%-44s %8.2f %8s\n", workload.c_str(), kv.second.value() / x2->second.value(),
+                  peer);
     }
   }
 
  private:
   struct Entry {
-    double best = 0, median = 0;
+    double best = 0, median = 0, best_cpu = 0, median_cpu = 0, faults = -1;
     bool has_best = false, has_median = false, per_op = false;
     double value() const { return has_median ? median : best; }
+    double cpu() const { return has_median ? median_cpu : best_cpu; }
   };
+
+  static bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  }
 
   static std::string format(double seconds) {
     char buf[32];
@@ -92,28 +127,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Comparable single-thread numbers; libtorch cases set their own thread count.
-  openblas_set_num_threads(1);
-  // glibc returns freed multi-megabyte blocks to the OS, so a loop that frees
-  // and reallocates 16 MB arrays page-faults on every iteration, for xgrad and
-  // libtorch alike (both allocate through malloc). Keeping freed memory in the
-  // process measures the ops, not the kernel's page zeroing. The setting holds
-  // for both peers in this process; XGRAD_BENCH_DEFAULT_MALLOC=1 keeps glibc's
-  // defaults (README reports both).
-  const char* default_malloc = std::getenv("XGRAD_BENCH_DEFAULT_MALLOC");
-  const bool keep_freed = !(default_malloc && std::string(default_malloc) == "1");
-  if (keep_freed) {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  }
-  std::printf("malloc: %s\n",
-              keep_freed ? "freed memory kept in the process (mallopt)" : "glibc defaults");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
                                                : benchmark::ConsoleReporter::OO_Tabular);
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_ratios();
+  reporter.print_tables();
   benchmark::Shutdown();
   return 0;
 }

@@ -1,7 +1,7 @@
 // Learnable fake-quantize throughput (project issue 8): RCF (learnable alpha,
 // APoT levels b=4 and b=8 with k=2, unsigned, alpha = 1) and LSQ (learnable
 // scale and zero point, uniform b bits on [0, 1]) forward and forward +
-// backward over 4M float32 elements, both against libtorch's
+// backward over 4M float32 elements at 1 and 2 threads, both against libtorch's
 // torch::_fake_quantize_learnable_per_tensor_affine with as many bits
 // (torch_peer_qat.cpp, registered as "torch/<case>"). Items are elements; the
 // ratio table at the end is time xgrad / time libtorch.
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bench_apot_data.hpp"
+#include "xgrad/parallel.hpp"
 #include "xgrad/quant/level_sets.hpp"
 #include "xgrad/quant/lsq_fake_quantize.hpp"
 #include "xgrad/quant/rcf_fake_quantize.hpp"
@@ -24,7 +25,8 @@ xgrad::Tensor<float> input(bool requires_grad) {
   return xgrad::Tensor<float>(std::move(a), requires_grad);
 }
 
-void rcf(benchmark::State& state, int b, bool backward) {
+void rcf(benchmark::State& state, int b, bool backward, int threads) {
+  xgrad::set_num_threads(threads);
   auto x = input(backward);
   auto alpha = xgrad::tensor<float>({1.0f}, backward);
   const std::vector<float> levels =
@@ -43,7 +45,8 @@ void rcf(benchmark::State& state, int b, bool backward) {
   state.SetItemsProcessed(state.iterations() * int64_t(bench::kFakeQuantSize));
 }
 
-void lsq(benchmark::State& state, int b, bool backward) {
+void lsq(benchmark::State& state, int b, bool backward, int threads) {
+  xgrad::set_num_threads(threads);
   auto x = input(backward);
   const auto u = bench::uniform_qparams(b);
   auto scale = xgrad::tensor<float>({float(u.scale)}, backward);
@@ -69,10 +72,12 @@ const bool registered = [] {
     const std::string bits = "b" + std::to_string(b) + "/4M/f32";
     for (bool bwd : {false, true}) {
       const std::string pass = bwd ? "_fwd_bwd/" : "_fwd/";
-      benchmark::RegisterBenchmark(("xgrad/rcf_fq" + pass + bits).c_str(), rcf, b, bwd)
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(("xgrad/lsq_fq" + pass + bits).c_str(), lsq, b, bwd)
-          ->Unit(benchmark::kMillisecond);
+      for (int t : bench::kThreadCounts) {
+        bench::add_case(bench::with_threads("xgrad/rcf_fq" + pass + bits, t),
+                        benchmark::kMillisecond, rcf, b, bwd, t);
+        bench::add_case(bench::with_threads("xgrad/lsq_fq" + pass + bits, t),
+                        benchmark::kMillisecond, lsq, b, bwd, t);
+      }
     }
   }
   return true;

@@ -1,6 +1,6 @@
 // QAT training step (project issue 8): MLP 784-256-10, batch 128, one SGD
-// step, float32, one thread. Cases, registered as "xgrad/<case>" (the libtorch
-// peers, torch_peer_qat.cpp, as "torch/<case>"):
+// step, float32, at 1 and 2 threads ("/t1", "/t2"). Cases, registered as "xgrad/<case>" (the
+// libtorch peers, torch_peer_qat.cpp, as "torch/<case>"):
 //   float_step    the float model (the budget: qat_step_rcf <= 1.3x of it);
 //   qat_step_rcf  prepare_qat with apot_rcf_qconfig(4): weight standardization
 //                 + std rescale, RCF on both weights and on the hidden
@@ -26,28 +26,27 @@
 #include <xtensor/xadapt.hpp>
 
 #include "bench_data.hpp"
+#include "bench_threads.hpp"
+#include "convert_xgrad.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/parallel.hpp"
 #include "xgrad/quant/qat.hpp"
 
 namespace {
 
 constexpr bench::MlpShape kQatMlp{784, 256, 10, 128};
 
-template <class T>
-xgrad::Tensor<T> to_xgrad(const std::vector<double>& v, const xgrad::Shape& shape) {
-  xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
-  std::copy(v.begin(), v.end(), a.begin());
-  return xgrad::Tensor<T>(std::move(a));
-}
+using bench::to_xgrad;
 
 enum class Mode { float_model, rcf, lsq, rcf_no_norm };
 
-void step(benchmark::State& state, Mode mode) {
+void step(benchmark::State& state, Mode mode, int threads) {
+  xgrad::set_num_threads(threads);
   using T = float;
   const auto s = kQatMlp;
   auto d = bench::mlp_data(s);
@@ -89,13 +88,15 @@ void step(benchmark::State& state, Mode mode) {
 const bool registered = [] {
   const std::string shape = kQatMlp.name() + "/f32";
   const auto us = benchmark::kMicrosecond;
-  benchmark::RegisterBenchmark(("xgrad/float_step/" + shape).c_str(), step, Mode::float_model)
-      ->Unit(us);
-  benchmark::RegisterBenchmark(("xgrad/qat_step_rcf/" + shape).c_str(), step, Mode::rcf)->Unit(us);
-  benchmark::RegisterBenchmark(("xgrad/qat_step_lsq/" + shape).c_str(), step, Mode::lsq)->Unit(us);
-  benchmark::RegisterBenchmark(("xgrad/qat_step_rcf_no_norm/" + shape).c_str(), step,
-                               Mode::rcf_no_norm)
-      ->Unit(us);
+  for (int t : bench::kThreadCounts) {
+    const auto name = [&](const char* c) {
+      return bench::with_threads("xgrad/" + std::string(c) + "/" + shape, t);
+    };
+    bench::add_case(name("float_step"), us, step, Mode::float_model, t);
+    bench::add_case(name("qat_step_rcf"), us, step, Mode::rcf, t);
+    bench::add_case(name("qat_step_lsq"), us, step, Mode::lsq, t);
+    bench::add_case(name("qat_step_rcf_no_norm"), us, step, Mode::rcf_no_norm, t);
+  }
   return true;
 }();
 

@@ -5,7 +5,9 @@
 #include <torch/torch.h>
 
 #include "bench_conv_data.hpp"
+#include "bench_threads.hpp"
 #include "convert_torch.hpp"
+#include "torch_threads.hpp"
 
 namespace {
 
@@ -14,8 +16,8 @@ torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape)
   return bench::to_torch<float>(v, std::move(shape));
 }
 
-void conv_step(benchmark::State& state) {
-  torch::set_num_threads(1);
+void conv_step(benchmark::State& state, int threads) {
+  bench::use_torch_threads(threads);
   const auto& s = bench::kConvStep;
   const auto d = bench::conv_data(s);
   torch::nn::Conv2d conv(torch::nn::Conv2dOptions(s.c, s.out, s.kernel).padding(s.padding));
@@ -34,8 +36,8 @@ void conv_step(benchmark::State& state) {
   }
 }
 
-void lenet_step(benchmark::State& state) {
-  torch::set_num_threads(1);
+void lenet_step(benchmark::State& state, int threads) {
+  bench::use_torch_threads(threads);
   const auto d = bench::lenet_data();
   torch::nn::Sequential model(
       torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 6, 5).padding(2)), torch::nn::ReLU(),
@@ -61,8 +63,12 @@ void lenet_step(benchmark::State& state) {
 }
 
 const bool registered = [] {
-  benchmark::RegisterBenchmark("torch/conv_step/f32", conv_step)->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("torch/lenet_step/f32", lenet_step)->Unit(benchmark::kMillisecond);
+  for (int t : bench::kThreadCounts) {
+    bench::add_case(bench::with_threads("torch/conv_step/f32", t), benchmark::kMillisecond,
+                    conv_step, t);
+    bench::add_case(bench::with_threads("torch/lenet_step/f32", t), benchmark::kMillisecond,
+                    lenet_step, t);
+  }
   return true;
 }();
 

@@ -6,6 +6,8 @@
 
 #include "bench_data.hpp"
 #include "convert_torch.hpp"
+#include "engine_cases.hpp"
+#include "torch_threads.hpp"
 
 namespace {
 
@@ -13,8 +15,8 @@ using bench::MlpShape;
 using bench::to_torch;
 
 template <class T>
-void tiny_chain(benchmark::State& state) {
-  torch::set_num_threads(1);
+void tiny_chain(benchmark::State& state, int threads) {
+  bench::use_torch_threads(threads);
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
   auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype).set_requires_grad(true);
   auto b = torch::full({int64_t(bench::kTinySize)}, 0.999, dtype).set_requires_grad(true);
@@ -33,8 +35,8 @@ void tiny_chain(benchmark::State& state) {
 }
 
 template <class T>
-void tiny_add(benchmark::State& state) {
-  torch::set_num_threads(1);
+void tiny_add(benchmark::State& state, int threads) {
+  bench::use_torch_threads(threads);
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
   const auto a = torch::full({int64_t(bench::kTinySize)}, 0.5, dtype);
   const auto b = torch::full({int64_t(bench::kTinySize)}, 0.25, dtype);
@@ -46,8 +48,8 @@ void tiny_add(benchmark::State& state) {
 
 // zero_grad, forward, cross-entropy, backward and a hand-written SGD update.
 template <class T>
-void mlp_step(benchmark::State& state, MlpShape s) {
-  torch::set_num_threads(1);
+void mlp_step(benchmark::State& state, MlpShape s, int threads) {
+  bench::use_torch_threads(threads);
   const auto d = bench::mlp_data(s);
   const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
   std::vector<torch::Tensor> params = {to_torch<T>(d.w1, {hidden, in}).set_requires_grad(true),
@@ -69,8 +71,8 @@ void mlp_step(benchmark::State& state, MlpShape s) {
 
 // The same step through torch::nn modules and torch::optim::SGD.
 template <class T>
-void module_step(benchmark::State& state, MlpShape s) {
-  torch::set_num_threads(1);
+void module_step(benchmark::State& state, MlpShape s, int threads) {
+  bench::use_torch_threads(threads);
   const auto d = bench::mlp_data(s);
   const int64_t in = s.in, hidden = s.hidden, out = s.out, batch = s.batch;
   const auto dtype = sizeof(T) == 4 ? torch::kFloat32 : torch::kFloat64;
@@ -98,21 +100,8 @@ void module_step(benchmark::State& state, MlpShape s) {
 
 template <class T>
 void register_all() {
-  const std::string t = bench::type_name<T>();
-  const auto us = benchmark::kMicrosecond;
-  if (sizeof(T) == 4) {
-    benchmark::RegisterBenchmark("torch/tiny_chain/f32", tiny_chain<T>)
-        ->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark("torch/tiny_add/f32", tiny_add<T>)->Unit(benchmark::kNanosecond);
-  }
-  benchmark::RegisterBenchmark(("torch/mlp_step/" + bench::kSmallMlp.name() + "/" + t).c_str(),
-                               mlp_step<T>, bench::kSmallMlp)
-      ->Unit(us);
-  for (const auto& s : {bench::kSmallMlp, bench::kLargeMlp}) {
-    benchmark::RegisterBenchmark(("torch/module_step/" + s.name() + "/" + t).c_str(),
-                                 module_step<T>, s)
-        ->Unit(us);
-  }
+  bench::register_engine_cases<T>("torch",
+                                  {tiny_chain<T>, tiny_add<T>, mlp_step<T>, module_step<T>});
 }
 
 const bool registered = (register_all<float>(), register_all<double>(), true);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bench_apot_data.hpp"
+#include "torch_threads.hpp"
 
 namespace {
 
@@ -18,8 +19,8 @@ torch::Tensor input(bool requires_grad) {
       .set_requires_grad(requires_grad);
 }
 
-void learnable(benchmark::State& state, int b, bool backward) {
-  torch::set_num_threads(1);
+void learnable(benchmark::State& state, int b, bool backward, int threads) {
+  bench::use_torch_threads(threads);
   auto x = input(backward);
   const auto u = bench::uniform_qparams(b);
   auto scale = torch::full({1}, float(u.scale)).set_requires_grad(backward);
@@ -45,11 +46,10 @@ const bool registered = [] {
     const std::string bits = "b" + std::to_string(b) + "/4M/f32";
     for (bool bwd : {false, true}) {
       const std::string pass = bwd ? "_fwd_bwd/" : "_fwd/";
-      for (const char* op : {"rcf_fq", "lsq_fq"}) {
-        benchmark::RegisterBenchmark(("torch/" + std::string(op) + pass + bits).c_str(), learnable,
-                                     b, bwd)
-            ->Unit(benchmark::kMillisecond);
-      }
+      for (const char* op : {"rcf_fq", "lsq_fq"})
+        for (int t : bench::kThreadCounts)
+          bench::add_case(bench::with_threads("torch/" + std::string(op) + pass + bits, t),
+                          benchmark::kMillisecond, learnable, b, bwd, t);
     }
   }
   return true;

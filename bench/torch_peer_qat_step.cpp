@@ -10,15 +10,16 @@
 #include <cmath>
 
 #include "bench_data.hpp"
+#include "bench_threads.hpp"
+#include "convert_torch.hpp"
+#include "torch_threads.hpp"
 
 namespace {
 
 constexpr bench::MlpShape kQatMlp{784, 256, 10, 128};
 
 torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape) {
-  return torch::from_blob(const_cast<double*>(v.data()), shape, torch::kFloat64)
-      .to(torch::kFloat32)
-      .clone();
+  return bench::to_torch<float>(v, std::move(shape));
 }
 
 // One learnable per-tensor quantizer: scale and zero point as parameters.
@@ -48,8 +49,8 @@ torch::Tensor standardize(const torch::Tensor& w) { return (w - w.mean()) / (w.s
 
 enum class Mode { float_model, rcf, lsq };
 
-void step(benchmark::State& state, Mode mode) {
-  torch::set_num_threads(1);
+void step(benchmark::State& state, Mode mode, int threads) {
+  bench::use_torch_threads(threads);
   const auto s = kQatMlp;
   auto d = bench::mlp_data(s);
   for (auto& v : d.x) v = std::abs(v);
@@ -103,10 +104,14 @@ void step(benchmark::State& state, Mode mode) {
 const bool registered = [] {
   const std::string shape = kQatMlp.name() + "/f32";
   const auto us = benchmark::kMicrosecond;
-  benchmark::RegisterBenchmark(("torch/float_step/" + shape).c_str(), step, Mode::float_model)
-      ->Unit(us);
-  benchmark::RegisterBenchmark(("torch/qat_step_rcf/" + shape).c_str(), step, Mode::rcf)->Unit(us);
-  benchmark::RegisterBenchmark(("torch/qat_step_lsq/" + shape).c_str(), step, Mode::lsq)->Unit(us);
+  for (int t : bench::kThreadCounts) {
+    const auto name = [&](const char* c) {
+      return bench::with_threads("torch/" + std::string(c) + "/" + shape, t);
+    };
+    bench::add_case(name("float_step"), us, step, Mode::float_model, t);
+    bench::add_case(name("qat_step_rcf"), us, step, Mode::rcf, t);
+    bench::add_case(name("qat_step_lsq"), us, step, Mode::lsq, t);
+  }
   return true;
 }();
 

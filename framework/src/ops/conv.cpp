@@ -1,9 +1,11 @@
 // conv2d as im2col + gemm, per sample and group: the columns of one sample's
 // channel block [C/groups kh kw, OH OW] live in one buffer that is reused for
 // every sample and freed on return (forward and backward each allocate their
-// own), so memory beyond input, weight and output is bounded by one sample.
-// A 1x1 kernel with stride 1 and no padding skips im2col: the input already is
-// its column matrix.
+// own), so memory beyond input, weight and output is bounded by one sample
+// per thread: samples are split over threads, each range with its own buffer,
+// wherever they are independent (forward and dx; dW sums over the samples in
+// order). A 1x1 kernel with stride 1 and no padding skips im2col: the input
+// already is its column matrix.
 #include "xgrad/ops/conv.hpp"
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "blas.hpp"
 #include "im2col.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -63,21 +66,25 @@ struct Conv2dFn : Function<Conv2dFn> {
     const std::size_t in_block = g.channels * g.height * g.width;  // one group of one sample
     auto out = xt::xarray<T>::from_shape({p.batch, p.out_channels(), g.oh, g.ow});
     const bool pointwise = p.pointwise();
-    auto col = pointwise ? nullptr : scratch<T>(K * L);
     const T* xs = x.data().data();
     const T* ws = weight.data().data();
-    for (std::size_t n = 0; n < p.batch; ++n) {
-      for (std::size_t gi = 0; gi < p.groups; ++gi) {
-        const T* xg = xs + (n * p.groups + gi) * in_block;
-        if (!pointwise) im2col(xg, g, col.get());
-        T* yg = out.data() + (n * p.groups + gi) * og * L;
-        if (bias) {  // every output row starts as its bias; gemm adds (beta = 1)
-          for (std::size_t o = 0; o < og; ++o) std::fill_n(yg + o * L, L, bias[gi * og + o]);
-        }
-        blas::gemm(false, false, og, L, K, ws + gi * og * K, pointwise ? xg : col.get(),
-                   bias ? T(1) : T(0), yg);
-      }
-    }
+    // Samples are independent: split over threads, one column buffer each.
+    detail::parallel_for(
+        p.batch, detail::row_grain(p.groups * K * L), [&](std::size_t first, std::size_t last) {
+          auto col = pointwise ? nullptr : scratch<T>(K * L);
+          for (std::size_t n = first; n < last; ++n) {
+            for (std::size_t gi = 0; gi < p.groups; ++gi) {
+              const T* xg = xs + (n * p.groups + gi) * in_block;
+              if (!pointwise) im2col(xg, g, col.get());
+              T* yg = out.data() + (n * p.groups + gi) * og * L;
+              if (bias) {  // every output row starts as its bias; gemm adds (beta = 1)
+                for (std::size_t o = 0; o < og; ++o) std::fill_n(yg + o * L, L, bias[gi * og + o]);
+              }
+              blas::gemm(false, false, og, L, K, ws + gi * og * K, pointwise ? xg : col.get(),
+                         bias ? T(1) : T(0), yg);
+            }
+          }
+        });
     if (ctx.recording()) {
       ctx.save_for_backward({x, weight});
       ctx.save_params(p);
@@ -110,28 +117,41 @@ struct Conv2dFn : Function<Conv2dFn> {
         grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
         dw = grads[1].data();
       }
-      auto col = pointwise ? nullptr : scratch<T>(K * L);
-      for (std::size_t n = 0; n < p.batch; ++n) {
-        for (std::size_t gi = 0; gi < p.groups; ++gi) {
-          const std::size_t block = n * p.groups + gi;
-          const T* gg = gs + block * og * L;
-          if (need_w) {
+      // dW sums over the samples, in sample order (never split).
+      if (need_w) {
+        auto col = pointwise ? nullptr : scratch<T>(K * L);
+        for (std::size_t n = 0; n < p.batch; ++n) {
+          for (std::size_t gi = 0; gi < p.groups; ++gi) {
+            const std::size_t block = n * p.groups + gi;
             const T* cols = xs + block * in_block;
             if (!pointwise) {
               im2col(cols, g, col.get());
               cols = col.get();
             }
-            blas::gemm(false, true, og, K, L, gg, cols, n == 0 ? T(0) : T(1), dw + gi * og * K);
-          }
-          if (need_x) {
-            if (pointwise) {
-              blas::gemm(true, false, K, L, og, ws + gi * og * K, gg, T(0), dx + block * in_block);
-            } else {
-              blas::gemm(true, false, K, L, og, ws + gi * og * K, gg, T(0), col.get());
-              col2im(col.get(), g, dx + block * in_block);
-            }
+            blas::gemm(false, true, og, K, L, gs + block * og * L, cols, n == 0 ? T(0) : T(1),
+                       dw + gi * og * K);
           }
         }
+      }
+      // dx of each sample is its own: samples split over threads.
+      if (need_x) {
+        detail::parallel_for(
+            p.batch, detail::row_grain(p.groups * K * L), [&](std::size_t first, std::size_t last) {
+              auto col = pointwise ? nullptr : scratch<T>(K * L);
+              for (std::size_t n = first; n < last; ++n) {
+                for (std::size_t gi = 0; gi < p.groups; ++gi) {
+                  const std::size_t block = n * p.groups + gi;
+                  const T* gg = gs + block * og * L;
+                  if (pointwise) {
+                    blas::gemm(true, false, K, L, og, ws + gi * og * K, gg, T(0),
+                               dx + block * in_block);
+                  } else {
+                    blas::gemm(true, false, K, L, og, ws + gi * og * K, gg, T(0), col.get());
+                    col2im(col.get(), g, dx + block * in_block);
+                  }
+                }
+              }
+            });
       }
       if (need_w && p.batch == 0) grads[1].fill(T(0));
     }

@@ -1,5 +1,6 @@
 // Losses: mse_loss, nll_loss and cross_entropy (log-softmax and NLL fused in
-// one Function, stable for huge logits). Sums accumulate in double.
+// one Function, stable for huge logits). Sums accumulate in double. Rows and
+// elements are split over threads; sums add fixed chunks in order.
 #include "xgrad/ops/loss.hpp"
 
 #include <cmath>
@@ -25,8 +26,7 @@ void check_reduction(Reduction r, const char* op) {
 template <class T>
 xt::xarray<T> reduce_losses(xt::xarray<T> losses, Reduction r) {
   if (r == Reduction::None) return losses;
-  double sum = 0;
-  for (std::size_t i = 0; i < losses.size(); ++i) sum += losses.data()[i];
+  const double sum = kernels::flat_sum(losses.data(), losses.size());
   // A mean over zero elements is NaN, as in PyTorch.
   return xt::xarray<T>(static_cast<T>(r == Reduction::Mean ? sum / losses.size() : sum));
 }
@@ -96,7 +96,11 @@ struct MseLossFn : Function<MseLossFn> {
     const xt::xarray<T>& diff = ctx.saved_arrays[0];
     const auto scale = sample_scale(g, static_cast<Reduction>(ctx.saved_ints[0]), diff.size());
     auto grad = xt::xarray<T>::from_shape(diff.shape());
-    for (std::size_t i = 0; i < diff.size(); ++i) grad.data()[i] = T(2) * diff.data()[i] * scale(i);
+    const T* d = diff.data();
+    T* pg = grad.data();
+    detail::parallel_for(diff.size(), detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) pg[i] = T(2) * d[i] * scale(i);
+    });
     xt::xarray<T> grad_target;
     if (ctx.needs_input_grad(1)) grad_target = kernels::map(grad, [](T x) { return -x; });
     return gradients(std::move(grad), std::move(grad_target));
@@ -141,20 +145,24 @@ struct CrossEntropyFn : Function<CrossEntropyFn> {
     auto losses = xt::xarray<T>::from_shape({n});
     xt::xarray<T> probs;
     if (ctx.recording()) probs = xt::xarray<T>::from_shape(logits.shape());
-    for (std::size_t i = 0; i < n; ++i) {
-      const T* row = x + i * c;
-      T m = -std::numeric_limits<T>::infinity();
-      for (std::size_t k = 0; k < c; ++k) m = row[k] > m ? row[k] : m;
-      T sum = 0;
-      if (ctx.recording()) {
-        T* p = probs.data() + i * c;
-        for (std::size_t k = 0; k < c; ++k) sum += (p[k] = std::exp(row[k] - m));
-        for (std::size_t k = 0; k < c; ++k) p[k] /= sum;
-      } else {
-        for (std::size_t k = 0; k < c; ++k) sum += std::exp(row[k] - m);
+    const bool keep = ctx.recording();
+    // Rows are independent: split over threads.
+    detail::parallel_for(n, detail::row_grain(c), [&](std::size_t first, std::size_t last) {
+      for (std::size_t i = first; i < last; ++i) {
+        const T* row = x + i * c;
+        T m = -std::numeric_limits<T>::infinity();
+        for (std::size_t k = 0; k < c; ++k) m = row[k] > m ? row[k] : m;
+        T sum = 0;
+        if (keep) {
+          T* p = probs.data() + i * c;
+          for (std::size_t k = 0; k < c; ++k) sum += (p[k] = std::exp(row[k] - m));
+          for (std::size_t k = 0; k < c; ++k) p[k] /= sum;
+        } else {
+          for (std::size_t k = 0; k < c; ++k) sum += std::exp(row[k] - m);
+        }
+        losses.data()[i] = -((row[labels.data()[i]] - m) - std::log(sum));
       }
-      losses.data()[i] = -((row[labels.data()[i]] - m) - std::log(sum));
-    }
+    });
     if (ctx.recording()) {
       ctx.saved_arrays.push_back(std::move(probs));
       save_labels(ctx, r, labels);
@@ -168,13 +176,15 @@ struct CrossEntropyFn : Function<CrossEntropyFn> {
     const auto r = static_cast<Reduction>(ctx.saved_ints[n]);
     const auto scale = sample_scale(g, r, n);
     auto grad = xt::xarray<T>::from_shape(probs.shape());
-    for (std::size_t i = 0; i < n; ++i) {
-      const T s = scale(i);
-      const T* p = probs.data() + i * c;
-      T* d = grad.data() + i * c;
-      for (std::size_t k = 0; k < c; ++k) d[k] = p[k] * s;
-      d[ctx.saved_ints[i]] -= s;
-    }
+    detail::parallel_for(n, detail::row_grain(c), [&](std::size_t first, std::size_t last) {
+      for (std::size_t i = first; i < last; ++i) {
+        const T s = scale(i);
+        const T* p = probs.data() + i * c;
+        T* d = grad.data() + i * c;
+        for (std::size_t k = 0; k < c; ++k) d[k] = p[k] * s;
+        d[ctx.saved_ints[i]] -= s;
+      }
+    });
     return gradients(std::move(grad));
   }
 };

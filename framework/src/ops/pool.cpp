@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "require_defined.hpp"
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -75,43 +76,47 @@ struct MaxPool2dFn : Function<MaxPool2dFn> {
     std::vector<std::ptrdiff_t> arg(record ? out.size() : 0);
     const T* xs = x.data().data();
     T* ys = out.data();
-    for (std::size_t c = 0; c < p.planes; ++c) {
-      const T* xp = xs + c * plane;
-      for (std::size_t i = 0; i < oh; ++i) {
-        const std::size_t r0 = p.rows.begin[i], r1 = p.rows.end[i];
-        for (std::size_t j = 0; j < ow; ++j) {
-          const std::size_t c0 = p.cols.begin[j], c1 = p.cols.end[j];
-          T best = -std::numeric_limits<T>::infinity();
-          std::size_t at = r0 * p.width + c0;
-          bool nan = false;
-          for (std::size_t r = r0; r < r1; ++r) {
-            for (std::size_t q = c0; q < c1; ++q) {
-              // Strict: the first maximum stays. Selects, not branches, which
-              // random data would mispredict half the time; NaN is only noted.
-              const T v = xp[r * p.width + q];
-              const bool take = v > best;
-              nan |= v != v;
-              at = take ? r * p.width + q : at;
-              best = take ? v : best;
-            }
-          }
-          if (nan) {  // PyTorch's rule: a NaN wins, and a later NaN replaces it
-            for (std::size_t r = r0; r < r1; ++r) {
-              for (std::size_t q = c0; q < c1; ++q) {
-                const T v = xp[r * p.width + q];
-                if (v != v) {
-                  best = v;
-                  at = r * p.width + q;
+    // Planes are independent: split over threads.
+    detail::parallel_for(
+        p.planes, detail::row_grain(plane), [&](std::size_t first, std::size_t last) {
+          for (std::size_t c = first; c < last; ++c) {
+            const T* xp = xs + c * plane;
+            for (std::size_t i = 0; i < oh; ++i) {
+              const std::size_t r0 = p.rows.begin[i], r1 = p.rows.end[i];
+              for (std::size_t j = 0; j < ow; ++j) {
+                const std::size_t c0 = p.cols.begin[j], c1 = p.cols.end[j];
+                T best = -std::numeric_limits<T>::infinity();
+                std::size_t at = r0 * p.width + c0;
+                bool nan = false;
+                for (std::size_t r = r0; r < r1; ++r) {
+                  for (std::size_t q = c0; q < c1; ++q) {
+                    // Strict: the first maximum stays. Selects, not branches, which
+                    // random data would mispredict half the time; NaN is only noted.
+                    const T v = xp[r * p.width + q];
+                    const bool take = v > best;
+                    nan |= v != v;
+                    at = take ? r * p.width + q : at;
+                    best = take ? v : best;
+                  }
                 }
+                if (nan) {  // PyTorch's rule: a NaN wins, and a later NaN replaces it
+                  for (std::size_t r = r0; r < r1; ++r) {
+                    for (std::size_t q = c0; q < c1; ++q) {
+                      const T v = xp[r * p.width + q];
+                      if (v != v) {
+                        best = v;
+                        at = r * p.width + q;
+                      }
+                    }
+                  }
+                }
+                const std::size_t o = (c * oh + i) * ow + j;
+                ys[o] = best;
+                if (record) arg[o] = static_cast<std::ptrdiff_t>(at);
               }
             }
           }
-          const std::size_t o = (c * oh + i) * ow + j;
-          ys[o] = best;
-          if (record) arg[o] = static_cast<std::ptrdiff_t>(at);
-        }
-      }
-    }
+        });
     if (record) {
       ctx.saved_ints = std::move(arg);
       ctx.save_params(p);
@@ -124,12 +129,16 @@ struct MaxPool2dFn : Function<MaxPool2dFn> {
     const PoolParams& p = ctx.template params<PoolParams>();
     xt::xarray<T> dx = xt::zeros<T>(ctx.input_shape(0));
     const std::size_t per_plane = p.rows.size() * p.cols.size(), plane = p.height * p.width;
-    for (std::size_t c = 0; c < p.planes; ++c) {
-      T* dp = dx.data() + c * plane;
-      for (std::size_t k = c * per_plane; k < (c + 1) * per_plane; ++k) {
-        dp[ctx.saved_ints[k]] += grad.data()[k];
-      }
-    }
+    // Planes are independent: split over threads.
+    detail::parallel_for(p.planes, detail::row_grain(plane),
+                         [&](std::size_t first, std::size_t last) {
+                           for (std::size_t c = first; c < last; ++c) {
+                             T* dp = dx.data() + c * plane;
+                             for (std::size_t k = c * per_plane; k < (c + 1) * per_plane; ++k) {
+                               dp[ctx.saved_ints[k]] += grad.data()[k];
+                             }
+                           }
+                         });
     return gradients(std::move(dx));
   }
 };
@@ -150,18 +159,23 @@ struct AvgPool2dFn : Function<AvgPool2dFn> {
     const std::size_t oh = p.rows.size(), ow = p.cols.size(), plane = p.height * p.width;
     const T* xs = x.data().data();
     T* ys = out.data();
-    for (std::size_t c = 0; c < p.planes; ++c) {
-      const T* xp = xs + c * plane;
-      for (std::size_t i = 0; i < oh; ++i) {
-        for (std::size_t j = 0; j < ow; ++j) {
-          T s = T(0);
-          for (std::size_t r = p.rows.begin[i]; r < p.rows.end[i]; ++r) {
-            for (std::size_t q = p.cols.begin[j]; q < p.cols.end[j]; ++q) s += xp[r * p.width + q];
-          }
-          ys[(c * oh + i) * ow + j] = s / divisor<T>(p, i, j);
-        }
-      }
-    }
+    // Planes are independent: split over threads.
+    detail::parallel_for(p.planes, detail::row_grain(plane),
+                         [&](std::size_t first, std::size_t last) {
+                           for (std::size_t c = first; c < last; ++c) {
+                             const T* xp = xs + c * plane;
+                             for (std::size_t i = 0; i < oh; ++i) {
+                               for (std::size_t j = 0; j < ow; ++j) {
+                                 T s = T(0);
+                                 for (std::size_t r = p.rows.begin[i]; r < p.rows.end[i]; ++r) {
+                                   for (std::size_t q = p.cols.begin[j]; q < p.cols.end[j]; ++q)
+                                     s += xp[r * p.width + q];
+                                 }
+                                 ys[(c * oh + i) * ow + j] = s / divisor<T>(p, i, j);
+                               }
+                             }
+                           }
+                         });
     if (ctx.recording()) ctx.save_params(p);
     return out;
   }
@@ -172,18 +186,22 @@ struct AvgPool2dFn : Function<AvgPool2dFn> {
     const PoolParams& p = ctx.template params<PoolParams>();
     xt::xarray<T> dx = xt::zeros<T>(ctx.input_shape(0));
     const std::size_t oh = p.rows.size(), ow = p.cols.size(), plane = p.height * p.width;
-    for (std::size_t c = 0; c < p.planes; ++c) {
-      T* dp = dx.data() + c * plane;
-      for (std::size_t i = 0; i < oh; ++i) {
-        for (std::size_t j = 0; j < ow; ++j) {
-          const T share = grad.data()[(c * oh + i) * ow + j] / divisor<T>(p, i, j);
-          for (std::size_t r = p.rows.begin[i]; r < p.rows.end[i]; ++r) {
-            for (std::size_t q = p.cols.begin[j]; q < p.cols.end[j]; ++q)
-              dp[r * p.width + q] += share;
+    // Planes are independent: split over threads.
+    detail::parallel_for(
+        p.planes, detail::row_grain(plane), [&](std::size_t first, std::size_t last) {
+          for (std::size_t c = first; c < last; ++c) {
+            T* dp = dx.data() + c * plane;
+            for (std::size_t i = 0; i < oh; ++i) {
+              for (std::size_t j = 0; j < ow; ++j) {
+                const T share = grad.data()[(c * oh + i) * ow + j] / divisor<T>(p, i, j);
+                for (std::size_t r = p.rows.begin[i]; r < p.rows.end[i]; ++r) {
+                  for (std::size_t q = p.cols.begin[j]; q < p.cols.end[j]; ++q)
+                    dp[r * p.width + q] += share;
+                }
+              }
+            }
           }
-        }
-      }
-    }
+        });
     return gradients(std::move(dx));
   }
 };

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "axis_split.hpp"
+#include "kernels.hpp"
 #include "require_defined.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/ops/labels.hpp"
@@ -51,7 +52,9 @@ std::vector<std::pair<std::size_t, std::size_t>> runs_of(const std::vector<std::
 }
 
 // Sums the axes [first, last) of `a`, keeping them with extent 1. A run that
-// ends at the last axis (inner == 1) is a flat sum, accumulated in double.
+// ends at the last axis (inner == 1) is a flat sum, accumulated in double
+// (kernels::flat_sum). Rows, or columns when there is one block, are split
+// over threads; a column is never split, so results do not depend on them.
 template <class T>
 xt::xarray<T> sum_run(const xt::xarray<T>& a, std::size_t first, std::size_t last) {
   const AxisSplit s = split_axes(a.shape(), first, last);
@@ -60,18 +63,31 @@ xt::xarray<T> sum_run(const xt::xarray<T>& a, std::size_t first, std::size_t las
   auto out = xt::xarray<T>::from_shape(shape);
   const T* src = a.data();
   T* dst = out.data();
-  for (std::size_t o = 0; o < s.outer; ++o, src += s.extent * s.inner, dst += s.inner) {
-    if (s.inner == 1) {
-      double acc = 0;
-      for (std::size_t j = 0; j < s.extent; ++j) acc += src[j];
-      dst[0] = static_cast<T>(acc);
-      continue;
-    }
-    std::fill(dst, dst + s.inner, T(0));
+  if (s.inner == 1) {  // one flat sum per outer row
+    detail::parallel_for(s.outer, detail::row_grain(s.extent), [&](std::size_t b, std::size_t e) {
+      for (std::size_t o = b; o < e; ++o)
+        dst[o] = static_cast<T>(kernels::flat_sum(src + o * s.extent, s.extent));
+    });
+    return out;
+  }
+  // Columns [first, last) of outer block o: rows added in order.
+  const auto columns = [&](std::size_t o, std::size_t first, std::size_t last) {
+    const T* block = src + o * s.extent * s.inner;
+    T* d = dst + o * s.inner;
+    std::fill(d + first, d + last, T(0));
     for (std::size_t j = 0; j < s.extent; ++j) {
-      const T* row = src + j * s.inner;
-      for (std::size_t i = 0; i < s.inner; ++i) dst[i] += row[i];
+      const T* row = block + j * s.inner;
+      for (std::size_t i = first; i < last; ++i) d[i] += row[i];
     }
+  };
+  if (s.outer == 1) {  // split the independent columns
+    detail::parallel_for(s.inner, detail::row_grain(s.extent),
+                         [&](std::size_t b, std::size_t e) { columns(0, b, e); });
+  } else {
+    detail::parallel_for(s.outer, detail::row_grain(s.extent * s.inner),
+                         [&](std::size_t b, std::size_t e) {
+                           for (std::size_t o = b; o < e; ++o) columns(o, 0, s.inner);
+                         });
   }
   return out;
 }
@@ -87,9 +103,14 @@ xt::xarray<T> expand_run(const xt::xarray<T>& g, const Shape& shape, std::size_t
   auto out = xt::xarray<T>::from_shape(out_shape);
   const T* src = g.data();
   T* dst = out.data();
-  for (std::size_t o = 0; o < s.outer; ++o, src += s.inner) {
-    for (std::size_t j = 0; j < s.extent; ++j, dst += s.inner) std::copy_n(src, s.inner, dst);
-  }
+  detail::parallel_for(s.outer, detail::row_grain(s.extent * s.inner),
+                       [&](std::size_t b, std::size_t e) {
+                         for (std::size_t o = b; o < e; ++o) {
+                           T* d = dst + o * s.extent * s.inner;
+                           for (std::size_t j = 0; j < s.extent; ++j, d += s.inner)
+                             std::copy_n(src + o * s.inner, s.inner, d);
+                         }
+                       });
   return out;
 }
 

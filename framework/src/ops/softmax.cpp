@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "axis_split.hpp"
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -23,13 +24,18 @@ AxisSplit lanes_of(const Shape& shape, std::ptrdiff_t axis, const char* op) {
 
 // Calls f(first, stride) for every lane; lane element k is at first + k * stride.
 // Lanes of an empty axis hold nothing (and the data pointer may be null, where
-// even computing first would be UB): no calls.
+// even computing first would be UB): no calls. Lanes are independent, so they
+// are split over threads (never a lane).
 template <class F>
 void for_each_lane(const AxisSplit& l, F f) {
   if (l.extent == 0) return;
-  for (std::size_t o = 0; o < l.outer; ++o) {
-    for (std::size_t i = 0; i < l.inner; ++i) f(o * l.extent * l.inner + i, l.inner);
-  }
+  detail::parallel_for(l.outer * l.inner, detail::row_grain(l.extent),
+                       [&](std::size_t b, std::size_t e) {
+                         for (std::size_t lane = b; lane < e; ++lane) {
+                           const std::size_t o = lane / l.inner, i = lane % l.inner;
+                           f(o * l.extent * l.inner + i, l.inner);
+                         }
+                       });
 }
 
 template <class T>

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 
@@ -177,13 +178,17 @@ void Adam<T>::step() {
       T* v = state.buffers[1].data();
       T* vmax = amsgrad ? state.buffers[2].data() : nullptr;
       const bool l2 = c.l2 != 0;
-      if (amsgrad) {
-        l2 ? adam_update<T, true, true>(w, g, m, v, vmax, n, c)
-           : adam_update<T, true, false>(w, g, m, v, vmax, n, c);
-      } else {
-        l2 ? adam_update<T, false, true>(w, g, m, v, vmax, n, c)
-           : adam_update<T, false, false>(w, g, m, v, vmax, n, c);
-      }
+      // Elements are independent: ranges over threads for large parameters.
+      xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+        T* vm = amsgrad ? vmax + b : nullptr;
+        if (amsgrad) {
+          l2 ? adam_update<T, true, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
+             : adam_update<T, true, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
+        } else {
+          l2 ? adam_update<T, false, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
+             : adam_update<T, false, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
+        }
+      });
     }
   }
 }

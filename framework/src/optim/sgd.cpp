@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 
@@ -50,6 +51,13 @@ __attribute__((noinline)) void momentum_update(T* __restrict w, const T* __restr
     b[k] = momentum * b[k] + keep * d;
     w[k] = w[k] - lr * (Nesterov ? d + momentum * b[k] : b[k]);
   });
+}
+
+// Element ranges of one parameter, over threads when it is large (elements
+// are independent: the result does not depend on the split).
+template <class Body>
+void split(std::size_t n, const Body& body) {
+  detail::parallel_for(n, detail::kElementGrain, body);
 }
 
 void check_sgd_options(const SGDOptions& o) {
@@ -111,27 +119,31 @@ void SGD<T>::step() {
       const T* g = grad.data().data();
       T* w = param.mutable_data().data();
       if (momentum == 0) {
-        plain_update(w, g, n, lr, wd);
+        split(n, [&](std::size_t b, std::size_t e) { plain_update(w + b, g + b, e - b, lr, wd); });
         continue;
       }
       auto& state = this->state_[i];
       if (!state.initialized) {
         state.buffers.assign(1, xt::xarray<T>::from_shape(param.shape()));
         T* b = state.buffers[0].data();
-        if (nesterov) {
-          first_momentum_update<T, true>(w, g, b, n, lr, wd, momentum);
-        } else {
-          first_momentum_update<T, false>(w, g, b, n, lr, wd, momentum);
-        }
+        split(n, [&](std::size_t s, std::size_t e) {
+          if (nesterov) {
+            first_momentum_update<T, true>(w + s, g + s, b + s, e - s, lr, wd, momentum);
+          } else {
+            first_momentum_update<T, false>(w + s, g + s, b + s, e - s, lr, wd, momentum);
+          }
+        });
         state.initialized = true;
         continue;
       }
       T* b = state.buffers[0].data();
-      if (nesterov) {
-        momentum_update<T, true>(w, g, b, n, lr, wd, momentum, keep);
-      } else {
-        momentum_update<T, false>(w, g, b, n, lr, wd, momentum, keep);
-      }
+      split(n, [&](std::size_t s, std::size_t e) {
+        if (nesterov) {
+          momentum_update<T, true>(w + s, g + s, b + s, e - s, lr, wd, momentum, keep);
+        } else {
+          momentum_update<T, false>(w + s, g + s, b + s, e - s, lr, wd, momentum, keep);
+        }
+      });
     }
   }
 }

@@ -110,7 +110,14 @@ class NearestTable {
   T lo() const { return lo_; }
   T hi() const { return hi_; }
   const T* unique_values() const { return values_.data(); }
+  std::size_t unique_count() const { return values_.size(); }
   const std::uint32_t* first_rank() const { return first_.data(); }
+  // For the SIMD kernels: the U - 1 thresholds ascending, followed by at
+  // least kMaxM + 1 entries of +inf; the bucket grid.
+  const T* thresholds() const { return thr_.data(); }
+  const std::uint32_t* bucket_start() const { return start_.data(); }
+  std::size_t buckets() const { return buckets_; }
+  T inv_bucket_width() const { return inv_w_; }
 
  private:
   void build(const T* lv, std::size_t L) {

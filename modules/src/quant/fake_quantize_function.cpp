@@ -2,7 +2,7 @@
 
 #include <xtensor/xbuilder.hpp>
 
-#include "mask_kernels.hpp"
+#include "ste_mask.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
 
 namespace xgrad {
@@ -22,9 +22,9 @@ xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& 
     // The STE mask on the original x, cached for backward as one byte per
     // element, packed into the T array that Context can hold.
     const std::size_t n = x.numel();
-    xt::xarray<T> packed = xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
+    xt::xarray<T> packed = detail::mask_storage<T>(n);
     detail::quant_dequant_kernel(x.data().data(), n, levels.data(), levels.size(), out.data(),
-                                 reinterpret_cast<std::uint8_t*>(packed.data()), -alpha, alpha);
+                                 detail::mask_bytes(packed), -alpha, alpha);
     ctx.saved_arrays.push_back(std::move(packed));
   } else {
     detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
@@ -39,9 +39,8 @@ std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
   std::vector<xt::xarray<T>> grads(2);
   if (ctx.needs_input_grad(0)) {
     // The engine hands over its gradient buffer: mask it in place.
-    detail::mask_grad(grad_out.data(),
-                      reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()),
-                      grad_out.size());
+    detail::apply_ste_mask(grad_out.data(), detail::mask_bytes(ctx.saved_arrays.at(0)),
+                           grad_out.size());
     grads[0] = std::move(grad_out);
   }
   // The qparams get no gradient (zero if the levels were marked as requiring one).

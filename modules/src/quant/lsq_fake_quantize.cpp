@@ -11,6 +11,8 @@
 #include "mask_kernels.hpp"
 #include "per_channel_grids.hpp"
 #include "per_channel_layout.hpp"
+#include "uniform_kernel.hpp"
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
 
@@ -56,7 +58,7 @@ struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
                                   zero_point_forward(zero_point.data().data()[0], qmin, qmax),
                                   T(qmin), T(qmax)};
     xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
-    detail::fake_quant_affine_kernel(x.data().data(), x.numel(), g, out.data(), nullptr);
+    detail::fake_quantize_affine_kernel(x.data().data(), x.numel(), g, out.data(), nullptr);
     if (ctx.recording()) {
       ctx.save_for_backward({x, scale, zero_point});
       ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
@@ -109,12 +111,8 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
                                std::int64_t qmin, std::int64_t qmax, double grad_factor) {
     const auto grids = learnable_grids(scale.data(), zero_point.data(), qmin, qmax, name);
     xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
-    const T* px = x.data().data();
-    for (std::size_t o = 0; o < lay.outer; ++o)
-      for (std::size_t c = 0; c < lay.channels; ++c) {
-        const std::size_t at = (o * lay.channels + c) * lay.inner;
-        detail::fake_quant_affine_kernel(px + at, lay.inner, grids[c], out.data() + at, nullptr);
-      }
+    detail::fake_quantize_per_channel_kernel(x.data().data(), lay.outer, lay.channels, lay.inner,
+                                             grids.data(), out.data(), nullptr);
     if (ctx.recording()) {
       ctx.save_for_backward({x, scale, zero_point});
       ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
@@ -135,16 +133,21 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
     const T* px = ctx.saved(0).data();
     T* pg = grad.data();
     std::vector<double> sum_scale(channels, 0.0), sum_zp(channels, 0.0);
-    for (std::size_t o = 0; o < outer; ++o)
-      for (std::size_t c = 0; c < channels; ++c) {
-        const std::size_t at = (o * channels + c) * inner;
-        const detail::AffineGrid<T> gc = grids[c];
-        const auto [ds, dz] = detail::blocked_sums<T>(at, at + inner, [=](std::size_t i) {
-          return detail::learnable_affine_grads(px[i], pg[i], gc, factor, &pg[i]);
+    // Channels split over threads; each channel sums its rows in order as a
+    // single thread would.
+    xgrad::detail::parallel_for(
+        channels, xgrad::detail::row_grain(outer * inner), [&](std::size_t cb, std::size_t ce) {
+          for (std::size_t o = 0; o < outer; ++o)
+            for (std::size_t c = cb; c < ce; ++c) {
+              const std::size_t at = (o * channels + c) * inner;
+              const detail::AffineGrid<T> gc = grids[c];
+              const auto [ds, dz] = detail::blocked_sums<T>(at, at + inner, [=](std::size_t i) {
+                return detail::learnable_affine_grads(px[i], pg[i], gc, factor, &pg[i]);
+              });
+              sum_scale[c] += ds;
+              sum_zp[c] += dz;
+            }
         });
-        sum_scale[c] += ds;
-        sum_zp[c] += dz;
-      }
     std::vector<xt::xarray<T>> grads(3);
     grads[1] = xt::xarray<T>::from_shape({channels});
     grads[2] = xt::xarray<T>::from_shape({channels});

@@ -4,10 +4,10 @@
 #include <sstream>
 #include <string>
 
-#include "affine_kernels.hpp"
-#include "mask_kernels.hpp"
 #include "per_channel_grids.hpp"
 #include "per_channel_layout.hpp"
+#include "ste_mask.hpp"
+#include "uniform_kernel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
 
@@ -23,31 +23,22 @@ struct FakeQuantizePerChannelAffineFn : Function<FakeQuantizePerChannelAffineFn>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x,
                                const std::vector<detail::AffineGrid<T>>& grids,
                                const detail::ChannelLayout& lay) {
-    const std::size_t n = x.numel();
     xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
     xt::xarray<T> packed;
     std::uint8_t* mask = nullptr;
     if (ctx.recording()) {
-      packed = xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
-      mask = reinterpret_cast<std::uint8_t*>(packed.data());
+      packed = detail::mask_storage<T>(x.numel());
+      mask = detail::mask_bytes(packed);
     }
-    const T* px = x.data().data();
-    T* po = out.data();
-    for (std::size_t o = 0; o < lay.outer; ++o)
-      for (std::size_t c = 0; c < lay.channels; ++c) {
-        const std::size_t at = (o * lay.channels + c) * lay.inner;
-        detail::fake_quant_affine_kernel(px + at, lay.inner, grids[c], po + at,
-                                         mask ? mask + at : nullptr);
-      }
+    detail::fake_quantize_per_channel_kernel(x.data().data(), lay.outer, lay.channels, lay.inner,
+                                             grids.data(), out.data(), mask);
     if (mask) ctx.saved_arrays.push_back(std::move(packed));
     return out;
   }
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    detail::mask_grad(grad.data(),
-                      reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()),
-                      grad.size());
+    detail::apply_ste_mask(grad.data(), detail::mask_bytes(ctx.saved_arrays.at(0)), grad.size());
     return gradients(std::move(grad));
   }
 };

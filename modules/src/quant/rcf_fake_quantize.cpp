@@ -10,6 +10,7 @@
 
 #include "apot_nearest.hpp"
 #include "mask_kernels.hpp"
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
@@ -91,9 +92,13 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
     T* po = out.data();
     // u = x / alpha (a true division, as the composition computes it), then
     // P(u) in place (clipped to [lo, 1], NaN kept), then alpha * P(u).
-    for (std::size_t i = 0; i < n; ++i) po[i] = px[i] / alpha;
+    xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) po[i] = px[i] / alpha;
+    });
     detail::quant_dequant_kernel(po, n, levels.data(), levels.size(), po);
-    for (std::size_t i = 0; i < n; ++i) po[i] = alpha * po[i];
+    xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) po[i] = alpha * po[i];
+    });
     if (ctx.recording()) {
       ctx.save_for_backward({x});
       ctx.save_output();

@@ -6,9 +6,9 @@
 #include <sstream>
 #include <string>
 
-#include "affine_kernels.hpp"
-#include "mask_kernels.hpp"
 #include "observe_range.hpp"
+#include "ste_mask.hpp"
+#include "uniform_kernel.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad::quant {
@@ -41,7 +41,8 @@ namespace {
 constexpr std::int64_t dtype_min(QuantDtype d) { return d == QuantDtype::quint8 ? 0 : -128; }
 constexpr std::int64_t dtype_max(QuantDtype d) { return d == QuantDtype::quint8 ? 255 : 127; }
 
-// The forward saves the mask of in-range elements (1 or 0) for the backward.
+// The forward saves the mask of in-range elements (one byte each) for the
+// backward; the arithmetic is detail::fake_quantize_affine_kernel.
 struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
   static constexpr const char* name = "FakeQuantizePerTensorAffineBackward";
 
@@ -51,15 +52,12 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
                                std::int64_t quant_max) {
     const xt::xarray<T>& in = x.data();
     xt::xarray<T> out = xt::xarray<T>::from_shape(in.shape());
-    const std::size_t n = in.size();
-    // The mask (bytes) packed into a T array that Context can hold.
-    xt::xarray<T> mask;
     const bool keep_mask = ctx.recording();
-    if (keep_mask) mask = xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
+    xt::xarray<T> mask;
+    if (keep_mask) mask = detail::mask_storage<T>(in.size());
     const detail::AffineGrid<T> grid{scale, inv_scale, T(zero_point), T(quant_min), T(quant_max)};
-    detail::fake_quant_affine_kernel(
-        in.data(), n, grid, out.data(),
-        keep_mask ? reinterpret_cast<std::uint8_t*>(mask.data()) : nullptr);
+    detail::fake_quantize_affine_kernel(in.data(), in.size(), grid, out.data(),
+                                        keep_mask ? detail::mask_bytes(mask) : nullptr);
     if (keep_mask) ctx.saved_arrays.push_back(std::move(mask));
     return out;
   }
@@ -67,9 +65,7 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
     // The engine hands over its gradient buffer: mask it in place.
-    detail::mask_grad(grad.data(),
-                      reinterpret_cast<const std::uint8_t*>(ctx.saved_arrays.at(0).data()),
-                      grad.size());
+    detail::apply_ste_mask(grad.data(), detail::mask_bytes(ctx.saved_arrays.at(0)), grad.size());
     return gradients(std::move(grad));
   }
 };

@@ -87,7 +87,10 @@ extern template class TensorAPoT<double>;
 
 namespace detail {
 // The kernels behind the functions above (plain loops over contiguous data;
-// qparams must be validated already). Levels ascending, size L >= 1.
+// qparams must be validated already). Levels ascending, size L >= 1. Large
+// inputs are split over threads (xgrad/parallel.hpp); quant_dequant_kernel on
+// floats takes the SIMD variant chosen at load time (xgrad/quant/simd.hpp).
+// Neither changes a single bit of the result.
 // nearest_ranks: rank (position in `levels`) of the nearest level of x[i];
 // returns the first NaN position, or n when there is none.
 template <class T>

@@ -1,0 +1,46 @@
+// Shared by every benchmark translation unit: each workload runs at 1 and at 2
+// threads ("<case>/t1", "<case>/t2"), xgrad and libtorch alike, timed in wall
+// clock (CPU time would add the threads up); and minor page faults per
+// iteration, from getrusage, as a counter.
+#pragma once
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <string>
+
+namespace bench {
+
+constexpr int kThreadCounts[] = {1, 2};
+
+inline std::string with_threads(const std::string& name, int threads) {
+  return name + "/t" + std::to_string(threads);
+}
+
+inline long minor_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+// Registers one case timed in wall clock, with CPU time over all threads of
+// the process; extra arguments are passed to fn.
+template <class Fn, class... Args>
+void add_case(const std::string& name, benchmark::TimeUnit unit, Fn fn, Args... args) {
+  benchmark::RegisterBenchmark(name.c_str(), fn, args...)
+      ->Unit(unit)
+      ->UseRealTime()
+      ->MeasureProcessCPUTime();
+}
+
+// Start before the timed loop; report() after it sets the "minflt" counter
+// (page faults per iteration, all threads).
+struct MinorFaults {
+  long start = minor_faults();
+  void report(benchmark::State& state) const {
+    state.counters["minflt"] =
+        benchmark::Counter(double(minor_faults() - start), benchmark::Counter::kAvgIterations);
+  }
+};
+
+}  // namespace bench

@@ -1,0 +1,44 @@
+// The straight-through estimator's mask, shared by the APoT and uniform fake
+// quantize Functions (internal): one byte per element (1 = the gradient
+// passes), kept in the T array that a Context can save.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <xtensor/xarray.hpp>
+
+#include "mask_kernels.hpp"
+#include "xgrad/detail/parallel.hpp"
+
+namespace xgrad {
+namespace quant {
+namespace detail {
+
+// Room for n mask bytes.
+template <class T>
+xt::xarray<T> mask_storage(std::size_t n) {
+  return xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
+}
+
+template <class T>
+std::uint8_t* mask_bytes(xt::xarray<T>& storage) {
+  return reinterpret_cast<std::uint8_t*>(storage.data());
+}
+
+template <class T>
+const std::uint8_t* mask_bytes(const xt::xarray<T>& storage) {
+  return reinterpret_cast<const std::uint8_t*>(storage.data());
+}
+
+// detail::mask_grad (g[i] = m[i] ? g[i] : 0 in place, NaN and inf included),
+// large arrays split over threads.
+template <class T>
+void apply_ste_mask(T* g, const std::uint8_t* m, std::size_t n) {
+  xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+    mask_grad(g + b, m + b, e - b);
+  });
+}
+
+}  // namespace detail
+}  // namespace quant
+}  // namespace xgrad
