@@ -13,6 +13,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/pool.hpp"
 #include "xgrad/ops/reduce.hpp"
@@ -157,6 +158,20 @@ BOOST_AUTO_TEST_CASE(large_ranges_cover_every_index_once) {
   }
 }
 
+// Rows (grain below 16) are not aligned to 16: 20 rows on 2 threads are two
+// ranges of 10, not one of 16 and one of 4.
+BOOST_AUTO_TEST_CASE(a_few_costly_rows_split_evenly) {
+  ThreadCountGuard guard;
+  set_num_threads(2);
+  std::vector<std::size_t> sizes;
+  std::mutex m;
+  detail::parallel_for(20, 1, [&](std::size_t b, std::size_t e) {
+    const std::lock_guard<std::mutex> lock(m);
+    sizes.push_back(e - b);
+  });
+  BOOST_TEST(sizes == (std::vector<std::size_t>{10, 10}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(an_exception_in_a_range_reaches_the_caller) {
   ThreadCountGuard guard;
   set_num_threads(2);
@@ -219,6 +234,21 @@ BOOST_AUTO_TEST_CASE(losses_by_rows_and_elements) {
     auto ce = cross_entropy(logits, labels), mse = mse_loss(x, target);
     (ce + mse).backward();
     return Arrays{ce.data(), mse.data(), grad_of(logits), grad_of(x)};
+  });
+}
+
+// Products of 6M multiply-adds, split over rows of C when it is taller than
+// wide and over columns when wider; their gradients take each transpose flag.
+BOOST_AUTO_TEST_CASE(matrix_products_tall_and_wide) {
+  same_with_1_and_2_threads([] {
+    auto a = random({300, 200}, 24, true), b = random({200, 100}, 25, true);
+    auto c = random({40, 300}, 26, true), d = random({300, 500}, 27, true);
+    auto w = random({120, 300}, 28, true), bias = random({120}, 29, true);
+    auto tall = matmul(a, b), wide = matmul(c, d), lin = linear(c, w, bias);
+    const auto s1 = random({300, 100}, 30), s2 = random({40, 500}, 31), s3 = random({40, 120}, 32);
+    (sum(tall * s1) + sum(wide * s2) + sum(lin * s3)).backward();
+    return Arrays{tall.data(), wide.data(), lin.data(), grad_of(a),   grad_of(b),
+                  grad_of(c),  grad_of(d),  grad_of(w), grad_of(bias)};
   });
 }
 

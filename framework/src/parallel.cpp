@@ -14,8 +14,9 @@
 #include <omp.h>
 #endif
 
-// OpenBLAS's own thread pool (cblas.h declares it; linalg.cpp is the only
-// file that includes the BLAS headers).
+// OpenBLAS's own thread pool, kept at one thread: ops/blas.cpp splits large
+// products over xgrad's threads instead (cblas.h declares it; blas.cpp is the
+// only file that includes the BLAS headers).
 extern "C" void openblas_set_num_threads(int);
 
 namespace xgrad {
@@ -32,12 +33,11 @@ int default_threads() {
   return cores >= 1 ? static_cast<int>(cores) : 1;
 }
 
-// Set once at load time, OpenBLAS sized to match.
+// Set once at load time, when OpenBLAS is also set to one thread.
 std::atomic<int>& thread_count() {
   static std::atomic<int> count = [] {
-    const int n = default_threads();
-    openblas_set_num_threads(n);
-    return n;
+    openblas_set_num_threads(1);
+    return default_threads();
   }();
   return count;
 }
@@ -49,7 +49,7 @@ const bool initialized_at_load = (thread_count(), true);
 void set_num_threads(int n) {
   if (n < 1) throw ValueError("set_num_threads: n must be >= 1, got " + std::to_string(n));
   thread_count().store(n, std::memory_order_relaxed);
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(1);  // another library in the process may have changed it
 }
 
 int get_num_threads() { return thread_count().load(std::memory_order_relaxed); }
@@ -67,9 +67,11 @@ void parallel_run(std::size_t n, std::size_t grain, RangeBody run, const void* b
     {
       const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
       const std::size_t nt = static_cast<std::size_t>(omp_get_num_threads());
-      // Boundaries on multiples of 16 indices (whole cache lines of floats).
-      const std::size_t begin = t == 0 ? 0 : (n * t / nt) & ~std::size_t(15);
-      const std::size_t end = t + 1 == nt ? n : (n * (t + 1) / nt) & ~std::size_t(15);
+      // Boundaries on multiples of 16 indices (whole cache lines of floats)
+      // when ranges are that long anyway; rows (grain < 16) split evenly.
+      const std::size_t align = grain >= 16 ? 16 : 1;
+      const std::size_t begin = t == 0 ? 0 : n * t / nt / align * align;
+      const std::size_t end = t + 1 == nt ? n : n * (t + 1) / nt / align * align;
       if (begin < end) {
         try {
           run(body, begin, end);

@@ -6,13 +6,38 @@
 #include <vector>
 #include <xtensor-blas/xblas.hpp>
 
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
 namespace blas {
 
-// xt::blas::gemm wants whole 2-D containers; the pointer-level cxxblas::gemm
-// it forwards to (cblas_sgemm / cblas_dgemm) takes raw slices.
+namespace {
+
+// One block of the product: op(A) [m, k] times op(B) [k, n] into C, each with
+// its own leading dimension, so a block of rows or columns of a larger matrix
+// needs no copy. xt::blas::gemm wants whole 2-D containers; the pointer-level
+// cxxblas::gemm it forwards to (cblas_sgemm / cblas_dgemm) takes raw slices.
+template <class T>
+void gemm_block(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a,
+                std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  using cxxblas::Transpose;
+  using Index = xt::blas_index_t;
+  cxxblas::gemm<Index>(cxxblas::StorageOrder::RowMajor, ta ? Transpose::Trans : Transpose::NoTrans,
+                       tb ? Transpose::Trans : Transpose::NoTrans, static_cast<Index>(m),
+                       static_cast<Index>(n), static_cast<Index>(k), T(1), a,
+                       static_cast<Index>(lda), b, static_cast<Index>(ldb), beta, c,
+                       static_cast<Index>(ldc));
+}
+
+}  // namespace
+
+// One thread pool: OpenBLAS runs single-threaded (parallel.cpp) and a large
+// product is split here, over detail::parallel_for, into blocks of rows of C
+// (or of columns, when C is wider than tall), one per thread. Two pools, ours
+// and OpenBLAS's, would each spin-wait for a core the other is using. Every
+// element of C is still one call's dot product over all of k, accumulated the
+// same way whatever the split, so results do not depend on the thread count.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b,
           T beta, T* c) {
@@ -21,13 +46,18 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T
     if (beta == T(0)) std::fill(c, c + m * n, T(0));
     return;
   }
-  using cxxblas::Transpose;
-  using Index = xt::blas_index_t;
-  cxxblas::gemm<Index>(cxxblas::StorageOrder::RowMajor, ta ? Transpose::Trans : Transpose::NoTrans,
-                       tb ? Transpose::Trans : Transpose::NoTrans, static_cast<Index>(m),
-                       static_cast<Index>(n), static_cast<Index>(k), T(1), a,
-                       static_cast<Index>(ta ? m : k), b, static_cast<Index>(tb ? k : n), beta, c,
-                       static_cast<Index>(n));
+  const std::size_t lda = ta ? m : k, ldb = tb ? k : n;
+  if (m >= n) {  // rows [r0, r1) of C: rows of op(A)
+    const std::size_t grain = std::max<std::size_t>(1, kGemmGrain / (n * k));
+    detail::parallel_for(m, grain, [&](std::size_t r0, std::size_t r1) {
+      gemm_block(ta, tb, r1 - r0, n, k, a + (ta ? r0 : r0 * lda), lda, b, ldb, beta, c + r0 * n, n);
+    });
+  } else {  // columns [c0, c1) of C: columns of op(B)
+    const std::size_t grain = std::max<std::size_t>(1, kGemmGrain / (m * k));
+    detail::parallel_for(n, grain, [&](std::size_t c0, std::size_t c1) {
+      gemm_block(ta, tb, m, c1 - c0, k, a, lda, b + (tb ? c0 * ldb : c0), ldb, beta, c + c0, n);
+    });
+  }
 }
 
 namespace {

@@ -1,6 +1,7 @@
 // BLAS calls on contiguous row-major data (private to src/ops). blas.cpp is
 // the only file that includes xtensor-blas; every op that multiplies matrices
-// (linalg, conv) goes through these.
+// (linalg, conv) goes through these. OpenBLAS runs single-threaded: gemm
+// splits large products over xgrad's threads itself.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +10,10 @@
 
 namespace xgrad {
 namespace blas {
+
+// Multiply-adds worth one thread's wake-up and OpenBLAS's per-call packing:
+// gemm splits a product only into parts at least this large.
+constexpr std::size_t kGemmGrain = std::size_t(1) << 20;
 
 // C[m, n] = op(A) op(B) + beta C, where op(A) is [m, k] (A stored [k, m] when
 // ta) and op(B) is [k, n] (B stored [n, k] when tb). Pointers may address

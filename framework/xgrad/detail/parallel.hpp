@@ -8,7 +8,7 @@
 // The body gets a range, so its inner loop stays a plain loop the compiler
 // vectorizes. Ranges are contiguous, disjoint and cover [0, n), one per
 // thread at most; each holds about n / threads >= `grain` indices (boundaries
-// rounded down to multiples of 16), so n < 2 * grain (or one thread) runs the
+// rounded down to multiples of 16 when grain >= 16), so n < 2 * grain (or one thread) runs the
 // body once, on the calling thread, with no synchronization at all. Split only
 // independent elements or rows, never a reduction axis: then results do not
 // depend on the thread count. The body must not throw (an exception from a
