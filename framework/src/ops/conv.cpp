@@ -3,9 +3,9 @@
 // every sample and freed on return (forward and backward each allocate their
 // own), so memory beyond input, weight and output is bounded by one sample
 // per thread: samples are split over threads, each range with its own buffer,
-// wherever they are independent (forward and dx; dW sums over the samples in
-// order). A 1x1 kernel with stride 1 and no padding skips im2col: the input
-// already is its column matrix.
+// wherever they are independent (forward and dx; dW, a sum over samples,
+// see weight_grad). A 1x1 kernel with stride 1 and no padding skips im2col:
+// the input already is its column matrix.
 #include "xgrad/ops/conv.hpp"
 
 #include <algorithm>
@@ -42,6 +42,69 @@ struct Conv2dParams {
 template <class T>
 std::unique_ptr<T[]> scratch(std::size_t n) {
   return std::unique_ptr<T[]>(new T[n]);
+}
+
+// dW [O, K] = sum over samples n of G_n cols_n^T, in an order that does not
+// depend on the thread count. A large product per sample runs one sample at a
+// time, in sample order, each split over threads inside (im2col by channel,
+// gemm by rows of dW). Small ones go in fixed chunks of samples (at most
+// kWeightChunks, set by the batch alone): each chunk's sum on one thread into
+// its own partial dW, then the partials added in chunk order.
+constexpr std::size_t kWeightChunks = 8;
+
+template <class T>
+void weight_grad(const Conv2dParams& p, const T* xs, const T* gs, T* dw) {
+  const ConvGeometry& g = p.geom;
+  const std::size_t K = g.rows(), L = g.cols(), og = p.out_per_group;
+  const std::size_t in_block = g.channels * g.height * g.width;
+  const std::size_t w_size = p.out_channels() * K;
+  const bool pointwise = p.pointwise();
+  // Adds samples [first, last) into out (the first one overwrites it).
+  const auto add_samples = [&](std::size_t first, std::size_t last, T* out, T* col,
+                               bool split_im2col) {
+    for (std::size_t n = first; n < last; ++n) {
+      for (std::size_t gi = 0; gi < p.groups; ++gi) {
+        const std::size_t block = n * p.groups + gi;
+        const T* cols = xs + block * in_block;
+        if (!pointwise) {
+          if (split_im2col) {
+            detail::parallel_for(
+                g.channels, detail::row_grain(g.kh * g.kw * L),
+                [&](std::size_t c0, std::size_t c1) { im2col(cols, g, col, c0, c1); });
+          } else {
+            im2col(cols, g, col);
+          }
+          cols = col;
+        }
+        blas::gemm(false, true, og, K, L, gs + block * og * L, cols, n == first ? T(0) : T(1),
+                   out + gi * og * K);
+      }
+    }
+  };
+  const std::size_t sample_cost = p.groups * og * K * L;  // multiply-adds
+  if (p.batch == 0) {
+    std::fill(dw, dw + w_size, T(0));
+  } else if (sample_cost >= 2 * blas::kGemmGrain || w_size > blas::kGemmGrain / 4) {
+    auto col = pointwise ? nullptr : scratch<T>(K * L);
+    add_samples(0, p.batch, dw, col.get(), true);
+  } else {
+    const std::size_t chunks = std::min(p.batch, kWeightChunks);
+    std::vector<T> partial((chunks - 1) * w_size);  // chunk 0 writes dw itself
+    const std::size_t chunk_cost = sample_cost * (p.batch / chunks);
+    detail::parallel_for(chunks, std::max<std::size_t>(1, blas::kGemmGrain / chunk_cost),
+                         [&](std::size_t c0, std::size_t c1) {
+                           auto col = pointwise ? nullptr : scratch<T>(K * L);
+                           for (std::size_t c = c0; c < c1; ++c) {
+                             add_samples(p.batch * c / chunks, p.batch * (c + 1) / chunks,
+                                         c == 0 ? dw : partial.data() + (c - 1) * w_size, col.get(),
+                                         false);
+                           }
+                         });
+    for (std::size_t c = 1; c < chunks; ++c) {
+      const T* part = partial.data() + (c - 1) * w_size;
+      for (std::size_t i = 0; i < w_size; ++i) dw[i] += part[i];
+    }
+  }
 }
 
 struct Conv2dFn : Function<Conv2dFn> {
@@ -117,22 +180,7 @@ struct Conv2dFn : Function<Conv2dFn> {
         grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
         dw = grads[1].data();
       }
-      // dW sums over the samples, in sample order (never split).
-      if (need_w) {
-        auto col = pointwise ? nullptr : scratch<T>(K * L);
-        for (std::size_t n = 0; n < p.batch; ++n) {
-          for (std::size_t gi = 0; gi < p.groups; ++gi) {
-            const std::size_t block = n * p.groups + gi;
-            const T* cols = xs + block * in_block;
-            if (!pointwise) {
-              im2col(cols, g, col.get());
-              cols = col.get();
-            }
-            blas::gemm(false, true, og, K, L, gs + block * og * L, cols, n == 0 ? T(0) : T(1),
-                       dw + gi * og * K);
-          }
-        }
-      }
+      if (need_w) weight_grad(p, xs, gs, dw);
       // dx of each sample is its own: samples split over threads.
       if (need_x) {
         detail::parallel_for(
@@ -153,7 +201,6 @@ struct Conv2dFn : Function<Conv2dFn> {
               }
             });
       }
-      if (need_w && p.batch == 0) grads[1].fill(T(0));
     }
     if (grads.size() == 3 && ctx.needs_input_grad(2)) {
       const std::size_t oc = p.out_channels();

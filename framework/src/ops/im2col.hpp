@@ -77,11 +77,12 @@ void shifted_span(X* xc, const ConvGeometry& g, C* row, std::ptrdiff_t off_h,
 
 // Walks every (column row, output row) pair once. Gather copies x into col
 // (zeros for padding); otherwise the column values are added back into x.
+// Only channels [c0, c1): their rows of col.
 template <bool Gather, class X, class C>
-void im2col_walk(X* x, const ConvGeometry& g, C* col) {
+void im2col_walk(X* x, const ConvGeometry& g, C* col, std::size_t c0, std::size_t c1) {
   const std::size_t plane = g.height * g.width;
   const bool shifted = g.sh == 1 && g.sw == 1 && g.ow == g.width;
-  for (std::size_t c = 0; c < g.channels; ++c) {
+  for (std::size_t c = c0; c < c1; ++c) {
     X* xc = x + c * plane;
     for (std::size_t ki = 0; ki < g.kh; ++ki) {
       for (std::size_t kj = 0; kj < g.kw; ++kj) {
@@ -140,10 +141,15 @@ void im2col_walk(X* x, const ConvGeometry& g, C* col) {
 
 }  // namespace detail
 
-// col [g.rows(), g.cols()] = the windows of x [g.channels, height, width].
+// col [g.rows(), g.cols()] = the windows of x [g.channels, height, width];
+// with a channel range, only the rows of channels [c0, c1).
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, T* col, std::size_t c0, std::size_t c1) {
+  detail::im2col_walk<true>(x, g, col, c0, c1);
+}
 template <class T>
 void im2col(const T* x, const ConvGeometry& g, T* col) {
-  detail::im2col_walk<true>(x, g, col);
+  im2col(x, g, col, 0, g.channels);
 }
 
 // x [g.channels, height, width] += col [g.rows(), g.cols()] scattered back to
@@ -151,7 +157,7 @@ void im2col(const T* x, const ConvGeometry& g, T* col) {
 // its padding entries may be overwritten with zeros.
 template <class T>
 void col2im(T* col, const ConvGeometry& g, T* x) {
-  detail::im2col_walk<false>(x, g, col);
+  detail::im2col_walk<false>(x, g, col, 0, g.channels);
 }
 
 }  // namespace xgrad
