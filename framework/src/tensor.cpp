@@ -4,6 +4,7 @@
 #include <string>
 
 #include "allocate.hpp"
+#include "ops/kernels.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/node.hpp"
@@ -133,7 +134,14 @@ void Tensor<T>::backward(bool retain_graph) const {
 }
 
 template <class T>
-void Tensor<T>::backward(xt::xarray<T> gradient, bool retain_graph) const {
+void Tensor<T>::backward(const xt::xarray<T>& gradient, bool retain_graph) const {
+  check_defined("backward");
+  // The engine writes into the root gradient's buffer: a copy of the caller's.
+  run_backward(*this, kernels::map(gradient, [](T v) { return v; }), retain_graph);
+}
+
+template <class T>
+void Tensor<T>::backward(xt::xarray<T>&& gradient, bool retain_graph) const {
   check_defined("backward");
   run_backward(*this, std::move(gradient), retain_graph);
 }

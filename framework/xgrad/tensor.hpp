@@ -78,9 +78,10 @@ class Tensor {
   const std::shared_ptr<Node<T>>& grad_fn() const;
   // Back-propagates from a one-element tensor (gradient 1).
   void backward(bool retain_graph = false) const;
-  // Back-propagates `gradient`, which must have this tensor's shape (pass an
-  // rvalue to spare a copy of a large gradient).
-  void backward(xt::xarray<T> gradient, bool retain_graph = false) const;
+  // Back-propagates `gradient`, which must have this tensor's shape. The
+  // engine takes over an rvalue's buffer; an lvalue is copied (over threads).
+  void backward(const xt::xarray<T>& gradient, bool retain_graph = false) const;
+  void backward(xt::xarray<T>&& gradient, bool retain_graph = false) const;
 
   // Shares the data, no history, requires_grad false.
   Tensor detach() const;
