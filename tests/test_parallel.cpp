@@ -30,6 +30,7 @@
 #include "xgrad/quant/per_channel_fake_quantize.hpp"
 #include "xgrad/quant/rcf_fake_quantize.hpp"
 #include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/weight_norm.hpp"
 #include "xgrad/random.hpp"
 
 using namespace xgrad;
@@ -307,6 +308,16 @@ BOOST_AUTO_TEST_CASE(apot_and_uniform_fake_quantize) {
     uniform.backward(seed.data());
     const auto codes = quant::quantize_APoT(x.detach(), q).int_repr();
     return Arrays{apot.data(), apot_grad, uniform.data(), grad_of(x), xt::cast<float>(codes)};
+  });
+}
+
+BOOST_AUTO_TEST_CASE(weight_standardization_and_its_gradient) {
+  same_with_1_and_2_threads([] {
+    auto w = random({kLarge}, 33, true, -0.3f, 0.5f);
+    const auto seed = random({kLarge}, 34);
+    auto z = quant::weight_standardize(w, 1e-5);
+    z.backward(seed.data());
+    return Arrays{z.data(), grad_of(w), xt::xarray<float>{quant::weight_std(w)}};
   });
 }
 
