@@ -264,6 +264,19 @@ BOOST_AUTO_TEST_CASE(conv2d_over_samples) {
   });
 }
 
+// A per-sample weight-gradient product over 2M multiply-adds: samples one at a
+// time, each im2col split by channel and each gemm by rows of dW.
+BOOST_AUTO_TEST_CASE(conv2d_with_a_large_product_per_sample) {
+  same_with_1_and_2_threads([] {
+    auto x = random({3, 16, 32, 32}, 35, true);
+    auto w = random({32, 16, 3, 3}, 36, true);
+    auto y = conv2d(x, w, Tensor<float>(), 1, 1);
+    const auto seed = random({3, 32, 32, 32}, 37);
+    sum(y * seed).backward();
+    return Arrays{y.data(), grad_of(x), grad_of(w)};
+  });
+}
+
 BOOST_AUTO_TEST_CASE(pooling_over_planes) {
   same_with_1_and_2_threads([] {
     auto x = random({16, 8, 32, 32}, 21, true);
