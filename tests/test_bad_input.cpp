@@ -1460,7 +1460,7 @@ constexpr std::size_t kLimit = std::size_t(1) << 30;
 
 BOOST_AUTO_TEST_CASE(creating_a_tensor_too_large_for_memory_is_a_resource_error) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   AllocationLimit limit(kLimit);
@@ -1487,7 +1487,7 @@ BOOST_AUTO_TEST_CASE(creating_a_tensor_too_large_for_memory_is_a_resource_error)
 
 BOOST_AUTO_TEST_CASE(an_op_whose_result_does_not_fit_is_a_resource_error_naming_the_op) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   const D x = ones<double>({256, 1024}, true);  // 2 MiB
@@ -1501,7 +1501,7 @@ BOOST_AUTO_TEST_CASE(an_op_whose_result_does_not_fit_is_a_resource_error_naming_
 
 BOOST_AUTO_TEST_CASE(backward_out_of_memory_is_a_resource_error_and_can_be_retried) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   const D x = ones<double>({256, 1024}, true);
