@@ -4,20 +4,22 @@
 // assert how much memory a call asked for, and simulate allocation failure
 // deterministically, without needing a machine that really runs out.
 //
-// Under AddressSanitizer the replacement is left out (ASan owns operator new:
-// with GCC's shared runtime some allocations would still go through ASan's
-// and then be freed by ours); kAllocationLimitWorks is false there and the
-// tests that need a limit say so and skip.
+// Under AddressSanitizer and ThreadSanitizer the replacement is left out (the
+// sanitizer owns operator new: with GCC's shared ASan runtime some
+// allocations would still go through ASan's and then be freed by ours; clang's
+// static runtimes define it, a second definition does not link);
+// kAllocationLimitWorks is false there and the tests that need a limit say so
+// and skip.
 #pragma once
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define XGRAD_TEST_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define XGRAD_TEST_ASAN 1
 #endif
 #endif

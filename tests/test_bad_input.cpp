@@ -23,17 +23,22 @@
 #include "xgrad/gradcheck.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batchnorm.hpp"
+#include "xgrad/nn/conv.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/fusion.hpp"
 #include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/pool.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/batch_norm.hpp"
+#include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/dropout.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/indexing.hpp"
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
+#include "xgrad/ops/pool.hpp"
 #include "xgrad/ops/reduce.hpp"
 #include "xgrad/ops/shape_ops.hpp"
 #include "xgrad/ops/softmax.hpp"
@@ -44,9 +49,18 @@
 #include "xgrad/quant/apot_levels.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
 #include "xgrad/quant/fake_quantize_function.hpp"
+#include "xgrad/quant/level_sets.hpp"
 #include "xgrad/quant/linear_apot.hpp"
+#include "xgrad/quant/lsq_fake_quantize.hpp"
+#include "xgrad/quant/per_channel_fake_quantize.hpp"
+#include "xgrad/quant/qat.hpp"
+#include "xgrad/quant/qat/conv2d.hpp"
+#include "xgrad/quant/qat/linear.hpp"
+#include "xgrad/quant/qconfig.hpp"
+#include "xgrad/quant/rcf_fake_quantize.hpp"
 #include "xgrad/quant/uniform.hpp"
 #include "xgrad/quant/visualization.hpp"
+#include "xgrad/quant/weight_norm.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
 
@@ -594,6 +608,324 @@ std::vector<Row> rows() {
                  "batch_norm: input",
                  [rm, rv, u] { batch_norm(u, rm, rv, u, u, true, 0.1, 1e-5); },
                  {rm, rv}});
+  }
+
+  // ---------------------------------------------------------------- conv, pooling, BatchNorm2d
+  {
+    const D x = leaf({1, 2, 5, 5}), w = leaf({4, 2, 3, 3}), b = leaf({4});
+    r.push_back({"conv2d: 3-D input",
+                 Kind::Shape,
+                 "conv2d: input must be 4-D",
+                 [w, b] {
+                   conv2d(leaf({2, 5, 5}), w, b);
+                 },
+                 {w, b}});
+    r.push_back({"conv2d: 2-D weight",
+                 Kind::Shape,
+                 "conv2d: weight must be 4-D",
+                 [x, b] {
+                   conv2d(x, leaf({4, 18}), b);
+                 },
+                 {x, b}});
+    r.push_back({"conv2d: zero spatial extent",
+                 Kind::Shape,
+                 "zero channel or spatial extent",
+                 [w, b] {
+                   conv2d(zeros<double>({1, 2, 0, 5}), w, b);
+                 },
+                 {w, b}});
+    r.push_back({"conv2d: weight with a zero extent",
+                 Kind::Shape,
+                 "conv2d: weight [4, 2, 0, 3]",
+                 [x] {
+                   conv2d(x, zeros<double>({4, 2, 0, 3}));
+                 },
+                 {x}});
+    r.push_back({"conv2d: undefined input",
+                 Kind::Value,
+                 "conv2d: input is undefined",
+                 [u, w] { conv2d(u, w); },
+                 {w}});
+    r.push_back({"conv2d: undefined weight",
+                 Kind::Value,
+                 "conv2d: weight is undefined",
+                 [x, u] { conv2d(x, u); },
+                 {x}});
+    r.push_back({"conv2d: stride 0",
+                 Kind::Value,
+                 "stride must be in [1, INT_MAX], got [0, 0]",
+                 [x, w, b] { conv2d(x, w, b, 0); },
+                 {x, w, b}});
+    r.push_back({"conv2d: negative stride width",
+                 Kind::Value,
+                 "stride must be in [1, INT_MAX], got [1, -1]",
+                 [x, w, b] {
+                   conv2d(x, w, b, {1, -1});
+                 },
+                 {x, w, b}});
+    r.push_back({"conv2d: stride above INT_MAX",
+                 Kind::Value,
+                 "conv2d: stride",
+                 [x, w, b] { conv2d(x, w, b, std::int64_t(1) << 40); },
+                 {x, w, b}});
+    r.push_back({"conv2d: negative padding",
+                 Kind::Value,
+                 "padding must be in [0, INT_MAX], got [-1, 0]",
+                 [x, w, b] {
+                   conv2d(x, w, b, 1, {-1, 0});
+                 },
+                 {x, w, b}});
+    r.push_back({"conv2d: dilation 0",
+                 Kind::Value,
+                 "dilation must be in [1, INT_MAX], got [0, 0]",
+                 [x, w, b] { conv2d(x, w, b, 1, 0, 0); },
+                 {x, w, b}});
+    r.push_back({"conv2d: groups 0",
+                 Kind::Value,
+                 "groups must be positive, got 0",
+                 [x, w, b] { conv2d(x, w, b, 1, 0, 1, 0); },
+                 {x, w, b}});
+    r.push_back({"conv2d: groups not dividing the input channels",
+                 Kind::Value,
+                 "groups 3 does not divide the 2 input channels",
+                 [x, w, b] { conv2d(x, w, b, 1, 0, 1, 3); },
+                 {x, w, b}});
+    r.push_back({"conv2d: groups not dividing the output channels",
+                 Kind::Value,
+                 "groups 2 does not divide the 3 output channels",
+                 [x] {
+                   conv2d(x, leaf({3, 1, 3, 3}), D(), 1, 0, 1, 2);
+                 },
+                 {x}});
+    r.push_back({"conv2d: weight for other input channels",
+                 Kind::Shape,
+                 "the weight expects 3",
+                 [x] {
+                   conv2d(x, leaf({4, 3, 3, 3}));
+                 },
+                 {x}});
+    r.push_back({"conv2d: bias of the wrong size",
+                 Kind::Shape,
+                 "bias must be [4]",
+                 [x, w] { conv2d(x, w, leaf({3})); },
+                 {x, w}});
+    r.push_back({"conv2d: kernel larger than the input",
+                 Kind::Shape,
+                 "larger than the padded input",
+                 [x] {
+                   conv2d(x, leaf({4, 2, 7, 7}));
+                 },
+                 {x}});
+    r.push_back({"conv2d: dilated kernel larger than the input",
+                 Kind::Shape,
+                 "with dilation [3, 3]",
+                 [x, w, b] { conv2d(x, w, b, 1, 0, 3); },
+                 {x, w, b}});
+
+    const D p = leaf({1, 2, 4, 4});
+    r.push_back({"max_pool2d: 3-D input", Kind::Shape, "max_pool2d: input must be 4-D", [] {
+                   max_pool2d(leaf({2, 4, 4}), 2);
+                 }});
+    r.push_back({"max_pool2d: kernel_size 0",
+                 Kind::Value,
+                 "max_pool2d: kernel_size",
+                 [p] { max_pool2d(p, 0); },
+                 {p}});
+    r.push_back({"max_pool2d: stride 0",
+                 Kind::Value,
+                 "max_pool2d: stride",
+                 [p] { max_pool2d(p, 2, 0); },
+                 {p}});
+    r.push_back({"max_pool2d: padding above half the kernel",
+                 Kind::Value,
+                 "max_pool2d: padding",
+                 [p] { max_pool2d(p, 2, 2, 2); },
+                 {p}});
+    r.push_back({"max_pool2d: kernel larger than the input",
+                 Kind::Shape,
+                 "max_pool2d: kernel_size [5, 5]",
+                 [p] { max_pool2d(p, 5); },
+                 {p}});
+    r.push_back({"max_pool2d: undefined", Kind::Value, "max_pool2d", [u] { max_pool2d(u, 2); }});
+    r.push_back({"avg_pool2d: negative padding",
+                 Kind::Value,
+                 "avg_pool2d: padding",
+                 [p] { avg_pool2d(p, 3, 1, -1); },
+                 {p}});
+    r.push_back({"avg_pool2d: kernel width 0",
+                 Kind::Value,
+                 "avg_pool2d: kernel_size",
+                 [p] {
+                   avg_pool2d(p, {2, 0});
+                 },
+                 {p}});
+    r.push_back({"avg_pool2d: zero channels", Kind::Shape, "avg_pool2d: input", [] {
+                   avg_pool2d(zeros<double>({1, 0, 4, 4}), 2);
+                 }});
+    r.push_back({"adaptive_avg_pool2d: output_size 0",
+                 Kind::Value,
+                 "adaptive_avg_pool2d: output_size",
+                 [p] {
+                   adaptive_avg_pool2d(p, {0, 1});
+                 },
+                 {p}});
+    r.push_back({"adaptive_avg_pool2d: 2-D input", Kind::Shape, "adaptive_avg_pool2d: input", [] {
+                   adaptive_avg_pool2d(leaf({4, 4}), 1);
+                 }});
+    r.push_back({"adaptive_avg_pool2d: undefined", Kind::Value, "adaptive_avg_pool2d",
+                 [u] { adaptive_avg_pool2d(u, 1); }});
+
+    const D x4 = leaf({2, 3, 2, 2}), rm = zeros<double>({3}), rv = ones<double>({3});
+    r.push_back({"batch_norm: 4-D input, weight of the wrong size",
+                 Kind::Shape,
+                 "batch_norm: weight",
+                 [x4, rm, rv, u] { batch_norm(x4, rm, rv, leaf({2}), u, true); },
+                 {x4, rm, rv}});
+    r.push_back({"batch_norm: 4-D input, running_var of the wrong size",
+                 Kind::Shape,
+                 "running_var",
+                 [x4, rm, u] { batch_norm(x4, rm, ones<double>({4}), u, u, true); },
+                 {x4, rm}});
+    r.push_back({"batch_norm: 5-D input",
+                 Kind::Shape,
+                 "batch_norm: input",
+                 [rm, rv, u] {
+                   batch_norm(leaf({1, 3, 2, 2, 2}), rm, rv, u, u, true);
+                 },
+                 {rm, rv}});
+    r.push_back({"batch_norm: 4-D input, one value per channel",
+                 Kind::Value,
+                 "batch_norm",
+                 [rm, rv, u] {
+                   batch_norm(leaf({1, 3, 1, 1}), rm, rv, u, u, true);
+                 },
+                 {rm, rv}});
+
+    using nn::Conv2dOptions;
+    r.push_back({"Conv2d: in_channels 0", Kind::Value, "Conv2d: in_channels",
+                 [] { nn::Conv2d<double>(0, 4, 3); }});
+    r.push_back({"Conv2d: negative out_channels", Kind::Value, "Conv2d: in_channels",
+                 [] { nn::Conv2d<double>(2, -4, 3); }});
+    r.push_back({"Conv2d: kernel_size 0", Kind::Value, "Conv2d: kernel_size", [] {
+                   nn::Conv2d<double>(2, 4, {3, 0});
+                 }});
+    r.push_back({"Conv2dOptions: stride 0", Kind::Value, "Conv2d: stride", [] {
+                   nn::Conv2d<double>(Conv2dOptions(2, 4, 3).stride({1, 0}));
+                 }});
+    r.push_back({"Conv2dOptions: negative padding", Kind::Value, "Conv2d: padding",
+                 [] { nn::Conv2d<double>(Conv2dOptions(2, 4, 3).padding(-1)); }});
+    r.push_back({"Conv2dOptions: dilation 0", Kind::Value, "Conv2d: dilation",
+                 [] { nn::Conv2d<double>(Conv2dOptions(2, 4, 3).dilation(0)); }});
+    r.push_back({"Conv2dOptions: groups 0", Kind::Value, "Conv2d: groups",
+                 [] { nn::Conv2d<double>(Conv2dOptions(2, 4, 3).groups(0)); }});
+    r.push_back({"Conv2dOptions: groups not dividing out_channels", Kind::Value, "got 3",
+                 [] { nn::Conv2d<double>(Conv2dOptions(3, 4, 3).groups(3)); }});
+    auto c2 = std::make_shared<nn::Conv2d<double>>(2, 4, 3);
+    r.push_back({"Conv2d: forward of other channels",
+                 Kind::Shape,
+                 "the weight expects 2",
+                 [c2] {
+                   c2->forward(leaf({1, 3, 5, 5}));
+                 },
+                 {},
+                 {c2}});
+    r.push_back({"Conv2d: forward of a 3-D input",
+                 Kind::Shape,
+                 "input must be 4-D",
+                 [c2] {
+                   c2->forward(leaf({2, 5, 5}));
+                 },
+                 {},
+                 {c2}});
+    r.push_back({"Conv2d: forward of an input smaller than the kernel",
+                 Kind::Shape,
+                 "larger than the padded input",
+                 [c2] {
+                   c2->forward(leaf({1, 2, 2, 2}));
+                 },
+                 {},
+                 {c2}});
+
+    r.push_back({"BatchNorm2d: num_features 0", Kind::Value, "num_features",
+                 [] { nn::BatchNorm2d<double>(0); }});
+    r.push_back(
+        {"BatchNorm2d: eps 0", Kind::Value, "eps", [] { nn::BatchNorm2d<double>(3, 0.0); }});
+    r.push_back({"BatchNorm2d: momentum 2", Kind::Value, "momentum",
+                 [] { nn::BatchNorm2d<double>(3, 1e-5, 2.0); }});
+    auto bn = std::make_shared<nn::BatchNorm2d<double>>(3);
+    r.push_back({"BatchNorm2d: forward of a 2-D input",
+                 Kind::Shape,
+                 "[N, C, H, W]",
+                 [bn] {
+                   bn->forward(leaf({2, 3}));
+                 },
+                 {},
+                 {bn}});
+    r.push_back({"BatchNorm2d: forward of other channels",
+                 Kind::Shape,
+                 "expected 3",
+                 [bn] {
+                   bn->forward(leaf({2, 4, 2, 2}));
+                 },
+                 {},
+                 {bn}});
+    r.push_back({"BatchNorm2d: training forward of one value per channel",
+                 Kind::Value,
+                 "batch_norm",
+                 [bn] {
+                   bn->forward(leaf({1, 3, 1, 1}));
+                 },
+                 {},
+                 {bn}});
+    r.push_back({"BatchNorm2d: load a negative running_var",
+                 Kind::Value,
+                 "running_var",
+                 [bn] {
+                   auto d = bn->state_dict();
+                   for (auto& kv : d)
+                     if (kv.first == "running_var") kv.second(1) = -1.0;
+                   bn->load_state_dict(d);
+                 },
+                 {},
+                 {bn}});
+
+    r.push_back({"MaxPool2d: kernel_size 0", Kind::Value, "MaxPool2d: kernel_size",
+                 [] { nn::MaxPool2d<double>(0); }});
+    r.push_back({"MaxPool2dOptions: stride 0", Kind::Value, "MaxPool2d: stride",
+                 [] { nn::MaxPool2d<double>(nn::MaxPool2dOptions(2).stride(0)); }});
+    r.push_back({"MaxPool2dOptions: padding above half the kernel", Kind::Value,
+                 "MaxPool2d: padding",
+                 [] { nn::MaxPool2d<double>(nn::MaxPool2dOptions(2).padding(2)); }});
+    r.push_back({"AvgPool2dOptions: negative padding", Kind::Value, "AvgPool2d: padding", [] {
+                   nn::AvgPool2d<double>(nn::AvgPool2dOptions(3).padding({0, -1}));
+                 }});
+    r.push_back(
+        {"AdaptiveAvgPool2d: output_size 0", Kind::Value, "AdaptiveAvgPool2d: output_size", [] {
+           nn::AdaptiveAvgPool2d<double>({1, 0});
+         }});
+    auto mp = std::make_shared<nn::MaxPool2d<double>>(2);
+    r.push_back({"MaxPool2d: forward of a 3-D input",
+                 Kind::Shape,
+                 "max_pool2d: input must be 4-D",
+                 [mp] {
+                   mp->forward(leaf({2, 4, 4}));
+                 },
+                 {},
+                 {mp}});
+
+    r.push_back({"fuse_conv_bn: bn of other features",
+                 Kind::Shape,
+                 "bn has 3 features, conv has 4 output channels",
+                 [c2, bn] { nn::fuse_conv_bn(*c2, *bn); },
+                 {},
+                 {c2, bn}});
+    auto bn_untracked = std::make_shared<nn::BatchNorm2d<double>>(4, 1e-5, 0.1, true, false);
+    r.push_back({"fuse_conv_bn: bn without running statistics",
+                 Kind::Value,
+                 "running statistics",
+                 [c2, bn_untracked] { nn::fuse_conv_bn(*c2, *bn_untracked); },
+                 {},
+                 {c2, bn_untracked}});
   }
 
   // ---------------------------------------------------------------- gradcheck
@@ -1415,6 +1747,415 @@ std::vector<Row> rows() {
                  {},
                  {fq}});
   }
+
+  // ---------------------------------------------------------------- QAT: configs, layers, workflow
+  {
+    using Seq = nn::Sequential<double>;
+    using Mods = std::initializer_list<std::shared_ptr<Module<double>>>;
+    const auto mlp = [] {
+      return std::make_shared<Seq>(
+          Mods{std::make_shared<nn::Linear<double>>(3, 2), std::make_shared<nn::ReLU<double>>()});
+    };
+    const auto u8 = uniform_qconfig<double>(8);
+    auto plain = mlp();
+    r.push_back({"prepare_qat: the model is a Linear itself", Kind::Value,
+                 "the model itself is a Linear", [u8] {
+                   nn::Linear<double> fc(3, 2);
+                   prepare_qat<double>(fc, u8);
+                 }});
+    r.push_back({"prepare_qat: override of a name that does not exist",
+                 Kind::Value,
+                 "override \"2\" names no nn::Linear",
+                 [plain, u8] {
+                   prepare_qat<double>(*plain, u8, {{"2", u8}});
+                 },
+                 {},
+                 {plain}});
+    r.push_back({"prepare_qat: override naming a ReLU",
+                 Kind::Value,
+                 "(it is a ReLU)",
+                 [plain, u8] {
+                   prepare_qat<double>(*plain, u8, {{"1", u8}});
+                 },
+                 {},
+                 {plain}});
+    auto relus = std::make_shared<Seq>(Mods{std::make_shared<nn::ReLU<double>>()});
+    r.push_back({"prepare_qat: nothing to swap",
+                 Kind::Value,
+                 "no nn::Linear or nn::Conv2d",
+                 [relus, u8] { prepare_qat<double>(*relus, u8); },
+                 {},
+                 {relus}});
+    auto prepared = mlp();
+    prepare_qat<double>(*prepared, u8);
+    r.push_back({"prepare_qat: an already prepared model",
+                 Kind::Value,
+                 "already prepared",
+                 [prepared, u8] { prepare_qat<double>(*prepared, u8); },
+                 {},
+                 {prepared}});
+    QConfig<double> null_weight = u8;
+    null_weight.weight = [](const Shape&) { return std::shared_ptr<FakeQuantizeBase<double>>(); };
+    r.push_back({"prepare_qat: a weight factory returning null",
+                 Kind::Value,
+                 "weight factory returned null",
+                 [plain, null_weight] { prepare_qat<double>(*plain, null_weight); },
+                 {},
+                 {plain}});
+    auto one_weight = std::make_shared<Seq>(Mods{std::make_shared<nn::Linear<double>>(1, 1)});
+    r.push_back({"prepare_qat: weight normalization of a single weight",
+                 Kind::Value,
+                 "at least 2 weights",
+                 [one_weight] { prepare_qat<double>(*one_weight, apot_rcf_qconfig<double>(4)); },
+                 {},
+                 {one_weight}});
+    r.push_back({"calibrate: a batch of the wrong width",
+                 Kind::Shape,
+                 "linear",
+                 [prepared] {
+                   calibrate<double>(*prepared, {leaf({2, 3}), leaf({2, 5})});
+                 },
+                 {},
+                 {prepared}});
+    r.push_back({"convert: a float model",
+                 Kind::State,
+                 "no QAT layer",
+                 [plain] { convert<double>(*plain); },
+                 {},
+                 {plain}});
+    r.push_back({"convert: before calibrate",
+                 Kind::State,
+                 "calibrate first",
+                 [prepared] { convert<double>(*prepared); },
+                 {},
+                 {prepared}});
+
+    r.push_back(
+        {"make_qconfig: uniform bits 9", Kind::Value, "uniform bits must be in [2, 8], got 9", [] {
+           make_qconfig<double>({QuantMethod::uniform, 9, true}, std::nullopt);
+         }});
+    r.push_back({"make_qconfig: per-channel APoT", Kind::Value, "per_channel", [] {
+                   make_qconfig<double>({QuantMethod::apot_rcf, 4, true, true}, std::nullopt);
+                 }});
+    r.push_back({"make_qconfig: negative ch_axis", Kind::Value, "ch_axis must be >= 0, got -1", [] {
+                   make_qconfig<double>({QuantMethod::uniform, 8, true, true, -1}, std::nullopt);
+                 }});
+    r.push_back({"make_qconfig: eps 0", Kind::Value, "eps", [] {
+                   make_qconfig<double>({QuantMethod::uniform, 8, true}, std::nullopt,
+                                        WeightNorm::standardize, 0.0);
+                 }});
+    r.push_back(
+        {"apot_rcf_qconfig: bits 1", Kind::Value, "b=1", [] { apot_rcf_qconfig<double>(1); }});
+    r.push_back(
+        {"apot_rcf_qconfig: bits 0", Kind::Value, "got b=0", [] { apot_rcf_qconfig<double>(0); }});
+    r.push_back({"apot_fixed_qconfig: bits 100", Kind::Value, "b=100 gives more than",
+                 [] { apot_fixed_qconfig<double>(100); }});
+    r.push_back({"uniform_lsq_qconfig: bits 1", Kind::Value, "bits",
+                 [] { uniform_lsq_qconfig<double>(1); }});
+    r.push_back({"make_fake_quantize: per-channel LSQ without the axis", Kind::Shape,
+                 "ch_axis 2 is out of range", [] {
+                   make_fake_quantize<double>({QuantMethod::uniform_lsq, 4, true, true, 2}, {4, 3});
+                 }});
+    r.push_back({"decode_qconfig_name: not a character code", Kind::Value, "element 1", [] {
+                   decode_qconfig_name<double>(xt::xarray<double>({65.0, 0.5}));
+                 }});
+
+    r.push_back({"qat::Linear: a float qconfig", Kind::Value, "no weight factory",
+                 [] { qat::Linear<double>(3, 2, true, float_qconfig<double>()); }});
+    r.push_back({"qat::Conv2d: a float qconfig", Kind::Value, "no weight factory",
+                 [] { qat::Conv2d<double>(nn::Conv2dOptions(2, 4, 3), float_qconfig<double>()); }});
+    r.push_back({"qat::Conv2d: groups not dividing", Kind::Value, "groups",
+                 [u8] { qat::Conv2d<double>(nn::Conv2dOptions(2, 4, 3).groups(3), u8); }});
+    auto ql = std::make_shared<qat::Linear<double>>(3, 2, true, u8);
+    r.push_back({"qat::Linear: forward undefined",
+                 Kind::Value,
+                 "input is undefined",
+                 [ql, u] { ql->forward(u); },
+                 {},
+                 {ql}});
+    r.push_back({"qat::Linear: forward of the wrong width",
+                 Kind::Shape,
+                 "linear",
+                 [ql] {
+                   ql->forward(leaf({2, 4}));
+                 },
+                 {},
+                 {ql}});
+    r.push_back({"qat::Linear: load a state of another qconfig",
+                 Kind::Value,
+                 "qconfig",
+                 [ql] {
+                   qat::Linear<double> other(3, 2, true, uniform_qconfig<double>(4));
+                   ql->load_state_dict(other.state_dict());
+                 },
+                 {},
+                 {ql}});
+    auto qc = std::make_shared<qat::Conv2d<double>>(nn::Conv2dOptions(2, 4, 3), u8);
+    r.push_back({"qat::Conv2d: forward of other channels",
+                 Kind::Shape,
+                 "the weight expects 2",
+                 [qc] {
+                   qc->forward(leaf({1, 3, 5, 5}));
+                 },
+                 {},
+                 {qc}});
+  }
+
+  // ---------------------------------------------------------------- learnable quantizers
+  {
+    const D x = leaf({2, 3}), alpha = D(xt::xarray<double>({2.0}), true);
+    const std::vector<double> lv = {0.0, 0.5, 1.0};
+    r.push_back({"rcf_fake_quantize: alpha 0",
+                 Kind::Value,
+                 "alpha must be finite and > 0",
+                 [x] {
+                   rcf_fake_quantize(x, D(xt::xarray<double>({0.0}), true), {0.0, 0.5, 1.0});
+                 },
+                 {x}});
+    r.push_back({"rcf_fake_quantize: negative alpha",
+                 Kind::Value,
+                 "alpha must be finite and > 0",
+                 [x, lv] { rcf_fake_quantize(x, D(xt::xarray<double>({-1.0})), lv); },
+                 {x}});
+    r.push_back({"rcf_fake_quantize: NaN alpha",
+                 Kind::Value,
+                 "alpha must be finite and > 0",
+                 [x, lv] { rcf_fake_quantize(x, D(xt::xarray<double>({kNaN})), lv); },
+                 {x}});
+    r.push_back({"rcf_fake_quantize: alpha of two values",
+                 Kind::Shape,
+                 "alpha must hold one value",
+                 [x, lv] { rcf_fake_quantize(x, leaf({2}), lv); },
+                 {x}});
+    r.push_back({"rcf_fake_quantize: undefined alpha",
+                 Kind::Value,
+                 "alpha is undefined",
+                 [x, u, lv] { rcf_fake_quantize(x, u, lv); },
+                 {x}});
+    r.push_back({"rcf_fake_quantize: undefined x",
+                 Kind::Value,
+                 "x is undefined",
+                 [u, alpha, lv] { rcf_fake_quantize(u, alpha, lv); },
+                 {alpha}});
+    r.push_back({"rcf_fake_quantize: unsorted levels",
+                 Kind::Value,
+                 "strictly ascending",
+                 [x, alpha] {
+                   rcf_fake_quantize(x, alpha, {0.0, 0.75, 0.5, 1.0});
+                 },
+                 {x, alpha}});
+    r.push_back({"rcf_fake_quantize: levels not ending at 1",
+                 Kind::Value,
+                 "levels",
+                 [x, alpha] {
+                   rcf_fake_quantize(x, alpha, {0.0, 0.5, 0.9});
+                 },
+                 {x, alpha}});
+    r.push_back({"rcf_fake_quantize: one level",
+                 Kind::Value,
+                 "at least 2",
+                 [x, alpha] { rcf_fake_quantize(x, alpha, {1.0}); },
+                 {x, alpha}});
+    r.push_back({"rcf_fake_quantize: NaN grad_scale",
+                 Kind::Value,
+                 "grad_scale",
+                 [x, alpha, lv] { rcf_fake_quantize(x, alpha, lv, kNaN); },
+                 {x, alpha}});
+    r.push_back({"lsq_grad_scale: numel 0", Kind::Value, "numel", [] { lsq_grad_scale(0, 7); }});
+    r.push_back({"apot_unsigned_levels: b 0", Kind::Value, "b must be >= 1, got b=0",
+                 [] { apot_unsigned_levels(0, 2); }});
+    r.push_back({"apot_sign_magnitude_levels: b 1", Kind::Value, "got b=1",
+                 [] { apot_sign_magnitude_levels(1); }});
+    r.push_back({"RCFFakeQuantize: alpha 0", Kind::Value, "alpha must be finite and > 0", [] {
+                   RCFOptions<double> o;
+                   o.alpha = 0.0;
+                   RCFFakeQuantize<double>(apot_unsigned_levels(4, 2), o);
+                 }});
+    r.push_back({"RCFFakeQuantize: NaN min_alpha", Kind::Value, "min_alpha", [] {
+                   RCFOptions<double> o;
+                   o.min_alpha = kNaN;
+                   RCFFakeQuantize<double>(apot_unsigned_levels(4, 2), o);
+                 }});
+    r.push_back({"RCFFakeQuantize: infinite grad_scale", Kind::Value, "grad_scale", [] {
+                   RCFOptions<double> o;
+                   o.grad_scale = kInf;
+                   RCFFakeQuantize<double>(apot_unsigned_levels(4, 2), o);
+                 }});
+    auto rcf = std::make_shared<RCFFakeQuantize<double>>(apot_sign_magnitude_levels(4));
+    rcf->alpha().mutable_data().fill(
+        -0.5);  // as an optimizer step without clamp_alpha_() could leave it
+    r.push_back({"RCFFakeQuantize: forward with a negative alpha",
+                 Kind::Value,
+                 "alpha",
+                 [rcf, x] { rcf->forward(x); },
+                 {x},
+                 {rcf}});
+    RCFOptions<double> observing;
+    observing.init = AlphaInit::max_abs;
+    auto rcf_obs = std::make_shared<RCFFakeQuantize<double>>(apot_unsigned_levels(4, 2), observing);
+    r.push_back({"RCFFakeQuantize: observe a NaN",
+                 Kind::Value,
+                 "cannot observe",
+                 [rcf_obs] {
+                   rcf_obs->forward(tensor<double>({1.0, kNaN}));
+                 },
+                 {},
+                 {rcf_obs}});
+
+    const D s1 = D(xt::xarray<double>({0.1}), true), z1 = D(xt::xarray<double>({0.0}), true);
+    r.push_back({"fake_quantize_learnable_per_tensor_affine: scale 0",
+                 Kind::Value,
+                 "scale",
+                 [x, z1] {
+                   fake_quantize_learnable_per_tensor_affine(x, D(xt::xarray<double>({0.0})), z1, 0,
+                                                             255);
+                 },
+                 {x, z1}});
+    r.push_back({"fake_quantize_learnable_per_tensor_affine: scale of two values",
+                 Kind::Shape,
+                 "scale",
+                 [x, z1] { fake_quantize_learnable_per_tensor_affine(x, leaf({2}), z1, 0, 255); },
+                 {x, z1}});
+    r.push_back({"fake_quantize_learnable_per_tensor_affine: quant_min above quant_max",
+                 Kind::Value,
+                 "quant_min",
+                 [x, s1, z1] { fake_quantize_learnable_per_tensor_affine(x, s1, z1, 10, 5); },
+                 {x, s1, z1}});
+    r.push_back(
+        {"fake_quantize_learnable_per_tensor_affine: NaN grad_factor",
+         Kind::Value,
+         "grad_factor",
+         [x, s1, z1] { fake_quantize_learnable_per_tensor_affine(x, s1, z1, 0, 255, kNaN); },
+         {x, s1, z1}});
+    r.push_back({"fake_quantize_learnable_per_channel_affine: axis out of range",
+                 Kind::Shape,
+                 "axis",
+                 [x] {
+                   fake_quantize_learnable_per_channel_affine(x, leaf({3}), zeros<double>({3}), 2,
+                                                              0, 255);
+                 },
+                 {x}});
+    r.push_back({"LearnableFakeQuantize: scale 0", Kind::Value, "scale", [] {
+                   LearnableFakeQuantizeOptions<double> o;
+                   o.scale = 0.0;
+                   LearnableFakeQuantize<double>{o};
+                 }});
+    r.push_back({"LearnableFakeQuantize: negative scale", Kind::Value, "scale", [] {
+                   LearnableFakeQuantizeOptions<double> o;
+                   o.scale = -0.1;
+                   LearnableFakeQuantize<double>{o};
+                 }});
+    r.push_back({"LearnableFakeQuantize: NaN zero_point", Kind::Value, "zero_point", [] {
+                   LearnableFakeQuantizeOptions<double> o;
+                   o.zero_point = kNaN;
+                   LearnableFakeQuantize<double>{o};
+                 }});
+    r.push_back({"LearnableFakeQuantize: quant_min equal to quant_max", Kind::Value,
+                 "quant_min must be strictly less than quant_max", [] {
+                   LearnableFakeQuantizeOptions<double> o;
+                   o.quant_min = o.quant_max = 7;
+                   LearnableFakeQuantize<double>{o};
+                 }});
+    r.push_back({"LearnableFakeQuantize: quant range beyond quint8", Kind::Value, "quint8", [] {
+                   LearnableFakeQuantizeOptions<double> o;
+                   o.quant_max = 1000;
+                   LearnableFakeQuantize<double>{o};
+                 }});
+    r.push_back({"LearnableFakeQuantize: channel_len 0", Kind::Value, "channel_len", [] {
+                   LearnableFakeQuantizeOptions<double> o;
+                   o.channel_len = 0;
+                   LearnableFakeQuantize<double>{o};
+                 }});
+    r.push_back({"LearnableFakeQuantize: per-channel qscheme without channel_len", Kind::Value,
+                 "is per channel but channel_len is -1", [] {
+                   LearnableFakeQuantizeOptions<double> o;
+                   o.qscheme = QScheme::per_channel_affine;
+                   LearnableFakeQuantize<double>{o};
+                 }});
+    LearnableFakeQuantizeOptions<double> per_channel;
+    per_channel.qscheme = QScheme::per_channel_affine;
+    per_channel.channel_len = 4;
+    auto lsq = std::make_shared<LearnableFakeQuantize<double>>(per_channel);
+    r.push_back({"LearnableFakeQuantize: forward of another channel count",
+                 Kind::Shape,
+                 "observer found",
+                 [lsq, x] { lsq->forward(x); },
+                 {x},
+                 {lsq}});
+
+    r.push_back({"weight_standardize: one element", Kind::Value, "at least 2 elements",
+                 [] { weight_standardize(leaf({1})); }});
+    r.push_back({"weight_standardize: negative eps",
+                 Kind::Value,
+                 "eps",
+                 [x] { weight_standardize(x, -1e-5); },
+                 {x}});
+    r.push_back({"weight_standardize: NaN eps",
+                 Kind::Value,
+                 "eps",
+                 [x] { weight_standardize(x, kNaN); },
+                 {x}});
+    r.push_back({"weight_standardize: undefined", Kind::Value, "undefined",
+                 [u] { weight_standardize(u); }});
+    r.push_back({"weight_std: one element", Kind::Value, "at least 2 elements",
+                 [] { weight_std(leaf({1})); }});
+    r.push_back({"rescale_by_weight_std: undefined quantized",
+                 Kind::Value,
+                 "undefined",
+                 [x, u] { rescale_by_weight_std(u, x); },
+                 {x}});
+
+    auto pc_far = std::make_shared<PerChannelFakeQuantize<double>>(5);
+    r.push_back({"PerChannelFakeQuantize: axis 5 of a 2-D input",
+                 Kind::Shape,
+                 "axis 5 is out of range",
+                 [pc_far, x] { pc_far->forward(x); },
+                 {x},
+                 {pc_far}});
+    auto pc_neg = std::make_shared<PerChannelFakeQuantize<double>>(-3);
+    r.push_back({"PerChannelFakeQuantize: axis -3 of a 2-D input",
+                 Kind::Shape,
+                 "axis -3 is out of range",
+                 [pc_neg, x] { pc_neg->forward(x); },
+                 {x},
+                 {pc_neg}});
+    r.push_back({"PerChannelFakeQuantize: a per-tensor qscheme", Kind::Value, "per tensor", [] {
+                   PerChannelFakeQuantize<double>(0, QuantDtype::qint8,
+                                                  QScheme::per_tensor_symmetric);
+                 }});
+    auto pc_off = std::make_shared<PerChannelFakeQuantize<double>>(0);
+    pc_off->disable_observer();
+    r.push_back({"PerChannelFakeQuantize: forward without qparams",
+                 Kind::State,
+                 "PerChannelFakeQuantize",
+                 [pc_off, x] { pc_off->forward(x); },
+                 {x},
+                 {pc_off}});
+    r.push_back({"fake_quantize_per_channel_affine: axis out of range",
+                 Kind::Shape,
+                 "axis",
+                 [x] {
+                   fake_quantize_per_channel_affine(x, full<double>({3}, 0.1), zeros<double>({3}),
+                                                    2, -128, 127);
+                 },
+                 {x}});
+    r.push_back({"fake_quantize_per_channel_affine: scale of the wrong length",
+                 Kind::Shape,
+                 "scale",
+                 [x] {
+                   fake_quantize_per_channel_affine(x, full<double>({2}, 0.1), zeros<double>({3}),
+                                                    1, -128, 127);
+                 },
+                 {x}});
+    r.push_back({"fake_quantize_per_channel_affine: zero_point outside the range",
+                 Kind::Value,
+                 "zero_point",
+                 [x] {
+                   fake_quantize_per_channel_affine(x, full<double>({3}, 0.1),
+                                                    full<double>({3}, 200.0), 1, -128, 127);
+                 },
+                 {x}});
+  }
   return r;
 }
 
@@ -1460,7 +2201,7 @@ constexpr std::size_t kLimit = std::size_t(1) << 30;
 
 BOOST_AUTO_TEST_CASE(creating_a_tensor_too_large_for_memory_is_a_resource_error) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   AllocationLimit limit(kLimit);
@@ -1487,7 +2228,7 @@ BOOST_AUTO_TEST_CASE(creating_a_tensor_too_large_for_memory_is_a_resource_error)
 
 BOOST_AUTO_TEST_CASE(an_op_whose_result_does_not_fit_is_a_resource_error_naming_the_op) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   const D x = ones<double>({256, 1024}, true);  // 2 MiB
@@ -1501,7 +2242,7 @@ BOOST_AUTO_TEST_CASE(an_op_whose_result_does_not_fit_is_a_resource_error_naming_
 
 BOOST_AUTO_TEST_CASE(backward_out_of_memory_is_a_resource_error_and_can_be_retried) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   const D x = ones<double>({256, 1024}, true);

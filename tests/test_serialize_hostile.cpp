@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_SUITE(decompression_bombs)
 
 BOOST_AUTO_TEST_CASE(a_member_inflating_past_its_header_is_refused_before_inflating) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   // Shape (2,) (8 data bytes) followed by 16 MiB of zeros: a few KB deflated.
@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(a_member_inflating_past_its_header_is_refused_before_inflat
 
 BOOST_AUTO_TEST_CASE(a_member_whose_declared_size_lies_stops_at_the_header_size) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   // As above, but the zip entry declares exactly what the header needs (the
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_member_whose_declared_size_lies_stops_at_the_header_size)
 
 BOOST_AUTO_TEST_CASE(a_header_asking_for_more_than_the_member_holds_is_refused_unallocated) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   // Shape (2^28,) is 1 GiB of float32, but the stored member holds 8 bytes.
@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(a_header_asking_for_more_than_the_member_holds_is_refused_u
 
 BOOST_AUTO_TEST_CASE(a_failed_allocation_while_loading_is_an_io_error) {
   if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer");
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
     return;
   }
   // A legitimate 4 MiB array on a "machine" that cannot allocate 1 MiB at once.

@@ -143,10 +143,18 @@ void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
 
 template <class T>
 void calibrate(Module<T>& model, const std::vector<Tensor<T>>& batches) {
-  enable_observer(model);
-  disable_fake_quant(model);
-  NoGradGuard no_grad;
-  for (const auto& b : batches) model.forward(b);
+  // All or nothing: a batch forward refuses (e.g. of the wrong width) must not
+  // leave the toggles switched and the ranges of the earlier batches observed.
+  const StateDict<T> before = model.state_dict();
+  try {
+    enable_observer(model);
+    disable_fake_quant(model);
+    NoGradGuard no_grad;
+    for (const auto& b : batches) model.forward(b);
+  } catch (...) {
+    model.load_state_dict(before);
+    throw;
+  }
 }
 
 template <class T>

@@ -6,6 +6,7 @@
 
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/apot_fake_quantize.hpp"
+#include "xgrad/quant/apot_levels.hpp"
 #include "xgrad/quant/level_sets.hpp"
 #include "xgrad/quant/lsq_fake_quantize.hpp"
 #include "xgrad/quant/per_channel_fake_quantize.hpp"
@@ -51,6 +52,9 @@ namespace {
 
 bool is_apot(QuantMethod m) { return m == QuantMethod::apot_fixed || m == QuantMethod::apot_rcf; }
 
+// APoT sets use k = 2 terms, as the paper.
+constexpr int kTermBits = 2;
+
 void validate(const QuantizerSpec& spec) {
   const std::string where = "make_fake_quantize(" + to_string(spec) + ")";
   if (spec.per_channel && is_apot(spec.method)) {
@@ -62,10 +66,16 @@ void validate(const QuantizerSpec& spec) {
   if (!is_apot(spec.method) && (spec.bits < 2 || spec.bits > 8)) {
     throw ValueError(where + ": uniform bits must be in [2, 8], got " + std::to_string(spec.bits));
   }
+  // APoTFakeQuantize builds its level set only from observed ranges: a b too
+  // large for any set must fail here, not at the first calibration batch.
+  if (spec.method == QuantMethod::apot_fixed) {
+    const auto scheme = spec.is_signed ? LevelScheme::sign_magnitude : LevelScheme::unsigned_levels;
+    if (apot_level_count(spec.bits, kTermBits, scheme) > kMaxAPoTLevels) {
+      throw ValueError(where + ": b=" + std::to_string(spec.bits) + " gives more than the " +
+                       std::to_string(kMaxAPoTLevels) + " levels an APoT set supports");
+    }
+  }
 }
-
-// APoT sets use k = 2 terms, as the paper.
-constexpr int kTermBits = 2;
 
 }  // namespace
 
@@ -74,7 +84,9 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
                                                         const Shape& shape) {
   validate(spec);
   const int b = spec.bits;
-  const std::int64_t half = std::int64_t(1) << (b - 1);
+  // 2^(b-1), for the uniform methods only: validate bounded their b to [2, 8];
+  // an APoT b is checked by the level-set builders (a shift by it could be UB).
+  const auto half = [b] { return std::int64_t(1) << (b - 1); };
   switch (spec.method) {
     case QuantMethod::apot_fixed:
       return std::make_shared<APoTFakeQuantize<T>>(
@@ -94,18 +106,18 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
         return std::make_shared<PerChannelFakeQuantize<T>>(
             spec.ch_axis, spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8,
             spec.is_signed ? QScheme::per_channel_symmetric : QScheme::per_channel_affine,
-            spec.is_signed ? -half : 0, spec.is_signed ? half - 1 : 2 * half - 1);
+            spec.is_signed ? -half() : 0, spec.is_signed ? half() - 1 : 2 * half() - 1);
       }
       if (spec.is_signed)
         return std::make_shared<FakeQuantize<T>>(QuantDtype::qint8, QScheme::per_tensor_symmetric,
-                                                 -half, half - 1);
+                                                 -half(), half() - 1);
       return std::make_shared<FakeQuantize<T>>(QuantDtype::quint8, QScheme::per_tensor_affine, 0,
-                                               2 * half - 1);
+                                               2 * half() - 1);
     }
     case QuantMethod::uniform_lsq: {
       LearnableFakeQuantizeOptions<T> o;
-      o.quant_min = spec.is_signed ? -half : 0;
-      o.quant_max = spec.is_signed ? half - 1 : 2 * half - 1;
+      o.quant_min = spec.is_signed ? -half() : 0;
+      o.quant_max = spec.is_signed ? half() - 1 : 2 * half() - 1;
       o.use_grad_scaling = true;
       o.dtype = spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8;
       o.qscheme = spec.is_signed ? QScheme::per_tensor_symmetric : QScheme::per_tensor_affine;
@@ -223,8 +235,7 @@ void check_qconfig_entry(const std::string& layer, const Tensor<T>& own,
   template QConfig<T> uniform_lsq_qconfig<T>(int, bool);                                         \
   template xt::xarray<T> encode_qconfig_name<T>(const std::string&);                             \
   template std::string decode_qconfig_name<T>(const xt::xarray<T>&);                             \
-  template void check_qconfig_entry<T>(const std::string&, const Tensor<T>&,                     \
-                                       const xt::xarray<T>&);
+  template void check_qconfig_entry<T>(const std::string&, const Tensor<T>&, const xt::xarray<T>&);
 
 XGRAD_QCONFIG_INSTANTIATE(float)
 XGRAD_QCONFIG_INSTANTIATE(double)

@@ -47,6 +47,8 @@ void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
 
 // Calibration: turns every observer on and every fake quant off, then runs
 // model.forward on each batch without recording gradients. Observers stay on.
+// Errors as model.forward (e.g. ShapeError for a batch of the wrong width),
+// with the model's state (toggles, observed ranges) left as it was.
 template <class T>
 void calibrate(Module<T>& model, const std::vector<Tensor<T>>& batches);
 

@@ -31,8 +31,10 @@ std::shared_ptr<nn::Conv2d<T>> Conv2d<T>::to_float() const {
 
 template <class T>
 Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
-  return conv2d(this->fake_quantized_input(input), this->fake_quantized_weight(), this->bias,
-                options_.stride(), options_.padding(), options_.dilation(), options_.groups());
+  return this->quantized_forward(input, [this](const Tensor<T>& x, const Tensor<T>& w) {
+    return conv2d(x, w, this->bias, options_.stride(), options_.padding(), options_.dilation(),
+                  options_.groups());
+  });
 }
 
 template class Conv2d<float>;

@@ -45,6 +45,21 @@ Tensor<T> FakeQuantizedLayer<T>::fake_quantized_input(const Tensor<T>& x) {
 }
 
 template <class T>
+Tensor<T> FakeQuantizedLayer<T>::quantized_forward(const Tensor<T>& x, const LayerOp& op) {
+  // Only the quantizers' state: a few scalars (or one per channel), not the weights.
+  const StateDict<T> weight_state = weight_fake_quant->state_dict();
+  const StateDict<T> input_state =
+      input_fake_quant ? input_fake_quant->state_dict() : StateDict<T>();
+  try {
+    return op(fake_quantized_input(x), fake_quantized_weight());
+  } catch (...) {
+    weight_fake_quant->load_state_dict(weight_state);
+    if (input_fake_quant) input_fake_quant->load_state_dict(input_state);
+    throw;
+  }
+}
+
+template <class T>
 void FakeQuantizedLayer<T>::check_state(const typename Module<T>::StateCandidate& state) const {
   check_qconfig_entry(this->type_name(), qconfig_tag_, state["qconfig"]);
 }

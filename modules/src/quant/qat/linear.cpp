@@ -39,7 +39,8 @@ std::shared_ptr<nn::Linear<T>> Linear<T>::to_float() const {
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
   if (!input.defined()) throw ValueError("qat::Linear: input is undefined");
-  return linear(this->fake_quantized_input(input), this->fake_quantized_weight(), this->bias);
+  return this->quantized_forward(
+      input, [this](const Tensor<T>& x, const Tensor<T>& w) { return linear(x, w, this->bias); });
 }
 
 template class Linear<float>;

@@ -20,6 +20,7 @@
 // member handles are not refreshed if a quantizer child is replaced by name.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,12 @@ class FakeQuantizedLayer : public Module<T> {
   std::shared_ptr<FakeQuantizeBase<T>> input_fake_quant;  // null without an activation factory
 
  protected:
+  // op(fake_quantized_input(x), fake_quantized_weight()), for forward. When
+  // it throws (e.g. an input of the wrong shape), the quantizers' state
+  // (ranges observed on the way) is restored: a refused forward changes nothing.
+  using LayerOp = std::function<Tensor<T>(const Tensor<T>& input, const Tensor<T>& weight)>;
+  Tensor<T> quantized_forward(const Tensor<T>& x, const LayerOp& op);
+
   // Registers `weight` and `bias` themselves (a float layer's handles stay
   // valid: the QAT layer trains the same tensors), then builds the quantizers.
   // ValueError when the config has no weight factory, a factory returns null,
