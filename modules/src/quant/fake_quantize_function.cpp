@@ -22,10 +22,8 @@ xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& 
     // The STE mask on the original x, cached for backward as one byte per
     // element, packed into the T array that Context can hold.
     const std::size_t n = x.numel();
-    xt::xarray<T> packed = detail::mask_storage<T>(n);
     detail::quant_dequant_kernel(x.data().data(), n, levels.data(), levels.size(), out.data(),
-                                 detail::mask_bytes(packed), -alpha, alpha);
-    ctx.saved_arrays.push_back(std::move(packed));
+                                 detail::saved_mask(ctx, n, true), -alpha, alpha);
   } else {
     detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
                                  out.data());
@@ -37,12 +35,7 @@ template <class T>
 std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
                                                             xt::xarray<T> grad_out) {
   std::vector<xt::xarray<T>> grads(2);
-  if (ctx.needs_input_grad(0)) {
-    // The engine hands over its gradient buffer: mask it in place.
-    detail::apply_ste_mask(grad_out.data(), detail::mask_bytes(ctx.saved_arrays.at(0)),
-                           grad_out.size());
-    grads[0] = std::move(grad_out);
-  }
+  if (ctx.needs_input_grad(0)) grads[0] = detail::masked_gradient(ctx, std::move(grad_out));
   // The qparams get no gradient (zero if the levels were marked as requiring one).
   if (ctx.needs_input_grad(1)) grads[1] = xt::zeros<T>(ctx.input_shape(1));
   return grads;

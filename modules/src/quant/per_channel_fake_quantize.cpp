@@ -24,22 +24,15 @@ struct FakeQuantizePerChannelAffineFn : Function<FakeQuantizePerChannelAffineFn>
                                const std::vector<detail::AffineGrid<T>>& grids,
                                const detail::ChannelLayout& lay) {
     xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
-    xt::xarray<T> packed;
-    std::uint8_t* mask = nullptr;
-    if (ctx.recording()) {
-      packed = detail::mask_storage<T>(x.numel());
-      mask = detail::mask_bytes(packed);
-    }
     detail::fake_quantize_per_channel_kernel(x.data().data(), lay.outer, lay.channels, lay.inner,
-                                             grids.data(), out.data(), mask);
-    if (mask) ctx.saved_arrays.push_back(std::move(packed));
+                                             grids.data(), out.data(),
+                                             detail::saved_mask(ctx, x.numel(), ctx.recording()));
     return out;
   }
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    detail::apply_ste_mask(grad.data(), detail::mask_bytes(ctx.saved_arrays.at(0)), grad.size());
-    return gradients(std::move(grad));
+    return gradients(detail::masked_gradient(ctx, std::move(grad)));
   }
 };
 

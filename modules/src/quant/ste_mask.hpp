@@ -9,6 +9,7 @@
 
 #include "mask_kernels.hpp"
 #include "xgrad/detail/parallel.hpp"
+#include "xgrad/function.hpp"
 
 namespace xgrad {
 namespace quant {
@@ -37,6 +38,23 @@ void apply_ste_mask(T* g, const std::uint8_t* m, std::size_t n) {
   xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
     mask_grad(g + b, m + b, e - b);
   });
+}
+
+// The mask of a forward: room for n bytes, saved in ctx for backward (the
+// first saved array) when `keep` (a forward being recorded), else null.
+template <class T>
+std::uint8_t* saved_mask(Context<T>& ctx, std::size_t n, bool keep) {
+  if (!keep) return nullptr;
+  ctx.saved_arrays.push_back(mask_storage<T>(n));
+  return mask_bytes(ctx.saved_arrays.back());  // moving the array later keeps its buffer
+}
+
+// The straight-through gradient: grad (the buffer the engine hands over)
+// masked in place by the mask saved_mask kept.
+template <class T>
+xt::xarray<T> masked_gradient(const Context<T>& ctx, xt::xarray<T> grad) {
+  apply_ste_mask(grad.data(), mask_bytes(ctx.saved_arrays.at(0)), grad.size());
+  return grad;
 }
 
 }  // namespace detail

@@ -52,21 +52,15 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
                                std::int64_t quant_max) {
     const xt::xarray<T>& in = x.data();
     xt::xarray<T> out = xt::xarray<T>::from_shape(in.shape());
-    const bool keep_mask = ctx.recording();
-    xt::xarray<T> mask;
-    if (keep_mask) mask = detail::mask_storage<T>(in.size());
     const detail::AffineGrid<T> grid{scale, inv_scale, T(zero_point), T(quant_min), T(quant_max)};
     detail::fake_quantize_affine_kernel(in.data(), in.size(), grid, out.data(),
-                                        keep_mask ? detail::mask_bytes(mask) : nullptr);
-    if (keep_mask) ctx.saved_arrays.push_back(std::move(mask));
+                                        detail::saved_mask(ctx, in.size(), ctx.recording()));
     return out;
   }
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    // The engine hands over its gradient buffer: mask it in place.
-    detail::apply_ste_mask(grad.data(), detail::mask_bytes(ctx.saved_arrays.at(0)), grad.size());
-    return gradients(std::move(grad));
+    return gradients(detail::masked_gradient(ctx, std::move(grad)));
   }
 };
 
