@@ -91,16 +91,8 @@ template <class T>
 void module_step(benchmark::State& state, MlpShape s, int threads) {
   xgrad::set_num_threads(threads);
   const auto d = bench::mlp_data(s);
-  auto fc1 = std::make_shared<xgrad::nn::Linear<T>>(s.in, s.hidden);
-  auto fc2 = std::make_shared<xgrad::nn::Linear<T>>(s.hidden, s.out);
-  {
-    xgrad::NoGradGuard no_grad;  // the same initial values as the peer
-    fc1->weight.copy_(to_xgrad<T>(d.w1, {s.hidden, s.in}));
-    fc1->bias.copy_(to_xgrad<T>(d.b1, {s.hidden}));
-    fc2->weight.copy_(to_xgrad<T>(d.w2, {s.out, s.hidden}));
-    fc2->bias.copy_(to_xgrad<T>(d.b2, {s.out}));
-  }
-  xgrad::nn::Sequential<T> model{fc1, std::make_shared<xgrad::nn::ReLU<T>>(), fc2};
+  const auto net = bench::mlp_model<T>(s, d);  // the same initial values as the peer
+  xgrad::nn::Sequential<T>& model = *net;
   xgrad::optim::SGD<T> opt(model.parameters(), xgrad::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_xgrad<T>(d.x, {s.batch, s.in});
   const xgrad::Labels labels = xt::adapt(d.labels, {s.batch});

@@ -51,16 +51,8 @@ void step(benchmark::State& state, Mode mode, int threads) {
   const auto s = kQatMlp;
   auto d = bench::mlp_data(s);
   for (auto& v : d.x) v = std::abs(v);
-  auto fc1 = std::make_shared<xgrad::nn::Linear<T>>(s.in, s.hidden);
-  auto fc2 = std::make_shared<xgrad::nn::Linear<T>>(s.hidden, s.out);
-  {
-    xgrad::NoGradGuard no_grad;  // the same initial values as the peer
-    fc1->weight.copy_(to_xgrad<T>(d.w1, {s.hidden, s.in}));
-    fc1->bias.copy_(to_xgrad<T>(d.b1, {s.hidden}));
-    fc2->weight.copy_(to_xgrad<T>(d.w2, {s.out, s.hidden}));
-    fc2->bias.copy_(to_xgrad<T>(d.b2, {s.out}));
-  }
-  xgrad::nn::Sequential<T> model{fc1, std::make_shared<xgrad::nn::ReLU<T>>(), fc2};
+  const auto net = bench::mlp_model<T>(s, d);  // the same initial values as the peer
+  xgrad::nn::Sequential<T>& model = *net;
   const auto x = to_xgrad<T>(d.x, {s.batch, s.in});
   if (mode != Mode::float_model) {
     using xgrad::quant::QuantMethod;
