@@ -18,6 +18,7 @@
 #include "blas.hpp"
 #include "im2col.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
@@ -127,7 +128,7 @@ struct Conv2dFn : Function<Conv2dFn> {
     const ConvGeometry& g = p.geom;
     const std::size_t K = g.rows(), L = g.cols(), og = p.out_per_group;
     const std::size_t in_block = g.channels * g.height * g.width;  // one group of one sample
-    auto out = xt::xarray<T>::from_shape({p.batch, p.out_channels(), g.oh, g.ow});
+    auto out = detail::new_array<T>({p.batch, p.out_channels(), g.oh, g.ow});
     const bool pointwise = p.pointwise();
     const T* xs = x.data().data();
     const T* ws = weight.data().data();
@@ -173,11 +174,11 @@ struct Conv2dFn : Function<Conv2dFn> {
       T* dx = nullptr;
       T* dw = nullptr;
       if (need_x) {  // col2im accumulates
-        grads[0] = xt::zeros<T>(ctx.input_shape(0));
+        grads[0] = detail::new_zeros<T>(ctx.input_shape(0));
         dx = grads[0].data();
       }
       if (need_w) {
-        grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
+        grads[1] = detail::new_array<T>(ctx.input_shape(1));
         dw = grads[1].data();
       }
       if (need_w) weight_grad(p, xs, gs, dw);
@@ -206,7 +207,7 @@ struct Conv2dFn : Function<Conv2dFn> {
       const std::size_t oc = p.out_channels();
       std::vector<T> per_sample(p.batch * oc);
       blas::row_sums(gs, p.batch * oc, L, per_sample.data());
-      grads[2] = xt::zeros<T>({oc});
+      grads[2] = detail::new_zeros<T>({oc});
       for (std::size_t n = 0; n < p.batch; ++n) {
         for (std::size_t o = 0; o < oc; ++o) grads[2](o) += per_sample[n * oc + o];
       }
