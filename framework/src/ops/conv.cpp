@@ -46,11 +46,13 @@ std::unique_ptr<T[]> scratch(std::size_t n) {
 }
 
 // dW [O, K] = sum over samples n of G_n cols_n^T, in an order that does not
-// depend on the thread count. A large product per sample runs one sample at a
-// time, in sample order, each split over threads inside (im2col by channel,
-// gemm by rows of dW). Small ones go in fixed chunks of samples (at most
+// depend on the thread count. Usually in fixed chunks of samples (at most
 // kWeightChunks, set by the batch alone): each chunk's sum on one thread into
-// its own partial dW, then the partials added in chunk order.
+// its own partial dW, then the partials added in chunk order. A large dW
+// (partials would cost too much memory), or a few samples with a large
+// product each (too few chunks to share), runs one sample at a time instead,
+// in sample order, each split over threads inside (im2col by channel, gemm
+// by rows of dW).
 constexpr std::size_t kWeightChunks = 8;
 
 template <class T>
@@ -85,7 +87,8 @@ void weight_grad(const Conv2dParams& p, const T* xs, const T* gs, T* dw) {
   const std::size_t sample_cost = p.groups * og * K * L;  // multiply-adds
   if (p.batch == 0) {
     std::fill(dw, dw + w_size, T(0));
-  } else if (sample_cost >= 2 * blas::kGemmGrain || w_size > blas::kGemmGrain / 4) {
+  } else if (w_size > blas::kGemmGrain / 4 ||
+             (p.batch < kWeightChunks && sample_cost >= 2 * blas::kGemmGrain)) {
     auto col = pointwise ? nullptr : scratch<T>(K * L);
     add_samples(0, p.batch, dw, col.get(), true);
   } else {
