@@ -45,12 +45,14 @@ void conv_step(benchmark::State& state, int threads) {
   }
   auto x = to_xgrad<T>(d.x, shape_of({s.n, s.c, s.h, s.w}), true);
   const xt::xarray<T> seed = xt::ones<T>(shape_of({s.n, s.out, s.h, s.w}));
+  const bench::MinorFaults faults;
   for (auto _ : state) {
     conv.zero_grad();
     x.zero_grad();
     conv(x).backward(seed);
     benchmark::DoNotOptimize(x.grad().data().data());
   }
+  faults.report(state);
 }
 
 template <class T>
@@ -79,12 +81,14 @@ void lenet_step(benchmark::State& state, int threads) {
   xgrad::optim::SGD<T> opt(params, xgrad::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_xgrad<T>(d.x, {std::size_t(bench::kLenetBatch), 1, 28, 28});
   const xgrad::Labels labels = xt::adapt(d.labels, {std::size_t(bench::kLenetBatch)});
+  const bench::MinorFaults faults;
   for (auto _ : state) {
     opt.zero_grad();
     auto loss = xgrad::cross_entropy(model.forward(x), labels);
     loss.backward();
     opt.step();
   }
+  faults.report(state);
 }
 
 const bool registered = [] {

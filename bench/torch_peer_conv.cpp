@@ -28,12 +28,14 @@ void conv_step(benchmark::State& state, int threads) {
   }
   auto x = to_torch(d.x, {s.n, s.c, s.h, s.w}).set_requires_grad(true);
   const auto seed = torch::ones({s.n, s.out, s.h, s.w});
+  const bench::MinorFaults faults;
   for (auto _ : state) {
     conv->zero_grad();
     x.mutable_grad() = torch::Tensor();
     conv->forward(x).backward(seed);
     benchmark::DoNotOptimize(x.grad().data_ptr());
   }
+  faults.report(state);
 }
 
 void lenet_step(benchmark::State& state, int threads) {
@@ -54,12 +56,14 @@ void lenet_step(benchmark::State& state, int threads) {
   torch::optim::SGD opt(params, torch::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_torch(d.x, {bench::kLenetBatch, 1, 28, 28});
   const auto labels = torch::tensor(d.labels, torch::kInt64);
+  const bench::MinorFaults faults;
   for (auto _ : state) {
     opt.zero_grad();
     auto loss = torch::nn::functional::cross_entropy(model->forward(x), labels);
     loss.backward();
     opt.step();
   }
+  faults.report(state);
 }
 
 const bool registered = [] {

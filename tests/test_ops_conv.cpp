@@ -209,16 +209,17 @@ BOOST_AUTO_TEST_CASE(gradcheck_over_the_configuration_table) {
   }
 }
 
-// Convolutions whose per-sample weight-gradient product is large (>= 2M
-// multiply-adds) take the sample-by-sample path, which splits each sample's
-// im2col by channel and its gemm by rows; the small ones of the table above
-// sum fixed chunks of samples. Both against the definition.
+// Fewer than 8 samples whose weight-gradient product is large (>= 2M
+// multiply-adds each) take the sample-by-sample path, which splits each
+// sample's im2col by channel and its gemm by rows; the others sum fixed
+// chunks of samples. Both against the definition.
 BOOST_AUTO_TEST_CASE(the_weight_gradient_of_large_convolutions_matches_the_definition) {
   const Config large[] = {
       {2, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1, false},  // shifted-span im2col
       {2, 16, 32, 32, 32, 3, 3, 1, 1, 1, 2, false},  // two groups
       {1, 16, 64, 64, 32, 3, 3, 2, 1, 1, 1, false},  // stride 2: row-by-row im2col
       {12, 3, 16, 16, 8, 3, 3, 1, 1, 1, 1, false},   // small: 8 chunks of samples
+      {8, 16, 24, 24, 16, 5, 5, 1, 2, 1, 1, false},  // large, but 8 samples: 8 chunks
   };
   Generator gen(14);
   for (const auto& k : large) {

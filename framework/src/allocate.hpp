@@ -7,6 +7,7 @@
 #include <new>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/shape.hpp"
 
 namespace xgrad {
@@ -16,7 +17,7 @@ template <class T>
 xt::xarray<T> allocate_array(const Shape& shape, const char* op) {
   checked_numel(shape, op);
   try {
-    return xt::xarray<T>::from_shape(shape);
+    return detail::new_array<T>(shape);
   } catch (const std::bad_alloc&) {
     throw_out_of_memory(op, shape, sizeof(T));
   }

@@ -26,6 +26,7 @@ template <class T>
 void accumulate(xt::xarray<T>& into, bool& has, xt::xarray<T>&& grad) {
   if (has) {
     into += grad;
+    detail::recycle(grad);
   } else {
     into = std::move(grad);
     has = true;
@@ -167,6 +168,7 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
     if (meta->grad) {
       meta->grad->data += meta->pending_grad;
       ++meta->grad->version;
+      detail::recycle(meta->pending_grad);
     } else {
       meta->grad = std::make_shared<Storage<T>>();
       meta->grad->data = std::move(meta->pending_grad);

@@ -98,9 +98,12 @@ template <class Derived, class T>
 class FunctionNode final : public Node<T> {
  public:
   // backward may take the gradient by const reference or by value (then it
-  // owns the buffer and can compute its result in place).
+  // owns the buffer and can compute its result in place). A buffer it did not
+  // take goes to the array cache.
   std::vector<xt::xarray<T>> apply(xt::xarray<T> grad_output) override {
-    return Derived::backward(this->ctx, std::move(grad_output));
+    auto grads = Derived::backward(this->ctx, std::move(grad_output));
+    detail::recycle(grad_output);
+    return grads;
   }
   const char* name() const override { return Derived::name; }
 };

@@ -10,6 +10,7 @@
 #include <vector>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/shape.hpp"
 
@@ -19,11 +20,13 @@ template <class T>
 class Node;
 
 // The data and a version counter bumped by every in-place write, so that a
-// backward can tell that a tensor it saved was modified after saving.
+// backward can tell that a tensor it saved was modified after saving. Large
+// data goes to the array cache when the last tensor using it is gone.
 template <class T>
 struct Storage {
   xt::xarray<T> data;
   std::uint64_t version = 0;
+  ~Storage() { detail::recycle(data); }
 };
 
 // Autograd state of one tensor. Nodes point at their inputs' AutogradMeta,

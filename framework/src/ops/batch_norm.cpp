@@ -4,6 +4,7 @@
 #include <string>
 
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -35,8 +36,8 @@ struct BatchNormFn : Function<BatchNormFn> {
                                const Tensor<T>& bias, const xt::xarray<T>& mean,
                                const xt::xarray<T>& invstd, bool batch_stats) {
     const Layout d = layout_of(x.shape());
-    xt::xarray<T> xhat = xt::xarray<T>::from_shape(x.shape());
-    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+    xt::xarray<T> xhat = detail::new_array<T>(x.shape());
+    xt::xarray<T> out = detail::new_array<T>(x.shape());
     const T* xs = x.data().data();
     const T* w = weight.data().data();
     const T* b = bias.data().data();
@@ -70,8 +71,8 @@ struct BatchNormFn : Function<BatchNormFn> {
     const T* g = grad.data();
     const T* h = xhat.data();
     // Per channel: sum(g) and sum(g * xhat), accumulated in double.
-    xt::xarray<T> dw = xt::xarray<T>::from_shape({d.c});
-    xt::xarray<T> db = xt::xarray<T>::from_shape({d.c});
+    xt::xarray<T> dw = detail::new_array<T>({d.c});
+    xt::xarray<T> db = detail::new_array<T>({d.c});
     for (std::size_t c = 0; c < d.c; ++c) {
       double sg = 0, sgh = 0;
       for (std::size_t i = 0; i < d.n; ++i) {
@@ -86,7 +87,7 @@ struct BatchNormFn : Function<BatchNormFn> {
     }
     xt::xarray<T> dx;
     if (ctx.needs_input_grad(0)) {
-      dx = xt::xarray<T>::from_shape(grad.shape());
+      dx = detail::new_array<T>(grad.shape());
       for (std::size_t c = 0; c < d.c; ++c) {
         const T scale = w(c) * invstd(c);
         // With batch statistics, mean and variance depend on x too:
@@ -149,8 +150,8 @@ Tensor<T> batch_norm(const Tensor<T>& input, const Tensor<T>& running_mean,
         to_string(input.shape()));
   }
 
-  xt::xarray<T> mean = xt::xarray<T>::from_shape({d.c});
-  xt::xarray<T> var = xt::xarray<T>::from_shape({d.c});  // biased
+  xt::xarray<T> mean = detail::new_array<T>({d.c});
+  xt::xarray<T> var = detail::new_array<T>({d.c});  // biased
   if (training) {
     const T* xs = input.data().data();
     for (std::size_t c = 0; c < d.c; ++c) {
@@ -172,7 +173,7 @@ Tensor<T> batch_norm(const Tensor<T>& input, const Tensor<T>& running_mean,
     mean = running_mean.data();
     var = running_var.data();
   }
-  xt::xarray<T> invstd = xt::xarray<T>::from_shape({d.c});
+  xt::xarray<T> invstd = detail::new_array<T>({d.c});
   for (std::size_t c = 0; c < d.c; ++c) {
     invstd(c) = static_cast<T>(1.0 / std::sqrt(static_cast<double>(var(c)) + eps));
   }

@@ -3,6 +3,7 @@
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xreducer.hpp>
 
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
@@ -24,7 +25,7 @@ xt::xarray<T> reduce_to_shape(xt::xarray<T> grad, const Shape& target) {
     if (i < extra || (target[i - extra] == 1 && grad.shape()[i] != 1)) axes.push_back(i);
   }
   // An empty gradient sums to zeros (xt::sum over an axis of extent 0 crashes).
-  if (grad.size() == 0) return xt::zeros<T>(target);
+  if (grad.size() == 0) return detail::new_zeros<T>(target);
   xt::xarray<T> summed =
       axes.empty() ? std::move(grad)
                    : xt::xarray<T>(xt::sum(grad, axes, xt::evaluation_strategy::immediate));

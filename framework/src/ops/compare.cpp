@@ -5,6 +5,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 
 namespace xgrad {
 
@@ -55,7 +56,7 @@ std::int64_t count_nonzero(Mask mask) {
 
 template <class T>
 Tensor<T> tensor_from_mask(const Mask& mask) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(mask.shape());
+  xt::xarray<T> out = detail::new_array<T>(mask.shape());
   std::transform(mask.begin(), mask.end(), out.begin(), [](bool b) { return b ? T(1) : T(0); });
   return Tensor<T>(std::move(out));
 }

@@ -18,6 +18,7 @@
 #include "blas.hpp"
 #include "im2col.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
@@ -45,11 +46,13 @@ std::unique_ptr<T[]> scratch(std::size_t n) {
 }
 
 // dW [O, K] = sum over samples n of G_n cols_n^T, in an order that does not
-// depend on the thread count. A large product per sample runs one sample at a
-// time, in sample order, each split over threads inside (im2col by channel,
-// gemm by rows of dW). Small ones go in fixed chunks of samples (at most
+// depend on the thread count. Usually in fixed chunks of samples (at most
 // kWeightChunks, set by the batch alone): each chunk's sum on one thread into
-// its own partial dW, then the partials added in chunk order.
+// its own partial dW, then the partials added in chunk order. A large dW
+// (partials would cost too much memory), or a few samples with a large
+// product each (too few chunks to share), runs one sample at a time instead,
+// in sample order, each split over threads inside (im2col by channel, gemm
+// by rows of dW).
 constexpr std::size_t kWeightChunks = 8;
 
 template <class T>
@@ -84,7 +87,8 @@ void weight_grad(const Conv2dParams& p, const T* xs, const T* gs, T* dw) {
   const std::size_t sample_cost = p.groups * og * K * L;  // multiply-adds
   if (p.batch == 0) {
     std::fill(dw, dw + w_size, T(0));
-  } else if (sample_cost >= 2 * blas::kGemmGrain || w_size > blas::kGemmGrain / 4) {
+  } else if (w_size > blas::kGemmGrain / 4 ||
+             (p.batch < kWeightChunks && sample_cost >= 2 * blas::kGemmGrain)) {
     auto col = pointwise ? nullptr : scratch<T>(K * L);
     add_samples(0, p.batch, dw, col.get(), true);
   } else {
@@ -127,7 +131,7 @@ struct Conv2dFn : Function<Conv2dFn> {
     const ConvGeometry& g = p.geom;
     const std::size_t K = g.rows(), L = g.cols(), og = p.out_per_group;
     const std::size_t in_block = g.channels * g.height * g.width;  // one group of one sample
-    auto out = xt::xarray<T>::from_shape({p.batch, p.out_channels(), g.oh, g.ow});
+    auto out = detail::new_array<T>({p.batch, p.out_channels(), g.oh, g.ow});
     const bool pointwise = p.pointwise();
     const T* xs = x.data().data();
     const T* ws = weight.data().data();
@@ -173,11 +177,11 @@ struct Conv2dFn : Function<Conv2dFn> {
       T* dx = nullptr;
       T* dw = nullptr;
       if (need_x) {  // col2im accumulates
-        grads[0] = xt::zeros<T>(ctx.input_shape(0));
+        grads[0] = detail::new_zeros<T>(ctx.input_shape(0));
         dx = grads[0].data();
       }
       if (need_w) {
-        grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
+        grads[1] = detail::new_array<T>(ctx.input_shape(1));
         dw = grads[1].data();
       }
       if (need_w) weight_grad(p, xs, gs, dw);
@@ -206,7 +210,7 @@ struct Conv2dFn : Function<Conv2dFn> {
       const std::size_t oc = p.out_channels();
       std::vector<T> per_sample(p.batch * oc);
       blas::row_sums(gs, p.batch * oc, L, per_sample.data());
-      grads[2] = xt::zeros<T>({oc});
+      grads[2] = detail::new_zeros<T>({oc});
       for (std::size_t n = 0; n < p.batch; ++n) {
         for (std::size_t o = 0; o < oc; ++o) grads[2](o) += per_sample[n * oc + o];
       }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -16,7 +17,7 @@ struct DropoutFn : Function<DropoutFn> {
   static constexpr const char* name = "DropoutBackward";
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, const xt::xarray<T>& mask) {
-    xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+    xt::xarray<T> out = detail::new_array<T>(a.shape());
     const T* x = a.data().data();
     const T* m = mask.data();
     T* y = out.data();
@@ -27,7 +28,7 @@ struct DropoutFn : Function<DropoutFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
     const xt::xarray<T>& mask = ctx.saved_arrays.at(0);
-    xt::xarray<T> dx = xt::xarray<T>::from_shape(grad.shape());
+    xt::xarray<T> dx = detail::new_array<T>(grad.shape());
     for (std::size_t i = 0, n = dx.size(); i < n; ++i)
       dx.data()[i] = grad.data()[i] * mask.data()[i];
     return gradients(std::move(dx));
@@ -44,7 +45,7 @@ Tensor<T> dropout(const Tensor<T>& a, double p, bool training, Generator& gen) {
   require_defined(a, "dropout", "input");
   if (!training || p == 0.0) return a;
   const T scale = static_cast<T>(1.0 / (1.0 - p));
-  xt::xarray<T> mask = xt::xarray<T>::from_shape(a.shape());
+  xt::xarray<T> mask = detail::new_array<T>(a.shape());
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   for (auto& m : mask) m = uniform(gen.engine()) < p ? T(0) : scale;
   return DropoutFn::apply(a, mask);

@@ -11,6 +11,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "kernels.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/ops/broadcast.hpp"
 
@@ -213,7 +214,7 @@ struct PowFn : Function<PowFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const T e = static_cast<T>(ctx.saved_scalars[0]);
-    if (e == T(0)) return gradients(xt::xarray<T>(xt::zeros<T>(g.shape())));
+    if (e == T(0)) return gradients(xt::xarray<T>(detail::new_zeros<T>(g.shape())));
     if (e == T(2))
       return gradients(zip(g, ctx.saved(0), g.shape(), [](T gi, T x) { return gi * (2 * x); }));
     return gradients(zip(g, ctx.saved(0), g.shape(),
@@ -344,7 +345,7 @@ struct WhereFn : Function<WhereFn> {
     const Shape shape = result_shape(cond.shape(), ab, "where");
     if (ctx.recording()) ctx.saved_arrays.push_back(xt::cast<T>(cond));
     if (cond.shape() == a.shape() && a.shape() == b.shape()) {
-      auto out = xt::xarray<T>::from_shape(shape);
+      auto out = detail::new_array<T>(shape);
       const bool* pc = cond.data();
       const T *pa = a.data().data(), *pb = b.data().data();
       T* po = out.data();

@@ -9,6 +9,7 @@
 
 #include "axis_split.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -25,7 +26,7 @@ struct IndexSelectFn : Function<IndexSelectFn> {
     const AxisSplit s = split_at(a.shape(), axis);
     Shape shape = a.shape();
     shape[axis] = indices.size();
-    auto out = xt::xarray<T>::from_shape(shape);
+    auto out = detail::new_array<T>(shape);
     const T* src = a.data().data();
     T* dst = out.data();
     for (std::size_t o = 0; o < s.outer; ++o, src += s.extent * s.inner) {
@@ -45,7 +46,7 @@ struct IndexSelectFn : Function<IndexSelectFn> {
     const auto axis = static_cast<std::size_t>(ctx.saved_ints.back());
     const std::size_t count = ctx.saved_ints.size() - 1;
     const AxisSplit s = split_at(shape, axis);
-    xt::xarray<T> g = xt::zeros<T>(shape);
+    xt::xarray<T> g = detail::new_zeros<T>(shape);
     const T* src = grad.data();
     T* dst = g.data();
     for (std::size_t o = 0; o < s.outer; ++o, dst += s.extent * s.inner) {

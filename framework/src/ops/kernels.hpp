@@ -11,6 +11,7 @@
 #include <vector>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/shape.hpp"
 
@@ -20,7 +21,7 @@ namespace kernels {
 // f(a[i]) for every element.
 template <class T, class F>
 xt::xarray<T> map(const xt::xarray<T>& a, F f) {
-  auto out = xt::xarray<T>::from_shape(a.shape());
+  auto out = detail::new_array<T>(a.shape());
   const T* pa = a.data();
   T* po = out.data();
   detail::parallel_for(a.size(), detail::kElementGrain, [&](std::size_t begin, std::size_t end) {
@@ -45,7 +46,7 @@ inline Shape broadcast_strides(const Shape& s, std::size_t ndim) {
 // flat loops; the general case walks the output with an odometer.
 template <class T, class B, class F>
 xt::xarray<T> zip(const xt::xarray<T>& a, const xt::xarray<B>& b, const Shape& out_shape, F f) {
-  auto out = xt::xarray<T>::from_shape(out_shape);
+  auto out = detail::new_array<T>(out_shape);
   const std::size_t n = out.size();
   const T* pa = a.data();
   const B* pb = b.data();

@@ -11,6 +11,7 @@
 
 #include "blas.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -40,7 +41,7 @@ struct MatmulFn : Function<MatmulFn> {
     const std::size_t m = sa[nd - 2], k = sa[nd - 1], n = sb[nd - 1];
     Shape shape = sa;
     shape[nd - 1] = n;
-    auto out = xt::xarray<T>::from_shape(shape);
+    auto out = detail::new_array<T>(shape);
     for (std::size_t i = 0; i < batch; ++i) {
       gemm(false, false, m, n, k, a.data().data() + i * m * k, b.data().data() + i * k * n, T(0),
            out.data() + i * m * n);
@@ -60,7 +61,7 @@ struct MatmulFn : Function<MatmulFn> {
     xt::xarray<T> ga, gb;
     if (ctx.needs_input_grad(0)) {
       const xt::xarray<T>& b = ctx.saved(1);
-      ga = xt::xarray<T>::from_shape(sa);
+      ga = detail::new_array<T>(sa);
       for (std::size_t i = 0; i < batch; ++i) {
         gemm(false, true, m, k, n, grad.data() + i * m * n, b.data() + i * k * n, T(0),
              ga.data() + i * m * k);
@@ -68,7 +69,7 @@ struct MatmulFn : Function<MatmulFn> {
     }
     if (ctx.needs_input_grad(1)) {
       const xt::xarray<T>& a = ctx.saved(0);
-      gb = xt::xarray<T>::from_shape(sb);
+      gb = detail::new_array<T>(sb);
       for (std::size_t i = 0; i < batch; ++i) {
         gemm(true, false, k, n, m, a.data() + i * m * k, grad.data() + i * m * n, T(0),
              gb.data() + i * k * n);
@@ -100,7 +101,7 @@ struct LinearFn : Function<LinearFn> {
     const std::size_t rows = leading_rows(x.shape());
     Shape shape = x.shape();
     shape.back() = out_f;
-    auto y = xt::xarray<T>::from_shape(shape);
+    auto y = detail::new_array<T>(shape);
     if (bias) {  // every row starts as the bias; gemm adds x W^T (beta = 1)
       for (std::size_t r = 0; r < rows; ++r) std::copy_n(bias, out_f, y.data() + r * out_f);
     }
@@ -118,16 +119,16 @@ struct LinearFn : Function<LinearFn> {
     const std::size_t rows = leading_rows(ctx.input_shape(0));
     std::vector<xt::xarray<T>> grads(ctx.num_inputs());
     if (ctx.needs_input_grad(0)) {
-      grads[0] = xt::xarray<T>::from_shape(ctx.input_shape(0));
+      grads[0] = detail::new_array<T>(ctx.input_shape(0));
       gemm(false, false, rows, in_f, out_f, grad.data(), ctx.saved(1).data(), T(0),
            grads[0].data());
     }
     if (ctx.needs_input_grad(1)) {
-      grads[1] = xt::xarray<T>::from_shape(wshape);
+      grads[1] = detail::new_array<T>(wshape);
       gemm(true, false, out_f, in_f, rows, grad.data(), ctx.saved(0).data(), T(0), grads[1].data());
     }
     if (grads.size() == 3 && ctx.needs_input_grad(2)) {
-      grads[2] = xt::xarray<T>::from_shape({out_f});
+      grads[2] = detail::new_array<T>({out_f});
       column_sums(grad.data(), rows, out_f, grads[2].data());
     }
     return grads;

@@ -9,6 +9,7 @@
 
 #include "kernels.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -95,7 +96,7 @@ struct MseLossFn : Function<MseLossFn> {
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     const xt::xarray<T>& diff = ctx.saved_arrays[0];
     const auto scale = sample_scale(g, static_cast<Reduction>(ctx.saved_ints[0]), diff.size());
-    auto grad = xt::xarray<T>::from_shape(diff.shape());
+    auto grad = detail::new_array<T>(diff.shape());
     const T* d = diff.data();
     T* pg = grad.data();
     detail::parallel_for(diff.size(), detail::kElementGrain, [&](std::size_t b, std::size_t e) {
@@ -115,7 +116,7 @@ struct NllLossFn : Function<NllLossFn> {
                                Reduction r) {
     const std::size_t n = log_probs.shape()[0], c = log_probs.shape()[1];
     const T* lp = log_probs.data().data();
-    auto losses = xt::xarray<T>::from_shape({n});
+    auto losses = detail::new_array<T>({n});
     for (std::size_t i = 0; i < n; ++i) losses.data()[i] = -lp[i * c + labels.data()[i]];
     if (ctx.recording()) save_labels(ctx, r, labels);
     return reduce_losses(std::move(losses), r);
@@ -126,7 +127,7 @@ struct NllLossFn : Function<NllLossFn> {
     const std::size_t n = shape[0], c = shape[1];
     const auto r = static_cast<Reduction>(ctx.saved_ints[n]);
     const auto scale = sample_scale(g, r, n);
-    xt::xarray<T> grad = xt::zeros<T>(shape);
+    xt::xarray<T> grad = detail::new_zeros<T>(shape);
     for (std::size_t i = 0; i < n; ++i) grad.data()[i * c + ctx.saved_ints[i]] = -scale(i);
     return gradients(std::move(grad));
   }
@@ -142,9 +143,9 @@ struct CrossEntropyFn : Function<CrossEntropyFn> {
                                Reduction r) {
     const std::size_t n = logits.shape()[0], c = logits.shape()[1];
     const T* x = logits.data().data();
-    auto losses = xt::xarray<T>::from_shape({n});
+    auto losses = detail::new_array<T>({n});
     xt::xarray<T> probs;
-    if (ctx.recording()) probs = xt::xarray<T>::from_shape(logits.shape());
+    if (ctx.recording()) probs = detail::new_array<T>(logits.shape());
     const bool keep = ctx.recording();
     // Rows are independent: split over threads.
     detail::parallel_for(n, detail::row_grain(c), [&](std::size_t first, std::size_t last) {
@@ -175,7 +176,7 @@ struct CrossEntropyFn : Function<CrossEntropyFn> {
     const std::size_t n = probs.shape()[0], c = probs.shape()[1];
     const auto r = static_cast<Reduction>(ctx.saved_ints[n]);
     const auto scale = sample_scale(g, r, n);
-    auto grad = xt::xarray<T>::from_shape(probs.shape());
+    auto grad = detail::new_array<T>(probs.shape());
     detail::parallel_for(n, detail::row_grain(c), [&](std::size_t first, std::size_t last) {
       for (std::size_t i = first; i < last; ++i) {
         const T s = scale(i);

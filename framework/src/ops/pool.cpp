@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
@@ -70,7 +71,7 @@ struct MaxPool2dFn : Function<MaxPool2dFn> {
 
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const PoolParams& p) {
-    auto out = xt::xarray<T>::from_shape(p.output_shape(x.shape()));
+    auto out = detail::new_array<T>(p.output_shape(x.shape()));
     const std::size_t oh = p.rows.size(), ow = p.cols.size(), plane = p.height * p.width;
     const bool record = ctx.recording();
     std::vector<std::ptrdiff_t> arg(record ? out.size() : 0);
@@ -127,7 +128,7 @@ struct MaxPool2dFn : Function<MaxPool2dFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
     const PoolParams& p = ctx.template params<PoolParams>();
-    xt::xarray<T> dx = xt::zeros<T>(ctx.input_shape(0));
+    xt::xarray<T> dx = detail::new_zeros<T>(ctx.input_shape(0));
     const std::size_t per_plane = p.rows.size() * p.cols.size(), plane = p.height * p.width;
     // Planes are independent: split over threads.
     detail::parallel_for(p.planes, detail::row_grain(plane),
@@ -155,7 +156,7 @@ struct AvgPool2dFn : Function<AvgPool2dFn> {
 
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const PoolParams& p) {
-    auto out = xt::xarray<T>::from_shape(p.output_shape(x.shape()));
+    auto out = detail::new_array<T>(p.output_shape(x.shape()));
     const std::size_t oh = p.rows.size(), ow = p.cols.size(), plane = p.height * p.width;
     const T* xs = x.data().data();
     T* ys = out.data();
@@ -184,7 +185,7 @@ struct AvgPool2dFn : Function<AvgPool2dFn> {
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& grad) {
     const PoolParams& p = ctx.template params<PoolParams>();
-    xt::xarray<T> dx = xt::zeros<T>(ctx.input_shape(0));
+    xt::xarray<T> dx = detail::new_zeros<T>(ctx.input_shape(0));
     const std::size_t oh = p.rows.size(), ow = p.cols.size(), plane = p.height * p.width;
     // Planes are independent: split over threads.
     detail::parallel_for(

@@ -12,6 +12,7 @@
 #include "axis_split.hpp"
 #include "kernels.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/ops/labels.hpp"
 
@@ -60,7 +61,7 @@ xt::xarray<T> sum_run(const xt::xarray<T>& a, std::size_t first, std::size_t las
   const AxisSplit s = split_axes(a.shape(), first, last);
   Shape shape = a.shape();
   for (std::size_t k = first; k < last; ++k) shape[k] = 1;
-  auto out = xt::xarray<T>::from_shape(shape);
+  auto out = detail::new_array<T>(shape);
   const T* src = a.data();
   T* dst = out.data();
   if (s.inner == 1) {  // one flat sum per outer row
@@ -100,7 +101,7 @@ xt::xarray<T> expand_run(const xt::xarray<T>& g, const Shape& shape, std::size_t
   Shape out_shape = g.shape();
   for (std::size_t k = first; k < last; ++k) out_shape[k] = shape[k];
   const AxisSplit s = split_axes(out_shape, first, last);
-  auto out = xt::xarray<T>::from_shape(out_shape);
+  auto out = detail::new_array<T>(out_shape);
   const T* src = g.data();
   T* dst = out.data();
   detail::parallel_for(s.outer, detail::row_grain(s.extent * s.inner),
@@ -220,7 +221,7 @@ struct MaxFn : Function<MaxFn> {
     const AxisSplit s = split_at(a.shape(), axis);
     Shape shape = a.shape();
     shape[axis] = 1;
-    auto out = xt::xarray<T>::from_shape(shape);
+    auto out = detail::new_array<T>(shape);
     std::vector<std::ptrdiff_t> arg(s.outer * s.inner, 0);
     max_scan(a.data().data(), s, out.data(), arg.data());
     if (!keepdims) shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(axis));
@@ -237,7 +238,7 @@ struct MaxFn : Function<MaxFn> {
     const Shape& shape = ctx.input_shape(0);
     const auto axis = static_cast<std::size_t>(ctx.saved_ints.back());
     const AxisSplit s = split_at(shape, axis);
-    xt::xarray<T> g = xt::zeros<T>(shape);
+    xt::xarray<T> g = detail::new_zeros<T>(shape);
     const T* src = grad.data();
     T* dst = g.data();
     for (std::size_t o = 0; o < s.outer; ++o) {

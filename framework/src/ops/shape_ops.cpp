@@ -9,6 +9,7 @@
 
 #include "axis_split.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -47,7 +48,7 @@ xt::xarray<T> permute(const xt::xarray<T>& a, const std::vector<std::size_t>& pe
   const std::size_t nd = in.size();
   Shape out_shape(nd);
   for (std::size_t k = 0; k < nd; ++k) out_shape[k] = in[perm[k]];
-  auto out = xt::xarray<T>::from_shape(out_shape);
+  auto out = detail::new_array<T>(out_shape);
   const std::size_t n = out.size();
   bool identity = true;
   for (std::size_t k = 0; k < nd; ++k) identity = identity && perm[k] == k;
@@ -192,7 +193,7 @@ struct ConcatFn {
     Shape shape = tensors[0].shape();
     shape[axis] = 0;
     for (const auto& t : tensors) shape[axis] += t.shape()[axis];
-    auto out = xt::xarray<T>::from_shape(shape);
+    auto out = detail::new_array<T>(shape);
     const AxisSplit s = split_at(shape, axis);
     T* dst = out.data();
     for (std::size_t o = 0; o < s.outer; ++o) {
@@ -216,7 +217,7 @@ struct ConcatFn {
       const Shape& shape = ctx.input_shape(i);
       const std::size_t block = shape[axis] * s.inner;
       if (ctx.needs_input_grad(i)) {
-        grads[i] = xt::xarray<T>::from_shape(shape);
+        grads[i] = detail::new_array<T>(shape);
         for (std::size_t o = 0; o < s.outer; ++o) {
           std::copy_n(grad.data() + o * row + offset, block, grads[i].data() + o * block);
         }

@@ -8,6 +8,7 @@
 
 #include "axis_split.hpp"
 #include "require_defined.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
@@ -30,7 +31,7 @@ struct SliceFn : Function<SliceFn> {
     } else {
       shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(axis));
     }
-    auto out = xt::xarray<T>::from_shape(shape);
+    auto out = detail::new_array<T>(shape);
     const T* src = a.data().data();
     T* dst = out.data();
     for (std::size_t o = 0; o < s.outer; ++o, src += s.extent * s.inner) {
@@ -53,7 +54,7 @@ struct SliceFn : Function<SliceFn> {
     const auto step = static_cast<std::size_t>(ctx.saved_ints[2]);
     const auto count = static_cast<std::size_t>(ctx.saved_ints[3]);
     const AxisSplit s = split_at(shape, axis);
-    xt::xarray<T> g = xt::zeros<T>(shape);
+    xt::xarray<T> g = detail::new_zeros<T>(shape);
     const T* src = grad.data();
     T* dst = g.data();
     for (std::size_t o = 0; o < s.outer; ++o, dst += s.extent * s.inner) {

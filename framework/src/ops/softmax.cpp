@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "axis_split.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
@@ -66,7 +67,7 @@ struct SoftmaxFn : Function<SoftmaxFn> {
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
     const AxisSplit l = lanes_of(a.shape(), axis, "softmax");
-    auto out = xt::xarray<T>::from_shape(a.shape());
+    auto out = detail::new_array<T>(a.shape());
     const T* x = a.data().data();
     T* y = out.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
@@ -87,7 +88,7 @@ struct SoftmaxFn : Function<SoftmaxFn> {
     const AxisSplit l = saved_lanes(ctx);
     const T* y = ctx.output().data();
     const T* pg = g.data();
-    auto dx = xt::xarray<T>::from_shape(g.shape());
+    auto dx = detail::new_array<T>(g.shape());
     T* d = dx.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
       T dot = 0;
@@ -105,7 +106,7 @@ struct LogSoftmaxFn : Function<LogSoftmaxFn> {
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
     const AxisSplit l = lanes_of(a.shape(), axis, "log_softmax");
-    auto out = xt::xarray<T>::from_shape(a.shape());
+    auto out = detail::new_array<T>(a.shape());
     const T* x = a.data().data();
     T* y = out.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
@@ -127,7 +128,7 @@ struct LogSoftmaxFn : Function<LogSoftmaxFn> {
     const AxisSplit l = saved_lanes(ctx);
     const T* y = ctx.output().data();
     const T* pg = g.data();
-    auto dx = xt::xarray<T>::from_shape(g.shape());
+    auto dx = detail::new_array<T>(g.shape());
     T* d = dx.data();
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
       T sum = 0;

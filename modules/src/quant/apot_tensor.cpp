@@ -8,6 +8,7 @@
 
 #include "apot_nearest.hpp"
 #include "simd/dispatch.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 
@@ -244,7 +245,7 @@ Tensor<T> TensorAPoT<T>::dequantize() const {
   // Codes were checked against the level set at construction.
   const std::vector<std::int32_t> table = code_table(qparams_.level_indices);
   const T* lv = qparams_.quantization_levels.data().data();
-  xt::xarray<T> out = xt::xarray<T>::from_shape(codes_.shape());
+  xt::xarray<T> out = xgrad::detail::new_array<T>(codes_.shape());
   const std::int64_t* c = codes_.data();
   T* o = out.data();
   for (std::size_t i = 0; i < codes_.size(); ++i) o[i] = lv[table[static_cast<std::size_t>(c[i])]];
@@ -287,7 +288,7 @@ Tensor<T> quant_dequant(const Tensor<T>& x, const APoTQParams<T>& qparams) {
   if (!x.defined()) throw ValueError("quant_dequant: x is undefined");
   validate_all(qparams, "quant_dequant");
   const xt::xarray<T>& levels = qparams.quantization_levels.data();
-  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
   detail::quant_dequant_kernel(x.data().data(), x.numel(), levels.data(), levels.size(),
                                out.data());
   return Tensor<T>(std::move(out));

@@ -3,6 +3,7 @@
 #include <xtensor/xbuilder.hpp>
 
 #include "ste_mask.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
 
 namespace xgrad {
@@ -16,7 +17,7 @@ xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& 
   const char* op = "fake_quantize_function";
   const xt::xarray<T>& levels = quantization_levels.data();
   detail::validate_qparams(alpha, gamma, levels, level_indices, op);
-  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
   const bool keep_mask = ctx.recording() && ctx.needs_input_grad(0);
   if (keep_mask) {
     // The STE mask on the original x, cached for backward as one byte per
@@ -37,7 +38,7 @@ std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
   std::vector<xt::xarray<T>> grads(2);
   if (ctx.needs_input_grad(0)) grads[0] = detail::masked_gradient(ctx, std::move(grad_out));
   // The qparams get no gradient (zero if the levels were marked as requiring one).
-  if (ctx.needs_input_grad(1)) grads[1] = xt::zeros<T>(ctx.input_shape(1));
+  if (ctx.needs_input_grad(1)) grads[1] = xgrad::detail::new_zeros<T>(ctx.input_shape(1));
   return grads;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
 
@@ -33,7 +34,7 @@ Tensor<T> one_value(T v) {
 
 template <class T>
 Tensor<T> as_float(const xt::xarray<std::int64_t>& a) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+  xt::xarray<T> out = xgrad::detail::new_array<T>(a.shape());
   std::transform(a.begin(), a.end(), out.begin(), [](std::int64_t v) { return T(v); });
   return Tensor<T>(std::move(out));
 }

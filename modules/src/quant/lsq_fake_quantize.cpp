@@ -12,6 +12,7 @@
 #include "per_channel_grids.hpp"
 #include "per_channel_layout.hpp"
 #include "uniform_kernel.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
@@ -57,7 +58,7 @@ struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
     const detail::AffineGrid<T> g{sc, T(1) / sc,
                                   zero_point_forward(zero_point.data().data()[0], qmin, qmax),
                                   T(qmin), T(qmax)};
-    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
     detail::fake_quantize_affine_kernel(x.data().data(), x.numel(), g, out.data(), nullptr);
     if (ctx.recording()) {
       ctx.save_for_backward({x, scale, zero_point});
@@ -110,7 +111,7 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
                                const Tensor<T>& zero_point, const detail::ChannelLayout& lay,
                                std::int64_t qmin, std::int64_t qmax, double grad_factor) {
     const auto grids = learnable_grids(scale.data(), zero_point.data(), qmin, qmax, name);
-    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
     detail::fake_quantize_per_channel_kernel(x.data().data(), lay.outer, lay.channels, lay.inner,
                                              grids.data(), out.data(), nullptr);
     if (ctx.recording()) {

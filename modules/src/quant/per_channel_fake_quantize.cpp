@@ -8,6 +8,7 @@
 #include "per_channel_layout.hpp"
 #include "ste_mask.hpp"
 #include "uniform_kernel.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
 
@@ -23,7 +24,7 @@ struct FakeQuantizePerChannelAffineFn : Function<FakeQuantizePerChannelAffineFn>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x,
                                const std::vector<detail::AffineGrid<T>>& grids,
                                const detail::ChannelLayout& lay) {
-    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
     detail::fake_quantize_per_channel_kernel(x.data().data(), lay.outer, lay.channels, lay.inner,
                                              grids.data(), out.data(),
                                              detail::saved_mask(ctx, x.numel(), ctx.recording()));

@@ -10,6 +10,7 @@
 
 #include "apot_nearest.hpp"
 #include "mask_kernels.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
@@ -88,7 +89,7 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
     const T alpha = alpha_t.data().data()[0];
     const std::size_t n = x.numel();
     const T* px = x.data().data();
-    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
     T* po = out.data();
     // u = x / alpha (a true division, as the composition computes it), then
     // P(u) in place (clipped to [lo, 1], NaN kept), then alpha * P(u).

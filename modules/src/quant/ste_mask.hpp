@@ -8,6 +8,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "mask_kernels.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
@@ -18,7 +19,7 @@ namespace detail {
 // Room for n mask bytes.
 template <class T>
 xt::xarray<T> mask_storage(std::size_t n) {
-  return xt::xarray<T>::from_shape({(n + sizeof(T) - 1) / sizeof(T)});
+  return xgrad::detail::new_array<T>({(n + sizeof(T) - 1) / sizeof(T)});
 }
 
 template <class T>

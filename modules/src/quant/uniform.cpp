@@ -9,6 +9,7 @@
 #include "observe_range.hpp"
 #include "ste_mask.hpp"
 #include "uniform_kernel.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad::quant {
@@ -51,7 +52,7 @@ struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
                                std::int64_t zero_point, std::int64_t quant_min,
                                std::int64_t quant_max) {
     const xt::xarray<T>& in = x.data();
-    xt::xarray<T> out = xt::xarray<T>::from_shape(in.shape());
+    xt::xarray<T> out = xgrad::detail::new_array<T>(in.shape());
     const detail::AffineGrid<T> grid{scale, inv_scale, T(zero_point), T(quant_min), T(quant_max)};
     detail::fake_quantize_affine_kernel(in.data(), in.size(), grid, out.data(),
                                         detail::saved_mask(ctx, in.size(), ctx.recording()));

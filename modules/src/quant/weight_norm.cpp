@@ -4,6 +4,7 @@
 #include <string>
 
 #include "mask_kernels.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
@@ -52,7 +53,7 @@ struct WeightStandardizeFn : Function<WeightStandardizeFn> {
     const T* pw = w.data().data();
     const Moments m = moments(pw, n);
     const double D = m.std + eps;
-    xt::xarray<T> out = xt::xarray<T>::from_shape(w.shape());
+    xt::xarray<T> out = xgrad::detail::new_array<T>(w.shape());
     T* po = out.data();
     xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) po[i] = static_cast<T>((double(pw[i]) - m.mean) / D);
