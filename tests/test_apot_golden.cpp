@@ -14,6 +14,8 @@
 #include "xgrad/quant/apot_observer.hpp"
 #include "xgrad/quant/apot_tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_apot_golden)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using json = nlohmann::json;
@@ -216,3 +218,5 @@ BOOST_AUTO_TEST_CASE(double_path_agrees_away_from_midpoints) {
   BOOST_TEST(compared > 700);
   BOOST_TEST(skipped > 100);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_apot_golden

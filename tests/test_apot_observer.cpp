@@ -11,6 +11,8 @@
 #include "xgrad/quant/apot_levels.hpp"
 #include "xgrad/quant/apot_observer.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_apot_observer)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 
@@ -365,3 +367,5 @@ BOOST_AUTO_TEST_CASE(malformed_code_books_raise_value_error) {
   zero_bits.terms.push_back(APoTTerm{0, {}});
   BOOST_CHECK_THROW(zero_bits.sum(0), ValueError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_apot_observer

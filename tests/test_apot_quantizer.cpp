@@ -15,6 +15,8 @@
 #include "xgrad/quant/fake_quantize_function.hpp"
 #include "xgrad/random.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_apot_quantizer)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -299,3 +301,5 @@ BOOST_AUTO_TEST_CASE(zero_dim_inputs_keep_their_shape) {
   BOOST_TEST(quant_dequant(x, q).item() == q.quantization_levels.data()(9));
   BOOST_TEST(dequantize_APoT(t).item() == quant_dequant(x, q).item());
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_apot_quantizer

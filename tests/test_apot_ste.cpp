@@ -19,6 +19,8 @@
 #include "xgrad/quant/fake_quantize_function.hpp"
 #include "xgrad/random.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_apot_ste)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -374,3 +376,5 @@ BOOST_AUTO_TEST_CASE(empty_input_gets_an_empty_gradient) {
   y.backward(xt::xarray<float>::from_shape({0, 3}));
   BOOST_TEST((x.grad().shape() == Shape{0, 3}));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_apot_ste

@@ -18,6 +18,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_array_cache)
+
 using namespace xgrad;
 using xgrad_test::equal_arrays;
 
@@ -229,3 +231,5 @@ BOOST_AUTO_TEST_CASE(threads_may_recycle_and_take_at_once) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_array_cache

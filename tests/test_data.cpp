@@ -10,6 +10,8 @@
 #include "xgrad/data.hpp"
 #include "xgrad/errors.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_data)
+
 using xgrad::Generator;
 using xgrad::Labels;
 using xgrad::ShapeError;
@@ -279,3 +281,5 @@ BOOST_AUTO_TEST_CASE(accuracy_rejects_undefined_logits_naming_itself) {
     BOOST_TEST(std::string(e.what()).find("accuracy: logits are undefined") != std::string::npos);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_data

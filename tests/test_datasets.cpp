@@ -15,6 +15,8 @@
 #include "xgrad/data/idx.hpp"
 #include "xgrad/errors.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_datasets)
+
 using xgrad::IOError;
 using xgrad::ValueError;
 using xgrad::data::CsvOptions;
@@ -344,3 +346,5 @@ BOOST_AUTO_TEST_CASE(the_digits_set_is_1797_rows_of_64_pixels_in_0_to_16,
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_datasets

@@ -25,6 +25,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_engine)
+
 using namespace xgrad;
 using xgrad_test::equal_arrays;
 
@@ -810,3 +812,5 @@ BOOST_AUTO_TEST_CASE(randint_bounds_must_be_exact_in_the_element_type) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_engine

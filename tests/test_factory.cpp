@@ -11,6 +11,8 @@
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_factory)
+
 using namespace xgrad;
 using xgrad_test::equal_arrays;
 using xgrad_test::message_of;
@@ -74,3 +76,5 @@ BOOST_AUTO_TEST_CASE(converting_a_tensor_that_requires_grad_refuses_to_drop_the_
   NoGradGuard no_grad;
   BOOST_TEST(to<double>(w).item() == 1.0);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_factory

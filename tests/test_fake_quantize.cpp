@@ -14,6 +14,8 @@
 #include "xgrad/quant/fake_quantize_function.hpp"
 #include "xgrad/random.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fake_quantize)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -137,3 +139,5 @@ BOOST_AUTO_TEST_CASE(test_backward) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_fake_quantize

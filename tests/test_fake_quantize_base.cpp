@@ -10,6 +10,8 @@
 #include "xgrad/quant/fake_quantize_base.hpp"
 #include "xgrad/quant/uniform.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fake_quantize_base)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 
@@ -125,3 +127,5 @@ BOOST_AUTO_TEST_CASE(tree_toggles_apply_to_the_root_itself) {
   enable_fake_quant(d, true);
   BOOST_TEST(d.fake_quant_enabled());
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_fake_quantize_base

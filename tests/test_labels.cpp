@@ -14,6 +14,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_labels)
+
 using namespace xgrad;
 using xgrad_test::equal_arrays;
 using xgrad_test::message_of;
@@ -143,3 +145,5 @@ BOOST_AUTO_TEST_CASE(accuracy_is_one_line) {
   BOOST_TEST(acc == 0.75);
   BOOST_CHECK_THROW(eq(Labels{1, 2}, Labels{1}), ShapeError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_labels

@@ -7,6 +7,8 @@
 #include "test_util.hpp"
 #include "xgrad/quant/level_sets.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_level_sets)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 
@@ -169,3 +171,5 @@ BOOST_AUTO_TEST_CASE(bad_bits_are_value_errors_naming_the_function) {
                         mentions<ValueError>("power_of_two_levels"));
   BOOST_CHECK_EXCEPTION(power_of_two_levels(0, false), ValueError, mentions<ValueError>("b=0"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_level_sets

@@ -16,6 +16,8 @@
 #include "xgrad/quant/linear_apot.hpp"
 #include "xgrad/random.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_linear_apot)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::close_arrays;
@@ -354,3 +356,5 @@ BOOST_AUTO_TEST_CASE(corrupt_loaded_codes_are_rejected) {
   BOOST_CHECK_THROW(layer.load_state_dict(dict), ValueError);
   BOOST_TEST(equal_arrays(layer.weight_codes(), before));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_linear_apot

@@ -15,6 +15,8 @@
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/sgd.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_lr_scheduler)
+
 using xgrad::Tensor;
 using xgrad::ValueError;
 using xgrad::optim::CosineAnnealingLR;
@@ -251,3 +253,5 @@ BOOST_AUTO_TEST_CASE(bad_scheduler_options_throw_value_error_naming_them) {
   }
   BOOST_TEST(opt.lr(0) == 0.5);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_lr_scheduler

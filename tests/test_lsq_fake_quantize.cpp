@@ -13,6 +13,8 @@
 #include "xgrad/quant/lsq_fake_quantize.hpp"
 #include "xgrad/quant/rcf_fake_quantize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_lsq_fake_quantize)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -353,3 +355,5 @@ BOOST_AUTO_TEST_CASE(module_options_are_validated) {
   BOOST_CHECK_EXCEPTION(make([](auto& o) { o.quant_max = 300; }), ValueError,
                         mentions<ValueError>("exceeds quint8"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_lsq_fake_quantize

@@ -7,6 +7,8 @@
 #include "test_util.hpp"
 #include "xgrad/module.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_module)
+
 using xgrad::Module;
 using xgrad::StateDict;
 using xgrad::Tensor;
@@ -429,3 +431,5 @@ BOOST_AUTO_TEST_CASE(a_module_can_veto_a_load_and_then_nothing_changes) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_module

@@ -26,6 +26,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_nn_conv)
+
 using xgrad::Shape;
 using xgrad::Tensor;
 using xgrad_test::array_of;
@@ -307,3 +309,5 @@ BOOST_AUTO_TEST_CASE(learns_bar_orientation_to_97_percent) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_nn_conv

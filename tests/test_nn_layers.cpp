@@ -23,6 +23,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_nn_layers)
+
 using xgrad::Tensor;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
@@ -709,3 +711,5 @@ BOOST_AUTO_TEST_CASE(a_float_model_moves_to_double_through_a_checkpoint) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_nn_layers

@@ -14,6 +14,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_activation)
+
 using namespace xgrad;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
@@ -128,3 +130,5 @@ BOOST_AUTO_TEST_CASE(modifying_the_output_in_place_makes_backward_throw) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_activation

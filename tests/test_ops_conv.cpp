@@ -13,6 +13,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_conv)
+
 using namespace xgrad;
 using xgrad_test::array_of;
 using xgrad_test::close_arrays;
@@ -341,3 +343,5 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_any_work) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_conv

@@ -21,6 +21,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_elementwise)
+
 using namespace xgrad;
 using xgrad_test::contains;
 using xgrad_test::equal_arrays;
@@ -573,3 +575,5 @@ BOOST_AUTO_TEST_CASE(float_and_double_tensors_do_not_mix) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_elementwise

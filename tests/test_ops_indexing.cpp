@@ -10,6 +10,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_indexing)
+
 using namespace xgrad;
 using xgrad_test::equal_arrays;
 using xgrad_test::passes_gradcheck;
@@ -110,3 +112,5 @@ BOOST_AUTO_TEST_CASE(bad_axis_throws_shape_error) {
   BOOST_CHECK_THROW(index_select(rows43(), -3, {0}), ShapeError);
   BOOST_CHECK_THROW(index_select(scalar<double>(1), 0, {0}), ShapeError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_indexing

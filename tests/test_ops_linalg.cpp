@@ -15,6 +15,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_linalg)
+
 using namespace xgrad;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
@@ -285,3 +287,5 @@ BOOST_AUTO_TEST_CASE(extents_beyond_blas_int_range_throw_value_error) {
   // Each extent fits, but the flattened rows of [2e9, 2, 0] do not.
   BOOST_CHECK_THROW(linear(zeros<double>({2000000000u, 2, 0}), zeros<double>({1, 0})), ValueError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_linalg

@@ -14,6 +14,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_pool)
+
 using namespace xgrad;
 using xgrad_test::array_of;
 using xgrad_test::contains;
@@ -259,3 +261,5 @@ BOOST_AUTO_TEST_CASE(bad_arguments_name_the_op_the_argument_and_the_value) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_pool

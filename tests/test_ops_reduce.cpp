@@ -12,6 +12,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_reduce)
+
 using namespace xgrad;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
@@ -245,3 +247,5 @@ BOOST_AUTO_TEST_CASE(max_over_an_empty_axis_throws_shape_error) {
   // Over a non-empty axis an empty tensor is fine: the result is empty too.
   BOOST_TEST(max(zeros<double>({2, 0}), 0).shape() == Shape({0}));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_reduce

@@ -10,6 +10,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_shape)
+
 using namespace xgrad;
 using xgrad_test::equal_arrays;
 using xgrad_test::passes_gradcheck;
@@ -278,3 +280,5 @@ BOOST_AUTO_TEST_CASE(concat_errors) {
   BOOST_TEST(contains(msg, "[1, 3]"));
   BOOST_TEST(contains(message_of([] { concat<double>({}, 0); }), "empty"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_shape

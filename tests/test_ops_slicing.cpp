@@ -13,6 +13,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_slicing)
+
 using namespace xgrad;
 using xgrad_test::array_of;
 using xgrad_test::equal_arrays;
@@ -122,3 +124,5 @@ BOOST_AUTO_TEST_CASE(errors_name_the_op_and_the_bad_value) {
   BOOST_CHECK_THROW(select(rows43(), 1, -4), ValueError);
   BOOST_TEST(message_of([] { select(Tensor<double>(), 0, 0); }) == "select: input is undefined");
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_slicing

@@ -18,6 +18,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_softmax_loss)
+
 using namespace xgrad;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
@@ -327,3 +329,5 @@ BOOST_AUTO_TEST_CASE(class_losses_check_ranks_sizes_and_label_range) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_ops_softmax_loss

@@ -17,6 +17,8 @@
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_optim)
+
 using xgrad::Tensor;
 using xgrad::TypeError;
 using xgrad::ValueError;
@@ -640,3 +642,5 @@ BOOST_AUTO_TEST_CASE(bad_group_index_or_lr_throws_value_error) {
   BOOST_CHECK_THROW(opt.set_lr(0, -0.1), ValueError);
   BOOST_TEST(opt.lr(0) == 0.1);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_optim

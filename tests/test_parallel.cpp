@@ -33,6 +33,8 @@
 #include "xgrad/quant/weight_norm.hpp"
 #include "xgrad/random.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_parallel)
+
 using namespace xgrad;
 using xgrad_test::equal_arrays;
 
@@ -382,3 +384,5 @@ BOOST_AUTO_TEST_CASE(per_channel_and_learnable_per_channel_fake_quantize) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_parallel

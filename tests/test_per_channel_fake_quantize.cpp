@@ -9,6 +9,8 @@
 #include "xgrad/quant/per_channel_fake_quantize.hpp"
 #include "xgrad/quant/uniform.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_per_channel_fake_quantize)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -91,3 +93,5 @@ BOOST_AUTO_TEST_CASE(module_state_dict_round_trips_and_missing_qparams_are_refus
   BOOST_TEST(equal_arrays(b.forward(x).data(), a.forward(x).data()));
   BOOST_TEST(!b.observer_enabled());
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_per_channel_fake_quantize

@@ -16,6 +16,8 @@
 #include "xgrad/summary.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_print)
+
 using namespace xgrad;
 
 namespace {
@@ -141,3 +143,5 @@ BOOST_AUTO_TEST_CASE(summary_counts_frozen_and_shared_parameters_once) {
   const std::string text = summary(model);
   BOOST_TEST(text.find("total: 2 parameters (1 trainable)") != std::string::npos, text);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_print

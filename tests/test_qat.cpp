@@ -30,6 +30,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_qat)
+
 namespace nn = xgrad::nn;
 namespace quant = xgrad::quant;
 using xgrad::Module;
@@ -713,3 +715,5 @@ BOOST_AUTO_TEST_CASE(mismatched_or_statistics_free_batch_norms_are_refused) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_qat

@@ -19,6 +19,8 @@
 #include "xgrad/quant/uniform.hpp"
 #include "xgrad/random.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_quant_simd)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -209,3 +211,5 @@ BOOST_AUTO_TEST_CASE(uniform_fake_quantize_matches_scalar_on_every_instruction_s
     }
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_quant_simd

@@ -13,6 +13,8 @@
 #include "xgrad/quant/level_sets.hpp"
 #include "xgrad/quant/rcf_fake_quantize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_rcf_fake_quantize)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -368,3 +370,5 @@ BOOST_AUTO_TEST_CASE(bad_module_input_leaves_the_module_unchanged) {
   for (std::size_t i = 0; i < before.size(); ++i)
     BOOST_TEST(equal_arrays(before[i].second, after[i].second));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_rcf_fake_quantize

@@ -16,6 +16,8 @@
 #include <xgrad/quant/weight_norm.hpp>
 #include <xgrad/xgrad.hpp>
 
+BOOST_AUTO_TEST_SUITE(test_readme)
+
 using namespace xgrad;
 
 namespace {
@@ -268,3 +270,5 @@ BOOST_AUTO_TEST_CASE(readme_quotes_exactly_the_compiled_regions) {
                "region '" << name << "' is quoted " << quoted[name] << " times in README.md");
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_readme

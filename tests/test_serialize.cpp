@@ -17,6 +17,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_serialize)
+
 namespace fs = std::filesystem;
 using xgrad::StateDict;
 using xgrad::Tensor;
@@ -441,3 +443,5 @@ BOOST_AUTO_TEST_CASE(keys_that_would_escape_an_unzip_are_value_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_serialize

@@ -18,6 +18,8 @@
 #include "test_util.hpp"
 #include "xgrad/serialize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_serialize_hostile)
+
 namespace fs = std::filesystem;
 using xgrad::StateDict;
 using xgrad_test::AllocationLimit;
@@ -265,3 +267,5 @@ BOOST_AUTO_TEST_CASE(a_temporary_file_left_by_a_dead_process_is_removed_by_the_n
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_serialize_hostile

@@ -20,6 +20,8 @@
 #include "xgrad/quant/uniform.hpp"
 #include "xgrad/random.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_state_validation)
+
 using namespace xgrad;
 using xgrad_test::contains;
 using xgrad_test::equal_arrays;
@@ -237,3 +239,5 @@ BOOST_AUTO_TEST_CASE(a_fake_quantize_loads_the_qparams_of_another) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_state_validation

@@ -18,6 +18,8 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_tensor_methods)
+
 using namespace xgrad;
 using xgrad_test::array_of;
 using xgrad_test::equal_arrays;
@@ -133,3 +135,5 @@ BOOST_AUTO_TEST_CASE(sum_and_mean_take_one_integer_axis_with_keepdim) {
   BOOST_TEST(equal_arrays(sum(a, {1}).data(), xt::xarray<double>{6, 15}));
   BOOST_CHECK_THROW(sum(a, 2), ShapeError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_tensor_methods

@@ -19,6 +19,8 @@
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/serialize.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_training)
+
 using xgrad::Generator;
 using xgrad::Tensor;
 using xgrad::data::Dataset;
@@ -142,3 +144,5 @@ BOOST_AUTO_TEST_CASE(resumed_training_continues_bit_identically) {
     BOOST_TEST(equal_arrays(a[k].second, b[k].second), a[k].first);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_training

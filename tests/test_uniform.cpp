@@ -13,6 +13,8 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/quant/uniform.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_uniform)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -443,3 +445,5 @@ BOOST_AUTO_TEST_CASE(overflowing_scale_leaves_the_module_unchanged) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // test_uniform

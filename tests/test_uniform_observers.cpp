@@ -11,6 +11,8 @@
 #include "xgrad/quant/percentile_observer.hpp"
 #include "xgrad/quant/uniform.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_uniform_observers)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
@@ -213,3 +215,5 @@ BOOST_AUTO_TEST_CASE(per_channel_state_dict_round_trips_any_channel_count) {
   BOOST_TEST(equal_arrays(qa.scale, qb.scale));
   BOOST_TEST(equal_arrays(qa.zero_point, qb.zero_point));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_uniform_observers

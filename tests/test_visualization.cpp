@@ -19,6 +19,8 @@
 #include "xgrad/quant/uniform.hpp"
 #include "xgrad/quant/visualization.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_visualization)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 namespace fs = std::filesystem;
@@ -271,3 +273,5 @@ BOOST_AUTO_TEST_CASE(unwritable_location_is_an_io_error) {
   BOOST_CHECK_EXCEPTION(quant_levels_visualization("/nonexistent-xgrad-dir/levels.png"), IOError,
                         mentions<IOError>("/nonexistent-xgrad-dir/levels.dat"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_visualization

@@ -9,6 +9,8 @@
 #include "xgrad/ops/reduce.hpp"
 #include "xgrad/quant/weight_norm.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_weight_norm)
+
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::close_arrays;
@@ -110,3 +112,5 @@ BOOST_AUTO_TEST_CASE(bad_input_is_a_value_error) {
   BOOST_CHECK_EXCEPTION(weight_std(zeros<double>({1})), ValueError,
                         mentions<ValueError>("weight_std"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // test_weight_norm
