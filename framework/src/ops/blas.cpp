@@ -1,6 +1,7 @@
 #include "blas.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/parallel.hpp"
 
 namespace xgrad {
 namespace blas {
@@ -30,14 +32,52 @@ void gemm_block(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, c
                        static_cast<Index>(ldc));
 }
 
+// Blocks of a split product per thread. Blocks are handed out in turn, so a
+// thread that runs slower (another tenant on its core, a colder cache) takes
+// fewer; one block per thread would make the faster one wait at the end.
+constexpr std::size_t kBlocksPerThread = 4;
+
+// Block boundaries fall on multiples of this many rows or columns: OpenBLAS
+// then tiles every block as it tiles the whole product (its register tiles
+// are 16 wide or narrower), so each element of C is computed the same way.
+// Elsewhere they differ in the last bits (tests/test_parallel.cpp).
+constexpr std::size_t kBlockAlign = 16;
+
+// Calls block(begin, end) on ranges covering [0, extent), each at least
+// `grain` and kBlockAlign long, over the threads; the whole extent at once
+// when there is one thread or one block.
+template <class F>
+void split_product(std::size_t extent, std::size_t grain, const F& block) {
+  const auto threads = static_cast<std::size_t>(get_num_threads());
+  const std::size_t blocks =
+      std::min({extent / std::max(grain, kBlockAlign), threads * kBlocksPerThread});
+  if (threads == 1 || blocks < 2) {
+    block(std::size_t(0), extent);
+    return;
+  }
+  const auto bound = [&](std::size_t b) {
+    return b == blocks ? extent : extent * b / blocks / kBlockAlign * kBlockAlign;
+  };
+  std::atomic<std::size_t> next{0};
+  detail::parallel_for(blocks, 1, [&](std::size_t first, std::size_t last) {
+    if (last - first == blocks) {  // not split (inside another parallel region): one call
+      block(std::size_t(0), extent);
+      return;
+    }
+    for (std::size_t b; (b = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) {
+      block(bound(b), bound(b + 1));
+    }
+  });
+}
+
 }  // namespace
 
 // One thread pool: OpenBLAS runs single-threaded (parallel.cpp) and a large
-// product is split here, over detail::parallel_for, into blocks of rows of C
-// (or of columns, when C is wider than tall), one per thread. Two pools, ours
-// and OpenBLAS's, would each spin-wait for a core the other is using. Every
-// element of C is still one call's dot product over all of k, accumulated the
-// same way whatever the split, so results do not depend on the thread count.
+// product is split here into blocks of rows of C (or of columns, when C is
+// wider than tall), one OpenBLAS call each. Two pools, ours and OpenBLAS's,
+// would each spin-wait for a core the other is using. Every element of C is
+// still one call's dot product over all of k, accumulated the same way
+// whatever the split, so results do not depend on the thread count.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b,
           T beta, T* c) {
@@ -48,15 +88,16 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T
   }
   const std::size_t lda = ta ? m : k, ldb = tb ? k : n;
   if (m >= n) {  // rows [r0, r1) of C: rows of op(A)
-    const std::size_t grain = std::max<std::size_t>(1, kGemmGrain / (n * k));
-    detail::parallel_for(m, grain, [&](std::size_t r0, std::size_t r1) {
-      gemm_block(ta, tb, r1 - r0, n, k, a + (ta ? r0 : r0 * lda), lda, b, ldb, beta, c + r0 * n, n);
-    });
+    split_product(m, std::max<std::size_t>(1, kGemmGrain / (n * k)),
+                  [&](std::size_t r0, std::size_t r1) {
+                    gemm_block(ta, tb, r1 - r0, n, k, a + (ta ? r0 : r0 * lda), lda, b, ldb, beta,
+                               c + r0 * n, n);
+                  });
   } else {  // columns [c0, c1) of C: columns of op(B)
-    const std::size_t grain = std::max<std::size_t>(1, kGemmGrain / (m * k));
-    detail::parallel_for(n, grain, [&](std::size_t c0, std::size_t c1) {
-      gemm_block(ta, tb, m, c1 - c0, k, a, lda, b + (tb ? c0 * ldb : c0), ldb, beta, c + c0, n);
-    });
+    split_product(
+        n, std::max<std::size_t>(1, kGemmGrain / (m * k)), [&](std::size_t c0, std::size_t c1) {
+          gemm_block(ta, tb, m, c1 - c0, k, a, lda, b + (tb ? c0 * ldb : c0), ldb, beta, c + c0, n);
+        });
   }
 }
 

@@ -12,8 +12,9 @@ namespace xgrad {
 namespace blas {
 
 // Multiply-adds worth one thread's wake-up and OpenBLAS's per-call packing:
-// gemm splits a product only into parts at least this large.
-constexpr std::size_t kGemmGrain = std::size_t(1) << 20;
+// gemm splits a product only into parts at least this large (256K: about
+// 50 us on one core, against a few us to wake a thread).
+constexpr std::size_t kGemmGrain = std::size_t(1) << 18;
 
 // C[m, n] = op(A) op(B) + beta C, where op(A) is [m, k] (A stored [k, m] when
 // ta) and op(B) is [k, n] (B stored [n, k] when tb). Pointers may address

@@ -54,6 +54,10 @@ std::unique_ptr<T[]> scratch(std::size_t n) {
 // in sample order, each split over threads inside (im2col by channel, gemm
 // by rows of dW).
 constexpr std::size_t kWeightChunks = 8;
+// A sample's product worth splitting over threads by itself, in multiply-adds.
+constexpr std::size_t kLargeSampleProduct = std::size_t(1) << 21;
+// The largest dW kept in kWeightChunks - 1 partial copies, in elements.
+constexpr std::size_t kMaxPartialWeights = std::size_t(1) << 18;
 
 template <class T>
 void weight_grad(const Conv2dParams& p, const T* xs, const T* gs, T* dw) {
@@ -87,8 +91,8 @@ void weight_grad(const Conv2dParams& p, const T* xs, const T* gs, T* dw) {
   const std::size_t sample_cost = p.groups * og * K * L;  // multiply-adds
   if (p.batch == 0) {
     std::fill(dw, dw + w_size, T(0));
-  } else if (w_size > blas::kGemmGrain / 4 ||
-             (p.batch < kWeightChunks && sample_cost >= 2 * blas::kGemmGrain)) {
+  } else if (w_size > kMaxPartialWeights ||
+             (p.batch < kWeightChunks && sample_cost >= kLargeSampleProduct)) {
     auto col = pointwise ? nullptr : scratch<T>(K * L);
     add_samples(0, p.batch, dw, col.get(), true);
   } else {
