@@ -10,6 +10,7 @@
 
 #include "bench_conv_data.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/memory.hpp"
 #include "xgrad/nn/conv.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -75,8 +76,13 @@ int main() {
               double(after_forward) / 1e6, double(after_forward) / input);
   std::printf("peak extra fwd+bwd:  %8.2f MB = %.2f x input\n", double(peak_extra) / 1e6,
               double(peak_extra) / input);
-  std::printf("held after backward: %8.2f MB = %.2f x input (gradients)\n", double(kept) / 1e6,
-              double(kept) / input);
+  const std::size_t cached = xgrad::cached_bytes();  // the freed output and gradient, for reuse
+  std::printf(
+      "held after backward: %8.2f MB = %.2f x input (gradients %.2f MB, array cache %.2f MB)\n",
+      double(kept) / 1e6, double(kept) / input, double(kept - cached) / 1e6, double(cached) / 1e6);
+  xgrad::empty_cache();
+  std::printf("after empty_cache(): %8.2f MB = %.2f x input (gradients)\n",
+              double(live - base) / 1e6, double(live - base) / input);
   // The forward keeps nothing but its output (and a small node): no column buffer.
   const bool ok = after_forward < out_numel * sizeof(float) + col / 2;
   std::printf("im2col buffer freed after forward: %s\n", ok ? "yes" : "NO");
