@@ -90,12 +90,6 @@ bool take(std::size_t n, xt::xarray<T>& out) {
   return false;
 }
 
-std::size_t element_count(const Shape& shape) {
-  std::size_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
-
 }  // namespace
 
 std::size_t cached_bytes() {
@@ -133,7 +127,7 @@ namespace detail {
 
 template <class T>
 xt::xarray<T> new_array(const Shape& shape) {
-  const std::size_t n = element_count(shape);
+  const std::size_t n = numel_of(shape);
   if (n * sizeof(T) >= kMinCachedBytes) {
     xt::xarray<T> a;
     if (take(n, a)) {
