@@ -9,7 +9,6 @@
 
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
-#include "xgrad/parallel.hpp"
 
 namespace xgrad {
 namespace blas {
@@ -32,38 +31,50 @@ void gemm_block(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, c
                        static_cast<Index>(ldc));
 }
 
-// Blocks of a split product per thread. Blocks are handed out in turn, so a
-// thread that runs slower (another tenant on its core, a colder cache) takes
-// fewer; one block per thread would make the faster one wait at the end.
-constexpr std::size_t kBlocksPerThread = 4;
-
-// Block boundaries fall on multiples of this many rows or columns: OpenBLAS
-// then tiles every block as it tiles the whole product (its register tiles
-// are 16 wide or narrower), so each element of C is computed the same way.
-// Elsewhere they differ in the last bits (tests/test_parallel.cpp).
+// How a product is cut into blocks is a function of its shape alone, never
+// of the thread count: each block is one OpenBLAS call, the same call at one
+// thread and at N (threads only take blocks), so every element of C comes out
+// of the same call, and results do not depend on the thread count, on every
+// OpenBLAS kernel set. (Cutting by the thread count and aligning the cuts with
+// OpenBLAS's register tiles made a block compute like the whole product only
+// on the SSE3 kernels: the AVX2 and AVX-512 sets switch to small-matrix and
+// edge kernels that sum in other orders.)
+//
+// A block is at least kMinBlockExtent rows (or columns) of C and
+// kBlockWork multiply-adds: each call re-packs the operand it does not cut,
+// which costs about 1 / kMinBlockExtent of the block's work, so one thread
+// pays a few percent for the cuts. At most kMaxBlocks blocks: enough for
+// several per thread on a many-core machine, so a thread that runs slower
+// (another tenant on its core) takes fewer.
+constexpr std::size_t kMinBlockExtent = 64;
+constexpr std::size_t kBlockWork = std::size_t(1) << 20;
+constexpr std::size_t kMaxBlocks = 64;
+// Cuts fall on multiples of 16 rows or columns (whole cache lines of floats).
 constexpr std::size_t kBlockAlign = 16;
 
-// Calls block(begin, end) on ranges covering [0, extent), each at least
-// `grain` and kBlockAlign long, over the threads; the whole extent at once
-// when there is one thread or one block.
+// The number of blocks for a product of `work` multiply-adds cut along
+// `extent` rows or columns.
+std::size_t blocks_of(std::size_t extent, std::size_t work) {
+  return std::max<std::size_t>(
+      1, std::min({extent / kMinBlockExtent, work / kBlockWork, kMaxBlocks}));
+}
+
+// Calls block(begin, end) for the `blocks` ranges covering [0, extent), on
+// the threads there are: each thread takes the next block until none is left
+// (on the calling thread alone, in order, at one thread or inside another
+// parallel region).
 template <class F>
-void split_product(std::size_t extent, std::size_t grain, const F& block) {
-  const auto threads = static_cast<std::size_t>(get_num_threads());
-  const std::size_t blocks =
-      std::min({extent / std::max(grain, kBlockAlign), threads * kBlocksPerThread});
-  if (threads == 1 || blocks < 2) {
+void for_each_block(std::size_t extent, std::size_t blocks, const F& block) {
+  if (blocks == 1) {
     block(std::size_t(0), extent);
     return;
   }
+  // extent / blocks >= kMinBlockExtent > kBlockAlign: the bounds increase.
   const auto bound = [&](std::size_t b) {
     return b == blocks ? extent : extent * b / blocks / kBlockAlign * kBlockAlign;
   };
   std::atomic<std::size_t> next{0};
-  detail::parallel_for(blocks, 1, [&](std::size_t first, std::size_t last) {
-    if (last - first == blocks) {  // not split (inside another parallel region): one call
-      block(std::size_t(0), extent);
-      return;
-    }
+  detail::parallel_for(blocks, 1, [&](std::size_t, std::size_t) {
     for (std::size_t b; (b = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) {
       block(bound(b), bound(b + 1));
     }
@@ -73,11 +84,10 @@ void split_product(std::size_t extent, std::size_t grain, const F& block) {
 }  // namespace
 
 // One thread pool: OpenBLAS runs single-threaded (parallel.cpp) and a large
-// product is split here into blocks of rows of C (or of columns, when C is
-// wider than tall), one OpenBLAS call each. Two pools, ours and OpenBLAS's,
-// would each spin-wait for a core the other is using. Every element of C is
-// still one call's dot product over all of k, accumulated the same way
-// whatever the split, so results do not depend on the thread count.
+// product is cut here into blocks of rows of C (or of columns, when C is
+// wider than tall), one OpenBLAS call each, taken by xgrad's threads. Two
+// pools, ours and OpenBLAS's, would each spin-wait for a core the other is
+// using.
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b,
           T beta, T* c) {
@@ -87,17 +97,16 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T
     return;
   }
   const std::size_t lda = ta ? m : k, ldb = tb ? k : n;
+  const std::size_t work = m * n * k;
   if (m >= n) {  // rows [r0, r1) of C: rows of op(A)
-    split_product(m, std::max<std::size_t>(1, kGemmGrain / (n * k)),
-                  [&](std::size_t r0, std::size_t r1) {
-                    gemm_block(ta, tb, r1 - r0, n, k, a + (ta ? r0 : r0 * lda), lda, b, ldb, beta,
-                               c + r0 * n, n);
-                  });
+    for_each_block(m, blocks_of(m, work), [&](std::size_t r0, std::size_t r1) {
+      gemm_block(ta, tb, r1 - r0, n, k, a + (ta ? r0 : r0 * lda), lda, b, ldb, beta, c + r0 * n,
+                 n);
+    });
   } else {  // columns [c0, c1) of C: columns of op(B)
-    split_product(
-        n, std::max<std::size_t>(1, kGemmGrain / (m * k)), [&](std::size_t c0, std::size_t c1) {
-          gemm_block(ta, tb, m, c1 - c0, k, a, lda, b + (tb ? c0 * ldb : c0), ldb, beta, c + c0, n);
-        });
+    for_each_block(n, blocks_of(n, work), [&](std::size_t c0, std::size_t c1) {
+      gemm_block(ta, tb, m, c1 - c0, k, a, lda, b + (tb ? c0 * ldb : c0), ldb, beta, c + c0, n);
+    });
   }
 }
 

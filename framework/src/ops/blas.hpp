@@ -1,7 +1,8 @@
 // BLAS calls on contiguous row-major data (private to src/ops). blas.cpp is
 // the only file that includes xtensor-blas; every op that multiplies matrices
 // (linalg, conv) goes through these. OpenBLAS runs single-threaded: gemm
-// splits large products over xgrad's threads itself.
+// cuts large products into blocks, by their shape alone, and xgrad's threads
+// take the blocks, so results do not depend on the thread count.
 #pragma once
 
 #include <cstddef>
@@ -11,9 +12,9 @@
 namespace xgrad {
 namespace blas {
 
-// Multiply-adds worth one thread's wake-up and OpenBLAS's per-call packing:
-// gemm splits a product only into parts at least this large (256K: about
-// 50 us on one core, against a few us to wake a thread).
+// Multiply-adds worth one thread's wake-up (256K: tens of us on one core,
+// against a few us to wake a thread): the grain of work split over threads
+// around many small products (conv2d's chunks of samples).
 constexpr std::size_t kGemmGrain = std::size_t(1) << 18;
 
 // C[m, n] = op(A) op(B) + beta C, where op(A) is [m, k] (A stored [k, m] when
