@@ -321,6 +321,8 @@ BOOST_AUTO_TEST_CASE(double_observer_uses_the_same_float32_levels) {
   const auto qd = od.calculate_qparams(false);
   const auto qf = of.calculate_qparams(false);
   BOOST_TEST(qd.alpha == 2.7);
+  // Both hold float32 levels; the double observer scales them by its double
+  // alpha: one rounding apart, below 1e-6 of alpha.
   for (std::size_t i = 0; i < 64; ++i)
     BOOST_TEST(std::abs(qd.quantization_levels.data()(i) - qf.quantization_levels.data()(i)) <=
                1e-6 * 2.7);

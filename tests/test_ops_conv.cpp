@@ -17,7 +17,7 @@ BOOST_AUTO_TEST_SUITE(test_ops_conv)
 
 using namespace xgrad;
 using xgrad_test::array_of;
-using xgrad_test::close_arrays;
+using xgrad_test::close_as_sums;
 using xgrad_test::contains;
 using xgrad_test::equal_arrays;
 using xgrad_test::message_of;
@@ -164,17 +164,33 @@ BOOST_AUTO_TEST_CASE(matches_the_definition_in_float_and_double) {
       const auto x = randn<double>({k.n, k.c, k.h, k.w}, gen);
       const auto w = randn<double>({k.o, k.c / k.groups, k.kh, k.kw}, gen);
       const auto b = k.bias ? randn<double>({k.o}, gen) : Tensor<double>();
-      const auto expected = naive_conv(x.data(), w.data(), k.bias ? &b.data() : nullptr, k);
-      // Double: only summation order differs from the loop.
-      BOOST_TEST(close_arrays(conv(x, w, b, k).data(), expected, 1e-12));
-      // Float: at most c kh kw + 1 products of N(0, 1) values per output,
-      // each rounded at ~6e-8 relative; 1e-5 per term is far above that.
-      const auto xf = Tensor<float>(xt::xarray<float>(xt::cast<float>(x.data())));
-      const auto wf = Tensor<float>(xt::xarray<float>(xt::cast<float>(w.data())));
-      const auto bf =
-          k.bias ? Tensor<float>(xt::xarray<float>(xt::cast<float>(b.data()))) : Tensor<float>();
-      const xt::xarray<double> yf = xt::cast<double>(conv(xf, wf, bf, k).data());
-      BOOST_TEST(close_arrays(yf, expected, 1e-5 * double(k.c * k.kh * k.kw + 1)));
+      // Each output is a sum of at most c / groups kh kw products plus the
+      // bias: the gamma bounds of test_util.hpp, with sum |terms| from the
+      // definition on absolute values.
+      const std::size_t terms = k.c / std::size_t(k.groups) * k.kh * k.kw + 1;
+      const auto definition = [&k](const xt::xarray<double>& xs, const xt::xarray<double>& ws,
+                                   const xt::xarray<double>& bs) {
+        return naive_conv(xs, ws, k.bias ? &bs : nullptr, k);
+      };
+      const auto abs_definition = [&](const xt::xarray<double>& xs, const xt::xarray<double>& ws,
+                                      const xt::xarray<double>& bs) {
+        return definition(xt::abs(xs), xt::abs(ws), xt::abs(bs));
+      };
+      const xt::xarray<double> bd = k.bias ? b.data() : xt::xarray<double>();
+      BOOST_TEST(close_as_sums<double>(conv(x, w, b, k).data(), definition(x.data(), w.data(), bd),
+                                       abs_definition(x.data(), w.data(), bd), terms));
+      // Float: the definition in double on the same float-rounded inputs, so
+      // only the float sums' rounding separates them.
+      const xt::xarray<float> xf = xt::cast<float>(x.data()), wf = xt::cast<float>(w.data());
+      const xt::xarray<float> bf = xt::cast<float>(bd);
+      const xt::xarray<double> yf =
+          xt::cast<double>(conv(Tensor<float>(xf), Tensor<float>(wf),
+                                k.bias ? Tensor<float>(bf) : Tensor<float>(), k)
+                               .data());
+      const xt::xarray<double> xd = xt::cast<double>(xf), wd = xt::cast<double>(wf),
+                               bfd = xt::cast<double>(bf);
+      BOOST_TEST(close_as_sums<float>(yf, definition(xd, wd, bfd), abs_definition(xd, wd, bfd),
+                                      terms));
     }
   }
 }
@@ -229,9 +245,11 @@ BOOST_AUTO_TEST_CASE(the_weight_gradient_of_large_convolutions_matches_the_defin
       const auto y = conv(x, w, Tensor<double>(), k);
       const xt::xarray<double> g = randn<double>(y.shape(), gen).data();
       y.backward(g);
-      // Double: only the summation order differs (over n i j of N(0, 1)
-      // products, up to 2048 terms of size ~1): 1e-12 relative is ample.
-      BOOST_TEST(close_arrays(w.grad().data(), naive_weight_grad(x.data(), g, k), 1e-12));
+      // Each element is a sum over n, i, j: both in double, in other orders.
+      const std::size_t terms = k.n * g.shape()[2] * g.shape()[3];
+      BOOST_TEST(close_as_sums<double>(w.grad().data(), naive_weight_grad(x.data(), g, k),
+                                       naive_weight_grad(xt::abs(x.data()), xt::abs(g), k),
+                                       terms));
     }
   }
 }

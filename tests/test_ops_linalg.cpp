@@ -18,11 +18,11 @@
 BOOST_AUTO_TEST_SUITE(test_ops_linalg)
 
 using namespace xgrad;
-using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
 using xgrad_test::passes_gradcheck;
 
 using xgrad_test::array_of;
+using xgrad_test::close_as_sums;
 using xgrad_test::contains;
 using xgrad_test::message_of;
 
@@ -51,6 +51,11 @@ xt::xarray<double> naive_product(const xt::xarray<T>& a, const xt::xarray<T>& b,
 template <class T>
 xt::xarray<double> as_double(const xt::xarray<T>& a) {
   return xt::xarray<double>(xt::cast<double>(a));
+}
+
+template <class T>
+xt::xarray<T> abs_of(const xt::xarray<T>& a) {
+  return xt::abs(a);
 }
 
 struct Dims {
@@ -98,10 +103,13 @@ BOOST_AUTO_TEST_CASE(float_matmul_matches_a_naive_triple_loop) {
     BOOST_TEST_CONTEXT(d.m << "x" << d.k << " times " << d.k << "x" << d.n) {
       const auto a = randn<float>({d.m, d.k}, gen);
       const auto b = randn<float>({d.k, d.n}, gen);
-      // Float rounding grows at most linearly with the k terms of each sum
-      // (|terms| ~ 1): 1e-5 per term is far above float's 6e-8 epsilon.
-      BOOST_TEST(close_arrays(as_double(matmul(a, b).data()),
-                              naive_product(a.data(), b.data(), false), 1e-5 * double(d.k)));
+      // Each element is a dot product of k terms: BLAS's float sum and the
+      // loop's double sum (the products of floats are exact in double) are
+      // within their gamma_k bounds of the exact value (test_util.hpp).
+      BOOST_TEST(close_as_sums<float>(as_double(matmul(a, b).data()),
+                                      naive_product(a.data(), b.data(), false),
+                                      naive_product(abs_of(a.data()), abs_of(b.data()), false),
+                                      d.k));
     }
   }
 }
@@ -191,11 +199,15 @@ BOOST_AUTO_TEST_CASE(float_linear_matches_a_naive_triple_loop) {
       const auto x = randn<float>({d.m, d.k}, gen);
       const auto w = randn<float>({d.n, d.k}, gen);
       const auto b = randn<float>({d.n}, gen);
-      const double tol = 1e-5 * double(d.k + 1);  // as for matmul, k + 1 terms
-      BOOST_TEST(close_arrays(as_double(linear(x, w, b).data()),
-                              naive_product(x.data(), w.data(), true, &b.data()), tol));
-      BOOST_TEST(close_arrays(as_double(linear(x, w).data()),
-                              naive_product(x.data(), w.data(), true), tol));
+      // As for matmul: sums of k products, plus the bias when there is one.
+      const xt::xarray<float> abs_b = abs_of(b.data());
+      BOOST_TEST(close_as_sums<float>(
+          as_double(linear(x, w, b).data()), naive_product(x.data(), w.data(), true, &b.data()),
+          naive_product(abs_of(x.data()), abs_of(w.data()), true, &abs_b), d.k + 1));
+      BOOST_TEST(close_as_sums<float>(as_double(linear(x, w).data()),
+                                      naive_product(x.data(), w.data(), true),
+                                      naive_product(abs_of(x.data()), abs_of(w.data()), true),
+                                      d.k));
     }
   }
 }
@@ -211,15 +223,21 @@ BOOST_AUTO_TEST_CASE(float_linear_gradients_match_naive_products) {
   const auto g = randn<float>({n, out}, gen);
   linear(x, w, b).backward(g.data());
   const xt::xarray<float> g_t = xt::transpose(g.data());
-  BOOST_TEST(close_arrays(as_double(x.grad().data()), naive_product(g.data(), w.data(), false),
-                          1e-5 * out));
-  BOOST_TEST(
-      close_arrays(as_double(w.grad().data()), naive_product(g_t, x.data(), false), 1e-5 * n));
-  xt::xarray<double> col_sums = xt::zeros<double>({out});
+  const xt::xarray<float> abs_g = abs_of(g.data()), abs_g_t = abs_of(g_t);
+  // Sums of `out` terms (grad_x) and of n terms (grad_W, grad_b): gamma bounds.
+  BOOST_TEST(close_as_sums<float>(as_double(x.grad().data()),
+                                  naive_product(g.data(), w.data(), false),
+                                  naive_product(abs_g, abs_of(w.data()), false), out));
+  BOOST_TEST(close_as_sums<float>(as_double(w.grad().data()), naive_product(g_t, x.data(), false),
+                                  naive_product(abs_g_t, abs_of(x.data()), false), n));
+  xt::xarray<double> col_sums = xt::zeros<double>({out}), abs_col_sums = col_sums;
   for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < out; ++j) col_sums(j) += g.data()(i, j);
+    for (std::size_t j = 0; j < out; ++j) {
+      col_sums(j) += g.data()(i, j);
+      abs_col_sums(j) += std::abs(g.data()(i, j));
+    }
   }
-  BOOST_TEST(close_arrays(as_double(b.grad().data()), col_sums, 1e-5 * n));
+  BOOST_TEST(close_as_sums<float>(as_double(b.grad().data()), col_sums, abs_col_sums, n));
 }
 
 BOOST_AUTO_TEST_CASE(linear_is_one_node_with_an_edge_per_input) {

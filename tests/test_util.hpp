@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -58,6 +59,61 @@ boost::test_tools::predicate_result close_arrays(const A& a, const B& b, double 
     }
   }
   return true;
+}
+
+// ---- rounding-error bounds ----
+//
+// A sum or dot product of n terms evaluated in T, in any order and grouping,
+// with or without fused multiply-adds, is within gamma_n(T) * sum |terms| of
+// its exact value, where gamma_n = n u / (1 - n u) and u is T's unit roundoff
+// (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., 3.1).
+// BLAS kernel sets (SSE3, AVX2, AVX-512, small-matrix kernels) differ only in
+// that order and grouping, so a tolerance built from this bound holds on every
+// one of them; a constant that one machine's kernels happen to meet does not.
+
+// u = eps / 2: the largest relative error of one rounding to T.
+template <class T>
+constexpr double unit_roundoff() {
+  return std::numeric_limits<T>::epsilon() / 2;
+}
+
+template <class T>
+double gamma_n(std::size_t n) {
+  const double nu = static_cast<double>(n) * unit_roundoff<T>();
+  return nu / (1 - nu);
+}
+
+// |a[i] - b[i]| <= bound[i] elementwise, all three of one shape.
+template <class A, class B, class C>
+boost::test_tools::predicate_result close_within(const A& a, const B& b, const C& bound) {
+  if (a.shape() != b.shape() || a.size() != bound.size()) {
+    boost::test_tools::predicate_result r(false);
+    r.message() << "shapes differ";
+    return r;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = static_cast<double>(a.data()[i]), y = static_cast<double>(b.data()[i]);
+    const double tol = static_cast<double>(bound.data()[i]);
+    if (!(std::abs(x - y) <= tol)) {
+      boost::test_tools::predicate_result r(false);
+      r.message() << "element " << i << " differs: " << x << " vs " << y << " by "
+                  << std::abs(x - y) << " (bound " << tol << ")";
+      return r;
+    }
+  }
+  return true;
+}
+
+// A result computed in T as sums of n terms, against the same sums computed
+// in double (by definition, in another order): the two differ by at most
+// (gamma_n(T) + gamma_n(double)) * sum |terms| elementwise. abs_sums holds
+// sum |terms| per element (the definition applied to the absolute values).
+template <class T, class A, class B, class C>
+boost::test_tools::predicate_result close_as_sums(const A& actual, const B& definition,
+                                                  const C& abs_sums, std::size_t n) {
+  xt::xarray<double> bound = xt::cast<double>(abs_sums);
+  bound *= gamma_n<T>(n) + gamma_n<double>(n);
+  return close_within(actual, definition, bound);
 }
 
 // Wraps gradcheck so a failure prints the worst element.
