@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "xgrad/blas_kernels.hpp"
+
 namespace {
 
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -137,8 +139,18 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
 }  // namespace
 
+// Every table is read with the OpenBLAS kernel set, which sets the speed of
+// every product (Google Benchmark prints the load average beside it).
+void add_kernel_set_context() {
+  const xgrad::BlasKernels k = xgrad::blas_kernels();
+  std::string kernels = k.core;
+  if (k.corrected) kernels += " (OpenBLAS fell back to " + k.detected + "; corrected by xgrad)";
+  benchmark::AddCustomContext("openblas_kernels", kernels);
+}
+
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
+  add_kernel_set_context();
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
                                                : benchmark::ConsoleReporter::OO_Tabular);
