@@ -5,14 +5,14 @@
 // what the page says the block does.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 #include <xgrad/xgrad.hpp>
+
+#include "test_util.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_docs_engine)
 
@@ -25,16 +25,6 @@ struct QuietCout {
   std::ostringstream sink;
   std::streambuf* saved = std::cout.rdbuf(sink.rdbuf());
   ~QuietCout() { std::cout.rdbuf(saved); }
-};
-
-// A file in the system's temporary folder, removed at the end of the case.
-struct TempFile {
-  std::string path;
-  explicit TempFile(const std::string& name)
-      : path((std::filesystem::temp_directory_path() /
-              (name + "-" + std::to_string(std::rand()) + ".npz"))
-                 .string()) {}
-  ~TempFile() { std::remove(path.c_str()); }
 };
 
 }  // namespace
@@ -191,8 +181,8 @@ BOOST_AUTO_TEST_CASE(training_groups_and_schedule) {
 }
 
 BOOST_AUTO_TEST_CASE(training_checkpoint) {
-  TempFile file("xgrad-docs-checkpoint");
-  const std::string path = file.path;
+  const xgrad_test::TempDir dir;
+  const std::string path = dir / "model.npz";
   // DOC begin docs/training.md:checkpoint
   nn::Sequential<float> model{std::make_shared<nn::Linear<float>>(4, 8),
                               std::make_shared<nn::ReLU<float>>(),

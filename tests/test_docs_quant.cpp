@@ -5,8 +5,6 @@
 // what the page says the block does.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
-#include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
@@ -21,23 +19,13 @@
 #include <xgrad/quant/weight_norm.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_util.hpp"
+
 BOOST_AUTO_TEST_SUITE(test_docs_quant)
 
 using namespace xgrad;
 
-namespace {
-
-// A file in the system's temporary folder, removed at the end of the case.
-struct TempFile {
-  std::string path;
-  explicit TempFile(const std::string& name)
-      : path((std::filesystem::temp_directory_path() /
-              (name + "-" + std::to_string(std::rand()) + ".npz"))
-                 .string()) {}
-  ~TempFile() { std::remove(path.c_str()); }
-};
-
-}  // namespace
+namespace {}  // namespace
 
 // The regions are quoted by the pages: clang-format must leave them alone.
 // clang-format off
@@ -131,10 +119,9 @@ BOOST_AUTO_TEST_CASE(qat_workflow) {
   const std::vector<Tensor<float>> calibration_batches = {batch_of(32).features};
   std::vector<data::Dataset<float>> train_batches;
   for (int i = 0; i < 10; ++i) train_batches.push_back(batch_of(16));
-  TempFile float_file("xgrad-docs-float"), qat_file("xgrad-docs-qat"),
-      converted_file("xgrad-docs-converted");
-  const std::string float_path = float_file.path, qat_path = qat_file.path,
-                    converted_path = converted_file.path;
+  const xgrad_test::TempDir dir;
+  const std::string float_path = dir / "float.npz", qat_path = dir / "qat.npz",
+                    converted_path = dir / "quantized.npz";
   {
     Generator init(1);
     nn::Sequential<float> trained{
