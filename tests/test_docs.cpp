@@ -328,6 +328,23 @@ BOOST_AUTO_TEST_CASE(links_resolve_inside_the_repository) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(every_page_is_reachable_from_the_front_page_and_the_index) {
+  // A page nobody links to is a page nobody finds.
+  const auto from_readme = link_targets(prose_of(read_file(kRoot / "README.md")));
+  const auto from_index = link_targets(prose_of(read_file(kRoot / "docs/README.md")));
+  const auto links_to = [](const std::vector<std::string>& targets, const std::string& file) {
+    return std::any_of(targets.begin(), targets.end(),
+                       [&](const std::string& t) { return t.substr(0, t.find('#')) == file; });
+  };
+  for (const std::string& page : pages()) {
+    if (page == "README.md") continue;
+    BOOST_TEST(links_to(from_readme, page), "README.md does not link to " << page);
+    if (page == "docs/README.md") continue;
+    const std::string from_docs = starts_with(page, "docs/") ? page.substr(5) : "../" + page;
+    BOOST_TEST(links_to(from_index, from_docs), "docs/README.md does not link to " << page);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(named_files_exist_in_the_repository) {
   // A file named anywhere on a page, code blocks included (an #include, a
   // script), by its extension: sources, scripts, build files and pages.
