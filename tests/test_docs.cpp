@@ -15,7 +15,7 @@
 // the repository, every #anchor to a heading of the page it points at, every
 // file a page names (`docs/qat.md`, `xgrad/quant/qat.hpp`, `test_qat.cpp`)
 // exists in the repository, and nothing points at the developers' material
-// outside it.
+// outside it. Every page is linked from README.md and from docs/README.md.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cctype>
