@@ -7,7 +7,8 @@
 //     -> <x>.disabled.npy and <x>.all.npy beside each input
 //
 // Each .npy file is an input of the model named before it; the model's first
-// input is fed and its first output written. float32 and float64 arrays, C
+// input is fed and its first output written. When <x>.expected.npy exists
+// (a reference output), the distance to it is printed. float32 and float64 arrays, C
 // order, .npy versions 1-3. One process for many models: loading Node and
 // ONNX Runtime is most of the time. Prints ONNX Runtime's version; exits 1
 // with a message on any error (a model ONNX Runtime refuses, a bad file).
@@ -69,6 +70,34 @@ function writeNpy(file, tensor) {
   fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]));
 }
 
+// When a reference output sits beside the input (<x>.expected.npy, e.g.
+// xgrad's), prints how far ONNX Runtime's output is from it, and on how many
+// rows of a [rows, classes] output both pick the same class.
+function report(expectedFile, out, what) {
+  if (!fs.existsSync(expectedFile)) return;
+  const ref = readNpy(expectedFile);
+  if (ref.dims.join() !== out.dims.join()) {
+    fail(`${what}: output [${out.dims}] but ${expectedFile} is [${ref.dims}]`);
+  }
+  let maxDiff = 0;
+  for (let i = 0; i < ref.data.length; ++i) maxDiff = Math.max(maxDiff, Math.abs(out.data[i] - ref.data[i]));
+  let line = `${what}: output [${out.dims}], max |diff| from ${path.basename(expectedFile)} ${maxDiff.toExponential(2)}`;
+  if (out.dims.length === 2) {
+    const [rows, cols] = out.dims;
+    let same = 0;
+    for (let r = 0; r < rows; ++r) {
+      let a = 0, b = 0;
+      for (let c = 1; c < cols; ++c) {
+        if (ref.data[r * cols + c] > ref.data[r * cols + a]) a = c;
+        if (out.data[r * cols + c] > out.data[r * cols + b]) b = c;
+      }
+      same += a === b;
+    }
+    line += `, same argmax on ${same} of ${rows} rows`;
+  }
+  process.stdout.write(line + '\n');
+}
+
 async function runModel(ort, model, inputs) {
   for (const level of ['disabled', 'all']) {
     let session;
@@ -90,7 +119,10 @@ async function runModel(ort, model, inputs) {
       } catch (e) {
         fail(`running ${model} on ${file} (optimization ${level}): ${e.message}`);
       }
-      writeNpy(file.replace(/\.npy$/, '') + `.${level}.npy`, result[session.outputNames[0]]);
+      const out = result[session.outputNames[0]];
+      const base = file.replace(/\.npy$/, '');
+      writeNpy(`${base}.${level}.npy`, out);
+      report(`${base}.expected.npy`, out, `${path.basename(file)} (optimization ${level})`);
     }
     if (session.release) await session.release();
   }
