@@ -93,6 +93,12 @@ std::string beside(const std::string& path, const std::string& suffix) {
 }
 
 int run(const Options& o) {
+  if (!onnx::is_available()) {  // before an epoch of training, not after
+    std::fprintf(stderr,
+                 "export_onnx: this xgrad was built without ONNX export: install libonnx-dev "
+                 "and libprotobuf-dev (Debian), then reconfigure the build\n");
+    return 1;
+  }
   Generator gen(0);
   auto net = lenet5(gen);
   const data::Dataset<float> test = load_split(data::Split::test);

@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -107,6 +108,8 @@ struct Doubler : Module<float> {
 
 }  // namespace
 
+BOOST_AUTO_TEST_CASE(this_build_has_onnx_export) { BOOST_TEST(xgrad::onnx::is_available()); }
+
 BOOST_AUTO_TEST_CASE(every_layer_becomes_its_onnx_nodes_and_passes_the_full_check) {
   for (const auto& c : onnx_cases::layer_cases()) {
     BOOST_TEST_CONTEXT(c.name) {
@@ -184,6 +187,16 @@ BOOST_AUTO_TEST_CASE(every_intermediate_is_declared_with_its_traced_shape) {
   for (const auto& v : m.graph().value_info()) shapes.push_back(dims_of(v));
   BOOST_TEST((shapes[2] == std::vector<std::string>{"batch", "6", "14", "14"}));
   BOOST_TEST((shapes[6] == std::vector<std::string>{"batch", "400"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_nested_sequential_declares_each_tensor_once) {
+  TempDir dir;
+  auto net = onnx_cases::layer_cases().back().make();  // nested: its head is a Sequential
+  export_model(*net, example({2, 6, 6}), dir / "m.onnx");
+  const auto m = read_model(dir / "m.onnx");
+  std::set<std::string> names;
+  for (const auto& v : m.graph().value_info()) BOOST_TEST(names.insert(v.name()).second, v.name());
+  BOOST_TEST(m.graph().value_info_size() == m.graph().node_size() - 1);
 }
 
 BOOST_AUTO_TEST_CASE(initializers_are_the_state_dict_under_its_names) {

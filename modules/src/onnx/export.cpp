@@ -64,6 +64,8 @@ constexpr std::int32_t elem_type() {
 
 }  // namespace
 
+bool is_available() { return true; }
+
 template <class T>
 void export_model(Module<T>& module, const Tensor<T>& example_input, const std::string& path,
                   const ExportOptions& options) {

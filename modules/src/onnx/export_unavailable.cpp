@@ -6,6 +6,8 @@
 namespace xgrad {
 namespace onnx {
 
+bool is_available() { return false; }
+
 template <class T>
 void export_model(Module<T>&, const Tensor<T>&, const std::string&, const ExportOptions&) {
   throw StateError(

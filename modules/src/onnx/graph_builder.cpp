@@ -136,7 +136,7 @@ void GraphBuilder::add_input(const std::string& name, const std::vector<std::int
 }
 
 void GraphBuilder::add_value_info(const std::string& name, const std::vector<std::int64_t>& dims) {
-  set_type(graph_->add_value_info(), name, dims);
+  if (declared_.insert(name).second) set_type(graph_->add_value_info(), name, dims);
 }
 
 void GraphBuilder::set_output(const std::string& from, const std::string& to,
@@ -162,6 +162,7 @@ void GraphBuilder::set_output(const std::string& from, const std::string& to,
     auto* infos = graph_->mutable_value_info();
     for (int i = infos->size() - 1; i >= 0; --i)
       if (infos->Get(i).name() == from) infos->DeleteSubrange(i, 1);
+    declared_.erase(from);
     names_.erase(from);
     names_.insert(to);
   } else {

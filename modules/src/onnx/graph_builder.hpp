@@ -53,8 +53,10 @@ class GraphBuilder {
   std::string add_int64_initializer(const std::string& name,
                                     const std::vector<std::int64_t>& values);
 
-  // The graph's input, and a declared intermediate (value_info): a tensor of
-  // the model's element type with these sizes (kBatchDim ...).
+  // The graph's input, and a declared intermediate (value_info; declaring a
+  // tensor again, e.g. a Sequential's output that its last layer declared,
+  // changes nothing): a tensor of the model's element type with these sizes
+  // (kBatchDim ...).
   void add_input(const std::string& name, const std::vector<std::int64_t>& dims);
   void add_value_info(const std::string& name, const std::vector<std::int64_t>& dims);
   // Makes tensor `from` the graph's output under the name `to`: the node
@@ -73,7 +75,8 @@ class GraphBuilder {
 
   ::onnx::GraphProto* graph_;
   std::int32_t elem_type_;
-  std::set<std::string> names_;  // every tensor and node name in use
+  std::set<std::string> names_;     // every tensor and node name in use
+  std::set<std::string> declared_;  // tensors with a value_info
 };
 
 }  // namespace detail

@@ -52,6 +52,11 @@ struct ExportOptions {
   std::string doc_string;
 };
 
+// Whether this xgrad was built with ONNX export (the `onnx` meson feature
+// found libonnx and protobuf); without it export_model throws StateError
+// (torch.distributed.is_available()'s counterpart).
+bool is_available();
+
 // Exports `module` applied to `example_input` as an ONNX model at `path`
 // (replacing any file there). Errors, with nothing written:
 //   ValueError: example_input undefined, bad options (empty or equal names,
