@@ -18,6 +18,7 @@
 #include "test_util.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/onnx/export.hpp"
+#include "xgrad/ops/elementwise.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_onnx_export)
 
