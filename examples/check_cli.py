@@ -29,6 +29,10 @@ with tempfile.TemporaryDirectory() as tmp:
         ("engine_demo", ["extra"], False, "not expected: extra"),
         ("visualize_levels", ["--help"], True, "directory"),
         ("visualize_levels", [missing], False, "does not exist"),
+        ("export_onnx", ["--help"], True, "--checkpoint"),
+        ("export_onnx", [os.path.join(missing, "m.onnx")], False, "does not exist"),
+        ("export_onnx", ["--opset", "12"], False, "--opset"),
+        ("export_onnx", ["--checkpoint", os.path.join(missing, "w.npz")], False, "--checkpoint"),
     ]
     for program, args, ok, expected in cases:
         what = " ".join([program] + args)
@@ -39,7 +43,7 @@ with tempfile.TemporaryDirectory() as tmp:
             failures.append(f"{what}: exit status {run.returncode}")
         if expected not in output:
             failures.append(f"{what}: output lacks {expected!r}: {output!r}")
-        if not ok and ("epoch" in run.stdout or "seed " in run.stdout):
+        if not ok and ("epoch" in run.stdout or "seed " in run.stdout or "trained" in run.stdout):
             failures.append(f"{what}: worked before rejecting its arguments")
     if os.listdir(tmp) != []:
         failures.append(f"files were written: {os.listdir(tmp)}")

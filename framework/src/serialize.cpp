@@ -1,13 +1,9 @@
 #include "xgrad/serialize.hpp"
 
-#include <signal.h>
-#include <unistd.h>
 #include <zip.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +15,7 @@
 #include <new>
 #include <set>
 
+#include "xgrad/detail/atomic_file.hpp"
 #include "xgrad/errors.hpp"
 
 // The .npy bytes are the host's: only little-endian hosts write '<f4'/'<f8'.
@@ -301,54 +298,6 @@ void write_empty_zip(const std::string& path) {
   if (!out) throw IOError("save: cannot write \"" + path + "\"");
 }
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "host";
-  std::string h = buf;
-  for (char& c : h)
-    if (c == '/' || c == '\\') c = '_';
-  return h;
-}
-
-// "<target>.tmp-<host>-" : the prefix of every temporary file of saves of
-// `path` from this host; the pid and a counter follow.
-std::string temporary_prefix(const std::string& path) { return path + ".tmp-" + host_name() + "-"; }
-
-std::string temporary_name(const std::string& path) {
-  static std::atomic<unsigned> counter{0};
-  return temporary_prefix(path) + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
-
-// A save killed mid-write (SIGKILL, power loss) leaves its temporary file;
-// the next save of the same target removes those whose process (same host,
-// pid no longer running) is gone. Best effort: never fails the save.
-void remove_stale_temporaries(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string prefix = fs::path(temporary_prefix(path)).filename().string();
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    // The rest must be "<pid>-<counter>", all digits.
-    const std::string rest = name.substr(prefix.size());
-    const std::size_t dash = rest.find('-');
-    auto digits = [](const std::string& s) {
-      return !s.empty() && s.size() < 19 &&
-             std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    };
-    if (dash == std::string::npos || !digits(rest.substr(0, dash)) ||
-        !digits(rest.substr(dash + 1)))
-      continue;
-    const long long pid = std::stoll(rest.substr(0, dash));
-    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or unknown
-    std::error_code ignored;
-    fs::remove(it->path(), ignored);
-  }
-}
-
 void write_zip(const std::vector<std::pair<std::string, std::string>>& members,
                const std::string& tmp, const std::string& path) {
   int code = 0;
@@ -469,22 +418,16 @@ void save(const StateDict<T>& dict, const std::string& path) {
     }
     members.emplace_back(kv.first, to_npy_bytes(kv.second));
   }
-  remove_stale_temporaries(path);
-  const std::string tmp = temporary_name(path);
-  try {
-    if (members.empty()) {
-      write_empty_zip(tmp);
-    } else {
-      write_zip(members, tmp, path);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      throw IOError("save: cannot rename the temporary file to \"" + path +
-                    "\": " + std::strerror(errno));
-    }
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  detail::replace_file(
+      path,
+      [&](const std::string& tmp) {
+        if (members.empty()) {
+          write_empty_zip(tmp);
+        } else {
+          write_zip(members, tmp, path);
+        }
+      },
+      "save");
 }
 
 template <class T>

@@ -17,6 +17,8 @@ class Flatten : public Module<T> {
   // ShapeError when an axis is out of range for the input, ValueError when
   // start_dim comes after end_dim or the input is undefined.
   Tensor<T> forward(const Tensor<T>& input) override;
+  std::ptrdiff_t start_dim() const { return start_dim_; }
+  std::ptrdiff_t end_dim() const { return end_dim_; }
 
  private:
   std::ptrdiff_t start_dim_, end_dim_;

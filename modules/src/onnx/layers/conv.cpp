@@ -1,0 +1,48 @@
+// nn::Conv2d -> Conv(x, W, b) with its strides, pads (the same on both sides
+// of an axis, as xgrad pads), dilations and group.
+#include "xgrad/nn/conv.hpp"
+
+#include "../export_context.hpp"
+
+namespace xgrad {
+namespace onnx {
+namespace detail {
+
+namespace {
+
+template <class T>
+Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c) {
+  auto& m = static_cast<nn::Conv2d<T>&>(c.module);
+  Value<T> out = ctx.run_forward(c);
+  ctx.require_fixed(c, c.input, 1, "channels");
+  const nn::Conv2dOptions& o = m.options();
+  GraphBuilder& g = ctx.graph();
+  std::vector<std::string> inputs = {
+      c.input.name,
+      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data())};
+  if (m.bias.defined()) {
+    inputs.push_back(
+        g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data()));
+  }
+  out.name =
+      g.add_node(ExportContext<T>::scope(c.path), "Conv", inputs,
+                 {attr("kernel_shape", {o.kernel_size().h, o.kernel_size().w}),
+                  attr("strides", {o.stride().h, o.stride().w}),
+                  attr("pads", {o.padding().h, o.padding().w, o.padding().h, o.padding().w}),
+                  attr("dilations", {o.dilation().h, o.dilation().w}), attr("group", o.groups())});
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+void register_conv(Registry<T>& r) {
+  r.template add<nn::Conv2d<T>>("Conv2d", export_conv2d<T>);
+}
+
+template void register_conv<float>(Registry<float>&);
+template void register_conv<double>(Registry<double>&);
+
+}  // namespace detail
+}  // namespace onnx
+}  // namespace xgrad

@@ -1,0 +1,51 @@
+// nn::Linear -> Gemm(x, W, b, transB = 1) for [N, in] inputs; other ranks
+// ([..., in], which xgrad's linear accepts) -> MatMul(x, Transpose(W)) + b.
+#include "xgrad/nn/linear.hpp"
+
+#include "../export_context.hpp"
+
+namespace xgrad {
+namespace onnx {
+namespace detail {
+
+namespace {
+
+template <class T>
+Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
+  auto& m = static_cast<nn::Linear<T>&>(c.module);
+  Value<T> out = ctx.run_forward(c);
+  const std::size_t rank = c.input.dims.size();
+  ctx.require_fixed(c, c.input, rank - 1, "in_features");
+  GraphBuilder& g = ctx.graph();
+  const std::string scope = ExportContext<T>::scope(c.path);
+  const std::string w =
+      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data());
+  const std::string b =
+      m.bias.defined()
+          ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data())
+          : std::string();
+  if (rank == 2) {
+    std::vector<std::string> inputs = {c.input.name, w};
+    if (!b.empty()) inputs.push_back(b);
+    out.name = g.add_node(scope, "Gemm", inputs, {attr("transB", std::int64_t{1})});
+  } else {
+    const std::string wt = g.add_node(scope, "Transpose", {w});
+    out.name = g.add_node(scope, "MatMul", {c.input.name, wt});
+    if (!b.empty()) out.name = g.add_node(scope, "Add", {out.name, b});
+  }
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+void register_linear(Registry<T>& r) {
+  r.template add<nn::Linear<T>>("Linear", export_linear<T>);
+}
+
+template void register_linear<float>(Registry<float>&);
+template void register_linear<double>(Registry<double>&);
+
+}  // namespace detail
+}  // namespace onnx
+}  // namespace xgrad
