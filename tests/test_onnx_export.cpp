@@ -263,14 +263,14 @@ BOOST_AUTO_TEST_CASE(a_double_model_exports_double_tensors) {
 }
 
 // docs/onnx.md's C++ block, compiled and run here (it writes mlp.onnx into
-// the current directory: a temporary one), and quoted verbatim by the page.
+// the current directory: a temporary one); test_docs checks the page quotes it.
 // clang-format off
 BOOST_AUTO_TEST_CASE(docs_example_exports_an_mlp) {
   TempDir dir;
   const auto cwd = std::filesystem::current_path();
   std::filesystem::current_path(dir.path);
   {
-    // docs/onnx.md begin
+    // DOC begin docs/onnx.md:export
     #include <xgrad/nn/activation.hpp>
     #include <xgrad/nn/linear.hpp>
     #include <xgrad/nn/sequential.hpp>
@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(docs_example_exports_an_mlp) {
     options.input_name = "features";
     options.output_name = "logits";
     xgrad::onnx::export_model(model, randn<float>({1, 64}), "mlp.onnx", options);
-    // docs/onnx.md end
+    // DOC end
   }
   std::filesystem::current_path(cwd);
   const auto m = read_model(dir / "mlp.onnx");
@@ -295,26 +295,6 @@ BOOST_AUTO_TEST_CASE(docs_example_exports_an_mlp) {
   BOOST_TEST(m.graph().output(0).name() == "logits");
 }
 // clang-format on
-
-BOOST_AUTO_TEST_CASE(docs_page_quotes_the_compiled_example) {
-  const std::string source = xgrad_test::read_file("test_onnx_export.cpp");
-  const std::string begin = "// docs/onnx.md begin\n", end = "// docs/onnx.md end";
-  const std::size_t b = source.find(begin), e = source.find(end);
-  BOOST_REQUIRE(b != std::string::npos);
-  BOOST_REQUIRE(e != std::string::npos);
-  const std::size_t indent = b - source.rfind('\n', b) - 1;
-  std::string region;  // dedented by the begin marker's indentation
-  std::istringstream lines(
-      source.substr(b + begin.size(), source.rfind('\n', e) + 1 - b - begin.size()));
-  for (std::string line; std::getline(lines, line);)
-    region += (line.size() > indent ? line.substr(indent) : std::string()) + "\n";
-  const std::string page = xgrad_test::read_file("../docs/onnx.md");
-  const std::size_t at = page.find("```cpp\n");
-  BOOST_REQUIRE(at != std::string::npos);
-  const std::size_t start = at + 7;
-  BOOST_TEST(page.substr(start, page.find("```", start) - start) == region);
-  BOOST_TEST(page.find("```cpp", start) == std::string::npos);  // the only C++ block
-}
 
 // ---- Refusals: a clear error, nothing written, the model unchanged ----
 
