@@ -9,10 +9,10 @@
 #include <vector>
 #include <xtensor/xadapt.hpp>
 
-#include "../modules/src/quant/apot_nearest.hpp"  // white-box: both searches directly
+#include "../modules/src/quant/kernels/apot_reference.hpp"  // white-box: both searches directly
 #include "test_util.hpp"
-#include "xgrad/quant/apot_observer.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_apot_golden)
 

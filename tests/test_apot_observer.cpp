@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "xgrad/quant/apot_levels.hpp"
-#include "xgrad/quant/apot_observer.hpp"
+#include "xgrad/quant/levels/apot_codebook.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_apot_observer)
 

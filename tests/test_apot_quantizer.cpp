@@ -10,9 +10,9 @@
 #include <xtensor/xadapt.hpp>
 
 #include "test_util.hpp"
-#include "xgrad/quant/apot_observer.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/fake_quantize_function.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_apot_quantizer)

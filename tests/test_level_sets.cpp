@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "xgrad/quant/level_sets.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_level_sets)
 

@@ -12,8 +12,8 @@
 
 #include "test_util.hpp"
 #include "xgrad/ops/linalg.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/linear_apot.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/quantized/linear_apot.hpp"
 #include "xgrad/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_linear_apot)

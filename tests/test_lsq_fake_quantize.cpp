@@ -9,9 +9,9 @@
 
 #include "test_util.hpp"
 #include "xgrad/ops/reduce.hpp"
-#include "xgrad/quant/level_sets.hpp"
-#include "xgrad/quant/lsq_fake_quantize.hpp"
-#include "xgrad/quant/rcf_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_lsq_fake_quantize)
 

@@ -10,8 +10,8 @@
 #include "test_util.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduce.hpp"
-#include "xgrad/quant/level_sets.hpp"
-#include "xgrad/quant/rcf_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_rcf_fake_quantize)
 

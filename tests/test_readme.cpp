@@ -10,10 +10,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
-#include <xgrad/quant/apot_fake_quantize.hpp>
-#include <xgrad/quant/apot_tensor.hpp>
-#include <xgrad/quant/rcf_fake_quantize.hpp>
-#include <xgrad/quant/weight_norm.hpp>
+#include <xgrad/quant/apot/quantizer.hpp>
+#include <xgrad/quant/fake_quantize/apot_fake_quantize.hpp>
+#include <xgrad/quant/fake_quantize/rcf_fake_quantize.hpp>
+#include <xgrad/quant/qat/weight_norm.hpp>
 #include <xgrad/xgrad.hpp>
 
 BOOST_AUTO_TEST_SUITE(test_readme)
@@ -141,8 +141,8 @@ BOOST_AUTO_TEST_CASE(lenet) {
 
 BOOST_AUTO_TEST_CASE(rcf) {
   // README begin rcf
-  #include <xgrad/quant/rcf_fake_quantize.hpp>
-  #include <xgrad/quant/weight_norm.hpp>
+  #include <xgrad/quant/fake_quantize/rcf_fake_quantize.hpp>
+  #include <xgrad/quant/qat/weight_norm.hpp>
   using namespace xgrad::quant;
 
   RCFFakeQuantize<float> wq(apot_sign_magnitude_levels(4));  // alpha starts at 3
@@ -159,8 +159,8 @@ BOOST_AUTO_TEST_CASE(rcf) {
 BOOST_AUTO_TEST_CASE(apot) {
   Tensor<float> x = rand<float>({16});
   // README begin apot
-  #include <xgrad/quant/apot_fake_quantize.hpp>
-  #include <xgrad/quant/apot_tensor.hpp>
+  #include <xgrad/quant/fake_quantize/apot_fake_quantize.hpp>
+  #include <xgrad/quant/apot/quantizer.hpp>
   using namespace xgrad::quant;
 
   APoTObserver<float> observer(/*b=*/4, /*k=*/2);

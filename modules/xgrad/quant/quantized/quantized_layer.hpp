@@ -27,9 +27,9 @@
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/module.hpp"
-#include "xgrad/quant/fake_quantize_base.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
-#include "xgrad/quant/qconfig.hpp"
+#include "xgrad/quant/qat/qconfig.hpp"
 
 namespace xgrad::quant::quantized {
 
