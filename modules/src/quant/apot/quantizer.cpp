@@ -12,8 +12,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 namespace {
 
@@ -320,5 +319,4 @@ Tensor<T> quant_dequant(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma
 XGRAD_APOT_TENSOR_INSTANTIATE(float)
 XGRAD_APOT_TENSOR_INSTANTIATE(double)
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

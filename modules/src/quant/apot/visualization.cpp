@@ -22,8 +22,7 @@
 
 extern char** environ;
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 namespace {
 
@@ -243,5 +242,4 @@ LevelsPlot quant_levels_visualization(const std::string& png_path, const LevelsP
   return plot;
 }
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

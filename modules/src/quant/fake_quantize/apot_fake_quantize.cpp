@@ -7,8 +7,7 @@
 #include "xgrad/quant/apot/quantizer.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 namespace {
 
@@ -160,5 +159,4 @@ void APoTFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& 
 template class APoTFakeQuantize<float>;
 template class APoTFakeQuantize<double>;
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

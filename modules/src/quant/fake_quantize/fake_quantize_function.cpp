@@ -6,8 +6,7 @@
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/quant/apot/quantizer.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 template <class T>
 xt::xarray<T> fake_quantize_function::forward(Context<T>& ctx, const Tensor<T>& x,
@@ -52,5 +51,4 @@ std::vector<xt::xarray<T>> fake_quantize_function::backward(Context<T>& ctx,
 XGRAD_FQ_INSTANTIATE(float)
 XGRAD_FQ_INSTANTIATE(double)
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

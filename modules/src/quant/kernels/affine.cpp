@@ -5,9 +5,7 @@
 #include "dispatch.hpp"
 #include "xgrad/detail/parallel.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace detail {
+namespace xgrad::quant::detail {
 
 template <class T>
 void fake_quantize_affine_kernel(const T* x, std::size_t n, const AffineGrid<T>& g, T* out,
@@ -55,6 +53,4 @@ template void fake_quantize_per_channel_kernel<double>(const double*, std::size_
                                                        std::size_t, const AffineGrid<double>*,
                                                        double*, std::uint8_t*);
 
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail

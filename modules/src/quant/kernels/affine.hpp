@@ -9,9 +9,7 @@
 
 #include "affine_reference.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace detail {
+namespace xgrad::quant::detail {
 
 // detail::fake_quant_affine_kernel's results (same bits): floats take the
 // SIMD path chosen at load time (xgrad/quant/kernels/simd_isa.hpp); large inputs are split
@@ -27,6 +25,4 @@ void fake_quantize_per_channel_kernel(const T* x, std::size_t outer, std::size_t
                                       std::size_t inner, const AffineGrid<T>* grids, T* out,
                                       std::uint8_t* mask);
 
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail

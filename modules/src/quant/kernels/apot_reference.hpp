@@ -28,9 +28,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace xgrad {
-namespace quant {
-namespace detail {
+namespace xgrad::quant::detail {
 
 #define XGRAD_UNLIKELY(x) __builtin_expect(static_cast<bool>(x), 0)
 
@@ -223,6 +221,4 @@ class NearestTable {
 // small against the per-element work it saves.
 inline bool worth_a_table(std::size_t n, std::size_t L) { return n >= 64 * L + 1024; }
 
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail

@@ -1,14 +1,8 @@
 // The quantization kernels for AVX-512 F + BW + VL, compiled with those flags.
 #include "simd_kernels.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace detail {
-namespace simd {
+namespace xgrad::quant::detail::simd {
 
 Kernels avx512_kernels() { return {&apot_kernel<Avx512>, &uniform_kernel<Avx512>}; }
 
-}  // namespace simd
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail::simd

@@ -7,8 +7,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 namespace {
 
@@ -88,5 +87,4 @@ const Kernels& active_kernels() { return active().kernels; }
 }  // namespace simd
 }  // namespace detail
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

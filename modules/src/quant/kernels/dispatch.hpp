@@ -4,14 +4,8 @@
 
 #include "kernel_table.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace detail {
-namespace simd {
+namespace xgrad::quant::detail::simd {
 
 const Kernels& active_kernels();
 
-}  // namespace simd
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail::simd

@@ -10,10 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace xgrad {
-namespace quant {
-namespace detail {
-namespace simd {
+namespace xgrad::quant::detail::simd {
 namespace {
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -114,7 +111,4 @@ struct Avx2 {
 #endif
 
 }  // namespace
-}  // namespace simd
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail::simd

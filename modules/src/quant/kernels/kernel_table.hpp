@@ -10,10 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace xgrad {
-namespace quant {
-namespace detail {
-namespace simd {
+namespace xgrad::quant::detail::simd {
 
 // A NearestTable (apot_nearest.hpp) seen by the SIMD kernels.
 struct ApotTable {
@@ -49,7 +46,4 @@ struct Kernels {
 Kernels avx2_kernels();    // needs AVX2 + BMI2
 Kernels avx512_kernels();  // needs AVX-512 F + BW + VL
 
-}  // namespace simd
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail::simd

@@ -10,10 +10,7 @@
 #include "isa_ops.hpp"
 #include "kernel_table.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace detail {
-namespace simd {
+namespace xgrad::quant::detail::simd {
 namespace {
 
 // Runs body(x, out, mask) on whole vectors, then once on the tail copied into
@@ -101,7 +98,4 @@ void uniform_kernel(const float* x, std::size_t n, const UniformParams& p, float
 }
 
 }  // namespace
-}  // namespace simd
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail::simd

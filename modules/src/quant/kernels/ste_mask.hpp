@@ -12,9 +12,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace detail {
+namespace xgrad::quant::detail {
 
 // Room for n mask bytes.
 template <class T>
@@ -58,6 +56,4 @@ xt::xarray<T> masked_gradient(const Context<T>& ctx, xt::xarray<T> grad) {
   return grad;
 }
 
-}  // namespace detail
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::detail

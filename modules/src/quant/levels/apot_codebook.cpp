@@ -11,8 +11,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 namespace {
 
@@ -265,5 +264,4 @@ APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
   return set;
 }
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

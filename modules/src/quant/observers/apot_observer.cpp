@@ -6,8 +6,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 namespace {
 
@@ -151,5 +150,4 @@ template struct APoTQParams<double>;
 template class APoTObserver<float>;
 template class APoTObserver<double>;
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

@@ -10,8 +10,7 @@
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/quant/apot/quantizer.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 namespace {
 
@@ -303,5 +302,4 @@ Tensor<T> LinearAPoT<T>::forward_integer(const xt::xarray<std::int64_t>& xint) c
 template class LinearAPoT<float>;
 template class LinearAPoT<double>;
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

@@ -35,8 +35,7 @@
 #include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/tensor.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 // An APoT-quantized tensor: integer codes (level indices) plus the qparams
 // needed to map them back.
@@ -107,5 +106,4 @@ void validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
                       const xt::xarray<std::int64_t>& indices, const char* op);
 }  // namespace detail
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

@@ -28,8 +28,7 @@
 
 #include "xgrad/quant/levels/apot_codebook.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 // More samples than this would only make the data file huge.
 inline constexpr std::size_t kMaxLevelsPlotPoints = 1000000;
@@ -57,5 +56,4 @@ struct LevelsPlot {
 LevelsPlot quant_levels_visualization(const std::string& png_path,
                                       const LevelsPlotOptions& options = {});
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

@@ -32,8 +32,7 @@
 #include "xgrad/quant/levels/apot_codebook.hpp"
 #include "xgrad/quant/observers/apot_observer.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 template <class T = float>
 class APoTFakeQuantize : public FakeQuantizeBase<T> {
@@ -74,5 +73,4 @@ class APoTFakeQuantize : public FakeQuantizeBase<T> {
 extern template class APoTFakeQuantize<float>;
 extern template class APoTFakeQuantize<double>;
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

@@ -28,8 +28,7 @@
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/quant/observers/apot_observer.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 struct fake_quantize_function : Function<fake_quantize_function> {
   static constexpr const char* name = "APoTFakeQuantizeBackward";
@@ -50,5 +49,4 @@ Tensor<T> fake_quantize_APoT(const Tensor<T>& x, const APoTQParams<T>& qparams) 
                                        qparams.level_indices);
 }
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

@@ -9,8 +9,7 @@
 
 #include <vector>
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 enum class SimdIsa { scalar, avx2, avx512 };
 
@@ -26,5 +25,4 @@ SimdIsa simd_isa();
 // it). Not to be called while another thread runs quantization kernels.
 void set_simd_isa(SimdIsa isa);
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

@@ -27,8 +27,7 @@
 
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 // Refuse level sets above this many entries (memory and O(L) setup bound).
 inline constexpr std::size_t kMaxAPoTLevels = std::size_t(1) << 16;
@@ -112,5 +111,4 @@ struct APoTLevelSet {
 // above about FLT_MAX). ValueError when the count exceeds kMaxAPoTLevels.
 APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme);
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

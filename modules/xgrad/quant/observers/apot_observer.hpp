@@ -27,8 +27,7 @@
 #include "xgrad/quant/levels/apot_codebook.hpp"
 #include "xgrad/tensor.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 // The qparams of an APoT quantizer; four members so that structured bindings
 // `auto [alpha, gamma, quantization_levels, level_indices] = ...` work.
@@ -85,5 +84,4 @@ extern template struct APoTQParams<double>;
 extern template class APoTObserver<float>;
 extern template class APoTObserver<double>;
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant

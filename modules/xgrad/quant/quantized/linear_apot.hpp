@@ -48,8 +48,7 @@
 #include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/tensor.hpp"
 
-namespace xgrad {
-namespace quant {
+namespace xgrad::quant {
 
 template <class T = float>
 class LinearAPoT : public Module<T> {
@@ -120,5 +119,4 @@ class LinearAPoT : public Module<T> {
 extern template class LinearAPoT<float>;
 extern template class LinearAPoT<double>;
 
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant
