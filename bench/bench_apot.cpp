@@ -19,6 +19,7 @@
 #include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 #include "xgrad/quant/observers/apot_observer.hpp"
+#include "xgrad/quant/observers/uniform_qparams.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace {

@@ -19,6 +19,7 @@
 #include "xgrad/ops/reduce.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/qat/conv2d.hpp"

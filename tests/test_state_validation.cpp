@@ -17,6 +17,7 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
 #include "xgrad/quant/quantized/linear_apot.hpp"
 #include "xgrad/random.hpp"
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
 #include "xgrad/quant/observers/moving_average_observer.hpp"
 #include "xgrad/quant/observers/per_channel_observer.hpp"
 #include "xgrad/quant/observers/percentile_observer.hpp"

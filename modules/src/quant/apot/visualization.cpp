@@ -19,6 +19,7 @@
 #include "xgrad/quant/apot/quantizer.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize.hpp"
 #include "xgrad/quant/observers/apot_observer.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
 
 extern char** environ;
 

@@ -1,6 +1,7 @@
 #include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "xgrad/errors.hpp"
@@ -27,8 +28,8 @@ template <class T>
 APoTFakeQuantize<T>::APoTFakeQuantize(int b, int k, LevelScheme scheme)
     : FakeQuantizeBase<T>("APoTFakeQuantize"), scheme_(scheme) {
   apot_level_count(b, k, scheme);  // ValueError unless b, k suit the scheme
-  activation_post_process =
-      this->register_module("activation_post_process", std::make_shared<APoTObserver<T>>(b, k));
+  activation_post_process = this->register_module("activation_post_process",
+                                                  std::make_shared<APoTObserver<T>>(b, k, scheme));
   alpha_ = this->register_buffer("alpha", empty_buffer<T>(), /*fixed_shape=*/false);
   gamma_ = this->register_buffer("gamma", empty_buffer<T>(), /*fixed_shape=*/false);
   levels_ = this->register_buffer("quantization_levels", empty_buffer<T>(), /*fixed_shape=*/false);
@@ -92,19 +93,15 @@ Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, LevelScheme scheme) {
   if (this->observer_enabled()) {
     APoTObserver<T>& obs = *activation_post_process;
     // If no qparams can be made (b, k unsuited to the scheme, too many levels,
-    // alpha beyond float32), put the observed range back: a throwing forward
-    // leaves the module unchanged.
-    const xt::xarray<T> old_min = obs.min_val().data(), old_max = obs.max_val().data();
-    obs.forward(x);
-    if (obs.has_observed()) {
-      APoTQParams<T> q;
-      try {
-        q = obs.calculate_qparams(scheme);
-      } catch (...) {
-        obs.min_val().mutable_data() = old_min;
-        obs.max_val().mutable_data() = old_max;
-        throw;
-      }
+    // alpha beyond float32), the transaction puts the observed range back: a
+    // throwing forward leaves the module unchanged.
+    const std::optional<APoTQParams<T>> computed =
+        obs.observe_then(x, [&]() -> std::optional<APoTQParams<T>> {
+          if (!obs.has_observed()) return std::nullopt;  // nothing finite seen yet
+          return obs.calculate_qparams(scheme);
+        });
+    if (computed) {
+      const APoTQParams<T>& q = *computed;
       xt::xarray<T> a = xt::xarray<T>::from_shape({1}), g = xt::xarray<T>::from_shape({1});
       a(0) = q.alpha;
       g(0) = q.gamma;

@@ -289,37 +289,23 @@ Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
   if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
   if (this->observer_enabled()) {
     xt::xarray<T> s, z;
+    // Either observer restores its range when the qparams are refused.
     if (tensor_observer_) {
-      const xt::xarray<T> old_min = tensor_observer_->min_val().data(),
-                          old_max = tensor_observer_->max_val().data();
-      tensor_observer_->forward(x.detach());
-      try {
-        const auto [sc, zp] = tensor_observer_->calculate_qparams();
-        s = xt::xarray<T>({sc});
-        z = xt::xarray<T>({T(zp)});
-      } catch (...) {
-        tensor_observer_->min_val().mutable_data() = old_min;
-        tensor_observer_->max_val().mutable_data() = old_max;
-        throw;
-      }
+      const auto [sc, zp] = tensor_observer_->observe_and_calculate(x.detach());
+      s = xt::xarray<T>({sc});
+      z = xt::xarray<T>({T(zp)});
     } else {
-      const xt::xarray<T> old_min = channel_observer_->min_val().data(),
-                          old_max = channel_observer_->max_val().data();
-      channel_observer_->forward(x.detach());
-      try {
-        PerChannelQParams<T> q = channel_observer_->calculate_qparams();
-        if (q.scale.size() != scale_.numel())
+      PerChannelQParams<T> q = channel_observer_->observe_then(x.detach(), [&] {
+        PerChannelQParams<T> r = channel_observer_->calculate_qparams();
+        if (r.scale.size() != scale_.numel())
           throw ShapeError(std::string(op) + ": the observer found " +
-                           std::to_string(q.scale.size()) + " channels, channel_len is " +
+                           std::to_string(r.scale.size()) + " channels, channel_len is " +
                            std::to_string(scale_.numel()));
-        s = std::move(q.scale);
-        z = xt::xarray<T>::from_shape(s.shape());
-        std::copy(q.zero_point.begin(), q.zero_point.end(), z.begin());
-      } catch (...) {
-        channel_observer_->min_val().mutable_data() = old_min;
-        channel_observer_->max_val().mutable_data() = old_max;
-        throw;
-      }
+        return r;
+      });
+      s = std::move(q.scale);
+      z = xt::xarray<T>::from_shape(s.shape());
+      std::copy(q.zero_point.begin(), q.zero_point.end(), z.begin());
     }
     scale_.mutable_data() = std::move(s);
     zero_point_.mutable_data() = std::move(z);

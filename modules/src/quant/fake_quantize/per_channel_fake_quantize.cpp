@@ -83,16 +83,7 @@ Tensor<T> PerChannelFakeQuantize<T>::forward(const Tensor<T>& x) {
   if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
   PerChannelMinMaxObserver<T>& obs = *activation_post_process;
   if (this->observer_enabled()) {
-    const xt::xarray<T> old_min = obs.min_val().data(), old_max = obs.max_val().data();
-    obs.forward(x);
-    PerChannelQParams<T> q;
-    try {
-      q = obs.calculate_qparams();
-    } catch (...) {
-      obs.min_val().mutable_data() = old_min;
-      obs.max_val().mutable_data() = old_max;
-      throw;
-    }
+    PerChannelQParams<T> q = obs.observe_and_calculate(x);  // a failure restores the observer
     xt::xarray<T> zp = xt::xarray<T>::from_shape(q.zero_point.shape());
     std::copy(q.zero_point.begin(), q.zero_point.end(), zp.begin());
     scale_.mutable_data() = std::move(q.scale);

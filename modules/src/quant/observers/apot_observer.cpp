@@ -35,7 +35,8 @@ T single_value(const Tensor<T>& v, const char* op, const char* what) {
 }  // namespace
 
 template <class T>
-APoTObserver<T>::APoTObserver(int b, int k) : Module<T>("APoTObserver"), b_(b), k_(k) {
+APoTObserver<T>::APoTObserver(int b, int k, LevelScheme scheme)
+    : ObserverBase<T, APoTQParams<T>>("APoTObserver"), b_(b), k_(k), scheme_(scheme) {
   // b % k is checked per scheme when levels are computed (sign_magnitude needs
   // k | b-1 instead).
   if (k < 1) throw ValueError("APoTObserver: k must be >= 1, got k=" + std::to_string(k));
@@ -73,6 +74,11 @@ Tensor<T> APoTObserver<T>::forward(const Tensor<T>& x) {
 template <class T>
 bool APoTObserver<T>::has_observed() const {
   return min_val_.numel() != 0 && max_val_.numel() != 0;
+}
+
+template <class T>
+APoTQParams<T> APoTObserver<T>::calculate_qparams() const {
+  return calculate_qparams(scheme_);
 }
 
 template <class T>

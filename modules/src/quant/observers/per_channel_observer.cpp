@@ -23,7 +23,10 @@ PerChannelMinMaxObserver<T>::PerChannelMinMaxObserver(std::ptrdiff_t ch_axis, Qu
                                                       QScheme qscheme,
                                                       std::optional<std::int64_t> quant_min,
                                                       std::optional<std::int64_t> quant_max)
-    : Module<T>("PerChannelMinMaxObserver"), ch_axis_(ch_axis), dtype_(dtype), qscheme_(qscheme) {
+    : ObserverBase<T, PerChannelQParams<T>>("PerChannelMinMaxObserver"),
+      ch_axis_(ch_axis),
+      dtype_(dtype),
+      qscheme_(qscheme) {
   const char* op = "PerChannelMinMaxObserver";
   if (!is_per_channel(qscheme))
     throw ValueError(std::string(op) + ": qscheme " + to_string(qscheme) +

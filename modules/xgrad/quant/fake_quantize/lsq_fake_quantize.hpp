@@ -29,10 +29,10 @@
 #include <cstdint>
 #include <memory>
 
-#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/observers/moving_average_observer.hpp"
 #include "xgrad/quant/observers/per_channel_observer.hpp"
+#include "xgrad/quant/observers/qscheme.hpp"
 
 namespace xgrad::quant {
 

@@ -9,7 +9,6 @@
 #include <memory>
 #include <optional>
 
-#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/observers/per_channel_observer.hpp"
 

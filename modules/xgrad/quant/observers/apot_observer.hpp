@@ -6,12 +6,16 @@
 //   obs.forward(x);
 //   auto [alpha, gamma, quantization_levels, level_indices] = obs.calculate_qparams(false);
 //
+// One of the observers of ObserverBase (observer_base.hpp): calculate_qparams()
+// without an argument uses the constructor's scheme (unsigned by default, the
+// set PyTorch's APoTFakeQuantize computes).
+//
 // alpha = max(-min_val, max_val); the level computation is apot_level_set
-// (exact to PyTorch in float32; see apot_levels.hpp). For T = double the levels
+// (exact to PyTorch in float32; see levels/apot_codebook.hpp). For T = double the levels
 // are the same float32 values stored as double, alpha and gamma are double.
 //
 // Differences from PyTorch:
-// - b and k are validated (ValueError), see apot_levels.hpp.
+// - b and k are validated (ValueError), see levels/apot_codebook.hpp.
 // - calculate_qparams before anything was observed (or set) is a StateError;
 //   min_val > max_val is a ValueError.
 // - forward ignores non-finite values (NaN, +-inf): they must not turn alpha
@@ -23,8 +27,8 @@
 #include <cstdint>
 #include <xtensor/xarray.hpp>
 
-#include "xgrad/module.hpp"
 #include "xgrad/quant/levels/apot_codebook.hpp"
+#include "xgrad/quant/observers/observer_base.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad::quant {
@@ -40,17 +44,19 @@ struct APoTQParams {
 };
 
 template <class T = float>
-class APoTObserver : public Module<T> {
+class APoTObserver : public ObserverBase<T, APoTQParams<T>> {
  public:
   // ValueError unless b >= 1, k >= 1. b % k == 0 (k | b-1 for sign_magnitude)
   // is checked by calculate_qparams, per scheme.
-  APoTObserver(int b, int k);
+  APoTObserver(int b, int k, LevelScheme scheme = LevelScheme::unsigned_levels);
 
   // Updates the running min/max over all finite elements seen; returns `x`
   // itself (same handle). An empty x (or one without finite values) changes
   // nothing. ValueError for an undefined x.
   Tensor<T> forward(const Tensor<T>& x) override;
 
+  // The constructor's scheme.
+  APoTQParams<T> calculate_qparams() const override;
   // signed = false: LevelScheme::unsigned_levels; true: signed_per_term.
   APoTQParams<T> calculate_qparams(bool signed_) const;
   APoTQParams<T> calculate_qparams(LevelScheme scheme) const;
@@ -68,6 +74,7 @@ class APoTObserver : public Module<T> {
 
   int b() const { return b_; }
   int k() const { return k_; }
+  LevelScheme scheme() const { return scheme_; }
 
  protected:
   // load_state_dict refuses (ValueError) min_val / max_val that forward could
@@ -76,6 +83,7 @@ class APoTObserver : public Module<T> {
 
  private:
   int b_, k_;
+  LevelScheme scheme_;
   Tensor<T> min_val_, max_val_;
 };
 

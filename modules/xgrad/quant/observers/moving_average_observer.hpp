@@ -3,14 +3,14 @@
 // max_val to its extremes; every later batch moves them by averaging_constant:
 //   min_val += averaging_constant * (batch_min - min_val)   (max_val alike).
 // qparams, buffers, quant range, errors and the deliberate differences from
-// PyTorch are MinMaxObserver's (uniform.hpp): NaN or an infinity in a batch is
+// PyTorch are MinMaxObserver's (min_max_observer.hpp): NaN or an infinity in a batch is
 // a ValueError and changes nothing. ValueError unless 0 < averaging_constant <= 1.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
-#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
 
 namespace xgrad::quant {
 

@@ -1,7 +1,7 @@
 // PerChannelMinMaxObserver: PyTorch's observer of the same name, for weights.
 // Running min and max of every slice along ch_axis (channel c: all elements
 // with index c on that axis), and per-channel qparams from them with
-// uniform_qparams (uniform.hpp), channel by channel.
+// uniform_qparams (uniform_qparams.hpp), channel by channel.
 // Buffers "min_val" / "max_val": empty ({0}) until observed, then {C}
 // (shape-changing buffers, so any C loads). qscheme per_channel_affine
 // (default) or per_channel_symmetric.
@@ -17,8 +17,9 @@
 #include <optional>
 #include <xtensor/xarray.hpp>
 
-#include "xgrad/module.hpp"
-#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/observers/observer_base.hpp"
+#include "xgrad/quant/observers/qscheme.hpp"
+#include "xgrad/quant/observers/uniform_qparams.hpp"
 
 namespace xgrad::quant {
 
@@ -30,7 +31,7 @@ struct PerChannelQParams {
 };
 
 template <class T = float>
-class PerChannelMinMaxObserver : public Module<T> {
+class PerChannelMinMaxObserver : public ObserverBase<T, PerChannelQParams<T>> {
  public:
   explicit PerChannelMinMaxObserver(std::ptrdiff_t ch_axis = 0,
                                     QuantDtype dtype = QuantDtype::quint8,
@@ -40,7 +41,7 @@ class PerChannelMinMaxObserver : public Module<T> {
 
   // Updates the per-channel extremes and returns x itself; an empty x changes nothing.
   Tensor<T> forward(const Tensor<T>& x) override;
-  PerChannelQParams<T> calculate_qparams() const;
+  PerChannelQParams<T> calculate_qparams() const override;
   void reset_min_max_vals();
 
   Tensor<T> min_val() const { return min_val_; }

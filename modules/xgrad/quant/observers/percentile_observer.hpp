@@ -4,7 +4,7 @@
 // default); min_val / max_val are the means of those over all observed batches
 // (buffer "num_batches" counts them; an unobserved or reset range, min_val =
 // inf and max_val = -inf, starts a new mean). qparams come from min_val / max_val as in
-// MinMaxObserver (uniform.hpp), whose buffers, range rules and errors apply.
+// MinMaxObserver (min_max_observer.hpp), whose buffers, range rules and errors apply.
 // PyTorch has no percentile observer (its HistogramObserver minimizes an L2
 // quantization error instead); TensorRT-style calibration uses percentiles.
 // ValueError unless 50 < percentile <= 100; NaN or an infinity in a batch is a
@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
 
 namespace xgrad::quant {
 
