@@ -121,13 +121,8 @@ Tensor<T> APoTFakeQuantize<T>::forward(const Tensor<T>& x, LevelScheme scheme) {
 
 template <class T>
 void APoTFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  this->check_toggles(state);
   const std::string where = "APoTFakeQuantize::load_state_dict: ";
-  for (const char* name : {"observer_enabled", "fake_quant_enabled"}) {
-    const xt::xarray<T>& f = state[name];
-    if (!(f.data()[0] == T(0) || f.data()[0] == T(1)))
-      throw ValueError(where + state.key(name) + " must be 0 or 1, got " +
-                       std::to_string(f.data()[0]));
-  }
   const xt::xarray<T>&alpha = state["alpha"], &gamma = state["gamma"];
   const xt::xarray<T>&levels = state["quantization_levels"], &idx = state["level_indices"];
   if (alpha.size() == 0 && gamma.size() == 0 && levels.size() == 0 && idx.size() == 0)

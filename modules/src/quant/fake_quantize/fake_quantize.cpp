@@ -125,12 +125,8 @@ Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 void FakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  this->check_toggles(state);
   const std::string where = "FakeQuantize::load_state_dict: ";
-  for (const char* name : {"fake_quant_enabled", "observer_enabled"}) {
-    const T f = state[name].data()[0];
-    if (!(f == T(0) || f == T(1)))
-      throw ValueError(where + state.key(name) + " must be 0 or 1, got " + std::to_string(f));
-  }
   const xt::xarray<T>&scale = state["scale"], &zp = state["zero_point"];
   if (scale.size() == 0 && zp.size() == 0) return;  // no qparams yet
   if (scale.size() != 1 || zp.size() != 1 || scale.dimension() != 1 || zp.dimension() != 1)

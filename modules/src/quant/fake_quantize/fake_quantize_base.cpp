@@ -1,6 +1,9 @@
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 
 #include <memory>
+#include <string>
+
+#include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
 
@@ -46,6 +49,16 @@ bool FakeQuantizeBase<T>::observer_enabled() const {
 template <class T>
 bool FakeQuantizeBase<T>::fake_quant_enabled() const {
   return flag_on(fake_quant_enabled_);
+}
+
+template <class T>
+void FakeQuantizeBase<T>::check_toggles(const typename Module<T>::StateCandidate& state) const {
+  for (const char* name : {"fake_quant_enabled", "observer_enabled"}) {
+    const xt::xarray<T>& f = state[name];
+    if (!(f.data()[0] == T(0) || f.data()[0] == T(1)))
+      throw ValueError(this->type_name() + "::load_state_dict: " + state.key(name) +
+                       " must be 0 or 1, got " + std::to_string(f.data()[0]));
+  }
 }
 
 template <class T>

@@ -9,9 +9,6 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/conv.hpp"
 #include "xgrad/nn/linear.hpp"
-#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
-#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
-#include "xgrad/quant/fake_quantize/per_channel_fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/qat/conv2d.hpp"
 #include "xgrad/quant/qat/linear.hpp"
@@ -97,16 +94,6 @@ ModulePtr<T> to_quantized(Module<T>& m, ConvertMode mode) {
   return nullptr;
 }
 
-// False for an observer-based quantizer that has not observed anything yet;
-// learnable quantizers always hold usable parameters.
-template <class T>
-bool has_qparams(const FakeQuantizeBase<T>& fq) {
-  if (const auto* u = fq.template as<FakeQuantize<T>>()) return u->has_qparams();
-  if (const auto* a = fq.template as<APoTFakeQuantize<T>>()) return a->has_qparams();
-  if (const auto* c = fq.template as<PerChannelFakeQuantize<T>>()) return c->has_qparams();
-  return true;
-}
-
 }  // namespace
 
 template <class T>
@@ -179,7 +166,7 @@ void convert(Module<T>& model, ConvertMode mode) {
         if (!layer) return nullptr;
         const auto& in = layer->input_fake_quant;
         if (mode == ConvertMode::from_qparams && in && in->fake_quant_enabled() &&
-            !has_qparams(*in)) {
+            !in->has_qparams()) {
           throw StateError("convert: layer \"" + name +
                            "\": the input quantizer has no qparams yet (calibrate first)");
         }

@@ -55,7 +55,7 @@ class APoTFakeQuantize : public FakeQuantizeBase<T> {
 
   // The stored qparams; StateError when there are none yet.
   APoTQParams<T> qparams() const;
-  bool has_qparams() const;
+  bool has_qparams() const override;
   LevelScheme scheme() const { return scheme_; }
 
  protected:

@@ -51,7 +51,7 @@ class FakeQuantize : public FakeQuantizeBase<T> {
   // The stored scale / zero_point; StateError when there are none yet.
   UniformQParams<T> qparams() const;
   // True once scale / zero_point hold values (computed or loaded).
-  bool has_qparams() const;
+  bool has_qparams() const override;
 
   std::int64_t quant_min() const { return activation_post_process->quant_min(); }
   std::int64_t quant_max() const { return activation_post_process->quant_max(); }

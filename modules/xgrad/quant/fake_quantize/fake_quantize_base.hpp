@@ -6,8 +6,9 @@
 //   buffers "fake_quant_enabled", "observer_enabled" (shape {1}, 1 or 0,
 //   registered first, in this order, as PyTorch does; saved in the state dict).
 //
-// Subclasses implement forward(x): observe when observer_enabled(), fake-quantize
-// when fake_quant_enabled(), else return x.
+// Subclasses implement forward(x): observe when observer_enabled() (through their
+// observer child "activation_post_process", observers/observer_base.hpp),
+// fake-quantize when fake_quant_enabled(), else return x.
 //
 // Whole-model toggles (PyTorch `model.apply(torch.ao.quantization.disable_observer)`):
 // the free functions below visit `module` and every descendant and flip the flag
@@ -39,7 +40,17 @@ class FakeQuantizeBase : public Module<T> {
   bool observer_enabled() const;
   bool fake_quant_enabled() const;
 
+  // False while an observer-based quantizer has nothing to fake-quantize with
+  // (never observed, nothing loaded); learnable quantizers always hold
+  // usable parameters (the default). convert() refuses the former.
+  virtual bool has_qparams() const { return true; }
+
   Tensor<T> forward(const Tensor<T>& x) override = 0;
+
+ protected:
+  // For a subclass's check_state: ValueError (naming the key) for a toggle
+  // other than 0 or 1 (the base itself reads any nonzero value as on).
+  void check_toggles(const typename Module<T>::StateCandidate& state) const;
 
  private:
   Tensor<T> fake_quant_enabled_, observer_enabled_;

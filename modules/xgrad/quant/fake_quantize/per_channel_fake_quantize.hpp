@@ -47,7 +47,7 @@ class PerChannelFakeQuantize : public FakeQuantizeBase<T> {
   PerChannelQParams<T> calculate_qparams() const {
     return activation_post_process->calculate_qparams();
   }
-  bool has_qparams() const { return scale_.numel() > 0; }
+  bool has_qparams() const override { return scale_.numel() > 0; }
   Tensor<T> scale() const { return scale_; }
   Tensor<T> zero_point() const { return zero_point_; }
 
