@@ -220,6 +220,11 @@ LearnableFakeQuantize<T>::LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> 
                      (o.channel_len > 0
                           ? " is per tensor but channel_len is " + std::to_string(o.channel_len)
                           : std::string(" is per channel but channel_len is -1")));
+  if (o.use_grad_scaling && o.quant_max <= 0)
+    throw ValueError(std::string(op) +
+                     ": use_grad_scaling needs quant_max > 0 (grad_factor = 1 / sqrt(numel * "
+                     "quant_max)), got quant_max = " +
+                     std::to_string(o.quant_max));
   detail::require_scale(o.scale, op, "scale");
   if (!std::isfinite(o.zero_point))
     throw ValueError(std::string(op) + ": zero_point must be finite");
@@ -321,7 +326,7 @@ Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
                   [](T v) { return v != T(0); }))
     zero_point_.mutable_data().fill(T(0));
   const double factor = options_.use_grad_scaling && x.numel() > 0
-                            ? 1.0 / std::sqrt(double(x.numel()) * double(options_.quant_max))
+                            ? lsq_grad_scale(x.numel(), options_.quant_max)
                             : 1.0;
   const bool learn = learning_enabled();
   const Tensor<T> s = learn ? scale_ : scale_.detach();

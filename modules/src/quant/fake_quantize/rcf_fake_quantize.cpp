@@ -143,13 +143,6 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
 
 }  // namespace
 
-double lsq_grad_scale(std::size_t numel, std::int64_t top_code) {
-  if (numel == 0 || top_code <= 0)
-    throw ValueError("lsq_grad_scale: numel and top_code must be > 0, got numel=" +
-                     std::to_string(numel) + ", top_code=" + std::to_string(top_code));
-  return 1.0 / std::sqrt(static_cast<double>(numel) * static_cast<double>(top_code));
-}
-
 template <class T>
 Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
                             const std::vector<T>& levels, double grad_scale) {
@@ -164,8 +157,31 @@ Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
 
 // ---------------------------------------------------------------- module
 
+namespace {
+
+// The observer child AlphaInit names (the one place that reads the enum).
+template <class T>
+std::shared_ptr<ClipObserver<T>> clip_observer_for(AlphaInit init, std::int64_t top_code) {
+  switch (init) {
+    case AlphaInit::fixed:
+      return nullptr;
+    case AlphaInit::max_abs:
+      return std::make_shared<MaxAbsObserver<T>>();
+    case AlphaInit::lsq_clip_point:
+      return std::make_shared<LsqClipPointObserver<T>>(top_code);
+  }
+  throw ValueError("RCFFakeQuantize: unknown AlphaInit");
+}
+
+}  // namespace
+
 template <class T>
 RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options)
+    : RCFFakeQuantize(levels, options, clip_observer_for<T>(options.init, levels.top_code())) {}
+
+template <class T>
+RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options,
+                                    std::shared_ptr<ClipObserver<T>> observer)
     : FakeQuantizeBase<T>("RCFFakeQuantize"), options_(options), top_code_(levels.top_code()) {
   const char* op = "RCFFakeQuantize";
   if (!(options.alpha > T(0)) || !std::isfinite(options.alpha))
@@ -183,7 +199,8 @@ RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> option
   xt::xarray<T> lv = xt::xarray<T>::from_shape({v.size()});
   std::copy(v.begin(), v.end(), lv.begin());
   levels_ = this->register_buffer("levels", Tensor<T>(std::move(lv)));
-  observed_max_abs_ = this->register_buffer("observed_max_abs", scalar<T>(T(0)));
+  if (observer)
+    activation_post_process = this->register_module("activation_post_process", observer);
 }
 
 template <class T>
@@ -208,30 +225,10 @@ Tensor<T> RCFFakeQuantize<T>::forward(const Tensor<T>& x) {
   if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
   const std::vector<T> lv = levels();
   validate_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
-  if (this->observer_enabled() && options_.init != AlphaInit::fixed && x.numel() > 0) {
-    const T* p = x.data().data();
-    const std::size_t n = x.numel();
-    double max_abs = 0, sum_abs = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double a = std::abs(static_cast<double>(p[i]));
-      if (!std::isfinite(a))
-        throw ValueError(std::string(op) + ": cannot observe " + text(p[i]) + " at flat position " +
-                         std::to_string(i) + "; only finite values");
-      max_abs = std::max(max_abs, a);
-      sum_abs += a;
-    }
-    T alpha;
-    if (options_.init == AlphaInit::max_abs) {
-      const T m = std::max(observed_max_abs_.item(), static_cast<T>(max_abs));
-      observed_max_abs_.mutable_data() = xt::xarray<T>(m);
-      alpha = m;
-    } else {
-      alpha = static_cast<T>(2.0 * (sum_abs / double(n)) * std::sqrt(double(top_code_)));
-    }
-    if (!std::isfinite(alpha))
-      throw ValueError(std::string(op) + ": the observed alpha " + text(alpha) +
-                       " overflows the tensor's type");
-    alpha_.mutable_data().data()[0] = std::max(alpha, options_.min_alpha);
+  if (this->observer_enabled() && activation_post_process && x.numel() > 0) {
+    // The observer refuses non-finite values and overflow, changing nothing.
+    const T observed = activation_post_process->observe_and_calculate(x.detach());
+    alpha_.mutable_data().data()[0] = std::max(observed, options_.min_alpha);
   }
   if (!this->fake_quant_enabled()) return x;
   const double scale = options_.lsq_grad_scale && x.numel() > 0

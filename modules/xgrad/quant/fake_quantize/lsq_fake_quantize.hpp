@@ -30,6 +30,7 @@
 #include <memory>
 
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/fake_quantize/grad_scale.hpp"
 #include "xgrad/quant/observers/moving_average_observer.hpp"
 #include "xgrad/quant/observers/per_channel_observer.hpp"
 #include "xgrad/quant/observers/qscheme.hpp"
@@ -57,7 +58,7 @@ struct LearnableFakeQuantizeOptions {
   std::int64_t quant_min = 0, quant_max = 255;
   T scale = T(1), zero_point = T(0);  // initial values
   std::int64_t channel_len = -1;      // -1: per tensor
-  bool use_grad_scaling = false;      // grad_factor = 1 / sqrt(numel(x) * quant_max)
+  bool use_grad_scaling = false;      // grad_factor = lsq_grad_scale(numel(x), quant_max)
   QuantDtype dtype = QuantDtype::quint8;
   QScheme qscheme = QScheme::per_tensor_affine;
   std::ptrdiff_t ch_axis = 0;
@@ -82,7 +83,8 @@ template <class T = float>
 class LearnableFakeQuantize : public FakeQuantizeBase<T> {
  public:
   // ValueError unless quant_min < quant_max, channel_len is -1 or > 0, the
-  // initial scale is finite and > 0, and the observer accepts the settings
+  // initial scale is finite and > 0, quant_max > 0 when use_grad_scaling (the
+  // gradient factor would be infinite), and the observer accepts the settings
   // (per-channel qschemes need channel_len > 0, per-tensor ones -1).
   explicit LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> options = {});
 

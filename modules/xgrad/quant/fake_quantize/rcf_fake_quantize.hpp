@@ -15,7 +15,7 @@
 // elements, the blocks in double), the in-range terms as dy * (q - x) divided
 // by alpha once (q - x = alpha (P(u) - u) up to rounding), and multiplied by
 // grad_scale (LSQ's trick: 1 / sqrt(numel * top_code) is common, see
-// lsq_grad_scale). It equals the stop-gradient composition the authors build,
+// lsq_grad_scale, grad_scale.hpp). It equals the stop-gradient composition the authors build,
 // alpha * (c + detach(P(c) - c)), c = clamp(x / alpha, lo, 1): bit for bit
 // forward (for the named level sets) and up to summation rounding backward.
 // NaN x gives NaN with no gradient to x or alpha; infinities clip. Backward
@@ -27,12 +27,18 @@
 //
 // The module, RCFFakeQuantize<T>, holds alpha as the learnable parameter
 // "alpha" (shape {1}) and the normalized levels as the buffer "levels" (values
-// of a LevelSet, level_sets.hpp), after the flags of FakeQuantizeBase, plus the
-// buffer "observed_max_abs" (0-d; the running max |x| the max_abs policy uses).
-//   forward(x): observer on and policy not fixed: set alpha from x (see
-//   AlphaInit); fake quant on: rcf_fake_quantize(x, alpha, levels, scale);
-//   else x itself. The levels live in the state dict, so a checkpoint carries
-//   its set.
+// of a LevelSet, levels/level_set.hpp), after the flags of FakeQuantizeBase.
+// Its initial alpha comes from an observer child, "activation_post_process"
+// (a ClipObserver, observers/clip_observers.hpp), as PyTorch's learnable fake
+// quantize takes its initial scale from one: MaxAbsObserver for
+// AlphaInit::max_abs, LsqClipPointObserver for lsq_clip_point, none for fixed
+// (or any ClipObserver given to the constructor).
+//   forward(x): observer on, an observer child and x not empty: observe x
+//   and set alpha = max(its clipping value, min_alpha); fake quant on:
+//   rcf_fake_quantize(x, alpha, levels, scale); else x itself. The levels
+//   live in the state dict, so a checkpoint carries its set; the observer's
+//   state follows under "activation_post_process." (the running max |x| of
+//   max_abs: "activation_post_process.max_abs", formerly "observed_max_abs").
 // Keeping alpha positive: an optimizer step can push alpha to 0 or below
 // (the classic RCF bug). Call clamp_alpha_() after every optimizer step; it
 // raises alpha to min_alpha. forward refuses alpha <= 0 (ValueError).
@@ -47,10 +53,13 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/fake_quantize/grad_scale.hpp"
 #include "xgrad/quant/levels/level_set.hpp"
+#include "xgrad/quant/observers/clip_observers.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad::quant {
@@ -59,14 +68,11 @@ template <class T>
 Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
                             const std::vector<T>& levels, double grad_scale = 1.0);
 
-// LSQ's gradient scale 1 / sqrt(numel * top_code) (ValueError for 0 factors).
-double lsq_grad_scale(std::size_t numel, std::int64_t top_code);
-
-// How forward sets alpha while the observer is enabled.
+// Which observer child sets alpha while the observer is enabled.
 enum class AlphaInit {
-  fixed,           // never: alpha starts at RCFOptions::alpha (weights: 3)
-  max_abs,         // the running max |x| over everything observed
-  lsq_clip_point,  // LSQ's clip point 2 mean|x| sqrt(top_code) of the latest x
+  fixed,           // none: alpha starts at RCFOptions::alpha (weights: 3)
+  max_abs,         // MaxAbsObserver: the running max |x| over everything observed
+  lsq_clip_point,  // LsqClipPointObserver: 2 mean|x| sqrt(top_code) of the latest x
 };
 
 template <class T>
@@ -82,8 +88,13 @@ template <class T = float>
 class RCFFakeQuantize : public FakeQuantizeBase<T> {
  public:
   // ValueError for a bad option (alpha or min_alpha not finite and > 0,
-  // grad_scale not finite) or an empty level set.
+  // grad_scale not finite) or an empty level set. The observer child is the
+  // one options.init names.
   explicit RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options = {});
+  // With the observer child given (null: alpha is only ever learned; options.init
+  // is then not consulted).
+  RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options,
+                  std::shared_ptr<ClipObserver<T>> observer);
 
   Tensor<T> forward(const Tensor<T>& x) override;
 
@@ -97,10 +108,13 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
   std::int64_t top_code() const { return top_code_; }
   const RCFOptions<T>& options() const { return options_; }
 
+  // The observer of the initial alpha; null for AlphaInit::fixed.
+  std::shared_ptr<ClipObserver<T>> activation_post_process;
+
  private:
   RCFOptions<T> options_;
   std::int64_t top_code_;
-  Tensor<T> alpha_, levels_, observed_max_abs_;
+  Tensor<T> alpha_, levels_;
 };
 
 extern template class RCFFakeQuantize<float>;
