@@ -3,13 +3,11 @@
 #include <cmath>
 #include <limits>
 #include <string>
-#include <type_traits>
 #include <vector>
 
-#include "../kernels/apot_reference.hpp"
-#include "../kernels/dispatch.hpp"
+#include "../kernels/apot.hpp"
+#include "validate_qparams.hpp"
 #include "xgrad/detail/array_cache.hpp"
-#include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
@@ -19,34 +17,6 @@ namespace {
 // Indices must be exactly representable in float (module buffers store them as
 // T) and usable as a dense lookup table.
 constexpr std::int64_t kMaxIndex = std::int64_t(1) << 24;
-
-// Levels followed by +inf, so the upper neighbour of the top level exists and
-// never wins.
-template <class T>
-std::vector<T> padded_levels(const T* levels, std::size_t L) {
-  std::vector<T> lv(levels, levels + L);
-  lv.push_back(std::numeric_limits<T>::infinity());
-  return lv;
-}
-
-// Calls f(std::integral_constant<int, M>) for the table's comparison count.
-template <class F>
-void dispatch_m(int m, F&& f) {
-  switch (m) {
-    case 1:
-      f(std::integral_constant<int, 1>());
-      break;
-    case 2:
-      f(std::integral_constant<int, 2>());
-      break;
-    case 3:
-      f(std::integral_constant<int, 3>());
-      break;
-    default:
-      f(std::integral_constant<int, 4>());
-      break;
-  }
-}
 
 // code -> rank, -1 where a code is not a level index (indices validated).
 std::vector<std::int32_t> code_table(const xt::xarray<std::int64_t>& indices) {
@@ -79,11 +49,9 @@ void validate_all(const APoTQParams<T>& q, const char* op) {
 
 }  // namespace
 
-namespace detail {
-
 template <class T>
-void validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
-                      const xt::xarray<std::int64_t>& indices, const char* op) {
+void detail::validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
+                              const xt::xarray<std::int64_t>& indices, const char* op) {
   const std::string o(op);
   if (!(alpha >= 0) || !std::isfinite(alpha))
     throw ValueError(o + ": alpha must be finite and >= 0, got " + std::to_string(alpha));
@@ -118,111 +86,6 @@ void validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
     seen[static_cast<std::size_t>(c)] = true;
   }
 }
-
-template <class T>
-std::size_t nearest_ranks(const T* x, std::size_t n, const T* levels, std::size_t L,
-                          std::int64_t* rank_out) {
-  std::size_t first_nan = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (x[i] != x[i]) {
-      first_nan = i;
-      break;
-    }
-  }
-  if (worth_a_table(n, L)) {
-    const NearestTable<T> table(levels, L);
-    if (table.usable()) {
-      const T lo = table.lo(), hi = table.hi();
-      const std::uint32_t* first = table.first_rank();
-      auto run = [&](auto m_tag) {
-        constexpr int M = decltype(m_tag)::value;
-        xgrad::detail::parallel_for(
-            n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
-              for (std::size_t i = b; i < e; ++i)
-                rank_out[i] = first[table.template unique_rank<M>(clip_nan_lo(x[i], lo, hi))];
-            });
-      };
-      dispatch_m(table.m(), run);
-      return first_nan;
-    }
-  }
-  const std::vector<T> lvv = padded_levels(levels, L);
-  const T* lv = lvv.data();
-  const T lo = lv[0], hi = lv[L - 1];
-  xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i)
-      rank_out[i] = static_cast<std::int64_t>(nearest_rank(clip_nan_lo(x[i], lo, hi), lv, L));
-  });
-  return first_nan;
-}
-
-template <class T>
-void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_t L, T* out,
-                          std::uint8_t* mask, T mask_lo, T mask_hi) {
-  // One loop body for both searches, over element ranges split over threads:
-  // out = nearest level (NaN stays NaN) and, when asked, the STE mask on the
-  // original x. The mask gets a pass of its own: storing it from the search
-  // loop keeps the compiler from vectorizing that loop (measured: the fused
-  // form was ~1.8x slower at 4M elements).
-  auto body = [&](auto&& rank_of) {
-    xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i) {
-        const T v = x[i];
-        const T q = rank_of(v);
-        out[i] = v != v ? v : q;
-      }
-      if (mask) {
-        // Local pointers: a byte store may alias anything, including the
-        // captured ones, which would then be reloaded at every element.
-        const T* __restrict xs = x;
-        std::uint8_t* __restrict ms = mask;
-        for (std::size_t i = b; i < e; ++i) {
-          ms[i] = static_cast<std::uint8_t>((xs[i] >= mask_lo) & (xs[i] <= mask_hi));
-        }
-      }
-    });
-  };
-  if (worth_a_table(n, L)) {
-    const NearestTable<T> table(levels, L);
-    if (table.usable()) {
-      if constexpr (std::is_same<T, float>::value) {
-        // The SIMD variant of the table search (same bits), when the CPU has one.
-        if (const simd::ApotFn vectorized = simd::active_kernels().apot) {
-          const simd::ApotTable t{table.unique_values(),
-                                  table.unique_count(),
-                                  table.thresholds(),
-                                  table.lo(),
-                                  table.hi(),
-                                  table.inv_bucket_width(),
-                                  table.bucket_start(),
-                                  table.buckets(),
-                                  table.m()};
-          if (vectorized(x, 0, t, out, nullptr, mask_lo, mask_hi)) {  // n = 0: a probe
-            xgrad::detail::parallel_for(
-                n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
-                  vectorized(x + b, e - b, t, out + b, mask ? mask + b : nullptr, mask_lo, mask_hi);
-                });
-            return;
-          }
-        }
-      }
-      const T lo = table.lo(), hi = table.hi();
-      const T* values = table.unique_values();
-      auto run = [&](auto m_tag) {
-        constexpr int M = decltype(m_tag)::value;
-        body([&](T v) { return values[table.template unique_rank<M>(clip_nan_lo(v, lo, hi))]; });
-      };
-      dispatch_m(table.m(), run);
-      return;
-    }
-  }
-  const std::vector<T> lvv = padded_levels(levels, L);
-  const T* lv = lvv.data();
-  const T lo = lv[0], hi = lv[L - 1];
-  body([&](T v) { return lv[nearest_rank(clip_nan_lo(v, lo, hi), lv, L)]; });
-}
-
-}  // namespace detail
 
 template <class T>
 TensorAPoT<T>::TensorAPoT(xt::xarray<std::int64_t> codes, APoTQParams<T> qparams)
@@ -300,20 +163,16 @@ Tensor<T> quant_dequant(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma
   return quant_dequant(x, make_qparams<T>(alpha, gamma, quantization_levels, level_indices));
 }
 
-#define XGRAD_APOT_TENSOR_INSTANTIATE(T)                                                          \
-  template class TensorAPoT<T>;                                                                   \
-  template TensorAPoT<T> quantize_APoT<T>(const Tensor<T>&, scalar_t<T>, scalar_t<T>,             \
-                                          const Tensor<T>&, const xt::xarray<std::int64_t>&);     \
-  template TensorAPoT<T> quantize_APoT<T>(const Tensor<T>&, const APoTQParams<T>&);               \
-  template Tensor<T> dequantize_APoT<T>(const TensorAPoT<T>&);                                    \
-  template Tensor<T> quant_dequant<T>(const Tensor<T>&, scalar_t<T>, scalar_t<T>,                 \
-                                      const Tensor<T>&, const xt::xarray<std::int64_t>&);         \
-  template Tensor<T> quant_dequant<T>(const Tensor<T>&, const APoTQParams<T>&);                   \
-  template std::size_t detail::nearest_ranks<T>(const T*, std::size_t, const T*, std::size_t,     \
-                                                std::int64_t*);                                   \
-  template void detail::quant_dequant_kernel<T>(const T*, std::size_t, const T*, std::size_t, T*, \
-                                                std::uint8_t*, T, T);                             \
-  template void detail::validate_qparams<T>(T, T, const xt::xarray<T>&,                           \
+#define XGRAD_APOT_TENSOR_INSTANTIATE(T)                                                      \
+  template class TensorAPoT<T>;                                                               \
+  template TensorAPoT<T> quantize_APoT<T>(const Tensor<T>&, scalar_t<T>, scalar_t<T>,         \
+                                          const Tensor<T>&, const xt::xarray<std::int64_t>&); \
+  template TensorAPoT<T> quantize_APoT<T>(const Tensor<T>&, const APoTQParams<T>&);           \
+  template Tensor<T> dequantize_APoT<T>(const TensorAPoT<T>&);                                \
+  template Tensor<T> quant_dequant<T>(const Tensor<T>&, scalar_t<T>, scalar_t<T>,             \
+                                      const Tensor<T>&, const xt::xarray<std::int64_t>&);     \
+  template Tensor<T> quant_dequant<T>(const Tensor<T>&, const APoTQParams<T>&);               \
+  template void detail::validate_qparams<T>(T, T, const xt::xarray<T>&,                       \
                                             const xt::xarray<std::int64_t>&, const char*);
 
 XGRAD_APOT_TENSOR_INSTANTIATE(float)

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "../apot/validate_qparams.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/apot/quantizer.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"

@@ -2,9 +2,10 @@
 
 #include <xtensor/xbuilder.hpp>
 
+#include "../apot/validate_qparams.hpp"
+#include "../kernels/apot.hpp"
 #include "../kernels/ste_mask.hpp"
 #include "xgrad/detail/array_cache.hpp"
-#include "xgrad/quant/apot/quantizer.hpp"
 
 namespace xgrad::quant {
 

@@ -9,7 +9,7 @@
 
 #include "../kernels/affine.hpp"
 #include "../kernels/affine_reference.hpp"
-#include "../kernels/select.hpp"
+#include "../kernels/blocked_sums.hpp"
 #include "../observers/channel_layout.hpp"
 #include "channel_grids.hpp"
 #include "xgrad/detail/array_cache.hpp"

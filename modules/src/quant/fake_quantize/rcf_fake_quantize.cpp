@@ -8,13 +8,14 @@
 #include <string>
 #include <type_traits>
 
+#include "../kernels/apot.hpp"
 #include "../kernels/apot_reference.hpp"
+#include "../kernels/blocked_sums.hpp"
 #include "../kernels/select.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
-#include "xgrad/quant/apot/quantizer.hpp"
 
 namespace xgrad::quant {
 

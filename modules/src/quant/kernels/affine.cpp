@@ -10,14 +10,13 @@ namespace xgrad::quant::detail {
 template <class T>
 void fake_quantize_affine_kernel(const T* x, std::size_t n, const AffineGrid<T>& g, T* out,
                                  std::uint8_t* mask) {
-  simd::UniformFn vectorized = nullptr;
-  if constexpr (std::is_same<T, float>::value) vectorized = simd::active_kernels().uniform;
+  AffineFn vectorized = nullptr;
+  if constexpr (std::is_same<T, float>::value) vectorized = kernel_table().affine;
   xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
     std::uint8_t* m = mask ? mask + b : nullptr;
     if constexpr (std::is_same<T, float>::value) {
       if (vectorized) {
-        vectorized(x + b, e - b, {g.scale, g.inv_scale, g.zero_point, g.quant_min, g.quant_max},
-                   out + b, m);
+        vectorized(x + b, e - b, g, out + b, m);
         return;
       }
     }

@@ -1,7 +1,8 @@
-// The uniform fake quantize kernels behind fake_quantize_per_tensor_affine,
-// fake_quantize_per_channel_affine and the learnable (LSQ) forwards (internal; the APoT counterpart
-// is detail::quant_dequant_kernel): affine_kernels.hpp's scalar reference, with the SIMD variants
-// and the thread split around it.
+// The affine (uniform) fake-quantize kernels' entry point (internal), behind
+// fake_quantize_per_tensor_affine, fake_quantize_per_channel_affine and the
+// learnable (LSQ) forwards: affine_reference.hpp's results (the same bits),
+// floats on the kernel table's variant (dispatch.hpp), large inputs split
+// over threads. The APoT counterpart is apot.hpp.
 #pragma once
 
 #include <cstddef>
@@ -11,9 +12,8 @@
 
 namespace xgrad::quant::detail {
 
-// detail::fake_quant_affine_kernel's results (same bits): floats take the
-// SIMD path chosen at load time (xgrad/quant/kernels/simd_isa.hpp); large inputs are split
-// over threads. mask (one byte per element, 1 in range) may be null.
+// out[i] for n contiguous elements of one grid; mask (one byte per element,
+// 1 in range) may be null.
 template <class T>
 void fake_quantize_affine_kernel(const T* x, std::size_t n, const AffineGrid<T>& g, T* out,
                                  std::uint8_t* mask);

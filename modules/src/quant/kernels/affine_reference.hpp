@@ -1,6 +1,7 @@
-// Internal: the per-element math of PyTorch's uniform (affine) fake-quantize
-// CPU kernels, shared by the per-tensor, per-channel and learnable (LSQ) ops.
-// Pointer-level so threads and SIMD variants have one place to plug in.
+// The scalar reference of the affine kernels (internal): the per-element math
+// of PyTorch's uniform (affine) fake-quantize CPU kernels, shared by the
+// per-tensor, per-channel and learnable (LSQ) ops. affine.cpp is its entry
+// point (threads, per-ISA variants); the learnable backward runs it directly.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <utility>
 
+#include "kernel_table.hpp"
 #include "select.hpp"
 
 namespace xgrad::quant::detail {
@@ -26,14 +28,6 @@ inline T round_half_even(T v) {
   const T r = std::copysign((a + big) - big, v);
   return select(a < big, r, v);  // a bit select: a branch would stop vectorization
 }
-
-// One channel's (or the tensor's) quantization grid, in the element type.
-template <class T>
-struct AffineGrid {
-  T scale, inv_scale;  // inv_scale = 1 / scale, rounded once, as PyTorch
-  T zero_point;        // an integer value
-  T quant_min, quant_max;
-};
 
 // PyTorch's forward: q = zero_point + nearbyint(x * inv_scale), out =
 // (clamp(q, quant_min, quant_max) - zero_point) * scale; in_range = [quant_min

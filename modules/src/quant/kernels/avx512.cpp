@@ -1,8 +1,8 @@
 // The quantization kernels for AVX-512 F + BW + VL, compiled with those flags.
 #include "simd_kernels.hpp"
 
-namespace xgrad::quant::detail::simd {
+namespace xgrad::quant::detail {
 
-Kernels avx512_kernels() { return {&apot_kernel<Avx512>, &uniform_kernel<Avx512>}; }
+KernelTable avx512_kernels() { return {&apot_kernel<Avx512>, &affine_kernel<Avx512>}; }
 
-}  // namespace xgrad::quant::detail::simd
+}  // namespace xgrad::quant::detail

@@ -1,5 +1,5 @@
 // Picks the quantization kernels' instruction set once, from the CPU's
-// features (__builtin_cpu_supports), and hands out its function pointers.
+// features (__builtin_cpu_supports), and hands out its kernel table.
 #include "dispatch.hpp"
 
 #include <string>
@@ -29,17 +29,17 @@ bool cpu_supports(SimdIsa isa) {
 #endif
 }
 
-detail::simd::Kernels kernels_of(SimdIsa isa) {
+detail::KernelTable kernels_of(SimdIsa isa) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (isa == SimdIsa::avx512) return detail::simd::avx512_kernels();
-  if (isa == SimdIsa::avx2) return detail::simd::avx2_kernels();
+  if (isa == SimdIsa::avx512) return detail::avx512_kernels();
+  if (isa == SimdIsa::avx2) return detail::avx2_kernels();
 #endif
   return {nullptr, nullptr};
 }
 
 struct Active {
   SimdIsa isa;
-  detail::simd::Kernels kernels;
+  detail::KernelTable kernels;
 };
 
 Active& active() {
@@ -81,10 +81,6 @@ void set_simd_isa(SimdIsa isa) {
   active() = Active{isa, kernels_of(isa)};
 }
 
-namespace detail {
-namespace simd {
-const Kernels& active_kernels() { return active().kernels; }
-}  // namespace simd
-}  // namespace detail
+const detail::KernelTable& detail::kernel_table() { return active().kernels; }
 
 }  // namespace xgrad::quant

@@ -1,11 +1,13 @@
-// The kernels of the instruction set chosen by dispatch.cpp (internal). A
-// null pointer means: use the scalar reference.
+// The one dispatch point of the quantization kernels (internal): the kernel
+// table of the instruction set in use, chosen once at load time from the
+// CPU's features (or by set_simd_isa, kernels/simd_isa.hpp). Only the kernels'
+// entry points (affine.cpp, apot.cpp) read it.
 #pragma once
 
 #include "kernel_table.hpp"
 
-namespace xgrad::quant::detail::simd {
+namespace xgrad::quant::detail {
 
-const Kernels& active_kernels();
+const KernelTable& kernel_table();
 
-}  // namespace xgrad::quant::detail::simd
+}  // namespace xgrad::quant::detail

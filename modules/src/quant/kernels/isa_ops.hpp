@@ -1,7 +1,7 @@
 // The intrinsic vocabulary of the SIMD quantization kernels, one struct per
 // instruction set (the only place with #ifdef and intrinsics). Each op is the
 // exact SIMD counterpart of the scalar expression named in its comment, so the
-// kernels written against these structs (kernels_impl.hpp) give the scalar
+// kernels written against these structs (simd_kernels.hpp) give the scalar
 // path's bits. Included only by the per-ISA files.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace xgrad::quant::detail::simd {
+namespace xgrad::quant::detail {
 namespace {
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -111,4 +111,4 @@ struct Avx2 {
 #endif
 
 }  // namespace
-}  // namespace xgrad::quant::detail::simd
+}  // namespace xgrad::quant::detail

@@ -1,7 +1,7 @@
-// The SIMD quantization kernels, written once against an instruction-set
+// The vector quantization kernels, written once against an instruction-set
 // struct V of isa_ops.hpp and instantiated by each per-ISA file. Each step
-// is the scalar reference's expression (apot_tensor.cpp, affine_kernels.hpp)
-// lane by lane, so the results are bit-identical to it.
+// is the scalar reference's expression (apot_reference.hpp,
+// affine_reference.hpp) lane by lane, so the results are bit-identical to it.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +10,7 @@
 #include "isa_ops.hpp"
 #include "kernel_table.hpp"
 
-namespace xgrad::quant::detail::simd {
+namespace xgrad::quant::detail {
 namespace {
 
 // Runs body(x, out, mask) on whole vectors, then once on the tail copied into
@@ -84,8 +84,8 @@ bool apot_kernel(const float* x, std::size_t n, const ApotTable& t, float* out, 
 // q = zero_point + nearbyint(x * inv_scale); out = NaN q ? q :
 // (clamp(q) - zero_point) * scale; mask = quant_min <= q <= quant_max.
 template <class V>
-void uniform_kernel(const float* x, std::size_t n, const UniformParams& p, float* out,
-                    std::uint8_t* mask) {
+void affine_kernel(const float* x, std::size_t n, const AffineGrid<float>& p, float* out,
+                   std::uint8_t* mask) {
   using F = typename V::F;
   const F zp = V::set(p.zero_point), inv = V::set(p.inv_scale), scale = V::set(p.scale);
   const F qlo = V::set(p.quant_min), qhi = V::set(p.quant_max);
@@ -98,4 +98,4 @@ void uniform_kernel(const float* x, std::size_t n, const UniformParams& p, float
 }
 
 }  // namespace
-}  // namespace xgrad::quant::detail::simd
+}  // namespace xgrad::quant::detail

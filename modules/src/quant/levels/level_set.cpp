@@ -84,7 +84,7 @@ std::vector<T> LevelSet::values() const {
 
 namespace {
 
-// The code book from apot_levels.hpp, its errors renamed after `op`.
+// The code book from apot_codebook.hpp, its errors renamed after `op`.
 template <class F>
 APoTCodeBook book_for(const char* op, F make) {
   try {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "../kernels/select.hpp"
+#include "../kernels/blocked_sums.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"

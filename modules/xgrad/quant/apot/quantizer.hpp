@@ -10,7 +10,7 @@
 // Large inputs: the exact float threshold between each pair of neighbouring
 // levels is found once (bisection over the float ordering) and a bucket grid
 // leaves about one comparison per element; both give identical answers (see
-// src/quant/apot_nearest.hpp). For Tensor<double> the distances are computed
+// src/quant/kernels/apot_reference.hpp). For Tensor<double> the distances are computed
 // in double, so results agree with the float path except within rounding of
 // a midpoint.
 //
@@ -83,27 +83,5 @@ Tensor<T> quant_dequant(const Tensor<T>& x, const APoTQParams<T>& qparams);
 
 extern template class TensorAPoT<float>;
 extern template class TensorAPoT<double>;
-
-namespace detail {
-// The kernels behind the functions above (plain loops over contiguous data;
-// qparams must be validated already). Levels ascending, size L >= 1. Large
-// inputs are split over threads (xgrad/parallel.hpp); quant_dequant_kernel on
-// floats takes the SIMD variant chosen at load time (xgrad/quant/kernels/simd_isa.hpp).
-// Neither changes a single bit of the result.
-// nearest_ranks: rank (position in `levels`) of the nearest level of x[i];
-// returns the first NaN position, or n when there is none.
-template <class T>
-std::size_t nearest_ranks(const T* x, std::size_t n, const T* levels, std::size_t L,
-                          std::int64_t* rank_out);
-// out[i] = nearest level of x[i] (NaN stays NaN); when mask != nullptr also
-// mask[i] = (lo <= x[i] <= hi) ? 1 : 0 (one byte per element).
-template <class T>
-void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_t L, T* out,
-                          std::uint8_t* mask = nullptr, T lo = 0, T hi = 0);
-// ValueError unless the qparams are usable (see header comment); op names the caller.
-template <class T>
-void validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
-                      const xt::xarray<std::int64_t>& indices, const char* op);
-}  // namespace detail
 
 }  // namespace xgrad::quant

@@ -37,7 +37,7 @@ namespace xgrad::quant {
 template <class T = float>
 class APoTFakeQuantize : public FakeQuantizeBase<T> {
  public:
-  // ValueError on invalid b, k (see apot_levels.hpp).
+  // ValueError on invalid b, k (see levels/apot_codebook.hpp).
   APoTFakeQuantize(int b, int k, bool signed_ = false);
   APoTFakeQuantize(int b, int k, LevelScheme scheme);
 
@@ -62,7 +62,7 @@ class APoTFakeQuantize : public FakeQuantizeBase<T> {
   // load_state_dict refuses (ValueError, nothing written) toggles other than
   // 0 / 1 and qparams a forward would refuse: alpha and gamma not of shape
   // [1], levels empty, unsorted or not finite, indices not distinct codes
-  // (see apot_tensor.hpp). All four empty (no qparams yet) is accepted.
+  // (see apot/quantizer.hpp). All four empty (no qparams yet) is accepted.
   void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:

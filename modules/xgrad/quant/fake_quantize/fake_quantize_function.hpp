@@ -5,7 +5,7 @@
 //   auto y = fake_quantize_function::apply(x, alpha, gamma, quantization_levels, level_indices);
 //
 // Forward: quant_dequant(x) (nearest level, PyTorch's float32 rule, clipping to
-// the top/bottom level, NaN in -> NaN out); see apot_tensor.hpp.
+// the top/bottom level, NaN in -> NaN out); see apot/quantizer.hpp.
 // Backward: the clipped straight-through estimator
 //   dx = dy * [-alpha <= x <= alpha]   (inclusive; NaN x -> 0),
 // with the mask computed on the ORIGINAL x and cached in forward (one byte per
@@ -33,7 +33,7 @@ namespace xgrad::quant {
 struct fake_quantize_function : Function<fake_quantize_function> {
   static constexpr const char* name = "APoTFakeQuantizeBackward";
 
-  // ValueError for bad qparams (see apot_tensor.hpp).
+  // ValueError for bad qparams (see apot/quantizer.hpp).
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, scalar_t<T> alpha,
                                scalar_t<T> gamma, const Tensor<T>& quantization_levels,

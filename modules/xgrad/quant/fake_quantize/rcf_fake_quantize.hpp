@@ -6,7 +6,7 @@
 // (0 for an unsigned set, -1 for a signed one):
 //   forward   q = alpha * P(clip(u, lo, 1)),  P = nearest normalized level
 //             (the APoT rule: distances in T, the lower level on ties,
-//             O(log L) by the APoT search of apot_nearest.hpp);
+//             O(log L) by the APoT search of kernels/apot_reference.hpp);
 //   dq/dx     1 where lo <= u <= 1 (inclusive), else 0 (the clipped STE);
 //   dq/dalpha P(u) - u where lo <= u <= 1; the clip value where clipped:
 //             1 above, -1 below a signed range, 0 below an unsigned one

@@ -4,7 +4,9 @@
 // the CPU supports: AVX-512 (F, BW, VL), AVX2 (with BMI2), else the scalar
 // reference (also the only path for double and off x86-64). The build needs
 // no -march flag. Every path gives the same bits; tests and benchmarks switch
-// between them with set_simd_isa.
+// between them with set_simd_isa. The kernels themselves are private
+// (src/quant/kernels/: scalar references, one file per instruction set, one
+// dispatch table); this is their one public switch.
 #pragma once
 
 #include <vector>
