@@ -197,7 +197,7 @@ std::size_t apot_level_count(int b, int k, LevelScheme scheme) {
   throw ValueError("apot_level_count: unknown scheme");
 }
 
-APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
+LevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
   const char* op = "apot_level_set";
   if (!std::isfinite(alpha) || alpha < 0)
     throw ValueError(std::string(op) + ": alpha must be finite and >= 0, got " + shortest(alpha));
@@ -205,19 +205,23 @@ APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
 
   // (value, index) entries in index order; sorted stably below.
   std::vector<std::pair<float, std::int64_t>> entries;
-  APoTLevelSet set;
+  LevelSet set;
+  set.name = "apot_level_set(b=" + std::to_string(b) + ",k=" + std::to_string(k) + "," +
+             to_string(scheme) + ",alpha=" + shortest(alpha) + ")";
+  set.bits = b;
+  set.is_signed = scheme != LevelScheme::unsigned_levels;
   if (scheme == LevelScheme::sign_magnitude) {
     const APoTCodeBook book = apot_sign_magnitude_codebook(b, k);
-    set.gamma = alpha / book.top_sum();
-    const float g = static_cast<float>(set.gamma);
+    set.scale = alpha / book.top_sum();  // gamma
+    const float g = static_cast<float>(set.scale);
     const std::int64_t mags = std::int64_t(1) << book.bits();
     entries.emplace_back(0.0f, 0);
     for (std::int64_t m = 1; m < mags; ++m) entries.emplace_back(g * book.sum(m), m);
     for (std::int64_t m = 1; m < mags; ++m) entries.emplace_back(-(g * book.sum(m)), mags | m);
   } else {
     const APoTCodeBook book = apot_codebook(b, k);
-    set.gamma = alpha / book.top_sum();
-    const float g = static_cast<float>(set.gamma);
+    set.scale = alpha / book.top_sum();  // gamma
+    const float g = static_cast<float>(set.scale);
     if (scheme == LevelScheme::unsigned_levels) {
       const std::int64_t count = std::int64_t(1) << b;
       for (std::int64_t c = 0; c < count; ++c) entries.emplace_back(g * book.sum(c), c);
@@ -256,10 +260,10 @@ APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& c) { return a.first < c.first; });
   set.levels.reserve(entries.size());
-  set.indices.reserve(entries.size());
+  set.codes.reserve(entries.size());
   for (const auto& e : entries) {
     set.levels.push_back(e.first);
-    set.indices.push_back(e.second);
+    set.codes.push_back(e.second);
   }
   return set;
 }

@@ -99,15 +99,15 @@ APoTQParams<T> APoTObserver<T>::calculate_qparams(LevelScheme scheme) const {
     throw ValueError(std::string(op) + ": min_val " + std::to_string(lo) + " > max_val " +
                      std::to_string(hi));
   const T alpha = std::max(-lo, hi);
-  const APoTLevelSet set = apot_level_set(b_, k_, static_cast<double>(alpha), scheme);
+  const LevelSet set = apot_level_set(b_, k_, static_cast<double>(alpha), scheme);
   APoTQParams<T> q;
   q.alpha = alpha;
-  q.gamma = static_cast<T>(set.gamma);
-  xt::xarray<T> levels = xt::xarray<T>::from_shape({set.levels.size()});
-  xt::xarray<std::int64_t> indices = xt::xarray<std::int64_t>::from_shape({set.indices.size()});
-  for (std::size_t i = 0; i < set.levels.size(); ++i) {
+  q.gamma = static_cast<T>(set.scale);
+  xt::xarray<T> levels = xt::xarray<T>::from_shape({set.size()});
+  xt::xarray<std::int64_t> indices = xt::xarray<std::int64_t>::from_shape({set.size()});
+  for (std::size_t i = 0; i < set.size(); ++i) {
     levels(i) = static_cast<T>(set.levels[i]);
-    indices(i) = set.indices[i];
+    indices(i) = set.codes[i];
   }
   q.quantization_levels = Tensor<T>(std::move(levels));
   q.level_indices = std::move(indices);

@@ -62,12 +62,12 @@ xt::xarray<std::int64_t> as_int(const xt::xarray<T>& a, const char* op, const ch
 // after loading the state of a layer with another k.
 template <class T>
 void check_level_set(const APoTQParams<T>& q, int b, int k, LevelScheme scheme) {
-  const APoTLevelSet set = apot_level_set(b, k, double(q.alpha), scheme);
+  const LevelSet set = apot_level_set(b, k, double(q.alpha), scheme);
   const xt::xarray<T>& levels = q.quantization_levels.data();
-  bool same = T(set.gamma) == q.gamma && levels.size() == set.levels.size() &&
-              q.level_indices.size() == set.indices.size();
-  for (std::size_t i = 0; same && i < set.levels.size(); ++i)
-    same = levels.data()[i] == T(set.levels[i]) && q.level_indices.data()[i] == set.indices[i];
+  bool same = T(set.scale) == q.gamma && levels.size() == set.size() &&
+              q.level_indices.size() == set.size();
+  for (std::size_t i = 0; same && i < set.size(); ++i)
+    same = levels.data()[i] == T(set.levels[i]) && q.level_indices.data()[i] == set.codes[i];
   if (!same) {
     std::ostringstream msg;
     msg << "LinearAPoT: gamma, quantization_levels and level_indices are not the b=" << b

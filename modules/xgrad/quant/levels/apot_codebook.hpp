@@ -1,5 +1,6 @@
-// APoT level sets as pure functions of (b, k, alpha, scheme): the term
-// structure of a code word and the sorted levels with their indices.
+// The APoT code book: the term structure of a code word, as pure functions of
+// (b, k, scheme), and PyTorch's APoT level sets built on it (apot_level_set:
+// a LevelSet, level_set.hpp, whose codes are the level indices).
 //
 // Notation: b total bits, k bits per term, n = b / k terms. For the unsigned
 // set, term i contributes 0 or 2^-(i + j*n), j = 0 .. 2^k - 2, and a level is
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "xgrad/quant/levels/level_set.hpp"
 #include "xgrad/shape.hpp"
 
 namespace xgrad::quant {
@@ -100,15 +102,12 @@ APoTCodeBook apot_sign_magnitude_codebook(int b, int k);
 // invalid b, k. May exceed kMaxAPoTLevels (saturates at SIZE_MAX).
 std::size_t apot_level_count(int b, int k, LevelScheme scheme);
 
-struct APoTLevelSet {
-  double gamma = 0;                   // alpha / top_sum, in double
-  std::vector<float> levels;          // ascending, fl32(fl32(gamma) * sum)
-  std::vector<std::int64_t> indices;  // indices[r] = index of the r-th level
-};
-
 // The level set of a scheme scaled to alpha (alpha >= 0 and finite, else
 // ValueError; also ValueError when a float32 level would overflow, i.e. alpha
 // above about FLT_MAX). ValueError when the count exceeds kMaxAPoTLevels.
-APoTLevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme);
+// levels: ascending, fl32(fl32(gamma) * sum) (float32 values held as double);
+// codes: the index of each level (PyTorch's level_indices); scale: gamma =
+// alpha / top_sum, in double.
+LevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme);
 
 }  // namespace xgrad::quant
