@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "xgrad/detail/array_cache.hpp"
-#include "xgrad/ops/linalg.hpp"
+#include "../apot/validate_qparams.hpp"
+#include "xgrad/errors.hpp"
 #include "xgrad/quant/apot/quantizer.hpp"
 
 namespace xgrad::quant {
@@ -26,42 +26,13 @@ void check_finite(const xt::xarray<T>& a, const char* op, const char* what) {
   }
 }
 
-template <class T>
-Tensor<T> one_value(T v) {
-  return Tensor<T>(xt::xarray<T>({v}));
-}
-
-template <class T>
-Tensor<T> as_float(const xt::xarray<std::int64_t>& a) {
-  xt::xarray<T> out = xgrad::detail::new_array<T>(a.shape());
-  std::transform(a.begin(), a.end(), out.begin(), [](std::int64_t v) { return T(v); });
-  return Tensor<T>(std::move(out));
-}
-
-// Codes / indices stored as T back to integers; ValueError unless each is an
-// integer in [0, 2^24) (exact in float).
-template <class T>
-xt::xarray<std::int64_t> as_int(const xt::xarray<T>& a, const char* op, const char* what) {
-  xt::xarray<std::int64_t> out = xt::xarray<std::int64_t>::from_shape(a.shape());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const T v = a.data()[i];
-    if (!(v >= T(0) && v < T(1 << 24) && std::nearbyint(v) == v)) {
-      std::ostringstream msg;
-      msg << op << ": " << what << " holds " << v << " at flat position " << i
-          << ", not a code (an integer in [0, 2^24))";
-      throw ValueError(msg.str());
-    }
-    out.data()[i] = static_cast<std::int64_t>(v);
-  }
-  return out;
-}
-
 // The shift tables are built from (b, k, scheme): the stored qparams must be
 // exactly that code book's level set for their alpha (as the constructor
 // computes it), or forward_integer would silently disagree with forward, e.g.
 // after loading the state of a layer with another k.
 template <class T>
-void check_level_set(const APoTQParams<T>& q, int b, int k, LevelScheme scheme) {
+void check_level_set(const APoTQParams<T>& q, int b, int k, LevelScheme scheme,
+                     const std::string& where) {
   const LevelSet set = apot_level_set(b, k, double(q.alpha), scheme);
   const xt::xarray<T>& levels = q.quantization_levels.data();
   bool same = T(set.scale) == q.gamma && levels.size() == set.size() &&
@@ -70,40 +41,34 @@ void check_level_set(const APoTQParams<T>& q, int b, int k, LevelScheme scheme) 
     same = levels.data()[i] == T(set.levels[i]) && q.level_indices.data()[i] == set.codes[i];
   if (!same) {
     std::ostringstream msg;
-    msg << "LinearAPoT: gamma, quantization_levels and level_indices are not the b=" << b
+    msg << where << "gamma, quantization_levels and level_indices are not the b=" << b
         << ", k=" << k << " " << to_string(scheme) << " level set for alpha=" << q.alpha
         << " (state of a layer with other settings?)";
     throw ValueError(msg.str());
   }
 }
 
-// The integer codes and qparams of a stored state, after every check a
-// forward relies on: codes integers in [0, code_count) and level indices,
-// qparams valid and exactly the level set of (b, k, scheme) for alpha.
+// The level table of a computed set of qparams: the levels, their codes, gamma.
 template <class T>
-std::pair<xt::xarray<std::int64_t>, APoTQParams<T>> checked_state(
-    const xt::xarray<T>& codes_in, const xt::xarray<T>& alpha, const xt::xarray<T>& gamma,
-    const xt::xarray<T>& levels, const xt::xarray<T>& indices, int b, int k, LevelScheme scheme,
-    std::int64_t code_count) {
-  const char* op = "LinearAPoT";
-  xt::xarray<std::int64_t> codes = as_int(codes_in, op, "weight_codes");
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    if (codes.data()[i] >= code_count) {
-      std::ostringstream msg;
-      msg << op << ": weight_codes holds code " << codes.data()[i] << " at flat position " << i
-          << ", outside [0, " << code_count << ")";
-      throw ValueError(msg.str());
-    }
+LevelSet table_of(const APoTQParams<T>& q, int b, LevelScheme scheme) {
+  LevelSet set;
+  set.name = "LinearAPoT";
+  set.bits = b;
+  set.is_signed = scheme != LevelScheme::unsigned_levels;
+  set.scale = double(q.gamma);
+  const xt::xarray<T>& levels = q.quantization_levels.data();
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    set.levels.push_back(double(levels.data()[i]));
+    set.codes.push_back(q.level_indices.data()[i]);
   }
-  APoTQParams<T> q;
-  q.alpha = alpha.data()[0];
-  q.gamma = gamma.data()[0];
-  q.quantization_levels = Tensor<T>(xt::xarray<T>(levels));
-  q.level_indices = as_int(indices, "LinearAPoT.qparams", "level_indices");
-  // TensorAPoT validates the qparams and that every code is a level index.
-  TensorAPoT<T> t(codes, q);
-  check_level_set(q, b, k, scheme);
-  return {std::move(codes), std::move(q)};
+  return set;
+}
+
+template <class T>
+xt::xarray<T> as_float(const xt::xarray<std::int64_t>& a) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+  std::transform(a.begin(), a.end(), out.begin(), [](std::int64_t v) { return T(v); });
+  return out;
 }
 
 }  // namespace
@@ -111,17 +76,19 @@ std::pair<xt::xarray<std::int64_t>, APoTQParams<T>> checked_state(
 template <class T>
 LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>& bias,
                           LevelScheme scheme)
-    : Module<T>("LinearAPoT"), b_(b), k_(k), scheme_(scheme) {
+    : quantized::Linear<T>("LinearAPoT", {"quantization_levels", "level_indices", "gamma", true}),
+      b_(b),
+      k_(k),
+      scheme_(scheme) {
   const char* op = "LinearAPoT";
   if (!weight.defined()) throw ValueError(std::string(op) + ": the weight is undefined");
   if (weight.dim() != 2 || weight.numel() == 0) {
     throw ShapeError(std::string(op) + ": the weight must be a non-empty [out, in] matrix, got " +
                      to_string(weight.shape()));
   }
-  out_ = weight.shape()[0];
-  in_ = weight.shape()[1];
-  if (bias.defined() && !(bias.dim() == 1 && bias.shape()[0] == out_)) {
-    throw ShapeError(std::string(op) + ": the bias must have shape [" + std::to_string(out_) +
+  const std::size_t out = weight.shape()[0];
+  if (bias.defined() && !(bias.dim() == 1 && bias.shape()[0] == out)) {
+    throw ShapeError(std::string(op) + ": the bias must have shape [" + std::to_string(out) +
                      "], got " + to_string(bias.shape()));
   }
   if (scheme == LevelScheme::signed_per_term) {
@@ -133,9 +100,9 @@ LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>
   if (bias.defined()) check_finite(bias.data(), op, "the bias");
 
   // Quantize a detached view: the caller's weight is only read.
-  APoTObserver<T> observer(b, k);
+  APoTObserver<T> observer(b, k, scheme);
   observer.forward(weight.detach());
-  const APoTQParams<T> q = observer.calculate_qparams(scheme);
+  const APoTQParams<T> q = observer.calculate_qparams();
   const TensorAPoT<T> quantized = quantize_APoT(weight.detach(), q);
 
   const APoTCodeBook book = scheme == LevelScheme::unsigned_levels
@@ -158,99 +125,69 @@ LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>
     }
   }
 
-  codes_ = this->register_buffer("weight_codes", as_float<T>(quantized.int_repr()));
-  alpha_ = this->register_buffer("alpha", one_value<T>(q.alpha));
-  gamma_ = this->register_buffer("gamma", one_value<T>(q.gamma));
-  levels_ = this->register_buffer("quantization_levels",
-                                  Tensor<T>(xt::xarray<T>(q.quantization_levels.data())));
-  indices_ = this->register_buffer("level_indices", as_float<T>(q.level_indices));
-  if (bias.defined()) bias_ = this->register_buffer("bias", Tensor<T>(xt::xarray<T>(bias.data())));
-  refresh_cache();
+  this->register_weight_codes(as_float<T>(quantized.int_repr()));
+  alpha_ = this->register_buffer("alpha", Tensor<T>(xt::xarray<T>({q.alpha})));
+  this->register_weight_table(table_of(q, b, scheme));
+  if (bias.defined()) this->register_bias(Tensor<T>(xt::xarray<T>(bias.data())));
+  this->dequantized_weight();  // checks the stored state once
 }
 
 template <class T>
 APoTQParams<T> LinearAPoT<T>::qparams() const {
   APoTQParams<T> q;
   q.alpha = alpha_.data().data()[0];
-  q.gamma = gamma_.data().data()[0];
-  q.quantization_levels = Tensor<T>(xt::xarray<T>(levels_.data()));
-  q.level_indices = as_int(indices_.data(), "LinearAPoT.qparams", "level_indices");
+  q.gamma = this->weight_scale();
+  q.quantization_levels = Tensor<T>(xt::xarray<T>(this->weight_levels()));
+  q.level_indices = this->level_codes();
   return q;
 }
 
 template <class T>
-xt::xarray<std::int64_t> LinearAPoT<T>::weight_codes() const {
-  refresh_cache();
-  return codes_cache_;
-}
-
-template <class T>
-void LinearAPoT<T>::refresh_cache() const {
-  const std::vector<std::uint64_t> versions = {codes_.version(), alpha_.version(), gamma_.version(),
-                                               levels_.version(), indices_.version()};
-  if (weight_cache_.defined() && versions == cache_versions_) return;
-  auto state = checked_state(codes_.data(), alpha_.data(), gamma_.data(), levels_.data(),
-                             indices_.data(), b_, k_, scheme_, code_count());
-  weight_cache_ = dequantize_APoT(TensorAPoT<T>(state.first, state.second));
-  codes_cache_ = std::move(state.first);
-  cache_versions_ = versions;
-}
-
-template <class T>
-std::int64_t LinearAPoT<T>::code_count() const {
-  return scheme_ == LevelScheme::sign_magnitude ? 2 * magnitude_codes_ : magnitude_codes_;
-}
-
-template <class T>
-void LinearAPoT<T>::check_state(const typename Module<T>::StateCandidate& state) const {
-  try {
-    checked_state(state["weight_codes"], state["alpha"], state["gamma"],
-                  state["quantization_levels"], state["level_indices"], b_, k_, scheme_,
-                  code_count());
-    if (bias_.defined()) check_finite(state["bias"], "LinearAPoT", "the bias");
-  } catch (const ValueError& e) {
-    throw ValueError("LinearAPoT::load_state_dict: the state under \"" + state.prefix() +
-                     "\" is not usable: " + e.what());
-  }
-}
-
-template <class T>
-Tensor<T> LinearAPoT<T>::dequantized_weight() const {
-  refresh_cache();
-  return weight_cache_;
-}
-
-template <class T>
-Tensor<T> LinearAPoT<T>::forward(const Tensor<T>& x) {
-  if (!x.defined()) throw ValueError("LinearAPoT.forward: the input tensor is undefined");
-  return linear(x, dequantized_weight(), bias_);
+void LinearAPoT<T>::check_weight(
+    const typename quantized::QuantizedLayer<T>::StateView& state) const {
+  quantized::QuantizedLayer<T>::check_weight(state);
+  // The family checked the table's shape, its codes and gamma; alpha and the
+  // set itself are APoT's.
+  const xt::xarray<T>& alpha = state["alpha"];
+  APoTQParams<T> q;
+  q.alpha = alpha.data()[0];
+  q.gamma = state["gamma"].data()[0];
+  q.quantization_levels = Tensor<T>(xt::xarray<T>(state["quantization_levels"]));
+  const xt::xarray<T>& indices = state["level_indices"];
+  q.level_indices = xt::xarray<std::int64_t>::from_shape(indices.shape());
+  std::transform(indices.begin(), indices.end(), q.level_indices.begin(),
+                 [](T v) { return static_cast<std::int64_t>(v); });
+  const std::string op = state.where + "the qparams";
+  detail::validate_qparams(q.alpha, q.gamma, q.quantization_levels.data(), q.level_indices,
+                           op.c_str());
+  check_level_set(q, b_, k_, scheme_, state.where);
 }
 
 template <class T>
 xt::xarray<std::int64_t> LinearAPoT<T>::integer_accumulators(
     const xt::xarray<std::int64_t>& xint) const {
   const char* op = "LinearAPoT.forward_integer";
+  const std::size_t in = this->in_features(), out = this->out_features();
   const bool vector_input = xint.dimension() == 1;
-  if (!((vector_input || xint.dimension() == 2) && xint.shape().back() == in_)) {
-    throw ShapeError(std::string(op) + ": the input must be [batch, " + std::to_string(in_) +
-                     "] or [" + std::to_string(in_) + "], got " +
+  if (!((vector_input || xint.dimension() == 2) && xint.shape().back() == in)) {
+    throw ShapeError(std::string(op) + ": the input must be [batch, " + std::to_string(in) +
+                     "] or [" + std::to_string(in) + "], got " +
                      to_string(Shape(xint.shape().begin(), xint.shape().end())));
   }
-  refresh_cache();
   // Every product is at most |x| * 2^E * (sum of one power per term) < |x| *
   // 2^(E+1); the sum of `in` of them must stay below 2^62.
   double max_abs = 0;
   for (std::size_t i = 0; i < xint.size(); ++i)
     max_abs = std::max(max_abs, std::fabs(double(xint.data()[i])));
-  if (max_abs * double(in_) * std::ldexp(1.0, max_exponent_ + 1) >= std::ldexp(1.0, 62)) {
+  if (max_abs * double(in) * std::ldexp(1.0, max_exponent_ + 1) >= std::ldexp(1.0, 62)) {
     std::ostringstream msg;
-    msg << op << ": |x| up to " << max_abs << " over " << in_ << " inputs with shifts up to "
+    msg << op << ": |x| up to " << max_abs << " over " << in << " inputs with shifts up to "
         << max_exponent_ << " could overflow the int64 accumulator";
     throw ValueError(msg.str());
   }
   const std::size_t batch = vector_input ? 1 : xint.shape()[0];
-  xt::xarray<std::int64_t> acc = vector_input ? xt::xarray<std::int64_t>::from_shape({out_})
-                                              : xt::xarray<std::int64_t>::from_shape({batch, out_});
+  xt::xarray<std::int64_t> acc = vector_input ? xt::xarray<std::int64_t>::from_shape({out})
+                                              : xt::xarray<std::int64_t>::from_shape({batch, out});
   // All-zero input: the bound above is 0 * 2^(E+1) (NaN once 2^(E+1) is inf)
   // and lets it through, but shifting even 0 by >= 64 is undefined.
   if (max_abs == 0) {
@@ -258,19 +195,19 @@ xt::xarray<std::int64_t> LinearAPoT<T>::integer_accumulators(
     return acc;
   }
   const std::int64_t* px = xint.data();
-  const std::int64_t* pc = codes_cache_.data();
+  const std::int64_t* pc = this->checked_codes().data();
   const std::int8_t* table = shifts_.data();
   const std::size_t nt = std::size_t(n_terms_);
   const std::int64_t mask = magnitude_codes_ - 1;
   std::int64_t* pa = acc.data();
   for (std::size_t r = 0; r < batch; ++r) {
-    const std::int64_t* xr = px + r * in_;
-    for (std::size_t o = 0; o < out_; ++o) {
-      const std::int64_t* co = pc + o * in_;
+    const std::int64_t* xr = px + r * in;
+    for (std::size_t o = 0; o < out; ++o) {
+      const std::int64_t* co = pc + o * in;
       // Unsigned arithmetic: left shifts of negative values are well defined
       // there, and the bound above keeps the true sum in range.
       std::uint64_t sum = 0;
-      for (std::size_t j = 0; j < in_; ++j) {
+      for (std::size_t j = 0; j < in; ++j) {
         const std::int64_t c = co[j];
         const std::int8_t* sh = table + std::size_t(c & mask) * nt;
         const std::uint64_t xv = static_cast<std::uint64_t>(xr[j]);
@@ -279,7 +216,7 @@ xt::xarray<std::int64_t> LinearAPoT<T>::integer_accumulators(
           if (sh[t] >= 0) p += xv << sh[t];
         sum += c > mask ? std::uint64_t(0) - p : p;  // the sign bit subtracts
       }
-      pa[r * out_ + o] = static_cast<std::int64_t>(sum);
+      pa[r * out + o] = static_cast<std::int64_t>(sum);
     }
   }
   return acc;
@@ -289,12 +226,14 @@ template <class T>
 Tensor<T> LinearAPoT<T>::forward_integer(const xt::xarray<std::int64_t>& xint) const {
   const xt::xarray<std::int64_t> acc = integer_accumulators(xint);
   // gamma once per output, then the bias, as the float path adds it.
-  const double scale = double(gamma_.data().data()[0]) * std::ldexp(1.0, -max_exponent_);
+  const double scale = double(this->weight_scale()) * std::ldexp(1.0, -max_exponent_);
   xt::xarray<T> y = xt::xarray<T>::from_shape(acc.shape());
-  const T* pb = bias_.defined() ? bias_.data().data() : nullptr;
+  const Tensor<T> b = bias();
+  const T* pb = b.defined() ? b.data().data() : nullptr;
+  const std::size_t out = this->out_features();
   for (std::size_t i = 0; i < acc.size(); ++i) {
     y.data()[i] = T(scale * double(acc.data()[i]));
-    if (pb) y.data()[i] += pb[i % out_];
+    if (pb) y.data()[i] += pb[i % out];
   }
   return Tensor<T>(std::move(y));
 }

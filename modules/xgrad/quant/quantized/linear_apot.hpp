@@ -1,6 +1,9 @@
 // LinearAPoT: a linear layer whose weight is stored as APoT codes plus qparams
 // (apot.md section 5), named after PyTorch's
-// torch.ao.quantization.experimental.linear.LinearAPoT.
+// torch.ao.quantization.experimental.linear.LinearAPoT. A member of the
+// integer-weight family (quantized_layer.hpp): a quantized::Linear whose level
+// table is the APoT set of its weight (apot_level_set), whose codes are the
+// APoT code words, and which adds the shift-and-add integer path.
 //
 //   LinearAPoT<float> layer(weight, /*b=*/8, /*k=*/2, bias);
 //   Tensor<float> y = layer(x);                     // float path
@@ -34,24 +37,25 @@
 // overwrites the caller's weight and has no bias; none of that is reproduced.
 //
 // State (buffers, saved and loaded with the state dict): "weight_codes"
-// [out, in] (codes stored as T, exact), "alpha" [1], "gamma" [1],
-// "quantization_levels" [L], "level_indices" [L] (as T), and "bias" [out] when
-// given. The layer has no trainable parameters.
+// [out, in] (codes stored as T, exact), "alpha" [1], "gamma" [1] (the table's
+// scale), "quantization_levels" [L] and "level_indices" [L] (as T; the level
+// table, PyTorch's qparams names), and "bias" [out] when given. The layer has
+// no trainable parameters.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 #include <xtensor/xarray.hpp>
 
-#include "xgrad/module.hpp"
 #include "xgrad/quant/levels/apot_codebook.hpp"
 #include "xgrad/quant/observers/apot_observer.hpp"
+#include "xgrad/quant/quantized/linear.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad::quant {
 
 template <class T = float>
-class LinearAPoT : public Module<T> {
+class LinearAPoT : public quantized::Linear<T> {
  public:
   // weight [out, in] (ShapeError otherwise; ValueError if undefined or holding
   // NaN or an infinity), bias undefined or [out]; b, k as APoTObserver
@@ -59,9 +63,13 @@ class LinearAPoT : public Module<T> {
   LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>& bias = Tensor<T>(),
              LevelScheme scheme = LevelScheme::sign_magnitude);
 
-  // x [..., in] -> [..., out]: linear(x, dequantized_weight(), bias)
-  // (ValueError if x is undefined, ShapeError from linear for other shapes).
-  Tensor<T> forward(const Tensor<T>& x) override;
+  // forward(x) (quantized::Linear's): x [..., in] -> [..., out],
+  // linear(x, dequantized_weight(), bias); ValueError if x is undefined,
+  // ShapeError from linear for other shapes. weight_codes() and
+  // dequantized_weight() (the family's) refuse, with ValueError, a stored code
+  // that is not a level's or qparams that are not the level set of this
+  // layer's (b, k, scheme) for the stored alpha (e.g. loaded from a layer with
+  // another k).
 
   // xint [batch, in] or [in] -> [batch, out] or [out], by shifts and adds.
   // ShapeError for other shapes; ValueError when the int64 accumulator could
@@ -72,48 +80,30 @@ class LinearAPoT : public Module<T> {
   // E: the accumulators are in units of 2^-E (times gamma).
   int accumulator_shift() const { return max_exponent_; }
 
-  // The stored codes as integers, [out, in].
-  xt::xarray<std::int64_t> weight_codes() const;
-  // Level value of every code, [out, in] (cached; refreshed when the state
-  // changes, e.g. after load_state_dict). ValueError if a stored code is not a
-  // level index or the stored qparams are not the level set of this layer's
-  // (b, k, scheme) for the stored alpha (e.g. loaded from a layer with another k).
-  Tensor<T> dequantized_weight() const;
   APoTQParams<T> qparams() const;
-  Tensor<T> bias() const { return bias_; }
+  // The bias buffer (undefined without bias); the family's member `bias`.
+  Tensor<T> bias() const { return quantized::QuantizedLayer<T>::bias; }
 
   int b() const { return b_; }
   int k() const { return k_; }
   LevelScheme scheme() const { return scheme_; }
-  std::size_t in_features() const { return in_; }
-  std::size_t out_features() const { return out_; }
 
-  // load_state_dict refuses (ValueError, nothing written) a state whose codes,
-  // qparams or bias a forward would refuse (see dequantized_weight).
  protected:
-  void check_state(const typename Module<T>::StateCandidate& state) const override;
+  // The family's checks, then: alpha valid and the table exactly the level set
+  // of (b, k, scheme) for it (the shift tables are built from that code book).
+  void check_weight(const typename quantized::QuantizedLayer<T>::StateView& state) const override;
 
  private:
-  void refresh_cache() const;
-  std::int64_t code_count() const;  // codes in [0, code_count)
-
   int b_, k_;
   LevelScheme scheme_;
-  std::size_t out_ = 0, in_ = 0;
-  Tensor<T> codes_, alpha_, gamma_, levels_, indices_, bias_;
+  Tensor<T> alpha_;
 
-  // Shift-and-add tables, indexed by code: sign (+1 / -1) and, per term, the
-  // left shift E - e of the selected power or -1 for an empty field.
+  // Shift-and-add tables, indexed by code: per term, the left shift E - e of
+  // the selected power or -1 for an empty field; the sign bit subtracts.
   int n_terms_ = 0;
   int max_exponent_ = 0;
   std::int64_t magnitude_codes_ = 0;  // 2^(magnitude bits)
   std::vector<std::int8_t> shifts_;   // [code * n_terms_ + term]
-
-  // dequantized weight and integer codes, and the buffer versions they were
-  // computed from
-  mutable Tensor<T> weight_cache_;
-  mutable xt::xarray<std::int64_t> codes_cache_;
-  mutable std::vector<std::uint64_t> cache_versions_;
 };
 
 extern template class LinearAPoT<float>;
