@@ -5,37 +5,17 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <vector>
 
-#include "../kernels/affine.hpp"
-#include "../kernels/ste_mask.hpp"
-#include "xgrad/detail/array_cache.hpp"
-#include "xgrad/function.hpp"
+#include "affine_function.hpp"
+#include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
 
 namespace {
 
-// The forward saves the mask of in-range elements (one byte each) for the
-// backward; the arithmetic is detail::fake_quantize_affine_kernel.
-struct FakeQuantizePerTensorAffineFn : Function<FakeQuantizePerTensorAffineFn> {
-  static constexpr const char* name = "FakeQuantizePerTensorAffineBackward";
-
-  template <class T>
-  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, T scale, T inv_scale,
-                               std::int64_t zero_point, std::int64_t quant_min,
-                               std::int64_t quant_max) {
-    const xt::xarray<T>& in = x.data();
-    xt::xarray<T> out = xgrad::detail::new_array<T>(in.shape());
-    const detail::AffineGrid<T> grid{scale, inv_scale, T(zero_point), T(quant_min), T(quant_max)};
-    detail::fake_quantize_affine_kernel(in.data(), in.size(), grid, out.data(),
-                                        detail::saved_mask(ctx, in.size(), ctx.recording()));
-    return out;
-  }
-
-  template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    return gradients(detail::masked_gradient(ctx, std::move(grad)));
-  }
+struct PerTensorName {
+  static constexpr const char* value = "FakeQuantizePerTensorAffineBackward";
 };
 
 }  // namespace
@@ -64,7 +44,12 @@ Tensor<T> fake_quantize_per_tensor_affine(const Tensor<T>& x, double scale, std:
         << scale;
     throw ValueError(msg.str());
   }
-  return FakeQuantizePerTensorAffineFn::apply(x, sc, inv, zero_point, quant_min, quant_max);
+  // One grid over x seen as a single channel: the per-channel kernel runs the
+  // per-tensor one on the whole of x.
+  const std::vector<detail::AffineGrid<T>> grid{
+      {sc, inv, T(zero_point), T(quant_min), T(quant_max)}};
+  return detail::AffineFakeQuantizeFn<PerTensorName>::apply(x, grid,
+                                                            detail::ChannelLayout{1, 1, x.numel()});
 }
 
 template <class T>

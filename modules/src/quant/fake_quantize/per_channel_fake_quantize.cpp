@@ -4,37 +4,17 @@
 #include <sstream>
 #include <string>
 
-#include "../kernels/affine.hpp"
-#include "../kernels/ste_mask.hpp"
 #include "../observers/channel_layout.hpp"
+#include "affine_function.hpp"
 #include "channel_grids.hpp"
-#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
-#include "xgrad/function.hpp"
 
 namespace xgrad::quant {
 
 namespace {
 
-// Forward saves the in-range mask (bytes packed into a T array).
-struct FakeQuantizePerChannelAffineFn : Function<FakeQuantizePerChannelAffineFn> {
-  static constexpr const char* name = "FakeQuantizePerChannelAffineBackward";
-
-  template <class T>
-  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x,
-                               const std::vector<detail::AffineGrid<T>>& grids,
-                               const detail::ChannelLayout& lay) {
-    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
-    detail::fake_quantize_per_channel_kernel(x.data().data(), lay.outer, lay.channels, lay.inner,
-                                             grids.data(), out.data(),
-                                             detail::saved_mask(ctx, x.numel(), ctx.recording()));
-    return out;
-  }
-
-  template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    return gradients(detail::masked_gradient(ctx, std::move(grad)));
-  }
+struct PerChannelName {
+  static constexpr const char* value = "FakeQuantizePerChannelAffineBackward";
 };
 
 }  // namespace
@@ -61,7 +41,7 @@ Tensor<T> fake_quantize_per_channel_affine(const Tensor<T>& x, const Tensor<T>& 
   }
   const auto grids =
       detail::channel_grids(scale.data().data(), zp, lay.channels, quant_min, quant_max, op);
-  return FakeQuantizePerChannelAffineFn::apply(x, grids, lay);
+  return detail::AffineFakeQuantizeFn<PerChannelName>::apply(x, grids, lay);
 }
 
 template <class T>
