@@ -15,10 +15,11 @@
 #include "bench_apot_data.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/parallel.hpp"
-#include "xgrad/quant/apot_observer.hpp"
-#include "xgrad/quant/fake_quantize_function.hpp"
-#include "xgrad/quant/simd.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
+#include "xgrad/quant/kernels/simd_isa.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
+#include "xgrad/quant/observers/uniform_qparams.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace {

@@ -11,9 +11,9 @@
 
 #include "bench_apot_data.hpp"
 #include "xgrad/parallel.hpp"
-#include "xgrad/quant/level_sets.hpp"
-#include "xgrad/quant/lsq_fake_quantize.hpp"
-#include "xgrad/quant/rcf_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace {

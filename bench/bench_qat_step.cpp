@@ -35,7 +35,7 @@
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/parallel.hpp"
-#include "xgrad/quant/qat.hpp"
+#include "xgrad/quant/qat/workflow.hpp"
 
 namespace {
 

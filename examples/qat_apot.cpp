@@ -24,8 +24,8 @@
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/adam.hpp"
-#include "xgrad/quant/apot_fake_quantize.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
 
 using namespace xgrad;
 using quant::APoTFakeQuantize;

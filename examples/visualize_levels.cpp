@@ -11,7 +11,7 @@
 #include <string>
 
 #include "cli_paths.hpp"
-#include "xgrad/quant/visualization.hpp"
+#include "xgrad/quant/apot/visualization.hpp"
 
 using namespace xgrad::quant;
 

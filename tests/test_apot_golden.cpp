@@ -9,10 +9,10 @@
 #include <vector>
 #include <xtensor/xadapt.hpp>
 
-#include "../modules/src/quant/apot_nearest.hpp"  // white-box: both searches directly
+#include "../modules/src/quant/kernels/apot_reference.hpp"  // white-box: both searches directly
 #include "test_util.hpp"
-#include "xgrad/quant/apot_observer.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_apot_golden)
 
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(quantize_indices_and_values_match_pytorch_exactly) {
 }
 
 // Large inputs take the bucketed threshold search instead of the per-element
-// binary search (apot_tensor.cpp); both must give the golden answers. The
+// binary search (src/quant/kernels/apot.cpp); both must give the golden answers. The
 // golden inputs are tiled 64 times past the size where the table kicks in.
 BOOST_AUTO_TEST_CASE(large_inputs_match_pytorch_exactly) {
   for (const auto& c : golden()["cases"]) {

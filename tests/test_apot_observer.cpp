@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "xgrad/quant/apot_levels.hpp"
-#include "xgrad/quant/apot_observer.hpp"
+#include "xgrad/quant/levels/apot_codebook.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_apot_observer)
 
@@ -195,10 +195,10 @@ BOOST_AUTO_TEST_CASE(min_and_max_are_saved_buffers) {
 // term 0 most significant, field j + 1 selecting 2^-(i + j n).
 BOOST_AUTO_TEST_CASE(unsigned_index_is_the_apot_code_word) {
   const int b = 6, k = 2, n = 3;
-  const APoTLevelSet set = apot_level_set(b, k, 1.0, LevelScheme::unsigned_levels);
-  const float g = static_cast<float>(set.gamma);
+  const LevelSet set = apot_level_set(b, k, 1.0, LevelScheme::unsigned_levels);
+  const float g = static_cast<float>(set.scale);
   for (std::size_t r = 0; r < set.levels.size(); ++r) {
-    const std::int64_t code = set.indices[r];
+    const std::int64_t code = set.codes[r];
     float sum = 0.0f;
     for (int i = 0; i < n; ++i) {
       const int f = static_cast<int>((code >> (k * (n - 1 - i))) & 3);
@@ -221,13 +221,13 @@ BOOST_AUTO_TEST_CASE(unsigned_index_is_the_apot_code_word) {
 BOOST_AUTO_TEST_CASE(unsigned_sets_are_distinct_while_float32_exact) {
   // Exponent span (n-1) + (2^k - 2) n <= 24: every code gives a distinct level.
   for (auto [b, k] : std::vector<std::pair<int, int>>{{8, 2}, {16, 2}, {9, 3}, {12, 1}}) {
-    const APoTLevelSet set = apot_level_set(b, k, 1.0, LevelScheme::unsigned_levels);
+    const LevelSet set = apot_level_set(b, k, 1.0, LevelScheme::unsigned_levels);
     BOOST_TEST(std::set<float>(set.levels.begin(), set.levels.end()).size() == set.levels.size(),
                "b=" << b << " k=" << k);
     BOOST_TEST(set.levels.back() == 1.0f);
   }
   // Beyond it float32 sums collapse, as in PyTorch: b=8, k=4 has 247 distinct.
-  const APoTLevelSet set = apot_level_set(8, 4, 1.0, LevelScheme::unsigned_levels);
+  const LevelSet set = apot_level_set(8, 4, 1.0, LevelScheme::unsigned_levels);
   BOOST_TEST(std::set<float>(set.levels.begin(), set.levels.end()).size() == 247u);
 }
 
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(sign_magnitude_normalized_levels_match_the_paper) {
       {6, b6},
   };
   for (const auto& c : cases) {
-    const APoTLevelSet set = apot_level_set(c.b, 2, 1.0, LevelScheme::sign_magnitude);
+    const LevelSet set = apot_level_set(c.b, 2, 1.0, LevelScheme::sign_magnitude);
     // 2^b - 1 values symmetric around 0: -m_last .. -m_1, 0, m_1 .. m_last.
     const std::size_t M = c.magnitudes.size();
     BOOST_REQUIRE(set.levels.size() == 2 * M - 1);
@@ -266,15 +266,15 @@ BOOST_AUTO_TEST_CASE(sign_magnitude_normalized_levels_match_the_paper) {
 
 BOOST_AUTO_TEST_CASE(sign_magnitude_codes_are_sign_bit_plus_magnitude_word) {
   const int b = 5;  // magnitude = the unsigned b=4, k=2 set
-  const APoTLevelSet sm = apot_level_set(b, 2, 1.0, LevelScheme::sign_magnitude);
-  const APoTLevelSet mag = apot_level_set(b - 1, 2, 1.0, LevelScheme::unsigned_levels);
+  const LevelSet sm = apot_level_set(b, 2, 1.0, LevelScheme::sign_magnitude);
+  const LevelSet mag = apot_level_set(b - 1, 2, 1.0, LevelScheme::unsigned_levels);
   for (std::size_t r = 0; r < sm.levels.size(); ++r) {
-    const std::int64_t code = sm.indices[r];
+    const std::int64_t code = sm.codes[r];
     const std::int64_t m = code & 15;
     const bool negative = (code >> 4) & 1;
     BOOST_TEST(!(negative && m == 0));  // no "-0" level
-    const auto it = std::find(mag.indices.begin(), mag.indices.end(), m);
-    const float v = mag.levels[static_cast<std::size_t>(it - mag.indices.begin())];
+    const auto it = std::find(mag.codes.begin(), mag.codes.end(), m);
+    const float v = mag.levels[static_cast<std::size_t>(it - mag.codes.begin())];
     BOOST_TEST(sm.levels[r] == (negative ? -v : v), "code " << code);
   }
   // Odd magnitude width: B = 3 is a 2-bit term plus the trailing 1-bit term.
@@ -287,8 +287,8 @@ BOOST_AUTO_TEST_CASE(sign_magnitude_codes_are_sign_bit_plus_magnitude_word) {
 
 BOOST_AUTO_TEST_CASE(sign_magnitude_edge_cases) {
   // b = 2 (magnitude width 1): the ternary set {-alpha, 0, alpha}.
-  const APoTLevelSet t = apot_level_set(2, 2, 3.0, LevelScheme::sign_magnitude);
-  BOOST_TEST(t.levels == (std::vector<float>{-3.0f, 0.0f, 3.0f}));
+  const LevelSet t = apot_level_set(2, 2, 3.0, LevelScheme::sign_magnitude);
+  BOOST_TEST(t.values<float>() == (std::vector<float>{-3.0f, 0.0f, 3.0f}));
   BOOST_CHECK_THROW(apot_level_set(1, 1, 1.0, LevelScheme::sign_magnitude), ValueError);
   BOOST_CHECK_THROW(apot_level_set(5, 3, 1.0, LevelScheme::sign_magnitude), ValueError);
   BOOST_CHECK_THROW(apot_level_set(5, 0, 1.0, LevelScheme::sign_magnitude), ValueError);
@@ -309,7 +309,7 @@ BOOST_AUTO_TEST_CASE(bad_alpha_raises_value_error) {
   BOOST_CHECK_THROW(apot_level_set(4, 2, std::nan(""), LevelScheme::unsigned_levels), ValueError);
   BOOST_CHECK_THROW(apot_level_set(4, 2, INFINITY, LevelScheme::unsigned_levels), ValueError);
   // alpha = 0 (all observed values 0) is allowed: every level is 0.
-  const APoTLevelSet z = apot_level_set(4, 2, 0.0, LevelScheme::unsigned_levels);
+  const LevelSet z = apot_level_set(4, 2, 0.0, LevelScheme::unsigned_levels);
   BOOST_TEST(z.levels.back() == 0.0f);
 }
 

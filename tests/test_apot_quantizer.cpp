@@ -10,9 +10,9 @@
 #include <xtensor/xadapt.hpp>
 
 #include "test_util.hpp"
-#include "xgrad/quant/apot_observer.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/fake_quantize_function.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_apot_quantizer)
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(dequantize_preserves_dimensions) {
 
 // Probe points of a level set checked against PyTorch's scan twice: as they
 // are (few elements: the per-element binary search) and tiled past the size
-// where the bucketed threshold table takes over (see apot_tensor.cpp), both
+// where the bucketed threshold table takes over (see src/quant/kernels/apot.cpp), both
 // through quant_dequant (values) and quantize_APoT (codes).
 template <class T>
 void check_both_searches_against_scan(const APoTQParams<T>& q, Generator& gen) {

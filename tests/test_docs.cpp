@@ -13,7 +13,7 @@
 //
 // References: every relative link (and image) resolves to a file or folder of
 // the repository, every #anchor to a heading of the page it points at, every
-// file a page names (`docs/qat.md`, `xgrad/quant/qat.hpp`, `test_qat.cpp`)
+// file a page names (`docs/qat.md`, `xgrad/quant/qat/workflow.hpp`, `test_qat.cpp`)
 // exists in the repository, and nothing points at the developers' material
 // outside it. Every page is linked from README.md and from docs/README.md.
 #include <algorithm>
@@ -387,7 +387,7 @@ BOOST_AUTO_TEST_CASE(the_checks_catch_what_they_are_for) {
   BOOST_TEST(anchors_of("# Quick start\n## What's in `xgrad`?\n## Quick start\n") ==
              (std::set<std::string>{"quick-start", "whats-in-xgrad", "quick-start-1"}));
   BOOST_TEST(repo().names_a_file("docs/", "../README.md"));
-  BOOST_TEST(repo().names_a_file("", "xgrad/quant/qat.hpp"));
+  BOOST_TEST(repo().names_a_file("", "xgrad/quant/qat/workflow.hpp"));
   BOOST_TEST(repo().names_a_file("", "test_docs.cpp"));
   BOOST_TEST(!repo().names_a_file("", "paper.md"));
   BOOST_TEST(!repo().names_a_file("", "experiment.md"));  // docs/experiment.md is not at the root

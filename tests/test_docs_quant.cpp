@@ -10,13 +10,13 @@
 #include <memory>
 #include <string>
 #include <vector>
-#include <xgrad/quant/apot_fake_quantize.hpp>
-#include <xgrad/quant/apot_tensor.hpp>
-#include <xgrad/quant/qat.hpp>
+#include <xgrad/quant/fake_quantize/apot_fake_quantize.hpp>
+#include <xgrad/quant/apot/quantizer.hpp>
+#include <xgrad/quant/qat/workflow.hpp>
 #include <xgrad/quant/quantized/conv2d.hpp>
-#include <xgrad/quant/rcf_fake_quantize.hpp>
-#include <xgrad/quant/uniform.hpp>
-#include <xgrad/quant/weight_norm.hpp>
+#include <xgrad/quant/fake_quantize/rcf_fake_quantize.hpp>
+#include <xgrad/quant/fake_quantize/fake_quantize.hpp>
+#include <xgrad/quant/qat/weight_norm.hpp>
 #include <xgrad/xgrad.hpp>
 
 #include "test_util.hpp"
@@ -35,8 +35,8 @@ namespace {}  // namespace
 BOOST_AUTO_TEST_CASE(quantization_apot) {
   Tensor<float> x = rand<float>({16});
   // DOC begin docs/quantization.md:apot
-  #include <xgrad/quant/apot_fake_quantize.hpp>
-  #include <xgrad/quant/apot_tensor.hpp>
+  #include <xgrad/quant/fake_quantize/apot_fake_quantize.hpp>
+  #include <xgrad/quant/apot/quantizer.hpp>
   using namespace xgrad::quant;
 
   APoTObserver<float> observer(/*b=*/4, /*k=*/2);
@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(quantization_uniform) {
   Generator gen(5);
   Tensor<float> x = randn<float>({64}, gen);
   // DOC begin docs/quantization.md:uniform
-  #include <xgrad/quant/uniform.hpp>
+  #include <xgrad/quant/fake_quantize/fake_quantize.hpp>
   using namespace xgrad::quant;
 
   MinMaxObserver<float> minmax;                      // quint8, per-tensor affine: [0, 255]
@@ -86,8 +86,8 @@ BOOST_AUTO_TEST_CASE(quantization_uniform) {
 
 BOOST_AUTO_TEST_CASE(apot_training_rcf) {
   // DOC begin docs/apot-training.md:rcf
-  #include <xgrad/quant/rcf_fake_quantize.hpp>
-  #include <xgrad/quant/weight_norm.hpp>
+  #include <xgrad/quant/fake_quantize/rcf_fake_quantize.hpp>
+  #include <xgrad/quant/qat/weight_norm.hpp>
   using namespace xgrad::quant;
 
   RCFFakeQuantize<float> wq(apot_sign_magnitude_levels(4));  // alpha starts at 3
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(qat_workflow) {
     save(trained, float_path);
   }
   // DOC begin docs/qat.md:workflow
-  #include <xgrad/quant/qat.hpp>
+  #include <xgrad/quant/qat/workflow.hpp>
   namespace quant = xgrad::quant;
 
   auto make_model = [] {

@@ -8,10 +8,10 @@
 #include "test_util.hpp"
 #include "xgrad/gradcheck.hpp"
 #include "xgrad/ops/elementwise.hpp"
-#include "xgrad/quant/apot_fake_quantize.hpp"
-#include "xgrad/quant/apot_observer.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/fake_quantize_function.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_fake_quantize)

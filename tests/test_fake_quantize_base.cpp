@@ -6,9 +6,9 @@
 #include "test_util.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/sequential.hpp"
-#include "xgrad/quant/apot_fake_quantize.hpp"
-#include "xgrad/quant/fake_quantize_base.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_fake_quantize_base)
 

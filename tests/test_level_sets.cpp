@@ -1,11 +1,15 @@
-// Named normalized level sets: every set of paper.md pinned as exact fractions.
+// LevelSet, the one level-set model: every named normalized set of paper.md
+// pinned as exact fractions (each rounded once), their codes, and the table of
+// distinct values a converted layer stores.
 #include <boost/test/unit_test.hpp>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "test_util.hpp"
-#include "xgrad/quant/level_sets.hpp"
+#include "xgrad/quant/levels/apot_codebook.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_level_sets)
 
@@ -16,7 +20,8 @@ namespace {
 
 using Fraction = std::pair<std::int64_t, std::int64_t>;  // numerator, denominator
 
-// The set equals `expected` (ascending) as exact fractions.
+// The set equals `expected` (ascending): each level is its fraction rounded
+// once to double (distinct fractions this small never round alike).
 boost::test_tools::predicate_result same_fractions(const LevelSet& s,
                                                    const std::vector<Fraction>& expected) {
   if (s.size() != expected.size()) {
@@ -26,10 +31,10 @@ boost::test_tools::predicate_result same_fractions(const LevelSet& s,
   }
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto [p, q] = expected[i];
-    if (s.numerators[i] * q != p * s.denominator) {
+    if (s.levels[i] != double(p) / double(q)) {
       boost::test_tools::predicate_result r(false);
-      r.message() << s.name << ": level " << i << " is " << s.numerators[i] << "/" << s.denominator
-                  << ", expected " << p << "/" << q;
+      r.message() << s.name << ": level " << i << " is " << s.levels[i] << ", expected " << p << "/"
+                  << q;
       return r;
     }
   }
@@ -110,9 +115,9 @@ BOOST_AUTO_TEST_CASE(unsigned_apot_sets_have_two_to_the_b_levels_from_0_to_1) {
     BOOST_TEST_CONTEXT("b=" << b << " k=" << k) {
       const LevelSet s = apot_unsigned_levels(b, k);
       BOOST_TEST(s.size() == (std::size_t(1) << b));
-      BOOST_TEST(s.numerators.front() == 0);
-      BOOST_TEST(s.numerators.back() == s.denominator);
-      for (std::size_t i = 1; i < s.size(); ++i) BOOST_TEST(s.numerators[i - 1] < s.numerators[i]);
+      BOOST_TEST(s.levels.front() == 0.0);
+      BOOST_TEST(s.levels.back() == 1.0);
+      for (std::size_t i = 1; i < s.size(); ++i) BOOST_TEST(s.levels[i - 1] < s.levels[i]);
     }
   }
 }
@@ -131,22 +136,57 @@ BOOST_AUTO_TEST_CASE(plain_powers_of_two) {
   BOOST_TEST(same_fractions(power_of_two_levels(3, false), over({0, 1, 2, 4, 8, 16, 32, 64}, 64)));
   BOOST_TEST(same_fractions(power_of_two_levels(3, true), symmetric({0, 1, 2, 4}, 4)));
   // The paper's B = 2 weight magnitudes are plain powers of two.
-  BOOST_TEST(apot_sign_magnitude_levels(3, 2).numerators == power_of_two_levels(3, true).numerators,
+  BOOST_TEST(apot_sign_magnitude_levels(3, 2).levels == power_of_two_levels(3, true).levels,
              boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(values_round_each_fraction_once) {
   const LevelSet s = apot_sign_magnitude_levels(4, 2);
+  const std::vector<Fraction> exact = symmetric(kB3, 10);
   const std::vector<float> f = s.values<float>();
   const std::vector<double> d = s.values<double>();
-  BOOST_TEST_REQUIRE(f.size() == s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    BOOST_TEST(f[i] == float(s.numerators[i]) / float(s.denominator));
-    BOOST_TEST(d[i] == double(s.numerators[i]) / double(s.denominator));
+  BOOST_TEST_REQUIRE(f.size() == exact.size());
+  for (std::size_t i = 0; i < exact.size(); ++i) {
+    BOOST_TEST(f[i] == float(exact[i].first) / float(exact[i].second));
+    BOOST_TEST(d[i] == double(exact[i].first) / double(exact[i].second));
   }
   BOOST_TEST(f.front() == -1.0f);
   BOOST_TEST(f.back() == 1.0f);
   BOOST_TEST(d[8] == 0.1);  // 1/10 rounded once
+}
+
+// The exact unsigned APoT set is PyTorch's observer set (apot_level_set) up
+// to float32 rounding, code word for code word.
+BOOST_AUTO_TEST_CASE(codes_are_the_code_words) {
+  const LevelSet exact = apot_unsigned_levels(4, 2);
+  const LevelSet pytorch = apot_level_set(4, 2, 1.0, LevelScheme::unsigned_levels);
+  BOOST_TEST(exact.codes == pytorch.codes, boost::test_tools::per_element());
+  for (std::size_t i = 0; i < exact.size(); ++i)
+    BOOST_TEST(float(exact.levels[i]) == float(pytorch.levels[i]), "level " << i);
+  BOOST_TEST(exact.scale == 1.0 / 1.5);  // 1 / top sum (2^0 + 2^-1)
+  // Sign-magnitude: sign bit (bit b-1) | magnitude code word; -m before m.
+  const LevelSet sm = apot_sign_magnitude_levels(3, 2);  // magnitudes {0, 1/4, 1/2, 1}
+  BOOST_TEST(sm.codes == (std::vector<std::int64_t>{4 | 1, 4 | 2, 4 | 3, 0, 3, 2, 1}),
+             boost::test_tools::per_element());
+  BOOST_TEST(uniform_levels(2, true).codes == (std::vector<std::int64_t>{-1, 0, 1}),
+             boost::test_tools::per_element());
+  BOOST_TEST(power_of_two_levels(2, false).codes == (std::vector<std::int64_t>{0, 3, 2, 1}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(distinct_levels_keep_each_value_once_and_code_it_by_rank) {
+  const std::vector<float> w = {0.5f, -0.0f, 0.5f, -1.0f, 0.0f, 0.5f};
+  const LevelSet s = distinct_levels(w.data(), w.size(), "test");
+  BOOST_TEST(s.values<float>() == (std::vector<float>{-1.0f, -0.0f, 0.0f, 0.5f}),
+             boost::test_tools::per_element());
+  BOOST_TEST(std::signbit(s.levels[1]));
+  BOOST_TEST(!std::signbit(s.levels[2]));
+  BOOST_TEST(s.codes == (std::vector<std::int64_t>{0, 1, 2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(s.bits == 2);
+  BOOST_TEST(s.is_signed);
+  const std::vector<double> bad = {1.0, std::nan("")};
+  BOOST_CHECK_EXCEPTION(distinct_levels(bad.data(), bad.size(), "op"), ValueError,
+                        xgrad_test::mentions<ValueError>("op: the values hold NaN"));
 }
 
 BOOST_AUTO_TEST_CASE(names_say_what_the_set_is) {

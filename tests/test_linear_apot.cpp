@@ -12,8 +12,8 @@
 
 #include "test_util.hpp"
 #include "xgrad/ops/linalg.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/linear_apot.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/quantized/linear_apot.hpp"
 #include "xgrad/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_linear_apot)
@@ -355,6 +355,35 @@ BOOST_AUTO_TEST_CASE(corrupt_loaded_codes_are_rejected) {
   dict[0].second(0, 1) = 4096.f;  // outside the 8-bit code range
   BOOST_CHECK_THROW(layer.load_state_dict(dict), ValueError);
   BOOST_TEST(equal_arrays(layer.weight_codes(), before));
+}
+
+// LinearAPoT is a quantized::Linear: the family's storage (codes, the APoT set
+// as its level table, gamma as the table's scale) and its forward.
+BOOST_AUTO_TEST_CASE(is_a_member_of_the_quantized_layer_family) {
+  Generator gen(23);
+  LinearAPoT<float> layer(randn<float>({3, 4}, gen), 4, 2, randn<float>({3}, gen));
+  const quantized::QuantizedLayer<float>& family = layer;
+  const APoTQParams<float> q = layer.qparams();
+  BOOST_TEST(family.weight_scale() == q.gamma);
+  BOOST_TEST(equal_arrays(family.weight_levels(), q.quantization_levels.data()));
+  BOOST_TEST(equal_arrays(family.level_codes(), q.level_indices));
+  BOOST_TEST(layer.in_features() == 4u);
+  BOOST_TEST(layer.out_features() == 3u);
+  quantized::Linear<float>& as_linear = layer;
+  const auto x = randn<float>({2, 4}, gen);
+  BOOST_TEST(equal_arrays(as_linear.forward(x).data(),
+                          linear(x, layer.dequantized_weight(), layer.bias()).data()));
+}
+
+// A buffer written in place (not through load_state_dict) is checked before
+// the codes are used: no lookup outside the table.
+BOOST_AUTO_TEST_CASE(a_code_written_in_place_is_refused_before_use) {
+  LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 4, 2);
+  for (auto& kv : layer.named_buffers())
+    if (kv.first == "weight_codes") kv.second.mutable_data()(0, 1) = 8.f;  // "-0": no level
+  BOOST_CHECK_EXCEPTION(layer.dequantized_weight(), ValueError,
+                        mentions<ValueError>("LinearAPoT: weight_codes[1] = 8"));
+  BOOST_CHECK_THROW(layer.forward_integer(xt::xarray<std::int64_t>({1, 2})), ValueError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_linear_apot

@@ -9,9 +9,10 @@
 
 #include "test_util.hpp"
 #include "xgrad/ops/reduce.hpp"
-#include "xgrad/quant/level_sets.hpp"
-#include "xgrad/quant/lsq_fake_quantize.hpp"
-#include "xgrad/quant/rcf_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_lsq_fake_quantize)
 
@@ -354,6 +355,18 @@ BOOST_AUTO_TEST_CASE(module_options_are_validated) {
                         mentions<ValueError>("scale must be finite and > 0"));
   BOOST_CHECK_EXCEPTION(make([](auto& o) { o.quant_max = 300; }), ValueError,
                         mentions<ValueError>("exceeds quint8"));
+}
+
+// 1 / sqrt(numel * quant_max) would be infinite (PyTorch computes it anyway).
+BOOST_AUTO_TEST_CASE(grad_scaling_needs_a_positive_quant_max) {
+  LearnableFakeQuantizeOptions<float> o;
+  o.dtype = QuantDtype::qint8;
+  o.quant_min = -8;
+  o.quant_max = 0;
+  BOOST_CHECK_NO_THROW(LearnableFakeQuantize<float>{o});
+  o.use_grad_scaling = true;
+  BOOST_CHECK_EXCEPTION(LearnableFakeQuantize<float>{o}, ValueError,
+                        mentions<ValueError>("use_grad_scaling needs quant_max > 0"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_lsq_fake_quantize

@@ -6,8 +6,8 @@
 
 #include "test_util.hpp"
 #include "xgrad/ops/reduce.hpp"
-#include "xgrad/quant/per_channel_fake_quantize.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/per_channel_fake_quantize.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_per_channel_fake_quantize)
 

@@ -19,15 +19,16 @@
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/reduce.hpp"
 #include "xgrad/optim/adam.hpp"
-#include "xgrad/quant/apot_fake_quantize.hpp"
-#include "xgrad/quant/lsq_fake_quantize.hpp"
-#include "xgrad/quant/qat.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/qat/conv2d.hpp"
 #include "xgrad/quant/qat/linear.hpp"
+#include "xgrad/quant/qat/weight_norm.hpp"
+#include "xgrad/quant/qat/workflow.hpp"
 #include "xgrad/quant/quantized/conv2d.hpp"
 #include "xgrad/quant/quantized/linear.hpp"
-#include "xgrad/quant/rcf_fake_quantize.hpp"
-#include "xgrad/quant/weight_norm.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
 
@@ -226,12 +227,11 @@ BOOST_AUTO_TEST_CASE(from_float_trains_the_float_layers_own_tensors) {
                                          "weight_fake_quant.fake_quant_enabled",
                                          "weight_fake_quant.observer_enabled",
                                          "weight_fake_quant.levels",
-                                         "weight_fake_quant.observed_max_abs",
                                          "input_fake_quant.alpha",
                                          "input_fake_quant.fake_quant_enabled",
                                          "input_fake_quant.observer_enabled",
                                          "input_fake_quant.levels",
-                                         "input_fake_quant.observed_max_abs"};
+                                         "input_fake_quant.activation_post_process.max_abs"};
   BOOST_TEST(names_of(q->state_dict()) == keys, boost::test_tools::per_element());
 }
 
@@ -325,6 +325,7 @@ BOOST_AUTO_TEST_CASE(every_linear_of_a_nested_model_is_swapped_with_overrides_by
       {"body.2", "qat::Linear"},
       {"body.2.weight_fake_quant", "RCFFakeQuantize"},
       {"body.2.input_fake_quant", "RCFFakeQuantize"},
+      {"body.2.input_fake_quant.activation_post_process", "MaxAbsObserver"},
       {"body.3", "ReLU"},
       {"head", "Linear"}};
   BOOST_TEST(types_of(*net) == want);

@@ -1,4 +1,4 @@
-// The SIMD variants of the float quantization kernels (xgrad/quant/simd.hpp):
+// The SIMD variants of the float quantization kernels (xgrad/quant/kernels/simd_isa.hpp):
 // every instruction set this machine supports gives the golden APoT values
 // and exactly the scalar reference's outputs and gradients, for the register
 // search (up to 16 or 32 levels), the gathered bucket search (more levels)
@@ -12,11 +12,11 @@
 #include <xtensor/xadapt.hpp>
 
 #include "test_util.hpp"
-#include "xgrad/quant/apot_observer.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/fake_quantize_function.hpp"
-#include "xgrad/quant/simd.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
+#include "xgrad/quant/kernels/simd_isa.hpp"
+#include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_quant_simd)

@@ -4,14 +4,16 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "test_util.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduce.hpp"
-#include "xgrad/quant/level_sets.hpp"
-#include "xgrad/quant/rcf_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
+#include "xgrad/quant/observers/clip_observers.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_rcf_fake_quantize)
 
@@ -239,14 +241,19 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
 
 // ---------------------------------------------------------------- module
 
-BOOST_AUTO_TEST_CASE(module_state_is_alpha_then_flags_levels_and_observed_max) {
-  RCFFakeQuantize<float> fq(apot_sign_magnitude_levels(4));
+BOOST_AUTO_TEST_CASE(module_state_is_alpha_then_flags_levels_and_the_observer) {
+  RCFFakeQuantize<float> fq(apot_sign_magnitude_levels(4));  // fixed alpha: no observer
   const auto sd = fq.state_dict();
   std::vector<std::string> names;
   for (const auto& e : sd) names.push_back(e.first);
   const std::vector<std::string> expected = {"alpha", "fake_quant_enabled", "observer_enabled",
-                                             "levels", "observed_max_abs"};
+                                             "levels"};
   BOOST_TEST(names == expected, boost::test_tools::per_element());
+  BOOST_TEST(!fq.activation_post_process);
+  RCFOptions<float> o;
+  o.init = AlphaInit::max_abs;
+  RCFFakeQuantize<float> observing(apot_sign_magnitude_levels(4), o);
+  BOOST_TEST(observing.state_dict().back().first == "activation_post_process.max_abs");
   BOOST_TEST(fq.alpha().item() == 3.0f);
   BOOST_TEST(fq.alpha().requires_grad());
   BOOST_TEST(fq.parameters().size() == 1u);
@@ -289,6 +296,39 @@ BOOST_AUTO_TEST_CASE(lsq_clip_point_policy_is_two_mean_abs_times_sqrt_top_code) 
   fq.disable_fake_quant();
   fq.forward(tensor<double>({1.0, -3.0, 2.0, 2.0}));
   BOOST_TEST(fq.alpha().item() == 2.0 * 2.0 * std::sqrt(15.0));
+}
+
+// Any ClipObserver may set the initial alpha, whatever the level set's top code.
+BOOST_AUTO_TEST_CASE(an_observer_given_to_the_constructor_sets_the_initial_alpha) {
+  auto observer = std::make_shared<LsqClipPointObserver<double>>(3);
+  RCFFakeQuantize<double> fq(apot_unsigned_levels(4, 2), {}, observer);
+  BOOST_TEST(fq.activation_post_process == observer);
+  fq.disable_fake_quant();
+  fq.forward(tensor<double>({1.0, -3.0}));
+  BOOST_TEST(fq.alpha().item() == 2.0 * 2.0 * std::sqrt(3.0));
+  BOOST_TEST(observer->calculate_qparams() == fq.alpha().item());
+  RCFFakeQuantize<double> learned_only(apot_unsigned_levels(4, 2), {}, nullptr);
+  learned_only.forward(tensor<double>({7.0}));
+  BOOST_TEST(learned_only.alpha().item() == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(clip_observers_refuse_non_finite_values_and_keep_their_state) {
+  MaxAbsObserver<float> max_abs;
+  BOOST_TEST(max_abs.calculate_qparams() == 0.0f);
+  max_abs.forward(tensor<float>({1.0f, -2.0f}));
+  max_abs.forward(tensor<float>({1.5f}));
+  BOOST_TEST(max_abs.calculate_qparams() == 2.0f);
+  BOOST_CHECK_EXCEPTION(max_abs.forward(tensor<float>({3.0f, std::nanf("")})), ValueError,
+                        mentions<ValueError>("MaxAbsObserver.forward: cannot observe nan"));
+  BOOST_TEST(max_abs.calculate_qparams() == 2.0f);
+  max_abs.forward(Tensor<float>(xt::xarray<float>::from_shape({0})));
+  BOOST_TEST(max_abs.calculate_qparams() == 2.0f);
+  LsqClipPointObserver<float> clip(15);
+  BOOST_CHECK_EXCEPTION(clip.forward(tensor<float>({3e38f, 3e38f})), ValueError,
+                        mentions<ValueError>("overflows"));
+  BOOST_TEST(clip.calculate_qparams() == 0.0f);
+  BOOST_CHECK_EXCEPTION(LsqClipPointObserver<float>(0), ValueError,
+                        mentions<ValueError>("top_code must be >= 1"));
 }
 
 BOOST_AUTO_TEST_CASE(an_all_zero_calibration_batch_gives_min_alpha) {
@@ -341,10 +381,11 @@ BOOST_AUTO_TEST_CASE(state_dict_round_trips_alpha_levels_and_flags) {
   const Tensor<float> x = tensor<float>({0.3f, 1.0f, 5.0f});
   BOOST_TEST(equal_arrays(b.forward(x).data(), a.forward(x).data()));
   // A state dict of another level-set size does not load, and changes nothing.
-  RCFFakeQuantize<float> c(apot_unsigned_levels(2, 2));
+  RCFFakeQuantize<float> c(apot_unsigned_levels(2, 2), o);
   BOOST_CHECK_THROW(c.load_state_dict(a.state_dict()), ShapeError);
   BOOST_TEST(c.alpha().item() == 3.0f);
   BOOST_TEST(c.observer_enabled());
+  BOOST_TEST(c.activation_post_process->calculate_qparams() == 0.0f);
 }
 
 BOOST_AUTO_TEST_CASE(bad_module_input_leaves_the_module_unchanged) {

@@ -4,7 +4,7 @@
 // block but outlines. The docs/ pages' regions live in test_docs_*.cpp.
 #include <boost/test/unit_test.hpp>
 #include <memory>
-#include <xgrad/quant/qat.hpp>
+#include <xgrad/quant/qat/workflow.hpp>
 #include <xgrad/quant/quantized/linear.hpp>
 #include <xgrad/xgrad.hpp>
 
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(training_then_qat) {
   const double float_acc = acc;
   {
     // DOC begin README.md:qat
-    #include <xgrad/quant/qat.hpp>
+    #include <xgrad/quant/qat/workflow.hpp>
     namespace quant = xgrad::quant;
 
     // From the trained float model: 4-bit APoT weights and inputs with learnable

@@ -15,9 +15,10 @@
 #include "xgrad/nn/batchnorm.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/sequential.hpp"
-#include "xgrad/quant/apot_fake_quantize.hpp"
-#include "xgrad/quant/linear_apot.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
+#include "xgrad/quant/quantized/linear_apot.hpp"
 #include "xgrad/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_state_validation)

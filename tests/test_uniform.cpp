@@ -11,7 +11,8 @@
 
 #include "test_util.hpp"
 #include "xgrad/grad_mode.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_uniform)
 

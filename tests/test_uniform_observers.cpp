@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "xgrad/quant/moving_average_observer.hpp"
-#include "xgrad/quant/per_channel_observer.hpp"
-#include "xgrad/quant/percentile_observer.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/observers/min_max_observer.hpp"
+#include "xgrad/quant/observers/moving_average_observer.hpp"
+#include "xgrad/quant/observers/per_channel_observer.hpp"
+#include "xgrad/quant/observers/percentile_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_uniform_observers)
 

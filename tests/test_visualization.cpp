@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/uniform.hpp"
-#include "xgrad/quant/visualization.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/apot/visualization.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_visualization)
 

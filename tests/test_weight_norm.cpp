@@ -7,7 +7,7 @@
 #include "test_util.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduce.hpp"
-#include "xgrad/quant/weight_norm.hpp"
+#include "xgrad/quant/qat/weight_norm.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_weight_norm)
 

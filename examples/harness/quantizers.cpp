@@ -5,12 +5,12 @@
 #include <cstdint>
 
 #include "xgrad/grad_mode.hpp"
-#include "xgrad/quant/fake_quantize_base.hpp"
-#include "xgrad/quant/level_sets.hpp"
-#include "xgrad/quant/lsq_fake_quantize.hpp"
-#include "xgrad/quant/rcf_fake_quantize.hpp"
-#include "xgrad/quant/uniform.hpp"
-#include "xgrad/quant/weight_norm.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
+#include "xgrad/quant/qat/weight_norm.hpp"
 
 namespace harness {
 namespace {

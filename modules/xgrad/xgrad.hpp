@@ -1,6 +1,6 @@
 // Everything in one include, as <torch/torch.h> is for libtorch: the engine
 // (tensors, ops, autograd, Module, optimizers, checkpoints, data) and the nn
-// layers. Quantization stays opt-in (xgrad/quant/*.hpp). Including single
+// layers. Quantization stays opt-in (xgrad/quant/<room>/*.hpp). Including single
 // headers compiles faster; this one is for getting started.
 #pragma once
 

@@ -8,12 +8,12 @@
 #include "fuzz_input.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/ops/reduce.hpp"
-#include "xgrad/quant/apot_fake_quantize.hpp"
-#include "xgrad/quant/apot_levels.hpp"
-#include "xgrad/quant/apot_tensor.hpp"
-#include "xgrad/quant/fake_quantize_function.hpp"
-#include "xgrad/quant/linear_apot.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/apot/quantizer.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
+#include "xgrad/quant/levels/apot_codebook.hpp"
+#include "xgrad/quant/quantized/linear_apot.hpp"
 
 using namespace xgrad;
 using namespace xgrad::quant;

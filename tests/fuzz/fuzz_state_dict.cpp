@@ -17,9 +17,9 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/reduce.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/quant/apot_fake_quantize.hpp"
-#include "xgrad/quant/linear_apot.hpp"
-#include "xgrad/quant/uniform.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/quantized/linear_apot.hpp"
 #include "xgrad/random.hpp"
 
 using namespace xgrad;

@@ -1,7 +1,7 @@
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
 
 #include "xgrad/errors.hpp"
-#include "xgrad/quant/weight_norm.hpp"
+#include "xgrad/quant/qat/weight_norm.hpp"
 
 namespace xgrad::quant::qat {
 

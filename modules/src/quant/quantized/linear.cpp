@@ -14,14 +14,28 @@ Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool bias,
     : QuantizedLayer<T>("quantized::Linear", Shape{out_features, in_features}, bias, qconfig) {}
 
 template <class T>
+Linear<T>::Linear(std::string type_name, typename QuantizedLayer<T>::TableKeys keys)
+    : QuantizedLayer<T>(std::move(type_name), std::move(keys)) {}
+
+template <class T>
 std::shared_ptr<Linear<T>> Linear<T>::from_qat(qat::Linear<T>& layer) {
   return std::shared_ptr<Linear<T>>(new Linear<T>(layer));
 }
 
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
-  if (!input.defined()) throw ValueError("quantized::Linear: input is undefined");
+  if (!input.defined()) throw ValueError(this->type_name() + ": the input is undefined");
   return linear(this->quantized_input(input), this->dequantized_weight(), this->bias);
+}
+
+template <class T>
+std::size_t Linear<T>::in_features() const {
+  return this->weight_shape()[1];
+}
+
+template <class T>
+std::size_t Linear<T>::out_features() const {
+  return this->weight_shape()[0];
 }
 
 template class Linear<float>;

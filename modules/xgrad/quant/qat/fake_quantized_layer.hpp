@@ -25,8 +25,8 @@
 #include <string>
 
 #include "xgrad/module.hpp"
-#include "xgrad/quant/fake_quantize_base.hpp"
-#include "xgrad/quant/qconfig.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/qat/qconfig.hpp"
 
 namespace xgrad::quant::qat {
 

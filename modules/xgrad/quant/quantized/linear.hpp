@@ -1,10 +1,12 @@
-// quantized::Linear<T>: a converted qat::Linear (see quantized_layer.hpp):
-// forward(x) = linear(quantized_input(x), dequantized_weight(), bias), equal
-// bit for bit to the QAT layer's eval forward with its observers off.
+// quantized::Linear<T>: the linear member of the integer-weight family (see
+// quantized_layer.hpp): forward(x) = linear(quantized_input(x),
+// dequantized_weight(), bias). A converted qat::Linear (equal bit for bit to
+// the QAT layer's eval forward with its observers off), or LinearAPoT.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "xgrad/quant/qat/linear.hpp"
 #include "xgrad/quant/quantized/quantized_layer.hpp"
@@ -18,8 +20,17 @@ class Linear : public QuantizedLayer<T> {
   static std::shared_ptr<Linear> from_qat(qat::Linear<T>& layer);
   Linear(std::size_t in_features, std::size_t out_features, bool bias, const QConfig<T>& qconfig);
 
-  // [N, in] -> [N, out]. ValueError on an undefined input.
+  // [..., in] -> [..., out]. ValueError on an undefined input, ShapeError
+  // from linear for other shapes.
   Tensor<T> forward(const Tensor<T>& input) override;
+
+  // The weight's [out, in].
+  std::size_t in_features() const;
+  std::size_t out_features() const;
+
+ protected:
+  // For a member that stores its weight itself (LinearAPoT).
+  Linear(std::string type_name, typename QuantizedLayer<T>::TableKeys keys);
 
  private:
   explicit Linear(qat::Linear<T>& layer);

@@ -1,0 +1,352 @@
+#include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../kernels/affine.hpp"
+#include "../kernels/affine_reference.hpp"
+#include "../kernels/blocked_sums.hpp"
+#include "../observers/channel_layout.hpp"
+#include "channel_grids.hpp"
+#include "xgrad/detail/array_cache.hpp"
+#include "xgrad/detail/parallel.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/function.hpp"
+
+namespace xgrad::quant {
+
+namespace {
+
+// Zero points as PyTorch rounds them (see the header).
+template <class T>
+T zero_point_forward(T zp, std::int64_t qmin, std::int64_t qmax) {
+  return std::clamp(std::nearbyint(zp), T(qmin), T(qmax));
+}
+template <class T>
+T zero_point_backward_per_tensor(T zp, std::int64_t qmin, std::int64_t qmax) {
+  return std::trunc(std::clamp(zp + T(0.5), T(qmin), T(qmax)));
+}
+
+void require_range(std::int64_t qmin, std::int64_t qmax, const char* op) {
+  if (qmin > qmax)
+    throw ValueError(std::string(op) + ": quant_min (" + std::to_string(qmin) +
+                     ") must be <= quant_max (" + std::to_string(qmax) + ")");
+}
+
+template <class T>
+void require_zero_points(const Tensor<T>& zp, const char* op) {
+  const T* p = zp.data().data();
+  for (std::size_t i = 0; i < zp.numel(); ++i)
+    if (std::isnan(p[i]))
+      throw ValueError(std::string(op) + ": zero_point[" + std::to_string(i) + "] is NaN");
+}
+
+// Saves x, scale and zero_point (version checked); scalars quant_min,
+// quant_max, grad_factor.
+struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
+  static constexpr const char* name = "FakeQuantizeLearnablePerTensorAffineBackward";
+
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& scale,
+                               const Tensor<T>& zero_point, std::int64_t qmin, std::int64_t qmax,
+                               double grad_factor) {
+    const T sc = scale.data().data()[0];
+    const detail::AffineGrid<T> g{sc, T(1) / sc,
+                                  zero_point_forward(zero_point.data().data()[0], qmin, qmax),
+                                  T(qmin), T(qmax)};
+    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
+    detail::fake_quantize_affine_kernel(x.data().data(), x.numel(), g, out.data(), nullptr);
+    if (ctx.recording()) {
+      ctx.save_for_backward({x, scale, zero_point});
+      ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+    }
+    return out;
+  }
+
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
+    const auto qmin = static_cast<std::int64_t>(ctx.saved_scalars[0]);
+    const auto qmax = static_cast<std::int64_t>(ctx.saved_scalars[1]);
+    const T factor = static_cast<T>(ctx.saved_scalars[2]);
+    const T* px = ctx.saved(0).data();
+    const T sc = ctx.saved(1).data()[0];
+    const detail::AffineGrid<T> g{
+        sc, T(1) / sc, zero_point_backward_per_tensor(ctx.saved(2).data()[0], qmin, qmax), T(qmin),
+        T(qmax)};
+    T* pg = grad.data();
+    const auto [sum_scale, sum_zp] = detail::blocked_sums<T>(0, grad.size(), [=](std::size_t i) {
+      return detail::learnable_affine_grads(px[i], pg[i], g, factor, &pg[i]);
+    });
+    std::vector<xt::xarray<T>> grads(3);
+    grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
+    grads[1].fill(static_cast<T>(sum_scale));
+    grads[2] = xt::xarray<T>::from_shape(ctx.input_shape(2));
+    grads[2].fill(static_cast<T>(sum_zp));
+    grads[0] = std::move(grad);
+    return grads;
+  }
+};
+
+// Per-channel grids with zero points rounded half to even and clamped.
+template <class T>
+std::vector<detail::AffineGrid<T>> learnable_grids(const xt::xarray<T>& scale,
+                                                   const xt::xarray<T>& zero_point,
+                                                   std::int64_t qmin, std::int64_t qmax,
+                                                   const char* op) {
+  std::vector<T> zp(zero_point.size());
+  for (std::size_t c = 0; c < zp.size(); ++c)
+    zp[c] = zero_point_forward(zero_point.data()[c], qmin, qmax);
+  return detail::channel_grids(scale.data(), zp.data(), zp.size(), qmin, qmax, op);
+}
+
+struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
+  static constexpr const char* name = "FakeQuantizeLearnablePerChannelAffineBackward";
+
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& scale,
+                               const Tensor<T>& zero_point, const detail::ChannelLayout& lay,
+                               std::int64_t qmin, std::int64_t qmax, double grad_factor) {
+    const auto grids = learnable_grids(scale.data(), zero_point.data(), qmin, qmax, name);
+    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
+    detail::fake_quantize_per_channel_kernel(x.data().data(), lay.outer, lay.channels, lay.inner,
+                                             grids.data(), out.data(), nullptr);
+    if (ctx.recording()) {
+      ctx.save_for_backward({x, scale, zero_point});
+      ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+      ctx.saved_ints = {std::ptrdiff_t(lay.outer), std::ptrdiff_t(lay.channels),
+                        std::ptrdiff_t(lay.inner)};
+    }
+    return out;
+  }
+
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
+    const auto qmin = static_cast<std::int64_t>(ctx.saved_scalars[0]);
+    const auto qmax = static_cast<std::int64_t>(ctx.saved_scalars[1]);
+    const T factor = static_cast<T>(ctx.saved_scalars[2]);
+    const auto outer = std::size_t(ctx.saved_ints[0]), channels = std::size_t(ctx.saved_ints[1]),
+               inner = std::size_t(ctx.saved_ints[2]);
+    const auto grids = learnable_grids(ctx.saved(1), ctx.saved(2), qmin, qmax, name);
+    const T* px = ctx.saved(0).data();
+    T* pg = grad.data();
+    std::vector<double> sum_scale(channels, 0.0), sum_zp(channels, 0.0);
+    // Channels split over threads; each channel sums its rows in order as a
+    // single thread would.
+    xgrad::detail::parallel_for(
+        channels, xgrad::detail::row_grain(outer * inner), [&](std::size_t cb, std::size_t ce) {
+          for (std::size_t o = 0; o < outer; ++o)
+            for (std::size_t c = cb; c < ce; ++c) {
+              const std::size_t at = (o * channels + c) * inner;
+              const detail::AffineGrid<T> gc = grids[c];
+              const auto [ds, dz] = detail::blocked_sums<T>(at, at + inner, [=](std::size_t i) {
+                return detail::learnable_affine_grads(px[i], pg[i], gc, factor, &pg[i]);
+              });
+              sum_scale[c] += ds;
+              sum_zp[c] += dz;
+            }
+        });
+    std::vector<xt::xarray<T>> grads(3);
+    grads[1] = xt::xarray<T>::from_shape({channels});
+    grads[2] = xt::xarray<T>::from_shape({channels});
+    for (std::size_t c = 0; c < channels; ++c) {
+      grads[1](c) = static_cast<T>(sum_scale[c]);
+      grads[2](c) = static_cast<T>(sum_zp[c]);
+    }
+    grads[0] = std::move(grad);
+    return grads;
+  }
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> fake_quantize_learnable_per_tensor_affine(const Tensor<T>& x, const Tensor<T>& scale,
+                                                    const Tensor<T>& zero_point,
+                                                    std::int64_t quant_min, std::int64_t quant_max,
+                                                    double grad_factor) {
+  const char* op = "fake_quantize_learnable_per_tensor_affine";
+  if (!x.defined() || !scale.defined() || !zero_point.defined())
+    throw ValueError(std::string(op) + ": x, scale or zero_point is undefined");
+  require_range(quant_min, quant_max, op);
+  if (scale.numel() != 1 || zero_point.numel() != 1)
+    throw ShapeError(
+        std::string(op) + ": scale and zero_point must hold one value each, got shapes " +
+        xgrad::to_string(scale.shape()) + " and " + xgrad::to_string(zero_point.shape()));
+  detail::require_scale(scale.data().data()[0], op, "scale");
+  require_zero_points(zero_point, op);
+  if (!std::isfinite(grad_factor))
+    throw ValueError(std::string(op) + ": grad_factor must be finite, got " +
+                     std::to_string(grad_factor));
+  return LearnablePerTensorFn::apply(x, scale, zero_point, quant_min, quant_max, grad_factor);
+}
+
+template <class T>
+Tensor<T> fake_quantize_learnable_per_channel_affine(const Tensor<T>& x, const Tensor<T>& scale,
+                                                     const Tensor<T>& zero_point,
+                                                     std::ptrdiff_t axis, std::int64_t quant_min,
+                                                     std::int64_t quant_max, double grad_factor) {
+  const char* op = "fake_quantize_learnable_per_channel_affine";
+  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_range(quant_min, quant_max, op);
+  const detail::ChannelLayout lay = detail::channel_layout(x.shape(), axis, op);
+  detail::require_channel_params(scale, zero_point, lay.channels, op);
+  require_zero_points(zero_point, op);
+  for (std::size_t c = 0; c < lay.channels; ++c)
+    detail::require_scale(scale.data()(c), op, "scale[" + std::to_string(c) + "]");
+  if (!std::isfinite(grad_factor))
+    throw ValueError(std::string(op) + ": grad_factor must be finite, got " +
+                     std::to_string(grad_factor));
+  return LearnablePerChannelFn::apply(x, scale, zero_point, lay, quant_min, quant_max, grad_factor);
+}
+
+// ---------------------------------------------------------------- module
+
+template <class T>
+LearnableFakeQuantize<T>::LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> o)
+    : FakeQuantizeBase<T>("LearnableFakeQuantize"), options_(o) {
+  const char* op = "LearnableFakeQuantize";
+  if (!(o.quant_min < o.quant_max))
+    throw ValueError(std::string(op) + ": quant_min must be strictly less than quant_max, got [" +
+                     std::to_string(o.quant_min) + ", " + std::to_string(o.quant_max) + "]");
+  if (!(o.channel_len == -1 || o.channel_len > 0))
+    throw ValueError(std::string(op) + ": channel_len must be -1 (per tensor) or > 0, got " +
+                     std::to_string(o.channel_len));
+  if (quant::is_per_channel(o.qscheme) != (o.channel_len > 0))
+    throw ValueError(std::string(op) + ": qscheme " + to_string(o.qscheme) +
+                     (o.channel_len > 0
+                          ? " is per tensor but channel_len is " + std::to_string(o.channel_len)
+                          : std::string(" is per channel but channel_len is -1")));
+  if (o.use_grad_scaling && o.quant_max <= 0)
+    throw ValueError(std::string(op) +
+                     ": use_grad_scaling needs quant_max > 0 (grad_factor = 1 / sqrt(numel * "
+                     "quant_max)), got quant_max = " +
+                     std::to_string(o.quant_max));
+  detail::require_scale(o.scale, op, "scale");
+  if (!std::isfinite(o.zero_point))
+    throw ValueError(std::string(op) + ": zero_point must be finite");
+  const std::size_t n = o.channel_len > 0 ? std::size_t(o.channel_len) : 1;
+  scale_ = this->register_parameter("scale", full<T>({n}, o.scale));
+  zero_point_ = this->register_parameter("zero_point", full<T>({n}, o.zero_point));
+  learning_enabled_ = this->register_buffer("learning_enabled", ones<T>({1}));
+  eps_ = this->register_buffer("eps", full<T>({1}, T(std::numeric_limits<float>::epsilon())));
+  if (o.channel_len > 0) {
+    channel_observer_ = std::make_shared<PerChannelMinMaxObserver<T>>(o.ch_axis, o.dtype, o.qscheme,
+                                                                      o.quant_min, o.quant_max);
+    activation_post_process = this->register_module("activation_post_process", channel_observer_);
+  } else {
+    tensor_observer_ = std::make_shared<MovingAverageMinMaxObserver<T>>(
+        o.averaging_constant, o.dtype, o.qscheme, o.quant_min, o.quant_max);
+    activation_post_process = this->register_module("activation_post_process", tensor_observer_);
+  }
+}
+
+template <class T>
+bool LearnableFakeQuantize<T>::learning_enabled() const {
+  return learning_enabled_.numel() > 0 && learning_enabled_.data().data()[0] != T(0);
+}
+
+template <class T>
+void LearnableFakeQuantize<T>::toggle_qparam_learning(bool enabled) {
+  learning_enabled_.mutable_data() = xt::xarray<T>({enabled ? T(1) : T(0)});
+  scale_.set_requires_grad(enabled);
+  zero_point_.set_requires_grad(enabled);
+}
+
+template <class T>
+void LearnableFakeQuantize<T>::enable_param_learning() {
+  toggle_qparam_learning(true);
+  this->enable_fake_quant(true);
+  this->enable_observer(false);
+}
+
+template <class T>
+void LearnableFakeQuantize<T>::enable_static_estimate() {
+  toggle_qparam_learning(false);
+  this->enable_fake_quant(true);
+  this->enable_observer(true);
+}
+
+template <class T>
+void LearnableFakeQuantize<T>::enable_static_observation() {
+  toggle_qparam_learning(false);
+  this->enable_fake_quant(false);
+  this->enable_observer(true);
+}
+
+template <class T>
+PerChannelQParams<T> LearnableFakeQuantize<T>::calculate_qparams() {
+  const T eps = eps_.data().data()[0];
+  for (auto& s : scale_.mutable_data()) s = std::max(s, eps);
+  PerChannelQParams<T> q{scale_.data(), xt::xarray<std::int64_t>::from_shape(zero_point_.shape())};
+  for (std::size_t c = 0; c < zero_point_.numel(); ++c)
+    q.zero_point(c) = static_cast<std::int64_t>(
+        zero_point_forward(zero_point_.data()(c), options_.quant_min, options_.quant_max));
+  return q;
+}
+
+template <class T>
+Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
+  const char* op = "LearnableFakeQuantize.forward";
+  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  if (this->observer_enabled()) {
+    xt::xarray<T> s, z;
+    // Either observer restores its range when the qparams are refused.
+    if (tensor_observer_) {
+      const auto [sc, zp] = tensor_observer_->observe_and_calculate(x.detach());
+      s = xt::xarray<T>({sc});
+      z = xt::xarray<T>({T(zp)});
+    } else {
+      PerChannelQParams<T> q = channel_observer_->observe_then(x.detach(), [&] {
+        PerChannelQParams<T> r = channel_observer_->calculate_qparams();
+        if (r.scale.size() != scale_.numel())
+          throw ShapeError(std::string(op) + ": the observer found " +
+                           std::to_string(r.scale.size()) + " channels, channel_len is " +
+                           std::to_string(scale_.numel()));
+        return r;
+      });
+      s = std::move(q.scale);
+      z = xt::xarray<T>::from_shape(s.shape());
+      std::copy(q.zero_point.begin(), q.zero_point.end(), z.begin());
+    }
+    scale_.mutable_data() = std::move(s);
+    zero_point_.mutable_data() = std::move(z);
+  } else {
+    const T eps = eps_.data().data()[0];
+    const xt::xarray<T>& sd = scale_.data();
+    if (std::any_of(sd.begin(), sd.end(), [eps](T v) { return !(v >= eps); }))
+      for (auto& v : scale_.mutable_data()) v = std::max(v, eps);
+  }
+  if (!this->fake_quant_enabled()) return x;
+  if (is_symmetric(options_.qscheme) &&
+      std::any_of(zero_point_.data().begin(), zero_point_.data().end(),
+                  [](T v) { return v != T(0); }))
+    zero_point_.mutable_data().fill(T(0));
+  const double factor = options_.use_grad_scaling && x.numel() > 0
+                            ? lsq_grad_scale(x.numel(), options_.quant_max)
+                            : 1.0;
+  const bool learn = learning_enabled();
+  const Tensor<T> s = learn ? scale_ : scale_.detach();
+  const Tensor<T> z = learn ? zero_point_ : zero_point_.detach();
+  if (channel_observer_)
+    return fake_quantize_learnable_per_channel_affine(x, s, z, options_.ch_axis, options_.quant_min,
+                                                      options_.quant_max, factor);
+  return fake_quantize_learnable_per_tensor_affine(x, s, z, options_.quant_min, options_.quant_max,
+                                                   factor);
+}
+
+#define XGRAD_LSQ_INSTANTIATE(T)                                                                 \
+  template Tensor<T> fake_quantize_learnable_per_tensor_affine(                                  \
+      const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::int64_t, std::int64_t, double); \
+  template Tensor<T> fake_quantize_learnable_per_channel_affine(                                 \
+      const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t, std::int64_t,        \
+      std::int64_t, double);                                                                     \
+  template class LearnableFakeQuantize<T>;
+
+XGRAD_LSQ_INSTANTIATE(float)
+XGRAD_LSQ_INSTANTIATE(double)
+
+}  // namespace xgrad::quant

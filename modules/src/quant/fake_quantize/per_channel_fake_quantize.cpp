@@ -1,0 +1,90 @@
+#include "xgrad/quant/fake_quantize/per_channel_fake_quantize.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "../observers/channel_layout.hpp"
+#include "affine_function.hpp"
+#include "channel_grids.hpp"
+#include "xgrad/errors.hpp"
+
+namespace xgrad::quant {
+
+namespace {
+
+struct PerChannelName {
+  static constexpr const char* value = "FakeQuantizePerChannelAffineBackward";
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> fake_quantize_per_channel_affine(const Tensor<T>& x, const Tensor<T>& scale,
+                                           const Tensor<T>& zero_point, std::ptrdiff_t axis,
+                                           std::int64_t quant_min, std::int64_t quant_max) {
+  const char* op = "fake_quantize_per_channel_affine";
+  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
+  if (quant_min > quant_max)
+    throw ValueError(std::string(op) + ": quant_min (" + std::to_string(quant_min) +
+                     ") must be <= quant_max (" + std::to_string(quant_max) + ")");
+  const detail::ChannelLayout lay = detail::channel_layout(x.shape(), axis, op);
+  detail::require_channel_params(scale, zero_point, lay.channels, op);
+  const T* zp = zero_point.data().data();
+  for (std::size_t c = 0; c < lay.channels; ++c) {
+    if (!(std::nearbyint(zp[c]) == zp[c] && zp[c] >= T(quant_min) && zp[c] <= T(quant_max))) {
+      std::ostringstream msg;
+      msg << op << ": zero_point[" << c << "] = " << zp[c] << " must be an integer in ["
+          << quant_min << ", " << quant_max << "]";
+      throw ValueError(msg.str());
+    }
+  }
+  const auto grids =
+      detail::channel_grids(scale.data().data(), zp, lay.channels, quant_min, quant_max, op);
+  return detail::AffineFakeQuantizeFn<PerChannelName>::apply(x, grids, lay);
+}
+
+template <class T>
+PerChannelFakeQuantize<T>::PerChannelFakeQuantize(std::ptrdiff_t ch_axis, QuantDtype dtype,
+                                                  QScheme qscheme,
+                                                  std::optional<std::int64_t> quant_min,
+                                                  std::optional<std::int64_t> quant_max)
+    : FakeQuantizeBase<T>("PerChannelFakeQuantize") {
+  scale_ = this->register_buffer("scale", zeros<T>({0}), false);
+  zero_point_ = this->register_buffer("zero_point", zeros<T>({0}), false);
+  activation_post_process = this->register_module(
+      "activation_post_process",
+      std::make_shared<PerChannelMinMaxObserver<T>>(ch_axis, dtype, qscheme, quant_min, quant_max));
+}
+
+template <class T>
+Tensor<T> PerChannelFakeQuantize<T>::forward(const Tensor<T>& x) {
+  const char* op = "PerChannelFakeQuantize.forward";
+  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
+  PerChannelMinMaxObserver<T>& obs = *activation_post_process;
+  if (this->observer_enabled()) {
+    PerChannelQParams<T> q = obs.observe_and_calculate(x);  // a failure restores the observer
+    xt::xarray<T> zp = xt::xarray<T>::from_shape(q.zero_point.shape());
+    std::copy(q.zero_point.begin(), q.zero_point.end(), zp.begin());
+    scale_.mutable_data() = std::move(q.scale);
+    zero_point_.mutable_data() = std::move(zp);
+  }
+  if (!this->fake_quant_enabled()) return x;
+  if (!has_qparams())
+    throw StateError(std::string(op) +
+                     ": there are no qparams (scale / zero_point) yet: enable the observer and "
+                     "run forward on data, or load a state dict");
+  return fake_quantize_per_channel_affine(x, scale_, zero_point_, obs.ch_axis(), obs.quant_min(),
+                                          obs.quant_max());
+}
+
+#define XGRAD_PER_CHANNEL_FQ_INSTANTIATE(T)                                               \
+  template Tensor<T> fake_quantize_per_channel_affine(const Tensor<T>&, const Tensor<T>&, \
+                                                      const Tensor<T>&, std::ptrdiff_t,   \
+                                                      std::int64_t, std::int64_t);        \
+  template class PerChannelFakeQuantize<T>;
+
+XGRAD_PER_CHANNEL_FQ_INSTANTIATE(float)
+XGRAD_PER_CHANNEL_FQ_INSTANTIATE(double)
+
+}  // namespace xgrad::quant

@@ -1,0 +1,249 @@
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <type_traits>
+
+#include "../kernels/apot.hpp"
+#include "../kernels/apot_reference.hpp"
+#include "../kernels/blocked_sums.hpp"
+#include "../kernels/select.hpp"
+#include "xgrad/detail/array_cache.hpp"
+#include "xgrad/detail/parallel.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/function.hpp"
+
+namespace xgrad::quant {
+
+namespace {
+
+template <class T>
+std::string text(T v) {
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+// ValueError unless the levels are a normalized set: finite, strictly
+// ascending, bottom 0 or -1, top 1.
+template <class T>
+void validate_levels(const T* lv, std::size_t L, const char* op) {
+  if (L < 2)
+    throw ValueError(std::string(op) + ": levels need at least 2 entries, got " +
+                     std::to_string(L));
+  if (!(lv[0] == T(0) || lv[0] == T(-1)) || lv[L - 1] != T(1))
+    throw ValueError(std::string(op) +
+                     ": levels must run from 0 (unsigned) or -1 (signed) to 1, got [" +
+                     text(lv[0]) + ", " + text(lv[L - 1]) + "]");
+  for (std::size_t i = 1; i < L; ++i)
+    if (!(lv[i - 1] < lv[i]))
+      throw ValueError(std::string(op) + ": levels must be strictly ascending, got levels[" +
+                       std::to_string(i - 1) + "] = " + text(lv[i - 1]) + " and levels[" +
+                       std::to_string(i) + "] = " + text(lv[i]));
+}
+
+template <class T>
+T validated_alpha(const Tensor<T>& alpha, const char* op) {
+  if (!alpha.defined()) throw ValueError(std::string(op) + ": alpha is undefined");
+  if (alpha.numel() != 1)
+    throw ShapeError(std::string(op) + ": alpha must hold one value, got shape " +
+                     to_string(alpha.shape()));
+  const T a = alpha.data().data()[0];
+  if (!(a > T(0)) || !std::isfinite(a))
+    throw ValueError(std::string(op) + ": alpha must be finite and > 0, got " + text(a));
+  return a;
+}
+
+// The last x (going from `inside` towards `outside`, both floats) for which
+// pred holds; pred(inside) is true, pred(outside) false, and pred is monotone
+// along the way (fl(x / alpha) is monotone in x). Bisection over the float
+// ordering: at most 64 steps.
+template <class T, class Pred>
+T last_x_with(Pred pred, T inside, T outside) {
+  using Key = detail::FloatKey<T>;
+  std::int64_t k_in = Key::key(inside), k_out = Key::key(outside);
+  while (k_in - k_out > 1 || k_out - k_in > 1) {
+    const std::int64_t mid = k_in + (k_out - k_in) / 2;
+    if (pred(Key::value(mid)))
+      k_in = mid;
+    else
+      k_out = mid;
+  }
+  return Key::value(k_in);
+}
+
+// Nothing per element is stored: backward reads x (saved, version checked)
+// and the output q, and decides the range from x with thresholds that
+// reproduce the forward's division exactly. Inside the range the alpha term
+// g * (P(u) - u) is summed as g * (q - x) and divided by alpha once at the end.
+struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
+  static constexpr const char* name = "RCFFakeQuantizeBackward";
+
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x, const Tensor<T>& alpha_t,
+                               const std::vector<T>& levels, double grad_scale) {
+    const T alpha = alpha_t.data().data()[0];
+    const std::size_t n = x.numel();
+    const T* px = x.data().data();
+    xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
+    T* po = out.data();
+    // u = x / alpha (a true division, as the composition computes it), then
+    // P(u) in place (clipped to [lo, 1], NaN kept), then alpha * P(u).
+    xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) po[i] = px[i] / alpha;
+    });
+    detail::quant_dequant_kernel(po, n, levels.data(), levels.size(), po);
+    xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) po[i] = alpha * po[i];
+    });
+    if (ctx.recording()) {
+      ctx.save_for_backward({x});
+      ctx.save_output();
+      ctx.saved_scalars = {double(alpha), double(levels.front()), grad_scale};
+    }
+    return out;
+  }
+
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
+    const T alpha = static_cast<T>(ctx.saved_scalars[0]);
+    const T lo = static_cast<T>(ctx.saved_scalars[1]);
+    // lo <= fl(x / alpha) <= 1 exactly when t_lo <= x <= t_hi: two compares
+    // per element instead of a division, with the forward's very decision.
+    const T t_hi = last_x_with([alpha](T x) { return x / alpha <= T(1); }, alpha,
+                               std::numeric_limits<T>::infinity());
+    const T t_lo = last_x_with([alpha, lo](T x) { return x / alpha >= lo; }, lo * alpha,
+                               -std::numeric_limits<T>::infinity());
+    const T* px = ctx.saved(0).data();
+    const T* pq = ctx.output().data();
+    T* pg = grad.data();
+    // NaN x is neither inside nor clipped.
+    const auto [inside_sum, clipped_sum] =
+        detail::blocked_sums<T>(0, grad.size(), [=](std::size_t i) {
+          const T x = px[i], g = pg[i];
+          const bool inside = (x >= t_lo) & (x <= t_hi);
+          pg[i] = detail::keep_if(inside, g);
+          return std::pair<T, T>(detail::keep_if(inside, g * (pq[i] - x)),
+                                 detail::keep_if(x > t_hi, g) + detail::keep_if(x < t_lo, g * lo));
+        });
+    std::vector<xt::xarray<T>> grads(2);
+    if (ctx.needs_input_grad(1)) {
+      grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
+      grads[1].fill(
+          static_cast<T>((inside_sum / double(alpha) + clipped_sum) * ctx.saved_scalars[2]));
+    }
+    if (ctx.needs_input_grad(0)) grads[0] = std::move(grad);
+    return grads;
+  }
+};
+
+}  // namespace
+
+template <class T>
+Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
+                            const std::vector<T>& levels, double grad_scale) {
+  const char* op = "rcf_fake_quantize";
+  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  validated_alpha(alpha, op);
+  validate_levels(levels.data(), levels.size(), op);
+  if (!std::isfinite(grad_scale))
+    throw ValueError(std::string(op) + ": grad_scale must be finite, got " + text(grad_scale));
+  return RCFFakeQuantizeFn::apply(x, alpha, levels, grad_scale);
+}
+
+// ---------------------------------------------------------------- module
+
+namespace {
+
+// The observer child AlphaInit names (the one place that reads the enum).
+template <class T>
+std::shared_ptr<ClipObserver<T>> clip_observer_for(AlphaInit init, std::int64_t top_code) {
+  switch (init) {
+    case AlphaInit::fixed:
+      return nullptr;
+    case AlphaInit::max_abs:
+      return std::make_shared<MaxAbsObserver<T>>();
+    case AlphaInit::lsq_clip_point:
+      return std::make_shared<LsqClipPointObserver<T>>(top_code);
+  }
+  throw ValueError("RCFFakeQuantize: unknown AlphaInit");
+}
+
+}  // namespace
+
+template <class T>
+RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options)
+    : RCFFakeQuantize(levels, options, clip_observer_for<T>(options.init, levels.top_code())) {}
+
+template <class T>
+RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options,
+                                    std::shared_ptr<ClipObserver<T>> observer)
+    : FakeQuantizeBase<T>("RCFFakeQuantize"), options_(options), top_code_(levels.top_code()) {
+  const char* op = "RCFFakeQuantize";
+  if (!(options.alpha > T(0)) || !std::isfinite(options.alpha))
+    throw ValueError(std::string(op) + ": alpha must be finite and > 0, got " +
+                     text(options.alpha));
+  if (!(options.min_alpha > T(0)) || !std::isfinite(options.min_alpha))
+    throw ValueError(std::string(op) + ": min_alpha must be finite and > 0, got " +
+                     text(options.min_alpha));
+  if (!std::isfinite(options.grad_scale))
+    throw ValueError(std::string(op) + ": grad_scale must be finite, got " +
+                     text(options.grad_scale));
+  const std::vector<T> v = levels.values<T>();
+  validate_levels(v.data(), v.size(), op);
+  alpha_ = this->register_parameter("alpha", full<T>({1}, options.alpha));
+  xt::xarray<T> lv = xt::xarray<T>::from_shape({v.size()});
+  std::copy(v.begin(), v.end(), lv.begin());
+  levels_ = this->register_buffer("levels", Tensor<T>(std::move(lv)));
+  if (observer)
+    activation_post_process = this->register_module("activation_post_process", observer);
+}
+
+template <class T>
+std::vector<T> RCFFakeQuantize<T>::levels() const {
+  return std::vector<T>(levels_.data().begin(), levels_.data().end());
+}
+
+template <class T>
+bool RCFFakeQuantize<T>::is_signed() const {
+  return levels_.numel() > 0 && levels_.data().data()[0] < T(0);
+}
+
+template <class T>
+void RCFFakeQuantize<T>::clamp_alpha_() {
+  T* a = alpha_.mutable_data().data();
+  if (!(a[0] >= options_.min_alpha)) a[0] = options_.min_alpha;
+}
+
+template <class T>
+Tensor<T> RCFFakeQuantize<T>::forward(const Tensor<T>& x) {
+  const char* op = "RCFFakeQuantize.forward";
+  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  const std::vector<T> lv = levels();
+  validate_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
+  if (this->observer_enabled() && activation_post_process && x.numel() > 0) {
+    // The observer refuses non-finite values and overflow, changing nothing.
+    const T observed = activation_post_process->observe_and_calculate(x.detach());
+    alpha_.mutable_data().data()[0] = std::max(observed, options_.min_alpha);
+  }
+  if (!this->fake_quant_enabled()) return x;
+  const double scale = options_.lsq_grad_scale && x.numel() > 0
+                           ? lsq_grad_scale(x.numel(), top_code_)
+                           : options_.grad_scale;
+  return rcf_fake_quantize(x, alpha_, lv, scale);
+}
+
+#define XGRAD_RCF_INSTANTIATE(T)                                                                  \
+  template Tensor<T> rcf_fake_quantize(const Tensor<T>&, const Tensor<T>&, const std::vector<T>&, \
+                                       double);                                                   \
+  template class RCFFakeQuantize<T>;
+
+XGRAD_RCF_INSTANTIATE(float)
+XGRAD_RCF_INSTANTIATE(double)
+
+}  // namespace xgrad::quant

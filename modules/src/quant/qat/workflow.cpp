@@ -1,0 +1,198 @@
+#include "xgrad/quant/qat/workflow.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/conv.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/qat/conv2d.hpp"
+#include "xgrad/quant/qat/linear.hpp"
+#include "xgrad/quant/quantized/conv2d.hpp"
+#include "xgrad/quant/quantized/linear.hpp"
+
+namespace xgrad::quant {
+
+namespace {
+
+template <class T>
+using ModulePtr = std::shared_ptr<Module<T>>;
+
+// One parent -> child link of the tree (a shared child has several).
+template <class T>
+struct Edge {
+  Module<T>* parent;
+  std::string child_name;
+  Module<T>* child;
+};
+
+template <class T>
+std::vector<Edge<T>> edges_of(Module<T>& model) {
+  std::vector<Module<T>*> parents{&model};
+  for (const auto& m : model.modules()) parents.push_back(m.get());
+  std::vector<Edge<T>> edges;
+  for (Module<T>* p : parents) {
+    for (const auto& kv : p->named_children()) edges.push_back({p, kv.first, kv.second.get()});
+  }
+  return edges;
+}
+
+// Builds a replacement for every module `make` accepts (first name order),
+// then swaps them in everywhere they are registered: all or nothing.
+// `make(name, module)` returns null to leave a module alone.
+template <class T>
+std::size_t swap_modules(Module<T>& model,
+                         const std::function<ModulePtr<T>(const std::string&, Module<T>&)>& make) {
+  std::vector<std::pair<Module<T>*, ModulePtr<T>>> swaps;
+  for (const auto& kv : model.named_modules("", false)) {
+    if (auto fresh = make(kv.first, *kv.second)) swaps.emplace_back(kv.second.get(), fresh);
+  }
+  for (const auto& e : edges_of(model)) {
+    const auto it = std::find_if(swaps.begin(), swaps.end(),
+                                 [&e](const auto& s) { return s.first == e.child; });
+    if (it != swaps.end()) e.parent->replace_module(e.child_name, it->second);
+  }
+  return swaps.size();
+}
+
+template <class T>
+bool is_float_layer(Module<T>& m) {
+  return m.template as<nn::Linear<T>>() || m.template as<nn::Conv2d<T>>();
+}
+
+// The type mapping of prepare_qat (PyTorch's default QAT module mappings).
+template <class T>
+ModulePtr<T> to_qat(Module<T>& m, const QConfig<T>& qconfig) {
+  if (auto* fc = m.template as<nn::Linear<T>>()) return qat::Linear<T>::from_float(*fc, qconfig);
+  if (auto* conv = m.template as<nn::Conv2d<T>>())
+    return qat::Conv2d<T>::from_float(*conv, qconfig);
+  return nullptr;
+}
+
+template <class T>
+qat::FakeQuantizedLayer<T>* as_qat(Module<T>& m) {
+  return m.template as<qat::FakeQuantizedLayer<T>>();
+}
+
+template <class T>
+ModulePtr<T> to_quantized(Module<T>& m, ConvertMode mode) {
+  if (auto* fc = m.template as<qat::Linear<T>>()) {
+    if (mode == ConvertMode::empty)
+      return std::make_shared<quantized::Linear<T>>(fc->in_features(), fc->out_features(),
+                                                    fc->bias.defined(), fc->qconfig());
+    return quantized::Linear<T>::from_qat(*fc);
+  }
+  if (auto* conv = m.template as<qat::Conv2d<T>>()) {
+    if (mode == ConvertMode::empty)
+      return std::make_shared<quantized::Conv2d<T>>(conv->options(), conv->qconfig());
+    return quantized::Conv2d<T>::from_qat(*conv);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+template <class T>
+void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
+                 const std::map<std::string, QConfig<T>>& overrides) {
+  if (is_float_layer(model)) {
+    throw ValueError("prepare_qat: the model itself is a " + model.type_name() +
+                     "; register it in a parent module (e.g. a Sequential) and prepare that");
+  }
+  const auto all = model.named_modules("", false);
+  for (const auto& kv : overrides) {
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&kv](const auto& m) { return m.first == kv.first; });
+    if (it == all.end() || !is_float_layer(*it->second)) {
+      throw ValueError("prepare_qat: override \"" + kv.first +
+                       "\" names no nn::Linear / nn::Conv2d of the model" +
+                       (it == all.end() ? "" : " (it is a " + it->second->type_name() + ")"));
+    }
+  }
+  std::size_t candidates = 0;
+  swap_modules<T>(model, [&](const std::string& name, Module<T>& m) -> ModulePtr<T> {
+    if (!is_float_layer(m)) return nullptr;
+    ++candidates;
+    const auto o = overrides.find(name);
+    const QConfig<T>& c = o != overrides.end() ? o->second : qconfig;
+    if (!c.weight) return nullptr;  // left float
+    return to_qat(m, c);
+  });
+  if (candidates == 0) {
+    throw ValueError(
+        "prepare_qat: the model has no nn::Linear or nn::Conv2d to swap (already prepared?)");
+  }
+}
+
+template <class T>
+void calibrate(Module<T>& model, const std::vector<Tensor<T>>& batches) {
+  // All or nothing: a batch forward refuses (e.g. of the wrong width) must not
+  // leave the toggles switched and the ranges of the earlier batches observed.
+  const StateDict<T> before = model.state_dict();
+  try {
+    enable_observer(model);
+    disable_fake_quant(model);
+    NoGradGuard no_grad;
+    for (const auto& b : batches) model.forward(b);
+  } catch (...) {
+    model.load_state_dict(before);
+    throw;
+  }
+}
+
+template <class T>
+void freeze(Module<T>& model) {
+  disable_observer(model);
+  enable_fake_quant(model);
+}
+
+template <class T>
+void clamp_alpha_(Module<T>& model) {
+  model.apply([](Module<T>& m) {
+    if (auto* rcf = m.template as<RCFFakeQuantize<T>>()) rcf->clamp_alpha_();
+  });
+}
+
+template <class T>
+void convert(Module<T>& model, ConvertMode mode) {
+  std::vector<std::shared_ptr<FakeQuantizeBase<T>>> inputs;
+  const std::size_t n =
+      swap_modules<T>(model, [&](const std::string& name, Module<T>& m) -> ModulePtr<T> {
+        auto* layer = as_qat(m);
+        if (!layer) return nullptr;
+        const auto& in = layer->input_fake_quant;
+        if (mode == ConvertMode::from_qparams && in && in->fake_quant_enabled() &&
+            !in->has_qparams()) {
+          throw StateError("convert: layer \"" + name +
+                           "\": the input quantizer has no qparams yet (calibrate first)");
+        }
+        try {
+          auto q = to_quantized(m, mode);
+          if (in && mode == ConvertMode::from_qparams) inputs.push_back(in);
+          return q;
+        } catch (const StateError& e) {
+          throw StateError("convert: layer \"" + name + "\": " + e.what());
+        }
+      });
+  if (n == 0) {
+    throw StateError("convert: the model has no QAT layer (run prepare_qat first)");
+  }
+  for (auto& in : inputs) in->disable_observer();
+}
+
+#define XGRAD_QAT_INSTANTIATE(T)                                          \
+  template void prepare_qat<T>(Module<T>&, const QConfig<T>&,             \
+                               const std::map<std::string, QConfig<T>>&); \
+  template void calibrate<T>(Module<T>&, const std::vector<Tensor<T>>&);  \
+  template void freeze<T>(Module<T>&);                                    \
+  template void clamp_alpha_<T>(Module<T>&);                              \
+  template void convert<T>(Module<T>&, ConvertMode);
+
+XGRAD_QAT_INSTANTIATE(float)
+XGRAD_QAT_INSTANTIATE(double)
+
+}  // namespace xgrad::quant

@@ -1,0 +1,123 @@
+// RCF: the paper's reparameterized clipping function, a fake quantizer whose
+// clipping value alpha is learned (Li, Dong, Wang, ICLR 2020; paper.md).
+//
+// The op, rcf_fake_quantize(x, alpha, levels, grad_scale), is one engine
+// Function ("RCFFakeQuantizeBackward"). With u = x / alpha and lo = levels[0]
+// (0 for an unsigned set, -1 for a signed one):
+//   forward   q = alpha * P(clip(u, lo, 1)),  P = nearest normalized level
+//             (the APoT rule: distances in T, the lower level on ties,
+//             O(log L) by the APoT search of kernels/apot_reference.hpp);
+//   dq/dx     1 where lo <= u <= 1 (inclusive), else 0 (the clipped STE);
+//   dq/dalpha P(u) - u where lo <= u <= 1; the clip value where clipped:
+//             1 above, -1 below a signed range, 0 below an unsigned one
+//             (= sign(x) wherever the output is not exactly 0);
+// alpha's gradient is summed over the tensor (in T over blocks of 512
+// elements, the blocks in double), the in-range terms as dy * (q - x) divided
+// by alpha once (q - x = alpha (P(u) - u) up to rounding), and multiplied by
+// grad_scale (LSQ's trick: 1 / sqrt(numel * top_code) is common, see
+// lsq_grad_scale, grad_scale.hpp). It equals the stop-gradient composition the authors build,
+// alpha * (c + detach(P(c) - c)), c = clamp(x / alpha, lo, 1): bit for bit
+// forward (for the named level sets) and up to summation rounding backward.
+// NaN x gives NaN with no gradient to x or alpha; infinities clip. Backward
+// stores nothing per element: it reads x and q (modifying x in place before
+// backward is a StateError) and finds the range by two exact thresholds on x.
+// Errors: ValueError unless alpha holds one finite value > 0, levels are
+// finite, strictly ascending, start at 0 or -1 and end at 1, and grad_scale is
+// finite; ShapeError when alpha has more than one element.
+//
+// The module, RCFFakeQuantize<T>, holds alpha as the learnable parameter
+// "alpha" (shape {1}) and the normalized levels as the buffer "levels" (values
+// of a LevelSet, levels/level_set.hpp), after the flags of FakeQuantizeBase.
+// Its initial alpha comes from an observer child, "activation_post_process"
+// (a ClipObserver, observers/clip_observers.hpp), as PyTorch's learnable fake
+// quantize takes its initial scale from one: MaxAbsObserver for
+// AlphaInit::max_abs, LsqClipPointObserver for lsq_clip_point, none for fixed
+// (or any ClipObserver given to the constructor).
+//   forward(x): observer on, an observer child and x not empty: observe x
+//   and set alpha = max(its clipping value, min_alpha); fake quant on:
+//   rcf_fake_quantize(x, alpha, levels, scale); else x itself. The levels
+//   live in the state dict, so a checkpoint carries its set; the observer's
+//   state follows under "activation_post_process." (the running max |x| of
+//   max_abs: "activation_post_process.max_abs", formerly "observed_max_abs").
+// Keeping alpha positive: an optimizer step can push alpha to 0 or below
+// (the classic RCF bug). Call clamp_alpha_() after every optimizer step; it
+// raises alpha to min_alpha. forward refuses alpha <= 0 (ValueError).
+//
+//   RCFFakeQuantize<float> wq(apot_sign_magnitude_levels(4));  // alpha 3, fixed
+//   RCFOptions<float> act;
+//   act.init = AlphaInit::lsq_clip_point;
+//   act.lsq_grad_scale = true;
+//   RCFFakeQuantize<float> aq(apot_unsigned_levels(4, 2), act);
+//   ... calibrate; disable_observer(model); train:
+//   loss.backward(); opt.step(); wq.clamp_alpha_(); aq.clamp_alpha_();
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/fake_quantize/grad_scale.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
+#include "xgrad/quant/observers/clip_observers.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xgrad::quant {
+
+template <class T>
+Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
+                            const std::vector<T>& levels, double grad_scale = 1.0);
+
+// Which observer child sets alpha while the observer is enabled.
+enum class AlphaInit {
+  fixed,           // none: alpha starts at RCFOptions::alpha (weights: 3)
+  max_abs,         // MaxAbsObserver: the running max |x| over everything observed
+  lsq_clip_point,  // LsqClipPointObserver: 2 mean|x| sqrt(top_code) of the latest x
+};
+
+template <class T>
+struct RCFOptions {
+  AlphaInit init = AlphaInit::fixed;
+  T alpha = T(3);               // initial alpha (> 0, finite)
+  double grad_scale = 1.0;      // multiplies alpha's gradient ...
+  bool lsq_grad_scale = false;  // ... or, when true, 1 / sqrt(numel(x) * top_code)
+  T min_alpha = T(1e-4);        // clamp_alpha_() floor and floor of observed alphas
+};
+
+template <class T = float>
+class RCFFakeQuantize : public FakeQuantizeBase<T> {
+ public:
+  // ValueError for a bad option (alpha or min_alpha not finite and > 0,
+  // grad_scale not finite) or an empty level set. The observer child is the
+  // one options.init names.
+  explicit RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options = {});
+  // With the observer child given (null: alpha is only ever learned; options.init
+  // is then not consulted).
+  RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options,
+                  std::shared_ptr<ClipObserver<T>> observer);
+
+  Tensor<T> forward(const Tensor<T>& x) override;
+
+  // alpha = max(alpha, min_alpha) in place (also repairs NaN); call after
+  // each optimizer step.
+  void clamp_alpha_();
+
+  Tensor<T> alpha() const { return alpha_; }
+  std::vector<T> levels() const;
+  bool is_signed() const;
+  std::int64_t top_code() const { return top_code_; }
+  const RCFOptions<T>& options() const { return options_; }
+
+  // The observer of the initial alpha; null for AlphaInit::fixed.
+  std::shared_ptr<ClipObserver<T>> activation_post_process;
+
+ private:
+  RCFOptions<T> options_;
+  std::int64_t top_code_;
+  Tensor<T> alpha_, levels_;
+};
+
+extern template class RCFFakeQuantize<float>;
+extern template class RCFFakeQuantize<double>;
+
+}  // namespace xgrad::quant

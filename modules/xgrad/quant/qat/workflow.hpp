@@ -1,0 +1,80 @@
+// The QAT workflow (PyTorch's torch.ao.quantization prepare_qat / convert):
+//
+//   auto model = make_model();                       // nn::Linear / nn::Conv2d inside
+//   xgrad::load(*model, "float.npz");                // 1. the float checkpoint, first
+//   quant::prepare_qat(*model, quant::apot_rcf_qconfig<float>(4),
+//                      {{"0", quant::uniform_qconfig<float>(8)}});   // per-layer override
+//   quant::calibrate(*model, calibration_batches);   // 2. observers on, fake quant off
+//   quant::freeze(*model);                           // 3. observers off, fake quant on
+//   optim::Adam<float> opt(model->parameters(), ...); // 4. train (after prepare_qat: the
+//   ... loss.backward(); opt.step(); quant::clamp_alpha_(*model);    //    alphas are params)
+//   quant::convert(*model);                          // 5. integer-weight inference layers
+//   xgrad::save(*model, "quantized.npz");
+//
+// A float checkpoint also loads into an already prepared model non-strictly:
+// model.load_state_dict(float_dict, /*strict=*/false) fills every "weight" /
+// "bias" (their names do not change) and leaves the quantizers' state alone.
+// A QAT checkpoint loads strictly into a model prepared with the same configs;
+// another config is a ValueError (keys, shapes or the saved "qconfig" name
+// differ), with nothing changed. A converted checkpoint loads into a model
+// prepared the same way and converted with ConvertMode::empty.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "xgrad/module.hpp"
+#include "xgrad/quant/qat/qconfig.hpp"
+
+namespace xgrad::quant {
+
+// Swaps every nn::Linear and nn::Conv2d below `model` (at any depth: nested
+// Sequentials and user modules) for qat::Linear / qat::Conv2d built with
+// from_float (the float weight tensors are kept, not copied), using
+// overrides[dotted name] where given (a config without a weight factory,
+// e.g. float_qconfig(), leaves that layer float), else `qconfig`. A layer
+// shared by two parents becomes one QAT layer in both. Member handles of user
+// modules that point at swapped layers are not refreshed (libtorch's
+// replace_module contract). Errors, with nothing changed: ValueError when an
+// override names no nn::Linear / nn::Conv2d of the model, when there is
+// nothing to swap (no such layer, e.g. an already prepared model), when
+// `model` itself is a Linear / Conv2d (swap it in its parent), or as the
+// layers' from_float.
+template <class T>
+void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
+                 const std::map<std::string, QConfig<T>>& overrides = {});
+
+// Calibration: turns every observer on and every fake quant off, then runs
+// model.forward on each batch without recording gradients. Observers stay on.
+// Errors as model.forward (e.g. ShapeError for a batch of the wrong width),
+// with the model's state (toggles, observed ranges) left as it was.
+template <class T>
+void calibrate(Module<T>& model, const std::vector<Tensor<T>>& batches);
+
+// Freezes the observed ranges: every observer off, every fake quant on.
+template <class T>
+void freeze(Module<T>& model);
+
+// clamp_alpha_() on every RCFFakeQuantize in the model: call after each
+// optimizer step when training RCF quantizers.
+template <class T>
+void clamp_alpha_(Module<T>& model);
+
+enum class ConvertMode {
+  from_qparams,  // the converted weights of each QAT layer's current state
+  empty,         // empty converted layers, to load a converted checkpoint into
+};
+
+// Swaps every qat::Linear / qat::Conv2d for quantized::Linear /
+// quantized::Conv2d (quantized/quantized_layer.hpp): in eval, the converted
+// model's outputs equal the QAT model's outputs with observers off, bit for
+// bit. Input quantizers are moved over with observer off, fake quant on.
+// Errors, with nothing changed: StateError when the model has no QAT layer
+// (not prepared), when a quantizer has no qparams yet (not calibrated: an
+// observer-based quantizer that never observed), or a weight quantizer has
+// fake quant off; ValueError as the quantized layers' constructors.
+template <class T>
+void convert(Module<T>& model, ConvertMode mode = ConvertMode::from_qparams);
+
+}  // namespace xgrad::quant
