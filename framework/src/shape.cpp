@@ -1,18 +1,10 @@
 #include "xgrad/shape.hpp"
 
-#include <sstream>
-
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
 
-std::string to_string(const Shape& shape) {
-  std::ostringstream out;
-  out << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
-  out << ']';
-  return out.str();
-}
+std::string to_string(const Shape& shape) { return format_message(shape); }
 
 std::size_t numel_of(const Shape& shape) {
   std::size_t n = 1;

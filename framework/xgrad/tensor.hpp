@@ -190,6 +190,14 @@ Tensor<T> tensor(xt::nested_initializer_list_t<T, 3> values, bool requires_grad 
   return Tensor<T>(xt::xarray<T>(values), requires_grad);
 }
 
+// Throws ValueError "<op>: <arg> is undefined" unless `t` is defined: the first
+// check of every op and layer on its tensor arguments (without it the first
+// accessor would throw, naming only itself: "data: the tensor is undefined").
+template <class T>
+void require_defined(const Tensor<T>& t, const char* op, const char* arg) {
+  XGRAD_CHECK(t.defined(), ValueError, op, ": ", arg, " is undefined");
+}
+
 // Number of autograd nodes alive in this process (for leak tests).
 std::int64_t live_node_count();
 

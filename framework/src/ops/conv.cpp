@@ -17,7 +17,6 @@
 
 #include "blas.hpp"
 #include "im2col.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <string>
 
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 

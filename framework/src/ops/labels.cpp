@@ -6,7 +6,6 @@
 #include <limits>
 #include <string>
 
-#include "require_defined.hpp"
 #include "xgrad/optim/optimizer.hpp"  // format_number
 
 namespace xgrad {

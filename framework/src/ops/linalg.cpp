@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "blas.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 

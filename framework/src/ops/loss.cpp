@@ -8,7 +8,6 @@
 #include <string>
 
 #include "kernels.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 

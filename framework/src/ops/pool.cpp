@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"

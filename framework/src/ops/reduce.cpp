@@ -11,7 +11,6 @@
 
 #include "axis_split.hpp"
 #include "kernels.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/ops/labels.hpp"

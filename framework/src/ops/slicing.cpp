@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "axis_split.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
