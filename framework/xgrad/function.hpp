@@ -73,10 +73,8 @@ constexpr bool same_or_not_tensor() {
 template <class T, class A>
 void collect_input(Context<T>& ctx, typename Node<T>::Edges* edges, const A& arg) {
   if constexpr (is_tensor<A>::value) {
-    if (!arg.defined()) {
-      throw ValueError(std::string(ctx.op_name) + ": input tensor " +
-                       std::to_string(ctx.num_inputs()) + " is undefined");
-    }
+    XGRAD_CHECK(arg.defined(), ValueError, ctx.op_name, ": input tensor ", ctx.num_inputs(),
+                " is undefined");
     const bool needs = arg.requires_grad();
     ctx.add_input(arg.shape(), needs && edges != nullptr);
     if (edges) edges->push_back(needs ? arg.autograd_meta() : nullptr);
@@ -139,7 +137,7 @@ struct Function {
     try {
       return record<T>(args...);
     } catch (const std::bad_alloc&) {
-      throw ResourceError(std::string(Derived::name) + ": out of memory computing the result");
+      throw_error<ResourceError>(Derived::name, ": out of memory computing the result");
     }
   }
 
