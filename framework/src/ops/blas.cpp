@@ -132,18 +132,14 @@ void row_sums(const T* a, std::size_t rows, std::size_t cols, T* out) {
 }
 
 void check_extent(std::size_t extent, const char* op, const char* what) {
-  if (extent > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError(std::string(op) + ": " + what + " " + std::to_string(extent) +
-                     " exceeds what BLAS can index");
-  }
+  XGRAD_CHECK(extent <= static_cast<std::size_t>(INT_MAX), ValueError, op, ": ", what, " ", extent,
+              " exceeds what BLAS can index");
 }
 
 void check_extents(const Shape& shape, const char* op) {
   for (auto d : shape) {
-    if (d > static_cast<std::size_t>(INT_MAX)) {
-      throw ValueError(std::string(op) + ": extent " + std::to_string(d) + " of shape " +
-                       to_string(shape) + " exceeds what BLAS can index");
-    }
+    XGRAD_CHECK(d <= static_cast<std::size_t>(INT_MAX), ValueError, op, ": extent ", d,
+                " of shape ", shape, " exceeds what BLAS can index");
   }
 }
 
