@@ -1,0 +1,83 @@
+#include "replace_file.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "xgrad/errors.hpp"
+
+namespace xgrad::detail {
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "host";
+  std::string h = buf;
+  for (char& c : h)
+    if (c == '/' || c == '\\') c = '_';
+  return h;
+}
+
+// "<target>.tmp-<host>-" : the prefix of every temporary file of saves of
+// `path` from this host; the pid and a counter follow.
+std::string temporary_prefix(const std::string& path) { return path + ".tmp-" + host_name() + "-"; }
+
+std::string temporary_name(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  return format_message(temporary_prefix(path), ::getpid(), "-", counter++);
+}
+
+// Removes the temporary files of `path` whose process (same host, pid no
+// longer running) is gone. Best effort: never fails the save.
+void remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string prefix = fs::path(temporary_prefix(path)).filename().string();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    // The rest must be "<pid>-<counter>", all digits.
+    const std::string rest = name.substr(prefix.size());
+    const std::size_t dash = rest.find('-');
+    auto digits = [](const std::string& s) {
+      return !s.empty() && s.size() < 19 &&
+             std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (dash == std::string::npos || !digits(rest.substr(0, dash)) ||
+        !digits(rest.substr(dash + 1)))
+      continue;
+    const long long pid = std::stoll(rest.substr(0, dash));
+    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or unknown
+    std::error_code ignored;
+    fs::remove(it->path(), ignored);
+  }
+}
+
+}  // namespace
+
+void replace_file(const std::string& path, const char* op,
+                  const std::function<void(const std::string& temporary)>& write) {
+  remove_stale_temporaries(path);
+  const std::string tmp = temporary_name(path);
+  try {
+    write(tmp);
+    XGRAD_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, IOError, op,
+                ": cannot rename the temporary file to \"", path, "\": ", std::strerror(errno));
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+}  // namespace xgrad::detail
