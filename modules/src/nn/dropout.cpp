@@ -9,8 +9,7 @@ namespace nn {
 
 namespace {
 double checked_p(double p) {
-  if (!(p >= 0.0 && p < 1.0))
-    throw ValueError("Dropout: p must be in [0, 1), got " + std::to_string(p));
+  XGRAD_CHECK(p >= 0.0 && p < 1.0, ValueError, "Dropout: p must be in [0, 1), got ", p);
   return p;
 }
 }  // namespace
