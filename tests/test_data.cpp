@@ -282,4 +282,91 @@ BOOST_AUTO_TEST_CASE(accuracy_rejects_undefined_logits_naming_itself) {
   }
 }
 
+// ---- bad input ----
+
+// The bad calls of datasets and the DataLoader: each raises its error naming the op, the
+// argument and the bad value, and changes nothing (test_util.hpp).
+std::vector<xgrad_test::BadCall> bad_calls() {
+  using namespace xgrad;
+  using D = Tensor<double>;
+  using xgrad_test::leaf;
+  using xgrad_test::raises;
+  const D u;  // undefined
+  std::vector<xgrad_test::BadCall> r;
+
+  data::Dataset<double> ds{leaf({4, 2}), Labels({0, 1, 0, 1})};
+  data::Dataset<double> bad{leaf({4, 2}), Labels({0, 1})};
+  r.push_back({"check_dataset: labels of another length",
+               raises<ShapeError>("test", {"features [N, F] and labels [N]", "got [4, 2] and [2]"}),
+               [bad] { data::check_dataset(bad, "test"); },
+               {bad.features}});
+  r.push_back({"subset: index out of range",
+               raises<ValueError>("index_select", {"index 9 at position 1"}),
+               [ds] {
+                 data::subset(ds, {0, 9});
+               },
+               {ds.features}});
+  r.push_back({"train_test_split: fraction 1",
+               raises<ValueError>("train_test_split", {"test_fraction", "got 1"}),
+               [ds] {
+                 Generator g(1);
+                 data::train_test_split(ds, 1.0, g);
+               },
+               {ds.features}});
+  r.push_back({"train_test_split: empty part",
+               raises<ValueError>("train_test_split",
+                                  {"4 rows with test_fraction 0.01", "leave one part empty"}),
+               [ds] {
+                 Generator g(1);
+                 data::train_test_split(ds, 0.01, g);
+               },
+               {ds.features}});
+  r.push_back(
+      {"make_spirals: one class", raises<ValueError>("make_spirals", {"num_classes", "got 1"}), [] {
+         Generator g(1);
+         data::make_spirals<double>(4, 1, 0.1, g);
+       }});
+  r.push_back({"make_spirals: zero points",
+               raises<ValueError>("make_spirals", {"points_per_class", "got 0"}), [] {
+                 Generator g(1);
+                 data::make_spirals<double>(0, 2, 0.1, g);
+               }});
+  r.push_back({"make_spirals: negative noise",
+               raises<ValueError>("make_spirals", {"noise", "got -0.1"}), [] {
+                 Generator g(1);
+                 data::make_spirals<double>(4, 2, -0.1, g);
+               }});
+  r.push_back(
+      {"make_spirals: zero turns", raises<ValueError>("make_spirals", {"turns", "got 0"}), [] {
+         Generator g(1);
+         data::make_spirals<double>(4, 2, 0.1, g, 0.0);
+       }});
+  r.push_back({"accuracy: undefined logits",
+               raises<ValueError>("accuracy", {"logits are undefined"}),
+               [u] { data::accuracy(u, Labels({0})); }});
+  r.push_back({"accuracy: rows differ",
+               raises<ShapeError>("accuracy", {"logits [N, C]", "got [2, 3] and [1]"}), [] {
+                 data::accuracy(zeros<double>({2, 3}), Labels({0}));
+               }});
+  r.push_back({"DataLoader: batch_size 0",
+               raises<ValueError>("DataLoader", {"batch_size", "got 0"}),
+               [ds] { data::DataLoader<double>(ds, 0, false); },
+               {ds.features}});
+  r.push_back(
+      {"DataLoader: malformed dataset",
+       raises<ShapeError>("DataLoader", {"features [N, F] and labels [N]", "got [4, 2] and [2]"}),
+       [bad] { data::DataLoader<double>(bad, 2, false); },
+       {bad.features}});
+  r.push_back({"DataLoader::batch: out of range",
+               raises<ValueError>("DataLoader::batch", {"index 7 out of range", "2 batches"}),
+               [ds] { data::DataLoader<double>(ds, 2, false).batch(7); },
+               {ds.features}});
+  return r;
+}
+const bool bad_calls_registered = xgrad_test::register_bad_calls("test_data", bad_calls);
+
+BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
+  xgrad_test::check_bad_calls(bad_calls());
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_data

@@ -712,4 +712,139 @@ BOOST_AUTO_TEST_CASE(a_float_model_moves_to_double_through_a_checkpoint) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- bad input ----
+
+// The bad calls of the dropout and batch_norm ops and the basic layers: each raises its error
+// naming the op, the argument and the bad value, and changes nothing (test_util.hpp).
+std::vector<xgrad_test::BadCall> bad_calls() {
+  using namespace xgrad;
+  using D = Tensor<double>;
+  using xgrad_test::leaf;
+  using xgrad_test::raises;
+  const D u;  // undefined
+  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
+  std::vector<xgrad_test::BadCall> r;
+
+  {
+    const D a = leaf({4, 3});
+    r.push_back({"dropout: p = 1",
+                 raises<ValueError>("dropout", {"p must be in [0, 1)", "got 1"}),
+                 [a] { dropout(a, 1.0); },
+                 {a}});
+    r.push_back({"dropout: negative p",
+                 raises<ValueError>("dropout", {"p must be in [0, 1)", "got -0.1"}),
+                 [a] { dropout(a, -0.1); },
+                 {a}});
+    r.push_back({"dropout: NaN p",
+                 raises<ValueError>("dropout", {"p must be in [0, 1)", "got nan"}),
+                 [a] { dropout(a, kNaN); },
+                 {a}});
+    r.push_back({"dropout: undefined", raises<ValueError>("dropout", {"input is undefined"}),
+                 [u] { dropout(u, 0.5); }});
+    const D rm = zeros<double>({3}), rv = ones<double>({3});
+    r.push_back({"batch_norm: 1-D input",
+                 raises<ShapeError>("batch_norm", {"input must be", "got [3]"}),
+                 [rm, rv, u] { batch_norm(zeros<double>({3}), rm, rv, u, u, true, 0.1, 1e-5); },
+                 {rm, rv}});
+    r.push_back({"batch_norm: running_mean of the wrong size",
+                 raises<ShapeError>("batch_norm", {"running_mean must have shape [3]", "got [2]"}),
+                 [a, rv, u] { batch_norm(a, zeros<double>({2}), rv, u, u, true, 0.1, 1e-5); },
+                 {a, rv}});
+    r.push_back({"batch_norm: momentum above 1",
+                 raises<ValueError>("batch_norm", {"momentum", "got 1.5"}),
+                 [a, rm, rv, u] { batch_norm(a, rm, rv, u, u, true, 1.5, 1e-5); },
+                 {a, rm, rv}});
+    r.push_back({"batch_norm: zero eps",
+                 raises<ValueError>("batch_norm", {"eps", "got 0"}),
+                 [a, rm, rv, u] { batch_norm(a, rm, rv, u, u, true, 0.1, 0.0); },
+                 {a, rm, rv}});
+    r.push_back({"batch_norm: eval without running stats",
+                 raises<ValueError>("batch_norm",
+                                    {"running_mean and running_var are required", "not training"}),
+                 [a, u] { batch_norm(a, u, u, u, u, false, 0.1, 1e-5); },
+                 {a}});
+    r.push_back(
+        {"batch_norm: one value per channel",
+         raises<ValueError>("batch_norm", {"more than 1 value per channel", "got input [1, 3]"}),
+         [rm, rv, u] {
+           batch_norm(zeros<double>({1, 3}), rm, rv, u, u, true, 0.1, 1e-5);
+         },
+         {rm, rv}});
+    r.push_back({"batch_norm: undefined input",
+                 raises<ValueError>("batch_norm", {"input is undefined"}),
+                 [rm, rv, u] { batch_norm(u, rm, rv, u, u, true, 0.1, 1e-5); },
+                 {rm, rv}});
+  }
+  {
+    auto m = std::make_shared<nn::Linear<double>>(3, 2);
+    r.push_back({"Linear: zero in_features",
+                 raises<ValueError>(
+                     "Linear", {"in_features and out_features must be positive", "got 0 and 2"}),
+                 [] { nn::Linear<double>(0, 2); }});
+    r.push_back({"Linear: input of the wrong width",
+                 raises<ShapeError>("linear", {"input [4, 5], weight [2, 3]", "in_features"}),
+                 [m] {
+                   m->forward(zeros<double>({4, 5}));
+                 },
+                 {},
+                 {m}});
+    r.push_back({"Linear: undefined input",
+                 raises<ValueError>("Linear", {"input is undefined"}),
+                 [m, u] { m->forward(u); },
+                 {},
+                 {m}});
+    r.push_back({"Sequential: null module",
+                 raises<ValueError>("Sequential::register_module", {"module \"0\" is null"}), [] {
+                   nn::Sequential<double> s;
+                   s.push_back(std::shared_ptr<Module<double>>());
+                 }});
+    auto bn = std::make_shared<nn::BatchNorm1d<double>>(3);
+    r.push_back({"BatchNorm1d: zero features",
+                 raises<ValueError>("BatchNorm1d", {"num_features", "got 0"}),
+                 [] { nn::BatchNorm1d<double>(0); }});
+    r.push_back({"BatchNorm1d: negative eps", raises<ValueError>("BatchNorm1d", {"eps", "got -1"}),
+                 [] { nn::BatchNorm1d<double>(3, -1.0); }});
+    r.push_back({"BatchNorm1d: momentum 2",
+                 raises<ValueError>("BatchNorm1d", {"momentum", "got 2"}),
+                 [] { nn::BatchNorm1d<double>(3, 1e-5, 2.0); }});
+    r.push_back({"BatchNorm1d: wrong channel count",
+                 raises<ShapeError>("BatchNorm1d", {"expected 3 channels", "got input [4, 2]"}),
+                 [bn] {
+                   bn->forward(zeros<double>({4, 2}));
+                 },
+                 {},
+                 {bn}});
+    r.push_back(
+        {"BatchNorm1d: one value per channel in training",
+         raises<ValueError>("batch_norm", {"more than 1 value per channel", "got input [1, 3]"}),
+         [bn] {
+           bn->forward(zeros<double>({1, 3}));
+         },
+         {},
+         {bn}});
+    r.push_back({"Dropout: p = 1", raises<ValueError>("Dropout", {"p must be in [0, 1)", "got 1"}),
+                 [] { nn::Dropout<double>(1.0); }});
+    r.push_back(
+        {"Flatten: start after end",
+         raises<ValueError>("Flatten", {"start_dim 1 comes after end_dim 0", "input [2, 3, 4]"}),
+         [] {
+           nn::Flatten<double>(1, 0).forward(zeros<double>({2, 3, 4}));
+         }});
+    r.push_back({"Flatten: axis out of range",
+                 raises<ShapeError>("Flatten", {"axis 3 is out of range"}), [] {
+                   nn::Flatten<double>(3).forward(zeros<double>({2, 3}));
+                 }});
+    r.push_back({"Softmax module: axis out of range",
+                 raises<ShapeError>("softmax", {"axis 4 is out of range"}), [] {
+                   nn::Softmax<double>(4).forward(zeros<double>({2, 3}));
+                 }});
+  }
+  return r;
+}
+const bool bad_calls_registered = xgrad_test::register_bad_calls("test_nn_layers", bad_calls);
+
+BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
+  xgrad_test::check_bad_calls(bad_calls());
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_nn_layers

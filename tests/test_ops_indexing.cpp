@@ -113,4 +113,37 @@ BOOST_AUTO_TEST_CASE(bad_axis_throws_shape_error) {
   BOOST_CHECK_THROW(index_select(scalar<double>(1), 0, {0}), ShapeError);
 }
 
+// ---- bad input ----
+
+// The bad calls of index_select: each raises its error naming the op, the
+// argument and the bad value, and changes nothing (test_util.hpp).
+std::vector<xgrad_test::BadCall> bad_calls() {
+  using namespace xgrad;
+  using D = Tensor<double>;
+  using xgrad_test::leaf;
+  using xgrad_test::raises;
+  const D u;  // undefined
+  std::vector<xgrad_test::BadCall> r;
+  const D a = leaf({2, 3});
+  r.push_back({"index_select: index out of range",
+               raises<ValueError>("index_select", {"index 5 at position 1", "axis 1 of extent 3"}),
+               [a] {
+                 index_select(a, 1, {0, 5});
+               },
+               {a}});
+  r.push_back({"index_select: axis out of range",
+               raises<ShapeError>("index_select", {"axis 2 is out of range"}),
+               [a] { index_select(a, 2, {0}); },
+               {a}});
+  r.push_back({"index_select: undefined",
+               raises<ValueError>("index_select", {"input is undefined"}),
+               [u] { index_select(u, 0, {0}); }});
+  return r;
+}
+const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_indexing", bad_calls);
+
+BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
+  xgrad_test::check_bad_calls(bad_calls());
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_indexing

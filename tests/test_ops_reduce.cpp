@@ -248,4 +248,58 @@ BOOST_AUTO_TEST_CASE(max_over_an_empty_axis_throws_shape_error) {
   BOOST_TEST(max(zeros<double>({2, 0}), 0).shape() == Shape({0}));
 }
 
+// ---- bad input ----
+
+// The bad calls of the reductions: each raises its error naming the op, the
+// argument and the bad value, and changes nothing (test_util.hpp).
+std::vector<xgrad_test::BadCall> bad_calls() {
+  using namespace xgrad;
+  using D = Tensor<double>;
+  using xgrad_test::leaf;
+  using xgrad_test::raises;
+  const D u;  // undefined
+  std::vector<xgrad_test::BadCall> r;
+  const D a = leaf({2, 3});
+  r.push_back({"sum: axis out of range",
+               raises<ShapeError>("sum", {"axis 2 is out of range", "dimension 2"}),
+               [a] { sum(a, {2}); },
+               {a}});
+  r.push_back({"sum: repeated axis",
+               raises<ShapeError>("sum", {"axes [0, 0] name the same axis twice", "shape [2, 3]"}),
+               [a] {
+                 sum(a, {0, 0});
+               },
+               {a}});
+  r.push_back({"sum: negative axis out of range",
+               raises<ShapeError>("sum", {"axis -3 is out of range"}),
+               [a] { sum(a, {-3}); },
+               {a}});
+  r.push_back({"mean: axis out of range",
+               raises<ShapeError>("mean", {"axis 5 is out of range"}),
+               [a] { mean(a, {5}); },
+               {a}});
+  r.push_back({"max: axis out of range",
+               raises<ShapeError>("max", {"axis 2 is out of range"}),
+               [a] { xgrad::max(a, 2); },
+               {a}});
+  r.push_back({"max: over an empty axis",
+               raises<ShapeError>("max", {"axis 0 of extent 0", "shape [0, 3]"}), [] {
+                 xgrad::max(zeros<double>({0, 3}), 0);
+               }});
+  r.push_back(
+      {"sum: undefined", raises<ValueError>("sum", {"input is undefined"}), [u] { sum(u); }});
+  r.push_back(
+      {"mean: undefined", raises<ValueError>("mean", {"input is undefined"}), [u] { mean(u); }});
+  r.push_back({"sum over axes: undefined", raises<ValueError>("sum", {"input is undefined"}),
+               [u] { sum(u, {0}); }});
+  r.push_back({"max: undefined", raises<ValueError>("max", {"input is undefined"}),
+               [u] { xgrad::max(u, 0); }});
+  return r;
+}
+const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_reduce", bad_calls);
+
+BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
+  xgrad_test::check_bad_calls(bad_calls());
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_reduce

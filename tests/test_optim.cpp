@@ -13,6 +13,8 @@
 #include "test_util.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduce.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/tensor.hpp"
@@ -643,6 +645,121 @@ BOOST_AUTO_TEST_CASE(bad_group_index_or_lr_throws_value_error) {
   BOOST_CHECK_THROW(opt.set_lr(1, 0.1), ValueError);
   BOOST_CHECK_THROW(opt.set_lr(0, -0.1), ValueError);
   BOOST_TEST(opt.lr(0) == 0.1);
+}
+
+// ---- bad input ----
+
+// The bad calls of the optimizers: each raises its error naming the op, the
+// argument and the bad value, and changes nothing (test_util.hpp).
+std::vector<xgrad_test::BadCall> bad_calls() {
+  using namespace xgrad;
+  using D = Tensor<double>;
+  using xgrad_test::leaf;
+  using xgrad_test::raises;
+  const D u;  // undefined
+  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
+  std::vector<xgrad_test::BadCall> r;
+
+  const D p = leaf({2});
+  r.push_back({"SGD: negative lr",
+               raises<ValueError>("SGD", {"lr must be >= 0", "got -1"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(-1.0)); },
+               {p}});
+  r.push_back({"SGD: negative momentum",
+               raises<ValueError>("SGD", {"momentum", "got -1"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(0.1).momentum(-1)); },
+               {p}});
+  r.push_back({"SGD: nesterov without momentum",
+               raises<ValueError>("SGD", {"nesterov", "got momentum 0 and dampening 0"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(0.1).nesterov(true)); },
+               {p}});
+  r.push_back({"SGD: negative weight decay",
+               raises<ValueError>("SGD", {"weight_decay", "got -1"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(0.1).weight_decay(-1)); },
+               {p}});
+  r.push_back({"SGD: no parameters", raises<ValueError>("SGD", {"param group 0 has no parameters"}),
+               [] { optim::SGD<double>(std::vector<D>{}, optim::SGDOptions(0.1)); }});
+  r.push_back({"SGD: undefined parameter",
+               raises<ValueError>("SGD", {"param group 0, parameter 0 is undefined"}),
+               [u] { optim::SGD<double>({u}, optim::SGDOptions(0.1)); }});
+  r.push_back({"SGD: non-leaf parameter",
+               raises<ValueError>("SGD", {"parameter 0 is not a leaf", "MulBackward"}),
+               [p] { optim::SGD<double>({p * 2.0}, optim::SGDOptions(0.1)); },
+               {p}});
+  r.push_back({"SGD: repeated parameter",
+               raises<ValueError>("SGD", {"parameter 1 appears more than once"}),
+               [p] {
+                 optim::SGD<double>({p, p}, optim::SGDOptions(0.1));
+               },
+               {p}});
+  r.push_back({"Adam: beta1 = 1",
+               raises<ValueError>("Adam", {"betas.first (beta1)", "got 1"}),
+               [p] {
+                 optim::Adam<double>({p}, optim::AdamOptions().betas({1.0, 0.9}));
+               },
+               {p}});
+  r.push_back({"Adam: beta2 negative",
+               raises<ValueError>("Adam", {"betas.second (beta2)", "got -0.1"}),
+               [p] {
+                 optim::Adam<double>({p}, optim::AdamOptions().betas({0.9, -0.1}));
+               },
+               {p}});
+  r.push_back({"Adam: eps 0",
+               raises<ValueError>("Adam", {"eps", "got 0"}),
+               [p] { optim::Adam<double>({p}, optim::AdamOptions().eps(0)); },
+               {p}});
+  r.push_back({"Adam: NaN lr",
+               raises<ValueError>("Adam", {"lr", "got nan"}),
+               [p] { optim::Adam<double>({p}, optim::AdamOptions(kNaN)); },
+               {p}});
+  r.push_back({"AdamW: negative weight decay",
+               raises<ValueError>("AdamW", {"weight_decay", "got -1"}),
+               [p] { optim::AdamW<double>({p}, optim::AdamWOptions().weight_decay(-1)); },
+               {p}});
+  auto sgd =
+      std::make_shared<optim::SGD<double>>(std::vector<D>{p}, optim::SGDOptions(0.1).momentum(0.9));
+  r.push_back({"set_lr: group out of range",
+               raises<ValueError>("SGD::set_lr", {"group 3 out of range"}),
+               [sgd] { sgd->set_lr(3, 0.1); },
+               {p}});
+  r.push_back({"set_lr: negative",
+               raises<ValueError>("SGD::set_lr", {"lr must be >= 0", "got -0.1"}),
+               [sgd] { sgd->set_lr(0, -0.1); },
+               {p}});
+  r.push_back({"lr: group out of range",
+               raises<ValueError>("SGD::lr", {"group 1 out of range"}),
+               [sgd] { sgd->lr(1); },
+               {p}});
+  r.push_back({"params: group out of range",
+               raises<ValueError>("SGD::params", {"group 2 out of range"}),
+               [sgd] { sgd->params(2); },
+               {p}});
+  r.push_back({"optimizer load_state_dict: empty",
+               raises<ValueError>("SGD::load_state_dict", {"missing key \"optimizer.SGD\""}),
+               [sgd] { sgd->load_state_dict({}); },
+               {p}});
+  r.push_back({"optimizer load_state_dict: another optimizer's",
+               raises<TypeError>("SGD::load_state_dict", {"from Adam, not SGD", "optimizer.Adam"}),
+               [sgd, p] {
+                 optim::Adam<double> adam({p});
+                 sgd->load_state_dict(adam.state_dict());
+               },
+               {p}});
+  const D g = leaf({2});
+  sum(g * 1.0).backward();
+  g.grad().mutable_data() = xt::xarray<double>::from_shape({3});
+  auto sgd2 = std::make_shared<optim::SGD<double>>(std::vector<D>{g}, optim::SGDOptions(0.1));
+  r.push_back(
+      {"step: gradient of the wrong shape",
+       raises<ShapeError>("SGD::step", {"parameter 0 has shape [2]", "gradient has shape [3]"}),
+       [sgd2] { sgd2->step(); },
+       {g}});
+  return r;
+}
+const bool bad_calls_registered = xgrad_test::register_bad_calls("test_optim", bad_calls);
+
+BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
+  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_optim

@@ -113,4 +113,46 @@ BOOST_AUTO_TEST_CASE(bad_input_is_a_value_error) {
                         mentions<ValueError>("weight_std"));
 }
 
+// ---- bad input ----
+
+// The bad calls of weight normalization: each raises its error naming the op, the
+// argument and the bad value, and changes nothing (test_util.hpp).
+std::vector<xgrad_test::BadCall> bad_calls() {
+  using namespace xgrad;
+  using D = Tensor<double>;
+  using xgrad_test::leaf;
+  using xgrad_test::raises;
+  const D u;  // undefined
+  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
+  std::vector<xgrad_test::BadCall> r;
+  const D x = leaf({2, 3});
+  r.push_back({"weight_standardize: one element",
+               raises<ValueError>("weight_standardize", {"at least 2 elements", "got 1"}),
+               [] { weight_standardize(leaf({1})); }});
+  r.push_back({"weight_standardize: negative eps",
+               raises<ValueError>("weight_standardize", {"eps must be finite and >= 0", "got -"}),
+               [x] { weight_standardize(x, -1e-5); },
+               {x}});
+  r.push_back({"weight_standardize: NaN eps",
+               raises<ValueError>("weight_standardize", {"eps", "got nan"}),
+               [x] { weight_standardize(x, kNaN); },
+               {x}});
+  r.push_back({"weight_standardize: undefined",
+               raises<ValueError>("weight_standardize", {"weight is undefined"}),
+               [u] { weight_standardize(u); }});
+  r.push_back({"weight_std: one element",
+               raises<ValueError>("weight_std", {"at least 2 elements", "got 1"}),
+               [] { weight_std(leaf({1})); }});
+  r.push_back({"rescale_by_weight_std: undefined quantized",
+               raises<ValueError>("rescale_by_weight_std", {"quantized weight is undefined"}),
+               [x, u] { rescale_by_weight_std(u, x); },
+               {x}});
+  return r;
+}
+const bool bad_calls_registered = xgrad_test::register_bad_calls("test_weight_norm", bad_calls);
+
+BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
+  xgrad_test::check_bad_calls(bad_calls());
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_weight_norm
