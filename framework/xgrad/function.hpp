@@ -37,9 +37,7 @@
 #include "xgrad/node.hpp"
 #include "xgrad/tensor.hpp"
 
-namespace xgrad {
-
-namespace detail {
+namespace xgrad::detail {
 
 template <class A>
 struct is_tensor : std::false_type {};
@@ -106,7 +104,9 @@ class FunctionNode final : public Node<T> {
   const char* name() const override { return Derived::name; }
 };
 
-}  // namespace detail
+}  // namespace xgrad::detail
+
+namespace xgrad {
 
 // Builds a backward's result without copying: a braced list {ga, gb} would copy
 // every gradient (std::initializer_list elements are const).

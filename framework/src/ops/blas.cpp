@@ -11,8 +11,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/parallel.hpp"
 
-namespace xgrad {
-namespace blas {
+namespace xgrad::blas {
 
 namespace {
 
@@ -152,5 +151,4 @@ XGRAD_INSTANTIATE_BLAS(float)
 XGRAD_INSTANTIATE_BLAS(double)
 #undef XGRAD_INSTANTIATE_BLAS
 
-}  // namespace blas
-}  // namespace xgrad
+}  // namespace xgrad::blas

@@ -8,8 +8,7 @@
 
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace blas {
+namespace xgrad::blas {
 
 // Multiply-adds worth one thread's wake-up and OpenBLAS's per-call packing:
 // gemm splits a product only into parts at least this large (256K: about
@@ -39,5 +38,4 @@ void check_extents(const Shape& shape, const char* op);
 // The same for one product extent (a row count, a flattened size).
 void check_extent(std::size_t extent, const char* op, const char* what);
 
-}  // namespace blas
-}  // namespace xgrad
+}  // namespace xgrad::blas

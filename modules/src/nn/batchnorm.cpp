@@ -7,8 +7,7 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/batch_norm.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 BatchNormBase<T>::BatchNormBase(const char* type_name, std::size_t min_rank, std::size_t max_rank,
@@ -111,5 +110,4 @@ template class BatchNorm1d<double>;
 template class BatchNorm2d<float>;
 template class BatchNorm2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

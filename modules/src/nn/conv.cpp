@@ -6,8 +6,7 @@
 #include "xgrad/nn/init.hpp"
 #include "xgrad/ops/conv.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 namespace {
 
@@ -60,5 +59,4 @@ Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
 template class Conv2d<float>;
 template class Conv2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -4,8 +4,7 @@
 
 #include "xgrad/ops/dropout.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 namespace {
 double checked_p(double p) {
@@ -29,5 +28,4 @@ Tensor<T> Dropout<T>::forward(const Tensor<T>& input) {
 template class Dropout<float>;
 template class Dropout<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -4,8 +4,7 @@
 
 #include "xgrad/ops/shape_ops.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 Tensor<T> Flatten<T>::forward(const Tensor<T>& input) {
@@ -32,5 +31,4 @@ Tensor<T> Flatten<T>::forward(const Tensor<T>& input) {
 template class Flatten<float>;
 template class Flatten<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

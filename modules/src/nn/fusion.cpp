@@ -6,8 +6,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 std::shared_ptr<Conv2d<T>> fuse_conv_bn(const Conv2d<T>& conv, const BatchNorm2d<T>& bn) {
@@ -44,5 +43,4 @@ template std::shared_ptr<Conv2d<float>> fuse_conv_bn(const Conv2d<float>&,
 template std::shared_ptr<Conv2d<double>> fuse_conv_bn(const Conv2d<double>&,
                                                       const BatchNorm2d<double>&);
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -5,9 +5,7 @@
 
 #include "xgrad/grad_mode.hpp"
 
-namespace xgrad {
-namespace nn {
-namespace init {
+namespace xgrad::nn::init {
 
 std::size_t calculate_fan_in(const Shape& shape) {
   XGRAD_CHECK(shape.size() >= 2, ValueError,
@@ -70,6 +68,4 @@ XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)
 #undef XGRAD_INSTANTIATE
 
-}  // namespace init
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn::init

@@ -6,8 +6,7 @@
 #include "xgrad/nn/init.hpp"
 #include "xgrad/ops/linalg.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool with_bias, Generator& gen)
@@ -38,5 +37,4 @@ Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
 template class Linear<float>;
 template class Linear<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

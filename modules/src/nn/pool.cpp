@@ -4,8 +4,7 @@
 
 #include "xgrad/ops/pool.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 namespace {
 
@@ -62,5 +61,4 @@ template class AvgPool2d<double>;
 template class AdaptiveAvgPool2d<float>;
 template class AdaptiveAvgPool2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -1,7 +1,6 @@
 #include "xgrad/nn/sequential.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 Sequential<T>::Sequential(std::initializer_list<std::shared_ptr<Module<T>>> modules)
@@ -27,5 +26,4 @@ Tensor<T> Sequential<T>::forward(const Tensor<T>& input) {
 template class Sequential<float>;
 template class Sequential<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

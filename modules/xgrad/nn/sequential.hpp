@@ -13,8 +13,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T = float>
 class Sequential : public Module<T> {
@@ -48,5 +47,4 @@ class Sequential : public Module<T> {
 extern template class Sequential<float>;
 extern template class Sequential<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn
