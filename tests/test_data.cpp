@@ -49,7 +49,7 @@ std::vector<std::size_t> rows_of(const Dataset<double>& d) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- spirals
+// ---- spirals ----
 
 BOOST_AUTO_TEST_CASE(spirals_have_class_major_rows_and_two_features) {
   Generator gen(1);
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(bad_spiral_arguments_throw_value_error) {
   }
 }
 
-// ---------------------------------------------------------------- subset, split
+// ---- subset, split ----
 
 BOOST_AUTO_TEST_CASE(subset_takes_rows_in_the_given_order) {
   const auto d = numbered(6);
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(bad_split_fractions_throw_value_error) {
   BOOST_CHECK_THROW(xgrad::data::train_test_split(d, 0.1, gen), ValueError);
 }
 
-// ---------------------------------------------------------------- DataLoader
+// ---- DataLoader ----
 
 BOOST_AUTO_TEST_CASE(loader_without_shuffle_yields_rows_in_order) {
   DataLoader<double> loader(numbered(7), 3, false);
@@ -257,7 +257,7 @@ BOOST_AUTO_TEST_CASE(loader_rejects_a_null_sampler_and_indices_out_of_range) {
   BOOST_TEST(rows_of(loader.batch(0)) == (std::vector<std::size_t>{2, 1}));
 }
 
-// ---------------------------------------------------------------- accuracy
+// ---- accuracy ----
 
 BOOST_AUTO_TEST_CASE(accuracy_counts_rows_whose_argmax_is_the_label) {
   // Row 2 ties between classes 0 and 1: the first maximum (0) is the prediction.

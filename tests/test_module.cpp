@@ -285,8 +285,7 @@ BOOST_AUTO_TEST_CASE(convert_state_dict_moves_a_model_between_float_and_double) 
   BOOST_TEST(std::isinf(back.fc2->bias.data()(1)));
 }
 
-// ---------------------------------------------------------------------------
-// Module-tree utilities.
+// ---- module-tree utilities ----
 
 namespace {
 

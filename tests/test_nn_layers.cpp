@@ -57,7 +57,6 @@ const xt::xarray<double> kBatch = {{1, 2}, {3, 6}, {5, 10}};
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(init)
 
 BOOST_AUTO_TEST_CASE(kaiming_uniform_with_a_sqrt5_is_bounded_by_one_over_sqrt_fan_in) {
@@ -127,7 +126,6 @@ BOOST_AUTO_TEST_CASE(bad_initializer_arguments_throw_value_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(dropout_layer)
 
 BOOST_AUTO_TEST_CASE(training_zeroes_some_and_scales_the_rest_by_one_over_keep) {
@@ -206,7 +204,6 @@ BOOST_AUTO_TEST_CASE(p_outside_zero_one_is_a_value_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(batchnorm)
 
 BOOST_AUTO_TEST_CASE(training_normalizes_with_the_biased_batch_variance) {
@@ -358,7 +355,6 @@ BOOST_AUTO_TEST_CASE(bad_hyper_parameters_throw_value_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(sequential)
 
 BOOST_AUTO_TEST_CASE(children_are_named_by_position_and_indexable) {
@@ -426,7 +422,6 @@ BOOST_AUTO_TEST_CASE(gradcheck_through_a_chain) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(linear)
 
 BOOST_AUTO_TEST_CASE(default_element_type_is_float) {
@@ -526,7 +521,6 @@ BOOST_AUTO_TEST_CASE(an_undefined_input_is_a_value_error_naming_the_layer) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(activations)
 
 struct ActivationCase {
@@ -602,7 +596,6 @@ BOOST_AUTO_TEST_CASE(a_dim_out_of_range_is_a_shape_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(flatten)
 
 Tensor<double> four_d(bool requires_grad = false) {
@@ -649,7 +642,6 @@ BOOST_AUTO_TEST_CASE(bad_axes_throw) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(mlp)
 
 template <class T>

@@ -73,7 +73,7 @@ const std::vector<xt::xarray<double>> kAdamGrads = {{0.5, -1.0}, {0.25, 2.0}, {-
 
 }  // namespace
 
-// ---------------------------------------------------------------- SGD
+// ---- SGD ----
 
 BOOST_AUTO_TEST_CASE(sgd_plain_step_is_param_minus_lr_times_grad) {
   // [1, -2] - 1/4 * [1, -2] = [3/4, -3/2]
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(sgd_momentum_with_weight_decay_three_steps) {
   BOOST_TEST(equal_arrays(out[2], xt::xarray<double>{-771.0 / 512, -157.0 / 256}));
 }
 
-// ---------------------------------------------------------------- Adam
+// ---- Adam ----
 
 BOOST_AUTO_TEST_CASE(adam_first_step_moves_by_lr_times_sign) {
   // After bias correction m^ = g and v^ = g^2, so w1 = w0 - lr g / (|g| + eps):
@@ -264,7 +264,7 @@ BOOST_AUTO_TEST_CASE(adam_gives_the_same_bits_at_every_element_position) {
   }
 }
 
-// ---------------------------------------------------------------- shared behaviour
+// ---- shared behaviour ----
 
 BOOST_AUTO_TEST_CASE(param_groups_have_their_own_lr_and_weight_decay) {
   Tensor<double> a = param({1.0}), b = param({1.0}), c = param({1.0});
@@ -360,7 +360,7 @@ BOOST_AUTO_TEST_CASE(a_parameter_reshaped_after_its_state_exists_is_a_shape_erro
   BOOST_TEST(equal_arrays(adam.state_dict().back().second, adam_before.back().second));
 }
 
-// ---------------------------------------------------------------- state dicts
+// ---- state dicts ----
 
 namespace {
 
@@ -564,7 +564,7 @@ BOOST_AUTO_TEST_CASE(load_state_dict_rejects_other_options_or_groups) {
   check_load_fails<ValueError>(dict, "\"param_groups.0.params\" does not list parameters 0..0");
 }
 
-// ---------------------------------------------------------------- bad options
+// ---- bad options ----
 
 BOOST_AUTO_TEST_CASE(bad_sgd_options_throw_value_error_naming_them) {
   struct Case {

@@ -96,7 +96,8 @@ class Tensor {
   Tensor& fill_(T value);
   Tensor& copy_(const Tensor& source);
 
-  // ---- Method forms, as libtorch spells them: thin aliases of the free
+  // ---- method forms ----
+  // As libtorch spells them: thin aliases of the free
   // functions (t.sum(1, true) is sum(t, 1, true) from xgrad/ops/reduce.hpp),
   // with their semantics and errors. Defined in tensor_methods.cpp, so this
   // header stays light; the free functions' headers document each one.
