@@ -370,16 +370,8 @@ BOOST_AUTO_TEST_CASE(malformed_code_books_raise_value_error) {
 
 // ---- bad input ----
 
-// The bad calls of the APoT level sets and APoTObserver: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
   r.push_back({"apot_level_set: k = 0",
                raises<ValueError>("apot_level_count", {"k must be >= 1", "got k=0"}),
                [] { apot_level_set(4, 0, 1.0, LevelScheme::unsigned_levels); }});
@@ -441,12 +433,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                [seen] { seen->calculate_qparams(false); },
                {},
                {seen}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_apot_observer", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_apot_observer

@@ -304,17 +304,8 @@ BOOST_AUTO_TEST_CASE(zero_dim_inputs_keep_their_shape) {
 
 // ---- bad input ----
 
-// The bad calls of quantize_APoT, TensorAPoT and quant_dequant: each raises its error naming the
-// op, the argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  static const double kInf = std::numeric_limits<double>::infinity();
-  std::vector<xgrad_test::BadCall> r;
   const D x = leaf({4});
 
   auto q = APoTObserver<double>(4, 2);
@@ -387,12 +378,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                                        good.level_indices);
                },
                {x}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_apot_quantizer", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_apot_quantizer

@@ -379,15 +379,8 @@ BOOST_AUTO_TEST_CASE(empty_input_gets_an_empty_gradient) {
 
 // ---- bad input ----
 
-// The bad calls of the APoT fake-quantize function: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
   const D x = leaf({4});
 
   auto q = APoTObserver<double>(4, 2);
@@ -405,12 +398,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
   r.push_back({"fake_quantize_APoT: undefined input",
                raises<ValueError>("APoTFakeQuantizeBackward", {"input tensor 0 is undefined"}),
                [good, u] { fake_quantize_APoT(u, good); }});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_apot_ste", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_apot_ste

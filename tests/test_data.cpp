@@ -284,15 +284,8 @@ BOOST_AUTO_TEST_CASE(accuracy_rejects_undefined_logits_naming_itself) {
 
 // ---- bad input ----
 
-// The bad calls of datasets and the DataLoader: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
 
   data::Dataset<double> ds{leaf({4, 2}), Labels({0, 1, 0, 1})};
   data::Dataset<double> bad{leaf({4, 2}), Labels({0, 1})};
@@ -361,12 +354,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                raises<ValueError>("DataLoader::batch", {"index 7 out of range", "2 batches"}),
                [ds] { data::DataLoader<double>(ds, 2, false).batch(7); },
                {ds.features}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_data", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_data

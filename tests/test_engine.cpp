@@ -828,16 +828,8 @@ struct TwoGradientsForOne : xgrad::Function<TwoGradientsForOne> {
 
 // ---- bad input ----
 
-// The bad calls of tensor creation, tensors, backward and gradcheck: each raises its error naming
-// the op, the argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
   // creation
   Generator gen(5);
   r.push_back({"zeros: empty with overflowing extents",
@@ -995,12 +987,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                  [changing, x] { gradcheck(changing, {x}); },
                  {x}});
   }
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_engine", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_engine

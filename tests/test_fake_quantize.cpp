@@ -142,14 +142,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of APoTFakeQuantize: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
-  std::vector<xgrad_test::BadCall> r;
+XGRAD_TEST_BAD_CALLS(r) {
   const D x = leaf({4});
   r.push_back({"APoTFakeQuantize: b not a multiple of k",
                raises<ValueError>("apot_level_count", {"multiple of k", "got b=5, k=2"}),
@@ -185,12 +178,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                },
                {},
                {afq_on}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_fake_quantize", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_fake_quantize

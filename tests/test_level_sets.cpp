@@ -174,25 +174,13 @@ BOOST_AUTO_TEST_CASE(bad_bits_are_value_errors_naming_the_function) {
 
 // ---- bad input ----
 
-// The bad calls of the level-set factories: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
-  std::vector<xgrad_test::BadCall> r;
+XGRAD_TEST_BAD_CALLS(r) {
   r.push_back({"apot_unsigned_levels: b 0",
                raises<ValueError>("apot_unsigned_levels", {"b must be >= 1, got b=0"}),
                [] { apot_unsigned_levels(0, 2); }});
   r.push_back({"apot_sign_magnitude_levels: b 1",
                raises<ValueError>("apot_sign_magnitude_levels", {"b must be >= 2", "got b=1"}),
                [] { apot_sign_magnitude_levels(1); }});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_level_sets", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_level_sets

@@ -359,16 +359,8 @@ BOOST_AUTO_TEST_CASE(corrupt_loaded_codes_are_rejected) {
 
 // ---- bad input ----
 
-// The bad calls of LinearAPoT: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
   const D w = tensor<double>({{0.5, -0.25}, {1.0, 0.0}});
   r.push_back({"LinearAPoT: undefined weight",
                raises<ValueError>("LinearAPoT", {"weight is undefined"}),
@@ -425,12 +417,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
        },
        {},
        {la}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_linear_apot", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_linear_apot

@@ -257,15 +257,7 @@ BOOST_AUTO_TEST_CASE(bad_scheduler_options_throw_value_error_naming_them) {
 
 // ---- bad input ----
 
-// The bad calls of the learning-rate schedulers: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
-  std::vector<xgrad_test::BadCall> r;
-
+XGRAD_TEST_BAD_CALLS(r) {
   const D p = leaf({2});
   auto sgd = std::make_shared<optim::SGD<double>>(std::vector<D>{p}, optim::SGDOptions(0.1));
   r.push_back({"StepLR: step_size 0",
@@ -301,12 +293,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                  s.load_state_dict(d);
                },
                {p}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_lr_scheduler", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_lr_scheduler

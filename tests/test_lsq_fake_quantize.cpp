@@ -358,15 +358,7 @@ BOOST_AUTO_TEST_CASE(module_options_are_validated) {
 
 // ---- bad input ----
 
-// The bad calls of the learnable affine quantizers (LSQ): each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
+XGRAD_TEST_BAD_CALLS(r) {
   const D x = leaf({2, 3});
   r.push_back({"lsq_grad_scale: numel 0",
                raises<ValueError>("lsq_grad_scale", {"numel", "numel=0"}),
@@ -459,13 +451,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                [lsq, x] { lsq->forward(x); },
                {x},
                {lsq}});
-  return r;
-}
-const bool bad_calls_registered =
-    xgrad_test::register_bad_calls("test_lsq_fake_quantize", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_lsq_fake_quantize

@@ -436,15 +436,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of Module: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
 
   auto m = std::make_shared<nn::Linear<double>>(3, 2);
   const D leaf2 = leaf({2});
@@ -537,12 +530,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
   r.push_back({"Module::forward without an override",
                raises<StateError>("Plain::forward", {"no unary forward"}),
                [] { Module<double>("Plain").forward(zeros<double>({1})); }});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_module", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_module

@@ -313,16 +313,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of 4-D batch_norm, Conv2d, BatchNorm2d, the pooling layers and fuse_conv_bn: each
-// raises its error naming the op, the argument and the bad value, and changes nothing
-// (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
 
   const D x4 = leaf({2, 3, 2, 2}), rm = zeros<double>({3}), rv = ones<double>({3});
   r.push_back({"batch_norm: 4-D input, weight of the wrong size",
@@ -478,12 +470,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                [c2, bn_untracked] { nn::fuse_conv_bn(*c2, *bn_untracked); },
                {},
                {c2, bn_untracked}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_nn_conv", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_nn_conv

@@ -706,16 +706,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of the dropout and batch_norm ops and the basic layers: each raises its error
-// naming the op, the argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
 
   {
     const D a = leaf({4, 3});
@@ -831,12 +823,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                    nn::Softmax<double>(4).forward(zeros<double>({2, 3}));
                  }});
   }
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_nn_layers", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_nn_layers

@@ -133,15 +133,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of the activations: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
 
   // An undefined input is named by the op's Function ("ReluBackward").
   using Unary = D (*)(const D&);
@@ -159,12 +152,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                  raises<ValueError>(op.function, {"input tensor 0 is undefined"}),
                  [f, u] { f(u); }});
   }
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_activation", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_activation

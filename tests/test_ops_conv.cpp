@@ -263,15 +263,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of conv2d: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
 
   {
     const D x = leaf({1, 2, 5, 5}), w = leaf({4, 2, 3, 3}), b = leaf({4});
@@ -456,12 +449,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                  [x, none] { conv2d(x, none); },
                  {x}});
   }
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_conv", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_conv

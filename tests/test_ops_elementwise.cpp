@@ -578,16 +578,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of the elementwise ops: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
 
   const D a = leaf({2, 3}), b = leaf({4, 3});
   // An undefined operand is named by the op's Function ("AddBackward").
@@ -666,12 +658,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                  where(xt::xarray<bool>::from_shape({2, 3}), a, u);
                },
                {a}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_elementwise", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_elementwise

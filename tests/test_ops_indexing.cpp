@@ -115,15 +115,8 @@ BOOST_AUTO_TEST_CASE(bad_axis_throws_shape_error) {
 
 // ---- bad input ----
 
-// The bad calls of index_select: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
   const D a = leaf({2, 3});
   r.push_back({"index_select: index out of range",
                raises<ValueError>("index_select", {"index 5 at position 1", "axis 1 of extent 3"}),
@@ -138,12 +131,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
   r.push_back({"index_select: undefined",
                raises<ValueError>("index_select", {"input is undefined"}),
                [u] { index_select(u, 0, {0}); }});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_indexing", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_indexing

@@ -290,15 +290,8 @@ BOOST_AUTO_TEST_CASE(extents_beyond_blas_int_range_throw_value_error) {
 
 // ---- bad input ----
 
-// The bad calls of matmul and linear: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
   const D a = leaf({2, 3}), b = leaf({4, 2});
   r.push_back(
       {"matmul: inner extents differ",
@@ -341,12 +334,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                raises<ShapeError>("linear", {"weight [3]", "weight must be 2-D"}),
                [a] { linear(a, zeros<double>({3})); },
                {a}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_linalg", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_linalg

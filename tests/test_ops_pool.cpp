@@ -195,15 +195,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of the pooling ops: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
 
   {
     const D p = leaf({1, 2, 4, 4});
@@ -311,12 +304,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
     r.push_back({"undefined", raises<ValueError>("max_pool2d", {"input", "undefined"}),
                  [u] { max_pool2d(u, 2); }});
   }
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_pool", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_pool

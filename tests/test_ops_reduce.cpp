@@ -250,15 +250,8 @@ BOOST_AUTO_TEST_CASE(max_over_an_empty_axis_throws_shape_error) {
 
 // ---- bad input ----
 
-// The bad calls of the reductions: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
   const D a = leaf({2, 3});
   r.push_back({"sum: axis out of range",
                raises<ShapeError>("sum", {"axis 2 is out of range", "dimension 2"}),
@@ -294,12 +287,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                [u] { sum(u, {0}); }});
   r.push_back({"max: undefined", raises<ValueError>("max", {"input is undefined"}),
                [u] { xgrad::max(u, 0); }});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_ops_reduce", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_reduce

@@ -332,15 +332,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of softmax and the losses: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
   const D a = leaf({2, 3});
   r.push_back({"softmax: axis out of range",
                raises<ShapeError>("softmax", {"axis 2 is out of range"}),
@@ -414,13 +407,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                raises<ShapeError>("nll_loss", {"input has 2 rows", "1 labels"}),
                [a] { nll_loss(a, Labels({0})); },
                {a}});
-  return r;
-}
-const bool bad_calls_registered =
-    xgrad_test::register_bad_calls("test_ops_softmax_loss", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_softmax_loss

@@ -649,16 +649,8 @@ BOOST_AUTO_TEST_CASE(bad_group_index_or_lr_throws_value_error) {
 
 // ---- bad input ----
 
-// The bad calls of the optimizers: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
 
   const D p = leaf({2});
   r.push_back({"SGD: negative lr",
@@ -754,12 +746,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
        raises<ShapeError>("SGD::step", {"parameter 0 has shape [2]", "gradient has shape [3]"}),
        [sgd2] { sgd2->step(); },
        {g}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_optim", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_optim

@@ -96,14 +96,7 @@ BOOST_AUTO_TEST_CASE(module_state_dict_round_trips_and_missing_qparams_are_refus
 
 // ---- bad input ----
 
-// The bad calls of per-channel fake quantization: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
-  std::vector<xgrad_test::BadCall> r;
+XGRAD_TEST_BAD_CALLS(r) {
   const D x = leaf({2, 3});
   auto pc_far = std::make_shared<PerChannelFakeQuantize<double>>(5);
   r.push_back({"PerChannelFakeQuantize: axis 5 of a 2-D input",
@@ -152,13 +145,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                                                   full<double>({3}, 200.0), 1, -128, 127);
                },
                {x}});
-  return r;
-}
-const bool bad_calls_registered =
-    xgrad_test::register_bad_calls("test_per_channel_fake_quantize", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_per_channel_fake_quantize

@@ -718,16 +718,9 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of the QAT configs, layers and workflow: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
+XGRAD_TEST_BAD_CALLS(r) {
   using namespace xgrad::quant;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
   const D u;  // undefined
-  std::vector<xgrad_test::BadCall> r;
 
   using Seq = nn::Sequential<double>;
   using Mods = std::initializer_list<std::shared_ptr<Module<double>>>;
@@ -879,12 +872,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                },
                {},
                {qc}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_qat", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_qat

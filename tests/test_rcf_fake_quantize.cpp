@@ -373,17 +373,8 @@ BOOST_AUTO_TEST_CASE(bad_module_input_leaves_the_module_unchanged) {
 
 // ---- bad input ----
 
-// The bad calls of rcf_fake_quantize and RCFFakeQuantize: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  static const double kInf = std::numeric_limits<double>::infinity();
-  std::vector<xgrad_test::BadCall> r;
 
   const D x = leaf({2, 3}), alpha = D(xt::xarray<double>({2.0}), true);
   const std::vector<double> lv = {0.0, 0.5, 1.0};
@@ -472,13 +463,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
        },
        {},
        {rcf_obs}});
-  return r;
-}
-const bool bad_calls_registered =
-    xgrad_test::register_bad_calls("test_rcf_fake_quantize", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_rcf_fake_quantize

@@ -447,14 +447,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
 
-// The bad calls of save and load: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
-  std::vector<xgrad_test::BadCall> r;
-
+XGRAD_TEST_BAD_CALLS(r) {
   static xgrad_test::TempDir tmp;  // static: the rows' calls use it without a capture
   auto m = std::make_shared<nn::Linear<double>>(3, 2);
   xgrad::save(*m, tmp / "m.npz");
@@ -511,12 +504,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                {m}});
   r.push_back({"parse_npy: bad magic", raises<IOError>("load", {"member x", "bad magic"}),
                [] { xgrad::parse_npy<double>("garbage!garbage!", "member x"); }});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_serialize", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_serialize

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -270,16 +271,52 @@ inline void check_bad_calls(const std::vector<BadCall>& table) {
   }
 }
 
-// The tables register themselves (one line after each), so that suite
-// test_bad_input can count the rows of all of them.
+// The tables register themselves, so that suite test_bad_input can count the
+// rows of all of them.
 using BadCallTable = std::vector<BadCall> (*)();
 inline std::vector<std::pair<std::string, BadCallTable>>& bad_call_tables() {
   static std::vector<std::pair<std::string, BadCallTable>> tables;
   return tables;
 }
-inline bool register_bad_calls(const std::string& suite, BadCallTable table) {
-  bad_call_tables().emplace_back(suite, table);
+inline bool register_bad_calls(const std::string& file, BadCallTable table) {
+  bad_call_tables().emplace_back(file, table);
   return true;
 }
 
+// The names a table's rows use: `using namespace xgrad_test::bad_input;`.
+namespace bad_input {
+using namespace ::xgrad;
+using D = ::xgrad::Tensor<double>;
+using ::xgrad_test::BadCall;
+using ::xgrad_test::leaf;
+using ::xgrad_test::raises;
+inline const double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline const double kInf = std::numeric_limits<double>::infinity();
+}  // namespace bad_input
+
 }  // namespace xgrad_test
+
+// A test suite's table of bad calls: the block after it fills `rows`, with the
+// names of xgrad_test::bad_input in scope,
+//
+//   XGRAD_TEST_BAD_CALLS(r) {
+//     const D a = leaf({2, 3});
+//     r.push_back({"sum: axis out of range", raises<ShapeError>("sum", {"axis 2"}),
+//                  [a] { sum(a, {2}); }, {a}});
+//   }
+//
+// and a test case of the suite checks every row (check_bad_calls). The table
+// registers itself under the file's name for suite test_bad_input.
+#define XGRAD_TEST_BAD_CALLS(rows)                                                       \
+  using namespace xgrad_test::bad_input;                                                 \
+  void fill_bad_calls(std::vector<xgrad_test::BadCall>& rows);                           \
+  std::vector<xgrad_test::BadCall> bad_calls() {                                         \
+    std::vector<xgrad_test::BadCall> table;                                              \
+    fill_bad_calls(table);                                                               \
+    return table;                                                                        \
+  }                                                                                      \
+  const bool bad_calls_registered = xgrad_test::register_bad_calls(__FILE__, bad_calls); \
+  BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {      \
+    xgrad_test::check_bad_calls(bad_calls());                                            \
+  }                                                                                      \
+  void fill_bad_calls(std::vector<xgrad_test::BadCall>& rows)

@@ -276,13 +276,7 @@ BOOST_AUTO_TEST_CASE(unwritable_location_is_an_io_error) {
 
 // ---- bad input ----
 
-// The bad calls of quant_levels_visualization: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
-  std::vector<xgrad_test::BadCall> r;
+XGRAD_TEST_BAD_CALLS(r) {
   r.push_back({"quant_levels_visualization: bad extension",
                raises<ValueError>("quant_levels_visualization", {".png", "got 'plot.jpg'"}),
                [] { quant_levels_visualization("plot.jpg"); }});
@@ -298,12 +292,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                  o.points = 1;
                  quant_levels_visualization("plot.png", o);
                }});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_visualization", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_visualization

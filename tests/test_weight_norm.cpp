@@ -115,16 +115,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_a_value_error) {
 
 // ---- bad input ----
 
-// The bad calls of weight normalization: each raises its error naming the op, the
-// argument and the bad value, and changes nothing (test_util.hpp).
-std::vector<xgrad_test::BadCall> bad_calls() {
-  using namespace xgrad;
-  using D = Tensor<double>;
-  using xgrad_test::leaf;
-  using xgrad_test::raises;
+XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-  static const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::vector<xgrad_test::BadCall> r;
   const D x = leaf({2, 3});
   r.push_back({"weight_standardize: one element",
                raises<ValueError>("weight_standardize", {"at least 2 elements", "got 1"}),
@@ -147,12 +139,6 @@ std::vector<xgrad_test::BadCall> bad_calls() {
                raises<ValueError>("rescale_by_weight_std", {"quantized weight is undefined"}),
                [x, u] { rescale_by_weight_std(u, x); },
                {x}});
-  return r;
-}
-const bool bad_calls_registered = xgrad_test::register_bad_calls("test_weight_norm", bad_calls);
-
-BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {
-  xgrad_test::check_bad_calls(bad_calls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_weight_norm
