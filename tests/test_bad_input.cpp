@@ -1,9 +1,8 @@
 // The bad-input tables, together. Each concept's test file ends with a table
-// of the bad calls a user could make on it (test_util.hpp:
-// XGRAD_TEST_BAD_CALLS); each table registers itself under its file's name,
-// and this suite checks that together they still
-// hold every bad call the single table of the whole API used to hold (393
-// rows when it was split by concept), so that no table quietly shrinks.
+// of the bad calls a user could make on it (XGRAD_TEST_BAD_CALLS in
+// test_util.hpp), which registers itself under its file's name. This suite
+// checks that together the tables still hold every bad call of the single
+// table they were split from (393 rows), so that no table quietly shrinks.
 #include <boost/test/unit_test.hpp>
 #include <cstddef>
 
