@@ -37,10 +37,9 @@ int run(ProcessGroup& group) {
   const std::size_t global_batch = 32;
   const bool main_rank = group.rank() == 0;
   const auto world = static_cast<std::size_t>(group.size());
-  if (global_batch % world != 0) {
-    throw ValueError("train_ddp: the batch of 32 rows does not split over " +
-                     std::to_string(world) + " processes (use 1, 2, 4, 8, 16 or 32)");
-  }
+  XGRAD_CHECK(global_batch % world == 0, ValueError,
+              "train_ddp: the batch of 32 rows does not split over ", world,
+              " processes (use 1, 2, 4, 8, 16 or 32)");
 
   // The same data on every rank (same seed); each trains on its shard.
   Generator gen(2024);

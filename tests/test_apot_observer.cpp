@@ -370,4 +370,71 @@ BOOST_AUTO_TEST_CASE(malformed_code_books_raise_value_error) {
   BOOST_CHECK_THROW(zero_bits.sum(0), ValueError);
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  r.push_back({"apot_level_set: k = 0",
+               raises<ValueError>("apot_level_count", {"k must be >= 1", "got k=0"}),
+               [] { apot_level_set(4, 0, 1.0, LevelScheme::unsigned_levels); }});
+  r.push_back({"apot_level_set: b not a multiple of k",
+               raises<ValueError>("apot_level_count", {"multiple of k", "got b=5, k=2"}),
+               [] { apot_level_set(5, 2, 1.0, LevelScheme::unsigned_levels); }});
+  r.push_back({"apot_level_set: NaN alpha",
+               raises<ValueError>("apot_level_set", {"alpha", "got nan"}),
+               [] { apot_level_set(4, 2, kNaN, LevelScheme::unsigned_levels); }});
+  r.push_back({"apot_level_set: negative alpha",
+               raises<ValueError>("apot_level_set", {"alpha", "got -1"}),
+               [] { apot_level_set(4, 2, -1.0, LevelScheme::unsigned_levels); }});
+  r.push_back({"apot_level_set: too many levels",
+               raises<ValueError>("apot_level_set", {"b=40, k=2", "1099511627776 levels"}),
+               [] { apot_level_set(40, 2, 1.0, LevelScheme::unsigned_levels); }});
+  r.push_back({"apot_level_set: sign_magnitude b = 1",
+               raises<ValueError>("apot_level_count", {"b >= 2", "got b=1"}),
+               [] { apot_level_set(1, 1, 1.0, LevelScheme::sign_magnitude); }});
+  r.push_back({"apot_codebook: b = 0",
+               raises<ValueError>("apot_codebook", {"b must be >= 1", "got b=0"}),
+               [] { apot_codebook(0, 1); }});
+  r.push_back({"apot_sign_magnitude_codebook: k = 3 not dividing",
+               raises<ValueError>("apot_sign_magnitude_codebook", {"k=3", "b-1=4"}),
+               [] { apot_sign_magnitude_codebook(5, 3); }});
+  r.push_back({"APoTCodeBook::field: code out of range",
+               raises<ValueError>("APoTCodeBook::field", {"code 1024"}),
+               [] { apot_codebook(4, 2).field(1 << 10, 0); }});
+  r.push_back({"APoTObserver: k = 0",
+               raises<ValueError>("APoTObserver", {"k must be >= 1", "got k=0"}),
+               [] { APoTObserver<double>(4, 0); }});
+  r.push_back({"APoTObserver: b = 0",
+               raises<ValueError>("APoTObserver", {"b must be >= 1", "got b=0"}),
+               [] { APoTObserver<double>(0, 1); }});
+  auto obs = std::make_shared<APoTObserver<double>>(4, 2);
+  r.push_back({"APoTObserver: qparams before observing",
+               raises<StateError>("APoTObserver::calculate_qparams", {"nothing observed"}),
+               [obs] { obs->calculate_qparams(false); },
+               {},
+               {obs}});
+  r.push_back({"APoTObserver: forward undefined",
+               raises<ValueError>("APoTObserver::forward", {"x is undefined"}),
+               [obs, u] { obs->forward(u); },
+               {},
+               {obs}});
+  r.push_back({"APoTObserver: set_min_val NaN",
+               raises<ValueError>("APoTObserver::set_min_val", {"min_val is NaN"}),
+               [obs] { obs->set_min_val(kNaN); },
+               {},
+               {obs}});
+  r.push_back({"APoTObserver: set_max_val of two elements",
+               raises<ValueError>("APoTObserver::set_max_val", {"max_val", "got shape [2]"}),
+               [obs] { obs->set_max_val(zeros<double>({2})); },
+               {},
+               {obs}});
+  auto seen = std::make_shared<APoTObserver<double>>(5, 2);
+  seen->forward(tensor<double>({-1.0, 2.0}));
+  r.push_back({"APoTObserver: b not a multiple of k",
+               raises<ValueError>("apot_level_count", {"multiple of k", "got b=5, k=2"}),
+               [seen] { seen->calculate_qparams(false); },
+               {},
+               {seen}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_apot_observer

@@ -302,4 +302,82 @@ BOOST_AUTO_TEST_CASE(zero_dim_inputs_keep_their_shape) {
   BOOST_TEST(dequantize_APoT(t).item() == quant_dequant(x, q).item());
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D x = leaf({4});
+
+  auto q = APoTObserver<double>(4, 2);
+  q.forward(tensor<double>({-1.0, 2.0}));
+  const APoTQParams<double> good = q.calculate_qparams(false);
+  r.push_back({"quantize_APoT: NaN input",
+               raises<ValueError>("quantize_APoT", {"x is NaN", "flat position 1"}), [good] {
+                 quantize_APoT(tensor<double>({0.0, kNaN}), good);
+               }});
+  r.push_back({"quantize_APoT: undefined input",
+               raises<ValueError>("quantize_APoT", {"x is undefined"}),
+               [good, u] { quantize_APoT(u, good); }});
+  r.push_back({"quantize_APoT: NaN alpha",
+               raises<ValueError>("quantize_APoT", {"alpha", "got nan"}),
+               [good, x] {
+                 quantize_APoT<double>(x, kNaN, good.gamma, good.quantization_levels,
+                                       good.level_indices);
+               },
+               {x}});
+  r.push_back({"quantize_APoT: infinite gamma",
+               raises<ValueError>("quantize_APoT", {"gamma", "got inf"}),
+               [good, x] {
+                 quantize_APoT<double>(x, good.alpha, kInf, good.quantization_levels,
+                                       good.level_indices);
+               },
+               {x}});
+  r.push_back(
+      {"quantize_APoT: unsorted levels",
+       raises<ValueError>("quantize_APoT", {"quantization_levels must be sorted", "element 1"}),
+       [good, x] {
+         quantize_APoT<double>(x, good.alpha, good.gamma, tensor<double>({1.0, 0.0}),
+                               xt::xarray<std::int64_t>({0, 1}));
+       },
+       {x}});
+  r.push_back({"quantize_APoT: empty levels",
+               raises<ValueError>("quantize_APoT", {"quantization_levels", "got shape [0]"}),
+               [good, x] {
+                 quantize_APoT<double>(x, good.alpha, good.gamma, zeros<double>({0}),
+                                       xt::xarray<std::int64_t>::from_shape({0}));
+               },
+               {x}});
+  r.push_back({"quantize_APoT: indices of another length",
+               raises<ValueError>("quantize_APoT", {"level_indices", "got shape [1]"}),
+               [good, x] {
+                 quantize_APoT<double>(x, good.alpha, good.gamma, good.quantization_levels,
+                                       xt::xarray<std::int64_t>({0}));
+               },
+               {x}});
+  r.push_back({"quantize_APoT: repeated index",
+               raises<ValueError>("quantize_APoT", {"level_indices holds 1 twice"}),
+               [good, x] {
+                 quantize_APoT<double>(x, good.alpha, good.gamma, tensor<double>({0.0, 1.0}),
+                                       xt::xarray<std::int64_t>({1, 1}));
+               },
+               {x}});
+  r.push_back({"quantize_APoT: negative index",
+               raises<ValueError>("quantize_APoT", {"level_indices[0] = -1"}),
+               [good, x] {
+                 quantize_APoT<double>(x, good.alpha, good.gamma, tensor<double>({0.0, 1.0}),
+                                       xt::xarray<std::int64_t>({-1, 1}));
+               },
+               {x}});
+  r.push_back({"TensorAPoT: code not a level index",
+               raises<ValueError>("TensorAPoT", {"code 99", "flat position 0"}),
+               [good] { TensorAPoT<double>(xt::xarray<std::int64_t>({99}), good); }});
+  r.push_back({"quant_dequant: NaN alpha",
+               raises<ValueError>("quant_dequant", {"alpha", "got nan"}),
+               [good, x] {
+                 quant_dequant<double>(x, kNaN, good.gamma, good.quantization_levels,
+                                       good.level_indices);
+               },
+               {x}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_apot_quantizer

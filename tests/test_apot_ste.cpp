@@ -377,4 +377,27 @@ BOOST_AUTO_TEST_CASE(empty_input_gets_an_empty_gradient) {
   BOOST_TEST((x.grad().shape() == Shape{0, 3}));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D x = leaf({4});
+
+  auto q = APoTObserver<double>(4, 2);
+  q.forward(tensor<double>({-1.0, 2.0}));
+  const APoTQParams<double> good = q.calculate_qparams(false);
+  r.push_back({"fake_quantize_APoT: unsorted levels",
+               raises<ValueError>("fake_quantize_function",
+                                  {"quantization_levels must be sorted", "element 1"}),
+               [good, x] {
+                 fake_quantize_function::apply(x, good.alpha, good.gamma,
+                                               tensor<double>({1.0, 0.0}),
+                                               xt::xarray<std::int64_t>({0, 1}));
+               },
+               {x}});
+  r.push_back({"fake_quantize_APoT: undefined input",
+               raises<ValueError>("APoTFakeQuantizeBackward", {"input tensor 0 is undefined"}),
+               [good, u] { fake_quantize_APoT(u, good); }});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_apot_ste

@@ -49,7 +49,7 @@ std::vector<std::size_t> rows_of(const Dataset<double>& d) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- spirals
+// ---- spirals ----
 
 BOOST_AUTO_TEST_CASE(spirals_have_class_major_rows_and_two_features) {
   Generator gen(1);
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(bad_spiral_arguments_throw_value_error) {
   }
 }
 
-// ---------------------------------------------------------------- subset, split
+// ---- subset, split ----
 
 BOOST_AUTO_TEST_CASE(subset_takes_rows_in_the_given_order) {
   const auto d = numbered(6);
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(bad_split_fractions_throw_value_error) {
   BOOST_CHECK_THROW(xgrad::data::train_test_split(d, 0.1, gen), ValueError);
 }
 
-// ---------------------------------------------------------------- DataLoader
+// ---- DataLoader ----
 
 BOOST_AUTO_TEST_CASE(loader_without_shuffle_yields_rows_in_order) {
   DataLoader<double> loader(numbered(7), 3, false);
@@ -257,7 +257,7 @@ BOOST_AUTO_TEST_CASE(loader_rejects_a_null_sampler_and_indices_out_of_range) {
   BOOST_TEST(rows_of(loader.batch(0)) == (std::vector<std::size_t>{2, 1}));
 }
 
-// ---------------------------------------------------------------- accuracy
+// ---- accuracy ----
 
 BOOST_AUTO_TEST_CASE(accuracy_counts_rows_whose_argmax_is_the_label) {
   // Row 2 ties between classes 0 and 1: the first maximum (0) is the prediction.
@@ -280,6 +280,80 @@ BOOST_AUTO_TEST_CASE(accuracy_rejects_undefined_logits_naming_itself) {
   } catch (const ValueError& e) {
     BOOST_TEST(std::string(e.what()).find("accuracy: logits are undefined") != std::string::npos);
   }
+}
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  data::Dataset<double> ds{leaf({4, 2}), Labels({0, 1, 0, 1})};
+  data::Dataset<double> bad{leaf({4, 2}), Labels({0, 1})};
+  r.push_back({"check_dataset: labels of another length",
+               raises<ShapeError>("test", {"features [N, F] and labels [N]", "got [4, 2] and [2]"}),
+               [bad] { data::check_dataset(bad, "test"); },
+               {bad.features}});
+  r.push_back({"subset: index out of range",
+               raises<ValueError>("index_select", {"index 9 at position 1"}),
+               [ds] {
+                 data::subset(ds, {0, 9});
+               },
+               {ds.features}});
+  r.push_back({"train_test_split: fraction 1",
+               raises<ValueError>("train_test_split", {"test_fraction", "got 1"}),
+               [ds] {
+                 Generator g(1);
+                 data::train_test_split(ds, 1.0, g);
+               },
+               {ds.features}});
+  r.push_back({"train_test_split: empty part",
+               raises<ValueError>("train_test_split",
+                                  {"4 rows with test_fraction 0.01", "leave one part empty"}),
+               [ds] {
+                 Generator g(1);
+                 data::train_test_split(ds, 0.01, g);
+               },
+               {ds.features}});
+  r.push_back(
+      {"make_spirals: one class", raises<ValueError>("make_spirals", {"num_classes", "got 1"}), [] {
+         Generator g(1);
+         data::make_spirals<double>(4, 1, 0.1, g);
+       }});
+  r.push_back({"make_spirals: zero points",
+               raises<ValueError>("make_spirals", {"points_per_class", "got 0"}), [] {
+                 Generator g(1);
+                 data::make_spirals<double>(0, 2, 0.1, g);
+               }});
+  r.push_back({"make_spirals: negative noise",
+               raises<ValueError>("make_spirals", {"noise", "got -0.1"}), [] {
+                 Generator g(1);
+                 data::make_spirals<double>(4, 2, -0.1, g);
+               }});
+  r.push_back(
+      {"make_spirals: zero turns", raises<ValueError>("make_spirals", {"turns", "got 0"}), [] {
+         Generator g(1);
+         data::make_spirals<double>(4, 2, 0.1, g, 0.0);
+       }});
+  r.push_back({"accuracy: undefined logits",
+               raises<ValueError>("accuracy", {"logits are undefined"}),
+               [u] { data::accuracy(u, Labels({0})); }});
+  r.push_back({"accuracy: rows differ",
+               raises<ShapeError>("accuracy", {"logits [N, C]", "got [2, 3] and [1]"}), [] {
+                 data::accuracy(zeros<double>({2, 3}), Labels({0}));
+               }});
+  r.push_back({"DataLoader: batch_size 0",
+               raises<ValueError>("DataLoader", {"batch_size", "got 0"}),
+               [ds] { data::DataLoader<double>(ds, 0, false); },
+               {ds.features}});
+  r.push_back(
+      {"DataLoader: malformed dataset",
+       raises<ShapeError>("DataLoader", {"features [N, F] and labels [N]", "got [4, 2] and [2]"}),
+       [bad] { data::DataLoader<double>(bad, 2, false); },
+       {bad.features}});
+  r.push_back({"DataLoader::batch: out of range",
+               raises<ValueError>("DataLoader::batch", {"index 7 out of range", "2 batches"}),
+               [ds] { data::DataLoader<double>(ds, 2, false).batch(7); },
+               {ds.features}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_data

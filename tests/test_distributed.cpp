@@ -78,7 +78,7 @@ BOOST_TEST_GLOBAL_FIXTURE(World);
 
 using Types = boost::mpl::list<float, double>;
 
-// ---------------------------------------------------------------- group
+// ---- group ----
 
 BOOST_AUTO_TEST_CASE(ranks_are_zero_to_size_minus_one) {
   BOOST_TEST(world().size() >= 1);
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(all_gather_takes_a_different_length_from_each_rank) {
   }
 }
 
-// ---------------------------------------------------------------- collectives
+// ---- collectives ----
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(broadcast_copies_src_values_to_every_rank, T, Types) {
   for (const Shape& shape : kShapes) {
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_on_every_rank_are_value_errors) {
                         mentions<ValueError>("broadcast: tensor is undefined"));
 }
 
-// ---------------------------------------------------------------- DistributedDataParallel
+// ---- DistributedDataParallel ----
 
 namespace {
 

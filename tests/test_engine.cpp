@@ -815,4 +815,180 @@ BOOST_AUTO_TEST_CASE(randint_bounds_must_be_exact_in_the_element_type) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// A user-defined op whose backward returns one gradient too many.
+struct TwoGradientsForOne : xgrad::Function<TwoGradientsForOne> {
+  static constexpr const char* name = "TwoGradientsForOneBackward";
+  template <class T>
+  static xt::xarray<T> forward(xgrad::Context<T>&, const xgrad::Tensor<T>& x) {
+    return x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(xgrad::Context<T>&, const xt::xarray<T>& g) {
+    return gradients(xt::xarray<T>(g), xt::xarray<T>(g));
+  }
+};
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  // creation
+  Generator gen(5);
+  r.push_back({"zeros: empty with overflowing extents",
+               raises<ValueError>("zeros", {"shape [0, 4294967296, 4294967296]",
+                                            "more elements than can be addressed"}),
+               [] {
+                 zeros<double>({0, std::size_t(1) << 32, std::size_t(1) << 32});
+               }});
+  r.push_back({"ones: too many elements",
+               raises<ValueError>("ones", {"shape [4611686018427387904, 4]",
+                                           "more elements than can be addressed"}),
+               [] {
+                 ones<double>({std::size_t(1) << 62, 4});
+               }});
+  r.push_back({"full: too many elements",
+               raises<ValueError>("full", {"shape [1099511627776, 1099511627776]",
+                                           "more elements than can be addressed"}),
+               [] {
+                 full<double>({std::size_t(1) << 40, std::size_t(1) << 40}, 1.0);
+               }});
+  r.push_back({"arange: step 0",
+               raises<ValueError>("arange", {"step must be a finite non-zero number", "step=0"}),
+               [] { arange<double>(0, 1, 0); }});
+  r.push_back({"arange: wrong direction",
+               raises<ValueError>("arange", {"step -1 moves away from stop", "start=0, stop=1"}),
+               [] { arange<double>(0, 1, -1); }});
+  r.push_back({"arange: NaN stop", raises<ValueError>("arange", {"start/stop finite", "stop=nan"}),
+               [] { arange<double>(0, kNaN, 1); }});
+  r.push_back({"arange: too many",
+               raises<ValueError>("arange", {"stop=1e+20", "too many elements"}),
+               [] { arange<double>(0, 1e20, 1); }});
+  r.push_back({"rand: low above high",
+               raises<ValueError>("rand", {"low must be below high", "got low=1 high=0"}),
+               [&gen] { rand<double>({2}, gen, 1.0, 0.0); }});
+  r.push_back({"randn: negative stddev",
+               raises<ValueError>("randn", {"stddev finite and positive", "stddev=-1"}),
+               [&gen] { randn<double>({2}, gen, 0.0, -1.0); }});
+  r.push_back({"randint: empty range",
+               raises<ValueError>("randint", {"low must be below high", "got low=5 high=5"}),
+               [&gen] { randint<double>(5, 5, {2}, gen); }});
+  r.push_back({"randint: beyond exact integers",
+               raises<ValueError>("randint", {"exact", "high=1152921504606846976"}),
+               [&gen] { randint<double>(0, std::int64_t(1) << 60, {2}, gen); }});
+  r.push_back({"rand: too many elements",
+               raises<ValueError>("rand", {"shape [4611686018427387904, 4611686018427387904]"}),
+               [&gen] {
+                 rand<double>({std::size_t(1) << 62, std::size_t(1) << 62}, gen, 0.0, 1.0);
+               }});
+  // tensors
+  {
+    const D x = leaf({2});
+    r.push_back(
+        {"item of two elements",
+         raises<ShapeError>("item", {"one-element tensor", "got shape [2] with 2 elements"}),
+         [x] { x.item(); },
+         {x}});
+    r.push_back({"data of an undefined tensor",
+                 raises<StateError>("data", {"the tensor is undefined"}), [u] { u.data(); }});
+    const D y = x * 2.0;
+    r.push_back(
+        {"set_requires_grad on a non-leaf",
+         raises<StateError>("set_requires_grad", {"only leaves", "produced by MulBackward"}),
+         [y] { D(y).set_requires_grad(false); },
+         {x}});
+    r.push_back({"copy_ from undefined",
+                 raises<ValueError>("copy_", {"the source tensor is undefined"}),
+                 [x, u] { D(x).copy_(u); },
+                 {x}});
+    const D z = zeros<double>({3});
+    r.push_back({"copy_ of another shape",
+                 raises<ShapeError>("copy_", {"source shape [2]", "destination shape [3]"}),
+                 [z] { D(z).copy_(ones<double>({2})); },
+                 {z}});
+    r.push_back({"copy_ into a leaf requiring grad",
+                 raises<StateError>("copy_", {"requires grad", "grad mode is on"}),
+                 [x] { D(x).copy_(ones<double>({2})); },
+                 {x}});
+    r.push_back({"fill_ of a leaf requiring grad",
+                 raises<StateError>("fill_", {"requires grad", "grad mode is on"}),
+                 [x] { D(x).fill_(3.0); },
+                 {x}});
+  }
+  // backward
+  {
+    const D x = leaf({2, 2});
+    const D y = x * 3.0;
+    r.push_back({"backward of a non-scalar without gradient",
+                 raises<ShapeError>("backward", {"one-element output", "shape [2, 2]"}),
+                 [y] { y.backward(); },
+                 {x}});
+    r.push_back({"backward of a tensor without grad",
+                 raises<StateError>("backward", {"does not require grad"}),
+                 [] { zeros<double>({1}).backward(); }});
+    r.push_back({"backward with a gradient of the wrong shape",
+                 raises<ShapeError>("backward", {"gradient shape [3]", "output shape [2, 2]"}),
+                 [y] { y.backward(xt::xarray<double>::from_shape({3})); },
+                 {x}});
+    const D w = leaf({2});
+    const D s = sum(exp(w));
+    s.backward();
+    r.push_back({"backward a second time",
+                 raises<StateError>("backward", {"second time", "SumBackward"}),
+                 [s] { s.backward(); },
+                 {w}});
+    const D v = leaf({2});
+    const D e = exp(v * 1.0);  // exp saves its output
+    const D out = sum(e);
+    {
+      NoGradGuard g;
+      D(e).fill_(1.0);
+    }
+    r.push_back({"backward after a saved tensor was modified",
+                 raises<StateError>("ExpBackward", {"modified by an in-place operation",
+                                                    "version 1; expected version 0"}),
+                 [out] { out.backward(); },
+                 {v}});
+    const D q = leaf({2});
+    r.push_back({"a Function returning too many gradients",
+                 raises<ValueError>("TwoGradientsForOneBackward",
+                                    {"backward returned 2 gradients for 1 tensor inputs"}),
+                 [q] { sum(TwoGradientsForOne::apply(q)).backward(); },
+                 {q}});
+  }
+  // gradcheck
+  {
+    const D x = leaf({2});
+    const GradcheckFn f = [](const std::vector<D>& in) { return sum(in[0] * in[0]); };
+    r.push_back({"gradcheck: eps 0",
+                 raises<ValueError>("gradcheck", {"eps", "got 0"}),
+                 [f, x] { gradcheck(f, {x}, 0.0); },
+                 {x}});
+    r.push_back({"gradcheck: NaN eps",
+                 raises<ValueError>("gradcheck", {"eps", "got nan"}),
+                 [f, x] { gradcheck(f, {x}, kNaN); },
+                 {x}});
+    r.push_back({"gradcheck: negative atol",
+                 raises<ValueError>("gradcheck", {"tolerances", "atol=-1"}),
+                 [f, x] { gradcheck(f, {x}, 1e-6, -1.0); },
+                 {x}});
+    r.push_back({"gradcheck: undefined input",
+                 raises<ValueError>("gradcheck", {"input 1 is undefined"}),
+                 [f, x, u] {
+                   gradcheck(f, {x, u});
+                 },
+                 {x}});
+    r.push_back({"gradcheck: nothing requires grad",
+                 raises<ValueError>("gradcheck", {"no input requires grad"}),
+                 [f] { gradcheck(f, {zeros<double>({2})}); }});
+    const GradcheckFn changing = [](const std::vector<D>& in) {
+      static int calls = 0;
+      return ++calls % 2 ? sum(in[0]) : in[0] * 1.0;
+    };
+    r.push_back({"gradcheck: output shape changes",
+                 raises<ValueError>("gradcheck", {"returned shape [] and then [2]"}),
+                 [changing, x] { gradcheck(changing, {x}); },
+                 {x}});
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_engine

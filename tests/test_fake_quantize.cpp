@@ -140,4 +140,44 @@ BOOST_AUTO_TEST_CASE(test_backward) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D x = leaf({4});
+  r.push_back({"APoTFakeQuantize: b not a multiple of k",
+               raises<ValueError>("apot_level_count", {"multiple of k", "got b=5, k=2"}),
+               [] { APoTFakeQuantize<double>(5, 2); }});
+  auto afq = std::make_shared<APoTFakeQuantize<double>>(4, 2);
+  afq->disable_observer();
+  r.push_back({"APoTFakeQuantize: forward without qparams",
+               raises<StateError>("APoTFakeQuantize", {"qparams are missing"}),
+               [afq, x] { afq->forward(x); },
+               {x},
+               {afq}});
+  r.push_back({"APoTFakeQuantize: load unsorted levels",
+               raises<ValueError>("APoTFakeQuantize::load_state_dict",
+                                  {"quantization_levels must be sorted"}),
+               [afq] {
+                 auto d = afq->state_dict();
+                 for (auto& kv : d) {
+                   if (kv.first == "alpha" || kv.first == "gamma")
+                     kv.second = xt::xarray<double>({1.0});
+                   if (kv.first == "quantization_levels")
+                     kv.second = xt::xarray<double>({1.0, 0.0});
+                   if (kv.first == "level_indices") kv.second = xt::xarray<double>({0.0, 1.0});
+                 }
+                 afq->load_state_dict(d);
+               },
+               {},
+               {afq}});
+  auto afq_on = std::make_shared<APoTFakeQuantize<double>>(4, 2);
+  r.push_back({"APoTFakeQuantize: forward on a range beyond float32",
+               raises<ValueError>("apot_level_set", {"alpha=1e+300", "float32"}),
+               [afq_on] {
+                 afq_on->forward(tensor<double>({-1e300, 1e300}));
+               },
+               {},
+               {afq_on}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_fake_quantize

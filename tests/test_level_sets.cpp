@@ -212,4 +212,15 @@ BOOST_AUTO_TEST_CASE(bad_bits_are_value_errors_naming_the_function) {
   BOOST_CHECK_EXCEPTION(power_of_two_levels(0, false), ValueError, mentions<ValueError>("b=0"));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  r.push_back({"apot_unsigned_levels: b 0",
+               raises<ValueError>("apot_unsigned_levels", {"b must be >= 1, got b=0"}),
+               [] { apot_unsigned_levels(0, 2); }});
+  r.push_back({"apot_sign_magnitude_levels: b 1",
+               raises<ValueError>("apot_sign_magnitude_levels", {"b must be >= 2", "got b=1"}),
+               [] { apot_sign_magnitude_levels(1); }});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_level_sets

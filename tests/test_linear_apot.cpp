@@ -386,4 +386,65 @@ BOOST_AUTO_TEST_CASE(a_code_written_in_place_is_refused_before_use) {
   BOOST_CHECK_THROW(layer.forward_integer(xt::xarray<std::int64_t>({1, 2})), ValueError);
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D w = tensor<double>({{0.5, -0.25}, {1.0, 0.0}});
+  r.push_back({"LinearAPoT: undefined weight",
+               raises<ValueError>("LinearAPoT", {"weight is undefined"}),
+               [u] { LinearAPoT<double>(u, 4, 2); }});
+  r.push_back({"LinearAPoT: 1-D weight", raises<ShapeError>("LinearAPoT", {"weight", "got [3]"}),
+               [] { LinearAPoT<double>(zeros<double>({3}), 4, 2); }});
+  r.push_back({"LinearAPoT: bias of the wrong size",
+               raises<ShapeError>("LinearAPoT", {"bias must have shape [2]", "got [3]"}),
+               [w] { LinearAPoT<double>(w, 4, 2, zeros<double>({3})); },
+               {w}});
+  r.push_back({"LinearAPoT: NaN weight",
+               raises<ValueError>("LinearAPoT", {"weight holds nan", "flat position 0"}), [] {
+                 LinearAPoT<double>(tensor<double>({{kNaN, 1.0}}), 4, 2);
+               }});
+  r.push_back({"LinearAPoT: signed_per_term",
+               raises<ValueError>("LinearAPoT", {"signed_per_term"}),
+               [w] { LinearAPoT<double>(w, 4, 2, D(), LevelScheme::signed_per_term); },
+               {w}});
+  auto la = std::make_shared<LinearAPoT<double>>(w, 4, 2);
+  r.push_back({"LinearAPoT: forward of the wrong width",
+               raises<ShapeError>("linear", {"input [1, 3], weight [2, 2]"}),
+               [la] {
+                 la->forward(zeros<double>({1, 3}));
+               },
+               {},
+               {la}});
+  r.push_back({"LinearAPoT: forward undefined",
+               raises<ValueError>("LinearAPoT.forward", {"input tensor is undefined"}),
+               [la, u] { la->forward(u); },
+               {},
+               {la}});
+  r.push_back({"LinearAPoT: forward_integer of the wrong width",
+               raises<ShapeError>("LinearAPoT.forward_integer", {"[batch, 2]", "got [3]"}),
+               [la] {
+                 la->forward_integer(xt::xarray<std::int64_t>({1, 2, 3}));
+               },
+               {},
+               {la}});
+  r.push_back({"LinearAPoT: forward_integer overflowing",
+               raises<ValueError>("LinearAPoT.forward_integer", {"overflow the int64 accumulator"}),
+               [la] {
+                 la->forward_integer(
+                     xt::xarray<std::int64_t>({std::int64_t(1) << 61, std::int64_t(1) << 61}));
+               },
+               {},
+               {la}});
+  r.push_back({"LinearAPoT: load a code of 1e9",
+               raises<ValueError>("LinearAPoT::load_state_dict", {"weight_codes[0] = 1e+09"}),
+               [la] {
+                 auto d = la->state_dict();
+                 d[0].second.data()[0] = 1e9;
+                 la->load_state_dict(d);
+               },
+               {},
+               {la}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_linear_apot

@@ -11,6 +11,7 @@
 #include <limits>
 #include <string>
 
+#include "test_util.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/sgd.hpp"
@@ -252,6 +253,46 @@ BOOST_AUTO_TEST_CASE(bad_scheduler_options_throw_value_error_naming_them) {
     }
   }
   BOOST_TEST(opt.lr(0) == 0.5);
+}
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D p = leaf({2});
+  auto sgd = std::make_shared<optim::SGD<double>>(std::vector<D>{p}, optim::SGDOptions(0.1));
+  r.push_back({"StepLR: step_size 0",
+               raises<ValueError>("StepLR", {"step_size", "got 0"}),
+               [sgd] { optim::StepLR<double>(*sgd, 0); },
+               {p}});
+  r.push_back({"StepLR: gamma 0",
+               raises<ValueError>("StepLR", {"gamma", "got 0"}),
+               [sgd] { optim::StepLR<double>(*sgd, 2, 0.0); },
+               {p}});
+  r.push_back({"CosineAnnealingLR: T_max 0",
+               raises<ValueError>("CosineAnnealingLR", {"T_max", "got 0"}),
+               [sgd] { optim::CosineAnnealingLR<double>(*sgd, 0); },
+               {p}});
+  r.push_back({"CosineAnnealingLR: negative eta_min",
+               raises<ValueError>("CosineAnnealingLR", {"eta_min", "got -1"}),
+               [sgd] { optim::CosineAnnealingLR<double>(*sgd, 5, -1.0); },
+               {p}});
+  r.push_back({"scheduler load_state_dict: missing last_epoch",
+               raises<ValueError>("StepLR::load_state_dict", {"missing key \"last_epoch\""}),
+               [sgd] {
+                 optim::StepLR<double> s(*sgd, 2);
+                 s.load_state_dict({});
+               },
+               {p}});
+  r.push_back({"scheduler load_state_dict: fractional epoch",
+               raises<ValueError>("StepLR::load_state_dict", {"last_epoch", "got 1.5"}),
+               [sgd] {
+                 optim::StepLR<double> s(*sgd, 2);
+                 auto d = s.state_dict();
+                 for (auto& kv : d)
+                   if (kv.first == "last_epoch") kv.second() = 1.5;
+                 s.load_state_dict(d);
+               },
+               {p}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_lr_scheduler

@@ -369,4 +369,101 @@ BOOST_AUTO_TEST_CASE(grad_scaling_needs_a_positive_quant_max) {
                         mentions<ValueError>("use_grad_scaling needs quant_max > 0"));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D x = leaf({2, 3});
+  r.push_back({"lsq_grad_scale: numel 0",
+               raises<ValueError>("lsq_grad_scale", {"numel", "numel=0"}),
+               [] { lsq_grad_scale(0, 7); }});
+  const D s1 = D(xt::xarray<double>({0.1}), true), z1 = D(xt::xarray<double>({0.0}), true);
+  r.push_back({"fake_quantize_learnable_per_tensor_affine: scale 0",
+               raises<ValueError>("fake_quantize_learnable_per_tensor_affine", {"scale", "got 0"}),
+               [x, z1] {
+                 fake_quantize_learnable_per_tensor_affine(x, D(xt::xarray<double>({0.0})), z1, 0,
+                                                           255);
+               },
+               {x, z1}});
+  r.push_back(
+      {"fake_quantize_learnable_per_tensor_affine: scale of two values",
+       raises<ShapeError>("fake_quantize_learnable_per_tensor_affine",
+                          {"scale and zero_point must hold one value", "got shapes [2] and [1]"}),
+       [x, z1] { fake_quantize_learnable_per_tensor_affine(x, leaf({2}), z1, 0, 255); },
+       {x, z1}});
+  r.push_back({"fake_quantize_learnable_per_tensor_affine: quant_min above quant_max",
+               raises<ValueError>("fake_quantize_learnable_per_tensor_affine",
+                                  {"quant_min (10)", "quant_max (5)"}),
+               [x, s1, z1] { fake_quantize_learnable_per_tensor_affine(x, s1, z1, 10, 5); },
+               {x, s1, z1}});
+  r.push_back(
+      {"fake_quantize_learnable_per_tensor_affine: NaN grad_factor",
+       raises<ValueError>("fake_quantize_learnable_per_tensor_affine", {"grad_factor", "got nan"}),
+       [x, s1, z1] { fake_quantize_learnable_per_tensor_affine(x, s1, z1, 0, 255, kNaN); },
+       {x, s1, z1}});
+  r.push_back(
+      {"fake_quantize_learnable_per_channel_affine: axis out of range",
+       raises<ShapeError>("fake_quantize_learnable_per_channel_affine", {"axis 2 is out of range"}),
+       [x] {
+         fake_quantize_learnable_per_channel_affine(x, leaf({3}), zeros<double>({3}), 2, 0, 255);
+       },
+       {x}});
+  r.push_back({"LearnableFakeQuantize: scale 0",
+               raises<ValueError>("LearnableFakeQuantize", {"scale", "got 0"}), [] {
+                 LearnableFakeQuantizeOptions<double> o;
+                 o.scale = 0.0;
+                 LearnableFakeQuantize<double>{o};
+               }});
+  r.push_back({"LearnableFakeQuantize: negative scale",
+               raises<ValueError>("LearnableFakeQuantize", {"scale", "got -0.1"}), [] {
+                 LearnableFakeQuantizeOptions<double> o;
+                 o.scale = -0.1;
+                 LearnableFakeQuantize<double>{o};
+               }});
+  r.push_back({"LearnableFakeQuantize: NaN zero_point",
+               raises<ValueError>("LearnableFakeQuantize", {"zero_point must be finite"}), [] {
+                 LearnableFakeQuantizeOptions<double> o;
+                 o.zero_point = kNaN;
+                 LearnableFakeQuantize<double>{o};
+               }});
+  r.push_back({"LearnableFakeQuantize: quant_min equal to quant_max",
+               raises<ValueError>("LearnableFakeQuantize",
+                                  {"quant_min must be strictly less than quant_max", "got [7, 7]"}),
+               [] {
+                 LearnableFakeQuantizeOptions<double> o;
+                 o.quant_min = o.quant_max = 7;
+                 LearnableFakeQuantize<double>{o};
+               }});
+  r.push_back({"LearnableFakeQuantize: quant range beyond quint8",
+               raises<ValueError>("MovingAverageMinMaxObserver", {"range [0, 1000]", "quint8"}),
+               [] {
+                 LearnableFakeQuantizeOptions<double> o;
+                 o.quant_max = 1000;
+                 LearnableFakeQuantize<double>{o};
+               }});
+  r.push_back({"LearnableFakeQuantize: channel_len 0",
+               raises<ValueError>("LearnableFakeQuantize", {"channel_len", "got 0"}), [] {
+                 LearnableFakeQuantizeOptions<double> o;
+                 o.channel_len = 0;
+                 LearnableFakeQuantize<double>{o};
+               }});
+  r.push_back(
+      {"LearnableFakeQuantize: per-channel qscheme without channel_len",
+       raises<ValueError>("LearnableFakeQuantize", {"per_channel_affine", "channel_len is -1"}),
+       [] {
+         LearnableFakeQuantizeOptions<double> o;
+         o.qscheme = QScheme::per_channel_affine;
+         LearnableFakeQuantize<double>{o};
+       }});
+  LearnableFakeQuantizeOptions<double> per_channel;
+  per_channel.qscheme = QScheme::per_channel_affine;
+  per_channel.channel_len = 4;
+  auto lsq = std::make_shared<LearnableFakeQuantize<double>>(per_channel);
+  r.push_back({"LearnableFakeQuantize: forward of another channel count",
+               raises<ShapeError>("LearnableFakeQuantize.forward",
+                                  {"found 2 channels", "channel_len is 4"}),
+               [lsq, x] { lsq->forward(x); },
+               {x},
+               {lsq}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_lsq_fake_quantize

@@ -6,6 +6,9 @@
 
 #include "test_util.hpp"
 #include "xgrad/module.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/elementwise.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_module)
 
@@ -282,8 +285,7 @@ BOOST_AUTO_TEST_CASE(convert_state_dict_moves_a_model_between_float_and_double) 
   BOOST_TEST(std::isinf(back.fc2->bias.data()(1)));
 }
 
-// ---------------------------------------------------------------------------
-// Module-tree utilities.
+// ---- module-tree utilities ----
 
 namespace {
 
@@ -431,5 +433,103 @@ BOOST_AUTO_TEST_CASE(a_module_can_veto_a_load_and_then_nothing_changes) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  auto m = std::make_shared<nn::Linear<double>>(3, 2);
+  const D leaf2 = leaf({2});
+  r.push_back({"register_parameter: empty name",
+               raises<ValueError>("Linear::register_parameter", {"name must not be empty"}),
+               [m, leaf2] { m->register_parameter("", leaf2); },
+               {leaf2},
+               {m}});
+  r.push_back(
+      {"register_parameter: dotted name",
+       raises<ValueError>("Linear::register_parameter", {"must not contain '.'", "got \"a.b\""}),
+       [m, leaf2] { m->register_parameter("a.b", leaf2); },
+       {leaf2},
+       {m}});
+  r.push_back(
+      {"register_parameter: taken name",
+       raises<ValueError>("Linear::register_parameter", {"name \"weight\" is already registered"}),
+       [m, leaf2] { m->register_parameter("weight", leaf2); },
+       {leaf2},
+       {m}});
+  r.push_back({"register_parameter: undefined",
+               raises<ValueError>("Linear::register_parameter", {"tensor \"p\" is undefined"}),
+               [m, u] { m->register_parameter("p", u); },
+               {},
+               {m}});
+  r.push_back({"register_parameter: not a leaf",
+               raises<ValueError>("Linear::register_parameter", {"tensor \"p\" is not a leaf"}),
+               [m, leaf2] { m->register_parameter("p", leaf2 * 2.0); },
+               {leaf2},
+               {m}});
+  r.push_back({"register_buffer: undefined",
+               raises<ValueError>("Linear::register_buffer", {"tensor \"b\" is undefined"}),
+               [m, u] { m->register_buffer("b", u); },
+               {},
+               {m}});
+  r.push_back({"register_module: null",
+               raises<ValueError>("Linear::register_module", {"module \"c\" is null"}),
+               [m] { m->register_module("c", std::shared_ptr<Module<double>>()); },
+               {},
+               {m}});
+  r.push_back(
+      {"register_module: itself",
+       raises<ValueError>("Linear::register_module", {"registering \"self\"", "own descendant"}),
+       [m] { m->register_module("self", m); },
+       {},
+       {m}});
+  auto seq = std::make_shared<nn::Sequential<double>>(
+      std::initializer_list<std::shared_ptr<Module<double>>>{m});
+  r.push_back(
+      {"register_module: a cycle",
+       raises<ValueError>("Linear::register_module", {"registering \"parent\"", "own descendant"}),
+       [m, seq] { m->register_module("parent", seq); },
+       {},
+       {m, seq}});
+  r.push_back({"load_state_dict: missing key",
+               raises<ValueError>("Linear::load_state_dict", {"missing keys: bias"}),
+               [m] {
+                 m->load_state_dict({{"weight", xt::xarray<double>::from_shape({2, 3})}});
+               },
+               {},
+               {m}});
+  r.push_back({"load_state_dict: unexpected key",
+               raises<ValueError>("Linear::load_state_dict", {"unexpected keys: extra"}),
+               [m] {
+                 auto d = m->state_dict();
+                 d.emplace_back("extra", xt::xarray<double>({1.0}));
+                 m->load_state_dict(d);
+               },
+               {},
+               {m}});
+  r.push_back(
+      {"load_state_dict: wrong shape",
+       raises<ShapeError>("Linear::load_state_dict", {"shape mismatch: weight", "got [3, 2]"}),
+       [m] {
+         m->load_state_dict({{"weight", xt::xarray<double>::from_shape({3, 2})},
+                             {"bias", xt::xarray<double>::from_shape({2})}});
+       },
+       {},
+       {m}});
+  r.push_back(
+      {"load_state_dict: repeated key",
+       raises<ValueError>("Linear::load_state_dict", {"key \"weight\" appears more than once"}),
+       [m] {
+         auto d = m->state_dict();
+         d.push_back(d[0]);
+         m->load_state_dict(d);
+       },
+       {},
+       {m}});
+  r.push_back({"Module::forward without an override",
+               raises<StateError>("Plain::forward", {"no unary forward"}),
+               [] { Module<double>("Plain").forward(zeros<double>({1})); }});
+}
 
 BOOST_AUTO_TEST_SUITE_END()  // test_module

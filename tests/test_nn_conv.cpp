@@ -15,6 +15,7 @@
 #include "xgrad/nn/batchnorm.hpp"
 #include "xgrad/nn/conv.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/fusion.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/pool.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -309,5 +310,166 @@ BOOST_AUTO_TEST_CASE(learns_bar_orientation_to_97_percent) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  const D x4 = leaf({2, 3, 2, 2}), rm = zeros<double>({3}), rv = ones<double>({3});
+  r.push_back({"batch_norm: 4-D input, weight of the wrong size",
+               raises<ShapeError>("batch_norm", {"weight must have shape [3]", "got [2]"}),
+               [x4, rm, rv, u] { batch_norm(x4, rm, rv, leaf({2}), u, true); },
+               {x4, rm, rv}});
+  r.push_back({"batch_norm: 4-D input, running_var of the wrong size",
+               raises<ShapeError>("batch_norm", {"running_var must have shape [3]", "got [4]"}),
+               [x4, rm, u] { batch_norm(x4, rm, ones<double>({4}), u, u, true); },
+               {x4, rm}});
+  r.push_back({"batch_norm: 5-D input",
+               raises<ShapeError>("batch_norm", {"input must be", "got [1, 3, 2, 2, 2]"}),
+               [rm, rv, u] {
+                 batch_norm(leaf({1, 3, 2, 2, 2}), rm, rv, u, u, true);
+               },
+               {rm, rv}});
+  r.push_back({"batch_norm: 4-D input, one value per channel",
+               raises<ValueError>("batch_norm",
+                                  {"more than 1 value per channel", "got input [1, 3, 1, 1]"}),
+               [rm, rv, u] {
+                 batch_norm(leaf({1, 3, 1, 1}), rm, rv, u, u, true);
+               },
+               {rm, rv}});
+
+  using nn::Conv2dOptions;
+  r.push_back({"Conv2d: in_channels 0",
+               raises<ValueError>("Conv2d",
+                                  {"in_channels and out_channels must be positive", "got 0 and 4"}),
+               [] { nn::Conv2d<double>(0, 4, 3); }});
+  r.push_back({"Conv2d: negative out_channels",
+               raises<ValueError>(
+                   "Conv2d", {"in_channels and out_channels must be positive", "got 2 and -4"}),
+               [] { nn::Conv2d<double>(2, -4, 3); }});
+  r.push_back(
+      {"Conv2d: kernel_size 0", raises<ValueError>("Conv2d", {"kernel_size", "got [3, 0]"}), [] {
+         nn::Conv2d<double>(2, 4, {3, 0});
+       }});
+  r.push_back(
+      {"Conv2dOptions: stride 0", raises<ValueError>("Conv2d", {"stride", "got [1, 0]"}), [] {
+         nn::Conv2d<double>(Conv2dOptions(2, 4, 3).stride({1, 0}));
+       }});
+  r.push_back({"Conv2dOptions: negative padding",
+               raises<ValueError>("Conv2d", {"padding", "got [-1, -1]"}),
+               [] { nn::Conv2d<double>(Conv2dOptions(2, 4, 3).padding(-1)); }});
+  r.push_back({"Conv2dOptions: dilation 0",
+               raises<ValueError>("Conv2d", {"dilation", "got [0, 0]"}),
+               [] { nn::Conv2d<double>(Conv2dOptions(2, 4, 3).dilation(0)); }});
+  r.push_back({"Conv2dOptions: groups 0", raises<ValueError>("Conv2d", {"groups", "got 0"}),
+               [] { nn::Conv2d<double>(Conv2dOptions(2, 4, 3).groups(0)); }});
+  r.push_back({"Conv2dOptions: groups not dividing out_channels",
+               raises<ValueError>("Conv2d", {"groups", "out_channels 4, got 3"}),
+               [] { nn::Conv2d<double>(Conv2dOptions(3, 4, 3).groups(3)); }});
+  auto c2 = std::make_shared<nn::Conv2d<double>>(2, 4, 3);
+  r.push_back({"Conv2d: forward of other channels",
+               raises<ShapeError>("conv2d", {"the input has 3 channels, the weight expects 2"}),
+               [c2] {
+                 c2->forward(leaf({1, 3, 5, 5}));
+               },
+               {},
+               {c2}});
+  r.push_back({"Conv2d: forward of a 3-D input",
+               raises<ShapeError>("conv2d", {"input must be 4-D", "got [2, 5, 5]"}),
+               [c2] {
+                 c2->forward(leaf({2, 5, 5}));
+               },
+               {},
+               {c2}});
+  r.push_back(
+      {"Conv2d: forward of an input smaller than the kernel",
+       raises<ShapeError>("conv2d", {"kernel [3, 3]", "larger than the padded input [2, 2]"}),
+       [c2] {
+         c2->forward(leaf({1, 2, 2, 2}));
+       },
+       {},
+       {c2}});
+
+  r.push_back({"BatchNorm2d: num_features 0",
+               raises<ValueError>("BatchNorm2d", {"num_features", "got 0"}),
+               [] { nn::BatchNorm2d<double>(0); }});
+  r.push_back({"BatchNorm2d: eps 0", raises<ValueError>("BatchNorm2d", {"eps", "got 0"}),
+               [] { nn::BatchNorm2d<double>(3, 0.0); }});
+  r.push_back({"BatchNorm2d: momentum 2", raises<ValueError>("BatchNorm2d", {"momentum", "got 2"}),
+               [] { nn::BatchNorm2d<double>(3, 1e-5, 2.0); }});
+  auto bn = std::make_shared<nn::BatchNorm2d<double>>(3);
+  r.push_back({"BatchNorm2d: forward of a 2-D input",
+               raises<ShapeError>("BatchNorm2d", {"expected input [N, C, H, W]", "got [2, 3]"}),
+               [bn] {
+                 bn->forward(leaf({2, 3}));
+               },
+               {},
+               {bn}});
+  r.push_back({"BatchNorm2d: forward of other channels",
+               raises<ShapeError>("BatchNorm2d", {"expected 3 channels", "got input [2, 4, 2, 2]"}),
+               [bn] {
+                 bn->forward(leaf({2, 4, 2, 2}));
+               },
+               {},
+               {bn}});
+  r.push_back({"BatchNorm2d: training forward of one value per channel",
+               raises<ValueError>("batch_norm",
+                                  {"more than 1 value per channel", "got input [1, 3, 1, 1]"}),
+               [bn] {
+                 bn->forward(leaf({1, 3, 1, 1}));
+               },
+               {},
+               {bn}});
+  r.push_back({"BatchNorm2d: load a negative running_var",
+               raises<ValueError>("BatchNorm2d::load_state_dict", {"running_var[1] = -1"}),
+               [bn] {
+                 auto d = bn->state_dict();
+                 for (auto& kv : d)
+                   if (kv.first == "running_var") kv.second(1) = -1.0;
+                 bn->load_state_dict(d);
+               },
+               {},
+               {bn}});
+
+  r.push_back({"MaxPool2d: kernel_size 0",
+               raises<ValueError>("MaxPool2d", {"kernel_size", "got [0, 0]"}),
+               [] { nn::MaxPool2d<double>(0); }});
+  r.push_back({"MaxPool2dOptions: stride 0",
+               raises<ValueError>("MaxPool2d", {"stride", "got [0, 0]"}),
+               [] { nn::MaxPool2d<double>(nn::MaxPool2dOptions(2).stride(0)); }});
+  r.push_back({"MaxPool2dOptions: padding above half the kernel",
+               raises<ValueError>("MaxPool2d", {"padding", "got [2, 2]"}),
+               [] { nn::MaxPool2d<double>(nn::MaxPool2dOptions(2).padding(2)); }});
+  r.push_back({"AvgPool2dOptions: negative padding",
+               raises<ValueError>("AvgPool2d", {"padding", "got [0, -1]"}), [] {
+                 nn::AvgPool2d<double>(nn::AvgPool2dOptions(3).padding({0, -1}));
+               }});
+  r.push_back({"AdaptiveAvgPool2d: output_size 0",
+               raises<ValueError>("AdaptiveAvgPool2d", {"output_size", "got [1, 0]"}), [] {
+                 nn::AdaptiveAvgPool2d<double>({1, 0});
+               }});
+  auto mp = std::make_shared<nn::MaxPool2d<double>>(2);
+  r.push_back({"MaxPool2d: forward of a 3-D input",
+               raises<ShapeError>("max_pool2d", {"input must be 4-D", "got [2, 4, 4]"}),
+               [mp] {
+                 mp->forward(leaf({2, 4, 4}));
+               },
+               {},
+               {mp}});
+
+  r.push_back(
+      {"fuse_conv_bn: bn of other features",
+       raises<ShapeError>("fuse_conv_bn", {"bn has 3 features, conv has 4 output channels"}),
+       [c2, bn] { nn::fuse_conv_bn(*c2, *bn); },
+       {},
+       {c2, bn}});
+  auto bn_untracked = std::make_shared<nn::BatchNorm2d<double>>(4, 1e-5, 0.1, true, false);
+  r.push_back({"fuse_conv_bn: bn without running statistics",
+               raises<ValueError>("fuse_conv_bn", {"bn has no running statistics"}),
+               [c2, bn_untracked] { nn::fuse_conv_bn(*c2, *bn_untracked); },
+               {},
+               {c2, bn_untracked}});
+}
 
 BOOST_AUTO_TEST_SUITE_END()  // test_nn_conv

@@ -57,7 +57,6 @@ const xt::xarray<double> kBatch = {{1, 2}, {3, 6}, {5, 10}};
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(init)
 
 BOOST_AUTO_TEST_CASE(kaiming_uniform_with_a_sqrt5_is_bounded_by_one_over_sqrt_fan_in) {
@@ -127,7 +126,6 @@ BOOST_AUTO_TEST_CASE(bad_initializer_arguments_throw_value_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(dropout_layer)
 
 BOOST_AUTO_TEST_CASE(training_zeroes_some_and_scales_the_rest_by_one_over_keep) {
@@ -206,7 +204,6 @@ BOOST_AUTO_TEST_CASE(p_outside_zero_one_is_a_value_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(batchnorm)
 
 BOOST_AUTO_TEST_CASE(training_normalizes_with_the_biased_batch_variance) {
@@ -358,7 +355,6 @@ BOOST_AUTO_TEST_CASE(bad_hyper_parameters_throw_value_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(sequential)
 
 BOOST_AUTO_TEST_CASE(children_are_named_by_position_and_indexable) {
@@ -426,7 +422,6 @@ BOOST_AUTO_TEST_CASE(gradcheck_through_a_chain) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(linear)
 
 BOOST_AUTO_TEST_CASE(default_element_type_is_float) {
@@ -526,7 +521,6 @@ BOOST_AUTO_TEST_CASE(an_undefined_input_is_a_value_error_naming_the_layer) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(activations)
 
 struct ActivationCase {
@@ -602,7 +596,6 @@ BOOST_AUTO_TEST_CASE(a_dim_out_of_range_is_a_shape_error) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(flatten)
 
 Tensor<double> four_d(bool requires_grad = false) {
@@ -649,7 +642,6 @@ BOOST_AUTO_TEST_CASE(bad_axes_throw) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(mlp)
 
 template <class T>
@@ -716,5 +708,126 @@ BOOST_AUTO_TEST_CASE(a_float_model_moves_to_double_through_a_checkpoint) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  {
+    const D a = leaf({4, 3});
+    r.push_back({"dropout: p = 1",
+                 raises<ValueError>("dropout", {"p must be in [0, 1)", "got 1"}),
+                 [a] { dropout(a, 1.0); },
+                 {a}});
+    r.push_back({"dropout: negative p",
+                 raises<ValueError>("dropout", {"p must be in [0, 1)", "got -0.1"}),
+                 [a] { dropout(a, -0.1); },
+                 {a}});
+    r.push_back({"dropout: NaN p",
+                 raises<ValueError>("dropout", {"p must be in [0, 1)", "got nan"}),
+                 [a] { dropout(a, kNaN); },
+                 {a}});
+    r.push_back({"dropout: undefined", raises<ValueError>("dropout", {"input is undefined"}),
+                 [u] { dropout(u, 0.5); }});
+    const D rm = zeros<double>({3}), rv = ones<double>({3});
+    r.push_back({"batch_norm: 1-D input",
+                 raises<ShapeError>("batch_norm", {"input must be", "got [3]"}),
+                 [rm, rv, u] { batch_norm(zeros<double>({3}), rm, rv, u, u, true, 0.1, 1e-5); },
+                 {rm, rv}});
+    r.push_back({"batch_norm: running_mean of the wrong size",
+                 raises<ShapeError>("batch_norm", {"running_mean must have shape [3]", "got [2]"}),
+                 [a, rv, u] { batch_norm(a, zeros<double>({2}), rv, u, u, true, 0.1, 1e-5); },
+                 {a, rv}});
+    r.push_back({"batch_norm: momentum above 1",
+                 raises<ValueError>("batch_norm", {"momentum", "got 1.5"}),
+                 [a, rm, rv, u] { batch_norm(a, rm, rv, u, u, true, 1.5, 1e-5); },
+                 {a, rm, rv}});
+    r.push_back({"batch_norm: zero eps",
+                 raises<ValueError>("batch_norm", {"eps", "got 0"}),
+                 [a, rm, rv, u] { batch_norm(a, rm, rv, u, u, true, 0.1, 0.0); },
+                 {a, rm, rv}});
+    r.push_back({"batch_norm: eval without running stats",
+                 raises<ValueError>("batch_norm",
+                                    {"running_mean and running_var are required", "not training"}),
+                 [a, u] { batch_norm(a, u, u, u, u, false, 0.1, 1e-5); },
+                 {a}});
+    r.push_back(
+        {"batch_norm: one value per channel",
+         raises<ValueError>("batch_norm", {"more than 1 value per channel", "got input [1, 3]"}),
+         [rm, rv, u] {
+           batch_norm(zeros<double>({1, 3}), rm, rv, u, u, true, 0.1, 1e-5);
+         },
+         {rm, rv}});
+    r.push_back({"batch_norm: undefined input",
+                 raises<ValueError>("batch_norm", {"input is undefined"}),
+                 [rm, rv, u] { batch_norm(u, rm, rv, u, u, true, 0.1, 1e-5); },
+                 {rm, rv}});
+  }
+  {
+    auto m = std::make_shared<nn::Linear<double>>(3, 2);
+    r.push_back({"Linear: zero in_features",
+                 raises<ValueError>(
+                     "Linear", {"in_features and out_features must be positive", "got 0 and 2"}),
+                 [] { nn::Linear<double>(0, 2); }});
+    r.push_back({"Linear: input of the wrong width",
+                 raises<ShapeError>("linear", {"input [4, 5], weight [2, 3]", "in_features"}),
+                 [m] {
+                   m->forward(zeros<double>({4, 5}));
+                 },
+                 {},
+                 {m}});
+    r.push_back({"Linear: undefined input",
+                 raises<ValueError>("Linear", {"input is undefined"}),
+                 [m, u] { m->forward(u); },
+                 {},
+                 {m}});
+    r.push_back({"Sequential: null module",
+                 raises<ValueError>("Sequential::register_module", {"module \"0\" is null"}), [] {
+                   nn::Sequential<double> s;
+                   s.push_back(std::shared_ptr<Module<double>>());
+                 }});
+    auto bn = std::make_shared<nn::BatchNorm1d<double>>(3);
+    r.push_back({"BatchNorm1d: zero features",
+                 raises<ValueError>("BatchNorm1d", {"num_features", "got 0"}),
+                 [] { nn::BatchNorm1d<double>(0); }});
+    r.push_back({"BatchNorm1d: negative eps", raises<ValueError>("BatchNorm1d", {"eps", "got -1"}),
+                 [] { nn::BatchNorm1d<double>(3, -1.0); }});
+    r.push_back({"BatchNorm1d: momentum 2",
+                 raises<ValueError>("BatchNorm1d", {"momentum", "got 2"}),
+                 [] { nn::BatchNorm1d<double>(3, 1e-5, 2.0); }});
+    r.push_back({"BatchNorm1d: wrong channel count",
+                 raises<ShapeError>("BatchNorm1d", {"expected 3 channels", "got input [4, 2]"}),
+                 [bn] {
+                   bn->forward(zeros<double>({4, 2}));
+                 },
+                 {},
+                 {bn}});
+    r.push_back(
+        {"BatchNorm1d: one value per channel in training",
+         raises<ValueError>("batch_norm", {"more than 1 value per channel", "got input [1, 3]"}),
+         [bn] {
+           bn->forward(zeros<double>({1, 3}));
+         },
+         {},
+         {bn}});
+    r.push_back({"Dropout: p = 1", raises<ValueError>("Dropout", {"p must be in [0, 1)", "got 1"}),
+                 [] { nn::Dropout<double>(1.0); }});
+    r.push_back(
+        {"Flatten: start after end",
+         raises<ValueError>("Flatten", {"start_dim 1 comes after end_dim 0", "input [2, 3, 4]"}),
+         [] {
+           nn::Flatten<double>(1, 0).forward(zeros<double>({2, 3, 4}));
+         }});
+    r.push_back({"Flatten: axis out of range",
+                 raises<ShapeError>("Flatten", {"axis 3 is out of range"}), [] {
+                   nn::Flatten<double>(3).forward(zeros<double>({2, 3}));
+                 }});
+    r.push_back({"Softmax module: axis out of range",
+                 raises<ShapeError>("softmax", {"axis 4 is out of range"}), [] {
+                   nn::Softmax<double>(4).forward(zeros<double>({2, 3}));
+                 }});
+  }
+}
 
 BOOST_AUTO_TEST_SUITE_END()  // test_nn_layers

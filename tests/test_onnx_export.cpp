@@ -324,48 +324,39 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_anything_is_written) {
   new_opset.opset_version = 18;
   ExportOptions taken;
   taken.output_name = "weight";  // the Linear's initializer
-  using xgrad_test::ErrorCase;
-  xgrad_test::check_error_cases({
+  using xgrad_test::raises;
+  xgrad_test::check_bad_calls({
       {"undefined example",
-       [&] { export_model(fc, Tensor<float>(), path); },
-       false,
-       {"example_input is undefined"}},
-      {"0-d example",
-       [&] { export_model(fc, xgrad::Tensor<float>(xt::xarray<float>(1.0f)), path); },
-       true,
-       {"0-d", "batch axis"}},
+       raises<xgrad::ValueError>("onnx::export_model", {"example_input is undefined"}),
+       [&] { export_model(fc, Tensor<float>(), path); }},
+      {"0-d example", raises<xgrad::ShapeError>("onnx::export_model", {"0-d", "batch axis"}),
+       [&] { export_model(fc, xgrad::Tensor<float>(xt::xarray<float>(1.0f)), path); }},
       {"wrong rank for the layer",
-       [&] { export_model(conv, example({28}), path); },
-       true,
-       {"the root module (Conv2d)", "[3, 28]"}},
+       raises<xgrad::ShapeError>("onnx::export_model", {"the root module (Conv2d)", "[3, 28]"}),
+       [&] { export_model(conv, example({28}), path); }},
       {"features on the batch axis",
+       raises<xgrad::ShapeError>("onnx::export_model", {"axis 0", "in_features", "free batch axis",
+                                                        "dynamic_batch = false"}),
        [&] {
          nn::Linear<float> one(3, 2);
          export_model(one, xgrad::rand<float>({3}), path);
-       },
-       true,
-       {"axis 0", "in_features", "free batch axis", "dynamic_batch = false"}},
+       }},
       {"same names",
-       [&] { export_model(fc, example({4}), path, same); },
-       false,
-       {"input_name and output_name are both \"input\""}},
-      {"empty name",
-       [&] { export_model(fc, example({4}), path, empty); },
-       false,
-       {"input_name is empty"}},
+       raises<xgrad::ValueError>("onnx::export_model",
+                                 {"input_name and output_name are both \"input\""}),
+       [&] { export_model(fc, example({4}), path, same); }},
+      {"empty name", raises<xgrad::ValueError>("onnx::export_model", {"input_name is empty"}),
+       [&] { export_model(fc, example({4}), path, empty); }},
       {"opset 12",
-       [&] { export_model(fc, example({4}), path, old_opset); },
-       false,
-       {"opset_version is 12", "13 to 17"}},
-      {"opset 18",
-       [&] { export_model(fc, example({4}), path, new_opset); },
-       false,
-       {"opset_version is 18"}},
+       raises<xgrad::ValueError>("onnx::export_model", {"opset_version is 12", "13 to 17"}),
+       [&] { export_model(fc, example({4}), path, old_opset); }},
+      {"opset 18", raises<xgrad::ValueError>("onnx::export_model", {"opset_version is 18"}),
+       [&] { export_model(fc, example({4}), path, new_opset); }},
       {"output name taken",
-       [&] { export_model(fc, example({4}), path, taken); },
-       false,
-       {"\"weight\"", "output_name"}},
-      {"empty path", [&] { export_model(fc, example({4}), ""); }, false, {"path is empty"}},
+       raises<xgrad::ValueError>("onnx::export_model", {"\"weight\"", "output_name"}),
+       [&] { export_model(fc, example({4}), path, taken); }},
+      {"empty path", raises<xgrad::ValueError>("onnx::export_model", {"path is empty"}),
+       [&] { export_model(fc, example({4}), ""); }},
   });
   BOOST_TEST(std::filesystem::is_empty(dir.path));
 }

@@ -577,4 +577,88 @@ BOOST_AUTO_TEST_CASE(float_and_double_tensors_do_not_mix) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  const D a = leaf({2, 3}), b = leaf({4, 3});
+  // An undefined operand is named by the op's Function ("AddBackward").
+  using Binary = D (*)(const D&, const D&);
+  struct BinaryOp {
+    const char* name;
+    const char* function;
+    Binary f;
+  };
+  const BinaryOp binary[] = {{"add", "AddBackward", &add<double>},
+                             {"sub", "SubBackward", &sub<double>},
+                             {"mul", "MulBackward", &mul<double>},
+                             {"div", "DivBackward", &xgrad::div<double>},
+                             {"minimum", "MinimumBackward", &minimum<double>},
+                             {"maximum", "MaximumBackward", &maximum<double>}};
+  for (const BinaryOp& op : binary) {
+    const Binary f = op.f;
+    r.push_back({std::string(op.name) + ": shapes that do not broadcast",
+                 raises<ShapeError>(op.name, {"shapes [2, 3] and [4, 3] do not broadcast"}),
+                 [f, a, b] { f(a, b); },
+                 {a, b}});
+    r.push_back({std::string(op.name) + ": undefined second operand",
+                 raises<ValueError>(op.function, {"input tensor 1 is undefined"}),
+                 [f, a, u] { f(a, u); },
+                 {a}});
+  }
+  using Unary = D (*)(const D&);
+  struct UnaryOp {
+    const char* name;
+    const char* function;
+    Unary f;
+  };
+  const UnaryOp unary[] = {{"neg", "NegBackward", &neg<double>},
+                           {"exp", "ExpBackward", &xgrad::exp<double>},
+                           {"log", "LogBackward", &xgrad::log<double>},
+                           {"sqrt", "SqrtBackward", &xgrad::sqrt<double>},
+                           {"abs", "AbsBackward", &xgrad::abs<double>}};
+  for (const UnaryOp& op : unary) {
+    const Unary f = op.f;
+    r.push_back({std::string(op.name) + ": undefined input",
+                 raises<ValueError>(op.function, {"input tensor 0 is undefined"}),
+                 [f, u] { f(u); }});
+  }
+  r.push_back({"pow: undefined", raises<ValueError>("PowBackward", {"input tensor 0 is undefined"}),
+               [u] { xgrad::pow(u, 2.0); }});
+  r.push_back({"add scalar: undefined",
+               raises<ValueError>("AddBackward", {"input tensor 0 is undefined"}),
+               [u] { add(u, 1.0); }});
+  r.push_back({"clamp: lo above hi",
+               raises<ValueError>("clamp", {"lo (1) must not exceed hi (0)"}),
+               [a] { clamp(a, 1.0, 0.0); },
+               {a}});
+  r.push_back({"clamp: NaN lo",
+               raises<ValueError>("clamp", {"lo must not be NaN"}),
+               [a] { clamp(a, kNaN, 1.0); },
+               {a}});
+  r.push_back({"clamp: NaN hi",
+               raises<ValueError>("clamp", {"hi must not be NaN"}),
+               [a] { clamp(a, 0.0, kNaN); },
+               {a}});
+  r.push_back({"clamp_min: NaN",
+               raises<ValueError>("clamp_min", {"lo must not be NaN"}),
+               [a] { clamp_min(a, kNaN); },
+               {a}});
+  r.push_back({"clamp_max: NaN",
+               raises<ValueError>("clamp_max", {"hi must not be NaN"}),
+               [a] { clamp_max(a, kNaN); },
+               {a}});
+  r.push_back({"where: condition of another shape",
+               raises<ShapeError>("where", {"shapes [5] and [2, 3] do not broadcast"}),
+               [a] { where(xt::xarray<bool>::from_shape({5}), a, a); },
+               {a}});
+  r.push_back({"where: undefined branch",
+               raises<ValueError>("WhereBackward", {"input tensor 1 is undefined"}),
+               [a, u] {
+                 where(xt::xarray<bool>::from_shape({2, 3}), a, u);
+               },
+               {a}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_elementwise

@@ -113,4 +113,24 @@ BOOST_AUTO_TEST_CASE(bad_axis_throws_shape_error) {
   BOOST_CHECK_THROW(index_select(scalar<double>(1), 0, {0}), ShapeError);
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D a = leaf({2, 3});
+  r.push_back({"index_select: index out of range",
+               raises<ValueError>("index_select", {"index 5 at position 1", "axis 1 of extent 3"}),
+               [a] {
+                 index_select(a, 1, {0, 5});
+               },
+               {a}});
+  r.push_back({"index_select: axis out of range",
+               raises<ShapeError>("index_select", {"axis 2 is out of range"}),
+               [a] { index_select(a, 2, {0}); },
+               {a}});
+  r.push_back({"index_select: undefined",
+               raises<ValueError>("index_select", {"input is undefined"}),
+               [u] { index_select(u, 0, {0}); }});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_indexing

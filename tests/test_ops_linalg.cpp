@@ -306,4 +306,52 @@ BOOST_AUTO_TEST_CASE(extents_beyond_blas_int_range_throw_value_error) {
   BOOST_CHECK_THROW(linear(zeros<double>({2000000000u, 2, 0}), zeros<double>({1, 0})), ValueError);
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D a = leaf({2, 3}), b = leaf({4, 2});
+  r.push_back(
+      {"matmul: inner extents differ",
+       raises<ShapeError>("matmul", {"shapes [2, 3] and [4, 2]", "inner dimensions differ"}),
+       [a, b] { matmul(a, b); },
+       {a, b}});
+  r.push_back({"matmul: 3-D operand",
+               raises<ShapeError>("matmul", {"shapes [2, 2, 2] and [2, 3]", "two 2-D or two 3-D"}),
+               [a] {
+                 matmul(zeros<double>({2, 2, 2}), a);
+               },
+               {a}});
+  r.push_back({"matmul: undefined b",
+               raises<ValueError>("matmul", {"b is undefined"}),
+               [a, u] { matmul(a, u); },
+               {a}});
+  r.push_back({"matmul: undefined a",
+               raises<ValueError>("matmul", {"a is undefined"}),
+               [a, u] { matmul(u, a); },
+               {a}});
+  r.push_back({"linear: weight of the wrong width",
+               raises<ShapeError>("linear", {"input [2, 3], weight [4, 2]", "in_features"}),
+               [a, b] { linear(a, b); },
+               {a, b}});
+  r.push_back({"linear: bias of the wrong size",
+               raises<ShapeError>("linear", {"bias [3]", "bias must be 1-D [out_features]"}),
+               [a] {
+                 linear(a, zeros<double>({4, 3}), zeros<double>({3}));
+               },
+               {a}});
+  r.push_back({"linear: undefined weight",
+               raises<ValueError>("linear", {"weight is undefined"}),
+               [a, u] { linear(a, u); },
+               {a}});
+  r.push_back({"linear: undefined input",
+               raises<ValueError>("linear", {"input is undefined"}),
+               [b, u] { linear(u, b); },
+               {b}});
+  r.push_back({"linear: 1-D weight",
+               raises<ShapeError>("linear", {"weight [3]", "weight must be 2-D"}),
+               [a] { linear(a, zeros<double>({3})); },
+               {a}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_linalg

@@ -193,73 +193,117 @@ BOOST_AUTO_TEST_CASE(gradcheck_over_output_sizes) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(pool_errors)
+// ---- bad input ----
 
-BOOST_AUTO_TEST_CASE(bad_arguments_name_the_op_the_argument_and_the_value) {
-  const auto x = ones<double>({1, 2, 4, 4}, true);
-  const std::vector<xgrad_test::ErrorCase> cases = {
-      {"rank",
-       [] {
-         max_pool2d(ones<double>({2, 4, 4}), 2);
-       },
-       true,
-       {"max_pool2d", "input", "[2, 4, 4]"}},
-      {"avg rank",
-       [] {
-         avg_pool2d(ones<double>({4, 4}), 2);
-       },
-       true,
-       {"avg_pool2d", "[4, 4]"}},
-      {"adaptive rank",
-       [] { adaptive_avg_pool2d(ones<double>({4}), 1); },
-       true,
-       {"adaptive_avg_pool2d", "[4]"}},
-      {"zero channels",
-       [] {
-         max_pool2d(ones<double>({1, 0, 4, 4}), 2);
-       },
-       true,
-       {"max_pool2d", "[1, 0, 4, 4]"}},
-      {"kernel zero",
-       [&] {
-         max_pool2d(x, {2, 0});
-       },
-       false,
-       {"max_pool2d", "kernel_size", "[2, 0]"}},
-      {"stride zero", [&] { avg_pool2d(x, 2, 0); }, false, {"avg_pool2d", "stride", "[0, 0]"}},
-      {"stride negative", [&] { max_pool2d(x, 2, -1); }, false, {"stride", "[-1, -1]"}},
-      {"padding negative",
-       [&] { max_pool2d(x, 2, 1, -1); },
-       false,
-       {"max_pool2d", "padding", "[-1, -1]"}},
-      {"padding above half the kernel",
-       [&] {
-         avg_pool2d(x, 3, 1, {1, 2});
-       },
-       false,
-       {"avg_pool2d", "padding", "[1, 2]", "half"}},
-      {"kernel larger than the padded input",
-       [&] {
-         max_pool2d(x, {5, 2});
-       },
-       true,
-       {"max_pool2d", "kernel_size [5, 2]", "output size would be 0"}},
-      {"adaptive output size zero",
-       [&] {
-         adaptive_avg_pool2d(x, {0, 1});
-       },
-       false,
-       {"adaptive_avg_pool2d", "output_size", "[0, 1]"}},
-      {"undefined",
-       [] { max_pool2d(Tensor<double>(), 2); },
-       false,
-       {"max_pool2d", "input", "undefined"}},
-  };
-  const auto nodes = live_node_count();
-  xgrad_test::check_error_cases(cases);
-  BOOST_TEST(live_node_count() == nodes);
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  {
+    const D p = leaf({1, 2, 4, 4});
+    r.push_back({"max_pool2d: 3-D input",
+                 raises<ShapeError>("max_pool2d", {"input must be 4-D", "got [2, 4, 4]"}), [] {
+                   max_pool2d(leaf({2, 4, 4}), 2);
+                 }});
+    r.push_back({"max_pool2d: kernel_size 0",
+                 raises<ValueError>("max_pool2d", {"kernel_size", "got [0, 0]"}),
+                 [p] { max_pool2d(p, 0); },
+                 {p}});
+    r.push_back({"max_pool2d: stride 0",
+                 raises<ValueError>("max_pool2d", {"stride", "got [0, 0]"}),
+                 [p] { max_pool2d(p, 2, 0); },
+                 {p}});
+    r.push_back({"max_pool2d: padding above half the kernel",
+                 raises<ValueError>("max_pool2d", {"padding", "got [2, 2]"}),
+                 [p] { max_pool2d(p, 2, 2, 2); },
+                 {p}});
+    r.push_back({"max_pool2d: kernel larger than the input",
+                 raises<ShapeError>("max_pool2d",
+                                    {"kernel_size [5, 5]", "larger than the padded input [4, 4]"}),
+                 [p] { max_pool2d(p, 5); },
+                 {p}});
+    r.push_back({"max_pool2d: undefined", raises<ValueError>("max_pool2d", {"input is undefined"}),
+                 [u] { max_pool2d(u, 2); }});
+    r.push_back({"avg_pool2d: negative padding",
+                 raises<ValueError>("avg_pool2d", {"padding", "got [-1, -1]"}),
+                 [p] { avg_pool2d(p, 3, 1, -1); },
+                 {p}});
+    r.push_back({"avg_pool2d: kernel width 0",
+                 raises<ValueError>("avg_pool2d", {"kernel_size", "got [2, 0]"}),
+                 [p] {
+                   avg_pool2d(p, {2, 0});
+                 },
+                 {p}});
+    r.push_back({"avg_pool2d: zero channels",
+                 raises<ShapeError>("avg_pool2d", {"input [1, 0, 4, 4]", "zero channel"}), [] {
+                   avg_pool2d(zeros<double>({1, 0, 4, 4}), 2);
+                 }});
+    r.push_back({"adaptive_avg_pool2d: output_size 0",
+                 raises<ValueError>("adaptive_avg_pool2d", {"output_size", "got [0, 1]"}),
+                 [p] {
+                   adaptive_avg_pool2d(p, {0, 1});
+                 },
+                 {p}});
+    r.push_back({"adaptive_avg_pool2d: 2-D input",
+                 raises<ShapeError>("adaptive_avg_pool2d", {"input must be 4-D", "got [4, 4]"}),
+                 [] {
+                   adaptive_avg_pool2d(leaf({4, 4}), 1);
+                 }});
+    r.push_back({"adaptive_avg_pool2d: undefined",
+                 raises<ValueError>("adaptive_avg_pool2d", {"input is undefined"}),
+                 [u] { adaptive_avg_pool2d(u, 1); }});
+  }
+  {
+    const D x = ones<double>({1, 2, 4, 4}, true);
+    r.push_back({"rank", raises<ShapeError>("max_pool2d", {"input", "[2, 4, 4]"}), [] {
+                   max_pool2d(ones<double>({2, 4, 4}), 2);
+                 }});
+    r.push_back({"avg rank", raises<ShapeError>("avg_pool2d", {"[4, 4]"}), [] {
+                   avg_pool2d(ones<double>({4, 4}), 2);
+                 }});
+    r.push_back({"adaptive rank", raises<ShapeError>("adaptive_avg_pool2d", {"[4]"}),
+                 [] { adaptive_avg_pool2d(ones<double>({4}), 1); }});
+    r.push_back({"zero channels", raises<ShapeError>("max_pool2d", {"[1, 0, 4, 4]"}), [] {
+                   max_pool2d(ones<double>({1, 0, 4, 4}), 2);
+                 }});
+    r.push_back({"kernel zero",
+                 raises<ValueError>("max_pool2d", {"kernel_size", "[2, 0]"}),
+                 [x] {
+                   max_pool2d(x, {2, 0});
+                 },
+                 {x}});
+    r.push_back({"stride zero",
+                 raises<ValueError>("avg_pool2d", {"stride", "[0, 0]"}),
+                 [x] { avg_pool2d(x, 2, 0); },
+                 {x}});
+    r.push_back({"stride negative",
+                 raises<ValueError>("max_pool2d", {"stride", "[-1, -1]"}),
+                 [x] { max_pool2d(x, 2, -1); },
+                 {x}});
+    r.push_back({"padding negative",
+                 raises<ValueError>("max_pool2d", {"padding", "[-1, -1]"}),
+                 [x] { max_pool2d(x, 2, 1, -1); },
+                 {x}});
+    r.push_back({"padding above half the kernel",
+                 raises<ValueError>("avg_pool2d", {"padding", "[1, 2]", "half"}),
+                 [x] {
+                   avg_pool2d(x, 3, 1, {1, 2});
+                 },
+                 {x}});
+    r.push_back({"kernel larger than the padded input",
+                 raises<ShapeError>("max_pool2d", {"kernel_size [5, 2]", "output size would be 0"}),
+                 [x] {
+                   max_pool2d(x, {5, 2});
+                 },
+                 {x}});
+    r.push_back({"adaptive output size zero",
+                 raises<ValueError>("adaptive_avg_pool2d", {"output_size", "[0, 1]"}),
+                 [x] {
+                   adaptive_avg_pool2d(x, {0, 1});
+                 },
+                 {x}});
+    r.push_back({"undefined", raises<ValueError>("max_pool2d", {"input", "undefined"}),
+                 [u] { max_pool2d(u, 2); }});
+  }
 }
-
-BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_pool

@@ -248,4 +248,45 @@ BOOST_AUTO_TEST_CASE(max_over_an_empty_axis_throws_shape_error) {
   BOOST_TEST(max(zeros<double>({2, 0}), 0).shape() == Shape({0}));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D a = leaf({2, 3});
+  r.push_back({"sum: axis out of range",
+               raises<ShapeError>("sum", {"axis 2 is out of range", "dimension 2"}),
+               [a] { sum(a, {2}); },
+               {a}});
+  r.push_back({"sum: repeated axis",
+               raises<ShapeError>("sum", {"axes [0, 0] name the same axis twice", "shape [2, 3]"}),
+               [a] {
+                 sum(a, {0, 0});
+               },
+               {a}});
+  r.push_back({"sum: negative axis out of range",
+               raises<ShapeError>("sum", {"axis -3 is out of range"}),
+               [a] { sum(a, {-3}); },
+               {a}});
+  r.push_back({"mean: axis out of range",
+               raises<ShapeError>("mean", {"axis 5 is out of range"}),
+               [a] { mean(a, {5}); },
+               {a}});
+  r.push_back({"max: axis out of range",
+               raises<ShapeError>("max", {"axis 2 is out of range"}),
+               [a] { xgrad::max(a, 2); },
+               {a}});
+  r.push_back({"max: over an empty axis",
+               raises<ShapeError>("max", {"axis 0 of extent 0", "shape [0, 3]"}), [] {
+                 xgrad::max(zeros<double>({0, 3}), 0);
+               }});
+  r.push_back(
+      {"sum: undefined", raises<ValueError>("sum", {"input is undefined"}), [u] { sum(u); }});
+  r.push_back(
+      {"mean: undefined", raises<ValueError>("mean", {"input is undefined"}), [u] { mean(u); }});
+  r.push_back({"sum over axes: undefined", raises<ValueError>("sum", {"input is undefined"}),
+               [u] { sum(u, {0}); }});
+  r.push_back({"max: undefined", raises<ValueError>("max", {"input is undefined"}),
+               [u] { xgrad::max(u, 0); }});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_reduce

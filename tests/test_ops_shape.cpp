@@ -281,4 +281,81 @@ BOOST_AUTO_TEST_CASE(concat_errors) {
   BOOST_TEST(contains(message_of([] { concat<double>({}, 0); }), "empty"));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D a = leaf({2, 3});
+  r.push_back({"transpose: 3-D without perm",
+               raises<ShapeError>("transpose", {"expected a 2-D tensor", "got shape [2, 2, 2]"}),
+               [] {
+                 transpose(zeros<double>({2, 2, 2}));
+               }});
+  r.push_back({"transpose: not a permutation",
+               raises<ShapeError>("transpose", {"[0, 0] is not a permutation", "shape [2, 3]"}),
+               [a] {
+                 transpose(a, {0, 0});
+               },
+               {a}});
+  r.push_back({"transpose: perm too long",
+               raises<ShapeError>("transpose", {"[0, 1, 2] is not a permutation of the 2 axes"}),
+               [a] {
+                 transpose(a, {0, 1, 2});
+               },
+               {a}});
+  r.push_back({"transpose: undefined", raises<ValueError>("transpose", {"input is undefined"}),
+               [u] { transpose(u); }});
+  r.push_back({"reshape: count differs",
+               raises<ShapeError>(
+                   "reshape", {"shape [2, 3] (6 elements) into [4]", "the element counts differ"}),
+               [a] { reshape(a, {4}); },
+               {a}});
+  r.push_back({"reshape: two -1",
+               raises<ShapeError>("reshape", {"into [-1, -1]", "only one extent may be -1"}),
+               [a] {
+                 reshape(a, {-1, -1});
+               },
+               {a}});
+  r.push_back({"reshape: negative extent",
+               raises<ShapeError>("reshape", {"into [-2, 3]", "extent -2 is negative"}),
+               [a] {
+                 reshape(a, {-2, 3});
+               },
+               {a}});
+  r.push_back({"reshape: -1 not dividing",
+               raises<ShapeError>("reshape", {"into [-1, 4]", "not divisible"}),
+               [a] {
+                 reshape(a, {-1, 4});
+               },
+               {a}});
+  r.push_back(
+      {"reshape: ambiguous -1", raises<ShapeError>("reshape", {"into [0, -1]", "ambiguous"}), [] {
+         reshape(zeros<double>({0}), {0, -1});
+       }});
+  r.push_back({"reshape: undefined", raises<ValueError>("reshape", {"input is undefined"}),
+               [u] { reshape(u, {1}); }});
+  r.push_back({"concat: nothing",
+               raises<ShapeError>("concat", {"at least one tensor", "got an empty list"}),
+               [] { concat<double>({}, 0); }});
+  r.push_back(
+      {"concat: mismatched shapes",
+       raises<ShapeError>("concat", {"tensor 1 has shape [2, 4]", "tensor 0 has shape [2, 3]"}),
+       [a] {
+         concat<double>({a, zeros<double>({2, 4})}, 0);
+       },
+       {a}});
+  r.push_back({"concat: undefined tensor",
+               raises<ValueError>("concat", {"tensor 1 is undefined"}),
+               [a, u] {
+                 concat<double>({a, u}, 0);
+               },
+               {a}});
+  r.push_back({"concat: axis out of range",
+               raises<ShapeError>("concat", {"axis 2 is out of range"}),
+               [a] {
+                 concat<double>({a, a}, 2);
+               },
+               {a}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_shape

@@ -330,4 +330,83 @@ BOOST_AUTO_TEST_CASE(class_losses_check_ranks_sizes_and_label_range) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D a = leaf({2, 3});
+  r.push_back({"softmax: axis out of range",
+               raises<ShapeError>("softmax", {"axis 2 is out of range"}),
+               [a] { softmax(a, 2); },
+               {a}});
+  r.push_back({"log_softmax: axis out of range",
+               raises<ShapeError>("log_softmax", {"axis -3 is out of range"}),
+               [a] { log_softmax(a, -3); },
+               {a}});
+  r.push_back({"softmax: undefined",
+               raises<ValueError>("SoftmaxBackward", {"input tensor 0 is undefined"}),
+               [u] { softmax(u, 0); }});
+  r.push_back({"mse_loss: shapes differ",
+               raises<ShapeError>("mse_loss", {"input shape [2, 3]", "target shape [3, 2]"}),
+               [a] {
+                 mse_loss(a, zeros<double>({3, 2}));
+               },
+               {a}});
+  r.push_back({"mse_loss: undefined target",
+               raises<ValueError>("mse_loss", {"target is undefined"}),
+               [a, u] { mse_loss(a, u); },
+               {a}});
+  r.push_back({"mse_loss: unknown reduction",
+               raises<ValueError>("mse_loss", {"unknown reduction 7"}),
+               [a] { mse_loss(a, a, static_cast<Reduction>(7)); },
+               {a}});
+  const Labels good = {0, 2};
+  r.push_back({"cross_entropy: label out of range",
+               raises<ValueError>("cross_entropy", {"label at position 1 is 3", "outside [0, 3)"}),
+               [a] {
+                 cross_entropy(a, Labels({0, 3}));
+               },
+               {a}});
+  r.push_back({"cross_entropy: negative label",
+               raises<ValueError>("cross_entropy", {"label at position 0 is -1"}),
+               [a] {
+                 cross_entropy(a, Labels({-1, 0}));
+               },
+               {a}});
+  r.push_back({"cross_entropy: too many labels",
+               raises<ShapeError>("cross_entropy", {"input has 2 rows", "3 labels"}),
+               [a] {
+                 cross_entropy(a, Labels({0, 1, 2}));
+               },
+               {a}});
+  r.push_back({"cross_entropy: 1-D input",
+               raises<ShapeError>("cross_entropy", {"expected input of shape [N, C]", "got [3]"}),
+               [good] { cross_entropy(zeros<double>({3}), good); }});
+  r.push_back({"cross_entropy: 2-D labels",
+               raises<ShapeError>("cross_entropy", {"expected labels of shape [N]", "got [1, 2]"}),
+               [a] {
+                 cross_entropy(a, Labels({{0, 1}}));
+               },
+               {a}});
+  r.push_back({"cross_entropy: undefined logits",
+               raises<ValueError>("cross_entropy", {"logits is undefined"}),
+               [u, good] { cross_entropy(u, good); }});
+  r.push_back({"cross_entropy: unknown reduction",
+               raises<ValueError>("cross_entropy", {"unknown reduction 9"}),
+               [a, good] { cross_entropy(a, good, static_cast<Reduction>(9)); },
+               {a}});
+  r.push_back({"nll_loss: label out of range",
+               raises<ValueError>("nll_loss", {"label at position 1 is 7"}),
+               [a] {
+                 nll_loss(a, Labels({0, 7}));
+               },
+               {a}});
+  r.push_back({"nll_loss: undefined", raises<ValueError>("nll_loss", {"log_probs is undefined"}),
+               [u, good] { nll_loss(u, good); }});
+  r.push_back({"nll_loss: labels of another length",
+               raises<ShapeError>("nll_loss", {"input has 2 rows", "1 labels"}),
+               [a] { nll_loss(a, Labels({0})); },
+               {a}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_softmax_loss

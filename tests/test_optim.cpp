@@ -13,6 +13,8 @@
 #include "test_util.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduce.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/tensor.hpp"
@@ -74,7 +76,7 @@ const std::vector<xt::xarray<double>> kAdamGrads = {{0.5, -1.0}, {0.25, 2.0}, {-
 
 }  // namespace
 
-// ---------------------------------------------------------------- SGD
+// ---- SGD ----
 
 BOOST_AUTO_TEST_CASE(sgd_plain_step_is_param_minus_lr_times_grad) {
   // [1, -2] - 1/4 * [1, -2] = [3/4, -3/2]
@@ -125,7 +127,7 @@ BOOST_AUTO_TEST_CASE(sgd_momentum_with_weight_decay_three_steps) {
   BOOST_TEST(equal_arrays(out[2], xt::xarray<double>{-771.0 / 512, -157.0 / 256}));
 }
 
-// ---------------------------------------------------------------- Adam
+// ---- Adam ----
 
 BOOST_AUTO_TEST_CASE(adam_first_step_moves_by_lr_times_sign) {
   // After bias correction m^ = g and v^ = g^2, so w1 = w0 - lr g / (|g| + eps):
@@ -267,7 +269,7 @@ BOOST_AUTO_TEST_CASE(adam_gives_the_same_bits_at_every_element_position) {
   }
 }
 
-// ---------------------------------------------------------------- shared behaviour
+// ---- shared behaviour ----
 
 BOOST_AUTO_TEST_CASE(param_groups_have_their_own_lr_and_weight_decay) {
   Tensor<double> a = param({1.0}), b = param({1.0}), c = param({1.0});
@@ -363,7 +365,7 @@ BOOST_AUTO_TEST_CASE(a_parameter_reshaped_after_its_state_exists_is_a_shape_erro
   BOOST_TEST(equal_arrays(adam.state_dict().back().second, adam_before.back().second));
 }
 
-// ---------------------------------------------------------------- state dicts
+// ---- state dicts ----
 
 namespace {
 
@@ -548,11 +550,13 @@ BOOST_AUTO_TEST_CASE(load_state_dict_rejects_bad_values) {
   entry(dict, "state.0.step") = xt::xarray<double>(1.5);
   check_load_fails<ValueError>(dict, "\"state.0.step\" must be an integer >= 0, got 1.5");
   // Counts beyond 2^53 (incl. inf) would overflow the conversion to int64.
-  for (double huge : {1e30, std::numeric_limits<double>::infinity()}) {
+  const std::pair<double, const char*> huge_counts[] = {
+      {1e30, "1e+30"}, {std::numeric_limits<double>::infinity(), "inf"}};
+  for (const auto& huge : huge_counts) {
     dict = adam_dict();
-    entry(dict, "state.0.step") = xt::xarray<double>(huge);
+    entry(dict, "state.0.step") = xt::xarray<double>(huge.first);
     check_load_fails<ValueError>(
-        dict, "\"state.0.step\" must be an integer >= 0, got " + xgrad::optim::format_number(huge));
+        dict, std::string("\"state.0.step\" must be an integer >= 0, got ") + huge.second);
   }
 }
 
@@ -565,7 +569,7 @@ BOOST_AUTO_TEST_CASE(load_state_dict_rejects_other_options_or_groups) {
   check_load_fails<ValueError>(dict, "\"param_groups.0.params\" does not list parameters 0..0");
 }
 
-// ---------------------------------------------------------------- bad options
+// ---- bad options ----
 
 BOOST_AUTO_TEST_CASE(bad_sgd_options_throw_value_error_naming_them) {
   struct Case {
@@ -646,6 +650,107 @@ BOOST_AUTO_TEST_CASE(bad_group_index_or_lr_throws_value_error) {
   BOOST_CHECK_THROW(opt.set_lr(1, 0.1), ValueError);
   BOOST_CHECK_THROW(opt.set_lr(0, -0.1), ValueError);
   BOOST_TEST(opt.lr(0) == 0.1);
+}
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  const D p = leaf({2});
+  r.push_back({"SGD: negative lr",
+               raises<ValueError>("SGD", {"lr must be >= 0", "got -1"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(-1.0)); },
+               {p}});
+  r.push_back({"SGD: negative momentum",
+               raises<ValueError>("SGD", {"momentum", "got -1"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(0.1).momentum(-1)); },
+               {p}});
+  r.push_back({"SGD: nesterov without momentum",
+               raises<ValueError>("SGD", {"nesterov", "got momentum 0 and dampening 0"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(0.1).nesterov(true)); },
+               {p}});
+  r.push_back({"SGD: negative weight decay",
+               raises<ValueError>("SGD", {"weight_decay", "got -1"}),
+               [p] { optim::SGD<double>({p}, optim::SGDOptions(0.1).weight_decay(-1)); },
+               {p}});
+  r.push_back({"SGD: no parameters", raises<ValueError>("SGD", {"param group 0 has no parameters"}),
+               [] { optim::SGD<double>(std::vector<D>{}, optim::SGDOptions(0.1)); }});
+  r.push_back({"SGD: undefined parameter",
+               raises<ValueError>("SGD", {"param group 0, parameter 0 is undefined"}),
+               [u] { optim::SGD<double>({u}, optim::SGDOptions(0.1)); }});
+  r.push_back({"SGD: non-leaf parameter",
+               raises<ValueError>("SGD", {"parameter 0 is not a leaf", "MulBackward"}),
+               [p] { optim::SGD<double>({p * 2.0}, optim::SGDOptions(0.1)); },
+               {p}});
+  r.push_back({"SGD: repeated parameter",
+               raises<ValueError>("SGD", {"parameter 1 appears more than once"}),
+               [p] {
+                 optim::SGD<double>({p, p}, optim::SGDOptions(0.1));
+               },
+               {p}});
+  r.push_back({"Adam: beta1 = 1",
+               raises<ValueError>("Adam", {"betas.first (beta1)", "got 1"}),
+               [p] {
+                 optim::Adam<double>({p}, optim::AdamOptions().betas({1.0, 0.9}));
+               },
+               {p}});
+  r.push_back({"Adam: beta2 negative",
+               raises<ValueError>("Adam", {"betas.second (beta2)", "got -0.1"}),
+               [p] {
+                 optim::Adam<double>({p}, optim::AdamOptions().betas({0.9, -0.1}));
+               },
+               {p}});
+  r.push_back({"Adam: eps 0",
+               raises<ValueError>("Adam", {"eps", "got 0"}),
+               [p] { optim::Adam<double>({p}, optim::AdamOptions().eps(0)); },
+               {p}});
+  r.push_back({"Adam: NaN lr",
+               raises<ValueError>("Adam", {"lr", "got nan"}),
+               [p] { optim::Adam<double>({p}, optim::AdamOptions(kNaN)); },
+               {p}});
+  r.push_back({"AdamW: negative weight decay",
+               raises<ValueError>("AdamW", {"weight_decay", "got -1"}),
+               [p] { optim::AdamW<double>({p}, optim::AdamWOptions().weight_decay(-1)); },
+               {p}});
+  auto sgd =
+      std::make_shared<optim::SGD<double>>(std::vector<D>{p}, optim::SGDOptions(0.1).momentum(0.9));
+  r.push_back({"set_lr: group out of range",
+               raises<ValueError>("SGD::set_lr", {"group 3 out of range"}),
+               [sgd] { sgd->set_lr(3, 0.1); },
+               {p}});
+  r.push_back({"set_lr: negative",
+               raises<ValueError>("SGD::set_lr", {"lr must be >= 0", "got -0.1"}),
+               [sgd] { sgd->set_lr(0, -0.1); },
+               {p}});
+  r.push_back({"lr: group out of range",
+               raises<ValueError>("SGD::lr", {"group 1 out of range"}),
+               [sgd] { sgd->lr(1); },
+               {p}});
+  r.push_back({"params: group out of range",
+               raises<ValueError>("SGD::params", {"group 2 out of range"}),
+               [sgd] { sgd->params(2); },
+               {p}});
+  r.push_back({"optimizer load_state_dict: empty",
+               raises<ValueError>("SGD::load_state_dict", {"missing key \"optimizer.SGD\""}),
+               [sgd] { sgd->load_state_dict({}); },
+               {p}});
+  r.push_back({"optimizer load_state_dict: another optimizer's",
+               raises<TypeError>("SGD::load_state_dict", {"from Adam, not SGD", "optimizer.Adam"}),
+               [sgd, p] {
+                 optim::Adam<double> adam({p});
+                 sgd->load_state_dict(adam.state_dict());
+               },
+               {p}});
+  const D g = leaf({2});
+  sum(g * 1.0).backward();
+  g.grad().mutable_data() = xt::xarray<double>::from_shape({3});
+  auto sgd2 = std::make_shared<optim::SGD<double>>(std::vector<D>{g}, optim::SGDOptions(0.1));
+  r.push_back(
+      {"step: gradient of the wrong shape",
+       raises<ShapeError>("SGD::step", {"parameter 0 has shape [2]", "gradient has shape [3]"}),
+       [sgd2] { sgd2->step(); },
+       {g}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_optim

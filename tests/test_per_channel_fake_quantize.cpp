@@ -94,4 +94,57 @@ BOOST_AUTO_TEST_CASE(module_state_dict_round_trips_and_missing_qparams_are_refus
   BOOST_TEST(!b.observer_enabled());
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D x = leaf({2, 3});
+  auto pc_far = std::make_shared<PerChannelFakeQuantize<double>>(5);
+  r.push_back({"PerChannelFakeQuantize: axis 5 of a 2-D input",
+               raises<ShapeError>("PerChannelMinMaxObserver.forward", {"axis 5 is out of range"}),
+               [pc_far, x] { pc_far->forward(x); },
+               {x},
+               {pc_far}});
+  auto pc_neg = std::make_shared<PerChannelFakeQuantize<double>>(-3);
+  r.push_back({"PerChannelFakeQuantize: axis -3 of a 2-D input",
+               raises<ShapeError>("PerChannelMinMaxObserver.forward", {"axis -3 is out of range"}),
+               [pc_neg, x] { pc_neg->forward(x); },
+               {x},
+               {pc_neg}});
+  r.push_back(
+      {"PerChannelFakeQuantize: a per-tensor qscheme",
+       raises<ValueError>("PerChannelMinMaxObserver", {"per_tensor_symmetric", "per tensor"}), [] {
+         PerChannelFakeQuantize<double>(0, QuantDtype::qint8, QScheme::per_tensor_symmetric);
+       }});
+  auto pc_off = std::make_shared<PerChannelFakeQuantize<double>>(0);
+  pc_off->disable_observer();
+  r.push_back({"PerChannelFakeQuantize: forward without qparams",
+               raises<StateError>("PerChannelFakeQuantize.forward", {"no qparams"}),
+               [pc_off, x] { pc_off->forward(x); },
+               {x},
+               {pc_off}});
+  r.push_back({"fake_quantize_per_channel_affine: axis out of range",
+               raises<ShapeError>("fake_quantize_per_channel_affine", {"axis 2 is out of range"}),
+               [x] {
+                 fake_quantize_per_channel_affine(x, full<double>({3}, 0.1), zeros<double>({3}), 2,
+                                                  -128, 127);
+               },
+               {x}});
+  r.push_back({"fake_quantize_per_channel_affine: scale of the wrong length",
+               raises<ShapeError>("fake_quantize_per_channel_affine",
+                                  {"scale and zero_point must have shape [3]", "got [2] and [3]"}),
+               [x] {
+                 fake_quantize_per_channel_affine(x, full<double>({2}, 0.1), zeros<double>({3}), 1,
+                                                  -128, 127);
+               },
+               {x}});
+  r.push_back({"fake_quantize_per_channel_affine: zero_point outside the range",
+               raises<ValueError>("fake_quantize_per_channel_affine",
+                                  {"zero_point[0] = 200", "[-128, 127]"}),
+               [x] {
+                 fake_quantize_per_channel_affine(x, full<double>({3}, 0.1),
+                                                  full<double>({3}, 200.0), 1, -128, 127);
+               },
+               {x}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_per_channel_fake_quantize

@@ -736,4 +736,162 @@ BOOST_AUTO_TEST_CASE(mismatched_or_statistics_free_batch_norms_are_refused) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  using namespace xgrad::quant;
+  const D u;  // undefined
+
+  using Seq = nn::Sequential<double>;
+  using Mods = std::initializer_list<std::shared_ptr<Module<double>>>;
+  const auto mlp = [] {
+    return std::make_shared<Seq>(
+        Mods{std::make_shared<nn::Linear<double>>(3, 2), std::make_shared<nn::ReLU<double>>()});
+  };
+  const auto u8 = uniform_qconfig<double>(8);
+  auto plain = mlp();
+  r.push_back({"prepare_qat: the model is a Linear itself",
+               raises<ValueError>("prepare_qat", {"the model itself is a Linear"}), [u8] {
+                 nn::Linear<double> fc(3, 2);
+                 prepare_qat<double>(fc, u8);
+               }});
+  r.push_back({"prepare_qat: override of a name that does not exist",
+               raises<ValueError>("prepare_qat", {"override \"2\" names no nn::Linear"}),
+               [plain, u8] {
+                 prepare_qat<double>(*plain, u8, {{"2", u8}});
+               },
+               {},
+               {plain}});
+  r.push_back({"prepare_qat: override naming a ReLU",
+               raises<ValueError>("prepare_qat", {"override \"1\"", "(it is a ReLU)"}),
+               [plain, u8] {
+                 prepare_qat<double>(*plain, u8, {{"1", u8}});
+               },
+               {},
+               {plain}});
+  auto relus = std::make_shared<Seq>(Mods{std::make_shared<nn::ReLU<double>>()});
+  r.push_back({"prepare_qat: nothing to swap",
+               raises<ValueError>("prepare_qat", {"no nn::Linear or nn::Conv2d"}),
+               [relus, u8] { prepare_qat<double>(*relus, u8); },
+               {},
+               {relus}});
+  auto prepared = mlp();
+  prepare_qat<double>(*prepared, u8);
+  r.push_back({"prepare_qat: an already prepared model",
+               raises<ValueError>("prepare_qat", {"already prepared"}),
+               [prepared, u8] { prepare_qat<double>(*prepared, u8); },
+               {},
+               {prepared}});
+  quant::QConfig<double> null_weight = u8;
+  null_weight.weight = [](const Shape&) { return std::shared_ptr<FakeQuantizeBase<double>>(); };
+  r.push_back({"prepare_qat: a weight factory returning null",
+               raises<ValueError>("qat::Linear", {"weight factory returned null"}),
+               [plain, null_weight] { prepare_qat<double>(*plain, null_weight); },
+               {},
+               {plain}});
+  auto one_weight = std::make_shared<Seq>(Mods{std::make_shared<nn::Linear<double>>(1, 1)});
+  r.push_back({"prepare_qat: weight normalization of a single weight",
+               raises<ValueError>("qat::Linear", {"at least 2 weights", "got 1"}),
+               [one_weight] { prepare_qat<double>(*one_weight, apot_rcf_qconfig<double>(4)); },
+               {},
+               {one_weight}});
+  r.push_back({"calibrate: a batch of the wrong width",
+               raises<ShapeError>("linear", {"input [2, 5], weight [2, 3]"}),
+               [prepared] {
+                 calibrate<double>(*prepared, {leaf({2, 3}), leaf({2, 5})});
+               },
+               {},
+               {prepared}});
+  r.push_back({"convert: a float model",
+               raises<StateError>("convert", {"no QAT layer"}),
+               [plain] { quant::convert<double>(*plain); },
+               {},
+               {plain}});
+  r.push_back({"convert: before calibrate",
+               raises<StateError>("convert", {"layer \"0\"", "calibrate first"}),
+               [prepared] { quant::convert<double>(*prepared); },
+               {},
+               {prepared}});
+
+  r.push_back({"make_qconfig: uniform bits 9",
+               raises<ValueError>("make_fake_quantize", {"uniform bits must be in [2, 8], got 9"}),
+               [] {
+                 make_qconfig<double>({QuantMethod::uniform, 9, true}, std::nullopt);
+               }});
+  r.push_back({"make_qconfig: per-channel APoT",
+               raises<ValueError>("make_fake_quantize", {"apot_rcf", "per_channel"}), [] {
+                 make_qconfig<double>({QuantMethod::apot_rcf, 4, true, true}, std::nullopt);
+               }});
+  r.push_back({"make_qconfig: negative ch_axis",
+               raises<ValueError>("make_fake_quantize", {"ch_axis must be >= 0, got -1"}), [] {
+                 make_qconfig<double>({QuantMethod::uniform, 8, true, true, -1}, std::nullopt);
+               }});
+  r.push_back({"make_qconfig: eps 0", raises<ValueError>("make_qconfig", {"eps", "got 0"}), [] {
+                 make_qconfig<double>({QuantMethod::uniform, 8, true}, std::nullopt,
+                                      WeightNorm::standardize, 0.0);
+               }});
+  r.push_back({"apot_rcf_qconfig: bits 1",
+               raises<ValueError>("apot_sign_magnitude_levels", {"b must be >= 2", "got b=1"}),
+               [] { apot_rcf_qconfig<double>(1); }});
+  r.push_back({"apot_rcf_qconfig: bits 0",
+               raises<ValueError>("apot_sign_magnitude_levels", {"b must be >= 2", "got b=0"}),
+               [] { apot_rcf_qconfig<double>(0); }});
+  r.push_back({"apot_fixed_qconfig: bits 100",
+               raises<ValueError>("make_fake_quantize", {"b=100 gives more than"}),
+               [] { apot_fixed_qconfig<double>(100); }});
+  r.push_back({"uniform_lsq_qconfig: bits 1",
+               raises<ValueError>("make_fake_quantize", {"bits", "got 1"}),
+               [] { uniform_lsq_qconfig<double>(1); }});
+  r.push_back(
+      {"make_fake_quantize: per-channel LSQ without the axis",
+       raises<ShapeError>("make_fake_quantize", {"ch_axis 2 is out of range", "shape [4, 3]"}), [] {
+         make_fake_quantize<double>({QuantMethod::uniform_lsq, 4, true, true, 2}, {4, 3});
+       }});
+  r.push_back({"decode_qconfig_name: not a character code",
+               raises<ValueError>("decode_qconfig_name", {"element 1", "not a character code"}),
+               [] {
+                 decode_qconfig_name<double>(xt::xarray<double>({65.0, 0.5}));
+               }});
+
+  r.push_back({"qat::Linear: a float qconfig",
+               raises<ValueError>("qat::Linear", {"no weight factory"}),
+               [] { qat::Linear<double>(3, 2, true, float_qconfig<double>()); }});
+  r.push_back({"qat::Conv2d: a float qconfig",
+               raises<ValueError>("qat::Conv2d", {"no weight factory"}),
+               [] { qat::Conv2d<double>(nn::Conv2dOptions(2, 4, 3), float_qconfig<double>()); }});
+  r.push_back({"qat::Conv2d: groups not dividing",
+               raises<ValueError>("Conv2d", {"groups", "got 3"}),
+               [u8] { qat::Conv2d<double>(nn::Conv2dOptions(2, 4, 3).groups(3), u8); }});
+  auto ql = std::make_shared<qat::Linear<double>>(3, 2, true, u8);
+  r.push_back({"qat::Linear: forward undefined",
+               raises<ValueError>("qat::Linear", {"input is undefined"}),
+               [ql, u] { ql->forward(u); },
+               {},
+               {ql}});
+  r.push_back({"qat::Linear: forward of the wrong width",
+               raises<ShapeError>("linear", {"input [2, 4], weight [2, 3]"}),
+               [ql] {
+                 ql->forward(leaf({2, 4}));
+               },
+               {},
+               {ql}});
+  r.push_back(
+      {"qat::Linear: load a state of another qconfig",
+       raises<ValueError>("qat::Linear::load_state_dict", {"qconfig", "uniform(b=4,signed)"}),
+       [ql] {
+         qat::Linear<double> other(3, 2, true, uniform_qconfig<double>(4));
+         ql->load_state_dict(other.state_dict());
+       },
+       {},
+       {ql}});
+  auto qc = std::make_shared<qat::Conv2d<double>>(nn::Conv2dOptions(2, 4, 3), u8);
+  r.push_back({"qat::Conv2d: forward of other channels",
+               raises<ShapeError>("conv2d", {"the input has 3 channels, the weight expects 2"}),
+               [qc] {
+                 qc->forward(leaf({1, 3, 5, 5}));
+               },
+               {},
+               {qc}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_qat

@@ -412,4 +412,98 @@ BOOST_AUTO_TEST_CASE(bad_module_input_leaves_the_module_unchanged) {
     BOOST_TEST(equal_arrays(before[i].second, after[i].second));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+
+  const D x = leaf({2, 3}), alpha = D(xt::xarray<double>({2.0}), true);
+  const std::vector<double> lv = {0.0, 0.5, 1.0};
+  r.push_back({"rcf_fake_quantize: alpha 0",
+               raises<ValueError>("rcf_fake_quantize", {"alpha must be finite and > 0", "got 0"}),
+               [x] {
+                 rcf_fake_quantize(x, D(xt::xarray<double>({0.0}), true), {0.0, 0.5, 1.0});
+               },
+               {x}});
+  r.push_back({"rcf_fake_quantize: negative alpha",
+               raises<ValueError>("rcf_fake_quantize", {"alpha must be finite and > 0", "got -1"}),
+               [x, lv] { rcf_fake_quantize(x, D(xt::xarray<double>({-1.0})), lv); },
+               {x}});
+  r.push_back({"rcf_fake_quantize: NaN alpha",
+               raises<ValueError>("rcf_fake_quantize", {"alpha must be finite and > 0", "got nan"}),
+               [x, lv] { rcf_fake_quantize(x, D(xt::xarray<double>({kNaN})), lv); },
+               {x}});
+  r.push_back(
+      {"rcf_fake_quantize: alpha of two values",
+       raises<ShapeError>("rcf_fake_quantize", {"alpha must hold one value", "got shape [2]"}),
+       [x, lv] { rcf_fake_quantize(x, leaf({2}), lv); },
+       {x}});
+  r.push_back({"rcf_fake_quantize: undefined alpha",
+               raises<ValueError>("rcf_fake_quantize", {"alpha is undefined"}),
+               [x, u, lv] { rcf_fake_quantize(x, u, lv); },
+               {x}});
+  r.push_back({"rcf_fake_quantize: undefined x",
+               raises<ValueError>("rcf_fake_quantize", {"x is undefined"}),
+               [u, alpha, lv] { rcf_fake_quantize(u, alpha, lv); },
+               {alpha}});
+  r.push_back({"rcf_fake_quantize: unsorted levels",
+               raises<ValueError>("rcf_fake_quantize", {"strictly ascending", "levels[2]"}),
+               [x, alpha] {
+                 rcf_fake_quantize(x, alpha, {0.0, 0.75, 0.5, 1.0});
+               },
+               {x, alpha}});
+  r.push_back({"rcf_fake_quantize: levels not ending at 1",
+               raises<ValueError>("rcf_fake_quantize", {"levels must run from 0", "to 1"}),
+               [x, alpha] {
+                 rcf_fake_quantize(x, alpha, {0.0, 0.5, 0.9});
+               },
+               {x, alpha}});
+  r.push_back({"rcf_fake_quantize: one level",
+               raises<ValueError>("rcf_fake_quantize", {"at least 2", "got 1"}),
+               [x, alpha] { rcf_fake_quantize(x, alpha, {1.0}); },
+               {x, alpha}});
+  r.push_back({"rcf_fake_quantize: NaN grad_scale",
+               raises<ValueError>("rcf_fake_quantize", {"grad_scale", "got nan"}),
+               [x, alpha, lv] { rcf_fake_quantize(x, alpha, lv, kNaN); },
+               {x, alpha}});
+  r.push_back({"RCFFakeQuantize: alpha 0",
+               raises<ValueError>("RCFFakeQuantize", {"alpha must be finite and > 0", "got 0"}),
+               [] {
+                 RCFOptions<double> o;
+                 o.alpha = 0.0;
+                 RCFFakeQuantize<double>(apot_unsigned_levels(4, 2), o);
+               }});
+  r.push_back({"RCFFakeQuantize: NaN min_alpha",
+               raises<ValueError>("RCFFakeQuantize", {"min_alpha", "got nan"}), [] {
+                 RCFOptions<double> o;
+                 o.min_alpha = kNaN;
+                 RCFFakeQuantize<double>(apot_unsigned_levels(4, 2), o);
+               }});
+  r.push_back({"RCFFakeQuantize: infinite grad_scale",
+               raises<ValueError>("RCFFakeQuantize", {"grad_scale", "got inf"}), [] {
+                 RCFOptions<double> o;
+                 o.grad_scale = kInf;
+                 RCFFakeQuantize<double>(apot_unsigned_levels(4, 2), o);
+               }});
+  auto rcf = std::make_shared<RCFFakeQuantize<double>>(apot_sign_magnitude_levels(4));
+  rcf->alpha().mutable_data().fill(
+      -0.5);  // as an optimizer step without clamp_alpha_() could leave it
+  r.push_back({"RCFFakeQuantize: forward with a negative alpha",
+               raises<ValueError>("rcf_fake_quantize", {"alpha", "got -0.5"}),
+               [rcf, x] { rcf->forward(x); },
+               {x},
+               {rcf}});
+  RCFOptions<double> observing;
+  observing.init = AlphaInit::max_abs;
+  auto rcf_obs = std::make_shared<RCFFakeQuantize<double>>(apot_unsigned_levels(4, 2), observing);
+  r.push_back(
+      {"RCFFakeQuantize: observe a NaN",
+       raises<ValueError>("MaxAbsObserver.forward", {"cannot observe nan", "flat position 1"}),
+       [rcf_obs] {
+         rcf_obs->forward(tensor<double>({1.0, kNaN}));
+       },
+       {},
+       {rcf_obs}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_rcf_fake_quantize

@@ -14,6 +14,7 @@
 #include "test_util.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/module.hpp"
+#include "xgrad/nn/linear.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
 
@@ -443,5 +444,66 @@ BOOST_AUTO_TEST_CASE(keys_that_would_escape_an_unzip_are_value_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  static xgrad_test::TempDir tmp;  // static: the rows' calls use it without a capture
+  auto m = std::make_shared<nn::Linear<double>>(3, 2);
+  xgrad::save(*m, tmp / "m.npz");
+  xgrad::save(StateDict<double>{{"weight", xt::xarray<double>::from_shape({2, 3})}},
+              tmp / "partial.npz");
+  xgrad_test::write_file(tmp / "garbage.npz", "not a zip");
+  nn::Linear<float> f(3, 2);
+  xgrad::save(f, tmp / "float.npz");
+  r.push_back({"load: missing file",
+               raises<IOError>("load", {"cannot open", "nope.npz"}),
+               [m] { xgrad::load(*m, tmp / "nope.npz"); },
+               {},
+               {m}});
+  r.push_back({"load: not a zip",
+               raises<IOError>("load", {"cannot open", "garbage.npz"}),
+               [m] { xgrad::load(*m, tmp / "garbage.npz"); },
+               {},
+               {m}});
+  r.push_back({"load: float file as double",
+               raises<TypeError>("load", {"member \"weight\"", "float.npz", "dtype float32"}),
+               [m] { xgrad::load(*m, tmp / "float.npz"); },
+               {},
+               {m}});
+  r.push_back({"load: missing key",
+               raises<ValueError>("Linear::load_state_dict", {"missing keys: bias"}),
+               [m] { xgrad::load(*m, tmp / "partial.npz"); },
+               {},
+               {m}});
+  r.push_back({"save: empty key", raises<ValueError>("save", {"key \"\"", "is empty"}), [] {
+                 xgrad::save(StateDict<double>{{"", xt::xarray<double>({1.0})}}, tmp / "x.npz");
+               }});
+  r.push_back(
+      {"save: key with '/'", raises<ValueError>("save", {"key \"a/b\"", "path separator"}), [] {
+         xgrad::save(StateDict<double>{{"a/b", xt::xarray<double>({1.0})}}, tmp / "x.npz");
+       }});
+  r.push_back({"save: key with '..'", raises<ValueError>("save", {"key \"a..b\"", "\"..\""}), [] {
+                 xgrad::save(StateDict<double>{{"a..b", xt::xarray<double>({1.0})}}, tmp / "x.npz");
+               }});
+  r.push_back({"save: key with a NUL byte",
+               raises<ValueError>("save", {"key \"a\\x00b\"", "'\\0' byte"}), [] {
+                 xgrad::save(StateDict<double>{{std::string("a\0b", 3), xt::xarray<double>({1.0})}},
+                             tmp / "x.npz");
+               }});
+  r.push_back(
+      {"save: repeated key", raises<ValueError>("save", {"key \"a\"", "more than once"}), [] {
+         xgrad::save(
+             StateDict<double>{{"a", xt::xarray<double>({1.0})}, {"a", xt::xarray<double>({1.0})}},
+             tmp / "x.npz");
+       }});
+  r.push_back({"save: unwritable directory",
+               raises<IOError>("save", {"cannot write", "no/such/dir/m.npz"}),
+               [m] { xgrad::save(*m, tmp / "no/such/dir/m.npz"); },
+               {},
+               {m}});
+  r.push_back({"parse_npy: bad magic", raises<IOError>("load", {"member x", "bad magic"}),
+               [] { xgrad::parse_npy<double>("garbage!garbage!", "member x"); }});
+}
 
 BOOST_AUTO_TEST_SUITE_END()  // test_serialize

@@ -447,4 +447,98 @@ BOOST_AUTO_TEST_CASE(overflowing_scale_leaves_the_module_unchanged) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D x = leaf({3});
+  r.push_back({"fake_quantize_per_tensor_affine: scale 0",
+               raises<ValueError>("fake_quantize_per_tensor_affine", {"scale", "got 0"}),
+               [x] { fake_quantize_per_tensor_affine(x, 0.0, 0, 0, 255); },
+               {x}});
+  r.push_back({"fake_quantize_per_tensor_affine: NaN scale",
+               raises<ValueError>("fake_quantize_per_tensor_affine", {"scale", "got nan"}),
+               [x] { fake_quantize_per_tensor_affine(x, kNaN, 0, 0, 255); },
+               {x}});
+  r.push_back(
+      {"fake_quantize_per_tensor_affine: quant_min above quant_max",
+       raises<ValueError>("fake_quantize_per_tensor_affine", {"quant_min (10)", "quant_max (5)"}),
+       [x] { fake_quantize_per_tensor_affine(x, 0.1, 0, 10, 5); },
+       {x}});
+  r.push_back(
+      {"fake_quantize_per_tensor_affine: zero_point outside",
+       raises<ValueError>("fake_quantize_per_tensor_affine", {"zero_point 300", "[0, 255]"}),
+       [x] { fake_quantize_per_tensor_affine(x, 0.1, 300, 0, 255); },
+       {x}});
+  r.push_back({"fake_quantize_per_tensor_affine: undefined",
+               raises<ValueError>("fake_quantize_per_tensor_affine", {"input tensor is undefined"}),
+               [u] { fake_quantize_per_tensor_affine(u, 0.1, 0, 0, 255); }});
+  r.push_back({"MinMaxObserver: only quant_min",
+               raises<ValueError>("MinMaxObserver", {"quant_max", "got only quant_min"}),
+               [] { MinMaxObserver<double>(QuantDtype::quint8, QScheme::per_tensor_affine, 0); }});
+  r.push_back({"MinMaxObserver: range without 0",
+               raises<ValueError>("MinMaxObserver", {"range [1, 10]", "include 0"}), [] {
+                 MinMaxObserver<double>(QuantDtype::quint8, QScheme::per_tensor_affine, 1, 10);
+               }});
+  r.push_back({"MinMaxObserver: range beyond qint8",
+               raises<ValueError>("MinMaxObserver", {"range [-200, 10]", "qint8"}), [] {
+                 MinMaxObserver<double>(QuantDtype::qint8, QScheme::per_tensor_affine, -200, 10);
+               }});
+  auto mm = std::make_shared<MinMaxObserver<double>>();
+  r.push_back({"MinMaxObserver: qparams before observing",
+               raises<StateError>("MinMaxObserver.calculate_qparams", {"nothing was observed"}),
+               [mm] { mm->calculate_qparams(); },
+               {},
+               {mm}});
+  r.push_back({"MinMaxObserver: forward of NaN",
+               raises<ValueError>("MinMaxObserver.forward", {"holds nan", "flat position 1"}),
+               [mm] {
+                 mm->forward(tensor<double>({0.0, kNaN}));
+               },
+               {},
+               {mm}});
+  r.push_back({"MinMaxObserver: forward undefined",
+               raises<ValueError>("MinMaxObserver.forward", {"input tensor is undefined"}),
+               [mm, u] { mm->forward(u); },
+               {},
+               {mm}});
+  r.push_back({"MinMaxObserver: set_min_val NaN",
+               raises<ValueError>("MinMaxObserver.set_min_val", {"NaN"}),
+               [mm] { mm->set_min_val(kNaN); },
+               {},
+               {mm}});
+  auto fq = std::make_shared<FakeQuantize<double>>();
+  fq->disable_observer();
+  r.push_back({"FakeQuantize: forward without qparams",
+               raises<StateError>("FakeQuantize.qparams", {"no qparams"}),
+               [fq, x] { fq->forward(x); },
+               {x},
+               {fq}});
+  r.push_back({"FakeQuantize: forward undefined",
+               raises<ValueError>("FakeQuantize.forward", {"input tensor is undefined"}),
+               [fq, u] { fq->forward(u); },
+               {},
+               {fq}});
+  auto fq_on = std::make_shared<FakeQuantize<double>>();
+  r.push_back({"FakeQuantize: forward of an infinite value",
+               raises<ValueError>("MinMaxObserver.forward", {"holds inf", "flat position 1"}),
+               [fq_on] {
+                 fq_on->forward(tensor<double>({0.0, kInf}));
+               },
+               {},
+               {fq_on}});
+  r.push_back({"FakeQuantize: load a zero scale",
+               raises<ValueError>("FakeQuantize::load_state_dict", {"scale", "got 0"}),
+               [fq] {
+                 auto d = fq->state_dict();
+                 for (auto& kv : d) {
+                   if (kv.first == "scale") kv.second = xt::xarray<double>({0.0});
+                   if (kv.first == "zero_point") kv.second = xt::xarray<double>({0.0});
+                 }
+                 fq->load_state_dict(d);
+               },
+               {},
+               {fq}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_uniform

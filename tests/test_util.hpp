@@ -10,13 +10,17 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/errors.hpp"
 #include "xgrad/gradcheck.hpp"
+#include "xgrad/module.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad_test {
@@ -192,27 +196,182 @@ inline bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
-// One row of an error table: a call that must throw E (ShapeError when
-// `shape_error`, else ValueError) with a message containing every `mentions`.
-struct ErrorCase {
-  const char* what;
-  std::function<void()> call;
-  bool shape_error;
-  std::vector<std::string> mentions;
+// ---- bad-input tables ----
+//
+// Each concept's test file ends with a table of the bad calls a hostile but
+// fair user could make on it. A row names the error type the call must raise,
+// the op its message must start with, the words the message must contain (the
+// argument and the bad value), and the tensors and modules that must be
+// unchanged afterwards (data, version, grad and requires_grad of tensors; state
+// dict and training mode of modules):
+//
+//   r.push_back({"sum: axis out of range", raises<ShapeError>("sum", {"axis 2"}),
+//                [a] { sum(a, {2}); }, {a}});
+
+// The error a bad call must raise: its type, the op that begins its message
+// ("sum: axis 2 is out of range ..." begins with "sum") and words it contains.
+struct Raises {
+  std::string type;
+  std::function<bool(const xgrad::Error&)> is_type;
+  std::string op;
+  std::vector<std::string> words;
 };
 
-inline void check_error_cases(const std::vector<ErrorCase>& cases) {
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.what) {
-      if (c.shape_error) {
-        BOOST_CHECK_THROW(c.call(), xgrad::ShapeError);
-      } else {
-        BOOST_CHECK_THROW(c.call(), xgrad::ValueError);
+template <class E>
+Raises raises(std::string op, std::vector<std::string> words = {}) {
+  static_assert(std::is_base_of<xgrad::Error, E>::value, "an xgrad error type");
+  const char* type = std::is_same<E, xgrad::ShapeError>::value      ? "ShapeError"
+                     : std::is_same<E, xgrad::ValueError>::value    ? "ValueError"
+                     : std::is_same<E, xgrad::StateError>::value    ? "StateError"
+                     : std::is_same<E, xgrad::TypeError>::value     ? "TypeError"
+                     : std::is_same<E, xgrad::IOError>::value       ? "IOError"
+                     : std::is_same<E, xgrad::ResourceError>::value ? "ResourceError"
+                                                                    : "Error";
+  return {type, [](const xgrad::Error& e) { return dynamic_cast<const E*>(&e) != nullptr; },
+          std::move(op), std::move(words)};
+}
+
+struct BadCall {
+  std::string what;
+  Raises raises;
+  std::function<void()> call;
+  std::vector<xgrad::Tensor<double>> tensors = {};
+  std::vector<std::shared_ptr<xgrad::Module<double>>> modules = {};
+};
+
+// A leaf of `shape` with distinct values (-1, -0.75, ...), requiring grad.
+inline xgrad::Tensor<double> leaf(const xgrad::Shape& shape) {
+  xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = 0.25 * double(i) - 1.0;
+  return xgrad::Tensor<double>(std::move(a), true);
+}
+
+// What "unchanged" means for a tensor: same bits, version, requires_grad and
+// gradient.
+struct TensorSnapshot {
+  xgrad::Tensor<double> tensor;
+  xt::xarray<double> data;
+  std::uint64_t version;
+  bool requires_grad;
+  bool has_grad;
+  xt::xarray<double> grad;
+  explicit TensorSnapshot(const xgrad::Tensor<double>& t)
+      : tensor(t),
+        data(t.data()),
+        version(t.version()),
+        requires_grad(t.requires_grad()),
+        has_grad(t.grad().defined()),
+        grad(has_grad ? t.grad().data() : xt::xarray<double>()) {}
+  bool same() const {
+    return equal_arrays(tensor.data(), data) && tensor.version() == version &&
+           tensor.requires_grad() == requires_grad && tensor.grad().defined() == has_grad &&
+           (!has_grad || equal_arrays(tensor.grad().data(), grad));
+  }
+};
+
+// ... and for a module: same state dict and training flag.
+struct ModuleSnapshot {
+  std::shared_ptr<xgrad::Module<double>> module;
+  xgrad::StateDict<double> state;
+  bool training;
+  explicit ModuleSnapshot(std::shared_ptr<xgrad::Module<double>> m)
+      : module(std::move(m)), state(module->state_dict()), training(module->is_training()) {}
+  bool same() const {
+    const auto now = module->state_dict();
+    if (now.size() != state.size() || module->is_training() != training) return false;
+    for (std::size_t i = 0; i < now.size(); ++i)
+      if (now[i].first != state[i].first || !equal_arrays(now[i].second, state[i].second))
+        return false;
+    return true;
+  }
+};
+
+// Every row of `table` raises its error, with a message that starts with its
+// op followed by ':' (every xgrad message names its op first) and contains its
+// words, and leaves its tensors and modules unchanged and no autograd node
+// behind.
+inline void check_bad_calls(const std::vector<BadCall>& table) {
+  BOOST_TEST_MESSAGE(table.size() << " bad calls");
+  BOOST_TEST(!table.empty());
+  for (const auto& row : table) {
+    BOOST_TEST_CONTEXT(row.what) {
+      std::vector<TensorSnapshot> tensors(row.tensors.begin(), row.tensors.end());
+      std::vector<ModuleSnapshot> modules(row.modules.begin(), row.modules.end());
+      const std::int64_t nodes = xgrad::live_node_count();
+      try {
+        row.call();
+        BOOST_ERROR("no error");
+      } catch (const xgrad::Error& e) {
+        const std::string msg = e.what();
+        const Raises& r = row.raises;
+        BOOST_TEST(r.is_type(e), "expected " << r.type << ", got: " << msg);
+        // "<op>: ...", or a qualified op: "<op>::load_state_dict: ...",
+        // "<op>.forward: ...", "<op>(uniform(b=9,signed)): ...".
+        const std::size_t colon = msg.find(':', r.op.size());
+        const bool starts_with_op = !r.op.empty() && msg.compare(0, r.op.size(), r.op) == 0 &&
+                                    colon != std::string::npos && msg.find(' ') > colon &&
+                                    std::string(":.(").find(msg[r.op.size()]) != std::string::npos;
+        BOOST_TEST(starts_with_op, "message does not start with \"" << r.op << ":\": " << msg);
+        for (const auto& w : r.words)
+          BOOST_TEST(contains(msg, w), "message lacks \"" << w << "\": " << msg);
+      } catch (const std::exception& e) {
+        BOOST_ERROR("not an xgrad::Error: " << e.what());
       }
-      const std::string msg = message_of(c.call);
-      for (const auto& m : c.mentions) BOOST_TEST(contains(msg, m), msg << " lacks " << m);
+      for (std::size_t i = 0; i < tensors.size(); ++i)
+        BOOST_TEST(tensors[i].same(), "tensor " << i << " changed");
+      for (std::size_t i = 0; i < modules.size(); ++i)
+        BOOST_TEST(modules[i].same(), "module " << i << " changed");
+      BOOST_TEST(xgrad::live_node_count() == nodes, "autograd nodes left behind");
     }
   }
 }
 
+// The tables register themselves, so that suite test_bad_input can count the
+// rows of all of them.
+using BadCallTable = std::vector<BadCall> (*)();
+inline std::vector<std::pair<std::string, BadCallTable>>& bad_call_tables() {
+  static std::vector<std::pair<std::string, BadCallTable>> tables;
+  return tables;
+}
+inline bool register_bad_calls(const std::string& file, BadCallTable table) {
+  bad_call_tables().emplace_back(file, table);
+  return true;
+}
+
+// The names a table's rows use: `using namespace xgrad_test::bad_input;`.
+namespace bad_input {
+using namespace ::xgrad;
+using D = ::xgrad::Tensor<double>;
+using ::xgrad_test::BadCall;
+using ::xgrad_test::leaf;
+using ::xgrad_test::raises;
+inline const double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline const double kInf = std::numeric_limits<double>::infinity();
+}  // namespace bad_input
+
 }  // namespace xgrad_test
+
+// A test suite's table of bad calls: the block after it fills `rows`, with the
+// names of xgrad_test::bad_input in scope,
+//
+//   XGRAD_TEST_BAD_CALLS(r) {
+//     const D a = leaf({2, 3});
+//     r.push_back({"sum: axis out of range", raises<ShapeError>("sum", {"axis 2"}),
+//                  [a] { sum(a, {2}); }, {a}});
+//   }
+//
+// and a test case of the suite checks every row (check_bad_calls). The table
+// registers itself under the file's name for suite test_bad_input.
+#define XGRAD_TEST_BAD_CALLS(rows)                                                       \
+  using namespace xgrad_test::bad_input;                                                 \
+  void fill_bad_calls(std::vector<xgrad_test::BadCall>& rows);                           \
+  std::vector<xgrad_test::BadCall> bad_calls() {                                         \
+    std::vector<xgrad_test::BadCall> table;                                              \
+    fill_bad_calls(table);                                                               \
+    return table;                                                                        \
+  }                                                                                      \
+  const bool bad_calls_registered = xgrad_test::register_bad_calls(__FILE__, bad_calls); \
+  BOOST_AUTO_TEST_CASE(bad_calls_raise_typed_errors_naming_op_argument_and_value) {      \
+    xgrad_test::check_bad_calls(bad_calls());                                            \
+  }                                                                                      \
+  void fill_bad_calls(std::vector<xgrad_test::BadCall>& rows)

@@ -274,4 +274,24 @@ BOOST_AUTO_TEST_CASE(unwritable_location_is_an_io_error) {
                         mentions<IOError>("/nonexistent-xgrad-dir/levels.dat"));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  r.push_back({"quant_levels_visualization: bad extension",
+               raises<ValueError>("quant_levels_visualization", {".png", "got 'plot.jpg'"}),
+               [] { quant_levels_visualization("plot.jpg"); }});
+  r.push_back({"quant_levels_visualization: alpha 0",
+               raises<ValueError>("quant_levels_visualization", {"alpha", "got 0"}), [] {
+                 LevelsPlotOptions o;
+                 o.alpha = 0;
+                 quant_levels_visualization("plot.png", o);
+               }});
+  r.push_back({"quant_levels_visualization: one point",
+               raises<ValueError>("quant_levels_visualization", {"points", "got 1"}), [] {
+                 LevelsPlotOptions o;
+                 o.points = 1;
+                 quant_levels_visualization("plot.png", o);
+               }});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_visualization

@@ -113,4 +113,32 @@ BOOST_AUTO_TEST_CASE(bad_input_is_a_value_error) {
                         mentions<ValueError>("weight_std"));
 }
 
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  const D u;  // undefined
+  const D x = leaf({2, 3});
+  r.push_back({"weight_standardize: one element",
+               raises<ValueError>("weight_standardize", {"at least 2 elements", "got 1"}),
+               [] { weight_standardize(leaf({1})); }});
+  r.push_back({"weight_standardize: negative eps",
+               raises<ValueError>("weight_standardize", {"eps must be finite and >= 0", "got -"}),
+               [x] { weight_standardize(x, -1e-5); },
+               {x}});
+  r.push_back({"weight_standardize: NaN eps",
+               raises<ValueError>("weight_standardize", {"eps", "got nan"}),
+               [x] { weight_standardize(x, kNaN); },
+               {x}});
+  r.push_back({"weight_standardize: undefined",
+               raises<ValueError>("weight_standardize", {"weight is undefined"}),
+               [u] { weight_standardize(u); }});
+  r.push_back({"weight_std: one element",
+               raises<ValueError>("weight_std", {"at least 2 elements", "got 1"}),
+               [] { weight_std(leaf({1})); }});
+  r.push_back({"rescale_by_weight_std: undefined quantized",
+               raises<ValueError>("rescale_by_weight_std", {"quantized weight is undefined"}),
+               [x, u] { rescale_by_weight_std(u, x); },
+               {x}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()  // test_weight_norm

@@ -33,9 +33,8 @@ bool run_gnuplot(const std::string& dir, const std::string& script) {
   while (waitpid(pid, &status, 0) < 0) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return false;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw xgrad::IOError("plots: gnuplot failed on \"" + path + "\"");
-  }
+  XGRAD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, xgrad::IOError,
+              "plots: gnuplot failed on \"", path, "\"");
   return true;
 }
 

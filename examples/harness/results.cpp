@@ -80,7 +80,7 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << text;
   f.close();
-  if (!f) throw xgrad::IOError("write: cannot write \"" + path + "\"");
+  XGRAD_CHECK(f, xgrad::IOError, "write: cannot write \"", path, "\"");
 }
 
 void write_runs_csv(const std::vector<Run>& runs, const std::string& path) {

@@ -13,14 +13,12 @@ namespace xgrad::data {
 
 template <class T>
 void check_dataset(const Dataset<T>& dataset, const char* what) {
-  if (!dataset.features.defined()) {
-    throw ValueError(std::string(what) + ": the dataset's features are undefined");
-  }
+  XGRAD_CHECK(dataset.features.defined(), ValueError, what,
+              ": the dataset's features are undefined");
   const Shape& f = dataset.features.shape();
-  if (f.size() != 2 || dataset.labels.dimension() != 1 || f[0] != dataset.labels.size()) {
-    throw ShapeError(std::string(what) + ": expected features [N, F] and labels [N], got " +
-                     to_string(f) + " and " + to_string(dataset.labels.shape()));
-  }
+  XGRAD_CHECK(f.size() == 2 && dataset.labels.dimension() == 1 && f[0] == dataset.labels.size(),
+              ShapeError, what, ": expected features [N, F] and labels [N], got ", f, " and ",
+              dataset.labels.shape());
 }
 
 template <class T>
@@ -37,17 +35,13 @@ template <class T>
 std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& dataset, double test_fraction,
                                                    Generator& gen) {
   check_dataset(dataset, "train_test_split");
-  if (!(test_fraction > 0 && test_fraction < 1)) {
-    throw ValueError("train_test_split: test_fraction must be in (0, 1), got " +
-                     std::to_string(test_fraction));
-  }
+  XGRAD_CHECK(test_fraction > 0 && test_fraction < 1, ValueError,
+              "train_test_split: test_fraction must be in (0, 1), got ", test_fraction);
   const std::size_t n = dataset.size();
   const auto n_test =
       static_cast<std::size_t>(std::llround(static_cast<double>(n) * test_fraction));
-  if (n_test == 0 || n_test == n) {
-    throw ValueError("train_test_split: " + std::to_string(n) + " rows with test_fraction " +
-                     std::to_string(test_fraction) + " leave one part empty");
-  }
+  XGRAD_CHECK(n_test != 0 && n_test != n, ValueError, "train_test_split: ", n,
+              " rows with test_fraction ", test_fraction, " leave one part empty");
   const std::vector<std::size_t> order = randperm(n, gen);
   const std::vector<std::size_t> test(order.begin(),
                                       order.begin() + static_cast<std::ptrdiff_t>(n_test));
@@ -59,20 +53,17 @@ std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& dataset, do
 template <class T>
 Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T noise,
                         Generator& gen, T turns) {
-  if (points_per_class < 1) throw ValueError("make_spirals: points_per_class must be >= 1, got 0");
-  if (num_classes < 2) {
-    throw ValueError("make_spirals: num_classes must be >= 2, got " + std::to_string(num_classes));
-  }
-  if (!(noise >= 0) || !std::isfinite(noise)) {
-    throw ValueError("make_spirals: noise must be >= 0, got " + std::to_string(noise));
-  }
-  if (!(turns > 0) || !std::isfinite(turns)) {
-    throw ValueError("make_spirals: turns must be > 0, got " + std::to_string(turns));
-  }
-  if (points_per_class > std::numeric_limits<std::size_t>::max() / num_classes) {
-    throw ValueError("make_spirals: points_per_class " + std::to_string(points_per_class) +
-                     " times num_classes " + std::to_string(num_classes) + " overflows");
-  }
+  XGRAD_CHECK(points_per_class >= 1, ValueError,
+              "make_spirals: points_per_class must be >= 1, got 0");
+  XGRAD_CHECK(num_classes >= 2, ValueError, "make_spirals: num_classes must be >= 2, got ",
+              num_classes);
+  XGRAD_CHECK(noise >= 0 && std::isfinite(noise), ValueError,
+              "make_spirals: noise must be >= 0, got ", noise);
+  XGRAD_CHECK(turns > 0 && std::isfinite(turns), ValueError,
+              "make_spirals: turns must be > 0, got ", turns);
+  XGRAD_CHECK(points_per_class <= std::numeric_limits<std::size_t>::max() / num_classes, ValueError,
+              "make_spirals: points_per_class ", points_per_class, " times num_classes ",
+              num_classes, " overflows");
   const std::size_t n = points_per_class * num_classes;
   const double two_pi = 2 * std::acos(-1.0);
   const xt::xarray<T> jitter = randn<T>({n, 2}, gen, T(0), T(1)).data();
@@ -94,12 +85,11 @@ Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T
 
 template <class T>
 double accuracy(const Tensor<T>& logits, const Labels& labels) {
-  if (!logits.defined()) throw ValueError("accuracy: logits are undefined");
-  if (logits.dim() != 2 || labels.dimension() != 1 || logits.shape()[0] != labels.size() ||
-      logits.shape()[1] == 0) {
-    throw ShapeError("accuracy: expected logits [N, C] with C > 0 and labels [N], got " +
-                     to_string(logits.shape()) + " and " + to_string(labels.shape()));
-  }
+  XGRAD_CHECK(logits.defined(), ValueError, "accuracy: logits are undefined");
+  XGRAD_CHECK(logits.dim() == 2 && labels.dimension() == 1 && logits.shape()[0] == labels.size() &&
+                  logits.shape()[1] != 0,
+              ShapeError, "accuracy: expected logits [N, C] with C > 0 and labels [N], got ",
+              logits.shape(), " and ", labels.shape());
   const std::size_t n = labels.size();
   if (n == 0) return 0.0;
   // The one-line accuracy of ops/labels.hpp (a NaN logit wins, as in argmax).
@@ -115,7 +105,7 @@ DataLoader<T>::DataLoader(Dataset<T> dataset, std::size_t batch_size, bool shuff
       drop_last_(drop_last),
       gen_(seed) {
   check_dataset(dataset_, "DataLoader");
-  if (batch_size == 0) throw ValueError("DataLoader: batch_size must be >= 1, got 0");
+  XGRAD_CHECK(batch_size >= 1, ValueError, "DataLoader: batch_size must be >= 1, got 0");
   order_.resize(dataset_.size());
   for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
 }
@@ -124,7 +114,7 @@ template <class T>
 DataLoader<T>::DataLoader(Dataset<T> dataset, std::size_t batch_size, Sampler sampler,
                           bool drop_last)
     : DataLoader(std::move(dataset), batch_size, false, 0, drop_last) {
-  if (!sampler) throw ValueError("DataLoader: sampler is null");
+  XGRAD_CHECK(sampler, ValueError, "DataLoader: sampler is null");
   sampler_ = std::move(sampler);
   order_ = sampled_order();
 }
@@ -133,10 +123,8 @@ template <class T>
 std::vector<std::size_t> DataLoader<T>::sampled_order() const {
   std::vector<std::size_t> order = sampler_();
   for (std::size_t i : order) {
-    if (i >= dataset_.size()) {
-      throw ValueError("DataLoader: the sampler returned index " + std::to_string(i) +
-                       " for a dataset of " + std::to_string(dataset_.size()) + " rows");
-    }
+    XGRAD_CHECK(i < dataset_.size(), ValueError, "DataLoader: the sampler returned index ", i,
+                " for a dataset of ", dataset_.size(), " rows");
   }
   return order;
 }
@@ -161,10 +149,8 @@ std::size_t DataLoader<T>::num_batches() const {
 
 template <class T>
 Dataset<T> DataLoader<T>::batch(std::size_t i) const {
-  if (i >= num_batches()) {
-    throw ValueError("DataLoader::batch: index " + std::to_string(i) + " out of range (" +
-                     std::to_string(num_batches()) + " batches)");
-  }
+  XGRAD_CHECK(i < num_batches(), ValueError, "DataLoader::batch: index ", i, " out of range (",
+              num_batches(), " batches)");
   const std::size_t first = i * batch_size_;
   const std::size_t last = std::min(first + batch_size_, order_.size());
   const std::vector<std::size_t> rows(order_.begin() + static_cast<std::ptrdiff_t>(first),

@@ -51,24 +51,19 @@ void clear_scratch(const std::vector<Node<T>*>& nodes,
 // adding a gradient of another shape to it would broadcast or throw mid-commit.
 template <class T>
 void check_grad_shape(const Storage<T>& grad, const Shape& shape) {
-  if (grad.data.shape() != shape) {
-    throw ShapeError("backward: a leaf's accumulated gradient has shape " +
-                     to_string(grad.data.shape()) + " but its new gradient has shape " +
-                     to_string(shape) + " (was grad() resized in place?)");
-  }
+  XGRAD_CHECK(grad.data.shape() == shape, ShapeError,
+              "backward: a leaf's accumulated gradient has shape ", grad.data.shape(),
+              " but its new gradient has shape ", shape, " (was grad() resized in place?)");
 }
 
 }  // namespace
 
 template <class T>
 void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_graph) {
-  if (!root.requires_grad()) {
-    throw StateError("backward: the tensor does not require grad and has no grad_fn");
-  }
-  if (gradient.shape() != root.shape()) {
-    throw ShapeError("backward: gradient shape " + to_string(gradient.shape()) +
-                     " differs from the output shape " + to_string(root.shape()));
-  }
+  XGRAD_CHECK(root.requires_grad(), StateError,
+              "backward: the tensor does not require grad and has no grad_fn");
+  XGRAD_CHECK(gradient.shape() == root.shape(), ShapeError, "backward: gradient shape ",
+              gradient.shape(), " differs from the output shape ", root.shape());
   const auto& root_meta = root.autograd_meta();
   if (!root_meta->grad_fn) {  // a leaf: its gradient is the given one
     if (root_meta->grad) {
@@ -95,10 +90,9 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
       stack.pop_back();
       if (n->ctx.released()) {
         for (auto* m : nodes) m->has_pending_grad = false, m->pending_dependencies = 0;
-        throw StateError(std::string("backward: trying to backward through the graph a second "
-                                     "time: the saved tensors of ") +
-                         n->name() +
-                         " were already freed (pass retain_graph=true to the first backward)");
+        throw_error<StateError>(
+            "backward: trying to backward through the graph a second time: the saved tensors of ",
+            n->name(), " were already freed (pass retain_graph=true to the first backward)");
       }
       for (const auto& edge : n->next) {
         if (!edge || !edge->grad_fn) continue;
@@ -128,20 +122,14 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
       n->pending_grad = xt::xarray<T>();
       n->has_pending_grad = false;
       std::vector<xt::xarray<T>> grads = n->apply(std::move(grad_out));
-      if (grads.size() != n->next.size()) {
-        throw ValueError(std::string(n->name()) + ": backward returned " +
-                         std::to_string(grads.size()) + " gradients for " +
-                         std::to_string(n->next.size()) + " tensor inputs");
-      }
+      XGRAD_CHECK(grads.size() == n->next.size(), ValueError, n->name(), ": backward returned ",
+                  grads.size(), " gradients for ", n->next.size(), " tensor inputs");
       for (std::size_t i = 0; i < grads.size(); ++i) {
         AutogradMeta<T>* meta = n->next[i].get();
         if (!meta) continue;
         const Shape& expected = n->ctx.input_shape(i);
-        if (grads[i].shape() != expected) {
-          throw ShapeError(std::string(n->name()) + ": gradient for input " + std::to_string(i) +
-                           " has shape " + to_string(grads[i].shape()) +
-                           " but the input has shape " + to_string(expected));
-        }
+        XGRAD_CHECK(grads[i].shape() == expected, ShapeError, n->name(), ": gradient for input ", i,
+                    " has shape ", grads[i].shape(), " but the input has shape ", expected);
         if (Node<T>* child = meta->grad_fn.get()) {
           accumulate(child->pending_grad, child->has_pending_grad, std::move(grads[i]));
           if (--child->pending_dependencies == 0) ready.push_back(child);
@@ -157,7 +145,8 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
     }
   } catch (const std::bad_alloc&) {
     clear_scratch(nodes, leaves);
-    throw ResourceError("backward: out of memory while computing gradients (no gradient changed)");
+    throw_error<ResourceError>(
+        "backward: out of memory while computing gradients (no gradient changed)");
   } catch (...) {
     clear_scratch(nodes, leaves);
     throw;

@@ -11,11 +11,9 @@ namespace xgrad {
 template <class T>
 Tensor<T> from_blob(const T* data, std::size_t size, const Shape& shape, bool requires_grad) {
   const std::size_t n = checked_numel(shape, "from_blob");
-  if (size != n) {
-    throw ShapeError("from_blob: " + std::to_string(size) + " elements do not fill shape " +
-                     to_string(shape) + " (" + std::to_string(n) + " elements)");
-  }
-  if (data == nullptr && n > 0) throw ValueError("from_blob: data is null");
+  XGRAD_CHECK(size == n, ShapeError, "from_blob: ", size, " elements do not fill shape ", shape,
+              " (", n, " elements)");
+  XGRAD_CHECK(data != nullptr || n == 0, ValueError, "from_blob: data is null");
   xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
   std::copy_n(data, n, a.data());
   return Tensor<T>(std::move(a), requires_grad);
@@ -24,22 +22,17 @@ Tensor<T> from_blob(const T* data, std::size_t size, const Shape& shape, bool re
 template <class T>
 Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, bool requires_grad) {
   const std::size_t n = checked_numel(shape, "from_vector");
-  if (values.size() != n) {
-    throw ShapeError("from_vector: " + std::to_string(values.size()) +
-                     " values do not fill shape " + to_string(shape) + " (" + std::to_string(n) +
-                     " elements)");
-  }
+  XGRAD_CHECK(values.size() == n, ShapeError, "from_vector: ", values.size(),
+              " values do not fill shape ", shape, " (", n, " elements)");
   return from_blob(values.data(), n, shape, requires_grad);
 }
 
 template <class U, class T>
 Tensor<U> to(const Tensor<T>& t) {
-  if (!t.defined()) throw ValueError("to: input is undefined");
-  if (t.requires_grad() && GradMode::is_enabled()) {
-    throw StateError(
-        "to: the input requires grad and autograd does not cross element types; convert "
-        "t.detach() (or under NoGradGuard) to drop the history knowingly");
-  }
+  XGRAD_CHECK(t.defined(), ValueError, "to: input is undefined");
+  XGRAD_CHECK(!(t.requires_grad() && GradMode::is_enabled()), StateError,
+              "to: the input requires grad and autograd does not cross element types; convert "
+              "t.detach() (or under NoGradGuard) to drop the history knowingly");
   const xt::xarray<T>& src = t.data();
   xt::xarray<U> a = xt::xarray<U>::from_shape(src.shape());
   std::transform(src.begin(), src.end(), a.begin(), [](T v) { return static_cast<U>(v); });

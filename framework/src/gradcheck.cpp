@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -25,21 +24,16 @@ double excess_of(double numeric, double analytic, double atol, double rtol) {
 
 GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double>>& inputs,
                           double eps, double atol, double rtol) {
-  if (!(eps > 0) || !std::isfinite(eps)) {
-    throw ValueError("gradcheck: eps must be positive and finite, got " + std::to_string(eps));
-  }
-  if (!(atol >= 0) || !(rtol >= 0)) {
-    throw ValueError("gradcheck: tolerances must be non-negative, got atol=" +
-                     std::to_string(atol) + " rtol=" + std::to_string(rtol));
-  }
+  XGRAD_CHECK(eps > 0 && std::isfinite(eps), ValueError,
+              "gradcheck: eps must be positive and finite, got ", eps);
+  XGRAD_CHECK(atol >= 0 && rtol >= 0, ValueError,
+              "gradcheck: tolerances must be non-negative, got atol=", atol, " rtol=", rtol);
   bool any = false;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined()) {
-      throw ValueError("gradcheck: input " + std::to_string(i) + " is undefined");
-    }
+    XGRAD_CHECK(inputs[i].defined(), ValueError, "gradcheck: input ", i, " is undefined");
     any = any || inputs[i].requires_grad();
   }
-  if (!any) throw ValueError("gradcheck: no input requires grad");
+  XGRAD_CHECK(any, ValueError, "gradcheck: no input requires grad");
 
   // Fresh leaves that share nothing with the caller's tensors, so the caller's
   // data and gradients stay untouched.
@@ -54,10 +48,8 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
   const std::size_t n_out = y0.size();
   // Every later call is indexed by y0's elements.
   const auto check_shape = [&](const Shape& shape) {
-    if (shape != y0.shape()) {
-      throw ValueError("gradcheck: the function returned shape " + to_string(y0.shape()) +
-                       " and then " + to_string(shape) + " for inputs of the same shapes");
-    }
+    XGRAD_CHECK(shape == y0.shape(), ValueError, "gradcheck: the function returned shape ",
+                y0.shape(), " and then ", shape, " for inputs of the same shapes");
   };
 
   // Numeric Jacobian, one input element at a time.
@@ -87,11 +79,8 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
   for (std::size_t o = 0; o < n_out; ++o) {
     for (auto& x : xs) x.zero_grad();
     Tensor<double> y = fn(xs);
-    if (!y.requires_grad()) {
-      throw ValueError(
-          "gradcheck: the function's output does not require grad (no graph was "
-          "recorded)");
-    }
+    XGRAD_CHECK(y.requires_grad(), ValueError,
+                "gradcheck: the function's output does not require grad (no graph was recorded)");
     check_shape(y.shape());
     xt::xarray<double> seed = xt::zeros<double>(y.shape());
     seed.data()[o] = 1;
@@ -115,12 +104,10 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor<double
     }
   }
   result.passed = worst <= 0;
-  std::ostringstream msg;
-  msg << "gradcheck " << (result.passed ? "passed" : "failed") << ": worst element is input "
-      << result.input << " index " << result.index << " (output " << result.output_index
-      << "): numeric " << result.numeric << ", analytic " << result.analytic << " (atol " << atol
-      << ", rtol " << rtol << ")";
-  result.message = msg.str();
+  result.message = format_message(
+      "gradcheck ", result.passed ? "passed" : "failed", ": worst element is input ", result.input,
+      " index ", result.index, " (output ", result.output_index, "): numeric ", result.numeric,
+      ", analytic ", result.analytic, " (atol ", atol, ", rtol ", rtol, ")");
   return result;
 }
 

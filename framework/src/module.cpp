@@ -10,16 +10,15 @@ namespace xgrad {
 
 template <class T>
 Tensor<T> Module<T>::forward(const Tensor<T>&) {
-  throw StateError(type_name_ + "::forward: this module has no unary forward");
+  throw_error<StateError>(type_name_, "::forward: this module has no unary forward");
 }
 
 template <class T>
 void Module<T>::check_new_name(const std::string& name, const char* what) const {
   const std::string where = type_name_ + "::" + what;
-  if (name.empty()) throw ValueError(where + ": name must not be empty");
-  if (name.find('.') != std::string::npos) {
-    throw ValueError(where + ": name must not contain '.', got \"" + name + "\"");
-  }
+  XGRAD_CHECK(!name.empty(), ValueError, where, ": name must not be empty");
+  XGRAD_CHECK(name.find('.') == std::string::npos, ValueError, where,
+              ": name must not contain '.', got \"", name, "\"");
   auto taken = [&name](const auto& list) {
     return std::any_of(list.begin(), list.end(), [&name](const auto& e) {
       if constexpr (std::is_same<std::decay_t<decltype(e)>, Entry>::value) {
@@ -29,22 +28,18 @@ void Module<T>::check_new_name(const std::string& name, const char* what) const 
       }
     });
   };
-  if (taken(parameters_) || taken(buffers_) || taken(children_)) {
-    throw ValueError(where + ": name \"" + name + "\" is already registered");
-  }
+  XGRAD_CHECK(!taken(parameters_) && !taken(buffers_) && !taken(children_), ValueError, where,
+              ": name \"", name, "\" is already registered");
 }
 
 template <class T>
 Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> tensor,
                                         bool requires_grad) {
   check_new_name(name, "register_parameter");
-  if (!tensor.defined()) {
-    throw ValueError(type_name_ + "::register_parameter: tensor \"" + name + "\" is undefined");
-  }
-  if (!tensor.is_leaf()) {
-    throw ValueError(type_name_ + "::register_parameter: tensor \"" + name +
-                     "\" is not a leaf (detach() it first)");
-  }
+  XGRAD_CHECK(tensor.defined(), ValueError, type_name_, "::register_parameter: tensor \"", name,
+              "\" is undefined");
+  XGRAD_CHECK(tensor.is_leaf(), ValueError, type_name_, "::register_parameter: tensor \"", name,
+              "\" is not a leaf (detach() it first)");
   tensor.set_requires_grad(requires_grad);
   parameters_.push_back(Entry{name, tensor, true, this, name});
   return tensor;
@@ -53,9 +48,8 @@ Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> tenso
 template <class T>
 Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> tensor, bool fixed_shape) {
   check_new_name(name, "register_buffer");
-  if (!tensor.defined()) {
-    throw ValueError(type_name_ + "::register_buffer: tensor \"" + name + "\" is undefined");
-  }
+  XGRAD_CHECK(tensor.defined(), ValueError, type_name_, "::register_buffer: tensor \"", name,
+              "\" is undefined");
   buffers_.push_back(Entry{name, tensor, fixed_shape, this, name});
   return tensor;
 }
@@ -63,9 +57,7 @@ Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> tensor, 
 template <class T>
 void Module<T>::add_child(const std::string& name, std::shared_ptr<Module<T>> module) {
   check_new_name(name, "register_module");
-  if (!module) {
-    throw ValueError(type_name_ + "::register_module: module \"" + name + "\" is null");
-  }
+  XGRAD_CHECK(module, ValueError, type_name_, "::register_module: module \"", name, "\" is null");
   check_no_cycle(name, *module, "register_module");
   children_.emplace_back(name, std::move(module));
 }
@@ -80,10 +72,8 @@ void Module<T>::check_no_cycle(const std::string& name, const Module<T>& module,
     cycle =
         std::any_of(below.begin(), below.end(), [this](const auto& m) { return m.get() == this; });
   }
-  if (cycle) {
-    throw ValueError(type_name_ + "::" + what + ": registering \"" + name +
-                     "\" would make the module its own descendant");
-  }
+  XGRAD_CHECK(!cycle, ValueError, type_name_, "::", what, ": registering \"", name,
+              "\" would make the module its own descendant");
 }
 
 template <class T>
@@ -91,10 +81,8 @@ void Module<T>::swap_child(const std::string& name, std::shared_ptr<Module<T>> m
   const std::string where = type_name_ + "::replace_module";
   auto it = std::find_if(children_.begin(), children_.end(),
                          [&name](const auto& kv) { return kv.first == name; });
-  if (it == children_.end()) {
-    throw ValueError(where + ": there is no child named \"" + name + "\"");
-  }
-  if (!module) throw ValueError(where + ": module \"" + name + "\" is null");
+  XGRAD_CHECK(it != children_.end(), ValueError, where, ": there is no child named \"", name, "\"");
+  XGRAD_CHECK(module, ValueError, where, ": module \"", name, "\" is null");
   check_no_cycle(name, *module, "replace_module");
   it->second = std::move(module);
 }
@@ -166,11 +154,9 @@ std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> Module<T>::named
   if (include_self) {
     // Const-cast only to hand out the owning pointer, as libtorch does.
     auto self = std::const_pointer_cast<Module<T>>(this->weak_from_this().lock());
-    if (!self) {
-      throw StateError(type_name_ +
-                       "::named_modules: include_self needs the module to be owned by a "
-                       "std::shared_ptr (make_shared it, or pass include_self = false)");
-    }
+    XGRAD_CHECK(self, StateError, type_name_,
+                "::named_modules: include_self needs the module to be owned by a std::shared_ptr "
+                "(make_shared it, or pass include_self = false)");
     out.emplace_back(prefix, std::move(self));
   }
   std::vector<const Module<T>*> seen{this};
@@ -272,9 +258,8 @@ void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
   collect_state("", &slots);
   std::unordered_map<std::string, std::size_t> index;  // key -> position in dict
   for (std::size_t i = 0; i < dict.size(); ++i) {
-    if (!index.emplace(dict[i].first, i).second) {
-      throw ValueError(where + ": key \"" + dict[i].first + "\" appears more than once");
-    }
+    XGRAD_CHECK(index.emplace(dict[i].first, i).second, ValueError, where, ": key \"",
+                dict[i].first, "\" appears more than once");
   }
 
   // Validate everything before touching any tensor.
@@ -309,8 +294,8 @@ void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
     if (strict && !unexpected.empty()) parts.push_back("unexpected keys: " + join(unexpected));
     if (!misshaped.empty()) parts.push_back("shape mismatch: " + join(misshaped));
     for (std::size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
-    if (key_errors) throw ValueError(msg);
-    throw ShapeError(msg);
+    if (key_errors) throw_error<ValueError>(msg);
+    throw_error<ShapeError>(msg);
   }
 
   // Every module checks the values it would hold (depth first, the root first).
@@ -345,8 +330,8 @@ template <class T>
 const xt::xarray<T>& Module<T>::StateCandidate::operator[](const std::string& name) const {
   for (const auto& e : entries_)
     if (e.first == name) return *e.second;
-  throw StateError("Module::StateCandidate: no parameter or buffer \"" + name + "\" under \"" +
-                   prefix_ + "\"");
+  throw_error<StateError>("Module::StateCandidate: no parameter or buffer \"", name, "\" under \"",
+                          prefix_, "\"");
 }
 
 template class Module<float>;

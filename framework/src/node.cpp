@@ -28,46 +28,34 @@ std::int64_t live_node_count() { return live_nodes.load(); }
 template <class T>
 void Context<T>::save_for_backward(std::initializer_list<Tensor<T>> tensors) {
   for (const auto& t : tensors) {
-    if (!t.defined())
-      throw ValueError(std::string(op_name) + ": save_for_backward got an undefined tensor");
+    XGRAD_CHECK(t.defined(), ValueError, op_name, ": save_for_backward got an undefined tensor");
     saved_.push_back({t.storage(), t.version()});
   }
 }
 
 template <class T>
 const xt::xarray<T>& Context<T>::saved(std::size_t i) const {
-  if (released_) {
-    throw StateError(std::string(op_name) +
-                     ": saved tensors were already freed. Trying to backward through the graph a "
-                     "second time? Pass retain_graph=true to the first backward.");
-  }
-  if (i >= saved_.size()) {
-    throw ValueError(std::string(op_name) + ": saved tensor " + std::to_string(i) +
-                     " requested but only " + std::to_string(saved_.size()) + " were saved");
-  }
+  XGRAD_CHECK(!released_, StateError, op_name,
+              ": saved tensors were already freed. Trying to backward through the graph a second "
+              "time? Pass retain_graph=true to the first backward.");
+  XGRAD_CHECK(i < saved_.size(), ValueError, op_name, ": saved tensor ", i, " requested but only ",
+              saved_.size(), " were saved");
   const SavedTensor& s = saved_[i];
-  if (s.storage->version != s.version) {
-    throw StateError(std::string(op_name) + ": saved tensor " + std::to_string(i) +
-                     " needed for gradient computation was modified by an in-place operation "
-                     "(it is at version " +
-                     std::to_string(s.storage->version) + "; expected version " +
-                     std::to_string(s.version) + ")");
-  }
+  XGRAD_CHECK(
+      s.storage->version == s.version, StateError, op_name, ": saved tensor ", i,
+      " needed for gradient computation was modified by an in-place operation (it is at version ",
+      s.storage->version, "; expected version ", s.version, ")");
   return s.storage->data;
 }
 
 template <class T>
 const xt::xarray<T>& Context<T>::output() const {
-  if (!output_.storage) {
-    throw StateError(std::string(op_name) + ": output() used without save_output() in forward");
-  }
-  if (output_.storage->version != output_.version) {
-    throw StateError(std::string(op_name) +
-                     ": the output needed for gradient computation was modified by an in-place "
-                     "operation (it is at version " +
-                     std::to_string(output_.storage->version) + "; expected version " +
-                     std::to_string(output_.version) + ")");
-  }
+  XGRAD_CHECK(output_.storage, StateError, op_name,
+              ": output() used without save_output() in forward");
+  XGRAD_CHECK(output_.storage->version == output_.version, StateError, op_name,
+              ": the output needed for gradient computation was modified by an in-place operation "
+              "(it is at version ",
+              output_.storage->version, "; expected version ", output_.version, ")");
   return output_.storage->data;
 }
 

@@ -22,10 +22,9 @@ void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
 template <class T>
 Tensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requires_grad) {
   // high - low must be finite too, or the draws are inf / NaN.
-  if (!(low < high) || !std::isfinite(high - low)) {
-    throw ValueError("rand: low must be below high with a finite difference, got low=" +
-                     std::to_string(low) + " high=" + std::to_string(high));
-  }
+  XGRAD_CHECK(low < high && std::isfinite(high - low), ValueError,
+              "rand: low must be below high with a finite difference, got low=", low,
+              " high=", high);
   std::uniform_real_distribution<T> dist(low, high);
   // low + (high - low) * u can round up to high itself (float, u near 1).
   const T below_high = std::nextafter(high, low);
@@ -36,10 +35,9 @@ Tensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requires_
 
 template <class T>
 Tensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requires_grad) {
-  if (!(stddev > T(0)) || !std::isfinite(stddev) || !std::isfinite(mean)) {
-    throw ValueError("randn: mean must be finite and stddev finite and positive, got mean=" +
-                     std::to_string(mean) + " stddev=" + std::to_string(stddev));
-  }
+  XGRAD_CHECK(stddev > T(0) && std::isfinite(stddev) && std::isfinite(mean), ValueError,
+              "randn: mean must be finite and stddev finite and positive, got mean=", mean,
+              " stddev=", stddev);
   std::normal_distribution<T> dist(mean, stddev);
   xt::xarray<T> a = allocate_array<T>(shape, "randn");
   for (auto& v : a) v = dist(gen.engine());
@@ -48,18 +46,14 @@ Tensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requi
 
 template <class T>
 Tensor<T> randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen) {
-  if (low >= high) {
-    throw ValueError("randint: low must be below high, got low=" + std::to_string(low) +
-                     " high=" + std::to_string(high));
-  }
+  XGRAD_CHECK(low < high, ValueError, "randint: low must be below high, got low=", low,
+              " high=", high);
   // Beyond 2^digits, T rounds integers, and the largest draw could round up
   // to high.
   constexpr std::int64_t exact = std::int64_t{1} << std::numeric_limits<T>::digits;
-  if (low < -exact || high > exact) {
-    throw ValueError("randint: low and high must lie in [-" + std::to_string(exact) + ", " +
-                     std::to_string(exact) + "] to be exact in this element type, got low=" +
-                     std::to_string(low) + " high=" + std::to_string(high));
-  }
+  XGRAD_CHECK(low >= -exact && high <= exact, ValueError, "randint: low and high must lie in [-",
+              exact, ", ", exact, "] to be exact in this element type, got low=", low,
+              " high=", high);
   std::uniform_int_distribution<std::int64_t> dist(low, high - 1);
   xt::xarray<T> a = allocate_array<T>(shape, "randint");
   for (auto& v : a) v = static_cast<T>(dist(gen.engine()));

@@ -1,18 +1,10 @@
 #include "xgrad/shape.hpp"
 
-#include <sstream>
-
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
 
-std::string to_string(const Shape& shape) {
-  std::ostringstream out;
-  out << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
-  out << ']';
-  return out.str();
-}
+std::string to_string(const Shape& shape) { return format_message(shape); }
 
 std::size_t numel_of(const Shape& shape) {
   std::size_t n = 1;
@@ -30,19 +22,17 @@ std::size_t checked_numel(const Shape& shape, const char* op) {
       empty = true;
       continue;
     }
-    if (__builtin_mul_overflow(nonzero, d, &nonzero) || nonzero > kMaxElements) {
-      throw ValueError(std::string(op) + ": shape " + to_string(shape) +
-                       " has more elements than can be addressed (at most 2^60 - 1)");
-    }
+    const bool overflow = __builtin_mul_overflow(nonzero, d, &nonzero);
+    XGRAD_CHECK(!overflow && nonzero <= kMaxElements, ValueError, op, ": shape ", shape,
+                " has more elements than can be addressed (at most 2^60 - 1)");
   }
   return empty ? 0 : nonzero;
 }
 
 void throw_out_of_memory(const std::string& op, const Shape& shape, std::size_t element_size) {
   const std::size_t n = numel_of(shape);
-  throw ResourceError(op + ": cannot allocate memory for shape " + to_string(shape) + " (" +
-                      std::to_string(n) + " elements of " + std::to_string(element_size) +
-                      " bytes)");
+  throw_error<ResourceError>(op, ": cannot allocate memory for shape ", shape, " (", n,
+                             " elements of ", element_size, " bytes)");
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
@@ -52,11 +42,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     // Align from the right; missing leading axes count as 1.
     const std::size_t da = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
     const std::size_t db = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
-    if (da != db && da != 1 && db != 1) {
-      throw ShapeError(std::string(op) + ": shapes " + to_string(a) + " and " + to_string(b) +
-                       " do not broadcast (axis " + std::to_string(i) + ": " + std::to_string(da) +
-                       " vs " + std::to_string(db) + ")");
-    }
+    XGRAD_CHECK(da == db || da == 1 || db == 1, ShapeError, op, ": shapes ", a, " and ", b,
+                " do not broadcast (axis ", i, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -64,10 +51,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 
 std::size_t normalize_axis(std::ptrdiff_t axis, std::size_t ndim, const char* op) {
   const auto n = static_cast<std::ptrdiff_t>(ndim);
-  if (axis < -n || axis >= n) {
-    throw ShapeError(std::string(op) + ": axis " + std::to_string(axis) +
-                     " is out of range for a tensor of dimension " + std::to_string(ndim));
-  }
+  XGRAD_CHECK(axis >= -n && axis < n, ShapeError, op, ": axis ", axis,
+              " is out of range for a tensor of dimension ", ndim);
   return static_cast<std::size_t>(axis < 0 ? axis + n : axis);
 }
 

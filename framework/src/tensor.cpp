@@ -35,7 +35,7 @@ Tensor<T>::Tensor(xt::xarray<T> data, bool requires_grad) : impl_(std::make_shar
 
 template <class T>
 void Tensor<T>::check_defined(const char* what) const {
-  if (!impl_) throw StateError(std::string(what) + ": the tensor is undefined");
+  XGRAD_CHECK(impl_, StateError, what, ": the tensor is undefined");
 }
 
 template <class T>
@@ -60,10 +60,9 @@ std::uint64_t Tensor<T>::version() const {
 template <class T>
 T Tensor<T>::item() const {
   const auto& d = data();
-  if (d.size() != 1) {
-    throw ShapeError("item: only a one-element tensor converts to a scalar, got shape " +
-                     to_string(d.shape()) + " with " + std::to_string(d.size()) + " elements");
-  }
+  XGRAD_CHECK(d.size() == 1, ShapeError,
+              "item: only a one-element tensor converts to a scalar, got shape ", d.shape(),
+              " with ", d.size(), " elements");
   return d.data()[0];
 }
 
@@ -76,11 +75,10 @@ bool Tensor<T>::requires_grad() const {
 template <class T>
 Tensor<T>& Tensor<T>::set_requires_grad(bool requires_grad) {
   check_defined("set_requires_grad");
-  if (!is_leaf()) {
-    throw StateError(std::string("set_requires_grad: only leaves can change requires_grad; this "
-                                 "tensor was produced by ") +
-                     grad_fn_name() + " (use detach() first)");
-  }
+  XGRAD_CHECK(
+      is_leaf(), StateError,
+      "set_requires_grad: only leaves can change requires_grad; this tensor was produced by ",
+      grad_fn_name(), " (use detach() first)");
   if (requires_grad || impl_->meta) autograd_meta()->requires_grad = requires_grad;
   return *this;
 }
@@ -124,12 +122,10 @@ const std::shared_ptr<Node<T>>& Tensor<T>::grad_fn() const {
 template <class T>
 void Tensor<T>::backward(bool retain_graph) const {
   check_defined("backward");
-  if (numel() != 1) {
-    throw ShapeError(
-        "backward: a gradient can be created implicitly only for a one-element "
-        "output; this tensor has shape " +
-        to_string(shape()) + " (pass a gradient of that shape)");
-  }
+  XGRAD_CHECK(numel() == 1, ShapeError,
+              "backward: a gradient can be created implicitly only for a one-element output; this "
+              "tensor has shape ",
+              shape(), " (pass a gradient of that shape)");
   run_backward(*this, xt::xarray<T>(xt::ones<T>(shape())), retain_graph);
 }
 
@@ -164,11 +160,9 @@ Tensor<T> Tensor<T>::clone() const {
 template <class T>
 Tensor<T>& Tensor<T>::fill_(T value) {
   check_defined("fill_");
-  if (requires_grad() && GradMode::is_enabled()) {
-    throw StateError(
-        "fill_: a tensor that requires grad cannot be modified in place while "
-        "grad mode is on (use NoGradGuard)");
-  }
+  XGRAD_CHECK(!(requires_grad() && GradMode::is_enabled()), StateError,
+              "fill_: a tensor that requires grad cannot be modified in place while grad mode is "
+              "on (use NoGradGuard)");
   mutable_data().fill(value);
   return *this;
 }
@@ -176,16 +170,12 @@ Tensor<T>& Tensor<T>::fill_(T value) {
 template <class T>
 Tensor<T>& Tensor<T>::copy_(const Tensor<T>& source) {
   check_defined("copy_");
-  if (!source.defined()) throw ValueError("copy_: the source tensor is undefined");
-  if (source.shape() != shape()) {
-    throw ShapeError("copy_: source shape " + to_string(source.shape()) +
-                     " differs from destination shape " + to_string(shape()));
-  }
-  if (requires_grad() && GradMode::is_enabled()) {
-    throw StateError(
-        "copy_: a tensor that requires grad cannot be modified in place while "
-        "grad mode is on (use NoGradGuard)");
-  }
+  XGRAD_CHECK(source.defined(), ValueError, "copy_: the source tensor is undefined");
+  XGRAD_CHECK(source.shape() == shape(), ShapeError, "copy_: source shape ", source.shape(),
+              " differs from destination shape ", shape());
+  XGRAD_CHECK(!(requires_grad() && GradMode::is_enabled()), StateError,
+              "copy_: a tensor that requires grad cannot be modified in place while grad mode is "
+              "on (use NoGradGuard)");
   if (source.storage() == storage()) return *this;
   mutable_data() = source.data();
   return *this;
@@ -234,24 +224,19 @@ Tensor<T> full(const Shape& shape, T value, bool requires_grad) {
 
 template <class T>
 Tensor<T> arange(T start, T stop, T step) {
-  if (!(step != T(0)) || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step)) {
-    throw ValueError(
-        "arange: step must be a finite non-zero number and start/stop finite, got start=" +
-        std::to_string(start) + " stop=" + std::to_string(stop) + " step=" + std::to_string(step));
-  }
-  if ((stop - start) / step < T(0)) {
-    throw ValueError("arange: step " + std::to_string(step) + " moves away from stop (start=" +
-                     std::to_string(start) + ", stop=" + std::to_string(stop) + ")");
-  }
+  XGRAD_CHECK(step != T(0) && std::isfinite(start) && std::isfinite(stop) && std::isfinite(step),
+              ValueError,
+              "arange: step must be a finite non-zero number and start/stop finite, got start=",
+              start, " stop=", stop, " step=", step);
+  XGRAD_CHECK((stop - start) / step >= T(0), ValueError, "arange: step ", step,
+              " moves away from stop (start=", start, ", stop=", stop, ")");
   // The count in double (as PyTorch does): float's stop - start may overflow,
   // and a count beyond what size_t holds must throw, not wrap.
   const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) /
                                  static_cast<double>(step));
-  if (!(count < 9007199254740992.0)) {  // 2^53: also catches an infinite count
-    throw ValueError("arange: start=" + std::to_string(start) + " stop=" + std::to_string(stop) +
-                     " step=" + std::to_string(step) + " gives too many elements (" +
-                     std::to_string(count) + ")");
-  }
+  // At most 2^53, which also refuses an infinite count.
+  XGRAD_CHECK(count < 9007199254740992.0, ValueError, "arange: start=", start, " stop=", stop,
+              " step=", step, " gives too many elements (", count, ")");
   const auto n = static_cast<std::size_t>(count);
   xt::xarray<T> a = allocate_array<T>({n}, "arange");
   for (std::size_t i = 0; i < n; ++i) a(i) = start + static_cast<T>(i) * step;

@@ -37,9 +37,7 @@
 #include "xgrad/node.hpp"
 #include "xgrad/tensor.hpp"
 
-namespace xgrad {
-
-namespace detail {
+namespace xgrad::detail {
 
 template <class A>
 struct is_tensor : std::false_type {};
@@ -73,10 +71,8 @@ constexpr bool same_or_not_tensor() {
 template <class T, class A>
 void collect_input(Context<T>& ctx, typename Node<T>::Edges* edges, const A& arg) {
   if constexpr (is_tensor<A>::value) {
-    if (!arg.defined()) {
-      throw ValueError(std::string(ctx.op_name) + ": input tensor " +
-                       std::to_string(ctx.num_inputs()) + " is undefined");
-    }
+    XGRAD_CHECK(arg.defined(), ValueError, ctx.op_name, ": input tensor ", ctx.num_inputs(),
+                " is undefined");
     const bool needs = arg.requires_grad();
     ctx.add_input(arg.shape(), needs && edges != nullptr);
     if (edges) edges->push_back(needs ? arg.autograd_meta() : nullptr);
@@ -108,7 +104,9 @@ class FunctionNode final : public Node<T> {
   const char* name() const override { return Derived::name; }
 };
 
-}  // namespace detail
+}  // namespace xgrad::detail
+
+namespace xgrad {
 
 // Builds a backward's result without copying: a braced list {ga, gb} would copy
 // every gradient (std::initializer_list elements are const).
@@ -139,7 +137,7 @@ struct Function {
     try {
       return record<T>(args...);
     } catch (const std::bad_alloc&) {
-      throw ResourceError(std::string(Derived::name) + ": out of memory computing the result");
+      throw_error<ResourceError>(Derived::name, ": out of memory computing the result");
     }
   }
 

@@ -143,7 +143,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
 
   const std::string& type_name() const { return type_name_; }
 
-  // ---- State validation (load_state_dict) ----
+  // ---- state validation (load_state_dict) ----
   // One module's own parameters and buffers as a load would leave them: the
   // loaded value where the dict has one, the current value otherwise.
   class StateCandidate {

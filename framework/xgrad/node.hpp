@@ -47,7 +47,7 @@ class Context {
   template <class P>
   const P& params() const {
     const P* p = std::any_cast<P>(&params_);
-    if (!p) throw StateError(std::string(op_name) + ": params() of a type that was not saved");
+    XGRAD_CHECK(p, StateError, op_name, ": params() of a type that was not saved");
     return *p;
   }
 

@@ -96,7 +96,8 @@ class Tensor {
   Tensor& fill_(T value);
   Tensor& copy_(const Tensor& source);
 
-  // ---- Method forms, as libtorch spells them: thin aliases of the free
+  // ---- method forms ----
+  // As libtorch spells them: thin aliases of the free
   // functions (t.sum(1, true) is sum(t, 1, true) from xgrad/ops/reduce.hpp),
   // with their semantics and errors. Defined in tensor_methods.cpp, so this
   // header stays light; the free functions' headers document each one.
@@ -188,6 +189,14 @@ Tensor<T> tensor(xt::nested_initializer_list_t<T, 2> values, bool requires_grad 
 template <class T>
 Tensor<T> tensor(xt::nested_initializer_list_t<T, 3> values, bool requires_grad = false) {
   return Tensor<T>(xt::xarray<T>(values), requires_grad);
+}
+
+// Throws ValueError "<op>: <arg> is undefined" unless `t` is defined: the first
+// check of every op and layer on its tensor arguments (without it the first
+// accessor would throw, naming only itself: "data: the tensor is undefined").
+template <class T>
+void require_defined(const Tensor<T>& t, const char* op, const char* arg) {
+  XGRAD_CHECK(t.defined(), ValueError, op, ": ", arg, " is undefined");
 }
 
 // Number of autograd nodes alive in this process (for leak tests).

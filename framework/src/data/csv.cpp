@@ -41,10 +41,8 @@ bool parse_number(const std::string& field, double* out) {
 template <class T>
 Dataset<T> load_csv(const std::string& path, const CsvOptions& options) {
   const char d = options.delimiter;
-  if (std::strchr("0123456789+-.eE \r\n", d) != nullptr || d == '\0') {
-    throw ValueError("load_csv: delimiter '" + std::string(1, d) +
-                     "' cannot separate numbers (it may be part of one)");
-  }
+  XGRAD_CHECK(std::strchr("0123456789+-.eE \r\n", d) == nullptr && d != '\0', ValueError,
+              "load_csv: delimiter '", d, "' cannot separate numbers (it may be part of one)");
   detail::GzReader in("load_csv", path, options.missing_hint);
   std::string line;
   std::vector<std::string> fields;
@@ -66,33 +64,28 @@ Dataset<T> load_csv(const std::string& path, const CsvOptions& options) {
       const auto c = static_cast<std::ptrdiff_t>(columns);
       const std::ptrdiff_t lc =
           options.label_column < 0 ? c + options.label_column : options.label_column;
-      if (columns < 2 || lc < 0 || lc >= c) {
-        throw IOError(at + "label_column " + std::to_string(options.label_column) +
-                      " is outside a row of " + std::to_string(columns) +
-                      " fields (a row needs a label and at least one feature)");
-      }
+      XGRAD_CHECK(columns >= 2 && lc >= 0 && lc < c, IOError, at, "label_column ",
+                  options.label_column, " is outside a row of ", columns,
+                  " fields (a row needs a label and at least one feature)");
       label = static_cast<std::size_t>(lc);
     } else if (fields.size() != columns) {
-      throw IOError(at + std::to_string(fields.size()) + " fields, but the first row has " +
-                    std::to_string(columns));
+      throw_error<IOError>(at, fields.size(), " fields, but the first row has ", columns);
     }
     for (std::size_t j = 0; j < columns; ++j) {
       double v = 0;
-      if (!parse_number(fields[j], &v)) {
-        throw IOError(at + "column " + std::to_string(j + 1) + ": '" + fields[j] +
-                      "' is not a finite number");
-      }
+      XGRAD_CHECK(parse_number(fields[j], &v), IOError, at, "column ", j + 1, ": '", fields[j],
+                  "' is not a finite number");
       if (j != label) {
         values.push_back(static_cast<T>(v));
       } else if (v < 0 || v != std::floor(v) || v > 1e15) {
-        throw IOError(at + "column " + std::to_string(j + 1) + ": label '" + fields[j] +
-                      "' is not a non-negative integer");
+        throw_error<IOError>(at, "column ", j + 1, ": label '", fields[j],
+                             "' is not a non-negative integer");
       } else {
         labels.push_back(static_cast<std::int64_t>(v));
       }
     }
   }
-  if (labels.empty()) throw IOError(in.where() + "no data rows");
+  XGRAD_CHECK(!labels.empty(), IOError, in.where(), "no data rows");
   const std::size_t n = labels.size();
   xt::xarray<T> features = xt::xarray<T>::from_shape({n, columns - 1});
   std::copy(values.begin(), values.end(), features.begin());

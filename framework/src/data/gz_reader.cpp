@@ -14,16 +14,14 @@ GzReader::GzReader(std::string op, std::string path, const std::string& missing_
     : op_(std::move(op)), path_(std::move(path)) {
   std::error_code ec;
   const auto status = std::filesystem::status(path_, ec);
-  if (!std::filesystem::exists(status)) {
-    throw IOError(where() + "no such file" + (missing_hint.empty() ? "" : "; " + missing_hint));
-  }
-  if (std::filesystem::is_directory(status)) throw IOError(where() + "is a directory, not a file");
+  XGRAD_CHECK(std::filesystem::exists(status), IOError, where(), "no such file",
+              (missing_hint.empty() ? "" : "; " + missing_hint));
+  XGRAD_CHECK(!std::filesystem::is_directory(status), IOError, where(),
+              "is a directory, not a file");
   errno = 0;
   file_ = gzopen(path_.c_str(), "rb");
-  if (file_ == nullptr) {
-    throw IOError(where() + "cannot open (" +
-                  (errno != 0 ? std::strerror(errno) : "out of memory") + ")");
-  }
+  XGRAD_CHECK(file_ != nullptr, IOError, where(), "cannot open (",
+              (errno != 0 ? std::strerror(errno) : "out of memory"), ")");
   gzbuffer(file_, 1 << 17);
 }
 
@@ -40,7 +38,7 @@ std::size_t GzReader::read(void* buf, std::size_t n) {
     if (got < 0) {
       int code = 0;
       const char* msg = gzerror(file_, &code);
-      throw IOError(where() + "corrupt gzip data (" + msg + ")");
+      throw_error<IOError>(where(), "corrupt gzip data (", msg, ")");
     }
     done += static_cast<std::size_t>(got);
     if (static_cast<unsigned>(got) < chunk) break;
@@ -49,7 +47,7 @@ std::size_t GzReader::read(void* buf, std::size_t n) {
     // A gzip stream cut short reads as an early end with Z_BUF_ERROR set.
     int code = 0;
     const char* msg = gzerror(file_, &code);
-    if (code != Z_OK) throw IOError(where() + "truncated or corrupt gzip data (" + msg + ")");
+    XGRAD_CHECK(code == Z_OK, IOError, where(), "truncated or corrupt gzip data (", msg, ")");
   }
   return done;
 }
@@ -65,9 +63,8 @@ bool GzReader::read_line(std::string* line) {
   }
   int code = 0;
   const char* msg = gzerror(file_, &code);
-  if (code != Z_OK && code != Z_STREAM_END) {
-    throw IOError(where() + "truncated or corrupt gzip data (" + msg + ")");
-  }
+  XGRAD_CHECK(code == Z_OK || code == Z_STREAM_END, IOError, where(),
+              "truncated or corrupt gzip data (", msg, ")");
   if (!line->empty() && line->back() == '\n') line->pop_back();
   if (!line->empty() && line->back() == '\r') line->pop_back();
   return any;

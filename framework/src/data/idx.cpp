@@ -76,33 +76,28 @@ xt::xarray<T> read_idx_file(const std::string& op, const std::string& path,
   detail::GzReader in(op, path, hint);
   unsigned char magic[4];
   const std::size_t got = in.read(magic, 4);
-  if (got < 4)
-    throw IOError(in.where() + "truncated: " + std::to_string(got) + " of the 4 magic bytes");
+  XGRAD_CHECK(got >= 4, IOError, in.where(), "truncated: ", got, " of the 4 magic bytes");
   const unsigned type = magic[2], ndim = magic[3];
   const std::size_t esize = element_size(type);
-  if (magic[0] != 0 || magic[1] != 0 || esize == 0) {
-    throw IOError(in.where() + "bad magic " + hex(static_cast<unsigned>(big_endian(magic, 4)), 8) +
-                  " (an IDX file starts with 0x0000, then an element type 08, 09, 0b, 0c, 0d "
-                  "or 0e, then the number of dimensions)");
-  }
-  if (ndim == 0) throw IOError(in.where() + "the header declares 0 dimensions");
+  XGRAD_CHECK(magic[0] == 0 && magic[1] == 0 && esize != 0, IOError, in.where(), "bad magic ",
+              hex(static_cast<unsigned>(big_endian(magic, 4)), 8),
+              " (an IDX file starts with 0x0000, then an element type 08, 09, 0b, 0c, 0d or 0e, "
+              "then the number of dimensions)");
+  XGRAD_CHECK(ndim != 0, IOError, in.where(), "the header declares 0 dimensions");
   std::vector<unsigned char> extents(4 * ndim);
-  if (in.read(extents.data(), extents.size()) < extents.size()) {
-    throw IOError(in.where() + "truncated header: " + std::to_string(ndim) +
-                  " dimensions declared but their extents are missing");
-  }
+  const std::size_t got_extents = in.read(extents.data(), extents.size());
+  XGRAD_CHECK(got_extents == extents.size(), IOError, in.where(), "truncated header: ", ndim,
+              " dimensions declared but their extents are missing");
   Shape shape(ndim);
   std::size_t count = 1;
   for (unsigned i = 0; i < ndim; ++i) {
     const std::uint64_t e = big_endian(&extents[4 * i], 4);
-    if (e > std::numeric_limits<std::int32_t>::max()) {
-      throw IOError(in.where() + "extent " + std::to_string(i) + " is negative (" +
-                    hex(static_cast<unsigned>(e), 8) + ")");
-    }
+    XGRAD_CHECK(e <= std::numeric_limits<std::int32_t>::max(), IOError, in.where(), "extent ", i,
+                " is negative (", hex(static_cast<unsigned>(e), 8), ")");
     shape[i] = static_cast<std::size_t>(e);
-    if (shape[i] != 0 && count > std::numeric_limits<std::size_t>::max() / esize / shape[i]) {
-      throw IOError(in.where() + "the extents " + to_string(shape) + " overflow the size");
-    }
+    XGRAD_CHECK(
+        shape[i] == 0 || count <= std::numeric_limits<std::size_t>::max() / esize / shape[i],
+        IOError, in.where(), "the extents ", shape, " overflow the size");
     count *= shape[i];
   }
   // Read in chunks so that a corrupt header claiming terabytes fails as
@@ -114,17 +109,13 @@ xt::xarray<T> read_idx_file(const std::string& op, const std::string& path,
     const std::size_t old = raw.size(), want = std::min(kChunk, bytes - old);
     raw.resize(old + want);
     const std::size_t n = in.read(raw.data() + old, want);
-    if (n < want) {
-      throw IOError(in.where() + "truncated: the header " + to_string(shape) + " needs " +
-                    std::to_string(bytes) + " bytes of values, the file has " +
-                    std::to_string(old + n));
-    }
+    XGRAD_CHECK(n >= want, IOError, in.where(), "truncated: the header ", shape, " needs ", bytes,
+                " bytes of values, the file has ", old + n);
   }
   unsigned char extra;
-  if (in.read(&extra, 1) != 0) {
-    throw IOError(in.where() + "longer than its header " + to_string(shape) +
-                  " says (data after the last value)");
-  }
+  const std::size_t after_last = in.read(&extra, 1);
+  XGRAD_CHECK(after_last == 0, IOError, in.where(), "longer than its header ", shape,
+              " says (data after the last value)");
   xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
   T* dst = out.data();
   for (std::size_t i = 0; i < count; ++i) dst[i] = decode<T>(&raw[i * esize], type);
@@ -137,25 +128,17 @@ Dataset<T> load_pair(const std::string& op, const std::string& images_path,
   xt::xarray<T> images = read_idx_file<T>(op, images_path, hint);
   const xt::xarray<T> labels = read_idx_file<T>(op, labels_path, hint);
   const std::string where = op + ": \"" + labels_path + "\": ";
-  if (images.dimension() < 2) {
-    throw IOError(op + ": \"" + images_path + "\": expected images [N, ...] with 2 or more " +
-                  "dimensions, got " + to_string(images.shape()));
-  }
-  if (labels.dimension() != 1) {
-    throw IOError(where + "expected labels [N], got " + to_string(labels.shape()));
-  }
-  if (labels.size() != images.shape()[0]) {
-    throw IOError(op + ": wrong count: \"" + images_path + "\" holds " +
-                  std::to_string(images.shape()[0]) + " images but \"" + labels_path + "\" holds " +
-                  std::to_string(labels.size()) + " labels");
-  }
+  XGRAD_CHECK(images.dimension() >= 2, IOError, op, ": \"", images_path,
+              "\": expected images [N, ...] with 2 or more dimensions, got ", images.shape());
+  XGRAD_CHECK(labels.dimension() == 1, IOError, where, "expected labels [N], got ", labels.shape());
+  XGRAD_CHECK(labels.size() == images.shape()[0], IOError, op, ": wrong count: \"", images_path,
+              "\" holds ", images.shape()[0], " images but \"", labels_path, "\" holds ",
+              labels.size(), " labels");
   Labels y = Labels::from_shape({labels.size()});
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const T v = labels(i);
-    if (!(v >= 0) || v != std::floor(v) || v > T(1e15)) {
-      throw IOError(where + "label " + std::to_string(i) + " is " + std::to_string(v) +
-                    " (labels must be non-negative integers)");
-    }
+    XGRAD_CHECK(v >= 0 && v == std::floor(v) && v <= T(1e15), IOError, where, "label ", i, " is ",
+                v, " (labels must be non-negative integers)");
     y(i) = static_cast<std::int64_t>(v);
   }
   const std::size_t n = images.shape()[0];

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <string>
 
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
@@ -108,10 +107,8 @@ struct BatchNormFn : Function<BatchNormFn> {
 
 template <class T>
 void check_channels(const Tensor<T>& t, std::size_t c, const char* what) {
-  if (t.defined() && !(t.dim() == 1 && t.shape()[0] == c)) {
-    throw ShapeError(std::string("batch_norm: ") + what + " must have shape [" + std::to_string(c) +
-                     "], got " + to_string(t.shape()));
-  }
+  XGRAD_CHECK(!t.defined() || (t.dim() == 1 && t.shape()[0] == c), ShapeError, "batch_norm: ", what,
+              " must have shape [", c, "], got ", t.shape());
 }
 
 }  // namespace
@@ -121,34 +118,25 @@ Tensor<T> batch_norm(const Tensor<T>& input, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, const Tensor<T>& weight, const Tensor<T>& bias,
                      bool training, double momentum, double eps) {
   require_defined(input, "batch_norm", "input");
-  if (input.dim() < 2 || input.dim() > 4) {
-    throw ShapeError("batch_norm: input must be [N, C], [N, C, L] or [N, C, H, W], got " +
-                     to_string(input.shape()));
-  }
+  XGRAD_CHECK(input.dim() >= 2 && input.dim() <= 4, ShapeError,
+              "batch_norm: input must be [N, C], [N, C, L] or [N, C, H, W], got ", input.shape());
   const Layout d = layout_of(input.shape());
   check_channels(running_mean, d.c, "running_mean");
   check_channels(running_var, d.c, "running_var");
   check_channels(weight, d.c, "weight");
   check_channels(bias, d.c, "bias");
-  if (!(momentum >= 0.0 && momentum <= 1.0)) {
-    throw ValueError("batch_norm: momentum must be in [0, 1], got " + std::to_string(momentum));
-  }
-  if (!(eps > 0.0) || !std::isfinite(eps)) {
-    throw ValueError("batch_norm: eps must be positive, got " + std::to_string(eps));
-  }
-  if (running_mean.defined() != running_var.defined()) {
-    throw ValueError(
-        "batch_norm: running_mean and running_var must both be given or both be undefined");
-  }
-  if (!training && !running_mean.defined()) {
-    throw ValueError("batch_norm: running_mean and running_var are required when not training");
-  }
+  XGRAD_CHECK(momentum >= 0.0 && momentum <= 1.0, ValueError,
+              "batch_norm: momentum must be in [0, 1], got ", momentum);
+  XGRAD_CHECK(eps > 0.0 && std::isfinite(eps), ValueError, "batch_norm: eps must be positive, got ",
+              eps);
+  XGRAD_CHECK(running_mean.defined() == running_var.defined(), ValueError,
+              "batch_norm: running_mean and running_var must both be given or both be undefined");
+  XGRAD_CHECK(training || running_mean.defined(), ValueError,
+              "batch_norm: running_mean and running_var are required when not training");
   const std::size_t count = d.n * d.l;
-  if (training && count <= 1) {
-    throw ValueError(
-        "batch_norm: expected more than 1 value per channel when training, got input " +
-        to_string(input.shape()));
-  }
+  XGRAD_CHECK(!training || count > 1, ValueError,
+              "batch_norm: expected more than 1 value per channel when training, got input ",
+              input.shape());
 
   xt::xarray<T> mean = detail::new_array<T>({d.c});
   xt::xarray<T> var = detail::new_array<T>({d.c});  // biased

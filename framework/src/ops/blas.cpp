@@ -10,8 +10,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace blas {
+namespace xgrad::blas {
 
 namespace {
 
@@ -141,18 +140,14 @@ void row_sums(const T* a, std::size_t rows, std::size_t cols, T* out) {
 }
 
 void check_extent(std::size_t extent, const char* op, const char* what) {
-  if (extent > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError(std::string(op) + ": " + what + " " + std::to_string(extent) +
-                     " exceeds what BLAS can index");
-  }
+  XGRAD_CHECK(extent <= static_cast<std::size_t>(INT_MAX), ValueError, op, ": ", what, " ", extent,
+              " exceeds what BLAS can index");
 }
 
 void check_extents(const Shape& shape, const char* op) {
   for (auto d : shape) {
-    if (d > static_cast<std::size_t>(INT_MAX)) {
-      throw ValueError(std::string(op) + ": extent " + std::to_string(d) + " of shape " +
-                       to_string(shape) + " exceeds what BLAS can index");
-    }
+    XGRAD_CHECK(d <= static_cast<std::size_t>(INT_MAX), ValueError, op, ": extent ", d,
+                " of shape ", shape, " exceeds what BLAS can index");
   }
 }
 
@@ -165,5 +160,4 @@ XGRAD_INSTANTIATE_BLAS(float)
 XGRAD_INSTANTIATE_BLAS(double)
 #undef XGRAD_INSTANTIATE_BLAS
 
-}  // namespace blas
-}  // namespace xgrad
+}  // namespace xgrad::blas

@@ -9,8 +9,7 @@
 
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace blas {
+namespace xgrad::blas {
 
 // Multiply-adds worth one thread's wake-up (256K: tens of us on one core,
 // against a few us to wake a thread): the grain of work split over threads
@@ -40,5 +39,4 @@ void check_extents(const Shape& shape, const char* op);
 // The same for one product extent (a row count, a flattened size).
 void check_extent(std::size_t extent, const char* op, const char* what);
 
-}  // namespace blas
-}  // namespace xgrad
+}  // namespace xgrad::blas

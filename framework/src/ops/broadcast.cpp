@@ -11,17 +11,14 @@ namespace xgrad {
 template <class T>
 xt::xarray<T> reduce_to_shape(xt::xarray<T> grad, const Shape& target) {
   if (grad.shape() == target) return grad;
-  if (grad.dimension() < target.size()) {
-    throw ShapeError("reduce_to_shape: gradient of shape " + to_string(grad.shape()) +
-                     " has fewer axes than the target shape " + to_string(target));
-  }
+  XGRAD_CHECK(grad.dimension() >= target.size(), ShapeError, "reduce_to_shape: gradient of shape ",
+              grad.shape(), " has fewer axes than the target shape ", target);
   const std::size_t extra = grad.dimension() - target.size();
   std::vector<std::size_t> axes;
   for (std::size_t i = 0; i < grad.dimension(); ++i) {
-    if (i >= extra && target[i - extra] != 1 && target[i - extra] != grad.shape()[i]) {
-      throw ShapeError("reduce_to_shape: target shape " + to_string(target) +
-                       " does not broadcast to the gradient's shape " + to_string(grad.shape()));
-    }
+    XGRAD_CHECK(i < extra || target[i - extra] == 1 || target[i - extra] == grad.shape()[i],
+                ShapeError, "reduce_to_shape: target shape ", target,
+                " does not broadcast to the gradient's shape ", grad.shape());
     if (i < extra || (target[i - extra] == 1 && grad.shape()[i] != 1)) axes.push_back(i);
   }
   // An empty gradient sums to zeros (xt::sum over an axis of extent 0 crashes).

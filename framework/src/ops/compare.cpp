@@ -4,7 +4,6 @@
 
 #include <xtensor/xoperation.hpp>
 
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 
 namespace xgrad {

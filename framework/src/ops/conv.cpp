@@ -17,7 +17,6 @@
 
 #include "blas.hpp"
 #include "im2col.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
@@ -236,54 +235,33 @@ Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
   require_defined(weight, "conv2d", "weight");
   const Shape& sx = input.shape();
   const Shape& sw = weight.shape();
-  if (sx.size() != 4) {
-    throw ShapeError("conv2d: input must be 4-D [N, C, H, W], got " + to_string(sx));
-  }
-  if (sw.size() != 4) {
-    throw ShapeError(
-        "conv2d: weight must be 4-D [out_channels, in_channels / groups, kh, kw], got " +
-        to_string(sw));
-  }
-  if (sx[1] == 0 || sx[2] == 0 || sx[3] == 0) {
-    throw ShapeError("conv2d: input " + to_string(sx) + " has a zero channel or spatial extent");
-  }
-  if (sw[0] == 0 || sw[1] == 0 || sw[2] == 0 || sw[3] == 0) {
-    throw ShapeError("conv2d: weight " + to_string(sw) + " has a zero extent");
-  }
+  XGRAD_CHECK(sx.size() == 4, ShapeError, "conv2d: input must be 4-D [N, C, H, W], got ", sx);
+  XGRAD_CHECK(sw.size() == 4, ShapeError,
+              "conv2d: weight must be 4-D [out_channels, in_channels / groups, kh, kw], got ", sw);
+  XGRAD_CHECK(sx[1] != 0 && sx[2] != 0 && sx[3] != 0, ShapeError, "conv2d: input ", sx,
+              " has a zero channel or spatial extent");
+  XGRAD_CHECK(sw[0] != 0 && sw[1] != 0 && sw[2] != 0 && sw[3] != 0, ShapeError, "conv2d: weight ",
+              sw, " has a zero extent");
   // Bounded so that the extent arithmetic below cannot overflow.
   const auto in_range = [](const Size2& v, std::int64_t lo) {
     return v.h >= lo && v.w >= lo && v.h <= INT_MAX && v.w <= INT_MAX;
   };
-  if (!in_range(stride, 1)) {
-    throw ValueError("conv2d: stride must be in [1, INT_MAX], got " + to_string(stride));
-  }
-  if (!in_range(dilation, 1)) {
-    throw ValueError("conv2d: dilation must be in [1, INT_MAX], got " + to_string(dilation));
-  }
-  if (!in_range(padding, 0)) {
-    throw ValueError("conv2d: padding must be in [0, INT_MAX], got " + to_string(padding));
-  }
-  if (groups < 1) {
-    throw ValueError("conv2d: groups must be positive, got " + std::to_string(groups));
-  }
+  XGRAD_CHECK(in_range(stride, 1), ValueError, "conv2d: stride must be in [1, INT_MAX], got ",
+              stride);
+  XGRAD_CHECK(in_range(dilation, 1), ValueError, "conv2d: dilation must be in [1, INT_MAX], got ",
+              dilation);
+  XGRAD_CHECK(in_range(padding, 0), ValueError, "conv2d: padding must be in [0, INT_MAX], got ",
+              padding);
+  XGRAD_CHECK(groups >= 1, ValueError, "conv2d: groups must be positive, got ", groups);
   const auto ug = static_cast<std::size_t>(groups);
-  if (sx[1] % ug != 0) {
-    throw ValueError("conv2d: groups " + std::to_string(groups) + " does not divide the " +
-                     std::to_string(sx[1]) + " input channels of input " + to_string(sx));
-  }
-  if (sw[0] % ug != 0) {
-    throw ValueError("conv2d: groups " + std::to_string(groups) + " does not divide the " +
-                     std::to_string(sw[0]) + " output channels of weight " + to_string(sw));
-  }
-  if (sw[1] * ug != sx[1]) {
-    throw ShapeError("conv2d: " + args_of(sx, sw) + ", groups " + std::to_string(groups) +
-                     ": the input has " + std::to_string(sx[1]) + " channels, the weight expects " +
-                     std::to_string(sw[1] * ug));
-  }
-  if (bias.defined() && !(bias.dim() == 1 && bias.shape()[0] == sw[0])) {
-    throw ShapeError("conv2d: bias must be [" + std::to_string(sw[0]) + "] for weight " +
-                     to_string(sw) + ", got " + to_string(bias.shape()));
-  }
+  XGRAD_CHECK(sx[1] % ug == 0, ValueError, "conv2d: groups ", groups, " does not divide the ",
+              sx[1], " input channels of input ", sx);
+  XGRAD_CHECK(sw[0] % ug == 0, ValueError, "conv2d: groups ", groups, " does not divide the ",
+              sw[0], " output channels of weight ", sw);
+  XGRAD_CHECK(sw[1] * ug == sx[1], ShapeError, "conv2d: ", args_of(sx, sw), ", groups ", groups,
+              ": the input has ", sx[1], " channels, the weight expects ", sw[1] * ug);
+  XGRAD_CHECK(!bias.defined() || (bias.dim() == 1 && bias.shape()[0] == sw[0]), ShapeError,
+              "conv2d: bias must be [", sw[0], "] for weight ", sw, ", got ", bias.shape());
   // Output extent of one axis; <= 0 when the dilated kernel exceeds the padded input.
   const auto out_extent = [](std::size_t in, std::size_t k, std::int64_t s, std::int64_t p,
                              std::int64_t d) {
@@ -293,13 +271,10 @@ Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
   };
   const std::int64_t oh = out_extent(sx[2], sw[2], stride.h, padding.h, dilation.h);
   const std::int64_t ow = out_extent(sx[3], sw[3], stride.w, padding.w, dilation.w);
-  if (oh < 1 || ow < 1) {
-    throw ShapeError("conv2d: kernel [" + std::to_string(sw[2]) + ", " + std::to_string(sw[3]) +
-                     "] with dilation " + to_string(dilation) +
-                     " is larger than the padded input [" + std::to_string(sx[2] + 2 * padding.h) +
-                     ", " + std::to_string(sx[3] + 2 * padding.w) + "] of input " + to_string(sx) +
-                     " (padding " + to_string(padding) + "): output size would be 0");
-  }
+  XGRAD_CHECK(oh >= 1 && ow >= 1, ShapeError, "conv2d: kernel [", sw[2], ", ", sw[3],
+              "] with dilation ", dilation, " is larger than the padded input [",
+              sx[2] + 2 * padding.h, ", ", sx[3] + 2 * padding.w, "] of input ", sx, " (padding ",
+              padding, "): output size would be 0");
   Conv2dParams p;
   p.geom.channels = sw[1];
   p.geom.height = sx[2];

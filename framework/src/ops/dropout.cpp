@@ -3,7 +3,6 @@
 #include <cmath>
 #include <string>
 
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
@@ -39,9 +38,7 @@ struct DropoutFn : Function<DropoutFn> {
 
 template <class T>
 Tensor<T> dropout(const Tensor<T>& a, double p, bool training, Generator& gen) {
-  if (!(p >= 0.0 && p < 1.0)) {
-    throw ValueError("dropout: p must be in [0, 1), got " + std::to_string(p));
-  }
+  XGRAD_CHECK(p >= 0.0 && p < 1.0, ValueError, "dropout: p must be in [0, 1), got ", p);
   require_defined(a, "dropout", "input");
   if (!training || p == 0.0) return a;
   const T scale = static_cast<T>(1.0 / (1.0 - p));

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <xtensor/xoperation.hpp>
 
@@ -29,12 +28,6 @@ template <class T>
 xt::xarray<T> input_grad(const Context<T>& ctx, std::size_t i, xt::xarray<T> full) {
   if (!ctx.needs_input_grad(i)) return {};
   return reduce_to_shape(std::move(full), ctx.input_shape(i));
-}
-
-std::string format_value(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
 }
 
 // ---- tensor-tensor arithmetic ----
@@ -372,7 +365,7 @@ struct WhereFn : Function<WhereFn> {
 
 template <class T>
 void check_clamp_bound(const char* op, const char* arg, T v) {
-  if (std::isnan(v)) throw ValueError(std::string(op) + ": " + arg + " must not be NaN");
+  XGRAD_CHECK(!std::isnan(v), ValueError, op, ": ", arg, " must not be NaN");
 }
 
 }  // namespace
@@ -445,10 +438,7 @@ template <class T>
 Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   check_clamp_bound("clamp", "lo", lo);
   check_clamp_bound("clamp", "hi", hi);
-  if (lo > hi) {
-    throw ValueError("clamp: lo (" + format_value(lo) + ") must not exceed hi (" +
-                     format_value(hi) + ")");
-  }
+  XGRAD_CHECK(lo <= hi, ValueError, "clamp: lo (", lo, ") must not exceed hi (", hi, ")");
   return ClampFn::apply(a, lo, hi);
 }
 template <class T>

@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "axis_split.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
@@ -68,12 +67,9 @@ Tensor<T> index_select(const Tensor<T>& a, std::ptrdiff_t axis,
   const std::size_t ax = normalize_axis(axis, a.dim(), "index_select");
   const std::size_t extent = a.shape()[ax];
   for (std::size_t j = 0; j < indices.size(); ++j) {
-    if (indices[j] >= extent) {
-      throw ValueError("index_select: index " + std::to_string(indices[j]) + " at position " +
-                       std::to_string(j) + " is out of range for axis " + std::to_string(axis) +
-                       " of extent " + std::to_string(extent) + " (tensor of shape " +
-                       to_string(a.shape()) + ")");
-    }
+    XGRAD_CHECK(indices[j] < extent, ValueError, "index_select: index ", indices[j],
+                " at position ", j, " is out of range for axis ", axis, " of extent ", extent,
+                " (tensor of shape ", a.shape(), ")");
   }
   return IndexSelectFn::apply(a, ax, indices);
 }

@@ -15,8 +15,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace kernels {
+namespace xgrad::kernels {
 
 // f(a[i]) for every element.
 template <class T, class F>
@@ -133,5 +132,4 @@ inline Shape result_shape(const Shape& a, const Shape& b, const char* op) {
   return a == b ? a : broadcast_shapes(a, b, op);
 }
 
-}  // namespace kernels
-}  // namespace xgrad
+}  // namespace xgrad::kernels

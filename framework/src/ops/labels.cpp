@@ -6,18 +6,13 @@
 #include <limits>
 #include <string>
 
-#include "require_defined.hpp"
-#include "xgrad/optim/optimizer.hpp"  // format_number
-
 namespace xgrad {
 
 template <class T>
 Labels to_labels(const Tensor<T>& ids, std::int64_t num_classes) {
   require_defined(ids, "to_labels", "ids");
-  if (num_classes < 0) {
-    throw ValueError("to_labels: num_classes must be >= 0 (0: unbounded), got " +
-                     std::to_string(num_classes));
-  }
+  XGRAD_CHECK(num_classes >= 0, ValueError,
+              "to_labels: num_classes must be >= 0 (0: unbounded), got ", num_classes);
   // Every integer below 2^63 converts to int64 exactly; 2^63 itself does not.
   constexpr double limit = 9223372036854775808.0;
   const xt::xarray<T>& data = ids.data();
@@ -34,12 +29,9 @@ Labels to_labels(const Tensor<T>& ids, std::int64_t num_classes) {
     } else if (num_classes > 0 && v >= static_cast<double>(num_classes)) {
       problem = "is not below num_classes";
     }
-    if (problem) {
-      throw ValueError(
-          "to_labels: ids element " + std::to_string(i) + " (tensor of shape " +
-          to_string(data.shape()) + ") " + problem + ": " + optim::format_number(v) +
-          (num_classes > 0 ? " (num_classes " + std::to_string(num_classes) + ")" : std::string()));
-    }
+    XGRAD_CHECK(!problem, ValueError, "to_labels: ids element ", i, " (tensor of shape ",
+                data.shape(), ") ", problem, ": ", v,
+                num_classes > 0 ? format_message(" (num_classes ", num_classes, ")") : "");
     out.data()[i] = static_cast<std::int64_t>(v);
   }
   return out;
@@ -51,21 +43,16 @@ Tensor<T> from_labels(const Labels& labels) {
   xt::xarray<T> out = xt::xarray<T>::from_shape(labels.shape());
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const std::int64_t v = labels.data()[i];
-    if (v < -exact || v > exact) {
-      throw ValueError(
-          "from_labels: label " + std::to_string(v) + " at position " + std::to_string(i) +
-          " is not exact in this element type (|label| <= " + std::to_string(exact) + ")");
-    }
+    XGRAD_CHECK(v >= -exact && v <= exact, ValueError, "from_labels: label ", v, " at position ", i,
+                " is not exact in this element type (|label| <= ", exact, ")");
     out.data()[i] = static_cast<T>(v);
   }
   return Tensor<T>(std::move(out));
 }
 
 Labels randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen) {
-  if (low >= high) {
-    throw ValueError("randint: low must be below high, got low=" + std::to_string(low) +
-                     " high=" + std::to_string(high));
-  }
+  XGRAD_CHECK(low < high, ValueError, "randint: low must be below high, got low=", low,
+              " high=", high);
   checked_numel(shape, "randint");
   // The same draws as randint<T> in random.cpp, so both give the same values.
   std::uniform_int_distribution<std::int64_t> dist(low, high - 1);
@@ -75,10 +62,8 @@ Labels randint(std::int64_t low, std::int64_t high, const Shape& shape, Generato
 }
 
 Mask eq(const Labels& a, const Labels& b) {
-  if (a.shape() != b.shape()) {
-    throw ShapeError("eq: labels of shape " + to_string(Shape(a.shape())) +
-                     " and labels of shape " + to_string(Shape(b.shape())) + " differ");
-  }
+  XGRAD_CHECK(a.shape() == b.shape(), ShapeError, "eq: labels of shape ", Shape(a.shape()),
+              " and labels of shape ", Shape(b.shape()), " differ");
   Mask out = Mask::from_shape(a.shape());
   for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = a.data()[i] == b.data()[i];
   return out;

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "blas.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
@@ -143,16 +142,14 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   require_defined(b, "matmul", "b");
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
-  const auto fail = [&](const std::string& why) {
-    return ShapeError("matmul: cannot multiply shapes " + to_string(sa) + " and " + to_string(sb) +
-                      ": " + why);
+  const auto shapes = [&] {
+    return format_message("matmul: cannot multiply shapes ", sa, " and ", sb, ": ");
   };
-  if (sa.size() != sb.size() || (sa.size() != 2 && sa.size() != 3)) {
-    throw fail("expected two 2-D or two 3-D tensors");
-  }
+  XGRAD_CHECK(sa.size() == sb.size() && (sa.size() == 2 || sa.size() == 3), ShapeError, shapes(),
+              "expected two 2-D or two 3-D tensors");
   const std::size_t nd = sa.size();
-  if (sa[nd - 1] != sb[nd - 2]) throw fail("inner dimensions differ");
-  if (nd == 3 && sa[0] != sb[0]) throw fail("batch sizes differ");
+  XGRAD_CHECK(sa[nd - 1] == sb[nd - 2], ShapeError, shapes(), "inner dimensions differ");
+  XGRAD_CHECK(nd == 2 || sa[0] == sb[0], ShapeError, shapes(), "batch sizes differ");
   blas::check_extents(sa, "matmul");
   blas::check_extents(sb, "matmul");
   return MatmulFn::apply(a, b);
@@ -164,22 +161,21 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   require_defined(weight, "linear", "weight");
   const Shape& sx = x.shape();
   const Shape& sw = weight.shape();
-  const auto fail = [&](const std::string& why) {
-    return ShapeError("linear: input " + to_string(sx) + ", weight " + to_string(sw) +
-                      (bias.defined() ? ", bias " + to_string(bias.shape()) : std::string()) +
-                      ": " + why);
+  const auto shapes = [&] {
+    return format_message("linear: input ", sx, ", weight ", sw,
+                          bias.defined() ? format_message(", bias ", bias.shape()) : "", ": ");
   };
-  if (sw.size() != 2) throw fail("weight must be 2-D [out_features, in_features]");
-  if (sx.empty()) throw fail("input must have at least one dimension");
-  if (sx.back() != sw[1]) throw fail("the input's last extent differs from in_features");
-  if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != sw[0])) {
-    throw fail("bias must be 1-D [out_features]");
-  }
+  XGRAD_CHECK(sw.size() == 2, ShapeError, shapes(),
+              "weight must be 2-D [out_features, in_features]");
+  XGRAD_CHECK(!sx.empty(), ShapeError, shapes(), "input must have at least one dimension");
+  XGRAD_CHECK(sx.back() == sw[1], ShapeError, shapes(),
+              "the input's last extent differs from in_features");
+  XGRAD_CHECK(!bias.defined() || (bias.dim() == 1 && bias.shape()[0] == sw[0]), ShapeError,
+              shapes(), "bias must be 1-D [out_features]");
   blas::check_extents(sx, "linear");
   blas::check_extents(sw, "linear");
-  if (leading_rows(sx) > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError("linear: input " + to_string(sx) + " has too many rows for BLAS");
-  }
+  XGRAD_CHECK(leading_rows(sx) <= static_cast<std::size_t>(INT_MAX), ValueError, "linear: input ",
+              sx, " has too many rows for BLAS");
   return bias.defined() ? LinearFn::apply(x, weight, bias) : LinearFn::apply(x, weight);
 }
 

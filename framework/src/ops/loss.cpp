@@ -8,7 +8,6 @@
 #include <string>
 
 #include "kernels.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
@@ -17,10 +16,8 @@ namespace xgrad {
 namespace {
 
 void check_reduction(Reduction r, const char* op) {
-  if (r != Reduction::None && r != Reduction::Mean && r != Reduction::Sum) {
-    throw ValueError(std::string(op) + ": unknown reduction " +
-                     std::to_string(static_cast<int>(r)));
-  }
+  XGRAD_CHECK(r == Reduction::None || r == Reduction::Mean || r == Reduction::Sum, ValueError, op,
+              ": unknown reduction ", static_cast<int>(r));
 }
 
 // Per-sample losses -> the requested result: [N] as is, or a 0-d mean or sum.
@@ -48,26 +45,16 @@ SampleScale<T> sample_scale(const xt::xarray<T>& g, Reduction r, std::size_t cou
 
 // Scores [N, C] against labels [N] with every label in [0, C).
 void check_class_inputs(const Shape& scores, const Labels& labels, const char* op) {
-  if (scores.size() != 2) {
-    throw ShapeError(std::string(op) + ": expected input of shape [N, C], got " +
-                     to_string(scores));
-  }
-  if (labels.dimension() != 1) {
-    throw ShapeError(std::string(op) + ": expected labels of shape [N], got " +
-                     to_string(labels.shape()));
-  }
-  if (labels.size() != scores[0]) {
-    throw ShapeError(std::string(op) + ": input has " + std::to_string(scores[0]) +
-                     " rows (shape " + to_string(scores) + ") but there are " +
-                     std::to_string(labels.size()) + " labels");
-  }
+  XGRAD_CHECK(scores.size() == 2, ShapeError, op, ": expected input of shape [N, C], got ", scores);
+  XGRAD_CHECK(labels.dimension() == 1, ShapeError, op, ": expected labels of shape [N], got ",
+              labels.shape());
+  XGRAD_CHECK(labels.size() == scores[0], ShapeError, op, ": input has ", scores[0],
+              " rows (shape ", scores, ") but there are ", labels.size(), " labels");
   const auto classes = static_cast<std::int64_t>(scores[1]);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const std::int64_t y = labels.data()[i];
-    if (y < 0 || y >= classes) {
-      throw ValueError(std::string(op) + ": label at position " + std::to_string(i) + " is " +
-                       std::to_string(y) + ", outside [0, " + std::to_string(classes) + ")");
-    }
+    XGRAD_CHECK(y >= 0 && y < classes, ValueError, op, ": label at position ", i, " is ", y,
+                ", outside [0, ", classes, ")");
   }
 }
 
@@ -197,10 +184,8 @@ Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction re
   check_reduction(reduction, "mse_loss");
   require_defined(input, "mse_loss", "input");
   require_defined(target, "mse_loss", "target");
-  if (input.shape() != target.shape()) {
-    throw ShapeError("mse_loss: input shape " + to_string(input.shape()) + " and target shape " +
-                     to_string(target.shape()) + " must be equal (no broadcasting)");
-  }
+  XGRAD_CHECK(input.shape() == target.shape(), ShapeError, "mse_loss: input shape ", input.shape(),
+              " and target shape ", target.shape(), " must be equal (no broadcasting)");
   return MseLossFn::apply(input, target, reduction);
 }
 

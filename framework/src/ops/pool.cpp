@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
@@ -212,13 +211,9 @@ template <class T>
 void check_input(const Tensor<T>& input, const char* op) {
   require_defined(input, op, "input");
   const Shape& s = input.shape();
-  if (s.size() != 4) {
-    throw ShapeError(std::string(op) + ": input must be 4-D [N, C, H, W], got " + to_string(s));
-  }
-  if (s[1] == 0 || s[2] == 0 || s[3] == 0) {
-    throw ShapeError(std::string(op) + ": input " + to_string(s) +
-                     " has a zero channel or spatial extent");
-  }
+  XGRAD_CHECK(s.size() == 4, ShapeError, op, ": input must be 4-D [N, C, H, W], got ", s);
+  XGRAD_CHECK(s[1] != 0 && s[2] != 0 && s[3] != 0, ShapeError, op, ": input ", s,
+              " has a zero channel or spatial extent");
 }
 
 // Validates kernel, stride and padding for `input`; the windows of both axes.
@@ -230,25 +225,18 @@ PoolParams strided_params(const Tensor<T>& input, Size2 kernel, Size2 stride, Si
   const auto within = [](const Size2& v, std::int64_t lo) {
     return v.h >= lo && v.w >= lo && v.h <= INT_MAX && v.w <= INT_MAX;
   };
-  if (!within(kernel, 1)) {
-    throw ValueError(o + ": kernel_size must be in [1, INT_MAX], got " + to_string(kernel));
-  }
-  if (!within(stride, 1)) {
-    throw ValueError(o + ": stride must be in [1, INT_MAX], got " + to_string(stride));
-  }
-  if (!within(padding, 0) || padding.h > kernel.h / 2 || padding.w > kernel.w / 2) {
-    throw ValueError(o + ": padding must be non-negative and at most half of kernel_size " +
-                     to_string(kernel) + ", got " + to_string(padding));
-  }
+  XGRAD_CHECK(within(kernel, 1), ValueError, o, ": kernel_size must be in [1, INT_MAX], got ",
+              kernel);
+  XGRAD_CHECK(within(stride, 1), ValueError, o, ": stride must be in [1, INT_MAX], got ", stride);
+  XGRAD_CHECK(within(padding, 0) && padding.h <= kernel.h / 2 && padding.w <= kernel.w / 2,
+              ValueError, o, ": padding must be non-negative and at most half of kernel_size ",
+              kernel, ", got ", padding);
   const Shape& s = input.shape();
   const auto h = static_cast<std::int64_t>(s[2]) + 2 * padding.h;
   const auto w = static_cast<std::int64_t>(s[3]) + 2 * padding.w;
-  if (h < kernel.h || w < kernel.w) {
-    throw ShapeError(o + ": kernel_size " + to_string(kernel) +
-                     " is larger than the padded input [" + std::to_string(h) + ", " +
-                     std::to_string(w) + "] of input " + to_string(s) + " (padding " +
-                     to_string(padding) + "): output size would be 0");
-  }
+  XGRAD_CHECK(h >= kernel.h && w >= kernel.w, ShapeError, o, ": kernel_size ", kernel,
+              " is larger than the padded input [", h, ", ", w, "] of input ", s, " (padding ",
+              padding, "): output size would be 0");
   const auto oh = static_cast<std::size_t>((h - kernel.h) / stride.h + 1);
   const auto ow = static_cast<std::size_t>((w - kernel.w) / stride.w + 1);
   PoolParams p;
@@ -288,11 +276,10 @@ Tensor<T> avg_pool2d(const Tensor<T>& input, Size2 kernel_size) {
 template <class T>
 Tensor<T> adaptive_avg_pool2d(const Tensor<T>& input, Size2 output_size) {
   check_input(input, "adaptive_avg_pool2d");
-  if (output_size.h < 1 || output_size.w < 1 || output_size.h > INT_MAX ||
-      output_size.w > INT_MAX) {
-    throw ValueError("adaptive_avg_pool2d: output_size must be in [1, INT_MAX], got " +
-                     to_string(output_size));
-  }
+  XGRAD_CHECK(output_size.h >= 1 && output_size.w >= 1 && output_size.h <= INT_MAX &&
+                  output_size.w <= INT_MAX,
+              ValueError, "adaptive_avg_pool2d: output_size must be in [1, INT_MAX], got ",
+              output_size);
   const Shape& s = input.shape();
   PoolParams p;
   p.planes = s[0] * s[1];

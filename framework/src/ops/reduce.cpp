@@ -11,7 +11,6 @@
 
 #include "axis_split.hpp"
 #include "kernels.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 #include "xgrad/ops/labels.hpp"
@@ -20,12 +19,6 @@ namespace xgrad {
 
 namespace {
 
-std::string axes_string(const Axes& axes) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < axes.size(); ++i) s += (i ? ", " : "") + std::to_string(axes[i]);
-  return s + "]";
-}
-
 // Normalized, sorted axes; ShapeError naming `op` on an out-of-range or
 // repeated axis.
 std::vector<std::size_t> normalize_axes(const Axes& axes, const Shape& shape, const char* op) {
@@ -33,10 +26,8 @@ std::vector<std::size_t> normalize_axes(const Axes& axes, const Shape& shape, co
   out.reserve(axes.size());
   for (auto axis : axes) out.push_back(normalize_axis(axis, shape.size(), op));
   std::sort(out.begin(), out.end());
-  if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-    throw ShapeError(std::string(op) + ": axes " + axes_string(axes) +
-                     " name the same axis twice (tensor of shape " + to_string(shape) + ")");
-  }
+  XGRAD_CHECK(std::adjacent_find(out.begin(), out.end()) == out.end(), ShapeError, op, ": axes ",
+              axes, " name the same axis twice (tensor of shape ", shape, ")");
   return out;
 }
 
@@ -281,10 +272,8 @@ template <class T>
 Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   require_defined(a, "max", "input");
   const std::size_t ax = normalize_axis(axis, a.dim(), "max");
-  if (a.shape()[ax] == 0) {
-    throw ShapeError("max: cannot reduce over axis " + std::to_string(axis) +
-                     " of extent 0 (tensor of shape " + to_string(a.shape()) + ")");
-  }
+  XGRAD_CHECK(a.shape()[ax] != 0, ShapeError, "max: cannot reduce over axis ", axis,
+              " of extent 0 (tensor of shape ", a.shape(), ")");
   return MaxFn::apply(a, ax, keepdims);
 }
 
@@ -292,10 +281,8 @@ template <class T>
 Labels argmax(const Tensor<T>& a, std::ptrdiff_t dim, bool keepdim) {
   require_defined(a, "argmax", "input");
   const std::size_t ax = normalize_axis(dim, a.dim(), "argmax");
-  if (a.shape()[ax] == 0) {
-    throw ShapeError("argmax: cannot reduce over dim " + std::to_string(dim) +
-                     " of extent 0 (tensor of shape " + to_string(a.shape()) + ")");
-  }
+  XGRAD_CHECK(a.shape()[ax] != 0, ShapeError, "argmax: cannot reduce over dim ", dim,
+              " of extent 0 (tensor of shape ", a.shape(), ")");
   const AxisSplit s = split_at(a.shape(), ax);
   Shape shape = a.shape();
   shape[ax] = 1;

@@ -8,20 +8,12 @@
 #include <utility>
 
 #include "axis_split.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
 namespace xgrad {
 
 namespace {
-
-template <class V>
-std::string list_string(const V& values) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) s += (i ? ", " : "") + std::to_string(values[i]);
-  return s + "]";
-}
 
 // ---- transpose / permute ----
 
@@ -108,9 +100,9 @@ struct TransposeFn : Function<TransposeFn> {
 // The concrete shape `spec` asks for (one extent may be -1), or ShapeError.
 Shape resolve_shape(const Shape& from, const std::vector<std::ptrdiff_t>& spec) {
   const std::size_t numel = numel_of(from);
-  const auto fail = [&](const std::string& why) {
-    return ShapeError("reshape: cannot reshape a tensor of shape " + to_string(from) + " (" +
-                      std::to_string(numel) + " elements) into " + list_string(spec) + ": " + why);
+  const auto cannot = [&] {
+    return format_message("reshape: cannot reshape a tensor of shape ", from, " (", numel,
+                          " elements) into ", spec, ": ");
   };
   Shape out(spec.size());
   std::size_t known = 1;
@@ -118,27 +110,25 @@ Shape resolve_shape(const Shape& from, const std::vector<std::ptrdiff_t>& spec) 
   std::ptrdiff_t inferred = -1;
   for (std::size_t k = 0; k < spec.size(); ++k) {
     if (spec[k] == -1) {
-      if (inferred >= 0) throw fail("only one extent may be -1");
+      XGRAD_CHECK(inferred < 0, ShapeError, cannot(), "only one extent may be -1");
       inferred = static_cast<std::ptrdiff_t>(k);
-    } else if (spec[k] < 0) {
-      throw fail("extent " + std::to_string(spec[k]) + " is negative");
     } else {
+      XGRAD_CHECK(spec[k] >= 0, ShapeError, cannot(), "extent ", spec[k], " is negative");
       out[k] = static_cast<std::size_t>(spec[k]);
       // An overflowing product could wrap around to the element count.
       overflow = __builtin_mul_overflow(known, out[k], &known) || overflow;
       has_zero = has_zero || out[k] == 0;
     }
   }
-  if (has_zero)
-    known = 0;
-  else if (overflow)
-    throw fail("too many elements");
+  XGRAD_CHECK(has_zero || !overflow, ShapeError, cannot(), "too many elements");
+  if (has_zero) known = 0;
   if (inferred >= 0) {
-    if (known == 0) throw fail("the -1 extent is ambiguous next to an extent of 0");
-    if (numel % known != 0) throw fail("the element count is not divisible");
+    XGRAD_CHECK(known != 0, ShapeError, cannot(),
+                "the -1 extent is ambiguous next to an extent of 0");
+    XGRAD_CHECK(numel % known == 0, ShapeError, cannot(), "the element count is not divisible");
     out[static_cast<std::size_t>(inferred)] = numel / known;
-  } else if (known != numel) {
-    throw fail("the element counts differ");
+  } else {
+    XGRAD_CHECK(known == numel, ShapeError, cannot(), "the element counts differ");
   }
   return out;
 }
@@ -233,10 +223,8 @@ struct ConcatFn {
 template <class T>
 Tensor<T> transpose(const Tensor<T>& a) {
   require_defined(a, "transpose", "input");
-  if (a.dim() != 2) {
-    throw ShapeError("transpose: expected a 2-D tensor, got shape " + to_string(a.shape()) +
-                     " (pass a permutation for other ranks)");
-  }
+  XGRAD_CHECK(a.dim() == 2, ShapeError, "transpose: expected a 2-D tensor, got shape ", a.shape(),
+              " (pass a permutation for other ranks)");
   return TransposeFn::apply(a, std::vector<std::size_t>{1, 0});
 }
 
@@ -250,10 +238,8 @@ Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm) {
     ok = perm[k] < nd && !seen[perm[k]];
     if (ok) seen[perm[k]] = true;
   }
-  if (!ok) {
-    throw ShapeError("transpose: " + list_string(perm) + " is not a permutation of the " +
-                     std::to_string(nd) + " axes of a tensor of shape " + to_string(a.shape()));
-  }
+  XGRAD_CHECK(ok, ShapeError, "transpose: ", perm, " is not a permutation of the ", nd,
+              " axes of a tensor of shape ", a.shape());
   return TransposeFn::apply(a, perm);
 }
 
@@ -265,11 +251,10 @@ Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) 
 
 template <class T>
 Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis) {
-  if (tensors.empty()) throw ShapeError("concat: expected at least one tensor, got an empty list");
+  XGRAD_CHECK(!tensors.empty(), ShapeError,
+              "concat: expected at least one tensor, got an empty list");
   for (std::size_t i = 0; i < tensors.size(); ++i) {
-    if (!tensors[i].defined()) {
-      throw ValueError("concat: tensor " + std::to_string(i) + " is undefined");
-    }
+    XGRAD_CHECK(tensors[i].defined(), ValueError, "concat: tensor ", i, " is undefined");
   }
   const Shape& first = tensors[0].shape();
   const std::size_t ax = normalize_axis(axis, first.size(), "concat");
@@ -277,11 +262,8 @@ Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis) {
     const Shape& s = tensors[i].shape();
     bool ok = s.size() == first.size();
     for (std::size_t k = 0; ok && k < s.size(); ++k) ok = k == ax || s[k] == first[k];
-    if (!ok) {
-      throw ShapeError("concat: tensor " + std::to_string(i) + " has shape " + to_string(s) +
-                       " but tensor 0 has shape " + to_string(first) +
-                       "; all extents except along axis " + std::to_string(axis) + " must agree");
-    }
+    XGRAD_CHECK(ok, ShapeError, "concat: tensor ", i, " has shape ", s, " but tensor 0 has shape ",
+                first, "; all extents except along axis ", axis, " must agree");
   }
   return ConcatFn::apply(tensors, ax);
 }

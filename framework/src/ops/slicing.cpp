@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "axis_split.hpp"
-#include "require_defined.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/function.hpp"
 
@@ -73,7 +72,7 @@ Tensor<T> slice(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t start, std:
                 std::int64_t step) {
   require_defined(a, "slice", "input");
   const std::size_t axis = normalize_axis(dim, a.dim(), "slice");
-  if (step < 1) throw ValueError("slice: step must be >= 1, got " + std::to_string(step));
+  XGRAD_CHECK(step >= 1, ValueError, "slice: step must be >= 1, got ", step);
   const auto extent = static_cast<std::int64_t>(a.shape()[axis]);
   auto clamp_index = [extent](std::int64_t i) {
     if (i < 0) i += extent;
@@ -91,16 +90,12 @@ Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t start, std
   const std::size_t axis = normalize_axis(dim, a.dim(), "narrow");
   const auto extent = static_cast<std::int64_t>(a.shape()[axis]);
   const std::int64_t first = start < 0 ? start + extent : start;
-  if (first < 0 || first > extent) {
-    throw ValueError("narrow: start " + std::to_string(start) + " is out of range for dim " +
-                     std::to_string(dim) + " of extent " + std::to_string(extent) +
-                     " (tensor of shape " + to_string(a.shape()) + ")");
-  }
-  if (length < 0 || length > extent - first) {
-    throw ValueError("narrow: length " + std::to_string(length) + " from start " +
-                     std::to_string(start) + " exceeds dim " + std::to_string(dim) + " of extent " +
-                     std::to_string(extent) + " (tensor of shape " + to_string(a.shape()) + ")");
-  }
+  XGRAD_CHECK(first >= 0 && first <= extent, ValueError, "narrow: start ", start,
+              " is out of range for dim ", dim, " of extent ", extent, " (tensor of shape ",
+              a.shape(), ")");
+  XGRAD_CHECK(length >= 0 && length <= extent - first, ValueError, "narrow: length ", length,
+              " from start ", start, " exceeds dim ", dim, " of extent ", extent,
+              " (tensor of shape ", a.shape(), ")");
   return SliceFn::apply(a, axis, static_cast<std::size_t>(first), std::size_t(1),
                         static_cast<std::size_t>(length), true);
 }
@@ -110,11 +105,9 @@ Tensor<T> select(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t index) {
   require_defined(a, "select", "input");
   const std::size_t axis = normalize_axis(dim, a.dim(), "select");
   const auto extent = static_cast<std::int64_t>(a.shape()[axis]);
-  if (index < -extent || index >= extent) {
-    throw ValueError("select: index " + std::to_string(index) + " is out of range for dim " +
-                     std::to_string(dim) + " of extent " + std::to_string(extent) +
-                     " (tensor of shape " + to_string(a.shape()) + ")");
-  }
+  XGRAD_CHECK(index >= -extent && index < extent, ValueError, "select: index ", index,
+              " is out of range for dim ", dim, " of extent ", extent, " (tensor of shape ",
+              a.shape(), ")");
   const std::int64_t i = index < 0 ? index + extent : index;
   return SliceFn::apply(a, axis, static_cast<std::size_t>(i), std::size_t(1), std::size_t(1),
                         false);

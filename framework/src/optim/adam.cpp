@@ -21,15 +21,13 @@ namespace {
 void check_adam_options(const char* name, const AdamOptions& o) {
   const std::string who(name);
   auto check_beta = [&](double beta, const char* which) {
-    if (!(beta >= 0 && beta < 1)) {
-      throw ValueError(who + ": " + which + " must be in [0, 1), got " + format_number(beta));
-    }
+    XGRAD_CHECK(beta >= 0 && beta < 1, ValueError, who, ": ", which, " must be in [0, 1), got ",
+                beta);
   };
   check_beta(o.betas().first, "betas.first (beta1)");
   check_beta(o.betas().second, "betas.second (beta2)");
-  if (!(o.eps() > 0) || !std::isfinite(o.eps())) {
-    throw ValueError(who + ": eps must be > 0, got " + format_number(o.eps()));
-  }
+  XGRAD_CHECK(o.eps() > 0 && std::isfinite(o.eps()), ValueError, who, ": eps must be > 0, got ",
+              o.eps());
 }
 
 // The scalars of one update, rounded to the element type once (as PyTorch
@@ -179,16 +177,17 @@ void Adam<T>::step() {
       T* vmax = amsgrad ? state.buffers[2].data() : nullptr;
       const bool l2 = c.l2 != 0;
       // Elements are independent: ranges over threads for large parameters.
-      xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
-        T* vm = amsgrad ? vmax + b : nullptr;
-        if (amsgrad) {
-          l2 ? adam_update<T, true, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
-             : adam_update<T, true, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
-        } else {
-          l2 ? adam_update<T, false, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
-             : adam_update<T, false, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
-        }
-      });
+      xgrad::detail::parallel_for(
+          n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+            T* vm = amsgrad ? vmax + b : nullptr;
+            if (amsgrad) {
+              l2 ? adam_update<T, true, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
+                 : adam_update<T, true, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
+            } else {
+              l2 ? adam_update<T, false, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
+                 : adam_update<T, false, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
+            }
+          });
     }
   }
 }

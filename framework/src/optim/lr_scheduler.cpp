@@ -28,10 +28,8 @@ void LRScheduler<T>::apply(std::int64_t epoch) {
   std::vector<double> lrs;
   for (double base_lr : base_lrs_) {
     const double lr = lr_at(base_lr, epoch);
-    if (!(lr >= 0) || !std::isfinite(lr)) {
-      throw ValueError(std::string(name_) + "::step: the schedule gives lr " + format_number(lr) +
-                       " at epoch " + std::to_string(epoch));
-    }
+    XGRAD_CHECK(lr >= 0 && std::isfinite(lr), ValueError, name_, "::step: the schedule gives lr ",
+                lr, " at epoch ", epoch);
     lrs.push_back(lr);
   }
   for (std::size_t g = 0; g < lrs.size(); ++g) optimizer_.set_lr(g, lrs[g]);
@@ -48,10 +46,8 @@ template <class T>
 StateDict<T> LRScheduler<T>::state_dict() const {
   // T holds integers exactly up to 2^24 (float); refuse to save a wrong epoch,
   // as Optimizer::state_dict does for its step counts.
-  if (static_cast<std::int64_t>(static_cast<T>(last_epoch_)) != last_epoch_) {
-    throw StateError(std::string(name_) + "::state_dict: last_epoch " +
-                     std::to_string(last_epoch_) + " is not exact in this type");
-  }
+  XGRAD_CHECK(static_cast<std::int64_t>(static_cast<T>(last_epoch_)) == last_epoch_, StateError,
+              name_, "::state_dict: last_epoch ", last_epoch_, " is not exact in this type");
   StateDict<T> dict;
   dict.emplace_back("last_epoch", xt::xarray<T>(static_cast<T>(last_epoch_)));
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
@@ -65,47 +61,36 @@ void LRScheduler<T>::load_state_dict(const StateDict<T>& dict) {
   const std::string where = std::string(name_) + "::load_state_dict: ";
   std::map<std::string, T> values;
   for (const auto& entry : dict) {
-    if (entry.second.dimension() != 0) {
-      throw ValueError(where + "\"" + entry.first + "\" must be 0-d, got shape " +
-                       to_string(entry.second.shape()));
-    }
-    if (!values.emplace(entry.first, entry.second()).second) {
-      throw ValueError(where + "duplicate key \"" + entry.first + "\"");
-    }
+    XGRAD_CHECK(entry.second.dimension() == 0, ValueError, where, "\"", entry.first,
+                "\" must be 0-d, got shape ", entry.second.shape());
+    XGRAD_CHECK(values.emplace(entry.first, entry.second()).second, ValueError, where,
+                "duplicate key \"", entry.first, "\"");
   }
   auto take = [&](const std::string& key) {
     auto it = values.find(key);
-    if (it == values.end()) throw ValueError(where + "missing key \"" + key + "\"");
+    XGRAD_CHECK(it != values.end(), ValueError, where, "missing key \"", key, "\"");
     const double value = it->second;
     values.erase(it);
     return value;
   };
   const double epoch = take("last_epoch");
   // Bounded (2^53: exact in double) so that the cast to int64 below is defined.
-  if (!(epoch >= 0 && epoch <= 9007199254740992.0) || epoch != std::floor(epoch)) {
-    throw ValueError(where + "last_epoch must be an integer >= 0, got " + format_number(epoch) +
-                     " (at most 2^53)");
-  }
+  XGRAD_CHECK(epoch >= 0 && epoch <= 9007199254740992.0 && epoch == std::floor(epoch), ValueError,
+              where, "last_epoch must be an integer >= 0, got ", epoch, " (at most 2^53)");
   std::vector<double> base_lrs;
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
     const std::string key = "base_lrs." + std::to_string(g);
     const double lr = take(key);
-    if (!(lr >= 0) || !std::isfinite(lr)) {
-      throw ValueError(where + key + " must be >= 0, got " + format_number(lr));
-    }
+    XGRAD_CHECK(lr >= 0 && std::isfinite(lr), ValueError, where, key, " must be >= 0, got ", lr);
     base_lrs.push_back(lr);
   }
-  if (!values.empty()) {
-    throw ValueError(where + "unexpected key \"" + values.begin()->first + "\"");
-  }
+  XGRAD_CHECK(values.empty(), ValueError, where, "unexpected key \"", values.begin()->first, "\"");
   // Check every resulting lr before changing anything.
   const auto epoch_count = static_cast<std::int64_t>(epoch);
   for (double lr : base_lrs) {
     const double at = lr_at(lr, epoch_count);
-    if (!(at >= 0) || !std::isfinite(at)) {
-      throw ValueError(where + "the schedule gives lr " + format_number(at) + " at epoch " +
-                       std::to_string(epoch_count));
-    }
+    XGRAD_CHECK(at >= 0 && std::isfinite(at), ValueError, where, "the schedule gives lr ", at,
+                " at epoch ", epoch_count);
   }
   base_lrs_ = std::move(base_lrs);
   apply(epoch_count);  // cannot throw: the same values were checked above
@@ -115,12 +100,9 @@ void LRScheduler<T>::load_state_dict(const StateDict<T>& dict) {
 template <class T>
 StepLR<T>::StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma)
     : LRScheduler<T>(optimizer, "StepLR"), step_size_(step_size), gamma_(gamma) {
-  if (step_size < 1) {
-    throw ValueError("StepLR: step_size must be >= 1, got " + std::to_string(step_size));
-  }
-  if (!(gamma > 0) || !std::isfinite(gamma)) {
-    throw ValueError("StepLR: gamma must be > 0, got " + format_number(gamma));
-  }
+  XGRAD_CHECK(step_size >= 1, ValueError, "StepLR: step_size must be >= 1, got ", step_size);
+  XGRAD_CHECK(gamma > 0 && std::isfinite(gamma), ValueError, "StepLR: gamma must be > 0, got ",
+              gamma);
 }
 
 template <class T>
@@ -131,12 +113,9 @@ double StepLR<T>::lr_at(double base_lr, std::int64_t epoch) const {
 template <class T>
 CosineAnnealingLR<T>::CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t T_max, double eta_min)
     : LRScheduler<T>(optimizer, "CosineAnnealingLR"), t_max_(T_max), eta_min_(eta_min) {
-  if (T_max < 1) {
-    throw ValueError("CosineAnnealingLR: T_max must be >= 1, got " + std::to_string(T_max));
-  }
-  if (!(eta_min >= 0) || !std::isfinite(eta_min)) {
-    throw ValueError("CosineAnnealingLR: eta_min must be >= 0, got " + format_number(eta_min));
-  }
+  XGRAD_CHECK(T_max >= 1, ValueError, "CosineAnnealingLR: T_max must be >= 1, got ", T_max);
+  XGRAD_CHECK(eta_min >= 0 && std::isfinite(eta_min), ValueError,
+              "CosineAnnealingLR: eta_min must be >= 0, got ", eta_min);
 }
 
 template <class T>

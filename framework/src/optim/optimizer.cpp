@@ -3,18 +3,10 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "xgrad/errors.hpp"
 
 namespace xgrad::optim {
-
-std::string format_number(double value) {
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
-}
 
 namespace {
 
@@ -48,37 +40,28 @@ template <class T>
 Optimizer<T>::Optimizer(std::string name, std::vector<ParamGroup<T>> groups, double default_lr,
                         double default_weight_decay)
     : name_(std::move(name)) {
-  if (!non_negative(default_lr)) {
-    throw ValueError(name_ + ": lr must be >= 0, got " + format_number(default_lr));
-  }
-  if (!non_negative(default_weight_decay)) {
-    throw ValueError(name_ + ": weight_decay must be >= 0, got " +
-                     format_number(default_weight_decay));
-  }
-  if (groups.empty()) throw ValueError(name_ + ": got an empty list of parameter groups");
+  XGRAD_CHECK(non_negative(default_lr), ValueError, name_, ": lr must be >= 0, got ", default_lr);
+  XGRAD_CHECK(non_negative(default_weight_decay), ValueError, name_,
+              ": weight_decay must be >= 0, got ", default_weight_decay);
+  XGRAD_CHECK(!groups.empty(), ValueError, name_, ": got an empty list of parameter groups");
   std::set<const void*> seen;
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const ParamGroup<T>& group = groups[g];
     const std::string where = name_ + ": param group " + std::to_string(g);
-    if (group.params.empty()) throw ValueError(where + " has no parameters");
+    XGRAD_CHECK(!group.params.empty(), ValueError, where, " has no parameters");
     const double lr = group.lr.value_or(default_lr);
     const double wd = group.weight_decay.value_or(default_weight_decay);
-    if (!non_negative(lr)) throw ValueError(where + ": lr must be >= 0, got " + format_number(lr));
-    if (!non_negative(wd)) {
-      throw ValueError(where + ": weight_decay must be >= 0, got " + format_number(wd));
-    }
+    XGRAD_CHECK(non_negative(lr), ValueError, where, ": lr must be >= 0, got ", lr);
+    XGRAD_CHECK(non_negative(wd), ValueError, where, ": weight_decay must be >= 0, got ", wd);
     for (std::size_t k = 0; k < group.params.size(); ++k) {
       const Tensor<T>& p = group.params[k];
       const std::string which = where + ", parameter " + std::to_string(k);
-      if (!p.defined()) throw ValueError(which + " is undefined");
-      if (!p.is_leaf()) {
-        throw ValueError(which + " is not a leaf (produced by " + p.grad_fn_name() +
-                         "); optimize leaves only");
-      }
+      XGRAD_CHECK(p.defined(), ValueError, which, " is undefined");
+      XGRAD_CHECK(p.is_leaf(), ValueError, which, " is not a leaf (produced by ", p.grad_fn_name(),
+                  "); optimize leaves only");
       // Two handles of one tensor share storage: updating it twice is a bug.
-      if (!seen.insert(p.storage().get()).second) {
-        throw ValueError(which + " appears more than once among the parameters");
-      }
+      XGRAD_CHECK(seen.insert(p.storage().get()).second, ValueError, which,
+                  " appears more than once among the parameters");
     }
     groups_.push_back(Group{group.params, static_cast<T>(lr), static_cast<T>(wd)});
   }
@@ -94,40 +77,30 @@ void Optimizer<T>::zero_grad() {
 
 template <class T>
 const std::vector<Tensor<T>>& Optimizer<T>::params(std::size_t group) const {
-  if (group >= groups_.size()) {
-    throw ValueError(name_ + "::params: group " + std::to_string(group) + " out of range (" +
-                     std::to_string(groups_.size()) + " groups)");
-  }
+  XGRAD_CHECK(group < groups_.size(), ValueError, name_, "::params: group ", group,
+              " out of range (", groups_.size(), " groups)");
   return groups_[group].params;
 }
 
 template <class T>
 double Optimizer<T>::lr(std::size_t group) const {
-  if (group >= groups_.size()) {
-    throw ValueError(name_ + "::lr: group " + std::to_string(group) + " out of range (" +
-                     std::to_string(groups_.size()) + " groups)");
-  }
+  XGRAD_CHECK(group < groups_.size(), ValueError, name_, "::lr: group ", group, " out of range (",
+              groups_.size(), " groups)");
   return groups_[group].lr;
 }
 
 template <class T>
 void Optimizer<T>::set_lr(std::size_t group, double lr) {
-  if (group >= groups_.size()) {
-    throw ValueError(name_ + "::set_lr: group " + std::to_string(group) + " out of range (" +
-                     std::to_string(groups_.size()) + " groups)");
-  }
-  if (!non_negative(lr)) {
-    throw ValueError(name_ + "::set_lr: lr must be >= 0, got " + format_number(lr));
-  }
+  XGRAD_CHECK(group < groups_.size(), ValueError, name_, "::set_lr: group ", group,
+              " out of range (", groups_.size(), " groups)");
+  XGRAD_CHECK(non_negative(lr), ValueError, name_, "::set_lr: lr must be >= 0, got ", lr);
   groups_[group].lr = static_cast<T>(lr);
 }
 
 template <class T>
 double Optimizer<T>::weight_decay(std::size_t group) const {
-  if (group >= groups_.size()) {
-    throw ValueError(name_ + "::weight_decay: group " + std::to_string(group) + " out of range (" +
-                     std::to_string(groups_.size()) + " groups)");
-  }
+  XGRAD_CHECK(group < groups_.size(), ValueError, name_, "::weight_decay: group ", group,
+              " out of range (", groups_.size(), " groups)");
   return groups_[group].weight_decay;
 }
 
@@ -138,20 +111,16 @@ std::vector<Tensor<T>> Optimizer<T>::gradients() const {
   for (const Group& group : groups_) {
     for (const Tensor<T>& param : group.params) {
       Tensor<T> g = param.grad();
-      if (g.defined() && g.shape() != param.shape()) {
-        throw ShapeError(name_ + "::step: parameter " + std::to_string(grads.size()) +
-                         " has shape " + to_string(param.shape()) + " but its gradient has shape " +
-                         to_string(g.shape()));
-      }
+      XGRAD_CHECK(!g.defined() || g.shape() == param.shape(), ShapeError, name_,
+                  "::step: parameter ", grads.size(), " has shape ", param.shape(),
+                  " but its gradient has shape ", g.shape());
       // A parameter whose array was replaced by one of another shape after its
       // state was created: the kernels would run past the state's buffers.
       const ParamState& s = state_[grads.size()];
       for (const auto& buffer : s.buffers) {
-        if (buffer.shape() != param.shape()) {
-          throw ShapeError(name_ + "::step: parameter " + std::to_string(grads.size()) +
-                           " has shape " + to_string(param.shape()) + " but its state has shape " +
-                           to_string(buffer.shape()));
-        }
+        XGRAD_CHECK(buffer.shape() == param.shape(), ShapeError, name_, "::step: parameter ",
+                    grads.size(), " has shape ", param.shape(), " but its state has shape ",
+                    buffer.shape());
       }
       grads.push_back(std::move(g));
     }
@@ -183,10 +152,9 @@ StateDict<T> Optimizer<T>::state_dict() const {
     const std::string prefix = "state." + std::to_string(i) + ".";
     if (counts_steps()) {
       // T holds integers exactly up to 2^24 (float); refuse to save a wrong count.
-      if (static_cast<std::int64_t>(static_cast<T>(s.step)) != s.step) {
-        throw StateError(name_ + "::state_dict: step count " + std::to_string(s.step) +
-                         " of parameter " + std::to_string(i) + " is not exact in this type");
-      }
+      XGRAD_CHECK(static_cast<std::int64_t>(static_cast<T>(s.step)) == s.step, StateError, name_,
+                  "::state_dict: step count ", s.step, " of parameter ", i,
+                  " is not exact in this type");
       dict.emplace_back(prefix + "step", xt::xarray<T>(static_cast<T>(s.step)));
     }
     for (std::size_t b = 0; b < names.size(); ++b)
@@ -211,10 +179,10 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
   // AdamW's even load silently): the kind decides first.
   const std::string kind_key = kKindPrefix + name_;
   for (const auto& entry : entries) {
-    if (entry.first.compare(0, kKindPrefix.size(), kKindPrefix) == 0 && entry.first != kind_key) {
-      throw TypeError(where + ": the state dict is from " + entry.first.substr(kKindPrefix.size()) +
-                      ", not " + name_ + " (key \"" + entry.first + "\")");
-    }
+    XGRAD_CHECK(
+        entry.first.compare(0, kKindPrefix.size(), kKindPrefix) != 0 || entry.first == kind_key,
+        TypeError, where, ": the state dict is from ", entry.first.substr(kKindPrefix.size()),
+        ", not ", name_, " (key \"", entry.first, "\")");
   }
   if (entries.count(kind_key)) {
     used.insert(kind_key);
@@ -230,8 +198,8 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
     }
     used.insert(key);
     if (it->second->dimension() != 0) {
-      problems.push_back("\"" + key + "\" must be 0-d, got shape " +
-                         to_string(it->second->shape()));
+      problems.push_back(
+          format_message("\"", key, "\" must be 0-d, got shape ", it->second->shape()));
       ++shape_problems;
       return nullptr;
     }
@@ -246,14 +214,14 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
     new_wd[g] = groups_[g].weight_decay;
     if (const auto* v = scalar(prefix + "lr")) {
       if (!non_negative((*v)())) {
-        problems.push_back("\"" + prefix + "lr\" must be >= 0, got " + format_number((*v)()));
+        problems.push_back(format_message("\"", prefix, "lr\" must be >= 0, got ", (*v)()));
       }
       new_lr[g] = (*v)();
     }
     if (const auto* v = scalar(prefix + "weight_decay")) {
       if (!non_negative((*v)())) {
-        problems.push_back("\"" + prefix + "weight_decay\" must be >= 0, got " +
-                           format_number((*v)()));
+        problems.push_back(
+            format_message("\"", prefix, "weight_decay\" must be >= 0, got ", (*v)()));
       }
       new_wd[g] = (*v)();
     }
@@ -267,9 +235,9 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
       bool same = indices.dimension() == 1 && indices.size() == n;
       for (std::size_t k = 0; same && k < n; ++k) same = indices(k) == T(first + k);
       if (!same) {
-        problems.push_back("\"" + prefix + "params\" does not list parameters " +
-                           std::to_string(first) + ".." + std::to_string(first + n - 1) +
-                           " (the groups differ from this optimizer's)");
+        problems.push_back(format_message("\"", prefix, "params\" does not list parameters ", first,
+                                          "..", first + n - 1,
+                                          " (the groups differ from this optimizer's)"));
       }
     }
     first += n;
@@ -279,8 +247,8 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
     const std::string key = "options." + option.first;
     if (const auto* v = scalar(key)) {
       if ((*v)() != option.second) {
-        problems.push_back("\"" + key + "\" is " + format_number((*v)()) +
-                           " but this optimizer has " + format_number(option.second));
+        problems.push_back(
+            format_message("\"", key, "\" is ", (*v)(), " but this optimizer has ", option.second));
       }
     }
   }
@@ -304,8 +272,8 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
         const T step = (*v)();
         // Bounded so that the cast to int64 is defined (inf and 1e30 are not counts).
         if (!(step >= 0 && step <= kMaxCount) || step != std::floor(step)) {
-          problems.push_back("\"" + prefix + "step\" must be an integer >= 0, got " +
-                             format_number(step) + " (at most 2^53)");
+          problems.push_back(format_message("\"", prefix, "step\" must be an integer >= 0, got ",
+                                            step, " (at most 2^53)"));
         } else {
           new_state[i].step = static_cast<std::int64_t>(step);
         }
@@ -319,9 +287,8 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
       }
       used.insert(it->first);
       if (it->second->shape() != flat[i].shape()) {
-        problems.push_back("\"" + it->first + "\" has shape " + to_string(it->second->shape()) +
-                           " but parameter " + std::to_string(i) + " has shape " +
-                           to_string(flat[i].shape()));
+        problems.push_back(format_message("\"", it->first, "\" has shape ", it->second->shape(),
+                                          " but parameter ", i, " has shape ", flat[i].shape()));
         ++shape_problems;
         continue;
       }
@@ -335,8 +302,8 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
   if (!problems.empty()) {
     std::string message = where + ": ";
     for (std::size_t k = 0; k < problems.size(); ++k) message += (k ? "; " : "") + problems[k];
-    if (shape_problems == problems.size()) throw ShapeError(message);
-    throw ValueError(message);
+    if (shape_problems == problems.size()) throw_error<ShapeError>(message);
+    throw_error<ValueError>(message);
   }
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     groups_[g].lr = new_lr[g];

@@ -61,17 +61,13 @@ void split(std::size_t n, const Body& body) {
 }
 
 void check_sgd_options(const SGDOptions& o) {
-  if (!(o.momentum() >= 0) || !std::isfinite(o.momentum())) {
-    throw ValueError("SGD: momentum must be >= 0, got " + format_number(o.momentum()));
-  }
-  if (!std::isfinite(o.dampening())) {
-    throw ValueError("SGD: dampening must be finite, got " + format_number(o.dampening()));
-  }
-  if (o.nesterov() && (o.momentum() <= 0 || o.dampening() != 0)) {
-    throw ValueError("SGD: nesterov requires momentum > 0 and dampening = 0, got momentum " +
-                     format_number(o.momentum()) + " and dampening " +
-                     format_number(o.dampening()));
-  }
+  XGRAD_CHECK(o.momentum() >= 0 && std::isfinite(o.momentum()), ValueError,
+              "SGD: momentum must be >= 0, got ", o.momentum());
+  XGRAD_CHECK(std::isfinite(o.dampening()), ValueError, "SGD: dampening must be finite, got ",
+              o.dampening());
+  XGRAD_CHECK(!o.nesterov() || (o.momentum() > 0 && o.dampening() == 0), ValueError,
+              "SGD: nesterov requires momentum > 0 and dampening = 0, got momentum ", o.momentum(),
+              " and dampening ", o.dampening());
 }
 
 }  // namespace

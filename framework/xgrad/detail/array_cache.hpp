@@ -6,8 +6,7 @@
 
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace detail {
+namespace xgrad::detail {
 
 // Arrays below this many bytes are not cached.
 constexpr std::size_t kMinCachedBytes = std::size_t(128) << 10;
@@ -26,5 +25,4 @@ xt::xarray<T> new_zeros(const Shape& shape);
 template <class T>
 void recycle(xt::xarray<T>& a) noexcept;
 
-}  // namespace detail
-}  // namespace xgrad
+}  // namespace xgrad::detail

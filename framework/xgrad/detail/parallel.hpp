@@ -17,8 +17,7 @@
 
 #include <cstddef>
 
-namespace xgrad {
-namespace detail {
+namespace xgrad::detail {
 
 // Elements of a cheap elementwise op worth one thread's wake-up (tens of us).
 constexpr std::size_t kElementGrain = std::size_t(1) << 15;
@@ -47,5 +46,4 @@ inline void parallel_for(std::size_t n, std::size_t grain, const F& f) {
       &f);
 }
 
-}  // namespace detail
-}  // namespace xgrad
+}  // namespace xgrad::detail

@@ -8,14 +8,15 @@
 
 #include "xgrad/tensor.hpp"
 
-namespace xgrad {
-
-namespace detail {
+namespace xgrad::detail {
 template <class T>
 struct identity {
   using type = T;
 };
-}  // namespace detail
+}  // namespace xgrad::detail
+
+namespace xgrad {
+
 // A scalar parameter that does not take part in template deduction.
 template <class T>
 using scalar_t = typename detail::identity<T>::type;

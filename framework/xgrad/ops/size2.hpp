@@ -8,6 +8,8 @@
 #include <string>
 #include <type_traits>
 
+#include "xgrad/errors.hpp"
+
 namespace xgrad {
 
 struct Size2 {
@@ -22,7 +24,7 @@ struct Size2 {
 // never converts to a Size2 here: to_string(5) must not print "[5, 5]".
 template <class S, std::enable_if_t<std::is_same<S, Size2>::value, int> = 0>
 std::string to_string(const S& s) {
-  return "[" + std::to_string(s.h) + ", " + std::to_string(s.w) + "]";
+  return format_message("[", s.h, ", ", s.w, "]");
 }
 
 }  // namespace xgrad

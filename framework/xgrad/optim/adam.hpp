@@ -14,9 +14,7 @@
 
 #include "xgrad/optim/optimizer.hpp"
 
-namespace xgrad::optim {
-
-namespace detail {
+namespace xgrad::optim::detail {
 
 // The builder both option types share; Self is the option type, so a chain
 // like AdamWOptions(1e-3).betas({0.9, 0.99}) keeps its type.
@@ -46,7 +44,9 @@ class AdamOptionsBase {
   bool amsgrad_ = false;
 };
 
-}  // namespace detail
+}  // namespace xgrad::optim::detail
+
+namespace xgrad::optim {
 
 // Adam's options, PyTorch's defaults: AdamOptions(1e-3).betas({0.9, 0.99}).amsgrad(true).
 // weight_decay defaults to 0.

@@ -117,9 +117,6 @@ class Optimizer {
   std::string name_;
 };
 
-// Message helpers shared by the optimizers and schedulers.
-std::string format_number(double value);
-
 extern template class Optimizer<float>;
 extern template class Optimizer<double>;
 

@@ -61,23 +61,21 @@ std::vector<Shape> shapes_of(const std::vector<std::pair<std::string, Tensor<T>>
 std::string first_difference(const Layout& a, const Layout& b, int r,
                              const std::vector<std::string>& parameter_names,
                              const std::vector<std::string>& buffer_names) {
-  const std::string on_r = " on rank " + std::to_string(r);
-  auto number = [](std::int64_t v) { return std::to_string(v); };
   if (a.element_size == 0 || b.element_size == 0) {
-    return std::string("the module is null on rank ") + (a.element_size == 0 ? "0" : number(r));
+    return format_message("the module is null on rank ", a.element_size == 0 ? 0 : r);
   }
   if (a.element_size != b.element_size) {
-    return "the element size is " + number(a.element_size) + " bytes on rank 0 and " +
-           number(b.element_size) + on_r;
+    return format_message("the element size is ", a.element_size, " bytes on rank 0 and ",
+                          b.element_size, " on rank ", r);
   }
   if (a.bucket_cap != b.bucket_cap) {
-    return "bucket_cap_bytes is " + number(a.bucket_cap) + " on rank 0 and " +
-           number(b.bucket_cap) + on_r;
+    return format_message("bucket_cap_bytes is ", a.bucket_cap, " on rank 0 and ", b.bucket_cap,
+                          " on rank ", r);
   }
   if (a.parameters.size() != b.parameters.size() || a.buffers.size() != b.buffers.size()) {
-    return "rank 0 has " + std::to_string(a.parameters.size()) + " parameters and " +
-           std::to_string(a.buffers.size()) + " buffers, rank " + std::to_string(r) + " has " +
-           std::to_string(b.parameters.size()) + " and " + std::to_string(b.buffers.size());
+    return format_message("rank 0 has ", a.parameters.size(), " parameters and ", a.buffers.size(),
+                          " buffers, rank ", r, " has ", b.parameters.size(), " and ",
+                          b.buffers.size());
   }
   for (int kind = 0; kind < 2; ++kind) {
     const auto& sa = kind == 0 ? a.parameters : a.buffers;
@@ -85,9 +83,9 @@ std::string first_difference(const Layout& a, const Layout& b, int r,
     const auto& names = kind == 0 ? parameter_names : buffer_names;
     for (std::size_t i = 0; i < sa.size(); ++i) {
       if (sa[i] != sb[i]) {
-        return std::string(kind == 0 ? "parameter " : "buffer ") + std::to_string(i) + " ('" +
-               names[i] + "' on this rank) is " + to_string(sa[i]) + " on rank 0 and " +
-               to_string(sb[i]) + on_r;
+        return format_message(kind == 0 ? "parameter " : "buffer ", i, " ('", names[i],
+                              "' on this rank) is ", sa[i], " on rank 0 and ", sb[i], " on rank ",
+                              r);
       }
     }
   }
@@ -128,14 +126,12 @@ DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<Module<T>> m
     if (all[static_cast<std::size_t>(r)] == all[0]) continue;
     const std::string difference = first_difference(
         first, Layout::decode(all[static_cast<std::size_t>(r)]), r, parameter_names, buffer_names);
-    if (!difference.empty()) {
-      throw ShapeError("DistributedDataParallel: the ranks' models differ: " + difference);
-    }
+    XGRAD_CHECK(difference.empty(), ShapeError,
+                "DistributedDataParallel: the ranks' models differ: ", difference);
   }
-  if (!module_) throw ValueError("DistributedDataParallel: module is null");
-  if (bucket_cap_bytes == 0) {
-    throw ValueError("DistributedDataParallel: bucket_cap_bytes must be >= 1, got 0");
-  }
+  XGRAD_CHECK(module_, ValueError, "DistributedDataParallel: module is null");
+  XGRAD_CHECK(bucket_cap_bytes >= 1, ValueError,
+              "DistributedDataParallel: bucket_cap_bytes must be >= 1, got 0");
   this->register_module("module", module_);
 
   // 2. Rank 0's values everywhere, in one broadcast.

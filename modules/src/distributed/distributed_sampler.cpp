@@ -15,13 +15,10 @@ DistributedSampler::DistributedSampler(std::size_t dataset_size, std::size_t num
       rank_(rank),
       shuffle_(shuffle),
       seed_(seed) {
-  if (num_replicas == 0) {
-    throw ValueError("DistributedSampler: num_replicas must be >= 1, got 0");
-  }
-  if (rank >= num_replicas) {
-    throw ValueError("DistributedSampler: rank must be in [0, " + std::to_string(num_replicas) +
-                     "), got " + std::to_string(rank));
-  }
+  XGRAD_CHECK(num_replicas >= 1, ValueError,
+              "DistributedSampler: num_replicas must be >= 1, got 0");
+  XGRAD_CHECK(rank < num_replicas, ValueError, "DistributedSampler: rank must be in [0, ",
+              num_replicas, "), got ", rank);
   // Not (n + w - 1) / w: that wraps for a huge dataset_size.
   num_samples_ =
       dataset_size / num_replicas + (!drop_last && dataset_size % num_replicas != 0 ? 1 : 0);

@@ -27,11 +27,13 @@ std::vector<std::int64_t> signature_of(const Tensor<T>& tensor, std::int64_t op_
 std::string describe(const char* op, const std::vector<std::int64_t>& s) {
   Shape shape;
   for (std::size_t i = 2; i < s.size(); ++i) shape.push_back(static_cast<std::size_t>(s[i]));
-  std::string out = s[0] == 0 ? "an undefined tensor"
-                              : (s[0] == sizeof(float) ? "a float tensor " : "a double tensor ") +
-                                    to_string(shape);
-  if (std::string(op) == "broadcast") return out + " with src " + std::to_string(s[1]);
-  return out + " with op " + (s[1] == static_cast<std::int64_t>(ReduceOp::SUM) ? "SUM" : "AVG");
+  const std::string tensor =
+      s[0] == 0
+          ? "an undefined tensor"
+          : format_message(s[0] == sizeof(float) ? "a float tensor " : "a double tensor ", shape);
+  if (std::string(op) == "broadcast") return format_message(tensor, " with src ", s[1]);
+  return format_message(tensor, " with op ",
+                        s[1] == static_cast<std::int64_t>(ReduceOp::SUM) ? "SUM" : "AVG");
 }
 
 }  // namespace
@@ -39,11 +41,9 @@ std::string describe(const char* op, const std::vector<std::int64_t>& s) {
 void ProcessGroup::check_same(const char* op, const std::vector<std::int64_t>& signature) {
   const std::vector<std::vector<std::int64_t>> all = all_gather(signature);
   for (int r = 1; r < size_; ++r) {
-    if (all[static_cast<std::size_t>(r)] != all[0]) {
-      throw ShapeError(std::string(op) + ": the ranks disagree: rank 0 passes " +
-                       describe(op, all[0]) + ", rank " + std::to_string(r) + " passes " +
-                       describe(op, all[static_cast<std::size_t>(r)]));
-    }
+    XGRAD_CHECK(all[static_cast<std::size_t>(r)] == all[0], ShapeError, op,
+                ": the ranks disagree: rank 0 passes ", describe(op, all[0]), ", rank ", r,
+                " passes ", describe(op, all[static_cast<std::size_t>(r)]));
   }
 }
 
@@ -53,18 +53,16 @@ void ProcessGroup::broadcast(Tensor<T>& tensor, int src) {
   // rank only is a ShapeError on all of them, not an error there and a hang
   // elsewhere.
   check_same("broadcast", signature_of(tensor, src));
-  if (!tensor.defined()) throw ValueError("broadcast: tensor is undefined");
-  if (src < 0 || src >= size_) {
-    throw ValueError("broadcast: src must be a rank in [0, " + std::to_string(size_) + "), got " +
-                     std::to_string(src));
-  }
+  require_defined(tensor, "broadcast", "tensor");
+  XGRAD_CHECK(src >= 0 && src < size_, ValueError, "broadcast: src must be a rank in [0, ", size_,
+              "), got ", src);
   broadcast_buffer(tensor.mutable_data().data(), tensor.numel(), src);
 }
 
 template <class T>
 void ProcessGroup::all_reduce(Tensor<T>& tensor, ReduceOp op) {
   check_same("all_reduce", signature_of(tensor, static_cast<std::int64_t>(op)));
-  if (!tensor.defined()) throw ValueError("all_reduce: tensor is undefined");
+  require_defined(tensor, "all_reduce", "tensor");
   all_reduce_buffer(tensor.mutable_data().data(), tensor.numel(), op);
 }
 

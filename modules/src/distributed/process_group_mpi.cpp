@@ -56,14 +56,12 @@ ProcessGroup::ProcessGroup() : impl_(std::make_unique<Impl>()) {
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
-  if (finalized) {
-    throw StateError("ProcessGroup: MPI is finalized already (a process joins one MPI job once)");
-  }
+  XGRAD_CHECK(!finalized, StateError,
+              "ProcessGroup: MPI is finalized already (a process joins one MPI job once)");
   if (!initialized) {
     int provided = 0;
-    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
-      throw StateError("ProcessGroup: MPI_Init_thread failed");
-    }
+    const int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    XGRAD_CHECK(code == MPI_SUCCESS, StateError, "ProcessGroup: MPI_Init_thread failed");
     impl_->owns_mpi = true;
   }
   MPI_Comm_dup(MPI_COMM_WORLD, &impl_->comm);
@@ -90,10 +88,8 @@ void ProcessGroup::barrier() {
 
 std::vector<std::vector<std::int64_t>> ProcessGroup::all_gather(
     const std::vector<std::int64_t>& values) {
-  if (values.size() > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError("all_gather: at most " + std::to_string(INT_MAX) + " values, got " +
-                     std::to_string(values.size()));
-  }
+  XGRAD_CHECK(values.size() <= static_cast<std::size_t>(INT_MAX), ValueError,
+              "all_gather: at most ", INT_MAX, " values, got ", values.size());
   Timed timed(stats_, values.size() * sizeof(std::int64_t));
   const int count = static_cast<int>(values.size());
   std::vector<int> counts(static_cast<std::size_t>(size_));
@@ -101,9 +97,8 @@ std::vector<std::vector<std::int64_t>> ProcessGroup::all_gather(
   std::vector<int> offsets(counts.size());
   std::size_t total = 0;
   for (std::size_t r = 0; r < counts.size(); ++r) {
-    if (total > static_cast<std::size_t>(INT_MAX)) {
-      throw ValueError("all_gather: more than " + std::to_string(INT_MAX) + " values in all");
-    }
+    XGRAD_CHECK(total <= static_cast<std::size_t>(INT_MAX), ValueError, "all_gather: more than ",
+                INT_MAX, " values in all");
     offsets[r] = static_cast<int>(total);
     total += static_cast<std::size_t>(counts[r]);
   }
@@ -148,10 +143,8 @@ void ProcessGroup::all_reduce_buffer(T* data, std::size_t n, ReduceOp op) {
     return;
   }
   const std::size_t chunk = n / w + (n % w != 0);
-  if (chunk > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError("all_reduce: " + std::to_string(n) + " elements exceed " +
-                     std::to_string(INT_MAX) + " per rank");
-  }
+  XGRAD_CHECK(chunk <= static_cast<std::size_t>(INT_MAX), ValueError, "all_reduce: ", n,
+              " elements exceed ", INT_MAX, " per rank");
   const std::size_t padded = chunk * w;
   std::vector<T>& scratch = impl_->scratch(data);
   // [0, padded): what each rank receives; [padded, 2 padded): the input

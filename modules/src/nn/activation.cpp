@@ -3,8 +3,7 @@
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/softmax.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 Tensor<T> ReLU<T>::forward(const Tensor<T>& input) {
@@ -42,5 +41,4 @@ template class Softmax<double>;
 template class LogSoftmax<float>;
 template class LogSoftmax<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -7,8 +7,7 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/batch_norm.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 BatchNormBase<T>::BatchNormBase(const char* type_name, std::size_t min_rank, std::size_t max_rank,
@@ -22,13 +21,11 @@ BatchNormBase<T>::BatchNormBase(const char* type_name, std::size_t min_rank, std
       max_rank_(max_rank),
       layout_(std::move(layout)) {
   const std::string name(type_name);
-  if (num_features == 0) throw ValueError(name + ": num_features must be positive, got 0");
-  if (!(eps > 0.0) || !std::isfinite(eps)) {
-    throw ValueError(name + ": eps must be positive, got " + std::to_string(eps));
-  }
-  if (!(momentum >= 0.0 && momentum <= 1.0)) {
-    throw ValueError(name + ": momentum must be in [0, 1], got " + std::to_string(momentum));
-  }
+  XGRAD_CHECK(num_features > 0, ValueError, name, ": num_features must be positive, got 0");
+  XGRAD_CHECK(eps > 0.0 && std::isfinite(eps), ValueError, name, ": eps must be positive, got ",
+              eps);
+  XGRAD_CHECK(momentum >= 0.0 && momentum <= 1.0, ValueError, name,
+              ": momentum must be in [0, 1], got ", momentum);
   if (affine) {
     weight = this->register_parameter("weight", ones<T>({num_features}));
     bias = this->register_parameter("bias", zeros<T>({num_features}));
@@ -63,14 +60,11 @@ Tensor<T> BatchNormBase<T>::forward(const Tensor<T>& input) {
   // batch_norm accepts every rank of every BatchNormNd, and without affine
   // parameters and running statistics it has nothing of size C to check the
   // input against: the layer checks both.
-  if (input.defined() && (input.dim() < min_rank_ || input.dim() > max_rank_)) {
-    throw ShapeError(this->type_name() + ": expected input " + layout_ + ", got " +
-                     to_string(input.shape()));
-  }
-  if (input.defined() && input.shape()[1] != num_features_) {
-    throw ShapeError(this->type_name() + ": expected " + std::to_string(num_features_) +
-                     " channels (input " + layout_ + "), got input " + to_string(input.shape()));
-  }
+  XGRAD_CHECK(!input.defined() || (input.dim() >= min_rank_ && input.dim() <= max_rank_),
+              ShapeError, this->type_name(), ": expected input ", layout_, ", got ", input.shape());
+  XGRAD_CHECK(!input.defined() || input.shape()[1] == num_features_, ShapeError, this->type_name(),
+              ": expected ", num_features_, " channels (input ", layout_, "), got input ",
+              input.shape());
   const bool tracking = running_mean.defined();
   const bool batch_stats = this->is_training() || !tracking;
   Tensor<T> out =
@@ -98,17 +92,15 @@ void BatchNormBase<T>::check_state(const typename Module<T>::StateCandidate& sta
   const std::string where = this->type_name() + "::load_state_dict: ";
   const xt::xarray<T>&mean = state["running_mean"], &var = state["running_var"];
   for (std::size_t c = 0; c < num_features_; ++c) {
-    if (!std::isfinite(mean.data()[c]))
-      throw ValueError(where + state.key("running_mean") + "[" + std::to_string(c) +
-                       "] = " + std::to_string(mean.data()[c]) + " is not finite");
-    if (!(var.data()[c] >= T(0)) || !std::isfinite(var.data()[c]))
-      throw ValueError(where + state.key("running_var") + "[" + std::to_string(c) +
-                       "] = " + std::to_string(var.data()[c]) + " is not a finite variance >= 0");
+    XGRAD_CHECK(std::isfinite(mean.data()[c]), ValueError, where, state.key("running_mean"), "[", c,
+                "] = ", mean.data()[c], " is not finite");
+    XGRAD_CHECK(var.data()[c] >= T(0) && std::isfinite(var.data()[c]), ValueError, where,
+                state.key("running_var"), "[", c, "] = ", var.data()[c],
+                " is not a finite variance >= 0");
   }
   const T n = state["num_batches_tracked"].data()[0];
-  if (!(n >= T(0)) || !std::isfinite(n) || std::nearbyint(n) != n)
-    throw ValueError(where + state.key("num_batches_tracked") + " = " + std::to_string(n) +
-                     " is not a count (an integer >= 0)");
+  XGRAD_CHECK(n >= T(0) && std::isfinite(n) && std::nearbyint(n) == n, ValueError, where,
+              state.key("num_batches_tracked"), " = ", n, " is not a count (an integer >= 0)");
 }
 
 template class BatchNormBase<float>;
@@ -118,5 +110,4 @@ template class BatchNorm1d<double>;
 template class BatchNorm2d<float>;
 template class BatchNorm2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

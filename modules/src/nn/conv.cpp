@@ -6,29 +6,23 @@
 #include "xgrad/nn/init.hpp"
 #include "xgrad/ops/conv.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 namespace {
 
 void check_options(const Conv2dOptions& o) {
-  const auto fail = [](const std::string& what, const std::string& value) {
-    return ValueError("Conv2d: " + what + ", got " + value);
-  };
-  if (o.in_channels() < 1 || o.out_channels() < 1) {
-    throw fail("in_channels and out_channels must be positive",
-               std::to_string(o.in_channels()) + " and " + std::to_string(o.out_channels()));
-  }
+  XGRAD_CHECK(o.in_channels() >= 1 && o.out_channels() >= 1, ValueError,
+              "Conv2d: in_channels and out_channels must be positive, got ", o.in_channels(),
+              " and ", o.out_channels());
   const Size2 k = o.kernel_size(), s = o.stride(), p = o.padding(), d = o.dilation();
-  if (k.h < 1 || k.w < 1) throw fail("kernel_size must be positive", to_string(k));
-  if (s.h < 1 || s.w < 1) throw fail("stride must be positive", to_string(s));
-  if (p.h < 0 || p.w < 0) throw fail("padding must be non-negative", to_string(p));
-  if (d.h < 1 || d.w < 1) throw fail("dilation must be positive", to_string(d));
-  if (o.groups() < 1 || o.in_channels() % o.groups() != 0 || o.out_channels() % o.groups() != 0) {
-    throw fail("groups must be positive and divide in_channels " + std::to_string(o.in_channels()) +
-                   " and out_channels " + std::to_string(o.out_channels()),
-               std::to_string(o.groups()));
-  }
+  XGRAD_CHECK(k.h >= 1 && k.w >= 1, ValueError, "Conv2d: kernel_size must be positive, got ", k);
+  XGRAD_CHECK(s.h >= 1 && s.w >= 1, ValueError, "Conv2d: stride must be positive, got ", s);
+  XGRAD_CHECK(p.h >= 0 && p.w >= 0, ValueError, "Conv2d: padding must be non-negative, got ", p);
+  XGRAD_CHECK(d.h >= 1 && d.w >= 1, ValueError, "Conv2d: dilation must be positive, got ", d);
+  XGRAD_CHECK(
+      o.groups() >= 1 && o.in_channels() % o.groups() == 0 && o.out_channels() % o.groups() == 0,
+      ValueError, "Conv2d: groups must be positive and divide in_channels ", o.in_channels(),
+      " and out_channels ", o.out_channels(), ", got ", o.groups());
 }
 
 }  // namespace
@@ -65,5 +59,4 @@ Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
 template class Conv2d<float>;
 template class Conv2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -4,13 +4,11 @@
 
 #include "xgrad/ops/dropout.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 namespace {
 double checked_p(double p) {
-  if (!(p >= 0.0 && p < 1.0))
-    throw ValueError("Dropout: p must be in [0, 1), got " + std::to_string(p));
+  XGRAD_CHECK(p >= 0.0 && p < 1.0, ValueError, "Dropout: p must be in [0, 1), got ", p);
   return p;
 }
 }  // namespace
@@ -30,5 +28,4 @@ Tensor<T> Dropout<T>::forward(const Tensor<T>& input) {
 template class Dropout<float>;
 template class Dropout<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -4,19 +4,16 @@
 
 #include "xgrad/ops/shape_ops.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 Tensor<T> Flatten<T>::forward(const Tensor<T>& input) {
-  if (!input.defined()) throw ValueError("Flatten: input is undefined");
+  require_defined(input, "Flatten", "input");
   const std::size_t ndim = input.dim();
   const std::size_t start = normalize_axis(start_dim_, ndim, "Flatten");
   const std::size_t end = normalize_axis(end_dim_, ndim, "Flatten");
-  if (start > end) {
-    throw ValueError("Flatten: start_dim " + std::to_string(start_dim_) + " comes after end_dim " +
-                     std::to_string(end_dim_) + " for input " + to_string(input.shape()));
-  }
+  XGRAD_CHECK(start <= end, ValueError, "Flatten: start_dim ", start_dim_, " comes after end_dim ",
+              end_dim_, " for input ", input.shape());
   std::vector<std::ptrdiff_t> shape;
   std::size_t merged = 1;
   for (std::size_t i = 0; i < ndim; ++i) {
@@ -34,5 +31,4 @@ Tensor<T> Flatten<T>::forward(const Tensor<T>& input) {
 template class Flatten<float>;
 template class Flatten<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

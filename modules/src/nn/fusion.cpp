@@ -6,19 +6,15 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 std::shared_ptr<Conv2d<T>> fuse_conv_bn(const Conv2d<T>& conv, const BatchNorm2d<T>& bn) {
   const auto out = static_cast<std::size_t>(conv.options().out_channels());
-  if (bn.num_features() != out) {
-    throw ShapeError("fuse_conv_bn: bn has " + std::to_string(bn.num_features()) +
-                     " features, conv has " + std::to_string(out) + " output channels");
-  }
-  if (!bn.running_mean.defined()) {
-    throw ValueError("fuse_conv_bn: bn has no running statistics (track_running_stats = false)");
-  }
+  XGRAD_CHECK(bn.num_features() == out, ShapeError, "fuse_conv_bn: bn has ", bn.num_features(),
+              " features, conv has ", out, " output channels");
+  XGRAD_CHECK(bn.running_mean.defined(), ValueError,
+              "fuse_conv_bn: bn has no running statistics (track_running_stats = false)");
   Generator unused;  // the new layer's random init is overwritten below
   auto fused = std::make_shared<Conv2d<T>>(nn::Conv2dOptions(conv.options()).bias(true), unused);
   const xt::xarray<T>& w = conv.weight.data();
@@ -47,5 +43,4 @@ template std::shared_ptr<Conv2d<float>> fuse_conv_bn(const Conv2d<float>&,
 template std::shared_ptr<Conv2d<double>> fuse_conv_bn(const Conv2d<double>&,
                                                       const BatchNorm2d<double>&);
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -6,16 +6,14 @@
 #include "xgrad/nn/init.hpp"
 #include "xgrad/ops/linalg.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool with_bias, Generator& gen)
     : Module<T>("Linear"), in_features_(in_features), out_features_(out_features) {
-  if (in_features == 0 || out_features == 0) {
-    throw ValueError("Linear: in_features and out_features must be positive, got " +
-                     std::to_string(in_features) + " and " + std::to_string(out_features));
-  }
+  XGRAD_CHECK(in_features > 0 && out_features > 0, ValueError,
+              "Linear: in_features and out_features must be positive, got ", in_features, " and ",
+              out_features);
   weight = this->register_parameter("weight", zeros<T>({out_features, in_features}));
   if (with_bias) bias = this->register_parameter("bias", zeros<T>({out_features}));
   reset_parameters(gen);
@@ -32,12 +30,11 @@ void Linear<T>::reset_parameters(Generator& gen) {
 
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
-  if (!input.defined()) throw ValueError("Linear: input is undefined");
+  require_defined(input, "Linear", "input");
   return linear(input, weight, bias);
 }
 
 template class Linear<float>;
 template class Linear<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

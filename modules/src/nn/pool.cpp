@@ -4,22 +4,17 @@
 
 #include "xgrad/ops/pool.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 namespace {
 
 void check_options(const Pool2dOptions& o, const char* layer) {
   const Size2 k = o.kernel_size(), s = o.stride(), p = o.padding();
   const std::string name(layer);
-  if (k.h < 1 || k.w < 1) {
-    throw ValueError(name + ": kernel_size must be positive, got " + to_string(k));
-  }
-  if (s.h < 1 || s.w < 1) throw ValueError(name + ": stride must be positive, got " + to_string(s));
-  if (p.h < 0 || p.w < 0 || p.h > k.h / 2 || p.w > k.w / 2) {
-    throw ValueError(name + ": padding must be non-negative and at most half of kernel_size " +
-                     to_string(k) + ", got " + to_string(p));
-  }
+  XGRAD_CHECK(k.h >= 1 && k.w >= 1, ValueError, name, ": kernel_size must be positive, got ", k);
+  XGRAD_CHECK(s.h >= 1 && s.w >= 1, ValueError, name, ": stride must be positive, got ", s);
+  XGRAD_CHECK(p.h >= 0 && p.w >= 0 && p.h <= k.h / 2 && p.w <= k.w / 2, ValueError, name,
+              ": padding must be non-negative and at most half of kernel_size ", k, ", got ", p);
 }
 
 }  // namespace
@@ -50,9 +45,8 @@ template <class T>
 AdaptiveAvgPool2d<T>::AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& options)
     : Module<T>("AdaptiveAvgPool2d"), options_(options) {
   const Size2 s = options.output_size();
-  if (s.h < 1 || s.w < 1) {
-    throw ValueError("AdaptiveAvgPool2d: output_size must be positive, got " + to_string(s));
-  }
+  XGRAD_CHECK(s.h >= 1 && s.w >= 1, ValueError,
+              "AdaptiveAvgPool2d: output_size must be positive, got ", s);
 }
 
 template <class T>
@@ -67,5 +61,4 @@ template class AvgPool2d<double>;
 template class AdaptiveAvgPool2d<float>;
 template class AdaptiveAvgPool2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -1,7 +1,6 @@
 #include "xgrad/nn/sequential.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T>
 Sequential<T>::Sequential(std::initializer_list<std::shared_ptr<Module<T>>> modules)
@@ -12,10 +11,8 @@ Sequential<T>::Sequential(std::initializer_list<std::shared_ptr<Module<T>>> modu
 template <class T>
 std::shared_ptr<Module<T>> Sequential<T>::operator[](std::size_t i) const {
   const auto& children = this->named_children();
-  if (i >= children.size()) {
-    throw ValueError("Sequential: index " + std::to_string(i) + " is out of range for " +
-                     std::to_string(children.size()) + " modules");
-  }
+  XGRAD_CHECK(i < children.size(), ValueError, "Sequential: index ", i, " is out of range for ",
+              children.size(), " modules");
   return children[i].second;
 }
 
@@ -29,5 +26,4 @@ Tensor<T> Sequential<T>::forward(const Tensor<T>& input) {
 template class Sequential<float>;
 template class Sequential<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -7,7 +7,7 @@
 
 #include "export_context.hpp"
 #include "model_check.hpp"
-#include "xgrad/detail/atomic_file.hpp"
+#include "xgrad/detail/replace_file.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/shape.hpp"
 
@@ -113,7 +113,7 @@ void export_model(Module<T>& module, const Tensor<T>& example_input, const std::
   if (!model.SerializeToString(&bytes)) {
     throw ValueError(std::string(kWhere) + ": protobuf could not serialize the model");
   }
-  xgrad::detail::replace_file_with_bytes(path, bytes, kWhere);
+  xgrad::detail::replace_file_with_bytes(path, kWhere, bytes);
 }
 
 template void export_model<float>(Module<float>&, const Tensor<float>&, const std::string&,

@@ -73,7 +73,8 @@ class ProcessGroup {
   // "mpi" or "stub".
   static const char* backend();
 
-  // ---- checked collectives (every rank must call them, in the same order)
+  // ---- checked collectives ----
+  // Every rank must call them, in the same order.
 
   // Overwrites `tensor` on every rank with src's values. ValueError when src
   // is not a rank; ShapeError on every rank when the shapes, element types or
@@ -89,14 +90,16 @@ class ProcessGroup {
   // Every rank's `values`, indexed by rank (lengths may differ by rank).
   std::vector<std::vector<std::int64_t>> all_gather(const std::vector<std::int64_t>& values);
 
-  // ---- flat buffers, unchecked: every rank must pass the same n and src
+  // ---- flat buffers, unchecked ----
+  // Every rank must pass the same n and src.
 
   template <class T>
   void broadcast_buffer(T* data, std::size_t n, int src);
   template <class T>
   void all_reduce_buffer(T* data, std::size_t n, ReduceOp op);
 
-  // ---- failures (Note [Failures])
+  // ---- failures ----
+  // See Note [Failures].
 
   // Prints "xgrad rank <r>/<W>: <message>" to stderr and ends every process of
   // the job with exit code `code` (MPI_Abort; the stub exits this process).

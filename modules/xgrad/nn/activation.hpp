@@ -5,8 +5,7 @@
 
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T = float>
 class ReLU : public Module<T> {
@@ -64,5 +63,4 @@ extern template class Softmax<double>;
 extern template class LogSoftmax<float>;
 extern template class LogSoftmax<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -14,8 +14,7 @@
 
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 // libtorch's BatchNormImplBase: the parameters, buffers and forward of every
 // BatchNormNd.
@@ -82,5 +81,4 @@ extern template class BatchNorm1d<double>;
 extern template class BatchNorm2d<float>;
 extern template class BatchNorm2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -9,8 +9,7 @@
 #include "xgrad/ops/size2.hpp"
 #include "xgrad/random.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 // Each setter returns *this; each getter has the setter's name.
 class Conv2dOptions {
@@ -87,5 +86,4 @@ class Conv2d : public Module<T> {
 extern template class Conv2d<float>;
 extern template class Conv2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

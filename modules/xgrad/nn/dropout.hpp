@@ -7,8 +7,7 @@
 #include "xgrad/module.hpp"
 #include "xgrad/random.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T = float>
 class Dropout : public Module<T> {
@@ -30,5 +29,4 @@ class Dropout : public Module<T> {
 extern template class Dropout<float>;
 extern template class Dropout<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -6,8 +6,7 @@
 
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T = float>
 class Flatten : public Module<T> {
@@ -27,5 +26,4 @@ class Flatten : public Module<T> {
 extern template class Flatten<float>;
 extern template class Flatten<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

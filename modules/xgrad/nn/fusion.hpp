@@ -15,8 +15,7 @@
 #include "xgrad/nn/batchnorm.hpp"
 #include "xgrad/nn/conv.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 // A new Conv2d (conv's options, with a bias); conv and bn are read, never
 // modified. ShapeError when bn.num_features() != conv's out_channels;
@@ -24,5 +23,4 @@ namespace nn {
 template <class T>
 std::shared_ptr<Conv2d<T>> fuse_conv_bn(const Conv2d<T>& conv, const BatchNorm2d<T>& bn);
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

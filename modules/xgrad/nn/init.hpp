@@ -7,9 +7,7 @@
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
-namespace xgrad {
-namespace nn {
-namespace init {
+namespace xgrad::nn::init {
 
 // fan_in of a weight [out, in, k...]: in * prod(k...). ValueError for fewer
 // than 2 dimensions.
@@ -30,6 +28,4 @@ Tensor<T> zeros_(Tensor<T> tensor);
 template <class T>
 Tensor<T> ones_(Tensor<T> tensor);
 
-}  // namespace init
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn::init

@@ -7,8 +7,7 @@
 #include "xgrad/module.hpp"
 #include "xgrad/random.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T = float>
 class Linear : public Module<T> {
@@ -37,5 +36,4 @@ class Linear : public Module<T> {
 extern template class Linear<float>;
 extern template class Linear<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -8,8 +8,7 @@
 #include "xgrad/module.hpp"
 #include "xgrad/ops/size2.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 // kernel_size, stride (defaults to kernel_size, as libtorch) and padding;
 // each setter returns *this, each getter has the setter's name.
@@ -99,5 +98,4 @@ extern template class AvgPool2d<double>;
 extern template class AdaptiveAvgPool2d<float>;
 extern template class AdaptiveAvgPool2d<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

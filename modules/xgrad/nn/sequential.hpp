@@ -13,8 +13,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace nn {
+namespace xgrad::nn {
 
 template <class T = float>
 class Sequential : public Module<T> {
@@ -35,10 +34,8 @@ class Sequential : public Module<T> {
   template <class M>
   std::shared_ptr<M> at(std::size_t i) const {
     auto m = std::dynamic_pointer_cast<M>((*this)[i]);
-    if (!m) {
-      throw TypeError("Sequential::at: module " + std::to_string(i) + " is a " +
-                      (*this)[i]->type_name() + ", not the requested type");
-    }
+    XGRAD_CHECK(m, TypeError, "Sequential::at: module ", i, " is a ", (*this)[i]->type_name(),
+                ", not the requested type");
     return m;
   }
   std::size_t size() const { return this->named_children().size(); }
@@ -50,5 +47,4 @@ class Sequential : public Module<T> {
 extern template class Sequential<float>;
 extern template class Sequential<double>;
 
-}  // namespace nn
-}  // namespace xgrad
+}  // namespace xgrad::nn

@@ -24,7 +24,7 @@ std::shared_ptr<Linear<T>> Linear<T>::from_qat(qat::Linear<T>& layer) {
 
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
-  if (!input.defined()) throw ValueError(this->type_name() + ": the input is undefined");
+  if (!input.defined()) throw ValueError(this->type_name() + ".forward: the input tensor is undefined");
   return linear(this->quantized_input(input), this->dequantized_weight(), this->bias);
 }
 

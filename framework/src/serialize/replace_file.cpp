@@ -1,4 +1,4 @@
-#include "xgrad/detail/atomic_file.hpp"
+#include "xgrad/detail/replace_file.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,8 +14,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace detail {
+namespace xgrad::detail {
 
 namespace {
 
@@ -28,18 +27,17 @@ std::string host_name() {
   return h;
 }
 
-// "<target>.tmp-<host>-" : the prefix of every temporary file of writes of
+// "<target>.tmp-<host>-" : the prefix of every temporary file of saves of
 // `path` from this host; the pid and a counter follow.
 std::string temporary_prefix(const std::string& path) { return path + ".tmp-" + host_name() + "-"; }
 
 std::string temporary_name(const std::string& path) {
   static std::atomic<unsigned> counter{0};
-  return temporary_prefix(path) + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  return format_message(temporary_prefix(path), ::getpid(), "-", counter++);
 }
 
-// A write killed midway (SIGKILL, power loss) leaves its temporary file;
-// the next write of the same target removes those whose process (same host,
-// pid no longer running) is gone. Best effort: never fails the write.
+// Removes the temporary files of `path` whose process (same host, pid no
+// longer running) is gone. Best effort: never fails the save.
 void remove_stale_temporaries(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -69,49 +67,39 @@ void remove_stale_temporaries(const std::string& path) {
 
 }  // namespace
 
-void replace_file(const std::string& path, const std::function<void(const std::string& tmp)>& write,
-                  const std::string& op) {
+void replace_file(const std::string& path, const char* op,
+                  const std::function<void(const std::string& temporary)>& write) {
   remove_stale_temporaries(path);
   const std::string tmp = temporary_name(path);
   try {
     write(tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      throw IOError(op + ": cannot rename the temporary file to \"" + path +
-                    "\": " + std::strerror(errno));
-    }
+    XGRAD_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, IOError, op,
+                ": cannot rename the temporary file to \"", path, "\": ", std::strerror(errno));
   } catch (...) {
     std::remove(tmp.c_str());
     throw;
   }
 }
 
-void replace_file_with_bytes(const std::string& path, const std::string& bytes,
-                             const std::string& op) {
-  replace_file(
-      path,
-      [&](const std::string& tmp) {
-        // O_EXCL: never write through a file (or link) someone else made.
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0) {
-          throw IOError(op + ": cannot create \"" + path + "\": " + std::strerror(errno));
-        }
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-          const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) {
-            const int err = n < 0 ? errno : EIO;
-            ::close(fd);
-            throw IOError(op + ": cannot write \"" + path + "\": " + std::strerror(err));
-          }
-          done += static_cast<std::size_t>(n);
-        }
-        if (::close(fd) != 0) {
-          throw IOError(op + ": cannot write \"" + path + "\": " + std::strerror(errno));
-        }
-      },
-      op);
+void replace_file_with_bytes(const std::string& path, const char* op, const std::string& bytes) {
+  replace_file(path, op, [&](const std::string& tmp) {
+    // O_EXCL: never write through a file (or link) someone else made.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    XGRAD_CHECK(fd >= 0, IOError, op, ": cannot create \"", path, "\": ", std::strerror(errno));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = n < 0 ? errno : EIO;
+        ::close(fd);
+        throw_error<IOError>(op, ": cannot write \"", path, "\": ", std::strerror(err));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    XGRAD_CHECK(::close(fd) == 0, IOError, op, ": cannot write \"", path, "\": ",
+                std::strerror(errno));
+  });
 }
 
-}  // namespace detail
-}  // namespace xgrad
+}  // namespace xgrad::detail

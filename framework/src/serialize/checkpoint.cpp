@@ -1,0 +1,67 @@
+// Checkpoints (serialize.hpp): a state dict as a zip of .npy members, one per
+// key, written through a temporary file and read member by member.
+#include <set>
+
+#include "member_names.hpp"
+#include "npy.hpp"
+#include "xgrad/detail/replace_file.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/serialize.hpp"
+#include "zip_archive.hpp"
+
+namespace xgrad {
+
+namespace {
+
+const char kSuffix[] = ".npy";
+constexpr std::size_t kSuffixSize = sizeof kSuffix - 1;
+
+}  // namespace
+
+template <class T>
+void save(const StateDict<T>& dict, const std::string& path) {
+  std::set<std::string> names;
+  std::vector<std::pair<std::string, std::string>> members;
+  members.reserve(dict.size());
+  for (const auto& kv : dict) {
+    const std::string why = detail::bad_key_reason(kv.first);
+    XGRAD_CHECK(why.empty(), ValueError, "save: key \"", detail::printable(kv.first), "\" ", why);
+    XGRAD_CHECK(names.insert(kv.first).second, ValueError, "save: key \"",
+                detail::printable(kv.first), "\" appears more than once");
+    members.emplace_back(kv.first + kSuffix, to_npy_bytes(kv.second));
+  }
+  detail::replace_file(path, "save", [&](const std::string& temporary) {
+    detail::write_zip(members, temporary, path);
+  });
+}
+
+template <class T>
+StateDict<T> load_state_dict_file(const std::string& path) {
+  const detail::ZipReader zip(path);
+  StateDict<T> out;
+  std::set<std::string> keys;
+  for (std::size_t i = 0; i < zip.size(); ++i) {
+    const detail::ZipReader::Entry e = zip.entry(i);
+    const std::string& name = e.name;
+    XGRAD_CHECK(name.size() > kSuffixSize &&
+                    name.compare(name.size() - kSuffixSize, kSuffixSize, kSuffix) == 0,
+                IOError, "load: ", e.label, " is not a .npy file");
+    const std::string key = name.substr(0, name.size() - kSuffixSize);
+    const std::string why = detail::bad_key_reason(key);
+    XGRAD_CHECK(why.empty(), IOError, "load: ", e.label, ": its key ", why);
+    XGRAD_CHECK(keys.insert(key).second, IOError, "load: ", e.label, " appears more than once");
+    // Decompresses only as far as read_npy asks: never past the array the
+    // header describes (plus one byte to detect excess).
+    const detail::ReadFn read = zip.open(e);
+    out.emplace_back(key, detail::read_npy<T>(read, "member \"" + key + "\" of \"" + path + "\"",
+                                              e.size, e.size));
+  }
+  return out;
+}
+
+template void save<float>(const StateDict<float>&, const std::string&);
+template void save<double>(const StateDict<double>&, const std::string&);
+template StateDict<float> load_state_dict_file<float>(const std::string&);
+template StateDict<double> load_state_dict_file<double>(const std::string&);
+
+}  // namespace xgrad
