@@ -1,0 +1,16 @@
+// The lookup-table kernels for AVX2 + FMA, compiled with -mavx2 -mfma.
+// Tiles: 4 batch columns x 1 row group (8 accumulators, the tables and codes
+// in the rest of the 16 registers); batch 1: 2 row groups.
+#include "lut_kernels_impl.hpp"
+
+namespace xgrad {
+namespace quant {
+namespace kernels {
+
+LutKernels lut_avx2_kernels() {
+  return {&lut_tile_any<LutAvx2, 4, 1, 2>, &lut_pair_tile_any<LutAvx2, 2>, 4, 1, 2};
+}
+
+}  // namespace kernels
+}  // namespace quant
+}  // namespace xgrad
