@@ -1,0 +1,162 @@
+// Low-bit inference kernels (project issue 21): LutMatrix::forward, the
+// lookup-table product of packed 2- and 4-bit codes, against OpenBLAS on the
+// same weights decoded to float (the peer, registered as "blas/<case>"):
+//   apot_gemv: batch 1 at 4096x4096 (codes 8 MB / 4 MB, float 64 MB) and
+//              1024x1024 (in cache), vs cblas_sgemv;
+//   apot_gemm: batch 64 at 784 -> 512 and 4096 -> 4096, vs cblas_sgemm
+//              (X W^T, the float weight as stored), with FLOP/s;
+// each at 1 and 2 threads (OpenBLAS's own threads for the peer). Variants at
+// one thread: every instruction set the CPU has ("/isa:<name>"), and for
+// 2-bit batch 1 the T-MAC-style pair path ("/pairs"). The ratio table at the
+// end is time xgrad / time OpenBLAS (< 1: xgrad is faster).
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../modules/src/quant/kernels/lut_matrix.hpp"
+#include "bench_threads.hpp"
+#include "xgrad/parallel.hpp"
+#include "xgrad/quant/simd.hpp"
+
+namespace {
+
+using xgrad::quant::SimdIsa;
+using xgrad::quant::kernels::LutMatrix;
+using xgrad::quant::kernels::LutPath;
+
+// One weight matrix: random codes, a 2^b-level table, the float weights.
+struct Weights {
+  LutMatrix lut;
+  std::vector<float> dense;  // [rows, cols]
+};
+
+Weights make_weights(std::size_t rows, std::size_t cols, int bits) {
+  std::mt19937 gen{static_cast<unsigned>(rows * 31 + cols * 7 + std::size_t(bits))};
+  std::uniform_int_distribution<int> code(0, (1 << bits) - 1);
+  std::vector<std::uint8_t> codes(rows * cols);
+  for (auto& c : codes) c = std::uint8_t(code(gen));
+  std::vector<float> table(std::size_t(1) << bits);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    table[i] = (float(i) - float(table.size()) / 2 + 0.5f) / 8;  // symmetric, like APoT's
+  }
+  std::vector<float> dense(rows * cols);
+  for (std::size_t i = 0; i < dense.size(); ++i) dense[i] = table[codes[i]];
+  return {LutMatrix(xgrad::quant::kernels::pack_codes(codes, rows, cols, bits), table),
+          std::move(dense)};
+}
+
+std::vector<float> activations(std::size_t n) {
+  std::mt19937 gen{static_cast<unsigned>(n)};
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> x(n);
+  for (auto& v : x) v = u(gen);
+  return x;
+}
+
+struct Setup {
+  std::size_t rows, cols, batch;
+  int bits, threads;
+  SimdIsa isa;
+  LutPath path;
+};
+
+struct Use {
+  SimdIsa saved = xgrad::quant::simd_isa();
+  explicit Use(const Setup& s) {
+    xgrad::set_num_threads(s.threads);
+    xgrad::quant::set_simd_isa(s.isa);
+  }
+  ~Use() {
+    xgrad::quant::set_simd_isa(saved);
+    xgrad::set_num_threads(1);  // also OpenBLAS back to 1 thread
+  }
+};
+
+void report_flops(benchmark::State& state, const Setup& s) {
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * double(s.rows * s.cols * s.batch),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void xgrad_case(benchmark::State& state, Setup s) {
+  const Use use(s);
+  const Weights w = make_weights(s.rows, s.cols, s.bits);
+  const std::vector<float> x = activations(s.batch * s.cols);
+  std::vector<float> y(s.batch * s.rows);
+  for (auto _ : state) {
+    w.lut.forward(x.data(), x.size(), s.batch, y.data(), y.size(), s.path);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  report_flops(state, s);
+  state.SetLabel(xgrad::quant::to_string(s.isa));
+}
+
+void blas_case(benchmark::State& state, Setup s) {
+  const Use use(s);
+  openblas_set_num_threads(s.threads);
+  const Weights w = make_weights(s.rows, s.cols, s.bits);
+  const std::vector<float> x = activations(s.batch * s.cols);
+  std::vector<float> y(s.batch * s.rows);
+  const int m = int(s.rows), k = int(s.cols), n = int(s.batch);
+  for (auto _ : state) {
+    if (s.batch == 1) {
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0f, w.dense.data(), k, x.data(), 1, 0.0f,
+                  y.data(), 1);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, k, 1.0f, x.data(), k,
+                  w.dense.data(), k, 0.0f, y.data(), m);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  report_flops(state, s);
+}
+
+std::string shape_name(const Setup& s) {
+  return std::to_string(s.cols) + "-" + std::to_string(s.rows) + "/b" + std::to_string(s.bits);
+}
+
+const bool registered = [] {
+  const SimdIsa best = xgrad::quant::simd_isa();
+  struct Shape {
+    const char* op;
+    std::size_t rows, cols, batch;
+  };
+  const Shape shapes[] = {{"apot_gemv", 4096, 4096, 1},
+                          {"apot_gemv", 1024, 1024, 1},
+                          {"apot_gemm", 512, 784, 64},
+                          {"apot_gemm", 4096, 4096, 64}};
+  for (const Shape& sh : shapes) {
+    for (int bits : {4, 2}) {
+      for (int t : bench::kThreadCounts) {
+        const Setup s{sh.rows, sh.cols, sh.batch, bits, t, best, LutPath::decode};
+        const std::string name = std::string(sh.op) + "/" + shape_name(s);
+        bench::add_case(bench::with_threads("xgrad/" + name, t), benchmark::kMicrosecond,
+                        xgrad_case, s);
+        bench::add_case(bench::with_threads("blas/" + name, t), benchmark::kMicrosecond, blas_case,
+                        s);
+      }
+      const std::string name = std::string(sh.op) + "/" +
+                               shape_name({sh.rows, sh.cols, 1, bits, 1, best, LutPath::decode});
+      for (SimdIsa isa : xgrad::quant::supported_simd_isas()) {
+        if (isa == SimdIsa::scalar && sh.rows * sh.cols * sh.batch > (std::size_t(1) << 24)) {
+          continue;  // seconds per iteration
+        }
+        bench::add_case("xgrad/" + name + "/isa:" + xgrad::quant::to_string(isa),
+                        benchmark::kMicrosecond, xgrad_case,
+                        Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::decode});
+      }
+      if (sh.batch == 1 && bits == 2) {
+        bench::add_case("xgrad/" + name + "/pairs", benchmark::kMicrosecond, xgrad_case,
+                        Setup{sh.rows, sh.cols, 1, bits, 1, best, LutPath::pairs});
+      }
+    }
+  }
+  return true;
+}();
+
+}  // namespace
