@@ -3,11 +3,14 @@
 // same weights decoded to float (the peer, registered as "blas/<case>"):
 //   apot_gemv: batch 1 at 4096x4096 (codes 8 MB / 4 MB, float 64 MB) and
 //              1024x1024 (in cache), vs cblas_sgemv;
+//   apot_gemv_batch8: batch 8 at 4096x4096 (the small-batch tiles), vs
+//              cblas_sgemm;
 //   apot_gemm: batch 64 at 784 -> 512 and 4096 -> 4096, vs cblas_sgemm
 //              (X W^T, the float weight as stored), with FLOP/s;
-// each at 1 and 2 threads (OpenBLAS's own threads for the peer). Variants at
-// one thread: every instruction set the CPU has ("/isa:<name>"), and for
-// 2-bit batch 1 the T-MAC-style pair path ("/pairs"). The ratio table at the
+// each at 1 and 2 threads (OpenBLAS's own threads for the peer), on the
+// default path (2-bit batch 1: the T-MAC-style pair path). Variants at one
+// thread: every instruction set the CPU has ("/isa:<name>"), and for 2-bit
+// batch 1 the decode path too ("/decode/isa:<name>"). The ratio table at the
 // end is time xgrad / time OpenBLAS (< 1: xgrad is faster).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -128,12 +131,13 @@ const bool registered = [] {
   };
   const Shape shapes[] = {{"apot_gemv", 4096, 4096, 1},
                           {"apot_gemv", 1024, 1024, 1},
+                          {"apot_gemv_batch8", 4096, 4096, 8},
                           {"apot_gemm", 512, 784, 64},
                           {"apot_gemm", 4096, 4096, 64}};
   for (const Shape& sh : shapes) {
     for (int bits : {4, 2}) {
       for (int t : bench::kThreadCounts) {
-        const Setup s{sh.rows, sh.cols, sh.batch, bits, t, best, LutPath::decode};
+        const Setup s{sh.rows, sh.cols, sh.batch, bits, t, best, LutPath::automatic};
         const std::string name = std::string(sh.op) + "/" + shape_name(s);
         bench::add_case(bench::with_threads("xgrad/" + name, t), benchmark::kMicrosecond,
                         xgrad_case, s);
@@ -146,13 +150,13 @@ const bool registered = [] {
         if (isa == SimdIsa::scalar && sh.rows * sh.cols * sh.batch > (std::size_t(1) << 24)) {
           continue;  // seconds per iteration
         }
-        bench::add_case("xgrad/" + name + "/isa:" + xgrad::quant::to_string(isa),
-                        benchmark::kMicrosecond, xgrad_case,
-                        Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::decode});
-      }
-      if (sh.batch == 1 && bits == 2) {
-        bench::add_case("xgrad/" + name + "/pairs", benchmark::kMicrosecond, xgrad_case,
-                        Setup{sh.rows, sh.cols, 1, bits, 1, best, LutPath::pairs});
+        const std::string v = std::string("/isa:") + xgrad::quant::to_string(isa);
+        bench::add_case("xgrad/" + name + v, benchmark::kMicrosecond, xgrad_case,
+                        Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::automatic});
+        if (sh.batch == 1 && bits == 2) {  // automatic is the pair path: the decode path too
+          bench::add_case("xgrad/" + name + "/decode" + v, benchmark::kMicrosecond, xgrad_case,
+                          Setup{sh.rows, sh.cols, 1, bits, 1, isa, LutPath::decode});
+        }
       }
     }
   }

@@ -1,6 +1,8 @@
 // The lookup-table kernels for AVX2 + FMA, compiled with -mavx2 -mfma.
 // Tiles: 4 batch columns x 1 row group (8 accumulators, the tables and codes
-// in the rest of the 16 registers); batch 1: 2 row groups.
+// in the rest of the 16 registers); batch 1: 2 row groups. 2-bit batch 1:
+// the decode tile (one permute per column: the table fits one register),
+// 1.3x the pair tile (two permutes and a blend per 16-entry lookup).
 #include "lut_kernels_impl.hpp"
 
 namespace xgrad {
@@ -8,7 +10,7 @@ namespace quant {
 namespace kernels {
 
 LutKernels lut_avx2_kernels() {
-  return {&lut_tile_any<LutAvx2, 4, 1, 2>, &lut_pair_tile_any<LutAvx2, 2>, 4, 1, 2};
+  return {&lut_tile_any<LutAvx2, 4, 1, 2>, &lut_pair_tile_any<LutAvx2, 2>, 4, 1, 2, false};
 }
 
 }  // namespace kernels

@@ -56,6 +56,7 @@ struct LutKernels {
   std::size_t max_nr;       // batch columns per tile
   std::size_t max_groups;   // row groups per tile
   std::size_t gemv_groups;  // row groups per tile for batch 1
+  bool prefer_pairs;        // the pair tile is the faster for 2-bit batch 1
 };
 
 LutKernels lut_scalar_kernels();

@@ -152,6 +152,10 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
                      " elements, expected batch * rows = " + std::to_string(batch) + " * " +
                      std::to_string(rows));
   }
+  if (path == LutPath::automatic) {
+    const bool pairs = batch == 1 && codes_.bits == 2 && active_lut_kernels().prefer_pairs;
+    path = pairs ? LutPath::pairs : LutPath::decode;
+  }
   if (path == LutPath::pairs) {
     if (batch != 1 || codes_.bits != 2) {
       throw ValueError(

@@ -19,9 +19,13 @@
 // rounded. Against exact arithmetic, the sum is within gamma_K * sum_j
 // |table[c] * x[n, j]| (gamma_K = K u / (1 - K u), u = 2^-24).
 //
-// Batch 1 with 2-bit codes may also take the T-MAC-style pair path
+// Batch 1 with 2-bit codes may take the T-MAC-style pair path instead
 // (LutPath::pairs, lut_kernels.hpp), whose sums group the terms in pairs:
-// within the same bound, not the same bits.
+// within the same bound, the same bits on every instruction set and thread
+// count, but not the bits of the decode path. LutPath::automatic (the
+// default) takes it where it is the faster: AVX-512 (1.4x the decode path at
+// 4096 x 4096) and scalar, not AVX2 (0.75x). So for 2-bit batch 1 the default
+// path's bits depend on the instruction set; every explicit path's do not.
 #pragma once
 
 #include <cstddef>
@@ -35,8 +39,9 @@ namespace quant {
 namespace kernels {
 
 enum class LutPath {
-  decode,  // decode every weight through the table, fma with x (any batch)
-  pairs,   // batch 1, 2-bit codes: sums of column pairs looked up by code
+  automatic,  // the faster: pairs for 2-bit batch 1 where it wins, else decode
+  decode,     // decode every weight through the table, fma with x (any batch)
+  pairs,      // batch 1, 2-bit codes: sums of column pairs looked up by code
 };
 
 class LutMatrix {
