@@ -10,7 +10,8 @@
 // each at 1 and 2 threads (OpenBLAS's own threads for the peer), on the
 // default path (2-bit batch 1: the T-MAC-style pair path). Variants at one
 // thread: every instruction set the CPU has ("/isa:<name>"), and for 2-bit
-// batch 1 the decode path too ("/decode/isa:<name>"). The ratio table at the
+// batch 1 the decode path too ("/decode/isa:<name>"), and the integer path
+// (u8 activations, int8 levels: "/int8/isa:<name>"). The ratio table at the
 // end is time xgrad / time OpenBLAS (< 1: xgrad is faster).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../modules/src/quant/kernels/lut_int_matrix.hpp"
 #include "../modules/src/quant/kernels/lut_matrix.hpp"
 #include "bench_threads.hpp"
 #include "xgrad/parallel.hpp"
@@ -119,6 +121,29 @@ void blas_case(benchmark::State& state, Setup s) {
   report_flops(state, s);
 }
 
+// The integer path on the same codes: int8 levels (APoT's at 4 bits k = 2
+// reach 48), u8 activations.
+void xgrad_int8_case(benchmark::State& state, Setup s) {
+  const Use use(s);
+  std::mt19937 gen{static_cast<unsigned>(s.rows * 31 + s.cols * 7 + std::size_t(s.bits))};
+  std::uniform_int_distribution<int> code(0, (1 << s.bits) - 1), byte(0, 255);
+  std::vector<std::uint8_t> codes(s.rows * s.cols), a(s.batch * s.cols);
+  for (auto& c : codes) c = std::uint8_t(code(gen));
+  for (auto& v : a) v = std::uint8_t(byte(gen));
+  std::vector<int> table(std::size_t(1) << s.bits);
+  for (std::size_t i = 0; i < table.size(); ++i) table[i] = int(i * 6) - 45;  // within +-48
+  const xgrad::quant::kernels::LutMatrixInt8 m(
+      xgrad::quant::kernels::pack_codes(codes, s.rows, s.cols, s.bits), table, {0.01f});
+  std::vector<float> y(s.batch * s.rows);
+  for (auto _ : state) {
+    m.forward(a.data(), a.size(), s.batch, 0.02f, 128, y.data(), y.size());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  report_flops(state, s);
+  state.SetLabel(xgrad::quant::to_string(s.isa));
+}
+
 std::string shape_name(const Setup& s) {
   return std::to_string(s.cols) + "-" + std::to_string(s.rows) + "/b" + std::to_string(s.bits);
 }
@@ -152,6 +177,8 @@ const bool registered = [] {
         }
         const std::string v = std::string("/isa:") + xgrad::quant::to_string(isa);
         bench::add_case("xgrad/" + name + v, benchmark::kMicrosecond, xgrad_case,
+                        Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::automatic});
+        bench::add_case("xgrad/" + name + "/int8" + v, benchmark::kMicrosecond, xgrad_int8_case,
                         Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::automatic});
         if (sh.batch == 1 && bits == 2) {  // automatic is the pair path: the decode path too
           bench::add_case("xgrad/" + name + "/decode" + v, benchmark::kMicrosecond, xgrad_case,

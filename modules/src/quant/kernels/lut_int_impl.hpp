@@ -1,0 +1,103 @@
+// The integer tile kernel (lut_int_kernels.hpp), written once against an
+// instruction-set struct of lut_isa.hpp: per word column and field k, the
+// masked field bytes index the int8 table (vpshufb), and each lane's four
+// weights meet the broadcast four activations of its sample in one dot4.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "lut_int_kernels.hpp"
+#include "lut_isa.hpp"
+#include "packed_codes.hpp"
+
+namespace xgrad {
+namespace quant {
+namespace kernels {
+namespace {
+
+template <class Fn, int... K>
+inline void each_field(Fn&& f, std::integer_sequence<int, K...>) {
+  (f(std::integral_constant<int, K>{}), ...);
+}
+
+template <class V, int Bits, int G, int NR>
+void int_tile(const IntTile& t) {
+  using I = typename V::I;
+  constexpr int H = int(kGroupRows) / V::lanes;
+  constexpr int W = lane_bits(Bits), Fields = 32 / W / 4;
+  constexpr std::size_t ld = std::size_t(G) * kGroupRows;
+  const I table = V::byte_table(t.table16);
+  const I mask = V::set(W == 4 ? 0x0F0F0F0Fu : 0x03030303u);
+  I acc[G][H][NR];
+#pragma GCC unroll 64
+  for (int i = 0; i < G * H * NR; ++i) {
+    const int g = i / (H * NR), h = i / NR % H, n = i % NR;
+    acc[g][h][n] =
+        t.accumulate ? V::load(t.acc + n * ld + g * kGroupRows + h * V::lanes) : V::zero();
+  }
+  const std::uint32_t* words = t.words;
+  const std::uint32_t* act = t.act;
+  for (std::size_t w = 0; w < t.word_cols; ++w, words += kGroupRows, act += Fields * NR) {
+    I c[G][H];
+#pragma GCC unroll 8
+    for (int i = 0; i < G * H; ++i) {
+      c[i / H][i % H] = V::load_words(words + (i / H) * t.group_stride + (i % H) * V::lanes);
+    }
+    each_field(
+        [&](auto k) {
+          constexpr int field = decltype(k)::value;
+          I wk[G][H];
+#pragma GCC unroll 8
+          for (int i = 0; i < G * H; ++i) {
+            wk[i / H][i % H] = V::lookup(
+                table, V::bit_and(V::template shift_right<field * W>(c[i / H][i % H]), mask));
+          }
+#pragma GCC unroll 16
+          for (int n = 0; n < NR; ++n) {
+            const I a = V::broadcast(act + field * NR + n);
+#pragma GCC unroll 8
+            for (int i = 0; i < G * H; ++i) {
+              acc[i / H][i % H][n] = V::dot4(acc[i / H][i % H][n], a, wk[i / H][i % H]);
+            }
+          }
+        },
+        std::make_integer_sequence<int, Fields>{});
+  }
+#pragma GCC unroll 64
+  for (int i = 0; i < G * H * NR; ++i) {
+    const int g = i / (H * NR), h = i / NR % H, n = i % NR;
+    V::store(t.acc + n * ld + g * kGroupRows + h * V::lanes, acc[g][h][n]);
+  }
+}
+
+template <class V, int Bits, int G, int NR>
+struct IntTileTable {
+  static IntTileFn pick(std::size_t nr) {
+    if (nr == std::size_t(NR)) return &int_tile<V, Bits, G, NR>;
+    if constexpr (NR > 1) return IntTileTable<V, Bits, G, NR - 1>::pick(nr);
+    return nullptr;
+  }
+};
+
+// Tiles: nr = 1 .. MaxNR with one row group, or GemvG groups at nr = 1
+// (lut_int_matrix.cpp asks for nothing else). A 3-bit code is a 4-bit one
+// here: the byte lookup costs the same.
+template <class V, int MaxNR, int GemvG>
+void int_tile_any(const IntTile& t) {
+  IntTileFn fn = nullptr;
+  if (t.bits == 2) {
+    fn = t.nr == 1 && t.groups == std::size_t(GemvG) ? &int_tile<V, 2, GemvG, 1>
+                                                     : IntTileTable<V, 2, 1, MaxNR>::pick(t.nr);
+  } else {
+    fn = t.nr == 1 && t.groups == std::size_t(GemvG) ? &int_tile<V, 4, GemvG, 1>
+                                                     : IntTileTable<V, 4, 1, MaxNR>::pick(t.nr);
+  }
+  if (fn) fn(t);
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace quant
+}  // namespace xgrad
