@@ -15,7 +15,9 @@
 // end is time xgrad / time OpenBLAS (< 1: xgrad is faster).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+#include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -144,6 +146,57 @@ void xgrad_int8_case(benchmark::State& state, Setup s) {
   state.SetLabel(xgrad::quant::to_string(s.isa));
 }
 
+#if defined(__x86_64__)
+// The other GEMM design (issue 21 asks to measure both): decode a panel of
+// 64 rows to float with AVX-512 (the table permute of the tile kernels,
+// stored as the panel's transpose, K x 64), then cblas_sgemm on it; memory
+// stays one panel (1 MB at K = 4096). Bench-only: it loses to the tile
+// kernels' decode in registers (under load: 25.6 ms vs 19.3 ms at 4096, 585 us
+// vs 512 us at 784-512; plain sgemm 32.3 ms and 566 us).
+__attribute__((target("avx512f"))) void decode_panel(const xgrad::quant::kernels::PackedCodes& c,
+                                                     const float* t16, std::size_t g0,
+                                                     std::size_t groups, float* panel) {
+  const __m512 table = _mm512_loadu_ps(t16);
+  const std::size_t per_word = c.codes_per_word(), w = 32 / per_word, ld = groups * 16;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::uint32_t* words = c.words.data() + (g0 + g) * c.group_stride();
+    for (std::size_t wc = 0; wc < c.word_cols(); ++wc) {
+      const __m512i v = _mm512_loadu_si512(words + wc * 16);
+      for (std::size_t p = 0; p < per_word; ++p) {
+        const __m512i idx = _mm512_srl_epi32(v, _mm_cvtsi64_si128(long(p * w)));
+        _mm512_storeu_ps(panel + (wc * per_word + p) * ld + g * 16,
+                         _mm512_permutexvar_ps(idx, table));
+      }
+    }
+  }
+}
+
+void panel_sgemm_case(benchmark::State& state, Setup s) {
+  const Use use(s);
+  const Weights w = make_weights(s.rows, s.cols, s.bits);
+  const auto& c = w.lut.codes();
+  std::vector<float> t16(16);
+  for (std::size_t i = 0; i < 16; ++i) t16[i] = w.lut.table()[s.bits == 2 ? i & 3 : i];
+  const std::vector<float> x = activations(s.batch * s.cols);
+  std::vector<float> y(s.batch * s.rows);
+  const std::size_t kPanelGroups = 4, pcols = c.padded_cols();
+  std::vector<float> panel(pcols * kPanelGroups * 16);
+  for (auto _ : state) {
+    for (std::size_t g0 = 0; g0 < c.groups(); g0 += kPanelGroups) {
+      const std::size_t groups = std::min(kPanelGroups, c.groups() - g0);
+      decode_panel(c, t16.data(), g0, groups, panel.data());
+      const std::size_t o0 = g0 * 16, m = std::min(s.rows, o0 + groups * 16) - o0;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(s.batch), int(m), int(s.cols),
+                  1.0f, x.data(), int(s.cols), panel.data(), int(groups * 16), 0.0f, y.data() + o0,
+                  int(s.rows));
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  report_flops(state, s);
+}
+#endif
+
 std::string shape_name(const Setup& s) {
   return std::to_string(s.cols) + "-" + std::to_string(s.rows) + "/b" + std::to_string(s.bits);
 }
@@ -180,6 +233,13 @@ const bool registered = [] {
                         Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::automatic});
         bench::add_case("xgrad/" + name + "/int8" + v, benchmark::kMicrosecond, xgrad_int8_case,
                         Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::automatic});
+#if defined(__x86_64__)
+        if (isa == SimdIsa::avx512 && sh.batch == 64) {
+          bench::add_case("xgrad/" + name + "/panel_sgemm", benchmark::kMicrosecond,
+                          panel_sgemm_case,
+                          Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::automatic});
+        }
+#endif
         if (sh.batch == 1 && bits == 2) {  // automatic is the pair path: the decode path too
           bench::add_case("xgrad/" + name + "/decode" + v, benchmark::kMicrosecond, xgrad_case,
                           Setup{sh.rows, sh.cols, 1, bits, 1, isa, LutPath::decode});
