@@ -55,6 +55,10 @@ class LutMatrixInt8 {
   const PackedCodes& codes() const { return codes_; }
   std::size_t rows() const { return codes_.rows; }
   std::size_t cols() const { return codes_.cols; }
+  // Bytes of the packed codes, int8 table, scales and bias.
+  std::size_t storage_bytes() const {
+    return codes_.bytes() + table_.size() + sizeof(float) * (weight_scale_.size() + bias_.size());
+  }
 
  private:
   PackedCodes codes_;
