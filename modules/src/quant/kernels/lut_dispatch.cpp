@@ -12,17 +12,23 @@ namespace kernels {
 
 namespace {
 
-struct LutKernelSets {
-  LutKernels scalar, avx2, avx512;
+// One kernel set per value of SimdIsa.
+template <class K>
+struct KernelSets {
+  K scalar, avx2, avx512;
+  const K& of(SimdIsa isa) const {
+    return isa == SimdIsa::avx512 ? avx512 : isa == SimdIsa::avx2 ? avx2 : scalar;
+  }
 };
 
-const LutKernelSets& lut_kernel_sets() {
-  static const LutKernelSets sets = [] {
-    LutKernelSets s{lut_scalar_kernels(), lut_scalar_kernels(), lut_scalar_kernels()};
+// simd_isa() never names a set the CPU lacks. The float kernels also need
+// FMA (every AVX2 CPU of Intel and AMD has it); AVX-512 takes AVX2's integer
+// kernels on CPUs without VNNI.
+const KernelSets<LutKernels>& lut_kernel_sets() {
+  static const KernelSets<LutKernels> sets = [] {
+    KernelSets<LutKernels> s{lut_scalar_kernels(), lut_scalar_kernels(), lut_scalar_kernels()};
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
-    // simd_isa() never names a set the CPU lacks; AVX2's kernels also need
-    // FMA, which every AVX2 CPU of Intel and AMD has.
     if (__builtin_cpu_supports("fma")) {
       s.avx2 = lut_avx2_kernels();
       s.avx512 = lut_avx512_kernels();
@@ -33,13 +39,9 @@ const LutKernelSets& lut_kernel_sets() {
   return sets;
 }
 
-struct IntKernelSets {
-  IntKernels scalar, avx2, avx512;
-};
-
-const IntKernelSets& int_kernel_sets() {
-  static const IntKernelSets sets = [] {
-    IntKernelSets s{int_scalar_kernels(), int_scalar_kernels(), int_scalar_kernels()};
+const KernelSets<IntKernels>& int_kernel_sets() {
+  static const KernelSets<IntKernels> sets = [] {
+    KernelSets<IntKernels> s{int_scalar_kernels(), int_scalar_kernels(), int_scalar_kernels()};
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) s.avx2 = s.avx512 = int_avx2_kernels();
@@ -55,29 +57,9 @@ const IntKernelSets& int_kernel_sets() {
 
 }  // namespace
 
-const IntKernels& active_int_kernels() {
-  const IntKernelSets& sets = int_kernel_sets();
-  switch (simd_isa()) {
-    case SimdIsa::avx512:
-      return sets.avx512;
-    case SimdIsa::avx2:
-      return sets.avx2;
-    default:
-      return sets.scalar;
-  }
-}
+const LutKernels& active_lut_kernels() { return lut_kernel_sets().of(simd_isa()); }
 
-const LutKernels& active_lut_kernels() {
-  const LutKernelSets& sets = lut_kernel_sets();
-  switch (simd_isa()) {
-    case SimdIsa::avx512:
-      return sets.avx512;
-    case SimdIsa::avx2:
-      return sets.avx2;
-    default:
-      return sets.scalar;
-  }
-}
+const IntKernels& active_int_kernels() { return int_kernel_sets().of(simd_isa()); }
 
 }  // namespace kernels
 }  // namespace quant

@@ -6,21 +6,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 
 #include "lut_int_kernels.hpp"
 #include "lut_isa.hpp"
+#include "lut_unroll.hpp"
 #include "packed_codes.hpp"
 
 namespace xgrad {
 namespace quant {
 namespace kernels {
 namespace {
-
-template <class Fn, int... K>
-inline void each_field(Fn&& f, std::integer_sequence<int, K...>) {
-  (f(std::integral_constant<int, K>{}), ...);
-}
 
 template <class V, int Bits, int G, int NR>
 void int_tile(const IntTile& t) {
@@ -45,7 +40,7 @@ void int_tile(const IntTile& t) {
     for (int i = 0; i < G * H; ++i) {
       c[i / H][i % H] = V::load_words(words + (i / H) * t.group_stride + (i % H) * V::lanes);
     }
-    each_field(
+    each_position(
         [&](auto k) {
           constexpr int field = decltype(k)::value;
           I wk[G][H];
@@ -72,27 +67,21 @@ void int_tile(const IntTile& t) {
   }
 }
 
-template <class V, int Bits, int G, int NR>
-struct IntTileTable {
-  static IntTileFn pick(std::size_t nr) {
-    if (nr == std::size_t(NR)) return &int_tile<V, Bits, G, NR>;
-    if constexpr (NR > 1) return IntTileTable<V, Bits, G, NR - 1>::pick(nr);
-    return nullptr;
-  }
-};
-
 // Tiles: nr = 1 .. MaxNR with one row group, or GemvG groups at nr = 1
 // (lut_int_matrix.cpp asks for nothing else). A 3-bit code is a 4-bit one
 // here: the byte lookup costs the same.
 template <class V, int MaxNR, int GemvG>
 void int_tile_any(const IntTile& t) {
+  const bool gemv = t.nr == 1 && t.groups == std::size_t(GemvG);
   IntTileFn fn = nullptr;
   if (t.bits == 2) {
-    fn = t.nr == 1 && t.groups == std::size_t(GemvG) ? &int_tile<V, 2, GemvG, 1>
-                                                     : IntTileTable<V, 2, 1, MaxNR>::pick(t.nr);
+    fn = gemv ? &int_tile<V, 2, GemvG, 1> : pick_nr<MaxNR>(t.nr, [](auto nr) {
+      return &int_tile<V, 2, 1, decltype(nr)::value>;
+    });
   } else {
-    fn = t.nr == 1 && t.groups == std::size_t(GemvG) ? &int_tile<V, 4, GemvG, 1>
-                                                     : IntTileTable<V, 4, 1, MaxNR>::pick(t.nr);
+    fn = gemv ? &int_tile<V, 4, GemvG, 1> : pick_nr<MaxNR>(t.nr, [](auto nr) {
+      return &int_tile<V, 4, 1, decltype(nr)::value>;
+    });
   }
   if (fn) fn(t);
 }

@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "lut_int_kernels.hpp"
-#include "xgrad/detail/parallel.hpp"
+#include "lut_tiling.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
@@ -20,13 +19,6 @@ namespace kernels {
 namespace {
 
 constexpr std::size_t kIntBlockCols = 1024;
-
-std::string text(double v) {
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
-}
 
 // Whether every level is float(q * unit) with |q| <= max_abs; fills values.
 bool fits(const std::vector<float>& levels, float unit, int max_abs, std::vector<int>& values) {
@@ -49,8 +41,8 @@ IntegerTable integer_table(const std::vector<float>& levels, int max_abs) {
   }
   for (std::size_t i = 0; i < levels.size(); ++i) {
     if (!std::isfinite(levels[i])) {
-      throw ValueError("integer_table: levels[" + std::to_string(i) + "] is " + text(levels[i]) +
-                       ", must be finite");
+      throw ValueError("integer_table: levels[" + std::to_string(i) + "] is " +
+                       number_text(levels[i]) + ", must be finite");
     }
   }
   IntegerTable best;
@@ -71,7 +63,7 @@ IntegerTable integer_table(const std::vector<float>& levels, int max_abs) {
     }
     throw ValueError("integer_table: the levels are not integers in [-" + std::to_string(max_abs) +
                      ", " + std::to_string(max_abs) + "] times one unit (largest level " +
-                     text(*std::max_element(levels.begin(), levels.end())) +
+                     number_text(*std::max_element(levels.begin(), levels.end())) +
                      "); use the float kernels (LutMatrix)");
   }
   return best;
@@ -121,7 +113,7 @@ LutMatrixInt8::LutMatrixInt8(PackedCodes codes, std::vector<int> table,
       if (!std::isfinite((*v)[i])) {
         throw ValueError(std::string("LutMatrixInt8: ") +
                          (v == &bias_ ? "bias[" : "weight_scale[") + std::to_string(i) + "] is " +
-                         text((*v)[i]) + ", must be finite");
+                         number_text((*v)[i]) + ", must be finite");
       }
     }
   }
@@ -147,19 +139,10 @@ LutMatrixInt8::LutMatrixInt8(PackedCodes codes, std::vector<int> table,
 void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size_t batch,
                             float x_scale, int x_zero_point, float* y, std::size_t y_size) const {
   const std::size_t rows = codes_.rows, cols = codes_.cols;
-  if (batch == 0) throw ValueError("LutMatrixInt8::forward: batch must be positive, got 0");
-  if (a_size != batch * cols) {
-    throw ValueError("LutMatrixInt8::forward: a has " + std::to_string(a_size) +
-                     " elements, expected batch * cols = " + std::to_string(batch) + " * " +
-                     std::to_string(cols));
-  }
-  if (y_size != batch * rows) {
-    throw ValueError("LutMatrixInt8::forward: y has " + std::to_string(y_size) +
-                     " elements, expected batch * rows = " + std::to_string(batch) + " * " +
-                     std::to_string(rows));
-  }
+  check_forward_sizes("LutMatrixInt8::forward", "a", a_size, batch, cols, y_size, rows);
   if (!std::isfinite(x_scale)) {
-    throw ValueError("LutMatrixInt8::forward: x_scale is " + text(x_scale) + ", must be finite");
+    throw ValueError("LutMatrixInt8::forward: x_scale is " + number_text(x_scale) +
+                     ", must be finite");
   }
   if (x_zero_point < 0 || x_zero_point > 255) {
     throw ValueError("LutMatrixInt8::forward: x_zero_point is " + std::to_string(x_zero_point) +
@@ -171,16 +154,13 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
 
   const std::size_t per_word = codes_.codes_per_word(), fields = per_word / 4;
   const std::size_t word_cols = codes_.word_cols(), stride = fields;  // columns apart in a field
-  const std::size_t count = (batch + k.max_nr - 1) / k.max_nr;
-  const std::size_t base = batch / count, extra = batch % count;
-  const auto panel_size = [&](std::size_t p) { return base + (p < extra ? 1 : 0); };
-  const auto panel_first = [&](std::size_t p) { return p * base + std::min(p, extra); };
-  const std::size_t max_nr = panel_size(0);
+  const Panels panels = panels_of(batch, k.max_nr);
+  const std::size_t max_nr = panels.size(0);
 
   // Panels of four activations per word: act[(w * fields + f) * nr + n].
   std::vector<std::uint32_t> act(word_cols * fields * batch, 0u);
-  for (std::size_t p = 0; p < count; ++p) {
-    const std::size_t nr = panel_size(p), n0 = panel_first(p);
+  for (std::size_t p = 0; p < panels.count; ++p) {
+    const std::size_t nr = panels.size(p), n0 = panels.first(p);
     std::uint32_t* dst = act.data() + word_cols * fields * n0;
     for (std::size_t n = 0; n < nr; ++n) {
       const std::uint8_t* src = a + (n0 + n) * cols;
@@ -197,27 +177,22 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
     }
   }
 
-  const std::size_t groups = codes_.groups();
   const std::size_t tile_groups = batch == 1 ? k.gemv_groups : k.max_groups;
-  const std::size_t tiles = (groups + tile_groups - 1) / tile_groups;
   const std::size_t block_words = std::max<std::size_t>(1, kIntBlockCols / per_word);
-  const std::size_t tile_cost = tile_groups * kGroupRows * cols * batch;
-  detail::parallel_for(tiles, detail::row_grain(tile_cost), [&](std::size_t t0, std::size_t t1) {
-    std::vector<std::int32_t> acc(count * max_nr * tile_groups * kGroupRows);
-    for (std::size_t t = t0; t < t1; ++t) {
-      const std::size_t g_first = t * tile_groups, g_end = std::min(groups, g_first + tile_groups);
-      const std::size_t step = g_end - g_first == tile_groups ? tile_groups : 1;
-      for (std::size_t g0 = g_first; g0 < g_end; g0 += step) {
-        const std::size_t ld = step * kGroupRows;
+  for_each_row_tile(
+      codes_.groups(), tile_groups, tile_groups * kGroupRows * cols * batch,
+      [&](std::size_t g0, std::size_t groups) {
+        const std::size_t ld = groups * kGroupRows;
+        std::vector<std::int32_t> acc(panels.count * max_nr * ld);
         for (std::size_t w0 = 0; w0 < word_cols; w0 += block_words) {
-          for (std::size_t p = 0; p < count; ++p) {
-            const std::size_t nr = panel_size(p);
+          for (std::size_t p = 0; p < panels.count; ++p) {
+            const std::size_t nr = panels.size(p);
             IntTile tile;
             tile.words = codes_.words.data() + g0 * codes_.group_stride() + w0 * kGroupRows;
             tile.group_stride = codes_.group_stride();
             tile.word_cols = std::min(block_words, word_cols - w0);
-            tile.groups = step;
-            tile.act = act.data() + word_cols * fields * panel_first(p) + w0 * fields * nr;
+            tile.groups = groups;
+            tile.act = act.data() + word_cols * fields * panels.first(p) + w0 * fields * nr;
             tile.nr = nr;
             tile.acc = acc.data() + p * max_nr * ld;
             tile.accumulate = w0 > 0;
@@ -226,11 +201,12 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
             k.tile(tile);
           }
         }
-        const std::size_t o0 = g0 * kGroupRows, o1 = std::min(rows, (g0 + step) * kGroupRows);
-        for (std::size_t p = 0; p < count; ++p) {
+        // The exact integer sum, then x_scale * weight_scale, then the bias.
+        const std::size_t o0 = g0 * kGroupRows, o1 = std::min(rows, o0 + ld);
+        for (std::size_t p = 0; p < panels.count; ++p) {
           const std::int32_t* sums = acc.data() + p * max_nr * ld;
-          for (std::size_t n = 0; n < panel_size(p); ++n) {
-            float* out = y + (panel_first(p) + n) * rows;
+          for (std::size_t n = 0; n < panels.size(p); ++n) {
+            float* out = y + (panels.first(p) + n) * rows;
             for (std::size_t o = o0; o < o1; ++o) {
               const std::int64_t d =
                   std::int64_t(sums[n * ld + (o - o0)]) - std::int64_t(x_zero_point) * row_sums_[o];
@@ -241,9 +217,7 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
             }
           }
         }
-      }
-    }
-  });
+      });
 }
 
 }  // namespace kernels

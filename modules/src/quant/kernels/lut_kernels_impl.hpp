@@ -9,23 +9,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 
 #include "lut_isa.hpp"
 #include "lut_kernels.hpp"
+#include "lut_unroll.hpp"
 #include "packed_codes.hpp"
 
 namespace xgrad {
 namespace quant {
 namespace kernels {
 namespace {
-
-// f(integral_constant<int, 0>), ..., f(integral_constant<int, N - 1>): code
-// positions as constants, so every shift is an immediate.
-template <class Fn, int... P>
-inline void each_position(Fn&& f, std::integer_sequence<int, P...>) {
-  (f(std::integral_constant<int, P>{}), ...);
-}
 
 template <class V, int Bits, int G, int NR>
 void lut_tile(const LutTile& t) {
@@ -116,24 +109,16 @@ void lut_pair_tile(const LutPairTile& t) {
 
 // Instantiations: NR = 1 .. MaxNR with 1 or MaxG groups, and GemvG groups at
 // NR = 1 (lut_matrix.cpp asks for nothing else).
-template <class V, int Bits, int G, int NR>
-struct TileTable {
-  static LutTileFn pick(std::size_t nr) {
-    if (nr == std::size_t(NR)) return &lut_tile<V, Bits, G, NR>;
-    if constexpr (NR > 1) return TileTable<V, Bits, G, NR - 1>::pick(nr);
-    return nullptr;
-  }
-};
-
 template <class V, int Bits, int MaxNR, int MaxG, int GemvG>
 void lut_tile_entry(const LutTile& t) {
   LutTileFn fn = nullptr;
   if (t.nr == 1 && t.groups == std::size_t(GemvG)) {
     fn = &lut_tile<V, Bits, GemvG, 1>;
   } else if (t.groups == 1) {
-    fn = TileTable<V, Bits, 1, MaxNR>::pick(t.nr);
+    fn = pick_nr<MaxNR>(t.nr, [](auto nr) { return &lut_tile<V, Bits, 1, decltype(nr)::value>; });
   } else if (t.groups == std::size_t(MaxG)) {
-    fn = TileTable<V, Bits, MaxG, MaxNR>::pick(t.nr);
+    fn =
+        pick_nr<MaxNR>(t.nr, [](auto nr) { return &lut_tile<V, Bits, MaxG, decltype(nr)::value>; });
   }
   if (fn) fn(t);  // lut_matrix.cpp never asks for another tile
 }

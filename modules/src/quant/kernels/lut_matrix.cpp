@@ -6,11 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 #include <string>
 
 #include "lut_kernels.hpp"
-#include "xgrad/detail/parallel.hpp"
+#include "lut_tiling.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
@@ -24,13 +23,6 @@ namespace {
 // runs through all its batch panels.
 constexpr std::size_t kBlockCols = 512;
 
-std::string shortest(float v) {
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
-}
-
 void check_vector(const char* arg, const std::vector<float>& v, std::size_t rows) {
   if (!v.empty() && v.size() != rows) {
     throw ValueError(std::string("LutMatrix: ") + arg + " has " + std::to_string(v.size()) +
@@ -39,7 +31,7 @@ void check_vector(const char* arg, const std::vector<float>& v, std::size_t rows
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!std::isfinite(v[i])) {
       throw ValueError(std::string("LutMatrix: ") + arg + "[" + std::to_string(i) + "] is " +
-                       shortest(v[i]) + ", must be finite");
+                       number_text(v[i]) + ", must be finite");
     }
   }
 }
@@ -76,18 +68,6 @@ std::vector<float> widen(const std::vector<float>& table, int bits) {
     }
   }
   return t16;
-}
-
-// Batch columns cut into panels of at most max_nr, as even as possible.
-struct Panels {
-  std::size_t count, base, extra;  // the first `extra` panels have base + 1 columns
-  std::size_t size(std::size_t p) const { return base + (p < extra ? 1 : 0); }
-  std::size_t first(std::size_t p) const { return p * base + std::min(p, extra); }
-};
-
-Panels panels_of(std::size_t batch, std::size_t max_nr) {
-  const std::size_t count = (batch + max_nr - 1) / max_nr;
-  return {count, batch / count, batch % count};
 }
 
 }  // namespace
@@ -141,17 +121,7 @@ void LutMatrix::finish(const float* acc, std::size_t ld, std::size_t g0, std::si
 void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, float* y,
                         std::size_t y_size, LutPath path) const {
   const std::size_t rows = codes_.rows, cols = codes_.cols;
-  if (batch == 0) throw ValueError("LutMatrix::forward: batch must be positive, got 0");
-  if (x_size != batch * cols) {
-    throw ValueError("LutMatrix::forward: x has " + std::to_string(x_size) +
-                     " elements, expected batch * cols = " + std::to_string(batch) + " * " +
-                     std::to_string(cols));
-  }
-  if (y_size != batch * rows) {
-    throw ValueError("LutMatrix::forward: y has " + std::to_string(y_size) +
-                     " elements, expected batch * rows = " + std::to_string(batch) + " * " +
-                     std::to_string(rows));
-  }
+  check_forward_sizes("LutMatrix::forward", "x", x_size, batch, cols, y_size, rows);
   if (path == LutPath::automatic) {
     const bool pairs = batch == 1 && codes_.bits == 2 && active_lut_kernels().prefer_pairs;
     path = pairs ? LutPath::pairs : LutPath::decode;
@@ -190,46 +160,36 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
     }
   }
 
-  const std::size_t groups = codes_.groups();
   const std::size_t tile_groups = batch == 1 ? k.gemv_groups : k.max_groups;
-  const std::size_t tiles = (groups + tile_groups - 1) / tile_groups;
   const std::size_t block_words = std::max<std::size_t>(1, kBlockCols / per_word);
   const std::size_t word_cols = codes_.word_cols();
-  const std::size_t tile_cost = tile_groups * kGroupRows * cols * batch;
-
-  detail::parallel_for(tiles, detail::row_grain(tile_cost), [&](std::size_t t0, std::size_t t1) {
-    std::vector<float> acc(panels.count * max_nr * tile_groups * kGroupRows);
-    for (std::size_t t = t0; t < t1; ++t) {
-      const std::size_t g_first = t * tile_groups, g_end = std::min(groups, g_first + tile_groups);
-      // A whole tile, or the last groups one at a time (the kernels' sizes).
-      const std::size_t step = g_end - g_first == tile_groups ? tile_groups : 1;
-      for (std::size_t g0 = g_first; g0 < g_end; g0 += step) {
-        const std::size_t ld = step * kGroupRows;
-        for (std::size_t w0 = 0; w0 < word_cols; w0 += block_words) {
-          const std::size_t wn = std::min(block_words, word_cols - w0);
-          for (std::size_t p = 0; p < panels.count; ++p) {
-            const std::size_t nr = panels.size(p);
-            LutTile tile;
-            tile.words = codes_.words.data() + g0 * codes_.group_stride() + w0 * kGroupRows;
-            tile.group_stride = codes_.group_stride();
-            tile.word_cols = wn;
-            tile.groups = step;
-            tile.x = xp.data() + pcols * panels.first(p) + w0 * per_word * nr;
-            tile.nr = nr;
-            tile.acc = acc.data() + p * max_nr * ld;
-            tile.accumulate = w0 > 0;
-            tile.table16 = table16_.data();
-            tile.bits = codes_.bits;
-            k.tile(tile);
-          }
-        }
-        for (std::size_t p = 0; p < panels.count; ++p) {
-          finish(acc.data() + p * max_nr * ld, ld, g0, step, xsum.data(), panels.first(p),
-                 panels.size(p), y);
-        }
-      }
-    }
-  });
+  for_each_row_tile(codes_.groups(), tile_groups, tile_groups * kGroupRows * cols * batch,
+                    [&](std::size_t g0, std::size_t groups) {
+                      const std::size_t ld = groups * kGroupRows;
+                      std::vector<float> acc(panels.count * max_nr * ld);
+                      for (std::size_t w0 = 0; w0 < word_cols; w0 += block_words) {
+                        for (std::size_t p = 0; p < panels.count; ++p) {
+                          const std::size_t nr = panels.size(p);
+                          LutTile tile;
+                          tile.words =
+                              codes_.words.data() + g0 * codes_.group_stride() + w0 * kGroupRows;
+                          tile.group_stride = codes_.group_stride();
+                          tile.word_cols = std::min(block_words, word_cols - w0);
+                          tile.groups = groups;
+                          tile.x = xp.data() + pcols * panels.first(p) + w0 * per_word * nr;
+                          tile.nr = nr;
+                          tile.acc = acc.data() + p * max_nr * ld;
+                          tile.accumulate = w0 > 0;
+                          tile.table16 = table16_.data();
+                          tile.bits = codes_.bits;
+                          k.tile(tile);
+                        }
+                      }
+                      for (std::size_t p = 0; p < panels.count; ++p) {
+                        finish(acc.data() + p * max_nr * ld, ld, g0, groups, xsum.data(),
+                               panels.first(p), panels.size(p), y);
+                      }
+                    });
 }
 
 void LutMatrix::forward_pairs(const float* x, float* y) const {
@@ -254,30 +214,20 @@ void LutMatrix::forward_pairs(const float* x, float* y) const {
     for (std::size_t j = 0; j < cols; ++j) s = s + x[j];
     xsum.assign(1, s);
   }
-  const std::size_t groups = codes_.groups(), tile_groups = k.gemv_groups;
-  const std::size_t tiles = (groups + tile_groups - 1) / tile_groups;
-  detail::parallel_for(tiles, detail::row_grain(tile_groups * kGroupRows * cols),
-                       [&](std::size_t t0, std::size_t t1) {
-                         std::vector<float> acc(tile_groups * kGroupRows);
-                         for (std::size_t t = t0; t < t1; ++t) {
-                           const std::size_t g_first = t * tile_groups,
-                                             g_end = std::min(groups, g_first + tile_groups);
-                           const std::size_t step =
-                               g_end - g_first == tile_groups ? tile_groups : 1;
-                           for (std::size_t g0 = g_first; g0 < g_end; g0 += step) {
-                             LutPairTile tile;
-                             tile.words = codes_.words.data() + g0 * codes_.group_stride();
-                             tile.group_stride = codes_.group_stride();
-                             tile.word_cols = word_cols;
-                             tile.groups = step;
-                             tile.lut = lut.data();
-                             tile.acc = acc.data();
-                             tile.accumulate = false;
-                             k.pair_tile(tile);
-                             finish(acc.data(), step * kGroupRows, g0, step, xsum.data(), 0, 1, y);
-                           }
-                         }
-                       });
+  for_each_row_tile(codes_.groups(), k.gemv_groups, k.gemv_groups * kGroupRows * cols,
+                    [&](std::size_t g0, std::size_t groups) {
+                      std::vector<float> acc(groups * kGroupRows);
+                      LutPairTile tile;
+                      tile.words = codes_.words.data() + g0 * codes_.group_stride();
+                      tile.group_stride = codes_.group_stride();
+                      tile.word_cols = word_cols;
+                      tile.groups = groups;
+                      tile.lut = lut.data();
+                      tile.acc = acc.data();
+                      tile.accumulate = false;
+                      k.pair_tile(tile);
+                      finish(acc.data(), groups * kGroupRows, g0, groups, xsum.data(), 0, 1, y);
+                    });
 }
 
 }  // namespace kernels
