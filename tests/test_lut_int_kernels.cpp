@@ -195,6 +195,28 @@ BOOST_AUTO_TEST_CASE(one_two_and_three_threads_give_the_same_bits) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(sample_columns_layout_gives_the_same_bits_transposed) {
+  IsaGuard guard;
+  for (SimdIsa isa : supported_simd_isas()) {
+    set_simd_isa(isa);
+    for (std::size_t batch : {std::size_t(1), std::size_t(30)}) {
+      BOOST_TEST_CONTEXT(to_string(isa) << " batch " << batch) {
+        const Case c = make_case(37, 600, batch, 4);
+        const LutMatrixInt8 m = matrix_of(c);
+        std::vector<std::uint8_t> at(c.a.size());
+        for (std::size_t n = 0; n < batch; ++n)
+          for (std::size_t j = 0; j < c.cols; ++j) at[j * batch + n] = c.a[n * c.cols + j];
+        std::vector<float> y(batch * c.rows), back(y.size());
+        m.forward(at.data(), at.size(), batch, c.x_scale, c.zero_point, y.data(), y.size(),
+                  LutLayout::sample_columns);
+        for (std::size_t n = 0; n < batch; ++n)
+          for (std::size_t o = 0; o < c.rows; ++o) back[n * c.rows + o] = y[o * batch + n];
+        BOOST_TEST(same_bits(back, run(m, c)));
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(exact_values_for_small_integers) {
   IsaGuard guard;
   // Weight [[3 -1 2] [0 2 -1]] (2-bit codes of table {-1, 0, 2, 3}), scale 0.5

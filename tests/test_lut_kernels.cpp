@@ -14,6 +14,7 @@
 #include <vector>
 #include <xtensor/xadapt.hpp>
 
+#include "../modules/src/quant/kernels/lut_kernels.hpp"
 #include "../modules/src/quant/kernels/lut_matrix.hpp"
 #include "test_util.hpp"
 #include "xgrad/parallel.hpp"
@@ -258,6 +259,49 @@ BOOST_AUTO_TEST_CASE(pair_path_is_within_the_bound_and_the_same_on_every_set) {
         BOOST_TEST(within_bound(y, c));
         BOOST_TEST(same_bits(y, scalar));
       }
+    }
+  }
+}
+
+// A convolution's layout (x[j * batch + n], y[o * batch + n]) is the same
+// product: the same bits, transposed.
+BOOST_AUTO_TEST_CASE(sample_columns_layout_gives_the_same_bits_transposed) {
+  IsaGuard guard;
+  for (SimdIsa isa : supported_simd_isas()) {
+    set_simd_isa(isa);
+    for (std::size_t batch : {std::size_t(1), std::size_t(5), std::size_t(30)}) {
+      BOOST_TEST_CONTEXT(to_string(isa) << " batch " << batch) {
+        const Case c = make_case(37, 600, batch, 4, true, true, true);
+        const LutMatrix m = matrix_of(c);
+        std::vector<float> xt(c.x.size()), y(batch * c.rows);
+        for (std::size_t n = 0; n < batch; ++n)
+          for (std::size_t j = 0; j < c.cols; ++j) xt[j * batch + n] = c.x[n * c.cols + j];
+        m.forward(xt.data(), xt.size(), batch, y.data(), y.size(), LutPath::automatic,
+                  LutLayout::sample_columns);
+        const std::vector<float> rows = run(m, c);
+        std::vector<float> back(y.size());
+        for (std::size_t n = 0; n < batch; ++n)
+          for (std::size_t o = 0; o < c.rows; ++o) back[n * c.rows + o] = y[o * batch + n];
+        BOOST_TEST(same_bits(back, rows));
+      }
+    }
+  }
+}
+
+// The default path is the kernel set's faster one: pairs for 2-bit batch 1
+// where the set prefers them, else decode.
+BOOST_AUTO_TEST_CASE(default_path_is_the_faster_one) {
+  IsaGuard guard;
+  const Case c = make_case(70, 300, 1, 2);
+  const LutMatrix m = matrix_of(c);
+  for (SimdIsa isa : supported_simd_isas()) {
+    BOOST_TEST_CONTEXT(to_string(isa)) {
+      set_simd_isa(isa);
+      std::vector<float> y(c.rows);
+      m.forward(c.x.data(), c.x.size(), 1, y.data(), y.size());
+      const bool pairs = active_lut_kernels().prefer_pairs;
+      BOOST_TEST(same_bits(y, run(m, c, pairs ? LutPath::pairs : LutPath::decode)));
+      BOOST_TEST(!same_bits(y, run(m, c, pairs ? LutPath::decode : LutPath::pairs)));
     }
   }
 }

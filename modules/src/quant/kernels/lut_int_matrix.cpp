@@ -137,7 +137,8 @@ LutMatrixInt8::LutMatrixInt8(PackedCodes codes, std::vector<int> table,
 }
 
 void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size_t batch,
-                            float x_scale, int x_zero_point, float* y, std::size_t y_size) const {
+                            float x_scale, int x_zero_point, float* y, std::size_t y_size,
+                            LutLayout layout) const {
   const std::size_t rows = codes_.rows, cols = codes_.cols;
   check_forward_sizes("LutMatrixInt8::forward", "a", a_size, batch, cols, y_size, rows);
   if (!std::isfinite(x_scale)) {
@@ -148,6 +149,7 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
     throw ValueError("LutMatrixInt8::forward: x_zero_point is " + std::to_string(x_zero_point) +
                      ", outside [0, 255]");
   }
+  const LutStrides as = strides_of(layout, batch, cols), ys = strides_of(layout, batch, rows);
   // Tables beyond a set's exact range take the scalar kernels.
   IntKernels k = active_int_kernels();
   if (max_abs_ > k.max_weight) k = int_scalar_kernels();
@@ -163,13 +165,13 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
     const std::size_t nr = panels.size(p), n0 = panels.first(p);
     std::uint32_t* dst = act.data() + word_cols * fields * n0;
     for (std::size_t n = 0; n < nr; ++n) {
-      const std::uint8_t* src = a + (n0 + n) * cols;
+      const std::uint8_t* src = a + (n0 + n) * as.sample;
       for (std::size_t w = 0; w < word_cols; ++w) {
         for (std::size_t f = 0; f < fields; ++f) {
           std::uint32_t v = 0;
           for (std::size_t b = 0; b < 4; ++b) {
             const std::size_t j = w * per_word + b * stride + f;
-            if (j < cols) v |= std::uint32_t(src[j]) << (8 * b);
+            if (j < cols) v |= std::uint32_t(src[j * as.element]) << (8 * b);
           }
           dst[(w * fields + f) * nr + n] = v;
         }
@@ -206,14 +208,14 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
         for (std::size_t p = 0; p < panels.count; ++p) {
           const std::int32_t* sums = acc.data() + p * max_nr * ld;
           for (std::size_t n = 0; n < panels.size(p); ++n) {
-            float* out = y + (panels.first(p) + n) * rows;
+            float* out = y + (panels.first(p) + n) * ys.sample;
             for (std::size_t o = o0; o < o1; ++o) {
               const std::int64_t d =
                   std::int64_t(sums[n * ld + (o - o0)]) - std::int64_t(x_zero_point) * row_sums_[o];
               const float scale = x_scale * weight_scale_[weight_scale_.size() == 1 ? 0 : o];
               float r = float(d) * scale;
               if (!bias_.empty()) r = r + bias_[o];
-              out[o] = r;
+              out[o * ys.element] = r;
             }
           }
         }

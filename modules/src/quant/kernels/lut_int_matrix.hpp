@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "lut_matrix.hpp"
 #include "packed_codes.hpp"
 
 namespace xgrad {
@@ -46,11 +47,12 @@ class LutMatrixInt8 {
   LutMatrixInt8(PackedCodes codes, std::vector<int> table, std::vector<float> weight_scale,
                 std::vector<float> bias = {});
 
-  // y[n * rows + o] from a[n * cols + j] (above). ValueError when batch is 0,
-  // the sizes differ from batch * cols and batch * rows, x_scale is not
-  // finite, or x_zero_point is outside [0, 255].
+  // y from a (above), both in `layout` (LutMatrix::forward). ValueError
+  // when batch is 0, the sizes differ from batch * cols and batch * rows,
+  // x_scale is not finite, or x_zero_point is outside [0, 255].
   void forward(const std::uint8_t* a, std::size_t a_size, std::size_t batch, float x_scale,
-               int x_zero_point, float* y, std::size_t y_size) const;
+               int x_zero_point, float* y, std::size_t y_size,
+               LutLayout layout = LutLayout::sample_rows) const;
 
   const PackedCodes& codes() const { return codes_; }
   std::size_t rows() const { return codes_.rows; }

@@ -100,11 +100,12 @@ std::size_t LutMatrix::storage_bytes() const {
 // y from the tile sums acc[n * ld + r] of row groups [g0, g0 + groups) and
 // batch columns [n0, n0 + nr), in the order of the header.
 void LutMatrix::finish(const float* acc, std::size_t ld, std::size_t g0, std::size_t groups,
-                       const float* xsum, std::size_t n0, std::size_t nr, float* y) const {
+                       const float* xsum, std::size_t n0, std::size_t nr, float* y,
+                       LutStrides ys) const {
   const std::size_t rows = codes_.rows;
   const std::size_t o0 = g0 * kGroupRows, o1 = std::min(rows, (g0 + groups) * kGroupRows);
   for (std::size_t n = 0; n < nr; ++n) {
-    float* out = y + (n0 + n) * rows;
+    float* out = y + (n0 + n) * ys.sample;
     for (std::size_t o = o0; o < o1; ++o) {
       float r = acc[n * ld + (o - o0)];
       if (!row_scale_.empty()) r = r * row_scale_[o];
@@ -113,13 +114,13 @@ void LutMatrix::finish(const float* acc, std::size_t ld, std::size_t g0, std::si
         r = r + shift;
       }
       if (!bias_.empty()) r = r + bias_[o];
-      out[o] = r;
+      out[o * ys.element] = r;
     }
   }
 }
 
 void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, float* y,
-                        std::size_t y_size, LutPath path) const {
+                        std::size_t y_size, LutPath path, LutLayout layout) const {
   const std::size_t rows = codes_.rows, cols = codes_.cols;
   check_forward_sizes("LutMatrix::forward", "x", x_size, batch, cols, y_size, rows);
   if (path == LutPath::automatic) {
@@ -135,6 +136,7 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
     forward_pairs(x, y);
     return;
   }
+  const LutStrides xs = strides_of(layout, batch, cols), ys = strides_of(layout, batch, rows);
   const LutKernels& k = active_lut_kernels();
   const std::size_t pcols = codes_.padded_cols(), per_word = codes_.codes_per_word();
   const Panels panels = panels_of(batch, k.max_nr);
@@ -146,8 +148,8 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
     const std::size_t nr = panels.size(p), n0 = panels.first(p);
     float* dst = xp.data() + pcols * n0;
     for (std::size_t n = 0; n < nr; ++n) {
-      const float* src = x + (n0 + n) * cols;
-      for (std::size_t j = 0; j < cols; ++j) dst[j * nr + n] = src[j];
+      const float* src = x + (n0 + n) * xs.sample;
+      for (std::size_t j = 0; j < cols; ++j) dst[j * nr + n] = src[j * xs.element];
     }
   }
   std::vector<float> xsum;
@@ -155,7 +157,7 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
     xsum.assign(batch, 0.0f);
     for (std::size_t n = 0; n < batch; ++n) {
       float s = 0.0f;
-      for (std::size_t j = 0; j < cols; ++j) s = s + x[n * cols + j];
+      for (std::size_t j = 0; j < cols; ++j) s = s + x[n * xs.sample + j * xs.element];
       xsum[n] = s;
     }
   }
@@ -187,7 +189,7 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
                       }
                       for (std::size_t p = 0; p < panels.count; ++p) {
                         finish(acc.data() + p * max_nr * ld, ld, g0, groups, xsum.data(),
-                               panels.first(p), panels.size(p), y);
+                               panels.first(p), panels.size(p), y, ys);
                       }
                     });
 }
@@ -214,20 +216,21 @@ void LutMatrix::forward_pairs(const float* x, float* y) const {
     for (std::size_t j = 0; j < cols; ++j) s = s + x[j];
     xsum.assign(1, s);
   }
-  for_each_row_tile(codes_.groups(), k.gemv_groups, k.gemv_groups * kGroupRows * cols,
-                    [&](std::size_t g0, std::size_t groups) {
-                      std::vector<float> acc(groups * kGroupRows);
-                      LutPairTile tile;
-                      tile.words = codes_.words.data() + g0 * codes_.group_stride();
-                      tile.group_stride = codes_.group_stride();
-                      tile.word_cols = word_cols;
-                      tile.groups = groups;
-                      tile.lut = lut.data();
-                      tile.acc = acc.data();
-                      tile.accumulate = false;
-                      k.pair_tile(tile);
-                      finish(acc.data(), groups * kGroupRows, g0, groups, xsum.data(), 0, 1, y);
-                    });
+  for_each_row_tile(
+      codes_.groups(), k.gemv_groups, k.gemv_groups * kGroupRows * cols,
+      [&](std::size_t g0, std::size_t groups) {
+        std::vector<float> acc(groups * kGroupRows);
+        LutPairTile tile;
+        tile.words = codes_.words.data() + g0 * codes_.group_stride();
+        tile.group_stride = codes_.group_stride();
+        tile.word_cols = word_cols;
+        tile.groups = groups;
+        tile.lut = lut.data();
+        tile.acc = acc.data();
+        tile.accumulate = false;
+        k.pair_tile(tile);
+        finish(acc.data(), groups * kGroupRows, g0, groups, xsum.data(), 0, 1, y, LutStrides{0, 1});
+      });
 }
 
 }  // namespace kernels

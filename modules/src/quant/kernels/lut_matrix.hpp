@@ -44,6 +44,20 @@ enum class LutPath {
   pairs,      // batch 1, 2-bit codes: sums of column pairs looked up by code
 };
 
+// How a batch lies in memory: a Linear's [batch, features] (sample_rows), or
+// one image of a convolution, whose im2col columns are [C kh kw, OH OW] and
+// whose output is [O, OH OW] (sample_columns: one sample per column).
+enum class LutLayout { sample_rows, sample_columns };
+
+// Where element j of sample n of a batch of `batch` vectors of `width` is:
+// n * sample + j * element.
+struct LutStrides {
+  std::size_t sample, element;
+};
+inline LutStrides strides_of(LutLayout layout, std::size_t batch, std::size_t width) {
+  return layout == LutLayout::sample_rows ? LutStrides{width, 1} : LutStrides{1, batch};
+}
+
 class LutMatrix {
  public:
   // ValueError (naming LutMatrix, the argument and the bad value) when the
@@ -53,12 +67,14 @@ class LutMatrix {
   LutMatrix(PackedCodes codes, std::vector<float> table, std::vector<float> row_scale = {},
             std::vector<float> row_offset = {}, std::vector<float> bias = {});
 
-  // y[n * rows + o] for n < batch (see above), from x[n * cols + j].
-  // ValueError when batch is 0, x_size != batch * cols or y_size !=
-  // batch * rows; LutPath::pairs needs batch 1 and 2-bit codes (else
-  // ValueError). Threads split the rows (xgrad/parallel.hpp).
+  // y for n < batch (see above) from x, in `layout` (sample_rows: x[n * cols
+  // + j] and y[n * rows + o]; sample_columns: x[j * batch + n] and y[o *
+  // batch + n]; the same bits either way). ValueError when batch is 0,
+  // x_size != batch * cols or y_size != batch * rows; LutPath::pairs needs
+  // batch 1 and 2-bit codes (else ValueError). Threads split the rows
+  // (xgrad/parallel.hpp).
   void forward(const float* x, std::size_t x_size, std::size_t batch, float* y, std::size_t y_size,
-               LutPath path = LutPath::decode) const;
+               LutPath path = LutPath::automatic, LutLayout layout = LutLayout::sample_rows) const;
 
   const PackedCodes& codes() const { return codes_; }
   const std::vector<float>& table() const { return table_; }
@@ -73,7 +89,7 @@ class LutMatrix {
  private:
   void forward_pairs(const float* x, float* y) const;
   void finish(const float* acc, std::size_t ld, std::size_t g0, std::size_t groups,
-              const float* xsum, std::size_t n0, std::size_t nr, float* y) const;
+              const float* xsum, std::size_t n0, std::size_t nr, float* y, LutStrides ys) const;
 
   PackedCodes codes_;
   std::vector<float> table_, table16_, row_scale_, row_offset_, bias_;
