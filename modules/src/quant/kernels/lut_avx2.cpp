@@ -9,9 +9,7 @@ namespace xgrad {
 namespace quant {
 namespace kernels {
 
-LutKernels lut_avx2_kernels() {
-  return {&lut_tile_any<LutAvx2, 4, 1, 2>, &lut_pair_tile_any<LutAvx2, 2>, 4, 1, 2, false};
-}
+LutKernels lut_avx2_kernels() { return lut_kernels_of<LutAvx2, 8, 1, 4>(false); }
 
 }  // namespace kernels
 }  // namespace quant

@@ -10,9 +10,7 @@ namespace xgrad {
 namespace quant {
 namespace kernels {
 
-LutKernels lut_avx512_kernels() {
-  return {&lut_tile_any<LutAvx512, 16, 1, 4>, &lut_pair_tile_any<LutAvx512, 4>, 16, 1, 4, true};
-}
+LutKernels lut_avx512_kernels() { return lut_kernels_of<LutAvx512, 16, 1, 4>(true); }
 
 }  // namespace kernels
 }  // namespace quant
