@@ -9,8 +9,8 @@
 //              (X W^T, the float weight as stored), with FLOP/s;
 // each at 1 and 2 threads (OpenBLAS's own threads for the peer), on the
 // default path (2-bit batch 1: the T-MAC-style pair path). Variants at one
-// thread: every instruction set the CPU has ("/isa:<name>"), and for 2-bit
-// batch 1 the decode path too ("/decode/isa:<name>"), and the integer path
+// thread: every instruction set the CPU has ("/isa:<name>"), for 2-bit batch
+// 1 both paths ("/decode/isa:<name>", "/pairs/isa:<name>"), and the integer path
 // (u8 activations, int8 levels: "/int8/isa:<name>"). The ratio table at the
 // end is time xgrad / time OpenBLAS (< 1: xgrad is faster).
 #include <benchmark/benchmark.h>
@@ -240,9 +240,11 @@ const bool registered = [] {
                           Setup{sh.rows, sh.cols, sh.batch, bits, 1, isa, LutPath::automatic});
         }
 #endif
-        if (sh.batch == 1 && bits == 2) {  // automatic is the pair path: the decode path too
+        if (sh.batch == 1 && bits == 2) {  // automatic picks one of these
           bench::add_case("xgrad/" + name + "/decode" + v, benchmark::kMicrosecond, xgrad_case,
                           Setup{sh.rows, sh.cols, 1, bits, 1, isa, LutPath::decode});
+          bench::add_case("xgrad/" + name + "/pairs" + v, benchmark::kMicrosecond, xgrad_case,
+                          Setup{sh.rows, sh.cols, 1, bits, 1, isa, LutPath::pairs});
         }
       }
     }

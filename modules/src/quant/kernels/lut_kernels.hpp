@@ -50,34 +50,9 @@ struct LutPairTile {
 };
 using LutPairTileFn = void (*)(const LutPairTile& t);
 
-// The decoded-block variant, for several batch panels: a block's weights are
-// decoded once, w[j * groups * 16 + r] = table16[code(r, j)] for its columns
-// (decode), then each panel's sums run from them (block_tile) with exactly
-// the tile kernel's fma sequence, so the bits are the tile kernel's.
-struct LutDecode {
-  const std::uint32_t* words;  // as LutTile
-  std::size_t group_stride, word_cols, groups;
-  const float* table16;
-  int bits;
-  float* w;  // word_cols * codes per word columns of groups * 16 weights
-};
-using LutDecodeFn = void (*)(const LutDecode& t);
-
-struct LutBlockTile {
-  const float* w;  // from LutDecode
-  std::size_t cols, groups;
-  const float* x;  // as LutTile
-  std::size_t nr;
-  float* acc;
-  bool accumulate;
-};
-using LutBlockTileFn = void (*)(const LutBlockTile& t);
-
 struct LutKernels {
   LutTileFn tile;
   LutPairTileFn pair_tile;
-  LutDecodeFn decode;  // null: the tile kernel serves every batch
-  LutBlockTileFn block_tile;
   std::size_t max_nr;       // batch columns per tile
   std::size_t max_groups;   // row groups per tile
   std::size_t gemv_groups;  // row groups per tile for batch 1

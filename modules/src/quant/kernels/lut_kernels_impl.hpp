@@ -70,89 +70,6 @@ void lut_tile(const LutTile& t) {
   }
 }
 
-// The decoded-block variant (lut_kernels.hpp): the lookups of lut_tile, stored.
-template <class V, int Bits>
-void lut_decode(const LutDecode& t) {
-  constexpr int H = int(kGroupRows) / V::lanes;
-  constexpr int W = lane_bits(Bits), CPW = 32 / W;
-  const std::size_t ld = t.groups * kGroupRows;
-  const typename V::Table table = V::table(t.table16);
-  for (std::size_t g = 0; g < t.groups; ++g) {
-    for (int h = 0; h < H; ++h) {
-      const std::uint32_t* words = t.words + g * t.group_stride + h * V::lanes;
-      float* out = t.w + g * kGroupRows + h * V::lanes;
-      for (std::size_t w = 0; w < t.word_cols; ++w, words += kGroupRows, out += CPW * ld) {
-        const typename V::I c = V::load_words(words);
-        each_position(
-            [&](auto p) {
-              constexpr int pos = decltype(p)::value;
-              V::store(out + pos * ld,
-                       V::template lookup<Bits>(table, V::template shift_right<pos * W>(c)));
-            },
-            std::make_integer_sequence<int, CPW>{});
-      }
-    }
-  }
-}
-
-// lut_tile's passes, with the weights loaded instead of looked up.
-template <class V, int G, int NR>
-void lut_block_tile(const LutBlockTile& t) {
-  using F = typename V::F;
-  constexpr int H = int(kGroupRows) / V::lanes;
-  constexpr std::size_t ld = std::size_t(G) * kGroupRows;
-  for (int h = 0; h < H; ++h) {
-    float* out = t.acc + h * V::lanes;
-    F acc[G][NR];
-#pragma GCC unroll 64
-    for (int i = 0; i < G * NR; ++i) {
-      const int g = i / NR, n = i % NR;
-      acc[g][n] = t.accumulate ? V::load(out + n * ld + g * kGroupRows) : V::zero();
-    }
-    const float* w = t.w + h * V::lanes;
-    const float* x = t.x;
-    for (std::size_t j = 0; j < t.cols; ++j, w += ld, x += NR) {
-      F d[G];
-#pragma GCC unroll 8
-      for (int g = 0; g < G; ++g) d[g] = V::load(w + g * kGroupRows);
-#pragma GCC unroll 16
-      for (int n = 0; n < NR; ++n) {
-        const F b = V::broadcast(x + n);
-#pragma GCC unroll 8
-        for (int g = 0; g < G; ++g) acc[g][n] = V::fma(d[g], b, acc[g][n]);
-      }
-    }
-#pragma GCC unroll 64
-    for (int i = 0; i < G * NR; ++i) {
-      const int g = i / NR, n = i % NR;
-      V::store(out + n * ld + g * kGroupRows, acc[g][n]);
-    }
-  }
-}
-
-template <class V>
-void lut_decode_any(const LutDecode& t) {
-  if (t.bits == 2) {
-    lut_decode<V, 2>(t);
-  } else if (t.bits == 3 && V::narrow_lookup) {
-    lut_decode<V, 3>(t);
-  } else {
-    lut_decode<V, 4>(t);
-  }
-}
-
-template <class V, int MaxNR, int MaxG>
-void lut_block_tile_any(const LutBlockTile& t) {
-  LutBlockTileFn fn = nullptr;
-  if (t.groups == 1) {
-    fn = pick_nr<MaxNR>(t.nr, [](auto nr) { return &lut_block_tile<V, 1, decltype(nr)::value>; });
-  } else if (t.groups == std::size_t(MaxG)) {
-    fn =
-        pick_nr<MaxNR>(t.nr, [](auto nr) { return &lut_block_tile<V, MaxG, decltype(nr)::value>; });
-  }
-  if (fn) fn(t);  // lut_matrix.cpp never asks for another tile
-}
-
 // The T-MAC-style pair variant (lut_kernels.hpp): 8 pairs of 2-bit codes per
 // word, pair q's 4 bits at [4q, 4q + 4).
 template <class V, int G>
@@ -232,8 +149,6 @@ template <class V, int MaxNR, int MaxG, int GemvG>
 LutKernels lut_kernels_of(bool prefer_pairs) {
   return {&lut_tile_any<V, MaxNR, MaxG, GemvG>,
           &lut_pair_tile_any<V, GemvG>,
-          &lut_decode_any<V>,
-          &lut_block_tile_any<V, MaxNR, MaxG>,
           MaxNR,
           MaxG,
           GemvG,

@@ -165,61 +165,34 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
   const std::size_t tile_groups = batch == 1 ? k.gemv_groups : k.max_groups;
   const std::size_t block_words = std::max<std::size_t>(1, kBlockCols / per_word);
   const std::size_t word_cols = codes_.word_cols();
-  for_each_row_tile(
-      codes_.groups(), tile_groups, tile_groups * kGroupRows * cols * batch,
-      [&](std::size_t g0, std::size_t groups) {
-        const std::size_t ld = groups * kGroupRows;
-        std::vector<float> acc(panels.count * max_nr * ld);
-        // Several panels: decode each block once (same bits).
-        const bool blocks = k.decode && panels.count > 1;
-        std::vector<float> wblock(blocks ? block_words * per_word * ld : 0);
-        for (std::size_t w0 = 0; w0 < word_cols; w0 += block_words) {
-          const std::size_t wn = std::min(block_words, word_cols - w0);
-          if (blocks) {
-            LutDecode dec;
-            dec.words = codes_.words.data() + g0 * codes_.group_stride() + w0 * kGroupRows;
-            dec.group_stride = codes_.group_stride();
-            dec.word_cols = wn;
-            dec.groups = groups;
-            dec.table16 = table16_.data();
-            dec.bits = codes_.bits;
-            dec.w = wblock.data();
-            k.decode(dec);
-            for (std::size_t p = 0; p < panels.count; ++p) {
-              const std::size_t nr = panels.size(p);
-              LutBlockTile bt;
-              bt.w = wblock.data();
-              bt.cols = wn * per_word;
-              bt.groups = groups;
-              bt.x = xp.data() + pcols * panels.first(p) + w0 * per_word * nr;
-              bt.nr = nr;
-              bt.acc = acc.data() + p * max_nr * ld;
-              bt.accumulate = w0 > 0;
-              k.block_tile(bt);
-            }
-            continue;
-          }
-          for (std::size_t p = 0; p < panels.count; ++p) {
-            const std::size_t nr = panels.size(p);
-            LutTile tile;
-            tile.words = codes_.words.data() + g0 * codes_.group_stride() + w0 * kGroupRows;
-            tile.group_stride = codes_.group_stride();
-            tile.word_cols = wn;
-            tile.groups = groups;
-            tile.x = xp.data() + pcols * panels.first(p) + w0 * per_word * nr;
-            tile.nr = nr;
-            tile.acc = acc.data() + p * max_nr * ld;
-            tile.accumulate = w0 > 0;
-            tile.table16 = table16_.data();
-            tile.bits = codes_.bits;
-            k.tile(tile);
-          }
-        }
-        for (std::size_t p = 0; p < panels.count; ++p) {
-          finish(acc.data() + p * max_nr * ld, ld, g0, groups, xsum.data(), panels.first(p),
-                 panels.size(p), y, ys);
-        }
-      });
+  for_each_row_tile(codes_.groups(), tile_groups, tile_groups * kGroupRows * cols * batch,
+                    [&](std::size_t g0, std::size_t groups) {
+                      const std::size_t ld = groups * kGroupRows;
+                      std::vector<float> acc(panels.count * max_nr * ld);
+                      for (std::size_t w0 = 0; w0 < word_cols; w0 += block_words) {
+                        const std::size_t wn = std::min(block_words, word_cols - w0);
+                        for (std::size_t p = 0; p < panels.count; ++p) {
+                          const std::size_t nr = panels.size(p);
+                          LutTile tile;
+                          tile.words =
+                              codes_.words.data() + g0 * codes_.group_stride() + w0 * kGroupRows;
+                          tile.group_stride = codes_.group_stride();
+                          tile.word_cols = wn;
+                          tile.groups = groups;
+                          tile.x = xp.data() + pcols * panels.first(p) + w0 * per_word * nr;
+                          tile.nr = nr;
+                          tile.acc = acc.data() + p * max_nr * ld;
+                          tile.accumulate = w0 > 0;
+                          tile.table16 = table16_.data();
+                          tile.bits = codes_.bits;
+                          k.tile(tile);
+                        }
+                      }
+                      for (std::size_t p = 0; p < panels.count; ++p) {
+                        finish(acc.data() + p * max_nr * ld, ld, g0, groups, xsum.data(),
+                               panels.first(p), panels.size(p), y, ys);
+                      }
+                    });
 }
 
 void LutMatrix::forward_pairs(const float* x, float* y) const {

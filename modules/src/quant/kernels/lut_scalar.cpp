@@ -54,9 +54,9 @@ void scalar_lut_pair_tile(const LutPairTile& t) {
 }  // namespace
 
 LutKernels lut_scalar_kernels() {
-  // Tiles as AVX-512's: the sizes change nothing but speed. Pairs: 3x the
+  // Tiles as AVX-512's: the sizes change nothing but speed. Pairs: 4x the
   // decode loop (std::fma is a call without FMA flags).
-  return {&scalar_lut_tile, &scalar_lut_pair_tile, nullptr, nullptr, 16, 1, 4, true};
+  return {&scalar_lut_tile, &scalar_lut_pair_tile, 16, 1, 4, true};
 }
 
 }  // namespace kernels
