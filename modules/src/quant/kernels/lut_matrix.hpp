@@ -24,8 +24,9 @@
 // within the same bound, the same bits on every instruction set and thread
 // count, but not the bits of the decode path. LutPath::automatic (the
 // default) takes it where it is the faster: AVX-512 (1.45x the decode path
-// at 4096 x 4096, 1.17x at 1024) and scalar (4x), not AVX2 (0.86-0.96x). So for 2-bit batch 1 the
-// default path's bits depend on the instruction set; every explicit path's do not.
+// at 4096 x 4096, 1.17x at 1024) and scalar (4x), not AVX2 (0.86-0.96x).
+// So for 2-bit batch 1 the default path's bits depend on the instruction
+// set; every explicit path's do not.
 #pragma once
 
 #include <cstddef>
