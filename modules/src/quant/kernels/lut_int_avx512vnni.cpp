@@ -7,9 +7,7 @@ namespace xgrad {
 namespace quant {
 namespace kernels {
 
-IntKernels int_avx512vnni_kernels() {
-  return {&int_tile_any<IntVnni512, 16, 4>, 16, 1, 4, IntVnni512::max_weight};
-}
+IntKernels int_avx512vnni_kernels() { return int_kernels_of<IntVnni512, 16, 4>(); }
 
 }  // namespace kernels
 }  // namespace quant

@@ -17,6 +17,7 @@ namespace quant {
 namespace kernels {
 namespace {
 
+// One pass over the columns per register of a row group, as lut_tile.
 template <class V, int Bits, int G, int NR>
 void int_tile(const IntTile& t) {
   using I = typename V::I;
@@ -25,45 +26,42 @@ void int_tile(const IntTile& t) {
   constexpr std::size_t ld = std::size_t(G) * kGroupRows;
   const I table = V::byte_table(t.table16);
   const I mask = V::set(W == 4 ? 0x0F0F0F0Fu : 0x03030303u);
-  I acc[G][H][NR];
+  for (int h = 0; h < H; ++h) {
+    std::int32_t* out = t.acc + h * V::lanes;
+    I acc[G][NR];
 #pragma GCC unroll 64
-  for (int i = 0; i < G * H * NR; ++i) {
-    const int g = i / (H * NR), h = i / NR % H, n = i % NR;
-    acc[g][h][n] =
-        t.accumulate ? V::load(t.acc + n * ld + g * kGroupRows + h * V::lanes) : V::zero();
-  }
-  const std::uint32_t* words = t.words;
-  const std::uint32_t* act = t.act;
-  for (std::size_t w = 0; w < t.word_cols; ++w, words += kGroupRows, act += Fields * NR) {
-    I c[G][H];
-#pragma GCC unroll 8
-    for (int i = 0; i < G * H; ++i) {
-      c[i / H][i % H] = V::load_words(words + (i / H) * t.group_stride + (i % H) * V::lanes);
+    for (int i = 0; i < G * NR; ++i) {
+      const int g = i / NR, n = i % NR;
+      acc[g][n] = t.accumulate ? V::load(out + n * ld + g * kGroupRows) : V::zero();
     }
-    each_position(
-        [&](auto k) {
-          constexpr int field = decltype(k)::value;
-          I wk[G][H];
+    const std::uint32_t* words = t.words + h * V::lanes;
+    const std::uint32_t* act = t.act;
+    for (std::size_t w = 0; w < t.word_cols; ++w, words += kGroupRows, act += Fields * NR) {
+      I c[G];
 #pragma GCC unroll 8
-          for (int i = 0; i < G * H; ++i) {
-            wk[i / H][i % H] = V::lookup(
-                table, V::bit_and(V::template shift_right<field * W>(c[i / H][i % H]), mask));
-          }
-#pragma GCC unroll 16
-          for (int n = 0; n < NR; ++n) {
-            const I a = V::broadcast(act + field * NR + n);
+      for (int g = 0; g < G; ++g) c[g] = V::load_words(words + g * t.group_stride);
+      each_position(
+          [&](auto k) {
+            constexpr int field = decltype(k)::value;
+            I wk[G];
 #pragma GCC unroll 8
-            for (int i = 0; i < G * H; ++i) {
-              acc[i / H][i % H][n] = V::dot4(acc[i / H][i % H][n], a, wk[i / H][i % H]);
+            for (int g = 0; g < G; ++g) {
+              wk[g] = V::lookup(table, V::bit_and(V::template shift_right<field * W>(c[g]), mask));
             }
-          }
-        },
-        std::make_integer_sequence<int, Fields>{});
-  }
+#pragma GCC unroll 16
+            for (int n = 0; n < NR; ++n) {
+              const I a = V::broadcast(act + field * NR + n);
+#pragma GCC unroll 8
+              for (int g = 0; g < G; ++g) acc[g][n] = V::dot4(acc[g][n], a, wk[g]);
+            }
+          },
+          std::make_integer_sequence<int, Fields>{});
+    }
 #pragma GCC unroll 64
-  for (int i = 0; i < G * H * NR; ++i) {
-    const int g = i / (H * NR), h = i / NR % H, n = i % NR;
-    V::store(t.acc + n * ld + g * kGroupRows + h * V::lanes, acc[g][h][n]);
+    for (int i = 0; i < G * NR; ++i) {
+      const int g = i / NR, n = i % NR;
+      V::store(out + n * ld + g * kGroupRows, acc[g][n]);
+    }
   }
 }
 
@@ -83,7 +81,14 @@ void int_tile_any(const IntTile& t) {
       return &int_tile<V, 4, 1, decltype(nr)::value>;
     });
   }
-  if (fn) fn(t);
+  if (fn) fn(t);  // never null: int_kernels_of instantiates every size asked for
+}
+
+// A set's kernel and tile sizes from one place: MaxNR batch columns x 1 row
+// group, GemvG row groups for batch 1.
+template <class V, int MaxNR, int GemvG>
+IntKernels int_kernels_of() {
+  return {&int_tile_any<V, MaxNR, GemvG>, MaxNR, 1, GemvG, V::max_weight};
 }
 
 }  // namespace

@@ -120,7 +120,7 @@ void lut_tile_entry(const LutTile& t) {
     fn =
         pick_nr<MaxNR>(t.nr, [](auto nr) { return &lut_tile<V, Bits, MaxG, decltype(nr)::value>; });
   }
-  if (fn) fn(t);  // lut_matrix.cpp never asks for another tile
+  if (fn) fn(t);  // never null: lut_kernels_of instantiates every size asked for
 }
 
 template <class V, int MaxNR, int MaxG, int GemvG>
