@@ -1,7 +1,8 @@
 // main() of every benchmark program: the usual Google Benchmark console
 // output, then two tables. Ratios pair each "xgrad/<case>/t<n>" with
-// "torch/<case>/t<n>" (xgrad time / libtorch time at the same thread count;
-// < 1 means xgrad is faster), with minor page faults per iteration where a
+// "torch/<case>/t<n>", or else "blas/<case>/t<n>" (xgrad time / peer time at
+// the same thread count; < 1 means xgrad is faster; in the tables "libtorch"
+// stands for the peer, OpenBLAS for the blas/ cases), with minor page faults per iteration where a
 // case counts them; speed-ups pair "<case>/t1" with "<case>/t2" on each side.
 //
 // Cases count wall-clock time per iteration (CPU time would add up the
@@ -68,7 +69,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
       if (name.rfind("xgrad/", 0) != 0) continue;
       const std::string workload = name.substr(6);
       const Entry& x = kv.second;
-      const auto peer = seconds_.find("torch/" + workload);
+      const auto peer = peer_of(workload);
       const std::string label = workload + (x.per_op ? " (per op)" : "");
       const Entry* t = peer == seconds_.end() ? nullptr : &peer->second;
       char faults[40] = "";
@@ -94,8 +95,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const std::string workload = name.substr(6, name.size() - 6 - 3);
       const auto x2 = seconds_.find("xgrad/" + workload + "/t2");
       if (x2 == seconds_.end()) continue;
-      const auto t1 = seconds_.find("torch/" + workload + "/t1");
-      const auto t2 = seconds_.find("torch/" + workload + "/t2");
+      const auto t1 = peer_of(workload + "/t1");
+      const auto t2 = peer_of(workload + "/t2");
       const bool peer = t1 != seconds_.end() && t2 != seconds_.end();
       const auto ratio = [](double a, double b) {
         char buf[16];
@@ -117,6 +118,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
     double value() const { return has_median ? median : best; }
     double cpu() const { return has_median ? median_cpu : best_cpu; }
   };
+
+  // The peer of "xgrad/<workload>": "torch/<workload>", else "blas/<workload>"
+  // (OpenBLAS on the same float data, for the low-bit kernels).
+  std::map<std::string, Entry>::const_iterator peer_of(const std::string& workload) const {
+    const auto torch = seconds_.find("torch/" + workload);
+    return torch != seconds_.end() ? torch : seconds_.find("blas/" + workload);
+  }
 
   static bool ends_with(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;

@@ -1,6 +1,6 @@
-// Which instruction set the float quantization kernels use (the APoT
-// nearest-level search of quant_dequant / fake_quantize_APoT, and uniform
-// fake_quantize_per_tensor_affine). Chosen once, at load time, as the widest
+// Which instruction set the quantization kernels use (APoT's nearest level in
+// quant_dequant / fake_quantize_APoT, uniform fake_quantize_per_tensor_affine,
+// the lookup-table products of converted layers). Chosen once, at load time, as the widest
 // the CPU supports: AVX-512 (F, BW, VL), AVX2 (with BMI2), else the scalar
 // reference (also the only path for double and off x86-64). The build needs
 // no -march flag. Every path gives the same bits; tests and benchmarks switch

@@ -1,0 +1,97 @@
+// The integer tile kernel (lut_int_kernels.hpp), written once against an
+// instruction-set struct of lut_isa.hpp: per word column and field k, the
+// masked field bytes index the int8 table (vpshufb), and each lane's four
+// weights meet the broadcast four activations of its sample in one dot4.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lut_int_kernels.hpp"
+#include "lut_isa.hpp"
+#include "lut_unroll.hpp"
+#include "packed_codes.hpp"
+
+namespace xgrad {
+namespace quant {
+namespace kernels {
+namespace {
+
+// One pass over the columns per register of a row group, as lut_tile.
+template <class V, int Bits, int G, int NR>
+void int_tile(const IntTile& t) {
+  using I = typename V::I;
+  constexpr int H = int(kGroupRows) / V::lanes;
+  constexpr int W = lane_bits(Bits), Fields = 32 / W / 4;
+  constexpr std::size_t ld = std::size_t(G) * kGroupRows;
+  const I table = V::byte_table(t.table16);
+  const I mask = V::set(W == 4 ? 0x0F0F0F0Fu : 0x03030303u);
+  for (int h = 0; h < H; ++h) {
+    std::int32_t* out = t.acc + h * V::lanes;
+    I acc[G][NR];
+#pragma GCC unroll 64
+    for (int i = 0; i < G * NR; ++i) {
+      const int g = i / NR, n = i % NR;
+      acc[g][n] = t.accumulate ? V::load(out + n * ld + g * kGroupRows) : V::zero();
+    }
+    const std::uint32_t* words = t.words + h * V::lanes;
+    const std::uint32_t* act = t.act;
+    for (std::size_t w = 0; w < t.word_cols; ++w, words += kGroupRows, act += Fields * NR) {
+      I c[G];
+#pragma GCC unroll 8
+      for (int g = 0; g < G; ++g) c[g] = V::load_words(words + g * t.group_stride);
+      each_position(
+          [&](auto k) {
+            constexpr int field = decltype(k)::value;
+            I wk[G];
+#pragma GCC unroll 8
+            for (int g = 0; g < G; ++g) {
+              wk[g] = V::lookup(table, V::bit_and(V::template shift_right<field * W>(c[g]), mask));
+            }
+#pragma GCC unroll 16
+            for (int n = 0; n < NR; ++n) {
+              const I a = V::broadcast(act + field * NR + n);
+#pragma GCC unroll 8
+              for (int g = 0; g < G; ++g) acc[g][n] = V::dot4(acc[g][n], a, wk[g]);
+            }
+          },
+          std::make_integer_sequence<int, Fields>{});
+    }
+#pragma GCC unroll 64
+    for (int i = 0; i < G * NR; ++i) {
+      const int g = i / NR, n = i % NR;
+      V::store(out + n * ld + g * kGroupRows, acc[g][n]);
+    }
+  }
+}
+
+// Tiles: nr = 1 .. MaxNR with one row group, or GemvG groups at nr = 1
+// (lut_int_matrix.cpp asks for nothing else). A 3-bit code is a 4-bit one
+// here: the byte lookup costs the same.
+template <class V, int MaxNR, int GemvG>
+void int_tile_any(const IntTile& t) {
+  const bool gemv = t.nr == 1 && t.groups == std::size_t(GemvG);
+  IntTileFn fn = nullptr;
+  if (t.bits == 2) {
+    fn = gemv ? &int_tile<V, 2, GemvG, 1> : pick_nr<MaxNR>(t.nr, [](auto nr) {
+      return &int_tile<V, 2, 1, decltype(nr)::value>;
+    });
+  } else {
+    fn = gemv ? &int_tile<V, 4, GemvG, 1> : pick_nr<MaxNR>(t.nr, [](auto nr) {
+      return &int_tile<V, 4, 1, decltype(nr)::value>;
+    });
+  }
+  if (fn) fn(t);  // never null: int_kernels_of instantiates every size asked for
+}
+
+// A set's kernel and tile sizes from one place: MaxNR batch columns x 1 row
+// group, GemvG row groups for batch 1.
+template <class V, int MaxNR, int GemvG>
+IntKernels int_kernels_of() {
+  return {&int_tile_any<V, MaxNR, GemvG>, MaxNR, 1, GemvG, V::max_weight};
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace quant
+}  // namespace xgrad

@@ -1,0 +1,44 @@
+// The scalar reference of the integer lookup-table kernels: the same exact
+// int32 sums, one product at a time (lut_int_kernels.hpp has the layout).
+#include "lut_int_kernels.hpp"
+#include "packed_codes.hpp"
+
+namespace xgrad {
+namespace quant {
+namespace kernels {
+
+namespace {
+
+void scalar_int_tile(const IntTile& t) {
+  const int w = lane_bits(t.bits), fields = 32 / w / 4;
+  const std::uint32_t mask = (1u << w) - 1;
+  const std::size_t ld = t.groups * kGroupRows;
+  for (std::size_t g = 0; g < t.groups; ++g) {
+    for (std::size_t r = 0; r < kGroupRows; ++r) {
+      const std::uint32_t* words = t.words + g * t.group_stride + r;
+      for (std::size_t n = 0; n < t.nr; ++n) {
+        std::int32_t& out = t.acc[n * ld + g * kGroupRows + r];
+        std::int64_t a = t.accumulate ? out : 0;
+        for (std::size_t c = 0; c < t.word_cols; ++c) {
+          const std::uint32_t word = words[c * kGroupRows];
+          for (int k = 0; k < fields; ++k) {
+            const std::uint32_t x = t.act[(c * std::size_t(fields) + std::size_t(k)) * t.nr + n];
+            for (int b = 0; b < 4; ++b) {  // byte b: the code at bits 8b + k*w
+              const std::uint32_t code = word >> (8 * b + k * w) & mask;
+              a += std::int64_t(t.table16[code]) * std::int64_t(x >> (8 * b) & 0xFFu);
+            }
+          }
+        }
+        out = std::int32_t(a);  // in range: LutMatrixInt8 bounds every sum
+      }
+    }
+  }
+}
+
+}  // namespace
+
+IntKernels int_scalar_kernels() { return {&scalar_int_tile, 16, 1, 4, 127}; }
+
+}  // namespace kernels
+}  // namespace quant
+}  // namespace xgrad

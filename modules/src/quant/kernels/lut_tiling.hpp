@@ -1,0 +1,72 @@
+// What the drivers of the float and integer tile kernels share (internal;
+// lut_matrix.cpp, lut_int_matrix.cpp): batch panels, row tiles over the
+// threads, and number text for messages.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <sstream>
+#include <string>
+
+#include "packed_codes.hpp"
+#include "xgrad/detail/parallel.hpp"
+#include "xgrad/errors.hpp"
+
+namespace xgrad {
+namespace quant {
+namespace kernels {
+
+// Batch columns cut into `count` panels of at most max_nr, as even as possible.
+struct Panels {
+  std::size_t count, base, extra;  // the first `extra` panels have base + 1 columns
+  std::size_t size(std::size_t p) const { return base + (p < extra ? 1 : 0); }
+  std::size_t first(std::size_t p) const { return p * base + std::min(p, extra); }
+};
+
+inline Panels panels_of(std::size_t batch, std::size_t max_nr) {
+  const std::size_t count = (batch + max_nr - 1) / max_nr;
+  return {count, batch / count, batch % count};
+}
+
+// body(g0, groups) for the row tiles of `tile_groups` row groups (the last
+// groups one at a time: the kernels' sizes), tiles split over the threads.
+// Tiles depend on the shape only, never on the thread count.
+template <class Body>
+void for_each_row_tile(std::size_t groups, std::size_t tile_groups, std::size_t tile_cost,
+                       const Body& body) {
+  const std::size_t tiles = (groups + tile_groups - 1) / tile_groups;
+  xgrad::detail::parallel_for(tiles, xgrad::detail::row_grain(tile_cost), [&](std::size_t t0, std::size_t t1) {
+    for (std::size_t t = t0; t < t1; ++t) {
+      const std::size_t first = t * tile_groups, end = std::min(groups, first + tile_groups);
+      const std::size_t step = end - first == tile_groups ? tile_groups : 1;
+      for (std::size_t g0 = first; g0 < end; g0 += step) body(g0, step);
+    }
+  });
+}
+
+// The size checks of a forward call: batch > 0, in_size == batch * cols,
+// y_size == batch * rows (ValueError naming fn, the argument and the sizes).
+inline void check_forward_sizes(const char* fn, const char* in, std::size_t in_size,
+                                std::size_t batch, std::size_t cols, std::size_t y_size,
+                                std::size_t rows) {
+  const auto mismatch = [&](const char* arg, std::size_t size, const char* dim, std::size_t n) {
+    throw ValueError(std::string(fn) + ": " + arg + " has " + std::to_string(size) +
+                     " elements, expected batch * " + dim + " = " + std::to_string(batch) + " * " +
+                     std::to_string(n));
+  };
+  if (batch == 0) throw ValueError(std::string(fn) + ": batch must be positive, got 0");
+  if (in_size != batch * cols) mismatch(in, in_size, "cols", cols);
+  if (y_size != batch * rows) mismatch("y", y_size, "rows", rows);
+}
+
+// A float as text for messages (9 significant digits: round-trips).
+inline std::string number_text(double v) {
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+}  // namespace kernels
+}  // namespace quant
+}  // namespace xgrad

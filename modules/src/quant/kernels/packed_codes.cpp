@@ -1,0 +1,151 @@
+// Packing of low-bit codes: kernel layout and canonical form (packed_codes.hpp).
+#include "packed_codes.hpp"
+
+#include <limits>
+#include <string>
+
+#include "xgrad/errors.hpp"
+
+namespace xgrad {
+namespace quant {
+namespace kernels {
+
+namespace {
+
+// rows * cols codes of `bits` bits: the checks every entry point shares.
+void check_matrix(const char* fn, std::size_t rows, std::size_t cols, int bits) {
+  if (bits != 2 && bits != 3 && bits != 4) {
+    throw ValueError(std::string(fn) + ": bits must be 2, 3 or 4, got " + std::to_string(bits));
+  }
+  if (rows == 0 || cols == 0) {
+    throw ValueError(std::string(fn) + ": rows and cols must be positive, got " +
+                     std::to_string(rows) + " x " + std::to_string(cols));
+  }
+  // Codes, padded words and bit offsets must all be addressable.
+  if (rows > std::numeric_limits<std::size_t>::max() / 8 / (cols + 32)) {
+    throw ValueError(std::string(fn) + ": " + std::to_string(rows) + " x " + std::to_string(cols) +
+                     " codes are more than can be addressed");
+  }
+}
+
+void check_codes(const char* fn, const std::vector<std::uint8_t>& codes, std::size_t rows,
+                 std::size_t cols, int bits) {
+  check_matrix(fn, rows, cols, bits);
+  if (codes.size() != rows * cols) {
+    throw ValueError(std::string(fn) + ": codes has " + std::to_string(codes.size()) +
+                     " elements, expected rows * cols = " + std::to_string(rows * cols));
+  }
+  const unsigned limit = 1u << bits;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (codes[i] >= limit) {
+      throw ValueError(std::string(fn) + ": code " + std::to_string(codes[i]) + " at row " +
+                       std::to_string(i / cols) + ", column " + std::to_string(i % cols) +
+                       " is outside [0, " + std::to_string(limit) + ") for " +
+                       std::to_string(bits) + "-bit codes");
+    }
+  }
+}
+
+PackedCodes pack_checked(const std::uint8_t* codes, std::size_t rows, std::size_t cols, int bits) {
+  PackedCodes p;
+  p.bits = bits;
+  p.rows = rows;
+  p.cols = cols;
+  const std::size_t w = std::size_t(lane_bits(bits)), per_word = p.codes_per_word();
+  p.words.assign(p.groups() * p.group_stride(), 0u);
+  for (std::size_t o = 0; o < rows; ++o) {
+    std::uint32_t* row = p.words.data() + (o / kGroupRows) * p.group_stride() + o % kGroupRows;
+    for (std::size_t j = 0; j < cols; ++j) {
+      row[(j / per_word) * kGroupRows] |= std::uint32_t(codes[o * cols + j]) << (j % per_word * w);
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+PackedCodes pack_codes(const std::vector<std::uint8_t>& codes, std::size_t rows, std::size_t cols,
+                       int bits) {
+  check_codes("pack_codes", codes, rows, cols, bits);
+  return pack_checked(codes.data(), rows, cols, bits);
+}
+
+std::vector<std::uint8_t> unpack_codes(const PackedCodes& p) {
+  std::vector<std::uint8_t> codes(p.rows * p.cols);
+  const std::size_t w = std::size_t(lane_bits(p.bits)), per_word = p.codes_per_word();
+  const std::uint32_t mask = (1u << w) - 1;
+  for (std::size_t o = 0; o < p.rows; ++o) {
+    const std::uint32_t* row =
+        p.words.data() + (o / kGroupRows) * p.group_stride() + o % kGroupRows;
+    for (std::size_t j = 0; j < p.cols; ++j) {
+      codes[o * p.cols + j] =
+          std::uint8_t(row[(j / per_word) * kGroupRows] >> (j % per_word * w) & mask);
+    }
+  }
+  return codes;
+}
+
+std::size_t canonical_bytes(std::size_t rows, std::size_t cols, int bits) {
+  check_matrix("canonical_bytes", rows, cols, bits);
+  return (rows * cols * std::size_t(bits) + 7) / 8;
+}
+
+std::vector<std::uint8_t> to_canonical(const std::vector<std::uint8_t>& codes, std::size_t rows,
+                                       std::size_t cols, int bits) {
+  check_codes("to_canonical", codes, rows, cols, bits);
+  std::vector<std::uint8_t> bytes(canonical_bytes(rows, cols, bits), 0);
+  const std::size_t b = std::size_t(bits);
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    // A code spans at most two bytes (b <= 4 < 8).
+    const std::size_t bit = i * b;
+    const unsigned v = unsigned(codes[i]) << (bit % 8);
+    bytes[bit / 8] |= std::uint8_t(v);
+    if (v >> 8) bytes[bit / 8 + 1] |= std::uint8_t(v >> 8);
+  }
+  return bytes;
+}
+
+std::vector<std::uint8_t> to_canonical(const PackedCodes& packed) {
+  return to_canonical(unpack_codes(packed), packed.rows, packed.cols, packed.bits);
+}
+
+std::vector<std::uint8_t> from_canonical(const std::vector<std::uint8_t>& bytes, std::size_t rows,
+                                         std::size_t cols, int bits) {
+  check_matrix("from_canonical", rows, cols, bits);
+  const std::size_t expected = (rows * cols * std::size_t(bits) + 7) / 8;
+  if (bytes.size() != expected) {
+    throw ValueError("from_canonical: bytes has " + std::to_string(bytes.size()) +
+                     " elements, expected " + std::to_string(expected) + " for " +
+                     std::to_string(rows) + " x " + std::to_string(cols) + " " +
+                     std::to_string(bits) + "-bit codes");
+  }
+  const std::size_t used = rows * cols * std::size_t(bits) % 8;
+  if (used != 0 && (bytes.back() >> used) != 0) {
+    throw ValueError("from_canonical: the unused high " + std::to_string(8 - used) +
+                     " bits of the last byte must be zero, got byte " +
+                     std::to_string(bytes.back()) + " (corrupt data, or not " +
+                     std::to_string(bits) + "-bit codes of " + std::to_string(rows) + " x " +
+                     std::to_string(cols) + ")");
+  }
+  std::vector<std::uint8_t> codes(rows * cols);
+  const std::size_t b = std::size_t(bits);
+  const unsigned mask = (1u << bits) - 1;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    const std::size_t bit = i * b, byte = bit / 8;
+    unsigned v = bytes[byte];
+    if (byte + 1 < bytes.size()) v |= unsigned(bytes[byte + 1]) << 8;
+    codes[i] = std::uint8_t(v >> (bit % 8) & mask);
+  }
+  return codes;
+}
+
+PackedCodes pack_canonical(const std::vector<std::uint8_t>& bytes, std::size_t rows,
+                           std::size_t cols, int bits) {
+  // Every b-bit field is a valid b-bit code: nothing more to check.
+  const std::vector<std::uint8_t> codes = from_canonical(bytes, rows, cols, bits);
+  return pack_checked(codes.data(), rows, cols, bits);
+}
+
+}  // namespace kernels
+}  // namespace quant
+}  // namespace xgrad
