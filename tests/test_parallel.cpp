@@ -48,16 +48,22 @@ struct ThreadCountGuard {
   ~ThreadCountGuard() { set_num_threads(saved); }
 };
 
-// Runs f with 1 thread and with 2; every array must match bit for bit.
+// Runs f with 1 thread, with 2 and with 3 (an odd count, so that threads
+// take blocks of a split product unevenly); every array must match bit for
+// bit.
 void same_with_1_and_2_threads(const std::function<Arrays()>& f) {
   ThreadCountGuard guard;
   set_num_threads(1);
   const Arrays one = f();
-  set_num_threads(2);
-  const Arrays two = f();
-  BOOST_REQUIRE_EQUAL(one.size(), two.size());
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    BOOST_TEST_CONTEXT("result " << i) { BOOST_TEST(equal_arrays(one[i], two[i])); }
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    const Arrays many = f();
+    BOOST_REQUIRE_EQUAL(one.size(), many.size());
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      BOOST_TEST_CONTEXT(threads << " threads, result " << i) {
+        BOOST_TEST(equal_arrays(one[i], many[i]));
+      }
+    }
   }
 }
 
@@ -242,6 +248,8 @@ BOOST_AUTO_TEST_CASE(losses_by_rows_and_elements) {
 
 // Products of 6M multiply-adds, split over rows of C when it is taller than
 // wide and over columns when wider; their gradients take each transpose flag.
+// Products cut into 2 and 3 blocks (by rows of the tall one, by columns of
+// the wide one; blas.cpp), forward and backward.
 BOOST_AUTO_TEST_CASE(matrix_products_tall_and_wide) {
   same_with_1_and_2_threads([] {
     auto a = random({300, 200}, 24, true), b = random({200, 100}, 25, true);
