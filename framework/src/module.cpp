@@ -41,7 +41,7 @@ Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> tenso
   XGRAD_CHECK(tensor.is_leaf(), ValueError, type_name_, "::register_parameter: tensor \"", name,
               "\" is not a leaf (detach() it first)");
   tensor.set_requires_grad(requires_grad);
-  parameters_.push_back(Entry{name, tensor, true, this, name});
+  parameters_.push_back(Entry{name, tensor, true, false, this, name});
   return tensor;
 }
 
@@ -50,7 +50,35 @@ Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> tensor, 
   check_new_name(name, "register_buffer");
   XGRAD_CHECK(tensor.defined(), ValueError, type_name_, "::register_buffer: tensor \"", name,
               "\" is undefined");
-  buffers_.push_back(Entry{name, tensor, fixed_shape, this, name});
+  buffers_.push_back(Entry{name, tensor, fixed_shape, false, this, name});
+  return tensor;
+}
+
+namespace {
+
+// The first element of `a` that is not a byte (an integer in [0, 255]), or
+// a.size().
+template <class T>
+std::size_t first_non_byte(const xt::xarray<T>& a) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const T v = a.data()[i];
+    if (!(v >= T(0) && v <= T(255) && v == T(static_cast<int>(v)))) return i;
+  }
+  return a.size();
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> Module<T>::register_byte_buffer(const std::string& name, Tensor<T> tensor) {
+  check_new_name(name, "register_byte_buffer");
+  XGRAD_CHECK(tensor.defined(), ValueError, type_name_, "::register_byte_buffer: tensor \"", name,
+              "\" is undefined");
+  const std::size_t bad = first_non_byte(tensor.data());
+  XGRAD_CHECK(bad == tensor.numel(), ValueError, type_name_, "::register_byte_buffer: \"", name,
+              "\"[", bad, "] = ", bad < tensor.numel() ? tensor.data().data()[bad] : T(0),
+              " is not a byte (an integer in [0, 255])");
+  buffers_.push_back(Entry{name, tensor, false, true, this, name});
   return tensor;
 }
 
@@ -225,9 +253,9 @@ void Module<T>::zero_grad() {
 template <class T>
 void Module<T>::collect_state(const std::string& prefix, std::vector<Entry>* out) const {
   for (const auto& e : parameters_)
-    out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape, this, e.name});
+    out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape, e.bytes, this, e.name});
   for (const auto& e : buffers_)
-    out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape, this, e.name});
+    out->push_back(Entry{prefix + e.name, e.tensor, e.fixed_shape, e.bytes, this, e.name});
   for (const auto& kv : children_) kv.second->collect_state(prefix + kv.first + ".", out);
 }
 
@@ -238,6 +266,21 @@ StateDict<T> Module<T>::state_dict() const {
   StateDict<T> out;
   out.reserve(slots.size());
   for (const auto& s : slots) out.emplace_back(s.name, s.tensor.data());
+  return out;
+}
+
+template <class T>
+WeightStorage Module<T>::weight_storage() const {
+  return {};
+}
+
+template <class T>
+std::vector<std::string> Module<T>::byte_state_keys() const {
+  std::vector<Entry> slots;
+  collect_state("", &slots);
+  std::vector<std::string> out;
+  for (const auto& s : slots)
+    if (s.bytes) out.push_back(s.name);
   return out;
 }
 
@@ -280,6 +323,12 @@ void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
       misshaped.push_back(slots[s].name + " (expected " + to_string(want) + ", got " +
                           to_string(got) + ")");
       continue;
+    }
+    if (slots[s].bytes) {
+      const std::size_t bad = first_non_byte(value);
+      XGRAD_CHECK(bad == value.size(), ValueError, where, ": key \"", slots[s].name, "\"[", bad,
+                  "] = ", bad < value.size() ? value.data()[bad] : T(0),
+                  " is not a byte (an integer in [0, 255]): the entry holds packed codes");
     }
     writes.emplace_back(s, it->second);
   }

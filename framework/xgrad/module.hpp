@@ -25,6 +25,12 @@
 
 namespace xgrad {
 
+// What a layer's weight takes to store (summary() shows it): its bytes as
+// held and saved (packed codes, tables, scales), and as float32.
+struct WeightStorage {
+  std::size_t bytes = 0, float_bytes = 0;
+};
+
 // Name -> array, in registration order (dotted names: "0.weight", "fc1.bias").
 template <class T>
 using StateDict = std::vector<std::pair<std::string, xt::xarray<T>>>;
@@ -55,6 +61,12 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   // A buffer with fixed_shape = false may change shape (APoT level sets):
   // load_state_dict then accepts any shape for it.
   Tensor<T> register_buffer(const std::string& name, Tensor<T> tensor, bool fixed_shape = true);
+  // A buffer of bytes (packed low-bit codes): every element an integer in
+  // [0, 255] (ValueError otherwise, naming the element), any shape on load.
+  // save(module, path) writes it as a uint8 .npy member, a quarter of the
+  // float bytes; load_state_dict refuses a value that is not a byte
+  // (ValueError naming the key and the element), before anything changes.
+  Tensor<T> register_byte_buffer(const std::string& name, Tensor<T> tensor);
   // Also rejects a null module and one that would make the tree a cycle.
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
@@ -131,6 +143,9 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   // Parameters and buffers by dotted name (copies of the arrays); per module,
   // its parameters, then its buffers, then its children's entries.
   StateDict<T> state_dict() const;
+  // The dotted names of the byte buffers (register_byte_buffer) in state-dict
+  // order: the members save() writes as uint8.
+  std::vector<std::string> byte_state_keys() const;
   // strict: every missing, unexpected or mis-shaped key is reported in one
   // error (ShapeError when only shapes are wrong, ValueError otherwise).
   // Non-strict ignores missing and unexpected keys but still rejects bad
@@ -142,6 +157,10 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   void load_state_dict(const StateDict<T>& dict, bool strict = true);
 
   const std::string& type_name() const { return type_name_; }
+
+  // A layer that stores its weight other than as float (converted quantized
+  // layers) says how much it takes; the default is none (zeros).
+  virtual WeightStorage weight_storage() const;
 
   // ---- state validation (load_state_dict) ----
   // One module's own parameters and buffers as a load would leave them: the
@@ -175,6 +194,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
     std::string name;
     Tensor<T> tensor;
     bool fixed_shape = true;
+    bool bytes = false;  // register_byte_buffer's
     // Set by collect_state: the module that registered it, and its local name.
     const Module<T>* owner = nullptr;
     std::string local_name;

@@ -1,7 +1,9 @@
 // Checkpoints as NumPy .npz files: a zip of one .npy member per dotted name
 // ("fc1.weight.npy"), so `np.load("model.npz")["fc1.weight"]` reads them
 // directly. Members are stored uncompressed, little-endian, C order, dtype
-// '<f4' (float) or '<f8' (double).
+// '<f4' (float) or '<f8' (double), or '|u1' (uint8) for a module's byte
+// buffers (packed low-bit codes, Module::register_byte_buffer). A uint8
+// member loads into a float or double state dict exactly.
 //
 // Keys: the same rule on save (ValueError) and load (IOError): non-empty, no
 // '\0', no '/' or '\\', no ".." in the member name (key + ".npy", so no key
@@ -28,6 +30,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "xgrad/module.hpp"
 
@@ -38,14 +41,22 @@ namespace xgrad {
 // Throws IOError when the file cannot be written.
 template <class T>
 void save(const StateDict<T>& dict, const std::string& path);
+// The same, writing the members named in uint8_keys as uint8: ValueError when
+// such a key is not in `dict` or an element of its array is not an integer in
+// [0, 255].
+template <class T>
+void save(const StateDict<T>& dict, const std::string& path,
+          const std::vector<std::string>& uint8_keys);
+// The module's state dict, its byte buffers as uint8 members.
 template <class T>
 void save(const Module<T>& module, const std::string& path) {
-  save(module.state_dict(), path);
+  save(module.state_dict(), path, module.byte_state_keys());
 }
 
 // Reads a state dict saved by save() (or by np.savez with float32/float64
-// arrays) in the file's member order. IOError on a missing, truncated or
-// corrupt file; TypeError when a member's dtype is not T's.
+// arrays, or uint8 ones) in the file's member order. IOError on a missing,
+// truncated or corrupt file; TypeError when a member's dtype is neither T's
+// nor uint8.
 template <class T>
 StateDict<T> load_state_dict_file(const std::string& path);
 
@@ -65,6 +76,10 @@ xt::xarray<T> parse_npy(const std::string& bytes, const std::string& what);
 
 extern template void save<float>(const StateDict<float>&, const std::string&);
 extern template void save<double>(const StateDict<double>&, const std::string&);
+extern template void save<float>(const StateDict<float>&, const std::string&,
+                                 const std::vector<std::string>&);
+extern template void save<double>(const StateDict<double>&, const std::string&,
+                                  const std::vector<std::string>&);
 extern template StateDict<float> load_state_dict_file<float>(const std::string&);
 extern template StateDict<double> load_state_dict_file<double>(const std::string&);
 

@@ -1,5 +1,6 @@
 // Checkpoints (serialize.hpp): a state dict as a zip of .npy members, one per
 // key, written through a temporary file and read member by member.
+#include <algorithm>
 #include <set>
 
 #include "member_names.hpp"
@@ -20,6 +21,19 @@ constexpr std::size_t kSuffixSize = sizeof kSuffix - 1;
 
 template <class T>
 void save(const StateDict<T>& dict, const std::string& path) {
+  save(dict, path, {});
+}
+
+template <class T>
+void save(const StateDict<T>& dict, const std::string& path,
+          const std::vector<std::string>& uint8_keys) {
+  const std::set<std::string> bytes(uint8_keys.begin(), uint8_keys.end());
+  for (const auto& key : bytes) {
+    const bool known = std::any_of(dict.begin(), dict.end(),
+                                   [&key](const auto& kv) { return kv.first == key; });
+    XGRAD_CHECK(known, ValueError, "save: uint8 key \"", detail::printable(key),
+                "\" is not a key of the state dict");
+  }
   std::set<std::string> names;
   std::vector<std::pair<std::string, std::string>> members;
   members.reserve(dict.size());
@@ -28,7 +42,10 @@ void save(const StateDict<T>& dict, const std::string& path) {
     XGRAD_CHECK(why.empty(), ValueError, "save: key \"", detail::printable(kv.first), "\" ", why);
     XGRAD_CHECK(names.insert(kv.first).second, ValueError, "save: key \"",
                 detail::printable(kv.first), "\" appears more than once");
-    members.emplace_back(kv.first + kSuffix, to_npy_bytes(kv.second));
+    members.emplace_back(kv.first + kSuffix,
+                         bytes.count(kv.first)
+                             ? detail::to_npy_uint8_bytes(kv.second, "key \"" + kv.first + "\"")
+                             : to_npy_bytes(kv.second));
   }
   detail::replace_file(path, "save", [&](const std::string& temporary) {
     detail::write_zip(members, temporary, path);
@@ -61,6 +78,10 @@ StateDict<T> load_state_dict_file(const std::string& path) {
 
 template void save<float>(const StateDict<float>&, const std::string&);
 template void save<double>(const StateDict<double>&, const std::string&);
+template void save<float>(const StateDict<float>&, const std::string&,
+                          const std::vector<std::string>&);
+template void save<double>(const StateDict<double>&, const std::string&,
+                           const std::vector<std::string>&);
 template StateDict<float> load_state_dict_file<float>(const std::string&);
 template StateDict<double> load_state_dict_file<double>(const std::string&);
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <new>
 #include <set>
+#include <vector>
 
 #include "xgrad/errors.hpp"
 #include "xgrad/serialize.hpp"
@@ -22,9 +23,14 @@ const char* descr_of() {
   return sizeof(T) == 4 ? "<f4" : "<f8";
 }
 
+// uint8 members (packed codes, Module::register_byte_buffer) load into any
+// T exactly; numpy writes '|u1'.
+bool is_uint8(const std::string& descr) { return descr == "|u1" || descr == "<u1"; }
+
 const char* dtype_name(const std::string& descr) {
   if (descr == "<f4") return "float32";
   if (descr == "<f8") return "float64";
+  if (is_uint8(descr)) return "uint8";
   return "unsupported";
 }
 
@@ -168,11 +174,12 @@ std::size_t read_fully(const ReadFn& read, char* dst, std::size_t n) {
   return got;
 }
 
-// Data bytes needed by `shape` of T, or throws IOError: the product of the
-// non-zero extents (xtensor's strides, even when another extent is 0) and the
-// byte count must fit in ptrdiff_t. No signed arithmetic, so no UB on any header.
+// Data bytes needed by `shape` of elements of `element` bytes, read into T,
+// or throws IOError: the product of the non-zero extents (xtensor's strides,
+// even when another extent is 0) and the byte count of the T array must fit in
+// ptrdiff_t. No signed arithmetic, so no UB on any header.
 template <class T>
-std::size_t data_bytes_of(const Shape& shape, const std::string& where) {
+std::size_t data_bytes_of(const Shape& shape, std::size_t element, const std::string& where) {
   constexpr auto kMaxNonzero =
       static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(T);
   std::size_t nonzero = 1, count = 1;
@@ -186,7 +193,7 @@ std::size_t data_bytes_of(const Shape& shape, const std::string& where) {
                 shape);
   }
   if (count) count = nonzero;
-  return count * sizeof(T);
+  return count * element;
 }
 
 }  // namespace
@@ -210,9 +217,11 @@ xt::xarray<T> read_npy(const ReadFn& read, const std::string& what, std::uint64_
   XGRAD_CHECK(read_fully(read, &text[0], text.size()) == text.size(), IOError, where,
               " is truncated (header)");
   const NpyHeader h = parse_header(text, what);
-  XGRAD_CHECK(h.descr == descr_of<T>(), TypeError, where, " has dtype ", dtype_name(h.descr), " ('",
-              h.descr, "'), expected ", sizeof(T) == 4 ? "float32 ('<f4')" : "float64 ('<f8')");
-  const std::size_t expected = data_bytes_of<T>(h.shape, where);
+  const bool bytes = is_uint8(h.descr);
+  XGRAD_CHECK(bytes || h.descr == descr_of<T>(), TypeError, where, " has dtype ",
+              dtype_name(h.descr), " ('", h.descr, "'), expected ",
+              sizeof(T) == 4 ? "float32 ('<f4')" : "float64 ('<f8')", " or uint8 ('|u1')");
+  const std::size_t expected = data_bytes_of<T>(h.shape, bytes ? 1 : sizeof(T), where);
   const std::uint64_t data_offset = 8 + len_size + header_len;
   XGRAD_CHECK(total == 0 || total == data_offset + expected, IOError, where, " has ",
               total - std::min(total, data_offset), " data bytes, shape ", h.shape, " needs ",
@@ -220,12 +229,22 @@ xt::xarray<T> read_npy(const ReadFn& read, const std::string& what, std::uint64_
   XGRAD_CHECK(expected <= max_data, IOError, where, ": shape ", h.shape, " needs ", expected,
               " data bytes, more than the stored member can hold (", max_data, ")");
 
-  // Allocate exactly what the header asks for, then fill it.
+  // Allocate exactly what the header asks for, then fill it (uint8: the bytes,
+  // then the array they convert to).
   xt::xarray<T> out;
   xt::xarray<T, xt::layout_type::column_major> f;
+  std::vector<unsigned char> raw;
   char* dst = nullptr;
   try {
-    if (h.fortran_order) {
+    if (bytes) {
+      raw.resize(expected);
+      dst = reinterpret_cast<char*>(raw.data());
+      if (h.fortran_order) {
+        f = xt::xarray<T, xt::layout_type::column_major>::from_shape(h.shape);
+      } else {
+        out = xt::xarray<T>::from_shape(h.shape);
+      }
+    } else if (h.fortran_order) {
       f = xt::xarray<T, xt::layout_type::column_major>::from_shape(h.shape);
       dst = reinterpret_cast<char*>(f.data());
     } else {
@@ -241,6 +260,7 @@ xt::xarray<T> read_npy(const ReadFn& read, const std::string& what, std::uint64_
   char extra;
   XGRAD_CHECK(read(&extra, 1) == 0, IOError, where, " has more data bytes than shape ", h.shape,
               " needs (", expected, ")");
+  if (bytes) std::copy(raw.begin(), raw.end(), h.fortran_order ? f.data() : out.data());
   if (h.fortran_order) out = f;
   return out;
 }
@@ -254,10 +274,17 @@ template xt::xarray<double> read_npy<double>(const ReadFn&, const std::string&, 
 
 namespace xgrad {
 
-template <class T>
-std::string to_npy_bytes(const xt::xarray<T>& array) {
+namespace detail {
+
+namespace {
+
+// The .npy bytes of `array` with elements written as `descr` by `write`
+// (element size `element`).
+template <class T, class Write>
+std::string npy_bytes(const xt::xarray<T>& array, const char* descr, std::size_t element,
+                      Write write) {
   std::string dict =
-      std::string("{'descr': '") + detail::descr_of<T>() + "', 'fortran_order': False, 'shape': (";
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < array.dimension(); ++i) {
     dict += std::to_string(array.shape()[i]);
     if (i + 1 < array.dimension() || array.dimension() == 1) dict += ",";
@@ -279,10 +306,37 @@ std::string to_npy_bytes(const xt::xarray<T>& array) {
   out += static_cast<char>((header_len >> 8) & 0xff);
   out += dict;
   const std::size_t offset = out.size();
-  out.resize(offset + array.size() * sizeof(T));
+  out.resize(offset + array.size() * element);
   // xarray is row-major and contiguous.
-  if (array.size()) std::memcpy(&out[offset], array.data(), array.size() * sizeof(T));
+  if (array.size()) write(&out[offset]);
   return out;
+}
+
+}  // namespace
+
+template <class T>
+std::string to_npy_uint8_bytes(const xt::xarray<T>& array, const std::string& what) {
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const T v = array.data()[i];
+    XGRAD_CHECK(v >= T(0) && v <= T(255) && v == T(static_cast<int>(v)), ValueError, "save: ",
+                what, "[", i, "] = ", v, " is not a byte (an integer in [0, 255])");
+  }
+  return npy_bytes(array, "|u1", 1, [&array](char* dst) {
+    for (std::size_t i = 0; i < array.size(); ++i)
+      dst[i] = static_cast<char>(static_cast<unsigned char>(array.data()[i]));
+  });
+}
+
+template std::string to_npy_uint8_bytes<float>(const xt::xarray<float>&, const std::string&);
+template std::string to_npy_uint8_bytes<double>(const xt::xarray<double>&, const std::string&);
+
+}  // namespace detail
+
+template <class T>
+std::string to_npy_bytes(const xt::xarray<T>& array) {
+  return detail::npy_bytes(array, detail::descr_of<T>(), sizeof(T), [&array](char* dst) {
+    std::memcpy(dst, array.data(), array.size() * sizeof(T));
+  });
 }
 
 template <class T>

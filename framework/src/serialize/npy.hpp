@@ -15,7 +15,7 @@ namespace xgrad::detail {
 // many (0 at the end); throws IOError on a read error.
 using ReadFn = std::function<std::size_t(char* dst, std::size_t n)>;
 
-// One .npy array from `read`: the preamble and header first, then (only once
+// One .npy array from `read` (dtype T's, or uint8, converted to T exactly): the preamble and header first, then (only once
 // the shape, dtype and sizes are known to be consistent) one allocation of
 // exactly the array, filled by bounded reads, then a check that nothing
 // follows. `total` is the source's declared size when known (0: unknown) and
@@ -25,6 +25,14 @@ template <class T>
 xt::xarray<T> read_npy(const ReadFn& read, const std::string& what, std::uint64_t total,
                        std::uint64_t max_data);
 
+// The .npy bytes of `array` as uint8 ('|u1'): ValueError naming `what` and
+// the element when one is not an integer in [0, 255].
+template <class T>
+std::string to_npy_uint8_bytes(const xt::xarray<T>& array, const std::string& what);
+
+extern template std::string to_npy_uint8_bytes<float>(const xt::xarray<float>&, const std::string&);
+extern template std::string to_npy_uint8_bytes<double>(const xt::xarray<double>&,
+                                                       const std::string&);
 extern template xt::xarray<float> read_npy<float>(const ReadFn&, const std::string&, std::uint64_t,
                                                   std::uint64_t);
 extern template xt::xarray<double> read_npy<double>(const ReadFn&, const std::string&,
