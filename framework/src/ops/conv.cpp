@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "blas.hpp"
-#include "im2col.hpp"
+#include "xgrad/detail/im2col.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
@@ -26,17 +26,7 @@ namespace xgrad {
 namespace {
 
 // What backward needs besides the saved input and weight.
-struct Conv2dParams {
-  ConvGeometry geom;  // of one group of one sample
-  std::size_t batch, groups, out_per_group;
-
-  std::size_t in_channels() const { return groups * geom.channels; }
-  std::size_t out_channels() const { return groups * out_per_group; }
-  bool pointwise() const {  // the input is its own column matrix
-    return geom.kh == 1 && geom.kw == 1 && geom.sh == 1 && geom.sw == 1 && geom.ph == 0 &&
-           geom.pw == 0;
-  }
-};
+using Conv2dParams = detail::Conv2dPlan;
 
 // An uninitialized scratch buffer (im2col writes every element).
 template <class T>
@@ -228,13 +218,10 @@ std::string args_of(const Shape& sx, const Shape& sw) {
 
 }  // namespace
 
-template <class T>
-Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
-                 Size2 stride, Size2 padding, Size2 dilation, std::int64_t groups) {
-  require_defined(input, "conv2d", "input");
-  require_defined(weight, "conv2d", "weight");
-  const Shape& sx = input.shape();
-  const Shape& sw = weight.shape();
+namespace detail {
+
+Conv2dPlan plan_conv2d(const Shape& sx, const Shape& sw, const Shape* bias, Size2 stride,
+                       Size2 padding, Size2 dilation, std::int64_t groups) {
   XGRAD_CHECK(sx.size() == 4, ShapeError, "conv2d: input must be 4-D [N, C, H, W], got ", sx);
   XGRAD_CHECK(sw.size() == 4, ShapeError,
               "conv2d: weight must be 4-D [out_channels, in_channels / groups, kh, kw], got ", sw);
@@ -260,8 +247,8 @@ Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
               sw[0], " output channels of weight ", sw);
   XGRAD_CHECK(sw[1] * ug == sx[1], ShapeError, "conv2d: ", args_of(sx, sw), ", groups ", groups,
               ": the input has ", sx[1], " channels, the weight expects ", sw[1] * ug);
-  XGRAD_CHECK(!bias.defined() || (bias.dim() == 1 && bias.shape()[0] == sw[0]), ShapeError,
-              "conv2d: bias must be [", sw[0], "] for weight ", sw, ", got ", bias.shape());
+  XGRAD_CHECK(!bias || (bias->size() == 1 && (*bias)[0] == sw[0]), ShapeError,
+              "conv2d: bias must be [", sw[0], "] for weight ", sw, ", got ", *bias);
   // Output extent of one axis; <= 0 when the dilated kernel exceeds the padded input.
   const auto out_extent = [](std::size_t in, std::size_t k, std::int64_t s, std::int64_t p,
                              std::int64_t d) {
@@ -275,7 +262,7 @@ Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
               "] with dilation ", dilation, " is larger than the padded input [",
               sx[2] + 2 * padding.h, ", ", sx[3] + 2 * padding.w, "] of input ", sx, " (padding ",
               padding, "): output size would be 0");
-  Conv2dParams p;
+  Conv2dPlan p;
   p.geom.channels = sw[1];
   p.geom.height = sx[2];
   p.geom.width = sx[3];
@@ -296,6 +283,19 @@ Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
   blas::check_extent(p.geom.cols(), "conv2d", "output plane (OH * OW)");
   blas::check_extent(p.out_per_group, "conv2d", "output channels per group");
   blas::check_extent(p.batch * p.out_channels(), "conv2d", "N * out_channels");
+  return p;
+}
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
+                 Size2 stride, Size2 padding, Size2 dilation, std::int64_t groups) {
+  require_defined(input, "conv2d", "input");
+  require_defined(weight, "conv2d", "weight");
+  const Conv2dParams p =
+      detail::plan_conv2d(input.shape(), weight.shape(), bias.defined() ? &bias.shape() : nullptr,
+                          stride, padding, dilation, groups);
   return bias.defined() ? Conv2dFn::apply(input, weight, bias, p)
                         : Conv2dFn::apply(input, weight, p);
 }

@@ -1,10 +1,15 @@
-// im2col / col2im for conv2d (private to src/ops): the windows of one sample's
-// channel block laid out as the columns of a matrix, so that a convolution is
-// one gemm (weight [O, C kh kw] times columns [C kh kw, OH OW]).
+// im2col / col2im for conv2d (internal: conv2d and the quantized Conv2d):
+// the windows of one sample's channel block laid out as the columns of a
+// matrix, so that a convolution is one gemm (weight [O, C kh kw] times
+// columns [C kh kw, OH OW]).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+
+#include "xgrad/ops/size2.hpp"
+#include "xgrad/shape.hpp"
 
 namespace xgrad {
 
@@ -21,6 +26,25 @@ struct ConvGeometry {
 };
 
 namespace detail {
+
+// A validated conv2d call: the geometry of one group of one sample, and the
+// counts around it.
+struct Conv2dPlan {
+  ConvGeometry geom;
+  std::size_t batch, groups, out_per_group;
+
+  std::size_t in_channels() const { return groups * geom.channels; }
+  std::size_t out_channels() const { return groups * out_per_group; }
+  bool pointwise() const {  // the input is its own column matrix
+    return geom.kh == 1 && geom.kw == 1 && geom.sh == 1 && geom.sw == 1 && geom.ph == 0 &&
+           geom.pw == 0;
+  }
+};
+
+// conv2d's checks on the shapes (bias: null when there is none) and options,
+// with its errors (ops/conv.hpp), and the plan.
+Conv2dPlan plan_conv2d(const Shape& input, const Shape& weight, const Shape* bias, Size2 stride,
+                       Size2 padding, Size2 dilation, std::int64_t groups);
 
 // [lo, hi): the outputs o < n_out whose input o * stride + offset lies in
 // [0, extent). Outside it the window reads zero padding.
