@@ -40,6 +40,11 @@ void collect(const Module<T>& m, const std::string& label, std::size_t depth,
   for (std::size_t i = 0; i < own.size(); ++i) {
     text += (i == 0 ? "  " : ", ") + own[i].first + " " + to_string(own[i].second.shape());
   }
+  const WeightStorage st = m.weight_storage();
+  if (st.float_bytes) {
+    text += std::string(own.empty() ? "  " : ", ") + "weight storage " + with_commas(st.bytes) +
+            " B (" + with_commas(st.float_bytes) + " B as float32)";
+  }
   lines->push_back({text, total(m.parameters())});
   for (const auto& child : m.named_children()) {
     collect(*child.second, "(" + child.first + "): ", depth + 1, lines);
@@ -75,6 +80,16 @@ std::string summary(const Module<T>& module) {
     if (p.requires_grad()) trainable += p.numel();
   out += "total: " + with_commas(total(params)) + " parameters (" + with_commas(trainable) +
          " trainable) in " + std::to_string(module.modules().size() + 1) + " modules\n";
+  WeightStorage st = module.weight_storage();
+  for (const auto& m : module.modules()) {
+    const WeightStorage s = m->weight_storage();
+    st.bytes += s.bytes;
+    st.float_bytes += s.float_bytes;
+  }
+  if (st.float_bytes) {
+    out += "weight storage: " + with_commas(st.bytes) + " B (" + with_commas(st.float_bytes) +
+           " B as float32)\n";
+  }
   return out;
 }
 

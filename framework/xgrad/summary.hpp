@@ -12,7 +12,10 @@
 // Each line lists the module's own parameters and, right-aligned, the count
 // of its whole subtree. A parameter or module reachable twice (shared) is
 // counted once in the totals, as Module::parameters() lists it once;
-// trainable means requires_grad. `os << model` prints the same.
+// trainable means requires_grad. A layer that stores its weight packed
+// (Module::weight_storage, e.g. a converted quantized layer) adds "weight
+// storage N B (M B as float32)" to its line, and a last line gives the totals
+// of the tree. `os << model` prints the same.
 #pragma once
 
 #include <iosfwd>
