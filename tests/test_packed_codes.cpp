@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(kernel_layout_round_trips_at_every_width) {
 }
 
 BOOST_AUTO_TEST_CASE(canonical_form_round_trips_at_every_width) {
-  for (int bits : {2, 3, 4}) {
+  for (int bits : {1, 2, 3, 4, 5, 6, 7, 8}) {
     for (const Dims& d : kShapes) {
       BOOST_TEST_CONTEXT("bits " << bits << ", " << d.rows << " x " << d.cols) {
         const auto codes = random_codes(d.rows * d.cols, bits, unsigned(d.cols * 1000 + d.rows));
@@ -58,6 +58,7 @@ BOOST_AUTO_TEST_CASE(canonical_form_round_trips_at_every_width) {
         BOOST_TEST(bytes.size() == (d.rows * d.cols * std::size_t(bits) + 7) / 8);
         BOOST_TEST(bytes.size() == canonical_bytes(d.rows, d.cols, bits));
         BOOST_TEST((from_canonical(bytes, d.rows, d.cols, bits) == codes));
+        if (bits < 2 || bits > 4) continue;  // the kernel layout's widths
         const PackedCodes p = pack_canonical(bytes, d.rows, d.cols, bits);
         BOOST_TEST((p.words == pack_codes(codes, d.rows, d.cols, bits).words));
         BOOST_TEST((to_canonical(p) == bytes));
@@ -74,6 +75,9 @@ BOOST_AUTO_TEST_CASE(canonical_bytes_are_row_major_lsb_first) {
   BOOST_TEST((to_canonical({5, 3, 7}, 1, 3, 3) == std::vector<std::uint8_t>{0xDD, 0x01}));
   // 4-bit 1 x 3 [0xA 0xB 0xC]: low nibble first.
   BOOST_TEST((to_canonical({10, 11, 12}, 1, 3, 4) == std::vector<std::uint8_t>{0xBA, 0x0C}));
+  // 8-bit: one code per byte; 5-bit [31 1]: 11111 | 001 << 5, then 00.
+  BOOST_TEST((to_canonical({200, 7}, 1, 2, 8) == std::vector<std::uint8_t>{200, 7}));
+  BOOST_TEST((to_canonical({31, 1}, 1, 2, 5) == std::vector<std::uint8_t>{0x3F, 0x00}));
 }
 
 // Word (group, word column, row in group) holds the row's codes of 8 (16)
@@ -102,8 +106,10 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_with_their_values) {
   xgrad_test::check_bad_calls({
       {"bits 1", raises<xgrad::ValueError>("pack_codes", {"bits", "got 1"}),
        [&] { pack_codes(four, 2, 2, 1); }},
-      {"bits 8", raises<xgrad::ValueError>("to_canonical", {"got 8"}),
-       [&] { to_canonical(four, 2, 2, 8); }},
+      {"canonical bits 9", raises<xgrad::ValueError>("to_canonical", {"[1, 8]", "got 9"}),
+       [&] { to_canonical(four, 2, 2, 9); }},
+      {"kernel layout bits 8", raises<xgrad::ValueError>("pack_canonical", {"got 8"}),
+       [&] { pack_canonical(four, 2, 2, 8); }},
       {"zero rows", raises<xgrad::ValueError>("pack_codes", {"0 x 4"}),
        [&] { pack_codes({}, 0, 4, 4); }},
       {"size", raises<xgrad::ValueError>("pack_codes", {"has 4", "= 6"}),

@@ -13,9 +13,14 @@ namespace kernels {
 namespace {
 
 // rows * cols codes of `bits` bits: the checks every entry point shares.
-void check_matrix(const char* fn, std::size_t rows, std::size_t cols, int bits) {
-  if (bits != 2 && bits != 3 && bits != 4) {
-    throw ValueError(std::string(fn) + ": bits must be 2, 3 or 4, got " + std::to_string(bits));
+// The kernel layout takes 2, 3 or 4 bits; the canonical form 1 to 8.
+void check_matrix(const char* fn, std::size_t rows, std::size_t cols, int bits,
+                  bool canonical = false) {
+  if (canonical) {
+    XGRAD_CHECK(bits >= 1 && bits <= 8, ValueError, fn, ": bits must be in [1, 8], got ", bits);
+  } else {
+    XGRAD_CHECK(bits == 2 || bits == 3 || bits == 4, ValueError, fn,
+                ": bits must be 2, 3 or 4, got ", bits);
   }
   if (rows == 0 || cols == 0) {
     throw ValueError(std::string(fn) + ": rows and cols must be positive, got " +
@@ -29,8 +34,8 @@ void check_matrix(const char* fn, std::size_t rows, std::size_t cols, int bits) 
 }
 
 void check_codes(const char* fn, const std::vector<std::uint8_t>& codes, std::size_t rows,
-                 std::size_t cols, int bits) {
-  check_matrix(fn, rows, cols, bits);
+                 std::size_t cols, int bits, bool canonical = false) {
+  check_matrix(fn, rows, cols, bits, canonical);
   if (codes.size() != rows * cols) {
     throw ValueError(std::string(fn) + ": codes has " + std::to_string(codes.size()) +
                      " elements, expected rows * cols = " + std::to_string(rows * cols));
@@ -86,17 +91,17 @@ std::vector<std::uint8_t> unpack_codes(const PackedCodes& p) {
 }
 
 std::size_t canonical_bytes(std::size_t rows, std::size_t cols, int bits) {
-  check_matrix("canonical_bytes", rows, cols, bits);
+  check_matrix("canonical_bytes", rows, cols, bits, true);
   return (rows * cols * std::size_t(bits) + 7) / 8;
 }
 
 std::vector<std::uint8_t> to_canonical(const std::vector<std::uint8_t>& codes, std::size_t rows,
                                        std::size_t cols, int bits) {
-  check_codes("to_canonical", codes, rows, cols, bits);
+  check_codes("to_canonical", codes, rows, cols, bits, true);
   std::vector<std::uint8_t> bytes(canonical_bytes(rows, cols, bits), 0);
   const std::size_t b = std::size_t(bits);
   for (std::size_t i = 0; i < codes.size(); ++i) {
-    // A code spans at most two bytes (b <= 4 < 8).
+    // A code spans at most two bytes (b <= 8).
     const std::size_t bit = i * b;
     const unsigned v = unsigned(codes[i]) << (bit % 8);
     bytes[bit / 8] |= std::uint8_t(v);
@@ -111,7 +116,7 @@ std::vector<std::uint8_t> to_canonical(const PackedCodes& packed) {
 
 std::vector<std::uint8_t> from_canonical(const std::vector<std::uint8_t>& bytes, std::size_t rows,
                                          std::size_t cols, int bits) {
-  check_matrix("from_canonical", rows, cols, bits);
+  check_matrix("from_canonical", rows, cols, bits, true);
   const std::size_t expected = (rows * cols * std::size_t(bits) + 7) / 8;
   if (bytes.size() != expected) {
     throw ValueError("from_canonical: bytes has " + std::to_string(bytes.size()) +
@@ -142,6 +147,7 @@ std::vector<std::uint8_t> from_canonical(const std::vector<std::uint8_t>& bytes,
 PackedCodes pack_canonical(const std::vector<std::uint8_t>& bytes, std::size_t rows,
                            std::size_t cols, int bits) {
   // Every b-bit field is a valid b-bit code: nothing more to check.
+  check_matrix("pack_canonical", rows, cols, bits);
   const std::vector<std::uint8_t> codes = from_canonical(bytes, rows, cols, bits);
   return pack_checked(codes.data(), rows, cols, bits);
 }

@@ -2,7 +2,8 @@
 // lookup-table kernels read (PackedCodes), and a layout-independent canonical
 // form for checkpoints.
 //
-// Canonical form of an [rows, cols] matrix of b-bit codes (b = 2, 3, 4): the
+// Canonical form of an [rows, cols] matrix of b-bit codes (1 <= b <= 8; the
+// kernels take b = 2, 3, 4, converted layers store any width this way): the
 // codes in row-major order, code i at bits [i*b, i*b + b) of the byte string,
 // least significant bit first; ceil(rows*cols*b / 8) bytes, the unused high
 // bits of the last byte zero. It does not depend on the kernels or the CPU.
@@ -58,19 +59,20 @@ PackedCodes pack_codes(const std::vector<std::uint8_t>& codes, std::size_t rows,
 // The codes back, one per byte, row-major (exactly what was packed).
 std::vector<std::uint8_t> unpack_codes(const PackedCodes& packed);
 
-// Canonical form (above). Sizes and codes checked as for pack_codes.
+// Canonical form (above). Sizes and codes checked as for pack_codes, bits in
+// [1, 8].
 std::size_t canonical_bytes(std::size_t rows, std::size_t cols, int bits);
 std::vector<std::uint8_t> to_canonical(const std::vector<std::uint8_t>& codes, std::size_t rows,
                                        std::size_t cols, int bits);
 std::vector<std::uint8_t> to_canonical(const PackedCodes& packed);
 
 // Reads a canonical byte string (e.g. a checkpoint's uint8 member) into one
-// code per byte. ValueError when bits is not 2, 3 or 4, rows or cols is 0,
+// code per byte. ValueError when bits is not in [1, 8], rows or cols is 0,
 // the size is not canonical_bytes(rows, cols, bits), or the unused bits of
 // the last byte are not zero (a corrupt or mislabelled member).
 std::vector<std::uint8_t> from_canonical(const std::vector<std::uint8_t>& bytes, std::size_t rows,
                                          std::size_t cols, int bits);
-// The same, straight into the kernel layout.
+// The same, straight into the kernel layout (bits 2, 3 or 4).
 PackedCodes pack_canonical(const std::vector<std::uint8_t>& bytes, std::size_t rows,
                            std::size_t cols, int bits);
 
