@@ -101,7 +101,9 @@ BOOST_AUTO_TEST_CASE(forward_equals_float_linear_with_the_dequantized_weight) {
       const auto w_deq = quant_dequant(weight, q);
       BOOST_TEST(equal_arrays(layer.dequantized_weight().data(), w_deq.data()));
       BOOST_TEST(equal_arrays(layer.weight_codes(), quantize_APoT(weight, q).int_repr()));
-      BOOST_TEST(equal_arrays(layer(x).data(), linear(x, w_deq, bias).data()));
+      BOOST_TEST(equal_arrays(layer.forward_dequantized(x).data(), linear(x, w_deq, bias).data()));
+      // b <= 4: the lookup-table kernel, summing in its own order.
+      BOOST_TEST(xgrad_test::close_as_linear(layer(x).data(), x.data(), w_deq.data(), bias.data()));
     }
   }
 }
@@ -223,7 +225,7 @@ BOOST_AUTO_TEST_CASE(state_dict_round_trip_reproduces_the_layer) {
   const auto dict = trained.state_dict();
   std::vector<std::string> names;
   for (const auto& kv : dict) names.push_back(kv.first);
-  const std::vector<std::string> expected = {"weight_codes",        "alpha",         "gamma",
+  const std::vector<std::string> expected = {"weight_packed",       "alpha",         "gamma",
                                              "quantization_levels", "level_indices", "bias"};
   BOOST_TEST(names == expected, boost::test_tools::per_element());
   fresh.load_state_dict(dict);
@@ -346,13 +348,15 @@ BOOST_AUTO_TEST_CASE(corrupt_loaded_codes_are_rejected) {
   LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 8, 2);
   auto dict = layer.state_dict();
   const auto before = layer.weight_codes();
-  // Each refused at load, the layer unchanged.
-  dict[0].second(0, 1) = 2.5f;  // not an integer
+  // Each refused at load, the layer unchanged. 8-bit codes: one per byte.
+  BOOST_REQUIRE(dict[0].first == "weight_packed");
+  dict[0].second(1) = 2.5f;  // not an integer
   BOOST_CHECK_EXCEPTION(layer.load_state_dict(dict), ValueError,
-                        mentions<ValueError>("weight_codes"));
-  dict[0].second(0, 1) = 128.f;  // "-0": no level has this code
-  BOOST_CHECK_THROW(layer.load_state_dict(dict), ValueError);
-  dict[0].second(0, 1) = 4096.f;  // outside the 8-bit code range
+                        mentions<ValueError>("\"weight_packed\"[1] = 2.5"));
+  dict[0].second(1) = 128.f;  // "-0": no level has this code
+  BOOST_CHECK_EXCEPTION(layer.load_state_dict(dict), ValueError,
+                        mentions<ValueError>("code 128 of weight 1"));
+  dict[0].second(1) = 4096.f;  // outside the 8-bit code range
   BOOST_CHECK_THROW(layer.load_state_dict(dict), ValueError);
   BOOST_TEST(equal_arrays(layer.weight_codes(), before));
 }
@@ -371,18 +375,23 @@ BOOST_AUTO_TEST_CASE(is_a_member_of_the_quantized_layer_family) {
   BOOST_TEST(layer.out_features() == 3u);
   quantized::Linear<float>& as_linear = layer;
   const auto x = randn<float>({2, 4}, gen);
-  BOOST_TEST(equal_arrays(as_linear.forward(x).data(),
+  BOOST_TEST(equal_arrays(as_linear.forward_dequantized(x).data(),
                           linear(x, layer.dequantized_weight(), layer.bias()).data()));
+  BOOST_TEST(layer.kernel().rfind("lut 4-bit", 0) == 0);  // b = 4: the lookup-table kernel
 }
 
 // A buffer written in place (not through load_state_dict) is checked before
 // the codes are used: no lookup outside the table.
 BOOST_AUTO_TEST_CASE(a_code_written_in_place_is_refused_before_use) {
   LinearAPoT<float> layer(Tensor<float>(xt::xarray<float>({{0.5f, -1.f}})), 4, 2);
+  // 4-bit codes: weight 1 is the high half of byte 0; code 8 is "-0", no level.
   for (auto& kv : layer.named_buffers())
-    if (kv.first == "weight_codes") kv.second.mutable_data()(0, 1) = 8.f;  // "-0": no level
+    if (kv.first == "weight_packed") {
+      float& byte = kv.second.mutable_data()(0);
+      byte = float((int(byte) & 0x0F) | 0x80);
+    }
   BOOST_CHECK_EXCEPTION(layer.dequantized_weight(), ValueError,
-                        mentions<ValueError>("LinearAPoT: weight_codes[1] = 8"));
+                        mentions<ValueError>("LinearAPoT: weight_packed: code 8 of weight 1"));
   BOOST_CHECK_THROW(layer.forward_integer(xt::xarray<std::int64_t>({1, 2})), ValueError);
 }
 
@@ -437,7 +446,7 @@ XGRAD_TEST_BAD_CALLS(r) {
                {},
                {la}});
   r.push_back({"LinearAPoT: load a code of 1e9",
-               raises<ValueError>("LinearAPoT::load_state_dict", {"weight_codes[0] = 1e+09"}),
+               raises<ValueError>("LinearAPoT::load_state_dict", {"weight_packed", "1e+09"}),
                [la] {
                  auto d = la->state_dict();
                  d[0].second.data()[0] = 1e9;

@@ -83,6 +83,13 @@ std::shared_ptr<nn::Sequential<float>> make_cnn(std::uint64_t seed = 2) {
   return net;
 }
 
+// Every converted layer of `net` on its float-table path (forward_dequantized).
+void dequantized_paths(Module<float>& net) {
+  net.apply([](Module<float>& m) {
+    if (auto* q = m.as<quant::quantized::QuantizedLayer<float>>()) q->enable_lut_kernel(false);
+  });
+}
+
 std::vector<Tensor<float>> batches(const xgrad::Shape& shape, int n, std::uint64_t seed) {
   xgrad::Generator gen(seed);
   std::vector<Tensor<float>> out;
@@ -551,6 +558,9 @@ BOOST_AUTO_TEST_CASE(converted_outputs_equal_the_qat_eval_outputs_bit_for_bit) {
       BOOST_TEST(types.at("head") == "quantized::Linear");
       for (const auto& kv : net->named_parameters())  // only input clipping parameters remain
         BOOST_TEST(xgrad_test::contains(kv.first, "input_fake_quant."));
+      // The float-table path (the lookup-table kernels sum in another order:
+      // test_converted_layers bounds them).
+      dequantized_paths(*net);
       BOOST_TEST(equal_arrays(net->forward(data[2]).data(), want));
     }
   }
@@ -579,13 +589,14 @@ BOOST_AUTO_TEST_CASE(a_per_tensor_b_bit_weight_has_at_most_2_to_the_b_levels) {
   quant::convert(*net);
   net->apply([](Module<float>& m) {
     if (auto* q = m.as<quant::quantized::QuantizedLayer<float>>()) {
-      BOOST_TEST(q->weight_levels().size() <= 7u);  // sign-magnitude: 2^3 - 1 values
+      // sign-magnitude: 2^3 - 1 values, one table of 2^3 entries, 3-bit codes
+      BOOST_TEST(q->code_bits() == 3);
+      BOOST_TEST((q->weight_levels().shape() == std::vector<std::size_t>{1, 8}));
       const auto codes = q->weight_codes();
-      BOOST_TEST(*std::max_element(codes.begin(), codes.end()) <
-                 std::int64_t(q->weight_levels().size()));
+      BOOST_TEST(*std::max_element(codes.begin(), codes.end()) < 7);
       xt::xarray<float> lookup = xt::xarray<float>::from_shape(codes.shape());
       for (std::size_t i = 0; i < codes.size(); ++i)
-        lookup.data()[i] = q->weight_levels()(std::size_t(codes.data()[i]));
+        lookup.data()[i] = q->weight_levels().data()[std::size_t(codes.data()[i])];
       BOOST_TEST(equal_arrays(lookup, q->dequantized_weight().data()));
     }
   });
@@ -601,6 +612,7 @@ BOOST_AUTO_TEST_CASE(a_cnn_converts_with_equal_outputs) {
   const auto want = cnn->forward(data[1]).data();
   quant::convert(*cnn);
   BOOST_TEST((*cnn)[2]->type_name() == "quantized::Conv2d");
+  dequantized_paths(*cnn);
   BOOST_TEST(equal_arrays(cnn->forward(data[1]).data(), want));
 }
 
@@ -656,11 +668,13 @@ BOOST_AUTO_TEST_CASE(a_corrupt_converted_checkpoint_is_refused_and_nothing_chang
   quant::convert(*net);
   const auto good = net->state_dict();
   auto bad_code = good;
-  bad_code[0].second(0) = 1000.0f;  // body.0.weight_codes
+  BOOST_REQUIRE(bad_code[0].first == "body.0.weight_packed");
+  bad_code[0].second(0) = 1000.0f;
   BOOST_CHECK_EXCEPTION(net->load_state_dict(bad_code), xgrad::ValueError,
-                        mentions<xgrad::ValueError>("weight_codes[0]"));
+                        mentions<xgrad::ValueError>("\"body.0.weight_packed\"[0] = 1000"));
   auto bad_levels = good;
-  bad_levels[1].second(0) = std::numeric_limits<float>::quiet_NaN();  // body.0.weight_levels
+  BOOST_REQUIRE(bad_levels[1].first == "body.0.weight_table");
+  bad_levels[1].second.data()[0] = std::numeric_limits<float>::quiet_NaN();
   BOOST_CHECK_THROW(net->load_state_dict(bad_levels), xgrad::ValueError);
   BOOST_TEST(same_state(net->state_dict(), good));
 }

@@ -100,20 +100,23 @@ BOOST_AUTO_TEST_SUITE(refused_states)
 BOOST_AUTO_TEST_CASE(each_unusable_state_is_a_value_error_naming_the_key_and_changes_nothing) {
   const std::vector<Case> cases = {
       // LinearAPoT: the codes and qparams a forward relies on.
-      {"code of 1e9", [] { return linear_apot(); }, set("weight_codes", 0, 1e9), "weight_codes"},
-      {"code beyond the code book", [] { return linear_apot(); }, set("weight_codes", 1, 40),
-       "weight_codes"},
-      {"negative zero code (no level)", [] { return linear_apot(); }, set("weight_codes", 2, 8),
-       "level"},
-      {"fractional code", [] { return linear_apot(); }, set("weight_codes", 0, 2.5),
-       "weight_codes"},
+      // (4-bit codes, two per byte, 12 codes in 6 bytes.)
+      {"packed byte of 1e9", [] { return linear_apot(); }, set("weight_packed", 0, 1e9),
+       "weight_packed"},
+      {"packed bytes missing", [] { return linear_apot(); },
+       [](StateDict<double>& d) { d[0].second = xt::xarray<double>({1.0, 2.0, 3.0, 4.0, 5.0}); },
+       "weight_packed has 5 bytes"},
+      {"negative zero code (no level)", [] { return linear_apot(); },
+       set("weight_packed", 2, 0x88), "level"},
+      {"fractional byte", [] { return linear_apot(); }, set("weight_packed", 0, 2.5),
+       "weight_packed"},
       {"negative alpha", [] { return linear_apot(); }, set("alpha", 0, -1), "alpha"},
       {"NaN gamma", [] { return linear_apot(); }, set("gamma", 0, kNaN), "gamma"},
       {"levels of another k", [] { return linear_apot(2); },
        [](StateDict<double>& d) {
          const auto other = linear_apot(1)->state_dict();
          for (auto& kv : d)
-           if (kv.first != "weight_codes" && kv.first != "bias")
+           if (kv.first != "weight_packed" && kv.first != "bias")
              for (const auto& o : other)
                if (o.first == kv.first) kv.second = o.second;
        },
@@ -185,7 +188,7 @@ BOOST_AUTO_TEST_CASE(a_bad_child_state_leaves_every_other_module_unchanged) {
   const StateDict<double> before = model.state_dict();
   StateDict<double> bad = before;
   set("0.weight", 0, 42.0)(bad);
-  set("1.weight_codes", 0, 1e9)(bad);
+  set("1.weight_packed", 0, 1e9)(bad);
   BOOST_CHECK_EXCEPTION(model.load_state_dict(bad), ValueError,
                         xgrad_test::mentions<ValueError>("\"1.\""));
   BOOST_TEST(same_state(model.state_dict(), before));

@@ -120,6 +120,31 @@ boost::test_tools::predicate_result close_as_sums(const A& actual, const B& defi
   return close_within(actual, definition, bound);
 }
 
+// y [N, O] = x [N, K] w[O, K]^T + b [O] (b may be empty) computed in float in
+// any order (BLAS, the lookup-table kernels), against the definition in
+// double: each output is a sum of K + 1 terms, so close_as_sums with n = K + 1
+// and sum |terms| = |x| |w|^T + |b|.
+template <class X>
+boost::test_tools::predicate_result close_as_linear(const xt::xarray<float>& y, const X& x,
+                                                    const X& w, const X& b) {
+  const std::size_t K = w.shape()[1], O = w.shape()[0], N = x.size() / K;
+  xt::xarray<double> def = xt::zeros<double>({N, O}), abs = xt::zeros<double>({N, O});
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t o = 0; o < O; ++o) {
+      double s = b.size() ? double(b.data()[o]) : 0.0, a = std::fabs(s);
+      for (std::size_t k = 0; k < K; ++k) {
+        const double t = double(x.data()[n * K + k]) * double(w.data()[o * K + k]);
+        s += t;
+        a += std::fabs(t);
+      }
+      def(n, o) = s;
+      abs(n, o) = a;
+    }
+  xt::xarray<double> flat = xt::cast<double>(y);
+  flat.reshape({N, O});
+  return close_as_sums<float>(flat, def, abs, K + 1);
+}
+
 // Wraps gradcheck so a failure prints the worst element.
 inline boost::test_tools::predicate_result passes_gradcheck(
     const xgrad::GradcheckFn& fn, const std::vector<xgrad::Tensor<double>>& inputs,

@@ -1,5 +1,10 @@
 #include "xgrad/quant/quantized/conv2d.hpp"
 
+#include <memory>
+#include <vector>
+
+#include "xgrad/detail/im2col.hpp"
+#include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/conv.hpp"
 
 namespace xgrad::quant::quantized {
@@ -16,11 +21,13 @@ Shape conv_weight_shape(const nn::Conv2dOptions& o) {
 
 template <class T>
 Conv2d<T>::Conv2d(qat::Conv2d<T>& layer)
-    : QuantizedLayer<T>("quantized::Conv2d", layer), options_(layer.options()) {}
+    : QuantizedLayer<T>("quantized::Conv2d", layer, std::size_t(layer.options().groups())),
+      options_(layer.options()) {}
 
 template <class T>
 Conv2d<T>::Conv2d(const nn::Conv2dOptions& options, const QConfig<T>& qconfig)
-    : QuantizedLayer<T>("quantized::Conv2d", conv_weight_shape(options), options.bias(), qconfig),
+    : QuantizedLayer<T>("quantized::Conv2d", conv_weight_shape(options), options.bias(), qconfig,
+                        std::size_t(options.groups())),
       options_(options) {}
 
 template <class T>
@@ -29,9 +36,41 @@ std::shared_ptr<Conv2d<T>> Conv2d<T>::from_qat(qat::Conv2d<T>& layer) {
 }
 
 template <class T>
-Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
+Tensor<T> Conv2d<T>::forward_dequantized(const Tensor<T>& input) {
   return conv2d(this->quantized_input(input), this->dequantized_weight(), this->bias,
                 options_.stride(), options_.padding(), options_.dilation(), options_.groups());
+}
+
+template <class T>
+Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
+  require_defined(input, "conv2d", "input");
+  const Tensor<T> x = this->quantized_input(input);
+  if ((GradMode::is_enabled() && x.requires_grad()) || !this->has_lut_kernel())
+    return forward_dequantized(input);
+  const Shape bias_shape{this->weight_shape()[0]};
+  const detail::Conv2dPlan p = detail::plan_conv2d(
+      x.shape(), this->weight_shape(), this->bias.defined() ? &bias_shape : nullptr,
+      options_.stride(), options_.padding(), options_.dilation(), options_.groups());
+  const ConvGeometry& g = p.geom;
+  const std::size_t K = g.rows(), L = g.cols(), og = p.out_per_group;
+  const std::size_t in_block = g.channels * g.height * g.width;
+  xt::xarray<T> y = xt::xarray<T>::from_shape({p.batch, p.out_channels(), g.oh, g.ow});
+  // Each sample's columns [K, L] feed the kernel as L samples of K (one per
+  // column), which writes the output plane [og, L] in place.
+  std::vector<T> col(p.pointwise() ? 0 : K * L);
+  const T* xs = x.data().data();
+  for (std::size_t n = 0; n < p.batch; ++n) {
+    for (std::size_t gi = 0; gi < p.groups; ++gi) {
+      const std::size_t block = n * p.groups + gi;
+      const T* cols = xs + block * in_block;
+      if (!p.pointwise()) {
+        im2col(cols, g, col.data());
+        cols = col.data();
+      }
+      this->lut_forward(gi, cols, L, y.data() + block * og * L, true);
+    }
+  }
+  return Tensor<T>(std::move(y));
 }
 
 template class Conv2d<float>;

@@ -1,6 +1,7 @@
 #include "xgrad/quant/quantized/linear.hpp"
 
 #include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/linalg.hpp"
 
 namespace xgrad::quant::quantized {
@@ -23,9 +24,30 @@ std::shared_ptr<Linear<T>> Linear<T>::from_qat(qat::Linear<T>& layer) {
 }
 
 template <class T>
-Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
-  if (!input.defined()) throw ValueError(this->type_name() + ".forward: the input tensor is undefined");
+Tensor<T> Linear<T>::forward_dequantized(const Tensor<T>& input) {
+  XGRAD_CHECK(input.defined(), ValueError, this->type_name(),
+              ".forward: the input tensor is undefined");
   return linear(this->quantized_input(input), this->dequantized_weight(), this->bias);
+}
+
+template <class T>
+Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
+  XGRAD_CHECK(input.defined(), ValueError, this->type_name(),
+              ".forward: the input tensor is undefined");
+  const Tensor<T> x = this->quantized_input(input);
+  const std::size_t in = in_features();
+  // The kernel has no backward: an input that needs a gradient takes the
+  // float op; a shape linear refuses too.
+  if ((GradMode::is_enabled() && x.requires_grad()) || x.dim() == 0 || x.shape().back() != in)
+    return linear(x, this->dequantized_weight(), this->bias);
+  Shape out_shape = x.shape();
+  out_shape.back() = out_features();
+  const std::size_t batch = x.numel() / in;
+  xt::xarray<T> y = xt::xarray<T>::from_shape(out_shape);
+  if (batch == 0) return Tensor<T>(std::move(y));
+  if (!this->lut_forward(0, x.data().data(), batch, y.data(), false))
+    return linear(x, this->dequantized_weight(), this->bias);
+  return Tensor<T>(std::move(y));
 }
 
 template <class T>

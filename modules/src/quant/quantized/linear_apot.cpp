@@ -64,19 +64,13 @@ LevelSet table_of(const APoTQParams<T>& q, int b, LevelScheme scheme) {
   return set;
 }
 
-template <class T>
-xt::xarray<T> as_float(const xt::xarray<std::int64_t>& a) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
-  std::transform(a.begin(), a.end(), out.begin(), [](std::int64_t v) { return T(v); });
-  return out;
-}
-
 }  // namespace
 
 template <class T>
 LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>& bias,
                           LevelScheme scheme)
-    : quantized::Linear<T>("LinearAPoT", {"quantization_levels", "level_indices", "gamma", true}),
+    : quantized::Linear<T>("LinearAPoT",
+                           {"quantization_levels", "level_indices", "gamma", true, b}),
       b_(b),
       k_(k),
       scheme_(scheme) {
@@ -96,6 +90,8 @@ LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>
                      ": the signed_per_term scheme has duplicate levels and no code-word "
                      "structure for shifts; use sign_magnitude (or unsigned_levels)");
   }
+  XGRAD_CHECK(b <= quantized::kMaxCodeBits, ValueError, op,
+              ": b must be at most 8 (codes are stored packed in bytes), got b=", b);
   check_finite(weight.data(), op, "the weight");
   if (bias.defined()) check_finite(bias.data(), op, "the bias");
 
@@ -125,7 +121,7 @@ LinearAPoT<T>::LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>
     }
   }
 
-  this->register_weight_codes(as_float<T>(quantized.int_repr()));
+  this->register_weight_codes(quantized.int_repr(), b);
   alpha_ = this->register_buffer("alpha", Tensor<T>(xt::xarray<T>({q.alpha})));
   this->register_weight_table(table_of(q, b, scheme));
   if (bias.defined()) this->register_bias(Tensor<T>(xt::xarray<T>(bias.data())));
@@ -195,7 +191,8 @@ xt::xarray<std::int64_t> LinearAPoT<T>::integer_accumulators(
     return acc;
   }
   const std::int64_t* px = xint.data();
-  const std::int64_t* pc = this->checked_codes().data();
+  const xt::xarray<std::int64_t> codes = this->weight_codes();
+  const std::int64_t* pc = codes.data();
   const std::int8_t* table = shifts_.data();
   const std::size_t nt = std::size_t(n_terms_);
   const std::int64_t mask = magnitude_codes_ - 1;

@@ -2,18 +2,20 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <type_traits>
 #include <utility>
 
+#include "../kernels/lut_matrix.hpp"
+#include "../kernels/packed_codes.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/quant/kernels/simd_isa.hpp"
 
 namespace xgrad::quant::quantized {
 
 namespace {
 
-// Codes are stored as T: integers below this are exact in float.
-constexpr double kMaxCode = double(std::int64_t(1) << 24);
+namespace kn = xgrad::quant::kernels;
 
 // A bit order that keeps -0 and +0 apart, -0 first (distinct_levels' order).
 template <class T>
@@ -21,23 +23,23 @@ bool before(T a, T b) {
   return a < b || (a == b && std::signbit(a) && !std::signbit(b));
 }
 
-template <class T>
-std::string text(T v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
+// The fewest bits, at least 2, whose 2^b codes hold n levels.
+int bits_for(std::size_t n) {
+  int b = 2;
+  while ((std::size_t(1) << b) < n) ++b;
+  return b;
 }
+
+bool is_byte(double v) { return v >= 0 && v <= 255 && std::floor(v) == v; }
 
 // The QAT layer's fake-quantized weight, computed with its weight observer
 // off; the flag is put back whatever happens.
 template <class T>
 Tensor<T> frozen_weight(qat::FakeQuantizedLayer<T>& layer, const std::string& where) {
   FakeQuantizeBase<T>& wq = *layer.weight_fake_quant;
-  if (!wq.fake_quant_enabled()) {
-    throw StateError(where +
-                     "weight_fake_quant has fake quant disabled: nothing to convert "
-                     "(enable_fake_quant first)");
-  }
+  XGRAD_CHECK(wq.fake_quant_enabled(), StateError, where,
+              "weight_fake_quant has fake quant disabled: nothing to convert "
+              "(enable_fake_quant first)");
   const bool observing = wq.observer_enabled();
   wq.disable_observer();
   Tensor<T> w;
@@ -46,7 +48,7 @@ Tensor<T> frozen_weight(qat::FakeQuantizedLayer<T>& layer, const std::string& wh
     w = layer.fake_quantized_weight();
   } catch (const StateError& e) {
     wq.enable_observer(observing);
-    throw StateError(where + "the weight quantizer is not calibrated: " + e.what());
+    throw_error<StateError>(where, "the weight quantizer is not calibrated: ", e.what());
   } catch (...) {
     wq.enable_observer(observing);
     throw;
@@ -55,45 +57,79 @@ Tensor<T> frozen_weight(qat::FakeQuantizedLayer<T>& layer, const std::string& wh
   return w;
 }
 
-// code -> position in the level table, from the level codes (ascending by
-// code), for the checks and the dequantization.
-struct CodeIndex {
-  std::vector<std::pair<std::int64_t, std::size_t>> by_code;
-  // The position of `code`'s level, or -1.
-  std::ptrdiff_t find(std::int64_t code) const {
-    const auto it =
-        std::lower_bound(by_code.begin(), by_code.end(), std::make_pair(code, std::size_t(0)));
-    return it != by_code.end() && it->first == code ? std::ptrdiff_t(it->second) : -1;
+// The distinct values of v[0, n), ascending (-0 before +0).
+template <class T>
+std::vector<T> distinct(const T* v, std::size_t n) {
+  std::vector<T> out(v, v + n);
+  std::sort(out.begin(), out.end(), before<T>);
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](T a, T b) { return a == b && std::signbit(a) == std::signbit(b); }),
+            out.end());
+  return out;
+}
+
+}  // namespace
+
+// The checked state: one code per weight (row-major), the table by code
+// (table_rows rows of 2^bits), and for float layers with one table and
+// 2-4-bit codes one LutMatrix per group.
+template <class T>
+struct QuantizedLayer<T>::Runtime {
+  int bits = 0;
+  std::size_t rows = 0, cols = 0, table_rows = 0;
+  std::vector<std::uint8_t> codes;
+  std::vector<T> table;
+  std::vector<kn::LutMatrix> luts;
+
+  T level(std::size_t row, std::uint8_t code) const {
+    return table[(table_rows == 1 ? 0 : row) * (std::size_t(1) << bits) + code];
   }
 };
 
-}  // namespace
+template <class T>
+QuantizedLayer<T>::~QuantizedLayer() = default;
 
 template <class T>
 QuantizedLayer<T>::QuantizedLayer(std::string type_name, TableKeys keys)
     : Module<T>(std::move(type_name)), keys_(std::move(keys)) {}
 
 template <class T>
-QuantizedLayer<T>::QuantizedLayer(std::string type_name, qat::FakeQuantizedLayer<T>& qat_layer)
-    : Module<T>(std::move(type_name)) {
+QuantizedLayer<T>::QuantizedLayer(std::string type_name, qat::FakeQuantizedLayer<T>& qat_layer,
+                                  std::size_t groups)
+    : Module<T>(std::move(type_name)), groups_(groups) {
   const std::string where = this->type_name() + ": ";
   const xt::xarray<T> w = frozen_weight(qat_layer, where).data();
-  if (std::any_of(w.begin(), w.end(), [](T v) { return std::isnan(v); }))
-    throw ValueError(where + "the fake-quantized weight holds NaN");
-  const LevelSet table = distinct_levels(w.data(), w.size(), this->type_name().c_str());
-  if (table.size() > kMaxWeightLevels) {
-    throw ValueError(where + "the fake-quantized weight has " + std::to_string(table.size()) +
-                     " distinct values (more than " + std::to_string(kMaxWeightLevels) +
-                     "): it is not quantized");
+  XGRAD_CHECK(std::none_of(w.begin(), w.end(), [](T v) { return std::isnan(v); }), ValueError,
+              where, "the fake-quantized weight holds NaN");
+  const std::size_t rows = w.shape()[0], cols = w.size() / rows;
+  // One table for the tensor when it fits in 8 bits, else one per channel.
+  std::vector<std::vector<T>> tables{distinct(w.data(), w.size())};
+  if (tables[0].size() > (std::size_t(1) << kMaxCodeBits)) {
+    tables.clear();
+    for (std::size_t o = 0; o < rows; ++o) {
+      tables.push_back(distinct(w.data() + o * cols, cols));
+      XGRAD_CHECK(tables.back().size() <= (std::size_t(1) << kMaxCodeBits), ValueError, where,
+                  "channel ", o, " of the fake-quantized weight has ", tables.back().size(),
+                  " distinct values (more than 256): not the weight of a quantizer of at most 8 "
+                  "bits");
+    }
   }
-  const std::vector<T> levels = table.values<T>();
-  xt::xarray<T> codes = xt::xarray<T>::from_shape(w.shape());
+  std::size_t most = 0;
+  for (const auto& t : tables) most = std::max(most, t.size());
+  const int bits = bits_for(most);
+  const std::size_t width = std::size_t(1) << bits;
+  xt::xarray<std::int64_t> codes = xt::xarray<std::int64_t>::from_shape(w.shape());
+  xt::xarray<T> table = xt::xarray<T>::from_shape({tables.size(), width});
+  for (std::size_t r = 0; r < tables.size(); ++r) {
+    const std::vector<T>& t = tables[r];
+    for (std::size_t c = 0; c < width; ++c) table(r, c) = t[std::min(c, t.size() - 1)];
+  }
   for (std::size_t i = 0; i < w.size(); ++i) {
-    const auto it = std::lower_bound(levels.begin(), levels.end(), w.data()[i], before<T>);
-    codes.data()[i] = static_cast<T>(table.codes[std::size_t(it - levels.begin())]);
+    const std::vector<T>& t = tables[tables.size() == 1 ? 0 : i / cols];
+    codes.data()[i] = std::lower_bound(t.begin(), t.end(), w.data()[i], before<T>) - t.begin();
   }
-  register_weight_codes(std::move(codes));
-  register_weight_table(table);
+  register_weight_codes(codes, bits);
+  levels_ = this->register_buffer(keys_.levels, Tensor<T>(std::move(table)), false);
   if (qat_layer.bias.defined()) register_bias(Tensor<T>(xt::xarray<T>(qat_layer.bias.data())));
   qconfig_tag_ =
       this->register_buffer("qconfig", Tensor<T>(encode_qconfig_name<T>(qat_layer.qconfig().name)),
@@ -104,17 +140,17 @@ QuantizedLayer<T>::QuantizedLayer(std::string type_name, qat::FakeQuantizedLayer
 
 template <class T>
 QuantizedLayer<T>::QuantizedLayer(std::string type_name, const Shape& weight_shape, bool with_bias,
-                                  const QConfig<T>& qconfig)
-    : Module<T>(std::move(type_name)) {
+                                  const QConfig<T>& qconfig, std::size_t groups)
+    : Module<T>(std::move(type_name)), groups_(groups) {
   std::shared_ptr<FakeQuantizeBase<T>> aq;
   if (qconfig.activation) {
     aq = qconfig.activation();
-    if (!aq)
-      throw ValueError(this->type_name() + ": the qconfig's activation factory returned null");
+    XGRAD_CHECK(aq, ValueError, this->type_name(),
+                ": the qconfig's activation factory returned null");
   }
-  const T zero = T(0);
-  register_weight_codes(xt::zeros<T>(weight_shape));
-  register_weight_table(distinct_levels(&zero, 1, this->type_name().c_str()));
+  register_weight_codes(xt::zeros<std::int64_t>(weight_shape), 2);
+  levels_ = this->register_buffer(keys_.levels, Tensor<T>(xt::xarray<T>(xt::zeros<T>({1, 4}))),
+                                  false);
   if (with_bias) register_bias(zeros<T>({weight_shape[0]}));
   qconfig_tag_ = this->register_buffer("qconfig", Tensor<T>(encode_qconfig_name<T>(qconfig.name)),
                                        /*fixed_shape=*/false);
@@ -122,8 +158,20 @@ QuantizedLayer<T>::QuantizedLayer(std::string type_name, const Shape& weight_sha
 }
 
 template <class T>
-void QuantizedLayer<T>::register_weight_codes(xt::xarray<T> codes) {
-  codes_ = this->register_buffer("weight_codes", Tensor<T>(std::move(codes)));
+void QuantizedLayer<T>::register_weight_codes(const xt::xarray<std::int64_t>& codes, int bits) {
+  weight_shape_ = Shape(codes.shape().begin(), codes.shape().end());
+  const std::size_t rows = weight_shape_.at(0), cols = codes.size() / rows;
+  std::vector<std::uint8_t> narrow(codes.size());
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    XGRAD_CHECK(codes.data()[i] >= 0 && codes.data()[i] < (std::int64_t(1) << bits), ValueError,
+                this->type_name(), ": code ", codes.data()[i], " at ", i, " has more than ", bits,
+                " bits");
+    narrow[i] = std::uint8_t(codes.data()[i]);
+  }
+  const std::vector<std::uint8_t> bytes = kn::to_canonical(narrow, rows, cols, bits);
+  xt::xarray<T> stored = xt::xarray<T>::from_shape({bytes.size()});
+  std::copy(bytes.begin(), bytes.end(), stored.begin());
+  packed_ = this->register_byte_buffer("weight_packed", Tensor<T>(std::move(stored)));
 }
 
 template <class T>
@@ -151,57 +199,83 @@ template <class T>
 void QuantizedLayer<T>::check_weight(const StateView& state) const {
   const std::string& where = state.where;
   const xt::xarray<T>& levels = state[keys_.levels];
-  if (levels.dimension() != 1 || levels.size() == 0)
-    throw ValueError(where + keys_.levels + " must be 1-D and non-empty");
+  const std::size_t rows = weight_shape_.at(0);
+  std::size_t n = 1;
+  for (std::size_t e : weight_shape_) n *= e;
+  const std::size_t cols = n / rows;
   for (std::size_t i = 0; i < levels.size(); ++i) {
-    const T v = levels.data()[i];
-    if (!std::isfinite(v) || (i > 0 && v < levels.data()[i - 1]))
-      throw ValueError(where + keys_.levels + " must be finite and ascending; element " +
-                       std::to_string(i) + " = " + text(v));
+    XGRAD_CHECK(std::isfinite(levels.data()[i]), ValueError, where, keys_.levels,
+                " must be finite; element ", i, " = ", levels.data()[i]);
   }
-  CodeIndex index;
+  int bits = keys_.bits;
   if (keys_.codes.empty()) {
-    for (std::size_t r = 0; r < levels.size(); ++r) index.by_code.emplace_back(std::int64_t(r), r);
+    // [R, 2^b], R = 1 or rows.
+    const bool shaped = levels.dimension() == 2 && (levels.shape()[0] == 1 || levels.shape()[0] == rows);
+    XGRAD_CHECK(shaped, ValueError, where, keys_.levels, " must be [1, 2^b] or [", rows,
+                ", 2^b], got ", Shape(levels.shape().begin(), levels.shape().end()));
+    const std::size_t width = levels.shape()[1];
+    bits = 0;
+    while (bits < kMaxCodeBits && (std::size_t(1) << bits) < width) ++bits;
+    XGRAD_CHECK(bits >= 2 && (std::size_t(1) << bits) == width, ValueError, where, keys_.levels,
+                " must have 2^b columns with 2 <= b <= 8 (one per code), got ", width);
   } else {
+    XGRAD_CHECK(levels.dimension() == 1 && levels.size() > 0, ValueError, where, keys_.levels,
+                " must be 1-D and non-empty");
+    for (std::size_t i = 1; i < levels.size(); ++i) {
+      XGRAD_CHECK(!(levels.data()[i] < levels.data()[i - 1]), ValueError, where, keys_.levels,
+                  " must be ascending; element ", i, " = ", levels.data()[i]);
+    }
     const xt::xarray<T>& lc = state[keys_.codes];
-    if (lc.dimension() != 1 || lc.size() != levels.size())
-      throw ValueError(where + keys_.codes + " must be 1-D with one code per level (" +
-                       std::to_string(levels.size()) + "), got " + std::to_string(lc.size()));
+    XGRAD_CHECK(lc.dimension() == 1 && lc.size() == levels.size(), ValueError, where, keys_.codes,
+                " must be 1-D with one code per level (", levels.size(), "), got ", lc.size());
+    std::vector<bool> seen(std::size_t(1) << bits, false);
     for (std::size_t r = 0; r < lc.size(); ++r) {
       const T c = lc.data()[r];
-      if (!(c >= 0 && double(c) < kMaxCode && std::floor(c) == c))
-        throw ValueError(where + keys_.codes + "[" + std::to_string(r) + "] = " + text(c) +
-                         " is not a code (an integer in [0, 2^24))");
-      index.by_code.emplace_back(std::int64_t(c), r);
+      XGRAD_CHECK(c >= 0 && double(c) < double(seen.size()) && std::floor(c) == c, ValueError,
+                  where, keys_.codes, "[", r, "] = ", c, " is not a ", bits,
+                  "-bit code (an integer in [0, ", seen.size(), "))");
+      XGRAD_CHECK(!seen[std::size_t(c)], ValueError, where, keys_.codes, " holds ",
+                  std::int64_t(c), " twice");
+      seen[std::size_t(c)] = true;
     }
-    std::sort(index.by_code.begin(), index.by_code.end());
-    for (std::size_t r = 1; r < index.by_code.size(); ++r)
-      if (index.by_code[r].first == index.by_code[r - 1].first)
-        throw ValueError(where + keys_.codes + " holds " + std::to_string(index.by_code[r].first) +
-                         " twice");
   }
   if (!keys_.scale.empty()) {
     const xt::xarray<T>& s = state[keys_.scale];
-    if (s.size() != 1 || !std::isfinite(s.data()[0]))
-      throw ValueError(where + keys_.scale + " must hold one finite value, got " +
-                       (s.size() == 1 ? text(s.data()[0]) : std::to_string(s.size()) + " values"));
+    XGRAD_CHECK(s.size() == 1 && std::isfinite(s.data()[0]), ValueError, where, keys_.scale,
+                " must hold one finite value, got ", s.size() == 1 ? s.data()[0] : T(s.size()),
+                s.size() == 1 ? "" : " values");
   }
-  const xt::xarray<T>& codes = state["weight_codes"];
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    const T c = codes.data()[i];
-    const bool integer = c >= 0 && double(c) < kMaxCode && std::floor(c) == c;
-    if (!integer || index.find(std::int64_t(c)) < 0)
-      throw ValueError(where + "weight_codes[" + std::to_string(i) + "] = " + text(c) +
-                       (keys_.codes.empty()
-                            ? " is not a code in [0, " + std::to_string(levels.size()) + ")"
-                            : " is not the code of any level (" + keys_.codes + ")"));
+  const xt::xarray<T>& packed = state["weight_packed"];
+  const std::size_t expected = kn::canonical_bytes(rows, cols, bits);
+  XGRAD_CHECK(packed.dimension() == 1 && packed.size() == expected, ValueError, where,
+              "weight_packed has ", packed.size(), " bytes, ", rows, " x ", cols, " codes of ",
+              bits, " bits need ", expected);
+  for (std::size_t i = 0; i < packed.size(); ++i) {
+    XGRAD_CHECK(is_byte(double(packed.data()[i])), ValueError, where, "weight_packed[", i,
+                "] = ", packed.data()[i], " is not a byte");
+  }
+  const std::size_t used = rows * cols * std::size_t(bits) % 8;
+  const auto last = unsigned(packed.data()[expected - 1]);
+  XGRAD_CHECK(used == 0 || (last >> used) == 0, ValueError, where,
+              "weight_packed: the unused high ", 8 - used, " bits of the last byte must be zero, got ",
+              last, " (corrupt data, or not ", bits, "-bit codes of ", rows, " x ", cols, ")");
+  if (!keys_.codes.empty()) {
+    // Every code must be a level's.
+    std::vector<std::uint8_t> bytes(packed.begin(), packed.end());
+    const std::vector<std::uint8_t> codes = kn::from_canonical(bytes, rows, cols, bits);
+    std::vector<bool> known(std::size_t(1) << bits, false);
+    for (T c : state[keys_.codes]) known[std::size_t(c)] = true;
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      XGRAD_CHECK(known[codes[i]], ValueError, where, "weight_packed: code ", int(codes[i]),
+                  " of weight ", i, " is not the code of any level (", keys_.codes, ")");
+    }
   }
   if (bias.defined()) {
     const xt::xarray<T>& b = state["bias"];
-    for (std::size_t i = 0; i < b.size(); ++i)
-      if (!std::isfinite(b.data()[i]))
-        throw ValueError(where + "bias[" + std::to_string(i) + "] = " + text(b.data()[i]) +
-                         " is not finite");
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      XGRAD_CHECK(std::isfinite(b.data()[i]), ValueError, where, "bias[", i, "] = ", b.data()[i],
+                  " is not finite");
+    }
   }
 }
 
@@ -218,57 +292,83 @@ void QuantizedLayer<T>::check_state(const typename Module<T>::StateCandidate& st
 }
 
 template <class T>
-void QuantizedLayer<T>::refresh() const {
+const typename QuantizedLayer<T>::Runtime& QuantizedLayer<T>::refresh() const {
   std::vector<std::uint64_t> versions;
   for (const auto& b : this->buffers(false)) versions.push_back(b.version());
-  if (weight_cache_.defined() && versions == cache_versions_) return;
+  if (runtime_ && versions == cache_versions_) return *runtime_;
   // A buffer changed since the load checks (or was never checked): check again,
-  // the dequantization below relies on every code having a level.
+  // the decoding below relies on every code having a level.
   const auto named = this->named_buffers(false);
   check_weight(StateView{[&named](const std::string& name) -> const xt::xarray<T>& {
                            for (const auto& kv : named)
                              if (kv.first == name) return kv.second.data();
-                           throw StateError("QuantizedLayer: no buffer " + name);
+                           throw_error<StateError>("QuantizedLayer: no buffer ", name);
                          },
                          this->type_name() + ": "});
-  const xt::xarray<T>& c = codes_.data();
-  const xt::xarray<T>& l = levels_.data();
-  CodeIndex index;
-  if (level_codes_.defined()) {
-    for (std::size_t r = 0; r < level_codes_.numel(); ++r)
-      index.by_code.emplace_back(std::int64_t(level_codes_.data()(r)), r);
-    std::sort(index.by_code.begin(), index.by_code.end());
+  auto rt = std::make_shared<Runtime>();
+  rt->rows = weight_shape_[0];
+  std::size_t n = 1;
+  for (std::size_t e : weight_shape_) n *= e;
+  rt->cols = n / rt->rows;
+  const xt::xarray<T>& levels = levels_.data();
+  if (keys_.codes.empty()) {
+    rt->table_rows = levels.shape()[0];
+    rt->bits = bits_for(levels.shape()[1]);
+    rt->table.assign(levels.begin(), levels.end());
+  } else {
+    rt->table_rows = 1;
+    rt->bits = keys_.bits;
+    rt->table.assign(std::size_t(1) << rt->bits, T(0));  // codes of no level: never used
+    for (std::size_t r = 0; r < levels.size(); ++r)
+      rt->table[std::size_t(level_codes_.data()(r))] = levels(r);
   }
-  xt::xarray<T> w = xt::xarray<T>::from_shape(c.shape());
-  xt::xarray<std::int64_t> ints = xt::xarray<std::int64_t>::from_shape(c.shape());
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    const auto code = static_cast<std::int64_t>(c.data()[i]);
-    ints.data()[i] = code;
-    w.data()[i] =
-        l.data()[level_codes_.defined() ? std::size_t(index.find(code)) : std::size_t(code)];
+  const std::vector<std::uint8_t> bytes(packed_.data().begin(), packed_.data().end());
+  rt->codes = kn::from_canonical(bytes, rt->rows, rt->cols, rt->bits);
+  if constexpr (std::is_same<T, float>::value) {
+    if (rt->table_rows == 1 && rt->bits >= 2 && rt->bits <= 4) {
+      const std::size_t og = rt->rows / groups_;
+      const std::vector<float> table(rt->table.begin(), rt->table.end());
+      for (std::size_t g = 0; g < groups_; ++g) {
+        std::vector<std::uint8_t> part(rt->codes.begin() + std::ptrdiff_t(g * og * rt->cols),
+                                       rt->codes.begin() + std::ptrdiff_t((g + 1) * og * rt->cols));
+        std::vector<float> b;
+        if (bias.defined())
+          b.assign(bias.data().begin() + std::ptrdiff_t(g * og),
+                   bias.data().begin() + std::ptrdiff_t((g + 1) * og));
+        rt->luts.emplace_back(kn::pack_codes(part, og, rt->cols, rt->bits), table,
+                              std::vector<float>{}, std::vector<float>{}, std::move(b));
+      }
+    }
   }
-  weight_cache_ = Tensor<T>(std::move(w));
-  codes_cache_ = std::move(ints);
+  runtime_ = std::move(rt);
+  weight_cache_ = Tensor<T>();
   cache_versions_ = std::move(versions);
+  return *runtime_;
 }
 
 template <class T>
-const xt::xarray<std::int64_t>& QuantizedLayer<T>::checked_codes() const {
-  refresh();
-  return codes_cache_;
+int QuantizedLayer<T>::code_bits() const {
+  return refresh().bits;
 }
 
 template <class T>
 xt::xarray<std::int64_t> QuantizedLayer<T>::weight_codes() const {
-  return checked_codes();
+  const Runtime& rt = refresh();
+  xt::xarray<std::int64_t> out = xt::xarray<std::int64_t>::from_shape(weight_shape_);
+  std::copy(rt.codes.begin(), rt.codes.end(), out.begin());
+  return out;
 }
 
 template <class T>
 xt::xarray<std::int64_t> QuantizedLayer<T>::level_codes() const {
-  const std::size_t L = levels_.numel();
-  xt::xarray<std::int64_t> out = xt::xarray<std::int64_t>::from_shape({L});
-  for (std::size_t r = 0; r < L; ++r)
-    out(r) = level_codes_.defined() ? std::int64_t(level_codes_.data()(r)) : std::int64_t(r);
+  const xt::xarray<T>& l = levels_.data();
+  if (keys_.codes.empty()) {  // a code is its column
+    xt::xarray<std::int64_t> out = xt::xarray<std::int64_t>::from_shape(l.shape());
+    for (std::size_t i = 0; i < l.size(); ++i) out.data()[i] = std::int64_t(i % l.shape()[1]);
+    return out;
+  }
+  xt::xarray<std::int64_t> out = xt::xarray<std::int64_t>::from_shape({l.size()});
+  for (std::size_t r = 0; r < l.size(); ++r) out(r) = std::int64_t(level_codes_.data()(r));
   return out;
 }
 
@@ -279,13 +379,60 @@ T QuantizedLayer<T>::weight_scale() const {
 
 template <class T>
 Tensor<T> QuantizedLayer<T>::dequantized_weight() const {
-  refresh();
+  const Runtime& rt = refresh();
+  if (!weight_cache_.defined()) {
+    xt::xarray<T> w = xt::xarray<T>::from_shape(weight_shape_);
+    for (std::size_t i = 0; i < rt.codes.size(); ++i)
+      w.data()[i] = rt.level(i / rt.cols, rt.codes[i]);
+    weight_cache_ = Tensor<T>(std::move(w));
+  }
   return weight_cache_;
 }
 
 template <class T>
 Tensor<T> QuantizedLayer<T>::quantized_input(const Tensor<T>& x) {
   return input_fake_quant ? input_fake_quant->forward(x) : x;
+}
+
+template <class T>
+std::string QuantizedLayer<T>::kernel() const {
+  const Runtime& rt = refresh();
+  if (!has_lut_kernel()) return "dequantized";
+  return "lut " + std::to_string(rt.bits) + "-bit " + to_string(simd_isa());
+}
+
+template <class T>
+bool QuantizedLayer<T>::has_lut_kernel() const {
+  return lut_enabled_ && !refresh().luts.empty();
+}
+
+template <class T>
+bool QuantizedLayer<T>::lut_forward(std::size_t group, const T* x, std::size_t batch, T* y,
+                                    bool sample_columns) const {
+  const Runtime& rt = refresh();
+  if constexpr (std::is_same<T, float>::value) {
+    if (!lut_enabled_ || rt.luts.empty()) return false;
+    const kn::LutMatrix& m = rt.luts.at(group);
+    m.forward(x, batch * m.cols(), batch, y, batch * m.rows(), kn::LutPath::automatic,
+              sample_columns ? kn::LutLayout::sample_columns : kn::LutLayout::sample_rows);
+    return true;
+  } else {
+    (void)rt, (void)group, (void)x, (void)batch, (void)y, (void)sample_columns;
+    return false;
+  }
+}
+
+template <class T>
+WeightStorage QuantizedLayer<T>::weight_storage() const {
+  WeightStorage s;
+  std::size_t n = 1;
+  for (std::size_t e : weight_shape_) n *= e;
+  const std::size_t b = bias.defined() ? bias.numel() : 0;
+  s.float_bytes = sizeof(float) * (n + b);
+  s.bytes = packed_.numel() + sizeof(T) * (levels_.numel() + b) +
+            (level_codes_.defined() ? sizeof(T) * level_codes_.numel() : 0) +
+            (scale_.defined() ? sizeof(T) : 0);
+  return s;
 }
 
 template class QuantizedLayer<float>;

@@ -67,9 +67,13 @@ enum class ConvertMode {
 };
 
 // Swaps every qat::Linear / qat::Conv2d for quantized::Linear /
-// quantized::Conv2d (quantized/quantized_layer.hpp): in eval, the converted
-// model's outputs equal the QAT model's outputs with observers off, bit for
-// bit. Input quantizers are moved over with observer off, fake quant on.
+// quantized::Conv2d (quantized/quantized_layer.hpp): weights stored as packed
+// b-bit codes and a level table. In eval, the converted model computes what
+// the QAT model computes with observers off: bit for bit on the float-table
+// path (QuantizedLayer::enable_lut_kernel(false), and always for 8-bit,
+// per-channel and double layers); through the lookup-table kernels (2-4-bit
+// float layers, the default) each layer's sums are within their rounding
+// bound of it (quantized_layer.hpp). Input quantizers are moved over with observer off, fake quant on.
 // Errors, with nothing changed: StateError when the model has no QAT layer
 // (not prepared), when a quantizer has no qparams yet (not calibrated: an
 // observer-based quantizer that never observed), or a weight quantizer has

@@ -1,7 +1,9 @@
 // quantized::Conv2d<T>: a converted qat::Conv2d (see quantized_layer.hpp):
 // forward(x) = conv2d(quantized_input(x), dequantized_weight(), bias, stride,
-// padding, dilation, groups), equal bit for bit to the QAT layer's eval
-// forward with its observers off.
+// padding, dilation, groups), where the layer has a lookup-table kernel as
+// im2col then the kernel per sample and group (within the family's bound of
+// forward_dequantized, which equals the QAT layer's eval forward with its
+// observers off bit for bit).
 #pragma once
 
 #include <memory>
@@ -20,6 +22,7 @@ class Conv2d : public QuantizedLayer<T> {
 
   // conv2d's errors.
   Tensor<T> forward(const Tensor<T>& input) override;
+  Tensor<T> forward_dequantized(const Tensor<T>& input) override;
 
   const nn::Conv2dOptions& options() const { return options_; }
 

@@ -1,7 +1,9 @@
 // quantized::Linear<T>: the linear member of the integer-weight family (see
 // quantized_layer.hpp): forward(x) = linear(quantized_input(x),
-// dequantized_weight(), bias). A converted qat::Linear (equal bit for bit to
-// the QAT layer's eval forward with its observers off), or LinearAPoT.
+// dequantized_weight(), bias), through the lookup-table GEMV (small batches)
+// or GEMM kernel where the layer has one (within the family's bound of
+// forward_dequantized, which equals the QAT layer's eval forward with its
+// observers off bit for bit). A converted qat::Linear, or LinearAPoT.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +25,7 @@ class Linear : public QuantizedLayer<T> {
   // [..., in] -> [..., out]. ValueError on an undefined input, ShapeError
   // from linear for other shapes.
   Tensor<T> forward(const Tensor<T>& input) override;
+  Tensor<T> forward_dequantized(const Tensor<T>& input) override;
 
   // The weight's [out, in].
   std::size_t in_features() const;

@@ -13,8 +13,10 @@
 // for the chosen level scheme and quantizes it with quantize_APoT; the caller's
 // weight is read, never modified.
 //
-// forward(x) equals a float linear with the dequantized weight:
-// linear(x, dequantized_weight(), bias); the gradient flows to x.
+// forward(x) is a float linear with the dequantized weight: for b <= 4 (float)
+// the lookup-table kernel on the packed codes, within the family's bound of
+// forward_dequantized(x) = linear(x, dequantized_weight(), bias), which it is
+// otherwise (and whenever x needs a gradient).
 //
 // forward_integer(xint) multiplies integer activations by each weight code's
 // power-of-two terms with shifts and adds: a code word selects up to n terms
@@ -36,8 +38,8 @@
 // integer codes (not the level values), truncates activations to integers,
 // overwrites the caller's weight and has no bias; none of that is reproduced.
 //
-// State (buffers, saved and loaded with the state dict): "weight_codes"
-// [out, in] (codes stored as T, exact), "alpha" [1], "gamma" [1] (the table's
+// State (buffers, saved and loaded with the state dict): "weight_packed" (the
+// b-bit code words packed, a uint8 member: quantized_layer.hpp), "alpha" [1], "gamma" [1] (the table's
 // scale), "quantization_levels" [L] and "level_indices" [L] (as T; the level
 // table, PyTorch's qparams names), and "bias" [out] when given. The layer has
 // no trainable parameters.
@@ -59,12 +61,12 @@ class LinearAPoT : public quantized::Linear<T> {
  public:
   // weight [out, in] (ShapeError otherwise; ValueError if undefined or holding
   // NaN or an infinity), bias undefined or [out]; b, k as APoTObserver
-  // (ValueError), scheme unsigned_levels or sign_magnitude.
+  // (ValueError; also for b > 8), scheme unsigned_levels or sign_magnitude.
   LinearAPoT(const Tensor<T>& weight, int b, int k, const Tensor<T>& bias = Tensor<T>(),
              LevelScheme scheme = LevelScheme::sign_magnitude);
 
-  // forward(x) (quantized::Linear's): x [..., in] -> [..., out],
-  // linear(x, dequantized_weight(), bias); ValueError if x is undefined,
+  // forward(x) (quantized::Linear's): x [..., in] -> [..., out], as above;
+  // ValueError if x is undefined,
   // ShapeError from linear for other shapes. weight_codes() and
   // dequantized_weight() (the family's) refuse, with ValueError, a stored code
   // that is not a level's or qparams that are not the level set of this

@@ -3,36 +3,56 @@
 // turns a QAT layer into (quantized::Linear, quantized::Conv2d), and
 // LinearAPoT (PyTorch's experimental APoT linear, quantized from a float
 // weight). Every member stores its weight the same way:
-//   weight codes  the code of every weight (buffer "weight_codes", codes
-//                 stored as T: exact below 2^24);
-//   level table   a LevelSet (levels/level_set.hpp): the level values,
-//                 ascending, and the code of each; a code's weight value is
-//                 its level;
-//   scale         the table's scale (LevelSet::scale), for integer kernels
-//                 that apply it once per output (LinearAPoT's gamma);
-// and computes its float forward from the dequantized weight levels[codes]
-// (cached until a buffer changes), through the input quantizer when it has
-// one. Kernels on the codes themselves (LinearAPoT's shift-and-add today,
-// packed-code lookup-table kernels next) read the same storage.
+//   packed codes  the code of every weight, b bits each (1 <= b <= 8), in
+//                 the canonical packing of the [rows, cols] code matrix (rows
+//                 the output channels, cols the rest of the weight's
+//                 extents): code i at bits [i b, i b + b) of a byte string,
+//                 least significant bit first, ceil(rows cols b / 8) bytes,
+//                 the unused high bits of the last byte zero. A byte buffer
+//                 (Module::register_byte_buffer): saved as a uint8 member,
+//                 b/32 of the float weight's bytes;
+//   level table   what a code stands for: a converted layer's "weight_table"
+//                 [R, 2^b], one row for the tensor (R = 1) or one per output
+//                 channel (R = rows), code c of row o standing for
+//                 table[o or 0, c]; LinearAPoT's APoT level set (its own keys);
+//   scale         the table's scale (LinearAPoT's gamma), for integer
+//                 kernels that apply it once per output.
 //
-// A converted layer: the table is distinct_levels of the QAT layer's
-// fake-quantized weight (normalized, quantized, rescaled), at most 2^b
-// values per tensor for a per-tensor b-bit quantizer, codes 0, 1, 2, ...
-// (not stored: a level's code is its position), no scale. The dequantized
-// weight is the QAT layer's fake-quantized weight bit for bit, and the input
-// passes through the QAT layer's own input quantizer (observer off, fake quant
-// on), so in eval a converted layer computes exactly what the QAT layer
-// computed with its observers off. State, in state-dict order: buffers
-// "weight_codes", "weight_levels", "bias" (when the layer has one), "qconfig";
-// child "input_fake_quant" (when the config quantizes inputs).
+// Converting (the QAT layer's fake-quantized weight W, computed with its
+// weight observer off): when W has at most 256 distinct values, one table
+// of them (ascending, padded to 2^b with the largest), b the fewest bits
+// (at least 2) that hold them: a 4-bit APoT weight packs at 4 bits, an
+// 8-bit uniform one at 8. Otherwise (per-channel scales) one table per
+// output channel, b set by the channel with the most values; a channel with
+// more than 256 is refused (ValueError: not a weight quantizer of at most 8
+// bits). The dequantized weight table[code] is W bit for bit.
 //
-// Loading checks (ValueError, nothing changed): the qconfig name (as for QAT
-// layers), levels finite and ascending, level codes distinct integers in
-// [0, 2^24), every weight code an integer that is a level's code, the scale
-// and bias finite; members add their own (LinearAPoT: its APoT set). The
-// layers have no parameters: they are for inference.
+// Forward. Float layers whose codes have 2, 3 or 4 bits and one table run the
+// lookup-table kernels on the packed codes (3-bit codes in 4-bit lanes): a
+// Linear's batch through the GEMV / GEMM kernel, a Conv2d's samples through
+// im2col and the same kernel (per group). The kernel sums each output in
+// another order than BLAS (one fma per weight, in column order, 2-bit batch 1
+// in column pairs): against exact arithmetic each output is within
+// gamma_K * sum_j |w_j x_j| (K the weights in a sum), so it differs from the
+// float-table path (forward_dequantized) by at most twice that. Other layers
+// (8-bit or per-channel tables, double) and inputs that need a gradient run
+// forward_dequantized: the float op on the dequantized weight, which equals
+// the QAT layer's eval forward (observers off) bit for bit. Results never
+// depend on the thread count.
+//
+// State, in state-dict order: "weight_packed" (uint8), the table
+// ("weight_table", or LinearAPoT's), "bias" (when the layer has one),
+// "qconfig"; child "input_fake_quant" (when the config quantizes inputs).
+//
+// Loading checks (ValueError naming the key and the value, nothing changed):
+// the qconfig name (as for QAT layers); a table of 2^b columns, 2 <= b <= 8,
+// and 1 or rows rows, every value finite; packed bytes that are bytes, as many
+// as rows cols b needs, the unused high bits zero; the scale and bias finite;
+// members add their own (LinearAPoT: its APoT set, every code a level's).
+// The layers have no parameters: they are for inference.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,18 +68,25 @@
 
 namespace xgrad::quant::quantized {
 
-// More distinct weight values than this is not a quantized weight.
-inline constexpr std::size_t kMaxWeightLevels = std::size_t(1) << 20;
+// The widest codes a layer stores (a table of 2^8 entries).
+inline constexpr int kMaxCodeBits = 8;
 
 template <class T = float>
 class QuantizedLayer : public Module<T> {
  public:
-  const Shape& weight_shape() const { return codes_.shape(); }
+  ~QuantizedLayer() override;
+
+  const Shape& weight_shape() const { return weight_shape_; }
+  // Bits per code (b).
+  int code_bits() const;
   // The codes as integers, in the weight's shape (ValueError if the stored
   // state is not usable, as for dequantized_weight).
   xt::xarray<std::int64_t> weight_codes() const;
-  // The level table: values ascending, and each one's code.
+  // The level table as stored: a converted layer's [R, 2^b] table,
+  // LinearAPoT's levels ascending.
   const xt::xarray<T>& weight_levels() const { return levels_.data(); }
+  // The code of each entry of weight_levels() (a converted layer's: its
+  // column).
   xt::xarray<std::int64_t> level_codes() const;
   // The table's scale; 1 when the layer stores none.
   T weight_scale() const;
@@ -68,19 +95,35 @@ class QuantizedLayer : public Module<T> {
   Tensor<T> dequantized_weight() const;
   // input_fake_quant(x), or x itself without an input quantizer.
   Tensor<T> quantized_input(const Tensor<T>& x);
+  // The float op on quantized_input(x) and dequantized_weight(): the QAT
+  // layer's eval forward bit for bit, with gradients to x.
+  virtual Tensor<T> forward_dequantized(const Tensor<T>& input) = 0;
+
+  // Which product forward runs on: "lut" (the lookup-table kernels on the
+  // packed codes, with the instruction set in use, e.g. "lut 4-bit avx512")
+  // or "dequantized" (forward_dequantized).
+  std::string kernel() const;
+  bool has_lut_kernel() const;
+  // Off: forward runs forward_dequantized even where a kernel exists (to
+  // reproduce the QAT model bit for bit, or to compare). Not saved.
+  void enable_lut_kernel(bool on = true) { lut_enabled_ = on; }
+  // Packed codes, table, scale and bias bytes, and the float32 weight's and
+  // bias's (summary() shows them).
+  WeightStorage weight_storage() const override;
 
   Tensor<T> bias;  // a buffer; undefined without bias
   std::shared_ptr<FakeQuantizeBase<T>> input_fake_quant;
 
  protected:
-  // The state-dict names of the table (the codes are always "weight_codes").
+  // The state-dict names of the table (the codes are always "weight_packed").
   struct TableKeys {
-    std::string levels = "weight_levels";
-    std::string codes;  // empty: a level's code is its position (not stored)
+    std::string levels = "weight_table";
+    std::string codes;  // empty: a converted layer's [R, 2^b] table by position
     std::string scale;  // empty: no scale stored
     // The table's size is set by the layer's settings (LinearAPoT's b, k),
     // so a load of another size is a ShapeError; else any size loads.
     bool fixed_size = false;
+    int bits = 0;  // with `codes`: the layer's code width
   };
   // A layer's own entries by name as a check sees them: the loaded candidate
   // in check_state, the stored buffers when dequantizing.
@@ -97,14 +140,17 @@ class QuantizedLayer : public Module<T> {
   // From a QAT layer: computes its fake-quantized weight with the weight
   // observer off (the layer is left as it was) and takes its input quantizer
   // object. StateError when the weight quantizer has fake quant disabled or no
-  // qparams; ValueError for a NaN weight or more than kMaxWeightLevels levels.
-  QuantizedLayer(std::string type_name, qat::FakeQuantizedLayer<T>& qat_layer);
-  // Empty (all codes 0, one level 0), with fresh quantizers from `qconfig`: a
-  // model to load a converted checkpoint into.
+  // qparams; ValueError for a NaN weight or a channel of more than 256 values.
+  // `groups`: a Conv2d's, whose groups get one kernel each.
+  QuantizedLayer(std::string type_name, qat::FakeQuantizedLayer<T>& qat_layer,
+                 std::size_t groups = 1);
+  // Empty (all codes 0 of 2 bits, a table of zeros), with fresh quantizers
+  // from `qconfig`: a model to load a converted checkpoint into.
   QuantizedLayer(std::string type_name, const Shape& weight_shape, bool bias,
-                 const QConfig<T>& qconfig);
+                 const QConfig<T>& qconfig, std::size_t groups = 1);
 
-  void register_weight_codes(xt::xarray<T> codes);
+  // codes: integers in [0, 2^bits), in the weight's shape.
+  void register_weight_codes(const xt::xarray<std::int64_t>& codes, int bits);
   void register_weight_table(const LevelSet& table);
   void register_bias(const Tensor<T>& b);
 
@@ -113,16 +159,28 @@ class QuantizedLayer : public Module<T> {
   virtual void check_weight(const StateView& state) const;
   void check_state(const typename Module<T>::StateCandidate& state) const override;
 
-  // The validated codes (cached with the dequantized weight).
-  const xt::xarray<std::int64_t>& checked_codes() const;
+  // The lookup-table kernels' product for float layers that have them:
+  // y [batch, rows of group g] from x [batch, cols] (sample_columns: x [cols,
+  // batch], y [rows of g, batch]). False (nothing written) when the layer has
+  // no kernel (see kernel()).
+  bool lut_forward(std::size_t group, const T* x, std::size_t batch, T* y,
+                   bool sample_columns) const;
 
  private:
-  void refresh() const;
+  // The checked state ready for use: the codes, the table by code, the
+  // kernels (quantized_layer.cpp).
+  struct Runtime;
+  // Checks the state once per change of a buffer, then rebuilds the runtime
+  // and drops the cached dequantized weight.
+  const Runtime& refresh() const;
 
   TableKeys keys_;
-  Tensor<T> codes_, levels_, level_codes_, scale_, qconfig_tag_;
+  Shape weight_shape_;
+  std::size_t groups_ = 1;
+  bool lut_enabled_ = true;
+  Tensor<T> packed_, levels_, level_codes_, scale_, qconfig_tag_;
   mutable Tensor<T> weight_cache_;
-  mutable xt::xarray<std::int64_t> codes_cache_;
+  mutable std::shared_ptr<const Runtime> runtime_;
   mutable std::vector<std::uint64_t> cache_versions_;
 };
 

@@ -1,0 +1,448 @@
+// Converted layers on packed codes (quant/quantized/quantized_layer.hpp): the
+// storage (keys, packed sizes, b from the levels, one table or one per
+// channel), packing round trips at every bit width through the checkpoint,
+// the lookup-table kernels against the float-table path on odd shapes, on
+// every instruction set and thread count, hostile converted checkpoints, and
+// summary()'s storage lines.
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/conv.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/conv.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/parallel.hpp"
+#include "xgrad/quant/kernels/simd_isa.hpp"
+#include "xgrad/quant/qat/workflow.hpp"
+#include "xgrad/quant/quantized/conv2d.hpp"
+#include "xgrad/quant/quantized/linear.hpp"
+#include "xgrad/random.hpp"
+#include "xgrad/serialize.hpp"
+#include "xgrad/summary.hpp"
+
+BOOST_AUTO_TEST_SUITE(test_converted_layers)
+
+namespace quant = xgrad::quant;
+namespace nn = xgrad::nn;
+using quant::quantized::QuantizedLayer;
+using xgrad::Generator;
+using xgrad::Module;
+using xgrad::StateDict;
+using xgrad::Tensor;
+using xgrad_test::close_as_linear;
+using xgrad_test::equal_arrays;
+using xgrad_test::mentions;
+
+namespace {
+
+template <class T>
+using Layer = std::shared_ptr<nn::Sequential<T>>;
+
+// A calibrated, frozen and converted one-layer model (a Sequential holding
+// the layer as "0"), and the QAT model's eval output before converting.
+template <class T>
+Layer<T> converted(std::shared_ptr<Module<T>> layer, const quant::QConfig<T>& config,
+                   const Tensor<T>& x, xt::xarray<T>* qat_out = nullptr) {
+  auto net = std::make_shared<nn::Sequential<T>>();
+  net->push_back(layer);
+  quant::prepare_qat<T>(*net, config);
+  quant::calibrate<T>(*net, {x});
+  quant::freeze(*net);
+  net->eval();
+  if (qat_out) *qat_out = net->forward(x).data();
+  quant::convert(*net);
+  return net;
+}
+
+template <class T>
+QuantizedLayer<T>& q(const Layer<T>& net) {
+  return *(*net)[0]->template as<QuantizedLayer<T>>();
+}
+
+quant::QConfig<float> config_for_bits(int bits) {
+  // APoT for 2 and 4 bits (the paper's), uniform for the other widths.
+  if (bits == 2 || bits == 4) return quant::apot_rcf_qconfig<float>(bits);
+  return quant::uniform_qconfig<float>(bits);
+}
+
+// The sums of |x| |w| + |b| of a convolution, for its bound: conv2d on the
+// absolute values, in double.
+xt::xarray<double> abs_conv_sums(const Tensor<float>& x, const Tensor<float>& w,
+                                 const Tensor<float>& b, const nn::Conv2dOptions& o) {
+  auto to_abs = [](const Tensor<float>& t) {
+    return Tensor<double>(xt::xarray<double>(xt::abs(xt::cast<double>(t.data()))));
+  };
+  return xgrad::conv2d(to_abs(x), to_abs(w), b.defined() ? to_abs(b) : Tensor<double>(),
+                       o.stride(), o.padding(), o.dilation(), o.groups())
+      .data();
+}
+
+std::uintmax_t file_size(const std::string& path) { return std::filesystem::file_size(path); }
+
+bool same_state(const StateDict<float>& a, const StateDict<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].first != b[i].first || !equal_arrays(a[i].second, b[i].second)) return false;
+  return true;
+}
+
+}  // namespace
+
+// ---- storage ----
+
+BOOST_AUTO_TEST_CASE(a_converted_linear_stores_packed_codes_a_table_and_the_bias) {
+  Generator gen(1);
+  const auto x = xgrad::randn<float>({8, 40}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(40, 24, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x);
+  std::vector<std::string> keys;
+  for (const auto& kv : net->state_dict()) keys.push_back(kv.first);
+  BOOST_REQUIRE(keys.size() >= 4u);
+  BOOST_TEST(keys[0] == "0.weight_packed");
+  BOOST_TEST(keys[1] == "0.weight_table");
+  BOOST_TEST(keys[2] == "0.bias");
+  BOOST_TEST(keys[3] == "0.qconfig");
+  const auto dict = net->state_dict();
+  BOOST_TEST(dict[0].second.size() == 24u * 40u * 4u / 8u);  // 4 bits a code
+  BOOST_TEST((dict[1].second.shape() == std::vector<std::size_t>{1, 16}));
+  BOOST_TEST(net->byte_state_keys() == std::vector<std::string>{"0.weight_packed"});
+  BOOST_TEST(q(net).code_bits() == 4);
+  const xgrad::WeightStorage s = q(net).weight_storage();
+  BOOST_TEST(s.bytes == 480u + 4u * (16u + 24u));
+  BOOST_TEST(s.float_bytes == 4u * (24u * 40u + 24u));
+}
+
+// b: the fewest bits (at least 2) that hold the weight's distinct values; the
+// dequantized weight is the QAT layer's fake-quantized weight bit for bit at
+// every width, and survives a checkpoint (uint8 member) into an empty model.
+BOOST_AUTO_TEST_CASE(packing_round_trips_at_every_bit_width_through_a_checkpoint) {
+  xgrad_test::TempDir dir;
+  for (int bits = 2; bits <= 8; ++bits) {
+    BOOST_TEST_CONTEXT("bits " << bits) {
+      Generator gen(std::uint64_t(10 + bits));
+      const auto x = xgrad::randn<float>({16, 37}, gen);
+      auto layer = std::make_shared<nn::Linear<float>>(37, 19, true, gen);
+      auto net = std::make_shared<nn::Sequential<float>>();
+      net->push_back(layer);
+      quant::prepare_qat<float>(*net, config_for_bits(bits));
+      quant::calibrate<float>(*net, {x});
+      quant::freeze(*net);
+      auto* qat = (*net)[0]->as<quant::qat::FakeQuantizedLayer<float>>();
+      const xt::xarray<float> fq = [&] {
+        xgrad::NoGradGuard no_grad;
+        return qat->fake_quantized_weight().data();
+      }();
+      quant::convert(*net);
+      auto& layer_q = q(net);
+      // APoT 2-bit sign-magnitude has 3 values, uniform 3-bit at most 8...
+      BOOST_TEST(layer_q.code_bits() <= bits);
+      BOOST_TEST(layer_q.code_bits() >= 2);
+      BOOST_TEST(equal_arrays(layer_q.dequantized_weight().data(), fq));
+      const std::string path = dir / ("b" + std::to_string(bits) + ".npz");
+      xgrad::save(*net, path);
+      const auto loaded = xgrad::load_state_dict_file<float>(path);
+      BOOST_TEST(equal_arrays(loaded[0].second, net->state_dict()[0].second));
+
+      auto fresh = std::make_shared<nn::Sequential<float>>();
+      fresh->push_back(std::make_shared<nn::Linear<float>>(37, 19, true, gen));
+      quant::prepare_qat<float>(*fresh, config_for_bits(bits));
+      quant::convert(*fresh, quant::ConvertMode::empty);
+      xgrad::load(*fresh, path);
+      BOOST_TEST(equal_arrays(q(fresh).dequantized_weight().data(), fq));
+      BOOST_TEST(q(fresh).kernel() == layer_q.kernel());
+      BOOST_TEST(equal_arrays(fresh->forward(x).data(), net->forward(x).data()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_converted_checkpoint_is_about_b_over_32_of_the_float_one) {
+  xgrad_test::TempDir dir;
+  Generator gen(3);
+  const auto x = xgrad::randn<float>({8, 256}, gen);
+  auto layer = std::make_shared<nn::Linear<float>>(256, 256, true, gen);
+  auto float_net = std::make_shared<nn::Sequential<float>>();
+  float_net->push_back(layer);
+  xgrad::save(*float_net, dir / "float.npz");
+  for (int bits : {2, 4}) {
+    BOOST_TEST_CONTEXT("bits " << bits) {
+      auto clone = std::make_shared<nn::Linear<float>>(256, 256, true, gen);
+      clone->load_state_dict(layer->state_dict());
+      auto net = converted<float>(clone, quant::apot_rcf_qconfig<float>(bits), x);
+      BOOST_TEST(q(net).code_bits() == bits);
+      const std::string path = dir / "q.npz";
+      xgrad::save(*net, path);
+      // The codes are b/32 of the weight; the float bias (0.4 % of the float
+      // file), the table, the input quantizer's state and the members'
+      // headers (~200 bytes each) add a little: within 1.5 % of the float file.
+      const double ratio = double(file_size(path)) / double(file_size(dir / "float.npz"));
+      BOOST_TEST(ratio > bits / 32.0);
+      BOOST_TEST(ratio < bits / 32.0 + 0.015);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(per_channel_weights_store_one_table_per_channel) {
+  Generator gen(4);
+  const auto x = xgrad::randn<float>({8, 12}, gen);
+  xt::xarray<float> want;
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(12, 5, true, gen),
+                              quant::uniform_qconfig<float>(4, true), x, &want);
+  const auto& table = q(net).weight_levels();
+  BOOST_TEST((table.shape() == std::vector<std::size_t>{5, 16}));
+  BOOST_TEST(q(net).kernel() == "dequantized");  // the kernels take one table
+  BOOST_TEST(equal_arrays(net->forward(x).data(), want));
+}
+
+// ---- kernels ----
+
+// Each output of the kernel and of the float-table path is a sum of K + 1
+// terms (K products, the bias), each within gamma_{K+1} sum|terms| of the
+// exact value in any order (test_util.hpp): close_as_linear checks that
+// against the definition in double.
+BOOST_AUTO_TEST_CASE(linear_kernels_equal_the_float_table_path_within_the_bound) {
+  struct Shape {
+    std::size_t in, out;
+  };
+  const Shape shapes[] = {{1, 1}, {5, 3}, {17, 17}, {33, 31}, {129, 7}, {300, 40}};
+  for (int bits : {2, 3, 4}) {
+    for (const Shape& s : shapes) {
+      for (std::size_t batch : {1u, 3u, 64u}) {
+        BOOST_TEST_CONTEXT(bits << "-bit " << s.out << " x " << s.in << ", batch " << batch) {
+          Generator gen(s.in * 100 + s.out + std::size_t(bits));
+          const auto x = xgrad::randn<float>({batch, s.in}, gen);
+          auto net = converted<float>(std::make_shared<nn::Linear<float>>(s.in, s.out, true, gen),
+                                      config_for_bits(bits), x);
+          auto& layer = q(net);
+          BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
+          const Tensor<float> xq = layer.quantized_input(x);
+          const auto y = net->forward(x).data();
+          BOOST_TEST(close_as_linear(y, xq.data(), layer.dequantized_weight().data(),
+                                     layer.bias.data()));
+          BOOST_TEST(close_as_linear(layer.forward_dequantized(x).data(), xq.data(),
+                                     layer.dequantized_weight().data(), layer.bias.data()));
+        }
+      }
+    }
+  }
+}
+
+// conv: K = C/groups kh kw products and the bias per output.
+BOOST_AUTO_TEST_CASE(conv_kernels_equal_the_float_table_path_within_the_bound) {
+  const nn::Conv2dOptions options[] = {
+      nn::Conv2dOptions(1, 6, 5),
+      nn::Conv2dOptions(3, 5, 3).padding(1),
+      nn::Conv2dOptions(4, 6, 3).stride(2).groups(2),
+      nn::Conv2dOptions(2, 3, {2, 3}).dilation(2).padding({1, 0}),
+      nn::Conv2dOptions(6, 4, 1),  // pointwise: the input is its own column matrix
+  };
+  for (int bits : {2, 4}) {
+    for (const auto& o : options) {
+      BOOST_TEST_CONTEXT(bits << "-bit " << o.in_channels() << "->" << o.out_channels()) {
+        Generator gen(std::size_t(o.in_channels() * 10 + o.out_channels()) + std::size_t(bits));
+        const auto x = xgrad::randn<float>({3, std::size_t(o.in_channels()), 9, 8}, gen);
+        auto net = converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen),
+                                    config_for_bits(bits), x);
+        auto& layer = q(net);
+        BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
+        const auto w = layer.dequantized_weight();
+        const std::size_t K = w.numel() / w.shape()[0];
+        const auto y = net->forward(x).data();
+        const auto ref = layer.forward_dequantized(x).data();
+        xt::xarray<double> bound = abs_conv_sums(layer.quantized_input(x), w, layer.bias, o);
+        bound *= 2 * xgrad_test::gamma_n<float>(K + 1) + xgrad_test::gamma_n<double>(K + 1);
+        BOOST_TEST(xgrad_test::close_within(y, ref, bound));
+      }
+    }
+  }
+}
+
+// The decode path's sums are in one order on every instruction set and
+// thread count (lut_matrix.hpp): the same bits. (2-bit batch 1 may take the
+// pair path on some sets: checked within the bound above.)
+BOOST_AUTO_TEST_CASE(results_depend_on_neither_the_thread_count_nor_the_instruction_set) {
+  Generator gen(5);
+  const auto x = xgrad::randn<float>({64, 300}, gen);
+  const auto img = xgrad::randn<float>({4, 3, 12, 12}, gen);
+  auto lin = converted<float>(std::make_shared<nn::Linear<float>>(300, 70, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x);
+  auto conv = converted<float>(
+      std::make_shared<nn::Conv2d<float>>(nn::Conv2dOptions(3, 20, 3).padding(1), gen),
+      quant::apot_rcf_qconfig<float>(2), img);
+  const int threads = xgrad::get_num_threads();
+  const quant::SimdIsa isa = quant::simd_isa();
+  xgrad::set_num_threads(1);
+  const auto y1 = lin->forward(x).data();
+  const auto c1 = conv->forward(img).data();
+  for (int t : {2, 3}) {
+    xgrad::set_num_threads(t);
+    BOOST_TEST(equal_arrays(lin->forward(x).data(), y1));
+    BOOST_TEST(equal_arrays(conv->forward(img).data(), c1));
+  }
+  xgrad::set_num_threads(threads);
+  for (quant::SimdIsa s : quant::supported_simd_isas()) {
+    BOOST_TEST_CONTEXT(quant::to_string(s)) {
+      quant::set_simd_isa(s);
+      BOOST_TEST(equal_arrays(lin->forward(x).data(), y1));
+      BOOST_TEST(equal_arrays(conv->forward(img).data(), c1));
+    }
+  }
+  quant::set_simd_isa(isa);
+}
+
+BOOST_AUTO_TEST_CASE(inputs_that_need_a_gradient_take_the_float_path) {
+  Generator gen(6);
+  const auto x0 = xgrad::randn<float>({2, 9}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(9, 4, false, gen),
+                              quant::apot_rcf_qconfig<float>(4), x0);
+  Tensor<float> x(xt::xarray<float>(x0.data()), true);
+  const auto y = net->forward(x);
+  BOOST_TEST(equal_arrays(y.data(), q(net).forward_dequantized(x).data()));
+  xgrad::sum(y).backward();
+  BOOST_TEST(x.grad().defined());
+}
+
+BOOST_AUTO_TEST_CASE(double_layers_run_the_float_table_path) {
+  Generator gen(7);
+  const auto x = xgrad::randn<double>({3, 10}, gen);
+  xt::xarray<double> want;
+  auto net = converted<double>(std::make_shared<nn::Linear<double>>(10, 4, true, gen),
+                               quant::apot_rcf_qconfig<double>(4), x, &want);
+  BOOST_TEST(q(net).kernel() == "dequantized");
+  BOOST_TEST(equal_arrays(net->forward(x).data(), want));
+}
+
+// ---- summary ----
+
+BOOST_AUTO_TEST_CASE(summary_shows_the_storage_of_each_layer_and_the_total) {
+  Generator gen(8);
+  const auto x = xgrad::randn<float>({4, 64}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(64, 32, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x);
+  const std::string text = xgrad::summary(*net);
+  // 1,024 packed bytes + 16 table + 32 bias floats; 2,048 + 32 floats.
+  BOOST_TEST(xgrad_test::contains(text, "weight storage 1,216 B (8,320 B as float32)"), text);
+  BOOST_TEST(xgrad_test::contains(text, "\nweight storage: 1,216 B (8,320 B as float32)\n"), text);
+}
+
+// ---- hostile checkpoints ----
+
+// A converted checkpoint edited member by member: each refused at load with a
+// ValueError naming the key, the model unchanged.
+BOOST_AUTO_TEST_CASE(hostile_converted_checkpoints_are_refused_and_change_nothing) {
+  xgrad_test::TempDir dir;
+  Generator gen(9);
+  const auto x = xgrad::randn<float>({4, 7}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(7, 3, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x);  // 21 codes: 11 bytes
+  const StateDict<float> good = net->state_dict();
+  BOOST_REQUIRE(good[0].first == "0.weight_packed");
+  BOOST_REQUIRE(good[1].first == "0.weight_table");
+  BOOST_REQUIRE(good[2].first == "0.bias");
+  struct Case {
+    const char* what;
+    std::function<void(StateDict<float>&)> edit;
+    std::vector<std::string> words;
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<Case> cases = {
+      {"a byte too few",
+       [](StateDict<float>& d) { d[0].second = xt::xarray<float>(xt::zeros<float>({10})); },
+       {"weight_packed has 10 bytes", "3 x 7 codes of 4 bits need 11"}},
+      {"a byte too many",
+       [](StateDict<float>& d) { d[0].second = xt::xarray<float>(xt::zeros<float>({12})); },
+       {"weight_packed has 12 bytes"}},
+      {"stray high bits", [](StateDict<float>& d) { d[0].second(10) = 0x30; },
+       {"weight_packed", "unused high 4 bits", "got 48"}},
+      {"table of 12 entries",
+       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({1, 12})); },
+       {"weight_table", "2^b columns", "got 12"}},
+      {"table of 512 entries",
+       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({1, 512})); },
+       {"weight_table", "got 512"}},
+      {"table of 2 rows for 3 channels",
+       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({2, 16})); },
+       {"weight_table", "[1, 2^b] or [3, 2^b]", "[2, 16]"}},
+      {"NaN level", [nan](StateDict<float>& d) { d[1].second(0, 5) = nan; },
+       {"weight_table", "element 5", "nan"}},
+      {"infinite bias",
+       [](StateDict<float>& d) { d[2].second(1) = std::numeric_limits<float>::infinity(); },
+       {"bias[1]", "inf"}},
+      {"a 2-bit table for 4-bit bytes",
+       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({1, 4})); },
+       {"weight_packed has 11 bytes", "codes of 2 bits need 6"}},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      StateDict<float> bad = good;
+      c.edit(bad);
+      const std::string path = dir / "bad.npz";
+      xgrad::save(bad, path, {"0.weight_packed"});
+      try {
+        xgrad::load(*net, path);
+        BOOST_ERROR("loaded");
+      } catch (const xgrad::ValueError& e) {
+        for (const auto& w : c.words) BOOST_TEST(xgrad_test::contains(e.what(), w), e.what());
+      }
+      BOOST_TEST(same_state(net->state_dict(), good));
+    }
+  }
+  // A float member that is not bytes: refused by the byte buffer's check.
+  StateDict<float> bad = good;
+  bad[0].second(0) = 300;
+  xgrad::save(bad, dir / "float_member.npz");
+  BOOST_CHECK_EXCEPTION(xgrad::load(*net, dir / "float_member.npz"), xgrad::ValueError,
+                        mentions<xgrad::ValueError>("\"0.weight_packed\"[0] = 300"));
+  BOOST_TEST(same_state(net->state_dict(), good));
+}
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  Generator gen(11);
+  const auto x = randn<double>({4, 6}, gen);
+  auto net = converted<double>(std::make_shared<nn::Linear<double>>(6, 3, true, gen),
+                               quant::apot_rcf_qconfig<double>(4), x);
+  std::shared_ptr<Module<double>> layer = (*net)[0];
+  r.push_back({"quantized::Linear: forward of the wrong width",
+               raises<ShapeError>("linear", {"[2, 5]", "[3, 6]"}),
+               [layer] { layer->forward(zeros<double>({2, 5})); },
+               {},
+               {layer}});
+  r.push_back({"quantized::Linear: forward undefined",
+               raises<ValueError>("quantized::Linear.forward", {"undefined"}),
+               [layer] { layer->forward(D()); },
+               {},
+               {layer}});
+  r.push_back({"quantized::Linear: load a packed byte of 256",
+               raises<ValueError>("Sequential::load_state_dict", {"0.weight_packed", "256"}),
+               [net] {
+                 auto d = net->state_dict();
+                 d[0].second(2) = 256;
+                 net->load_state_dict(d);
+               },
+               {},
+               {net}});
+  r.push_back({"register_byte_buffer: not a byte",
+               raises<ValueError>("Module::register_byte_buffer", {"\"codes\"[1] = -1"}), [] {
+                 Module<double> m;
+                 m.register_byte_buffer("codes", Tensor<double>(xt::xarray<double>({1.0, -1.0})));
+               }});
+  r.push_back({"save: uint8 key not in the dict",
+               raises<ValueError>("save", {"uint8 key", "\"nope\""}), [net] {
+                 xgrad_test::TempDir dir;
+                 save(net->state_dict(), dir / "x.npz", {"nope"});
+               }});
+  r.push_back({"save: uint8 member that is not bytes",
+               raises<ValueError>("save", {"key \"0.bias\"", "is not a byte"}), [net] {
+                 xgrad_test::TempDir dir;
+                 save(net->state_dict(), dir / "x.npz", {"0.bias"});
+               }});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
