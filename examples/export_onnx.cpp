@@ -18,6 +18,7 @@
 #include <xtensor/xview.hpp>
 
 #include "cli_paths.hpp"
+#include "lenet5.hpp"
 #include "xgrad/data.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/errors.hpp"
@@ -54,30 +55,9 @@ struct Options {
   bool fixed_batch = false;
 };
 
-std::shared_ptr<nn::Sequential<float>> lenet5(Generator& gen) {
-  using nn::Conv2dOptions;
-  return std::make_shared<nn::Sequential<float>>(
-      std::initializer_list<std::shared_ptr<Module<float>>>{
-          std::make_shared<nn::Conv2d<float>>(Conv2dOptions(1, 6, 5).padding(2), gen),
-          std::make_shared<nn::ReLU<float>>(), std::make_shared<nn::MaxPool2d<float>>(2),
-          std::make_shared<nn::Conv2d<float>>(Conv2dOptions(6, 16, 5), gen),
-          std::make_shared<nn::ReLU<float>>(), std::make_shared<nn::MaxPool2d<float>>(2),
-          std::make_shared<nn::Flatten<float>>(),
-          std::make_shared<nn::Linear<float>>(400, 120, true, gen),
-          std::make_shared<nn::ReLU<float>>(),
-          std::make_shared<nn::Linear<float>>(120, 84, true, gen),
-          std::make_shared<nn::ReLU<float>>(),
-          std::make_shared<nn::Linear<float>>(84, 10, true, gen)});
-}
-
-// Rows of 784 normalized pixels.
-data::Dataset<float> load_split(data::Split split) {
-  data::Dataset<float> d = data::load_mnist<float>(data::kFashionMnistDir, split);
-  d.features = (d.features / 255.0f - 0.28604f) / 0.35302f;
-  return d;
-}
-
-Tensor<float> as_images(const Tensor<float>& rows) { return reshape(rows, {-1, 1, 28, 28}); }
+using examples::as_images;
+using examples::lenet5;
+data::Dataset<float> load_split(data::Split split) { return examples::load_fashion_mnist(split); }
 
 void write_npy(const std::string& path, const xt::xarray<float>& array) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
