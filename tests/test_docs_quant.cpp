@@ -14,6 +14,9 @@
 #include <xgrad/quant/apot/quantizer.hpp>
 #include <xgrad/quant/qat/workflow.hpp>
 #include <xgrad/quant/quantized/conv2d.hpp>
+#include <xgrad/quant/quantized/linear.hpp>
+#include <cstdio>
+#include <iostream>
 #include <xgrad/quant/fake_quantize/rcf_fake_quantize.hpp>
 #include <xgrad/quant/fake_quantize/fake_quantize.hpp>
 #include <xgrad/quant/qat/weight_norm.hpp>
@@ -187,8 +190,48 @@ BOOST_AUTO_TEST_CASE(qat_workflow) {
   qat_again->eval();
   const Tensor<float> x = batch_of(8).features;
   const xt::xarray<float> expected = qat_again->forward(x).data();
+  // On the float-table path: the lookup-table kernels sum in another order
+  // (test_converted_layers bounds each layer).
+  for (auto* m : {model.get(), deployed.get()}) {
+    m->apply([](Module<float>& l) {
+      if (auto* q = l.as<quant::quantized::QuantizedLayer<float>>()) q->enable_lut_kernel(false);
+    });
+  }
   BOOST_TEST(model->forward(x).data() == expected);
   BOOST_TEST(deployed->forward(x).data() == expected);
+}
+
+BOOST_AUTO_TEST_CASE(inference_page_converts_and_reports_storage_and_kernels) {
+  Generator init(5);
+  auto model = std::make_shared<nn::Sequential<float>>();
+  model->push_back(std::make_shared<nn::Linear<float>>(256, 128, true, init));
+  model->push_back(std::make_shared<nn::ReLU<float>>());
+  model->push_back(std::make_shared<nn::Linear<float>>(128, 10, true, init));
+  const std::vector<Tensor<float>> batches = {randn<float>({32, 256}, init)};
+  // DOC begin docs/inference.md:convert
+  #include <xgrad/quant/qat/workflow.hpp>
+  #include <xgrad/quant/quantized/linear.hpp>
+  namespace quant = xgrad::quant;
+
+  quant::prepare_qat<float>(*model, quant::apot_rcf_qconfig<float>(4),   // 4-bit APoT,
+                            {{"2", quant::uniform_qconfig<float>(8)}});  // last layer 8-bit
+  quant::calibrate(*model, batches);
+  quant::freeze(*model);
+  // ... QAT training ...
+  model->eval();
+  quant::convert(*model);                    // packed codes + a level table per layer
+  std::cout << summary(*model);              // each layer's storage, and the total
+  auto first = model->at<quant::quantized::Linear<float>>(0);
+  std::cout << first->kernel() << "\n";      // "lut 4-bit avx512" (or avx2, scalar)
+  save(*model, "model_apot4.npz");           // codes as uint8 members: ~b/32 of float
+  Tensor<float> y = model->forward(batches[0]);  // the lookup-table kernels
+  // DOC end
+  BOOST_TEST(first->code_bits() == 4);
+  BOOST_TEST(first->kernel().rfind("lut 4-bit ", 0) == 0);
+  BOOST_TEST(model->at<quant::quantized::Linear<float>>(2)->kernel() == "dequantized");
+  BOOST_TEST(xgrad_test::contains(summary(*model), "weight storage: "));
+  BOOST_TEST((y.shape() == Shape{32, 10}));
+  std::remove("model_apot4.npz");
 }
 
 // clang-format on

@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(training_then_qat) {
       }
     }
     model.eval();
-    quant::convert(model);  // weights stored as integer codes; the outputs do not change
+    quant::convert(model);  // weights packed as 4-bit codes, run by lookup-table kernels
     // DOC end
     NoGradGuard eval;
     const double qat_acc = data::accuracy(model.forward(spirals.features), spirals.labels);
