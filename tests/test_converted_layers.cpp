@@ -17,6 +17,7 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduce.hpp"
 #include "xgrad/parallel.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 #include "xgrad/quant/qat/workflow.hpp"
@@ -189,12 +190,13 @@ BOOST_AUTO_TEST_CASE(a_converted_checkpoint_is_about_b_over_32_of_the_float_one)
 
 BOOST_AUTO_TEST_CASE(per_channel_weights_store_one_table_per_channel) {
   Generator gen(4);
-  const auto x = xgrad::randn<float>({8, 12}, gen);
+  // 40 channels of up to 16 values: more than 256 in all.
+  const auto x = xgrad::randn<float>({8, 64}, gen);
   xt::xarray<float> want;
-  auto net = converted<float>(std::make_shared<nn::Linear<float>>(12, 5, true, gen),
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(64, 40, true, gen),
                               quant::uniform_qconfig<float>(4, true), x, &want);
   const auto& table = q(net).weight_levels();
-  BOOST_TEST((table.shape() == std::vector<std::size_t>{5, 16}));
+  BOOST_TEST((table.shape() == std::vector<std::size_t>{40, 16}));
   BOOST_TEST(q(net).kernel() == "dequantized");  // the kernels take one table
   BOOST_TEST(equal_arrays(net->forward(x).data(), want));
 }
@@ -209,7 +211,7 @@ BOOST_AUTO_TEST_CASE(linear_kernels_equal_the_float_table_path_within_the_bound)
   struct Shape {
     std::size_t in, out;
   };
-  const Shape shapes[] = {{1, 1}, {5, 3}, {17, 17}, {33, 31}, {129, 7}, {300, 40}};
+  const Shape shapes[] = {{2, 1}, {5, 3}, {17, 17}, {33, 31}, {129, 7}, {300, 40}};
   for (int bits : {2, 3, 4}) {
     for (const Shape& s : shapes) {
       for (std::size_t batch : {1u, 3u, 64u}) {
@@ -339,26 +341,36 @@ BOOST_AUTO_TEST_CASE(hostile_converted_checkpoints_are_refused_and_change_nothin
   Generator gen(9);
   const auto x = xgrad::randn<float>({4, 7}, gen);
   auto net = converted<float>(std::make_shared<nn::Linear<float>>(7, 3, true, gen),
-                              quant::apot_rcf_qconfig<float>(4), x);  // 21 codes: 11 bytes
+                              quant::apot_rcf_qconfig<float>(4), x);
+  // 21 codes of b bits (b from the levels the weight uses).
+  const int b = q(net).code_bits();
+  const std::size_t n = (21 * std::size_t(b) + 7) / 8, used = 21 * std::size_t(b) % 8;
+  BOOST_REQUIRE(used != 0);  // b = 2, 3 or 4: the last byte has unused bits
   const StateDict<float> good = net->state_dict();
   BOOST_REQUIRE(good[0].first == "0.weight_packed");
   BOOST_REQUIRE(good[1].first == "0.weight_table");
   BOOST_REQUIRE(good[2].first == "0.bias");
+  BOOST_REQUIRE(good[0].second.size() == n);
   struct Case {
     const char* what;
     std::function<void(StateDict<float>&)> edit;
     std::vector<std::string> words;
   };
   const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::string has = "weight_packed has ";
+  const std::size_t other = b == 2 ? 16 : 4;  // a table of another width
+  const std::size_t other_n = (21 * (other == 16 ? 4u : 2u) + 7) / 8;
+  const float stray = float(unsigned(good[0].second(n - 1)) | (1u << used));
   const std::vector<Case> cases = {
       {"a byte too few",
-       [](StateDict<float>& d) { d[0].second = xt::xarray<float>(xt::zeros<float>({10})); },
-       {"weight_packed has 10 bytes", "3 x 7 codes of 4 bits need 11"}},
+       [n](StateDict<float>& d) { d[0].second = xt::xarray<float>(xt::zeros<float>({n - 1})); },
+       {has + std::to_string(n - 1) + " bytes",
+        "3 x 7 codes of " + std::to_string(b) + " bits need " + std::to_string(n)}},
       {"a byte too many",
-       [](StateDict<float>& d) { d[0].second = xt::xarray<float>(xt::zeros<float>({12})); },
-       {"weight_packed has 12 bytes"}},
-      {"stray high bits", [](StateDict<float>& d) { d[0].second(10) = 0x30; },
-       {"weight_packed", "unused high 4 bits", "got 48"}},
+       [n](StateDict<float>& d) { d[0].second = xt::xarray<float>(xt::zeros<float>({n + 1})); },
+       {has + std::to_string(n + 1) + " bytes"}},
+      {"stray high bits", [n, stray](StateDict<float>& d) { d[0].second(n - 1) = stray; },
+       {"weight_packed", "unused high " + std::to_string(8 - used) + " bits"}},
       {"table of 12 entries",
        [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({1, 12})); },
        {"weight_table", "2^b columns", "got 12"}},
@@ -368,14 +380,16 @@ BOOST_AUTO_TEST_CASE(hostile_converted_checkpoints_are_refused_and_change_nothin
       {"table of 2 rows for 3 channels",
        [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({2, 16})); },
        {"weight_table", "[1, 2^b] or [3, 2^b]", "[2, 16]"}},
-      {"NaN level", [nan](StateDict<float>& d) { d[1].second(0, 5) = nan; },
-       {"weight_table", "element 5", "nan"}},
+      {"NaN level", [nan](StateDict<float>& d) { d[1].second(0, 1) = nan; },
+       {"weight_table", "element 1", "nan"}},
       {"infinite bias",
        [](StateDict<float>& d) { d[2].second(1) = std::numeric_limits<float>::infinity(); },
        {"bias[1]", "inf"}},
-      {"a 2-bit table for 4-bit bytes",
-       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({1, 4})); },
-       {"weight_packed has 11 bytes", "codes of 2 bits need 6"}},
+      {"a table of another width for these bytes",
+       [other](StateDict<float>& d) {
+         d[1].second = xt::xarray<float>(xt::zeros<float>({std::size_t(1), other}));
+       },
+       {has + std::to_string(n) + " bytes", "need " + std::to_string(other_n)}},
   };
   for (const Case& c : cases) {
     BOOST_TEST_CONTEXT(c.what) {
