@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,17 +31,15 @@ T zero_point_backward_per_tensor(T zp, std::int64_t qmin, std::int64_t qmax) {
 }
 
 void require_range(std::int64_t qmin, std::int64_t qmax, const char* op) {
-  if (qmin > qmax)
-    throw ValueError(std::string(op) + ": quant_min (" + std::to_string(qmin) +
-                     ") must be <= quant_max (" + std::to_string(qmax) + ")");
+  XGRAD_CHECK(qmin <= qmax, ValueError, op, ": quant_min (", qmin, ") must be <= quant_max (", qmax,
+              ")");
 }
 
 template <class T>
 void require_zero_points(const Tensor<T>& zp, const char* op) {
   const T* p = zp.data().data();
   for (std::size_t i = 0; i < zp.numel(); ++i)
-    if (std::isnan(p[i]))
-      throw ValueError(std::string(op) + ": zero_point[" + std::to_string(i) + "] is NaN");
+    XGRAD_CHECK(!std::isnan(p[i]), ValueError, op, ": zero_point[", i, "] is NaN");
 }
 
 // Saves x, scale and zero_point (version checked); scalars quant_min,
@@ -169,18 +166,16 @@ Tensor<T> fake_quantize_learnable_per_tensor_affine(const Tensor<T>& x, const Te
                                                     std::int64_t quant_min, std::int64_t quant_max,
                                                     double grad_factor) {
   const char* op = "fake_quantize_learnable_per_tensor_affine";
-  if (!x.defined() || !scale.defined() || !zero_point.defined())
-    throw ValueError(std::string(op) + ": x, scale or zero_point is undefined");
+  XGRAD_CHECK(x.defined() && scale.defined() && zero_point.defined(), ValueError, op,
+              ": x, scale or zero_point is undefined");
   require_range(quant_min, quant_max, op);
-  if (scale.numel() != 1 || zero_point.numel() != 1)
-    throw ShapeError(
-        std::string(op) + ": scale and zero_point must hold one value each, got shapes " +
-        xgrad::to_string(scale.shape()) + " and " + xgrad::to_string(zero_point.shape()));
+  XGRAD_CHECK(scale.numel() == 1 && zero_point.numel() == 1, ShapeError, op,
+              ": scale and zero_point must hold one value each, got shapes ", scale.shape(),
+              " and ", zero_point.shape());
   detail::require_scale(scale.data().data()[0], op, "scale");
   require_zero_points(zero_point, op);
-  if (!std::isfinite(grad_factor))
-    throw ValueError(std::string(op) + ": grad_factor must be finite, got " +
-                     std::to_string(grad_factor));
+  XGRAD_CHECK(std::isfinite(grad_factor), ValueError, op, ": grad_factor must be finite, got ",
+              grad_factor);
   return LearnablePerTensorFn::apply(x, scale, zero_point, quant_min, quant_max, grad_factor);
 }
 
@@ -190,16 +185,15 @@ Tensor<T> fake_quantize_learnable_per_channel_affine(const Tensor<T>& x, const T
                                                      std::ptrdiff_t axis, std::int64_t quant_min,
                                                      std::int64_t quant_max, double grad_factor) {
   const char* op = "fake_quantize_learnable_per_channel_affine";
-  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_defined(x, op, "x");
   require_range(quant_min, quant_max, op);
   const detail::ChannelLayout lay = detail::channel_layout(x.shape(), axis, op);
   detail::require_channel_params(scale, zero_point, lay.channels, op);
   require_zero_points(zero_point, op);
   for (std::size_t c = 0; c < lay.channels; ++c)
     detail::require_scale(scale.data()(c), op, "scale[" + std::to_string(c) + "]");
-  if (!std::isfinite(grad_factor))
-    throw ValueError(std::string(op) + ": grad_factor must be finite, got " +
-                     std::to_string(grad_factor));
+  XGRAD_CHECK(std::isfinite(grad_factor), ValueError, op, ": grad_factor must be finite, got ",
+              grad_factor);
   return LearnablePerChannelFn::apply(x, scale, zero_point, lay, quant_min, quant_max, grad_factor);
 }
 
@@ -209,25 +203,20 @@ template <class T>
 LearnableFakeQuantize<T>::LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> o)
     : FakeQuantizeBase<T>("LearnableFakeQuantize"), options_(o) {
   const char* op = "LearnableFakeQuantize";
-  if (!(o.quant_min < o.quant_max))
-    throw ValueError(std::string(op) + ": quant_min must be strictly less than quant_max, got [" +
-                     std::to_string(o.quant_min) + ", " + std::to_string(o.quant_max) + "]");
-  if (!(o.channel_len == -1 || o.channel_len > 0))
-    throw ValueError(std::string(op) + ": channel_len must be -1 (per tensor) or > 0, got " +
-                     std::to_string(o.channel_len));
-  if (quant::is_per_channel(o.qscheme) != (o.channel_len > 0))
-    throw ValueError(std::string(op) + ": qscheme " + to_string(o.qscheme) +
-                     (o.channel_len > 0
-                          ? " is per tensor but channel_len is " + std::to_string(o.channel_len)
-                          : std::string(" is per channel but channel_len is -1")));
-  if (o.use_grad_scaling && o.quant_max <= 0)
-    throw ValueError(std::string(op) +
-                     ": use_grad_scaling needs quant_max > 0 (grad_factor = 1 / sqrt(numel * "
-                     "quant_max)), got quant_max = " +
-                     std::to_string(o.quant_max));
+  XGRAD_CHECK(o.quant_min < o.quant_max, ValueError, op,
+              ": quant_min must be strictly less than quant_max, got [", o.quant_min, ", ",
+              o.quant_max, "]");
+  XGRAD_CHECK(o.channel_len == -1 || o.channel_len > 0, ValueError, op,
+              ": channel_len must be -1 (per tensor) or > 0, got ", o.channel_len);
+  XGRAD_CHECK(quant::is_per_channel(o.qscheme) == (o.channel_len > 0), ValueError, op, ": qscheme ",
+              to_string(o.qscheme), o.channel_len > 0 ? " is per tensor" : " is per channel",
+              " but channel_len is ", o.channel_len);
+  XGRAD_CHECK(!o.use_grad_scaling || o.quant_max > 0, ValueError, op,
+              ": use_grad_scaling needs quant_max > 0 (grad_factor = 1 / sqrt(numel * "
+              "quant_max)), got quant_max = ",
+              o.quant_max);
   detail::require_scale(o.scale, op, "scale");
-  if (!std::isfinite(o.zero_point))
-    throw ValueError(std::string(op) + ": zero_point must be finite");
+  XGRAD_CHECK(std::isfinite(o.zero_point), ValueError, op, ": zero_point must be finite");
   const std::size_t n = o.channel_len > 0 ? std::size_t(o.channel_len) : 1;
   scale_ = this->register_parameter("scale", full<T>({n}, o.scale));
   zero_point_ = this->register_parameter("zero_point", full<T>({n}, o.zero_point));
@@ -291,7 +280,7 @@ PerChannelQParams<T> LearnableFakeQuantize<T>::calculate_qparams() {
 template <class T>
 Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
   const char* op = "LearnableFakeQuantize.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_defined(x, op, "x");
   if (this->observer_enabled()) {
     xt::xarray<T> s, z;
     // Either observer restores its range when the qparams are refused.
@@ -302,10 +291,8 @@ Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
     } else {
       PerChannelQParams<T> q = channel_observer_->observe_then(x.detach(), [&] {
         PerChannelQParams<T> r = channel_observer_->calculate_qparams();
-        if (r.scale.size() != scale_.numel())
-          throw ShapeError(std::string(op) + ": the observer found " +
-                           std::to_string(r.scale.size()) + " channels, channel_len is " +
-                           std::to_string(scale_.numel()));
+        XGRAD_CHECK(r.scale.size() == scale_.numel(), ShapeError, op, ": the observer found ",
+                    r.scale.size(), " channels, channel_len is ", scale_.numel());
         return r;
       });
       s = std::move(q.scale);
