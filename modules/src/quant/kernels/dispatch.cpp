@@ -74,10 +74,8 @@ std::vector<SimdIsa> supported_simd_isas() {
 SimdIsa simd_isa() { return active().isa; }
 
 void set_simd_isa(SimdIsa isa) {
-  if (!cpu_supports(isa)) {
-    throw ValueError(std::string("set_simd_isa: ") + to_string(isa) +
-                     " is not supported by this CPU or build");
-  }
+  XGRAD_CHECK(cpu_supports(isa), ValueError, "set_simd_isa: ", to_string(isa),
+              " is not supported by this CPU or build");
   active() = Active{isa, kernels_of(isa)};
 }
 
