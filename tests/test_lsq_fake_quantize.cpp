@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
       ValueError, mentions<ValueError>("scale[1] must be finite and > 0"));
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 BOOST_AUTO_TEST_CASE(module_state_is_pytorchs_learnable_fake_quantize) {
   LearnableFakeQuantize<float> fq;

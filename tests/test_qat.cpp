@@ -132,7 +132,6 @@ std::vector<NamedConfig> all_configs() {
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(qconfig)
 
 BOOST_AUTO_TEST_CASE(ready_made_configs_build_the_named_quantizers) {
@@ -211,7 +210,6 @@ BOOST_AUTO_TEST_CASE(qconfig_names_round_trip_through_character_codes) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(qat_layers)
 
 BOOST_AUTO_TEST_CASE(from_float_trains_the_float_layers_own_tensors) {
@@ -305,7 +303,6 @@ BOOST_AUTO_TEST_CASE(a_config_without_weight_factory_or_a_null_factory_is_refuse
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(prepare)
 
 BOOST_AUTO_TEST_CASE(every_linear_of_a_nested_model_is_swapped_with_overrides_by_name) {
@@ -410,7 +407,6 @@ BOOST_AUTO_TEST_CASE(a_float_checkpoint_loads_before_or_after_prepare) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(workflow)
 
 BOOST_AUTO_TEST_CASE(calibrate_turns_observers_on_and_fake_quant_off_freeze_the_reverse) {
@@ -530,7 +526,6 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_of_another_config_is_refused_and_nothing_chang
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(convert)
 
 BOOST_AUTO_TEST_CASE(converted_outputs_equal_the_qat_eval_outputs_bit_for_bit) {
@@ -667,7 +662,6 @@ BOOST_AUTO_TEST_CASE(a_corrupt_converted_checkpoint_is_refused_and_nothing_chang
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(fuse_conv_bn)
 
 template <class T>

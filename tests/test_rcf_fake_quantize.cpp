@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
                         mentions<ValueError>("grad_scale"));
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 BOOST_AUTO_TEST_CASE(module_state_is_alpha_then_flags_levels_and_the_observer) {
   RCFFakeQuantize<float> fq(apot_sign_magnitude_levels(4));  // fixed alpha: no observer

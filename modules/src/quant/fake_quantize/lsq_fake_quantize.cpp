@@ -197,7 +197,7 @@ Tensor<T> fake_quantize_learnable_per_channel_affine(const Tensor<T>& x, const T
   return LearnablePerChannelFn::apply(x, scale, zero_point, lay, quant_min, quant_max, grad_factor);
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 template <class T>
 LearnableFakeQuantize<T>::LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> o)

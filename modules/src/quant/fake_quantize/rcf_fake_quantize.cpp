@@ -142,7 +142,7 @@ Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
   return RCFFakeQuantizeFn::apply(x, alpha, levels, grad_scale);
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 namespace {
 

@@ -12,9 +12,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 // Batch columns cut into `count` panels of at most max_nr, as even as possible.
 struct Panels {
@@ -65,6 +63,4 @@ inline std::string number_text(double v) {
   return s.str();
 }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

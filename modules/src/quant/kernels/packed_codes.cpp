@@ -6,9 +6,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 namespace {
 
@@ -129,6 +127,4 @@ PackedCodes pack_canonical(const std::vector<std::uint8_t>& bytes, std::size_t r
   return pack_checked(codes.data(), rows, cols, bits);
 }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels
