@@ -231,7 +231,7 @@ BOOST_AUTO_TEST_CASE(unsigned_sets_are_distinct_while_float32_exact) {
   BOOST_TEST(std::set<float>(set.levels.begin(), set.levels.end()).size() == 247u);
 }
 
-// ---- the paper's sign-magnitude sets (paper.md, Level sets) ----
+// ---- the paper's sign-magnitude sets (docs/apot-training.md, "Level sets") ----
 BOOST_AUTO_TEST_CASE(sign_magnitude_normalized_levels_match_the_paper) {
   struct Case {
     int b;

@@ -1,6 +1,5 @@
-// Port of the seed test: PyTorch's
-// test/quantization/core/experimental/test_fake_quantize.py, same four cases,
-// as literally as C++ allows (see shared spec seed_test_fake_quantize.md).
+// Port of PyTorch's test/quantization/core/experimental/test_fake_quantize.py:
+// the same four cases, as literally as C++ allows.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <xtensor/xadapt.hpp>

@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(ready_made_configs_build_the_named_quantizers) {
   auto a = rcf.activation();
   BOOST_REQUIRE(w->as<quant::RCFFakeQuantize<float>>());
   BOOST_TEST(w->as<quant::RCFFakeQuantize<float>>()->is_signed());
-  BOOST_TEST(w->as<quant::RCFFakeQuantize<float>>()->alpha().item() == 3.0f);  // paper.md
+  BOOST_TEST(w->as<quant::RCFFakeQuantize<float>>()->alpha().item() == 3.0f);  // the paper's
   BOOST_TEST(!a->as<quant::RCFFakeQuantize<float>>()->is_signed());
   BOOST_TEST((rcf.weight_norm == quant::WeightNorm::standardize_rescale));
   BOOST_TEST(rcf.name ==

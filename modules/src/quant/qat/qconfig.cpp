@@ -88,7 +88,7 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
           b, kTermBits,
           spec.is_signed ? LevelScheme::sign_magnitude : LevelScheme::unsigned_levels);
     case QuantMethod::apot_rcf: {
-      // paper.md: alpha 3 for standardized weights; inputs from observed ranges.
+      // The paper's alpha 3 for standardized weights; inputs from observed ranges.
       RCFOptions<T> options;
       if (!spec.is_signed) options.init = AlphaInit::max_abs;
       return std::make_shared<RCFFakeQuantize<T>>(spec.is_signed
