@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "../enum_name.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 
@@ -52,16 +53,7 @@ Active& active() {
 
 }  // namespace
 
-const char* to_string(SimdIsa isa) {
-  switch (isa) {
-    case SimdIsa::avx2:
-      return "avx2";
-    case SimdIsa::avx512:
-      return "avx512";
-    default:
-      return "scalar";
-  }
-}
+const char* to_string(SimdIsa isa) { return detail::enum_name(isa, {"scalar", "avx2", "avx512"}); }
 
 std::vector<SimdIsa> supported_simd_isas() {
   std::vector<SimdIsa> isas;

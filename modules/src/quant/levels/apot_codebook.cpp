@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "../enum_name.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
@@ -40,15 +41,7 @@ void check_count(std::size_t count, int b, int k, LevelScheme scheme, const char
 }  // namespace
 
 const char* to_string(LevelScheme scheme) {
-  switch (scheme) {
-    case LevelScheme::unsigned_levels:
-      return "unsigned";
-    case LevelScheme::signed_per_term:
-      return "signed_per_term";
-    case LevelScheme::sign_magnitude:
-      return "sign_magnitude";
-  }
-  return "unknown";
+  return detail::enum_name(scheme, {"unsigned", "signed_per_term", "sign_magnitude"});
 }
 
 int APoTCodeBook::bits() const {

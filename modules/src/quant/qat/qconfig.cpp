@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "../enum_name.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize.hpp"
@@ -16,29 +17,11 @@
 namespace xgrad::quant {
 
 const char* to_string(WeightNorm norm) {
-  switch (norm) {
-    case WeightNorm::none:
-      return "none";
-    case WeightNorm::standardize:
-      return "standardize";
-    case WeightNorm::standardize_rescale:
-      return "standardize_rescale";
-  }
-  return "?";
+  return detail::enum_name(norm, {"none", "standardize", "standardize_rescale"});
 }
 
 const char* to_string(QuantMethod method) {
-  switch (method) {
-    case QuantMethod::apot_fixed:
-      return "apot_fixed";
-    case QuantMethod::apot_rcf:
-      return "apot_rcf";
-    case QuantMethod::uniform:
-      return "uniform";
-    case QuantMethod::uniform_lsq:
-      return "uniform_lsq";
-  }
-  return "?";
+  return detail::enum_name(method, {"apot_fixed", "apot_rcf", "uniform", "uniform_lsq"});
 }
 
 std::string to_string(const QuantizerSpec& spec) {
