@@ -373,7 +373,6 @@ BOOST_AUTO_TEST_CASE(malformed_code_books_raise_value_error) {
 // ---- bad input ----
 
 XGRAD_TEST_BAD_CALLS(r) {
-  const D u;  // undefined
   r.push_back({"apot_level_set: k = 0",
                raises<ValueError>("apot_level_count", {"k must be >= 1", "got k=0"}),
                [] { apot_level_set(4, 0, 1.0, LevelScheme::unsigned_levels); }});
@@ -413,11 +412,7 @@ XGRAD_TEST_BAD_CALLS(r) {
                [obs] { obs->calculate_qparams(false); },
                {},
                {obs}});
-  r.push_back({"APoTObserver: forward undefined",
-               raises<ValueError>("APoTObserver::forward", {"x is undefined"}),
-               [obs, u] { obs->forward(u); },
-               {},
-               {obs}});
+  r.push_back(forward_of_undefined(obs, "APoTObserver::forward", "x"));
   r.push_back({"APoTObserver: set_min_val NaN",
                raises<ValueError>("APoTObserver::set_min_val", {"min_val is NaN"}),
                [obs] { obs->set_min_val(kNaN); },

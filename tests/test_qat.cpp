@@ -857,11 +857,7 @@ XGRAD_TEST_BAD_CALLS(r) {
                raises<ValueError>("Conv2d", {"groups", "got 3"}),
                [u8] { qat::Conv2d<double>(nn::Conv2dOptions(2, 4, 3).groups(3), u8); }});
   auto ql = std::make_shared<qat::Linear<double>>(3, 2, true, u8);
-  r.push_back({"qat::Linear: forward undefined",
-               raises<ValueError>("qat::Linear", {"input is undefined"}),
-               [ql, u] { ql->forward(u); },
-               {},
-               {ql}});
+  r.push_back(forward_of_undefined(ql, "qat::Linear", "input"));
   r.push_back({"qat::Linear: forward of the wrong width",
                raises<ShapeError>("linear", {"input [2, 4], weight [2, 3]"}),
                [ql] {
