@@ -42,8 +42,22 @@ void require_zero_points(const Tensor<T>& zp, const char* op) {
     XGRAD_CHECK(!std::isnan(p[i]), ValueError, op, ": zero_point[", i, "] is NaN");
 }
 
-// Saves x, scale and zero_point (version checked); scalars quant_min,
-// quant_max, grad_factor.
+// What both ops save besides x, scale and zero_point (version checked).
+template <class T>
+struct LearnableScalars {
+  std::int64_t qmin, qmax;
+  T grad_factor;
+};
+template <class T>
+void save_scalars(Context<T>& ctx, std::int64_t qmin, std::int64_t qmax, double grad_factor) {
+  ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+}
+template <class T>
+LearnableScalars<T> saved_scalars(const Context<T>& ctx) {
+  return {static_cast<std::int64_t>(ctx.saved_scalars[0]),
+          static_cast<std::int64_t>(ctx.saved_scalars[1]), static_cast<T>(ctx.saved_scalars[2])};
+}
+
 struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
   static constexpr const char* name = "FakeQuantizeLearnablePerTensorAffineBackward";
 
@@ -59,24 +73,22 @@ struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
     detail::fake_quantize_affine_kernel(x.data().data(), x.numel(), g, out.data(), nullptr);
     if (ctx.recording()) {
       ctx.save_for_backward({x, scale, zero_point});
-      ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+      save_scalars(ctx, qmin, qmax, grad_factor);
     }
     return out;
   }
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    const auto qmin = static_cast<std::int64_t>(ctx.saved_scalars[0]);
-    const auto qmax = static_cast<std::int64_t>(ctx.saved_scalars[1]);
-    const T factor = static_cast<T>(ctx.saved_scalars[2]);
+    const LearnableScalars<T> s = saved_scalars(ctx);
     const T* px = ctx.saved(0).data();
     const T sc = ctx.saved(1).data()[0];
     const detail::AffineGrid<T> g{
-        sc, T(1) / sc, zero_point_backward_per_tensor(ctx.saved(2).data()[0], qmin, qmax), T(qmin),
-        T(qmax)};
+        sc, T(1) / sc, zero_point_backward_per_tensor(ctx.saved(2).data()[0], s.qmin, s.qmax),
+        T(s.qmin), T(s.qmax)};
     T* pg = grad.data();
     const auto [sum_scale, sum_zp] = detail::blocked_sums<T>(0, grad.size(), [=](std::size_t i) {
-      return detail::learnable_affine_grads(px[i], pg[i], g, factor, &pg[i]);
+      return detail::learnable_affine_grads(px[i], pg[i], g, s.grad_factor, &pg[i]);
     });
     std::vector<xt::xarray<T>> grads(3);
     grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
@@ -113,7 +125,7 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
                                              grids.data(), out.data(), nullptr);
     if (ctx.recording()) {
       ctx.save_for_backward({x, scale, zero_point});
-      ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+      save_scalars(ctx, qmin, qmax, grad_factor);
       ctx.saved_ints = {std::ptrdiff_t(lay.outer), std::ptrdiff_t(lay.channels),
                         std::ptrdiff_t(lay.inner)};
     }
@@ -122,12 +134,10 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    const auto qmin = static_cast<std::int64_t>(ctx.saved_scalars[0]);
-    const auto qmax = static_cast<std::int64_t>(ctx.saved_scalars[1]);
-    const T factor = static_cast<T>(ctx.saved_scalars[2]);
+    const LearnableScalars<T> s = saved_scalars(ctx);
     const auto outer = std::size_t(ctx.saved_ints[0]), channels = std::size_t(ctx.saved_ints[1]),
                inner = std::size_t(ctx.saved_ints[2]);
-    const auto grids = learnable_grids(ctx.saved(1), ctx.saved(2), qmin, qmax, name);
+    const auto grids = learnable_grids(ctx.saved(1), ctx.saved(2), s.qmin, s.qmax, name);
     const T* px = ctx.saved(0).data();
     T* pg = grad.data();
     std::vector<double> sum_scale(channels, 0.0), sum_zp(channels, 0.0);
@@ -140,7 +150,7 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
               const std::size_t at = (o * channels + c) * inner;
               const detail::AffineGrid<T> gc = grids[c];
               const auto [ds, dz] = detail::blocked_sums<T>(at, at + inner, [=](std::size_t i) {
-                return detail::learnable_affine_grads(px[i], pg[i], gc, factor, &pg[i]);
+                return detail::learnable_affine_grads(px[i], pg[i], gc, s.grad_factor, &pg[i]);
               });
               sum_scale[c] += ds;
               sum_zp[c] += dz;

@@ -44,32 +44,28 @@ PerChannelFakeQuantize<T>::PerChannelFakeQuantize(std::ptrdiff_t ch_axis, QuantD
                                                   QScheme qscheme,
                                                   std::optional<std::int64_t> quant_min,
                                                   std::optional<std::int64_t> quant_max)
-    : FakeQuantizeBase<T>("PerChannelFakeQuantize") {
-  scale_ = this->register_buffer("scale", zeros<T>({0}), false);
-  zero_point_ = this->register_buffer("zero_point", zeros<T>({0}), false);
-  activation_post_process = this->register_module(
-      "activation_post_process",
-      std::make_shared<PerChannelMinMaxObserver<T>>(ch_axis, dtype, qscheme, quant_min, quant_max));
-}
+    : UniformFakeQuantizeBase<T, PerChannelMinMaxObserver<T>>(
+          "PerChannelFakeQuantize", std::make_shared<PerChannelMinMaxObserver<T>>(
+                                        ch_axis, dtype, qscheme, quant_min, quant_max)) {}
 
 template <class T>
 Tensor<T> PerChannelFakeQuantize<T>::forward(const Tensor<T>& x) {
   const char* op = "PerChannelFakeQuantize.forward";
   require_defined(x, op, "the input tensor");
-  PerChannelMinMaxObserver<T>& obs = *activation_post_process;
+  PerChannelMinMaxObserver<T>& obs = *this->activation_post_process;
   if (this->observer_enabled()) {
     PerChannelQParams<T> q = obs.observe_and_calculate(x);  // a failure restores the observer
     xt::xarray<T> zp = xt::xarray<T>::from_shape(q.zero_point.shape());
     std::copy(q.zero_point.begin(), q.zero_point.end(), zp.begin());
-    scale_.mutable_data() = std::move(q.scale);
-    zero_point_.mutable_data() = std::move(zp);
+    this->scale_.mutable_data() = std::move(q.scale);
+    this->zero_point_.mutable_data() = std::move(zp);
   }
   if (!this->fake_quant_enabled()) return x;
-  XGRAD_CHECK(has_qparams(), StateError, op,
+  XGRAD_CHECK(this->has_qparams(), StateError, op,
               ": there are no qparams (scale / zero_point) yet: enable the observer and "
               "run forward on data, or load a state dict");
-  return fake_quantize_per_channel_affine(x, scale_, zero_point_, obs.ch_axis(), obs.quant_min(),
-                                          obs.quant_max());
+  return fake_quantize_per_channel_affine(x, this->scale_, this->zero_point_, obs.ch_axis(),
+                                          obs.quant_min(), obs.quant_max());
 }
 
 #define XGRAD_PER_CHANNEL_FQ_INSTANTIATE(T)                                               \

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "../scalar_pair_state.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
@@ -133,12 +134,8 @@ void APoTObserver<T>::set_max_val(T v) {
 template <class T>
 void APoTObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
   const std::string where = "APoTObserver::load_state_dict: ";
-  const xt::xarray<T>&lo = state["min_val"], &hi = state["max_val"];
-  if (lo.size() == 0 && hi.size() == 0) return;  // nothing observed yet
-  XGRAD_CHECK(lo.size() == 1 && hi.size() == 1 && lo.dimension() == 1 && hi.dimension() == 1,
-              ValueError, where, state.key("min_val"), " and ", state.key("max_val"),
-              " must both have shape [0] or both [1], got ", lo.shape(), " and ", hi.shape());
-  const T mn = lo.data()[0], mx = hi.data()[0];
+  if (!detail::holds_scalar_pair<T>(state, where, "min_val", "max_val")) return;  // none observed
+  const T mn = state["min_val"].data()[0], mx = state["max_val"].data()[0];
   // forward only ever records finite values.
   XGRAD_CHECK(std::isfinite(mn) && std::isfinite(mx) && mn <= mx, ValueError, where,
               state.key("min_val"), " = ", mn, " and ", state.key("max_val"), " = ", mx,
