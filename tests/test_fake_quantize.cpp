@@ -148,11 +148,8 @@ XGRAD_TEST_BAD_CALLS(r) {
                [] { APoTFakeQuantize<double>(5, 2); }});
   auto afq = std::make_shared<APoTFakeQuantize<double>>(4, 2);
   afq->disable_observer();
-  r.push_back({"APoTFakeQuantize: forward without qparams",
-               raises<StateError>("APoTFakeQuantize", {"qparams are missing"}),
-               [afq, x] { afq->forward(x); },
-               {x},
-               {afq}});
+  r.push_back(forward_of("APoTFakeQuantize: forward without qparams",
+                         raises<StateError>("APoTFakeQuantize", {"qparams are missing"}), afq, x));
   r.push_back({"APoTFakeQuantize: load unsorted levels",
                raises<ValueError>("APoTFakeQuantize::load_state_dict",
                                   {"quantization_levels must be sorted"}),

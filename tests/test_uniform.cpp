@@ -505,11 +505,8 @@ XGRAD_TEST_BAD_CALLS(r) {
                {mm}});
   auto fq = std::make_shared<FakeQuantize<double>>();
   fq->disable_observer();
-  r.push_back({"FakeQuantize: forward without qparams",
-               raises<StateError>("FakeQuantize.qparams", {"no qparams"}),
-               [fq, x] { fq->forward(x); },
-               {x},
-               {fq}});
+  r.push_back(forward_of("FakeQuantize: forward without qparams",
+                         raises<StateError>("FakeQuantize.qparams", {"no qparams"}), fq, x));
   r.push_back(forward_of_undefined(fq, "FakeQuantize.forward", "the input tensor"));
   auto fq_on = std::make_shared<FakeQuantize<double>>();
   r.push_back({"FakeQuantize: forward of an infinite value",

@@ -239,6 +239,13 @@ struct BadCall {
   std::vector<std::shared_ptr<xgrad::Module<double>>> modules = {};
 };
 
+// A row calling module->forward(x), which must leave the module and x
+// unchanged.
+inline BadCall forward_of(std::string what, Raises raises,
+                          std::shared_ptr<xgrad::Module<double>> module, xgrad::Tensor<double> x) {
+  return {std::move(what), std::move(raises), [module, x] { module->forward(x); }, {x}, {module}};
+}
+
 // The row every module's table has: forward of an undefined tensor raises
 // ValueError "<op>: <arg> is undefined" and leaves the module unchanged.
 inline BadCall forward_of_undefined(std::shared_ptr<xgrad::Module<double>> module, std::string op,
@@ -354,6 +361,7 @@ namespace bad_input {
 using namespace ::xgrad;
 using D = ::xgrad::Tensor<double>;
 using ::xgrad_test::BadCall;
+using ::xgrad_test::forward_of;
 using ::xgrad_test::forward_of_undefined;
 using ::xgrad_test::leaf;
 using ::xgrad_test::raises;
