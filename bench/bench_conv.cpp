@@ -81,14 +81,8 @@ void lenet_step(benchmark::State& state, int threads) {
   xgrad::optim::SGD<T> opt(params, xgrad::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_xgrad<T>(d.x, {std::size_t(bench::kLenetBatch), 1, 28, 28});
   const xgrad::Labels labels = xt::adapt(d.labels, {std::size_t(bench::kLenetBatch)});
-  const bench::MinorFaults faults;
-  for (auto _ : state) {
-    opt.zero_grad();
-    auto loss = xgrad::cross_entropy(model.forward(x), labels);
-    loss.backward();
-    opt.step();
-  }
-  faults.report(state);
+  bench::time_training_steps(state, opt,
+                             [&] { return xgrad::cross_entropy(model.forward(x), labels); });
 }
 
 const bool registered = [] {

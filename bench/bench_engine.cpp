@@ -96,14 +96,8 @@ void module_step(benchmark::State& state, MlpShape s, int threads) {
   xgrad::optim::SGD<T> opt(model.parameters(), xgrad::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_xgrad<T>(d.x, {s.batch, s.in});
   const xgrad::Labels labels = xt::adapt(d.labels, {s.batch});
-  const bench::MinorFaults faults;
-  for (auto _ : state) {
-    opt.zero_grad();
-    auto loss = xgrad::cross_entropy(model.forward(x), labels);
-    loss.backward();
-    opt.step();
-  }
-  faults.report(state);
+  bench::time_training_steps(state, opt,
+                             [&] { return xgrad::cross_entropy(model.forward(x), labels); });
 }
 
 template <class T>

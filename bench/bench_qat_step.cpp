@@ -5,7 +5,7 @@
 //   qat_step_rcf  prepare_qat with apot_rcf_qconfig(4): weight standardization
 //                 + std rescale, RCF on both weights and on the hidden
 //                 activations (fc2's input), learnable alphas, clamp_alpha_
-//                 after the step. As in the paper and experiment.md, the image
+//                 after the step. As in the paper and docs/experiment.md, the image
 //                 input is not quantized (fc1 is overridden to weights only): a
 //                 learnable quantizer there would add a third large gemm (the
 //                 input gradient fc1 otherwise never needs) to both sides. The peer is the

@@ -53,4 +53,19 @@ struct MinorFaults {
   }
 };
 
+// The timed loop of a training-step case, xgrad's and libtorch's alike: per
+// iteration zero_grad, the loss `loss()` returns, backward, step; then the
+// "minflt" counter.
+template <class Optimizer, class Loss>
+void time_training_steps(benchmark::State& state, Optimizer& opt, Loss loss) {
+  const MinorFaults faults;
+  for (auto _ : state) {
+    opt.zero_grad();
+    auto l = loss();
+    l.backward();
+    opt.step();
+  }
+  faults.report(state);
+}
+
 }  // namespace bench

@@ -56,14 +56,8 @@ void lenet_step(benchmark::State& state, int threads) {
   torch::optim::SGD opt(params, torch::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_torch(d.x, {bench::kLenetBatch, 1, 28, 28});
   const auto labels = torch::tensor(d.labels, torch::kInt64);
-  const bench::MinorFaults faults;
-  for (auto _ : state) {
-    opt.zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(model->forward(x), labels);
-    loss.backward();
-    opt.step();
-  }
-  faults.report(state);
+  bench::time_training_steps(
+      state, opt, [&] { return torch::nn::functional::cross_entropy(model->forward(x), labels); });
 }
 
 const bool registered = [] {

@@ -90,14 +90,8 @@ void module_step(benchmark::State& state, MlpShape s, int threads) {
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(bench::kLearningRate));
   const auto x = to_torch<T>(d.x, {batch, in});
   const auto labels = torch::tensor(d.labels, torch::kInt64);
-  const bench::MinorFaults faults;
-  for (auto _ : state) {
-    opt.zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(model->forward(x), labels);
-    loss.backward();
-    opt.step();
-  }
-  faults.report(state);
+  bench::time_training_steps(
+      state, opt, [&] { return torch::nn::functional::cross_entropy(model->forward(x), labels); });
 }
 
 template <class T>

@@ -1,8 +1,9 @@
-// paper.md's toy experiment: the 8x8 digits (1797 images, from Debian's
-// python3-sklearn, fetched by .ci/setup), MLP 64-64-10, float training, then
-// from that checkpoint 4-bit APoT QAT (normalized sign-magnitude weights with
-// RCF, unsigned APoT hidden activation) vs 4-bit uniform LSQ QAT, PTQ of both,
-// and the float checkpoint fine-tuned as long. Same outputs as
+// The APoT paper's toy setting (docs/experiment.md, "The digits MLP"): the
+// 8x8 digits (1797 images, from Debian's python3-sklearn, fetched by
+// .ci/setup), MLP 64-64-10, float training, then from that checkpoint 4-bit
+// APoT QAT (normalized sign-magnitude weights with RCF, unsigned APoT hidden
+// activation) vs 4-bit uniform LSQ QAT, PTQ of both, and the float checkpoint
+// fine-tuned as long. Same outputs as
 // apot_experiment (table, CSV, JSON, plots).
 //
 //   build/examples/apot_digits            10 seeds, a few seconds of CPU
@@ -29,7 +30,8 @@ int main(int argc, char** argv) {
   c.calibration_size = 1437;
   bool no_plots = false;
 
-  CLI::App app{"APoT vs uniform QAT of an MLP 64-64-10 on the 8x8 digits (paper.md's protocol)."};
+  CLI::App app{
+      "APoT vs uniform QAT of an MLP 64-64-10 on the 8x8 digits (the APoT paper's toy setting)."};
   harness::add_experiment_options(app, c, no_plots,
                                   "the digits CSV (64 pixels 0..16, then the label)");
   CLI11_PARSE(app, argc, argv);

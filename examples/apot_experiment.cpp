@@ -1,5 +1,5 @@
 // APoT vs uniform quantization-aware training on Fashion-MNIST (LeNet-5),
-// the protocol of experiment.md: float training, then from that checkpoint
+// the protocol of docs/experiment.md: float training, then from that checkpoint
 // QAT at each bit width with APoT (RCF + weight normalization) and with
 // uniform LSQ, post-training quantization of both, over several seeds.
 // Prints a table of test accuracy (mean +- sd) and the paired APoT - uniform
@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{
       "APoT vs uniform quantization-aware training of LeNet-5 on Fashion-MNIST "
-      "(experiment.md's protocol)."};
+      "(the protocol of docs/experiment.md)."};
   app.add_flag("--quick", quick,
                "a quick look: 5,000 training and 2,000 test images, 1 float epoch, 1 QAT epoch "
                "(explicit options still override)");

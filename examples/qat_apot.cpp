@@ -5,7 +5,8 @@
 //   weights: APoT sign-magnitude (b=4, k=2) vs uniform symmetric qint4;
 //   hidden activations: APoT unsigned (b=4, k=2) vs uniform affine quint4.
 // Test accuracy is reported as mean +- sd over seeds. At this scale APoT and
-// uniform are expected to be within noise of each other (see paper.md).
+// uniform are expected to be within noise of each other (docs/experiment.md,
+// "The digits MLP").
 //
 //   build/examples/qat_apot [--seeds N]    (--help for the options)
 #include <CLI/CLI.hpp>

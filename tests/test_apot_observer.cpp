@@ -31,7 +31,7 @@ std::set<std::int64_t> unique_of(const xt::xarray<std::int64_t>& a) {
 
 }  // namespace
 
-// --- upstream: test_calculate_qparams_invalids -----------------------------
+// ---- upstream: test_calculate_qparams_invalids ----
 BOOST_AUTO_TEST_CASE(invalid_b_and_k_raise_value_error) {
   BOOST_CHECK_THROW(APoTObserver<float>(0, 0), ValueError);
   BOOST_CHECK_THROW(APoTObserver<float>(0, 2), ValueError);
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(bad_min_max_raise_value_error) {
   BOOST_CHECK_THROW(obs.calculate_qparams(false), ValueError);
 }
 
-// --- upstream: test_calculate_qparams_2terms -------------------------------
+// ---- upstream: test_calculate_qparams_2terms ----
 BOOST_AUTO_TEST_CASE(unsigned_b4_k2_two_terms) {
   auto [alpha, gamma, quantization_levels, level_indices] = qparams_01(4, 2, false);
   BOOST_TEST(alpha == 1.0f);  // max(-min_val, max_val)
@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(unsigned_b4_k2_two_terms) {
   BOOST_TEST(unique_of(level_indices).size() == 16u);
 }
 
-// --- upstream: test_calculate_qparams_3terms -------------------------------
+// ---- upstream: test_calculate_qparams_3terms ----
 BOOST_AUTO_TEST_CASE(unsigned_b6_k2_three_terms) {
   auto [alpha, gamma, quantization_levels, level_indices] = qparams_01(6, 2, false);
   BOOST_TEST(alpha == 1.0f);
@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(unsigned_b6_k2_three_terms) {
   BOOST_TEST(unique_of(level_indices).size() == 64u);
 }
 
-// --- upstream: test_calculate_qparams_signed --------------------------------
+// ---- upstream: test_calculate_qparams_signed ----
 BOOST_AUTO_TEST_CASE(signed_b4_k2_per_term_signs) {
   auto [alpha, gamma, quantization_levels, level_indices] = qparams_01(4, 2, true);
   BOOST_TEST(alpha == 1.0f);
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(signed_b4_k2_per_term_signs) {
     if (lv(r) == lv(r - 1)) BOOST_TEST(level_indices(r) > level_indices(r - 1));
 }
 
-// --- upstream: test_calculate_qparams_k1 ------------------------------------
+// ---- upstream: test_calculate_qparams_k1 ----
 BOOST_AUTO_TEST_CASE(k1_b6_is_a_uniform_grid) {
   auto [alpha, gamma, quantization_levels, level_indices] = qparams_01(6, 1, false);
   double denom = 0;
@@ -142,7 +142,7 @@ BOOST_AUTO_TEST_CASE(k1_b6_is_a_uniform_grid) {
   }
 }
 
-// --- upstream: test_forward -------------------------------------------------
+// ---- upstream: test_forward ----
 BOOST_AUTO_TEST_CASE(forward_returns_input_and_tracks_alpha) {
   APoTObserver<float> obs(4, 2);
   const Tensor<float> x = tensor<float>({0.0f, -100.23f, -37.18f, 3.42f, 8.93f, 9.21f, 87.92f});
@@ -231,7 +231,7 @@ BOOST_AUTO_TEST_CASE(unsigned_sets_are_distinct_while_float32_exact) {
   BOOST_TEST(std::set<float>(set.levels.begin(), set.levels.end()).size() == 247u);
 }
 
-// --- the paper's sign-magnitude sets (paper.md, Level sets) ------------------
+// ---- the paper's sign-magnitude sets (docs/apot-training.md, "Level sets") ----
 BOOST_AUTO_TEST_CASE(sign_magnitude_normalized_levels_match_the_paper) {
   struct Case {
     int b;
@@ -373,7 +373,6 @@ BOOST_AUTO_TEST_CASE(malformed_code_books_raise_value_error) {
 // ---- bad input ----
 
 XGRAD_TEST_BAD_CALLS(r) {
-  const D u;  // undefined
   r.push_back({"apot_level_set: k = 0",
                raises<ValueError>("apot_level_count", {"k must be >= 1", "got k=0"}),
                [] { apot_level_set(4, 0, 1.0, LevelScheme::unsigned_levels); }});
@@ -413,11 +412,7 @@ XGRAD_TEST_BAD_CALLS(r) {
                [obs] { obs->calculate_qparams(false); },
                {},
                {obs}});
-  r.push_back({"APoTObserver: forward undefined",
-               raises<ValueError>("APoTObserver::forward", {"x is undefined"}),
-               [obs, u] { obs->forward(u); },
-               {},
-               {obs}});
+  r.push_back(forward_of_undefined(obs, "APoTObserver::forward", "x"));
   r.push_back({"APoTObserver: set_min_val NaN",
                raises<ValueError>("APoTObserver::set_min_val", {"min_val is NaN"}),
                [obs] { obs->set_min_val(kNaN); },

@@ -67,7 +67,7 @@ std::vector<T> probe_points(const xt::xarray<T>& lv, T alpha, Generator& gen) {
 
 }  // namespace
 
-// --- upstream test_quantizer.py: test_quantize_APoT_rand_k1 ------------------
+// ---- upstream test_quantizer.py: test_quantize_APoT_rand_k1 ----
 // k = 1 is a uniform grid: the APoT codes equal PyTorch's uniform quint8 codes
 // under a MinMaxObserver: min = min(x, 0) = 0, scale = (max - min) / 255,
 // zero_point = 0, code = clamp(round(x / scale) + zero_point, 0, 255).
@@ -86,8 +86,7 @@ BOOST_AUTO_TEST_CASE(k1_codes_equal_uniform_quint8_codes) {
   }
 }
 
-// --- upstream test_quantizer.py: test_quantize_APoT_k2 and
-// --- test_quantized_tensor.py: test_int_repr ---------------------------------
+// ---- upstream: test_quantize_APoT_k2, test_int_repr (test_quantized_tensor.py) ----
 BOOST_AUTO_TEST_CASE(known_codes_b4_k2_and_int_repr) {
   const Tensor<float> x = tensor<float>({0.0f, 0.0215f, 0.1692f, 0.385f, 1.0f, 0.0391f});
   const APoTQParams<float> q = observe(x, 4, 2);
@@ -97,7 +96,7 @@ BOOST_AUTO_TEST_CASE(known_codes_b4_k2_and_int_repr) {
   BOOST_TEST(equal_arrays(t.int_repr(), expected));
 }
 
-// --- upstream: test_dequantize_quantize_rand_b4 / _b6 ------------------------
+// ---- upstream: test_dequantize_quantize_rand_b4 / _b6 ----
 BOOST_AUTO_TEST_CASE(quantize_dequantize_quantize_reproduces_codes) {
   Generator gen(7);
   for (auto [b, k] : std::vector<std::pair<int, int>>{{4, 2}, {12, 4}}) {
@@ -112,7 +111,7 @@ BOOST_AUTO_TEST_CASE(quantize_dequantize_quantize_reproduces_codes) {
   }
 }
 
-// --- upstream: test_dequantize_dim --------------------------------------------
+// ---- upstream: test_dequantize_dim ----
 BOOST_AUTO_TEST_CASE(dequantize_preserves_dimensions) {
   Generator gen(3);
   const Shape shape{3, 5, 2};

@@ -296,8 +296,8 @@ BOOST_AUTO_TEST_CASE(second_backward_with_retained_graph_uses_the_same_mask) {
   const Tensor<double> y = fake_quantize_APoT(x, q);
   y.backward(xt::xarray<double>{1.0, 1.0, 1.0}, /*retain_graph=*/true);
   y.backward(xt::xarray<double>{2.0, 2.0, 2.0});
-  // The clip range is [-alpha, alpha] for every scheme (apot.md 3), so -0.2
-  // passes even though unsigned levels send it to 0.
+  // The clip range is [-alpha, alpha] for every scheme (docs/quantization.md),
+  // so -0.2 passes even though unsigned levels send it to 0.
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>{3.0, 0.0, 3.0}));
 }
 

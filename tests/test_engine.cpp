@@ -65,8 +65,7 @@ struct WrongSquare : Function<WrongSquare> {
   static constexpr const char* name = "WrongSquareBackward";
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x) {
-    ctx.save_for_backward({x});
-    return x.data() * x.data();
+    return Square::forward(ctx, x);
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
@@ -74,13 +73,17 @@ struct WrongSquare : Function<WrongSquare> {
   }
 };
 
-// A broken backward that returns a gradient of the wrong shape.
-struct BadShape : Function<BadShape> {
-  static constexpr const char* name = "BadShapeBackward";
+// The forward of the broken ops below: y = x, nothing saved.
+struct IdentityForward {
   template <class T>
   static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
     return x.data();
   }
+};
+
+// A broken backward that returns a gradient of the wrong shape.
+struct BadShape : Function<BadShape>, IdentityForward {
+  static constexpr const char* name = "BadShapeBackward";
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>&) {
     return {xt::xarray<T>(xt::zeros<T>({7}))};
@@ -88,12 +91,8 @@ struct BadShape : Function<BadShape> {
 };
 
 // A broken backward that returns no gradient at all.
-struct NoGrads : Function<NoGrads> {
+struct NoGrads : Function<NoGrads>, IdentityForward {
   static constexpr const char* name = "NoGradsBackward";
-  template <class T>
-  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
-    return x.data();
-  }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>&) {
     return {};
@@ -114,29 +113,24 @@ struct Exp : Function<Exp> {
   }
 };
 
-// x^2 whose backward throws while `fail` is set, to test recovery.
+// Square whose backward throws while `fail` is set, to test recovery.
 struct Flaky : Function<Flaky> {
   static constexpr const char* name = "FlakyBackward";
   static inline bool fail = false;
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& x) {
-    ctx.save_for_backward({x});
-    return x.data() * x.data();
+    return Square::forward(ctx, x);
   }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
     if (fail) throw ValueError("FlakyBackward: asked to fail");
-    return {xt::xarray<T>(T(2) * ctx.saved(0) * g)};
+    return Square::backward(ctx, g);
   }
 };
 
 // A broken backward that returns two gradients for one input.
-struct TwoGrads : Function<TwoGrads> {
+struct TwoGrads : Function<TwoGrads>, IdentityForward {
   static constexpr const char* name = "TwoGradsBackward";
-  template <class T>
-  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
-    return x.data();
-  }
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>& g) {
     return {g, g};
@@ -287,13 +281,8 @@ BOOST_AUTO_TEST_CASE(second_backward_without_retain_graph_throws) {
   auto x = tensor<double>({3}, true);
   auto y = sum(Square::apply(x));
   y.backward();
-  BOOST_CHECK_THROW(y.backward(), StateError);
+  BOOST_CHECK_EXCEPTION(y.backward(), StateError, xgrad_test::mentions<StateError>("second time"));
   BOOST_TEST(x.grad().item() == 6.0);  // unchanged by the failed call
-  try {
-    y.backward();
-  } catch (const StateError& e) {
-    BOOST_TEST(std::string(e.what()).find("second time") != std::string::npos);
-  }
 }
 
 BOOST_AUTO_TEST_CASE(custom_function_with_scalar_argument) {
@@ -338,13 +327,8 @@ BOOST_AUTO_TEST_CASE(modifying_a_saved_tensor_in_place_is_detected) {
     NoGradGuard g;
     x.mutable_data() += 1.0;
   }
-  BOOST_CHECK_THROW(y.backward(), StateError);
+  BOOST_CHECK_EXCEPTION(y.backward(), StateError, xgrad_test::mentions<StateError>("in-place"));
   BOOST_TEST(!x.grad().defined());  // nothing was accumulated
-  try {
-    y.backward();
-  } catch (const StateError& e) {
-    BOOST_TEST(std::string(e.what()).find("in-place") != std::string::npos);
-  }
 }
 
 BOOST_AUTO_TEST_CASE(modifying_a_saved_output_in_place_is_detected) {

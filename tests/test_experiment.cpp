@@ -120,7 +120,7 @@ BOOST_AUTO_TEST_CASE(a_reduced_seeded_run_meets_honest_thresholds_and_repeats_ex
     BOOST_TEST_CONTEXT(method) {
       const Run& q = find(first, method, 4);
       // 4 bits costs little: within 5 points of the same checkpoint
-      // fine-tuned in float for the same steps (experiment.md's full run:
+      // fine-tuned in float for the same steps (docs/experiment.md's full run:
       // within 0.5 points).
       BOOST_TEST(std::abs(q.test_accuracy - ft.test_accuracy) < 5.0);
       BOOST_TEST(!q.clip_initial.empty());

@@ -1,6 +1,5 @@
-// Port of the seed test: PyTorch's
-// test/quantization/core/experimental/test_fake_quantize.py, same four cases,
-// as literally as C++ allows (see shared spec seed_test_fake_quantize.md).
+// Port of PyTorch's test/quantization/core/experimental/test_fake_quantize.py:
+// the same four cases, as literally as C++ allows.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <xtensor/xadapt.hpp>
@@ -149,11 +148,8 @@ XGRAD_TEST_BAD_CALLS(r) {
                [] { APoTFakeQuantize<double>(5, 2); }});
   auto afq = std::make_shared<APoTFakeQuantize<double>>(4, 2);
   afq->disable_observer();
-  r.push_back({"APoTFakeQuantize: forward without qparams",
-               raises<StateError>("APoTFakeQuantize", {"qparams are missing"}),
-               [afq, x] { afq->forward(x); },
-               {x},
-               {afq}});
+  r.push_back(forward_of("APoTFakeQuantize: forward without qparams",
+                         raises<StateError>("APoTFakeQuantize", {"qparams are missing"}), afq, x));
   r.push_back({"APoTFakeQuantize: load unsorted levels",
                raises<ValueError>("APoTFakeQuantize::load_state_dict",
                                   {"quantization_levels must be sorted"}),

@@ -1,6 +1,7 @@
-// LevelSet, the one level-set model: every named normalized set of paper.md
-// pinned as exact fractions (each rounded once), their codes, and the table of
-// distinct values a converted layer stores.
+// LevelSet, the one level-set model: every named normalized set of
+// docs/apot-training.md ("Level sets") pinned as exact fractions (each rounded
+// once), their codes, and the table of distinct values a converted layer
+// stores.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
@@ -55,7 +56,7 @@ std::vector<Fraction> over(const std::vector<std::int64_t>& m, std::int64_t q) {
   return out;
 }
 
-// The B = 4 magnitudes of paper.md: {0, 1/48, 1/24, 1/16, 1/12, 1/8, 1/6, 3/16,
+// The B = 4 magnitudes of the APoT paper: {0, 1/48, 1/24, 1/16, 1/12, 1/8, 1/6, 3/16,
 // 1/4, 1/3, 3/8, 1/2, 2/3, 11/16, 3/4, 1}, over 48.
 const std::vector<std::int64_t> kB4 = {0, 1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 33, 36, 48};
 const std::vector<std::int64_t> kB3 = {0, 1, 2, 3, 4, 6, 8, 10};  // over 10

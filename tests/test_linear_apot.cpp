@@ -1,4 +1,4 @@
-// LinearAPoT (apot.md sections 5 and 7): the float path equals a float linear
+// LinearAPoT (docs/quantization.md): the float path equals a float linear
 // with the dequantized weight; the shift-and-add integer path reproduces it bit
 // for bit where the float path is exact; the caller's weight is untouched; the
 // state travels with the state dict; every bad input is rejected.
@@ -31,7 +31,8 @@ struct Config {
   int b, k;
   LevelScheme scheme;
 };
-// apot.md section 7: b = 8 with k = 1 and k = 2, for both weight schemes.
+// As PyTorch's upstream test_linear.py: b = 8 with k = 1 and k = 2, for both
+// weight schemes.
 const Config configs[] = {
     {8, 1, LevelScheme::unsigned_levels},
     {8, 2, LevelScheme::unsigned_levels},
@@ -147,7 +148,7 @@ BOOST_AUTO_TEST_CASE(integer_path_matches_the_float_path_up_to_rounding_in_gener
   }
 }
 
-// b = 4, k = 2 unsigned (apot.md section 1): term 0 in {0, 2^0, 2^-2, 2^-4},
+// b = 4, k = 2 unsigned (PyTorch's APoTObserver set): term 0 in {0, 2^0, 2^-2, 2^-4},
 // term 1 in {0, 2^-1, 2^-3, 2^-5}; code = field0 << 2 | field1. E = 5.
 BOOST_AUTO_TEST_CASE(unsigned_codes_decompose_into_shifted_terms) {
   const auto weight = Tensor<float>(xt::xarray<float>({{1.0f, 0.25f, 0.f}}));

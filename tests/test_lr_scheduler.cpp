@@ -18,13 +18,8 @@
 
 BOOST_AUTO_TEST_SUITE(test_lr_scheduler)
 
-using xgrad::Tensor;
-using xgrad::ValueError;
-using xgrad::optim::CosineAnnealingLR;
-using xgrad::optim::ParamGroup;
-using xgrad::optim::SGD;
-using xgrad::optim::SGDOptions;
-using xgrad::optim::StepLR;
+using namespace xgrad;
+using namespace xgrad::optim;
 
 namespace {
 

@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
       ValueError, mentions<ValueError>("scale[1] must be finite and > 0"));
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 BOOST_AUTO_TEST_CASE(module_state_is_pytorchs_learnable_fake_quantize) {
   LearnableFakeQuantize<float> fq;
@@ -458,12 +458,10 @@ XGRAD_TEST_BAD_CALLS(r) {
   per_channel.qscheme = QScheme::per_channel_affine;
   per_channel.channel_len = 4;
   auto lsq = std::make_shared<LearnableFakeQuantize<double>>(per_channel);
-  r.push_back({"LearnableFakeQuantize: forward of another channel count",
-               raises<ShapeError>("LearnableFakeQuantize.forward",
-                                  {"found 2 channels", "channel_len is 4"}),
-               [lsq, x] { lsq->forward(x); },
-               {x},
-               {lsq}});
+  r.push_back(forward_of(
+      "LearnableFakeQuantize: forward of another channel count",
+      raises<ShapeError>("LearnableFakeQuantize.forward", {"found 2 channels", "channel_len is 4"}),
+      lsq, x));
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_lsq_fake_quantize

@@ -13,6 +13,7 @@
 #include <xtensor/xadapt.hpp>
 
 #include "../modules/src/quant/kernels/lut_int_matrix.hpp"
+#include "isa_guard.hpp"
 #include "test_util.hpp"
 #include "xgrad/parallel.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
@@ -22,17 +23,9 @@ BOOST_AUTO_TEST_SUITE(test_lut_int_kernels)
 
 using namespace xgrad::quant;
 using namespace xgrad::quant::kernels;
+using xgrad_test::IsaGuard;
 
 namespace {
-
-struct IsaGuard {
-  SimdIsa saved = simd_isa();
-  int threads = xgrad::get_num_threads();
-  ~IsaGuard() {
-    set_simd_isa(saved);
-    xgrad::set_num_threads(threads);
-  }
-};
 
 struct Case {
   std::size_t rows, cols, batch;

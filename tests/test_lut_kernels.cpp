@@ -16,6 +16,7 @@
 
 #include "../modules/src/quant/kernels/lut_kernels.hpp"
 #include "../modules/src/quant/kernels/lut_matrix.hpp"
+#include "isa_guard.hpp"
 #include "test_util.hpp"
 #include "xgrad/parallel.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
@@ -24,17 +25,9 @@ BOOST_AUTO_TEST_SUITE(test_lut_kernels)
 
 using namespace xgrad::quant;
 using namespace xgrad::quant::kernels;
+using xgrad_test::IsaGuard;
 
 namespace {
-
-struct IsaGuard {
-  SimdIsa saved = simd_isa();
-  int threads = xgrad::get_num_threads();
-  ~IsaGuard() {
-    set_simd_isa(saved);
-    xgrad::set_num_threads(threads);
-  }
-};
 
 // A problem: codes, table, optional per-row terms and activations, all random.
 struct Case {

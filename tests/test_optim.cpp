@@ -21,16 +21,8 @@
 
 BOOST_AUTO_TEST_SUITE(test_optim)
 
-using xgrad::Tensor;
-using xgrad::TypeError;
-using xgrad::ValueError;
-using xgrad::optim::Adam;
-using xgrad::optim::AdamOptions;
-using xgrad::optim::AdamW;
-using xgrad::optim::AdamWOptions;
-using xgrad::optim::ParamGroup;
-using xgrad::optim::SGD;
-using xgrad::optim::SGDOptions;
+using namespace xgrad;
+using namespace xgrad::optim;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
 using xgrad_test::message_of;

@@ -99,17 +99,15 @@ BOOST_AUTO_TEST_CASE(module_state_dict_round_trips_and_missing_qparams_are_refus
 XGRAD_TEST_BAD_CALLS(r) {
   const D x = leaf({2, 3});
   auto pc_far = std::make_shared<PerChannelFakeQuantize<double>>(5);
-  r.push_back({"PerChannelFakeQuantize: axis 5 of a 2-D input",
-               raises<ShapeError>("PerChannelMinMaxObserver.forward", {"axis 5 is out of range"}),
-               [pc_far, x] { pc_far->forward(x); },
-               {x},
-               {pc_far}});
+  r.push_back(
+      forward_of("PerChannelFakeQuantize: axis 5 of a 2-D input",
+                 raises<ShapeError>("PerChannelMinMaxObserver.forward", {"axis 5 is out of range"}),
+                 pc_far, x));
   auto pc_neg = std::make_shared<PerChannelFakeQuantize<double>>(-3);
-  r.push_back({"PerChannelFakeQuantize: axis -3 of a 2-D input",
-               raises<ShapeError>("PerChannelMinMaxObserver.forward", {"axis -3 is out of range"}),
-               [pc_neg, x] { pc_neg->forward(x); },
-               {x},
-               {pc_neg}});
+  r.push_back(forward_of(
+      "PerChannelFakeQuantize: axis -3 of a 2-D input",
+      raises<ShapeError>("PerChannelMinMaxObserver.forward", {"axis -3 is out of range"}), pc_neg,
+      x));
   r.push_back(
       {"PerChannelFakeQuantize: a per-tensor qscheme",
        raises<ValueError>("PerChannelMinMaxObserver", {"per_tensor_symmetric", "per tensor"}), [] {
@@ -117,11 +115,9 @@ XGRAD_TEST_BAD_CALLS(r) {
        }});
   auto pc_off = std::make_shared<PerChannelFakeQuantize<double>>(0);
   pc_off->disable_observer();
-  r.push_back({"PerChannelFakeQuantize: forward without qparams",
-               raises<StateError>("PerChannelFakeQuantize.forward", {"no qparams"}),
-               [pc_off, x] { pc_off->forward(x); },
-               {x},
-               {pc_off}});
+  r.push_back(forward_of("PerChannelFakeQuantize: forward without qparams",
+                         raises<StateError>("PerChannelFakeQuantize.forward", {"no qparams"}),
+                         pc_off, x));
   r.push_back({"fake_quantize_per_channel_affine: axis out of range",
                raises<ShapeError>("fake_quantize_per_channel_affine", {"axis 2 is out of range"}),
                [x] {

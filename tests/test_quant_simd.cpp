@@ -11,6 +11,7 @@
 #include <vector>
 #include <xtensor/xadapt.hpp>
 
+#include "isa_guard.hpp"
 #include "test_util.hpp"
 #include "xgrad/quant/apot/quantizer.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize.hpp"
@@ -24,14 +25,9 @@ BOOST_AUTO_TEST_SUITE(test_quant_simd)
 using namespace xgrad;
 using namespace xgrad::quant;
 using xgrad_test::equal_arrays;
+using xgrad_test::IsaGuard;
 
 namespace {
-
-// Restores the instruction set a test changed.
-struct IsaGuard {
-  SimdIsa saved = simd_isa();
-  ~IsaGuard() { set_simd_isa(saved); }
-};
 
 APoTQParams<float> apot_qparams(int b, int k) {
   APoTObserver<float> observer(b, k);

@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
                         mentions<ValueError>("grad_scale"));
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 BOOST_AUTO_TEST_CASE(module_state_is_alpha_then_flags_levels_and_the_observer) {
   RCFFakeQuantize<float> fq(apot_sign_magnitude_levels(4));  // fixed alpha: no observer
@@ -488,11 +488,8 @@ XGRAD_TEST_BAD_CALLS(r) {
   auto rcf = std::make_shared<RCFFakeQuantize<double>>(apot_sign_magnitude_levels(4));
   rcf->alpha().mutable_data().fill(
       -0.5);  // as an optimizer step without clamp_alpha_() could leave it
-  r.push_back({"RCFFakeQuantize: forward with a negative alpha",
-               raises<ValueError>("rcf_fake_quantize", {"alpha", "got -0.5"}),
-               [rcf, x] { rcf->forward(x); },
-               {x},
-               {rcf}});
+  r.push_back(forward_of("RCFFakeQuantize: forward with a negative alpha",
+                         raises<ValueError>("rcf_fake_quantize", {"alpha", "got -0.5"}), rcf, x));
   RCFOptions<double> observing;
   observing.init = AlphaInit::max_abs;
   auto rcf_obs = std::make_shared<RCFFakeQuantize<double>>(apot_unsigned_levels(4, 2), observing);

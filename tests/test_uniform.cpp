@@ -497,11 +497,7 @@ XGRAD_TEST_BAD_CALLS(r) {
                },
                {},
                {mm}});
-  r.push_back({"MinMaxObserver: forward undefined",
-               raises<ValueError>("MinMaxObserver.forward", {"input tensor is undefined"}),
-               [mm, u] { mm->forward(u); },
-               {},
-               {mm}});
+  r.push_back(forward_of_undefined(mm, "MinMaxObserver.forward", "the input tensor"));
   r.push_back({"MinMaxObserver: set_min_val NaN",
                raises<ValueError>("MinMaxObserver.set_min_val", {"NaN"}),
                [mm] { mm->set_min_val(kNaN); },
@@ -509,16 +505,9 @@ XGRAD_TEST_BAD_CALLS(r) {
                {mm}});
   auto fq = std::make_shared<FakeQuantize<double>>();
   fq->disable_observer();
-  r.push_back({"FakeQuantize: forward without qparams",
-               raises<StateError>("FakeQuantize.qparams", {"no qparams"}),
-               [fq, x] { fq->forward(x); },
-               {x},
-               {fq}});
-  r.push_back({"FakeQuantize: forward undefined",
-               raises<ValueError>("FakeQuantize.forward", {"input tensor is undefined"}),
-               [fq, u] { fq->forward(u); },
-               {},
-               {fq}});
+  r.push_back(forward_of("FakeQuantize: forward without qparams",
+                         raises<StateError>("FakeQuantize.qparams", {"no qparams"}), fq, x));
+  r.push_back(forward_of_undefined(fq, "FakeQuantize.forward", "the input tensor"));
   auto fq_on = std::make_shared<FakeQuantize<double>>();
   r.push_back({"FakeQuantize: forward of an infinite value",
                raises<ValueError>("MinMaxObserver.forward", {"holds inf", "flat position 1"}),

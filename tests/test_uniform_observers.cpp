@@ -31,7 +31,7 @@ bool same_state(const StateDict<float>& a, const StateDict<float>& b) {
 }
 }  // namespace
 
-// ---------------------------------------------------------------- moving average
+// ---- moving average ----
 
 BOOST_AUTO_TEST_CASE(moving_average_first_batch_sets_then_averages) {
   MovingAverageMinMaxObserver<float> obs(0.5);
@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(moving_average_refuses_bad_input_unchanged) {
   BOOST_TEST(same_state(before, state_of(obs)));
 }
 
-// ---------------------------------------------------------------- percentile
+// ---- percentile ----
 
 BOOST_AUTO_TEST_CASE(percentile_takes_the_mean_of_batch_percentiles) {
   PercentileObserver<double> obs(99.0);
@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(percentile_state_dict_round_trips_the_running_mean) {
   BOOST_TEST(a.max_val().item() == 5.0);  // mean of 4, 8, 3
 }
 
-// ---------------------------------------------------------------- per channel
+// ---- per channel ----
 
 BOOST_AUTO_TEST_CASE(per_channel_tracks_running_extremes_per_slice) {
   PerChannelMinMaxObserver<float> obs(0);

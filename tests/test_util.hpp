@@ -264,6 +264,24 @@ struct BadCall {
   std::vector<std::shared_ptr<xgrad::Module<double>>> modules = {};
 };
 
+// A row calling module->forward(x), which must leave the module and x
+// unchanged.
+inline BadCall forward_of(std::string what, Raises raises,
+                          std::shared_ptr<xgrad::Module<double>> module, xgrad::Tensor<double> x) {
+  return {std::move(what), std::move(raises), [module, x] { module->forward(x); }, {x}, {module}};
+}
+
+// The row every module's table has: forward of an undefined tensor raises
+// ValueError "<op>: <arg> is undefined" and leaves the module unchanged.
+inline BadCall forward_of_undefined(std::shared_ptr<xgrad::Module<double>> module, std::string op,
+                                    const std::string& arg) {
+  return {module->type_name() + ": forward undefined",
+          raises<xgrad::ValueError>(std::move(op), {arg + " is undefined"}),
+          [module] { module->forward(xgrad::Tensor<double>()); },
+          {},
+          {module}};
+}
+
 // A leaf of `shape` with distinct values (-1, -0.75, ...), requiring grad.
 inline xgrad::Tensor<double> leaf(const xgrad::Shape& shape) {
   xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
@@ -368,6 +386,8 @@ namespace bad_input {
 using namespace ::xgrad;
 using D = ::xgrad::Tensor<double>;
 using ::xgrad_test::BadCall;
+using ::xgrad_test::forward_of;
+using ::xgrad_test::forward_of_undefined;
 using ::xgrad_test::leaf;
 using ::xgrad_test::raises;
 inline const double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs examples/consumer, a project outside xgrad's tree, the three
-# ways README's "Using xgrad in your project" describes:
+# ways docs/using-xgrad.md describes:
 #   subproject  meson, with subprojects/xgrad -> this checkout (a symlink)
 #   pkg-config  meson, against xgrad installed into a temporary prefix
 #   cmake       CMake find_package(xgrad CONFIG), against the same prefix
@@ -103,7 +103,7 @@ way_pkg_config() {
       meson setup "$build" "$src" --wrap-mode=nofallback &&
     run_step pc-build ninja -C "$build" &&
     run_step pc-run "$build/consumer" &&  # no LD_LIBRARY_PATH: meson records an rpath
-    # README's plain compiler command.
+    # The plain compiler command of docs/using-xgrad.md.
     run_step pc-cxx sh -c "c++ -std=c++17 -O2 '$here/main.cpp' \$(PKG_CONFIG_PATH='$lib/pkgconfig' \
       pkg-config --cflags --libs xgrad) -Wl,-rpath,'$lib' -o '$work/consumer-cxx'" &&
     run_step pc-cxx-run "$work/consumer-cxx"

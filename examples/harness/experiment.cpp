@@ -55,7 +55,7 @@ void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
                const ExperimentConfig& c, int epochs, double lr, std::uint64_t order_seed,
                bool quantized, bool live) {
   // One learning rate for weights, biases and clipping parameters, no weight
-  // decay (experiment.md); the clipping parameters are their own group so
+  // decay (docs/experiment.md); the clipping parameters are their own group so
   // that a different rate is one line away.
   std::vector<Tensor> clip = quantized ? clipping_parameters(net) : std::vector<Tensor>{};
   std::vector<Tensor> rest;

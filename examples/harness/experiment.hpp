@@ -1,9 +1,9 @@
-// experiment.md's protocol (Fashion-MNIST, LeNet-5) and paper.md's toy one
-// (8x8 digits, MLP 64-64-10): float training, then from that checkpoint, per
-// bit width, APoT QAT and uniform (LSQ) QAT, and post-training quantization of
-// both; plus the float checkpoint fine-tuned as long as QAT at the QAT
-// learning rate (the fair float reference), for every seed. Deterministic for
-// a given configuration.
+// The protocols of docs/experiment.md: Fashion-MNIST with LeNet-5, and the
+// APoT paper's toy setting (8x8 digits, MLP 64-64-10): float training, then
+// from that checkpoint, per bit width, APoT QAT and uniform (LSQ) QAT, and
+// post-training quantization of both; plus the float checkpoint fine-tuned as
+// long as QAT at the QAT learning rate (the fair float reference), for every
+// seed. Deterministic for a given configuration.
 #pragma once
 
 #include <cstddef>
@@ -20,13 +20,13 @@ namespace harness {
 
 struct ExperimentConfig {
   std::string net = "lenet5";  // "lenet5" (28x28 images) or "mlp" (64-64-10, the digits)
-  bool keep_ends_8bit = true;  // first/last layer 8-bit (experiment.md); false: paper.md's MLP
+  bool keep_ends_8bit = true;  // first/last layer 8-bit; false: the digits MLP
   std::string data_dir;        // MNIST file layout (load_mnist), or the digits CSV file
   std::string out_dir;         // results, data files, plots
   int seeds = 3;
   int first_seed = 0;
   int float_epochs = 4;
-  int qat_epochs = 1;  // experiment.md's reference: 2 (--qat-epochs 2; ~1.6x the time)
+  int qat_epochs = 1;  // the reference run: 2 (--qat-epochs 2; ~1.6x the time)
   std::vector<int> bits = {4, 3, 2};
   std::size_t train_size = 0;  // 0: all 60,000
   std::size_t test_size = 0;   // 0: all 10,000

@@ -3,11 +3,11 @@
 // layer's weight_fake_quant and the previous layer's activation_post_process
 // in PyTorch's terms), so one class serves float training, QAT and PTQ.
 //
-// lenet5: experiment.md's LeNet-5 for 28x28 grayscale images:
+// lenet5: the LeNet-5 of docs/experiment.md for 28x28 grayscale images:
 //   conv1 (1->6, 5x5, padding 2) - ReLU - maxpool 2 - conv2 (6->16, 5x5) -
 //   ReLU - maxpool 2 - flatten - fc1 (400->120) - ReLU - fc2 (120->84) - ReLU -
 //   fc3 (84->10).
-// mlp: Linear layers with ReLU between them (paper.md's digits MLP 64-64-10).
+// mlp: Linear layers with ReLU between them (the digits MLP 64-64-10).
 #pragma once
 
 #include <cstddef>

@@ -115,7 +115,7 @@ void attach_quantizers(Net& net, const QuantPlan& plan) {
                                          QuantDtype::quint8, QScheme::per_tensor_affine, 0, 255)
                                    : learnable(plan, false));
   }
-  // LSQ's zero point stays 0 (experiment.md): only the step learns.
+  // LSQ's zero point stays 0 (docs/experiment.md): only the step learns.
   for (std::size_t i = 0; i < net.num_layers(); ++i) {
     for (const auto& q : {net.weight_quantizer(i), net.input_quantizer(i)}) {
       if (auto* l = lsq_of(q)) l->zero_point().set_requires_grad(false);

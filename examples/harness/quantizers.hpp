@@ -1,10 +1,10 @@
-// The fake quantizers experiment.md puts on a Net, per method and bit width:
+// The fake quantizers docs/experiment.md puts on a Net, per method and bit width:
 //   inner layers (LeNet's conv2, fc1, fc2): b-bit weights and b-bit unsigned
 //   input activations;
 //   first and last layer (keep_ends_8bit): weights 8-bit uniform symmetric per
 //   tensor, step max|W| / 127; the last layer's input 8-bit unsigned with a
 //   fixed step calibration max / 255 (without keep_ends_8bit they are b-bit
-//   like the inner layers: paper.md's digits MLP);
+//   like the inner layers: the digits MLP);
 //   the network's input is never quantized; biases stay float.
 // APoT: weights normalized ((W - mean) / (std + 1e-5), output times the
 // detached std), sign-magnitude APoT levels with a learnable RCF alpha
@@ -30,7 +30,7 @@ struct QuantPlan {
   bool ptq = false;
   bool keep_ends_8bit = true;
   // APoT activation alphas start at LSQ's clip point 2 mean|x| sqrt(qmax)
-  // instead of the calibration maximum (experiment.md's observation; QAT only).
+  // instead of the calibration maximum (docs/experiment.md, "What the numbers show"; QAT only).
   bool apot_act_lsq_init = false;
 };
 

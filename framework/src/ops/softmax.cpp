@@ -61,81 +61,53 @@ AxisSplit saved_lanes(const Context<T>& ctx) {
   return l;
 }
 
-// y = exp(x - max) / sum; dx = y * (g - sum(g * y)).
-struct SoftmaxFn : Function<SoftmaxFn> {
-  static constexpr const char* name = "SoftmaxBackward";
+// Both ops over each lane, with m the lane's maximum and s = sum exp(x - m):
+//   softmax      y = exp(x - m) / s,      dx = y * (g - sum(g * y));
+//   log_softmax  y = (x - m) - log(s),    dx = g - exp(y) * sum(g).
+template <bool Log>
+struct SoftmaxFn : Function<SoftmaxFn<Log>> {
+  static constexpr const char* name = Log ? "LogSoftmaxBackward" : "SoftmaxBackward";
   template <class T>
   static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
-    const AxisSplit l = lanes_of(a.shape(), axis, "softmax");
+    const AxisSplit l = lanes_of(a.shape(), axis, Log ? "log_softmax" : "softmax");
     auto out = detail::new_array<T>(a.shape());
     const T* x = a.data().data();
     T* y = out.data();
+    const std::size_t n = l.extent;
     for_each_lane(l, [&](std::size_t first, std::size_t stride) {
-      const T m = lane_max(x + first, l.extent, stride);
+      const T m = lane_max(x + first, n, stride);
       T sum = 0;
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride)
-        sum += (y[i] = std::exp(x[i] - m));
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) y[i] /= sum;
-    });
-    if (ctx.recording()) {
-      save_lanes(ctx, l);
-      ctx.save_output();
-    }
-    return out;
-  }
-  template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    const AxisSplit l = saved_lanes(ctx);
-    const T* y = ctx.output().data();
-    const T* pg = g.data();
-    auto dx = detail::new_array<T>(g.shape());
-    T* d = dx.data();
-    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
-      T dot = 0;
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) dot += pg[i] * y[i];
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride)
-        d[i] = y[i] * (pg[i] - dot);
-    });
-    return gradients(std::move(dx));
-  }
-};
-
-// y = (x - max) - log(sum exp(x - max)); dx = g - exp(y) * sum(g).
-struct LogSoftmaxFn : Function<LogSoftmaxFn> {
-  static constexpr const char* name = "LogSoftmaxBackward";
-  template <class T>
-  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& a, std::ptrdiff_t axis) {
-    const AxisSplit l = lanes_of(a.shape(), axis, "log_softmax");
-    auto out = detail::new_array<T>(a.shape());
-    const T* x = a.data().data();
-    T* y = out.data();
-    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
-      const T m = lane_max(x + first, l.extent, stride);
-      T sum = 0;
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) sum += std::exp(x[i] - m);
-      const T log_sum = std::log(sum);
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride)
-        y[i] = (x[i] - m) - log_sum;
-    });
-    if (ctx.recording()) {
-      save_lanes(ctx, l);
-      ctx.save_output();
-    }
-    return out;
-  }
-  template <class T>
-  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
-    const AxisSplit l = saved_lanes(ctx);
-    const T* y = ctx.output().data();
-    const T* pg = g.data();
-    auto dx = detail::new_array<T>(g.shape());
-    T* d = dx.data();
-    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
-      T sum = 0;
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) sum += pg[i];
-      for (std::size_t k = 0, i = first; k < l.extent; ++k, i += stride) {
-        d[i] = pg[i] - std::exp(y[i]) * sum;
+      for (std::size_t k = 0, i = first; k < n; ++k, i += stride) {
+        const T e = std::exp(x[i] - m);
+        sum += e;
+        if constexpr (!Log) y[i] = e;
       }
+      if constexpr (Log) {
+        const T log_sum = std::log(sum);
+        for (std::size_t k = 0, i = first; k < n; ++k, i += stride) y[i] = (x[i] - m) - log_sum;
+      } else {
+        for (std::size_t k = 0, i = first; k < n; ++k, i += stride) y[i] /= sum;
+      }
+    });
+    if (ctx.recording()) {
+      save_lanes(ctx, l);
+      ctx.save_output();
+    }
+    return out;
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, const xt::xarray<T>& g) {
+    const AxisSplit l = saved_lanes(ctx);
+    const T* y = ctx.output().data();
+    const T* pg = g.data();
+    auto dx = detail::new_array<T>(g.shape());
+    T* d = dx.data();
+    const std::size_t n = l.extent;
+    for_each_lane(l, [&](std::size_t first, std::size_t stride) {
+      T sum = 0;  // sum(g) for log_softmax, sum(g * y) for softmax
+      for (std::size_t k = 0, i = first; k < n; ++k, i += stride) sum += Log ? pg[i] : pg[i] * y[i];
+      for (std::size_t k = 0, i = first; k < n; ++k, i += stride)
+        d[i] = Log ? pg[i] - std::exp(y[i]) * sum : y[i] * (pg[i] - sum);
     });
     return gradients(std::move(dx));
   }
@@ -145,11 +117,11 @@ struct LogSoftmaxFn : Function<LogSoftmaxFn> {
 
 template <class T>
 Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
-  return SoftmaxFn::apply(a, axis);
+  return SoftmaxFn<false>::apply(a, axis);
 }
 template <class T>
 Tensor<T> log_softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
-  return LogSoftmaxFn::apply(a, axis);
+  return SoftmaxFn<true>::apply(a, axis);
 }
 
 template Tensor<float> softmax(const Tensor<float>&, std::ptrdiff_t);

@@ -42,8 +42,8 @@ APoTQParams<T> make_qparams(T alpha, T gamma, const Tensor<T>& levels,
 
 template <class T>
 void validate_all(const APoTQParams<T>& q, const char* op) {
-  if (!q.quantization_levels.defined())
-    throw ValueError(std::string(op) + ": quantization_levels is undefined");
+  XGRAD_CHECK(q.quantization_levels.defined(), ValueError, op,
+              ": quantization_levels is undefined");
   detail::validate_qparams(q.alpha, q.gamma, q.quantization_levels.data(), q.level_indices, op);
 }
 
@@ -53,36 +53,31 @@ template <class T>
 void detail::validate_qparams(T alpha, T gamma, const xt::xarray<T>& levels,
                               const xt::xarray<std::int64_t>& indices, const char* op) {
   const std::string o(op);
-  if (!(alpha >= 0) || !std::isfinite(alpha))
-    throw ValueError(o + ": alpha must be finite and >= 0, got " + std::to_string(alpha));
-  if (!std::isfinite(gamma))
-    throw ValueError(o + ": gamma must be finite, got " + std::to_string(gamma));
-  if (levels.dimension() != 1 || levels.size() == 0)
-    throw ValueError(o + ": quantization_levels must be a non-empty 1-D tensor, got shape " +
-                     to_string(Shape(levels.shape().begin(), levels.shape().end())));
+  XGRAD_CHECK(alpha >= 0 && std::isfinite(alpha), ValueError, o,
+              ": alpha must be finite and >= 0, got ", alpha);
+  XGRAD_CHECK(std::isfinite(gamma), ValueError, o, ": gamma must be finite, got ", gamma);
+  XGRAD_CHECK(levels.dimension() == 1 && levels.size() != 0, ValueError, o,
+              ": quantization_levels must be a non-empty 1-D tensor, got shape ", levels.shape());
   const T* lv = levels.data();
   for (std::size_t i = 0; i < levels.size(); ++i) {
-    if (!std::isfinite(lv[i]))
-      throw ValueError(o + ": quantization_levels[" + std::to_string(i) + "] is not finite");
-    if (i > 0 && lv[i] < lv[i - 1])
-      throw ValueError(o + ": quantization_levels must be sorted ascending; element " +
-                       std::to_string(i) + " (" + std::to_string(lv[i]) + ") < element " +
-                       std::to_string(i - 1) + " (" + std::to_string(lv[i - 1]) + ")");
+    XGRAD_CHECK(std::isfinite(lv[i]), ValueError, o, ": quantization_levels[", i,
+                "] is not finite");
+    XGRAD_CHECK(i == 0 || lv[i] >= lv[i - 1], ValueError, o,
+                ": quantization_levels must be sorted ascending; element ", i, " (", lv[i],
+                ") < element ", i - 1, " (", lv[i - 1], ")");
   }
-  if (indices.dimension() != 1 || indices.size() != levels.size())
-    throw ValueError(o + ": level_indices must be 1-D with one index per level (" +
-                     std::to_string(levels.size()) + "), got shape " +
-                     to_string(Shape(indices.shape().begin(), indices.shape().end())));
+  XGRAD_CHECK(indices.dimension() == 1 && indices.size() == levels.size(), ValueError, o,
+              ": level_indices must be 1-D with one index per level (", levels.size(),
+              "), got shape ", indices.shape());
   std::vector<bool> seen;
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const std::int64_t c = indices.data()[i];
-    if (c < 0 || c >= kMaxIndex)
-      throw ValueError(o + ": level_indices[" + std::to_string(i) + "] = " + std::to_string(c) +
-                       " outside [0, 2^24)");
+    XGRAD_CHECK(c >= 0 && c < kMaxIndex, ValueError, o, ": level_indices[", i, "] = ", c,
+                " outside [0, 2^24)");
     if (seen.size() <= static_cast<std::size_t>(c))
       seen.resize(static_cast<std::size_t>(c) + 1, false);
-    if (seen[static_cast<std::size_t>(c)])
-      throw ValueError(o + ": level_indices holds " + std::to_string(c) + " twice");
+    XGRAD_CHECK(!seen[static_cast<std::size_t>(c)], ValueError, o, ": level_indices holds ", c,
+                " twice");
     seen[static_cast<std::size_t>(c)] = true;
   }
 }
@@ -95,10 +90,10 @@ TensorAPoT<T>::TensorAPoT(xt::xarray<std::int64_t> codes, APoTQParams<T> qparams
   const std::vector<std::int32_t> table = code_table(qparams_.level_indices);
   for (std::size_t i = 0; i < codes_.size(); ++i) {
     const std::int64_t c = codes_.data()[i];
-    if (c < 0 || c >= static_cast<std::int64_t>(table.size()) ||
-        table[static_cast<std::size_t>(c)] < 0)
-      throw ValueError(std::string(op) + ": code " + std::to_string(c) + " at flat position " +
-                       std::to_string(i) + " is not one of the level_indices");
+    XGRAD_CHECK(c >= 0 && c < static_cast<std::int64_t>(table.size()) &&
+                    table[static_cast<std::size_t>(c)] >= 0,
+                ValueError, op, ": code ", c, " at flat position ", i,
+                " is not one of the level_indices");
   }
 }
 
@@ -117,16 +112,15 @@ Tensor<T> TensorAPoT<T>::dequantize() const {
 template <class T>
 TensorAPoT<T> quantize_APoT(const Tensor<T>& x, const APoTQParams<T>& qparams) {
   const char* op = "quantize_APoT";
-  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_defined(x, op, "x");
   validate_all(qparams, op);
   const xt::xarray<T>& levels = qparams.quantization_levels.data();
   xt::xarray<std::int64_t> codes = xt::xarray<std::int64_t>::from_shape(x.shape());
   const std::size_t n = x.numel();
   const std::size_t bad =
       detail::nearest_ranks(x.data().data(), n, levels.data(), levels.size(), codes.data());
-  if (bad < n)
-    throw ValueError(std::string(op) + ": x is NaN at flat position " + std::to_string(bad) +
-                     " (NaN has no APoT code)");
+  XGRAD_CHECK(bad >= n, ValueError, op, ": x is NaN at flat position ", bad,
+              " (NaN has no APoT code)");
   std::int64_t* c = codes.data();
   const std::int64_t* idx = qparams.level_indices.data();
   for (std::size_t i = 0; i < n; ++i) c[i] = idx[c[i]];
@@ -147,7 +141,7 @@ Tensor<T> dequantize_APoT(const TensorAPoT<T>& t) {
 
 template <class T>
 Tensor<T> quant_dequant(const Tensor<T>& x, const APoTQParams<T>& qparams) {
-  if (!x.defined()) throw ValueError("quant_dequant: x is undefined");
+  require_defined(x, "quant_dequant", "x");
   validate_all(qparams, "quant_dequant");
   const xt::xarray<T>& levels = qparams.quantization_levels.data();
   xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());

@@ -52,7 +52,7 @@ void write_file(const std::string& path, const std::string& content) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << content;
   f.close();
-  if (!f) throw IOError(std::string(kOp) + ": cannot write '" + path + "'");
+  XGRAD_CHECK(f, IOError, kOp, ": cannot write '", path, "'");
 }
 
 struct RunResult {
@@ -69,8 +69,7 @@ RunResult run_program(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
 
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0)
-    throw IOError(std::string(kOp) + ": pipe failed: " + std::strerror(errno));
+  XGRAD_CHECK(pipe2(fds, O_CLOEXEC) == 0, IOError, kOp, ": pipe failed: ", std::strerror(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
@@ -88,7 +87,7 @@ RunResult run_program(const std::vector<std::string>& args) {
       result.found = false;
       return result;
     }
-    throw IOError(std::string(kOp) + ": cannot start '" + args[0] + "': " + std::strerror(rc));
+    throw_error<IOError>(kOp, ": cannot start '", args[0], "': ", std::strerror(rc));
   }
   char buf[4096];
   for (;;) {
@@ -102,8 +101,7 @@ RunResult run_program(const std::vector<std::string>& args) {
   close(fds[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR)
-      throw IOError(std::string(kOp) + ": waitpid failed: " + std::strerror(errno));
+    XGRAD_CHECK(errno == EINTR, IOError, kOp, ": waitpid failed: ", std::strerror(errno));
   }
   if (WIFEXITED(status)) {
     result.exit_status = WEXITSTATUS(status);
@@ -121,30 +119,21 @@ bool non_empty_file(const std::string& path) {
 }
 
 void validate(const std::string& png_path, const LevelsPlotOptions& o, bool is_signed) {
-  if (!ends_with(png_path, ".png") || png_path.size() <= 4)
-    throw ValueError(std::string(kOp) + ": the output path must end in .png, got '" + png_path +
-                     "'");
-  if (png_path.find_first_of(std::string("\n\r\0", 3)) != std::string::npos)
-    throw ValueError(std::string(kOp) + ": the output path contains a line break or NUL");
+  XGRAD_CHECK(ends_with(png_path, ".png") && png_path.size() > 4, ValueError, kOp,
+              ": the output path must end in .png, got '", png_path, "'");
+  XGRAD_CHECK(png_path.find_first_of(std::string("\n\r\0", 3)) == std::string::npos, ValueError,
+              kOp, ": the output path contains a line break or NUL");
   // The levels are computed in float: alpha must be a normal float32 value.
   const double alpha_max = std::numeric_limits<float>::max();
   const double alpha_min = std::numeric_limits<float>::min();
-  if (!(o.alpha >= alpha_min && o.alpha <= alpha_max)) {
-    std::ostringstream msg;
-    msg << kOp << ": alpha must be finite and > 0 (within float32's normal range [" << alpha_min
-        << ", " << alpha_max << "]), got " << o.alpha;
-    throw ValueError(msg.str());
-  }
-  if (o.points < 2 || o.points > kMaxLevelsPlotPoints)
-    throw ValueError(std::string(kOp) + ": points must be in [2, " +
-                     std::to_string(kMaxLevelsPlotPoints) + "], got " + std::to_string(o.points));
-  if (o.b > 8)
-    throw ValueError(
-        std::string(kOp) +
-        ": the uniform comparison uses 8-bit observers, so b <= 8, got b=" + std::to_string(o.b));
-  if (is_signed && o.b < 2)
-    throw ValueError(std::string(kOp) +
-                     ": a signed set needs b >= 2, got b=" + std::to_string(o.b));
+  XGRAD_CHECK(o.alpha >= alpha_min && o.alpha <= alpha_max, ValueError, kOp,
+              ": alpha must be finite and > 0 (within float32's normal range [", alpha_min, ", ",
+              alpha_max, "]), got ", o.alpha);
+  XGRAD_CHECK(o.points >= 2 && o.points <= kMaxLevelsPlotPoints, ValueError, kOp,
+              ": points must be in [2, ", kMaxLevelsPlotPoints, "], got ", o.points);
+  XGRAD_CHECK(o.b <= 8, ValueError, kOp,
+              ": the uniform comparison uses 8-bit observers, so b <= 8, got b=", o.b);
+  XGRAD_CHECK(!is_signed || o.b >= 2, ValueError, kOp, ": a signed set needs b >= 2, got b=", o.b);
 }
 
 }  // namespace
@@ -184,8 +173,8 @@ LevelsPlot quant_levels_visualization(const std::string& png_path, const LevelsP
 
   // remove() below would delete an empty directory of that name.
   struct stat st;
-  if (stat(png_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw IOError(std::string(kOp) + ": '" + png_path + "' is a directory");
+  XGRAD_CHECK(stat(png_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode), IOError, kOp, ": '",
+              png_path, "' is a directory");
 
   LevelsPlot plot;
   plot.png_path = png_path;
@@ -221,9 +210,8 @@ LevelsPlot quant_levels_visualization(const std::string& png_path, const LevelsP
   write_file(plot.script_path, script.str());
 
   // A stale PNG must not pass for a fresh one.
-  if (std::remove(png_path.c_str()) != 0 && errno != ENOENT)
-    throw IOError(std::string(kOp) + ": cannot replace '" + png_path +
-                  "': " + std::strerror(errno));
+  XGRAD_CHECK(std::remove(png_path.c_str()) == 0 || errno == ENOENT, IOError, kOp,
+              ": cannot replace '", png_path, "': ", std::strerror(errno));
   const RunResult run = run_program({o.gnuplot, as_file_name(plot.script_path)});
   if (!run.found) {
     plot.note = "'" + o.gnuplot +
@@ -231,14 +219,10 @@ LevelsPlot quant_levels_visualization(const std::string& png_path, const LevelsP
                 plot.data_path + " was written";
     return plot;
   }
-  if (run.exit_status != 0) {
-    throw IOError(std::string(kOp) + ": " + o.gnuplot + " " + plot.script_path +
-                  " failed (exit status " + std::to_string(run.exit_status) + "): " + run.output);
-  }
-  if (!non_empty_file(png_path)) {
-    throw IOError(std::string(kOp) + ": " + o.gnuplot + " " + plot.script_path +
-                  " exited with status 0 but wrote no '" + png_path + "': " + run.output);
-  }
+  XGRAD_CHECK(run.exit_status == 0, IOError, kOp, ": ", o.gnuplot, " ", plot.script_path,
+              " failed (exit status ", run.exit_status, "): ", run.output);
+  XGRAD_CHECK(non_empty_file(png_path), IOError, kOp, ": ", o.gnuplot, " ", plot.script_path,
+              " exited with status 0 but wrote no '", png_path, "': ", run.output);
   plot.png_written = true;
   return plot;
 }

@@ -54,27 +54,24 @@ bool APoTFakeQuantize<T>::has_qparams() const {
 template <class T>
 APoTQParams<T> APoTFakeQuantize<T>::qparams() const {
   const char* op = "APoTFakeQuantize";
-  if (!has_qparams())
-    throw StateError(std::string(op) +
-                     ": qparams are missing (no quantization_levels): enable the observer and "
-                     "run forward, or load a state dict that has them");
-  if (alpha_.numel() != 1 || gamma_.numel() != 1)
-    throw ValueError(std::string(op) + ": alpha and gamma must hold one element each, got shapes " +
-                     to_string(alpha_.shape()) + " and " + to_string(gamma_.shape()));
+  XGRAD_CHECK(has_qparams(), StateError, op,
+              ": qparams are missing (no quantization_levels): enable the observer and "
+              "run forward, or load a state dict that has them");
+  XGRAD_CHECK(alpha_.numel() == 1 && gamma_.numel() == 1, ValueError, op,
+              ": alpha and gamma must hold one element each, got shapes ", alpha_.shape(), " and ",
+              gamma_.shape());
   APoTQParams<T> q;
   q.alpha = alpha_.data().data()[0];
   q.gamma = gamma_.data().data()[0];
   q.quantization_levels = levels_;
   const xt::xarray<T>& idx = indices_.data();
-  if (idx.dimension() != 1)
-    throw ValueError(std::string(op) + ": level_indices must be 1-D, got shape " +
-                     to_string(indices_.shape()));
+  XGRAD_CHECK(idx.dimension() == 1, ValueError, op, ": level_indices must be 1-D, got shape ",
+              indices_.shape());
   q.level_indices = xt::xarray<std::int64_t>::from_shape({idx.size()});
   for (std::size_t i = 0; i < idx.size(); ++i) {
     const T v = idx.data()[i];
-    if (!(v >= 0) || v != std::floor(v) || v >= T(1 << 24))
-      throw ValueError(std::string(op) + ": level_indices[" + std::to_string(i) + "] = " +
-                       std::to_string(v) + " is not a valid code (a non-negative integer)");
+    XGRAD_CHECK(v >= 0 && v == std::floor(v) && v < T(1 << 24), ValueError, op, ": level_indices[",
+                i, "] = ", v, " is not a valid code (a non-negative integer)");
     q.level_indices(i) = static_cast<std::int64_t>(v);
   }
   return q;
@@ -128,21 +125,19 @@ void APoTFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& 
   const xt::xarray<T>&levels = state["quantization_levels"], &idx = state["level_indices"];
   if (alpha.size() == 0 && gamma.size() == 0 && levels.size() == 0 && idx.size() == 0)
     return;  // no qparams yet
-  if (alpha.size() != 1 || gamma.size() != 1 || alpha.dimension() != 1 || gamma.dimension() != 1 ||
-      levels.size() == 0)
-    throw ValueError(where + state.key("alpha") + ", " + state.key("gamma") + " and " +
-                     state.key("quantization_levels") +
-                     ": qparams need alpha and gamma of shape [1] and at least one level, got "
-                     "shapes " +
-                     to_string(Shape(alpha.shape().begin(), alpha.shape().end())) + ", " +
-                     to_string(Shape(gamma.shape().begin(), gamma.shape().end())) + ", " +
-                     to_string(Shape(levels.shape().begin(), levels.shape().end())));
+  XGRAD_CHECK(alpha.size() == 1 && gamma.size() == 1 && alpha.dimension() == 1 &&
+                  gamma.dimension() == 1 && levels.size() != 0,
+              ValueError, where, state.key("alpha"), ", ", state.key("gamma"), " and ",
+              state.key("quantization_levels"),
+              ": qparams need alpha and gamma of shape [1] and at least one level, got "
+              "shapes ",
+              alpha.shape(), ", ", gamma.shape(), ", ", levels.shape());
   xt::xarray<std::int64_t> indices = xt::xarray<std::int64_t>::from_shape(idx.shape());
   for (std::size_t i = 0; i < idx.size(); ++i) {
     const T v = idx.data()[i];
-    if (!(v >= 0) || v != std::floor(v) || v >= T(1 << 24))
-      throw ValueError(where + state.key("level_indices") + "[" + std::to_string(i) + "] = " +
-                       std::to_string(v) + " is not a valid code (an integer in [0, 2^24))");
+    XGRAD_CHECK(v >= 0 && v == std::floor(v) && v < T(1 << 24), ValueError, where,
+                state.key("level_indices"), "[", i, "] = ", v,
+                " is not a valid code (an integer in [0, 2^24))");
     indices.data()[i] = static_cast<std::int64_t>(v);
   }
   const std::string op = where + "the qparams under \"" + state.prefix() + "\"";

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cmath>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,25 +17,20 @@ namespace xgrad::quant::detail {
 template <class T>
 void require_channel_params(const Tensor<T>& scale, const Tensor<T>& zero_point,
                             std::size_t channels, const char* op) {
-  if (!scale.defined() || !zero_point.defined())
-    throw ValueError(std::string(op) + ": scale or zero_point is undefined");
-  if (scale.dim() != 1 || scale.numel() != channels || zero_point.dim() != 1 ||
-      zero_point.numel() != channels)
-    throw ShapeError(std::string(op) + ": scale and zero_point must have shape [" +
-                     std::to_string(channels) + "] (x's size on the axis), got " +
-                     xgrad::to_string(scale.shape()) + " and " +
-                     xgrad::to_string(zero_point.shape()));
+  XGRAD_CHECK(scale.defined() && zero_point.defined(), ValueError, op,
+              ": scale or zero_point is undefined");
+  XGRAD_CHECK(scale.dim() == 1 && scale.numel() == channels && zero_point.dim() == 1 &&
+                  zero_point.numel() == channels,
+              ShapeError, op, ": scale and zero_point must have shape [", channels,
+              "] (x's size on the axis), got ", scale.shape(), " and ", zero_point.shape());
 }
 
 // ValueError unless sc is finite, > 0 and has a finite inverse in T.
 template <class T>
 void require_scale(T sc, const char* op, const std::string& which) {
   const T inv = T(1) / sc;
-  if (!(sc > T(0)) || !std::isfinite(sc) || !std::isfinite(inv)) {
-    std::ostringstream msg;
-    msg << op << ": " << which << " must be finite and > 0 (with a finite inverse), got " << sc;
-    throw ValueError(msg.str());
-  }
+  XGRAD_CHECK(sc > T(0) && std::isfinite(sc) && std::isfinite(inv), ValueError, op, ": ", which,
+              " must be finite and > 0 (with a finite inverse), got ", sc);
 }
 
 // One grid per channel; zero points given as T values, already integers.

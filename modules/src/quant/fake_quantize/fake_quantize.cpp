@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "../scalar_pair_state.hpp"
 #include "affine_function.hpp"
+#include "channel_grids.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
@@ -24,26 +25,17 @@ template <class T>
 Tensor<T> fake_quantize_per_tensor_affine(const Tensor<T>& x, double scale, std::int64_t zero_point,
                                           std::int64_t quant_min, std::int64_t quant_max) {
   const char* op = "fake_quantize_per_tensor_affine";
-  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
-  if (quant_min > quant_max) {
-    std::ostringstream msg;
-    msg << op << ": quant_min (" << quant_min << ") must be <= quant_max (" << quant_max << ")";
-    throw ValueError(msg.str());
-  }
-  if (zero_point < quant_min || zero_point > quant_max) {
-    std::ostringstream msg;
-    msg << op << ": zero_point " << zero_point << " must lie in [quant_min, quant_max] = ["
-        << quant_min << ", " << quant_max << "]";
-    throw ValueError(msg.str());
-  }
+  require_defined(x, op, "the input tensor");
+  XGRAD_CHECK(quant_min <= quant_max, ValueError, op, ": quant_min (", quant_min,
+              ") must be <= quant_max (", quant_max, ")");
+  XGRAD_CHECK(zero_point >= quant_min && zero_point <= quant_max, ValueError, op, ": zero_point ",
+              zero_point, " must lie in [quant_min, quant_max] = [", quant_min, ", ", quant_max,
+              "]");
   const T sc = T(scale);
   const T inv = T(1) / sc;
-  if (!(sc > T(0)) || !std::isfinite(sc) || !std::isfinite(inv)) {
-    std::ostringstream msg;
-    msg << op << ": scale must be finite and > 0 (with a finite inverse) in the tensor's type, got "
-        << scale;
-    throw ValueError(msg.str());
-  }
+  XGRAD_CHECK(sc > T(0) && std::isfinite(sc) && std::isfinite(inv), ValueError, op,
+              ": scale must be finite and > 0 (with a finite inverse) in the tensor's type, got ",
+              scale);
   // One grid over x seen as a single channel: the per-channel kernel runs the
   // per-tensor one on the whole of x.
   const std::vector<detail::AffineGrid<T>> grid{
@@ -56,82 +48,52 @@ template <class T>
 FakeQuantize<T>::FakeQuantize(QuantDtype dtype, QScheme qscheme,
                               std::optional<std::int64_t> quant_min,
                               std::optional<std::int64_t> quant_max)
-    : FakeQuantizeBase<T>("FakeQuantize") {
-  // Empty until computed or loaded: shape-changing buffers.
-  scale_ = this->register_buffer("scale", zeros<T>({0}), false);
-  zero_point_ = this->register_buffer("zero_point", zeros<T>({0}), false);
-  activation_post_process = this->register_module(
-      "activation_post_process",
-      std::make_shared<MinMaxObserver<T>>(dtype, qscheme, quant_min, quant_max));
-}
-
-template <class T>
-bool FakeQuantize<T>::has_qparams() const {
-  return scale_.numel() > 0 && zero_point_.numel() > 0;
-}
+    : UniformFakeQuantizeBase<T, MinMaxObserver<T>>(
+          "FakeQuantize",
+          std::make_shared<MinMaxObserver<T>>(dtype, qscheme, quant_min, quant_max)) {}
 
 template <class T>
 UniformQParams<T> FakeQuantize<T>::qparams() const {
   const char* op = "FakeQuantize.qparams";
-  if (!has_qparams()) {
-    throw StateError(std::string(op) +
-                     ": there are no qparams (scale / zero_point) yet: enable the observer and "
-                     "run forward on data, or load a state dict");
-  }
-  if (scale_.numel() != 1 || zero_point_.numel() != 1) {
-    throw ShapeError(
-        std::string(op) + ": scale and zero_point must hold one value each, got shapes " +
-        xgrad::to_string(scale_.shape()) + " and " + xgrad::to_string(zero_point_.shape()));
-  }
-  const T zp = zero_point_.data().data()[0];
-  if (!(std::nearbyint(zp) == zp && zp >= T(quant_min()) && zp <= T(quant_max()))) {
-    std::ostringstream msg;
-    msg << op << ": zero_point must be an integer in [quant_min, quant_max] = [" << quant_min()
-        << ", " << quant_max() << "], got " << zp;
-    throw ValueError(msg.str());
-  }
-  return {scale_.data().data()[0], static_cast<std::int64_t>(zp)};
+  XGRAD_CHECK(this->has_qparams(), StateError, op,
+              ": there are no qparams (scale / zero_point) yet: enable the observer and "
+              "run forward on data, or load a state dict");
+  XGRAD_CHECK(this->scale_.numel() == 1 && this->zero_point_.numel() == 1, ShapeError, op,
+              ": scale and zero_point must hold one value each, got shapes ", this->scale_.shape(),
+              " and ", this->zero_point_.shape());
+  const T zp = this->zero_point_.data().data()[0];
+  XGRAD_CHECK(std::nearbyint(zp) == zp && zp >= T(this->quant_min()) && zp <= T(this->quant_max()),
+              ValueError, op, ": zero_point must be an integer in [quant_min, quant_max] = [",
+              this->quant_min(), ", ", this->quant_max(), "], got ", zp);
+  return {this->scale_.data().data()[0], static_cast<std::int64_t>(zp)};
 }
 
 template <class T>
 Tensor<T> FakeQuantize<T>::forward(const Tensor<T>& x) {
-  if (!x.defined()) throw ValueError("FakeQuantize.forward: the input tensor is undefined");
+  require_defined(x, "FakeQuantize.forward", "the input tensor");
   if (this->observer_enabled()) {
     // A range whose scale overflows is refused by calculate_qparams after it
     // was observed: the transaction puts the old extremes back.
-    const UniformQParams<T> qp = activation_post_process->observe_and_calculate(x.detach());
-    scale_.mutable_data() = xt::xarray<T>({qp.scale});
-    zero_point_.mutable_data() = xt::xarray<T>({T(qp.zero_point)});
+    const UniformQParams<T> qp = this->activation_post_process->observe_and_calculate(x.detach());
+    this->scale_.mutable_data() = xt::xarray<T>({qp.scale});
+    this->zero_point_.mutable_data() = xt::xarray<T>({T(qp.zero_point)});
   }
   if (!this->fake_quant_enabled()) return x;
   const auto [sc, zp] = qparams();
-  return fake_quantize_per_tensor_affine(x, double(sc), zp, quant_min(), quant_max());
+  return fake_quantize_per_tensor_affine(x, double(sc), zp, this->quant_min(), this->quant_max());
 }
 
 template <class T>
 void FakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
   this->check_toggles(state);
-  const std::string where = "FakeQuantize::load_state_dict: ";
-  const xt::xarray<T>&scale = state["scale"], &zp = state["zero_point"];
-  if (scale.size() == 0 && zp.size() == 0) return;  // no qparams yet
-  if (scale.size() != 1 || zp.size() != 1 || scale.dimension() != 1 || zp.dimension() != 1)
-    throw ValueError(where + state.key("scale") + " and " + state.key("zero_point") +
-                     " must both have shape [0] or both [1], got " +
-                     xgrad::to_string(Shape(scale.shape().begin(), scale.shape().end())) + " and " +
-                     xgrad::to_string(Shape(zp.shape().begin(), zp.shape().end())));
-  const T sc = scale.data()[0], z = zp.data()[0];
-  if (!(sc > T(0)) || !std::isfinite(sc) || !std::isfinite(T(1) / sc)) {
-    std::ostringstream msg;
-    msg << where << state.key("scale") << " must be finite and > 0 (with a finite inverse), got "
-        << sc;
-    throw ValueError(msg.str());
-  }
-  if (!(std::nearbyint(z) == z && z >= T(quant_min()) && z <= T(quant_max()))) {
-    std::ostringstream msg;
-    msg << where << state.key("zero_point") << " must be an integer in [" << quant_min() << ", "
-        << quant_max() << "], got " << z;
-    throw ValueError(msg.str());
-  }
+  const char* op = "FakeQuantize::load_state_dict";
+  const std::string where = std::string(op) + ": ";
+  if (!detail::holds_scalar_pair<T>(state, where, "scale", "zero_point")) return;  // no qparams yet
+  detail::require_scale(state["scale"].data()[0], op, state.key("scale"));
+  const T z = state["zero_point"].data()[0];
+  XGRAD_CHECK(std::nearbyint(z) == z && z >= T(this->quant_min()) && z <= T(this->quant_max()),
+              ValueError, where, state.key("zero_point"), " must be an integer in [",
+              this->quant_min(), ", ", this->quant_max(), "], got ", z);
 }
 
 template class FakeQuantize<float>;

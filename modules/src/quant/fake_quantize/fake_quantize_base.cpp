@@ -55,9 +55,8 @@ template <class T>
 void FakeQuantizeBase<T>::check_toggles(const typename Module<T>::StateCandidate& state) const {
   for (const char* name : {"fake_quant_enabled", "observer_enabled"}) {
     const xt::xarray<T>& f = state[name];
-    if (!(f.data()[0] == T(0) || f.data()[0] == T(1)))
-      throw ValueError(this->type_name() + "::load_state_dict: " + state.key(name) +
-                       " must be 0 or 1, got " + std::to_string(f.data()[0]));
+    XGRAD_CHECK(f.data()[0] == T(0) || f.data()[0] == T(1), ValueError, this->type_name(),
+                "::load_state_dict: ", state.key(name), " must be 0 or 1, got ", f.data()[0]);
   }
 }
 

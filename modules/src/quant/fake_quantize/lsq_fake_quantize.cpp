@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,21 +31,33 @@ T zero_point_backward_per_tensor(T zp, std::int64_t qmin, std::int64_t qmax) {
 }
 
 void require_range(std::int64_t qmin, std::int64_t qmax, const char* op) {
-  if (qmin > qmax)
-    throw ValueError(std::string(op) + ": quant_min (" + std::to_string(qmin) +
-                     ") must be <= quant_max (" + std::to_string(qmax) + ")");
+  XGRAD_CHECK(qmin <= qmax, ValueError, op, ": quant_min (", qmin, ") must be <= quant_max (", qmax,
+              ")");
 }
 
 template <class T>
 void require_zero_points(const Tensor<T>& zp, const char* op) {
   const T* p = zp.data().data();
   for (std::size_t i = 0; i < zp.numel(); ++i)
-    if (std::isnan(p[i]))
-      throw ValueError(std::string(op) + ": zero_point[" + std::to_string(i) + "] is NaN");
+    XGRAD_CHECK(!std::isnan(p[i]), ValueError, op, ": zero_point[", i, "] is NaN");
 }
 
-// Saves x, scale and zero_point (version checked); scalars quant_min,
-// quant_max, grad_factor.
+// What both ops save besides x, scale and zero_point (version checked).
+template <class T>
+struct LearnableScalars {
+  std::int64_t qmin, qmax;
+  T grad_factor;
+};
+template <class T>
+void save_scalars(Context<T>& ctx, std::int64_t qmin, std::int64_t qmax, double grad_factor) {
+  ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+}
+template <class T>
+LearnableScalars<T> saved_scalars(const Context<T>& ctx) {
+  return {static_cast<std::int64_t>(ctx.saved_scalars[0]),
+          static_cast<std::int64_t>(ctx.saved_scalars[1]), static_cast<T>(ctx.saved_scalars[2])};
+}
+
 struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
   static constexpr const char* name = "FakeQuantizeLearnablePerTensorAffineBackward";
 
@@ -62,24 +73,22 @@ struct LearnablePerTensorFn : Function<LearnablePerTensorFn> {
     detail::fake_quantize_affine_kernel(x.data().data(), x.numel(), g, out.data(), nullptr);
     if (ctx.recording()) {
       ctx.save_for_backward({x, scale, zero_point});
-      ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+      save_scalars(ctx, qmin, qmax, grad_factor);
     }
     return out;
   }
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    const auto qmin = static_cast<std::int64_t>(ctx.saved_scalars[0]);
-    const auto qmax = static_cast<std::int64_t>(ctx.saved_scalars[1]);
-    const T factor = static_cast<T>(ctx.saved_scalars[2]);
+    const LearnableScalars<T> s = saved_scalars(ctx);
     const T* px = ctx.saved(0).data();
     const T sc = ctx.saved(1).data()[0];
     const detail::AffineGrid<T> g{
-        sc, T(1) / sc, zero_point_backward_per_tensor(ctx.saved(2).data()[0], qmin, qmax), T(qmin),
-        T(qmax)};
+        sc, T(1) / sc, zero_point_backward_per_tensor(ctx.saved(2).data()[0], s.qmin, s.qmax),
+        T(s.qmin), T(s.qmax)};
     T* pg = grad.data();
     const auto [sum_scale, sum_zp] = detail::blocked_sums<T>(0, grad.size(), [=](std::size_t i) {
-      return detail::learnable_affine_grads(px[i], pg[i], g, factor, &pg[i]);
+      return detail::learnable_affine_grads(px[i], pg[i], g, s.grad_factor, &pg[i]);
     });
     std::vector<xt::xarray<T>> grads(3);
     grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
@@ -116,7 +125,7 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
                                              grids.data(), out.data(), nullptr);
     if (ctx.recording()) {
       ctx.save_for_backward({x, scale, zero_point});
-      ctx.saved_scalars = {double(qmin), double(qmax), grad_factor};
+      save_scalars(ctx, qmin, qmax, grad_factor);
       ctx.saved_ints = {std::ptrdiff_t(lay.outer), std::ptrdiff_t(lay.channels),
                         std::ptrdiff_t(lay.inner)};
     }
@@ -125,12 +134,10 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
 
   template <class T>
   static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
-    const auto qmin = static_cast<std::int64_t>(ctx.saved_scalars[0]);
-    const auto qmax = static_cast<std::int64_t>(ctx.saved_scalars[1]);
-    const T factor = static_cast<T>(ctx.saved_scalars[2]);
+    const LearnableScalars<T> s = saved_scalars(ctx);
     const auto outer = std::size_t(ctx.saved_ints[0]), channels = std::size_t(ctx.saved_ints[1]),
                inner = std::size_t(ctx.saved_ints[2]);
-    const auto grids = learnable_grids(ctx.saved(1), ctx.saved(2), qmin, qmax, name);
+    const auto grids = learnable_grids(ctx.saved(1), ctx.saved(2), s.qmin, s.qmax, name);
     const T* px = ctx.saved(0).data();
     T* pg = grad.data();
     std::vector<double> sum_scale(channels, 0.0), sum_zp(channels, 0.0);
@@ -143,7 +150,7 @@ struct LearnablePerChannelFn : Function<LearnablePerChannelFn> {
               const std::size_t at = (o * channels + c) * inner;
               const detail::AffineGrid<T> gc = grids[c];
               const auto [ds, dz] = detail::blocked_sums<T>(at, at + inner, [=](std::size_t i) {
-                return detail::learnable_affine_grads(px[i], pg[i], gc, factor, &pg[i]);
+                return detail::learnable_affine_grads(px[i], pg[i], gc, s.grad_factor, &pg[i]);
               });
               sum_scale[c] += ds;
               sum_zp[c] += dz;
@@ -169,18 +176,16 @@ Tensor<T> fake_quantize_learnable_per_tensor_affine(const Tensor<T>& x, const Te
                                                     std::int64_t quant_min, std::int64_t quant_max,
                                                     double grad_factor) {
   const char* op = "fake_quantize_learnable_per_tensor_affine";
-  if (!x.defined() || !scale.defined() || !zero_point.defined())
-    throw ValueError(std::string(op) + ": x, scale or zero_point is undefined");
+  XGRAD_CHECK(x.defined() && scale.defined() && zero_point.defined(), ValueError, op,
+              ": x, scale or zero_point is undefined");
   require_range(quant_min, quant_max, op);
-  if (scale.numel() != 1 || zero_point.numel() != 1)
-    throw ShapeError(
-        std::string(op) + ": scale and zero_point must hold one value each, got shapes " +
-        xgrad::to_string(scale.shape()) + " and " + xgrad::to_string(zero_point.shape()));
+  XGRAD_CHECK(scale.numel() == 1 && zero_point.numel() == 1, ShapeError, op,
+              ": scale and zero_point must hold one value each, got shapes ", scale.shape(),
+              " and ", zero_point.shape());
   detail::require_scale(scale.data().data()[0], op, "scale");
   require_zero_points(zero_point, op);
-  if (!std::isfinite(grad_factor))
-    throw ValueError(std::string(op) + ": grad_factor must be finite, got " +
-                     std::to_string(grad_factor));
+  XGRAD_CHECK(std::isfinite(grad_factor), ValueError, op, ": grad_factor must be finite, got ",
+              grad_factor);
   return LearnablePerTensorFn::apply(x, scale, zero_point, quant_min, quant_max, grad_factor);
 }
 
@@ -190,44 +195,38 @@ Tensor<T> fake_quantize_learnable_per_channel_affine(const Tensor<T>& x, const T
                                                      std::ptrdiff_t axis, std::int64_t quant_min,
                                                      std::int64_t quant_max, double grad_factor) {
   const char* op = "fake_quantize_learnable_per_channel_affine";
-  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_defined(x, op, "x");
   require_range(quant_min, quant_max, op);
   const detail::ChannelLayout lay = detail::channel_layout(x.shape(), axis, op);
   detail::require_channel_params(scale, zero_point, lay.channels, op);
   require_zero_points(zero_point, op);
   for (std::size_t c = 0; c < lay.channels; ++c)
     detail::require_scale(scale.data()(c), op, "scale[" + std::to_string(c) + "]");
-  if (!std::isfinite(grad_factor))
-    throw ValueError(std::string(op) + ": grad_factor must be finite, got " +
-                     std::to_string(grad_factor));
+  XGRAD_CHECK(std::isfinite(grad_factor), ValueError, op, ": grad_factor must be finite, got ",
+              grad_factor);
   return LearnablePerChannelFn::apply(x, scale, zero_point, lay, quant_min, quant_max, grad_factor);
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 template <class T>
 LearnableFakeQuantize<T>::LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> o)
     : FakeQuantizeBase<T>("LearnableFakeQuantize"), options_(o) {
   const char* op = "LearnableFakeQuantize";
-  if (!(o.quant_min < o.quant_max))
-    throw ValueError(std::string(op) + ": quant_min must be strictly less than quant_max, got [" +
-                     std::to_string(o.quant_min) + ", " + std::to_string(o.quant_max) + "]");
-  if (!(o.channel_len == -1 || o.channel_len > 0))
-    throw ValueError(std::string(op) + ": channel_len must be -1 (per tensor) or > 0, got " +
-                     std::to_string(o.channel_len));
-  if (quant::is_per_channel(o.qscheme) != (o.channel_len > 0))
-    throw ValueError(std::string(op) + ": qscheme " + to_string(o.qscheme) +
-                     (o.channel_len > 0
-                          ? " is per tensor but channel_len is " + std::to_string(o.channel_len)
-                          : std::string(" is per channel but channel_len is -1")));
-  if (o.use_grad_scaling && o.quant_max <= 0)
-    throw ValueError(std::string(op) +
-                     ": use_grad_scaling needs quant_max > 0 (grad_factor = 1 / sqrt(numel * "
-                     "quant_max)), got quant_max = " +
-                     std::to_string(o.quant_max));
+  XGRAD_CHECK(o.quant_min < o.quant_max, ValueError, op,
+              ": quant_min must be strictly less than quant_max, got [", o.quant_min, ", ",
+              o.quant_max, "]");
+  XGRAD_CHECK(o.channel_len == -1 || o.channel_len > 0, ValueError, op,
+              ": channel_len must be -1 (per tensor) or > 0, got ", o.channel_len);
+  XGRAD_CHECK(quant::is_per_channel(o.qscheme) == (o.channel_len > 0), ValueError, op, ": qscheme ",
+              to_string(o.qscheme), o.channel_len > 0 ? " is per tensor" : " is per channel",
+              " but channel_len is ", o.channel_len);
+  XGRAD_CHECK(!o.use_grad_scaling || o.quant_max > 0, ValueError, op,
+              ": use_grad_scaling needs quant_max > 0 (grad_factor = 1 / sqrt(numel * "
+              "quant_max)), got quant_max = ",
+              o.quant_max);
   detail::require_scale(o.scale, op, "scale");
-  if (!std::isfinite(o.zero_point))
-    throw ValueError(std::string(op) + ": zero_point must be finite");
+  XGRAD_CHECK(std::isfinite(o.zero_point), ValueError, op, ": zero_point must be finite");
   const std::size_t n = o.channel_len > 0 ? std::size_t(o.channel_len) : 1;
   scale_ = this->register_parameter("scale", full<T>({n}, o.scale));
   zero_point_ = this->register_parameter("zero_point", full<T>({n}, o.zero_point));
@@ -291,7 +290,7 @@ PerChannelQParams<T> LearnableFakeQuantize<T>::calculate_qparams() {
 template <class T>
 Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
   const char* op = "LearnableFakeQuantize.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_defined(x, op, "x");
   if (this->observer_enabled()) {
     xt::xarray<T> s, z;
     // Either observer restores its range when the qparams are refused.
@@ -302,10 +301,8 @@ Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
     } else {
       PerChannelQParams<T> q = channel_observer_->observe_then(x.detach(), [&] {
         PerChannelQParams<T> r = channel_observer_->calculate_qparams();
-        if (r.scale.size() != scale_.numel())
-          throw ShapeError(std::string(op) + ": the observer found " +
-                           std::to_string(r.scale.size()) + " channels, channel_len is " +
-                           std::to_string(scale_.numel()));
+        XGRAD_CHECK(r.scale.size() == scale_.numel(), ShapeError, op, ": the observer found ",
+                    r.scale.size(), " channels, channel_len is ", scale_.numel());
         return r;
       });
       s = std::move(q.scale);

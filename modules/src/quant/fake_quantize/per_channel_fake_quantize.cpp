@@ -1,7 +1,6 @@
 #include "xgrad/quant/fake_quantize/per_channel_fake_quantize.hpp"
 
 #include <cmath>
-#include <sstream>
 #include <string>
 
 #include "../observers/channel_layout.hpp"
@@ -24,20 +23,16 @@ Tensor<T> fake_quantize_per_channel_affine(const Tensor<T>& x, const Tensor<T>& 
                                            const Tensor<T>& zero_point, std::ptrdiff_t axis,
                                            std::int64_t quant_min, std::int64_t quant_max) {
   const char* op = "fake_quantize_per_channel_affine";
-  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
-  if (quant_min > quant_max)
-    throw ValueError(std::string(op) + ": quant_min (" + std::to_string(quant_min) +
-                     ") must be <= quant_max (" + std::to_string(quant_max) + ")");
+  require_defined(x, op, "the input tensor");
+  XGRAD_CHECK(quant_min <= quant_max, ValueError, op, ": quant_min (", quant_min,
+              ") must be <= quant_max (", quant_max, ")");
   const detail::ChannelLayout lay = detail::channel_layout(x.shape(), axis, op);
   detail::require_channel_params(scale, zero_point, lay.channels, op);
   const T* zp = zero_point.data().data();
   for (std::size_t c = 0; c < lay.channels; ++c) {
-    if (!(std::nearbyint(zp[c]) == zp[c] && zp[c] >= T(quant_min) && zp[c] <= T(quant_max))) {
-      std::ostringstream msg;
-      msg << op << ": zero_point[" << c << "] = " << zp[c] << " must be an integer in ["
-          << quant_min << ", " << quant_max << "]";
-      throw ValueError(msg.str());
-    }
+    XGRAD_CHECK(std::nearbyint(zp[c]) == zp[c] && zp[c] >= T(quant_min) && zp[c] <= T(quant_max),
+                ValueError, op, ": zero_point[", c, "] = ", zp[c], " must be an integer in [",
+                quant_min, ", ", quant_max, "]");
   }
   const auto grids =
       detail::channel_grids(scale.data().data(), zp, lay.channels, quant_min, quant_max, op);
@@ -49,33 +44,28 @@ PerChannelFakeQuantize<T>::PerChannelFakeQuantize(std::ptrdiff_t ch_axis, QuantD
                                                   QScheme qscheme,
                                                   std::optional<std::int64_t> quant_min,
                                                   std::optional<std::int64_t> quant_max)
-    : FakeQuantizeBase<T>("PerChannelFakeQuantize") {
-  scale_ = this->register_buffer("scale", zeros<T>({0}), false);
-  zero_point_ = this->register_buffer("zero_point", zeros<T>({0}), false);
-  activation_post_process = this->register_module(
-      "activation_post_process",
-      std::make_shared<PerChannelMinMaxObserver<T>>(ch_axis, dtype, qscheme, quant_min, quant_max));
-}
+    : UniformFakeQuantizeBase<T, PerChannelMinMaxObserver<T>>(
+          "PerChannelFakeQuantize", std::make_shared<PerChannelMinMaxObserver<T>>(
+                                        ch_axis, dtype, qscheme, quant_min, quant_max)) {}
 
 template <class T>
 Tensor<T> PerChannelFakeQuantize<T>::forward(const Tensor<T>& x) {
   const char* op = "PerChannelFakeQuantize.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
-  PerChannelMinMaxObserver<T>& obs = *activation_post_process;
+  require_defined(x, op, "the input tensor");
+  PerChannelMinMaxObserver<T>& obs = *this->activation_post_process;
   if (this->observer_enabled()) {
     PerChannelQParams<T> q = obs.observe_and_calculate(x);  // a failure restores the observer
     xt::xarray<T> zp = xt::xarray<T>::from_shape(q.zero_point.shape());
     std::copy(q.zero_point.begin(), q.zero_point.end(), zp.begin());
-    scale_.mutable_data() = std::move(q.scale);
-    zero_point_.mutable_data() = std::move(zp);
+    this->scale_.mutable_data() = std::move(q.scale);
+    this->zero_point_.mutable_data() = std::move(zp);
   }
   if (!this->fake_quant_enabled()) return x;
-  if (!has_qparams())
-    throw StateError(std::string(op) +
-                     ": there are no qparams (scale / zero_point) yet: enable the observer and "
-                     "run forward on data, or load a state dict");
-  return fake_quantize_per_channel_affine(x, scale_, zero_point_, obs.ch_axis(), obs.quant_min(),
-                                          obs.quant_max());
+  XGRAD_CHECK(this->has_qparams(), StateError, op,
+              ": there are no qparams (scale / zero_point) yet: enable the observer and "
+              "run forward on data, or load a state dict");
+  return fake_quantize_per_channel_affine(x, this->scale_, this->zero_point_, obs.ch_axis(),
+                                          obs.quant_min(), obs.quant_max());
 }
 
 #define XGRAD_PER_CHANNEL_FQ_INSTANTIATE(T)                                               \

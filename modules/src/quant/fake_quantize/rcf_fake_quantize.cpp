@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -21,41 +20,28 @@ namespace xgrad::quant {
 
 namespace {
 
-template <class T>
-std::string text(T v) {
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
-}
-
 // ValueError unless the levels are a normalized set: finite, strictly
 // ascending, bottom 0 or -1, top 1.
 template <class T>
 void validate_levels(const T* lv, std::size_t L, const char* op) {
-  if (L < 2)
-    throw ValueError(std::string(op) + ": levels need at least 2 entries, got " +
-                     std::to_string(L));
-  if (!(lv[0] == T(0) || lv[0] == T(-1)) || lv[L - 1] != T(1))
-    throw ValueError(std::string(op) +
-                     ": levels must run from 0 (unsigned) or -1 (signed) to 1, got [" +
-                     text(lv[0]) + ", " + text(lv[L - 1]) + "]");
+  XGRAD_CHECK(L >= 2, ValueError, op, ": levels need at least 2 entries, got ", L);
+  XGRAD_CHECK((lv[0] == T(0) || lv[0] == T(-1)) && lv[L - 1] == T(1), ValueError, op,
+              ": levels must run from 0 (unsigned) or -1 (signed) to 1, got [", lv[0], ", ",
+              lv[L - 1], "]");
   for (std::size_t i = 1; i < L; ++i)
-    if (!(lv[i - 1] < lv[i]))
-      throw ValueError(std::string(op) + ": levels must be strictly ascending, got levels[" +
-                       std::to_string(i - 1) + "] = " + text(lv[i - 1]) + " and levels[" +
-                       std::to_string(i) + "] = " + text(lv[i]));
+    XGRAD_CHECK(lv[i - 1] < lv[i], ValueError, op,
+                ": levels must be strictly ascending, got levels[", i - 1, "] = ", lv[i - 1],
+                " and levels[", i, "] = ", lv[i]);
 }
 
 template <class T>
 T validated_alpha(const Tensor<T>& alpha, const char* op) {
-  if (!alpha.defined()) throw ValueError(std::string(op) + ": alpha is undefined");
-  if (alpha.numel() != 1)
-    throw ShapeError(std::string(op) + ": alpha must hold one value, got shape " +
-                     to_string(alpha.shape()));
+  require_defined(alpha, op, "alpha");
+  XGRAD_CHECK(alpha.numel() == 1, ShapeError, op, ": alpha must hold one value, got shape ",
+              alpha.shape());
   const T a = alpha.data().data()[0];
-  if (!(a > T(0)) || !std::isfinite(a))
-    throw ValueError(std::string(op) + ": alpha must be finite and > 0, got " + text(a));
+  XGRAD_CHECK(a > T(0) && std::isfinite(a), ValueError, op, ": alpha must be finite and > 0, got ",
+              a);
   return a;
 }
 
@@ -148,15 +134,15 @@ template <class T>
 Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
                             const std::vector<T>& levels, double grad_scale) {
   const char* op = "rcf_fake_quantize";
-  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_defined(x, op, "x");
   validated_alpha(alpha, op);
   validate_levels(levels.data(), levels.size(), op);
-  if (!std::isfinite(grad_scale))
-    throw ValueError(std::string(op) + ": grad_scale must be finite, got " + text(grad_scale));
+  XGRAD_CHECK(std::isfinite(grad_scale), ValueError, op, ": grad_scale must be finite, got ",
+              grad_scale);
   return RCFFakeQuantizeFn::apply(x, alpha, levels, grad_scale);
 }
 
-// ---------------------------------------------------------------- module
+// ---- module ----
 
 namespace {
 
@@ -171,7 +157,7 @@ std::shared_ptr<ClipObserver<T>> clip_observer_for(AlphaInit init, std::int64_t 
     case AlphaInit::lsq_clip_point:
       return std::make_shared<LsqClipPointObserver<T>>(top_code);
   }
-  throw ValueError("RCFFakeQuantize: unknown AlphaInit");
+  throw_error<ValueError>("RCFFakeQuantize: unknown AlphaInit");
 }
 
 }  // namespace
@@ -185,15 +171,12 @@ RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> option
                                     std::shared_ptr<ClipObserver<T>> observer)
     : FakeQuantizeBase<T>("RCFFakeQuantize"), options_(options), top_code_(levels.top_code()) {
   const char* op = "RCFFakeQuantize";
-  if (!(options.alpha > T(0)) || !std::isfinite(options.alpha))
-    throw ValueError(std::string(op) + ": alpha must be finite and > 0, got " +
-                     text(options.alpha));
-  if (!(options.min_alpha > T(0)) || !std::isfinite(options.min_alpha))
-    throw ValueError(std::string(op) + ": min_alpha must be finite and > 0, got " +
-                     text(options.min_alpha));
-  if (!std::isfinite(options.grad_scale))
-    throw ValueError(std::string(op) + ": grad_scale must be finite, got " +
-                     text(options.grad_scale));
+  XGRAD_CHECK(options.alpha > T(0) && std::isfinite(options.alpha), ValueError, op,
+              ": alpha must be finite and > 0, got ", options.alpha);
+  XGRAD_CHECK(options.min_alpha > T(0) && std::isfinite(options.min_alpha), ValueError, op,
+              ": min_alpha must be finite and > 0, got ", options.min_alpha);
+  XGRAD_CHECK(std::isfinite(options.grad_scale), ValueError, op,
+              ": grad_scale must be finite, got ", options.grad_scale);
   const std::vector<T> v = levels.values<T>();
   validate_levels(v.data(), v.size(), op);
   alpha_ = this->register_parameter("alpha", full<T>({1}, options.alpha));
@@ -223,7 +206,7 @@ void RCFFakeQuantize<T>::clamp_alpha_() {
 template <class T>
 Tensor<T> RCFFakeQuantize<T>::forward(const Tensor<T>& x) {
   const char* op = "RCFFakeQuantize.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": x is undefined");
+  require_defined(x, op, "x");
   const std::vector<T> lv = levels();
   validate_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
   if (this->observer_enabled() && activation_post_process && x.numel() > 0) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "../enum_name.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 
@@ -52,16 +53,7 @@ Active& active() {
 
 }  // namespace
 
-const char* to_string(SimdIsa isa) {
-  switch (isa) {
-    case SimdIsa::avx2:
-      return "avx2";
-    case SimdIsa::avx512:
-      return "avx512";
-    default:
-      return "scalar";
-  }
-}
+const char* to_string(SimdIsa isa) { return detail::enum_name(isa, {"scalar", "avx2", "avx512"}); }
 
 std::vector<SimdIsa> supported_simd_isas() {
   std::vector<SimdIsa> isas;
@@ -74,10 +66,8 @@ std::vector<SimdIsa> supported_simd_isas() {
 SimdIsa simd_isa() { return active().isa; }
 
 void set_simd_isa(SimdIsa isa) {
-  if (!cpu_supports(isa)) {
-    throw ValueError(std::string("set_simd_isa: ") + to_string(isa) +
-                     " is not supported by this CPU or build");
-  }
+  XGRAD_CHECK(cpu_supports(isa), ValueError, "set_simd_isa: ", to_string(isa),
+              " is not supported by this CPU or build");
   active() = Active{isa, kernels_of(isa)};
 }
 

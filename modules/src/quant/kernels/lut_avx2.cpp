@@ -7,12 +7,8 @@
 // blend per 16-entry lookup).
 #include "lut_kernels_impl.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 LutKernels lut_avx2_kernels() { return lut_kernels_of<LutAvx2, 8, 1, 4>(false); }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -6,12 +6,8 @@
 // columns; 1.4x the decode tile at 4096 x 4096, under load).
 #include "lut_kernels_impl.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 LutKernels lut_avx512_kernels() { return lut_kernels_of<LutAvx512, 16, 1, 4>(true); }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

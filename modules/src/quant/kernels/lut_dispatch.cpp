@@ -6,9 +6,7 @@
 #include "lut_kernels.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 namespace {
 
@@ -61,6 +59,4 @@ const LutKernels& active_lut_kernels() { return lut_kernel_sets().of(simd_isa())
 
 const IntKernels& active_int_kernels() { return int_kernel_sets().of(simd_isa()); }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -4,12 +4,8 @@
 // instructions of a 4-product sum bound it, not the lookups).
 #include "lut_int_impl.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 IntKernels int_avx2_kernels() { return int_kernels_of<IntAvx2, 8, 4>(); }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -3,12 +3,8 @@
 // Tiles: 16 batch columns x 1 row group; batch 1: 4 row groups.
 #include "lut_int_impl.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 IntKernels int_avx512vnni_kernels() { return int_kernels_of<IntVnni512, 16, 4>(); }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -12,9 +12,7 @@
 #include "lut_unroll.hpp"
 #include "packed_codes.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 namespace {
 
 // One pass over the columns per register of a row group, as lut_tile.
@@ -92,6 +90,4 @@ IntKernels int_kernels_of() {
 }
 
 }  // namespace
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -16,9 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 struct IntTile {
   const std::uint32_t* words;  // word column w0 of the first row group
@@ -47,6 +45,4 @@ IntKernels int_avx512vnni_kernels();  // needs AVX-512 F, BW, VNNI
 // VNNI where the CPU has it, else AVX2's kernels.
 const IntKernels& active_int_kernels();
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -3,9 +3,7 @@
 #include "lut_int_kernels.hpp"
 #include "packed_codes.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 namespace {
 
@@ -39,6 +37,4 @@ void scalar_int_tile(const IntTile& t) {
 
 IntKernels int_scalar_kernels() { return {&scalar_int_tile, 16, 1, 4, 127}; }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

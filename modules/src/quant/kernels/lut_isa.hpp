@@ -7,9 +7,7 @@
 
 #include <cstdint>
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 namespace {
 
 #if defined(__AVX512F__)
@@ -144,6 +142,4 @@ struct IntAvx2 {
 #endif
 
 }  // namespace
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

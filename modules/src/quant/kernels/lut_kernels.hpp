@@ -17,9 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 struct LutTile {
   const std::uint32_t* words;  // word column w0 of the first row group
@@ -66,6 +64,4 @@ LutKernels lut_avx512_kernels();  // needs AVX-512 F (+ BW, VL for the build fla
 // The set for the instruction set in use (xgrad/quant/kernels/simd_isa.hpp).
 const LutKernels& active_lut_kernels();
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

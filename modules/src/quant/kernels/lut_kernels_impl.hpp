@@ -15,9 +15,7 @@
 #include "lut_unroll.hpp"
 #include "packed_codes.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 namespace {
 
 // One pass over the columns per register of a row group (AVX2: two halves
@@ -156,6 +154,4 @@ LutKernels lut_kernels_of(bool prefer_pairs) {
 }
 
 }  // namespace
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -6,9 +6,7 @@
 #include "lut_kernels.hpp"
 #include "packed_codes.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 namespace {
 
@@ -59,6 +57,4 @@ LutKernels lut_scalar_kernels() {
   return {&scalar_lut_tile, &scalar_lut_pair_tile, 16, 1, 4, true};
 }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

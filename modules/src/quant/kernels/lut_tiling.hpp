@@ -12,9 +12,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 // Batch columns cut into `count` panels of at most max_nr, as even as possible.
 struct Panels {
@@ -35,13 +33,14 @@ template <class Body>
 void for_each_row_tile(std::size_t groups, std::size_t tile_groups, std::size_t tile_cost,
                        const Body& body) {
   const std::size_t tiles = (groups + tile_groups - 1) / tile_groups;
-  xgrad::detail::parallel_for(tiles, xgrad::detail::row_grain(tile_cost), [&](std::size_t t0, std::size_t t1) {
-    for (std::size_t t = t0; t < t1; ++t) {
-      const std::size_t first = t * tile_groups, end = std::min(groups, first + tile_groups);
-      const std::size_t step = end - first == tile_groups ? tile_groups : 1;
-      for (std::size_t g0 = first; g0 < end; g0 += step) body(g0, step);
-    }
-  });
+  xgrad::detail::parallel_for(
+      tiles, xgrad::detail::row_grain(tile_cost), [&](std::size_t t0, std::size_t t1) {
+        for (std::size_t t = t0; t < t1; ++t) {
+          const std::size_t first = t * tile_groups, end = std::min(groups, first + tile_groups);
+          const std::size_t step = end - first == tile_groups ? tile_groups : 1;
+          for (std::size_t g0 = first; g0 < end; g0 += step) body(g0, step);
+        }
+      });
 }
 
 // The size checks of a forward call: batch > 0, in_size == batch * cols,
@@ -49,14 +48,11 @@ void for_each_row_tile(std::size_t groups, std::size_t tile_groups, std::size_t 
 inline void check_forward_sizes(const char* fn, const char* in, std::size_t in_size,
                                 std::size_t batch, std::size_t cols, std::size_t y_size,
                                 std::size_t rows) {
-  const auto mismatch = [&](const char* arg, std::size_t size, const char* dim, std::size_t n) {
-    throw ValueError(std::string(fn) + ": " + arg + " has " + std::to_string(size) +
-                     " elements, expected batch * " + dim + " = " + std::to_string(batch) + " * " +
-                     std::to_string(n));
-  };
-  if (batch == 0) throw ValueError(std::string(fn) + ": batch must be positive, got 0");
-  if (in_size != batch * cols) mismatch(in, in_size, "cols", cols);
-  if (y_size != batch * rows) mismatch("y", y_size, "rows", rows);
+  XGRAD_CHECK(batch > 0, ValueError, fn, ": batch must be positive, got 0");
+  XGRAD_CHECK(in_size == batch * cols, ValueError, fn, ": ", in, " has ", in_size,
+              " elements, expected batch * cols = ", batch, " * ", cols);
+  XGRAD_CHECK(y_size == batch * rows, ValueError, fn, ": y has ", y_size,
+              " elements, expected batch * rows = ", batch, " * ", rows);
 }
 
 // A float as text for messages (9 significant digits: round-trips).
@@ -67,6 +63,4 @@ inline std::string number_text(double v) {
   return s.str();
 }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

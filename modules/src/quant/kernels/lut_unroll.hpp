@@ -7,9 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 namespace {
 
 // f(integral_constant<int, 0>), ..., f(integral_constant<int, N - 1>).
@@ -32,6 +30,4 @@ auto pick_nr(std::size_t nr, const Make& make) {
 }
 
 }  // namespace
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

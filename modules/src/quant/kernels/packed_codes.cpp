@@ -6,9 +6,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 namespace {
 
@@ -22,32 +20,22 @@ void check_matrix(const char* fn, std::size_t rows, std::size_t cols, int bits,
     XGRAD_CHECK(bits == 2 || bits == 3 || bits == 4, ValueError, fn,
                 ": bits must be 2, 3 or 4, got ", bits);
   }
-  if (rows == 0 || cols == 0) {
-    throw ValueError(std::string(fn) + ": rows and cols must be positive, got " +
-                     std::to_string(rows) + " x " + std::to_string(cols));
-  }
+  XGRAD_CHECK(rows != 0 && cols != 0, ValueError, fn, ": rows and cols must be positive, got ",
+              rows, " x ", cols);
   // Codes, padded words and bit offsets must all be addressable.
-  if (rows > std::numeric_limits<std::size_t>::max() / 8 / (cols + 32)) {
-    throw ValueError(std::string(fn) + ": " + std::to_string(rows) + " x " + std::to_string(cols) +
-                     " codes are more than can be addressed");
-  }
+  XGRAD_CHECK(rows <= std::numeric_limits<std::size_t>::max() / 8 / (cols + 32), ValueError, fn,
+              ": ", rows, " x ", cols, " codes are more than can be addressed");
 }
 
 void check_codes(const char* fn, const std::vector<std::uint8_t>& codes, std::size_t rows,
                  std::size_t cols, int bits, bool canonical = false) {
   check_matrix(fn, rows, cols, bits, canonical);
-  if (codes.size() != rows * cols) {
-    throw ValueError(std::string(fn) + ": codes has " + std::to_string(codes.size()) +
-                     " elements, expected rows * cols = " + std::to_string(rows * cols));
-  }
+  XGRAD_CHECK(codes.size() == rows * cols, ValueError, fn, ": codes has ", codes.size(),
+              " elements, expected rows * cols = ", rows * cols);
   const unsigned limit = 1u << bits;
   for (std::size_t i = 0; i < codes.size(); ++i) {
-    if (codes[i] >= limit) {
-      throw ValueError(std::string(fn) + ": code " + std::to_string(codes[i]) + " at row " +
-                       std::to_string(i / cols) + ", column " + std::to_string(i % cols) +
-                       " is outside [0, " + std::to_string(limit) + ") for " +
-                       std::to_string(bits) + "-bit codes");
-    }
+    XGRAD_CHECK(codes[i] < limit, ValueError, fn, ": code ", codes[i], " at row ", i / cols,
+                ", column ", i % cols, " is outside [0, ", limit, ") for ", bits, "-bit codes");
   }
 }
 
@@ -118,20 +106,14 @@ std::vector<std::uint8_t> from_canonical(const std::vector<std::uint8_t>& bytes,
                                          std::size_t cols, int bits) {
   check_matrix("from_canonical", rows, cols, bits, true);
   const std::size_t expected = (rows * cols * std::size_t(bits) + 7) / 8;
-  if (bytes.size() != expected) {
-    throw ValueError("from_canonical: bytes has " + std::to_string(bytes.size()) +
-                     " elements, expected " + std::to_string(expected) + " for " +
-                     std::to_string(rows) + " x " + std::to_string(cols) + " " +
-                     std::to_string(bits) + "-bit codes");
-  }
+  XGRAD_CHECK(bytes.size() == expected, ValueError, "from_canonical: bytes has ", bytes.size(),
+              " elements, expected ", expected, " for ", rows, " x ", cols, " ", bits,
+              "-bit codes");
   const std::size_t used = rows * cols * std::size_t(bits) % 8;
-  if (used != 0 && (bytes.back() >> used) != 0) {
-    throw ValueError("from_canonical: the unused high " + std::to_string(8 - used) +
-                     " bits of the last byte must be zero, got byte " +
-                     std::to_string(bytes.back()) + " (corrupt data, or not " +
-                     std::to_string(bits) + "-bit codes of " + std::to_string(rows) + " x " +
-                     std::to_string(cols) + ")");
-  }
+  XGRAD_CHECK(used == 0 || (bytes.back() >> used) == 0, ValueError,
+              "from_canonical: the unused high ", 8 - used,
+              " bits of the last byte must be zero, got byte ", bytes.back(),
+              " (corrupt data, or not ", bits, "-bit codes of ", rows, " x ", cols, ")");
   std::vector<std::uint8_t> codes(rows * cols);
   const std::size_t b = std::size_t(bits);
   const unsigned mask = (1u << bits) - 1;
@@ -152,6 +134,4 @@ PackedCodes pack_canonical(const std::vector<std::uint8_t>& bytes, std::size_t r
   return pack_checked(codes.data(), rows, cols, bits);
 }
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

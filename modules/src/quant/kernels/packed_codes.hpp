@@ -27,9 +27,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace xgrad {
-namespace quant {
-namespace kernels {
+namespace xgrad::quant::kernels {
 
 inline constexpr std::size_t kGroupRows = 16;  // rows per group (one AVX-512 register)
 
@@ -76,6 +74,4 @@ std::vector<std::uint8_t> from_canonical(const std::vector<std::uint8_t>& bytes,
 PackedCodes pack_canonical(const std::vector<std::uint8_t>& bytes, std::size_t rows,
                            std::size_t cols, int bits);
 
-}  // namespace kernels
-}  // namespace quant
-}  // namespace xgrad
+}  // namespace xgrad::quant::kernels

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <string>
 #include <utility>
 
+#include "../enum_name.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
@@ -17,13 +17,6 @@ namespace {
 
 // 2^-e rounded to float32, as PyTorch stores each term element.
 float power_of_two_f32(int e) { return static_cast<float>(std::ldexp(1.0, -e)); }
-
-// %g-style text of a value (std::to_string prints 1e300 as 301 digits).
-std::string shortest(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
 
 // a * b saturating at SIZE_MAX.
 std::size_t mul_sat(std::size_t a, std::size_t b) {
@@ -39,26 +32,16 @@ std::size_t pow_sat(std::size_t base, int exponent) {
 }
 
 void check_count(std::size_t count, int b, int k, LevelScheme scheme, const char* op) {
-  if (count > kMaxAPoTLevels)
-    throw ValueError(std::string(op) + ": b=" + std::to_string(b) + ", k=" + std::to_string(k) +
-                     " (" + to_string(scheme) + ") gives " +
-                     (count == std::numeric_limits<std::size_t>::max() ? std::string("too many")
-                                                                       : std::to_string(count)) +
-                     " levels; at most " + std::to_string(kMaxAPoTLevels) + " are supported");
+  XGRAD_CHECK(count <= kMaxAPoTLevels, ValueError, op, ": b=", b, ", k=", k, " (",
+              to_string(scheme), ") gives ",
+              count == std::numeric_limits<std::size_t>::max() ? "too many" : format_message(count),
+              " levels; at most ", kMaxAPoTLevels, " are supported");
 }
 
 }  // namespace
 
 const char* to_string(LevelScheme scheme) {
-  switch (scheme) {
-    case LevelScheme::unsigned_levels:
-      return "unsigned";
-    case LevelScheme::signed_per_term:
-      return "signed_per_term";
-    case LevelScheme::sign_magnitude:
-      return "sign_magnitude";
-  }
-  return "unknown";
+  return detail::enum_name(scheme, {"unsigned", "signed_per_term", "sign_magnitude"});
 }
 
 int APoTCodeBook::bits() const {
@@ -70,14 +53,11 @@ int APoTCodeBook::bits() const {
 // APoTCodeBook is a plain struct a caller may fill: refuse shapes that would
 // make the shifts or the exponent lookups undefined.
 static void check_term(const APoTTerm& t, std::size_t i, const char* op) {
-  if (t.bits < 1 || t.bits > 30)
-    throw ValueError(std::string(op) + ": term " + std::to_string(i) + " has " +
-                     std::to_string(t.bits) + " bits (1 to 30 supported)");
-  if (t.exponents.size() != (std::size_t(1) << t.bits) - 1)
-    throw ValueError(std::string(op) + ": term " + std::to_string(i) + " of " +
-                     std::to_string(t.bits) + " bits needs " +
-                     std::to_string((std::size_t(1) << t.bits) - 1) + " exponents, got " +
-                     std::to_string(t.exponents.size()));
+  XGRAD_CHECK(t.bits >= 1 && t.bits <= 30, ValueError, op, ": term ", i, " has ", t.bits,
+              " bits (1 to 30 supported)");
+  XGRAD_CHECK(t.exponents.size() == (std::size_t(1) << t.bits) - 1, ValueError, op, ": term ", i,
+              " of ", t.bits, " bits needs ", (std::size_t(1) << t.bits) - 1, " exponents, got ",
+              t.exponents.size());
 }
 
 double APoTCodeBook::top_sum() const {
@@ -91,17 +71,14 @@ double APoTCodeBook::top_sum() const {
 }
 
 int APoTCodeBook::field(std::int64_t code, std::size_t term) const {
-  if (term >= terms.size())
-    throw ValueError("APoTCodeBook::field: term " + std::to_string(term) + " out of range (" +
-                     std::to_string(terms.size()) + " terms)");
+  XGRAD_CHECK(term < terms.size(), ValueError, "APoTCodeBook::field: term ", term,
+              " out of range (", terms.size(), " terms)");
   for (std::size_t t = 0; t < terms.size(); ++t) check_term(terms[t], t, "APoTCodeBook::field");
   const int width = bits();
-  if (width > 62)
-    throw ValueError("APoTCodeBook::field: code width " + std::to_string(width) +
-                     " bits exceeds 62");
-  if (code < 0 || code >= (std::int64_t(1) << width))
-    throw ValueError("APoTCodeBook::field: code " + std::to_string(code) + " outside [0, 2^" +
-                     std::to_string(width) + ")");
+  XGRAD_CHECK(width <= 62, ValueError, "APoTCodeBook::field: code width ", width,
+              " bits exceeds 62");
+  XGRAD_CHECK(code >= 0 && code < (std::int64_t(1) << width), ValueError,
+              "APoTCodeBook::field: code ", code, " outside [0, 2^", width, ")");
   int shift = 0;
   for (std::size_t t = terms.size(); t-- > term + 1;) shift += terms[t].bits;
   return static_cast<int>((code >> shift) & ((std::int64_t(1) << terms[term].bits) - 1));
@@ -122,11 +99,9 @@ float APoTCodeBook::sum(std::int64_t code) const {
 }
 
 void validate_apot_bits(int b, int k, const char* op) {
-  if (k < 1) throw ValueError(std::string(op) + ": k must be >= 1, got k=" + std::to_string(k));
-  if (b < 1) throw ValueError(std::string(op) + ": b must be >= 1, got b=" + std::to_string(b));
-  if (b % k != 0)
-    throw ValueError(std::string(op) + ": b must be a multiple of k, got b=" + std::to_string(b) +
-                     ", k=" + std::to_string(k));
+  XGRAD_CHECK(k >= 1, ValueError, op, ": k must be >= 1, got k=", k);
+  XGRAD_CHECK(b >= 1, ValueError, op, ": b must be >= 1, got b=", b);
+  XGRAD_CHECK(b % k == 0, ValueError, op, ": b must be a multiple of k, got b=", b, ", k=", k);
 }
 
 APoTCodeBook apot_codebook(int b, int k) {
@@ -144,18 +119,15 @@ APoTCodeBook apot_codebook(int b, int k) {
 }
 
 APoTCodeBook apot_sign_magnitude_codebook(int b, int k) {
-  if (k < 1)
-    throw ValueError("apot_sign_magnitude_codebook: k must be >= 1, got k=" + std::to_string(k));
-  if (b < 2)
-    throw ValueError(
-        "apot_sign_magnitude_codebook: b must be >= 2 (a sign bit plus a magnitude), got b=" +
-        std::to_string(b));
+  XGRAD_CHECK(k >= 1, ValueError, "apot_sign_magnitude_codebook: k must be >= 1, got k=", k);
+  XGRAD_CHECK(
+      b >= 2, ValueError,
+      "apot_sign_magnitude_codebook: b must be >= 2 (a sign bit plus a magnitude), got b=", b);
   const int B = b - 1;
   if (B % k == 0) return apot_codebook(B, k);
-  if (k != 2)
-    throw ValueError("apot_sign_magnitude_codebook: k=" + std::to_string(k) +
-                     " must divide the magnitude width b-1=" + std::to_string(B) +
-                     " (only k=2 has the paper's extra 1-bit term)");
+  XGRAD_CHECK(k == 2, ValueError, "apot_sign_magnitude_codebook: k=", k,
+              " must divide the magnitude width b-1=", B,
+              " (only k=2 has the paper's extra 1-bit term)");
   check_count(pow_sat(2, b), b, k, LevelScheme::sign_magnitude, "apot_sign_magnitude_codebook");
   // Odd magnitude width with 2-bit terms: (B-1)/2 two-bit terms plus a trailing
   // 1-bit term; exponents dealt in three rounds, the 1-bit term first in the last.
@@ -183,31 +155,28 @@ std::size_t apot_level_count(int b, int k, LevelScheme scheme) {
       if (k >= 62) return std::numeric_limits<std::size_t>::max();
       return pow_sat((std::size_t(1) << (k + 1)) - 1, b / k);
     case LevelScheme::sign_magnitude: {
-      if (k < 1) throw ValueError("apot_level_count: k must be >= 1, got k=" + std::to_string(k));
-      if (b < 2)
-        throw ValueError("apot_level_count: sign_magnitude needs b >= 2, got b=" +
-                         std::to_string(b));
-      if ((b - 1) % k != 0 && k != 2)
-        throw ValueError("apot_level_count: sign_magnitude needs k | b-1 or k = 2, got b=" +
-                         std::to_string(b) + ", k=" + std::to_string(k));
+      XGRAD_CHECK(k >= 1, ValueError, "apot_level_count: k must be >= 1, got k=", k);
+      XGRAD_CHECK(b >= 2, ValueError, "apot_level_count: sign_magnitude needs b >= 2, got b=", b);
+      XGRAD_CHECK((b - 1) % k == 0 || k == 2, ValueError,
+                  "apot_level_count: sign_magnitude needs k | b-1 or k = 2, got b=", b, ", k=", k);
       const std::size_t p = pow_sat(2, b);
       return p == std::numeric_limits<std::size_t>::max() ? p : p - 1;
     }
   }
-  throw ValueError("apot_level_count: unknown scheme");
+  throw_error<ValueError>("apot_level_count: unknown scheme");
 }
 
 LevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
   const char* op = "apot_level_set";
-  if (!std::isfinite(alpha) || alpha < 0)
-    throw ValueError(std::string(op) + ": alpha must be finite and >= 0, got " + shortest(alpha));
+  XGRAD_CHECK(std::isfinite(alpha) && alpha >= 0, ValueError, op,
+              ": alpha must be finite and >= 0, got ", alpha);
   check_count(apot_level_count(b, k, scheme), b, k, scheme, op);
 
   // (value, index) entries in index order; sorted stably below.
   std::vector<std::pair<float, std::int64_t>> entries;
   LevelSet set;
-  set.name = "apot_level_set(b=" + std::to_string(b) + ",k=" + std::to_string(k) + "," +
-             to_string(scheme) + ",alpha=" + shortest(alpha) + ")";
+  set.name = format_message("apot_level_set(b=", b, ",k=", k, ",", to_string(scheme),
+                            ",alpha=", alpha, ")");
   set.bits = b;
   set.is_signed = scheme != LevelScheme::unsigned_levels;
   if (scheme == LevelScheme::sign_magnitude) {
@@ -254,9 +223,8 @@ LevelSet apot_level_set(int b, int k, double alpha, LevelScheme scheme) {
   // Levels are float32 values: an alpha beyond float32's range (possible from a
   // double observer) would give inf and NaN (inf * 0) levels.
   for (const auto& e : entries)
-    if (!std::isfinite(e.first))
-      throw ValueError(std::string(op) + ": alpha=" + shortest(alpha) +
-                       " gives levels beyond the float32 range");
+    XGRAD_CHECK(std::isfinite(e.first), ValueError, op, ": alpha=", alpha,
+                " gives levels beyond the float32 range");
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& c) { return a.first < c.first; });
   set.levels.reserve(entries.size());

@@ -26,9 +26,8 @@ std::string with_bits(const char* what, int b) {
 }
 
 void require_bits(int b, int lowest, int highest, const char* op) {
-  if (b < lowest || b > highest)
-    throw ValueError(std::string(op) + ": b must be in [" + std::to_string(lowest) + ", " +
-                     std::to_string(highest) + "], got b=" + std::to_string(b));
+  XGRAD_CHECK(b >= lowest && b <= highest, ValueError, op, ": b must be in [", lowest, ", ",
+              highest, "], got b=", b);
 }
 
 // Every code of `book` with its magnitude as an integer over 2^E (E = the
@@ -39,9 +38,8 @@ std::vector<Exact> magnitudes(const APoTCodeBook& book, const char* op, std::int
   int E = 0;
   for (const auto& t : book.terms)
     for (int e : t.exponents) E = std::max(E, e);
-  if (E > kMaxExponent)
-    throw ValueError(std::string(op) + ": the levels span 2^-" + std::to_string(E) +
-                     ", beyond the 2^-" + std::to_string(kMaxExponent) + " an exact set supports");
+  XGRAD_CHECK(E <= kMaxExponent, ValueError, op, ": the levels span 2^-", E, ", beyond the 2^-",
+              kMaxExponent, " an exact set supports");
   std::int64_t top = 0;
   for (const auto& t : book.terms)
     top += std::int64_t(1) << (E - *std::min_element(t.exponents.begin(), t.exponents.end()));
@@ -96,7 +94,7 @@ APoTCodeBook book_for(const char* op, F make) {
   try {
     return make();
   } catch (const ValueError& e) {
-    throw ValueError(std::string(op) + ": " + e.what());
+    throw_error<ValueError>(op, ": ", e.what());
   }
 }
 
@@ -172,10 +170,10 @@ LevelSet power_of_two_levels(int b, bool is_signed) {
 
 template <class T>
 LevelSet distinct_levels(const T* values, std::size_t n, const char* op) {
-  if (n == 0) throw ValueError(std::string(op) + ": no values to make a level set of");
+  XGRAD_CHECK(n != 0, ValueError, op, ": no values to make a level set of");
   std::vector<T> v(values, values + n);
-  if (std::any_of(v.begin(), v.end(), [](T x) { return std::isnan(x); }))
-    throw ValueError(std::string(op) + ": the values hold NaN");
+  XGRAD_CHECK(std::none_of(v.begin(), v.end(), [](T x) { return std::isnan(x); }), ValueError, op,
+              ": the values hold NaN");
   std::sort(v.begin(), v.end(), before<T>);
   v.erase(std::unique(v.begin(), v.end(),
                       [](T a, T b) { return a == b && std::signbit(a) == std::signbit(b); }),

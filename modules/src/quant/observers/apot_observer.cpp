@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "../scalar_pair_state.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::quant {
@@ -24,11 +25,11 @@ xt::xarray<T> one_value(T v) {
 
 template <class T>
 T single_value(const Tensor<T>& v, const char* op, const char* what) {
-  if (!v.defined() || v.numel() != 1)
-    throw ValueError(std::string(op) + ": " + what + " must hold exactly one element, got shape " +
-                     (v.defined() ? to_string(v.shape()) : std::string("undefined")));
+  XGRAD_CHECK(v.defined() && v.numel() == 1, ValueError, op, ": ", what,
+              " must hold exactly one element, got shape ",
+              (v.defined() ? to_string(v.shape()) : std::string("undefined")));
   const T x = v.data().data()[0];
-  if (std::isnan(x)) throw ValueError(std::string(op) + ": " + what + " is NaN");
+  XGRAD_CHECK(!std::isnan(x), ValueError, op, ": ", what, " is NaN");
   return x;
 }
 
@@ -39,15 +40,15 @@ APoTObserver<T>::APoTObserver(int b, int k, LevelScheme scheme)
     : ObserverBase<T, APoTQParams<T>>("APoTObserver"), b_(b), k_(k), scheme_(scheme) {
   // b % k is checked per scheme when levels are computed (sign_magnitude needs
   // k | b-1 instead).
-  if (k < 1) throw ValueError("APoTObserver: k must be >= 1, got k=" + std::to_string(k));
-  if (b < 1) throw ValueError("APoTObserver: b must be >= 1, got b=" + std::to_string(b));
+  XGRAD_CHECK(k >= 1, ValueError, "APoTObserver: k must be >= 1, got k=", k);
+  XGRAD_CHECK(b >= 1, ValueError, "APoTObserver: b must be >= 1, got b=", b);
   min_val_ = this->register_buffer("min_val", empty_buffer<T>(), /*fixed_shape=*/false);
   max_val_ = this->register_buffer("max_val", empty_buffer<T>(), /*fixed_shape=*/false);
 }
 
 template <class T>
 Tensor<T> APoTObserver<T>::forward(const Tensor<T>& x) {
-  if (!x.defined()) throw ValueError("APoTObserver::forward: x is undefined");
+  require_defined(x, "APoTObserver::forward", "x");
   const T* p = x.data().data();
   const std::size_t n = x.numel();
   bool any = false;
@@ -89,15 +90,12 @@ APoTQParams<T> APoTObserver<T>::calculate_qparams(bool signed_) const {
 template <class T>
 APoTQParams<T> APoTObserver<T>::calculate_qparams(LevelScheme scheme) const {
   const char* op = "APoTObserver::calculate_qparams";
-  if (!has_observed())
-    throw StateError(std::string(op) +
-                     ": nothing observed yet (min_val/max_val are empty); call forward(x) or "
-                     "set_min_val/set_max_val first");
+  XGRAD_CHECK(has_observed(), StateError, op,
+              ": nothing observed yet (min_val/max_val are empty); call forward(x) or "
+              "set_min_val/set_max_val first");
   const T lo = single_value(min_val_, op, "min_val");
   const T hi = single_value(max_val_, op, "max_val");
-  if (lo > hi)
-    throw ValueError(std::string(op) + ": min_val " + std::to_string(lo) + " > max_val " +
-                     std::to_string(hi));
+  XGRAD_CHECK(lo <= hi, ValueError, op, ": min_val ", lo, " > max_val ", hi);
   const T alpha = std::max(-lo, hi);
   const LevelSet set = apot_level_set(b_, k_, static_cast<double>(alpha), scheme);
   APoTQParams<T> q;
@@ -124,31 +122,24 @@ void APoTObserver<T>::set_max_val(const Tensor<T>& v) {
 }
 template <class T>
 void APoTObserver<T>::set_min_val(T v) {
-  if (std::isnan(v)) throw ValueError("APoTObserver::set_min_val: min_val is NaN");
+  XGRAD_CHECK(!std::isnan(v), ValueError, "APoTObserver::set_min_val: min_val is NaN");
   min_val_.mutable_data() = one_value(v);
 }
 template <class T>
 void APoTObserver<T>::set_max_val(T v) {
-  if (std::isnan(v)) throw ValueError("APoTObserver::set_max_val: max_val is NaN");
+  XGRAD_CHECK(!std::isnan(v), ValueError, "APoTObserver::set_max_val: max_val is NaN");
   max_val_.mutable_data() = one_value(v);
 }
 
 template <class T>
 void APoTObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
   const std::string where = "APoTObserver::load_state_dict: ";
-  const xt::xarray<T>&lo = state["min_val"], &hi = state["max_val"];
-  if (lo.size() == 0 && hi.size() == 0) return;  // nothing observed yet
-  if (lo.size() != 1 || hi.size() != 1 || lo.dimension() != 1 || hi.dimension() != 1)
-    throw ValueError(where + state.key("min_val") + " and " + state.key("max_val") +
-                     " must both have shape [0] or both [1], got " +
-                     to_string(Shape(lo.shape().begin(), lo.shape().end())) + " and " +
-                     to_string(Shape(hi.shape().begin(), hi.shape().end())));
-  const T mn = lo.data()[0], mx = hi.data()[0];
+  if (!detail::holds_scalar_pair<T>(state, where, "min_val", "max_val")) return;  // none observed
+  const T mn = state["min_val"].data()[0], mx = state["max_val"].data()[0];
   // forward only ever records finite values.
-  if (!std::isfinite(mn) || !std::isfinite(mx) || mn > mx)
-    throw ValueError(where + state.key("min_val") + " = " + std::to_string(mn) + " and " +
-                     state.key("max_val") + " = " + std::to_string(mx) +
-                     " must be finite with min_val <= max_val");
+  XGRAD_CHECK(std::isfinite(mn) && std::isfinite(mx) && mn <= mx, ValueError, where,
+              state.key("min_val"), " = ", mn, " and ", state.key("max_val"), " = ", mx,
+              " must be finite with min_val <= max_val");
 }
 
 template struct APoTQParams<float>;

@@ -15,17 +15,16 @@ struct AbsStats {
 };
 
 // max |x| and sum |x| of x; ValueError (naming op) at the first non-finite value
-// (std::to_string spells it inf, -inf or nan).
+// (inf, -inf or nan).
 template <class T>
 AbsStats abs_stats(const Tensor<T>& x, const std::string& op) {
-  if (!x.defined()) throw ValueError(op + ": x is undefined");
+  require_defined(x, op.c_str(), "x");
   const T* p = x.data().data();
   AbsStats s;
   for (std::size_t i = 0; i < x.numel(); ++i) {
     const double a = std::abs(static_cast<double>(p[i]));
-    if (!std::isfinite(a))
-      throw ValueError(op + ": cannot observe " + std::to_string(p[i]) + " at flat position " +
-                       std::to_string(i) + "; only finite values");
+    XGRAD_CHECK(std::isfinite(a), ValueError, op, ": cannot observe ", p[i], " at flat position ",
+                i, "; only finite values");
     s.max_abs = std::max(s.max_abs, a);
     s.sum_abs += a;
   }
@@ -56,9 +55,8 @@ T MaxAbsObserver<T>::calculate_qparams() const {
 template <class T>
 LsqClipPointObserver<T>::LsqClipPointObserver(std::int64_t top_code)
     : ClipObserver<T>("LsqClipPointObserver"), top_code_(top_code) {
-  if (top_code < 1)
-    throw ValueError("LsqClipPointObserver: top_code must be >= 1, got " +
-                     std::to_string(top_code));
+  XGRAD_CHECK(top_code >= 1, ValueError, "LsqClipPointObserver: top_code must be >= 1, got ",
+              top_code);
   clip_point_ = this->register_buffer("clip_point", scalar<T>(T(0)));
 }
 
@@ -69,8 +67,8 @@ Tensor<T> LsqClipPointObserver<T>::forward(const Tensor<T>& x) {
   const std::size_t n = x.numel();
   if (n == 0) return x;
   const T c = static_cast<T>(2.0 * (s.sum_abs / double(n)) * std::sqrt(double(top_code_)));
-  if (!std::isfinite(c))
-    throw ValueError(op + ": the clip point " + std::to_string(c) + " overflows the tensor's type");
+  XGRAD_CHECK(std::isfinite(c), ValueError, op, ": the clip point ", c,
+              " overflows the tensor's type");
   clip_point_.mutable_data() = xt::xarray<T>(c);
   return x;
 }

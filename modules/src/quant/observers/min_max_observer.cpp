@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "observe_range.hpp"
@@ -23,9 +22,8 @@ MinMaxObserver<T>::MinMaxObserver(std::string type_name, QuantDtype dtype, QSche
                                   std::optional<std::int64_t> quant_max)
     : ObserverBase<T, UniformQParams<T>>(type_name), dtype_(dtype), qscheme_(qscheme) {
   const std::string op = this->type_name();
-  if (is_per_channel(qscheme))
-    throw ValueError(op + ": qscheme " + to_string(qscheme) +
-                     " is per channel; use PerChannelMinMaxObserver");
+  XGRAD_CHECK(!is_per_channel(qscheme), ValueError, op, ": qscheme ", to_string(qscheme),
+              " is per channel; use PerChannelMinMaxObserver");
   const QuantRange r = resolve_quant_range(dtype, quant_min, quant_max, op.c_str());
   quant_min_ = r.quant_min;
   quant_max_ = r.quant_max;
@@ -37,7 +35,7 @@ MinMaxObserver<T>::MinMaxObserver(std::string type_name, QuantDtype dtype, QSche
 template <class T>
 Tensor<T> MinMaxObserver<T>::forward(const Tensor<T>& x) {
   const std::string op = this->type_name() + ".forward";
-  if (!x.defined()) throw ValueError(op + ": the input tensor is undefined");
+  require_defined(x, op.c_str(), "the input tensor");
   if (x.numel() == 0) return x;
   const auto [lo, hi] = detail::finite_min_max(x.data().data(), x.numel(), op.c_str());
   min_val_.mutable_data() = xt::xarray<T>(std::min(min_val_.item(), lo));
@@ -53,31 +51,27 @@ void MinMaxObserver<T>::reset_min_max_vals() {
 
 template <class T>
 void MinMaxObserver<T>::set_min_val(T v) {
-  if (std::isnan(v)) throw ValueError("MinMaxObserver.set_min_val: the value is NaN");
+  XGRAD_CHECK(!std::isnan(v), ValueError, "MinMaxObserver.set_min_val: the value is NaN");
   min_val_.mutable_data() = xt::xarray<T>(v);
 }
 
 template <class T>
 void MinMaxObserver<T>::set_max_val(T v) {
-  if (std::isnan(v)) throw ValueError("MinMaxObserver.set_max_val: the value is NaN");
+  XGRAD_CHECK(!std::isnan(v), ValueError, "MinMaxObserver.set_max_val: the value is NaN");
   max_val_.mutable_data() = xt::xarray<T>(v);
 }
 
 template <class T>
 UniformQParams<T> MinMaxObserver<T>::calculate_qparams() const {
   const char* op = "MinMaxObserver.calculate_qparams";
-  if (min_val_.numel() != 1 || max_val_.numel() != 1) {
-    throw ShapeError(
-        std::string(op) + ": min_val and max_val must hold one value each, got shapes " +
-        xgrad::to_string(min_val_.shape()) + " and " + xgrad::to_string(max_val_.shape()));
-  }
+  XGRAD_CHECK(min_val_.numel() == 1 && max_val_.numel() == 1, ShapeError, op,
+              ": min_val and max_val must hold one value each, got shapes ", min_val_.shape(),
+              " and ", max_val_.shape());
   const T mn = min_val_.data().data()[0], mx = max_val_.data().data()[0];
   const T inf = std::numeric_limits<T>::infinity();
-  if (mn == inf && mx == -inf) {
-    throw StateError(std::string(op) +
-                     ": nothing was observed yet (min_val = inf, max_val = -inf); run forward "
-                     "on data first");
-  }
+  XGRAD_CHECK(mn != inf || mx != -inf, StateError, op,
+              ": nothing was observed yet (min_val = inf, max_val = -inf); run forward "
+              "on data first");
   return uniform_qparams(mn, mx, dtype_, qscheme_, {quant_min_, quant_max_, customized_}, op);
 }
 
@@ -86,13 +80,10 @@ void MinMaxObserver<T>::check_state(const typename Module<T>::StateCandidate& st
   const T mn = state["min_val"].data()[0], mx = state["max_val"].data()[0];
   const T inf = std::numeric_limits<T>::infinity();
   if (mn == inf && mx == -inf) return;  // nothing observed yet
-  if (!std::isfinite(mn) || !std::isfinite(mx) || mn > mx) {
-    std::ostringstream msg;
-    msg << "MinMaxObserver::load_state_dict: " << state.key("min_val") << " = " << mn << " and "
-        << state.key("max_val") << " = " << mx
-        << " must be finite with min_val <= max_val (or inf and -inf: nothing observed)";
-    throw ValueError(msg.str());
-  }
+  XGRAD_CHECK(std::isfinite(mn) && std::isfinite(mx) && mn <= mx, ValueError,
+              "MinMaxObserver::load_state_dict: ", state.key("min_val"), " = ", mn, " and ",
+              state.key("max_val"), " = ", mx,
+              " must be finite with min_val <= max_val (or inf and -inf: nothing observed)");
 }
 
 template class MinMaxObserver<float>;

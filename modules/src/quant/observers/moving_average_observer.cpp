@@ -16,15 +16,15 @@ MovingAverageMinMaxObserver<T>::MovingAverageMinMaxObserver(double averaging_con
                                                             std::optional<std::int64_t> quant_max)
     : MinMaxObserver<T>("MovingAverageMinMaxObserver", dtype, qscheme, quant_min, quant_max),
       averaging_constant_(averaging_constant) {
-  if (!(averaging_constant > 0.0 && averaging_constant <= 1.0))
-    throw ValueError("MovingAverageMinMaxObserver: averaging_constant must be in (0, 1], got " +
-                     std::to_string(averaging_constant));
+  XGRAD_CHECK(averaging_constant > 0.0 && averaging_constant <= 1.0, ValueError,
+              "MovingAverageMinMaxObserver: averaging_constant must be in (0, 1], got ",
+              averaging_constant);
 }
 
 template <class T>
 Tensor<T> MovingAverageMinMaxObserver<T>::forward(const Tensor<T>& x) {
   const char* op = "MovingAverageMinMaxObserver.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
+  require_defined(x, op, "the input tensor");
   if (x.numel() == 0) return x;
   const auto [lo, hi] = detail::finite_min_max(x.data().data(), x.numel(), op);
   T mn = this->min_val().item(), mx = this->max_val().item();

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
-#include <sstream>
 #include <utility>
 
 #include "xgrad/errors.hpp"
@@ -16,12 +15,8 @@ namespace xgrad::quant::detail {
 template <class T>
 void require_finite(const T* p, std::size_t n, const char* op) {
   for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(p[i])) {
-      std::ostringstream msg;
-      msg << op << ": the input holds " << p[i] << " at flat position " << i
-          << "; only finite values can be observed";
-      throw ValueError(msg.str());
-    }
+    XGRAD_CHECK(std::isfinite(p[i]), ValueError, op, ": the input holds ", p[i],
+                " at flat position ", i, "; only finite values can be observed");
   }
 }
 

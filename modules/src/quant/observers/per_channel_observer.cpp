@@ -12,9 +12,8 @@ namespace xgrad::quant {
 
 std::size_t normalize_channel_axis(std::ptrdiff_t axis, std::size_t dim, const char* op) {
   const auto d = static_cast<std::ptrdiff_t>(dim);
-  if (axis < -d || axis >= d)
-    throw ShapeError(std::string(op) + ": axis " + std::to_string(axis) +
-                     " is out of range for a tensor of " + std::to_string(dim) + " dimensions");
+  XGRAD_CHECK(axis >= -d && axis < d, ShapeError, op, ": axis ", axis,
+              " is out of range for a tensor of ", dim, " dimensions");
   return static_cast<std::size_t>(axis < 0 ? axis + d : axis);
 }
 
@@ -28,9 +27,8 @@ PerChannelMinMaxObserver<T>::PerChannelMinMaxObserver(std::ptrdiff_t ch_axis, Qu
       dtype_(dtype),
       qscheme_(qscheme) {
   const char* op = "PerChannelMinMaxObserver";
-  if (!is_per_channel(qscheme))
-    throw ValueError(std::string(op) + ": qscheme " + to_string(qscheme) +
-                     " is per tensor; use per_channel_affine or per_channel_symmetric");
+  XGRAD_CHECK(is_per_channel(qscheme), ValueError, op, ": qscheme ", to_string(qscheme),
+              " is per tensor; use per_channel_affine or per_channel_symmetric");
   range_ = resolve_quant_range(dtype, quant_min, quant_max, op);
   min_val_ = this->register_buffer("min_val", zeros<T>({0}), /*fixed_shape=*/false);
   max_val_ = this->register_buffer("max_val", zeros<T>({0}), /*fixed_shape=*/false);
@@ -39,16 +37,15 @@ PerChannelMinMaxObserver<T>::PerChannelMinMaxObserver(std::ptrdiff_t ch_axis, Qu
 template <class T>
 Tensor<T> PerChannelMinMaxObserver<T>::forward(const Tensor<T>& x) {
   const char* op = "PerChannelMinMaxObserver.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
+  require_defined(x, op, "the input tensor");
   if (x.numel() == 0) return x;
   const detail::ChannelLayout lay = detail::channel_layout(x.shape(), ch_axis_, op);
   const T* p = x.data().data();
   detail::require_finite(p, x.numel(), op);
   const bool first = min_val_.numel() == 0 || max_val_.numel() == 0;
-  if (!first && (min_val_.numel() != lay.channels || max_val_.numel() != lay.channels))
-    throw ShapeError(std::string(op) + ": x has " + std::to_string(lay.channels) +
-                     " channels on axis " + std::to_string(ch_axis_) + ", but " +
-                     std::to_string(min_val_.numel()) + " were observed before");
+  XGRAD_CHECK(first || (min_val_.numel() == lay.channels && max_val_.numel() == lay.channels),
+              ShapeError, op, ": x has ", lay.channels, " channels on axis ", ch_axis_, ", but ",
+              min_val_.numel(), " were observed before");
   const T inf = std::numeric_limits<T>::infinity();
   xt::xarray<T> mn = xt::xarray<T>::from_shape({lay.channels});
   xt::xarray<T> mx = xt::xarray<T>::from_shape({lay.channels});
@@ -76,12 +73,11 @@ Tensor<T> PerChannelMinMaxObserver<T>::forward(const Tensor<T>& x) {
 template <class T>
 PerChannelQParams<T> PerChannelMinMaxObserver<T>::calculate_qparams() const {
   const char* op = "PerChannelMinMaxObserver.calculate_qparams";
-  if (min_val_.numel() == 0 || max_val_.numel() == 0)
-    throw StateError(std::string(op) + ": nothing was observed yet; run forward on data first");
-  if (min_val_.dim() != 1 || min_val_.shape() != max_val_.shape())
-    throw ShapeError(std::string(op) + ": min_val and max_val must be 1-D of one shape, got " +
-                     xgrad::to_string(min_val_.shape()) + " and " +
-                     xgrad::to_string(max_val_.shape()));
+  XGRAD_CHECK(min_val_.numel() != 0 && max_val_.numel() != 0, StateError, op,
+              ": nothing was observed yet; run forward on data first");
+  XGRAD_CHECK(min_val_.dim() == 1 && min_val_.shape() == max_val_.shape(), ShapeError, op,
+              ": min_val and max_val must be 1-D of one shape, got ", min_val_.shape(), " and ",
+              max_val_.shape());
   const std::size_t C = min_val_.numel();
   PerChannelQParams<T> q{xt::xarray<T>::from_shape({C}), xt::xarray<std::int64_t>::from_shape({C})};
   for (std::size_t c = 0; c < C; ++c) {

@@ -31,9 +31,8 @@ PercentileObserver<T>::PercentileObserver(double percentile, QuantDtype dtype, Q
                                           std::optional<std::int64_t> quant_max)
     : MinMaxObserver<T>("PercentileObserver", dtype, qscheme, quant_min, quant_max),
       percentile_(percentile) {
-  if (!(percentile > 50.0 && percentile <= 100.0))
-    throw ValueError("PercentileObserver: percentile must be in (50, 100], got " +
-                     std::to_string(percentile));
+  XGRAD_CHECK(percentile > 50.0 && percentile <= 100.0, ValueError,
+              "PercentileObserver: percentile must be in (50, 100], got ", percentile);
   num_batches_ = this->register_buffer("num_batches", scalar<T>(T(0)));
 }
 
@@ -45,7 +44,7 @@ std::int64_t PercentileObserver<T>::num_batches() const {
 template <class T>
 Tensor<T> PercentileObserver<T>::forward(const Tensor<T>& x) {
   const char* op = "PercentileObserver.forward";
-  if (!x.defined()) throw ValueError(std::string(op) + ": the input tensor is undefined");
+  require_defined(x, op, "the input tensor");
   if (x.numel() == 0) return x;
   const T* p = x.data().data();
   detail::require_finite(p, x.numel(), op);

@@ -1,21 +1,14 @@
 #include "xgrad/quant/observers/qscheme.hpp"
 
+#include "../enum_name.hpp"
+
 namespace xgrad::quant {
 
-const char* to_string(QuantDtype dtype) { return dtype == QuantDtype::quint8 ? "quint8" : "qint8"; }
+const char* to_string(QuantDtype dtype) { return detail::enum_name(dtype, {"quint8", "qint8"}); }
 
 const char* to_string(QScheme qscheme) {
-  switch (qscheme) {
-    case QScheme::per_tensor_affine:
-      return "per_tensor_affine";
-    case QScheme::per_tensor_symmetric:
-      return "per_tensor_symmetric";
-    case QScheme::per_channel_affine:
-      return "per_channel_affine";
-    case QScheme::per_channel_symmetric:
-      return "per_channel_symmetric";
-  }
-  return "unknown";
+  return detail::enum_name(qscheme, {"per_tensor_affine", "per_tensor_symmetric",
+                                     "per_channel_affine", "per_channel_symmetric"});
 }
 
 bool is_symmetric(QScheme q) {

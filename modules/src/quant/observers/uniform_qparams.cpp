@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "xgrad/errors.hpp"
@@ -21,39 +20,26 @@ QuantRange resolve_quant_range(QuantDtype dtype, std::optional<std::int64_t> qua
                                std::optional<std::int64_t> quant_max, const char* op) {
   QuantRange r{dtype_min(dtype), dtype_max(dtype), quant_min.has_value() || quant_max.has_value()};
   if (!r.customized) return r;
-  if (!quant_min || !quant_max) {
-    throw ValueError(std::string(op) +
-                     ": a custom range needs both quant_min and quant_max, got only " +
-                     (quant_min ? "quant_min" : "quant_max"));
-  }
-  std::ostringstream range;
-  range << "[" << *quant_min << ", " << *quant_max << "]";
-  if (!(*quant_min <= 0 && 0 <= *quant_max)) {
-    throw ValueError(std::string(op) + ": the quantization range " + range.str() +
-                     " must include 0");
-  }
-  if (*quant_min >= *quant_max) {
-    throw ValueError(std::string(op) + ": quant_min must be < quant_max, got " + range.str());
-  }
-  if (*quant_min < dtype_min(dtype) || *quant_max > dtype_max(dtype)) {
-    std::ostringstream msg;
-    msg << op << ": the quantization range " << range.str() << " exceeds " << to_string(dtype)
-        << "'s [" << dtype_min(dtype) << ", " << dtype_max(dtype) << "]";
-    throw ValueError(msg.str());
-  }
-  r.quant_min = *quant_min;
-  r.quant_max = *quant_max;
+  XGRAD_CHECK(quant_min && quant_max, ValueError, op,
+              ": a custom range needs both quant_min and quant_max, got only ",
+              (quant_min ? "quant_min" : "quant_max"));
+  const std::int64_t lo = *quant_min, hi = *quant_max;
+  XGRAD_CHECK(lo <= 0 && 0 <= hi, ValueError, op, ": the quantization range [", lo, ", ", hi,
+              "] must include 0");
+  XGRAD_CHECK(lo < hi, ValueError, op, ": quant_min must be < quant_max, got [", lo, ", ", hi, "]");
+  XGRAD_CHECK(lo >= dtype_min(dtype) && hi <= dtype_max(dtype), ValueError, op,
+              ": the quantization range [", lo, ", ", hi, "] exceeds ", to_string(dtype), "'s [",
+              dtype_min(dtype), ", ", dtype_max(dtype), "]");
+  r.quant_min = lo;
+  r.quant_max = hi;
   return r;
 }
 
 template <class T>
 UniformQParams<T> uniform_qparams(T mn, T mx, QuantDtype dtype, QScheme qscheme,
                                   const QuantRange& range, const char* op) {
-  if (std::isnan(mn) || std::isnan(mx) || !(mn <= mx)) {
-    std::ostringstream msg;
-    msg << op << ": need min_val <= max_val, got min_val = " << mn << ", max_val = " << mx;
-    throw ValueError(msg.str());
-  }
+  XGRAD_CHECK(mn <= mx, ValueError, op, ": need min_val <= max_val, got min_val = ", mn,
+              ", max_val = ", mx);
   const std::int64_t qmin = range.quant_min, qmax = range.quant_max;
   // PyTorch's float32 arithmetic, step by step.
   const T min_neg = std::min(mn, T(0));
@@ -74,11 +60,8 @@ UniformQParams<T> uniform_qparams(T mn, T mx, QuantDtype dtype, QScheme qscheme,
       qp.zero_point = std::clamp(qmin - shift, qmin, qmax);
     }
   }
-  if (!std::isfinite(qp.scale)) {
-    std::ostringstream msg;
-    msg << op << ": the observed range [" << mn << ", " << mx << "] overflows the scale's type";
-    throw ValueError(msg.str());
-  }
+  XGRAD_CHECK(std::isfinite(qp.scale), ValueError, op, ": the observed range [", mn, ", ", mx,
+              "] overflows the scale's type");
   return qp;
 }
 

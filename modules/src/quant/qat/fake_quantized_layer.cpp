@@ -10,17 +10,15 @@ FakeQuantizedLayer<T>::FakeQuantizedLayer(std::string type_name, Tensor<T> w, Te
                                           QConfig<T> qconfig)
     : Module<T>(std::move(type_name)), qconfig_(std::move(qconfig)) {
   const std::string where = this->type_name() + ": ";
-  if (!qconfig_.weight) throw ValueError(where + "the qconfig has no weight factory");
-  if (qconfig_.weight_norm != WeightNorm::none && w.defined() && w.numel() < 2) {
-    throw ValueError(where + "weight normalization needs at least 2 weights, got " +
-                     std::to_string(w.numel()));
-  }
+  XGRAD_CHECK(qconfig_.weight, ValueError, where, "the qconfig has no weight factory");
+  XGRAD_CHECK(qconfig_.weight_norm == WeightNorm::none || !w.defined() || w.numel() >= 2,
+              ValueError, where, "weight normalization needs at least 2 weights, got ", w.numel());
   auto wq = qconfig_.weight(w.defined() ? w.shape() : Shape{});
-  if (!wq) throw ValueError(where + "the qconfig's weight factory returned null");
+  XGRAD_CHECK(wq, ValueError, where, "the qconfig's weight factory returned null");
   std::shared_ptr<FakeQuantizeBase<T>> aq;
   if (qconfig_.activation) {
     aq = qconfig_.activation();
-    if (!aq) throw ValueError(where + "the qconfig's activation factory returned null");
+    XGRAD_CHECK(aq, ValueError, where, "the qconfig's activation factory returned null");
   }
   weight = this->register_parameter("weight", w, w.requires_grad());
   if (b.defined()) bias = this->register_parameter("bias", b, b.requires_grad());

@@ -38,7 +38,7 @@ std::shared_ptr<nn::Linear<T>> Linear<T>::to_float() const {
 
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
-  if (!input.defined()) throw ValueError("qat::Linear: input is undefined");
+  require_defined(input, "qat::Linear", "input");
   return this->quantized_forward(
       input, [this](const Tensor<T>& x, const Tensor<T>& w) { return linear(x, w, this->bias); });
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "../enum_name.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize.hpp"
@@ -16,29 +17,11 @@
 namespace xgrad::quant {
 
 const char* to_string(WeightNorm norm) {
-  switch (norm) {
-    case WeightNorm::none:
-      return "none";
-    case WeightNorm::standardize:
-      return "standardize";
-    case WeightNorm::standardize_rescale:
-      return "standardize_rescale";
-  }
-  return "?";
+  return detail::enum_name(norm, {"none", "standardize", "standardize_rescale"});
 }
 
 const char* to_string(QuantMethod method) {
-  switch (method) {
-    case QuantMethod::apot_fixed:
-      return "apot_fixed";
-    case QuantMethod::apot_rcf:
-      return "apot_rcf";
-    case QuantMethod::uniform:
-      return "uniform";
-    case QuantMethod::uniform_lsq:
-      return "uniform_lsq";
-  }
-  return "?";
+  return detail::enum_name(method, {"apot_fixed", "apot_rcf", "uniform", "uniform_lsq"});
 }
 
 std::string to_string(const QuantizerSpec& spec) {
@@ -57,23 +40,18 @@ constexpr int kTermBits = 2;
 
 void validate(const QuantizerSpec& spec) {
   const std::string where = "make_fake_quantize(" + to_string(spec) + ")";
-  if (spec.per_channel && is_apot(spec.method)) {
-    throw ValueError(where + ": per_channel is offered for the uniform methods only");
-  }
-  if (spec.ch_axis < 0) {
-    throw ValueError(where + ": ch_axis must be >= 0, got " + std::to_string(spec.ch_axis));
-  }
-  if (!is_apot(spec.method) && (spec.bits < 2 || spec.bits > 8)) {
-    throw ValueError(where + ": uniform bits must be in [2, 8], got " + std::to_string(spec.bits));
-  }
+  XGRAD_CHECK(!spec.per_channel || !is_apot(spec.method), ValueError, where,
+              ": per_channel is offered for the uniform methods only");
+  XGRAD_CHECK(spec.ch_axis >= 0, ValueError, where, ": ch_axis must be >= 0, got ", spec.ch_axis);
+  XGRAD_CHECK(is_apot(spec.method) || (spec.bits >= 2 && spec.bits <= 8), ValueError, where,
+              ": uniform bits must be in [2, 8], got ", spec.bits);
   // APoTFakeQuantize builds its level set only from observed ranges: a b too
   // large for any set must fail here, not at the first calibration batch.
   if (spec.method == QuantMethod::apot_fixed) {
     const auto scheme = spec.is_signed ? LevelScheme::sign_magnitude : LevelScheme::unsigned_levels;
-    if (apot_level_count(spec.bits, kTermBits, scheme) > kMaxAPoTLevels) {
-      throw ValueError(where + ": b=" + std::to_string(spec.bits) + " gives more than the " +
-                       std::to_string(kMaxAPoTLevels) + " levels an APoT set supports");
-    }
+    XGRAD_CHECK(apot_level_count(spec.bits, kTermBits, scheme) <= kMaxAPoTLevels, ValueError, where,
+                ": b=", spec.bits, " gives more than the ", kMaxAPoTLevels,
+                " levels an APoT set supports");
   }
 }
 
@@ -93,7 +71,7 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
           b, kTermBits,
           spec.is_signed ? LevelScheme::sign_magnitude : LevelScheme::unsigned_levels);
     case QuantMethod::apot_rcf: {
-      // paper.md: alpha 3 for standardized weights; inputs from observed ranges.
+      // The paper's alpha 3 for standardized weights; inputs from observed ranges.
       RCFOptions<T> options;
       if (!spec.is_signed) options.init = AlphaInit::max_abs;
       return std::make_shared<RCFFakeQuantize<T>>(spec.is_signed
@@ -122,11 +100,9 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
       o.dtype = spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8;
       o.qscheme = spec.is_signed ? QScheme::per_tensor_symmetric : QScheme::per_tensor_affine;
       if (spec.per_channel) {
-        if (static_cast<std::size_t>(spec.ch_axis) >= shape.size()) {
-          throw ShapeError("make_fake_quantize(" + to_string(spec) + "): ch_axis " +
-                           std::to_string(spec.ch_axis) + " is out of range for shape " +
-                           to_string(shape));
-        }
+        XGRAD_CHECK(static_cast<std::size_t>(spec.ch_axis) < shape.size(), ShapeError,
+                    "make_fake_quantize(", spec, "): ch_axis ", spec.ch_axis,
+                    " is out of range for shape ", shape);
         o.qscheme = spec.is_signed ? QScheme::per_channel_symmetric : QScheme::per_channel_affine;
         o.channel_len = static_cast<std::int64_t>(shape[spec.ch_axis]);
         o.ch_axis = spec.ch_axis;
@@ -134,16 +110,14 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
       return std::make_shared<LearnableFakeQuantize<T>>(o);
     }
   }
-  throw ValueError("make_fake_quantize(" + to_string(spec) + "): unknown method");
+  throw_error<ValueError>("make_fake_quantize(", spec, "): unknown method");
 }
 
 template <class T>
 QConfig<T> make_qconfig(const QuantizerSpec& weight, const std::optional<QuantizerSpec>& activation,
                         WeightNorm norm, double eps) {
-  if (!(eps > 0) || !std::isfinite(eps)) {
-    throw ValueError("make_qconfig: weight_norm eps must be finite and > 0, got " +
-                     std::to_string(eps));
-  }
+  XGRAD_CHECK(eps > 0 && std::isfinite(eps), ValueError,
+              "make_qconfig: weight_norm eps must be finite and > 0, got ", eps);
   QConfig<T> c;
   // Validates now rather than at prepare_qat (a stand-in shape with one
   // channel on ch_axis for per-channel quantizers).
@@ -199,9 +173,8 @@ std::string decode_qconfig_name(const xt::xarray<T>& codes) {
   std::string name;
   for (std::size_t i = 0; i < codes.size(); ++i) {
     const T c = codes.data()[i];
-    if (!(c >= 0 && c < 256 && c == std::floor(c)))
-      throw ValueError("decode_qconfig_name: element " + std::to_string(i) + " = " +
-                       std::to_string(c) + " is not a character code");
+    XGRAD_CHECK(c >= 0 && c < 256 && c == std::floor(c), ValueError,
+                "decode_qconfig_name: element ", i, " = ", c, " is not a character code");
     name += static_cast<char>(static_cast<unsigned char>(c));
   }
   return name;
@@ -219,9 +192,9 @@ void check_qconfig_entry(const std::string& layer, const Tensor<T>& own,
   } catch (const ValueError&) {
     saved = "(not a qconfig name)";
   }
-  throw ValueError(layer + "::load_state_dict: the state dict was saved with qconfig " + saved +
-                   ", this layer was prepared with \"" + decode_qconfig_name(mine) +
-                   "\" (prepare the model with the same config before loading)");
+  throw_error<ValueError>(layer, "::load_state_dict: the state dict was saved with qconfig ", saved,
+                          ", this layer was prepared with \"", decode_qconfig_name(mine),
+                          "\" (prepare the model with the same config before loading)");
 }
 
 #define XGRAD_QCONFIG_INSTANTIATE(T)                                                             \

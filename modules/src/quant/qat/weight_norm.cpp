@@ -37,10 +37,9 @@ Moments moments(const T* w, std::size_t n) {
 
 template <class T>
 void require_weight(const Tensor<T>& w, const char* op) {
-  if (!w.defined()) throw ValueError(std::string(op) + ": the weight is undefined");
-  if (w.numel() < 2)
-    throw ValueError(std::string(op) + ": the unbiased std needs at least 2 elements, got " +
-                     std::to_string(w.numel()));
+  require_defined(w, op, "the weight");
+  XGRAD_CHECK(w.numel() >= 2, ValueError, op, ": the unbiased std needs at least 2 elements, got ",
+              w.numel());
 }
 
 // Saves the centred weight d (T) and the scalars mean, std, eps.
@@ -91,8 +90,8 @@ template <class T>
 Tensor<T> weight_standardize(const Tensor<T>& weight, double eps) {
   const char* op = "weight_standardize";
   require_weight(weight, op);
-  if (!(eps >= 0) || !std::isfinite(eps))
-    throw ValueError(std::string(op) + ": eps must be finite and >= 0, got " + std::to_string(eps));
+  XGRAD_CHECK(eps >= 0 && std::isfinite(eps), ValueError, op, ": eps must be finite and >= 0, got ",
+              eps);
   return WeightStandardizeFn::apply(weight, eps);
 }
 
@@ -104,8 +103,7 @@ T weight_std(const Tensor<T>& weight) {
 
 template <class T>
 Tensor<T> rescale_by_weight_std(const Tensor<T>& quantized, const Tensor<T>& weight) {
-  if (!quantized.defined())
-    throw ValueError("rescale_by_weight_std: the quantized weight is undefined");
+  require_defined(quantized, "rescale_by_weight_std", "the quantized weight");
   return mul(quantized, weight_std(weight));
 }
 

@@ -99,19 +99,17 @@ ModulePtr<T> to_quantized(Module<T>& m, ConvertMode mode) {
 template <class T>
 void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
                  const std::map<std::string, QConfig<T>>& overrides) {
-  if (is_float_layer(model)) {
-    throw ValueError("prepare_qat: the model itself is a " + model.type_name() +
-                     "; register it in a parent module (e.g. a Sequential) and prepare that");
-  }
+  XGRAD_CHECK(!is_float_layer(model), ValueError, "prepare_qat: the model itself is a ",
+              model.type_name(),
+              "; register it in a parent module (e.g. a Sequential) and prepare that");
   const auto all = model.named_modules("", false);
   for (const auto& kv : overrides) {
     const auto it =
         std::find_if(all.begin(), all.end(), [&kv](const auto& m) { return m.first == kv.first; });
-    if (it == all.end() || !is_float_layer(*it->second)) {
-      throw ValueError("prepare_qat: override \"" + kv.first +
-                       "\" names no nn::Linear / nn::Conv2d of the model" +
-                       (it == all.end() ? "" : " (it is a " + it->second->type_name() + ")"));
-    }
+    XGRAD_CHECK(it != all.end() && is_float_layer(*it->second), ValueError,
+                "prepare_qat: override \"", kv.first,
+                "\" names no nn::Linear / nn::Conv2d of the model",
+                (it == all.end() ? "" : " (it is a " + it->second->type_name() + ")"));
   }
   std::size_t candidates = 0;
   swap_modules<T>(model, [&](const std::string& name, Module<T>& m) -> ModulePtr<T> {
@@ -122,10 +120,8 @@ void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
     if (!c.weight) return nullptr;  // left float
     return to_qat(m, c);
   });
-  if (candidates == 0) {
-    throw ValueError(
-        "prepare_qat: the model has no nn::Linear or nn::Conv2d to swap (already prepared?)");
-  }
+  XGRAD_CHECK(candidates != 0, ValueError,
+              "prepare_qat: the model has no nn::Linear or nn::Conv2d to swap (already prepared?)");
 }
 
 template <class T>

@@ -19,7 +19,7 @@
 #include <memory>
 #include <optional>
 
-#include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/fake_quantize/uniform_fake_quantize_base.hpp"
 #include "xgrad/quant/observers/min_max_observer.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -29,9 +29,9 @@ namespace xgrad::quant {
 // Buffers (state dict order): fake_quant_enabled [1], observer_enabled [1]
 // (1 or 0; the toggles of FakeQuantizeBase), scale and zero_point (empty until
 // computed or loaded, then [1]); the observer is the child
-// `activation_post_process`.
+// `activation_post_process` (uniform_fake_quantize_base.hpp).
 template <class T = float>
-class FakeQuantize : public FakeQuantizeBase<T> {
+class FakeQuantize : public UniformFakeQuantizeBase<T, MinMaxObserver<T>> {
  public:
   explicit FakeQuantize(QuantDtype dtype = QuantDtype::quint8,
                         QScheme qscheme = QScheme::per_tensor_affine,
@@ -44,27 +44,13 @@ class FakeQuantize : public FakeQuantizeBase<T> {
   // quant_max) (StateError if there are no qparams yet). Otherwise x itself.
   Tensor<T> forward(const Tensor<T>& x) override;
 
-  UniformQParams<T> calculate_qparams() const {
-    return activation_post_process->calculate_qparams();
-  }
-
   // The stored scale / zero_point; StateError when there are none yet.
   UniformQParams<T> qparams() const;
-  // True once scale / zero_point hold values (computed or loaded).
-  bool has_qparams() const override;
-
-  std::int64_t quant_min() const { return activation_post_process->quant_min(); }
-  std::int64_t quant_max() const { return activation_post_process->quant_max(); }
-
-  std::shared_ptr<MinMaxObserver<T>> activation_post_process;
 
  protected:
   // load_state_dict refuses (ValueError) toggles other than 0 / 1 and a
   // scale / zero_point that qparams() would refuse.
   void check_state(const typename Module<T>::StateCandidate& state) const override;
-
- private:
-  Tensor<T> scale_, zero_point_;
 };
 
 // PyTorch's torch.fake_quantize_per_tensor_affine, differentiable

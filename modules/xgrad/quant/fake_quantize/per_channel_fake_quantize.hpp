@@ -9,7 +9,7 @@
 #include <memory>
 #include <optional>
 
-#include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/fake_quantize/uniform_fake_quantize_base.hpp"
 #include "xgrad/quant/observers/per_channel_observer.hpp"
 
 namespace xgrad::quant {
@@ -31,12 +31,13 @@ Tensor<T> fake_quantize_per_channel_affine(const Tensor<T>& x, const Tensor<T>& 
 // Observer + per-channel fake quantize. Buffers (state dict order):
 // fake_quant_enabled, observer_enabled (FakeQuantizeBase), scale and
 // zero_point ({0} until computed or loaded, then {C}); child
-// activation_post_process (the PerChannelMinMaxObserver). forward: observer on
+// activation_post_process (the PerChannelMinMaxObserver;
+// uniform_fake_quantize_base.hpp). forward: observer on
 // -> observe x and recompute the qparams (a failure restores the observer);
 // fake quant on -> fake_quantize_per_channel_affine with the stored qparams
 // (StateError if there are none); else x itself.
 template <class T = float>
-class PerChannelFakeQuantize : public FakeQuantizeBase<T> {
+class PerChannelFakeQuantize : public UniformFakeQuantizeBase<T, PerChannelMinMaxObserver<T>> {
  public:
   explicit PerChannelFakeQuantize(std::ptrdiff_t ch_axis = 0, QuantDtype dtype = QuantDtype::qint8,
                                   QScheme qscheme = QScheme::per_channel_symmetric,
@@ -44,17 +45,8 @@ class PerChannelFakeQuantize : public FakeQuantizeBase<T> {
                                   std::optional<std::int64_t> quant_max = std::nullopt);
 
   Tensor<T> forward(const Tensor<T>& x) override;
-  PerChannelQParams<T> calculate_qparams() const {
-    return activation_post_process->calculate_qparams();
-  }
-  bool has_qparams() const override { return scale_.numel() > 0; }
-  Tensor<T> scale() const { return scale_; }
-  Tensor<T> zero_point() const { return zero_point_; }
-
-  std::shared_ptr<PerChannelMinMaxObserver<T>> activation_post_process;
-
- private:
-  Tensor<T> scale_, zero_point_;
+  Tensor<T> scale() const { return this->scale_; }
+  Tensor<T> zero_point() const { return this->zero_point_; }
 };
 
 extern template class PerChannelFakeQuantize<float>;

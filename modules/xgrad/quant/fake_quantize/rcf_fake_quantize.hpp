@@ -1,5 +1,6 @@
-// RCF: the paper's reparameterized clipping function, a fake quantizer whose
-// clipping value alpha is learned (Li, Dong, Wang, ICLR 2020; paper.md).
+// RCF: the APoT paper's reparameterized clipping function (Li, Dong, Wang,
+// ICLR 2020; docs/apot-training.md), a fake quantizer whose clipping value
+// alpha is learned.
 //
 // The op, rcf_fake_quantize(x, alpha, levels, grad_scale), is one engine
 // Function ("RCFFakeQuantizeBackward"). With u = x / alpha and lo = levels[0]

@@ -13,9 +13,10 @@
 // which for a fraction n / d is still n / d rounded once (double has more than
 // twice float's precision, so the double rounding is innocuous).
 //
-// The named normalized sets (paper.md, "Level sets"); every one is sorted
-// ascending, its top level is exactly 1 and its bottom level 0 (unsigned) or
-// -1 (signed, symmetric around 0), each level its exact fraction rounded once:
+// The named normalized sets (docs/apot-training.md, "Level sets"); every one
+// is sorted ascending, its top level is exactly 1 and its bottom level 0
+// (unsigned) or -1 (signed, symmetric around 0), each level its exact fraction
+// rounded once:
 //   apot_unsigned_levels(b, k)        unsigned APoT, 2^b levels: PyTorch's
 //                                     observer set (apot_codebook) / its top sum;
 //                                     odd b with k = 2 (not PyTorch's: k must

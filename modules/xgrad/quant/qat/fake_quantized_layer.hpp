@@ -3,9 +3,10 @@
 // every forward
 //   input  -> input_fake_quant (when the QConfig has an activation factory)
 //   weight -> [standardize] -> weight_fake_quant -> [* detached std]
-// as the QConfig's weight_norm says (paper.md "Weight normalization":
-// W' = (W - mean) / (std + eps), unbiased std, gradients through mean and std;
-// the rescale multiplies by std(W) detached, as experiment.md's reference run).
+// as the QConfig's weight_norm says (docs/apot-training.md, "Weight
+// normalization": W' = (W - mean) / (std + eps), unbiased std, gradients through
+// mean and std; the rescale multiplies by std(W) detached, as the reference run
+// of docs/experiment.md).
 //
 // State, in state-dict order: parameters "weight", "bias" (the float layer's
 // names, so a float checkpoint's entries land on them), buffer "qconfig" (the

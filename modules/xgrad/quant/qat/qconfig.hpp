@@ -38,10 +38,10 @@ using WeightFakeQuantizeFactory =
     std::function<std::shared_ptr<FakeQuantizeBase<T>>(const Shape& weight_shape)>;
 
 // What a QAT layer does to its float weight before the weight quantizer
-// (paper.md, "Weight normalization"): nothing; W' = (W - mean) / (std + eps)
-// with gradients through mean and std (unbiased std, as the authors' code);
-// or that, with the quantized weight multiplied back by std(W) (detached, as
-// in experiment.md) for layers without a BatchNorm after them.
+// (docs/apot-training.md, "Weight normalization"): nothing; W' = (W - mean) /
+// (std + eps) with gradients through mean and std (unbiased std, as the
+// authors' code); or that, with the quantized weight multiplied back by std(W)
+// (detached, as in docs/experiment.md) for layers without a BatchNorm after them.
 enum class WeightNorm { none, standardize, standardize_rescale };
 const char* to_string(WeightNorm norm);
 

@@ -1,7 +1,7 @@
 // Weight normalization before quantization, as the APoT paper and the
-// authors' code do it (paper.md "Weight normalization"): each layer's weight
-// is standardized per tensor before RCF clips it, so one alpha (typically 3)
-// suits every layer; without it RCF training collapses.
+// authors' code do it (docs/apot-training.md, "Weight normalization"): each
+// layer's weight is standardized per tensor before RCF clips it, so one alpha
+// (typically 3) suits every layer; without it RCF training collapses.
 //
 //   W' = (W - mean(W)) / (std(W) + eps)
 //

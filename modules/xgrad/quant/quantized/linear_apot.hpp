@@ -1,5 +1,5 @@
 // LinearAPoT: a linear layer whose weight is stored as APoT codes plus qparams
-// (apot.md section 5), named after PyTorch's
+// (docs/quantization.md), named after PyTorch's
 // torch.ao.quantization.experimental.linear.LinearAPoT. A member of the
 // integer-weight family (quantized_layer.hpp): a quantized::Linear whose level
 // table is the APoT set of its weight (apot_level_set), whose codes are the
