@@ -7,7 +7,6 @@
 #include <limits>
 #include <memory>
 
-#include "member_names.hpp"  // printable
 #include "xgrad/errors.hpp"
 
 namespace xgrad::detail {
