@@ -173,8 +173,11 @@ BOOST_AUTO_TEST_CASE(malformed_files_are_refused_with_the_problem_named) {
       {"short values", concat(idx_header(0x08, {2, 3}), {1, 2, 3, 4}),
        "truncated: the header [2, 3] needs 6 bytes of values, the file has 4"},
       {"negative extent", concat(idx_header(0x08, {0x80000000u}), {}), "extent 0 is negative"},
-      {"huge extents", idx_header(0x0E, {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}), "overflow"},
-      {"claims more than it has", idx_header(0x08, {0x7FFFFFFF, 0x7FFFFFFF}), "truncated"},
+      {"huge extents", idx_header(0x0E, {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}), "too large"},
+      // No values, but xtensor's strides are products of the non-zero extents.
+      {"empty with huge extents", idx_header(0x08, {0, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}),
+       "extents [0, 2147483647, 2147483647, 2147483647] are too large"},
+      {"claims more than it has", idx_header(0x08, {0x7FFF, 0x7FFF}), "truncated"},
       {"trailing data", concat(idx_header(0x08, {2}), {1, 2, 3}), "longer than its header [2]"},
   };
   for (const Case& c : cases) {
@@ -346,5 +349,17 @@ BOOST_AUTO_TEST_CASE(the_digits_set_is_1797_rows_of_64_pixels_in_0_to_16,
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  static TempDir dir;  // static: the rows' calls use it without a capture
+  write_plain(dir / "strides.idx", idx_header(0x08, {0, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}));
+  r.push_back(
+      {"read_idx: empty, but its strides overflow",
+       raises<IOError>("read_idx",
+                       {"strides.idx", "[0, 2147483647, 2147483647, 2147483647]", "too large"}),
+       [] { read_idx<float>(dir / "strides.idx"); }});
+}
 
 BOOST_AUTO_TEST_SUITE_END()  // test_datasets

@@ -89,17 +89,28 @@ xt::xarray<T> read_idx_file(const std::string& op, const std::string& path,
   XGRAD_CHECK(got_extents == extents.size(), IOError, in.where(), "truncated header: ", ndim,
               " dimensions declared but their extents are missing");
   Shape shape(ndim);
-  std::size_t count = 1;
   for (unsigned i = 0; i < ndim; ++i) {
     const std::uint64_t e = big_endian(&extents[4 * i], 4);
     XGRAD_CHECK(e <= std::numeric_limits<std::int32_t>::max(), IOError, in.where(), "extent ", i,
                 " is negative (", hex(static_cast<unsigned>(e), 8), ")");
     shape[i] = static_cast<std::size_t>(e);
-    XGRAD_CHECK(
-        shape[i] == 0 || count <= std::numeric_limits<std::size_t>::max() / esize / shape[i],
-        IOError, in.where(), "the extents ", shape, " overflow the size");
-    count *= shape[i];
   }
+  // The product of the non-zero extents is bounded even when another extent
+  // is 0 (no values): xtensor's strides are those products, in ptrdiff_t.
+  constexpr std::size_t kMaxNonzero =
+      static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(double);
+  std::size_t nonzero = 1;
+  bool empty = false;
+  for (std::size_t e : shape) {
+    if (e == 0) {
+      empty = true;
+      continue;
+    }
+    const bool overflow = __builtin_mul_overflow(nonzero, e, &nonzero);
+    XGRAD_CHECK(!overflow && nonzero <= kMaxNonzero, IOError, in.where(), "the extents ", shape,
+                " are too large (their product exceeds ", kMaxNonzero, ")");
+  }
+  const std::size_t count = empty ? 0 : nonzero;
   // Read in chunks so that a corrupt header claiming terabytes fails as
   // truncated instead of allocating them.
   const std::size_t bytes = count * esize;
