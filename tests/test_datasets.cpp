@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc_limit.hpp"
 #include "test_util.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/idx.hpp"
@@ -26,6 +27,7 @@ using xgrad::data::load_idx;
 using xgrad::data::load_mnist;
 using xgrad::data::read_idx;
 using xgrad::data::Split;
+using xgrad_test::AllocationLimit;
 using xgrad_test::contains;
 using xgrad_test::equal_arrays;
 using xgrad_test::mentions;
@@ -346,6 +348,85 @@ BOOST_AUTO_TEST_CASE(the_digits_set_is_1797_rows_of_64_pixels_in_0_to_16,
   BOOST_TEST(xt::amax(set.features.data())() == 16.f);
   BOOST_TEST(xt::amin(set.labels)() == 0);
   BOOST_TEST(xt::amax(set.labels)() == 9);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Files made to exhaust memory: whatever they hold, a reader never uses more
+// than the array the header declares (IDX), the values it has read (CSV), and
+// the documented caps (xgrad/data/limits.hpp).
+BOOST_AUTO_TEST_SUITE(hostile_files)
+
+constexpr std::size_t kMiB = std::size_t(1) << 20;
+
+// `n` zero bytes after `head`, gzip-compressed (about 1000:1).
+void write_gz_zeros(const std::string& path, const Bytes& head, std::size_t n) {
+  gzFile f = gzopen(path.c_str(), "wb9");
+  BOOST_REQUIRE(f != nullptr);
+  BOOST_REQUIRE(gzwrite(f, head.data(), static_cast<unsigned>(head.size())) ==
+                static_cast<int>(head.size()));
+  const std::vector<unsigned char> zeros(kMiB, 0);
+  for (std::size_t done = 0; done < n; done += kMiB) {
+    const auto len = static_cast<unsigned>(std::min(kMiB, n - done));
+    BOOST_REQUIRE(gzwrite(f, zeros.data(), len) == static_cast<int>(len));
+  }
+  gzclose(f);
+}
+
+BOOST_AUTO_TEST_CASE(an_idx_gzip_bomb_is_refused_before_a_byte_is_inflated) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // 2^28 values declared (under the cap), 32 MiB of zeros in about 32 KB:
+  // deflate cannot expand 32 KB to 2^28 bytes (at most 1032:1).
+  TempDir dir;
+  write_gz_zeros(dir / "bomb.gz", idx_header(0x08, {std::uint32_t(1) << 28}), 32 * kMiB);
+  BOOST_TEST(std::filesystem::file_size(dir / "bomb.gz") < 100000u);
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "bomb.gz"), IOError,
+                        mentions<IOError>("more than a gzip file of"));
+  BOOST_TEST(limit.largest() < 2 * kMiB);  // zlib's buffers, not the inflated data
+}
+
+BOOST_AUTO_TEST_CASE(an_idx_header_declaring_more_than_the_cap_is_refused_unallocated) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  TempDir dir;
+  write_gz_zeros(dir / "cap.gz", idx_header(0x08, {0x7FFFFFFF}), 32 * kMiB);
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "cap.gz"), IOError,
+                        mentions<IOError>("more than the 1073741824 values a file may hold"));
+  BOOST_TEST(limit.largest() < 2 * kMiB);
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_idx_file_shorter_than_its_header_says_is_refused_unread) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  TempDir dir;
+  write_plain(dir / "short.idx", concat(idx_header(0x08, {std::uint32_t(1) << 28}), {1, 2, 3}));
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "short.idx"), IOError,
+                        mentions<IOError>("needs 268435456 bytes of values, the file has 3"));
+  BOOST_TEST(limit.largest() < 2 * kMiB);
+}
+
+BOOST_AUTO_TEST_CASE(reading_an_idx_file_allocates_its_array_and_a_bounded_buffer) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // 8 MiB of bytes become a 32 MiB float array; nothing else near that size.
+  TempDir dir;
+  write_gz_zeros(dir / "ok.gz", idx_header(0x08, {8, 1024, 1024}), 8 * kMiB);
+  AllocationLimit limit;
+  const xt::xarray<float> a = read_idx<float>(dir / "ok.gz");
+  BOOST_TEST(a.size() == 8 * kMiB);
+  BOOST_TEST(limit.largest() == 32 * kMiB);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

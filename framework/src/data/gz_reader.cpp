@@ -18,6 +18,8 @@ GzReader::GzReader(std::string op, std::string path, const std::string& missing_
               (missing_hint.empty() ? "" : "; " + missing_hint));
   XGRAD_CHECK(!std::filesystem::is_directory(status), IOError, where(),
               "is a directory, not a file");
+  if (std::filesystem::is_regular_file(status)) file_size_ = std::filesystem::file_size(path_, ec);
+  if (ec) file_size_ = 0;
   errno = 0;
   file_ = gzopen(path_.c_str(), "rb");
   XGRAD_CHECK(file_ != nullptr, IOError, where(), "cannot open (",

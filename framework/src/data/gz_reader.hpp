@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace xgrad::data::detail {
@@ -26,6 +27,11 @@ class GzReader {
   // The next line without its "\n" or "\r\n"; false at the end of the data.
   bool read_line(std::string* line);
 
+  // Whether the file is gzip data (false: a plain file, passed through).
+  bool compressed() const { return gzdirect(file_) == 0; }
+  // The file's size on disk, or 0 when it is not a regular file (a pipe).
+  std::uint64_t file_size() const { return file_size_; }
+
   // "op: \"path\": " for messages.
   std::string where() const { return op_ + ": \"" + path_ + "\": "; }
   const std::string& path() const { return path_; }
@@ -33,6 +39,7 @@ class GzReader {
  private:
   std::string op_, path_;
   gzFile file_ = nullptr;
+  std::uint64_t file_size_ = 0;
 };
 
 }  // namespace xgrad::data::detail
