@@ -14,6 +14,7 @@
 #include "test_util.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/idx.hpp"
+#include "xgrad/data/limits.hpp"
 #include "xgrad/errors.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_datasets)
@@ -426,6 +427,53 @@ BOOST_AUTO_TEST_CASE(reading_an_idx_file_allocates_its_array_and_a_bounded_buffe
   AllocationLimit limit;
   const xt::xarray<float> a = read_idx<float>(dir / "ok.gz");
   BOOST_TEST(a.size() == 8 * kMiB);
+  BOOST_TEST(limit.largest() == 32 * kMiB);
+}
+
+// `text` repeated to `n` bytes, then `tail`, gzip-compressed.
+void write_gz_repeated(const std::string& path, const std::string& text, std::size_t n,
+                       const std::string& tail) {
+  gzFile f = gzopen(path.c_str(), "wb9");
+  BOOST_REQUIRE(f != nullptr);
+  std::string block;
+  while (block.size() < kMiB) block += text;
+  for (std::size_t done = 0; done < n; done += block.size()) {
+    const auto len = static_cast<unsigned>(std::min(block.size(), n - done));
+    BOOST_REQUIRE(gzwrite(f, block.data(), len) == static_cast<int>(len));
+  }
+  BOOST_REQUIRE(gzwrite(f, tail.data(), static_cast<unsigned>(tail.size())) ==
+                static_cast<int>(tail.size()));
+  gzclose(f);
+}
+
+BOOST_AUTO_TEST_CASE(a_csv_line_longer_than_the_cap_is_refused_before_it_is_held) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // One 64 MiB line (a few tens of KB compressed): 32 Mi fields "0".
+  TempDir dir;
+  write_gz_repeated(dir / "long.csv.gz", "0,", 64 * kMiB, "1\n");
+  BOOST_TEST(std::filesystem::file_size(dir / "long.csv.gz") < 200000u);
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(load_csv<float>(dir / "long.csv.gz"), IOError,
+                        mentions<IOError>("line 1 is longer than 16777216 bytes"));
+  BOOST_TEST(limit.largest() <= xgrad::data::kMaxLineBytes + 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_wide_csv_row_costs_its_values_not_a_string_per_field) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // An 8 MiB line of 4 Mi fields: 32 MiB of double features in the end. The
+  // largest request is that array (the line's buffer is at most 16 MiB), not
+  // a string of 32 bytes or more per field.
+  TempDir dir;
+  write_gz_repeated(dir / "wide.csv.gz", "0,", 8 * kMiB, "1\n");
+  AllocationLimit limit;
+  const auto set = load_csv<double>(dir / "wide.csv.gz");
+  BOOST_TEST(set.features.numel() == 4 * kMiB);
   BOOST_TEST(limit.largest() == 32 * kMiB);
 }
 
