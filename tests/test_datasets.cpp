@@ -20,6 +20,7 @@
 BOOST_AUTO_TEST_SUITE(test_datasets)
 
 using xgrad::IOError;
+using xgrad::ResourceError;
 using xgrad::ValueError;
 using xgrad::data::CsvOptions;
 using xgrad::data::DataLoader;
@@ -477,6 +478,30 @@ BOOST_AUTO_TEST_CASE(a_wide_csv_row_costs_its_values_not_a_string_per_field) {
   BOOST_TEST(limit.largest() == 32 * kMiB);
 }
 
+BOOST_AUTO_TEST_CASE(running_out_of_memory_is_a_resource_error_naming_the_file) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // Legitimate files whose arrays (4 MiB of float) do not fit a "machine"
+  // that cannot allocate 1 MiB at once.
+  TempDir dir;
+  write_gz_zeros(dir / "train-images-idx3-ubyte.gz", idx_header(0x08, {1024, 32, 32}), kMiB);
+  write_gz_zeros(dir / "train-labels-idx1-ubyte.gz", idx_header(0x08, {1024}), 1024);
+  write_gz_repeated(dir / "big.csv.gz", "0,0,0,0,0,0,0,1\n", 2 * kMiB, "");
+  AllocationLimit limit(kMiB);
+  BOOST_CHECK_EXCEPTION(
+      read_idx<float>(dir / "train-images-idx3-ubyte.gz"), ResourceError,
+      mentions<ResourceError>("read_idx: \"" + dir / "train-images-idx3-ubyte.gz" +
+                              "\": cannot allocate 4194304 bytes"));
+  BOOST_CHECK_EXCEPTION(
+      load_mnist<float>(dir.path.string(), Split::train), ResourceError,
+      mentions<ResourceError>("load_mnist: \"" + dir / "train-images-idx3-ubyte.gz"));
+  BOOST_CHECK_EXCEPTION(
+      load_csv<float>(dir / "big.csv.gz"), ResourceError,
+      mentions<ResourceError>("load_csv: \"" + dir / "big.csv.gz" + "\": out of memory"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- bad input ----
@@ -489,6 +514,25 @@ XGRAD_TEST_BAD_CALLS(r) {
        raises<IOError>("read_idx",
                        {"strides.idx", "[0, 2147483647, 2147483647, 2147483647]", "too large"}),
        [] { read_idx<float>(dir / "strides.idx"); }});
+  if (xgrad_test::kAllocationLimitWorks) {  // not under ASan or TSan
+    write_plain(dir / "4mib.idx", concat(idx_header(0x08, {1024, 1024}), Bytes(1 << 20, 0)));
+    write_text(dir / "4mib.csv", [] {
+      std::string text;
+      for (int i = 0; i < 1 << 17; ++i) text += "0,0,0,0,0,0,0,1\n";
+      return text;
+    }());
+    r.push_back({"read_idx: out of memory",
+                 raises<ResourceError>("read_idx", {"4mib.idx", "cannot allocate 4194304 bytes"}),
+                 [] {
+                   AllocationLimit limit(1 << 20);
+                   read_idx<float>(dir / "4mib.idx");
+                 }});
+    r.push_back({"load_csv: out of memory",
+                 raises<ResourceError>("load_csv", {"4mib.csv", "out of memory"}), [] {
+                   AllocationLimit limit(1 << 20);
+                   load_csv<float>(dir / "4mib.csv");
+                 }});
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_datasets

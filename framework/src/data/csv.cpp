@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <new>
 
 #include "gz_reader.hpp"
 #include "xgrad/data/limits.hpp"
@@ -43,53 +44,61 @@ Dataset<T> load_csv(const std::string& path, const CsvOptions& options) {
   std::size_t columns = 0, label = 0;
   bool skip_header = options.header;
   const auto at = [&in] { return in.where() + "line " + std::to_string(in.line_number()) + ": "; };
-  while (in.read_line(&line, kMaxLineBytes)) {
-    if (skip_header) {
-      skip_header = false;
-      continue;
-    }
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    const auto fields = static_cast<std::size_t>(std::count(line.begin(), line.end(), d)) + 1;
-    if (columns == 0) {
-      columns = fields;
-      const auto c = static_cast<std::ptrdiff_t>(columns);
-      const std::ptrdiff_t lc =
-          options.label_column < 0 ? c + options.label_column : options.label_column;
-      XGRAD_CHECK(columns >= 2 && lc >= 0 && lc < c, IOError, at(), "label_column ",
-                  options.label_column, " is outside a row of ", columns,
-                  " fields (a row needs a label and at least one feature)");
-      label = static_cast<std::size_t>(lc);
-    } else if (fields != columns) {
-      throw_error<IOError>(at(), fields, " fields, but the first row has ", columns);
-    }
-    XGRAD_CHECK(values.size() <= kMaxFileValues - (columns - 1), IOError, at(), "more than the ",
-                kMaxFileValues, " values a file may hold (kMaxFileValues)");
-    std::size_t start = 0;
-    for (std::size_t j = 0; j < columns; ++j) {
-      const std::size_t end = j + 1 < columns ? line.find(d, start) : line.size();
-      field.assign(line, start, end - start);
-      start = end + 1;
-      double v = 0;
-      XGRAD_CHECK(parse_number(field, &v), IOError, at(), "column ", j + 1, ": '", field,
-                  "' is not a finite number");
-      if (j != label) {
-        values.push_back(static_cast<T>(v));
-      } else if (v < 0 || v != std::floor(v) || v > 1e15) {
-        throw_error<IOError>(at(), "column ", j + 1, ": label '", field,
-                             "' is not a non-negative integer");
-      } else {
-        labels.push_back(static_cast<std::int64_t>(v));
+  try {
+    while (in.read_line(&line, kMaxLineBytes)) {
+      if (skip_header) {
+        skip_header = false;
+        continue;
+      }
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      const auto fields = static_cast<std::size_t>(std::count(line.begin(), line.end(), d)) + 1;
+      if (columns == 0) {
+        columns = fields;
+        const auto c = static_cast<std::ptrdiff_t>(columns);
+        const std::ptrdiff_t lc =
+            options.label_column < 0 ? c + options.label_column : options.label_column;
+        XGRAD_CHECK(columns >= 2 && lc >= 0 && lc < c, IOError, at(), "label_column ",
+                    options.label_column, " is outside a row of ", columns,
+                    " fields (a row needs a label and at least one feature)");
+        label = static_cast<std::size_t>(lc);
+      } else if (fields != columns) {
+        throw_error<IOError>(at(), fields, " fields, but the first row has ", columns);
+      }
+      XGRAD_CHECK(values.size() <= kMaxFileValues - (columns - 1), IOError, at(), "more than the ",
+                  kMaxFileValues, " values a file may hold (kMaxFileValues)");
+      std::size_t start = 0;
+      for (std::size_t j = 0; j < columns; ++j) {
+        const std::size_t end = j + 1 < columns ? line.find(d, start) : line.size();
+        field.assign(line, start, end - start);
+        start = end + 1;
+        double v = 0;
+        XGRAD_CHECK(parse_number(field, &v), IOError, at(), "column ", j + 1, ": '", field,
+                    "' is not a finite number");
+        if (j != label) {
+          values.push_back(static_cast<T>(v));
+        } else if (v < 0 || v != std::floor(v) || v > 1e15) {
+          throw_error<IOError>(at(), "column ", j + 1, ": label '", field,
+                               "' is not a non-negative integer");
+        } else {
+          labels.push_back(static_cast<std::int64_t>(v));
+        }
       }
     }
+    XGRAD_CHECK(!labels.empty(), IOError, in.where(), "no data rows");
+    const std::size_t n = labels.size();
+    xt::xarray<T> features = xt::xarray<T>::from_shape({n, columns - 1});
+    std::copy(values.begin(), values.end(), features.begin());
+    values.clear();
+    Labels y = Labels::from_shape({n});
+    std::copy(labels.begin(), labels.end(), y.begin());
+    return Dataset<T>{Tensor<T>(std::move(features)), std::move(y)};
+  } catch (const std::bad_alloc&) {
+    const std::size_t read = values.size();
+    values.clear();  // give the memory back before the message needs some
+    values.shrink_to_fit();
+    throw_error<ResourceError>(in.where(), "out of memory at line ", in.line_number(), " (", read,
+                               " values read)");
   }
-  XGRAD_CHECK(!labels.empty(), IOError, in.where(), "no data rows");
-  const std::size_t n = labels.size();
-  xt::xarray<T> features = xt::xarray<T>::from_shape({n, columns - 1});
-  std::copy(values.begin(), values.end(), features.begin());
-  values.clear();
-  Labels y = Labels::from_shape({n});
-  std::copy(labels.begin(), labels.end(), y.begin());
-  return Dataset<T>{Tensor<T>(std::move(features)), std::move(y)};
 }
 
 template Dataset<float> load_csv<float>(const std::string&, const CsvOptions&);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "../deflate_ratio.hpp"
@@ -131,11 +132,17 @@ xt::xarray<T> read_idx_file(const std::string& op, const std::string& path,
   }
 
   // The array the header declares, filled from bounded reads.
-  xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
-  T* dst = out.data();
   constexpr std::size_t kChunk = std::size_t{1} << 20;  // a multiple of every element size
-  std::vector<unsigned char> chunk(
-      static_cast<std::size_t>(std::min<std::uint64_t>(bytes, kChunk)));
+  xt::xarray<T> out;
+  std::vector<unsigned char> chunk;
+  try {
+    out = xt::xarray<T>::from_shape(shape);
+    chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(bytes, kChunk)));
+  } catch (const std::bad_alloc&) {
+    throw_error<ResourceError>(in.where(), "cannot allocate ", count * sizeof(T),
+                               " bytes for its values (shape ", shape, ")");
+  }
+  T* dst = out.data();
   for (std::uint64_t done = 0; done < bytes;) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - done));
     const std::size_t n = in.read(chunk.data(), want);
@@ -163,7 +170,13 @@ Dataset<T> load_pair(const std::string& op, const std::string& images_path,
   XGRAD_CHECK(labels.size() == images.shape()[0], IOError, op, ": wrong count: \"", images_path,
               "\" holds ", images.shape()[0], " images but \"", labels_path, "\" holds ",
               labels.size(), " labels");
-  Labels y = Labels::from_shape({labels.size()});
+  Labels y;
+  try {
+    y = Labels::from_shape({labels.size()});
+  } catch (const std::bad_alloc&) {
+    throw_error<ResourceError>(where, "cannot allocate ", labels.size() * sizeof(std::int64_t),
+                               " bytes for its labels");
+  }
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const T v = labels(i);
     XGRAD_CHECK(v >= 0 && v == std::floor(v) && v <= T(1e15), IOError, where, "label ", i, " is ",
