@@ -319,6 +319,36 @@ BOOST_AUTO_TEST_CASE(bad_content_names_the_line_and_column) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_nul_byte_is_a_bad_field_not_the_end_of_the_line) {
+  // zlib's gzgets stops at the NUL's string end: "0" was kept and the rest
+  // of the line glued to the next, a wrong row read without a word.
+  TempDir dir;
+  write_text(dir / "nul.csv", std::string("0\0,1,2\n3,4,5\n", 13));
+  BOOST_CHECK_EXCEPTION(load_csv<float>(dir / "nul.csv"), IOError,
+                        mentions<IOError>("line 1: column 1: '0\\x00' is not a finite number"));
+}
+
+BOOST_AUTO_TEST_CASE(a_value_outside_the_feature_type_is_refused) {
+  TempDir dir;
+  write_text(dir / "big.csv", "1,2,0\n-1e300,3,1\n");
+  BOOST_CHECK_EXCEPTION(load_csv<float>(dir / "big.csv"), IOError,
+                        mentions<IOError>("line 2: column 1: '-1e300' is outside float's range"));
+  // 1e300 is a double.
+  BOOST_TEST(load_csv<double>(dir / "big.csv").features.data()(1, 0) == -1e300);
+  // Tiny values round to 0 or a subnormal, as any conversion does.
+  write_text(dir / "tiny.csv", "1e-60,2,0\n");
+  BOOST_TEST(load_csv<float>(dir / "tiny.csv").features.data()(0, 0) == 0.f);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_field_is_shown_in_part_with_its_length) {
+  TempDir dir;
+  write_text(dir / "long.csv", "1,2," + std::string(1 << 20, '7') + "x\n");
+  const std::string msg = message_of([&] { load_csv<float>(dir / "long.csv"); });
+  BOOST_TEST(contains(msg, "column 3: '7777777777"), msg);
+  BOOST_TEST(contains(msg, "...' (1048577 bytes) is not a finite number"), msg);
+  BOOST_TEST(msg.size() < 300u, msg.size());
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_file_carries_the_hint) {
   TempDir dir;
   BOOST_CHECK_EXCEPTION(
@@ -514,6 +544,14 @@ XGRAD_TEST_BAD_CALLS(r) {
        raises<IOError>("read_idx",
                        {"strides.idx", "[0, 2147483647, 2147483647, 2147483647]", "too large"}),
        [] { read_idx<float>(dir / "strides.idx"); }});
+  write_text(dir / "nul.csv", std::string("1,2\0,3\n", 7));
+  r.push_back({"load_csv: a NUL byte",
+               raises<IOError>("load_csv", {"nul.csv", "line 1: column 2", "'2\\x00'"}),
+               [] { load_csv<float>(dir / "nul.csv"); }});
+  write_text(dir / "inf.csv", "1e39,3\n");
+  r.push_back({"load_csv: a value beyond float",
+               raises<IOError>("load_csv", {"inf.csv", "column 1", "'1e39'", "float's range"}),
+               [] { load_csv<float>(dir / "inf.csv"); }});
   if (xgrad_test::kAllocationLimitWorks) {  // not under ASan or TSan
     write_plain(dir / "4mib.idx", concat(idx_header(0x08, {1024, 1024}), Bytes(1 << 20, 0)));
     write_text(dir / "4mib.csv", [] {

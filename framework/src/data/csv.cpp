@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <new>
 
 #include "gz_reader.hpp"
@@ -15,16 +16,26 @@ namespace xgrad::data {
 namespace {
 
 // The whole field (spaces around it allowed) as a finite double, else false.
+// Every byte counts: a '\0' inside the field makes it no number.
 bool parse_number(const std::string& field, double* out) {
   const char* begin = field.c_str();
-  while (*begin == ' ' || *begin == '\t') ++begin;
+  const char* const last = begin + field.size();
+  while (begin < last && (*begin == ' ' || *begin == '\t')) ++begin;
   char* end = nullptr;
   const double v = std::strtod(begin, &end);
   if (end == begin) return false;
-  while (*end == ' ' || *end == '\t') ++end;
-  if (*end != '\0' || !std::isfinite(v)) return false;
+  while (end < last && (*end == ' ' || *end == '\t')) ++end;
+  if (end != last || !std::isfinite(v)) return false;
   *out = v;
   return true;
+}
+
+// A field as messages show it: quoted, at most 40 bytes of it (made
+// printable), then its length when it is longer.
+std::string shown(const std::string& field) {
+  constexpr std::size_t kShown = 40;
+  return "'" + printable(field, kShown) + "'" +
+         (field.size() > kShown ? format_message(" (", field.size(), " bytes)") : "");
 }
 
 }  // namespace
@@ -72,13 +83,17 @@ Dataset<T> load_csv(const std::string& path, const CsvOptions& options) {
         field.assign(line, start, end - start);
         start = end + 1;
         double v = 0;
-        XGRAD_CHECK(parse_number(field, &v), IOError, at(), "column ", j + 1, ": '", field,
-                    "' is not a finite number");
+        XGRAD_CHECK(parse_number(field, &v), IOError, at(), "column ", j + 1, ": ", shown(field),
+                    " is not a finite number");
         if (j != label) {
+          // Checked before the conversion, which would make it inf (UB in C++).
+          XGRAD_CHECK(std::fabs(v) <= double(std::numeric_limits<T>::max()), IOError, at(),
+                      "column ", j + 1, ": ", shown(field), " is outside ",
+                      sizeof(T) == 4 ? "float" : "double", "'s range");
           values.push_back(static_cast<T>(v));
         } else if (v < 0 || v != std::floor(v) || v > 1e15) {
-          throw_error<IOError>(at(), "column ", j + 1, ": label '", field,
-                               "' is not a non-negative integer");
+          throw_error<IOError>(at(), "column ", j + 1, ": label ", shown(field),
+                               " is not a non-negative integer");
         } else {
           labels.push_back(static_cast<std::int64_t>(v));
         }
