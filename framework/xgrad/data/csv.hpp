@@ -40,6 +40,7 @@ struct CsvOptions {
 // Messages show at most 40 bytes of a bad field, and its length.
 // Memory: the values read (held twice at the end, while they are copied into
 // the features) and one line; never more per field than its value.
+// ResourceError naming the file when memory runs out.
 // ValueError for a delimiter that is a digit, sign, '.', space or line end.
 template <class T>
 Dataset<T> load_csv(const std::string& path, const CsvOptions& options = CsvOptions());

@@ -13,7 +13,8 @@
 // before a value is read (at most kMaxFileValues values, limits.hpp; a plain
 // file must be exactly as long as it says; a gzip file cannot declare more
 // than 1032 times its size, deflate's largest expansion), then the declared
-// array is allocated once and filled through a 1 MiB buffer.
+// array is allocated once and filled through a 1 MiB buffer. ResourceError
+// naming the file when it cannot be allocated.
 #pragma once
 
 #include <string>
