@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """The examples' command lines (a `meson test` entry): --help describes and
-exits 0, unknown arguments and unwritable output paths are rejected before
-any work (nothing trained, nothing written).
+exits 0, unknown arguments, unwritable output paths, bad numbers and bad
+data are rejected before any work (nothing trained, nothing written, no
+--out folder), and running out of memory is an error message, not a crash.
 
     check_cli.py <directory of the example executables>
 """
+import gzip
 import os
+import resource
+import struct
 import subprocess
 import sys
 import tempfile
@@ -13,9 +17,49 @@ import tempfile
 bin_dir = os.path.abspath(sys.argv[1])
 failures = []
 
-with tempfile.TemporaryDirectory() as tmp:
+
+def write_idx(path, extents, values, type_code=0x08):
+    """An IDX file (gzip-compressed when the name ends in .gz); `values` is
+    bytes for the byte type, else a list packed big-endian."""
+    head = bytes([0, 0, type_code, len(extents)]) + b"".join(struct.pack(">I", e) for e in extents)
+    if not isinstance(values, bytes):
+        values = struct.pack(">%d%s" % (len(values), {0x0D: "f", 0x0C: "i"}[type_code]), *values)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(head + values)
+
+
+def mnist_folder(root, name, train=(4, 28, 28), test=(2, 28, 28), train_labels=None,
+                 test_labels=None, train_images=None):
+    """A folder of the four MNIST-format files: zero images, labels 0, 1, ...
+    unless given."""
+    folder = os.path.join(root, name)
+    os.mkdir(folder)
+    for split, shape, labels, images in (("train", train, train_labels, train_images),
+                                         ("t10k", test, test_labels, None)):
+        n = shape[0]
+        size = 1
+        for e in shape:
+            size *= e
+        write_idx(os.path.join(folder, split + "-images-idx3-ubyte.gz"), list(shape),
+                  images if images is not None else bytes(size))
+        write_idx(os.path.join(folder, split + "-labels-idx1-ubyte.gz"), [n],
+                  bytes(labels if labels is not None else [i % 10 for i in range(n)]))
+    return folder
+
+
+def limit_memory(megabytes):
+    """A preexec_fn: the child's address space capped, as on a small machine."""
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+    return apply
+
+
+with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as data:
     missing = os.path.join(tmp, "missing")
-    # (program, arguments, exit status 0?, text expected in the output)
+    # 100,000 zero images: 78 MB of bytes in 340 KB, 314 MB as float.
+    big = mnist_folder(data, "big", train=(100000, 28, 28), train_labels=bytes(100000))
+    # (program, arguments, exit status 0?, text expected in the output[, preexec_fn])
     cases = [
         ("train_mlp", ["--help"], True, "checkpoint"),
         ("train_mlp", ["--bogus"], False, "not expected: --bogus"),
@@ -39,13 +83,19 @@ with tempfile.TemporaryDirectory() as tmp:
         ("export_onnx", [os.path.join(missing, "m.onnx")], False, "does not exist"),
         ("export_onnx", ["--opset", "12"], False, "--opset"),
         ("export_onnx", ["--checkpoint", os.path.join(missing, "w.npz")], False, "--checkpoint"),
+        # A training set too large for the memory left: a message, exit 1.
+        ("apot_experiment", ["--data", big, "--out", "out"], False,
+         "cannot allocate 313600000 bytes", limit_memory(256)),
     ]
-    for program, args, ok, expected in cases:
+    for program, args, ok, expected, *preexec in cases:
         what = " ".join([program] + args)
         run = subprocess.run([os.path.join(bin_dir, program)] + args, cwd=tmp,
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120,
+                             preexec_fn=preexec[0] if preexec else None)
         output = run.stdout + run.stderr
-        if (run.returncode == 0) != ok:
+        if run.returncode < 0:
+            failures.append(f"{what}: killed by signal {-run.returncode}: {output[-300:]!r}")
+        elif (run.returncode == 0) != ok:
             failures.append(f"{what}: exit status {run.returncode}")
         if expected not in output:
             failures.append(f"{what}: output lacks {expected!r}: {output!r}")

@@ -1,8 +1,9 @@
-// A replacement of the global operator new for one test executable (include
-// this header in exactly one .cpp of it): records the largest single request
-// and refuses (std::bad_alloc) requests above a limit, so that tests can
-// assert how much memory a call asked for, and simulate allocation failure
-// deterministically, without needing a machine that really runs out.
+// A replacement of the global operator new for a test executable (link
+// alloc_limit.cpp into it; any of its files may include this header): records
+// the largest single request and refuses (std::bad_alloc) requests above a
+// limit, so that tests can assert how much memory a call asked for, and
+// simulate allocation failure deterministically, without needing a machine
+// that really runs out.
 //
 // Under AddressSanitizer and ThreadSanitizer the replacement is left out (the
 // sanitizer owns operator new: with GCC's shared ASan runtime some
@@ -70,22 +71,3 @@ inline void* checked_allocate(std::size_t n, std::size_t align) {
 }
 
 }  // namespace xgrad_test
-
-#ifndef XGRAD_TEST_ASAN
-void* operator new(std::size_t n) { return xgrad_test::checked_allocate(n, 0); }
-void* operator new[](std::size_t n) { return xgrad_test::checked_allocate(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  return xgrad_test::checked_allocate(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  return xgrad_test::checked_allocate(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-#endif  // XGRAD_TEST_ASAN

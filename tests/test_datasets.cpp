@@ -10,14 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "alloc_limit.hpp"
 #include "test_util.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/idx.hpp"
+#include "xgrad/data/limits.hpp"
 #include "xgrad/errors.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_datasets)
 
 using xgrad::IOError;
+using xgrad::ResourceError;
 using xgrad::ValueError;
 using xgrad::data::CsvOptions;
 using xgrad::data::DataLoader;
@@ -26,6 +29,7 @@ using xgrad::data::load_idx;
 using xgrad::data::load_mnist;
 using xgrad::data::read_idx;
 using xgrad::data::Split;
+using xgrad_test::AllocationLimit;
 using xgrad_test::contains;
 using xgrad_test::equal_arrays;
 using xgrad_test::mentions;
@@ -173,8 +177,11 @@ BOOST_AUTO_TEST_CASE(malformed_files_are_refused_with_the_problem_named) {
       {"short values", concat(idx_header(0x08, {2, 3}), {1, 2, 3, 4}),
        "truncated: the header [2, 3] needs 6 bytes of values, the file has 4"},
       {"negative extent", concat(idx_header(0x08, {0x80000000u}), {}), "extent 0 is negative"},
-      {"huge extents", idx_header(0x0E, {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}), "overflow"},
-      {"claims more than it has", idx_header(0x08, {0x7FFFFFFF, 0x7FFFFFFF}), "truncated"},
+      {"huge extents", idx_header(0x0E, {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}), "too large"},
+      // No values, but xtensor's strides are products of the non-zero extents.
+      {"empty with huge extents", idx_header(0x08, {0, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}),
+       "extents [0, 2147483647, 2147483647, 2147483647] are too large"},
+      {"claims more than it has", idx_header(0x08, {0x7FFF, 0x7FFF}), "truncated"},
       {"trailing data", concat(idx_header(0x08, {2}), {1, 2, 3}), "longer than its header [2]"},
   };
   for (const Case& c : cases) {
@@ -312,6 +319,36 @@ BOOST_AUTO_TEST_CASE(bad_content_names_the_line_and_column) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_nul_byte_is_a_bad_field_not_the_end_of_the_line) {
+  // zlib's gzgets stops at the NUL's string end: "0" was kept and the rest
+  // of the line glued to the next, a wrong row read without a word.
+  TempDir dir;
+  write_text(dir / "nul.csv", std::string("0\0,1,2\n3,4,5\n", 13));
+  BOOST_CHECK_EXCEPTION(load_csv<float>(dir / "nul.csv"), IOError,
+                        mentions<IOError>("line 1: column 1: '0\\x00' is not a finite number"));
+}
+
+BOOST_AUTO_TEST_CASE(a_value_outside_the_feature_type_is_refused) {
+  TempDir dir;
+  write_text(dir / "big.csv", "1,2,0\n-1e300,3,1\n");
+  BOOST_CHECK_EXCEPTION(load_csv<float>(dir / "big.csv"), IOError,
+                        mentions<IOError>("line 2: column 1: '-1e300' is outside float's range"));
+  // 1e300 is a double.
+  BOOST_TEST(load_csv<double>(dir / "big.csv").features.data()(1, 0) == -1e300);
+  // Tiny values round to 0 or a subnormal, as any conversion does.
+  write_text(dir / "tiny.csv", "1e-60,2,0\n");
+  BOOST_TEST(load_csv<float>(dir / "tiny.csv").features.data()(0, 0) == 0.f);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_field_is_shown_in_part_with_its_length) {
+  TempDir dir;
+  write_text(dir / "long.csv", "1,2," + std::string(1 << 20, '7') + "x\n");
+  const std::string msg = message_of([&] { load_csv<float>(dir / "long.csv"); });
+  BOOST_TEST(contains(msg, "column 3: '7777777777"), msg);
+  BOOST_TEST(contains(msg, "...' (1048577 bytes) is not a finite number"), msg);
+  BOOST_TEST(msg.size() < 300u, msg.size());
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_file_carries_the_hint) {
   TempDir dir;
   BOOST_CHECK_EXCEPTION(
@@ -346,5 +383,194 @@ BOOST_AUTO_TEST_CASE(the_digits_set_is_1797_rows_of_64_pixels_in_0_to_16,
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Files made to exhaust memory: whatever they hold, a reader never uses more
+// than the array the header declares (IDX), the values it has read (CSV), and
+// the documented caps (xgrad/data/limits.hpp).
+BOOST_AUTO_TEST_SUITE(hostile_files)
+
+constexpr std::size_t kMiB = std::size_t(1) << 20;
+
+// `n` zero bytes after `head`, gzip-compressed (about 1000:1).
+void write_gz_zeros(const std::string& path, const Bytes& head, std::size_t n) {
+  gzFile f = gzopen(path.c_str(), "wb9");
+  BOOST_REQUIRE(f != nullptr);
+  BOOST_REQUIRE(gzwrite(f, head.data(), static_cast<unsigned>(head.size())) ==
+                static_cast<int>(head.size()));
+  const std::vector<unsigned char> zeros(kMiB, 0);
+  for (std::size_t done = 0; done < n; done += kMiB) {
+    const auto len = static_cast<unsigned>(std::min(kMiB, n - done));
+    BOOST_REQUIRE(gzwrite(f, zeros.data(), len) == static_cast<int>(len));
+  }
+  gzclose(f);
+}
+
+BOOST_AUTO_TEST_CASE(an_idx_gzip_bomb_is_refused_before_a_byte_is_inflated) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // 2^28 values declared (under the cap), 32 MiB of zeros in about 32 KB:
+  // deflate cannot expand 32 KB to 2^28 bytes (at most 1032:1).
+  TempDir dir;
+  write_gz_zeros(dir / "bomb.gz", idx_header(0x08, {std::uint32_t(1) << 28}), 32 * kMiB);
+  BOOST_TEST(std::filesystem::file_size(dir / "bomb.gz") < 100000u);
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "bomb.gz"), IOError,
+                        mentions<IOError>("more than a gzip file of"));
+  BOOST_TEST(limit.largest() < 2 * kMiB);  // zlib's buffers, not the inflated data
+}
+
+BOOST_AUTO_TEST_CASE(an_idx_header_declaring_more_than_the_cap_is_refused_unallocated) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  TempDir dir;
+  write_gz_zeros(dir / "cap.gz", idx_header(0x08, {0x7FFFFFFF}), 32 * kMiB);
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "cap.gz"), IOError,
+                        mentions<IOError>("more than the 1073741824 values a file may hold"));
+  BOOST_TEST(limit.largest() < 2 * kMiB);
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_idx_file_shorter_than_its_header_says_is_refused_unread) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  TempDir dir;
+  write_plain(dir / "short.idx", concat(idx_header(0x08, {std::uint32_t(1) << 28}), {1, 2, 3}));
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(read_idx<float>(dir / "short.idx"), IOError,
+                        mentions<IOError>("needs 268435456 bytes of values, the file has 3"));
+  BOOST_TEST(limit.largest() < 2 * kMiB);
+}
+
+BOOST_AUTO_TEST_CASE(reading_an_idx_file_allocates_its_array_and_a_bounded_buffer) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // 8 MiB of bytes become a 32 MiB float array; nothing else near that size.
+  TempDir dir;
+  write_gz_zeros(dir / "ok.gz", idx_header(0x08, {8, 1024, 1024}), 8 * kMiB);
+  AllocationLimit limit;
+  const xt::xarray<float> a = read_idx<float>(dir / "ok.gz");
+  BOOST_TEST(a.size() == 8 * kMiB);
+  BOOST_TEST(limit.largest() == 32 * kMiB);
+}
+
+// `text` repeated to `n` bytes, then `tail`, gzip-compressed.
+void write_gz_repeated(const std::string& path, const std::string& text, std::size_t n,
+                       const std::string& tail) {
+  gzFile f = gzopen(path.c_str(), "wb9");
+  BOOST_REQUIRE(f != nullptr);
+  std::string block;
+  while (block.size() < kMiB) block += text;
+  for (std::size_t done = 0; done < n; done += block.size()) {
+    const auto len = static_cast<unsigned>(std::min(block.size(), n - done));
+    BOOST_REQUIRE(gzwrite(f, block.data(), len) == static_cast<int>(len));
+  }
+  BOOST_REQUIRE(gzwrite(f, tail.data(), static_cast<unsigned>(tail.size())) ==
+                static_cast<int>(tail.size()));
+  gzclose(f);
+}
+
+BOOST_AUTO_TEST_CASE(a_csv_line_longer_than_the_cap_is_refused_before_it_is_held) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // One 64 MiB line (a few tens of KB compressed): 32 Mi fields "0".
+  TempDir dir;
+  write_gz_repeated(dir / "long.csv.gz", "0,", 64 * kMiB, "1\n");
+  BOOST_TEST(std::filesystem::file_size(dir / "long.csv.gz") < 200000u);
+  AllocationLimit limit;
+  BOOST_CHECK_EXCEPTION(load_csv<float>(dir / "long.csv.gz"), IOError,
+                        mentions<IOError>("line 1 is longer than 16777216 bytes"));
+  BOOST_TEST(limit.largest() <= xgrad::data::kMaxLineBytes + 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_wide_csv_row_costs_its_values_not_a_string_per_field) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // An 8 MiB line of 4 Mi fields: 32 MiB of double features in the end. The
+  // largest request is that array (the line's buffer is at most 16 MiB), not
+  // a string of 32 bytes or more per field.
+  TempDir dir;
+  write_gz_repeated(dir / "wide.csv.gz", "0,", 8 * kMiB, "1\n");
+  AllocationLimit limit;
+  const auto set = load_csv<double>(dir / "wide.csv.gz");
+  BOOST_TEST(set.features.numel() == 4 * kMiB);
+  BOOST_TEST(limit.largest() == 32 * kMiB);
+}
+
+BOOST_AUTO_TEST_CASE(running_out_of_memory_is_a_resource_error_naming_the_file) {
+  if (!xgrad_test::kAllocationLimitWorks) {
+    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
+    return;
+  }
+  // Legitimate files whose arrays (4 MiB of float) do not fit a "machine"
+  // that cannot allocate 1 MiB at once.
+  TempDir dir;
+  write_gz_zeros(dir / "train-images-idx3-ubyte.gz", idx_header(0x08, {1024, 32, 32}), kMiB);
+  write_gz_zeros(dir / "train-labels-idx1-ubyte.gz", idx_header(0x08, {1024}), 1024);
+  write_gz_repeated(dir / "big.csv.gz", "0,0,0,0,0,0,0,1\n", 2 * kMiB, "");
+  AllocationLimit limit(kMiB);
+  BOOST_CHECK_EXCEPTION(
+      read_idx<float>(dir / "train-images-idx3-ubyte.gz"), ResourceError,
+      mentions<ResourceError>("read_idx: \"" + dir / "train-images-idx3-ubyte.gz" +
+                              "\": cannot allocate 4194304 bytes"));
+  BOOST_CHECK_EXCEPTION(
+      load_mnist<float>(dir.path.string(), Split::train), ResourceError,
+      mentions<ResourceError>("load_mnist: \"" + dir / "train-images-idx3-ubyte.gz"));
+  BOOST_CHECK_EXCEPTION(
+      load_csv<float>(dir / "big.csv.gz"), ResourceError,
+      mentions<ResourceError>("load_csv: \"" + dir / "big.csv.gz" + "\": out of memory"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
+  static TempDir dir;  // static: the rows' calls use it without a capture
+  write_plain(dir / "strides.idx", idx_header(0x08, {0, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}));
+  r.push_back(
+      {"read_idx: empty, but its strides overflow",
+       raises<IOError>("read_idx",
+                       {"strides.idx", "[0, 2147483647, 2147483647, 2147483647]", "too large"}),
+       [] { read_idx<float>(dir / "strides.idx"); }});
+  write_text(dir / "nul.csv", std::string("1,2\0,3\n", 7));
+  r.push_back({"load_csv: a NUL byte",
+               raises<IOError>("load_csv", {"nul.csv", "line 1: column 2", "'2\\x00'"}),
+               [] { load_csv<float>(dir / "nul.csv"); }});
+  write_text(dir / "inf.csv", "1e39,3\n");
+  r.push_back({"load_csv: a value beyond float",
+               raises<IOError>("load_csv", {"inf.csv", "column 1", "'1e39'", "float's range"}),
+               [] { load_csv<float>(dir / "inf.csv"); }});
+  if (xgrad_test::kAllocationLimitWorks) {  // not under ASan or TSan
+    write_plain(dir / "4mib.idx", concat(idx_header(0x08, {1024, 1024}), Bytes(1 << 20, 0)));
+    write_text(dir / "4mib.csv", [] {
+      std::string text;
+      for (int i = 0; i < 1 << 17; ++i) text += "0,0,0,0,0,0,0,1\n";
+      return text;
+    }());
+    r.push_back({"read_idx: out of memory",
+                 raises<ResourceError>("read_idx", {"4mib.idx", "cannot allocate 4194304 bytes"}),
+                 [] {
+                   AllocationLimit limit(1 << 20);
+                   read_idx<float>(dir / "4mib.idx");
+                 }});
+    r.push_back({"load_csv: out of memory",
+                 raises<ResourceError>("load_csv", {"4mib.csv", "out of memory"}), [] {
+                   AllocationLimit limit(1 << 20);
+                   load_csv<float>(dir / "4mib.csv");
+                 }});
+  }
+}
 
 BOOST_AUTO_TEST_SUITE_END()  // test_datasets

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <functional>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -84,6 +85,9 @@ inline int run_main(const char* program, const ExperimentConfig& c,
     return 0;
   } catch (const xgrad::Error& e) {
     std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {  // e.g. normalizing a training set that barely fit
+    std::fprintf(stderr, "%s: out of memory\n", program);
     return 1;
   }
 }

@@ -3,6 +3,7 @@
 #include "xgrad/errors.hpp"
 
 #include <charconv>
+#include <cstdio>
 
 namespace xgrad::detail {
 
@@ -25,3 +26,23 @@ void append_float(std::string& out, float v) { append_chars(out, v); }
 void append_float(std::string& out, double v) { append_chars(out, v); }
 
 }  // namespace xgrad::detail
+
+namespace xgrad {
+
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < max_bytes; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += text[i];
+    }
+  }
+  if (text.size() > max_bytes) out += "...";
+  return out;
+}
+
+}  // namespace xgrad

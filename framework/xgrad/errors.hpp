@@ -148,6 +148,11 @@ template <class E, class... Parts>
 
 }  // namespace detail
 
+// Untrusted text (a file's bytes, a key) as messages show it: bytes below 0x20
+// and 0x7f (e.g. '\0', which would end what()) as \xNN, and at most
+// `max_bytes` of it, then "..." when there is more.
+std::string printable(std::string_view text, std::size_t max_bytes = 200);
+
 // The message the parts make (formatted as described at the top).
 template <class... Parts>
 std::string format_message(const Parts&... parts) {

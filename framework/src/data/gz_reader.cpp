@@ -1,5 +1,6 @@
 #include "gz_reader.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -18,6 +19,8 @@ GzReader::GzReader(std::string op, std::string path, const std::string& missing_
               (missing_hint.empty() ? "" : "; " + missing_hint));
   XGRAD_CHECK(!std::filesystem::is_directory(status), IOError, where(),
               "is a directory, not a file");
+  if (std::filesystem::is_regular_file(status)) file_size_ = std::filesystem::file_size(path_, ec);
+  if (ec) file_size_ = 0;
   errno = 0;
   file_ = gzopen(path_.c_str(), "rb");
   XGRAD_CHECK(file_ != nullptr, IOError, where(), "cannot open (",
@@ -52,22 +55,36 @@ std::size_t GzReader::read(void* buf, std::size_t n) {
   return done;
 }
 
-bool GzReader::read_line(std::string* line) {
+bool GzReader::read_line(std::string* line, std::size_t max_bytes) {
   line->clear();
-  char buf[4096];
+  if (buffer_.empty()) buffer_.resize(std::size_t{1} << 16);
   bool any = false;
-  while (gzgets(file_, buf, sizeof buf) != nullptr) {
+  for (;;) {
+    if (begin_ == end_) {
+      begin_ = 0;
+      end_ = read(buffer_.data(), buffer_.size());
+      if (end_ == 0) break;
+    }
     any = true;
-    line->append(buf);
-    if (!line->empty() && line->back() == '\n') break;
+    const char* start = buffer_.data() + begin_;
+    const auto* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+    const std::size_t take = newline ? static_cast<std::size_t>(newline - start) : end_ - begin_;
+    XGRAD_CHECK(take <= max_bytes - line->size(), IOError, where(), "line ", lines_ + 1,
+                " is longer than ", max_bytes, " bytes (the most a line may hold)");
+    // Grow by doubling, but never past max_bytes.
+    if (line->size() + take > line->capacity())
+      line->reserve(std::min(max_bytes, std::max(line->size() + take, 2 * line->capacity())));
+    line->append(start, take);
+    begin_ += take;
+    if (newline) {
+      ++begin_;
+      break;
+    }
   }
-  int code = 0;
-  const char* msg = gzerror(file_, &code);
-  XGRAD_CHECK(code == Z_OK || code == Z_STREAM_END, IOError, where(),
-              "truncated or corrupt gzip data (", msg, ")");
-  if (!line->empty() && line->back() == '\n') line->pop_back();
+  if (!any) return false;
+  ++lines_;
   if (!line->empty() && line->back() == '\r') line->pop_back();
-  return any;
+  return true;
 }
 
 }  // namespace xgrad::data::detail

@@ -5,9 +5,12 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <vector>
 
+#include "../deflate_ratio.hpp"
 #include "gz_reader.hpp"
+#include "xgrad/data/limits.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::data {
@@ -89,36 +92,69 @@ xt::xarray<T> read_idx_file(const std::string& op, const std::string& path,
   XGRAD_CHECK(got_extents == extents.size(), IOError, in.where(), "truncated header: ", ndim,
               " dimensions declared but their extents are missing");
   Shape shape(ndim);
-  std::size_t count = 1;
   for (unsigned i = 0; i < ndim; ++i) {
     const std::uint64_t e = big_endian(&extents[4 * i], 4);
     XGRAD_CHECK(e <= std::numeric_limits<std::int32_t>::max(), IOError, in.where(), "extent ", i,
                 " is negative (", hex(static_cast<unsigned>(e), 8), ")");
     shape[i] = static_cast<std::size_t>(e);
-    XGRAD_CHECK(
-        shape[i] == 0 || count <= std::numeric_limits<std::size_t>::max() / esize / shape[i],
-        IOError, in.where(), "the extents ", shape, " overflow the size");
-    count *= shape[i];
   }
-  // Read in chunks so that a corrupt header claiming terabytes fails as
-  // truncated instead of allocating them.
-  const std::size_t bytes = count * esize;
-  std::vector<unsigned char> raw;
-  constexpr std::size_t kChunk = std::size_t{1} << 24;
-  while (raw.size() < bytes) {
-    const std::size_t old = raw.size(), want = std::min(kChunk, bytes - old);
-    raw.resize(old + want);
-    const std::size_t n = in.read(raw.data() + old, want);
-    XGRAD_CHECK(n >= want, IOError, in.where(), "truncated: the header ", shape, " needs ", bytes,
-                " bytes of values, the file has ", old + n);
+  // The product of the non-zero extents is bounded even when another extent
+  // is 0 (no values): xtensor's strides are those products.
+  std::size_t nonzero = 1;
+  bool empty = false;
+  for (std::size_t e : shape) {
+    if (e == 0) {
+      empty = true;
+      continue;
+    }
+    const bool overflow = __builtin_mul_overflow(nonzero, e, &nonzero);
+    XGRAD_CHECK(!overflow && nonzero <= kMaxFileValues, IOError, in.where(), "the extents ", shape,
+                " are too large: more than the ", kMaxFileValues,
+                " values a file may hold (kMaxFileValues)");
+  }
+  const std::size_t count = empty ? 0 : nonzero;
+  const std::uint64_t bytes = std::uint64_t{count} * esize;
+
+  // What the file can hold, known before a value is read: a plain file holds
+  // exactly its size less the header; gzip data inflates at most 1032:1.
+  const std::uint64_t header_bytes = 4 + extents.size();
+  if (in.file_size() != 0 && !in.compressed()) {
+    const std::uint64_t has = in.file_size() - std::min(in.file_size(), header_bytes);
+    XGRAD_CHECK(has >= bytes, IOError, in.where(), "truncated: the header ", shape, " needs ",
+                bytes, " bytes of values, the file has ", has);
+    XGRAD_CHECK(has == bytes, IOError, in.where(), "longer than its header ", shape,
+                " says (data after the last value)");
+  } else if (in.file_size() != 0) {
+    XGRAD_CHECK(bytes <= xgrad::detail::max_inflated_size(in.file_size()), IOError, in.where(),
+                "the header ", shape, " needs ", bytes,
+                " bytes of values, more than a gzip file of ", in.file_size(),
+                " bytes can hold (deflate expands at most 1032:1)");
+  }
+
+  // The array the header declares, filled from bounded reads.
+  constexpr std::size_t kChunk = std::size_t{1} << 20;  // a multiple of every element size
+  xt::xarray<T> out;
+  std::vector<unsigned char> chunk;
+  try {
+    out = xt::xarray<T>::from_shape(shape);
+    chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(bytes, kChunk)));
+  } catch (const std::bad_alloc&) {
+    throw_error<ResourceError>(in.where(), "cannot allocate ", count * sizeof(T),
+                               " bytes for its values (shape ", shape, ")");
+  }
+  T* dst = out.data();
+  for (std::uint64_t done = 0; done < bytes;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - done));
+    const std::size_t n = in.read(chunk.data(), want);
+    XGRAD_CHECK(n == want, IOError, in.where(), "truncated: the header ", shape, " needs ", bytes,
+                " bytes of values, the file has ", done + n);
+    for (std::size_t i = 0; i < want; i += esize) *dst++ = decode<T>(&chunk[i], type);
+    done += want;
   }
   unsigned char extra;
   const std::size_t after_last = in.read(&extra, 1);
   XGRAD_CHECK(after_last == 0, IOError, in.where(), "longer than its header ", shape,
               " says (data after the last value)");
-  xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
-  T* dst = out.data();
-  for (std::size_t i = 0; i < count; ++i) dst[i] = decode<T>(&raw[i * esize], type);
   return out;
 }
 
@@ -134,7 +170,13 @@ Dataset<T> load_pair(const std::string& op, const std::string& images_path,
   XGRAD_CHECK(labels.size() == images.shape()[0], IOError, op, ": wrong count: \"", images_path,
               "\" holds ", images.shape()[0], " images but \"", labels_path, "\" holds ",
               labels.size(), " labels");
-  Labels y = Labels::from_shape({labels.size()});
+  Labels y;
+  try {
+    y = Labels::from_shape({labels.size()});
+  } catch (const std::bad_alloc&) {
+    throw_error<ResourceError>(where, "cannot allocate ", labels.size() * sizeof(std::int64_t),
+                               " bytes for its labels");
+  }
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const T v = labels(i);
     XGRAD_CHECK(v >= 0 && v == std::floor(v) && v <= T(1e15), IOError, where, "label ", i, " is ",

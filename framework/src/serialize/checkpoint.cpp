@@ -39,9 +39,9 @@ void save(const StateDict<T>& dict, const std::string& path,
   members.reserve(dict.size());
   for (const auto& kv : dict) {
     const std::string why = detail::bad_key_reason(kv.first);
-    XGRAD_CHECK(why.empty(), ValueError, "save: key \"", detail::printable(kv.first), "\" ", why);
+    XGRAD_CHECK(why.empty(), ValueError, "save: key \"", printable(kv.first), "\" ", why);
     XGRAD_CHECK(names.insert(kv.first).second, ValueError, "save: key \"",
-                detail::printable(kv.first), "\" appears more than once");
+                printable(kv.first), "\" appears more than once");
     members.emplace_back(kv.first + kSuffix,
                          bytes.count(kv.first)
                              ? detail::to_npy_uint8_bytes(kv.second, "key \"" + kv.first + "\"")

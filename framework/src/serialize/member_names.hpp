@@ -1,5 +1,5 @@
-// Checkpoint keys as zip member names: the one rule that save and load share,
-// and how messages show a name.
+// Checkpoint keys as zip member names: the one rule that save and load share
+// (messages show a name through printable, errors.hpp).
 #pragma once
 
 #include <cstddef>
@@ -13,9 +13,5 @@ constexpr std::size_t kMaxKeyBytes = 65535 - 4;
 // Why `key` cannot be a checkpoint member name, or "" when it can. The same
 // rule on save and load, so whatever saves also loads, under the same key.
 std::string bad_key_reason(const std::string& key);
-
-// A key as messages show it: bytes below 0x20 (e.g. '\0', which would end
-// what()) as \xNN, and at most 200 bytes.
-std::string printable(const std::string& key);
 
 }  // namespace xgrad::detail

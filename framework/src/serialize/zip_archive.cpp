@@ -4,19 +4,14 @@
 
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <memory>
 
-#include "member_names.hpp"  // printable
+#include "../deflate_ratio.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xgrad::detail {
 
 namespace {
-
-// deflate cannot expand data by more than 1032:1 (RFC 1951: a 258-byte match
-// costs at least 2 bits); a member declaring more is lying.
-constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 std::string zip_message(int code) {
   zip_error_t e;
@@ -107,9 +102,7 @@ ReadFn ZipReader::open(const Entry& e) const {
   if (e.method == ZIP_CM_STORE) {
     max_bytes = e.stored_size;
   } else if (e.method == ZIP_CM_DEFLATE) {
-    max_bytes = e.stored_size > std::numeric_limits<std::uint64_t>::max() / kMaxDeflateRatio
-                    ? std::numeric_limits<std::uint64_t>::max()
-                    : e.stored_size * kMaxDeflateRatio;
+    max_bytes = max_inflated_size(e.stored_size);
   } else {
     throw_error<IOError>("load: ", e.label, " uses compression method ", e.method,
                          " (only stored and deflated are read)");

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "xgrad/data.hpp"
+#include "xgrad/data/limits.hpp"
 
 namespace xgrad::data {
 
@@ -33,7 +34,13 @@ struct CsvOptions {
 // IOError naming the file (and the line and column where one is at fault): a
 // missing or unreadable file, corrupt gzip data, no data rows, a row whose
 // field count differs from the first row's, a field that is not a finite
-// number, a bad label, or a label column outside the row.
+// number (every byte counts: a '\0' too) or is outside T's range (1e300 as
+// float), a bad label, a label column outside the row, a line longer than
+// kMaxLineBytes, or more than kMaxFileValues values (limits.hpp).
+// Messages show at most 40 bytes of a bad field, and its length.
+// Memory: the values read (held twice at the end, while they are copied into
+// the features) and one line; never more per field than its value.
+// ResourceError naming the file when memory runs out.
 // ValueError for a delimiter that is a digit, sign, '.', space or line end.
 template <class T>
 Dataset<T> load_csv(const std::string& path, const CsvOptions& options = CsvOptions());

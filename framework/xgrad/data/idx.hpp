@@ -8,12 +8,20 @@
 // that installs the data when known), bad magic, an unknown element type, a
 // truncated or over-long file, corrupt gzip data, or (for image/label pairs)
 // counts that disagree.
+//
+// Memory is bounded by what the header declares: the header is checked
+// before a value is read (at most kMaxFileValues values, limits.hpp; a plain
+// file must be exactly as long as it says; a gzip file cannot declare more
+// than 1032 times its size, deflate's largest expansion), then the declared
+// array is allocated once and filled through a 1 MiB buffer. ResourceError
+// naming the file when it cannot be allocated.
 #pragma once
 
 #include <string>
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/data.hpp"
+#include "xgrad/data/limits.hpp"
 
 namespace xgrad::data {
 
