@@ -50,7 +50,7 @@ struct Layout {
 };
 
 template <class T>
-std::vector<Shape> shapes_of(const std::vector<std::pair<std::string, Tensor<T>>>& named) {
+std::vector<Shape> shapes_of(const OrderedDict<Tensor<T>>& named) {
   std::vector<Shape> out;
   for (const auto& kv : named) out.push_back(kv.second.shape());
   return out;
