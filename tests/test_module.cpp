@@ -1,8 +1,9 @@
 // Module<T>: registration, naming and order, train/eval, zero_grad, state
 // dicts (strictness, atomicity, fixed-shape buffers, per-module vetoes),
 // float/double conversion and the module-tree utilities (named_modules, apply,
-// replace_module, as); named_parameters as libtorch's OrderedDict.
+// replace_module, as); named_parameters as libtorch's OrderedDict, nn::Module.
 #include <boost/test/unit_test.hpp>
+#include <type_traits>
 
 #include "test_util.hpp"
 #include "xgrad/module.hpp"
@@ -70,6 +71,15 @@ BOOST_AUTO_TEST_CASE(named_parameters_is_an_ordered_dict_as_in_libtorch) {
   std::size_t n = 0;
   for (const auto& [name, tensor] : named) n += !name.empty() && tensor.defined();
   BOOST_TEST(n == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(nn_module_is_the_float_module_for_libtorch_style_subclasses) {
+  static_assert(std::is_same<xgrad::nn::Module, Module<float>>::value, "nn::Module");
+  struct Tiny : xgrad::nn::Module {
+    Tensor<float> w = register_parameter("w", xgrad::ones<float>({2}));
+  };
+  auto tiny = std::make_shared<Tiny>();
+  BOOST_TEST(tiny->named_parameters()["w"].sizes() == xgrad::Shape({2}));
 }
 
 BOOST_AUTO_TEST_CASE(parameters_alias_the_registered_tensors) {

@@ -220,3 +220,12 @@ extern template class Module<float>;
 extern template class Module<double>;
 
 }  // namespace xgrad
+
+namespace xgrad::nn {
+
+// libtorch's torch::nn::Module, for float models: `struct Net : nn::Module`.
+// A double model derives from xgrad::Module<double>. (Inside xgrad::nn the
+// template is spelled xgrad::Module<T>.)
+using Module = xgrad::Module<float>;
+
+}  // namespace xgrad::nn
