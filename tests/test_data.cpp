@@ -1,4 +1,5 @@
-// Datasets, splits, mini-batches and the synthetic spirals.
+// Datasets (vectors and images), splits, mini-batches and the synthetic
+// spirals and bars.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
@@ -119,8 +120,8 @@ BOOST_AUTO_TEST_CASE(subset_rejects_bad_rows_and_malformed_datasets) {
   BOOST_CHECK_THROW(xgrad::data::subset(d, {6}), ValueError);
   Dataset<double> bad{d.features, xt::zeros<std::int64_t>({5})};
   BOOST_CHECK_THROW(xgrad::data::subset(bad, {0}), ShapeError);
-  Dataset<double> flat{Tensor<double>(xt::zeros<double>({6})), d.labels};
-  BOOST_CHECK_THROW(xgrad::data::subset(flat, {0}), ShapeError);
+  Dataset<double> zero_d{xgrad::scalar<double>(1.0), d.labels};  // no row axis
+  BOOST_CHECK_THROW(xgrad::data::subset(zero_d, {0}), ShapeError);
 }
 
 BOOST_AUTO_TEST_CASE(train_test_split_partitions_the_rows) {
@@ -156,7 +157,115 @@ BOOST_AUTO_TEST_CASE(bad_split_fractions_throw_value_error) {
   BOOST_CHECK_THROW(xgrad::data::train_test_split(d, 0.1, gen), ValueError);
 }
 
+BOOST_AUTO_TEST_CASE(random_split_cuts_one_shuffle_into_the_given_lengths) {
+  Generator gen(5);
+  const auto parts = xgrad::data::random_split(numbered(10), {6, 0, 4}, gen);
+  BOOST_REQUIRE_EQUAL(parts.size(), 3u);
+  BOOST_TEST(parts[0].size() == 6u);
+  BOOST_TEST(parts[1].size() == 0u);
+  BOOST_TEST(parts[2].size() == 4u);
+  std::vector<std::size_t> rows = rows_of(parts[0]);  // rows_of also checks the labels follow
+  const auto last = rows_of(parts[2]);
+  rows.insert(rows.end(), last.begin(), last.end());
+  Generator same(5);  // the parts are the permutation randperm draws, cut in order
+  BOOST_TEST(rows == xgrad::randperm(10, same), boost::test_tools::per_element());
+}
+
+// ---- images ----
+
+BOOST_AUTO_TEST_CASE(bars_are_images_of_one_bar_in_four_orientations) {
+  Generator gen(2);
+  const auto d = xgrad::data::make_bars<double>(25, 8, 0.0, gen);  // no noise: exact pixels
+  BOOST_TEST(d.features.sizes() == xgrad::Shape({100, 1, 8, 8}));
+  for (std::size_t i = 0; i < 100; ++i) {
+    BOOST_TEST_CONTEXT("image " << i) {
+      const auto c = static_cast<std::int64_t>(i / 25);
+      BOOST_TEST(d.labels(i) == c);  // class-major
+      // The lit pixels: 4 (= 8 / 2), consecutive along the class's direction.
+      std::vector<std::pair<long, long>> lit;
+      for (long r = 0; r < 8; ++r)
+        for (long q = 0; q < 8; ++q)
+          if (d.features.data()(i, 0, r, q) != 0) lit.emplace_back(r, q);
+      BOOST_REQUIRE_EQUAL(lit.size(), 4u);
+      const long dr = c == 0 ? 0 : 1, dq = c == 0 ? 1 : c == 1 ? 0 : c == 2 ? 1 : -1;
+      std::sort(lit.begin(), lit.end());
+      if (c == 3) std::reverse(lit.begin(), lit.end());  // walk the anti-diagonal upwards
+      for (std::size_t k = 1; k < 4; ++k) {
+        BOOST_TEST(std::abs(lit[k].first - lit[k - 1].first) == dr);
+        BOOST_TEST(lit[k].second - lit[k - 1].second == (c == 3 ? -dq : dq));
+      }
+      for (const auto& p : lit) BOOST_TEST(d.features.data()(i, 0, p.first, p.second) == 1.0);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bars_lie_anywhere_they_fit) {
+  Generator gen(3);
+  const auto d = xgrad::data::make_bars<float>(400, 6, 0.0f, gen);
+  // Horizontal bars (images 0..399): the row takes all 6 values, the first
+  // column the 6 - 3 + 1 = 4 where a 3-pixel bar fits; vertical bars (400..799)
+  // the same with rows and columns swapped. 400 draws miss one of 6 values
+  // with probability below 6 (5/6)^400 < 1e-30.
+  std::set<std::size_t> lines[2], starts[2];
+  for (std::size_t i = 0; i < 800; ++i) {
+    const std::size_t c = i / 400;
+    std::size_t first = 6;
+    for (std::size_t r = 0; r < 6; ++r) {
+      for (std::size_t q = 0; q < 6; ++q) {
+        if (d.features.data()(i, 0, r, q) == 0) continue;
+        lines[c].insert(c == 0 ? r : q);
+        first = std::min(first, c == 0 ? q : r);
+      }
+    }
+    starts[c].insert(first);
+  }
+  for (std::size_t c = 0; c < 2; ++c) {
+    BOOST_TEST(lines[c].size() == 6u);
+    BOOST_TEST(starts[c] == (std::set<std::size_t>{0, 1, 2, 3}), boost::test_tools::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bars_add_the_noise_and_are_reproducible) {
+  Generator g1(4), g2(4), g3(5);
+  const auto a = xgrad::data::make_bars<float>(3, 8, 0.1f, g1);
+  const auto b = xgrad::data::make_bars<float>(3, 8, 0.1f, g2);
+  const auto c = xgrad::data::make_bars<float>(3, 8, 0.1f, g3);
+  BOOST_TEST(equal_arrays(a.features.data(), b.features.data()));
+  BOOST_TEST(!equal_arrays(a.features.data(), c.features.data()));
+  std::size_t zeros = 0;
+  for (float v : a.features.data()) zeros += v == 0.0f;
+  BOOST_TEST(zeros == 0u);  // every pixel got noise
+}
+
 // ---- DataLoader ----
+
+BOOST_AUTO_TEST_CASE(loader_batches_images_along_the_first_axis) {
+  Generator gen(6);
+  const auto images = xgrad::data::make_bars<float>(5, 8, 0.1f, gen);  // [20, 1, 8, 8]
+  DataLoader<float> loader(images, 8, /*shuffle=*/true, /*seed=*/1);
+  std::vector<std::size_t> sizes;
+  std::multiset<std::int64_t> labels;
+  for (const auto& batch : loader) {
+    sizes.push_back(batch.size());
+    BOOST_TEST(batch.features.sizes() == xgrad::Shape({batch.size(), 1, 8, 8}));
+    labels.insert(batch.labels.begin(), batch.labels.end());
+    // Each image keeps its label: find it in the dataset by its pixels.
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto image = batch.features[static_cast<std::int64_t>(i)];
+      std::size_t matches = 0;
+      for (std::size_t j = 0; j < images.size(); ++j) {
+        if (equal_arrays(image.data(), images.features[static_cast<std::int64_t>(j)].data())) {
+          ++matches;
+          BOOST_TEST(batch.labels(i) == images.labels(j));
+        }
+      }
+      BOOST_TEST(matches == 1u);
+    }
+  }
+  BOOST_TEST(sizes == (std::vector<std::size_t>{8, 8, 4}), boost::test_tools::per_element());
+  BOOST_TEST(labels.count(0) == 5u);
+  BOOST_TEST(labels.count(3) == 5u);
+}
 
 BOOST_AUTO_TEST_CASE(loader_without_shuffle_yields_rows_in_order) {
   DataLoader<double> loader(numbered(7), 3, false);
@@ -289,10 +398,11 @@ XGRAD_TEST_BAD_CALLS(r) {
 
   data::Dataset<double> ds{leaf({4, 2}), Labels({0, 1, 0, 1})};
   data::Dataset<double> bad{leaf({4, 2}), Labels({0, 1})};
-  r.push_back({"check_dataset: labels of another length",
-               raises<ShapeError>("test", {"features [N, F] and labels [N]", "got [4, 2] and [2]"}),
-               [bad] { data::check_dataset(bad, "test"); },
-               {bad.features}});
+  r.push_back(
+      {"check_dataset: labels of another length",
+       raises<ShapeError>("test", {"features [N, ...] and labels [N]", "got [4, 2] and [2]"}),
+       [bad] { data::check_dataset(bad, "test"); },
+       {bad.features}});
   r.push_back({"subset: index out of range",
                raises<ValueError>("index_select", {"index 9 at position 1"}),
                [ds] {
@@ -334,6 +444,39 @@ XGRAD_TEST_BAD_CALLS(r) {
          Generator g(1);
          data::make_spirals<double>(4, 2, 0.1, g, 0.0);
        }});
+  r.push_back({"random_split: lengths not adding up",
+               raises<ValueError>("random_split", {"lengths [3, 2]", "the dataset's 4 rows"}),
+               [ds] {
+                 Generator g(1);
+                 data::random_split(ds, {3, 2}, g);
+               },
+               {ds.features}});
+  r.push_back({"random_split: lengths overflowing",
+               raises<ValueError>("random_split", {"must add up to the dataset's 4 rows"}),
+               [ds] {
+                 Generator g(1);
+                 data::random_split(ds, {std::numeric_limits<std::size_t>::max(), 5}, g);
+               },
+               {ds.features}});
+  r.push_back(
+      {"make_bars: size 3", raises<ValueError>("make_bars", {"size must be >= 4", "got 3"}), [] {
+         Generator g(1);
+         data::make_bars<double>(2, 3, 0.1, g);
+       }});
+  r.push_back(
+      {"make_bars: no images", raises<ValueError>("make_bars", {"images_per_class", "got 0"}), [] {
+         Generator g(1);
+         data::make_bars<double>(0, 8, 0.1, g);
+       }});
+  r.push_back({"make_bars: NaN noise", raises<ValueError>("make_bars", {"noise", "got nan"}), [] {
+                 Generator g(1);
+                 data::make_bars<double>(2, 8, std::nan(""), g);
+               }});
+  r.push_back(
+      {"make_bars: too many pixels", raises<ValueError>("make_bars", {"too many elements"}), [] {
+         Generator g(1);
+         data::make_bars<double>(std::size_t(1) << 40, std::size_t(1) << 12, 0.1, g);
+       }});
   r.push_back({"accuracy: undefined logits",
                raises<ValueError>("accuracy", {"logits are undefined"}),
                [u] { data::accuracy(u, Labels({0})); }});
@@ -347,7 +490,7 @@ XGRAD_TEST_BAD_CALLS(r) {
                {ds.features}});
   r.push_back(
       {"DataLoader: malformed dataset",
-       raises<ShapeError>("DataLoader", {"features [N, F] and labels [N]", "got [4, 2] and [2]"}),
+       raises<ShapeError>("DataLoader", {"features [N, ...] and labels [N]", "got [4, 2] and [2]"}),
        [bad] { data::DataLoader<double>(bad, 2, false); },
        {bad.features}});
   r.push_back({"DataLoader::batch: out of range",

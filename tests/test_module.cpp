@@ -1,8 +1,9 @@
 // Module<T>: registration, naming and order, train/eval, zero_grad, state
 // dicts (strictness, atomicity, fixed-shape buffers, per-module vetoes),
 // float/double conversion and the module-tree utilities (named_modules, apply,
-// replace_module, as).
+// replace_module, as); named_parameters as libtorch's OrderedDict, nn::Module.
 #include <boost/test/unit_test.hpp>
+#include <type_traits>
 
 #include "test_util.hpp"
 #include "xgrad/module.hpp"
@@ -54,6 +55,31 @@ BOOST_AUTO_TEST_CASE(named_parameters_are_dotted_own_first_then_children) {
   BOOST_TEST(names_of(net.named_parameters()) == want, boost::test_tools::per_element());
   const std::vector<std::string> own = {"scale"};
   BOOST_TEST(names_of(net.named_parameters(false)) == own, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(named_parameters_is_an_ordered_dict_as_in_libtorch) {
+  Net<float> net;
+  const auto named = net.named_parameters();
+  BOOST_TEST(named[1].key() == "fc1.weight");  // libtorch's item.key() / item.value()
+  BOOST_TEST(named[1].value().storage() == net.fc1->weight.storage());
+  BOOST_TEST(named[1].first == "fc1.weight");  // and std::pair's first / second
+  BOOST_TEST(named["fc2.bias"].storage() == net.fc2->bias.storage());
+  BOOST_TEST(named.contains("scale"));
+  BOOST_TEST(named.find("fc3.weight") == nullptr);
+  BOOST_TEST(named.keys() == names_of(named), boost::test_tools::per_element());
+  BOOST_TEST(named.values().size() == 5u);
+  std::size_t n = 0;
+  for (const auto& [name, tensor] : named) n += !name.empty() && tensor.defined();
+  BOOST_TEST(n == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(nn_module_is_the_float_module_for_libtorch_style_subclasses) {
+  static_assert(std::is_same<xgrad::nn::Module, Module<float>>::value, "nn::Module");
+  struct Tiny : xgrad::nn::Module {
+    Tensor<float> w = register_parameter("w", xgrad::ones<float>({2}));
+  };
+  auto tiny = std::make_shared<Tiny>();
+  BOOST_TEST(tiny->named_parameters()["w"].sizes() == xgrad::Shape({2}));
 }
 
 BOOST_AUTO_TEST_CASE(parameters_alias_the_registered_tensors) {
@@ -438,6 +464,19 @@ BOOST_AUTO_TEST_SUITE_END()
 
 XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
+
+  r.push_back({"named_parameters: an unknown name",
+               raises<ValueError>("OrderedDict", {"no key \"fc3.weight\"", "among 2 keys"}),
+               [] { nn::Linear<double>(3, 2).named_parameters()["fc3.weight"]; }});
+  r.push_back({"named_parameters: an index out of range",
+               raises<ValueError>("OrderedDict", {"index 2 is out of range for 2 items"}),
+               [] { nn::Linear<double>(3, 2).named_parameters()[2]; }});
+  r.push_back({"OrderedDict: a repeated key",
+               raises<ValueError>("OrderedDict", {"key \"w\" is already present"}), [] {
+                 xgrad::OrderedDict<int> d;
+                 d.insert("w", 1);
+                 d.insert("w", 2);
+               }});
 
   auto m = std::make_shared<nn::Linear<double>>(3, 2);
   const D leaf2 = leaf({2});

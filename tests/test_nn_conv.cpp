@@ -3,6 +3,7 @@
 // the functional op, option checks, and a small CNN that learns.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <numeric>
 #include <string>
 #include <vector>
 #include <xtensor/xbuilder.hpp>
@@ -268,43 +269,33 @@ BOOST_AUTO_TEST_CASE(state_dict_names_follow_pytorch_and_load_strictly) {
   for (std::size_t i = 0; i < sa.size(); ++i) BOOST_TEST(equal_arrays(sa[i].second, sb[i].second));
 }
 
-// 8x8 images holding one bar of length 5 at a random place, plus noise:
-// vertical (label 0) or horizontal (label 1).
-std::pair<Tensor<float>, xgrad::Labels> bars(std::size_t n, xgrad::Generator& gen) {
-  xt::xarray<float> x = xgrad::randn<float>({n, 1, 8, 8}, gen, 0.0f, 0.3f).data();
-  xgrad::Labels labels = xt::zeros<std::int64_t>({n});
-  for (std::size_t i = 0; i < n; ++i) {
-    const bool horizontal = gen.engine()() % 2 == 1;
-    const std::size_t along = gen.engine()() % 4, across = gen.engine()() % 8;
-    for (std::size_t k = 0; k < 5; ++k) {
-      if (horizontal) {
-        x(i, 0, across, along + k) += 1.0f;
-      } else {
-        x(i, 0, along + k, across) += 1.0f;
-      }
-    }
-    labels(i) = horizontal ? 1 : 0;
-  }
-  return {Tensor<float>(x), labels};
+// 8x8 images of data::make_bars holding one bar of length 4 anywhere, plus
+// noise: horizontal (label 0) or vertical (label 1), n of each.
+xgrad::data::Dataset<float> bars(std::size_t n, xgrad::Generator& gen) {
+  const auto all = xgrad::data::make_bars<float>(n, 8, 0.3f, gen);  // class-major
+  std::vector<std::size_t> first_two_classes(2 * n);
+  std::iota(first_two_classes.begin(), first_two_classes.end(), std::size_t{0});
+  return xgrad::data::subset(all, first_two_classes);
 }
 
-// Chance is 50%; Flatten + Linear(64, 2) trained the same way reaches about 61%
+// Chance is 50%; Flatten + Linear(64, 2) trained the same way reaches about 63%
 // (the bar may be anywhere). The conv features separate the two; 97% leaves
-// room for a few noisy test images (this seed reaches 99.6%).
+// room for a few noisy test images (this seed reaches 98.4% on every OpenBLAS
+// kernel set; 150 steps reached 97.9%).
 BOOST_AUTO_TEST_CASE(learns_bar_orientation_to_97_percent) {
   xgrad::Generator gen(3);
   auto cnn = make_cnn<float>(gen);
   xgrad::optim::SGD<float> opt(cnn->parameters(), xgrad::optim::SGDOptions(0.05).momentum(0.9));
-  for (int step = 0; step < 150; ++step) {
-    const auto data = bars(32, gen);
+  for (int step = 0; step < 250; ++step) {
+    const auto data = bars(16, gen);
     opt.zero_grad();
-    xgrad::cross_entropy((*cnn)(data.first), data.second).backward();
+    xgrad::cross_entropy((*cnn)(data.features), data.labels).backward();
     opt.step();
   }
   cnn->eval();
   xgrad::NoGradGuard no_grad;
-  const auto test = bars(512, gen);
-  const double acc = xgrad::data::accuracy((*cnn)(test.first), test.second);
+  const auto test = bars(256, gen);
+  const double acc = xgrad::data::accuracy((*cnn)(test.features), test.labels);
   BOOST_TEST_MESSAGE("accuracy " << acc);
   BOOST_TEST(acc >= 0.97);
 }

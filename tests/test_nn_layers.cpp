@@ -1,5 +1,6 @@
 // Layers in xgrad::nn: initializers, Dropout, BatchNorm1d, Sequential, Linear,
-// activations, Flatten and a small MLP built from them. Every layer is gradchecked in double;
+// activations, Flatten, Unflatten, libtorch's options classes and a small MLP
+// built from them. Every layer is gradchecked in double;
 // values are computed by hand where the formula is short.
 #include <unistd.h>
 
@@ -339,6 +340,20 @@ BOOST_AUTO_TEST_CASE(a_channel_mismatch_throws_even_without_affine_or_running_st
   BOOST_TEST(bare(xgrad::ones<float>({4, 2})).shape() == xgrad::Shape({4, 2}));
 }
 
+BOOST_AUTO_TEST_CASE(options_as_libtorch_spells_them) {
+  nn::BatchNorm2d<float> bn(nn::BatchNorm2dOptions(3).eps(1e-3).momentum(0.2).affine(false));
+  BOOST_TEST(bn.num_features() == 3u);
+  BOOST_TEST(bn.eps() == 1e-3);
+  BOOST_TEST(bn.momentum() == 0.2);
+  BOOST_TEST(!bn.weight.defined());
+  BOOST_TEST(bn.running_mean.defined());
+  nn::BatchNorm1d<float> plain(nn::BatchNorm1dOptions(2).track_running_stats(false));
+  BOOST_TEST(!plain.running_mean.defined());
+  BOOST_TEST(plain.weight.defined());
+  BOOST_TEST(plain.eps() == 1e-5);  // libtorch's defaults
+  BOOST_TEST(plain.momentum() == 0.1);
+}
+
 BOOST_AUTO_TEST_CASE(bad_hyper_parameters_throw_value_error) {
   BOOST_CHECK_THROW(nn::BatchNorm1d<float>(0), xgrad::ValueError);
   BOOST_CHECK_THROW(nn::BatchNorm1d<float>(2, 0.0), xgrad::ValueError);
@@ -409,6 +424,14 @@ BOOST_AUTO_TEST_CASE(bad_indexing_throws) {
   BOOST_TEST(seq.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(make_shared_forwards_the_modules_as_separate_arguments) {
+  auto fc = std::make_shared<nn::Linear<float>>(2, 3);
+  auto seq = std::make_shared<nn::Sequential<float>>(fc, std::make_shared<nn::ReLU<float>>());
+  BOOST_TEST(seq->size() == 2u);
+  BOOST_TEST(seq->at<nn::Linear<float>>(0).get() == fc.get());
+  BOOST_TEST(seq->forward(xgrad::ones<float>({4, 2})).sizes() == xgrad::Shape({4, 3}));
+}
+
 BOOST_AUTO_TEST_CASE(gradcheck_through_a_chain) {
   xgrad::Generator gen(12);
   nn::Sequential<double> seq{std::make_shared<nn::BatchNorm1d<double>>(3),
@@ -433,6 +456,15 @@ BOOST_AUTO_TEST_CASE(default_element_type_is_float) {
   BOOST_TEST(fc.bias.shape() == xgrad::Shape({128}));
   BOOST_TEST(fc.in_features() == 64u);
   BOOST_TEST(fc.out_features() == 128u);
+}
+
+BOOST_AUTO_TEST_CASE(options_as_libtorch_spells_them) {
+  xgrad::Generator g1(4), g2(4);
+  nn::Linear<double> from_options(nn::LinearOptions(3, 2).bias(false), g1);
+  nn::Linear<double> direct(3, 2, /*bias=*/false, g2);
+  BOOST_TEST(!from_options.bias.defined());
+  BOOST_TEST(equal_arrays(from_options.weight.data(), direct.weight.data()));  // same draws
+  BOOST_TEST(nn::LinearOptions(3, 2).bias());                                  // a bias by default
 }
 
 BOOST_AUTO_TEST_CASE(parameters_are_weight_then_bias) {
@@ -630,6 +662,24 @@ BOOST_AUTO_TEST_CASE(gradcheck_flatten) {
   BOOST_TEST(passes_gradcheck([&flat](const Inputs& in) { return flat(in[0]); }, {x}));
 }
 
+BOOST_AUTO_TEST_CASE(unflatten_splits_one_axis_and_inverts_flatten) {
+  const auto x = four_d();
+  const auto flat = nn::Flatten<double>()(x);  // [2, 60]
+  const auto back = nn::Unflatten<double>(1, {3, 4, 5})(flat);
+  BOOST_TEST(back.sizes() == x.sizes());
+  BOOST_TEST(equal_arrays(back.data(), x.data()));
+  const auto inferred = nn::Unflatten<double>(nn::UnflattenOptions(-1, {-1, 5}))(flat);
+  BOOST_TEST(inferred.sizes() == xgrad::Shape({2, 12, 5}));
+  BOOST_TEST(nn::Unflatten<double>(1, {3, 20}).named_parameters().empty());
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_unflatten) {
+  xgrad::Generator gen(3);
+  auto x = xgrad::randn<double>({2, 6}, gen, 0.0, 1.0, true);
+  nn::Unflatten<double> unflat(1, {2, 3});
+  BOOST_TEST(passes_gradcheck([&unflat](const Inputs& in) { return unflat(in[0]); }, {x}));
+}
+
 BOOST_AUTO_TEST_CASE(bad_axes_throw) {
   const auto x = four_d();
   BOOST_CHECK_THROW(nn::Flatten<double>(4, -1)(x), xgrad::ShapeError);
@@ -647,11 +697,9 @@ BOOST_AUTO_TEST_SUITE(mlp)
 template <class T>
 std::shared_ptr<nn::Sequential<T>> make_mlp(xgrad::Generator& gen) {
   return std::make_shared<nn::Sequential<T>>(
-      std::initializer_list<std::shared_ptr<xgrad::Module<T>>>{
-          std::make_shared<nn::Linear<T>>(4, 8, true, gen), std::make_shared<nn::BatchNorm1d<T>>(8),
-          std::make_shared<nn::Tanh<T>>(), std::make_shared<nn::Dropout<T>>(0.2, 3),
-          std::make_shared<nn::Linear<T>>(8, 3, true, gen),
-          std::make_shared<nn::LogSoftmax<T>>(1)});
+      std::make_shared<nn::Linear<T>>(4, 8, true, gen), std::make_shared<nn::BatchNorm1d<T>>(8),
+      std::make_shared<nn::Tanh<T>>(), std::make_shared<nn::Dropout<T>>(0.2, 3),
+      std::make_shared<nn::Linear<T>>(8, 3, true, gen), std::make_shared<nn::LogSoftmax<T>>(1));
 }
 
 BOOST_AUTO_TEST_CASE(state_dict_names_of_a_sequential_mlp) {
@@ -811,13 +859,40 @@ XGRAD_TEST_BAD_CALLS(r) {
                  [] { nn::Dropout<double>(1.0); }});
     r.push_back(
         {"Flatten: start after end",
-         raises<ValueError>("Flatten", {"start_dim 1 comes after end_dim 0", "input [2, 3, 4]"}),
+         raises<ValueError>("flatten", {"start_dim 1 comes after end_dim 0", "shape [2, 3, 4]"}),
          [] {
            nn::Flatten<double>(1, 0).forward(zeros<double>({2, 3, 4}));
          }});
     r.push_back({"Flatten: axis out of range",
-                 raises<ShapeError>("Flatten", {"axis 3 is out of range"}), [] {
+                 raises<ShapeError>("flatten", {"axis 3 is out of range"}), [] {
                    nn::Flatten<double>(3).forward(zeros<double>({2, 3}));
+                 }});
+    r.push_back({"LinearOptions: in_features 0",
+                 raises<ValueError>("Linear", {"in_features must be positive, got 0"}),
+                 [] { nn::Linear<double>(nn::LinearOptions(0, 2)); }});
+    r.push_back({"LinearOptions: negative out_features",
+                 raises<ValueError>("Linear", {"out_features must be positive, got -2"}),
+                 [] { nn::Linear<double>(nn::LinearOptions(3, -2)); }});
+    r.push_back({"BatchNorm2dOptions: negative num_features",
+                 raises<ValueError>("BatchNorm2d", {"num_features must be positive, got -1"}),
+                 [] { nn::BatchNorm2d<double>(nn::BatchNorm2dOptions(-1)); }});
+    r.push_back({"BatchNorm1dOptions: momentum above 1",
+                 raises<ValueError>("BatchNorm1d", {"momentum must be in [0, 1], got 2"}),
+                 [] { nn::BatchNorm1d<double>(nn::BatchNorm1dOptions(2).momentum(2)); }});
+    r.push_back({"Unflatten: empty sizes",
+                 raises<ValueError>("Unflatten", {"sizes must not be empty"}),
+                 [] { nn::Unflatten<double>(1, {}); }});
+    r.push_back({"Unflatten: a size of 0",
+                 raises<ValueError>("Unflatten", {"sizes [0, 3] hold 0", ">= 1, or -1"}), [] {
+                   nn::Unflatten<double>(1, {0, 3});
+                 }});
+    r.push_back({"Unflatten: two -1",
+                 raises<ValueError>("Unflatten", {"sizes [-1, -1]", "more than one -1"}), [] {
+                   nn::Unflatten<double>(1, {-1, -1});
+                 }});
+    r.push_back({"Unflatten: sizes not matching the input",
+                 raises<ShapeError>("unflatten", {"sizes [4, 4]", "extent 6 of dim 1"}), [] {
+                   nn::Unflatten<double>(1, {4, 4}).forward(zeros<double>({2, 6}));
                  }});
     r.push_back({"Softmax module: axis out of range",
                  raises<ShapeError>("softmax", {"axis 4 is out of range"}), [] {

@@ -1,6 +1,9 @@
-// Shape ops: transpose (2-D and general permutations), reshape with one -1,
+// Shape ops: transpose (2-D and general permutations), reshape with one -1
+// and the reshapes libtorch names (unsqueeze, squeeze, flatten, unflatten),
 // concat along any axis; exact values, gradients, errors.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -281,6 +284,76 @@ BOOST_AUTO_TEST_CASE(concat_errors) {
   BOOST_TEST(contains(message_of([] { concat<double>({}, 0); }), "empty"));
 }
 
+// ---- unsqueeze, squeeze, flatten, unflatten ----
+
+// Each is a reshape: the elements keep their row-major order, so the shape
+// alone says what it did (the values are checked once, below).
+BOOST_AUTO_TEST_CASE(reshape_family_shapes_table) {
+  using Fn = std::function<Tensor<double>(const Tensor<double>&)>;
+  struct Case {
+    const char* what;
+    Shape in;
+    Fn op;
+    Shape out;
+  };
+  const std::vector<Case> cases = {
+      {"unsqueeze(0)", {2, 3}, [](auto& t) { return unsqueeze(t, 0); }, {1, 2, 3}},
+      {"unsqueeze(1)", {2, 3}, [](auto& t) { return unsqueeze(t, 1); }, {2, 1, 3}},
+      {"unsqueeze(-1) appends", {2, 3}, [](auto& t) { return unsqueeze(t, -1); }, {2, 3, 1}},
+      {"unsqueeze(2) appends", {2, 3}, [](auto& t) { return unsqueeze(t, 2); }, {2, 3, 1}},
+      {"unsqueeze of 0-d", {}, [](auto& t) { return unsqueeze(t, 0); }, {1}},
+      {"squeeze() every 1", {1, 2, 1, 3, 1}, [](auto& t) { return squeeze(t); }, {2, 3}},
+      {"squeeze() of [1]", {1}, [](auto& t) { return squeeze(t); }, {}},
+      {"squeeze(dim) of a 1", {2, 1, 3}, [](auto& t) { return squeeze(t, 1); }, {2, 3}},
+      {"squeeze(dim) of a 2 keeps it", {2, 1, 3}, [](auto& t) { return squeeze(t, 0); }, {2, 1, 3}},
+      {"squeeze(-1)", {2, 1}, [](auto& t) { return squeeze(t, -1); }, {2}},
+      {"squeeze(0) of 0-d", {}, [](auto& t) { return squeeze(t, 0); }, {}},
+      {"flatten() all", {2, 3, 4}, [](auto& t) { return flatten(t); }, {24}},
+      {"flatten(1)", {2, 3, 4}, [](auto& t) { return flatten(t, 1); }, {2, 12}},
+      {"flatten(0, 1)", {2, 3, 4}, [](auto& t) { return flatten(t, 0, 1); }, {6, 4}},
+      {"flatten(1, 1) unchanged", {2, 3, 4}, [](auto& t) { return flatten(t, 1, 1); }, {2, 3, 4}},
+      {"flatten of 0-d", {}, [](auto& t) { return flatten(t); }, {1}},
+      {"unflatten(1, {3, 4})",
+       {2, 12},
+       [](auto& t) {
+         return unflatten(t, 1, {3, 4});
+       },
+       {2, 3, 4}},
+      {"unflatten(-1, {-1, 2})",
+       {2, 6},
+       [](auto& t) {
+         return unflatten(t, -1, {-1, 2});
+       },
+       {2, 3, 2}},
+      {"unflatten(0, {1, 2})",
+       {2, 3},
+       [](auto& t) {
+         return unflatten(t, 0, {1, 2});
+       },
+       {1, 2, 3}},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      const auto a = counting(c.in);
+      const auto out = c.op(a);
+      BOOST_TEST(out.shape() == c.out);
+      BOOST_TEST(std::equal(out.data().begin(), out.data().end(), a.data().begin()));
+      BOOST_TEST(std::string(out.grad_fn_name()).empty());  // no grad required, no node
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(reshape_family_passes_gradcheck) {
+  Generator gen(5);
+  const auto x = randn<double>({2, 1, 3}, gen, 0.0, 1.0, true);
+  BOOST_TEST(passes_gradcheck([](const auto& in) { return unsqueeze(in[0], 1); }, {x}));
+  BOOST_TEST(passes_gradcheck([](const auto& in) { return squeeze(in[0]); }, {x}));
+  BOOST_TEST(passes_gradcheck([](const auto& in) { return squeeze(in[0], 1); }, {x}));
+  BOOST_TEST(passes_gradcheck([](const auto& in) { return flatten(in[0], 1); }, {x}));
+  BOOST_TEST(passes_gradcheck([](const auto& in) { return unflatten(in[0], 2, {3, 1}); }, {x}));
+  BOOST_TEST(std::string(flatten(x).grad_fn_name()) == "ReshapeBackward");
+}
+
 // ---- bad input ----
 
 XGRAD_TEST_BAD_CALLS(r) {
@@ -334,6 +407,38 @@ XGRAD_TEST_BAD_CALLS(r) {
        }});
   r.push_back({"reshape: undefined", raises<ValueError>("reshape", {"input is undefined"}),
                [u] { reshape(u, {1}); }});
+  r.push_back({"unsqueeze: dim beyond the new rank",
+               raises<ShapeError>("unsqueeze", {"axis 3 is out of range"}),
+               [a] { unsqueeze(a, 3); },
+               {a}});
+  r.push_back({"squeeze: dim out of range",
+               raises<ShapeError>("squeeze", {"axis -3 is out of range"}),
+               [a] { squeeze(a, -3); },
+               {a}});
+  r.push_back({"flatten: start after end",
+               raises<ValueError>("flatten", {"start_dim 1 comes after end_dim 0", "[2, 3]"}),
+               [a] { flatten(a, 1, 0); },
+               {a}});
+  r.push_back({"flatten: dim out of range",
+               raises<ShapeError>("flatten", {"axis 2 is out of range"}),
+               [a] { flatten(a, 2); },
+               {a}});
+  r.push_back({"unflatten: sizes not multiplying to the extent",
+               raises<ShapeError>("unflatten", {"sizes [2, 2]", "extent 3 of dim 1", "[2, 3]"}),
+               [a] {
+                 unflatten(a, 1, {2, 2});
+               },
+               {a}});
+  r.push_back({"unflatten: empty sizes",
+               raises<ValueError>("unflatten", {"sizes must not be empty"}),
+               [a] { unflatten(a, 1, {}); },
+               {a}});
+  r.push_back({"unflatten: dim out of range",
+               raises<ShapeError>("unflatten", {"axis 2 is out of range"}),
+               [a] { unflatten(a, 2, {1}); },
+               {a}});
+  r.push_back({"squeeze: undefined", raises<ValueError>("squeeze", {"input is undefined"}),
+               [u] { squeeze(u); }});
   r.push_back({"concat: nothing",
                raises<ShapeError>("concat", {"at least one tensor", "got an empty list"}),
                [] { concat<double>({}, 0); }});

@@ -340,6 +340,34 @@ BOOST_AUTO_TEST_CASE(every_linear_of_a_nested_model_is_swapped_with_overrides_by
   BOOST_TEST(fc0->qconfig().name == quant::uniform_qconfig<float>(8).name);
 }
 
+// apot_rcf_qconfig's std rescale is advised against before a BatchNorm (it
+// normalizes the scale anyway): prepare_qat drops it where the next module of
+// a Sequential is one, and nowhere else.
+BOOST_AUTO_TEST_CASE(a_layer_before_a_batch_norm_gets_the_config_without_rescale) {
+  auto cnn = std::make_shared<nn::Sequential<float>>(
+      std::make_shared<nn::Conv2d<float>>(nn::Conv2dOptions(1, 2, 3)),
+      std::make_shared<nn::BatchNorm2d<float>>(2), std::make_shared<nn::ReLU<float>>(),
+      std::make_shared<nn::Conv2d<float>>(nn::Conv2dOptions(2, 2, 3)),
+      std::make_shared<nn::BatchNorm2d<float>>(2), std::make_shared<nn::Flatten<float>>(),
+      std::make_shared<nn::Linear<float>>(2, 3));
+  quant::prepare_qat<float>(*cnn, quant::apot_rcf_qconfig<float>(4),
+                            {{"3", quant::apot_rcf_qconfig<float>(4)}});  // as given
+  const auto config_of = [&cnn](std::size_t i) {
+    return (*cnn)[i]->as<quant::qat::FakeQuantizedLayer<float>>()->qconfig();
+  };
+  const QConfig without = quant::apot_rcf_qconfig<float>(4, /*rescale=*/false);
+  BOOST_TEST((config_of(0).weight_norm == quant::WeightNorm::standardize));
+  BOOST_TEST(config_of(0).name == without.name);  // checkpoints of either load into the other
+  BOOST_TEST((config_of(3).weight_norm == quant::WeightNorm::standardize_rescale));
+  BOOST_TEST((config_of(6).weight_norm == quant::WeightNorm::standardize_rescale));
+  // Nothing else changes: a uniform config has no rescale to drop.
+  auto plain = std::make_shared<nn::Sequential<float>>(
+      std::make_shared<nn::Linear<float>>(2, 2), std::make_shared<nn::BatchNorm1d<float>>(2));
+  quant::prepare_qat<float>(*plain, quant::uniform_qconfig<float>(8));
+  BOOST_TEST((*plain)[0]->as<quant::qat::FakeQuantizedLayer<float>>()->qconfig().name ==
+             quant::uniform_qconfig<float>(8).name);
+}
+
 BOOST_AUTO_TEST_CASE(convolutions_are_swapped_too) {
   auto cnn = make_cnn();
   quant::prepare_qat<float>(*cnn, quant::apot_rcf_qconfig<float>(4));

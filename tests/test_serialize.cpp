@@ -117,6 +117,18 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(module_round_trips_through_save_and_load, T, Float
   BOOST_TEST(b.inner->stats.item() == T(5));
 }
 
+BOOST_AUTO_TEST_CASE(a_module_pointer_saves_and_loads_as_libtorch_spells_it) {
+  TempDir tmp;
+  auto a = std::make_shared<Outer<float>>(), b = std::make_shared<Outer<float>>();
+  {
+    xgrad::NoGradGuard no_grad;
+    b->inner->weight.fill_(0);
+  }
+  xgrad::save(a, tmp / "m.npz");  // torch::save(net, path)
+  xgrad::load(b, tmp / "m.npz");  // torch::load(net, path)
+  BOOST_TEST(same_bits(b->inner->weight.data(), a->inner->weight.data()));
+}
+
 BOOST_AUTO_TEST_CASE(an_empty_state_dict_round_trips) {
   TempDir tmp;
   xgrad::save(StateDict<float>{}, tmp / "empty.npz");
@@ -504,6 +516,10 @@ XGRAD_TEST_BAD_CALLS(r) {
                {m}});
   r.push_back({"parse_npy: bad magic", raises<IOError>("load", {"member x", "bad magic"}),
                [] { xgrad::parse_npy<double>("garbage!garbage!", "member x"); }});
+  r.push_back({"save: a null module pointer", raises<ValueError>("save", {"pointer is null"}),
+               [] { xgrad::save(std::shared_ptr<nn::Linear<double>>(), tmp / "n.npz"); }});
+  r.push_back({"load: a null module pointer", raises<ValueError>("load", {"pointer is null"}),
+               [] { xgrad::load(std::shared_ptr<nn::Linear<double>>(), tmp / "m.npz"); }});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_serialize

@@ -4,12 +4,15 @@
 #   subproject  meson, with subprojects/xgrad -> this checkout (a symlink)
 #   pkg-config  meson, against xgrad installed into a temporary prefix
 #   cmake       CMake find_package(xgrad CONFIG), against the same prefix
-# xgrad is compiled once, without optimization (this checks how the pieces
-# fit, not speed: -O0 compiles in about half the time), by the subproject
-# build, which the other two ways install. Everything happens in a temporary
-# directory, removed at exit (set
-# XGRAD_CONSUMER_KEEP=1 to keep it). Prints one line per way and exits 0 only
-# when all three built and ran; a failure shows the tail of that step's log.
+# xgrad is compiled once, by the subproject build, with the settings a user's
+# parent project gets by default (the parent's own build type is meson's
+# default, debug: -O0 -g); the other two ways install that build. The
+# subproject way also checks the compile commands: every object of xgrad's
+# libraries is built optimized (-O2, no debug info, NDEBUG, unity), while the
+# parent's own main.cpp keeps the parent's -O0 -g. Everything happens in a
+# temporary directory, removed at exit (set XGRAD_CONSUMER_KEEP=1 to keep it).
+# Prints one line per way and exits 0 only when all three built and ran; a
+# failure shows the tail of that step's log.
 #
 #   bash examples/consumer/check.sh      (from any directory)
 set -uo pipefail
@@ -53,11 +56,48 @@ consumer_copy() {
   mkdir -p "$1" && cp "$here/main.cpp" "$here/meson.build" "$here/CMakeLists.txt" "$1/"
 }
 
+# The flags of each compile command in a subproject build: xgrad's library
+# objects (under subprojects/xgrad/) optimized whatever the parent's build
+# type, the parent's main.cpp with the parent's -O0 -g. Also fails when no
+# library object is found (a check that cannot fail is no check).
+check_subproject_flags() {
+  python3 - "$1" <<'PY'
+import json, shlex, sys
+
+def last(args, prefix):
+    found = [a for a in args if a.startswith(prefix)]
+    return found[-1] if found else None
+
+errors, library_objects = [], 0
+for entry in json.load(open(sys.argv[1])):
+    args = shlex.split(entry["command"])
+    source = entry["file"]
+    if "subprojects/xgrad/" in entry["output"]:
+        library_objects += 1
+        debug = last(args, "-g")
+        if last(args, "-O") != "-O2" or (debug is not None and debug != "-g0") \
+                or "-DNDEBUG" not in args or "-unity" not in source:
+            errors.append(f"{source}: {last(args, '-O')}, debug {debug}, "
+                          f"NDEBUG {'-DNDEBUG' in args}, unity {'-unity' in source}")
+    elif source.endswith("main.cpp") and (last(args, "-O") != "-O0" or "-g" not in args):
+        errors.append(f"{source} (the parent's): expected the parent's -O0 -g, got "
+                      f"{last(args, '-O')}")
+if library_objects == 0:
+    errors.append("no compile command of xgrad's libraries was found")
+if errors:
+    print("consumer: xgrad as a subproject is not built optimized:", *errors, sep="\n  ",
+          file=sys.stderr)
+    sys.exit(1)
+print(f"consumer: {library_objects} library compile commands: -O2, no -g, NDEBUG, unity")
+PY
+}
+
 way_subproject() {
   local src=$work/sub-src build=$work/sub-build
   consumer_copy "$src" && mkdir -p "$src/subprojects" && ln -s "$repo" "$src/subprojects/xgrad" &&
     run_step sub-setup meson setup "$build" "$src" --force-fallback-for=xgrad \
-      --prefix="$work/prefix" -Dxgrad:optimization=0 &&
+      --prefix="$work/prefix" &&
+    check_subproject_flags "$build/compile_commands.json" &&
     run_step sub-build ninja -C "$build" &&
     run_step sub-run "$build/consumer" || return 1
   # The parent builds only the library: none of xgrad's tests is registered.

@@ -16,8 +16,8 @@ void check_dataset(const Dataset<T>& dataset, const char* what) {
   XGRAD_CHECK(dataset.features.defined(), ValueError, what,
               ": the dataset's features are undefined");
   const Shape& f = dataset.features.shape();
-  XGRAD_CHECK(f.size() == 2 && dataset.labels.dimension() == 1 && f[0] == dataset.labels.size(),
-              ShapeError, what, ": expected features [N, F] and labels [N], got ", f, " and ",
+  XGRAD_CHECK(f.size() >= 1 && dataset.labels.dimension() == 1 && f[0] == dataset.labels.size(),
+              ShapeError, what, ": expected features [N, ...] and labels [N], got ", f, " and ",
               dataset.labels.shape());
 }
 
@@ -48,6 +48,59 @@ std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& dataset, do
   const std::vector<std::size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_test),
                                        order.end());
   return {subset(dataset, train), subset(dataset, test)};
+}
+
+template <class T>
+std::vector<Dataset<T>> random_split(const Dataset<T>& dataset,
+                                     const std::vector<std::size_t>& lengths, Generator& gen) {
+  check_dataset(dataset, "random_split");
+  std::size_t total = 0;
+  bool overflow = false;
+  for (std::size_t n : lengths) overflow = __builtin_add_overflow(total, n, &total) || overflow;
+  XGRAD_CHECK(!overflow && total == dataset.size(), ValueError, "random_split: lengths ", lengths,
+              " must add up to the dataset's ", dataset.size(), " rows");
+  const std::vector<std::size_t> order = randperm(dataset.size(), gen);
+  std::vector<Dataset<T>> parts;
+  auto first = order.begin();
+  for (std::size_t n : lengths) {
+    const auto last = first + static_cast<std::ptrdiff_t>(n);
+    parts.push_back(subset(dataset, std::vector<std::size_t>(first, last)));
+    first = last;
+  }
+  return parts;
+}
+
+template <class T>
+Dataset<T> make_bars(std::size_t images_per_class, std::size_t size, T noise, Generator& gen) {
+  XGRAD_CHECK(images_per_class >= 1, ValueError, "make_bars: images_per_class must be >= 1, got 0");
+  XGRAD_CHECK(size >= 4, ValueError, "make_bars: size must be >= 4, got ", size);
+  XGRAD_CHECK(noise >= 0 && std::isfinite(noise), ValueError, "make_bars: noise must be >= 0, got ",
+              noise);
+  constexpr std::size_t kClasses = 4;
+  XGRAD_CHECK(images_per_class <= kMaxElements / kClasses / size / size, ValueError,
+              "make_bars: ", images_per_class, " images per class of ", size, "x", size,
+              " pixels are too many elements");
+  const std::size_t n = images_per_class * kClasses, length = size / 2;
+  // Per image, uniform draws: where the bar starts along each axis (among the
+  // positions where it fits), and the line a straight bar lies on (any).
+  const Labels start = randint(0, static_cast<std::int64_t>(size - length + 1), {n, 2}, gen);
+  const Labels line = randint(0, static_cast<std::int64_t>(size), {n}, gen);
+  xt::xarray<T> images = randn<T>({n, 1, size, size}, gen, T(0), T(1)).data();
+  images *= noise;
+  Labels labels = Labels::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = i / images_per_class;
+    labels(i) = static_cast<std::int64_t>(c);
+    const auto r = static_cast<std::size_t>(start(i, 0));
+    const auto q = static_cast<std::size_t>(start(i, 1));
+    const auto at = static_cast<std::size_t>(line(i));
+    for (std::size_t k = 0; k < length; ++k) {
+      const std::size_t row = c == 0 ? at : r + k;
+      const std::size_t col = c == 0 ? q + k : c == 1 ? at : c == 2 ? q + k : q + length - 1 - k;
+      images(i, 0, row, col) += T(1);
+    }
+  }
+  return Dataset<T>{Tensor<T>(std::move(images)), std::move(labels)};
 }
 
 template <class T>
@@ -158,13 +211,16 @@ Dataset<T> DataLoader<T>::batch(std::size_t i) const {
   return subset(dataset_, rows);
 }
 
-#define XGRAD_INSTANTIATE(T)                                                                \
-  template void check_dataset<T>(const Dataset<T>&, const char*);                           \
-  template Dataset<T> subset<T>(const Dataset<T>&, const std::vector<std::size_t>&);        \
-  template std::pair<Dataset<T>, Dataset<T>> train_test_split<T>(const Dataset<T>&, double, \
-                                                                 Generator&);               \
-  template Dataset<T> make_spirals<T>(std::size_t, std::size_t, T, Generator&, T);          \
-  template double accuracy<T>(const Tensor<T>&, const Labels&);                             \
+#define XGRAD_INSTANTIATE(T)                                                                     \
+  template void check_dataset<T>(const Dataset<T>&, const char*);                                \
+  template Dataset<T> subset<T>(const Dataset<T>&, const std::vector<std::size_t>&);             \
+  template std::pair<Dataset<T>, Dataset<T>> train_test_split<T>(const Dataset<T>&, double,      \
+                                                                 Generator&);                    \
+  template std::vector<Dataset<T>> random_split<T>(const Dataset<T>&,                            \
+                                                   const std::vector<std::size_t>&, Generator&); \
+  template Dataset<T> make_bars<T>(std::size_t, std::size_t, T, Generator&);                     \
+  template Dataset<T> make_spirals<T>(std::size_t, std::size_t, T, Generator&, T);               \
+  template double accuracy<T>(const Tensor<T>&, const Labels&);                                  \
   template class DataLoader<T>;
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

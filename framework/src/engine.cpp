@@ -71,7 +71,8 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
       root_meta->grad->data += gradient;
       ++root_meta->grad->version;
     } else {
-      root_meta->grad = std::make_shared<Storage<T>>(Storage<T>{std::move(gradient), 0});
+      root_meta->grad =
+          std::make_shared<Storage<T>>(Storage<T>{std::move(gradient), 0, {}, nullptr});
     }
     return;
   }

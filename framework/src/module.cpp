@@ -137,20 +137,24 @@ void Module<T>::collect_named(bool params, bool recurse, const std::string& pref
 }
 
 template <class T>
-std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters(bool recurse) const {
-  std::vector<std::pair<std::string, Tensor<T>>> out;
+OrderedDict<Tensor<T>> Module<T>::named_parameters(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor<T>>> found;
   std::vector<const void*> seen_storage;
   std::vector<const Module<T>*> seen_modules;
-  collect_named(true, recurse, "", &out, &seen_storage, &seen_modules);
+  collect_named(true, recurse, "", &found, &seen_storage, &seen_modules);
+  OrderedDict<Tensor<T>> out;
+  for (auto& kv : found) out.insert(std::move(kv.first), std::move(kv.second));
   return out;
 }
 
 template <class T>
-std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers(bool recurse) const {
-  std::vector<std::pair<std::string, Tensor<T>>> out;
+OrderedDict<Tensor<T>> Module<T>::named_buffers(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor<T>>> found;
   std::vector<const void*> seen_storage;
   std::vector<const Module<T>*> seen_modules;
-  collect_named(false, recurse, "", &out, &seen_storage, &seen_modules);
+  collect_named(false, recurse, "", &found, &seen_storage, &seen_modules);
+  OrderedDict<Tensor<T>> out;
+  for (auto& kv : found) out.insert(std::move(kv.first), std::move(kv.second));
   return out;
 }
 

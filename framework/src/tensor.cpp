@@ -67,6 +67,24 @@ T Tensor<T>::item() const {
 }
 
 template <class T>
+std::int64_t Tensor<T>::size(std::ptrdiff_t dim) const {
+  check_defined("size");
+  return static_cast<std::int64_t>(shape()[normalize_axis(dim, this->dim(), "size")]);
+}
+
+template <class T>
+void Tensor<T>::check_integer_item(double value, bool is_signed, int digits) {
+  // Truncation toward zero, as libtorch's item<int64_t>(); the bounds are
+  // powers of two, exact in double.
+  const double whole = std::trunc(value);
+  const double high = std::ldexp(1.0, digits);
+  const double low = is_signed ? -high : 0.0;
+  XGRAD_CHECK(whole >= low && whole < high, ValueError, "item: the value ", value, " does not fit ",
+              is_signed ? "a signed" : "an unsigned", " integer of ", digits + (is_signed ? 1 : 0),
+              " bits");
+}
+
+template <class T>
 bool Tensor<T>::requires_grad() const {
   check_defined("requires_grad");
   return impl_->meta && impl_->meta->requires_grad;
@@ -158,11 +176,22 @@ Tensor<T> Tensor<T>::clone() const {
 }
 
 template <class T>
-Tensor<T>& Tensor<T>::fill_(T value) {
-  check_defined("fill_");
-  XGRAD_CHECK(!(requires_grad() && GradMode::is_enabled()), StateError,
-              "fill_: a tensor that requires grad cannot be modified in place while grad mode is "
+void Tensor<T>::check_writable(const char* what) const {
+  check_defined(what);
+  XGRAD_CHECK(!(requires_grad() && GradMode::is_enabled()), StateError, what,
+              ": a tensor that requires grad cannot be modified in place while grad mode is "
               "on (use NoGradGuard)");
+  const Storage<T>& s = *impl_->storage;
+  XGRAD_CHECK(s.view_op == nullptr || s.view_source.expired(), StateError, what,
+              ": this tensor is a copy made by ", s.view_op ? s.view_op : "",
+              " (where libtorch returns a view), and its source is still alive: writing "
+              "here would not change the source. Write into the source with index_put_, "
+              "or clone() this tensor first to modify a tensor of your own");
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::fill_(T value) {
+  check_writable("fill_");
   mutable_data().fill(value);
   return *this;
 }
@@ -173,9 +202,7 @@ Tensor<T>& Tensor<T>::copy_(const Tensor<T>& source) {
   XGRAD_CHECK(source.defined(), ValueError, "copy_: the source tensor is undefined");
   XGRAD_CHECK(source.shape() == shape(), ShapeError, "copy_: source shape ", source.shape(),
               " differs from destination shape ", shape());
-  XGRAD_CHECK(!(requires_grad() && GradMode::is_enabled()), StateError,
-              "copy_: a tensor that requires grad cannot be modified in place while grad mode is "
-              "on (use NoGradGuard)");
+  check_writable("copy_");
   if (source.storage() == storage()) return *this;
   mutable_data() = source.data();
   return *this;

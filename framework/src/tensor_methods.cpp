@@ -72,6 +72,47 @@ Tensor<T> Tensor<T>::index_select(std::ptrdiff_t dim, const std::vector<std::siz
   return xgrad::index_select(*this, dim, index);
 }
 template <class T>
+Tensor<T> Tensor<T>::operator[](std::int64_t i) const {
+  return as_view_copy(xgrad::select(*this, 0, i), *this, "t[i]");
+}
+template <class T>
+Tensor<T> Tensor<T>::index(const std::vector<indexing::TensorIndex>& indices) const {
+  return xgrad::index(*this, indices);
+}
+template <class T>
+Tensor<T>& Tensor<T>::index_put_(const std::vector<indexing::TensorIndex>& indices, T value) {
+  return xgrad::index_put_(*this, indices, value);
+}
+template <class T>
+Tensor<T>& Tensor<T>::index_put_(const std::vector<indexing::TensorIndex>& indices,
+                                 const Tensor& value) {
+  return xgrad::index_put_(*this, indices, value);
+}
+template <class T>
+Tensor<T> Tensor<T>::view(const std::vector<std::ptrdiff_t>& shape) const {
+  return as_view_copy(xgrad::reshape(*this, shape), *this, "view");
+}
+template <class T>
+Tensor<T> Tensor<T>::unsqueeze(std::ptrdiff_t dim) const {
+  return xgrad::unsqueeze(*this, dim);
+}
+template <class T>
+Tensor<T> Tensor<T>::squeeze() const {
+  return xgrad::squeeze(*this);
+}
+template <class T>
+Tensor<T> Tensor<T>::squeeze(std::ptrdiff_t dim) const {
+  return xgrad::squeeze(*this, dim);
+}
+template <class T>
+Tensor<T> Tensor<T>::flatten(std::ptrdiff_t start_dim, std::ptrdiff_t end_dim) const {
+  return xgrad::flatten(*this, start_dim, end_dim);
+}
+template <class T>
+Tensor<T> Tensor<T>::unflatten(std::ptrdiff_t dim, const std::vector<std::ptrdiff_t>& sizes) const {
+  return xgrad::unflatten(*this, dim, sizes);
+}
+template <class T>
 Tensor<T> Tensor<T>::relu() const {
   return xgrad::relu(*this);
 }
@@ -143,6 +184,18 @@ Tensor<U> Tensor<T>::to() const {
   template Tensor<T> Tensor<T>::narrow(std::ptrdiff_t, std::int64_t, std::int64_t) const;       \
   template Tensor<T> Tensor<T>::select(std::ptrdiff_t, std::int64_t) const;                     \
   template Tensor<T> Tensor<T>::index_select(std::ptrdiff_t, const std::vector<std::size_t>&)   \
+      const;                                                                                    \
+  template Tensor<T> Tensor<T>::operator[](std::int64_t) const;                                 \
+  template Tensor<T> Tensor<T>::index(const std::vector<indexing::TensorIndex>&) const;         \
+  template Tensor<T>& Tensor<T>::index_put_(const std::vector<indexing::TensorIndex>&, T);      \
+  template Tensor<T>& Tensor<T>::index_put_(const std::vector<indexing::TensorIndex>&,          \
+                                            const Tensor<T>&);                                  \
+  template Tensor<T> Tensor<T>::view(const std::vector<std::ptrdiff_t>&) const;                 \
+  template Tensor<T> Tensor<T>::unsqueeze(std::ptrdiff_t) const;                                \
+  template Tensor<T> Tensor<T>::squeeze() const;                                                \
+  template Tensor<T> Tensor<T>::squeeze(std::ptrdiff_t) const;                                  \
+  template Tensor<T> Tensor<T>::flatten(std::ptrdiff_t, std::ptrdiff_t) const;                  \
+  template Tensor<T> Tensor<T>::unflatten(std::ptrdiff_t, const std::vector<std::ptrdiff_t>&)   \
       const;                                                                                    \
   template Tensor<T> Tensor<T>::relu() const;                                                   \
   template Tensor<T> Tensor<T>::sigmoid() const;                                                \

@@ -1,7 +1,13 @@
-// In-memory datasets for small experiments: features [N, F] with integer class
-// labels [N], seeded shuffling and splitting, mini-batches, and a seeded
-// synthetic task (interleaved spirals) so that examples and tests need no
-// download. Everything random takes a Generator: same seed, same data.
+// In-memory datasets for small experiments: features [N, ...] (one sample per
+// row: [N, F] vectors, [N, C, H, W] images) with integer class labels [N],
+// seeded shuffling and splitting, mini-batches, and seeded synthetic tasks
+// (interleaved spirals, oriented bars in images) so that examples and tests
+// need no download. Everything random takes a Generator: same seed, same data.
+//
+// Labels are xt::xarray<std::int64_t> (ops/labels.hpp): labels(i) reads one,
+// subset / random_split take rows of features and labels together, and
+// eq(a, b) compares two label arrays elementwise (their == is xtensor's
+// whole-array comparison, one bool).
 #pragma once
 
 #include <cstddef>
@@ -19,13 +25,13 @@ namespace xgrad::data {
 
 template <class T>
 struct Dataset {
-  Tensor<T> features;                       // [N, F]
+  Tensor<T> features;                       // [N, ...]
   Labels labels = Labels::from_shape({0});  // [N]
   std::size_t size() const { return labels.size(); }
 };
 
-// Throws ShapeError unless features is [N, F] and labels is [N] (`what` names
-// the caller in the message).
+// Throws ShapeError unless features is [N, ...] (at least 1-D) and labels is
+// [N]; ValueError for undefined features (`what` names the caller).
 template <class T>
 void check_dataset(const Dataset<T>& dataset, const char* what);
 
@@ -41,6 +47,13 @@ template <class T>
 std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& dataset, double test_fraction,
                                                    Generator& gen);
 
+// PyTorch's random_split with counts: a seeded shuffle cut into parts of
+// `lengths` rows, in that order (random_split(all, {800, 200}, gen)).
+// ValueError unless the lengths add up to N (a length may be 0).
+template <class T>
+std::vector<Dataset<T>> random_split(const Dataset<T>& dataset,
+                                     const std::vector<std::size_t>& lengths, Generator& gen);
+
 // `num_classes` interleaved spiral arms in the plane (F = 2), points_per_class
 // each, class-major order (class 0's rows first). Point j of arm c lies at
 // radius r = (j + 1) / points_per_class and angle 2 pi (c / num_classes +
@@ -51,9 +64,21 @@ template <class T>
 Dataset<T> make_spirals(std::size_t points_per_class, std::size_t num_classes, T noise,
                         Generator& gen, T turns = T(1));
 
+// Images of one bar each, four classes by its orientation: 0 horizontal,
+// 1 vertical, 2 diagonal (top left to bottom right), 3 anti-diagonal;
+// images_per_class each, class-major order. Features [N, 1, size, size]: the
+// bar's size / 2 pixels are 1 and the rest 0, plus Gaussian noise of standard
+// deviation `noise` on every pixel. Where the bar lies is drawn uniformly
+// among the places it fits wholly inside the image (a horizontal bar on any
+// row, a vertical one in any column). A seeded task for convolutional
+// networks: the class does not depend on where the bar is. ValueError on images_per_class
+// < 1, size < 4, noise < 0 or an element count that overflows.
+template <class T>
+Dataset<T> make_bars(std::size_t images_per_class, std::size_t size, T noise, Generator& gen);
+
 // Fraction of rows of logits [N, C] whose largest entry (the first, on ties;
-// a NaN counts as largest, as in argmax) is at the label (0 for no rows). ShapeError on mismatched shapes,
-// ValueError on undefined logits.
+// a NaN counts as largest, as in argmax) is at the label (0 for no rows). ShapeError on mismatched
+// shapes, ValueError on undefined logits.
 template <class T>
 double accuracy(const Tensor<T>& logits, const Labels& labels);
 
@@ -61,7 +86,8 @@ double accuracy(const Tensor<T>& logits, const Labels& labels);
 // distributed::DistributedSampler::indices()).
 using Sampler = std::function<std::vector<std::size_t>()>;
 
-// Mini-batches of batch_size rows: `for (const Dataset<T>& batch : loader)`.
+// Mini-batches of batch_size rows (samples of any shape: [B, F], [B, C, H,
+// W]): `for (const Dataset<T>& batch : loader)`.
 // With shuffle, each pass (each begin()) draws a new permutation from the
 // loader's own generator, seeded at construction, so runs are reproducible.
 // The last batch is smaller unless drop_last. The loader keeps a copy of the

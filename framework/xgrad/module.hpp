@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/ordered_dict.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad {
@@ -77,10 +78,12 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   // Own entries first, then each child's (depth first) with "child." prefixes.
   // A tensor (or module) reachable twice, e.g. a shared child, is listed once
   // under its first name, so an optimizer never updates it twice.
+  // The named forms are OrderedDicts (ordered_dict.hpp), as libtorch's: items
+  // with key() / value() (and first / second), lookup by name.
   std::vector<Tensor<T>> parameters(bool recurse = true) const;
-  std::vector<std::pair<std::string, Tensor<T>>> named_parameters(bool recurse = true) const;
+  OrderedDict<Tensor<T>> named_parameters(bool recurse = true) const;
   std::vector<Tensor<T>> buffers(bool recurse = true) const;
-  std::vector<std::pair<std::string, Tensor<T>>> named_buffers(bool recurse = true) const;
+  OrderedDict<Tensor<T>> named_buffers(bool recurse = true) const;
   std::vector<std::shared_ptr<Module<T>>> children() const;
   // The direct children in registration order (a reference to the stored
   // list: replace_module updates it in place, register_module appends).
@@ -237,3 +240,12 @@ extern template class Module<float>;
 extern template class Module<double>;
 
 }  // namespace xgrad
+
+namespace xgrad::nn {
+
+// libtorch's torch::nn::Module, for float models: `struct Net : nn::Module`.
+// A double model derives from xgrad::Module<double>. (Inside xgrad::nn the
+// template is spelled xgrad::Module<T>.)
+using Module = xgrad::Module<float>;
+
+}  // namespace xgrad::nn

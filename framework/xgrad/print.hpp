@@ -15,19 +15,18 @@
 // Then: shape=[...], dtype=float32|float64, and requires_grad=true for a leaf
 // that requires grad or grad_fn=<Name> for an op's result.
 // An undefined tensor prints as "tensor(undefined)".
+//
+// operator<< itself is declared in tensor.hpp, so `std::cout << t` needs no
+// other header (as in libtorch); this header adds to_string.
 #pragma once
 
-#include <iosfwd>
 #include <string>
 
 #include "xgrad/tensor.hpp"
 
 namespace xgrad {
 
-template <class T>
-std::ostream& operator<<(std::ostream& out, const Tensor<T>& t);
-
-// The same text as a string.
+// The same text as operator<< writes, as a string.
 template <class T>
 std::string to_string(const Tensor<T>& t);
 

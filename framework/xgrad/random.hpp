@@ -24,20 +24,20 @@ Generator& default_generator();
 void manual_seed(std::uint64_t seed);
 
 // Uniform in [low, high); throws ValueError unless low < high and high - low
-// is finite.
-template <class T>
+// is finite. The element type defaults to float, as libtorch's: rand({2, 3}).
+template <class T = float>
 Tensor<T> rand(const Shape& shape, Generator& gen, T low = T(0), T high = T(1),
                bool requires_grad = false);
-template <class T>
+template <class T = float>
 Tensor<T> rand(const Shape& shape, T low = T(0), T high = T(1), bool requires_grad = false) {
   return rand<T>(shape, default_generator(), low, high, requires_grad);
 }
 // Normal with the given mean and standard deviation; throws ValueError unless
-// mean is finite and stddev finite and positive.
-template <class T>
+// mean is finite and stddev finite and positive. Float by default: randn({2, 3}).
+template <class T = float>
 Tensor<T> randn(const Shape& shape, Generator& gen, T mean = T(0), T stddev = T(1),
                 bool requires_grad = false);
-template <class T>
+template <class T = float>
 Tensor<T> randn(const Shape& shape, T mean = T(0), T stddev = T(1), bool requires_grad = false) {
   return randn<T>(shape, default_generator(), mean, stddev, requires_grad);
 }

@@ -29,9 +29,11 @@
 // with convert_state_dict, see module.hpp); never a crash.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "xgrad/errors.hpp"
 #include "xgrad/module.hpp"
 
 namespace xgrad {
@@ -64,6 +66,20 @@ StateDict<T> load_state_dict_file(const std::string& path);
 template <class T>
 void load(Module<T>& module, const std::string& path, bool strict = true) {
   module.load_state_dict(load_state_dict_file<T>(path), strict);
+}
+
+// Through a module pointer, as libtorch's torch::save(net, path) and
+// torch::load(net, path): the module's state, into or from the same file
+// format (libtorch's own .pt files are not read). ValueError for a null pointer.
+template <class M, class T = typename M::value_type>
+void save(const std::shared_ptr<M>& module, const std::string& path) {
+  XGRAD_CHECK(module != nullptr, ValueError, "save: the module pointer is null");
+  save(static_cast<const Module<T>&>(*module), path);
+}
+template <class M, class T = typename M::value_type>
+void load(const std::shared_ptr<M>& module, const std::string& path, bool strict = true) {
+  XGRAD_CHECK(module != nullptr, ValueError, "load: the module pointer is null");
+  load(static_cast<Module<T>&>(*module), path, strict);
 }
 
 // The bytes of one .npy file holding `array`, and the inverse (same checks

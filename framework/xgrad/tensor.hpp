@@ -4,7 +4,10 @@
 // detach() shares the data without history.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <iosfwd>
+#include <limits>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/shape.hpp"
+#include "xgrad/tensor_index.hpp"
 
 namespace xgrad {
 
@@ -22,10 +26,20 @@ class Node;
 // The data and a version counter bumped by every in-place write, so that a
 // backward can tell that a tensor it saved was modified after saving. Large
 // data goes to the array cache when the last tensor using it is gone.
+//
+// Ops that libtorch implements as views of their input (select, slice,
+// narrow, index, view, reshape, squeeze, unsqueeze, flatten, transpose ...)
+// copy here: a tensor owns one contiguous array whose shape is part of it, so
+// two shapes cannot share one buffer. Such a copy remembers its source and the
+// op (view_source, view_op): while the source is alive, an in-place write into
+// the copy (fill_, copy_, index_put_) is refused, because in libtorch it would
+// have written into the source too.
 template <class T>
 struct Storage {
   xt::xarray<T> data;
   std::uint64_t version = 0;
+  std::weak_ptr<Storage> view_source;
+  const char* view_op = nullptr;
   ~Storage() { detail::recycle(data); }
 };
 
@@ -52,15 +66,54 @@ class Tensor {
   // An undefined tensor (like a missing gradient); most calls on it throw.
   Tensor() = default;
   explicit Tensor(xt::xarray<T> data, bool requires_grad = false);
+  // A 1-D copy of `values` (libtorch's torch::tensor(values)); from_vector in
+  // factory.hpp takes a shape too. A template, so that it takes part only for
+  // an actual std::vector<T> (a braced list is not one).
+  template <class V, std::enable_if_t<std::is_same<V, std::vector<T>>::value, int> = 0>
+  explicit Tensor(const V& values, bool requires_grad = false)
+      : Tensor(xt::xarray<T>::from_shape(Shape{values.size()}), requires_grad) {
+    std::copy(values.begin(), values.end(), impl_->storage->data.begin());
+  }
+
+  // A handle: copying aliases. Assignment only to a named tensor: `t[0] = x`
+  // or `t.select(0, 0) = x` would assign to a temporary copy and change
+  // nothing (libtorch writes through its view), so they do not compile; use
+  // t.index_put_({0}, x).
+  Tensor(const Tensor&) = default;
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(const Tensor&) & = default;
+  Tensor& operator=(Tensor&&) & noexcept = default;
+  ~Tensor() = default;
 
   bool defined() const { return impl_ != nullptr; }
 
   // Queries.
   const Shape& shape() const { return data().shape(); }
+  const Shape& sizes() const { return shape(); }  // libtorch's name
+  // The extent of axis `dim` (negative counts from the end), as libtorch's
+  // int64_t so that t.view({t.size(0), -1}) compiles. ShapeError on a bad dim.
+  std::int64_t size(std::ptrdiff_t dim) const;
   std::size_t numel() const { return data().size(); }
   std::size_t dim() const { return data().dimension(); }
   // The single element; throws ShapeError when numel() != 1.
   T item() const;
+  // The single element as U (libtorch's item<float>()): a floating-point U
+  // converts it; an integer U truncates it toward zero (ValueError for NaN, an
+  // infinity or a value outside U's range); bool is value != 0.
+  template <class U>
+  U item() const {
+    static_assert(std::is_arithmetic<U>::value, "item<U>(): U must be a number type");
+    const T v = item();
+    if constexpr (std::is_same<U, bool>::value) {
+      return v != T(0);
+    } else if constexpr (std::is_integral<U>::value) {
+      check_integer_item(static_cast<double>(v), std::numeric_limits<U>::is_signed,
+                         std::numeric_limits<U>::digits);
+      return static_cast<U>(v);
+    } else {
+      return static_cast<U>(v);
+    }
+  }
   const xt::xarray<T>& data() const;
   // Writable access for in-place updates (optimizers, initializers). Bumps the
   // version counter, so any backward that saved this tensor will refuse to run.
@@ -92,9 +145,12 @@ class Tensor {
   Tensor clone() const;
 
   // In-place updates of leaves (outside recording: under NoGradGuard or on
-  // tensors that do not require grad). Each bumps the version.
+  // tensors that do not require grad). Each bumps the version. StateError on
+  // a copy made by a view-like op whose source is alive (see Storage).
   Tensor& fill_(T value);
   Tensor& copy_(const Tensor& source);
+  // The checks of every in-place write above, for `op`'s messages.
+  void check_writable(const char* op) const;
 
   // ---- method forms ----
   // As libtorch spells them: thin aliases of the free
@@ -127,6 +183,24 @@ class Tensor {
   Tensor narrow(std::ptrdiff_t dim, std::int64_t start, std::int64_t length) const;
   Tensor select(std::ptrdiff_t dim, std::int64_t index) const;
   Tensor index_select(std::ptrdiff_t dim, const std::vector<std::size_t>& index) const;
+  // t[i] is select(0, i) (a copy; gradients flow back into row i).
+  Tensor operator[](std::int64_t index) const;
+  // libtorch's indexing with integers, Slice, None and Ellipsis
+  // (xgrad/tensor_index.hpp): a copy, differentiable (ops/indexing.hpp).
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  // Writes value (broadcast to the indexed region) into this tensor in place:
+  // libtorch's t.index_put_({0, Slice()}, v). In-place rules as fill_.
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, T value);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& value);
+  // Shapes (ops/shape_ops.hpp). view is reshape: a copy, not a view (see
+  // Storage); contiguous() returns this tensor (every tensor is contiguous).
+  Tensor view(const std::vector<std::ptrdiff_t>& shape) const;
+  Tensor contiguous() const { return *this; }
+  Tensor unsqueeze(std::ptrdiff_t dim) const;
+  Tensor squeeze() const;
+  Tensor squeeze(std::ptrdiff_t dim) const;
+  Tensor flatten(std::ptrdiff_t start_dim = 0, std::ptrdiff_t end_dim = -1) const;
+  Tensor unflatten(std::ptrdiff_t dim, const std::vector<std::ptrdiff_t>& sizes) const;
   Tensor relu() const;  // ops/activation.hpp
   Tensor sigmoid() const;
   Tensor tanh() const;
@@ -155,13 +229,28 @@ class Tensor {
     std::shared_ptr<AutogradMeta<T>> meta;  // null until autograd needs it
   };
   void check_defined(const char* what) const;
+  static void check_integer_item(double value, bool is_signed, int digits);
   std::shared_ptr<Impl> impl_;
 };
 
-// Creation. Shapes are given as {d0, d1, ...}.
+// Printing (PyTorch's layout plus shape and dtype): print.hpp describes it.
 template <class T>
+std::ostream& operator<<(std::ostream& out, const Tensor<T>& t);
+
+// Marks `copy`, the result of `op` on `source`, as a copy where libtorch
+// returns a view (see Storage), and returns it.
+template <class T>
+Tensor<T> as_view_copy(Tensor<T> copy, const Tensor<T>& source, const char* op) {
+  copy.storage()->view_source = source.storage();
+  copy.storage()->view_op = op;
+  return copy;
+}
+
+// Creation. Shapes are given as {d0, d1, ...}; the element type defaults to
+// float, as libtorch's: zeros({2, 3}) is zeros<float>({2, 3}).
+template <class T = float>
 Tensor<T> zeros(const Shape& shape, bool requires_grad = false);
-template <class T>
+template <class T = float>
 Tensor<T> ones(const Shape& shape, bool requires_grad = false);
 template <class T>
 Tensor<T> full(const Shape& shape, T value, bool requires_grad = false);
@@ -177,6 +266,11 @@ Tensor<T> arange(T start, T stop, T step = T(1));
 template <class T>
 Tensor<T> scalar(T value, bool requires_grad = false) {
   return Tensor<T>(xt::xarray<T>(value), requires_grad);
+}
+// A 1-D copy of a vector (libtorch's torch::tensor(std::vector<float>)).
+template <class T>
+Tensor<T> tensor(const std::vector<T>& values, bool requires_grad = false) {
+  return Tensor<T>(values, requires_grad);
 }
 template <class T>
 Tensor<T> tensor(xt::nested_initializer_list_t<T, 1> values, bool requires_grad = false) {

@@ -1,6 +1,7 @@
 // Ops that move elements without arithmetic: transpose / permutation, reshape
-// and concat. Tensors own contiguous row-major data, so each op writes a new
-// array with plain loops; backward moves the gradient back the inverse way.
+// (and squeeze, unsqueeze, flatten, unflatten, which are reshapes) and concat. Tensors own
+// contiguous row-major data, so each op writes a new array with plain loops; backward moves the
+// gradient back the inverse way.
 #include "xgrad/ops/shape_ops.hpp"
 
 #include <algorithm>
@@ -225,7 +226,7 @@ Tensor<T> transpose(const Tensor<T>& a) {
   require_defined(a, "transpose", "input");
   XGRAD_CHECK(a.dim() == 2, ShapeError, "transpose: expected a 2-D tensor, got shape ", a.shape(),
               " (pass a permutation for other ranks)");
-  return TransposeFn::apply(a, std::vector<std::size_t>{1, 0});
+  return as_view_copy(TransposeFn::apply(a, std::vector<std::size_t>{1, 0}), a, "transpose");
 }
 
 template <class T>
@@ -240,13 +241,96 @@ Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm) {
   }
   XGRAD_CHECK(ok, ShapeError, "transpose: ", perm, " is not a permutation of the ", nd,
               " axes of a tensor of shape ", a.shape());
-  return TransposeFn::apply(a, perm);
+  return as_view_copy(TransposeFn::apply(a, perm), a, "transpose");
 }
 
 template <class T>
 Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) {
   require_defined(a, "reshape", "input");
-  return ReshapeFn::apply(a, resolve_shape(a.shape(), shape));
+  return as_view_copy(ReshapeFn::apply(a, resolve_shape(a.shape(), shape)), a, "reshape");
+}
+
+template <class T>
+Tensor<T> unsqueeze(const Tensor<T>& a, std::ptrdiff_t dim) {
+  require_defined(a, "unsqueeze", "input");
+  // dim indexes the result, which has one axis more.
+  const std::size_t axis = normalize_axis(dim, a.dim() + 1, "unsqueeze");
+  Shape shape;
+  for (std::size_t k = 0; k <= a.dim(); ++k) {
+    if (k == axis) shape.push_back(1);
+    if (k < a.dim()) shape.push_back(a.shape()[k]);
+  }
+  return as_view_copy(ReshapeFn::apply(a, shape), a, "unsqueeze");
+}
+
+template <class T>
+Tensor<T> squeeze(const Tensor<T>& a) {
+  require_defined(a, "squeeze", "input");
+  Shape shape;
+  for (std::size_t extent : a.shape()) {
+    if (extent != 1) shape.push_back(extent);
+  }
+  return as_view_copy(ReshapeFn::apply(a, shape), a, "squeeze");
+}
+
+template <class T>
+Tensor<T> squeeze(const Tensor<T>& a, std::ptrdiff_t dim) {
+  require_defined(a, "squeeze", "input");
+  // libtorch: dims 0 and -1 name a 0-d tensor's (absent) axis.
+  const std::size_t axis = normalize_axis(dim, std::max<std::size_t>(a.dim(), 1), "squeeze");
+  Shape shape;
+  for (std::size_t k = 0; k < a.dim(); ++k) {
+    if (k != axis || a.shape()[k] != 1) shape.push_back(a.shape()[k]);
+  }
+  return as_view_copy(ReshapeFn::apply(a, shape), a, "squeeze");
+}
+
+template <class T>
+Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_dim, std::ptrdiff_t end_dim) {
+  require_defined(a, "flatten", "input");
+  if (a.dim() == 0) {  // libtorch: a 0-d tensor flattens to [1]
+    normalize_axis(start_dim, 1, "flatten");
+    normalize_axis(end_dim, 1, "flatten");
+    return as_view_copy(ReshapeFn::apply(a, Shape{1}), a, "flatten");
+  }
+  const std::size_t start = normalize_axis(start_dim, a.dim(), "flatten");
+  const std::size_t end = normalize_axis(end_dim, a.dim(), "flatten");
+  XGRAD_CHECK(start <= end, ValueError, "flatten: start_dim ", start_dim, " comes after end_dim ",
+              end_dim, " for a tensor of shape ", a.shape());
+  Shape shape;
+  std::size_t merged = 1;
+  for (std::size_t i = 0; i < a.dim(); ++i) {
+    if (i < start || i > end) {
+      shape.push_back(a.shape()[i]);
+    } else {
+      merged *= a.shape()[i];
+      if (i == end) shape.push_back(merged);
+    }
+  }
+  return as_view_copy(ReshapeFn::apply(a, shape), a, "flatten");
+}
+
+template <class T>
+Tensor<T> unflatten(const Tensor<T>& a, std::ptrdiff_t dim,
+                    const std::vector<std::ptrdiff_t>& sizes) {
+  require_defined(a, "unflatten", "input");
+  const std::size_t axis = normalize_axis(dim, a.dim(), "unflatten");
+  XGRAD_CHECK(!sizes.empty(), ValueError, "unflatten: sizes must not be empty");
+  const std::size_t extent = a.shape()[axis];
+  Shape piece;
+  try {
+    piece = resolve_shape(Shape{extent}, sizes);
+  } catch (const ShapeError&) {
+    throw_error<ShapeError>("unflatten: sizes ", sizes, " do not multiply to the extent ", extent,
+                            " of dim ", dim, " (tensor of shape ", a.shape(),
+                            "; one size may be -1)");
+  }
+  Shape shape;
+  for (std::size_t k = 0; k < a.dim(); ++k) {
+    if (k != axis) shape.push_back(a.shape()[k]);
+    if (k == axis) shape.insert(shape.end(), piece.begin(), piece.end());
+  }
+  return as_view_copy(ReshapeFn::apply(a, shape), a, "unflatten");
 }
 
 template <class T>
@@ -272,6 +356,12 @@ Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis) {
   template Tensor<T> transpose(const Tensor<T>&);                                   \
   template Tensor<T> transpose(const Tensor<T>&, const std::vector<std::size_t>&);  \
   template Tensor<T> reshape(const Tensor<T>&, const std::vector<std::ptrdiff_t>&); \
+  template Tensor<T> unsqueeze(const Tensor<T>&, std::ptrdiff_t);                   \
+  template Tensor<T> squeeze(const Tensor<T>&);                                     \
+  template Tensor<T> squeeze(const Tensor<T>&, std::ptrdiff_t);                     \
+  template Tensor<T> flatten(const Tensor<T>&, std::ptrdiff_t, std::ptrdiff_t);     \
+  template Tensor<T> unflatten(const Tensor<T>&, std::ptrdiff_t,                    \
+                               const std::vector<std::ptrdiff_t>&);                 \
   template Tensor<T> concat(const std::vector<Tensor<T>>&, std::ptrdiff_t);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

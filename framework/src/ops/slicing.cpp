@@ -80,8 +80,10 @@ Tensor<T> slice(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t start, std:
   };
   const std::int64_t first = clamp_index(start), last = clamp_index(end);
   const std::int64_t count = last > first ? (last - first - 1) / step + 1 : 0;
-  return SliceFn::apply(a, axis, static_cast<std::size_t>(first), static_cast<std::size_t>(step),
-                        static_cast<std::size_t>(count), true);
+  return as_view_copy(
+      SliceFn::apply(a, axis, static_cast<std::size_t>(first), static_cast<std::size_t>(step),
+                     static_cast<std::size_t>(count), true),
+      a, "slice");
 }
 
 template <class T>
@@ -96,8 +98,9 @@ Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t start, std
   XGRAD_CHECK(length >= 0 && length <= extent - first, ValueError, "narrow: length ", length,
               " from start ", start, " exceeds dim ", dim, " of extent ", extent,
               " (tensor of shape ", a.shape(), ")");
-  return SliceFn::apply(a, axis, static_cast<std::size_t>(first), std::size_t(1),
-                        static_cast<std::size_t>(length), true);
+  return as_view_copy(SliceFn::apply(a, axis, static_cast<std::size_t>(first), std::size_t(1),
+                                     static_cast<std::size_t>(length), true),
+                      a, "narrow");
 }
 
 template <class T>
@@ -109,8 +112,9 @@ Tensor<T> select(const Tensor<T>& a, std::ptrdiff_t dim, std::int64_t index) {
               " is out of range for dim ", dim, " of extent ", extent, " (tensor of shape ",
               a.shape(), ")");
   const std::int64_t i = index < 0 ? index + extent : index;
-  return SliceFn::apply(a, axis, static_cast<std::size_t>(i), std::size_t(1), std::size_t(1),
-                        false);
+  return as_view_copy(
+      SliceFn::apply(a, axis, static_cast<std::size_t>(i), std::size_t(1), std::size_t(1), false),
+      a, "select");
 }
 
 #define XGRAD_INSTANTIATE(T)                                                               \

@@ -20,6 +20,30 @@ Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm);
 // not next to an extent of 0). ShapeError on any other mismatch.
 template <class T>
 Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape);
+
+// Reshapes as libtorch names them. Like transpose and reshape, each returns a
+// copy where libtorch returns a view (tensor.hpp, Storage, says what follows).
+// An axis of extent 1 inserted at `dim` of the result (-1: last); ShapeError
+// unless -(dim() + 1) <= dim <= dim().
+template <class T>
+Tensor<T> unsqueeze(const Tensor<T>& a, std::ptrdiff_t dim);
+// Every axis of extent 1 removed.
+template <class T>
+Tensor<T> squeeze(const Tensor<T>& a);
+// Axis `dim` removed if its extent is 1, else the same shape (as libtorch);
+// ShapeError on a bad dim.
+template <class T>
+Tensor<T> squeeze(const Tensor<T>& a, std::ptrdiff_t dim);
+// Axes start_dim..end_dim (inclusive) merged into one; a 0-d tensor gives
+// [1]. ShapeError on a bad dim, ValueError when start_dim comes after end_dim.
+template <class T>
+Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_dim = 0, std::ptrdiff_t end_dim = -1);
+// Axis `dim` split into `sizes` (one may be -1), e.g. [N, 784] -> [N, 1, 28,
+// 28] with unflatten(x, 1, {1, 28, 28}). ShapeError on a bad dim or sizes
+// whose product is not the extent; ValueError on empty sizes.
+template <class T>
+Tensor<T> unflatten(const Tensor<T>& a, std::ptrdiff_t dim,
+                    const std::vector<std::ptrdiff_t>& sizes);
 // Joins tensors along an existing axis; all other extents must agree
 // (ShapeError), and the list must be non-empty (ShapeError) with every tensor
 // defined (ValueError).

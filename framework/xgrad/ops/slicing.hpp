@@ -1,6 +1,7 @@
 // Views of a range along one axis, as libtorch names them (Tensor::slice,
-// narrow, select). xgrad tensors own their data, so each returns a copy; the
-// gradient flows back into the selected positions (zeros elsewhere).
+// narrow, select). xgrad tensors own their data, so each returns a copy (an
+// in-place write into it while `a` lives is refused: tensor.hpp, Storage);
+// the gradient flows back into the selected positions (zeros elsewhere).
 #pragma once
 
 #include <cstddef>

@@ -50,7 +50,7 @@ struct Layout {
 };
 
 template <class T>
-std::vector<Shape> shapes_of(const std::vector<std::pair<std::string, Tensor<T>>>& named) {
+std::vector<Shape> shapes_of(const OrderedDict<Tensor<T>>& named) {
   std::vector<Shape> out;
   for (const auto& kv : named) out.push_back(kv.second.shape());
   return out;
@@ -198,8 +198,8 @@ void DistributedDataParallel<T>::all_reduce_gradients() {
         Tensor<T> g = p.grad();
         if (!g.defined()) {
           // Only other ranks had one: this rank's parameter gets one too.
-          p.autograd_meta()->grad =
-              std::make_shared<Storage<T>>(Storage<T>{xt::xarray<T>::from_shape(p.shape()), 0});
+          p.autograd_meta()->grad = std::make_shared<Storage<T>>(
+              Storage<T>{xt::xarray<T>::from_shape(p.shape()), 0, {}, nullptr});
           g = p.grad();
         }
         std::copy(from, from + n, g.mutable_data().begin());

@@ -13,7 +13,7 @@ template <class T>
 BatchNormBase<T>::BatchNormBase(const char* type_name, std::size_t min_rank, std::size_t max_rank,
                                 std::string layout, std::size_t num_features, double eps,
                                 double momentum, bool affine, bool track_running_stats)
-    : Module<T>(type_name),
+    : xgrad::Module<T>(type_name),
       num_features_(num_features),
       eps_(eps),
       momentum_(momentum),
@@ -86,8 +86,27 @@ BatchNorm2d<T>::BatchNorm2d(std::size_t num_features, double eps, double momentu
     : BatchNormBase<T>("BatchNorm2d", 4, 4, "[N, C, H, W]", num_features, eps, momentum, affine,
                        track_running_stats) {}
 
+namespace {
+// num_features of options, checked before it becomes a size_t.
+std::size_t features_of(const BatchNormOptions& options, const char* type_name) {
+  XGRAD_CHECK(options.num_features() > 0, ValueError, type_name,
+              ": num_features must be positive, got ", options.num_features());
+  return static_cast<std::size_t>(options.num_features());
+}
+}  // namespace
+
 template <class T>
-void BatchNormBase<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+BatchNorm1d<T>::BatchNorm1d(const BatchNormOptions& o)
+    : BatchNorm1d(features_of(o, "BatchNorm1d"), o.eps(), o.momentum(), o.affine(),
+                  o.track_running_stats()) {}
+
+template <class T>
+BatchNorm2d<T>::BatchNorm2d(const BatchNormOptions& o)
+    : BatchNorm2d(features_of(o, "BatchNorm2d"), o.eps(), o.momentum(), o.affine(),
+                  o.track_running_stats()) {}
+
+template <class T>
+void BatchNormBase<T>::check_state(const typename xgrad::Module<T>::StateCandidate& state) const {
   if (!running_mean.defined()) return;
   const std::string where = this->type_name() + "::load_state_dict: ";
   const xt::xarray<T>&mean = state["running_mean"], &var = state["running_var"];

@@ -29,7 +29,7 @@ void check_options(const Conv2dOptions& o) {
 
 template <class T>
 Conv2d<T>::Conv2d(const Conv2dOptions& options, Generator& gen)
-    : Module<T>("Conv2d"), options_(options) {
+    : xgrad::Module<T>("Conv2d"), options_(options) {
   check_options(options);
   const auto out = static_cast<std::size_t>(options.out_channels());
   const auto in_per_group = static_cast<std::size_t>(options.in_channels() / options.groups());

@@ -14,11 +14,13 @@ double checked_p(double p) {
 }  // namespace
 
 template <class T>
-Dropout<T>::Dropout(double p) : Module<T>("Dropout"), p_(checked_p(p)) {}
+Dropout<T>::Dropout(double p) : xgrad::Module<T>("Dropout"), p_(checked_p(p)) {}
 
 template <class T>
 Dropout<T>::Dropout(double p, std::uint64_t seed)
-    : Module<T>("Dropout"), p_(checked_p(p)), generator_(std::make_shared<Generator>(seed)) {}
+    : xgrad::Module<T>("Dropout"),
+      p_(checked_p(p)),
+      generator_(std::make_shared<Generator>(seed)) {}
 
 template <class T>
 Tensor<T> Dropout<T>::forward(const Tensor<T>& input) {

@@ -1,5 +1,6 @@
 #include "xgrad/nn/flatten.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "xgrad/ops/shape_ops.hpp"
@@ -9,26 +10,33 @@ namespace xgrad::nn {
 template <class T>
 Tensor<T> Flatten<T>::forward(const Tensor<T>& input) {
   require_defined(input, "Flatten", "input");
-  const std::size_t ndim = input.dim();
-  const std::size_t start = normalize_axis(start_dim_, ndim, "Flatten");
-  const std::size_t end = normalize_axis(end_dim_, ndim, "Flatten");
-  XGRAD_CHECK(start <= end, ValueError, "Flatten: start_dim ", start_dim_, " comes after end_dim ",
-              end_dim_, " for input ", input.shape());
-  std::vector<std::ptrdiff_t> shape;
-  std::size_t merged = 1;
-  for (std::size_t i = 0; i < ndim; ++i) {
-    const auto extent = static_cast<std::ptrdiff_t>(input.shape()[i]);
-    if (i < start || i > end) {
-      shape.push_back(extent);
-    } else {
-      merged *= input.shape()[i];
-      if (i == end) shape.push_back(static_cast<std::ptrdiff_t>(merged));
-    }
+  return flatten(input, start_dim_, end_dim_);
+}
+
+template <class T>
+Unflatten<T>::Unflatten(const UnflattenOptions& options)
+    : xgrad::Module<T>("Unflatten"), options_(options) {
+  const auto& sizes = options.sizes();
+  XGRAD_CHECK(!sizes.empty(), ValueError, "Unflatten: sizes must not be empty");
+  for (std::int64_t s : sizes) {
+    XGRAD_CHECK(s >= 1 || s == -1, ValueError, "Unflatten: sizes ", sizes, " hold ", s,
+                "; each size must be >= 1, or -1 (inferred)");
   }
-  return reshape(input, shape);
+  XGRAD_CHECK(std::count(sizes.begin(), sizes.end(), -1) <= 1, ValueError, "Unflatten: sizes ",
+              sizes, " hold more than one -1");
+}
+
+template <class T>
+Tensor<T> Unflatten<T>::forward(const Tensor<T>& input) {
+  require_defined(input, "Unflatten", "input");
+  const auto& sizes = options_.sizes();
+  return unflatten(input, static_cast<std::ptrdiff_t>(options_.dim()),
+                   std::vector<std::ptrdiff_t>(sizes.begin(), sizes.end()));
 }
 
 template class Flatten<float>;
 template class Flatten<double>;
+template class Unflatten<float>;
+template class Unflatten<double>;
 
 }  // namespace xgrad::nn

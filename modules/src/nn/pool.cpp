@@ -21,7 +21,7 @@ void check_options(const Pool2dOptions& o, const char* layer) {
 
 template <class T>
 MaxPool2d<T>::MaxPool2d(const MaxPool2dOptions& options)
-    : Module<T>("MaxPool2d"), options_(options) {
+    : xgrad::Module<T>("MaxPool2d"), options_(options) {
   check_options(options, "MaxPool2d");
 }
 
@@ -32,7 +32,7 @@ Tensor<T> MaxPool2d<T>::forward(const Tensor<T>& input) {
 
 template <class T>
 AvgPool2d<T>::AvgPool2d(const AvgPool2dOptions& options)
-    : Module<T>("AvgPool2d"), options_(options) {
+    : xgrad::Module<T>("AvgPool2d"), options_(options) {
   check_options(options, "AvgPool2d");
 }
 
@@ -43,7 +43,7 @@ Tensor<T> AvgPool2d<T>::forward(const Tensor<T>& input) {
 
 template <class T>
 AdaptiveAvgPool2d<T>::AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& options)
-    : Module<T>("AdaptiveAvgPool2d"), options_(options) {
+    : xgrad::Module<T>("AdaptiveAvgPool2d"), options_(options) {
   const Size2 s = options.output_size();
   XGRAD_CHECK(s.h >= 1 && s.w >= 1, ValueError,
               "AdaptiveAvgPool2d: output_size must be positive, got ", s);

@@ -3,13 +3,13 @@
 namespace xgrad::nn {
 
 template <class T>
-Sequential<T>::Sequential(std::initializer_list<std::shared_ptr<Module<T>>> modules)
-    : Module<T>("Sequential") {
+Sequential<T>::Sequential(std::initializer_list<std::shared_ptr<xgrad::Module<T>>> modules)
+    : xgrad::Module<T>("Sequential") {
   for (const auto& m : modules) push_back(m);
 }
 
 template <class T>
-std::shared_ptr<Module<T>> Sequential<T>::operator[](std::size_t i) const {
+std::shared_ptr<xgrad::Module<T>> Sequential<T>::operator[](std::size_t i) const {
   const auto& children = this->named_children();
   XGRAD_CHECK(i < children.size(), ValueError, "Sequential: index ", i, " is out of range for ",
               children.size(), " modules");

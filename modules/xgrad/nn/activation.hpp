@@ -8,32 +8,32 @@
 namespace xgrad::nn {
 
 template <class T = float>
-class ReLU : public Module<T> {
+class ReLU : public xgrad::Module<T> {
  public:
-  ReLU() : Module<T>("ReLU") {}
+  ReLU() : xgrad::Module<T>("ReLU") {}
   Tensor<T> forward(const Tensor<T>& input) override;
 };
 
 template <class T = float>
-class Sigmoid : public Module<T> {
+class Sigmoid : public xgrad::Module<T> {
  public:
-  Sigmoid() : Module<T>("Sigmoid") {}
+  Sigmoid() : xgrad::Module<T>("Sigmoid") {}
   Tensor<T> forward(const Tensor<T>& input) override;
 };
 
 template <class T = float>
-class Tanh : public Module<T> {
+class Tanh : public xgrad::Module<T> {
  public:
-  Tanh() : Module<T>("Tanh") {}
+  Tanh() : xgrad::Module<T>("Tanh") {}
   Tensor<T> forward(const Tensor<T>& input) override;
 };
 
 // Softmax / LogSoftmax along `dim` (negative counts from the end); the axis is
 // checked against the input at forward.
 template <class T = float>
-class Softmax : public Module<T> {
+class Softmax : public xgrad::Module<T> {
  public:
-  explicit Softmax(std::ptrdiff_t dim) : Module<T>("Softmax"), dim_(dim) {}
+  explicit Softmax(std::ptrdiff_t dim) : xgrad::Module<T>("Softmax"), dim_(dim) {}
   Tensor<T> forward(const Tensor<T>& input) override;
   std::ptrdiff_t dim() const { return dim_; }
 
@@ -42,9 +42,9 @@ class Softmax : public Module<T> {
 };
 
 template <class T = float>
-class LogSoftmax : public Module<T> {
+class LogSoftmax : public xgrad::Module<T> {
  public:
-  explicit LogSoftmax(std::ptrdiff_t dim) : Module<T>("LogSoftmax"), dim_(dim) {}
+  explicit LogSoftmax(std::ptrdiff_t dim) : xgrad::Module<T>("LogSoftmax"), dim_(dim) {}
   Tensor<T> forward(const Tensor<T>& input) override;
   std::ptrdiff_t dim() const { return dim_; }
 

@@ -10,16 +10,54 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "xgrad/module.hpp"
 
 namespace xgrad::nn {
 
+// libtorch's BatchNormOptions (BatchNorm1dOptions, BatchNorm2dOptions):
+//   nn::BatchNorm2d<float> bn(nn::BatchNorm2dOptions(16).momentum(0.01).affine(false));
+// momentum is a number here (libtorch's None, a cumulative average, is not
+// supported). Each setter returns *this; each getter has the setter's name.
+class BatchNormOptions {
+ public:
+  BatchNormOptions(std::int64_t num_features) : num_features_(num_features) {}  // NOLINT
+  BatchNormOptions& eps(double v) {
+    eps_ = v;
+    return *this;
+  }
+  BatchNormOptions& momentum(double v) {
+    momentum_ = v;
+    return *this;
+  }
+  BatchNormOptions& affine(bool v) {
+    affine_ = v;
+    return *this;
+  }
+  BatchNormOptions& track_running_stats(bool v) {
+    track_running_stats_ = v;
+    return *this;
+  }
+  std::int64_t num_features() const { return num_features_; }
+  double eps() const { return eps_; }
+  double momentum() const { return momentum_; }
+  bool affine() const { return affine_; }
+  bool track_running_stats() const { return track_running_stats_; }
+
+ private:
+  std::int64_t num_features_;
+  double eps_ = 1e-5, momentum_ = 0.1;
+  bool affine_ = true, track_running_stats_ = true;
+};
+using BatchNorm1dOptions = BatchNormOptions;
+using BatchNorm2dOptions = BatchNormOptions;
+
 // libtorch's BatchNormImplBase: the parameters, buffers and forward of every
 // BatchNormNd.
 template <class T = float>
-class BatchNormBase : public Module<T> {
+class BatchNormBase : public xgrad::Module<T> {
  public:
   // ShapeError unless input has this layer's rank and num_features channels;
   // ValueError for a single value per channel in training. Nothing is updated
@@ -42,14 +80,15 @@ class BatchNormBase : public Module<T> {
  protected:
   // `layout` ("[N, C, H, W]") names the accepted input in error messages;
   // inputs of rank min_rank .. max_rank are accepted. ValueError for
-  // num_features == 0, eps <= 0 or momentum outside [0, 1].
+  // num_features == 0, eps <= 0 or momentum outside [0, 1] (and for options
+  // with num_features < 1).
   BatchNormBase(const char* type_name, std::size_t min_rank, std::size_t max_rank,
                 std::string layout, std::size_t num_features, double eps, double momentum,
                 bool affine, bool track_running_stats);
   // load_state_dict refuses (ValueError) running statistics an eval forward
   // cannot use: a NaN or infinite running_mean, a running_var that is
   // negative, NaN or infinite, a num_batches_tracked that is not a count.
-  void check_state(const typename Module<T>::StateCandidate& state) const override;
+  void check_state(const typename xgrad::Module<T>::StateCandidate& state) const override;
 
  private:
   std::size_t num_features_;
@@ -64,6 +103,7 @@ class BatchNorm1d : public BatchNormBase<T> {
   // Input [N, C] or [N, C, L]; statistics over N (and L).
   explicit BatchNorm1d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
                        bool affine = true, bool track_running_stats = true);
+  explicit BatchNorm1d(const BatchNormOptions& options);
 };
 
 template <class T = float>
@@ -72,6 +112,7 @@ class BatchNorm2d : public BatchNormBase<T> {
   // Input [N, C, H, W]; statistics over N, H and W.
   explicit BatchNorm2d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
                        bool affine = true, bool track_running_stats = true);
+  explicit BatchNorm2d(const BatchNormOptions& options);
 };
 
 extern template class BatchNormBase<float>;

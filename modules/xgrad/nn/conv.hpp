@@ -56,7 +56,7 @@ class Conv2dOptions {
 };
 
 template <class T = float>
-class Conv2d : public Module<T> {
+class Conv2d : public xgrad::Module<T> {
  public:
   // weight [out, in / groups, kh, kw] ~ kaiming_uniform_(a = sqrt(5)), i.e.
   // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in / groups * kh * kw;

@@ -10,7 +10,7 @@
 namespace xgrad::nn {
 
 template <class T = float>
-class Dropout : public Module<T> {
+class Dropout : public xgrad::Module<T> {
  public:
   // Draws masks from default_generator(). ValueError unless 0 <= p < 1.
   explicit Dropout(double p = 0.5);

@@ -39,7 +39,7 @@ using AvgPool2dOptions = Pool2dOptions;
 // Checks the options at construction: ValueError for kernel_size or stride
 // < 1, padding < 0 or above half the kernel. forward: max_pool2d's errors.
 template <class T = float>
-class MaxPool2d : public Module<T> {
+class MaxPool2d : public xgrad::Module<T> {
  public:
   explicit MaxPool2d(const MaxPool2dOptions& options);
   explicit MaxPool2d(Size2 kernel_size) : MaxPool2d(MaxPool2dOptions(kernel_size)) {}
@@ -52,7 +52,7 @@ class MaxPool2d : public Module<T> {
 
 // As MaxPool2d, with avg_pool2d.
 template <class T = float>
-class AvgPool2d : public Module<T> {
+class AvgPool2d : public xgrad::Module<T> {
  public:
   explicit AvgPool2d(const AvgPool2dOptions& options);
   explicit AvgPool2d(Size2 kernel_size) : AvgPool2d(AvgPool2dOptions(kernel_size)) {}
@@ -79,7 +79,7 @@ class AdaptiveAvgPool2dOptions {
 // ValueError at construction for an output size < 1; forward:
 // adaptive_avg_pool2d's errors. AdaptiveAvgPool2d(1) is the global average pool.
 template <class T = float>
-class AdaptiveAvgPool2d : public Module<T> {
+class AdaptiveAvgPool2d : public xgrad::Module<T> {
  public:
   explicit AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& options);
   explicit AdaptiveAvgPool2d(Size2 output_size)

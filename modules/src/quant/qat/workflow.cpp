@@ -7,8 +7,10 @@
 
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/batchnorm.hpp"
 #include "xgrad/nn/conv.hpp"
 #include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
 #include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/qat/conv2d.hpp"
 #include "xgrad/quant/qat/linear.hpp"
@@ -64,6 +66,40 @@ bool is_float_layer(Module<T>& m) {
   return m.template as<nn::Linear<T>>() || m.template as<nn::Conv2d<T>>();
 }
 
+// The modules a BatchNorm follows directly in a Sequential (its forward order;
+// the registration order of other modules need not be the order they run in).
+template <class T>
+std::vector<const Module<T>*> followed_by_batch_norm(Module<T>& model) {
+  std::vector<Module<T>*> parents{&model};
+  for (const auto& m : model.modules()) parents.push_back(m.get());
+  std::vector<const Module<T>*> out;
+  for (Module<T>* p : parents) {
+    if (!p->template as<nn::Sequential<T>>()) continue;
+    const auto& children = p->named_children();
+    for (std::size_t i = 0; i + 1 < children.size(); ++i) {
+      if (children[i + 1].second->template as<nn::BatchNormBase<T>>())
+        out.push_back(children[i].second.get());
+    }
+  }
+  return out;
+}
+
+// `c` without the std rescale, which a BatchNorm right after the layer undoes
+// anyway: named as apot_rcf_qconfig(b, false) names it, so that both load
+// each other's checkpoints.
+template <class T>
+QConfig<T> without_rescale(QConfig<T> c) {
+  c.weight_norm = WeightNorm::standardize;
+  const std::string from = "norm=standardize_rescale";
+  const auto at = c.name.size() >= from.size() ? c.name.size() - from.size() : 0;
+  if (c.name.compare(at, std::string::npos, from) == 0) {
+    c.name.replace(at, from.size(), "norm=standardize");
+  } else {
+    c.name += " (without rescale: a BatchNorm follows)";
+  }
+  return c;
+}
+
 // The type mapping of prepare_qat (PyTorch's default QAT module mappings).
 template <class T>
 ModulePtr<T> to_qat(Module<T>& m, const QConfig<T>& qconfig) {
@@ -112,13 +148,17 @@ void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
                 (it == all.end() ? "" : " (it is a " + it->second->type_name() + ")"));
   }
   std::size_t candidates = 0;
+  const auto before_batch_norm = followed_by_batch_norm(model);
+  const bool rescales = qconfig.weight_norm == WeightNorm::standardize_rescale;
   swap_modules<T>(model, [&](const std::string& name, Module<T>& m) -> ModulePtr<T> {
     if (!is_float_layer(m)) return nullptr;
     ++candidates;
     const auto o = overrides.find(name);
-    const QConfig<T>& c = o != overrides.end() ? o->second : qconfig;
-    if (!c.weight) return nullptr;  // left float
-    return to_qat(m, c);
+    if (o != overrides.end()) return o->second.weight ? to_qat(m, o->second) : nullptr;
+    if (!qconfig.weight) return nullptr;  // left float
+    if (rescales && std::count(before_batch_norm.begin(), before_batch_norm.end(), &m) > 0)
+      return to_qat(m, without_rescale(qconfig));
+    return to_qat(m, qconfig);
   });
   XGRAD_CHECK(candidates != 0, ValueError,
               "prepare_qat: the model has no nn::Linear or nn::Conv2d to swap (already prepared?)");

@@ -36,7 +36,12 @@ namespace xgrad::quant {
 // e.g. float_qconfig(), leaves that layer float), else `qconfig`. A layer
 // shared by two parents becomes one QAT layer in both. Member handles of user
 // modules that point at swapped layers are not refreshed (libtorch's
-// replace_module contract). Errors, with nothing changed: ValueError when an
+// replace_module contract). A layer that a BatchNorm follows directly in an
+// nn::Sequential gets `qconfig` without the weight normalization's std
+// rescale (apot_rcf_qconfig(b, false): the BatchNorm normalizes the scale
+// anyway); overrides apply as given, and in modules of your own, whose
+// forward order prepare_qat cannot see, pass that config as an override.
+// Errors, with nothing changed: ValueError when an
 // override names no nn::Linear / nn::Conv2d of the model, when there is
 // nothing to swap (no such layer, e.g. an already prepared model), when
 // `model` itself is a Linear / Conv2d (swap it in its parent), or as the
