@@ -146,6 +146,45 @@ BOOST_AUTO_TEST_CASE(a_checked_collective_is_two_calls_a_flat_one_is_one) {
   BOOST_TEST(flat[4] == static_cast<float>(world().size()));
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_non_blocking_all_reduce_gives_the_blocking_ones_bits, T, Types) {
+  // Several in flight at once, of sizes that do not split evenly (on 3
+  // ranks, 2 elements make chunks of 1, 1 and 0), started before a blocking
+  // all-reduce on even ranks and after it on odd ones, waited for in reverse.
+  const std::vector<std::size_t> sizes = {1001, 0, 7, 2, 64};
+  std::vector<Tensor<T>> blocking, async;
+  std::vector<xgrad::distributed::Work> works;
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    blocking.push_back(rank_values<T>({sizes[k]}, world().rank()));
+    async.push_back(rank_values<T>({sizes[k]}, world().rank()));
+  }
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    const ReduceOp op = k % 2 == 0 ? ReduceOp::AVG : ReduceOp::SUM;
+    T* data = async[k].mutable_data().data();
+    if (world().rank() % 2 == 0)
+      works.push_back(world().all_reduce_buffer_async(data, sizes[k], op));
+    world().all_reduce_buffer(blocking[k].mutable_data().data(), sizes[k], op);
+    if (world().rank() % 2 == 1)
+      works.push_back(world().all_reduce_buffer_async(data, sizes[k], op));
+  }
+  for (std::size_t k = sizes.size(); k-- > 0;) works[k].wait();
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    BOOST_TEST_CONTEXT("size " << sizes[k]) {
+      BOOST_TEST(works[k].is_completed());
+      BOOST_TEST(equal_arrays(async[k].data(), blocking[k].data()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_non_blocking_all_reduce_completes_by_polling) {
+  std::vector<double> values(100, static_cast<double>(world().rank() + 1));
+  auto work = world().all_reduce_buffer_async(values.data(), values.size(), ReduceOp::SUM);
+  while (!work.is_completed()) {
+  }
+  const double expected = world().size() * (world().size() + 1) / 2.0;
+  BOOST_TEST(values[99] == expected);
+  BOOST_TEST(xgrad::distributed::Work().is_completed());  // nothing to do
+}
+
 BOOST_AUTO_TEST_CASE(different_shapes_are_a_shape_error_on_every_rank,
                      *boost::unit_test::precondition(several_ranks)) {
   // Rank 1 passes [3], the others [4]: no rank may hang, all must throw.
