@@ -49,6 +49,22 @@ auto logging_hook(Log& log, const std::string& name, std::vector<xt::xarray<doub
   };
 }
 
+// Leaves a = [1, 2] and b = [3, 4] whose hooks, like Logged's nodes, write
+// to `log`.
+struct LoggedLeaves {
+  Log log;
+  Tensor<double> a = tensor<double>({1, 2}, true);
+  Tensor<double> b = tensor<double>({3, 4}, true);
+  LoggedLeaves() {
+    Logged::log = &log;
+    a.register_hook(logging_hook(log, "a", nullptr));
+    b.register_hook(logging_hook(log, "b", nullptr));
+  }
+  ~LoggedLeaves() { Logged::log = nullptr; }
+  LoggedLeaves(const LoggedLeaves&) = delete;
+  LoggedLeaves& operator=(const LoggedLeaves&) = delete;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_hook_runs_once_with_the_sum_of_every_path_before_the_commit) {
@@ -66,15 +82,9 @@ BOOST_AUTO_TEST_CASE(a_hook_runs_once_with_the_sum_of_every_path_before_the_comm
   BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<double>({5, 7})));
 }
 
-BOOST_AUTO_TEST_CASE(a_hook_runs_as_soon_as_its_leaf_is_complete) {
+BOOST_FIXTURE_TEST_CASE(a_hook_runs_as_soon_as_its_leaf_is_complete, LoggedLeaves) {
   // loss = sum(Logged_1(a * Logged_2(b))): a's gradient is complete once the
   // product's node has run, b's only after node 2.
-  Log log;
-  Logged::log = &log;
-  auto a = tensor<double>({1, 2}, true);
-  auto b = tensor<double>({3, 4}, true);
-  a.register_hook(logging_hook(log, "a", nullptr));
-  b.register_hook(logging_hook(log, "b", nullptr));
   sum(Logged::apply(a * Logged::apply(b, 2), 1)).backward();
   BOOST_TEST(log == (Log{"node 1", "hook a", "node 2", "hook b"}),
              boost::test_tools::per_element());
@@ -216,14 +226,9 @@ BOOST_AUTO_TEST_CASE(a_throwing_hook_fails_the_backward_with_no_gradient_changed
   BOOST_TEST(equal_arrays(b.grad().data(), xt::xarray<double>({2, 3})));
 }
 
-BOOST_AUTO_TEST_CASE(a_hook_that_ran_before_a_failing_node_has_run_but_nothing_is_committed) {
+BOOST_FIXTURE_TEST_CASE(a_hook_that_ran_before_a_failing_node_has_run_but_nothing_is_committed,
+                        LoggedLeaves) {
   // a is complete after the product's node; node -1 throws afterwards.
-  Log log;
-  Logged::log = &log;
-  auto a = tensor<double>({1, 2}, true);
-  auto b = tensor<double>({3, 4}, true);
-  a.register_hook(logging_hook(log, "a", nullptr));
-  b.register_hook(logging_hook(log, "b", nullptr));
   BOOST_CHECK_THROW(sum(a * Logged::apply(b, -1)).backward(), ValueError);
   BOOST_TEST(log == (Log{"hook a"}), boost::test_tools::per_element());
   BOOST_TEST(!a.grad().defined());
