@@ -488,6 +488,22 @@ BOOST_AUTO_TEST_CASE(a_frozen_parameter_gets_no_hook_and_keeps_no_gradient) {
   check_all_reduce_gradients(ddp, {0});
 }
 
+BOOST_AUTO_TEST_CASE(ranks_that_reach_different_parameters_still_reduce_in_step) {
+  // One bucket per parameter, the last layer's bias first. On odd ranks
+  // backward reaches every parameter but that bias, so their other buckets
+  // are full before the first one is: they still start only after it, in
+  // all_reduce_gradients, in the order the even ranks start them during
+  // backward (started in another order, their messages would not match).
+  Probed probed;
+  DistributedDataParallel<double> ddp(probed.model, world(), 1);
+  if (world().rank() % 2 == 0) {
+    loss_of(ddp, world().rank()).backward();
+  } else {
+    (sum(probed.first->weight) + sum(probed.first->bias) + sum(probed.last->weight)).backward();
+  }
+  check_all_reduce_gradients(ddp);
+}
+
 BOOST_AUTO_TEST_CASE(a_backward_that_threw_after_the_hooks_ran_is_refused_on_every_rank,
                      *boost::unit_test::precondition(several_ranks)) {
   // The input's node fails after every parameter's hook ran: their
