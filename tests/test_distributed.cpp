@@ -16,6 +16,7 @@
 #include "xgrad/distributed/distributed_sampler.hpp"
 #include "xgrad/distributed/process_group.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/function.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batchnorm.hpp"
@@ -144,6 +145,45 @@ BOOST_AUTO_TEST_CASE(a_checked_collective_is_two_calls_a_flat_one_is_one) {
   world().all_reduce_buffer(flat.data(), flat.size(), ReduceOp::SUM);
   BOOST_TEST(world().stats().calls == 3u);
   BOOST_TEST(flat[4] == static_cast<float>(world().size()));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_non_blocking_all_reduce_gives_the_blocking_ones_bits, T, Types) {
+  // Several in flight at once, of sizes that do not split evenly (on 3
+  // ranks, 2 elements make chunks of 1, 1 and 0), started before a blocking
+  // all-reduce on even ranks and after it on odd ones, waited for in reverse.
+  const std::vector<std::size_t> sizes = {1001, 0, 7, 2, 64};
+  std::vector<Tensor<T>> blocking, async;
+  std::vector<xgrad::distributed::Work> works;
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    blocking.push_back(rank_values<T>({sizes[k]}, world().rank()));
+    async.push_back(rank_values<T>({sizes[k]}, world().rank()));
+  }
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    const ReduceOp op = k % 2 == 0 ? ReduceOp::AVG : ReduceOp::SUM;
+    T* data = async[k].mutable_data().data();
+    if (world().rank() % 2 == 0)
+      works.push_back(world().all_reduce_buffer_async(data, sizes[k], op));
+    world().all_reduce_buffer(blocking[k].mutable_data().data(), sizes[k], op);
+    if (world().rank() % 2 == 1)
+      works.push_back(world().all_reduce_buffer_async(data, sizes[k], op));
+  }
+  for (std::size_t k = sizes.size(); k-- > 0;) works[k].wait();
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    BOOST_TEST_CONTEXT("size " << sizes[k]) {
+      BOOST_TEST(works[k].is_completed());
+      BOOST_TEST(equal_arrays(async[k].data(), blocking[k].data()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_non_blocking_all_reduce_completes_by_polling) {
+  std::vector<double> values(100, static_cast<double>(world().rank() + 1));
+  auto work = world().all_reduce_buffer_async(values.data(), values.size(), ReduceOp::SUM);
+  while (!work.is_completed()) {
+  }
+  const double expected = world().size() * (world().size() + 1) / 2.0;
+  BOOST_TEST(values[99] == expected);
+  BOOST_TEST(xgrad::distributed::Work().is_completed());  // nothing to do
 }
 
 BOOST_AUTO_TEST_CASE(different_shapes_are_a_shape_error_on_every_rank,
@@ -286,22 +326,228 @@ BOOST_AUTO_TEST_CASE(bad_arguments_on_every_rank_are_value_errors_for_ddp) {
                         mentions<ValueError>("bucket_cap_bytes must be >= 1, got 0"));
 }
 
-BOOST_AUTO_TEST_CASE(gradients_are_fused_into_buckets_one_all_reduce_each) {
+BOOST_AUTO_TEST_CASE(buckets_hold_the_last_parameters_first) {
   // Parameters (doubles): 0.weight 16, 0.bias 8, 1.weight 8, 1.bias 8,
-  // 3.weight 24, 3.bias 3. A cap of 200 bytes (25 doubles) packs
-  // {16, 8}, {8, 8}, {24}, {3}.
+  // 3.weight 24, 3.bias 3. A cap of 200 bytes (25 doubles) packs, from the
+  // last parameter backwards, {3}, {24}, {8, 8, 8}, {16}.
   DistributedDataParallel<double> ddp(make_model(1), world(), 200);
   using Range = std::pair<std::size_t, std::size_t>;
-  BOOST_TEST(ddp.buckets() == (std::vector<Range>{{0, 2}, {2, 4}, {4, 5}, {5, 6}}));
+  BOOST_TEST(ddp.buckets() == (std::vector<Range>{{5, 6}, {4, 5}, {1, 4}, {0, 1}}));
   DistributedDataParallel<double> one_bucket(make_model(1), world());
   BOOST_TEST(one_bucket.buckets() == (std::vector<Range>{{0, 6}}));
+}
 
+BOOST_AUTO_TEST_CASE(the_first_bucket_holds_at_most_1_mib) {
+  // Two 300 x 300 layers in double: 720,000 + 2,400 bytes each. The last
+  // layer and the first bias fill the first bucket (1 MiB); the first weight
+  // goes to the second (25 MB).
+  Generator gen(1);
+  auto model = std::make_shared<nn::Sequential<double>>();
+  model->push_back(std::make_shared<nn::Linear<double>>(300, 300, true, gen));
+  model->push_back(std::make_shared<nn::Linear<double>>(300, 300, true, gen));
+  DistributedDataParallel<double> ddp(model, world());
+  using Range = std::pair<std::size_t, std::size_t>;
+  BOOST_TEST(ddp.buckets() == (std::vector<Range>{{1, 4}, {0, 1}}));
+}
+
+namespace {
+
+// The identity, whose backward throws.
+struct FailingBackward : Function<FailingBackward> {
+  static constexpr const char* name = "FailingBackward";
+  template <class T>
+  static xt::xarray<T> forward(Context<T>&, const Tensor<T>& x) {
+    return x.data();
+  }
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>&, const xt::xarray<T>&) {
+    throw ValueError("FailingBackward: asked to fail");
+  }
+};
+
+// 2 -> 4 -> tanh -> 3, with a probe: the number of collectives the group had
+// started when the first layer's weight gradient was complete.
+struct Probed {
+  std::shared_ptr<nn::Sequential<double>> model = std::make_shared<nn::Sequential<double>>();
+  std::shared_ptr<nn::Linear<double>> first, last;
+  std::uint64_t calls_at_first_weight = 0;
+  Probed() {
+    Generator gen(5);
+    first = std::make_shared<nn::Linear<double>>(2, 4, true, gen);
+    last = std::make_shared<nn::Linear<double>>(4, 3, true, gen);
+    model->push_back(first);
+    model->push_back(std::make_shared<nn::Tanh<double>>());
+    model->push_back(last);
+    // Registered before the wrapper's hooks, so it runs before them.
+    first->weight.register_hook(
+        [this](const Tensor<double>&) { calls_at_first_weight = world().stats().calls; });
+  }
+};
+
+// This rank's batch of 4 rows and its loss.
+Tensor<double> loss_of(Module<double>& model, int rank, double scale = 1.0) {
+  Tensor<double> x = rank_values<double>({4, 2}, rank);
+  x.mutable_data() *= 1e-8 * scale;
+  return cross_entropy(model.forward(x), Labels{0, 1, 2, 0});
+}
+
+// Calls all_reduce_gradients() and checks that it gives, bit for bit, each
+// parameter's gradient reduced after backward, one by one, with the blocking
+// all-reduce (zeros for a rank without one); the parameters listed in
+// `without_gradient` must keep none.
+void check_all_reduce_gradients(DistributedDataParallel<double>& ddp,
+                                const std::vector<std::size_t>& without_gradient = {}) {
+  const auto params = ddp.module()->parameters();
+  std::vector<xt::xarray<double>> expected;
+  for (const auto& p : params) {
+    Tensor<double> g = p.grad().defined() ? p.grad().clone().detach() : zeros<double>(p.shape());
+    world().all_reduce(g, ReduceOp::AVG);
+    expected.push_back(g.data());
+  }
+  ddp.all_reduce_gradients();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    BOOST_TEST_CONTEXT("parameter " << i) {
+      const bool none =
+          std::find(without_gradient.begin(), without_gradient.end(), i) != without_gradient.end();
+      BOOST_TEST_REQUIRE(params[i].grad().defined() == !none);
+      if (!none) BOOST_TEST(equal_arrays(params[i].grad().data(), expected[i]));
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(backward_starts_each_bucket_once_it_is_full_in_order) {
+  // One bucket per parameter: last.bias, last.weight, first.bias,
+  // first.weight. The last layer's two start during its node; the first
+  // layer's when its node has run. With one process nothing is reduced.
+  Probed probed;
+  DistributedDataParallel<double> ddp(probed.model, world(), 1);
+  world().reset_stats();
+  loss_of(ddp, world().rank()).backward();
+  const std::uint64_t during_backward = world().stats().calls;
+  ddp.all_reduce_gradients();
+  if (world().size() == 1) {
+    BOOST_TEST(world().stats().calls == 0u);
+    return;
+  }
+  BOOST_TEST(probed.calls_at_first_weight >= 2u);  // the last layer's buckets
+  BOOST_TEST(probed.calls_at_first_weight < 4u);   // not the first weight's
+  BOOST_TEST(during_backward == 4u);
+  BOOST_TEST(world().stats().calls == 4u);  // all_reduce_gradients started none
+}
+
+BOOST_AUTO_TEST_CASE(overlapped_means_equal_reducing_after_backward_bit_for_bit) {
+  for (std::size_t cap : {std::size_t(1), std::size_t(200),
+                          DistributedDataParallel<double>::kDefaultBucketCapBytes}) {
+    BOOST_TEST_CONTEXT("bucket cap " << cap) {
+      auto model = make_model(1);
+      DistributedDataParallel<double> ddp(model, world(), cap);
+      loss_of(ddp, world().rank()).backward();
+      check_all_reduce_gradients(ddp);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gradients_accumulated_over_two_backwards_are_reduced_once) {
+  // The second backward finds the first one's reductions in flight: they are
+  // finished and dropped, and the accumulated gradients are reduced.
+  auto model = make_model(1);
+  DistributedDataParallel<double> ddp(model, world(), 200);
+  loss_of(ddp, world().rank()).backward();
+  loss_of(ddp, world().rank(), 3.0).backward();
+  check_all_reduce_gradients(ddp);
+}
+
+BOOST_AUTO_TEST_CASE(a_gradient_accumulated_onto_an_existing_one_is_reduced_as_committed) {
+  // grad() holds a gradient from an earlier step; backward adds to it in place.
+  auto model = make_model(1);
+  DistributedDataParallel<double> ddp(model, world(), 200);
+  loss_of(ddp, world().rank()).backward();
+  ddp.all_reduce_gradients();
+  loss_of(ddp, world().rank(), 2.0).backward();
+  check_all_reduce_gradients(ddp);
+}
+
+BOOST_AUTO_TEST_CASE(a_hook_registered_after_wrapping_changes_the_reduced_gradient) {
+  // It runs after the wrapper's hook, so that parameter is packed from grad()
+  // after backward instead.
+  auto model = make_model(1);
+  DistributedDataParallel<double> ddp(model, world(), 200);
+  Tensor<double> weight = model->parameters()[4];
+  weight.register_hook([](const Tensor<double>& g) { return g * 2.0; });
+  loss_of(ddp, world().rank()).backward();
+  check_all_reduce_gradients(ddp);
+}
+
+BOOST_AUTO_TEST_CASE(a_frozen_parameter_gets_no_hook_and_keeps_no_gradient) {
+  auto model = make_model(1);
+  model->parameters()[0].set_requires_grad(false);
+  DistributedDataParallel<double> ddp(model, world(), 200);
+  loss_of(ddp, world().rank()).backward();
+  check_all_reduce_gradients(ddp, {0});
+}
+
+BOOST_AUTO_TEST_CASE(ranks_that_reach_different_parameters_still_reduce_in_step) {
+  // One bucket per parameter, the last layer's bias first. On odd ranks
+  // backward reaches every parameter but that bias, so their other buckets
+  // are full before the first one is: they still start only after it, in
+  // all_reduce_gradients, in the order the even ranks start them during
+  // backward (started in another order, their messages would not match).
+  Probed probed;
+  DistributedDataParallel<double> ddp(probed.model, world(), 1);
+  if (world().rank() % 2 == 0) {
+    loss_of(ddp, world().rank()).backward();
+  } else {
+    (sum(probed.first->weight) + sum(probed.first->bias) + sum(probed.last->weight)).backward();
+  }
+  check_all_reduce_gradients(ddp);
+}
+
+BOOST_AUTO_TEST_CASE(a_backward_that_threw_after_the_hooks_ran_is_refused_on_every_rank,
+                     *boost::unit_test::precondition(several_ranks)) {
+  // The input's node fails after every parameter's hook ran: their
+  // reductions started, but no gradient was committed.
+  auto model = make_model(1);
+  DistributedDataParallel<double> ddp(model, world(), 200);
   Tensor<double> x = rank_values<double>({4, 2}, world().rank());
   x.mutable_data() *= 1e-8;
-  cross_entropy(ddp.forward(x), Labels{0, 1, 2, 0}).backward();
+  x.set_requires_grad(true);
+  Tensor<double> loss = cross_entropy(ddp.forward(FailingBackward::apply(x)), Labels{0, 1, 2, 0});
+  BOOST_CHECK_THROW(loss.backward(), ValueError);
+  BOOST_TEST(!model->parameters()[0].grad().defined());
+  BOOST_CHECK_EXCEPTION(ddp.all_reduce_gradients(), StateError,
+                        mentions<StateError>("all_reduce_gradients: the gradient of parameter '"));
+  // The next step works.
+  loss_of(ddp, world().rank()).backward();
+  check_all_reduce_gradients(ddp);
+}
+
+BOOST_AUTO_TEST_CASE(a_gradient_changed_between_backward_and_the_reduction_is_refused,
+                     *boost::unit_test::precondition(several_ranks)) {
+  auto model = make_model(1);
+  DistributedDataParallel<double> ddp(model, world(), 200);
+  loss_of(ddp, world().rank()).backward();
+  model->parameters()[2].grad().mutable_data() *= 0.5;  // clipping before averaging
+  BOOST_CHECK_EXCEPTION(ddp.all_reduce_gradients(), StateError,
+                        mentions<StateError>("gradient of parameter '1.weight' is not the one "
+                                             "backward computed"));
+  loss_of(ddp, world().rank()).backward();
+  model->parameters()[2].zero_grad();
+  BOOST_CHECK_THROW(ddp.all_reduce_gradients(), StateError);
+}
+
+BOOST_AUTO_TEST_CASE(dropping_the_wrapper_finishes_its_reductions_and_removes_its_hooks) {
+  auto model = make_model(1);
+  {
+    DistributedDataParallel<double> ddp(model, world(), 200);
+    loss_of(ddp, world().rank()).backward();  // reductions in flight
+  }
+  for (auto& p : model->parameters()) p.zero_grad();
   world().reset_stats();
-  ddp.all_reduce_gradients();
-  BOOST_TEST(world().stats().calls == 4u);
+  loss_of(*model, world().rank()).backward();  // no hook left to call
+  BOOST_TEST(world().stats().calls == 0u);
+  BOOST_TEST(model->parameters()[0].grad().defined());
 }
 
 BOOST_AUTO_TEST_CASE(gradients_become_the_mean_over_ranks_bit_identical_everywhere) {

@@ -63,6 +63,27 @@ BOOST_AUTO_TEST_CASE(autograd_backward) {
   BOOST_TEST(b.grad().data() == (xt::xarray<double>{4, 8, 12}));
 }
 
+BOOST_AUTO_TEST_CASE(autograd_hooks) {
+  // DOC begin docs/autograd.md:hooks
+  auto w = tensor<double>({1.0, -2.0}, /*requires_grad=*/true);
+  std::vector<double> norms;
+  w.register_hook([&](const Tensor<double>& grad) {  // returns nothing: observes
+    norms.push_back(std::sqrt((grad * grad).sum().item()));
+  });
+  const unsigned clip = w.register_hook([](const Tensor<double>& grad) {
+    return grad.clamp(-1.0, 1.0);                    // returns a tensor: replaces
+  });
+  (w * w * 3.0).sum().backward();  // the hooks get [6, -12]; w.grad() == [1, -1]
+  w.remove_hook(clip);
+  // DOC end
+  BOOST_TEST(norms.size() == 1u);
+  BOOST_TEST(norms[0] == std::sqrt(180.0));
+  BOOST_TEST(w.grad().data() == (xt::xarray<double>{1, -1}));
+  (w * 2.0).sum().backward();  // no clipping any more
+  BOOST_TEST(w.grad().data() == (xt::xarray<double>{3, 1}));
+  BOOST_TEST(norms.size() == 2u);
+}
+
 // At namespace scope (a class inside a function cannot have member templates).
 // DOC begin docs/autograd.md:function
 // y = x^3, dy/dx = 3 x^2

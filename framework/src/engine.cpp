@@ -1,14 +1,20 @@
 // Reverse-mode backward over the graph recorded by Function::apply.
 //
 // 1. Collect the nodes reachable from the root with an explicit stack (no
-//    recursion: chains of 100,000 ops are fine) and count, for each node, how
-//    many recorded consumers feed it a gradient. Refuse released nodes before
+//    recursion: chains of 100,000 ops are fine) and the leaves that will
+//    receive a gradient, and count, for each node and each leaf, how many
+//    recorded consumers feed it a gradient. Refuse released nodes before
 //    touching anything.
 // 2. Kahn's algorithm: a node runs once all its consumers have run; its
 //    incoming gradient is summed in node scratch space and freed after use.
-// 3. Leaf gradients are summed in scratch space too and committed only at the
-//    end, so an exception (a version-counter error, a bad custom backward)
-//    leaves every .grad as it was.
+//    Leaf gradients are summed in scratch space too. When a leaf's count
+//    reaches zero its gradient of this backward is complete: its hooks
+//    (Tensor::register_hook) run then, and may replace it.
+// 3. Leaf gradients are committed only at the end, so an exception (a
+//    version-counter error, a bad custom backward, a throwing hook) leaves
+//    every .grad as it was. Hooks that ran before it have run, though: what
+//    they did outside the engine (DistributedDataParallel starts all-reduces)
+//    is theirs to undo.
 // 4. Without retain_graph, each node's saved tensors are released at the end.
 #include "xgrad/engine.hpp"
 
@@ -16,11 +22,25 @@
 #include <string>
 #include <vector>
 
+#include "xgrad/grad_mode.hpp"
 #include "xgrad/node.hpp"
 
 namespace xgrad {
 
 namespace {
+
+// Set while hooks run: a hook must not start another backward, which would
+// reuse the scratch space of the leaves this one is still counting.
+thread_local bool running_hooks = false;
+
+// The scope of a leaf's hooks: grad mode off, as in PyTorch's backward.
+struct HookScope {
+  NoGradGuard no_grad;
+  HookScope() { running_hooks = true; }
+  ~HookScope() { running_hooks = false; }
+  HookScope(const HookScope&) = delete;
+  HookScope& operator=(const HookScope&) = delete;
+};
 
 template <class T>
 void accumulate(xt::xarray<T>& into, bool& has, xt::xarray<T>&& grad) {
@@ -44,6 +64,7 @@ void clear_scratch(const std::vector<Node<T>*>& nodes,
   for (auto* m : leaves) {
     m->has_pending_grad = false;
     m->pending_grad = xt::xarray<T>();
+    m->pending_dependencies = 0;
   }
 }
 
@@ -56,18 +77,55 @@ void check_grad_shape(const Storage<T>& grad, const Shape& shape) {
               " but its new gradient has shape ", shape, " (was grad() resized in place?)");
 }
 
+// Step 2's last act for a leaf: its gradient of this backward is complete.
+// Runs its hooks on a Tensor that takes the gradient's buffer, and takes the
+// result back.
+template <class T>
+void run_hooks(AutogradMeta<T>& meta, xt::xarray<T>& gradient) {
+  bool any = false;
+  for (const auto& hook : meta.hooks) any = any || static_cast<bool>(hook);
+  if (!any) return;
+  const Shape shape = gradient.shape();
+  Tensor<T> grad(std::move(gradient));
+  {
+    HookScope scope;
+    // By index: a hook may register or remove hooks of this very tensor.
+    for (std::size_t i = 0; i < meta.hooks.size(); ++i) {
+      if (!meta.hooks[i]) continue;
+      const auto hook = meta.hooks[i];  // a copy: the slot may be removed meanwhile
+      Tensor<T> replaced = hook(grad);
+      if (!replaced.defined()) continue;
+      XGRAD_CHECK(replaced.shape() == shape, ShapeError, "backward: hook ", i,
+                  " of a leaf of shape ", shape, " returned a gradient of shape ",
+                  replaced.shape());
+      grad = std::move(replaced);
+    }
+  }
+  // Take the buffer back unless a hook kept a handle to it.
+  std::shared_ptr<Storage<T>> storage = grad.storage();
+  grad = Tensor<T>();
+  if (storage.use_count() == 1) {
+    gradient = std::move(storage->data);
+  } else {
+    gradient = storage->data;
+  }
+}
+
 }  // namespace
 
 template <class T>
 void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_graph) {
+  XGRAD_CHECK(!running_hooks, StateError,
+              "backward: called from a gradient hook, which the engine does not support");
   XGRAD_CHECK(root.requires_grad(), StateError,
               "backward: the tensor does not require grad and has no grad_fn");
   XGRAD_CHECK(gradient.shape() == root.shape(), ShapeError, "backward: gradient shape ",
               gradient.shape(), " differs from the output shape ", root.shape());
   const auto& root_meta = root.autograd_meta();
   if (!root_meta->grad_fn) {  // a leaf: its gradient is the given one
+    if (root_meta->grad) check_grad_shape(*root_meta->grad, gradient.shape());
+    run_hooks(*root_meta, gradient);
     if (root_meta->grad) {
-      check_grad_shape(*root_meta->grad, gradient.shape());
       root_meta->grad->data += gradient;
       ++root_meta->grad->version;
     } else {
@@ -79,6 +137,7 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
 
   // 1. Discover the graph and count dependencies.
   std::vector<Node<T>*> nodes;
+  std::vector<AutogradMeta<T>*> leaves;  // in the order discovered
   Node<T>* root_node = root_meta->grad_fn.get();
   {
     std::vector<Node<T>*> stack{root_node};
@@ -91,12 +150,18 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
       stack.pop_back();
       if (n->ctx.released()) {
         for (auto* m : nodes) m->has_pending_grad = false, m->pending_dependencies = 0;
+        for (auto* m : leaves) m->pending_dependencies = 0;
         throw_error<StateError>(
             "backward: trying to backward through the graph a second time: the saved tensors of ",
             n->name(), " were already freed (pass retain_graph=true to the first backward)");
       }
       for (const auto& edge : n->next) {
-        if (!edge || !edge->grad_fn) continue;
+        if (!edge) continue;
+        if (!edge->grad_fn) {
+          if (!edge->requires_grad) continue;  // turned off since recording: no gradient
+          if (edge->pending_dependencies++ == 0) leaves.push_back(edge.get());
+          continue;
+        }
         Node<T>* child = edge->grad_fn.get();
         if (!child->has_pending_grad) {
           child->has_pending_grad = true;
@@ -111,7 +176,6 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
   }
 
   // 2. Run the nodes in topological order.
-  std::vector<AutogradMeta<T>*> leaves;
   std::vector<Node<T>*> ready{root_node};
   root_node->pending_grad = std::move(gradient);
   root_node->has_pending_grad = true;
@@ -134,9 +198,9 @@ void run_backward(const Tensor<T>& root, xt::xarray<T> gradient, bool retain_gra
         if (Node<T>* child = meta->grad_fn.get()) {
           accumulate(child->pending_grad, child->has_pending_grad, std::move(grads[i]));
           if (--child->pending_dependencies == 0) ready.push_back(child);
-        } else if (meta->requires_grad) {
-          if (!meta->has_pending_grad) leaves.push_back(meta);
+        } else if (meta->pending_dependencies > 0) {  // a leaf counted in step 1
           accumulate(meta->pending_grad, meta->has_pending_grad, std::move(grads[i]));
+          if (--meta->pending_dependencies == 0) run_hooks(*meta, meta->pending_grad);
         }
       }
     }

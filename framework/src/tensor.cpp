@@ -161,6 +161,31 @@ void Tensor<T>::backward(xt::xarray<T>&& gradient, bool retain_graph) const {
 }
 
 template <class T>
+unsigned Tensor<T>::add_hook(std::function<Tensor(const Tensor&)> hook) {
+  check_defined("register_hook");
+  XGRAD_CHECK(requires_grad(), StateError,
+              "register_hook: the tensor does not require grad, so no gradient reaches it");
+  XGRAD_CHECK(is_leaf(), StateError,
+              "register_hook: hooks on non-leaf tensors are not supported (this tensor was "
+              "produced by ",
+              grad_fn_name(), "); register it on the leaves whose gradient you need");
+  XGRAD_CHECK(hook, ValueError, "register_hook: hook is empty");
+  auto& hooks = impl_->meta->hooks;
+  hooks.push_back(std::move(hook));
+  return static_cast<unsigned>(hooks.size() - 1);
+}
+
+template <class T>
+void Tensor<T>::remove_hook(unsigned position) {
+  check_defined("remove_hook");
+  const bool registered =
+      impl_->meta && position < impl_->meta->hooks.size() && impl_->meta->hooks[position];
+  XGRAD_CHECK(registered, ValueError, "remove_hook: position ", position,
+              " is not a registered hook of this tensor");
+  impl_->meta->hooks[position] = nullptr;
+}
+
+template <class T>
 Tensor<T> Tensor<T>::detach() const {
   check_defined("detach");
   Tensor<T> t;

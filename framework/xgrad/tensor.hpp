@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <limits>
 #include <memory>
@@ -22,6 +23,8 @@ namespace xgrad {
 
 template <class T>
 class Node;
+template <class T>
+class Tensor;
 
 // The data and a version counter bumped by every in-place write, so that a
 // backward can tell that a tensor it saved was modified after saving. Large
@@ -50,9 +53,13 @@ struct AutogradMeta {
   bool requires_grad = false;
   std::shared_ptr<Storage<T>> grad;  // accumulated gradient of a leaf, or null
   std::shared_ptr<Node<T>> grad_fn;  // the op that produced it, null for leaves
+  // Gradient hooks of a leaf (Tensor::register_hook), in registration order; a
+  // removed one leaves an empty slot, so that positions stay valid.
+  std::vector<std::function<Tensor<T>(const Tensor<T>&)>> hooks;
   // Scratch space of one backward call (see engine.cpp).
   xt::xarray<T> pending_grad;
   bool has_pending_grad = false;
+  int pending_dependencies = 0;  // consumers that have not passed their gradient yet
 };
 
 template <class T>
@@ -138,6 +145,29 @@ class Tensor {
   // engine takes over an rvalue's buffer; an lvalue is copied (over threads).
   void backward(const xt::xarray<T>& gradient, bool retain_graph = false) const;
   void backward(xt::xarray<T>&& gradient, bool retain_graph = false) const;
+
+  // ---- gradient hooks ----
+  // libtorch's Tensor::register_hook, for a leaf that requires grad (else
+  // StateError): each backward that reaches this tensor calls hook(grad) once,
+  // with this backward's whole gradient for it (every path summed), when no
+  // further contribution can arrive and before it is added to grad(). A hook
+  // returning a Tensor may replace the gradient (same shape, else ShapeError;
+  // an undefined one keeps it); hooks run in registration order, each seeing
+  // the previous one's result, with grad mode off. They must not call
+  // backward(). Returns the position to pass to remove_hook.
+  template <class F>
+  unsigned register_hook(F&& hook) {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>) {
+      return add_hook([h = std::forward<F>(hook)](const Tensor& grad) mutable {
+        h(grad);
+        return Tensor();
+      });
+    } else {
+      return add_hook(std::forward<F>(hook));
+    }
+  }
+  // ValueError unless `position` is a hook registered and not yet removed.
+  void remove_hook(unsigned position);
 
   // Shares the data, no history, requires_grad false.
   Tensor detach() const;
@@ -230,6 +260,7 @@ class Tensor {
   };
   void check_defined(const char* what) const;
   static void check_integer_item(double value, bool is_signed, int digits);
+  unsigned add_hook(std::function<Tensor(const Tensor&)> hook);
   std::shared_ptr<Impl> impl_;
 };
 

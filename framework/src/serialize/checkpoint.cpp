@@ -31,7 +31,7 @@ void save(const StateDict<T>& dict, const std::string& path,
   for (const auto& key : bytes) {
     const bool known = std::any_of(dict.begin(), dict.end(),
                                    [&key](const auto& kv) { return kv.first == key; });
-    XGRAD_CHECK(known, ValueError, "save: uint8 key \"", detail::printable(key),
+    XGRAD_CHECK(known, ValueError, "save: uint8 key \"", printable(key),
                 "\" is not a key of the state dict");
   }
   std::set<std::string> names;

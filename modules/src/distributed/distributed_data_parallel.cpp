@@ -1,7 +1,10 @@
 #include "xgrad/distributed/distributed_data_parallel.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "xgrad/errors.hpp"
@@ -153,60 +156,232 @@ DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<Module<T>> m
     }
   }
 
-  // 3. Buckets.
-  std::size_t begin = 0, bytes = 0;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
+  // 3. Buckets, from the last parameter backwards (PyTorch's order: the
+  //    last layers' gradients are ready first).
+  names_ = parameter_names;
+  slots_.resize(params_.size());
+  const std::size_t first_cap = std::min(kFirstBucketCapBytes, bucket_cap_bytes);
+  std::size_t end = params_.size(), bytes = 0;
+  for (std::size_t i = params_.size(); i-- > 0;) {
     const std::size_t size = params_[i].numel() * sizeof(T);
-    if (i > begin && bytes + size > bucket_cap_bytes) {
-      buckets_.emplace_back(begin, i);
-      begin = i;
+    const std::size_t cap = ranges_.empty() ? first_cap : bucket_cap_bytes;
+    if (i + 1 < end && bytes + size > cap) {
+      ranges_.emplace_back(i + 1, end);
+      end = i + 1;
       bytes = 0;
     }
     bytes += size;
   }
-  if (begin < params_.size()) buckets_.emplace_back(begin, params_.size());
+  if (end > 0) ranges_.emplace_back(0, end);
+  buckets_.resize(ranges_.size());
+  for (std::size_t b = 0; b < ranges_.size(); ++b) {
+    Bucket& bucket = buckets_[b];
+    std::tie(bucket.begin, bucket.end) = ranges_[b];
+    // Layout: the gradients (zeros where undefined), then one flag per
+    // parameter, 1 where it has a gradient; after the reduction (AVG) the
+    // flag is the share of ranks that had one.
+    std::size_t offset = 0;
+    for (std::size_t i = bucket.begin; i < bucket.end; ++i) {
+      slots_[i].bucket = b;
+      slots_[i].offset = offset;
+      slots_[i].numel = params_[i].numel();
+      offset += params_[i].numel();
+    }
+    bucket.flat.resize(offset + (bucket.end - bucket.begin));
+  }
+
+  // 4. Hooks.
+  if (group_.size() == 1) return;  // nothing to reduce
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (!params_[i].requires_grad()) continue;  // frozen: reduced after backward, if at all
+    slots_[i].hook =
+        params_[i].register_hook([this, i](const Tensor<T>& grad) { on_gradient(i, grad); });
+    slots_[i].has_hook = true;
+  }
+}
+
+template <class T>
+DistributedDataParallel<T>::~DistributedDataParallel() {
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    // Unless the user removed it already (positions are never reused).
+    auto& hooks = params_[i].autograd_meta()->hooks;
+    if (slots_[i].has_hook && slots_[i].hook < hooks.size()) hooks[slots_[i].hook] = nullptr;
+  }
+  bool in_flight = false;
+  for (const Bucket& b : buckets_) in_flight = in_flight || b.started;
+  if (!in_flight) return;
+  if (std::uncaught_exceptions() > 0) {
+    // The other ranks may never join these all-reduces, so waiting could
+    // hang; MPI may still write to the buffers, so they must stay.
+    static_cast<void>(new std::vector<Bucket>(std::move(buckets_)));  // deliberately leaked
+    return;
+  }
+  for (Bucket& b : buckets_) b.work.wait();
+}
+
+template <class T>
+void DistributedDataParallel<T>::on_gradient(std::size_t i, const Tensor<T>& grad) {
+  if (slots_[i].packed) discard();  // a second gradient before all_reduce_gradients
+  // A hook registered after this one could still change the gradient: then
+  // all_reduce_gradients packs what backward committed.
+  const auto& hooks = params_[i].autograd_meta()->hooks;
+  bool last = true;
+  for (std::size_t h = slots_[i].hook + 1; h < hooks.size(); ++h) last = last && !hooks[h];
+  if (last && pack(i, &grad.data())) start_full_buckets();
+  // Moves the reductions in flight on (MPI progresses only inside MPI calls).
+  for (Bucket& b : buckets_) {
+    if (b.started) {
+      b.work.is_completed();
+      break;
+    }
+  }
+}
+
+template <class T>
+bool DistributedDataParallel<T>::pack(std::size_t i, const xt::xarray<T>* fresh) {
+  Slot& slot = slots_[i];
+  Bucket& bucket = buckets_[slot.bucket];
+  const std::shared_ptr<Storage<T>>& grad = params_[i].autograd_meta()->grad;
+  if ((fresh && fresh->size() != slot.numel) || (grad && grad->data.size() != slot.numel)) {
+    return false;
+  }
+  T* at = bucket.flat.data() + slot.offset;
+  T& flag = bucket.flat[bucket.flat.size() - (bucket.end - bucket.begin) + (i - bucket.begin)];
+  if (fresh) {
+    // What backward's commit will compute, grad() + fresh, or fresh.
+    const T* f = fresh->data();
+    if (grad) {
+      const T* g = grad->data.data();
+      for (std::size_t k = 0; k < slot.numel; ++k) at[k] = g[k] + f[k];
+    } else {
+      std::copy(f, f + slot.numel, at);
+    }
+    slot.from_hook = true;
+    slot.had_grad = static_cast<bool>(grad);
+    slot.grad_before = grad;
+    slot.version_before = grad ? grad->version : 0;
+    flag = T(1);
+  } else if (grad) {
+    std::copy(grad->data.begin(), grad->data.end(), at);
+    flag = T(1);
+  } else {
+    std::fill(at, at + slot.numel, T(0));
+    flag = T(0);
+  }
+  slot.packed = true;
+  ++bucket.packed;
+  return true;
+}
+
+template <class T>
+void DistributedDataParallel<T>::start_full_buckets() {
+  while (next_start_ < buckets_.size()) {
+    Bucket& b = buckets_[next_start_];
+    if (b.packed < b.end - b.begin) break;
+    start(b);
+    ++next_start_;
+  }
+}
+
+template <class T>
+void DistributedDataParallel<T>::start(Bucket& bucket) {
+  bucket.work =
+      group_.all_reduce_buffer_async(bucket.flat.data(), bucket.flat.size(), ReduceOp::AVG);
+  bucket.started = true;
+}
+
+template <class T>
+void DistributedDataParallel<T>::discard() {
+  for (Bucket& b : buckets_) {
+    if (b.started) b.work.wait();  // in starting order
+  }
+  reset();
+}
+
+template <class T>
+void DistributedDataParallel<T>::reset() {
+  for (Bucket& b : buckets_) {
+    b.packed = 0;
+    b.started = false;
+  }
+  for (Slot& s : slots_) {
+    s.packed = false;
+    s.from_hook = false;
+    s.grad_before.reset();
+  }
+  next_start_ = 0;
+}
+
+template <class T>
+std::string DistributedDataParallel<T>::stale_parameter() const {
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Slot& s = slots_[i];
+    if (!s.from_hook) continue;
+    // backward's commit adds to an existing grad() in place (one version
+    // bump) or makes a new one (version 0): anything else means it did not
+    // happen or grad() changed since.
+    const std::shared_ptr<Storage<T>>& now = params_[i].autograd_meta()->grad;
+    const bool committed =
+        s.had_grad ? now && now == s.grad_before.lock() && now->version == s.version_before + 1
+                   : now && now->version == 0;
+    if (!committed) return names_[i];
+  }
+  return "";
 }
 
 template <class T>
 void DistributedDataParallel<T>::all_reduce_gradients() {
-  for (const auto& [begin, end] : buckets_) {
-    // Layout: the gradients (zeros where undefined), then one flag per
-    // parameter, 1 where it has a gradient; after AVG the flag is the share
-    // of ranks that had one.
-    std::size_t size = end - begin;
-    for (std::size_t i = begin; i < end; ++i) size += params_[i].numel();
-    flat_.resize(size);
-    T* at = flat_.data();
-    T* flags = flat_.data() + (size - (end - begin));
-    for (std::size_t i = begin; i < end; ++i) {
-      const Tensor<T> g = params_[i].grad();
-      const std::size_t n = params_[i].numel();
-      if (g.defined()) {
-        std::copy(g.data().begin(), g.data().end(), at);
-      } else {
-        std::fill(at, at + n, T(0));
-      }
-      flags[i - begin] = g.defined() ? T(1) : T(0);
-      at += n;
-    }
-    group_.all_reduce_buffer(flat_.data(), size, ReduceOp::AVG);
-    const T* from = flat_.data();
-    for (std::size_t i = begin; i < end; ++i) {
-      Tensor<T>& p = params_[i];
-      const std::size_t n = p.numel();
-      if (flags[i - begin] > T(0)) {
-        Tensor<T> g = p.grad();
-        if (!g.defined()) {
-          // Only other ranks had one: this rank's parameter gets one too.
-          p.autograd_meta()->grad = std::make_shared<Storage<T>>(
-              Storage<T>{xt::xarray<T>::from_shape(p.shape()), 0, {}, nullptr});
-          g = p.grad();
-        }
-        std::copy(from, from + n, g.mutable_data().begin());
-      }
-      from += n;
+  if (group_.size() == 1) return;  // the mean over one rank
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    // A parameter or gradient resized since construction no longer fits the
+    // buckets every rank agreed on. Checked before this call starts anything
+    // (what backward started is finished first).
+    const std::size_t n = params_[i].numel();
+    const auto& grad = params_[i].autograd_meta()->grad;
+    if (n != slots_[i].numel || (grad && grad->data.size() != n)) {
+      discard();
+      XGRAD_CHECK(n == slots_[i].numel, ShapeError, "all_reduce_gradients: parameter '", names_[i],
+                  "' has ", n, " elements, but had ", slots_[i].numel,
+                  " when the model was wrapped");
+      throw_error<ShapeError>("all_reduce_gradients: the gradient of parameter '", names_[i],
+                              "' has shape ", grad->data.shape(), ", the parameter ",
+                              params_[i].shape());
     }
   }
+  const std::string stale = stale_parameter();
+  // Start what backward did not, in order; wait for everything, in order.
+  for (std::size_t b = next_start_; b < buckets_.size(); ++b) {
+    Bucket& bucket = buckets_[b];
+    for (std::size_t i = bucket.begin; i < bucket.end; ++i) {
+      if (!slots_[i].packed) pack(i, nullptr);
+    }
+    start(bucket);
+  }
+  for (Bucket& bucket : buckets_) bucket.work.wait();
+  if (!stale.empty()) {
+    reset();
+    throw_error<StateError>(
+        "all_reduce_gradients: the gradient of parameter '", stale,
+        "' is not the one backward computed: the backward threw after its gradient hook ran, or "
+        "grad() was changed or zeroed since (change gradients after all_reduce_gradients)");
+  }
+  for (Bucket& bucket : buckets_) {
+    const T* flags = bucket.flat.data() + bucket.flat.size() - (bucket.end - bucket.begin);
+    for (std::size_t i = bucket.begin; i < bucket.end; ++i) {
+      if (!(flags[i - bucket.begin] > T(0))) continue;  // no rank had a gradient
+      Tensor<T>& p = params_[i];
+      auto& grad = p.autograd_meta()->grad;
+      if (!grad) {
+        // Only other ranks had one: this rank's parameter gets one too.
+        grad = std::make_shared<Storage<T>>(Storage<T>{xt::xarray<T>::from_shape(p.shape()), 0, {}, nullptr});
+      } else {
+        ++grad->version;
+      }
+      const T* from = bucket.flat.data() + slots_[i].offset;
+      std::copy(from, from + slots_[i].numel, grad->data.data());
+    }
+  }
+  reset();
 }
 
 template class DistributedDataParallel<float>;

@@ -66,6 +66,22 @@ void ProcessGroup::all_reduce(Tensor<T>& tensor, ReduceOp op) {
   all_reduce_buffer(tensor.mutable_data().data(), tensor.numel(), op);
 }
 
+Work::Work(ProcessGroup* group, std::shared_ptr<State> state)
+    : group_(group), state_(std::move(state)) {}
+Work::~Work() = default;
+Work::Work(Work&&) noexcept = default;
+Work& Work::operator=(Work&&) noexcept = default;
+
+bool Work::is_completed() {
+  if (state_ && group_->progress(state_.get(), false)) state_.reset();
+  return !state_;
+}
+
+void Work::wait() {
+  if (state_) group_->progress(state_.get(), true);
+  state_.reset();
+}
+
 void ProcessGroup::abort(const std::string& message, int code) {
   std::fprintf(stderr, "xgrad rank %d/%d: %s\n", rank_, size_, message.c_str());
   std::fflush(stderr);

@@ -1,6 +1,7 @@
 // The stub backend of ProcessGroup, compiled when xgrad is built without MPI:
 // one process (rank 0, size 1), so a broadcast or an all-reduce (SUM or AVG)
-// leaves its input as it is. Calls and bytes are still counted.
+// leaves its input as it is, and a non-blocking one is complete at once.
+// Calls and bytes are still counted.
 #include <cstdlib>
 #include <exception>
 
@@ -9,6 +10,7 @@
 namespace xgrad::distributed {
 
 struct ProcessGroup::Impl {};
+struct Work::State {};
 
 ProcessGroup::ProcessGroup() : impl_(std::make_unique<Impl>()) {}
 
@@ -37,11 +39,21 @@ void ProcessGroup::all_reduce_buffer(T*, std::size_t n, ReduceOp) {
   stats_.bytes += n * sizeof(T);
 }
 
+template <class T>
+Work ProcessGroup::all_reduce_buffer_async(T*, std::size_t n, ReduceOp) {
+  ++stats_.calls;
+  stats_.bytes += n * sizeof(T);
+  return Work();
+}
+
+bool ProcessGroup::progress(const Work::State*, bool) { return true; }
+
 void ProcessGroup::end_job(int code) { std::_Exit(code); }
 
-#define XGRAD_INSTANTIATE(T)                                             \
-  template void ProcessGroup::broadcast_buffer<T>(T*, std::size_t, int); \
-  template void ProcessGroup::all_reduce_buffer<T>(T*, std::size_t, ReduceOp);
+#define XGRAD_INSTANTIATE(T)                                                   \
+  template void ProcessGroup::broadcast_buffer<T>(T*, std::size_t, int);       \
+  template void ProcessGroup::all_reduce_buffer<T>(T*, std::size_t, ReduceOp); \
+  template Work ProcessGroup::all_reduce_buffer_async<T>(T*, std::size_t, ReduceOp);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)
 #undef XGRAD_INSTANTIATE

@@ -11,23 +11,36 @@
 //   ...
 //   opt.zero_grad();
 //   cross_entropy(model->forward(batch.features), batch.labels).backward();
-//   model->all_reduce_gradients();   // PyTorch does this in backward's hooks
+//   model->all_reduce_gradients();   // PyTorch's backward waits for this itself
 //   opt.step();
 //
 // With per-rank batches of B / W rows, the averaged gradient of a mean loss is
 // the gradient of the mean loss over the B rows (up to rounding): W processes
 // train like one process with batch B.
 //
-// Differences from PyTorch: gradients are reduced by an explicit call after
-// backward (xgrad's engine has no hooks), not overlapped with backward; buckets
-// follow parameters() order (PyTorch: reversed); a parameter without a gradient
-// on some ranks is reduced with zeros there (PyTorch needs
-// find_unused_parameters=True for that), and one without a gradient on every
-// rank keeps no gradient.
+// Overlap. The gradients are packed into buckets, PyTorch's way: parameters in
+// reverse order (the last layers' gradients are ready first), the first
+// bucket up to 1 MiB, the others up to bucket_cap_bytes. A gradient hook on
+// each parameter (Tensor::register_hook) packs its gradient as soon as
+// backward has completed it, and a bucket's non-blocking all-reduce starts as
+// soon as all its gradients are in and every bucket before it has started
+// (so that all ranks start them in the same order). all_reduce_gradients()
+// packs what no hook did (gradients a rank does not have, or got outside a
+// hook), starts the remaining buckets, waits for all of them and writes the
+// means.
+//
+// Differences from PyTorch: the wait is the explicit all_reduce_gradients()
+// call, not the end of backward; a parameter without a gradient on some ranks
+// is averaged with zeros there (no find_unused_parameters needed), one without
+// a gradient anywhere keeps none; buckets are not rebuilt from the order
+// gradients arrive in; there is no no_sync().
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "xgrad/distributed/process_group.hpp"
@@ -38,8 +51,9 @@ namespace xgrad::distributed {
 template <class T>
 class DistributedDataParallel : public Module<T> {
  public:
-  // PyTorch's default bucket_cap_mb.
+  // PyTorch's default bucket_cap_mb, and its cap of the first bucket.
   static constexpr std::size_t kDefaultBucketCapBytes = 25u << 20;
+  static constexpr std::size_t kFirstBucketCapBytes = 1u << 20;
 
   // Wraps `module` (registered as the child "module", so state-dict keys read
   // "module.<name>" as in PyTorch). Collective: every rank must construct it.
@@ -48,34 +62,97 @@ class DistributedDataParallel : public Module<T> {
   // naming the first difference (no rank hangs). Then every parameter and
   // buffer is overwritten with rank 0's values (one fused broadcast).
   // ValueError on a null module or bucket_cap_bytes 0.
-  // The group must outlive this object; the module's parameters must not be
-  // added or removed afterwards.
+  // With more than one rank, registers a gradient hook on every parameter
+  // that requires grad; the hooks call MPI, so backward() must run on the
+  // thread that made the group (MPI_THREAD_FUNNELED), as all_reduce_gradients
+  // does. The group must outlive this object; the module's parameters must
+  // not be added, removed or resized afterwards.
   DistributedDataParallel(std::shared_ptr<Module<T>> module, ProcessGroup& group,
                           std::size_t bucket_cap_bytes = kDefaultBucketCapBytes);
+  // Removes the hooks and waits for the all-reduces in flight (when an
+  // exception is propagating it leaves them, and their buffers, to the job's
+  // end instead: see Note [Failures] in process_group.hpp).
+  ~DistributedDataParallel() override;
 
   Tensor<T> forward(const Tensor<T>& input) override { return module_->forward(input); }
 
-  // Collective, after backward on every rank: each parameter's gradient
-  // becomes the mean over the ranks, g = (((g_0 + g_1) + g_2) + ... ) / W in
-  // rank order (Note [Reduction order] in process_group.hpp), bit-identical on
-  // all ranks. One all-reduce per bucket. A rank without a gradient for a
-  // parameter contributes zeros; a parameter without a gradient on any rank
-  // keeps none.
+  // Collective, after backward on every rank, before the optimizer step:
+  // each parameter's gradient becomes the mean over the ranks,
+  // g = (((g_0 + g_1) + g_2) + ... ) / W in rank order (Note [Reduction
+  // order] in process_group.hpp), bit-identical on all ranks and to reducing
+  // after backward. One all-reduce per bucket, most of them started by
+  // backward. A rank without a gradient for a parameter contributes zeros; a
+  // parameter without a gradient on any rank keeps none. With one rank it
+  // does nothing.
+  //
+  // The hooks start collectives, so every rank must run the same backward()
+  // calls through the parameters between two all_reduce_gradients() (as a
+  // data-parallel loop does; PyTorch has the same rule). A second gradient
+  // for a parameter before all_reduce_gradients() (gradient accumulation over
+  // several backward calls) is fine: the reductions in flight are finished
+  // and dropped, and the accumulated gradients are reduced here. StateError,
+  // after finishing this step's collectives, when a gradient a hook packed is
+  // not what grad() holds now: its backward threw afterwards, or grad() was
+  // changed or zeroed since (change gradients after this call, as PyTorch's
+  // backward has reduced them before any user code runs).
   void all_reduce_gradients();
 
   const std::shared_ptr<Module<T>>& module() const { return module_; }
   ProcessGroup& process_group() const { return group_; }
-  // Buckets as parameter index ranges [begin, end) into parameters(): filled
-  // greedily in order up to bucket_cap_bytes of gradients; a parameter larger
-  // than the cap gets a bucket of its own.
-  const std::vector<std::pair<std::size_t, std::size_t>>& buckets() const { return buckets_; }
+  // Buckets in the order their all-reduces start, as parameter index ranges
+  // [begin, end) into parameters(): filled from the last parameter backwards,
+  // the first up to min(kFirstBucketCapBytes, bucket_cap_bytes) of
+  // gradients, the others up to bucket_cap_bytes; a parameter larger than
+  // the cap gets a bucket of its own.
+  const std::vector<std::pair<std::size_t, std::size_t>>& buckets() const { return ranges_; }
 
  private:
+  struct Bucket {
+    std::size_t begin = 0, end = 0;  // parameters [begin, end)
+    std::vector<T> flat;             // their gradients, then one flag per parameter
+    std::size_t packed = 0;          // parameters packed in this step
+    bool started = false;
+    Work work;
+  };
+  // A parameter's place in its bucket, its hook, and what a hook packed.
+  struct Slot {
+    std::size_t bucket = 0, offset = 0, numel = 0;
+    bool has_hook = false;
+    unsigned hook = 0;
+    bool packed = false;
+    // Set when a hook packed grad() + this backward's gradient: grad() before
+    // the commit, so that all_reduce_gradients can tell the commit happened
+    // and nothing changed grad() since.
+    bool from_hook = false;
+    bool had_grad = false;
+    std::weak_ptr<Storage<T>> grad_before;
+    std::uint64_t version_before = 0;
+  };
+
+  void on_gradient(std::size_t i, const Tensor<T>& grad);
+  // Writes parameter i's gradient to its bucket: grad() + `fresh` (this
+  // backward's gradient, from a hook), or grad() as it is when `fresh` is
+  // null (zeros and flag 0 when undefined). False when grad() and `fresh`
+  // do not fit the layout (left to the shape checks of backward and
+  // all_reduce_gradients).
+  bool pack(std::size_t i, const xt::xarray<T>* fresh);
+  // Starts the buckets that are full, in order.
+  void start_full_buckets();
+  void start(Bucket& bucket);
+  // Finishes the reductions in flight and forgets what was packed.
+  void discard();
+  void reset();
+  // The first parameter whose hook-packed gradient grad() no longer holds.
+  std::string stale_parameter() const;
+
   std::shared_ptr<Module<T>> module_;
   ProcessGroup& group_;
+  std::vector<std::string> names_;
   std::vector<Tensor<T>> params_;
-  std::vector<std::pair<std::size_t, std::size_t>> buckets_;
-  std::vector<T> flat_;  // one bucket's gradients, then one flag per parameter
+  std::vector<std::pair<std::size_t, std::size_t>> ranges_;
+  std::vector<Bucket> buckets_;  // in starting order
+  std::vector<Slot> slots_;      // one per parameter
+  std::size_t next_start_ = 0;   // the first bucket not started
 };
 
 extern template class DistributedDataParallel<float>;

@@ -21,6 +21,23 @@
 // commutative in floating point, so MPI_Allreduce gives the same bits and is
 // used instead.
 //
+// Note [Non-blocking collectives]. all_reduce_buffer_async starts the
+// reduction of Note [Reduction order] without waiting for it and returns a
+// Work. It is made of point-to-point messages on a communicator of the
+// group's own: phase 1 sends chunk r of the buffer to rank r, and each rank
+// sums the copies of its chunk in rank order; phase 2 sends every rank the
+// reduced chunks. So the additions are those of all_reduce_buffer, in its
+// order (the same bits; with two ranks it does not use MPI_Allreduce, whose
+// non-blocking form reduces in place on one rank and then broadcasts), and
+// the buffer needs no padding copy. Every rank must start its non-blocking
+// all-reduces in the same order among themselves (their sequence numbers make
+// the message tags), in any order relative to the blocking collectives, so
+// one started during backward on one rank and after it on another is fine.
+// Open MPI moves messages on only inside MPI calls (it has no progress
+// thread: ompi_info says "OMPI progress: no"), so a caller computing
+// meanwhile calls Work::is_completed() now and then (DistributedDataParallel
+// does in its gradient hooks).
+//
 // Note [Mismatches]. The checked collectives (on tensors) first all-gather a
 // small signature (the operation, root, element type and shape) so that a
 // rank passing another shape gets a ShapeError on EVERY rank instead of a hang
@@ -53,7 +70,40 @@ enum class ReduceOp { SUM, AVG };
 struct CommStats {
   std::uint64_t calls = 0;  // collectives run (a checked one is two: signature, operation)
   std::uint64_t bytes = 0;  // payload bytes passed in by this rank
-  double seconds = 0;       // wall time spent inside the collectives
+  double seconds = 0;       // wall time spent inside the collectives (and Work calls)
+};
+
+class ProcessGroup;
+
+// A non-blocking collective (c10d's Work): see Note [Non-blocking
+// collectives]. Until it has completed, the buffer it was given must stay
+// alive and untouched. A default-constructed Work has nothing to do.
+// Movable, not copyable, and not to be used after its group is destroyed;
+// dropping one does not cancel or finish its collective (the group still
+// moves it on, and finishes it before finalizing MPI), but then nothing tells
+// when the buffer is free again.
+class Work {
+ public:
+  Work() = default;
+  ~Work();
+  Work(Work&&) noexcept;
+  Work& operator=(Work&&) noexcept;
+  Work(const Work&) = delete;
+  Work& operator=(const Work&) = delete;
+
+  // Whether it has completed. Never blocks; moves on every non-blocking
+  // collective of the group (MPI_Testall).
+  bool is_completed();
+  // Blocks until it has completed (MPI_Waitall).
+  void wait();
+
+  struct State;  // backend specific
+
+ private:
+  friend class ProcessGroup;
+  Work(ProcessGroup* group, std::shared_ptr<State> state);
+  ProcessGroup* group_ = nullptr;
+  std::shared_ptr<State> state_;
 };
 
 class ProcessGroup {
@@ -97,6 +147,12 @@ class ProcessGroup {
   void broadcast_buffer(T* data, std::size_t n, int src);
   template <class T>
   void all_reduce_buffer(T* data, std::size_t n, ReduceOp op);
+  // The same reduction, bit for bit, without waiting for it: see Note
+  // [Non-blocking collectives]. Every rank must start its non-blocking ones
+  // in the same order, with the same n and op. The stub backend returns a
+  // completed Work.
+  template <class T>
+  Work all_reduce_buffer_async(T* data, std::size_t n, ReduceOp op);
 
   // ---- failures ----
   // See Note [Failures].
@@ -114,6 +170,10 @@ class ProcessGroup {
   void check_same(const char* op, const std::vector<std::int64_t>& signature);
   // Ends every process of the job (MPI_Abort) or, in the stub, this one.
   [[noreturn]] void end_job(int code);
+  // Work's backend: moves every non-blocking collective of the group on and,
+  // with `block`, waits until `state` has completed. True when it has.
+  friend class Work;
+  bool progress(const Work::State* state, bool block);
   std::unique_ptr<Impl> impl_;
   int rank_ = 0;
   int size_ = 1;
