@@ -1,6 +1,6 @@
-// Shape ops: transpose (2-D and general permutations), reshape with one -1
+// Shape ops: transpose (2-D, two dims, general permutations), reshape with one -1
 // and the reshapes libtorch names (unsqueeze, squeeze, flatten, unflatten),
-// concat along any axis; exact values, gradients, errors.
+// concat (and its libtorch name cat) along any axis; exact values, gradients, errors.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <functional>
@@ -96,6 +96,34 @@ BOOST_AUTO_TEST_CASE(transpose_by_permutation_exact_values) {
 BOOST_AUTO_TEST_CASE(transpose_of_0d_and_1d_by_identity_permutation) {
   BOOST_TEST(transpose(scalar<double>(7.0), {}).item() == 7.0);
   BOOST_TEST(equal_arrays(transpose(counting({3}), {0}).data(), array_of({3}, {0, 1, 2})));
+}
+
+BOOST_AUTO_TEST_CASE(transpose_of_two_dims_swaps_those_axes) {
+  // libtorch's transpose(t, 0, 2): out[k][j][i] = t[i][j][k].
+  const auto a = counting({2, 3, 4});
+  const auto t = transpose(a, 0, 2);
+  BOOST_TEST(t.shape() == Shape({4, 3, 2}));
+  BOOST_TEST(t.data()(3, 1, 0) == a.data()(0, 1, 3));
+  BOOST_TEST(equal_arrays(t.data(), transpose(a, {2, 1, 0}).data()));
+}
+
+BOOST_AUTO_TEST_CASE(transpose_of_two_dims_counts_negative_dims_from_the_end) {
+  const auto a = counting({2, 3, 4});
+  BOOST_TEST(equal_arrays(transpose(a, -1, -2).data(), transpose(a, {0, 2, 1}).data()));
+  BOOST_TEST(equal_arrays(a.transpose(1, 1).data(), a.data()));  // the same dim: unchanged
+}
+
+BOOST_AUTO_TEST_CASE(transpose_of_two_dims_sends_the_gradient_back) {
+  const auto a = counting({2, 3}, true);
+  (transpose(a, 0, 1) * counting({3, 2})).sum().backward();
+  // d/da[i][j] of sum_k,l t[k][l] c[k][l] with t[k][l] = a[l][k] is c[j][i].
+  BOOST_TEST(equal_arrays(a.grad().data(), transpose(counting({3, 2})).data()));
+}
+
+BOOST_AUTO_TEST_CASE(cat_is_concat) {
+  const auto a = counting({2, 3}), b = counting({2, 1});
+  BOOST_TEST(equal_arrays(cat({a, b}, 1).data(), concat({a, b}, 1).data()));
+  BOOST_TEST(equal_arrays(cat(std::vector<Tensor<double>>{a, a}).data(), concat({a, a}).data()));
 }
 
 BOOST_AUTO_TEST_CASE(transpose_passes_gradcheck) {
@@ -378,6 +406,13 @@ XGRAD_TEST_BAD_CALLS(r) {
                {a}});
   r.push_back({"transpose: undefined", raises<ValueError>("transpose", {"input is undefined"}),
                [u] { transpose(u); }});
+  r.push_back({"transpose: dim out of range",
+               raises<ShapeError>("transpose", {"axis 2 is out of range", "dimension 2"}),
+               [a] { transpose(a, 0, 2); },
+               {a}});
+  r.push_back({"transpose of two dims: undefined",
+               raises<ValueError>("transpose", {"input is undefined"}),
+               [u] { transpose(u, 0, 1); }});
   r.push_back({"reshape: count differs",
                raises<ShapeError>(
                    "reshape", {"shape [2, 3] (6 elements) into [4]", "the element counts differ"}),

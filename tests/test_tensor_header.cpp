@@ -25,3 +25,10 @@ BOOST_AUTO_TEST_CASE(indexing_sizes_and_items_with_the_tensor_header_alone) {
   BOOST_TEST(m.index({Slice(), 1}).sizes() == (xgrad::Shape{2}));
   BOOST_TEST(m.unsqueeze(0).flatten(0, 1).squeeze().sizes() == (xgrad::Shape{2, 2}));
 }
+
+BOOST_AUTO_TEST_CASE(sizes_print_with_the_tensor_header_alone) {
+  const xgrad::Tensor<float> t(std::vector<float>{1, 2, 3, 4, 5, 6});
+  std::ostringstream out;
+  out << t.view({2, 3}).sizes();
+  BOOST_TEST(out.str() == "[2, 3]");
+}

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -77,6 +78,8 @@ BOOST_AUTO_TEST_CASE(each_method_equals_its_free_function_forward_and_backward) 
        [](auto& t) {
          return transpose(t, {1, 0});
        }},
+      {"transpose(dim0, dim1)", [](auto& t) { return t.transpose(0, 1); },
+       [](auto& t) { return transpose(t, 0, 1); }},
       {"slice", [](auto& t) { return t.slice(1, 0, 3, 2); },
        [](auto& t) { return slice(t, 1, 0, 3, 2); }},
       {"narrow", [](auto& t) { return t.narrow(1, 1, 2); },
@@ -145,6 +148,14 @@ BOOST_AUTO_TEST_CASE(each_method_equals_its_free_function_forward_and_backward) 
   }
 }
 
+BOOST_AUTO_TEST_CASE(requires_grad_marks_a_leaf_as_libtorch_spells_it) {
+  Tensor<float> w = zeros({2});
+  BOOST_TEST(&w.requires_grad_() == &w);
+  BOOST_TEST(w.requires_grad());
+  w.requires_grad_(false);
+  BOOST_TEST(!w.requires_grad());
+}
+
 BOOST_AUTO_TEST_CASE(argmax_and_detach_methods) {
   const auto a = tensor<float>({{1, 3}, {4, 2}}, true);
   BOOST_TEST(equal_arrays(a.argmax(1), xt::xarray<std::int64_t>{1, 0}));
@@ -179,6 +190,9 @@ BOOST_AUTO_TEST_CASE(sizes_and_size_as_libtorch_spells_them) {
   BOOST_TEST(a.size(-1) == 4);
   // int64_t extents fit a braced shape with -1 without a narrowing error.
   BOOST_TEST(a.view({a.size(0), -1}).sizes() == (Shape{2, 12}));
+  std::ostringstream printed;
+  printed << a.sizes();
+  BOOST_TEST(printed.str() == "[2, 3, 4]");
 }
 
 BOOST_AUTO_TEST_CASE(item_converts_to_the_requested_type) {

@@ -1,10 +1,14 @@
 #include "xgrad/shape.hpp"
 
+#include <ostream>
+
 #include "xgrad/errors.hpp"
 
 namespace xgrad {
 
 std::string to_string(const Shape& shape) { return format_message(shape); }
+
+std::ostream& operator<<(std::ostream& out, const Sizes& sizes) { return out << to_string(sizes); }
 
 std::size_t numel_of(const Shape& shape) {
   std::size_t n = 1;

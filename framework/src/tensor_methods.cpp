@@ -55,6 +55,10 @@ Tensor<T> Tensor<T>::permute(const std::vector<std::size_t>& dims) const {
   return xgrad::transpose(*this, dims);
 }
 template <class T>
+Tensor<T> Tensor<T>::transpose(std::ptrdiff_t dim0, std::ptrdiff_t dim1) const {
+  return xgrad::transpose(*this, dim0, dim1);
+}
+template <class T>
 Tensor<T> Tensor<T>::slice(std::ptrdiff_t dim, std::int64_t start, std::int64_t end,
                            std::int64_t step) const {
   return xgrad::slice(*this, dim, start, end, step);
@@ -179,6 +183,7 @@ Tensor<U> Tensor<T>::to() const {
   template Tensor<T> Tensor<T>::reshape(const std::vector<std::ptrdiff_t>&) const;              \
   template Tensor<T> Tensor<T>::t() const;                                                      \
   template Tensor<T> Tensor<T>::permute(const std::vector<std::size_t>&) const;                 \
+  template Tensor<T> Tensor<T>::transpose(std::ptrdiff_t, std::ptrdiff_t) const;                \
   template Tensor<T> Tensor<T>::slice(std::ptrdiff_t, std::int64_t, std::int64_t, std::int64_t) \
       const;                                                                                    \
   template Tensor<T> Tensor<T>::narrow(std::ptrdiff_t, std::int64_t, std::int64_t) const;       \

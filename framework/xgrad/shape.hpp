@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <string>
 #include <xtensor/xstorage.hpp>
 
@@ -12,6 +13,15 @@ using Shape = xt::svector<std::size_t, 4>;
 
 // "[2, 3]"; "[]" for a 0-d shape.
 std::string to_string(const Shape& shape);
+
+// What Tensor::sizes() returns: a Shape (it converts and compares as one)
+// that prints as libtorch's sizes do, `std::cout << t.sizes()` giving
+// "[2, 3]". (A plain Shape is an xtensor type, so an operator<< for it in
+// this namespace would not be found.)
+struct Sizes : Shape {
+  Sizes(const Shape& shape) : Shape(shape) {}  // NOLINT
+};
+std::ostream& operator<<(std::ostream& out, const Sizes& sizes);
 
 // Product of the extents (1 for a 0-d shape).
 std::size_t numel_of(const Shape& shape);

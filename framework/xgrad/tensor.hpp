@@ -96,7 +96,7 @@ class Tensor {
 
   // Queries.
   const Shape& shape() const { return data().shape(); }
-  const Shape& sizes() const { return shape(); }  // libtorch's name
+  Sizes sizes() const { return shape(); }  // libtorch's name; prints as [2, 3]
   // The extent of axis `dim` (negative counts from the end), as libtorch's
   // int64_t so that t.view({t.size(0), -1}) compiles. ShapeError on a bad dim.
   std::int64_t size(std::ptrdiff_t dim) const;
@@ -131,6 +131,8 @@ class Tensor {
   bool requires_grad() const;
   // Only for leaves (tensors not produced by a recorded op). Returns *this.
   Tensor& set_requires_grad(bool requires_grad);
+  // libtorch's spelling of the same: w.requires_grad_() marks a leaf.
+  Tensor& requires_grad_(bool requires_grad = true) { return set_requires_grad(requires_grad); }
   bool is_leaf() const;
   // Accumulated gradient of a leaf; undefined until a backward reached it.
   Tensor grad() const;
@@ -204,10 +206,11 @@ class Tensor {
   Tensor max(std::ptrdiff_t dim, bool keepdim = false) const;
   // Indices as Labels (xt::xarray<std::int64_t>, ops/labels.hpp).
   xt::xarray<std::int64_t> argmax(std::ptrdiff_t dim, bool keepdim = false) const;
-  Tensor matmul(const Tensor& other) const;                        // ops/linalg.hpp
-  Tensor reshape(const std::vector<std::ptrdiff_t>& shape) const;  // ops/shape_ops.hpp
-  Tensor t() const;                                                // transpose of a 2-D tensor
-  Tensor permute(const std::vector<std::size_t>& dims) const;      // transpose(t, dims)
+  Tensor matmul(const Tensor& other) const;                          // ops/linalg.hpp
+  Tensor reshape(const std::vector<std::ptrdiff_t>& shape) const;    // ops/shape_ops.hpp
+  Tensor t() const;                                                  // transpose of a 2-D tensor
+  Tensor permute(const std::vector<std::size_t>& dims) const;        // transpose(t, dims)
+  Tensor transpose(std::ptrdiff_t dim0, std::ptrdiff_t dim1) const;  // swaps two axes
   Tensor slice(std::ptrdiff_t dim, std::int64_t start, std::int64_t end,
                std::int64_t step = 1) const;  // ops/slicing.hpp
   Tensor narrow(std::ptrdiff_t dim, std::int64_t start, std::int64_t length) const;

@@ -245,6 +245,19 @@ Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm) {
 }
 
 template <class T>
+Tensor<T> transpose(const Tensor<T>& a, std::ptrdiff_t dim0, std::ptrdiff_t dim1) {
+  require_defined(a, "transpose", "input");
+  std::vector<std::size_t> perm(a.dim());
+  for (std::size_t k = 0; k < perm.size(); ++k) perm[k] = k;
+  // libtorch: dims 0 and -1 name a 0-d tensor's (absent) axis.
+  const std::size_t nd = std::max<std::size_t>(a.dim(), 1);
+  const std::size_t i = normalize_axis(dim0, nd, "transpose"),
+                    j = normalize_axis(dim1, nd, "transpose");
+  if (!perm.empty()) std::swap(perm[i], perm[j]);
+  return as_view_copy(TransposeFn::apply(a, perm), a, "transpose");
+}
+
+template <class T>
 Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) {
   require_defined(a, "reshape", "input");
   return as_view_copy(ReshapeFn::apply(a, resolve_shape(a.shape(), shape)), a, "reshape");
@@ -355,6 +368,7 @@ Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis) {
 #define XGRAD_INSTANTIATE(T)                                                        \
   template Tensor<T> transpose(const Tensor<T>&);                                   \
   template Tensor<T> transpose(const Tensor<T>&, const std::vector<std::size_t>&);  \
+  template Tensor<T> transpose(const Tensor<T>&, std::ptrdiff_t, std::ptrdiff_t);   \
   template Tensor<T> reshape(const Tensor<T>&, const std::vector<std::ptrdiff_t>&); \
   template Tensor<T> unsqueeze(const Tensor<T>&, std::ptrdiff_t);                   \
   template Tensor<T> squeeze(const Tensor<T>&);                                     \

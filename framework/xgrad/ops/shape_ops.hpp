@@ -16,6 +16,10 @@ Tensor<T> transpose(const Tensor<T>& a);
 // 0..dim()-1 (a 0-d tensor takes the empty permutation).
 template <class T>
 Tensor<T> transpose(const Tensor<T>& a, const std::vector<std::size_t>& perm);
+// Axes dim0 and dim1 swapped (libtorch's torch::transpose(t, 0, 1); negative
+// dims count from the end); ShapeError on a bad dim.
+template <class T>
+Tensor<T> transpose(const Tensor<T>& a, std::ptrdiff_t dim0, std::ptrdiff_t dim1);
 // New shape with the same number of elements; one extent may be -1 (inferred,
 // not next to an extent of 0). ShapeError on any other mismatch.
 template <class T>
@@ -52,6 +56,15 @@ Tensor<T> concat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis = 0)
 // concat({a, b}, 0): a braced list deduces T here (it cannot for the vector).
 template <class T>
 Tensor<T> concat(std::initializer_list<Tensor<T>> tensors, std::ptrdiff_t axis = 0) {
+  return concat(std::vector<Tensor<T>>(tensors), axis);
+}
+// libtorch's name for concat: cat({a, b}, 1).
+template <class T>
+Tensor<T> cat(const std::vector<Tensor<T>>& tensors, std::ptrdiff_t axis = 0) {
+  return concat(tensors, axis);
+}
+template <class T>
+Tensor<T> cat(std::initializer_list<Tensor<T>> tensors, std::ptrdiff_t axis = 0) {
   return concat(std::vector<Tensor<T>>(tensors), axis);
 }
 
