@@ -11,6 +11,12 @@
 // hide in an untagged block. A page change not made in the test too fails
 // here; an API change that breaks a block fails to compile.
 //
+// Spelling tables: a table whose header starts "| libtorch | xgrad |" maps
+// libtorch's names to xgrad's, one row each. Every row's xgrad cell has code
+// spans, and every one of them occurs (up to spacing) in a rows region of a
+// test file, "// DOC rows <page>" ... "// DOC end", compiled and run there with
+// checks of what the row says (rows regions are not quoted by the page).
+//
 // References: every relative link (and image) resolves to a file or folder of
 // the repository, every #anchor to a heading of the page it points at, every
 // file a page names (`docs/qat.md`, `xgrad/quant/qat/workflow.hpp`, `test_qat.cpp`)
@@ -165,12 +171,13 @@ std::vector<Block> blocks_of(const std::string& page, const std::string& text) {
 
 struct Region {
   std::string page, name, file, text;
+  bool rows = false;  // "// DOC rows <page>": code for a spelling table, not quoted
 };
 
 // The regions of every test file in tests/ (and its subfolders).
 std::vector<Region> regions() {
   std::vector<Region> out;
-  const std::string begin = "// DOC begin ", end = "// DOC end";
+  const std::string begin = "// DOC begin ", rows = "// DOC rows ", end = "// DOC end";
   std::vector<fs::path> sources;
   for (const auto& entry : fs::recursive_directory_iterator(kRoot / "tests")) {
     if (entry.is_regular_file() && entry.path().extension() == ".cpp")
@@ -194,6 +201,11 @@ std::vector<Region> regions() {
             Region{key.substr(0, colon), key.substr(colon + 1), source.filename().string(), ""};
         inside = true;
         indent = at;
+      } else if (starts_with(body, rows)) {
+        BOOST_TEST(!inside, source << ": region " << region.name << " is not closed");
+        region = Region{body.substr(rows.size()), "rows", source.filename().string(), "", true};
+        inside = true;
+        indent = at;
       } else if (inside && body == end) {
         inside = false;
         out.push_back(region);
@@ -204,6 +216,89 @@ std::vector<Region> regions() {
     BOOST_TEST(!inside, source << ": region " << region.name << " is not closed");
   }
   return out;
+}
+
+// ---- spelling tables ----
+
+// The cells of a table line "| a | `b \\| c` |": split at each '|' outside
+// code spans that is not escaped, trimmed.
+std::vector<std::string> cells_of(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  bool in_span = false;
+  for (std::size_t i = 1; i < line.size(); ++i) {  // after the leading '|'
+    const char c = line[i];
+    if (c == '`') in_span = !in_span;
+    if (c == '|' && !in_span && line[i - 1] != '\\') {
+      const auto first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
+      cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
+      cell.clear();
+    } else {
+      cell += c;
+    }
+  }
+  return cells;
+}
+
+// The code spans of a piece of Markdown, in order.
+std::vector<std::string> code_spans(const std::string& text) {
+  std::vector<std::string> spans;
+  for (std::size_t at = text.find('`'); at != std::string::npos; at = text.find('`', at)) {
+    const auto close = text.find('`', at + 1);
+    if (close == std::string::npos) break;
+    spans.push_back(text.substr(at + 1, close - at - 1));
+    at = close + 1;
+  }
+  return spans;
+}
+
+// Runs of spaces and newlines as one space, none next to punctuation, so
+// that a span matches however clang-format or the page breaks it.
+std::string squeezed(const std::string& text) {
+  std::string out;
+  bool space = false;
+  for (const char c : text) {
+    if (c == ' ' || c == '\n') {
+      space = true;
+      continue;
+    }
+    const auto word = [](char x) {
+      return std::isalnum(static_cast<unsigned char>(x)) || x == '_';
+    };
+    if (space && !out.empty() && word(out.back()) && word(c)) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+struct SpellingRow {
+  std::size_t line;                // from 1
+  std::string libtorch;            // the first cell
+  std::vector<std::string> xgrad;  // the code spans of the second cell
+};
+
+// The rows of the page's spelling tables (header "| libtorch | xgrad |...").
+std::vector<SpellingRow> spelling_rows(const std::string& text) {
+  std::vector<SpellingRow> rows;
+  bool in_table = false, in_code = false;
+  const auto lines = lines_of(text);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (starts_with(line, "```")) in_code = !in_code;
+    if (in_code || !starts_with(line, "|")) {
+      in_table = false;
+      continue;
+    }
+    const auto cells = cells_of(line);
+    if (!in_table && cells.size() >= 2 && cells[0] == "libtorch" && cells[1] == "xgrad") {
+      in_table = true;
+      ++i;  // the |---| line
+    } else if (in_table && cells.size() >= 2) {
+      rows.push_back({i + 1, cells[0], code_spans(cells[1])});
+    }
+  }
+  return rows;
 }
 
 // ---- references ----
@@ -280,6 +375,7 @@ BOOST_AUTO_TEST_CASE(pages_quote_exactly_the_compiled_regions) {
   BOOST_TEST(all_regions.size() >= 15u);  // a broken region reader must not pass by finding none
   std::map<std::string, int> quoted;      // "page:name" -> times quoted
   for (const Region& r : all_regions) {
+    if (r.rows) continue;
     const std::string key = r.page + ":" + r.name;
     BOOST_TEST(quoted.count(key) == 0, "region " << key << " is defined twice (" << r.file << ")");
     quoted[key] = 0;
@@ -292,7 +388,7 @@ BOOST_AUTO_TEST_CASE(pages_quote_exactly_the_compiled_regions) {
       if (block.language != "cpp" || block.outline) continue;
       bool found = false;
       for (const Region& r : all_regions) {
-        if (r.page == page && r.text == block.text) {
+        if (!r.rows && r.page == page && r.text == block.text) {
           found = true;
           ++quoted[r.page + ":" + r.name];
         }
@@ -307,6 +403,32 @@ BOOST_AUTO_TEST_CASE(pages_quote_exactly_the_compiled_regions) {
   for (const auto& [key, times] : quoted) {
     BOOST_TEST(times == 1, "region " << key << " is quoted " << times << " times by its page");
   }
+}
+
+BOOST_AUTO_TEST_CASE(every_spelling_in_a_table_is_compiled_by_a_test) {
+  const auto all_regions = regions();
+  const auto all_pages = pages();
+  for (const Region& r : all_regions) {
+    BOOST_TEST((!r.rows || std::count(all_pages.begin(), all_pages.end(), r.page) == 1),
+               r.file << ": a rows region names " << r.page << ", which is not a page");
+  }
+  std::size_t tables_rows = 0;
+  for (const std::string& page : all_pages) {
+    std::string compiled;
+    for (const Region& r : all_regions)
+      if (r.rows && r.page == page) compiled += squeezed(r.text) + "\n";
+    for (const SpellingRow& row : spelling_rows(read_file(kRoot / page))) {
+      ++tables_rows;
+      BOOST_TEST(!row.xgrad.empty(), page << ":" << row.line << ": the row for " << row.libtorch
+                                          << " names no xgrad code (`...`) to compile");
+      for (const std::string& span : row.xgrad) {
+        BOOST_TEST(compiled.find(squeezed(span)) != std::string::npos,
+                   page << ":" << row.line << ": `" << span << "` (for " << row.libtorch
+                        << ") occurs in no \"// DOC rows " << page << "\" region of tests/");
+      }
+    }
+  }
+  BOOST_TEST(tables_rows >= 40u);  // docs/libtorch.md's tables: a broken reader finds none
 }
 
 BOOST_AUTO_TEST_CASE(links_resolve_inside_the_repository) {
@@ -392,6 +514,15 @@ BOOST_AUTO_TEST_CASE(the_checks_catch_what_they_are_for) {
   BOOST_TEST(!repo().names_a_file("", "paper.md"));
   BOOST_TEST(!repo().names_a_file("", "experiment.md"));  // docs/experiment.md is not at the root
   BOOST_TEST(!repo().names_a_file("docs/", "../../README.md"));
+  const auto rows = spelling_rows(
+      "| libtorch | xgrad | notes |\n|---|---|---|\n| `t[0]` | `t[0]`, `a \\| b` | x |\n"
+      "| `f` | none | y |\n\ntext\n| libtorch | other |\n|---|---|\n| `g` | `h` |\n");
+  BOOST_TEST_REQUIRE(rows.size() == 2u);
+  BOOST_TEST(rows[0].line == 3u);
+  BOOST_TEST(rows[0].xgrad == (std::vector<std::string>{"t[0]", "a \\| b"}));
+  BOOST_TEST(rows[1].xgrad.empty());
+  BOOST_TEST(squeezed("nn::Linear<float>(\n    4, 2)") == "nn::Linear<float>(4,2)");
+  BOOST_TEST(squeezed("const  auto x") == "const auto x");
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_docs

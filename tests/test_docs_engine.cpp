@@ -1,5 +1,5 @@
 // The C++ blocks of the engine's pages (docs/autograd.md, layers.md,
-// training.md, data.md, libtorch.md), compiled and run: each block is a region
+// training.md, data.md), compiled and run: each block is a region
 // "// DOC begin docs/<page>.md:<name>" ... "// DOC end" below, quoted verbatim
 // by its page (test_docs.cpp checks that). After each region the case checks
 // what the page says the block does.
@@ -245,60 +245,6 @@ BOOST_AUTO_TEST_CASE(data_loader) {
   BOOST_TEST(test.size() == 120u);
   BOOST_TEST(rows == 480u);
   BOOST_TEST(batches == 8u);  // 480 rows: 7 of 64 and one of 32
-}
-
-// ---- docs/libtorch.md ----
-
-BOOST_AUTO_TEST_CASE(libtorch_habits) {
-  QuietCout quiet;
-  // DOC begin docs/libtorch.md:habits
-  #include <xgrad/xgrad.hpp>  // everything but quantization, like <torch/torch.h>
-  using namespace xgrad;
-
-  std::vector<float> values = {1, 2, 3, 4, 5, 6};
-  Tensor<float> a = from_vector(values, {2, 3});  // copies (so does from_blob(ptr, n, shape))
-  Tensor<double> a64 = a.to<double>();            // float <-> double
-  std::cout << a << "\n";
-  // tensor([[1., 2., 3.],
-  //         [4., 5., 6.]], shape=[2, 3], dtype=float32)
-
-  Tensor<float> w = randn<float>({3, 2}).set_requires_grad(true);
-  Tensor<float> y = a.matmul(w).relu();           // methods alias the free functions
-  Tensor<float> row = y.select(0, 1);             // y[1]; also narrow and slice(dim, start, end, step)
-  Tensor<float> both = concat({y, y}, 1);         // [2, 4]
-  Tensor<float> total = sum(y, 1, /*keepdim=*/true);  // [2, 1]; also y.sum(1, true)
-  (total.sum() + row.sum() + both.mean()).backward();  // gradients flow through all of them
-  std::cout << w.grad() << "\n";
-  // DOC end
-  BOOST_TEST(a64.shape() == (Shape{2, 3}));
-  BOOST_TEST(w.grad().shape() == (Shape{3, 2}));
-}
-
-BOOST_AUTO_TEST_CASE(libtorch_loop) {
-  QuietCout quiet;
-  // DOC begin docs/libtorch.md:loop
-  Generator gen(0);
-  Tensor<float> x = randn<float>({256, 2}, gen);
-  // Class ids often arrive as floats (a CSV column, a mask): to_labels checks them.
-  Labels labels = to_labels(tensor_from_mask<float>(gt(x.select(1, 0), 0.0f)), /*num_classes=*/2);
-
-  nn::Sequential<float> model{std::make_shared<nn::Linear<float>>(2, 16, true, gen),
-                              std::make_shared<nn::ReLU<float>>(),
-                              std::make_shared<nn::Linear<float>>(16, 2, true, gen)};
-  std::cout << summary(model);  // the module tree, parameter shapes and counts
-  optim::AdamW<float> opt(model.parameters(), optim::AdamWOptions(1e-2));  // weight_decay 1e-2
-
-  for (int epoch = 0; epoch < 50; ++epoch) {
-    opt.zero_grad();
-    Tensor<float> loss = cross_entropy(model.forward(x), labels);
-    loss.backward();
-    opt.step();
-  }
-  NoGradGuard no_grad;
-  Tensor<float> logits = model.forward(x);
-  double accuracy = double(count_nonzero(eq(argmax(logits, 1), labels))) / labels.size();
-  // DOC end
-  BOOST_TEST(accuracy > 0.9);  // a linearly separable task; 50 AdamW steps reach it
 }
 
 // clang-format on

@@ -38,6 +38,7 @@
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/parallel.hpp"  // set_num_threads
 #include "xgrad/print.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
