@@ -658,6 +658,25 @@ BOOST_AUTO_TEST_CASE(a_converted_checkpoint_loads_into_an_empty_converted_model)
   BOOST_TEST(equal_arrays(fresh->forward(data[0]).data(), cnn->forward(data[0]).data()));
 }
 
+BOOST_AUTO_TEST_CASE(a_converted_model_has_nothing_left_to_train) {
+  // The input quantizers' clipping values stay parameters (checkpoint keys),
+  // frozen: a converted model is for inference, converted either way.
+  auto net = make_net(57);
+  quant::prepare_qat<float>(*net, quant::apot_rcf_qconfig<float>(4));
+  quant::calibrate(*net, batches({8, 6}, 2, 7));
+  quant::freeze(*net);
+  quant::convert(*net);
+  auto fresh = make_net(58);
+  quant::prepare_qat<float>(*fresh, quant::apot_rcf_qconfig<float>(4));
+  quant::convert(*fresh, quant::ConvertMode::empty);
+  for (const auto* model : {net.get(), fresh.get()}) {
+    BOOST_TEST(!model->named_parameters().empty());
+    for (const auto& kv : model->named_parameters()) {
+      BOOST_TEST_CONTEXT(kv.first) { BOOST_TEST(!kv.second.requires_grad()); }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(converting_an_unprepared_or_uncalibrated_model_is_a_state_error) {
   auto net = make_net(56);
   BOOST_CHECK_EXCEPTION(quant::convert(*net), xgrad::StateError,

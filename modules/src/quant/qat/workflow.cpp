@@ -196,6 +196,7 @@ void clamp_alpha_(Module<T>& model) {
 template <class T>
 void convert(Module<T>& model, ConvertMode mode) {
   std::vector<std::shared_ptr<FakeQuantizeBase<T>>> inputs;
+  std::vector<ModulePtr<T>> converted;
   const std::size_t n =
       swap_modules<T>(model, [&](const std::string& name, Module<T>& m) -> ModulePtr<T> {
         auto* layer = as_qat(m);
@@ -209,6 +210,7 @@ void convert(Module<T>& model, ConvertMode mode) {
         try {
           auto q = to_quantized(m, mode);
           if (in && mode == ConvertMode::from_qparams) inputs.push_back(in);
+          converted.push_back(q);
           return q;
         } catch (const StateError& e) {
           throw StateError("convert: layer \"" + name + "\": " + e.what());
@@ -218,6 +220,10 @@ void convert(Module<T>& model, ConvertMode mode) {
     throw StateError("convert: the model has no QAT layer (run prepare_qat first)");
   }
   for (auto& in : inputs) in->disable_observer();
+  // For inference: the parameters a converted layer has (its input
+  // quantizer's clipping value) stay for checkpoints, frozen.
+  for (auto& q : converted)
+    for (Tensor<T>& p : q->parameters()) p.set_requires_grad(false);
 }
 
 #define XGRAD_QAT_INSTANTIATE(T)                                          \
