@@ -73,7 +73,8 @@ BOOST_AUTO_TEST_CASE(training_then_qat) {
     // clipping (the paper's method); layer "0" sees raw, signed coordinates: 8-bit uniform.
     quant::prepare_qat<float>(model, quant::apot_rcf_qconfig<float>(4),
                               {{"0", quant::uniform_qconfig<float>(8)}});
-    quant::calibrate(model, {spirals.features});  // observers on, fake quantization off
+    quant::calibrate(model, {spirals.features});  // a std::vector<Tensor<float>> of batches
+                                                  // through observers, fake quantization off
     quant::freeze(model);                         // ranges fixed, fake quantization on
     optim::Adam<float> qat_opt(model.parameters(), optim::AdamOptions(1e-3));  // the alphas are new parameters
     for (int epoch = 0; epoch < 5; ++epoch) {
