@@ -217,12 +217,13 @@ int run(ProcessGroup& group, int steps, int repeats) {
       compute_bound.push_back(round.solo_cpu_ms / round.cpu_ms);
     }
   }
+  const char* processes = world == 1 ? "process" : "processes";
   for (std::size_t r = 0; r < rounds.size(); ++r) {
     const Round& round = rounds[r];
     std::printf(
-        "  round %zu: %zu processes %.3f ms/step (wait %.1f%%, in MPI %.1f%%, compute "
+        "  round %zu: %zu %s %.3f ms/step (wait %.1f%%, in MPI %.1f%%, compute "
         "%.3f ms CPU)",
-        r, world, round.ms, 100 * round.wait_share, 100 * round.mpi_share, round.cpu_ms);
+        r, world, processes, round.ms, 100 * round.wait_share, 100 * round.mpi_share, round.cpu_ms);
     if (solo) {
       std::printf("; 1 process %.3f ms/step (%.3f ms CPU); speed-up %.2f", round.solo_ms,
                   round.solo_cpu_ms, speedup[r]);
@@ -231,10 +232,10 @@ int run(ProcessGroup& group, int steps, int repeats) {
   }
   const std::vector<double> ms = pick(&Round::ms), wait = pick(&Round::wait_share);
   std::printf(
-      "  %zu processes: ms/step min %.3f median %.3f max %.3f; all-reduce share: wait in "
+      "  %zu %s: ms/step min %.3f median %.3f max %.3f; all-reduce share: wait in "
       "all_reduce_gradients median %.1f%% (%.1f%% to %.1f%%), in MPI median %.1f%%; "
       "compute median %.3f ms CPU/step\n",
-      world, *std::min_element(ms.begin(), ms.end()), median(ms),
+      world, processes, *std::min_element(ms.begin(), ms.end()), median(ms),
       *std::max_element(ms.begin(), ms.end()), 100 * median(wait),
       100 * *std::min_element(wait.begin(), wait.end()),
       100 * *std::max_element(wait.begin(), wait.end()), 100 * median(pick(&Round::mpi_share)),
