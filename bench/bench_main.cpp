@@ -119,10 +119,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
     if (baselines().empty()) return;
     std::printf(
-        "\ncost against a baseline in this process (workload time / baseline time; of the "
-        "medians, and of the fastest repetitions, when repeated)\n");
-    std::printf("%-44s %-26s %8s %8s %10s %10s\n", "case", "baseline", "xgrad", "libtorch",
-                "xgrad min", "torch min");
+        "\ncost against a baseline in this process (workload time / baseline time in wall "
+        "time, and in CPU time of all threads, steadier on a busy machine; of the medians, and "
+        "of the fastest repetitions, when repeated)\n");
+    std::printf("%-44s %-26s %8s %8s %9s %9s %10s %10s\n", "case", "baseline", "xgrad", "libtorch",
+                "xgrad cpu", "torch cpu", "xgrad min", "torch min");
     for (const auto& [workload, baseline] : baselines()) {
       for (int t : bench::kThreadCounts) {
         const std::string suffix = "/t" + std::to_string(t);
@@ -136,10 +137,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
           std::snprintf(buf, sizeof buf, "%.2f", a / b);
           return std::string(buf);
         };
-        std::printf("%-44s %-26s %8s %8s %10s %10s\n", (workload + suffix).c_str(),
+        std::printf("%-44s %-26s %8s %8s %9s %9s %10s %10s\n", (workload + suffix).c_str(),
                     baseline.substr(0, baseline.find('/')).c_str(),
                     ratio(x->second.value(), xb->second.value()).c_str(),
                     peer ? ratio(p->second.value(), pb->second.value()).c_str() : "-",
+                    ratio(x->second.cpu(), xb->second.cpu()).c_str(),
+                    peer ? ratio(p->second.cpu(), pb->second.cpu()).c_str() : "-",
                     ratio(x->second.best, xb->second.best).c_str(),
                     peer ? ratio(p->second.best, pb->second.best).c_str() : "-");
       }
