@@ -1,22 +1,33 @@
-// Data-parallel speed (issue 13): the 784-512-10 MLP training step with a
-// global batch of 128 rows (bench_engine's module_step workload), on W
+// Data-parallel speed (issues 13 and 20): the 784-512-10 MLP training step
+// with a global batch of 128 rows (bench_engine's module_step workload), on W
 // single-threaded processes with 128 / W rows each, gradients averaged by
-// DistributedDataParallel. Run it on one process and on two, then divide:
+// DistributedDataParallel, against one process training the whole batch:
 //
-//   build/bench/bench_ddp                 one process, batch 128
-//   mpirun -np 2 build/bench/bench_ddp    two processes, 64 rows each
+//   mpirun -np 2 build/bench/bench_ddp    the 1 -> 2 process speed-up
+//   build/bench/bench_ddp                 one process alone (no speed-up)
 //
 // Not a Google Benchmark program: its adaptive iteration counts would differ
 // between ranks, and every step is a collective. Instead each of `repeats`
-// rounds times `steps` steps between barriers; rank 0 prints the per-step
-// time of each round (slowest rank) and, for rank 0: the share of it spent
-// waiting in all_reduce_gradients() (what the all-reduces add to the step
-// once backward has overlapped what it could, including waiting for the
-// other ranks), the share spent inside MPI calls anywhere (the wait, plus
-// starting and testing the buckets' all-reduces from the gradient hooks
-// during backward), and the CPU time per step outside all_reduce_gradients()
-// (the compute; on a loaded machine it stays near its idle value while wall
-// times do not).
+// rounds times `steps` W-process steps between barriers and, in the same
+// round, `steps` one-process steps: rank 0 trains a plain copy of the model
+// on the whole batch while the other ranks sleep (they poll for the end of
+// that phase every 0.2 ms, so rank 0 has a core to itself as a lone process
+// would). The order of the two phases alternates from round to round, so
+// both see the same drift of a busy machine. Rank 0 prints for each round:
+//   - the W-process time per step (slowest rank) and the one-process one, and
+//     their ratio, the speed-up;
+//   - the all-reduce share: the share of the W-process step rank 0 spends
+//     waiting in all_reduce_gradients() (what the all-reduces still add once
+//     backward has overlapped what it could, including waiting for the other
+//     ranks), and the share spent inside MPI calls anywhere (that wait, plus
+//     starting and moving on the buckets' all-reduces from the gradient hooks
+//     during backward);
+//   - CPU time per step: of the W-process step outside all_reduce_gradients()
+//     (rank 0's compute) and of the one-process step. Their ratio is the
+//     speed-up the split of the compute alone allows, whatever the
+//     communication costs; on a loaded machine CPU times stay near their idle
+//     values while wall times do not.
+// then medians over the rounds, the kernel set and the load average.
 //
 //   bench_ddp [steps=50] [repeats=7] [f32|f64]
 #include <time.h>
@@ -31,11 +42,10 @@
 #include <xtensor/xadapt.hpp>
 
 #include "bench_data.hpp"
+#include "convert_xgrad.hpp"
+#include "xgrad/blas_kernels.hpp"
 #include "xgrad/distributed/distributed_data_parallel.hpp"
 #include "xgrad/distributed/process_group.hpp"
-#include "xgrad/grad_mode.hpp"
-#include "xgrad/nn/activation.hpp"
-#include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/optim/sgd.hpp"
@@ -45,6 +55,7 @@ namespace {
 
 using xgrad::distributed::DistributedDataParallel;
 using xgrad::distributed::ProcessGroup;
+using xgrad::distributed::ReduceOp;
 
 template <class T>
 xgrad::Tensor<T> to_xgrad(const std::vector<double>& v, std::size_t offset,
@@ -62,10 +73,40 @@ double thread_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
+
+// The labels of rows [first, first + rows) of the global batch.
+xgrad::Labels labels_of(const bench::MlpData& d, std::size_t first, std::size_t rows) {
+  const std::vector<std::int64_t> v(d.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                                    d.labels.begin() + static_cast<std::ptrdiff_t>(first + rows));
+  return xt::adapt(v, {rows});
+}
+
+// Every rank leaves together, rank 0 once it is done, the others sleeping
+// meanwhile instead of spinning in a blocking collective (which would take a
+// core from rank 0's one-process phase).
+void join_sleeping(ProcessGroup& group) {
+  float token = 0;
+  xgrad::distributed::Work work = group.all_reduce_buffer_async(&token, 1, ReduceOp::SUM);
+  if (group.rank() == 0) {
+    work.wait();
+    return;
+  }
+  const timespec pause{0, 200000};
+  while (!work.is_completed()) nanosleep(&pause, nullptr);
+}
+
+struct Round {
+  double ms = 0, wait_share = 0, mpi_share = 0, cpu_ms = 0;  // W processes
+  double solo_ms = 0, solo_cpu_ms = 0;                       // one process
+};
 
 template <class T>
 int run(ProcessGroup& group, int steps, int repeats) {
@@ -77,30 +118,13 @@ int run(ProcessGroup& group, int steps, int repeats) {
   }
   const std::size_t rows = s.batch / world, first = rows * static_cast<std::size_t>(group.rank());
   const auto d = bench::mlp_data(s);
-  auto fc1 = std::make_shared<xgrad::nn::Linear<T>>(s.in, s.hidden);
-  auto fc2 = std::make_shared<xgrad::nn::Linear<T>>(s.hidden, s.out);
-  {
-    xgrad::NoGradGuard no_grad;  // bench_engine's initial values
-    fc1->weight.copy_(to_xgrad<T>(d.w1, 0, {s.hidden, s.in}));
-    fc1->bias.copy_(to_xgrad<T>(d.b1, 0, {s.hidden}));
-    fc2->weight.copy_(to_xgrad<T>(d.w2, 0, {s.out, s.hidden}));
-    fc2->bias.copy_(to_xgrad<T>(d.b2, 0, {s.out}));
-  }
-  auto model = std::make_shared<xgrad::nn::Sequential<T>>();
-  model->push_back(fc1);
-  model->push_back(std::make_shared<xgrad::nn::ReLU<T>>());
-  model->push_back(fc2);
-  DistributedDataParallel<T> ddp(model, group);
-  xgrad::optim::SGD<T> opt(ddp.parameters(), xgrad::optim::SGDOptions(bench::kLearningRate));
-  // This rank's rows of the global batch.
-  const auto x = to_xgrad<T>(d.x, first * s.in, {rows, s.in});
-  const std::vector<std::int64_t> labels_rows(
-      d.labels.begin() + static_cast<std::ptrdiff_t>(first),
-      d.labels.begin() + static_cast<std::ptrdiff_t>(first + rows));
-  const xgrad::Labels labels = xt::adapt(labels_rows, {rows});
 
-  double reduce_cpu = 0;   // thread CPU time inside all_reduce_gradients
-  double reduce_wall = 0;  // wall time inside all_reduce_gradients
+  // W processes: this rank's rows.
+  DistributedDataParallel<T> ddp(bench::mlp_model<T>(s, d), group);
+  xgrad::optim::SGD<T> opt(ddp.parameters(), xgrad::optim::SGDOptions(bench::kLearningRate));
+  const auto x = to_xgrad<T>(d.x, first * s.in, {rows, s.in});
+  const xgrad::Labels labels = labels_of(d, first, rows);
+  double reduce_cpu = 0, reduce_wall = 0;  // inside all_reduce_gradients
   auto step = [&] {
     opt.zero_grad();
     auto loss = xgrad::cross_entropy(ddp.forward(x), labels);
@@ -108,53 +132,130 @@ int run(ProcessGroup& group, int steps, int repeats) {
     const double before = thread_cpu_seconds();
     const auto wall_before = std::chrono::steady_clock::now();
     ddp.all_reduce_gradients();
-    reduce_wall +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+    reduce_wall += seconds_since(wall_before);
     reduce_cpu += thread_cpu_seconds() - before;
     opt.step();
   };
-  for (int i = 0; i < 5; ++i) step();  // warm-up: allocations, MPI connections
 
-  std::vector<double> step_ms, wait_share, comm_share, compute_ms;
+  // One process: the whole batch, a plain model (rank 0 only).
+  const bool solo = world > 1;
+  std::shared_ptr<xgrad::nn::Sequential<T>> alone;
+  std::unique_ptr<xgrad::optim::SGD<T>> alone_opt;
+  xgrad::Tensor<T> x_all;
+  xgrad::Labels labels_all;
+  if (solo && group.rank() == 0) {
+    alone = bench::mlp_model<T>(s, d);
+    alone_opt = std::make_unique<xgrad::optim::SGD<T>>(
+        alone->parameters(), xgrad::optim::SGDOptions(bench::kLearningRate));
+    x_all = to_xgrad<T>(d.x, 0, {s.batch, s.in});
+    labels_all = labels_of(d, 0, s.batch);
+  }
+  auto solo_step = [&] {
+    alone_opt->zero_grad();
+    xgrad::cross_entropy(alone->forward(x_all), labels_all).backward();
+    alone_opt->step();
+  };
+
+  // Warm-up: allocations, MPI connections.
+  for (int i = 0; i < 5; ++i) step();
+  if (solo && group.rank() == 0) {
+    for (int i = 0; i < 5; ++i) solo_step();
+  }
+
+  std::vector<Round> rounds(static_cast<std::size_t>(repeats));
   for (int r = 0; r < repeats; ++r) {
-    group.barrier();
-    group.reset_stats();
-    reduce_cpu = 0;
-    reduce_wall = 0;
-    const double cpu_start = thread_cpu_seconds();
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) step();
-    const double comm = group.stats().seconds;
-    compute_ms.push_back(1e3 * (thread_cpu_seconds() - cpu_start - reduce_cpu) / steps);
-    // The round ends when the slowest rank is done.
-    group.barrier();
-    const double total =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    step_ms.push_back(1e3 * total / steps);
-    wait_share.push_back(reduce_wall / total);
-    comm_share.push_back(comm / total);
+    Round& round = rounds[static_cast<std::size_t>(r)];
+    const auto distributed_phase = [&] {
+      group.barrier();
+      group.reset_stats();
+      reduce_cpu = 0;
+      reduce_wall = 0;
+      const double cpu_start = thread_cpu_seconds();
+      const auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < steps; ++i) step();
+      const double comm = group.stats().seconds;
+      round.cpu_ms = 1e3 * (thread_cpu_seconds() - cpu_start - reduce_cpu) / steps;
+      group.barrier();  // the round ends when the slowest rank is done
+      const double total = seconds_since(start);
+      round.ms = 1e3 * total / steps;
+      round.wait_share = reduce_wall / total;
+      round.mpi_share = comm / total;
+    };
+    const auto solo_phase = [&] {
+      if (group.rank() == 0) {
+        const double cpu_start = thread_cpu_seconds();
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < steps; ++i) solo_step();
+        round.solo_ms = 1e3 * seconds_since(start) / steps;
+        round.solo_cpu_ms = 1e3 * (thread_cpu_seconds() - cpu_start) / steps;
+      }
+      join_sleeping(group);
+    };
+    if (solo && r % 2 == 1) solo_phase();
+    distributed_phase();
+    if (solo && r % 2 == 0) solo_phase();
   }
-  if (group.rank() == 0) {
-    std::printf("bench_ddp %s/%s: %zu process(es) (%s), %zu rows each, %zu bucket(s)\n",
-                s.name().c_str(), bench::type_name<T>(), world, ProcessGroup::backend(), rows,
-                ddp.buckets().size());
-    for (int r = 0; r < repeats; ++r) {
-      std::printf(
-          "  round %d: %.3f ms/step, wait %.1f%%, in MPI %.1f%%, compute %.3f ms CPU/step\n", r,
-          step_ms[r], 100 * wait_share[r], 100 * comm_share[r], compute_ms[r]);
+  if (group.rank() != 0) return 0;
+
+  const xgrad::BlasKernels kernels = xgrad::blas_kernels();
+  double load[3] = {-1, -1, -1};
+  getloadavg(load, 3);
+  std::printf(
+      "bench_ddp %s/%s: %zu process(es) (%s), %zu rows each, %zu bucket(s), %d steps x "
+      "%d rounds; OpenBLAS kernels %s; load average %.2f %.2f %.2f\n",
+      s.name().c_str(), bench::type_name<T>(), world, ProcessGroup::backend(), rows,
+      ddp.buckets().size(), steps, repeats, kernels.core.c_str(), load[0], load[1], load[2]);
+  const auto pick = [&](double Round::*field) {
+    std::vector<double> v;
+    for (const Round& round : rounds) v.push_back(round.*field);
+    return v;
+  };
+  std::vector<double> speedup, compute_bound;
+  for (const Round& round : rounds) {
+    if (solo) {
+      speedup.push_back(round.solo_ms / round.ms);
+      compute_bound.push_back(round.solo_cpu_ms / round.cpu_ms);
     }
-    std::printf("  ms/step min %.3f median %.3f max %.3f\n",
-                *std::min_element(step_ms.begin(), step_ms.end()), median(step_ms),
-                *std::max_element(step_ms.begin(), step_ms.end()));
-    std::printf("  wait in all_reduce_gradients median %.1f%% (%.1f%% to %.1f%%); in MPI median "
-                "%.1f%%\n",
-                100 * median(wait_share),
-                100 * *std::min_element(wait_share.begin(), wait_share.end()),
-                100 * *std::max_element(wait_share.begin(), wait_share.end()),
-                100 * median(comm_share));
-    std::printf("  compute (CPU time outside the all-reduce) median %.3f ms/step\n",
-                median(compute_ms));
   }
+  const char* processes = world == 1 ? "process" : "processes";
+  for (std::size_t r = 0; r < rounds.size(); ++r) {
+    const Round& round = rounds[r];
+    std::printf(
+        "  round %zu: %zu %s %.3f ms/step (wait %.1f%%, in MPI %.1f%%, compute "
+        "%.3f ms CPU)",
+        r, world, processes, round.ms, 100 * round.wait_share, 100 * round.mpi_share, round.cpu_ms);
+    if (solo) {
+      std::printf("; 1 process %.3f ms/step (%.3f ms CPU); speed-up %.2f", round.solo_ms,
+                  round.solo_cpu_ms, speedup[r]);
+    }
+    std::printf("\n");
+  }
+  const std::vector<double> ms = pick(&Round::ms), wait = pick(&Round::wait_share);
+  std::printf(
+      "  %zu %s: ms/step min %.3f median %.3f max %.3f; all-reduce share: wait in "
+      "all_reduce_gradients median %.1f%% (%.1f%% to %.1f%%), in MPI median %.1f%%; "
+      "compute median %.3f ms CPU/step\n",
+      world, processes, *std::min_element(ms.begin(), ms.end()), median(ms),
+      *std::max_element(ms.begin(), ms.end()), 100 * median(wait),
+      100 * *std::min_element(wait.begin(), wait.end()),
+      100 * *std::max_element(wait.begin(), wait.end()), 100 * median(pick(&Round::mpi_share)),
+      median(pick(&Round::cpu_ms)));
+  if (!solo) {
+    std::printf("  (run under mpirun -np 2 for the speed-up over this one-process step)\n");
+    return 0;
+  }
+  const std::vector<double> solo_ms = pick(&Round::solo_ms);
+  std::printf("  1 process: ms/step min %.3f median %.3f max %.3f; median %.3f ms CPU/step\n",
+              *std::min_element(solo_ms.begin(), solo_ms.end()), median(solo_ms),
+              *std::max_element(solo_ms.begin(), solo_ms.end()), median(pick(&Round::solo_cpu_ms)));
+  std::printf(
+      "  speed-up 1 -> %zu processes: median of the rounds %.2f (%.2f to %.2f), of the "
+      "fastest rounds %.2f; the compute's split alone allows %.2f (one process's CPU "
+      "time / rank 0's outside the all-reduce, median)\n",
+      world, median(speedup), *std::min_element(speedup.begin(), speedup.end()),
+      *std::max_element(speedup.begin(), speedup.end()),
+      *std::min_element(solo_ms.begin(), solo_ms.end()) / *std::min_element(ms.begin(), ms.end()),
+      median(compute_bound));
   return 0;
 }
 

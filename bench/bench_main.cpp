@@ -3,7 +3,9 @@
 // "torch/<case>/t<n>", or else "blas/<case>/t<n>" (xgrad time / peer time at
 // the same thread count; < 1 means xgrad is faster; in the tables "libtorch"
 // stands for the peer, OpenBLAS for the blas/ cases), with minor page faults per iteration where a
-// case counts them; speed-ups pair "<case>/t1" with "<case>/t2" on each side.
+// case counts them; speed-ups pair "<case>/t1" with "<case>/t2" on each side;
+// and, for workloads given a baseline (bench::add_baseline), the cost of each
+// against its baseline on each side.
 //
 // Cases count wall-clock time per iteration (CPU time would add up the
 // threads), or per unit of work when they set a counter named "per_op"
@@ -19,9 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "bench_threads.hpp"
 #include "xgrad/blas_kernels.hpp"
 
 namespace {
+
+std::vector<std::pair<std::string, std::string>>& baselines() {
+  static std::vector<std::pair<std::string, std::string>> pairs;
+  return pairs;
+}
 
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
@@ -109,6 +117,36 @@ class RatioReporter : public benchmark::ConsoleReporter {
                   ratio(kv.second.best, x2->second.best).c_str(),
                   peer ? ratio(t1->second.best, t2->second.best).c_str() : "-");
     }
+    if (baselines().empty()) return;
+    std::printf(
+        "\ncost against a baseline in this process (workload time / baseline time in wall "
+        "time, and in CPU time of all threads, steadier on a busy machine; of the medians, and "
+        "of the fastest repetitions, when repeated)\n");
+    std::printf("%-44s %-26s %8s %8s %9s %9s %10s %10s\n", "case", "baseline", "xgrad", "libtorch",
+                "xgrad cpu", "torch cpu", "xgrad min", "torch min");
+    for (const auto& [workload, baseline] : baselines()) {
+      for (int t : bench::kThreadCounts) {
+        const std::string suffix = "/t" + std::to_string(t);
+        const auto x = seconds_.find("xgrad/" + workload + suffix);
+        const auto xb = seconds_.find("xgrad/" + baseline + suffix);
+        if (x == seconds_.end() || xb == seconds_.end()) continue;
+        const auto p = peer_of(workload + suffix), pb = peer_of(baseline + suffix);
+        const bool peer = p != seconds_.end() && pb != seconds_.end();
+        const auto ratio = [](double a, double b) {
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "%.2f", a / b);
+          return std::string(buf);
+        };
+        std::printf("%-44s %-26s %8s %8s %9s %9s %10s %10s\n", (workload + suffix).c_str(),
+                    baseline.substr(0, baseline.find('/')).c_str(),
+                    ratio(x->second.value(), xb->second.value()).c_str(),
+                    peer ? ratio(p->second.value(), pb->second.value()).c_str() : "-",
+                    ratio(x->second.cpu(), xb->second.cpu()).c_str(),
+                    peer ? ratio(p->second.cpu(), pb->second.cpu()).c_str() : "-",
+                    ratio(x->second.best, xb->second.best).c_str(),
+                    peer ? ratio(p->second.best, pb->second.best).c_str() : "-");
+      }
+    }
   }
 
  private:
@@ -146,6 +184,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
 };
 
 }  // namespace
+
+void bench::add_baseline(const std::string& workload, const std::string& baseline) {
+  baselines().emplace_back(workload, baseline);
+}
 
 // Every table is read with the OpenBLAS kernel set, which sets the speed of
 // every product (Google Benchmark prints the load average beside it).

@@ -18,13 +18,33 @@
 //                 (xgrad only): what the normalization costs.
 // The inputs are |uniform(-1, 1)| (pixel-like, for the unsigned input
 // quantizers). Calibration runs once before timing.
+//
+// LeNet-5 (issue 20), bench_conv's lenet_step workload (batch 64 of 28 x 28,
+// one SGD step) on the experiment's model (examples/lenet5.hpp):
+//   lenet_float_step  the float model (the baseline of the QAT case, in this
+//                     process; bench_conv's lenet_step is the same step);
+//   lenet_qat_step    the experiment's APoT QAT model: conv2, fc1, fc2 with
+//                     apot_rcf_qconfig(4) (weight normalization + std rescale,
+//                     4-bit RCF weights and 4-bit unsigned RCF inputs); the
+//                     ends 8-bit: conv1's and fc3's weights uniform symmetric
+//                     (min/max observers left on, the range following the
+//                     weight), fc3's input 8-bit unsigned with the calibrated
+//                     step; the image input float; clamp_alpha_ after the step.
+//                     The peer composes the same from torch ops, LSQ's
+//                     learnable fake quantize in RCF's place (as above) and
+//                     fake_quantize_per_tensor_affine for the 8-bit ends.
+// Each QAT case's cost against its float step is printed (bench_main).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
+#include <string>
 #include <xtensor/xadapt.hpp>
 
+#include "../examples/lenet5.hpp"
+#include "bench_conv_data.hpp"
 #include "bench_data.hpp"
 #include "bench_threads.hpp"
 #include "convert_xgrad.hpp"
@@ -77,9 +97,57 @@ void step(benchmark::State& state, Mode mode, int threads) {
   }
 }
 
+void lenet_step(benchmark::State& state, bool qat, int threads) {
+  xgrad::set_num_threads(threads);
+  const auto d = bench::lenet_data();
+  xgrad::Generator gen(1);
+  const auto model = examples::lenet5(gen);
+  auto params = model->parameters();
+  {
+    xgrad::NoGradGuard no_grad;  // the same initial values as the peer
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      params[i].copy_(to_xgrad<float>(d.params[i], params[i].shape()));
+    }
+  }
+  const std::size_t batch = bench::kLenetBatch;
+  const auto x = to_xgrad<float>(d.x, {batch, 1, 28, 28});
+  if (qat) {
+    namespace q = xgrad::quant;
+    const q::QuantizerSpec w8{q::QuantMethod::uniform, 8, true};
+    const q::QuantizerSpec a8{q::QuantMethod::uniform, 8, false};
+    // Layers "0" conv1, "3" conv2, "7" fc1, "9" fc2, "11" fc3.
+    q::prepare_qat<float>(
+        *model, q::apot_rcf_qconfig<float>(4),
+        {{"0", q::make_qconfig<float>(w8, std::nullopt)}, {"11", q::make_qconfig<float>(w8, a8)}});
+    q::calibrate<float>(*model, {x});
+    q::freeze(*model);
+    for (const char* end : {"0", "11"}) {
+      for (const auto& [name, m] : model->named_modules()) {
+        if (name == std::string(end) + ".weight_fake_quant") {
+          m->as<q::FakeQuantizeBase<float>>()->enable_observer();
+        }
+      }
+    }
+  }
+  xgrad::optim::SGD<float> opt(model->parameters(), xgrad::optim::SGDOptions(bench::kLearningRate));
+  const xgrad::Labels labels = xt::adapt(d.labels, {batch});
+  const bench::MinorFaults faults;
+  for (auto _ : state) {
+    opt.zero_grad();
+    xgrad::cross_entropy(model->forward(x), labels).backward();
+    opt.step();
+    if (qat) xgrad::quant::clamp_alpha_(*model);
+  }
+  faults.report(state);
+}
+
 const bool registered = [] {
   const std::string shape = kQatMlp.name() + "/f32";
   const auto us = benchmark::kMicrosecond;
+  for (const char* c : {"qat_step_rcf", "qat_step_lsq", "qat_step_rcf_no_norm"}) {
+    bench::add_baseline(std::string(c) + "/" + shape, "float_step/" + shape);
+  }
+  bench::add_baseline("lenet_qat_step/f32", "lenet_float_step/f32");
   for (int t : bench::kThreadCounts) {
     const auto name = [&](const char* c) {
       return bench::with_threads("xgrad/" + std::string(c) + "/" + shape, t);
@@ -88,6 +156,8 @@ const bool registered = [] {
     bench::add_case(name("qat_step_rcf"), us, step, Mode::rcf, t);
     bench::add_case(name("qat_step_lsq"), us, step, Mode::lsq, t);
     bench::add_case(name("qat_step_rcf_no_norm"), us, step, Mode::rcf_no_norm, t);
+    bench::add_case(bench::with_threads("xgrad/lenet_float_step/f32", t), us, lenet_step, false, t);
+    bench::add_case(bench::with_threads("xgrad/lenet_qat_step/f32", t), us, lenet_step, true, t);
   }
   return true;
 }();

@@ -43,6 +43,13 @@ void add_case(const std::string& name, benchmark::TimeUnit unit, Fn fn, Args... 
       ->ComputeStatistics("min", fastest);
 }
 
+// Pairs a workload with its baseline, both as in "xgrad/<workload>/t<n>"
+// without side and thread count (e.g. "qat_step_rcf/784-256-10/b128/f32" with
+// "float_step/784-256-10/b128/f32"): bench_main then prints workload time /
+// baseline time on each side at each thread count, both measured in the same
+// process. Defined in bench_main.cpp.
+void add_baseline(const std::string& workload, const std::string& baseline);
+
 // Start before the timed loop; report() after it sets the "minflt" counter
 // (page faults per iteration, all threads).
 struct MinorFaults {

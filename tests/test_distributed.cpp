@@ -537,6 +537,30 @@ BOOST_AUTO_TEST_CASE(a_gradient_changed_between_backward_and_the_reduction_is_re
   BOOST_CHECK_THROW(ddp.all_reduce_gradients(), StateError);
 }
 
+BOOST_AUTO_TEST_CASE(a_parameter_or_gradient_resized_after_wrapping_is_a_shape_error) {
+  // Every rank resizes the same way (a rank alone would throw alone: the
+  // check is local, before anything starts). Nothing is reduced; restored,
+  // the next step works. With one rank there is nothing to reduce or check.
+  if (world().size() == 1) return;
+  auto model = make_model(1);
+  DistributedDataParallel<double> ddp(model, world(), 200);
+  Tensor<double> weight = model->parameters()[4];  // "3.weight", [3, 8]
+  const xt::xarray<double> kept = weight.data();
+  weight.mutable_data() = xt::zeros<double>({2, 8});
+  BOOST_CHECK_EXCEPTION(ddp.all_reduce_gradients(), ShapeError,
+                        mentions<ShapeError>("all_reduce_gradients: parameter '3.weight' has 16 "
+                                             "elements, but had 24 when the model was wrapped"));
+  weight.mutable_data() = kept;
+  loss_of(ddp, world().rank()).backward();
+  weight.grad().mutable_data() = xt::zeros<double>({2});
+  BOOST_CHECK_EXCEPTION(ddp.all_reduce_gradients(), ShapeError,
+                        mentions<ShapeError>("the gradient of parameter '3.weight' has shape [2], "
+                                             "the parameter [3, 8]"));
+  for (auto& p : model->parameters()) p.zero_grad();
+  loss_of(ddp, world().rank()).backward();
+  check_all_reduce_gradients(ddp);
+}
+
 BOOST_AUTO_TEST_CASE(dropping_the_wrapper_finishes_its_reductions_and_removes_its_hooks) {
   auto model = make_model(1);
   {

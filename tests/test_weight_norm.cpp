@@ -51,7 +51,9 @@ BOOST_AUTO_TEST_CASE(eps_is_added_to_the_std) {
 }
 
 BOOST_AUTO_TEST_CASE(gradcheck_through_mean_and_std) {
-  const std::vector<Shape> shapes = {{2}, {7}, {3, 4}, {2, 3, 2, 2}};
+  // {2100}: more than one of the 2048-value chunks the sums run in, and a
+  // tail shorter than a vector step.
+  const std::vector<Shape> shapes = {{2}, {7}, {3, 4}, {2, 3, 2, 2}, {2100}};
   unsigned seed = 1;
   for (const Shape& shape : shapes) {
     for (double eps : {0.0, 1e-5, 0.5}) {
@@ -99,6 +101,33 @@ BOOST_AUTO_TEST_CASE(rescale_multiplies_by_the_detached_std) {
   sum(out).backward();
   BOOST_TEST(close_arrays(q.grad().data(), xt::xarray<double>({s, s, s, s}), 1e-15));
   BOOST_TEST(!w.grad().defined());  // the std is a constant
+}
+
+BOOST_AUTO_TEST_CASE(the_std_given_with_the_normalization_is_weight_std_bit_for_bit) {
+  const Tensor<float> w(xt::xarray<float>(random_array({5000}, 44)));
+  const StandardizedWeight<float> both = weight_standardize_with_std(w, 1e-5);
+  BOOST_TEST(both.std == weight_std(w));
+  BOOST_TEST(xgrad_test::equal_arrays(both.normalized.data(), weight_standardize(w, 1e-5).data()));
+}
+
+BOOST_AUTO_TEST_CASE(a_large_mean_does_not_cancel_the_std) {
+  // 1e8 + N(0.3, 1.7) over three chunks: sum w^2 - n mean^2 would lose every
+  // digit (the squares are 1e16, the variance 3); the chunks' centred sums,
+  // their means taken relative to w[0] and combined pairwise, keep it.
+  // Reference: two passes in long double. Bound: each chunk sums 256 terms
+  // per lane in double (gamma_256 = 2.8e-14 of the centred sum), w - mu and
+  // mu - w[0] are exact (Sterbenz) and the combination adds a few roundings:
+  // the variance within 3e-14, the std within 1.5e-14. (Means rounded to
+  // the ulp of 1e8 instead would put the std 5e-11 off.)
+  xt::xarray<double> a = random_array({5000}, 45);
+  a += 1e8;
+  long double mean = 0, ss = 0;
+  for (double v : a) mean += v;
+  mean /= a.size();
+  for (double v : a) ss += (v - mean) * (v - mean);
+  const double expected = double(std::sqrt(ss / (a.size() - 1)));
+  const double got = weight_std(Tensor<double>(a));
+  BOOST_TEST(std::abs(got - expected) <= 1e-13 * expected);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_a_value_error) {

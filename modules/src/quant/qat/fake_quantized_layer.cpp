@@ -1,6 +1,7 @@
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
 
 #include "xgrad/errors.hpp"
+#include "xgrad/ops/elementwise.hpp"
 #include "xgrad/quant/qat/weight_norm.hpp"
 
 namespace xgrad::quant::qat {
@@ -31,10 +32,12 @@ FakeQuantizedLayer<T>::FakeQuantizedLayer(std::string type_name, Tensor<T> w, Te
 template <class T>
 Tensor<T> FakeQuantizedLayer<T>::fake_quantized_weight() {
   if (qconfig_.weight_norm == WeightNorm::none) return weight_fake_quant->forward(weight);
-  const Tensor<T> q =
-      weight_fake_quant->forward(weight_standardize(weight, qconfig_.weight_norm_eps));
+  // One computation of mean and std for the normalization and the rescale
+  // (the same bits as rescale_by_weight_std(q, weight)).
+  const StandardizedWeight<T> w = weight_standardize_with_std(weight, qconfig_.weight_norm_eps);
+  const Tensor<T> q = weight_fake_quant->forward(w.normalized);
   if (qconfig_.weight_norm == WeightNorm::standardize) return q;
-  return rescale_by_weight_std(q, weight);
+  return mul(q, w.std);
 }
 
 template <class T>
