@@ -11,8 +11,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace onnx {
+namespace xgrad::onnx {
 
 namespace {
 
@@ -121,5 +120,4 @@ template void export_model<float>(Module<float>&, const Tensor<float>&, const st
 template void export_model<double>(Module<double>&, const Tensor<double>&, const std::string&,
                                    const ExportOptions&);
 
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx

@@ -9,9 +9,7 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 namespace {
 
@@ -96,6 +94,4 @@ void ExportContext<T>::require_fixed(const ExportCall<T>& call, const Value<T>& 
 template class ExportContext<float>;
 template class ExportContext<double>;
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

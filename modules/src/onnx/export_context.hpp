@@ -19,9 +19,7 @@
 #include "graph_builder.hpp"
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 template <class T>
 struct Value {
@@ -113,22 +111,31 @@ class ExportContext {
   const Registry<T>& registry_;
 };
 
-// Each file in layers/ registers its exporters (registry.cpp calls them).
+// The exporters, one file in layers/ per kind of layer; registry.cpp maps
+// module types to them.
 template <class T>
-void register_linear(Registry<T>& r);
+Value<T> export_sequential(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_conv(Registry<T>& r);
+Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_batchnorm(Registry<T>& r);
+Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_pool(Registry<T>& r);
+Value<T> export_batchnorm(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_activation(Registry<T>& r);
+Value<T> export_max_pool(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_shape(Registry<T>& r);
+Value<T> export_avg_pool(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_sequential(Registry<T>& r);
+Value<T> export_adaptive_avg_pool(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_flatten(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_dropout(ExportContext<T>& ctx, const ExportCall<T>& c);
+// One ONNX op on the input (ReLU -> Relu, ...).
+template <class T>
+Exporter<T> elementwise_exporter(const char* onnx_op);
+// Softmax / LogSoftmax (M) along the module's dim.
+template <class T, class M>
+Exporter<T> along_axis_exporter(const char* onnx_op);
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

@@ -8,9 +8,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 void check_model(const ::onnx::ModelProto& model) {
   try {
@@ -25,6 +23,4 @@ void check_model(const ::onnx::ModelProto& model) {
   }
 }
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

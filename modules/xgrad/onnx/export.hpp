@@ -27,8 +27,7 @@
 
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace onnx {
+namespace xgrad::onnx {
 
 // The opsets export_model can write: every node it emits has the same
 // signature in all of them (13 made Softmax single-axis; 18 moves
@@ -79,5 +78,4 @@ extern template void export_model<float>(Module<float>&, const Tensor<float>&, c
 extern template void export_model<double>(Module<double>&, const Tensor<double>&,
                                           const std::string&, const ExportOptions&);
 
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx

@@ -4,11 +4,7 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
-
-namespace {
+namespace xgrad::onnx::detail {
 
 template <class T>
 Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c) {
@@ -33,16 +29,7 @@ Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c) {
   return out;
 }
 
-}  // namespace
+template Value<float> export_conv2d(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_conv2d(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_conv(Registry<T>& r) {
-  r.template add<nn::Conv2d<T>>("Conv2d", export_conv2d<T>);
-}
-
-template void register_conv<float>(Registry<float>&);
-template void register_conv<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

@@ -4,11 +4,7 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
-
-namespace {
+namespace xgrad::onnx::detail {
 
 template <class T>
 Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
@@ -36,16 +32,7 @@ Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
   return out;
 }
 
-}  // namespace
+template Value<float> export_linear(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_linear(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_linear(Registry<T>& r) {
-  r.template add<nn::Linear<T>>("Linear", export_linear<T>);
-}
-
-template void register_linear<float>(Registry<float>&);
-template void register_linear<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail
