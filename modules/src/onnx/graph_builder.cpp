@@ -134,8 +134,8 @@ std::string GraphBuilder::add_integer_initializer(const std::string& name, std::
       narrowed(std::int64_t());
       break;
     default:
-      throw ValueError("onnx::export_model: add_integer_initializer: data type " +
-                       std::to_string(data_type) + " is not an integer type (an exporter bug)");
+      throw_error<ValueError>("onnx::export_model: add_integer_initializer: data type ", data_type,
+                              " is not an integer type (an exporter bug)");
   }
   return used;
 }
@@ -167,11 +167,9 @@ void GraphBuilder::add_value_info(const std::string& name, const std::vector<std
 
 void GraphBuilder::set_output(const std::string& from, const std::string& to,
                               const std::vector<std::int64_t>& dims) {
-  if (names_.count(to)) {
-    throw ValueError("onnx::export_model: the output name \"" + to +
-                     "\" is already the name of a tensor in the graph; choose another "
-                     "ExportOptions::output_name");
-  }
+  XGRAD_CHECK(!names_.count(to), ValueError, "onnx::export_model: the output name \"", to,
+              "\" is already the name of a tensor in the graph; choose another "
+              "ExportOptions::output_name");
   ::onnx::NodeProto* producer = nullptr;
   for (::onnx::NodeProto& node : *graph_->mutable_node()) {
     for (const std::string& out : node.output())

@@ -1,6 +1,5 @@
 // The one table of exporters: module type -> ONNX nodes (the exporters live in
-// layers/, one file per kind of layer). Phase 2's quantized layers register
-// here too.
+// layers/, one file per kind of layer).
 #include "export_context.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batchnorm.hpp"
@@ -10,6 +9,16 @@
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/pool.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/lsq_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/per_channel_fake_quantize.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/qat/conv2d.hpp"
+#include "xgrad/quant/qat/linear.hpp"
+#include "xgrad/quant/quantized/conv2d.hpp"
+#include "xgrad/quant/quantized/linear.hpp"
+#include "xgrad/quant/quantized/linear_apot.hpp"
 
 namespace xgrad::onnx::detail {
 
@@ -46,6 +55,19 @@ const Registry<T>& builtin_registry() {
                                       along_axis_exporter<T, nn::LogSoftmax<T>>("LogSoftmax"));
     r.template add<nn::Flatten<T>>("Flatten", export_flatten<T>);
     r.template add<nn::Dropout<T>>("Dropout", export_dropout<T>);
+    namespace q = quant;
+    r.template add<q::FakeQuantize<T>>("FakeQuantize", export_uniform_fake_quantize<T>);
+    r.template add<q::PerChannelFakeQuantize<T>>("PerChannelFakeQuantize",
+                                                 export_uniform_fake_quantize<T>);
+    r.template add<q::LearnableFakeQuantize<T>>("LearnableFakeQuantize",
+                                                export_uniform_fake_quantize<T>);
+    r.template add<q::APoTFakeQuantize<T>>("APoTFakeQuantize", export_apot_fake_quantize<T>);
+    r.template add<q::RCFFakeQuantize<T>>("RCFFakeQuantize", export_apot_fake_quantize<T>);
+    r.template add<q::qat::Linear<T>>("qat::Linear", export_qat_linear<T>);
+    r.template add<q::qat::Conv2d<T>>("qat::Conv2d", export_qat_conv2d<T>);
+    r.template add<q::quantized::Linear<T>>("quantized::Linear", export_quantized_linear<T>);
+    r.template add<q::LinearAPoT<T>>("LinearAPoT", export_quantized_linear<T>);
+    r.template add<q::quantized::Conv2d<T>>("quantized::Conv2d", export_quantized_conv2d<T>);
     return r;
   }();
   return registry;

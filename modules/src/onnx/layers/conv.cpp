@@ -6,26 +6,31 @@
 
 namespace xgrad::onnx::detail {
 
+std::string conv_nodes(GraphBuilder& g, const std::string& scope, const std::string& x,
+                       const std::string& w, const std::string& b, const nn::Conv2dOptions& o) {
+  std::vector<std::string> inputs = {x, w};
+  if (!b.empty()) inputs.push_back(b);
+  return g.add_node(
+      scope, "Conv", inputs,
+      {attr("kernel_shape", {o.kernel_size().h, o.kernel_size().w}),
+       attr("strides", {o.stride().h, o.stride().w}),
+       attr("pads", {o.padding().h, o.padding().w, o.padding().h, o.padding().w}),
+       attr("dilations", {o.dilation().h, o.dilation().w}), attr("group", o.groups())});
+}
+
 template <class T>
 Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c) {
   auto& m = static_cast<nn::Conv2d<T>&>(c.module);
   Value<T> out = ctx.run_forward(c);
   ctx.require_fixed(c, c.input, 1, "channels");
-  const nn::Conv2dOptions& o = m.options();
   GraphBuilder& g = ctx.graph();
-  std::vector<std::string> inputs = {
-      c.input.name,
-      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data())};
-  if (m.bias.defined()) {
-    inputs.push_back(
-        g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data()));
-  }
-  out.name =
-      g.add_node(ExportContext<T>::scope(c.path), "Conv", inputs,
-                 {attr("kernel_shape", {o.kernel_size().h, o.kernel_size().w}),
-                  attr("strides", {o.stride().h, o.stride().w}),
-                  attr("pads", {o.padding().h, o.padding().w, o.padding().h, o.padding().w}),
-                  attr("dilations", {o.dilation().h, o.dilation().w}), attr("group", o.groups())});
+  const std::string w =
+      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data());
+  const std::string b =
+      m.bias.defined()
+          ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data())
+          : std::string();
+  out.name = conv_nodes(g, ExportContext<T>::scope(c.path), c.input.name, w, b, m.options());
   return out;
 }
 

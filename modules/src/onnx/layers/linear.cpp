@@ -6,6 +6,18 @@
 
 namespace xgrad::onnx::detail {
 
+std::string linear_nodes(GraphBuilder& g, const std::string& scope, const std::string& x,
+                         std::size_t rank, const std::string& w, const std::string& b) {
+  if (rank == 2) {
+    std::vector<std::string> inputs = {x, w};
+    if (!b.empty()) inputs.push_back(b);
+    return g.add_node(scope, "Gemm", inputs, {attr("transB", std::int64_t{1})});
+  }
+  std::string y = g.add_node(scope, "MatMul", {x, g.add_node(scope, "Transpose", {w})});
+  if (!b.empty()) y = g.add_node(scope, "Add", {y, b});
+  return y;
+}
+
 template <class T>
 Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
   auto& m = static_cast<nn::Linear<T>&>(c.module);
@@ -13,22 +25,13 @@ Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
   const std::size_t rank = c.input.dims.size();
   ctx.require_fixed(c, c.input, rank - 1, "in_features");
   GraphBuilder& g = ctx.graph();
-  const std::string scope = ExportContext<T>::scope(c.path);
   const std::string w =
       g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data());
   const std::string b =
       m.bias.defined()
           ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data())
           : std::string();
-  if (rank == 2) {
-    std::vector<std::string> inputs = {c.input.name, w};
-    if (!b.empty()) inputs.push_back(b);
-    out.name = g.add_node(scope, "Gemm", inputs, {attr("transB", std::int64_t{1})});
-  } else {
-    const std::string wt = g.add_node(scope, "Transpose", {w});
-    out.name = g.add_node(scope, "MatMul", {c.input.name, wt});
-    if (!b.empty()) out.name = g.add_node(scope, "Add", {out.name, b});
-  }
+  out.name = linear_nodes(g, ExportContext<T>::scope(c.path), c.input.name, rank, w, b);
   return out;
 }
 
