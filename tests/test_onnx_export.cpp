@@ -322,6 +322,25 @@ BOOST_AUTO_TEST_CASE(a_double_model_exports_double_tensors) {
     BOOST_TEST(t.data_type() == ::onnx::TensorProto::DOUBLE);
 }
 
+BOOST_AUTO_TEST_CASE(a_double_quantized_model_rounds_with_standard_ops) {
+  namespace quant = xgrad::quant;
+  TempDir dir;
+  xgrad::Generator gen(4);
+  nn::Sequential<double> net{std::make_shared<quant::FakeQuantize<double>>(),
+                             std::make_shared<quant::qat::Linear<double>>(
+                                 4, 3, true, quant::apot_rcf_qconfig<double>(4), gen)};
+  quant::calibrate(net, {xgrad::rand<double>({8, 4}, gen, -2.0, 2.0)});
+  quant::freeze(net);
+  export_model(net, xgrad::rand<double>({3, 4}, gen), dir / "m.onnx");
+  BOOST_CHECK_NO_THROW(full_check(dir / "m.onnx"));
+  // QuantizeLinear takes float only (opset <= 18): Round and Clip in double.
+  BOOST_TEST(op_types(read_model(dir / "m.onnx")) ==
+                 (std::vector<std::string>{"Mul", "Round", "Add", "Clip", "Sub", "Mul", "Div",
+                                           "Clip", "Sub", "Abs", "ArgMin", "Gather", "Mul", "Cast",
+                                           "Gather", "Gemm"}),
+             boost::test_tools::per_element());
+}
+
 // docs/onnx.md's C++ block, compiled and run here (it writes mlp.onnx into
 // the current directory: a temporary one); test_docs checks the page quotes it.
 // clang-format off

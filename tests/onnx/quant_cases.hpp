@@ -114,6 +114,10 @@ inline std::vector<LayerCase> quant_cases() {
   };
   quant::LearnableFakeQuantizeOptions<F> lsq;
   lsq.quant_min = 0, lsq.quant_max = 15, lsq.scale = 0.27f, lsq.zero_point = 4.4f;
+  quant::LearnableFakeQuantizeOptions<F> lsq_channels;
+  lsq_channels.quant_min = -8, lsq_channels.quant_max = 7, lsq_channels.channel_len = 4;
+  lsq_channels.ch_axis = 1, lsq_channels.dtype = quant::QuantDtype::qint8;
+  lsq_channels.qscheme = quant::QScheme::per_channel_affine;
   quant::RCFOptions<F> rcf;
   rcf.alpha = 1.37f;
   const std::vector<std::string> gather = {"Cast", "Gather"};
@@ -147,6 +151,22 @@ inline std::vector<LayerCase> quant_cases() {
          return std::static_pointer_cast<Module<F>>(m);
        },
        {6},
+       {"Mul", "QuantizeLinear", "Clip", "DequantizeLinear"},
+       Bound::exact},
+      {"lsq_fake_quantize_per_channel_int4",
+       [lsq_channels] {
+         auto m = std::make_shared<quant::LearnableFakeQuantize<F>>(lsq_channels);
+         m->enable_param_learning();
+         xgrad::Generator gen(24);  // scales in [0.1, 0.5), zero points in [-3, 3)
+         auto state = m->state_dict();
+         for (auto& kv : state) {
+           if (kv.first == "scale") kv.second = xgrad::rand<F>({4}, gen, 0.1f, 0.5f).data();
+           if (kv.first == "zero_point") kv.second = xgrad::rand<F>({4}, gen, -3.0f, 3.0f).data();
+         }
+         m->load_state_dict(state);
+         return std::static_pointer_cast<Module<F>>(m);
+       },
+       {4, 3},
        {"Mul", "QuantizeLinear", "Clip", "DequantizeLinear"},
        Bound::exact},
       {"apot_fake_quantize",
