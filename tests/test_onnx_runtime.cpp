@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xview.hpp>
 
 #include "onnx/layer_cases.hpp"
@@ -369,6 +370,66 @@ BOOST_AUTO_TEST_CASE(every_layer_matches_xgrad_at_batch_1_and_5_with_optimizatio
         BOOST_TEST_MESSAGE(cases[r.case_index].name << " " << level << ": max |diff| "
                                                     << cmp.max_diff << ", max diff/bound "
                                                     << cmp.max_ratio);
+      }
+    }
+  }
+}
+
+// The nearest-level rule on its hardest inputs: every midpoint of two
+// neighbouring levels as float rounds it, and the floats one ulp either side,
+// for an APoT (gamma included) and an RCF (normalized levels, alpha 1.7)
+// quantizer. Bit-identical to xgrad: the same rounded distances, the lowest
+// level on ties.
+BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
+  namespace quant = xgrad::quant;
+  TempDir dir;
+  quant::RCFOptions<float> rcf_options;
+  rcf_options.alpha = 1.7f;
+  auto rcf = std::make_shared<quant::RCFFakeQuantize<float>>(quant::apot_unsigned_levels(4, 2),
+                                                             rcf_options);
+  auto apot = std::make_shared<quant::APoTFakeQuantize<float>>(4, 2);
+  xgrad::Generator gen(8);
+  apot->forward(xgrad::rand<float>({64}, gen, 0.0f, 3.0f));  // observes: the qparams
+  quant::freeze(*rcf);
+  quant::freeze(*apot);
+  struct Case {
+    std::string name;
+    std::shared_ptr<Module<float>> m;
+    std::vector<float> levels;  // in x's units
+  };
+  std::vector<float> rcf_levels = rcf->levels();
+  for (float& l : rcf_levels) l *= 1.7f;  // near alpha times the midpoints of u = x / alpha
+  const xt::xarray<float> apot_levels = apot->qparams().quantization_levels.data();
+  const std::vector<Case> cases = {
+      {"rcf", rcf, rcf_levels},
+      {"apot", apot, std::vector<float>(apot_levels.begin(), apot_levels.end())}};
+  std::vector<OrtJob> jobs;
+  std::vector<xt::xarray<float>> expected;
+  for (const Case& c : cases) {
+    std::vector<float> x;
+    for (std::size_t i = 0; i + 1 < c.levels.size(); ++i) {
+      const float mid = (c.levels[i] + c.levels[i + 1]) / 2;
+      for (float v : {std::nextafter(mid, -INFINITY), mid, std::nextafter(mid, INFINITY)})
+        x.push_back(v);
+    }
+    xt::xarray<float> input = xt::xarray<float>::from_shape({x.size(), std::size_t(1)});
+    std::copy(x.begin(), x.end(), input.begin());
+    expected.push_back(forward(*c.m, input));
+    OrtJob job{dir / (c.name + ".onnx"), {dir / (c.name + "_midpoints.npy")}};
+    xgrad::onnx::export_model(*c.m, Tensor<float>(input), job.model);
+    save_npy(job.inputs[0], input);
+    jobs.push_back(job);
+  }
+  run_ort(jobs);
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    for (const char* level : kLevels) {
+      BOOST_TEST_CONTEXT(cases[k].name << ", optimization " << level) {
+        const xt::xarray<float> out = load_npy(output_of(jobs[k].inputs[0], level));
+        BOOST_REQUIRE(out.shape() == expected[k].shape());
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < out.size(); ++i)
+          differ += out.data()[i] != expected[k].data()[i];
+        BOOST_TEST(differ == 0u, differ << " of " << out.size() << " values differ");
       }
     }
   }
