@@ -1,11 +1,16 @@
 // Trains (or loads) the experiment's float LeNet-5 on Fashion-MNIST, built
-// from nn layers, and exports it as ONNX (xgrad/onnx/export.hpp). Beside the
-// model it writes 16 test images and xgrad's logits for them as .npy, and
-// prints the command that runs the model in ONNX Runtime on those images and
-// compares with xgrad's logits.
+// from nn layers, optionally quantizes it (QAT with the public workflow:
+// prepare_qat, calibrate, freeze, train, convert), and exports it as ONNX
+// (xgrad/onnx/export.hpp). Beside the model it writes 16 test images and
+// xgrad's logits for them as .npy, and prints the command that runs the model
+// in ONNX Runtime on those images and compares with xgrad's logits.
 //
 //   build/examples/export_onnx                    one epoch, then lenet.onnx
 //   build/examples/export_onnx --checkpoint lenet.npz out/lenet.onnx
+//   build/examples/export_onnx --checkpoint lenet.npz --quantize apot apot.onnx
+//       4-bit APoT (RCF) QAT, converted: codes gathered from the level table
+//   build/examples/export_onnx --quantize lsq --keep-qat lsq_qat.onnx
+//       4-bit LSQ, the QAT model itself (exported as its converted equivalent)
 //
 // The model takes normalized images [batch, 1, 28, 28]: pixel / 255, minus
 // 0.28604, divided by 0.35302 (the experiment's normalization).
@@ -33,6 +38,8 @@
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/shape_ops.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/quant/qat/qconfig.hpp"
+#include "xgrad/quant/qat/workflow.hpp"
 #include "xgrad/serialize.hpp"
 
 #ifndef XGRAD_SOURCE_DIR
@@ -53,6 +60,10 @@ struct Options {
   int steps = 938;         // one epoch of 64 images
   int opset = 13;
   bool fixed_batch = false;
+  std::string quantize = "none";  // none, apot, lsq
+  int qat_steps = 300;
+  bool keep_qat = false;  // export the QAT model, not the converted one
+  bool float_activations = false;
 };
 
 using examples::as_images;
@@ -106,10 +117,46 @@ int run(const Options& o) {
     }
   }
   net->eval();
-  {
+  const auto report_accuracy = [&](const char* what) {
     NoGradGuard no_grad;
-    std::printf("xgrad test accuracy: %.2f%%\n",
+    net->eval();
+    std::printf("xgrad test accuracy (%s): %.2f%%\n", what,
                 100 * data::accuracy(net->forward(as_images(test.features)), test.labels));
+  };
+  report_accuracy("float");
+  if (o.quantize != "none") {
+    // The QAT workflow (docs/quantization.md): 4-bit weights and activations.
+    const quant::QConfig<float> cfg = o.quantize == "apot" ? quant::apot_rcf_qconfig<float>(4)
+                                                           : quant::uniform_lsq_qconfig<float>(4);
+    quant::prepare_qat(*net, cfg);
+    const data::Dataset<float> train = load_split(data::Split::train);
+    std::vector<Tensor<float>> calibration;
+    data::DataLoader<float> batches(train, 256, /*shuffle=*/true, /*seed=*/2);
+    for (const auto& batch : batches) {
+      calibration.push_back(as_images(batch.features));
+      if (calibration.size() == 4) break;
+    }
+    quant::calibrate(*net, calibration);
+    quant::freeze(*net);
+    optim::SGD<float> sgd(net->parameters(), optim::SGDOptions(0.01).momentum(0.9));
+    data::DataLoader<float> loader(train, 64, /*shuffle=*/true, /*seed=*/3);
+    net->train();
+    for (int step = 0; step < o.qat_steps;) {
+      for (const auto& batch : loader) {
+        if (step++ == o.qat_steps) break;
+        sgd.zero_grad();
+        Tensor<float> loss = cross_entropy(net->forward(as_images(batch.features)), batch.labels);
+        loss.backward();
+        sgd.step();
+        quant::clamp_alpha_(*net);
+      }
+    }
+    std::printf("QAT (%s, 4 bits): %d steps of 64 images\n", o.quantize.c_str(), o.qat_steps);
+    report_accuracy("QAT");
+    if (!o.keep_qat) {
+      quant::convert(*net);
+      report_accuracy("converted");
+    }
   }
 
   // 16 test images and xgrad's logits for them, for the check in ONNX Runtime.
@@ -117,6 +164,7 @@ int run(const Options& o) {
   onnx::ExportOptions options;
   options.opset_version = o.opset;
   options.dynamic_batch = !o.fixed_batch;
+  options.quantize_activations = !o.float_activations;
   onnx::export_model(*net, Tensor<float>(images), o.output, options);
   const std::string input = beside(o.output, "_input.npy");
   const std::string expected = beside(o.output, "_input.expected.npy");
@@ -142,8 +190,8 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{
-      "Trains (or loads) a float LeNet-5 on Fashion-MNIST and exports it as ONNX, with sample "
-      "inputs and xgrad's outputs for a check in ONNX Runtime."};
+      "Trains (or loads) a float LeNet-5 on Fashion-MNIST, optionally quantizes it (QAT), and "
+      "exports it as ONNX, with sample inputs and xgrad's outputs for a check in ONNX Runtime."};
   app.add_option("output", o.output, "The ONNX model to write")
       ->check(examples::writable_file())
       ->capture_default_str();
@@ -160,6 +208,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--fixed-batch", o.fixed_batch,
                "Fix the batch size at 16 in the graph (default: any batch size)");
+  app.add_option("--quantize", o.quantize,
+                 "QAT before the export: apot (4-bit APoT with RCF) or lsq (4-bit LSQ)")
+      ->check(CLI::IsMember({"none", "apot", "lsq"}))
+      ->capture_default_str();
+  app.add_option("--qat-steps", o.qat_steps, "QAT steps of 64 images")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_flag("--keep-qat", o.keep_qat,
+               "Export the QAT model instead of the converted one (the same graph)");
+  app.add_flag("--float-activations", o.float_activations,
+               "Leave the activation quantizers out of the graph (float activations)");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(o);

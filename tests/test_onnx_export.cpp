@@ -6,6 +6,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "onnx/layer_cases.hpp"
+#include "onnx/quant_cases.hpp"
 #include "test_util.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/onnx/export.hpp"
@@ -121,6 +123,64 @@ BOOST_AUTO_TEST_CASE(every_layer_becomes_its_onnx_nodes_and_passes_the_full_chec
       const auto model = read_model(dir / "m.onnx");
       BOOST_TEST(op_types(model) == c.ops, boost::test_tools::per_element());
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_quantizer_and_quantized_layer_passes_the_full_check) {
+  for (const auto& c : onnx_cases::quant_cases()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      TempDir dir;
+      ModulePtr m = c.make();
+      export_model(*m, example(c.sample_shape), dir / "m.onnx");
+      BOOST_CHECK_NO_THROW(full_check(dir / "m.onnx"));
+      BOOST_TEST(op_types(read_model(dir / "m.onnx")) == c.ops, boost::test_tools::per_element());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_converted_layer_stores_its_codes_as_uint8_and_its_level_table) {
+  TempDir dir;
+  const auto cases = onnx_cases::quant_cases();
+  const auto it = std::find_if(cases.begin(), cases.end(),
+                               [](const auto& c) { return c.name == "converted_linear_lsq"; });
+  BOOST_REQUIRE(it != cases.end());
+  ModulePtr m = it->make();
+  auto& q = dynamic_cast<xgrad::quant::quantized::Linear<float>&>(*m);
+  export_model(*m, example({7}), dir / "m.onnx");
+  const auto model = read_model(dir / "m.onnx");
+  bool found = false;
+  for (const auto& t : model.graph().initializer()) {
+    if (t.name() != "weight_codes") continue;
+    found = true;
+    BOOST_TEST(t.data_type() == ::onnx::TensorProto::UINT8);
+    BOOST_TEST((std::vector<std::int64_t>(t.dims().begin(), t.dims().end()) ==
+                std::vector<std::int64_t>{5, 7}));
+    const xt::xarray<std::int64_t> codes = q.weight_codes();
+    BOOST_REQUIRE(t.raw_data().size() == codes.size());
+    for (std::size_t i = 0; i < codes.size(); ++i)
+      BOOST_TEST(static_cast<std::uint8_t>(t.raw_data()[i]) == codes.data()[i]);
+  }
+  BOOST_TEST(found);
+  // The table holds the levels: gathering it by the codes is the layer's weight.
+  const xt::xarray<float> table = initializer(model, "weight_table");
+  const xt::xarray<std::int64_t> codes = q.weight_codes();
+  const xt::xarray<float> w = q.dequantized_weight().data();
+  for (std::size_t i = 0; i < codes.size(); ++i)
+    BOOST_TEST(table(std::size_t(codes.data()[i])) == w.data()[i]);
+}
+
+BOOST_AUTO_TEST_CASE(float_activations_leave_the_activation_quantizers_out) {
+  TempDir dir;
+  for (const auto& c : onnx_cases::quant_cases()) {
+    if (c.name != "qat_linear_apot_rcf") continue;
+    ModulePtr m = c.make();
+    ExportOptions o;
+    o.quantize_activations = false;
+    export_model(*m, example({7}), dir / "m.onnx", o);
+    BOOST_CHECK_NO_THROW(full_check(dir / "m.onnx"));
+    BOOST_TEST(op_types(read_model(dir / "m.onnx")) ==
+                   (std::vector<std::string>{"Cast", "Gather", "Gemm"}),
+               boost::test_tools::per_element());
   }
 }
 
@@ -262,6 +322,25 @@ BOOST_AUTO_TEST_CASE(a_double_model_exports_double_tensors) {
     BOOST_TEST(t.data_type() == ::onnx::TensorProto::DOUBLE);
 }
 
+BOOST_AUTO_TEST_CASE(a_double_quantized_model_rounds_with_standard_ops) {
+  namespace quant = xgrad::quant;
+  TempDir dir;
+  xgrad::Generator gen(4);
+  nn::Sequential<double> net{std::make_shared<quant::FakeQuantize<double>>(),
+                             std::make_shared<quant::qat::Linear<double>>(
+                                 4, 3, true, quant::apot_rcf_qconfig<double>(4), gen)};
+  quant::calibrate(net, {xgrad::rand<double>({8, 4}, gen, -2.0, 2.0)});
+  quant::freeze(net);
+  export_model(net, xgrad::rand<double>({3, 4}, gen), dir / "m.onnx");
+  BOOST_CHECK_NO_THROW(full_check(dir / "m.onnx"));
+  // QuantizeLinear takes float only (opset <= 18): Round and Clip in double.
+  BOOST_TEST(op_types(read_model(dir / "m.onnx")) ==
+                 (std::vector<std::string>{"Mul", "Round", "Add", "Clip", "Sub", "Mul", "Div",
+                                           "Clip", "Sub", "Abs", "ArgMin", "Gather", "Mul", "Cast",
+                                           "Gather", "Gemm"}),
+             boost::test_tools::per_element());
+}
+
 // docs/onnx.md's C++ block, compiled and run here (it writes mlp.onnx into
 // the current directory: a temporary one); test_docs checks the page quotes it.
 // clang-format off
@@ -293,6 +372,46 @@ BOOST_AUTO_TEST_CASE(docs_example_exports_an_mlp) {
   BOOST_TEST(op_types(m) == (std::vector<std::string>{"Gemm", "Relu", "Gemm"}),
              boost::test_tools::per_element());
   BOOST_TEST(m.graph().output(0).name() == "logits");
+}
+
+// docs/onnx.md's quantized block (writes mlp_qat.onnx and mlp_apot.onnx).
+BOOST_AUTO_TEST_CASE(docs_example_exports_a_qat_and_a_converted_mlp) {
+  TempDir dir;
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path);
+  {
+    // DOC begin docs/onnx.md:quantized
+    #include <xgrad/nn/activation.hpp>
+    #include <xgrad/nn/linear.hpp>
+    #include <xgrad/nn/sequential.hpp>
+    #include <xgrad/onnx/export.hpp>
+    #include <xgrad/quant/qat/qconfig.hpp>
+    #include <xgrad/quant/qat/workflow.hpp>
+
+    using namespace xgrad;
+
+    nn::Sequential<float> model{std::make_shared<nn::Linear<float>>(64, 32),
+                                std::make_shared<nn::ReLU<float>>(),
+                                std::make_shared<nn::Linear<float>>(32, 10)};
+    // ... train the float model ...
+    quant::prepare_qat(model, quant::apot_rcf_qconfig<float>(4));
+    quant::calibrate(model, {randn<float>({256, 64})});  // your calibration batches
+    quant::freeze(model);                                 // observers off: required
+    // ... QAT ...
+    xgrad::onnx::export_model(model, randn<float>({1, 64}), "mlp_qat.onnx");
+    quant::convert(model);
+    xgrad::onnx::export_model(model, randn<float>({1, 64}), "mlp_apot.onnx");
+    // DOC end
+  }
+  std::filesystem::current_path(cwd);
+  // The QAT model exports as its converted equivalent: the same graph.
+  const auto qat = read_model(dir / "mlp_qat.onnx"), converted = read_model(dir / "mlp_apot.onnx");
+  BOOST_TEST(op_types(qat) == op_types(converted), boost::test_tools::per_element());
+  BOOST_REQUIRE(qat.graph().initializer_size() == converted.graph().initializer_size());
+  for (int i = 0; i < qat.graph().initializer_size(); ++i) {
+    BOOST_TEST(qat.graph().initializer(i).name() == converted.graph().initializer(i).name());
+    BOOST_TEST(qat.graph().initializer(i).raw_data() == converted.graph().initializer(i).raw_data());
+  }
 }
 // clang-format on
 
@@ -357,6 +476,24 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_anything_is_written) {
        [&] { export_model(fc, example({4}), path, taken); }},
       {"empty path", raises<xgrad::ValueError>("onnx::export_model", {"path is empty"}),
        [&] { export_model(fc, example({4}), ""); }},
+  });
+  BOOST_TEST(std::filesystem::is_empty(dir.path));
+}
+
+BOOST_AUTO_TEST_CASE(quantizers_that_a_graph_cannot_hold_are_refused_naming_the_layer) {
+  TempDir dir;
+  namespace quant = xgrad::quant;
+  const std::string path = dir / "m.onnx";
+  // Observers still on: prepared, never frozen.
+  auto observing = std::make_shared<nn::Sequential<float>>(std::initializer_list<ModulePtr>{
+      std::make_shared<nn::ReLU<float>>(),
+      std::make_shared<quant::qat::Linear<float>>(4, 3, true, quant::uniform_qconfig<float>(8))});
+  using xgrad_test::raises;
+  xgrad_test::check_bad_calls({
+      {"observer on",
+       raises<xgrad::StateError>("onnx::export_model",
+                                 {"'1.weight_fake_quant'", "observer on", "quant::freeze"}),
+       [&] { export_model(*observing, example({4}), path); }},
   });
   BOOST_TEST(std::filesystem::is_empty(dir.path));
 }

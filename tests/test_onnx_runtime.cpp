@@ -16,9 +16,11 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xview.hpp>
 
 #include "onnx/layer_cases.hpp"
+#include "onnx/quant_cases.hpp"
 #include "test_util.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -31,6 +33,7 @@
 #include "xgrad/ops/pool.hpp"
 #include "xgrad/ops/shape_ops.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/serialize.hpp"
 
 namespace {
@@ -267,7 +270,8 @@ xt::xarray<double> bound(const LayerCase& c, Module<float>& m, const xt::xarray<
     case Bound::exact:
       return xt::zeros<double>(y.shape());
     case Bound::sums:
-      return 2 * gamma(c.terms) * xt::cast<double>(magnitude(c.make, m, x));
+      return 2 * gamma(c.terms) *
+             xt::cast<double>(c.magnitude ? c.magnitude(m, x) : magnitude(c.make, m, x));
     case Bound::batch_statistics:
       return xt::cast<double>(batch_statistics_bound(m, x));
     case Bound::squashing:
@@ -317,7 +321,8 @@ BOOST_AUTO_TEST_SUITE(layers)
 // batch axis is really free.
 BOOST_AUTO_TEST_CASE(every_layer_matches_xgrad_at_batch_1_and_5_with_optimization_off_and_on) {
   TempDir dir;
-  const std::vector<LayerCase> cases = onnx_cases::layer_cases();
+  std::vector<LayerCase> cases = onnx_cases::layer_cases();
+  for (LayerCase& c : onnx_cases::quant_cases()) cases.push_back(std::move(c));
   struct Run {
     std::size_t case_index;
     std::string input;
@@ -370,7 +375,107 @@ BOOST_AUTO_TEST_CASE(every_layer_matches_xgrad_at_batch_1_and_5_with_optimizatio
   }
 }
 
+// The nearest-level rule on its hardest inputs: every midpoint of two
+// neighbouring levels as float rounds it, and the floats one ulp either side,
+// for an APoT (gamma included) and an RCF (normalized levels, alpha 1.7)
+// quantizer. Bit-identical to xgrad: the same rounded distances, the lowest
+// level on ties.
+BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
+  namespace quant = xgrad::quant;
+  TempDir dir;
+  quant::RCFOptions<float> rcf_options;
+  rcf_options.alpha = 1.7f;
+  auto rcf = std::make_shared<quant::RCFFakeQuantize<float>>(quant::apot_unsigned_levels(4, 2),
+                                                             rcf_options);
+  auto apot = std::make_shared<quant::APoTFakeQuantize<float>>(4, 2);
+  xgrad::Generator gen(8);
+  apot->forward(xgrad::rand<float>({64}, gen, 0.0f, 3.0f));  // observes: the qparams
+  quant::freeze(*rcf);
+  quant::freeze(*apot);
+  struct Case {
+    std::string name;
+    std::shared_ptr<Module<float>> m;
+    std::vector<float> levels;  // in x's units
+  };
+  std::vector<float> rcf_levels = rcf->levels();
+  for (float& l : rcf_levels) l *= 1.7f;  // near alpha times the midpoints of u = x / alpha
+  const xt::xarray<float> apot_levels = apot->qparams().quantization_levels.data();
+  const std::vector<Case> cases = {
+      {"rcf", rcf, rcf_levels},
+      {"apot", apot, std::vector<float>(apot_levels.begin(), apot_levels.end())}};
+  std::vector<OrtJob> jobs;
+  std::vector<xt::xarray<float>> expected;
+  for (const Case& c : cases) {
+    std::vector<float> x;
+    for (std::size_t i = 0; i + 1 < c.levels.size(); ++i) {
+      const float mid = (c.levels[i] + c.levels[i + 1]) / 2;
+      for (float v : {std::nextafter(mid, -INFINITY), mid, std::nextafter(mid, INFINITY)})
+        x.push_back(v);
+    }
+    xt::xarray<float> input = xt::xarray<float>::from_shape({x.size(), std::size_t(1)});
+    std::copy(x.begin(), x.end(), input.begin());
+    expected.push_back(forward(*c.m, input));
+    OrtJob job{dir / (c.name + ".onnx"), {dir / (c.name + "_midpoints.npy")}};
+    xgrad::onnx::export_model(*c.m, Tensor<float>(input), job.model);
+    save_npy(job.inputs[0], input);
+    jobs.push_back(job);
+  }
+  run_ort(jobs);
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    for (const char* level : kLevels) {
+      BOOST_TEST_CONTEXT(cases[k].name << ", optimization " << level) {
+        const xt::xarray<float> out = load_npy(output_of(jobs[k].inputs[0], level));
+        BOOST_REQUIRE(out.shape() == expected[k].shape());
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < out.size(); ++i)
+          differ += out.data()[i] != expected[k].data()[i];
+        BOOST_TEST(differ == 0u, differ << " of " << out.size() << " values differ");
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+struct FashionMnist {
+  xgrad::data::Dataset<float> train, test;
+  xt::xarray<float> test_images;  // [10000, 1, 28, 28]
+};
+
+// Fashion-MNIST with the experiment's normalization.
+FashionMnist fashion_mnist() {
+  using xgrad::data::Split;
+  FashionMnist d{xgrad::data::load_mnist<float>(xgrad::data::kFashionMnistDir, Split::train),
+                 xgrad::data::load_mnist<float>(xgrad::data::kFashionMnistDir, Split::test),
+                 {}};
+  for (auto* s : {&d.train, &d.test}) s->features = (s->features / 255.0f - 0.28604f) / 0.35302f;
+  d.test_images = d.test.features.data();
+  d.test_images.reshape({d.test.size(), 1, 28, 28});
+  return d;
+}
+
+// `steps` SGD steps of 64 images on `net` (after_step runs after each).
+void train_steps(Module<float>& net, const xgrad::data::Dataset<float>& train, std::size_t steps,
+                 std::uint64_t seed, const std::function<void()>& after_step = {}) {
+  xgrad::optim::SGD<float> sgd(net.parameters(), xgrad::optim::SGDOptions(0.05).momentum(0.9));
+  xgrad::data::DataLoader<float> loader(train, 64, /*shuffle=*/true, seed);
+  std::size_t step = 0;
+  net.train();
+  for (const auto& batch : loader) {
+    if (step++ == steps) break;
+    sgd.zero_grad();
+    auto loss = xgrad::cross_entropy(net.forward(xgrad::reshape(batch.features, {-1, 1, 28, 28})),
+                                     batch.labels);
+    loss.backward();
+    sgd.step();
+    if (after_step) after_step();
+  }
+  net.eval();
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(lenet)
 
@@ -381,32 +486,13 @@ BOOST_AUTO_TEST_SUITE(lenet)
 // are within the sum of their bounds; that is asserted, and the number of
 // such images reported (0 expected).
 BOOST_AUTO_TEST_CASE(trained_lenet_matches_on_the_10000_fashion_mnist_test_images) {
-  using xgrad::data::Split;
-  auto train = xgrad::data::load_mnist<float>(xgrad::data::kFashionMnistDir, Split::train);
-  auto test = xgrad::data::load_mnist<float>(xgrad::data::kFashionMnistDir, Split::test);
-  for (auto* d : {&train, &test}) {  // the experiment's normalization
-    d->features = (d->features / 255.0f - 0.28604f) / 0.35302f;
-  }
-
+  const FashionMnist data = fashion_mnist();
+  const auto& test = data.test;
   auto net = onnx_cases::lenet5(7);
-  {
-    xgrad::optim::SGD<float> sgd(net->parameters(), xgrad::optim::SGDOptions(0.05).momentum(0.9));
-    xgrad::data::DataLoader<float> loader(train, 64, /*shuffle=*/true, /*seed=*/3);
-    std::size_t step = 0;
-    net->train();
-    for (const auto& batch : loader) {
-      if (step++ == 150) break;
-      sgd.zero_grad();
-      auto loss = xgrad::cross_entropy(
-          net->forward(xgrad::reshape(batch.features, {-1, 1, 28, 28})), batch.labels);
-      loss.backward();
-      sgd.step();
-    }
-  }
+  train_steps(*net, data.train, 150, 3);
 
   TempDir dir;
-  xt::xarray<float> images = test.features.data();
-  images.reshape({test.size(), 1, 28, 28});
+  const xt::xarray<float>& images = data.test_images;
   OrtJob job{dir / "lenet.onnx", {}};
   xgrad::onnx::export_model(
       *net, Tensor<float>(xt::xarray<float>(xt::view(images, xt::range(0, 3)))), job.model);
@@ -460,6 +546,258 @@ BOOST_AUTO_TEST_CASE(trained_lenet_matches_on_the_10000_fashion_mnist_test_image
                          << "%, ONNX Runtime " << correct_ort / 100.0 << "%");
       // Far from chance (10%): the comparison is on a model that has learned.
       BOOST_TEST(correct_xgrad > 6000u);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(quantized_lenet)
+
+namespace {
+
+namespace quant = xgrad::quant;
+namespace nn = xgrad::nn;
+
+// Where ONNX Runtime may pick another level than xgrad. Both compute a
+// quantizer's input h with rounding errors of at most e (the bound below),
+// then apply the same rule to it; they can disagree only where h lies within
+// e of a decision threshold of the quantizer: alpha times a midpoint of two
+// neighbouring levels (RCF), or a half-integer grid point (uniform). Returned:
+// h's distance to the nearest threshold minus a slack of 8 ulp for the
+// rounding of x / alpha (x * (1 / scale)) and of the distances (the exact
+// float threshold is within that of the midpoint). A value with e >= the
+// margin may flip to the neighbouring level, and then the image is fragile.
+xt::xarray<double> margin(quant::FakeQuantizeBase<float>& fq, const xt::xarray<float>& h) {
+  xt::xarray<double> out = xt::xarray<double>::from_shape(h.shape());
+  if (auto* r = fq.as<quant::RCFFakeQuantize<float>>()) {
+    const double alpha = r->alpha().data()(0);
+    const std::vector<float> lv = r->levels();
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const double u = h.data()[i] / alpha;
+      double d = INFINITY;
+      for (std::size_t j = 0; j + 1 < lv.size(); ++j)
+        d = std::min(d, std::abs(u - (double(lv[j]) + lv[j + 1]) / 2));
+      out.data()[i] = alpha * (d - 8 * kU * std::max(1.0, std::abs(u)));
+    }
+    return out;
+  }
+  auto& l = dynamic_cast<quant::LearnableFakeQuantize<float>&>(fq);
+  BOOST_REQUIRE(!l.is_per_channel());
+  const double scale = l.scale().data()(0), inv = 1.0f / l.scale().data()(0);
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const double t = h.data()[i] * inv;
+    const double d = std::abs(t - (std::floor(t) + 0.5));
+    out.data()[i] = scale * (d - 8 * kU * std::max(1.0, std::abs(t)));
+  }
+  return out;
+}
+
+// xgrad's logits for a QAT or converted LeNet (Sequential of Conv2d /
+// Linear layers with input quantizers, ReLU, MaxPool2d, Flatten), the bound
+// on |ONNX Runtime - xgrad| per logit, and which images are fragile.
+// The bound e, carried layer by layer (worst case, any summation order): a
+// layer's sums of n terms are within gamma(n) |W| |xq| + |b| (= A) of exact in
+// either implementation, so 2 gamma(n) A apart, plus |W| e_in when its
+// inputs differ by e_in; a quantizer's output is identical in both (so e = 0
+// after it) unless a value is within e of a threshold (margin): then the
+// image is marked fragile and nothing is claimed for it. ReLU passes e on,
+// max pooling the window's largest. Computed in float (its own rounding is a
+// relative 1e-6 of the bound).
+struct Analysis {
+  xt::xarray<float> logits, bound;
+  std::vector<bool> fragile;  // per image
+};
+
+Analysis analyze(nn::Sequential<float>& net, const xt::xarray<float>& x) {
+  using F = Tensor<float>;
+  xgrad::NoGradGuard no_grad;
+  net.eval();
+  const auto abs_of = [](const F& t) { return t.defined() ? xgrad::abs(t) : F(); };
+  const std::size_t rows = x.shape()[0];
+  Analysis r;
+  r.fragile.assign(rows, false);
+  F h(x), e = xgrad::mul(h, 0.0f);
+  for (const auto& child : net.named_children()) {
+    Module<float>& m = *child.second;
+    std::shared_ptr<quant::FakeQuantizeBase<float>> fq;
+    F w, b;
+    const nn::Conv2dOptions* conv = nullptr;
+    if (auto* q = dynamic_cast<quant::quantized::QuantizedLayer<float>*>(&m)) {
+      fq = q->input_fake_quant, w = q->dequantized_weight(), b = q->bias;
+      if (auto* c = m.as<quant::quantized::Conv2d<float>>()) conv = &c->options();
+    } else if (auto* l = dynamic_cast<quant::qat::FakeQuantizedLayer<float>*>(&m)) {
+      fq = l->input_fake_quant, w = l->fake_quantized_weight(), b = l->bias;
+      if (auto* c = m.as<quant::qat::Conv2d<float>>()) conv = &c->options();
+    }
+    if (w.defined()) {
+      F xq = h;
+      if (fq) {
+        const xt::xarray<double> mg = margin(*fq, h.data());
+        const std::size_t per_row = mg.size() / rows;
+        for (std::size_t i = 0; i < mg.size(); ++i)
+          if (!(e.data().data()[i] < mg.data()[i])) r.fragile[i / per_row] = true;
+        xq = fq->forward(h);
+        e = xgrad::mul(e, 0.0f);
+      }
+      const auto op = [&](const F& in, const F& k, const F& bias) {
+        return conv ? xgrad::conv2d(in, k, bias, conv->stride(), conv->padding(), conv->dilation(),
+                                    conv->groups())
+                    : xgrad::linear(in, k, bias);
+      };
+      const auto n = w.numel() / w.shape()[0] + 1;
+      e = op(e, abs_of(w), F()) +
+          op(abs_of(xq), abs_of(w), abs_of(b)) * static_cast<float>(2 * gamma(n));
+      h = m.forward(h);
+    } else if (m.as<nn::ReLU<float>>()) {
+      h = m.forward(h);
+    } else if (auto* p = m.as<nn::MaxPool2d<float>>()) {
+      const auto& o = p->options();
+      h = m.forward(h);
+      e = xgrad::max_pool2d(e, o.kernel_size(), o.stride(), o.padding());
+    } else if (m.as<nn::Flatten<float>>()) {
+      h = m.forward(h);
+      e = xgrad::reshape(e, {static_cast<std::ptrdiff_t>(rows), -1});
+    } else {
+      BOOST_FAIL("analyze: no error model for " << m.type_name());
+    }
+  }
+  r.logits = h.data();
+  r.bound = e.data();
+  return r;
+}
+
+// A QAT LeNet from the trained float weights: prepared with `cfg`,
+// calibrated on 4 batches, frozen, then `steps` QAT steps.
+std::shared_ptr<nn::Sequential<float>> qat_lenet(const FashionMnist& data,
+                                                 const xgrad::StateDict<float>& trained,
+                                                 const quant::QConfig<float>& cfg,
+                                                 std::size_t steps) {
+  auto net = onnx_cases::lenet5(7);
+  net->load_state_dict(trained);
+  quant::prepare_qat(*net, cfg);
+  std::vector<Tensor<float>> batches;
+  for (std::size_t k = 0; k < 4; ++k) {
+    xt::xarray<float> x = xt::view(data.train.features.data(), xt::range(k * 256, (k + 1) * 256));
+    x.reshape({256, 1, 28, 28});
+    batches.push_back(Tensor<float>(std::move(x)));
+  }
+  quant::calibrate(*net, batches);
+  quant::freeze(*net);
+  train_steps(*net, data.train, steps, 11, [&net] { quant::clamp_alpha_(*net); });
+  return net;
+}
+
+struct Result {
+  std::size_t correct_xgrad = 0, correct_ort = 0, same = 0, fragile = 0, differ_stable = 0;
+  double max_diff_stable = 0, max_ratio = 0;
+};
+
+}  // namespace
+
+// The QAT APoT LeNet (4-bit RCF weights and activations), its converted
+// model, and the converted LSQ LeNet (4-bit), each exported and run in ONNX
+// Runtime on the 10,000 test images (chunks of 500: the nearest-level form
+// holds |x - levels| for every activation, 16 values each), compared image
+// by image with xgrad (analyze: the bound and the fragile images). Asserted:
+// on every image that is not fragile, each logit is within the bound and
+// both pick the same class unless xgrad's two top logits are within the
+// bound. Reported: the
+// accuracies, the fragile images, and the converted APoT model exported
+// with float activations (ExportOptions::quantize_activations = false),
+// whose accuracy in ONNX Runtime is what that option costs.
+BOOST_AUTO_TEST_CASE(qat_converted_apot_and_lsq_lenets_match_on_the_10000_test_images) {
+  const FashionMnist data = fashion_mnist();
+  auto float_net = onnx_cases::lenet5(7);
+  train_steps(*float_net, data.train, 150, 3);
+  const auto trained = float_net->state_dict();
+
+  auto apot = qat_lenet(data, trained, quant::apot_rcf_qconfig<float>(4), 30);
+  auto lsq = qat_lenet(data, trained, quant::uniform_lsq_qconfig<float>(4), 30);
+
+  TempDir dir;
+  const xt::xarray<float>& images = data.test_images;
+  const std::size_t chunk = 500, n = data.test.size();
+  const Tensor<float> example(xt::xarray<float>(xt::view(images, xt::range(0, 3))));
+  struct Model {
+    std::string name;
+    OrtJob job;
+    std::vector<Analysis> chunks;
+    bool compare = true;  // false: float activations, accuracy only
+  };
+  std::vector<Model> models;
+  const auto add = [&](const std::string& name, nn::Sequential<float>& net,
+                       const xgrad::onnx::ExportOptions& o, bool compare) {
+    Model m{name, OrtJob{dir / (name + ".onnx"), {}}, {}, compare};
+    xgrad::onnx::export_model(net, example, m.job.model, o);
+    for (std::size_t begin = 0; begin < n; begin += chunk) {
+      const xt::xarray<float> x = xt::view(images, xt::range(begin, std::min(begin + chunk, n)));
+      m.job.inputs.push_back(dir / (name + "_" + std::to_string(begin) + ".npy"));
+      save_npy(m.job.inputs.back(), x);
+      m.chunks.push_back(analyze(net, x));
+    }
+    models.push_back(std::move(m));
+  };
+  xgrad::onnx::ExportOptions quantized, float_activations;
+  float_activations.quantize_activations = false;
+  add("apot_qat", *apot, quantized, true);
+  quant::convert(*apot);
+  add("apot_converted", *apot, quantized, true);
+  add("apot_converted_float_activations", *apot, float_activations, false);
+  quant::convert(*lsq);
+  add("lsq_converted", *lsq, quantized, true);
+  std::vector<OrtJob> jobs;
+  for (const Model& m : models) jobs.push_back(m.job);
+  run_ort(jobs);
+
+  for (const Model& m : models) {
+    for (const char* level : kLevels) {
+      BOOST_TEST_CONTEXT(m.name << ", optimization " << level) {
+        Result r;
+        std::size_t row = 0;
+        for (std::size_t k = 0; k < m.chunks.size(); ++k) {
+          const xt::xarray<float> out = load_npy(output_of(m.job.inputs[k], level));
+          const Analysis& a = m.chunks[k];
+          BOOST_REQUIRE(out.shape() == a.logits.shape());
+          for (std::size_t i = 0; i < a.logits.shape()[0]; ++i, ++row) {
+            std::size_t x = 0, o = 0;  // the first maximum of each
+            for (std::size_t j = 1; j < 10; ++j) {
+              if (a.logits(i, j) > a.logits(i, x)) x = j;
+              if (out(i, j) > out(i, o)) o = j;
+            }
+            r.same += x == o;
+            const auto label = static_cast<std::size_t>(data.test.labels(row));
+            r.correct_xgrad += x == label;
+            r.correct_ort += o == label;
+            if (!m.compare) continue;
+            if (a.fragile[i]) {
+              ++r.fragile;
+              continue;
+            }
+            for (std::size_t j = 0; j < 10; ++j) {
+              const double d = std::abs(double(out(i, j)) - a.logits(i, j));
+              r.max_diff_stable = std::max(r.max_diff_stable, d);
+              if (d > 0) r.max_ratio = std::max(r.max_ratio, d / a.bound(i, j));
+              BOOST_TEST(d <= a.bound(i, j), "image " << row << ", logit " << j << ": ONNX Runtime "
+                                                      << out(i, j) << ", xgrad " << a.logits(i, j)
+                                                      << ", bound " << a.bound(i, j));
+            }
+            if (x != o) {
+              ++r.differ_stable;
+              BOOST_TEST(a.logits(i, x) - a.logits(i, o) <= a.bound(i, x) + a.bound(i, o),
+                         "image " << row << ": xgrad picks " << x << ", ONNX Runtime " << o);
+            }
+          }
+        }
+        BOOST_TEST(row == 10000u);
+        BOOST_TEST_MESSAGE(
+            m.name << ", optimization " << level << ": accuracy xgrad " << r.correct_xgrad / 100.0
+                   << "%, ONNX Runtime " << r.correct_ort / 100.0 << "%; same argmax on " << r.same
+                   << " of 10000 images; fragile images " << r.fragile
+                   << "; on the others max |diff| " << r.max_diff_stable << ", max diff/bound "
+                   << r.max_ratio << ", argmax differing within the bound " << r.differ_stable);
+        if (m.compare) BOOST_TEST(r.correct_xgrad > 6000u);  // a model that has learned
+      }
     }
   }
 }

@@ -72,6 +72,9 @@ struct LayerCase {
   std::vector<std::string> ops;  // the ONNX nodes it becomes, in order
   Bound bound;
   std::size_t terms = 0;  // n of the bound: terms per output (sums, softmax ...)
+  // For Bound::sums of a layer whose input is quantized (quant_cases.hpp): A
+  // of the bound for module m on input x (null: the absolute-value copy).
+  std::function<xt::xarray<float>(Module<float>& m, const xt::xarray<float>& x)> magnitude = {};
 };
 
 // Every parameter and buffer drawn again: weights and means in [-1, 1),

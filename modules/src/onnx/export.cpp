@@ -11,26 +11,22 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace onnx {
+namespace xgrad::onnx {
 
 namespace {
 
 const char* const kWhere = "onnx::export_model";
 
 void check_options(const ExportOptions& o) {
-  const std::string at = std::string(kWhere) + ": ExportOptions::";
-  if (o.input_name.empty()) throw ValueError(at + "input_name is empty");
-  if (o.output_name.empty()) throw ValueError(at + "output_name is empty");
-  if (o.input_name == o.output_name) {
-    throw ValueError(at + "input_name and output_name are both \"" + o.input_name +
-                     "\" (an ONNX tensor has one name)");
-  }
-  if (o.opset_version < kMinOpset || o.opset_version > kMaxOpset) {
-    throw ValueError(at + "opset_version is " + std::to_string(o.opset_version) + ", expected " +
-                     std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset));
-  }
-  if (o.graph_name.empty()) throw ValueError(at + "graph_name is empty");
+  const char* at = "onnx::export_model: ExportOptions::";
+  XGRAD_CHECK(!o.input_name.empty(), ValueError, at, "input_name is empty");
+  XGRAD_CHECK(!o.output_name.empty(), ValueError, at, "output_name is empty");
+  XGRAD_CHECK(o.input_name != o.output_name, ValueError, at,
+              "input_name and output_name are both \"", o.input_name,
+              "\" (an ONNX tensor has one name)");
+  XGRAD_CHECK(o.opset_version >= kMinOpset && o.opset_version <= kMaxOpset, ValueError, at,
+              "opset_version is ", o.opset_version, ", expected ", kMinOpset, " to ", kMaxOpset);
+  XGRAD_CHECK(!o.graph_name.empty(), ValueError, at, "graph_name is empty");
 }
 
 // Puts the whole tree in eval mode for its lifetime, then gives every module
@@ -70,13 +66,10 @@ template <class T>
 void export_model(Module<T>& module, const Tensor<T>& example_input, const std::string& path,
                   const ExportOptions& options) {
   check_options(options);
-  if (!example_input.defined())
-    throw ValueError(std::string(kWhere) + ": example_input is undefined");
-  if (example_input.dim() == 0) {
-    throw ShapeError(std::string(kWhere) +
-                     ": example_input is 0-d; it needs a batch axis (axis 0), e.g. [1, features]");
-  }
-  if (path.empty()) throw ValueError(std::string(kWhere) + ": path is empty");
+  XGRAD_CHECK(example_input.defined(), ValueError, kWhere, ": example_input is undefined");
+  XGRAD_CHECK(example_input.dim() != 0, ShapeError, kWhere,
+              ": example_input is 0-d; it needs a batch axis (axis 0), e.g. [1, features]");
+  XGRAD_CHECK(!path.empty(), ValueError, kWhere, ": path is empty");
 
   ::onnx::ModelProto model;
   model.set_ir_version(::onnx::IR_VERSION);
@@ -98,21 +91,19 @@ void export_model(Module<T>& module, const Tensor<T>& example_input, const std::
     for (std::size_t d : example_input.shape()) input.dims.push_back(static_cast<std::int64_t>(d));
     if (options.dynamic_batch) input.dims[0] = detail::kBatchDim;
     builder.add_input(input.name, input.dims);
-    detail::ExportContext<T> ctx(builder, detail::builtin_registry<T>());
+    detail::ExportContext<T> ctx(builder, detail::builtin_registry<T>(), options);
     const detail::Value<T> output = ctx.export_module("", module, input);
     builder.set_output(output.name, options.output_name, output.dims);
   }
 
   detail::check_model(model);
   const std::size_t size = model.ByteSizeLong();
-  if (size > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError(std::string(kWhere) + ": the model would be " + std::to_string(size) +
-                     " bytes, above protobuf's 2 GiB limit for one message");
-  }
+  XGRAD_CHECK(size <= static_cast<std::size_t>(INT_MAX), ValueError, kWhere,
+              ": the model would be ", size,
+              " bytes, above protobuf's 2 GiB limit for one message");
   std::string bytes;
-  if (!model.SerializeToString(&bytes)) {
-    throw ValueError(std::string(kWhere) + ": protobuf could not serialize the model");
-  }
+  XGRAD_CHECK(model.SerializeToString(&bytes), ValueError, kWhere,
+              ": protobuf could not serialize the model");
   xgrad::detail::replace_file_with_bytes(path, kWhere, bytes);
 }
 
@@ -121,5 +112,4 @@ template void export_model<float>(Module<float>&, const Tensor<float>&, const st
 template void export_model<double>(Module<double>&, const Tensor<double>&, const std::string&,
                                    const ExportOptions&);
 
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx

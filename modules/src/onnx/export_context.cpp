@@ -9,9 +9,7 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/shape.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 namespace {
 
@@ -35,13 +33,11 @@ template <class T>
 Value<T> ExportContext<T>::export_module(const std::string& path, Module<T>& module,
                                          const Value<T>& input) {
   const Exporter<T>* exporter = registry_.find(module);
-  if (!exporter) {
-    throw TypeError("onnx::export_model: cannot export " + describe(path, module) + ", C++ type " +
-                    cxx_type_name(typeid(module)) +
-                    ": there is no ONNX exporter for it. Exportable: " + registry_.names() +
-                    " (a custom Module with its own forward cannot be walked: build the "
-                    "model from these layers and nn::Sequential)");
-  }
+  XGRAD_CHECK(exporter, TypeError, "onnx::export_model: cannot export ", describe(path, module),
+              ", C++ type ", cxx_type_name(typeid(module)),
+              ": there is no ONNX exporter for it. Exportable: ", registry_.names(),
+              " (a custom Module with its own forward cannot be walked: build the model from "
+              "these layers and nn::Sequential)");
   Value<T> out = (*exporter)(*this, ExportCall<T>{path, module, input});
   if (out.name != input.name && !out.name.empty()) graph_.add_value_info(out.name, out.dims);
   return out;
@@ -70,7 +66,7 @@ Value<T> ExportContext<T>::run_forward(const ExportCall<T>& call) {
   } catch (const Error& e) {
     throw Error(where + e.what());
   }
-  if (!y.defined()) throw StateError(where + "its forward returned an undefined tensor");
+  XGRAD_CHECK(y.defined(), StateError, where, "its forward returned an undefined tensor");
   Value<T> out;
   out.example = y;
   for (std::size_t d : y.shape()) out.dims.push_back(static_cast<std::int64_t>(d));
@@ -84,18 +80,14 @@ template <class T>
 void ExportContext<T>::require_fixed(const ExportCall<T>& call, const Value<T>& value,
                                      std::size_t axis, const std::string& what) const {
   if (axis < value.dims.size() && value.dims[axis] >= 0) return;
-  throw ShapeError(
-      "onnx::export_model: " + describe(call.path, call.module) + " reads axis " +
-      std::to_string(axis) + " of its input " + to_string(value.example.shape()) + " as its " +
-      what + ", but that axis " +
-      (value.dims[axis] == kBatchDim ? "is the free batch axis" : "depends on the batch size") +
-      "; give the model a batch axis first, or export with "
-      "ExportOptions::dynamic_batch = false");
+  throw_error<ShapeError>(
+      "onnx::export_model: ", describe(call.path, call.module), " reads axis ", axis,
+      " of its input ", value.example.shape(), " as its ", what, ", but that axis ",
+      value.dims[axis] == kBatchDim ? "is the free batch axis" : "depends on the batch size",
+      "; give the model a batch axis first, or export with ExportOptions::dynamic_batch = false");
 }
 
 template class ExportContext<float>;
 template class ExportContext<double>;
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

@@ -18,10 +18,10 @@
 
 #include "graph_builder.hpp"
 #include "xgrad/module.hpp"
+#include "xgrad/nn/conv.hpp"
+#include "xgrad/onnx/export.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 template <class T>
 struct Value {
@@ -77,10 +77,11 @@ const Registry<T>& builtin_registry();
 template <class T>
 class ExportContext {
  public:
-  ExportContext(GraphBuilder& graph, const Registry<T>& registry)
-      : graph_(graph), registry_(registry) {}
+  ExportContext(GraphBuilder& graph, const Registry<T>& registry, const ExportOptions& options)
+      : graph_(graph), registry_(registry), options_(options) {}
 
   GraphBuilder& graph() { return graph_; }
+  const ExportOptions& options() const { return options_; }
 
   // Exports `module` (at `path`) applied to `input` through its registered
   // exporter; TypeError naming the path and type when it has none. A new
@@ -111,24 +112,58 @@ class ExportContext {
  private:
   GraphBuilder& graph_;
   const Registry<T>& registry_;
+  const ExportOptions& options_;
 };
 
-// Each file in layers/ registers its exporters (registry.cpp calls them).
+// The exporters, one file in layers/ per kind of layer; registry.cpp maps
+// module types to them.
 template <class T>
-void register_linear(Registry<T>& r);
+Value<T> export_sequential(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_conv(Registry<T>& r);
+Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_batchnorm(Registry<T>& r);
+Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_pool(Registry<T>& r);
+Value<T> export_batchnorm(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_activation(Registry<T>& r);
+Value<T> export_max_pool(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_shape(Registry<T>& r);
+Value<T> export_avg_pool(ExportContext<T>& ctx, const ExportCall<T>& c);
 template <class T>
-void register_sequential(Registry<T>& r);
+Value<T> export_adaptive_avg_pool(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_flatten(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_dropout(ExportContext<T>& ctx, const ExportCall<T>& c);
+// One ONNX op on the input (ReLU -> Relu, ...).
+template <class T>
+Exporter<T> elementwise_exporter(const char* onnx_op);
+// Softmax / LogSoftmax (M) along the module's dim.
+template <class T, class M>
+Exporter<T> along_axis_exporter(const char* onnx_op);
+// Quantization (docs/onnx.md, "Quantized models"): FakeQuantize,
+// PerChannelFakeQuantize and LearnableFakeQuantize; APoTFakeQuantize and
+// RCFFakeQuantize; converted layers (quantized::Linear, LinearAPoT,
+// quantized::Conv2d); QAT layers, as their converted equivalent.
+template <class T>
+Value<T> export_uniform_fake_quantize(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_apot_fake_quantize(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_quantized_linear(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_quantized_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_qat_linear(ExportContext<T>& ctx, const ExportCall<T>& c);
+template <class T>
+Value<T> export_qat_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c);
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+// The nodes of a linear layer on tensor x of rank `rank` with weight w and
+// bias b ("" for none): Gemm for rank 2, else MatMul(x, Transpose(w)) + b.
+std::string linear_nodes(GraphBuilder& g, const std::string& scope, const std::string& x,
+                         std::size_t rank, const std::string& w, const std::string& b);
+// Conv(x, w, b) with the options' strides, pads, dilations and group.
+std::string conv_nodes(GraphBuilder& g, const std::string& scope, const std::string& x,
+                       const std::string& w, const std::string& b, const nn::Conv2dOptions& o);
+
+}  // namespace xgrad::onnx::detail

@@ -3,8 +3,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/onnx/export.hpp"
 
-namespace xgrad {
-namespace onnx {
+namespace xgrad::onnx {
 
 bool is_available() { return false; }
 
@@ -21,5 +20,4 @@ template void export_model<float>(Module<float>&, const Tensor<float>&, const st
 template void export_model<double>(Module<double>&, const Tensor<double>&, const std::string&,
                                    const ExportOptions&);
 
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx

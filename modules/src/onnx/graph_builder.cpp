@@ -5,9 +5,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 Attribute attr(const std::string& name, std::int64_t value) {
   Attribute a;
@@ -105,12 +103,40 @@ std::string GraphBuilder::add_constant(const std::string& name, const std::vecto
 
 std::string GraphBuilder::add_int64_initializer(const std::string& name,
                                                 const std::vector<std::int64_t>& values) {
+  return add_integer_initializer(name, ::onnx::TensorProto::INT64, values,
+                                 {static_cast<std::int64_t>(values.size())});
+}
+
+std::string GraphBuilder::add_integer_initializer(const std::string& name, std::int32_t data_type,
+                                                  const std::vector<std::int64_t>& values,
+                                                  const std::vector<std::int64_t>& dims) {
   ::onnx::TensorProto* t = graph_->add_initializer();
   const std::string used = unique(name);
   t->set_name(used);
-  t->set_data_type(::onnx::TensorProto::INT64);
-  t->add_dims(static_cast<std::int64_t>(values.size()));
-  set_raw(t, values.data(), values.size());
+  t->set_data_type(data_type);
+  for (std::int64_t d : dims) t->add_dims(d);
+  const auto narrowed = [&](auto type_tag) {
+    using I = decltype(type_tag);
+    std::vector<I> v(values.begin(), values.end());
+    set_raw(t, v.data(), v.size());
+  };
+  switch (data_type) {
+    case ::onnx::TensorProto::UINT8:
+      narrowed(std::uint8_t());
+      break;
+    case ::onnx::TensorProto::INT8:
+      narrowed(std::int8_t());
+      break;
+    case ::onnx::TensorProto::INT32:
+      narrowed(std::int32_t());
+      break;
+    case ::onnx::TensorProto::INT64:
+      narrowed(std::int64_t());
+      break;
+    default:
+      throw_error<ValueError>("onnx::export_model: add_integer_initializer: data type ", data_type,
+                              " is not an integer type (an exporter bug)");
+  }
   return used;
 }
 
@@ -141,11 +167,9 @@ void GraphBuilder::add_value_info(const std::string& name, const std::vector<std
 
 void GraphBuilder::set_output(const std::string& from, const std::string& to,
                               const std::vector<std::int64_t>& dims) {
-  if (names_.count(to)) {
-    throw ValueError("onnx::export_model: the output name \"" + to +
-                     "\" is already the name of a tensor in the graph; choose another "
-                     "ExportOptions::output_name");
-  }
+  XGRAD_CHECK(!names_.count(to), ValueError, "onnx::export_model: the output name \"", to,
+              "\" is already the name of a tensor in the graph; choose another "
+              "ExportOptions::output_name");
   ::onnx::NodeProto* producer = nullptr;
   for (::onnx::NodeProto& node : *graph_->mutable_node()) {
     for (const std::string& out : node.output())
@@ -181,6 +205,4 @@ template std::string GraphBuilder::add_initializer<float>(const std::string&,
 template std::string GraphBuilder::add_initializer<double>(const std::string&,
                                                            const xt::xarray<double>&);
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

@@ -12,9 +12,7 @@
 #include <vector>
 #include <xtensor/xarray.hpp>
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 // A node attribute; made by attr().
 using Attribute = ::onnx::AttributeProto;
@@ -52,6 +50,12 @@ class GraphBuilder {
                            const std::vector<std::int64_t>& dims);
   std::string add_int64_initializer(const std::string& name,
                                     const std::vector<std::int64_t>& values);
+  // An integer initializer of ONNX type `data_type` (TensorProto::UINT8,
+  // INT8, INT32 or INT64) with the given shape ({} for a scalar); each value
+  // must fit the type (the caller's job: the bytes are truncated otherwise).
+  std::string add_integer_initializer(const std::string& name, std::int32_t data_type,
+                                      const std::vector<std::int64_t>& values,
+                                      const std::vector<std::int64_t>& dims);
 
   // The graph's input, and a declared intermediate (value_info; declaring a
   // tensor again, e.g. a Sequential's output that its last layer declared,
@@ -79,6 +83,4 @@ class GraphBuilder {
   std::set<std::string> declared_;  // tensors with a value_info
 };
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

@@ -8,9 +8,7 @@
 
 #include "xgrad/errors.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 void check_model(const ::onnx::ModelProto& model) {
   try {
@@ -19,12 +17,11 @@ void check_model(const ::onnx::ModelProto& model) {
     ::onnx::ShapeInferenceOptions strict(/*check_type=*/true, /*error_mode=*/1);
     ::onnx::shape_inference::InferShapes(inferred, ::onnx::OpSchemaRegistry::Instance(), strict);
   } catch (const std::exception& e) {
-    throw ValueError(std::string("onnx::export_model: the exported graph fails ONNX's checker "
-                                 "(an exporter bug, please report it): ") +
-                     e.what());
+    throw_error<ValueError>(
+        "onnx::export_model: the exported graph fails ONNX's checker (an exporter bug, please "
+        "report it): ",
+        e.what());
   }
 }
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

@@ -3,9 +3,7 @@
 
 #include <onnx/onnx_pb.h>
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 // onnx::checker::check_model, then strict shape inference with type checks
 // (Python's check_model(model, full_check=True)): every node's inputs and
@@ -15,6 +13,4 @@ namespace detail {
 // exporter bug, and nothing is written.
 void check_model(const ::onnx::ModelProto& model);
 
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

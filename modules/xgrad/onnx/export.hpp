@@ -27,8 +27,7 @@
 
 #include "xgrad/module.hpp"
 
-namespace xgrad {
-namespace onnx {
+namespace xgrad::onnx {
 
 // The opsets export_model can write: every node it emits has the same
 // signature in all of them (13 made Softmax single-axis; 18 moves
@@ -50,6 +49,13 @@ struct ExportOptions {
   // The graph's name and an optional doc string (shown by model viewers).
   std::string graph_name = "xgrad";
   std::string doc_string;
+  // Activation fake quantizers (the uniform, LSQ, APoT and RCF input
+  // quantizers of QAT and converted layers, or standalone): true exports
+  // them as xgrad computes them (QuantizeLinear / DequantizeLinear, or the
+  // nearest APoT level); false leaves them out, so activations stay float
+  // (smaller, faster graphs that differ from xgrad's model: docs/onnx.md
+  // measures the accuracy it costs).
+  bool quantize_activations = true;
 };
 
 // Whether this xgrad was built with ONNX export (the `onnx` meson feature
@@ -68,6 +74,11 @@ bool is_available();
 //   TypeError: a module with no exporter, naming its path, type_name() and
 //     C++ type (a custom Module subclass: build the model from nn layers and
 //     nn::Sequential);
+//   StateError: a fake quantizer whose observer is on (its forward would
+//     still move its qparams: quant::freeze(model) first) or that has no
+//     qparams yet, naming the layer;
+//   ValueError: a uniform quantizer whose integer range does not fit 8 bits
+//     (QuantizeLinear's types), naming the layer;
 //   IOError: `path` cannot be written.
 // StateError when xgrad was built without ONNX (the `onnx` meson feature).
 template <class T>
@@ -79,5 +90,4 @@ extern template void export_model<float>(Module<float>&, const Tensor<float>&, c
 extern template void export_model<double>(Module<double>&, const Tensor<double>&,
                                           const std::string&, const ExportOptions&);
 
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx

@@ -5,14 +5,10 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
-
-namespace {
+namespace xgrad::onnx::detail {
 
 template <class T>
-Exporter<T> elementwise(const char* op) {
+Exporter<T> elementwise_exporter(const char* op) {
   return [op](ExportContext<T>& ctx, const ExportCall<T>& c) {
     Value<T> out = ctx.run_forward(c);
     out.name = ctx.graph().add_node(ExportContext<T>::scope(c.path), op, {c.input.name});
@@ -23,7 +19,7 @@ Exporter<T> elementwise(const char* op) {
 // M: Softmax or LogSoftmax; the axis as a non-negative index (forward has
 // checked it against the input's rank).
 template <class T, class M>
-Exporter<T> along_axis(const char* op) {
+Exporter<T> along_axis_exporter(const char* op) {
   return [op](ExportContext<T>& ctx, const ExportCall<T>& c) {
     Value<T> out = ctx.run_forward(c);
     const auto rank = static_cast<std::int64_t>(c.input.dims.size());
@@ -35,20 +31,11 @@ Exporter<T> along_axis(const char* op) {
   };
 }
 
-}  // namespace
+template Exporter<float> elementwise_exporter(const char*);
+template Exporter<double> elementwise_exporter(const char*);
+template Exporter<float> along_axis_exporter<float, nn::Softmax<float>>(const char*);
+template Exporter<double> along_axis_exporter<double, nn::Softmax<double>>(const char*);
+template Exporter<float> along_axis_exporter<float, nn::LogSoftmax<float>>(const char*);
+template Exporter<double> along_axis_exporter<double, nn::LogSoftmax<double>>(const char*);
 
-template <class T>
-void register_activation(Registry<T>& r) {
-  r.template add<nn::ReLU<T>>("ReLU", elementwise<T>("Relu"));
-  r.template add<nn::Sigmoid<T>>("Sigmoid", elementwise<T>("Sigmoid"));
-  r.template add<nn::Tanh<T>>("Tanh", elementwise<T>("Tanh"));
-  r.template add<nn::Softmax<T>>("Softmax", along_axis<T, nn::Softmax<T>>("Softmax"));
-  r.template add<nn::LogSoftmax<T>>("LogSoftmax", along_axis<T, nn::LogSoftmax<T>>("LogSoftmax"));
-}
-
-template void register_activation<float>(Registry<float>&);
-template void register_activation<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

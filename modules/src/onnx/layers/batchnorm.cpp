@@ -9,11 +9,7 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
-
-namespace {
+namespace xgrad::onnx::detail {
 
 template <class T>
 Value<T> export_batchnorm(ExportContext<T>& ctx, const ExportCall<T>& c) {
@@ -66,17 +62,7 @@ Value<T> export_batchnorm(ExportContext<T>& ctx, const ExportCall<T>& c) {
   return out;
 }
 
-}  // namespace
+template Value<float> export_batchnorm(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_batchnorm(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_batchnorm(Registry<T>& r) {
-  r.template add<nn::BatchNorm1d<T>>("BatchNorm1d", export_batchnorm<T>);
-  r.template add<nn::BatchNorm2d<T>>("BatchNorm2d", export_batchnorm<T>);
-}
-
-template void register_batchnorm<float>(Registry<float>&);
-template void register_batchnorm<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

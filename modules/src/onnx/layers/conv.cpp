@@ -4,45 +4,37 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
-namespace {
+std::string conv_nodes(GraphBuilder& g, const std::string& scope, const std::string& x,
+                       const std::string& w, const std::string& b, const nn::Conv2dOptions& o) {
+  std::vector<std::string> inputs = {x, w};
+  if (!b.empty()) inputs.push_back(b);
+  return g.add_node(
+      scope, "Conv", inputs,
+      {attr("kernel_shape", {o.kernel_size().h, o.kernel_size().w}),
+       attr("strides", {o.stride().h, o.stride().w}),
+       attr("pads", {o.padding().h, o.padding().w, o.padding().h, o.padding().w}),
+       attr("dilations", {o.dilation().h, o.dilation().w}), attr("group", o.groups())});
+}
 
 template <class T>
 Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c) {
   auto& m = static_cast<nn::Conv2d<T>&>(c.module);
   Value<T> out = ctx.run_forward(c);
   ctx.require_fixed(c, c.input, 1, "channels");
-  const nn::Conv2dOptions& o = m.options();
   GraphBuilder& g = ctx.graph();
-  std::vector<std::string> inputs = {
-      c.input.name,
-      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data())};
-  if (m.bias.defined()) {
-    inputs.push_back(
-        g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data()));
-  }
-  out.name =
-      g.add_node(ExportContext<T>::scope(c.path), "Conv", inputs,
-                 {attr("kernel_shape", {o.kernel_size().h, o.kernel_size().w}),
-                  attr("strides", {o.stride().h, o.stride().w}),
-                  attr("pads", {o.padding().h, o.padding().w, o.padding().h, o.padding().w}),
-                  attr("dilations", {o.dilation().h, o.dilation().w}), attr("group", o.groups())});
+  const std::string w =
+      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data());
+  const std::string b =
+      m.bias.defined()
+          ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data())
+          : std::string();
+  out.name = conv_nodes(g, ExportContext<T>::scope(c.path), c.input.name, w, b, m.options());
   return out;
 }
 
-}  // namespace
+template Value<float> export_conv2d(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_conv2d(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_conv(Registry<T>& r) {
-  r.template add<nn::Conv2d<T>>("Conv2d", export_conv2d<T>);
-}
-
-template void register_conv<float>(Registry<float>&);
-template void register_conv<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

@@ -4,11 +4,19 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
-namespace {
+std::string linear_nodes(GraphBuilder& g, const std::string& scope, const std::string& x,
+                         std::size_t rank, const std::string& w, const std::string& b) {
+  if (rank == 2) {
+    std::vector<std::string> inputs = {x, w};
+    if (!b.empty()) inputs.push_back(b);
+    return g.add_node(scope, "Gemm", inputs, {attr("transB", std::int64_t{1})});
+  }
+  std::string y = g.add_node(scope, "MatMul", {x, g.add_node(scope, "Transpose", {w})});
+  if (!b.empty()) y = g.add_node(scope, "Add", {y, b});
+  return y;
+}
 
 template <class T>
 Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
@@ -17,35 +25,17 @@ Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
   const std::size_t rank = c.input.dims.size();
   ctx.require_fixed(c, c.input, rank - 1, "in_features");
   GraphBuilder& g = ctx.graph();
-  const std::string scope = ExportContext<T>::scope(c.path);
   const std::string w =
       g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data());
   const std::string b =
       m.bias.defined()
           ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data())
           : std::string();
-  if (rank == 2) {
-    std::vector<std::string> inputs = {c.input.name, w};
-    if (!b.empty()) inputs.push_back(b);
-    out.name = g.add_node(scope, "Gemm", inputs, {attr("transB", std::int64_t{1})});
-  } else {
-    const std::string wt = g.add_node(scope, "Transpose", {w});
-    out.name = g.add_node(scope, "MatMul", {c.input.name, wt});
-    if (!b.empty()) out.name = g.add_node(scope, "Add", {out.name, b});
-  }
+  out.name = linear_nodes(g, ExportContext<T>::scope(c.path), c.input.name, rank, w, b);
   return out;
 }
 
-}  // namespace
+template Value<float> export_linear(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_linear(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_linear(Registry<T>& r) {
-  r.template add<nn::Linear<T>>("Linear", export_linear<T>);
-}
-
-template void register_linear<float>(Registry<float>&);
-template void register_linear<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

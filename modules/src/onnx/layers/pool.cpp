@@ -13,9 +13,7 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
+namespace xgrad::onnx::detail {
 
 namespace {
 
@@ -24,6 +22,19 @@ std::vector<Attribute> window_attributes(const nn::Pool2dOptions& o) {
           attr("strides", {o.stride().h, o.stride().w}),
           attr("pads", {o.padding().h, o.padding().w, o.padding().h, o.padding().w})};
 }
+
+// [out, in]: row i averages PyTorch's adaptive window i of `in` positions.
+template <class T>
+xt::xarray<T> averaging_matrix(std::int64_t out, std::int64_t in) {
+  xt::xarray<T> p = xt::zeros<T>({static_cast<std::size_t>(out), static_cast<std::size_t>(in)});
+  for (std::int64_t i = 0; i < out; ++i) {
+    const std::int64_t start = i * in / out, end = ((i + 1) * in + out - 1) / out;
+    for (std::int64_t j = start; j < end; ++j) p(i, j) = T(1) / static_cast<T>(end - start);
+  }
+  return p;
+}
+
+}  // namespace
 
 template <class T>
 Value<T> export_max_pool(ExportContext<T>& ctx, const ExportCall<T>& c) {
@@ -43,17 +54,6 @@ Value<T> export_avg_pool(ExportContext<T>& ctx, const ExportCall<T>& c) {
   out.name = ctx.graph().add_node(ExportContext<T>::scope(c.path), "AveragePool", {c.input.name},
                                   attributes);
   return out;
-}
-
-// [out, in]: row i averages PyTorch's adaptive window i of `in` positions.
-template <class T>
-xt::xarray<T> averaging_matrix(std::int64_t out, std::int64_t in) {
-  xt::xarray<T> p = xt::zeros<T>({static_cast<std::size_t>(out), static_cast<std::size_t>(in)});
-  for (std::int64_t i = 0; i < out; ++i) {
-    const std::int64_t start = i * in / out, end = ((i + 1) * in + out - 1) / out;
-    for (std::int64_t j = start; j < end; ++j) p(i, j) = T(1) / static_cast<T>(end - start);
-  }
-  return p;
 }
 
 template <class T>
@@ -81,18 +81,11 @@ Value<T> export_adaptive_avg_pool(ExportContext<T>& ctx, const ExportCall<T>& c)
   return out;
 }
 
-}  // namespace
+template Value<float> export_max_pool(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_max_pool(ExportContext<double>&, const ExportCall<double>&);
+template Value<float> export_avg_pool(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_avg_pool(ExportContext<double>&, const ExportCall<double>&);
+template Value<float> export_adaptive_avg_pool(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_adaptive_avg_pool(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_pool(Registry<T>& r) {
-  r.template add<nn::MaxPool2d<T>>("MaxPool2d", export_max_pool<T>);
-  r.template add<nn::AvgPool2d<T>>("AvgPool2d", export_avg_pool<T>);
-  r.template add<nn::AdaptiveAvgPool2d<T>>("AdaptiveAvgPool2d", export_adaptive_avg_pool<T>);
-}
-
-template void register_pool<float>(Registry<float>&);
-template void register_pool<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

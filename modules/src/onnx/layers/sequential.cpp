@@ -4,11 +4,7 @@
 
 #include "../export_context.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
-
-namespace {
+namespace xgrad::onnx::detail {
 
 template <class T>
 Value<T> export_sequential(ExportContext<T>& ctx, const ExportCall<T>& c) {
@@ -19,16 +15,7 @@ Value<T> export_sequential(ExportContext<T>& ctx, const ExportCall<T>& c) {
   return v;
 }
 
-}  // namespace
+template Value<float> export_sequential(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_sequential(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_sequential(Registry<T>& r) {
-  r.template add<nn::Sequential<T>>("Sequential", export_sequential<T>);
-}
-
-template void register_sequential<float>(Registry<float>&);
-template void register_sequential<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail

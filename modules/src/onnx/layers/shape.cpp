@@ -7,11 +7,7 @@
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 
-namespace xgrad {
-namespace onnx {
-namespace detail {
-
-namespace {
+namespace xgrad::onnx::detail {
 
 template <class T>
 Value<T> export_flatten(ExportContext<T>& ctx, const ExportCall<T>& c) {
@@ -54,17 +50,9 @@ Value<T> export_dropout(ExportContext<T>& ctx, const ExportCall<T>& c) {
   return out;
 }
 
-}  // namespace
+template Value<float> export_flatten(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_flatten(ExportContext<double>&, const ExportCall<double>&);
+template Value<float> export_dropout(ExportContext<float>&, const ExportCall<float>&);
+template Value<double> export_dropout(ExportContext<double>&, const ExportCall<double>&);
 
-template <class T>
-void register_shape(Registry<T>& r) {
-  r.template add<nn::Flatten<T>>("Flatten", export_flatten<T>);
-  r.template add<nn::Dropout<T>>("Dropout", export_dropout<T>);
-}
-
-template void register_shape<float>(Registry<float>&);
-template void register_shape<double>(Registry<double>&);
-
-}  // namespace detail
-}  // namespace onnx
-}  // namespace xgrad
+}  // namespace xgrad::onnx::detail
