@@ -1,12 +1,10 @@
 // What the drivers of the float and integer tile kernels share (internal;
 // lut_matrix.cpp, lut_int_matrix.cpp): batch panels, row tiles over the
-// threads, and number text for messages.
+// threads, and the size checks of a forward call.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
-#include <sstream>
-#include <string>
 
 #include "packed_codes.hpp"
 #include "xgrad/detail/parallel.hpp"
@@ -53,14 +51,6 @@ inline void check_forward_sizes(const char* fn, const char* in, std::size_t in_s
               " elements, expected batch * cols = ", batch, " * ", cols);
   XGRAD_CHECK(y_size == batch * rows, ValueError, fn, ": y has ", y_size,
               " elements, expected batch * rows = ", batch, " * ", rows);
-}
-
-// A float as text for messages (9 significant digits: round-trips).
-inline std::string number_text(double v) {
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
 }
 
 }  // namespace xgrad::quant::kernels
