@@ -59,10 +59,12 @@ Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
   // Each sample's columns [K, L] feed the kernel as L samples of K (one per
   // column), which writes the output plane [og, L] in place. Samples are
   // independent: split over the threads (each output's sum is the same on
-  // any thread), one column buffer each.
+  // any thread), one column buffer each. A sample's cost: its im2col, and
+  // its products at 16 per element (lut_tiling.hpp).
   const T* xs = x.data().data();
   T* ys = y.data();
-  xgrad::detail::parallel_for(p.batch, xgrad::detail::row_grain(p.groups * K * L * og),
+  xgrad::detail::parallel_for(p.batch,
+                              xgrad::detail::row_grain(p.groups * (K * L + K * L * og / 16)),
                               [&](std::size_t first, std::size_t last) {
                                 thread_local std::vector<T> col;
                                 if (!p.pointwise() && col.size() < K * L) col.resize(K * L);
