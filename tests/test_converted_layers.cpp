@@ -87,6 +87,21 @@ xt::xarray<double> abs_conv_sums(const Tensor<float>& x, const Tensor<float>& w,
       .data();
 }
 
+// A converted conv's output y against its float-table path, when each is
+// within gamma_n (sum |w x| + |b|) of the exact convolution: within twice
+// that, plus the rounding of the double reference sums.
+boost::test_tools::predicate_result conv_near_float_path(QuantizedLayer<float>& layer,
+                                                         const xt::xarray<float>& y,
+                                                         const Tensor<float>& x,
+                                                         const nn::Conv2dOptions& o,
+                                                         std::size_t n) {
+  const auto w = layer.dequantized_weight();
+  const std::size_t K = w.numel() / w.shape()[0];
+  xt::xarray<double> bound = abs_conv_sums(layer.quantized_input(x), w, layer.bias, o);
+  bound *= 2 * xgrad_test::gamma_n<float>(n) + xgrad_test::gamma_n<double>(K + 1);
+  return xgrad_test::close_within(y, layer.forward_dequantized(x).data(), bound);
+}
+
 std::uintmax_t file_size(const std::string& path) { return std::filesystem::file_size(path); }
 
 bool same_state(const StateDict<float>& a, const StateDict<float>& b) {
@@ -278,12 +293,8 @@ BOOST_AUTO_TEST_CASE(per_channel_conv_runs_the_row_scaled_kernels_on_any_thread_
     BOOST_TEST(equal_arrays(net->forward(img).data(), y1));
   }
   xgrad::set_num_threads(threads);
-  // Within gamma_{K+3} of the exact convolution (row_scaled_close), so
-  // within twice that plus the double reference's rounding of the float path.
-  const auto ref = layer.forward_dequantized(img).data();
-  xt::xarray<double> bound = abs_conv_sums(layer.quantized_input(img), w, layer.bias, o);
-  bound *= 2 * xgrad_test::gamma_n<float>(K + 3) + xgrad_test::gamma_n<double>(K + 1);
-  BOOST_TEST(xgrad_test::close_within(y1, ref, bound));
+  // Within gamma_{K+3} of the exact convolution (row_scaled_close).
+  BOOST_TEST(conv_near_float_path(layer, y1, img, o, K + 3));
 }
 
 BOOST_AUTO_TEST_CASE(per_channel_tables_of_no_common_integers_take_the_float_path) {
@@ -426,11 +437,7 @@ BOOST_AUTO_TEST_CASE(conv_kernels_equal_the_float_table_path_within_the_bound) {
         BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
         const auto w = layer.dequantized_weight();
         const std::size_t K = w.numel() / w.shape()[0];
-        const auto y = net->forward(x).data();
-        const auto ref = layer.forward_dequantized(x).data();
-        xt::xarray<double> bound = abs_conv_sums(layer.quantized_input(x), w, layer.bias, o);
-        bound *= 2 * xgrad_test::gamma_n<float>(K + 1) + xgrad_test::gamma_n<double>(K + 1);
-        BOOST_TEST(xgrad_test::close_within(y, ref, bound));
+        BOOST_TEST(conv_near_float_path(layer, net->forward(x).data(), x, o, K + 1));
       }
     }
   }

@@ -112,8 +112,9 @@ class QuantizedLayer : public Module<T> {
   virtual Tensor<T> forward_dequantized(const Tensor<T>& input) = 0;
 
   // Which product forward runs on: "lut" (the lookup-table kernels on the
-  // packed codes, with the instruction set in use, e.g. "lut 4-bit avx512")
-  // or "dequantized" (forward_dequantized).
+  // packed codes, with the kernels' code width and the instruction set in
+  // use, e.g. "lut 4-bit avx512", or "lut 4-bit row-scaled avx2" for
+  // per-channel weights) or "dequantized" (forward_dequantized).
   std::string kernel() const;
   bool has_lut_kernel() const;
   // Off: forward runs forward_dequantized even where a kernel exists (to
