@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/im2col.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -55,7 +56,8 @@ Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
   const ConvGeometry& g = p.geom;
   const std::size_t K = g.rows(), L = g.cols(), og = p.out_per_group;
   const std::size_t in_block = g.channels * g.height * g.width;
-  xt::xarray<T> y = xt::xarray<T>::from_shape({p.batch, p.out_channels(), g.oh, g.ow});
+  // From the array cache, as the float conv's output: no fresh pages per call.
+  xt::xarray<T> y = xgrad::detail::new_array<T>({p.batch, p.out_channels(), g.oh, g.ow});
   // Each sample's columns [K, L] feed the kernel as L samples of K (one per
   // column), which writes the output plane [og, L] in place. Samples are
   // independent: split over the threads (each output's sum is the same on

@@ -9,6 +9,7 @@
 #include "../kernels/lut_matrix.hpp"
 #include "../kernels/packed_codes.hpp"
 #include "input_steps.hpp"
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
@@ -492,7 +493,7 @@ Tensor<T> QuantizedLayer<T>::quantized_input(const Tensor<T>& x) {
     // from 4096).
     const std::size_t small = 2048;
     if (input_steps_ && x.numel() < small) {
-      xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+      xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
       if (input_steps_->apply(x.data().data(), x.numel(), out.data()))
         return Tensor<T>(std::move(out));
     }
