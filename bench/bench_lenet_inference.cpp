@@ -1,54 +1,28 @@
 // A converted LeNet-5 (project issue 21) against the float one, in one
-// process: the experiment's LeNet-5 (examples/lenet5.hpp) with random
-// weights, quantized with the public workflow (APoT RCF at 4 and 2 bits, the
-// first and last layers 8-bit uniform as in the experiment; prepare_qat,
-// calibrate, freeze, convert). Cases "xgrad/lenet_apot<b>/batch<n>" are the
-// converted model, "blas/lenet_apot<b>/batch<n>" the float model it came from
-// (xgrad's float layers on OpenBLAS: the peer of the ratio table, so a ratio
-// < 1 means the converted model is faster): batch 1 (latency) and batch 64
-// (throughput, images/s as a counter), at 1 and 2 threads.
+// process (lenet_models.hpp: APoT RCF at 4 and 2 bits, the first and last
+// layers 8-bit uniform as in the experiment; per-layer times: lenet_layers).
+// Cases "xgrad/lenet_apot<b>/batch<n>" are the converted model, "blas/lenet_apot<b>/batch<n>" the
+// float model it came from (xgrad's float layers on OpenBLAS: the peer of the ratio table, so a
+// ratio < 1 means the converted model is faster): batch 1 (latency) and batch 64 (throughput,
+// images/s as a counter), at 1 and 2 threads.
 #include <benchmark/benchmark.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "../examples/lenet5.hpp"
 #include "bench_threads.hpp"
+#include "lenet_models.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/parallel.hpp"
-#include "xgrad/quant/qat/workflow.hpp"
 #include "xgrad/random.hpp"
 
 namespace {
 
 using Net = std::shared_ptr<xgrad::nn::Sequential<float>>;
 
-struct Models {
-  Net float_net, converted;
-};
-
-Models models(int bits) {
-  namespace quant = xgrad::quant;
-  xgrad::Generator gen(1);
-  Models m;
-  m.float_net = examples::lenet5(gen);
-  m.converted = examples::lenet5(gen);
-  m.converted->load_state_dict(m.float_net->state_dict());
-  quant::prepare_qat<float>(*m.converted, quant::apot_rcf_qconfig<float>(bits),
-                            {{"0", quant::uniform_qconfig<float>(8)},
-                             {"11", quant::uniform_qconfig<float>(8)}});
-  quant::calibrate<float>(*m.converted, {xgrad::randn<float>({64, 1, 28, 28}, gen)});
-  quant::freeze(*m.converted);
-  quant::convert(*m.converted);
-  m.float_net->eval();
-  m.converted->eval();
-  return m;
-}
-
-void lenet_case(benchmark::State& state, int bits, std::size_t batch, int threads,
-                bool converted) {
-  const Models m = models(bits);
+void lenet_case(benchmark::State& state, int bits, std::size_t batch, int threads, bool converted) {
+  const bench::LenetModels m = bench::lenet_models(bits);
   const Net& net = converted ? m.converted : m.float_net;
   xgrad::Generator gen(2);
   const xgrad::Tensor<float> x = xgrad::randn<float>({batch, 1, 28, 28}, gen);
@@ -71,8 +45,8 @@ const bool registered = [] {
             "lenet_apot" + std::to_string(bits) + "/batch" + std::to_string(batch);
         bench::add_case(bench::with_threads("xgrad/" + name, t), benchmark::kMicrosecond,
                         lenet_case, bits, batch, t, true);
-        bench::add_case(bench::with_threads("blas/" + name, t), benchmark::kMicrosecond,
-                        lenet_case, bits, batch, t, false);
+        bench::add_case(bench::with_threads("blas/" + name, t), benchmark::kMicrosecond, lenet_case,
+                        bits, batch, t, false);
       }
     }
   }

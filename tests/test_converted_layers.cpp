@@ -5,7 +5,10 @@
 // every instruction set and thread count, hostile converted checkpoints, and
 // summary()'s storage lines.
 #include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,9 +82,24 @@ xt::xarray<double> abs_conv_sums(const Tensor<float>& x, const Tensor<float>& w,
   auto to_abs = [](const Tensor<float>& t) {
     return Tensor<double>(xt::xarray<double>(xt::abs(xt::cast<double>(t.data()))));
   };
-  return xgrad::conv2d(to_abs(x), to_abs(w), b.defined() ? to_abs(b) : Tensor<double>(),
-                       o.stride(), o.padding(), o.dilation(), o.groups())
+  return xgrad::conv2d(to_abs(x), to_abs(w), b.defined() ? to_abs(b) : Tensor<double>(), o.stride(),
+                       o.padding(), o.dilation(), o.groups())
       .data();
+}
+
+// A converted conv's output y against its float-table path, when each is
+// within gamma_n (sum |w x| + |b|) of the exact convolution: within twice
+// that, plus the rounding of the double reference sums.
+boost::test_tools::predicate_result conv_near_float_path(QuantizedLayer<float>& layer,
+                                                         const xt::xarray<float>& y,
+                                                         const Tensor<float>& x,
+                                                         const nn::Conv2dOptions& o,
+                                                         std::size_t n) {
+  const auto w = layer.dequantized_weight();
+  const std::size_t K = w.numel() / w.shape()[0];
+  xt::xarray<double> bound = abs_conv_sums(layer.quantized_input(x), w, layer.bias, o);
+  bound *= 2 * xgrad_test::gamma_n<float>(n) + xgrad_test::gamma_n<double>(K + 1);
+  return xgrad_test::close_within(y, layer.forward_dequantized(x).data(), bound);
 }
 
 std::uintmax_t file_size(const std::string& path) { return std::filesystem::file_size(path); }
@@ -192,13 +210,178 @@ BOOST_AUTO_TEST_CASE(per_channel_weights_store_one_table_per_channel) {
   Generator gen(4);
   // 40 channels of up to 16 values: more than 256 in all.
   const auto x = xgrad::randn<float>({8, 64}, gen);
-  xt::xarray<float> want;
   auto net = converted<float>(std::make_shared<nn::Linear<float>>(64, 40, true, gen),
-                              quant::uniform_qconfig<float>(4, true), x, &want);
+                              quant::uniform_qconfig<float>(4, true), x);
   const auto& table = q(net).weight_levels();
   BOOST_TEST((table.shape() == std::vector<std::size_t>{40, 16}));
-  BOOST_TEST(q(net).kernel() == "dequantized");  // the kernels take one table
-  BOOST_TEST(equal_arrays(net->forward(x).data(), want));
+  q(net).enable_lut_kernel(false);
+  BOOST_TEST(equal_arrays(net->forward(x).data(), q(net).forward_dequantized(x).data()));
+}
+
+// ---- per-channel weights on the kernels ----
+
+namespace {
+
+// Row-scaled kernels (quantized_layer.hpp): each output is s_o * (sum of K
+// fma's of integer levels q_j with x_j) + b_o, and the float-table weight is
+// w_j = fl(q_j s_o) = q_j s_o (1 + d_j), |d_j| <= u. So against the exact
+// sum_j w_j x_j + b: the K-term sum (gamma_K), the weights' roundings (u),
+// the scale product and the bias sum (u each): within gamma_{K+3}
+// (sum_j |w_j x_j| + |b|).
+boost::test_tools::predicate_result row_scaled_close(const xt::xarray<float>& y,
+                                                     const xt::xarray<float>& x,
+                                                     const xt::xarray<float>& w,
+                                                     const xt::xarray<float>& b) {
+  const std::size_t K = w.shape()[1], O = w.shape()[0], N = x.size() / K;
+  xt::xarray<double> def = xt::zeros<double>({N, O}), abs = xt::zeros<double>({N, O});
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t o = 0; o < O; ++o) {
+      double d = b.size() ? double(b(o)) : 0.0, a = std::fabs(d);
+      for (std::size_t k = 0; k < K; ++k) {
+        const double t = double(x.data()[n * K + k]) * double(w.data()[o * K + k]);
+        d += t;
+        a += std::fabs(t);
+      }
+      def(n, o) = d;
+      abs(n, o) = a;
+    }
+  xt::xarray<double> flat = xt::cast<double>(y);
+  flat.reshape({N, O});
+  return xgrad_test::close_as_sums<float>(flat, def, abs, K + 3);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(per_channel_uniform_weights_run_the_row_scaled_kernels) {
+  // 40 rows (one table per row) and 12 rows (one 8-bit table): both are
+  // integers in [-8, 7] times a scale per row.
+  for (std::size_t rows : {40u, 12u}) {
+    for (int bits : {2, 3, 4}) {
+      for (std::size_t batch : {1u, 5u, 64u}) {
+        BOOST_TEST_CONTEXT(rows << " rows, " << bits << "-bit, batch " << batch) {
+          Generator gen(rows * 10 + std::size_t(bits));
+          const auto x = xgrad::randn<float>({batch, 67}, gen);
+          auto net = converted<float>(std::make_shared<nn::Linear<float>>(67, rows, true, gen),
+                                      quant::uniform_qconfig<float>(bits, true), x);
+          auto& layer = q(net);
+          BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
+          BOOST_TEST(layer.kernel().find("row-scaled") != std::string::npos);
+          const auto y = net->forward(x).data();
+          BOOST_TEST(row_scaled_close(y, layer.quantized_input(x).data(),
+                                      layer.dequantized_weight().data(), layer.bias.data()));
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(per_channel_conv_runs_the_row_scaled_kernels_on_any_thread_count) {
+  Generator gen(8);
+  const auto img = xgrad::randn<float>({5, 3, 10, 9}, gen);
+  const nn::Conv2dOptions o = nn::Conv2dOptions(3, 24, 3).padding(1);
+  auto net = converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen),
+                              quant::uniform_qconfig<float>(4, true), img);
+  auto& layer = q(net);
+  BOOST_TEST(layer.kernel().find("row-scaled") != std::string::npos);
+  const auto w = layer.dequantized_weight();
+  const std::size_t K = w.numel() / w.shape()[0];
+  const int threads = xgrad::get_num_threads();
+  xgrad::set_num_threads(1);
+  const auto y1 = net->forward(img).data();
+  for (int t : {2, 3}) {
+    xgrad::set_num_threads(t);
+    BOOST_TEST(equal_arrays(net->forward(img).data(), y1));
+  }
+  xgrad::set_num_threads(threads);
+  // Within gamma_{K+3} of the exact convolution (row_scaled_close).
+  BOOST_TEST(conv_near_float_path(layer, y1, img, o, K + 3));
+}
+
+BOOST_AUTO_TEST_CASE(per_channel_tables_of_no_common_integers_take_the_float_path) {
+  Generator gen(9);
+  const auto x = xgrad::randn<float>({3, 20}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(20, 30, true, gen),
+                              quant::uniform_qconfig<float>(4, true), x);
+  // Rows of levels that are no integers times a unit (0.1 and 0.3 are not
+  // multiples of one float unit within 127).
+  auto d = net->state_dict();
+  xt::xarray<float>& table = d[1].second;
+  for (std::size_t o = 0; o < table.shape()[0]; ++o)
+    for (std::size_t c = 0; c < table.shape()[1]; ++c)
+      table(o, c) = float(o + 1) * (c % 2 ? 0.1f : 0.3f) + 0.01f * float(c);
+  net->load_state_dict(d);
+  BOOST_TEST(q(net).kernel() == "dequantized");
+  BOOST_TEST(equal_arrays(net->forward(x).data(), q(net).forward_dequantized(x).data()));
+}
+
+// ---- the input quantizer ----
+
+// A frozen input quantizer runs as its steps (quantized_layer.hpp): every
+// value is the quantizer's own, bit for bit, at the steps' edges, zeros of
+// both signs and infinities too; NaN inputs run the quantizer.
+BOOST_AUTO_TEST_CASE(frozen_input_quantizers_give_their_own_bits) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const quant::QConfig<float> configs[] = {
+      quant::apot_rcf_qconfig<float>(4),    quant::apot_rcf_qconfig<float>(2),
+      quant::apot_fixed_qconfig<float>(4),  quant::uniform_qconfig<float>(4),
+      quant::uniform_lsq_qconfig<float>(3), quant::uniform_qconfig<float>(8)};
+  for (const auto& config : configs) {
+    BOOST_TEST_CONTEXT(config.name) {
+      Generator gen(10);
+      const auto x0 = xgrad::randn<float>({4, 50}, gen);
+      auto net =
+          converted<float>(std::make_shared<nn::Linear<float>>(50, 6, true, gen), config, x0);
+      auto& layer = q(net);
+      BOOST_REQUIRE(layer.input_fake_quant);
+      // Random values at several magnitudes, every float near the levels
+      // (the quantizer's own outputs and their midpoints), zeros, infinities.
+      std::vector<float> v(x0.data().begin(), x0.data().end());
+      for (float s : {0.01f, 0.3f, 3.0f, 30.0f})
+        for (float e : x0.data()) v.push_back(s * e);
+      const Tensor<float> lv = layer.input_fake_quant->forward(x0);
+      for (float l : lv.data())
+        for (float m : {l, std::nextafter(l, inf), std::nextafter(l, -inf), l * 0.5f, l * 1.5f})
+          v.push_back(m);
+      for (float z : {0.0f, -0.0f, inf, -inf, 1e-45f, -1e-45f}) v.push_back(z);
+      xt::xarray<float> xs = xt::xarray<float>::from_shape({v.size()});
+      std::copy(v.begin(), v.end(), xs.begin());
+      const Tensor<float> x(xs);
+      xgrad::NoGradGuard no_grad;
+      const auto want = layer.input_fake_quant->forward(x).data();
+      const auto got = layer.quantized_input(x).data();
+      BOOST_REQUIRE(got.size() == want.size());
+      BOOST_TEST(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+      xs(3) = std::numeric_limits<float>::quiet_NaN();
+      BOOST_TEST(equal_arrays(layer.quantized_input(Tensor<float>(xs)).data(),
+                              layer.input_fake_quant->forward(Tensor<float>(xs)).data()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_input_steps_follow_a_loaded_quantizer_state) {
+  Generator gen(12);
+  const auto x = xgrad::randn<float>({4, 30}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(30, 5, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x);
+  auto& layer = q(net);
+  xgrad::NoGradGuard no_grad;
+  const auto before = layer.quantized_input(x).data();
+  // Halve every float parameter and buffer of the input quantizer that is
+  // not a flag (the clipping alpha among them), as a load would.
+  auto d = net->state_dict();
+  bool changed = false;
+  for (auto& kv : d) {
+    if (kv.first.find("input_fake_quant") == std::string::npos ||
+        kv.first.find("enabled") != std::string::npos || kv.second.size() != 1)
+      continue;
+    kv.second *= 0.5f;
+    changed = true;
+  }
+  BOOST_REQUIRE(changed);
+  net->load_state_dict(d);
+  const auto after = layer.quantized_input(x).data();
+  BOOST_TEST(!equal_arrays(after, before));
+  BOOST_TEST(equal_arrays(after, layer.input_fake_quant->forward(x).data()));
 }
 
 // ---- kernels ----
@@ -224,8 +407,8 @@ BOOST_AUTO_TEST_CASE(linear_kernels_equal_the_float_table_path_within_the_bound)
           BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
           const Tensor<float> xq = layer.quantized_input(x);
           const auto y = net->forward(x).data();
-          BOOST_TEST(close_as_linear(y, xq.data(), layer.dequantized_weight().data(),
-                                     layer.bias.data()));
+          BOOST_TEST(
+              close_as_linear(y, xq.data(), layer.dequantized_weight().data(), layer.bias.data()));
           BOOST_TEST(close_as_linear(layer.forward_dequantized(x).data(), xq.data(),
                                      layer.dequantized_weight().data(), layer.bias.data()));
         }
@@ -248,17 +431,13 @@ BOOST_AUTO_TEST_CASE(conv_kernels_equal_the_float_table_path_within_the_bound) {
       BOOST_TEST_CONTEXT(bits << "-bit " << o.in_channels() << "->" << o.out_channels()) {
         Generator gen(std::size_t(o.in_channels() * 10 + o.out_channels()) + std::size_t(bits));
         const auto x = xgrad::randn<float>({3, std::size_t(o.in_channels()), 9, 8}, gen);
-        auto net = converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen),
-                                    config_for_bits(bits), x);
+        auto net =
+            converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen), config_for_bits(bits), x);
         auto& layer = q(net);
         BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
         const auto w = layer.dequantized_weight();
         const std::size_t K = w.numel() / w.shape()[0];
-        const auto y = net->forward(x).data();
-        const auto ref = layer.forward_dequantized(x).data();
-        xt::xarray<double> bound = abs_conv_sums(layer.quantized_input(x), w, layer.bias, o);
-        bound *= 2 * xgrad_test::gamma_n<float>(K + 1) + xgrad_test::gamma_n<double>(K + 1);
-        BOOST_TEST(xgrad_test::close_within(y, ref, bound));
+        BOOST_TEST(conv_near_float_path(layer, net->forward(x).data(), x, o, K + 1));
       }
     }
   }
@@ -369,18 +548,26 @@ BOOST_AUTO_TEST_CASE(hostile_converted_checkpoints_are_refused_and_change_nothin
       {"a byte too many",
        [n](StateDict<float>& d) { d[0].second = xt::xarray<float>(xt::zeros<float>({n + 1})); },
        {has + std::to_string(n + 1) + " bytes"}},
-      {"stray high bits", [n, stray](StateDict<float>& d) { d[0].second(n - 1) = stray; },
+      {"stray high bits",
+       [n, stray](StateDict<float>& d) { d[0].second(n - 1) = stray; },
        {"weight_packed", "unused high " + std::to_string(8 - used) + " bits"}},
       {"table of 12 entries",
-       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({1, 12})); },
+       [](StateDict<float>& d) {
+         d[1].second = xt::xarray<float>(xt::zeros<float>({1, 12}));
+       },
        {"weight_table", "2^b columns", "got 12"}},
       {"table of 512 entries",
-       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({1, 512})); },
+       [](StateDict<float>& d) {
+         d[1].second = xt::xarray<float>(xt::zeros<float>({1, 512}));
+       },
        {"weight_table", "got 512"}},
       {"table of 2 rows for 3 channels",
-       [](StateDict<float>& d) { d[1].second = xt::xarray<float>(xt::zeros<float>({2, 16})); },
+       [](StateDict<float>& d) {
+         d[1].second = xt::xarray<float>(xt::zeros<float>({2, 16}));
+       },
        {"weight_table", "[1, 2^b] or [3, 2^b]", "[2, 16]"}},
-      {"NaN level", [nan](StateDict<float>& d) { d[1].second(0, 1) = nan; },
+      {"NaN level",
+       [nan](StateDict<float>& d) { d[1].second(0, 1) = nan; },
        {"weight_table", "element 1", "nan"}},
       {"infinite bias",
        [](StateDict<float>& d) { d[2].second(1) = std::numeric_limits<float>::infinity(); },
@@ -425,7 +612,9 @@ XGRAD_TEST_BAD_CALLS(r) {
   std::shared_ptr<Module<double>> layer = (*net)[0];
   r.push_back({"quantized::Linear: forward of the wrong width",
                raises<ShapeError>("linear", {"[2, 5]", "[3, 6]"}),
-               [layer] { layer->forward(zeros<double>({2, 5})); },
+               [layer] {
+                 layer->forward(zeros<double>({2, 5}));
+               },
                {},
                {layer}});
   r.push_back({"quantized::Linear: forward undefined",

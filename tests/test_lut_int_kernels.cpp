@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 #include <vector>
 #include <xtensor/xadapt.hpp>
@@ -227,51 +228,92 @@ BOOST_AUTO_TEST_CASE(exact_values_for_small_integers) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_with_their_values) {
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
   const PackedCodes p = pack_codes(std::vector<std::uint8_t>(6, 1), 2, 3, 2);
   const std::vector<int> t{0, 1, 2, 3};
-  const LutMatrixInt8 m(p, t, {1.0f});
-  std::vector<std::uint8_t> a(6);
-  std::vector<float> y(4);
-  const PackedCodes wide = pack_codes(std::vector<std::uint8_t>(70000, 0), 1, 70000, 2);
-  using xgrad_test::raises;
-  xgrad_test::check_bad_calls({
-      {"table size",
-       raises<xgrad::ValueError>("LutMatrixInt8", {"table has 2 entries", "2^bits = 4"}),
-       [&] {
-         LutMatrixInt8(p, {1, 2}, {1.0f});
-       }},
-      {"table 128", raises<xgrad::ValueError>("LutMatrixInt8", {"table[2] is 128", "[-127, 127]"}),
-       [&] {
-         LutMatrixInt8(p, {0, 1, 128, 3}, {1.0f});
-       }},
-      {"int32 overflow",
-       raises<xgrad::ValueError>("LutMatrixInt8", {"cols = 70000", "2^31", "LutMatrix"}),
-       [&] {
-         LutMatrixInt8(wide, {127, 0, 0, 0}, {1.0f});
-       }},
-      {"scale size",
-       raises<xgrad::ValueError>("LutMatrixInt8", {"weight_scale has 3 elements", "1 or rows = 2"}),
-       [&] {
+  const auto m = std::make_shared<const LutMatrixInt8>(p, t, std::vector<float>{1.0f});
+  const auto a = std::make_shared<std::vector<std::uint8_t>>(6);
+  const auto y = std::make_shared<std::vector<float>>(4);
+  PackedCodes torn = p;
+  torn.words.pop_back();
+  PackedCodes three = pack_codes(std::vector<std::uint8_t>(6, 1), 2, 3, 3);
+  three.words[0] |= 0x8u;  // a 3-bit code of 9
+  r.push_back({"LutMatrixInt8: table size",
+               raises<ValueError>("LutMatrixInt8", {"table has 2 entries", "2^bits = 4"}), [p] {
+                 LutMatrixInt8(p, {1, 2}, {1.0f});
+               }});
+  r.push_back({"LutMatrixInt8: table 128",
+               raises<ValueError>("LutMatrixInt8", {"table[2] is 128", "[-127, 127]"}), [p] {
+                 LutMatrixInt8(p, {0, 1, 128, 3}, {1.0f});
+               }});
+  r.push_back({"LutMatrixInt8: table -128",
+               raises<ValueError>("LutMatrixInt8", {"table[0] is -128", "[-127, 127]"}), [p] {
+                 LutMatrixInt8(p, {-128, 1, 2, 3}, {1.0f});
+               }});
+  r.push_back({"LutMatrixInt8: int32 overflow",
+               raises<ValueError>("LutMatrixInt8", {"cols = 70000", "2^31", "LutMatrix"}), [] {
+                 const PackedCodes wide =
+                     pack_codes(std::vector<std::uint8_t>(70000, 0), 1, 70000, 2);
+                 LutMatrixInt8(wide, {127, 0, 0, 0}, {1.0f});
+               }});
+  r.push_back(
+      {"LutMatrixInt8: scale size",
+       raises<ValueError>("LutMatrixInt8", {"weight_scale has 3 elements", "1 or rows = 2"}),
+       [p, t] {
          LutMatrixInt8(p, t, {1.0f, 2.0f, 3.0f});
-       }},
-      {"NaN scale", raises<xgrad::ValueError>("LutMatrixInt8", {"weight_scale[0] is nan"}),
-       [&] { LutMatrixInt8(p, t, {nan}); }},
-      {"bias size", raises<xgrad::ValueError>("LutMatrixInt8", {"bias has 1 elements"}),
-       [&] { LutMatrixInt8(p, t, {1.0f}, {1.0f}); }},
-      {"a size", raises<xgrad::ValueError>("LutMatrixInt8::forward", {"a has 5 elements", "2 * 3"}),
-       [&] { m.forward(a.data(), 5, 2, 1.0f, 0, y.data(), 4); }},
-      {"zero point", raises<xgrad::ValueError>("LutMatrixInt8::forward", {"x_zero_point is 256"}),
-       [&] { m.forward(a.data(), 6, 2, 1.0f, 256, y.data(), 4); }},
-      {"x_scale", raises<xgrad::ValueError>("LutMatrixInt8::forward", {"x_scale is nan"}),
-       [&] { m.forward(a.data(), 6, 2, nan, 0, y.data(), 4); }},
-      {"levels", raises<xgrad::ValueError>("integer_table", {"not integers", "LutMatrix"}),
-       [] {
-         integer_table({0.1f, 0.2f, 0.30000001f, 1e-7f});
-       }},
-
-  });
+       }});
+  r.push_back({"LutMatrixInt8: NaN scale",
+               raises<ValueError>("LutMatrixInt8", {"weight_scale[0] is nan"}),
+               [p, t, nan] { LutMatrixInt8(p, t, {nan}); }});
+  r.push_back({"LutMatrixInt8: bias size",
+               raises<ValueError>("LutMatrixInt8", {"bias has 1 elements"}),
+               [p, t] { LutMatrixInt8(p, t, {1.0f}, {1.0f}); }});
+  r.push_back({"LutMatrixInt8: infinite bias",
+               raises<ValueError>("LutMatrixInt8", {"bias[1] is inf"}), [p, t, inf] {
+                 LutMatrixInt8(p, t, {1.0f}, {0.0f, inf});
+               }});
+  r.push_back({"LutMatrixInt8: torn codes",
+               raises<ValueError>("LutMatrixInt8", {"2 x 3", "pack_codes"}),
+               [torn, t] { LutMatrixInt8(torn, t, {1.0f}); }});
+  r.push_back({"LutMatrixInt8: 3-bit code 9",
+               raises<ValueError>("LutMatrixInt8", {"3-bit code >= 8", "word 0"}),
+               [three] { LutMatrixInt8(three, std::vector<int>(8, 1), {1.0f}); }});
+  r.push_back({"LutMatrixInt8::forward: batch 0",
+               raises<ValueError>("LutMatrixInt8::forward", {"batch must be positive"}),
+               [m, a, y] { m->forward(a->data(), 0, 0, 1.0f, 0, y->data(), 0); }});
+  r.push_back({"LutMatrixInt8::forward: a size",
+               raises<ValueError>("LutMatrixInt8::forward", {"a has 5 elements", "2 * 3"}),
+               [m, a, y] { m->forward(a->data(), 5, 2, 1.0f, 0, y->data(), 4); }});
+  r.push_back({"LutMatrixInt8::forward: y size",
+               raises<ValueError>("LutMatrixInt8::forward", {"y has 5 elements", "2 * 2"}),
+               [m, a, y] { m->forward(a->data(), 6, 2, 1.0f, 0, y->data(), 5); }});
+  r.push_back({"LutMatrixInt8::forward: zero point 256",
+               raises<ValueError>("LutMatrixInt8::forward", {"x_zero_point is 256"}),
+               [m, a, y] { m->forward(a->data(), 6, 2, 1.0f, 256, y->data(), 4); }});
+  r.push_back({"LutMatrixInt8::forward: zero point -1",
+               raises<ValueError>("LutMatrixInt8::forward", {"x_zero_point is -1"}),
+               [m, a, y] { m->forward(a->data(), 6, 2, 1.0f, -1, y->data(), 4); }});
+  r.push_back({"LutMatrixInt8::forward: NaN x_scale",
+               raises<ValueError>("LutMatrixInt8::forward", {"x_scale is nan"}),
+               [m, a, y, nan] { m->forward(a->data(), 6, 2, nan, 0, y->data(), 4); }});
+  r.push_back({"integer_table: levels of no unit",
+               raises<ValueError>("integer_table", {"not integers", "LutMatrix"}), [] {
+                 integer_table({0.1f, 0.2f, 0.30000001f, 1e-7f});
+               }});
+  r.push_back({"integer_table: NaN level",
+               raises<ValueError>("integer_table", {"levels[1] is nan"}), [nan] {
+                 integer_table({0.0f, nan});
+               }});
+  r.push_back({"integer_table: no levels", raises<ValueError>("integer_table", {"0 levels"}),
+               [] { integer_table({}); }});
+  r.push_back({"integer_table: max_abs 128",
+               raises<ValueError>("integer_table", {"max_abs 128", "[1, 127]"}), [] {
+                 integer_table({0.0f, 1.0f}, 128);
+               }});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 #include <vector>
 #include <xtensor/xadapt.hpp>
@@ -322,51 +323,79 @@ BOOST_AUTO_TEST_CASE(exact_values_for_dyadic_levels) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_with_their_values) {
+// ---- bad input ----
+
+XGRAD_TEST_BAD_CALLS(r) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   const PackedCodes p4 = pack_codes(std::vector<std::uint8_t>(6, 1), 2, 3, 4);
   const std::vector<float> t16(16, 0.5f);
-  const LutMatrix m(p4, t16);
-  std::vector<float> x(6), y(4);
+  const auto m = std::make_shared<const LutMatrix>(p4, t16);
+  const auto x = std::make_shared<std::vector<float>>(6);
+  const auto y = std::make_shared<std::vector<float>>(4);
   PackedCodes torn = p4;
   torn.words.pop_back();
   PackedCodes three = pack_codes(std::vector<std::uint8_t>(6, 1), 2, 3, 3);
   three.words[0] |= 0x8u;  // a 3-bit code of 9
+  PackedCodes five = p4;
+  five.bits = 5;
   std::vector<float> t_nan = t16;
   t_nan[3] = nan;
-  using xgrad_test::raises;
-  xgrad_test::check_bad_calls({
-      {"table size", raises<xgrad::ValueError>("LutMatrix", {"table has 8 entries", "2^bits = 16"}),
-       [&] { LutMatrix(p4, std::vector<float>(8)); }},
-      {"NaN level", raises<xgrad::ValueError>("LutMatrix", {"table[3] is nan"}),
-       [&] { LutMatrix(p4, t_nan); }},
-      {"infinite scale", raises<xgrad::ValueError>("LutMatrix", {"row_scale[1] is inf", "finite"}),
-       [&] {
-         LutMatrix(p4, t16, {1.0f, inf});
-       }},
-      {"offset size",
-       raises<xgrad::ValueError>("LutMatrix", {"row_offset has 1 elements", "rows = 2"}),
-       [&] { LutMatrix(p4, t16, {}, {1.0f}); }},
-      {"bias size", raises<xgrad::ValueError>("LutMatrix", {"bias has 3 elements"}),
-       [&] {
+  r.push_back({"LutMatrix: table size",
+               raises<ValueError>("LutMatrix", {"table has 8 entries", "2^bits = 16"}),
+               [p4] { LutMatrix(p4, std::vector<float>(8)); }});
+  r.push_back({"LutMatrix: NaN level", raises<ValueError>("LutMatrix", {"table[3] is nan"}),
+               [p4, t_nan] { LutMatrix(p4, t_nan); }});
+  r.push_back({"LutMatrix: infinite scale",
+               raises<ValueError>("LutMatrix", {"row_scale[1] is inf", "finite"}), [p4, t16, inf] {
+                 LutMatrix(p4, t16, {1.0f, inf});
+               }});
+  r.push_back({"LutMatrix: offset size",
+               raises<ValueError>("LutMatrix", {"row_offset has 1 elements", "rows = 2"}),
+               [p4, t16] { LutMatrix(p4, t16, {}, {1.0f}); }});
+  r.push_back({"LutMatrix: NaN offset", raises<ValueError>("LutMatrix", {"row_offset[0] is nan"}),
+               [p4, t16, nan] {
+                 LutMatrix(p4, t16, {}, {nan, 1.0f});
+               }});
+  r.push_back(
+      {"LutMatrix: bias size", raises<ValueError>("LutMatrix", {"bias has 3 elements"}), [p4, t16] {
          LutMatrix(p4, t16, {}, {}, {1, 2, 3});
-       }},
-      {"torn codes", raises<xgrad::ValueError>("LutMatrix", {"2 x 3", "pack_codes"}),
-       [&] { LutMatrix(torn, t16); }},
-      {"3-bit code 9", raises<xgrad::ValueError>("LutMatrix", {"3-bit code >= 8", "word 0"}),
-       [&] { LutMatrix(three, std::vector<float>(8)); }},
-      {"batch 0", raises<xgrad::ValueError>("LutMatrix::forward", {"batch must be positive"}),
-       [&] { m.forward(x.data(), 0, 0, y.data(), 0); }},
-      {"x size", raises<xgrad::ValueError>("LutMatrix::forward", {"x has 5 elements", "2 * 3"}),
-       [&] { m.forward(x.data(), 5, 2, y.data(), 4); }},
-      {"y size", raises<xgrad::ValueError>("LutMatrix::forward", {"y has 3 elements", "2 * 2"}),
-       [&] { m.forward(x.data(), 6, 2, y.data(), 3); }},
-      {"pairs on 4-bit codes",
-       raises<xgrad::ValueError>("LutMatrix::forward", {"pairs path", "4-bit"}),
-       [&] { m.forward(x.data(), 3, 1, y.data(), 2, LutPath::pairs); }},
-
-  });
+       }});
+  r.push_back({"LutMatrix: infinite bias", raises<ValueError>("LutMatrix", {"bias[1] is -inf"}),
+               [p4, t16, inf] {
+                 LutMatrix(p4, t16, {}, {}, {1.0f, -inf});
+               }});
+  r.push_back({"LutMatrix: torn codes", raises<ValueError>("LutMatrix", {"2 x 3", "pack_codes"}),
+               [torn, t16] { LutMatrix(torn, t16); }});
+  r.push_back({"LutMatrix: 5-bit codes",
+               raises<ValueError>("LutMatrix", {"codes.bits must be 2, 3 or 4", "got 5"}),
+               [five] { LutMatrix(five, std::vector<float>(32)); }});
+  r.push_back({"LutMatrix: 3-bit code 9",
+               raises<ValueError>("LutMatrix", {"3-bit code >= 8", "word 0"}),
+               [three] { LutMatrix(three, std::vector<float>(8)); }});
+  r.push_back({"LutMatrix::forward: batch 0",
+               raises<ValueError>("LutMatrix::forward", {"batch must be positive"}),
+               [m, x, y] { m->forward(x->data(), 0, 0, y->data(), 0); }});
+  r.push_back({"LutMatrix::forward: x size",
+               raises<ValueError>("LutMatrix::forward", {"x has 5 elements", "2 * 3"}),
+               [m, x, y] { m->forward(x->data(), 5, 2, y->data(), 4); }});
+  r.push_back({"LutMatrix::forward: y size",
+               raises<ValueError>("LutMatrix::forward", {"y has 3 elements", "2 * 2"}),
+               [m, x, y] { m->forward(x->data(), 6, 2, y->data(), 3); }});
+  r.push_back({"LutMatrix::forward: sample_columns x size",
+               raises<ValueError>("LutMatrix::forward", {"x has 7 elements", "2 * 3"}), [m, x, y] {
+                 m->forward(x->data(), 7, 2, y->data(), 4, LutPath::automatic,
+                            LutLayout::sample_columns);
+               }});
+  r.push_back({"LutMatrix::forward: pairs on 4-bit codes",
+               raises<ValueError>("LutMatrix::forward", {"pairs path", "4-bit"}),
+               [m, x, y] { m->forward(x->data(), 3, 1, y->data(), 2, LutPath::pairs); }});
+  r.push_back({"LutMatrix::forward: pairs on a batch of 2",
+               raises<ValueError>("LutMatrix::forward", {"pairs path", "batch 2"}), [x, y] {
+                 const LutMatrix m2(pack_codes(std::vector<std::uint8_t>(6, 1), 2, 3, 2),
+                                    std::vector<float>(4, 1.0f));
+                 m2.forward(x->data(), 6, 2, y->data(), 4, LutPath::pairs);
+               }});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <string>
 
 #include "lut_int_kernels.hpp"
 #include "lut_tiling.hpp"
@@ -34,17 +33,12 @@ bool fits(const std::vector<float>& levels, float unit, int max_abs, std::vector
 }  // namespace
 
 IntegerTable integer_table(const std::vector<float>& levels, int max_abs) {
-  if (levels.empty() || max_abs < 1 || max_abs > 127) {
-    throw ValueError("integer_table: needs levels and max_abs in [1, 127], got " +
-                     std::to_string(levels.size()) + " levels and max_abs " +
-                     std::to_string(max_abs));
-  }
-  for (std::size_t i = 0; i < levels.size(); ++i) {
-    if (!std::isfinite(levels[i])) {
-      throw ValueError("integer_table: levels[" + std::to_string(i) + "] is " +
-                       number_text(levels[i]) + ", must be finite");
-    }
-  }
+  XGRAD_CHECK(!levels.empty() && max_abs >= 1 && max_abs <= 127, ValueError,
+              "integer_table: needs levels and max_abs in [1, 127], got ", levels.size(),
+              " levels and max_abs ", max_abs);
+  for (std::size_t i = 0; i < levels.size(); ++i)
+    XGRAD_CHECK(std::isfinite(levels[i]), ValueError, "integer_table: levels[", i, "] is ",
+                levels[i], ", must be finite");
   IntegerTable best;
   for (float level : levels) {
     if (level == 0.0f) continue;
@@ -61,10 +55,10 @@ IntegerTable integer_table(const std::vector<float>& levels, int max_abs) {
     if (std::all_of(levels.begin(), levels.end(), [](float v) { return v == 0.0f; })) {
       return {std::vector<int>(levels.size(), 0), 1.0f};
     }
-    throw ValueError("integer_table: the levels are not integers in [-" + std::to_string(max_abs) +
-                     ", " + std::to_string(max_abs) + "] times one unit (largest level " +
-                     number_text(*std::max_element(levels.begin(), levels.end())) +
-                     "); use the float kernels (LutMatrix)");
+    throw_error<ValueError>("integer_table: the levels are not integers in [-", max_abs, ", ",
+                            max_abs, "] times one unit (largest level ",
+                            *std::max_element(levels.begin(), levels.end()),
+                            "); use the float kernels (LutMatrix)");
   }
   return best;
 }
@@ -76,54 +70,37 @@ LutMatrixInt8::LutMatrixInt8(PackedCodes codes, std::vector<int> table,
       weight_scale_(std::move(weight_scale)),
       bias_(std::move(bias)) {
   const std::size_t rows = codes_.rows, cols = codes_.cols;
-  if ((codes_.bits != 2 && codes_.bits != 3 && codes_.bits != 4) || rows == 0 || cols == 0 ||
-      codes_.words.size() != codes_.groups() * codes_.group_stride()) {
-    throw ValueError("LutMatrixInt8: codes is not a packing of " + std::to_string(rows) + " x " +
-                     std::to_string(cols) + " " + std::to_string(codes_.bits) +
-                     "-bit codes (use pack_codes)");
-  }
+  XGRAD_CHECK((codes_.bits == 2 || codes_.bits == 3 || codes_.bits == 4) && rows > 0 && cols > 0 &&
+                  codes_.words.size() == codes_.groups() * codes_.group_stride(),
+              ValueError, "LutMatrixInt8: codes is not a packing of ", rows, " x ", cols, " ",
+              codes_.bits, "-bit codes (use pack_codes)");
   const std::size_t levels = std::size_t(1) << codes_.bits;
-  if (table_.size() != levels) {
-    throw ValueError("LutMatrixInt8: table has " + std::to_string(table_.size()) +
-                     " entries, expected 2^bits = " + std::to_string(levels));
-  }
+  XGRAD_CHECK(table_.size() == levels, ValueError, "LutMatrixInt8: table has ", table_.size(),
+              " entries, expected 2^bits = ", levels);
   for (std::size_t i = 0; i < levels; ++i) {
-    if (table_[i] < -127 || table_[i] > 127) {
-      throw ValueError("LutMatrixInt8: table[" + std::to_string(i) + "] is " +
-                       std::to_string(table_[i]) + ", outside the int8 range [-127, 127]");
-    }
+    XGRAD_CHECK(table_[i] >= -127 && table_[i] <= 127, ValueError, "LutMatrixInt8: table[", i,
+                "] is ", table_[i], ", outside the int8 range [-127, 127]");
     max_abs_ = std::max(max_abs_, std::abs(table_[i]));
   }
-  if (double(cols) * max_abs_ * 255.0 >= 2147483648.0) {
-    throw ValueError("LutMatrixInt8: cols = " + std::to_string(cols) + " with |table| up to " +
-                     std::to_string(max_abs_) +
-                     " could overflow the int32 sums (cols * max|table| * 255 must stay below "
-                     "2^31); use the float kernels (LutMatrix)");
-  }
-  if (weight_scale_.size() != 1 && weight_scale_.size() != rows) {
-    throw ValueError("LutMatrixInt8: weight_scale has " + std::to_string(weight_scale_.size()) +
-                     " elements, expected 1 or rows = " + std::to_string(rows));
-  }
-  if (!bias_.empty() && bias_.size() != rows) {
-    throw ValueError("LutMatrixInt8: bias has " + std::to_string(bias_.size()) +
-                     " elements, expected 0 or rows = " + std::to_string(rows));
-  }
-  for (const auto* v : {&weight_scale_, &bias_}) {
-    for (std::size_t i = 0; i < v->size(); ++i) {
-      if (!std::isfinite((*v)[i])) {
-        throw ValueError(std::string("LutMatrixInt8: ") +
-                         (v == &bias_ ? "bias[" : "weight_scale[") + std::to_string(i) + "] is " +
-                         number_text((*v)[i]) + ", must be finite");
-      }
-    }
-  }
+  XGRAD_CHECK(double(cols) * max_abs_ * 255.0 < 2147483648.0, ValueError,
+              "LutMatrixInt8: cols = ", cols, " with |table| up to ", max_abs_,
+              " could overflow the int32 sums (cols * max|table| * 255 must stay below 2^31); "
+              "use the float kernels (LutMatrix)");
+  XGRAD_CHECK(weight_scale_.size() == 1 || weight_scale_.size() == rows, ValueError,
+              "LutMatrixInt8: weight_scale has ", weight_scale_.size(),
+              " elements, expected 1 or rows = ", rows);
+  XGRAD_CHECK(bias_.empty() || bias_.size() == rows, ValueError, "LutMatrixInt8: bias has ",
+              bias_.size(), " elements, expected 0 or rows = ", rows);
+  for (std::size_t i = 0; i < weight_scale_.size(); ++i)
+    XGRAD_CHECK(std::isfinite(weight_scale_[i]), ValueError, "LutMatrixInt8: weight_scale[", i,
+                "] is ", weight_scale_[i], ", must be finite");
+  for (std::size_t i = 0; i < bias_.size(); ++i)
+    XGRAD_CHECK(std::isfinite(bias_[i]), ValueError, "LutMatrixInt8: bias[", i, "] is ", bias_[i],
+                ", must be finite");
   if (codes_.bits == 3) {
-    for (std::size_t i = 0; i < codes_.words.size(); ++i) {
-      if (codes_.words[i] & 0x88888888u) {
-        throw ValueError("LutMatrixInt8: codes holds a 3-bit code >= 8 in word " +
-                         std::to_string(i) + " (use pack_codes)");
-      }
-    }
+    for (std::size_t i = 0; i < codes_.words.size(); ++i)
+      XGRAD_CHECK(!(codes_.words[i] & 0x88888888u), ValueError,
+                  "LutMatrixInt8: codes holds a 3-bit code >= 8 in word ", i, " (use pack_codes)");
   }
   table16_.assign(16, 0);
   for (std::size_t i = 0; i < 16; ++i) {
@@ -141,14 +118,10 @@ void LutMatrixInt8::forward(const std::uint8_t* a, std::size_t a_size, std::size
                             LutLayout layout) const {
   const std::size_t rows = codes_.rows, cols = codes_.cols;
   check_forward_sizes("LutMatrixInt8::forward", "a", a_size, batch, cols, y_size, rows);
-  if (!std::isfinite(x_scale)) {
-    throw ValueError("LutMatrixInt8::forward: x_scale is " + number_text(x_scale) +
-                     ", must be finite");
-  }
-  if (x_zero_point < 0 || x_zero_point > 255) {
-    throw ValueError("LutMatrixInt8::forward: x_zero_point is " + std::to_string(x_zero_point) +
-                     ", outside [0, 255]");
-  }
+  XGRAD_CHECK(std::isfinite(x_scale), ValueError, "LutMatrixInt8::forward: x_scale is ", x_scale,
+              ", must be finite");
+  XGRAD_CHECK(x_zero_point >= 0 && x_zero_point <= 255, ValueError,
+              "LutMatrixInt8::forward: x_zero_point is ", x_zero_point, ", outside [0, 255]");
   const LutStrides as = strides_of(layout, batch, cols), ys = strides_of(layout, batch, rows);
   // Tables beyond a set's exact range take the scalar kernels.
   IntKernels k = active_int_kernels();

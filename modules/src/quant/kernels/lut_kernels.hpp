@@ -24,8 +24,10 @@ struct LutTile {
   std::size_t group_stride;    // words from one row group to the next
   std::size_t word_cols;       // word columns in this block
   std::size_t groups;          // row groups in this tile (1 .. LutKernels::max_groups)
-  const float* x;              // panel: x[j * nr + n], j from the block's first column
+  const float* x;              // panel: x[j * ldx + n], j from the block's first column
   std::size_t nr;              // panel columns (1 .. LutKernels::max_nr)
+  std::size_t ldx;             // floats from one column j to the next (>= nr): a packed
+                               // panel's nr, or the batch of a matrix read in place
   float* acc;                  // acc[n * groups * 16 + r]
   bool accumulate;             // start from acc (else from 0)
   const float* table16;        // the level table widened to 16 entries (lut_matrix.cpp)

@@ -39,7 +39,8 @@ void lut_tile(const LutTile& t) {
     }
     const std::uint32_t* words = t.words + h * V::lanes;
     const float* x = t.x;
-    for (std::size_t w = 0; w < t.word_cols; ++w, words += kGroupRows, x += CPW * NR) {
+    const std::size_t ldx = t.ldx;
+    for (std::size_t w = 0; w < t.word_cols; ++w, words += kGroupRows, x += CPW * ldx) {
       I c[G];
 #pragma GCC unroll 8
       for (int g = 0; g < G; ++g) c[g] = V::load_words(words + g * t.group_stride);
@@ -53,7 +54,7 @@ void lut_tile(const LutTile& t) {
             }
 #pragma GCC unroll 16
             for (int n = 0; n < NR; ++n) {
-              const F b = V::broadcast(x + pos * NR + n);
+              const F b = V::broadcast(x + pos * ldx + n);
 #pragma GCC unroll 8
               for (int g = 0; g < G; ++g) acc[g][n] = V::fma(d[g], b, acc[g][n]);
             }

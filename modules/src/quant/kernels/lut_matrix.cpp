@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 
 #include "lut_kernels.hpp"
 #include "lut_tiling.hpp"
@@ -24,34 +23,23 @@ namespace {
 constexpr std::size_t kBlockCols = 512;
 
 void check_vector(const char* arg, const std::vector<float>& v, std::size_t rows) {
-  if (!v.empty() && v.size() != rows) {
-    throw ValueError(std::string("LutMatrix: ") + arg + " has " + std::to_string(v.size()) +
-                     " elements, expected 0 or rows = " + std::to_string(rows));
-  }
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (!std::isfinite(v[i])) {
-      throw ValueError(std::string("LutMatrix: ") + arg + "[" + std::to_string(i) + "] is " +
-                       number_text(v[i]) + ", must be finite");
-    }
-  }
+  XGRAD_CHECK(v.empty() || v.size() == rows, ValueError, "LutMatrix: ", arg, " has ", v.size(),
+              " elements, expected 0 or rows = ", rows);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    XGRAD_CHECK(std::isfinite(v[i]), ValueError, "LutMatrix: ", arg, "[", i, "] is ", v[i],
+                ", must be finite");
 }
 
 void check_codes(const PackedCodes& c) {
-  if (c.bits != 2 && c.bits != 3 && c.bits != 4) {
-    throw ValueError("LutMatrix: codes.bits must be 2, 3 or 4, got " + std::to_string(c.bits));
-  }
-  if (c.rows == 0 || c.cols == 0 || c.words.size() != c.groups() * c.group_stride()) {
-    throw ValueError("LutMatrix: codes holds " + std::to_string(c.words.size()) +
-                     " words, not the packing of " + std::to_string(c.rows) + " x " +
-                     std::to_string(c.cols) + " codes (use pack_codes)");
-  }
+  XGRAD_CHECK(c.bits == 2 || c.bits == 3 || c.bits == 4, ValueError,
+              "LutMatrix: codes.bits must be 2, 3 or 4, got ", c.bits);
+  XGRAD_CHECK(c.rows > 0 && c.cols > 0 && c.words.size() == c.groups() * c.group_stride(),
+              ValueError, "LutMatrix: codes holds ", c.words.size(), " words, not the packing of ",
+              c.rows, " x ", c.cols, " codes (use pack_codes)");
   if (c.bits == 3) {  // 3-bit codes in 4-bit lanes: the high bit of each is 0
-    for (std::size_t i = 0; i < c.words.size(); ++i) {
-      if (c.words[i] & 0x88888888u) {
-        throw ValueError("LutMatrix: codes holds a 3-bit code >= 8 in word " + std::to_string(i) +
-                         " (use pack_codes)");
-      }
-    }
+    for (std::size_t i = 0; i < c.words.size(); ++i)
+      XGRAD_CHECK(!(c.words[i] & 0x88888888u), ValueError,
+                  "LutMatrix: codes holds a 3-bit code >= 8 in word ", i, " (use pack_codes)");
   }
 }
 
@@ -81,10 +69,8 @@ LutMatrix::LutMatrix(PackedCodes codes, std::vector<float> table, std::vector<fl
       bias_(std::move(bias)) {
   check_codes(codes_);
   const std::size_t levels = std::size_t(1) << codes_.bits;
-  if (table_.size() != levels) {
-    throw ValueError("LutMatrix: table has " + std::to_string(table_.size()) +
-                     " entries, expected 2^bits = " + std::to_string(levels));
-  }
+  XGRAD_CHECK(table_.size() == levels, ValueError, "LutMatrix: table has ", table_.size(),
+              " entries, expected 2^bits = ", levels);
   check_vector("table", table_, table_.size());
   check_vector("row_scale", row_scale_, codes_.rows);
   check_vector("row_offset", row_offset_, codes_.rows);
@@ -104,20 +90,42 @@ void LutMatrix::finish(const float* acc, std::size_t ld, std::size_t g0, std::si
                        LutStrides ys) const {
   const std::size_t rows = codes_.rows;
   const std::size_t o0 = g0 * kGroupRows, o1 = std::min(rows, (g0 + groups) * kGroupRows);
-  for (std::size_t n = 0; n < nr; ++n) {
-    float* out = y + (n0 + n) * ys.sample;
-    for (std::size_t o = o0; o < o1; ++o) {
-      float r = acc[n * ld + (o - o0)];
-      if (!row_scale_.empty()) r = r * row_scale_[o];
-      if (!row_offset_.empty()) {
-        const float shift = row_offset_[o] * xsum[n0 + n];
-        r = r + shift;
-      }
-      if (!bias_.empty()) r = r + bias_[o];
-      out[o * ys.element] = r;
+  auto one = [&](std::size_t n, std::size_t o) {
+    float r = acc[n * ld + (o - o0)];
+    if (!row_scale_.empty()) r = r * row_scale_[o];
+    if (!row_offset_.empty()) {
+      const float shift = row_offset_[o] * xsum[n0 + n];
+      r = r + shift;
     }
+    if (!bias_.empty()) r = r + bias_[o];
+    y[(n0 + n) * ys.sample + o * ys.element] = r;
+  };
+  // Writes in the output's memory order (the same values either way).
+  if (ys.sample == 1) {
+    for (std::size_t o = o0; o < o1; ++o)
+      for (std::size_t n = 0; n < nr; ++n) one(n, o);
+  } else {
+    for (std::size_t n = 0; n < nr; ++n)
+      for (std::size_t o = o0; o < o1; ++o) one(n, o);
   }
 }
+
+namespace {
+
+// Per-thread buffers reused across calls (no allocation per forward once
+// grown): the packed panels or padded tail, and each tile's sums.
+std::vector<float>& panel_scratch(std::size_t n) {
+  thread_local std::vector<float> v;
+  if (v.size() < n) v.resize(n);
+  return v;
+}
+std::vector<float>& acc_scratch(std::size_t n) {
+  thread_local std::vector<float> v;
+  if (v.size() < n) v.resize(n);
+  return v;
+}
+
+}  // namespace
 
 void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, float* y,
                         std::size_t y_size, LutPath path, LutLayout layout) const {
@@ -128,11 +136,9 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
     path = pairs ? LutPath::pairs : LutPath::decode;
   }
   if (path == LutPath::pairs) {
-    if (batch != 1 || codes_.bits != 2) {
-      throw ValueError(
-          "LutMatrix::forward: the pairs path needs batch 1 and 2-bit codes, got batch " +
-          std::to_string(batch) + " and " + std::to_string(codes_.bits) + "-bit codes");
-    }
+    XGRAD_CHECK(batch == 1 && codes_.bits == 2, ValueError,
+                "LutMatrix::forward: the pairs path needs batch 1 and 2-bit codes, got batch ",
+                batch, " and ", codes_.bits, "-bit codes");
     forward_pairs(x, y);
     return;
   }
@@ -141,17 +147,40 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
   const std::size_t pcols = codes_.padded_cols(), per_word = codes_.codes_per_word();
   const Panels panels = panels_of(batch, k.max_nr);
   const std::size_t max_nr = panels.size(0);
+  const std::size_t word_cols = codes_.word_cols();
 
-  // Panels: x[j * nr + n] per panel, zero past the last column.
-  std::vector<float> xp(pcols * batch, 0.0f);
-  for (std::size_t p = 0; p < panels.count; ++p) {
-    const std::size_t nr = panels.size(p), n0 = panels.first(p);
-    float* dst = xp.data() + pcols * n0;
-    for (std::size_t n = 0; n < nr; ++n) {
-      const float* src = x + (n0 + n) * xs.sample;
-      for (std::size_t j = 0; j < cols; ++j) dst[j * nr + n] = src[j * xs.element];
+  // x[j * batch + n] (one sample per column, or a single sample) is read in
+  // place for the whole word columns; the last, partial one from a copy
+  // padded with zeros. Other batches are packed into panels x[j * nr + n],
+  // zero past the last column. The kernels read the same values either way.
+  const bool in_place = layout == LutLayout::sample_columns || batch == 1;
+  const std::size_t full_words = in_place ? cols / per_word : word_cols;
+  std::vector<float>& buffer = panel_scratch(in_place ? per_word * batch : pcols * batch);
+  float* xp = buffer.data();
+  if (in_place) {
+    if (full_words < word_cols) {
+      std::fill(xp, xp + per_word * batch, 0.0f);
+      const std::size_t j0 = full_words * per_word;
+      std::copy(x + j0 * batch, x + cols * batch, xp);
+    }
+  } else {
+    for (std::size_t p = 0; p < panels.count; ++p) {
+      const std::size_t nr = panels.size(p), n0 = panels.first(p);
+      float* dst = xp + pcols * n0;
+      for (std::size_t n = 0; n < nr; ++n) {
+        const float* src = x + (n0 + n) * xs.sample;
+        for (std::size_t j = 0; j < cols; ++j) dst[j * nr + n] = src[j * xs.element];
+      }
+      std::fill(dst + cols * nr, dst + pcols * nr, 0.0f);
     }
   }
+  // Where panel p's columns from word column w start, and their stride.
+  auto panel_x = [&](std::size_t p, std::size_t w) -> std::pair<const float*, std::size_t> {
+    const std::size_t n0 = panels.first(p), nr = panels.size(p);
+    if (!in_place) return {xp + pcols * n0 + w * per_word * nr, nr};
+    if (w < full_words) return {x + n0 + w * per_word * batch, batch};
+    return {xp + n0, batch};  // the padded last word column
+  };
   std::vector<float> xsum;
   if (!row_offset_.empty()) {
     xsum.assign(batch, 0.0f);
@@ -164,33 +193,36 @@ void LutMatrix::forward(const float* x, std::size_t x_size, std::size_t batch, f
 
   const std::size_t tile_groups = batch == 1 ? k.gemv_groups : k.max_groups;
   const std::size_t block_words = std::max<std::size_t>(1, kBlockCols / per_word);
-  const std::size_t word_cols = codes_.word_cols();
   for_each_row_tile(codes_.groups(), tile_groups, tile_groups * kGroupRows * cols * batch,
                     [&](std::size_t g0, std::size_t groups) {
                       const std::size_t ld = groups * kGroupRows;
-                      std::vector<float> acc(panels.count * max_nr * ld);
-                      for (std::size_t w0 = 0; w0 < word_cols; w0 += block_words) {
-                        const std::size_t wn = std::min(block_words, word_cols - w0);
+                      float* acc = acc_scratch(panels.count * max_nr * ld).data();
+                      for (std::size_t w0 = 0; w0 < word_cols;) {
+                        // Blocks never straddle the in-place columns and the padded copy.
+                        const std::size_t end = w0 < full_words ? full_words : word_cols;
+                        const std::size_t wn = std::min(block_words, end - w0);
                         for (std::size_t p = 0; p < panels.count; ++p) {
-                          const std::size_t nr = panels.size(p);
+                          const auto [px, ldx] = panel_x(p, w0);
                           LutTile tile;
                           tile.words =
                               codes_.words.data() + g0 * codes_.group_stride() + w0 * kGroupRows;
                           tile.group_stride = codes_.group_stride();
                           tile.word_cols = wn;
                           tile.groups = groups;
-                          tile.x = xp.data() + pcols * panels.first(p) + w0 * per_word * nr;
-                          tile.nr = nr;
-                          tile.acc = acc.data() + p * max_nr * ld;
+                          tile.x = px;
+                          tile.nr = panels.size(p);
+                          tile.ldx = ldx;
+                          tile.acc = acc + p * max_nr * ld;
                           tile.accumulate = w0 > 0;
                           tile.table16 = table16_.data();
                           tile.bits = codes_.bits;
                           k.tile(tile);
                         }
+                        w0 += wn;
                       }
                       for (std::size_t p = 0; p < panels.count; ++p) {
-                        finish(acc.data() + p * max_nr * ld, ld, g0, groups, xsum.data(),
-                               panels.first(p), panels.size(p), y, ys);
+                        finish(acc + p * max_nr * ld, ld, g0, groups, xsum.data(), panels.first(p),
+                               panels.size(p), y, ys);
                       }
                     });
 }

@@ -22,7 +22,7 @@ void scalar_lut_tile(const LutTile& t) {
         const float* x = t.x + n;
         for (std::size_t c = 0; c < t.word_cols; ++c) {
           const std::uint32_t word = words[c * kGroupRows];
-          for (int p = 0; p < per_word; ++p, x += t.nr) {
+          for (int p = 0; p < per_word; ++p, x += t.ldx) {
             // The low 4 bits, as vpermps reads them (table16 repeats 2-bit tables).
             a = std::fma(t.table16[word >> (p * w) & 15u], *x, a);
           }

@@ -1,5 +1,6 @@
 #include "xgrad/quant/quantized/linear.hpp"
 
+#include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/linalg.hpp"
@@ -43,7 +44,7 @@ Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
   Shape out_shape = x.shape();
   out_shape.back() = out_features();
   const std::size_t batch = x.numel() / in;
-  xt::xarray<T> y = xt::xarray<T>::from_shape(out_shape);
+  xt::xarray<T> y = xgrad::detail::new_array<T>(out_shape);  // the array cache
   if (batch == 0) return Tensor<T>(std::move(y));
   if (!this->lut_forward(0, x.data().data(), batch, y.data(), false))
     return linear(x, this->dequantized_weight(), this->bias);

@@ -30,15 +30,21 @@
 // Forward. Float layers whose codes have 2, 3 or 4 bits and one table run the
 // lookup-table kernels on the packed codes (3-bit codes in 4-bit lanes): a
 // Linear's batch through the GEMV / GEMM kernel, a Conv2d's samples through
-// im2col and the same kernel (per group). The kernel sums each output in
-// another order than BLAS (one fma per weight, in column order, 2-bit batch 1
-// in column pairs): against exact arithmetic each output is within
-// gamma_K * sum_j |w_j x_j| (K the weights in a sum), so it differs from the
-// float-table path (forward_dequantized) by at most twice that. Other layers
-// (8-bit or per-channel tables, double) and inputs that need a gradient run
-// forward_dequantized: the float op on the dequantized weight, which equals
-// the QAT layer's eval forward (observers off) bit for bit. Results never
-// depend on the thread count.
+// im2col and the same kernel (per group; samples split over the threads).
+// Per-channel weights (a table per row, or an 8-bit table) whose every row's
+// levels are integers times the row's unit (uniform per-channel quantizers:
+// level = float(q * scale)), with at most 16 integers over all rows, run the
+// same kernels on those integers, times a scale per row ("row-scaled").
+// The kernel sums each output in another order than BLAS (one fma per
+// weight, in column order, 2-bit batch 1 in column pairs): against exact
+// arithmetic each output is within gamma_K * sum_j |w_j x_j| (K the weights
+// in a sum; row-scaled: gamma_{K+2}, the weight's rounding and the scale's
+// product added), so it differs from the float-table path
+// (forward_dequantized) by at most twice that. Other layers (8-bit weights,
+// per-channel levels of no common integers, double) and inputs that need a
+// gradient run forward_dequantized: the float op on the dequantized weight,
+// which equals the QAT layer's eval forward (observers off) bit for bit.
+// Results never depend on the thread count.
 //
 // State, in state-dict order: "weight_packed" (uint8), the table
 // ("weight_table", or LinearAPoT's), "bias" (when the layer has one),
@@ -68,6 +74,9 @@
 
 namespace xgrad::quant::quantized {
 
+template <class T>
+struct InputSteps;  // internal
+
 // The widest codes a layer stores (a table of 2^8 entries).
 inline constexpr int kMaxCodeBits = 8;
 
@@ -93,15 +102,19 @@ class QuantizedLayer : public Module<T> {
   // The level of every code, in the weight's shape (cached; rebuilt, after
   // the checks of a load, when a buffer changed).
   Tensor<T> dequantized_weight() const;
-  // input_fake_quant(x), or x itself without an input quantizer.
+  // input_fake_quant(x), or x itself without an input quantizer. A frozen
+  // input quantizer (observer off) of a known elementwise kind, on an input
+  // that needs no gradient, runs as a table of its steps: the same values
+  // bit for bit, without its arithmetic or an autograd node.
   Tensor<T> quantized_input(const Tensor<T>& x);
   // The float op on quantized_input(x) and dequantized_weight(): the QAT
   // layer's eval forward bit for bit, with gradients to x.
   virtual Tensor<T> forward_dequantized(const Tensor<T>& input) = 0;
 
   // Which product forward runs on: "lut" (the lookup-table kernels on the
-  // packed codes, with the instruction set in use, e.g. "lut 4-bit avx512")
-  // or "dequantized" (forward_dequantized).
+  // packed codes, with the kernels' code width and the instruction set in
+  // use, e.g. "lut 4-bit avx512", or "lut 4-bit row-scaled avx2" for
+  // per-channel weights) or "dequantized" (forward_dequantized).
   std::string kernel() const;
   bool has_lut_kernel() const;
   // Off: forward runs forward_dequantized even where a kernel exists (to
@@ -167,9 +180,25 @@ class QuantizedLayer : public Module<T> {
                    bool sample_columns) const;
 
  private:
-  // The checked state ready for use: the codes, the table by code, the
-  // kernels (quantized_layer.cpp).
   struct Runtime;
+
+ protected:
+  // The kernels as lut_forward runs them, checked once for many calls (a
+  // Conv2d's samples); false when the layer has none.
+  class LutKernels {
+   public:
+    explicit operator bool() const { return rt_ != nullptr; }
+    void forward(std::size_t group, const T* x, std::size_t batch, T* y, bool sample_columns) const;
+
+   private:
+    friend class QuantizedLayer;
+    std::shared_ptr<const Runtime> rt_;
+  };
+  LutKernels lut_kernels() const;
+
+ private:
+  // Runtime: the checked state ready for use: the codes, the table by code,
+  // the kernels (quantized_layer.cpp).
   // Checks the state once per change of a buffer, then rebuilds the runtime
   // and drops the cached dequantized weight.
   const Runtime& refresh() const;
@@ -181,7 +210,16 @@ class QuantizedLayer : public Module<T> {
   Tensor<T> packed_, levels_, level_codes_, scale_, qconfig_tag_;
   mutable Tensor<T> weight_cache_;
   mutable std::shared_ptr<const Runtime> runtime_;
+  // The buffers the runtime was built from and their versions then (loads
+  // write buffers in place, bumping the versions).
+  mutable std::vector<Tensor<T>> cache_buffers_;
   mutable std::vector<std::uint64_t> cache_versions_;
+  // The input quantizer's steps (null: run it), for the quantizer object and
+  // the versions of its state they were found for.
+  std::shared_ptr<const InputSteps<T>> input_steps_;
+  const FakeQuantizeBase<T>* input_steps_of_ = nullptr;
+  std::vector<Tensor<T>> input_state_;
+  std::vector<std::uint64_t> input_versions_;
 };
 
 extern template class QuantizedLayer<float>;
