@@ -1,4 +1,5 @@
-// conv2d as im2col + gemm, per sample and group: the columns of one sample's
+// conv2d as im2col + gemm (float goes to conv_onednn.cpp first, when built
+// with oneDNN, and comes here only when it declines), per sample and group: the columns of one sample's
 // channel block [C/groups kh kw, OH OW] live in one buffer that is reused for
 // every sample and freed on return (forward and backward each allocate their
 // own), so memory beyond input, weight and output is bounded by one sample
