@@ -108,8 +108,8 @@ const bool registered = [] {
     bench::add_case(bench::with_threads("xgrad/lenet_step/f32", t), benchmark::kMillisecond,
                     lenet_step<float>, t, standard);
     if (standard != ConvKernels::im2col) {
-      bench::add_case(bench::with_threads("xgrad/conv_step/f32@im2col", t),
-                      benchmark::kMillisecond, conv_step<float>, t, ConvKernels::im2col);
+      bench::add_case(bench::with_threads("xgrad/conv_step/f32@im2col", t), benchmark::kMillisecond,
+                      conv_step<float>, t, ConvKernels::im2col);
       bench::add_case(bench::with_threads("xgrad/lenet_step/f32@im2col", t),
                       benchmark::kMillisecond, lenet_step<float>, t, ConvKernels::im2col);
     }

@@ -207,8 +207,8 @@ BOOST_AUTO_TEST_CASE(matches_the_definition_in_float_and_double) {
                                .data());
       const xt::xarray<double> xd = xt::cast<double>(xf), wd = xt::cast<double>(wf),
                                bfd = xt::cast<double>(bf);
-      BOOST_TEST(close_as_sums<float>(yf, definition(xd, wd, bfd), abs_definition(xd, wd, bfd),
-                                      terms));
+      BOOST_TEST(
+          close_as_sums<float>(yf, definition(xd, wd, bfd), abs_definition(xd, wd, bfd), terms));
     }
   }
 }
@@ -266,8 +266,7 @@ BOOST_AUTO_TEST_CASE(the_weight_gradient_of_large_convolutions_matches_the_defin
       // Each element is a sum over n, i, j: both in double, in other orders.
       const std::size_t terms = k.n * g.shape()[2] * g.shape()[3];
       BOOST_TEST(close_as_sums<double>(w.grad().data(), naive_weight_grad(x.data(), g, k),
-                                       naive_weight_grad(xt::abs(x.data()), xt::abs(g), k),
-                                       terms));
+                                       naive_weight_grad(xt::abs(x.data()), xt::abs(g), k), terms));
     }
   }
 }
@@ -339,13 +338,10 @@ BOOST_AUTO_TEST_CASE(float_results_on_every_kernel_set_match_double) {
         const std::size_t planes = k.n * g.shape()[2] * g.shape()[3];
         BOOST_TEST(close_as_sums<float>(d(yf.data()), def[0], abs[0],
                                         k.c / std::size_t(k.groups) * k.kh * k.kw + 1));
-        BOOST_TEST(close_as_sums<float>(d(xf.grad().data()), def[1], abs[1],
-                                        og * k.kh * k.kw));
-        BOOST_TEST(close_as_sums<float>(d(wf.grad().data()), def[2], abs[2],
-                                        planes));
+        BOOST_TEST(close_as_sums<float>(d(xf.grad().data()), def[1], abs[1], og * k.kh * k.kw));
+        BOOST_TEST(close_as_sums<float>(d(wf.grad().data()), def[2], abs[2], planes));
         if (k.bias) {
-          BOOST_TEST(close_as_sums<float>(d(bf.grad().data()), def[3], abs[3],
-                                          planes));
+          BOOST_TEST(close_as_sums<float>(d(bf.grad().data()), def[3], abs[3], planes));
         }
       }
     }

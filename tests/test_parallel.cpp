@@ -298,9 +298,8 @@ BOOST_AUTO_TEST_CASE(conv2d_on_every_kernel_set) {
         const auto s2 = random(y2.shape(), 48), s3 = random(y3.shape(), 49),
                    s4 = random(y4.shape(), 50);
         (sum(y2 * s2) + sum(y3 * s3) + sum(y4 * s4)).backward();
-        return Arrays{y1.data(),   y2.data(),   y3.data(),   y4.data(),   grad_of(x1),
-                      grad_of(w1), grad_of(b1), grad_of(w2), grad_of(b2), grad_of(x3),
-                      grad_of(w3), grad_of(w4)};
+        return Arrays{y1.data(),   y2.data(),   y3.data(),   y4.data(),   grad_of(x1), grad_of(w1),
+                      grad_of(b1), grad_of(w2), grad_of(b2), grad_of(x3), grad_of(w3), grad_of(w4)};
       });
     }
   }

@@ -1,12 +1,11 @@
 // conv2d as im2col + gemm (float goes to conv_onednn.cpp first, when built
-// with oneDNN, and comes here only when it declines), per sample and group: the columns of one sample's
-// channel block [C/groups kh kw, OH OW] live in one buffer that is reused for
-// every sample and freed on return (forward and backward each allocate their
-// own), so memory beyond input, weight and output is bounded by one sample
-// per thread: samples are split over threads, each range with its own buffer,
-// wherever they are independent (forward and dx; dW, a sum over samples,
-// see weight_grad). A 1x1 kernel with stride 1 and no padding skips im2col:
-// the input already is its column matrix.
+// with oneDNN, and comes here only when it declines), per sample and group: the columns of one
+// sample's channel block [C/groups kh kw, OH OW] live in one buffer that is reused for every sample
+// and freed on return (forward and backward each allocate their own), so memory beyond input,
+// weight and output is bounded by one sample per thread: samples are split over threads, each range
+// with its own buffer, wherever they are independent (forward and dx; dW, a sum over samples, see
+// weight_grad). A 1x1 kernel with stride 1 and no padding skips im2col: the input already is its
+// column matrix.
 #include "xgrad/ops/conv.hpp"
 
 #include <algorithm>
@@ -19,8 +18,8 @@
 
 #include "blas.hpp"
 #include "conv_onednn.hpp"
-#include "xgrad/detail/im2col.hpp"
 #include "xgrad/detail/array_cache.hpp"
+#include "xgrad/detail/im2col.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 

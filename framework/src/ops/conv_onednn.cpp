@@ -84,15 +84,32 @@ std::string describe_conv_kernels() {
   const dnnl_version_t* v = dnnl_version();
   const char* isa = "?";
   switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::sse41: isa = "sse41"; break;
-    case dnnl::cpu_isa::avx: isa = "avx"; break;
-    case dnnl::cpu_isa::avx2: isa = "avx2"; break;
-    case dnnl::cpu_isa::avx2_vnni: isa = "avx2_vnni"; break;
-    case dnnl::cpu_isa::avx512_core: isa = "avx512_core"; break;
-    case dnnl::cpu_isa::avx512_core_vnni: isa = "avx512_core_vnni"; break;
-    case dnnl::cpu_isa::avx512_core_bf16: isa = "avx512_core_bf16"; break;
-    case dnnl::cpu_isa::avx512_core_amx: isa = "avx512_core_amx"; break;
-    default: break;
+    case dnnl::cpu_isa::sse41:
+      isa = "sse41";
+      break;
+    case dnnl::cpu_isa::avx:
+      isa = "avx";
+      break;
+    case dnnl::cpu_isa::avx2:
+      isa = "avx2";
+      break;
+    case dnnl::cpu_isa::avx2_vnni:
+      isa = "avx2_vnni";
+      break;
+    case dnnl::cpu_isa::avx512_core:
+      isa = "avx512_core";
+      break;
+    case dnnl::cpu_isa::avx512_core_vnni:
+      isa = "avx512_core_vnni";
+      break;
+    case dnnl::cpu_isa::avx512_core_bf16:
+      isa = "avx512_core_bf16";
+      break;
+    case dnnl::cpu_isa::avx512_core_amx:
+      isa = "avx512_core_amx";
+      break;
+    default:
+      break;
   }
   return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
          std::to_string(v->patch) + " (" + isa + "), single-threaded per chunk of samples";
@@ -240,8 +257,8 @@ Prims make_prims(const Conv2dPlan& p, std::size_t mb, bool bias) {
   r.data_diff_dst_in = reorder(r.dst, r.data_diff_dst);
   r.data_diff_src_out = reorder(r.data_diff_src, r.src);
 
-  const dnnl::convolution_backward_weights::desc wd(algo, any(src), any(weights), any(dst),
-                                                    strides, dilates, padding, padding);
+  const dnnl::convolution_backward_weights::desc wd(algo, any(src), any(weights), any(dst), strides,
+                                                    dilates, padding, padding);
   const dnnl::convolution_backward_weights::primitive_desc wpd(wd, attr, engine(), fpd);
   r.wgt_src = wpd.src_desc();
   r.wgt_diff_weights = wpd.diff_weights_desc();
@@ -255,19 +272,18 @@ Prims make_prims(const Conv2dPlan& p, std::size_t mb, bool bias) {
 
 // Primitives of every plan seen, by plan, chunk size and bias (creating them
 // generates code: milliseconds). Bounded: cleared when full.
-using Key = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
-                       std::size_t, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t,
-                       std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t, std::size_t, std::size_t,
-                       bool>;
+using Key = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
+                       std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t,
+                       std::ptrdiff_t, std::ptrdiff_t, std::size_t, std::size_t, bool>;
 constexpr std::size_t kMaxCached = 64;
 
 // nullptr when oneDNN has no convolution for this plan.
 std::shared_ptr<const Prims> prims_for(const Conv2dPlan& p, std::size_t mb, bool bias) {
   static std::mutex mutex;
-  static std::map<Key, std::shared_ptr<const Prims>> cache;
+  static std::map<Key, std::shared_ptr<const Prims> > cache;
   const ConvGeometry& g = p.geom;
-  const Key key{g.channels, g.height, g.width, g.kh, g.kw, mb, g.sh, g.sw,
-                g.ph,       g.pw,     g.dh,    g.dw, p.groups, p.out_per_group, bias};
+  const Key key{g.channels, g.height, g.width,         g.kh, g.kw, mb, g.sh, g.sw, g.ph, g.pw, g.dh,
+                g.dw,       p.groups, p.out_per_group, bias};
   const std::lock_guard<std::mutex> lock(mutex);
   const auto it = cache.find(key);
   if (it != cache.end()) return it->second;
@@ -304,9 +320,7 @@ Chunks chunks_for(const Conv2dPlan& p, bool bias) {
   return c;
 }
 
-bool enabled(const Conv2dPlan& p) {
-  return conv_kernels() == ConvKernels::onednn && p.batch > 0;
-}
+bool enabled(const Conv2dPlan& p) { return conv_kernels() == ConvKernels::onednn && p.batch > 0; }
 
 memory mem(const memory::desc& md, const void* data) {
   return memory(md, engine(), const_cast<void*>(data));
@@ -314,8 +328,8 @@ memory mem(const memory::desc& md, const void* data) {
 
 // data in layout `from` as `step` converts it: the converted copy in `buffer`
 // (allocated here), or data itself when no reorder is needed.
-memory converted(const std::optional<Step>& step, const memory::desc& from,
-                 const memory::desc& to, const void* data, std::unique_ptr<Buffer>& buffer) {
+memory converted(const std::optional<Step>& step, const memory::desc& from, const memory::desc& to,
+                 const void* data, std::unique_ptr<Buffer>& buffer) {
   if (!step) return mem(from, data);
   buffer = std::make_unique<Buffer>(to.get_size());
   memory out = mem(to, buffer->data);
@@ -376,10 +390,10 @@ bool backward_data(const Conv2dPlan& p, const float* w, const float* gy, float* 
   std::optional<memory> ws_small, ws_large;
   {
     const SingleThread one;
-    ws_small = converted(c.small->data_weights_in, c.small->weights, c.small->data_weights, w,
-                         w_small);
-    ws_large = converted(c.large->data_weights_in, c.large->weights, c.large->data_weights, w,
-                         w_large);
+    ws_small =
+        converted(c.small->data_weights_in, c.small->weights, c.small->data_weights, w, w_small);
+    ws_large =
+        converted(c.large->data_weights_in, c.large->weights, c.large->data_weights, w, w_large);
   }
   const std::size_t in_sample = p.in_channels() * p.geom.height * p.geom.width;
   const std::size_t out_sample = p.out_channels() * p.geom.cols();

@@ -126,8 +126,8 @@ struct MaxPool2dFn : Function<MaxPool2dFn> {
         p.planes, detail::row_grain(plane), [&](std::size_t first, std::size_t last) {
           for (std::size_t c = first; c < last; ++c) {
             const T* xp = xs + c * plane;
-            if (two_by_two && max_2x2(xp, p, ys + c * oh * ow, record ? arg.data() + c * oh * ow
-                                                                      : nullptr)) {
+            if (two_by_two &&
+                max_2x2(xp, p, ys + c * oh * ow, record ? arg.data() + c * oh * ow : nullptr)) {
               continue;
             }
             for (std::size_t i = 0; i < oh; ++i) {
