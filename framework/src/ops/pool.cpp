@@ -73,8 +73,12 @@ struct PoolParams {
 
 // Max pooling of one plane whose windows are all 2 x 2, as the general loop
 // of MaxPool2dFn::forward computes it (the first maximum in row-major window
-// order); false, having written only whole windows before it, when a window
+// order); false, having written only whole rows before it, when a window
 // holds a NaN: the general loop then redoes the plane with PyTorch's NaN rule.
+// Branch-free (random data would mispredict compare-and-branch code about
+// half the time): the maximum by selects, then the winner as the first of the
+// four equal to it (every earlier value is strictly smaller than the winner,
+// so equal to it means the winner, -0 and +0 included).
 template <class T>
 bool max_2x2(const T* xp, const PoolParams& p, T* ys, std::ptrdiff_t* arg) {
   const std::size_t oh = p.rows.size(), ow = p.cols.size(), w = p.width;
@@ -82,25 +86,21 @@ bool max_2x2(const T* xp, const PoolParams& p, T* ys, std::ptrdiff_t* arg) {
     const std::size_t r = p.rows.begin[i];
     const T* a = xp + r * w;
     const T* b = a + w;
-    bool nan = false;
+    unsigned nan = 0;
     for (std::size_t j = 0; j < ow; ++j) {
       const std::size_t q = p.cols.begin[j];
       const T v0 = a[q], v1 = a[q + 1], v2 = b[q], v3 = b[q + 1];
-      nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);
-      // Strict comparisons in window order: the first maximum stays.
+      nan |= unsigned(v0 != v0) | unsigned(v1 != v1) | unsigned(v2 != v2) | unsigned(v3 != v3);
       T best = v0;
-      std::size_t at = r * w + q;
-      const bool t1 = v1 > best;
-      best = t1 ? v1 : best;
-      at = t1 ? r * w + q + 1 : at;
-      const bool t2 = v2 > best;
-      best = t2 ? v2 : best;
-      at = t2 ? (r + 1) * w + q : at;
-      const bool t3 = v3 > best;
-      best = t3 ? v3 : best;
-      at = t3 ? (r + 1) * w + q + 1 : at;
+      best = v1 > best ? v1 : best;
+      best = v2 > best ? v2 : best;
+      best = v3 > best ? v3 : best;
       ys[i * ow + j] = best;
-      if (arg) arg[i * ow + j] = static_cast<std::ptrdiff_t>(at);
+      if (arg) {
+        const std::size_t n0 = v0 != best, n1 = v1 != best, n2 = v2 != best;
+        const std::size_t k = n0 * (1 + n1 * (1 + n2));  // index of the winner, 0..3
+        arg[i * ow + j] = static_cast<std::ptrdiff_t>((r + (k >> 1)) * w + q + (k & 1));
+      }
     }
     if (nan) return false;
   }
