@@ -2,6 +2,9 @@
 // and lenet_step (a LeNet-5 training step through nn modules and optim::SGD).
 // Each at 1 and 2 threads (bench_threads.hpp). Registered as "xgrad/<case>"; torch_peer_conv.cpp
 // registers the libtorch peers as "torch/<case>" when libtorch is installed.
+// When xgrad is built with oneDNN (float conv2d's default then), each case
+// also runs on im2col + OpenBLAS as "xgrad/<case>@im2col", interleaved in the
+// same process (run with --benchmark_enable_random_interleaving=true).
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -11,6 +14,7 @@
 #include "bench_conv_data.hpp"
 #include "bench_threads.hpp"
 #include "convert_xgrad.hpp"
+#include "xgrad/detail/conv_kernels.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/conv.hpp"
@@ -32,8 +36,18 @@ xgrad::Shape shape_of(const std::vector<std::int64_t>& s) {
   return xgrad::Shape(s.begin(), s.end());
 }
 
+using xgrad::detail::ConvKernels;
+
+// Sets the kernels float conv2d runs for one case, restoring the default after.
+struct UseConvKernels {
+  ConvKernels saved = xgrad::detail::conv_kernels();
+  explicit UseConvKernels(ConvKernels k) { xgrad::detail::set_conv_kernels(k); }
+  ~UseConvKernels() { xgrad::detail::set_conv_kernels(saved); }
+};
+
 template <class T>
-void conv_step(benchmark::State& state, int threads) {
+void conv_step(benchmark::State& state, int threads, ConvKernels kernels) {
+  const UseConvKernels use(kernels);
   xgrad::set_num_threads(threads);
   const auto& s = bench::kConvStep;
   const auto d = bench::conv_data(s);
@@ -56,7 +70,8 @@ void conv_step(benchmark::State& state, int threads) {
 }
 
 template <class T>
-void lenet_step(benchmark::State& state, int threads) {
+void lenet_step(benchmark::State& state, int threads, ConvKernels kernels) {
+  const UseConvKernels use(kernels);
   xgrad::set_num_threads(threads);
   const auto d = bench::lenet_data();
   nn::Sequential<T> model{std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions(1, 6, 5).padding(2)),
@@ -86,11 +101,18 @@ void lenet_step(benchmark::State& state, int threads) {
 }
 
 const bool registered = [] {
+  const ConvKernels standard = xgrad::detail::conv_kernels();
   for (int t : bench::kThreadCounts) {
     bench::add_case(bench::with_threads("xgrad/conv_step/f32", t), benchmark::kMillisecond,
-                    conv_step<float>, t);
+                    conv_step<float>, t, standard);
     bench::add_case(bench::with_threads("xgrad/lenet_step/f32", t), benchmark::kMillisecond,
-                    lenet_step<float>, t);
+                    lenet_step<float>, t, standard);
+    if (standard != ConvKernels::im2col) {
+      bench::add_case(bench::with_threads("xgrad/conv_step/f32@im2col", t), benchmark::kMillisecond,
+                      conv_step<float>, t, ConvKernels::im2col);
+      bench::add_case(bench::with_threads("xgrad/lenet_step/f32@im2col", t),
+                      benchmark::kMillisecond, lenet_step<float>, t, ConvKernels::im2col);
+    }
   }
   return true;
 }();

@@ -5,7 +5,9 @@
 // stands for the peer, OpenBLAS for the blas/ cases), with minor page faults per iteration where a
 // case counts them; speed-ups pair "<case>/t1" with "<case>/t2" on each side;
 // and, for workloads given a baseline (bench::add_baseline), the cost of each
-// against its baseline on each side.
+// against its baseline on each side. A variant of an xgrad case,
+// "xgrad/<case>@<variant>/t<n>" (other kernels for an interleaved A/B in one
+// process), has the same peer as "<case>".
 //
 // Cases count wall-clock time per iteration (CPU time would add up the
 // threads), or per unit of work when they set a counter named "per_op"
@@ -23,6 +25,7 @@
 
 #include "bench_threads.hpp"
 #include "xgrad/blas_kernels.hpp"
+#include "xgrad/detail/conv_kernels.hpp"
 
 namespace {
 
@@ -158,8 +161,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
   };
 
   // The peer of "xgrad/<workload>": "torch/<workload>", else "blas/<workload>"
-  // (OpenBLAS on the same float data, for the low-bit kernels).
-  std::map<std::string, Entry>::const_iterator peer_of(const std::string& workload) const {
+  // (OpenBLAS on the same float data, for the low-bit kernels); a variant's
+  // "@<variant>" is left out.
+  std::map<std::string, Entry>::const_iterator peer_of(std::string workload) const {
+    const auto at = workload.find('@');
+    if (at != std::string::npos) workload.erase(at, workload.find('/', at) - at);
     const auto torch = seconds_.find("torch/" + workload);
     return torch != seconds_.end() ? torch : seconds_.find("blas/" + workload);
   }
@@ -196,6 +202,7 @@ void add_kernel_set_context() {
   std::string kernels = k.core;
   if (k.corrected) kernels += " (OpenBLAS fell back to " + k.detected + "; corrected by xgrad)";
   benchmark::AddCustomContext("openblas_kernels", kernels);
+  benchmark::AddCustomContext("conv2d_kernels", xgrad::detail::describe_conv_kernels());
 }
 
 int main(int argc, char** argv) {

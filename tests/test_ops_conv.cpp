@@ -6,6 +6,7 @@
 #include <xtensor/xbuilder.hpp>
 
 #include "test_util.hpp"
+#include "xgrad/detail/conv_kernels.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/node.hpp"
 #include "xgrad/ops/conv.hpp"
@@ -126,6 +127,23 @@ Tensor<T> conv(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b, const
   return conv2d(x, w, b, k.stride, k.padding, k.dilation, k.groups);
 }
 
+// Restores the kernels float conv2d runs.
+struct ConvKernelsGuard {
+  detail::ConvKernels saved = detail::conv_kernels();
+  ~ConvKernelsGuard() { detail::set_conv_kernels(saved); }
+};
+
+// The kernel sets float conv2d can run in this build.
+std::vector<detail::ConvKernels> float_kernel_sets() {
+  std::vector<detail::ConvKernels> sets{detail::ConvKernels::im2col};
+  if (detail::onednn_built()) sets.push_back(detail::ConvKernels::onednn);
+  return sets;
+}
+
+const char* name_of(detail::ConvKernels k) {
+  return k == detail::ConvKernels::onednn ? "onednn" : "im2col";
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(conv2d_values)
@@ -189,8 +207,8 @@ BOOST_AUTO_TEST_CASE(matches_the_definition_in_float_and_double) {
                                .data());
       const xt::xarray<double> xd = xt::cast<double>(xf), wd = xt::cast<double>(wf),
                                bfd = xt::cast<double>(bf);
-      BOOST_TEST(close_as_sums<float>(yf, definition(xd, wd, bfd), abs_definition(xd, wd, bfd),
-                                      terms));
+      BOOST_TEST(
+          close_as_sums<float>(yf, definition(xd, wd, bfd), abs_definition(xd, wd, bfd), terms));
     }
   }
 }
@@ -248,8 +266,7 @@ BOOST_AUTO_TEST_CASE(the_weight_gradient_of_large_convolutions_matches_the_defin
       // Each element is a sum over n, i, j: both in double, in other orders.
       const std::size_t terms = k.n * g.shape()[2] * g.shape()[3];
       BOOST_TEST(close_as_sums<double>(w.grad().data(), naive_weight_grad(x.data(), g, k),
-                                       naive_weight_grad(xt::abs(x.data()), xt::abs(g), k),
-                                       terms));
+                                       naive_weight_grad(xt::abs(x.data()), xt::abs(g), k), terms));
     }
   }
 }
@@ -275,6 +292,60 @@ BOOST_AUTO_TEST_CASE(an_input_without_requires_grad_gets_no_gradient) {
   sum(conv2d(x, w)).backward();
   BOOST_TEST(!x.grad().defined());
   BOOST_TEST(equal_arrays(w.grad().data(), array_of({1, 1, 2, 2}, {4, 4, 4, 4})));
+}
+
+// Float forward, input, weight and bias gradients on each kernel set (im2col
+// and, when built, oneDNN), against double on the same float-rounded values.
+// Each element is a sum in float in some order: forward c/groups kh kw
+// products plus the bias, dx at most O/groups kh kw products, dW and the bias
+// gradient N OH OW; sum |terms| is the same computation on absolute values
+// (double conv2d, whose own rounding the gamma_n<double> term covers). The
+// table adds uneven chunks of samples (13) and LeNet's two convolutions.
+BOOST_AUTO_TEST_CASE(float_results_on_every_kernel_set_match_double) {
+  ConvKernelsGuard guard;
+  std::vector<Config> configs(std::begin(kConfigs), std::end(kConfigs));
+  configs.push_back({13, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, true});
+  configs.push_back({16, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1, true});
+  configs.push_back({16, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1, true});
+  for (const auto kernels : float_kernel_sets()) {
+    detail::set_conv_kernels(kernels);
+    Generator gen(15);
+    for (const auto& k : configs) {
+      BOOST_TEST_CONTEXT(name_of(kernels) << ", " << k) {
+        const auto xf = randn<float>({k.n, k.c, k.h, k.w}, gen, 0.0f, 1.0f, true);
+        const auto wf = randn<float>({k.o, k.c / k.groups, k.kh, k.kw}, gen, 0.0f, 1.0f, true);
+        const auto bf = randn<float>({k.o}, gen, 0.0f, 1.0f, true);
+        const auto yf = conv(xf, wf, k.bias ? bf : Tensor<float>(), k);
+        const xt::xarray<float> gf = randn<float>(yf.shape(), gen).data();
+        yf.backward(gf);
+        // The same in double, on the values and on their absolute values.
+        const auto run = [&k](const xt::xarray<double>& x, const xt::xarray<double>& w,
+                              const xt::xarray<double>& b, const xt::xarray<double>& g) {
+          Tensor<double> xd(x, true), wd(w, true), bd(b, true);
+          const auto y = conv(xd, wd, k.bias ? bd : Tensor<double>(), k);
+          y.backward(g);
+          return std::vector<xt::xarray<double>>{y.data(), xd.grad().data(), wd.grad().data(),
+                                                 k.bias ? bd.grad().data() : xt::xarray<double>()};
+        };
+        const xt::xarray<double> x = xt::cast<double>(xf.data()), w = xt::cast<double>(wf.data()),
+                                 b = xt::cast<double>(bf.data()), g = xt::cast<double>(gf);
+        const auto def = run(x, w, b, g);
+        const auto abs = run(xt::abs(x), xt::abs(w), xt::abs(b), xt::abs(g));
+        const auto d = [](const xt::xarray<float>& a) {
+          return xt::xarray<double>(xt::cast<double>(a));
+        };
+        const std::size_t og = k.o / std::size_t(k.groups);
+        const std::size_t planes = k.n * g.shape()[2] * g.shape()[3];
+        BOOST_TEST(close_as_sums<float>(d(yf.data()), def[0], abs[0],
+                                        k.c / std::size_t(k.groups) * k.kh * k.kw + 1));
+        BOOST_TEST(close_as_sums<float>(d(xf.grad().data()), def[1], abs[1], og * k.kh * k.kw));
+        BOOST_TEST(close_as_sums<float>(d(wf.grad().data()), def[2], abs[2], planes));
+        if (k.bias) {
+          BOOST_TEST(close_as_sums<float>(d(bf.grad().data()), def[3], abs[3], planes));
+        }
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -466,6 +537,12 @@ XGRAD_TEST_BAD_CALLS(r) {
                  raises<ValueError>("conv2d", {"weight", "undefined"}),
                  [x, none] { conv2d(x, none); },
                  {x}});
+  }
+  if (!detail::onednn_built()) {  // the kernels stay im2col
+    r.push_back({"set_conv_kernels: onednn without oneDNN",
+                 raises<ValueError>("set_conv_kernels", {"onednn", "built without oneDNN"}),
+                 [] { detail::set_conv_kernels(detail::ConvKernels::onednn); },
+                 {}});
   }
 }
 

@@ -98,6 +98,51 @@ BOOST_AUTO_TEST_CASE(a_nan_in_the_window_is_the_result) {
   BOOST_TEST(equal_arrays(x.grad().data(), array_of({1, 1, 2, 2}, {0, 1, 0, 0})));
 }
 
+// Every window 2 x 2 (kernel 2, stride 2; or stride 3, windows apart) runs
+// its own loop: the same values and winners as the definition (the first
+// maximum in row-major order) on few distinct values, so that ties are
+// common, with -infinity among them, odd sizes and a NaN in one plane.
+BOOST_AUTO_TEST_CASE(two_by_two_windows_match_the_definition) {
+  Generator gen(22);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const std::int64_t stride : {2, 3}) {
+    BOOST_TEST_CONTEXT("stride " << stride) {
+      xt::xarray<double> v = xt::floor(rand<double>({2, 3, 7, 9}, gen, 0.0, 4.0).data());
+      for (std::size_t i = 0; i < v.size(); i += 11) v.data()[i] = -inf;
+      v(1, 2, 3, 4) = std::numeric_limits<double>::quiet_NaN();
+      auto x = Tensor<double>(v, true);
+      const auto y = max_pool2d(x, 2, stride);
+      sum(y).backward();
+      const std::size_t oh = y.shape()[2], ow = y.shape()[3], s = std::size_t(stride);
+      xt::xarray<double> grad = xt::zeros<double>(v.shape());
+      bool same = true;
+      for (std::size_t n = 0; n < 2; ++n)
+        for (std::size_t c = 0; c < 3; ++c)
+          for (std::size_t i = 0; i < oh; ++i)
+            for (std::size_t j = 0; j < ow; ++j) {
+              std::size_t r = i * s, q = j * s;
+              double best = v(n, c, r, q);
+              bool nan = std::isnan(best);
+              for (std::size_t a = 0; a < 2; ++a)
+                for (std::size_t e = 0; e < 2; ++e) {
+                  const double u = v(n, c, i * s + a, j * s + e);
+                  if (std::isnan(u) || (!nan && u > best)) {
+                    best = u;
+                    nan = std::isnan(u);
+                    r = i * s + a;
+                    q = j * s + e;
+                  }
+                }
+              grad(n, c, r, q) += 1;
+              const double got = y.data()(n, c, i, j);
+              same = same && (nan ? std::isnan(got) : got == best);
+            }
+      BOOST_TEST(same);
+      BOOST_TEST(equal_arrays(x.grad().data(), grad));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(gradcheck_over_the_window_table) {
   Generator gen(21);
   for (const auto& w : kWindows) {

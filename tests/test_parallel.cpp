@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "xgrad/detail/conv_kernels.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/elementwise.hpp"
@@ -272,6 +273,37 @@ BOOST_AUTO_TEST_CASE(conv2d_over_samples) {
     sum(y * seed).backward();
     return Arrays{y.data(), grad_of(x), grad_of(w), grad_of(b)};
   });
+}
+
+// On each kernel set float conv2d has in this build (oneDNN: single-threaded
+// calls on chunks of samples set by the batch; 13 samples make uneven chunks):
+// LeNet's two convolutions, a padded 3x3 one and a grouped strided one.
+BOOST_AUTO_TEST_CASE(conv2d_on_every_kernel_set) {
+  const detail::ConvKernels saved = detail::conv_kernels();
+  std::vector<detail::ConvKernels> sets{detail::ConvKernels::im2col};
+  if (detail::onednn_built()) sets.push_back(detail::ConvKernels::onednn);
+  for (const auto kernels : sets) {
+    detail::set_conv_kernels(kernels);
+    BOOST_TEST_CONTEXT((kernels == detail::ConvKernels::onednn ? "onednn" : "im2col")) {
+      same_with_1_and_2_threads([] {
+        auto x1 = random({13, 1, 28, 28}, 40, true);
+        auto w1 = random({6, 1, 5, 5}, 41, true), b1 = random({6}, 42, true);
+        auto y1 = conv2d(x1, w1, b1, 1, 2);
+        auto w2 = random({16, 6, 5, 5}, 43, true), b2 = random({16}, 44, true);
+        auto y2 = conv2d(y1, w2, b2);
+        auto x3 = random({13, 16, 20, 20}, 45, true), w3 = random({32, 16, 3, 3}, 46, true);
+        auto y3 = conv2d(x3, w3, Tensor<float>(), 1, 1);
+        auto w4 = random({8, 4, 3, 3}, 47, true);
+        auto y4 = conv2d(x3, w4, Tensor<float>(), 2, 1, 1, 4);
+        const auto s2 = random(y2.shape(), 48), s3 = random(y3.shape(), 49),
+                   s4 = random(y4.shape(), 50);
+        (sum(y2 * s2) + sum(y3 * s3) + sum(y4 * s4)).backward();
+        return Arrays{y1.data(),   y2.data(),   y3.data(),   y4.data(),   grad_of(x1), grad_of(w1),
+                      grad_of(b1), grad_of(w2), grad_of(b2), grad_of(x3), grad_of(w3), grad_of(w4)};
+      });
+    }
+  }
+  detail::set_conv_kernels(saved);
 }
 
 // A per-sample weight-gradient product over 2M multiply-adds: samples one at a

@@ -1,23 +1,25 @@
-// conv2d as im2col + gemm, per sample and group: the columns of one sample's
-// channel block [C/groups kh kw, OH OW] live in one buffer that is reused for
-// every sample and freed on return (forward and backward each allocate their
-// own), so memory beyond input, weight and output is bounded by one sample
-// per thread: samples are split over threads, each range with its own buffer,
-// wherever they are independent (forward and dx; dW, a sum over samples,
-// see weight_grad). A 1x1 kernel with stride 1 and no padding skips im2col:
-// the input already is its column matrix.
+// conv2d as im2col + gemm (float goes to conv_onednn.cpp first, when built
+// with oneDNN, and comes here only when it declines), per sample and group: the columns of one
+// sample's channel block [C/groups kh kw, OH OW] live in one buffer that is reused for every sample
+// and freed on return (forward and backward each allocate their own), so memory beyond input,
+// weight and output is bounded by one sample per thread: samples are split over threads, each range
+// with its own buffer, wherever they are independent (forward and dx; dW, a sum over samples, see
+// weight_grad). A 1x1 kernel with stride 1 and no padding skips im2col: the input already is its
+// column matrix.
 #include "xgrad/ops/conv.hpp"
 
 #include <algorithm>
 #include <climits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "blas.hpp"
-#include "xgrad/detail/im2col.hpp"
+#include "conv_onednn.hpp"
 #include "xgrad/detail/array_cache.hpp"
+#include "xgrad/detail/im2col.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/function.hpp"
 
@@ -128,6 +130,13 @@ struct Conv2dFn : Function<Conv2dFn> {
     const bool pointwise = p.pointwise();
     const T* xs = x.data().data();
     const T* ws = weight.data().data();
+    if (ctx.recording()) {
+      ctx.save_for_backward({x, weight});
+      ctx.save_params(p);
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      if (detail::onednn::forward(p, xs, ws, bias, out.data())) return out;
+    }
     // Samples are independent: split over threads, one column buffer each.
     detail::parallel_for(
         p.batch, detail::row_grain(p.groups * K * L), [&](std::size_t first, std::size_t last) {
@@ -145,10 +154,6 @@ struct Conv2dFn : Function<Conv2dFn> {
             }
           }
         });
-    if (ctx.recording()) {
-      ctx.save_for_backward({x, weight});
-      ctx.save_params(p);
-    }
     return out;
   }
 
@@ -169,17 +174,22 @@ struct Conv2dFn : Function<Conv2dFn> {
       const T* ws = ctx.saved(1).data();
       T* dx = nullptr;
       T* dw = nullptr;
-      if (need_x) {  // col2im accumulates
-        grads[0] = detail::new_zeros<T>(ctx.input_shape(0));
+      if (need_x) {
+        grads[0] = detail::new_array<T>(ctx.input_shape(0));
         dx = grads[0].data();
       }
       if (need_w) {
         grads[1] = detail::new_array<T>(ctx.input_shape(1));
         dw = grads[1].data();
       }
-      if (need_w) weight_grad(p, xs, gs, dw);
+      bool w_done = false, x_done = false;
+      if constexpr (std::is_same_v<T, float>) {
+        w_done = need_w && detail::onednn::backward_weights(p, xs, gs, dw);
+        x_done = need_x && detail::onednn::backward_data(p, ws, gs, dx);
+      }
+      if (need_w && !w_done) weight_grad(p, xs, gs, dw);
       // dx of each sample is its own: samples split over threads.
-      if (need_x) {
+      if (need_x && !x_done) {
         detail::parallel_for(
             p.batch, detail::row_grain(p.groups * K * L), [&](std::size_t first, std::size_t last) {
               auto col = pointwise ? nullptr : scratch<T>(K * L);
@@ -192,6 +202,7 @@ struct Conv2dFn : Function<Conv2dFn> {
                                dx + block * in_block);
                   } else {
                     blas::gemm(true, false, K, L, og, ws + gi * og * K, gg, T(0), col.get());
+                    std::fill_n(dx + block * in_block, in_block, T(0));  // col2im accumulates
                     col2im(col.get(), g, dx + block * in_block);
                   }
                 }

@@ -24,6 +24,12 @@ namespace {
 struct Windows {
   std::vector<std::size_t> begin, end;
   std::size_t size() const { return begin.size(); }
+  bool all_of_size(std::size_t n) const {
+    for (std::size_t i = 0; i < size(); ++i) {
+      if (end[i] - begin[i] != n) return false;
+    }
+    return true;
+  }
 };
 
 // Windows of a strided kernel over zero padding, clipped to [0, in).
@@ -65,6 +71,42 @@ struct PoolParams {
   }
 };
 
+// Max pooling of one plane whose windows are all 2 x 2, as the general loop
+// of MaxPool2dFn::forward computes it (the first maximum in row-major window
+// order); false, having written only whole rows before it, when a window
+// holds a NaN: the general loop then redoes the plane with PyTorch's NaN rule.
+// Branch-free (random data would mispredict compare-and-branch code about
+// half the time): the maximum by selects, then the winner as the first of the
+// four equal to it (every earlier value is strictly smaller than the winner,
+// so equal to it means the winner, -0 and +0 included).
+template <class T>
+bool max_2x2(const T* xp, const PoolParams& p, T* ys, std::ptrdiff_t* arg) {
+  const std::size_t oh = p.rows.size(), ow = p.cols.size(), w = p.width;
+  for (std::size_t i = 0; i < oh; ++i) {
+    const std::size_t r = p.rows.begin[i];
+    const T* a = xp + r * w;
+    const T* b = a + w;
+    unsigned nan = 0;
+    for (std::size_t j = 0; j < ow; ++j) {
+      const std::size_t q = p.cols.begin[j];
+      const T v0 = a[q], v1 = a[q + 1], v2 = b[q], v3 = b[q + 1];
+      nan |= unsigned(v0 != v0) | unsigned(v1 != v1) | unsigned(v2 != v2) | unsigned(v3 != v3);
+      T best = v0;
+      best = v1 > best ? v1 : best;
+      best = v2 > best ? v2 : best;
+      best = v3 > best ? v3 : best;
+      ys[i * ow + j] = best;
+      if (arg) {
+        const std::size_t n0 = v0 != best, n1 = v1 != best, n2 = v2 != best;
+        const std::size_t k = n0 * (1 + n1 * (1 + n2));  // index of the winner, 0..3
+        arg[i * ow + j] = static_cast<std::ptrdiff_t>((r + (k >> 1)) * w + q + (k & 1));
+      }
+    }
+    if (nan) return false;
+  }
+  return true;
+}
+
 struct MaxPool2dFn : Function<MaxPool2dFn> {
   static constexpr const char* name = "MaxPool2dBackward";
 
@@ -76,11 +118,18 @@ struct MaxPool2dFn : Function<MaxPool2dFn> {
     std::vector<std::ptrdiff_t> arg(record ? out.size() : 0);
     const T* xs = x.data().data();
     T* ys = out.data();
+    // Every window 2 x 2 (LeNet's pools: kernel 2, stride 2, nothing
+    // clipped): four reads and selects per output, no window loops.
+    const bool two_by_two = p.rows.all_of_size(2) && p.cols.all_of_size(2);
     // Planes are independent: split over threads.
     detail::parallel_for(
         p.planes, detail::row_grain(plane), [&](std::size_t first, std::size_t last) {
           for (std::size_t c = first; c < last; ++c) {
             const T* xp = xs + c * plane;
+            if (two_by_two &&
+                max_2x2(xp, p, ys + c * oh * ow, record ? arg.data() + c * oh * ow : nullptr)) {
+              continue;
+            }
             for (std::size_t i = 0; i < oh; ++i) {
               const std::size_t r0 = p.rows.begin[i], r1 = p.rows.end[i];
               for (std::size_t j = 0; j < ow; ++j) {

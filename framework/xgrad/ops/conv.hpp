@@ -1,5 +1,6 @@
-// 2-D convolution (libtorch's torch::nn::functional::conv2d) on NCHW tensors,
-// lowered to BLAS gemm through im2col.
+// 2-D convolution (libtorch's torch::nn::functional::conv2d) on NCHW tensors:
+// float on oneDNN when xgrad is built with it (docs/design.md, Convolution),
+// otherwise, and always for double, lowered to BLAS gemm through im2col.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,12 @@ namespace xgrad {
 // group g = o / (O / groups) sees input channels g C/groups ... (g+1) C/groups - 1).
 // Gradients for input, weight and bias; each is computed only when needed.
 // Memory: one [C/groups kh kw, OH OW] column buffer per call (forward and each
-// backward), freed on return; nothing but the inputs is kept for backward.
+// backward), freed on return; on oneDNN instead, per chunk of samples in
+// flight (one per thread), the chunk's input and output in oneDNN's blocked
+// layouts (channels padded to a multiple of 8 or 16) and its scratchpad, the
+// weight once per call in its layout, and for the weight gradient up to 7
+// partial copies of dW (a dW over 2^18 elements runs im2col). Nothing but the
+// inputs is kept for backward.
 // Errors, checked before anything is allocated:
 //   ShapeError: input or weight not 4-D, an input extent other than N is 0,
 //     weight with a 0 extent, C != weight.shape[1] * groups, bias not [O],
