@@ -462,6 +462,38 @@ XGRAD_TEST_BAD_CALLS(r) {
       "LearnableFakeQuantize: forward of another channel count",
       raises<ShapeError>("LearnableFakeQuantize.forward", {"found 2 channels", "channel_len is 4"}),
       lsq, x));
+  // load_state_dict refuses what forward would silently rewrite or fail on.
+  auto lsq_load = [] {
+    auto m = std::make_shared<LearnableFakeQuantize<double>>();
+    m->forward(tensor<double>({-0.5, 1.5}));
+    return m;
+  };
+  const char* lsq_op = "LearnableFakeQuantize::load_state_dict";
+  r.push_back(load_of("LearnableFakeQuantize: load scale -1",
+                      raises<ValueError>(lsq_op, {"scale[0] must be finite and > 0", "got -1"}),
+                      lsq_load(), "scale", 0, -1.0));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN scale",
+                      raises<ValueError>(lsq_op, {"scale[0] must be finite and > 0", "got nan"}),
+                      lsq_load(), "scale", 0, kNaN));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN zero_point",
+                      raises<ValueError>(lsq_op, {"zero_point[0] must be finite", "got nan"}),
+                      lsq_load(), "zero_point", 0, kNaN));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN eps",
+                      raises<ValueError>(lsq_op, {"eps must be finite and > 0", "got nan"}),
+                      lsq_load(), "eps", 0, kNaN));
+  r.push_back(load_of("LearnableFakeQuantize: load learning_enabled 0.5",
+                      raises<ValueError>(lsq_op, {"learning_enabled must be 0 or 1", "got 0.5"}),
+                      lsq_load(), "learning_enabled", 0, 0.5));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN fake_quant_enabled",
+                      raises<ValueError>(lsq_op, {"fake_quant_enabled must be 0 or 1", "got nan"}),
+                      lsq_load(), "fake_quant_enabled", 0, kNaN));
+  LearnableFakeQuantizeOptions<double> channels;
+  channels.channel_len = 3;
+  channels.qscheme = QScheme::per_channel_affine;
+  auto lsq_pc = std::make_shared<LearnableFakeQuantize<double>>(channels);
+  r.push_back(load_of("LearnableFakeQuantize: load a per-channel scale of 0",
+                      raises<ValueError>(lsq_op, {"scale[2] must be finite and > 0", "got 0"}),
+                      lsq_pc, "scale", 2, 0.0));
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_lsq_fake_quantize
