@@ -70,6 +70,32 @@ BOOST_AUTO_TEST_CASE(per_tensor_closed_forms_at_and_around_the_boundaries) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(an_inside_scale_term_is_within_half_an_ulp_of_xfq_of_pytorchs_fused_one) {
+  // PyTorch's AVX2 / AVX-512 kernels compute xfq - x as one FMA,
+  // fma(q - zp, scale, -x); xgrad rounds xfq = (q - zp) * scale first (as
+  // PyTorch's scalar build). By the rounding model (u = 2^-24): the two
+  // differences differ by at most h = half an ulp of xfq plus one rounding of
+  // each (u |t|), and multiplying by inv_scale adds one rounding of each
+  // result: |ours - fused| <= inv_scale * h + 4 u (|ours| + |fused|).
+  std::mt19937 gen(13);
+  std::uniform_real_distribution<float> dist(0.0f, 25.0f);
+  const float scale = 0.1f, inv = 1.0f / scale;
+  const double u = std::ldexp(1.0, -24);
+  for (int i = 0; i < 500; ++i) {
+    const float x = dist(gen);
+    BOOST_TEST_CONTEXT("x=" << x) {
+      const Grads g = lsq_at<float>(x, scale, 0.0f, 0, 255);  // q <= 250: inside
+      const float q = std::nearbyint(x * inv);
+      const float xfq = q * scale;
+      const float fused = std::fma(q, scale, -x) * inv;
+      const double h =
+          (double(std::nextafter(xfq, std::numeric_limits<float>::infinity())) - xfq) / 2;
+      BOOST_TEST(std::abs(g.dscale - fused) <=
+                 inv * h + 4 * u * (std::abs(g.dscale) + std::abs(double(fused))));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(grad_factor_scales_the_qparam_gradients_only) {
   const Grads in = lsq_at<double>(0.375, 0.5, 2.0, 0, 7, 0.25);
   BOOST_TEST(in.dx == 1.0);
