@@ -890,6 +890,14 @@ XGRAD_TEST_BAD_CALLS(r) {
                },
                {},
                {signed_input}});
+  auto apot_input = mlp();
+  prepare_qat<double>(*apot_input, apot_fixed_qconfig<double>(4));
+  r.push_back({"calibrate: an unsigned APoT input set sees negative inputs",
+               raises<ValueError>("calibrate", {"layer \"0\"", "inputs down to -1",
+                                                "unsigned level set", "uniform_qconfig"}),
+               [apot_input] { calibrate<double>(*apot_input, {leaf({2, 3})}); },
+               {},
+               {apot_input}});
   auto converted = mlp();
   prepare_qat<double>(*converted, u8);
   calibrate<double>(*converted, {leaf({2, 3}) * leaf({2, 3})});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "xgrad/nn/conv.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
 #include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/qat/conv2d.hpp"
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
@@ -145,8 +147,8 @@ std::string layer_label(const std::string& name) {
   return name.empty() ? "the model" : "layer \"" + name + "\"";
 }
 
-// After calibration: ValueError for a QAT layer whose unsigned RCF input
-// quantizer saw inputs that it clips to 0 although a signed set would keep
+// After calibration: ValueError for a QAT layer whose unsigned RCF or APoT
+// input quantizer saw inputs that it clips to 0 although a signed set would keep
 // them (below minus half its smallest positive step), naming the layer and
 // the fix. A normalized image fed to a first layer with an unsigned set loses
 // everything below zero, silently (82.8% -> 41.8% on Fashion-MNIST).
@@ -155,12 +157,28 @@ void refuse_clipped_negative_inputs(Module<T>& model) {
   for (const auto& kv : named_modules_and_root(model)) {
     auto* layer = kv.second->template as<qat::FakeQuantizedLayer<T>>();
     if (!layer || !layer->input_fake_quant) continue;
-    auto* rcf = layer->input_fake_quant->template as<RCFFakeQuantize<T>>();
-    if (!rcf || rcf->is_signed()) continue;
-    const std::vector<T> lv = rcf->levels();
-    const T alpha = rcf->alpha().item();
-    const T lost = alpha * lv[1] / T(2);  // inputs above -lost round to 0 in a signed set too
-    if (!(rcf->observed_min() < -lost)) continue;
+    // The smallest input seen, the top of the set, and how far below 0 an
+    // input may go before a signed set would keep it (half the first step).
+    T observed_min = std::numeric_limits<T>::infinity(), alpha = 0, lost = 0;
+    if (auto* rcf = layer->input_fake_quant->template as<RCFFakeQuantize<T>>()) {
+      if (rcf->is_signed()) continue;
+      const std::vector<T> lv = rcf->levels();  // normalized: 0, lv[1], ..., 1
+      alpha = rcf->alpha().item();
+      lost = alpha * lv[1] / T(2);
+      observed_min = rcf->observed_min();
+    } else if (auto* apot = layer->input_fake_quant->template as<APoTFakeQuantize<T>>()) {
+      const Tensor<T> min_val = apot->activation_post_process->min_val();
+      if (apot->scheme() != LevelScheme::unsigned_levels || !apot->has_qparams() ||
+          min_val.numel() != 1)
+        continue;
+      const APoTQParams<T> q = apot->qparams();  // levels: 0, ..., alpha
+      alpha = q.alpha;
+      if (q.quantization_levels.numel() > 1) lost = q.quantization_levels.data()(1) / T(2);
+      observed_min = min_val.data().data()[0];
+    } else {
+      continue;
+    }
+    if (!(observed_min < -lost)) continue;
     // The model itself may be the layer (no name, and no override for it).
     const std::string fix = kv.first.empty()
                                 ? "build it with a config whose input set is signed (e.g. "
@@ -169,7 +187,7 @@ void refuse_clipped_negative_inputs(Module<T>& model) {
                                       "\", uniform_qconfig<float>(8)}}) (or leave its input float)";
     throw_error<ValueError>(
         "calibrate: ", layer_label(kv.first), " (", kv.second->type_name(),
-        ") sees inputs down to ", rcf->observed_min(),
+        ") sees inputs down to ", observed_min,
         ", but its input quantizer has an unsigned level set [0, alpha = ", alpha,
         "] that clips every negative input to 0. Give it a signed input, e.g. ", fix,
         ", or feed it non-negative inputs (a ReLU before it)");

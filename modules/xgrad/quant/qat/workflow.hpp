@@ -56,7 +56,7 @@ void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
 // with the model's state (toggles, observed ranges) left as it was; also
 // StateError for a model without fake quantizers (not prepared) or with a
 // converted layer (calibrate before convert), and ValueError, naming the
-// layer and the fix, when a layer's unsigned RCF input set saw inputs below
+// layer and the fix, when a layer's unsigned RCF or APoT input set saw inputs below
 // minus half its first step: it would clip them all to 0 (a normalized image
 // into apot_rcf_qconfig's first layer; give that layer a signed input).
 template <class T>
