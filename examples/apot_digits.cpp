@@ -36,6 +36,13 @@ int main(int argc, char** argv) {
                                   "the digits CSV (64 pixels 0..16, then the label)");
   CLI11_PARSE(app, argc, argv);
   c.plots = !no_plots;
+  const auto check = [&c](const harness::Dataset& train, const harness::Dataset& test) {
+    const harness::DataFiles file{c.data_dir, c.data_dir};
+    const std::size_t features = harness::input_features(c);
+    std::string err = harness::check_split(train, file, "training", features);
+    if (err.empty()) err = harness::check_split(test, file, "test", features);
+    return err;
+  };
   return harness::run_main(
-      "apot_digits", c, [&c] { return harness::load_digits(c.data_dir); }, "digits");
+      "apot_digits", c, [&c] { return harness::load_digits(c.data_dir); }, check, "digits");
 }

@@ -40,6 +40,15 @@ int main(int argc, char** argv) {
     if (app.count("--qat-epochs") == 0) c.qat_epochs = 1;
   }
   c.plots = !no_plots;
+  const auto check = [&c](const harness::Dataset& train, const harness::Dataset& test) {
+    const std::size_t features = harness::input_features(c);
+    std::string err =
+        harness::check_split(train, harness::mnist_files(c.data_dir, true), "training", features);
+    if (err.empty())
+      err = harness::check_split(test, harness::mnist_files(c.data_dir, false), "test", features);
+    return err;
+  };
   return harness::run_main(
-      "apot_experiment", c, [&c] { return harness::load_fashion_mnist(c); }, "Fashion-MNIST");
+      "apot_experiment", c, [&c] { return harness::load_fashion_mnist(c); }, check,
+      "Fashion-MNIST");
 }

@@ -59,8 +59,32 @@ with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as data
     missing = os.path.join(tmp, "missing")
     # 100,000 zero images: 78 MB of bytes in 340 KB, 314 MB as float.
     big = mnist_folder(data, "big", train=(100000, 28, 28), train_labels=bytes(100000))
+    # Valid IDX files that the experiment cannot use: refused before any work,
+    # naming the file and the problem, and no --out folder is left behind.
+    labels_12 = mnist_folder(data, "labels12", train_labels=bytes([0, 1, 12, 3]))
+    images_32 = mnist_folder(data, "images32", train=(4, 32, 32), test=(2, 32, 32))
+    nan_pixels = mnist_folder(data, "nan")
+    write_idx(os.path.join(nan_pixels, "train-images-idx3-ubyte.gz"), [4, 28, 28],
+              [0.0] * 784 + [float("nan")] + [0.0] * (3 * 784 - 1), type_code=0x0D)
+    no_train = mnist_folder(data, "notrain", train=(0, 28, 28))
+    no_test = mnist_folder(data, "notest", test=(0, 28, 28))
+    out = ["--out", "out"]
     # (program, arguments, exit status 0?, text expected in the output[, preexec_fn])
     cases = [
+        ("apot_experiment", ["--lr", "nan"], False, "--lr: Value nan is not a finite number > 0"),
+        ("apot_experiment", ["--qat-lr", "inf"], False, "--qat-lr: Value inf is not a finite"),
+        ("apot_experiment", ["--lr", "-1"], False, "--lr: Value -1 is not a finite number > 0"),
+        ("apot_experiment", ["--data", labels_12] + out, False,
+         "train-labels-idx1-ubyte.gz\": training row 2 has label 12, but the net has 10 classes"),
+        ("apot_experiment", ["--data", images_32] + out, False,
+         "train-images-idx3-ubyte.gz\": training rows of 1024 values (32x32), but the net takes "
+         "784 (28x28 images)"),
+        ("apot_experiment", ["--data", nan_pixels] + out, False,
+         "train-images-idx3-ubyte.gz\": training row 1 holds nan at position 0"),
+        ("apot_experiment", ["--data", no_train] + out, False,
+         "train-images-idx3-ubyte.gz\": no training rows"),
+        ("apot_experiment", ["--data", no_test] + out, False,
+         "t10k-images-idx3-ubyte.gz\": no test rows"),
         ("train_mlp", ["--help"], True, "checkpoint"),
         ("train_mlp", ["--bogus"], False, "not expected: --bogus"),
         ("train_mlp", ["a.npz", "b.npz"], False, "not expected"),

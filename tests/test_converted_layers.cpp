@@ -50,13 +50,15 @@ using Layer = std::shared_ptr<nn::Sequential<T>>;
 
 // A calibrated, frozen and converted one-layer model (a Sequential holding
 // the layer as "0"), and the QAT model's eval output before converting.
+// Calibrated on |x|: the APoT configs' unsigned input sets refuse negative
+// inputs (calibrate); x itself then runs through both models alike.
 template <class T>
 Layer<T> converted(std::shared_ptr<Module<T>> layer, const quant::QConfig<T>& config,
                    const Tensor<T>& x, xt::xarray<T>* qat_out = nullptr) {
   auto net = std::make_shared<nn::Sequential<T>>();
   net->push_back(layer);
   quant::prepare_qat<T>(*net, config);
-  quant::calibrate<T>(*net, {x});
+  quant::calibrate<T>(*net, {xgrad::abs(x)});
   quant::freeze(*net);
   net->eval();
   if (qat_out) *qat_out = net->forward(x).data();
@@ -150,7 +152,7 @@ BOOST_AUTO_TEST_CASE(packing_round_trips_at_every_bit_width_through_a_checkpoint
       auto net = std::make_shared<nn::Sequential<float>>();
       net->push_back(layer);
       quant::prepare_qat<float>(*net, config_for_bits(bits));
-      quant::calibrate<float>(*net, {x});
+      quant::calibrate<float>(*net, {xgrad::abs(x)});  // non-negative: see converted()
       quant::freeze(*net);
       auto* qat = (*net)[0]->as<quant::qat::FakeQuantizedLayer<float>>();
       const xt::xarray<float> fq = [&] {

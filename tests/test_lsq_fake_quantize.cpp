@@ -70,6 +70,32 @@ BOOST_AUTO_TEST_CASE(per_tensor_closed_forms_at_and_around_the_boundaries) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(an_inside_scale_term_is_within_half_an_ulp_of_xfq_of_pytorchs_fused_one) {
+  // PyTorch's AVX2 / AVX-512 kernels compute xfq - x as one FMA,
+  // fma(q - zp, scale, -x); xgrad rounds xfq = (q - zp) * scale first (as
+  // PyTorch's scalar build). By the rounding model (u = 2^-24): the two
+  // differences differ by at most h = half an ulp of xfq plus one rounding of
+  // each (u |t|), and multiplying by inv_scale adds one rounding of each
+  // result: |ours - fused| <= inv_scale * h + 4 u (|ours| + |fused|).
+  std::mt19937 gen(13);
+  std::uniform_real_distribution<float> dist(0.0f, 25.0f);
+  const float scale = 0.1f, inv = 1.0f / scale;
+  const double u = std::ldexp(1.0, -24);
+  for (int i = 0; i < 500; ++i) {
+    const float x = dist(gen);
+    BOOST_TEST_CONTEXT("x=" << x) {
+      const Grads g = lsq_at<float>(x, scale, 0.0f, 0, 255);  // q <= 250: inside
+      const float q = std::nearbyint(x * inv);
+      const float xfq = q * scale;
+      const float fused = std::fma(q, scale, -x) * inv;
+      const double h =
+          (double(std::nextafter(xfq, std::numeric_limits<float>::infinity())) - xfq) / 2;
+      BOOST_TEST(std::abs(g.dscale - fused) <=
+                 inv * h + 4 * u * (std::abs(g.dscale) + std::abs(double(fused))));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(grad_factor_scales_the_qparam_gradients_only) {
   const Grads in = lsq_at<double>(0.375, 0.5, 2.0, 0, 7, 0.25);
   BOOST_TEST(in.dx == 1.0);
@@ -462,6 +488,38 @@ XGRAD_TEST_BAD_CALLS(r) {
       "LearnableFakeQuantize: forward of another channel count",
       raises<ShapeError>("LearnableFakeQuantize.forward", {"found 2 channels", "channel_len is 4"}),
       lsq, x));
+  // load_state_dict refuses what forward would silently rewrite or fail on.
+  auto lsq_load = [] {
+    auto m = std::make_shared<LearnableFakeQuantize<double>>();
+    m->forward(tensor<double>({-0.5, 1.5}));
+    return m;
+  };
+  const char* lsq_op = "LearnableFakeQuantize::load_state_dict";
+  r.push_back(load_of("LearnableFakeQuantize: load scale -1",
+                      raises<ValueError>(lsq_op, {"scale[0] must be finite and > 0", "got -1"}),
+                      lsq_load(), "scale", 0, -1.0));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN scale",
+                      raises<ValueError>(lsq_op, {"scale[0] must be finite and > 0", "got nan"}),
+                      lsq_load(), "scale", 0, kNaN));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN zero_point",
+                      raises<ValueError>(lsq_op, {"zero_point[0] must be finite", "got nan"}),
+                      lsq_load(), "zero_point", 0, kNaN));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN eps",
+                      raises<ValueError>(lsq_op, {"eps must be finite and > 0", "got nan"}),
+                      lsq_load(), "eps", 0, kNaN));
+  r.push_back(load_of("LearnableFakeQuantize: load learning_enabled 0.5",
+                      raises<ValueError>(lsq_op, {"learning_enabled must be 0 or 1", "got 0.5"}),
+                      lsq_load(), "learning_enabled", 0, 0.5));
+  r.push_back(load_of("LearnableFakeQuantize: load a NaN fake_quant_enabled",
+                      raises<ValueError>(lsq_op, {"fake_quant_enabled must be 0 or 1", "got nan"}),
+                      lsq_load(), "fake_quant_enabled", 0, kNaN));
+  LearnableFakeQuantizeOptions<double> channels;
+  channels.channel_len = 3;
+  channels.qscheme = QScheme::per_channel_affine;
+  auto lsq_pc = std::make_shared<LearnableFakeQuantize<double>>(channels);
+  r.push_back(load_of("LearnableFakeQuantize: load a per-channel scale of 0",
+                      raises<ValueError>(lsq_op, {"scale[2] must be finite and > 0", "got 0"}),
+                      lsq_pc, "scale", 2, 0.0));
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_lsq_fake_quantize

@@ -899,6 +899,16 @@ XGRAD_TEST_BAD_CALLS(r) {
                    nn::Softmax<double>(4).forward(zeros<double>({2, 3}));
                  }});
   }
+  {
+    // A shape mistake deep in a chain names the layer that refused its input.
+    auto chain = std::make_shared<nn::Sequential<double>>(
+        std::make_shared<nn::Linear<double>>(3, 2), std::make_shared<nn::ReLU<double>>(),
+        std::make_shared<nn::Linear<double>>(4, 1));
+    r.push_back(forward_of("Sequential: a layer gets an input of the wrong width",
+                           raises<ShapeError>("linear", {"in Sequential layer \"2\", a Linear",
+                                                         "whose input has shape [2, 2]"}),
+                           chain, leaf({2, 3})));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_nn_layers

@@ -141,6 +141,37 @@ XGRAD_TEST_BAD_CALLS(r) {
                                                   full<double>({3}, 200.0), 1, -128, 127);
                },
                {x}});
+  // load_state_dict refuses qparams forward would fail on later.
+  auto pc_load = [] {
+    auto m = std::make_shared<PerChannelFakeQuantize<double>>(0);
+    m->forward(tensor<double>({{0.5, -1.0}, {4.0, 3.0}}));
+    return m;
+  };
+  const char* pc_op = "PerChannelFakeQuantize::load_state_dict";
+  r.push_back(load_of("PerChannelFakeQuantize: load a NaN scale",
+                      raises<ValueError>(pc_op, {"scale[1] must be finite and > 0", "got nan"}),
+                      pc_load(), "scale", 1, kNaN));
+  r.push_back(load_of("PerChannelFakeQuantize: load scale -1",
+                      raises<ValueError>(pc_op, {"scale[0] must be finite and > 0", "got -1"}),
+                      pc_load(), "scale", 0, -1.0));
+  r.push_back(load_of("PerChannelFakeQuantize: load a fractional zero_point",
+                      raises<ValueError>(pc_op, {"zero_point[0] must be an integer", "got 0.5"}),
+                      pc_load(), "zero_point", 0, 0.5));
+  r.push_back(load_of("PerChannelFakeQuantize: load observer_enabled 0.5",
+                      raises<ValueError>(pc_op, {"observer_enabled must be 0 or 1", "got 0.5"}),
+                      pc_load(), "observer_enabled", 0, 0.5));
+  auto pc_uneven = pc_load();
+  r.push_back({"PerChannelFakeQuantize: load 2 scales and 3 zero points",
+               raises<ValueError>(pc_op, {"scale and zero_point must be 1-D of one size",
+                                          "got shapes [2] and [3]"}),
+               [pc_uneven] {
+                 StateDict<double> d = pc_uneven->state_dict();
+                 for (auto& kv : d)
+                   if (kv.first == "zero_point") kv.second = xt::xarray<double>({0.0, 0.0, 0.0});
+                 pc_uneven->load_state_dict(d);
+               },
+               {},
+               {pc_uneven}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_per_channel_fake_quantize

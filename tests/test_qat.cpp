@@ -15,6 +15,7 @@
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/conv.hpp"
+#include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/reduce.hpp"
@@ -90,10 +91,12 @@ void dequantized_paths(Module<float>& net) {
   });
 }
 
+// |N(0, 1)| values, non-negative as images or ReLU outputs: the APoT configs'
+// unsigned input sets would clip negative ones (calibrate refuses those).
 std::vector<Tensor<float>> batches(const xgrad::Shape& shape, int n, std::uint64_t seed) {
   xgrad::Generator gen(seed);
   std::vector<Tensor<float>> out;
-  for (int i = 0; i < n; ++i) out.push_back(xgrad::randn<float>(shape, gen));
+  for (int i = 0; i < n; ++i) out.push_back(xgrad::abs(xgrad::randn<float>(shape, gen)));
   return out;
 }
 
@@ -275,7 +278,7 @@ BOOST_AUTO_TEST_CASE(gradients_reach_weights_bias_and_the_clipping_parameters) {
   xgrad::Generator gen(6);
   nn::Linear<float> fc(5, 3, true, gen);
   auto q = quant::qat::Linear<float>::from_float(fc, quant::apot_rcf_qconfig<float>(4));
-  quant::calibrate<float>(*q, {xgrad::randn<float>({8, 5}, gen)});
+  quant::calibrate<float>(*q, {xgrad::abs(xgrad::randn<float>({8, 5}, gen))});
   quant::freeze(*q);
   xgrad::sum(q->forward(xgrad::randn<float>({8, 5}, gen))).backward();
   for (const auto& kv : q->named_parameters()) {
@@ -473,7 +476,7 @@ BOOST_AUTO_TEST_CASE(with_fake_quant_off_rcf_layers_use_the_standardized_rescale
   xgrad::Generator gen(22);
   nn::Linear<float> fc(6, 4, true, gen);
   auto q = quant::qat::Linear<float>::from_float(fc, quant::apot_rcf_qconfig<float>(4));
-  const auto x = xgrad::randn<float>({3, 6}, gen);
+  const auto x = xgrad::abs(xgrad::randn<float>({3, 6}, gen));
   quant::calibrate<float>(*q, {x});
   const auto w =
       quant::rescale_by_weight_std(quant::weight_standardize(fc.weight, 1e-5), fc.weight);
@@ -596,7 +599,7 @@ BOOST_AUTO_TEST_CASE(double_models_convert_with_equal_outputs_too) {
                              std::make_shared<nn::Linear<double>>(8, 3, true, gen)};
   quant::prepare_qat<double>(net, quant::apot_rcf_qconfig<double>(4),
                              {{"2", quant::uniform_lsq_qconfig<double>(8)}});
-  const auto x = xgrad::randn<double>({5, 6}, gen);
+  const auto x = xgrad::abs(xgrad::randn<double>({5, 6}, gen));
   quant::calibrate<double>(net, {x});
   quant::freeze(net);
   const auto want = net.forward(x).data();
@@ -608,6 +611,7 @@ BOOST_AUTO_TEST_CASE(double_models_convert_with_equal_outputs_too) {
 BOOST_AUTO_TEST_CASE(a_per_tensor_b_bit_weight_has_at_most_2_to_the_b_levels) {
   auto net = make_net(52);
   quant::prepare_qat<float>(*net, quant::apot_rcf_qconfig<float>(3));
+  quant::calibrate(*net, batches({4, 6}, 1, 9));
   quant::freeze(*net);
   quant::convert(*net);
   net->apply([](Module<float>& m) {
@@ -706,6 +710,7 @@ BOOST_AUTO_TEST_CASE(a_weight_quantizer_with_fake_quant_off_cannot_be_converted)
 BOOST_AUTO_TEST_CASE(a_corrupt_converted_checkpoint_is_refused_and_nothing_changes) {
   auto net = make_net(58);
   quant::prepare_qat<float>(*net, quant::apot_rcf_qconfig<float>(4));
+  quant::calibrate(*net, batches({4, 6}, 1, 10));
   quant::freeze(*net);
   quant::convert(*net);
   const auto good = net->state_dict();
@@ -865,6 +870,79 @@ XGRAD_TEST_BAD_CALLS(r) {
   r.push_back({"convert: before calibrate",
                raises<StateError>("convert", {"layer \"0\"", "calibrate first"}),
                [prepared] { quant::convert<double>(*prepared); },
+               {},
+               {prepared}});
+  // Learnable quantizers hold usable numbers from the start, but not
+  // calibrated ones: RCF's input alpha would stay at its initial 3.
+  auto rcf = mlp();
+  prepare_qat<double>(*rcf, apot_rcf_qconfig<double>(4));
+  r.push_back({"convert: RCF before calibrate",
+               raises<StateError>("convert", {"layer \"0\"", "input quantizer (RCFFakeQuantize)",
+                                              "calibrate first"}),
+               [rcf] { quant::convert<double>(*rcf); },
+               {},
+               {rcf}});
+  auto lsq = mlp();
+  prepare_qat<double>(*lsq, uniform_lsq_qconfig<double>(4));
+  r.push_back(
+      {"convert: LSQ before calibrate",
+       raises<StateError>("convert", {"layer \"0\"", "(LearnableFakeQuantize)", "calibrate first"}),
+       [lsq] { quant::convert<double>(*lsq); },
+       {},
+       {lsq}});
+  auto unfrozen = mlp();
+  prepare_qat<double>(*unfrozen, u8);
+  calibrate<double>(*unfrozen, {leaf({2, 3}) * leaf({2, 3})});
+  r.push_back({"convert: calibrated but not frozen",
+               raises<StateError>("convert", {"fake quant disabled", "quant::freeze(model)"}),
+               [unfrozen] { quant::convert<double>(*unfrozen); },
+               {},
+               {unfrozen}});
+  // A normalized image has negative values; an unsigned input set clips them all.
+  auto signed_input = mlp();
+  prepare_qat<double>(*signed_input, apot_rcf_qconfig<double>(4));
+  r.push_back({"calibrate: an unsigned RCF input set sees negative inputs",
+               raises<ValueError>("calibrate", {"layer \"0\"", "inputs down to -1",
+                                                "unsigned level set", "uniform_qconfig"}),
+               [signed_input] {
+                 calibrate<double>(*signed_input, {leaf({2, 3})});
+               },
+               {},
+               {signed_input}});
+  auto apot_input = mlp();
+  prepare_qat<double>(*apot_input, apot_fixed_qconfig<double>(4));
+  r.push_back({"calibrate: an unsigned APoT input set sees negative inputs",
+               raises<ValueError>("calibrate", {"layer \"0\"", "inputs down to -1",
+                                                "unsigned level set", "uniform_qconfig"}),
+               [apot_input] { calibrate<double>(*apot_input, {leaf({2, 3})}); },
+               {},
+               {apot_input}});
+  auto converted = mlp();
+  prepare_qat<double>(*converted, u8);
+  calibrate<double>(*converted, {leaf({2, 3}) * leaf({2, 3})});
+  freeze(*converted);
+  quant::convert<double>(*converted);
+  r.push_back({"calibrate: a converted model",
+               raises<StateError>("calibrate",
+                                  {"layer \"0\" is already converted", "calibrate before convert"}),
+               [converted] {
+                 calibrate<double>(*converted, {leaf({2, 3})});
+               },
+               {},
+               {converted}});
+  r.push_back({"calibrate: a float model",
+               raises<StateError>("calibrate", {"no fake quantizer", "prepare_qat first"}),
+               [plain] {
+                 calibrate<double>(*plain, {leaf({2, 3})});
+               },
+               {},
+               {plain}});
+  auto float_state = mlp()->state_dict();
+  r.push_back({"load_state_dict: a float checkpoint into a prepared model",
+               raises<ValueError>(
+                   "Sequential::load_state_dict",
+                   {"missing keys: ", "in all)", "load it before prepare_qat", "strict = false"}),
+               [prepared, float_state] { prepared->load_state_dict(float_state); },
                {},
                {prepared}});
 

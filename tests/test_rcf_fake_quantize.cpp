@@ -501,6 +501,61 @@ XGRAD_TEST_BAD_CALLS(r) {
        },
        {},
        {rcf_obs}});
+
+  // load_state_dict refuses what forward would (or would silently misuse).
+  auto rcf_load = [] {
+    RCFOptions<double> o;
+    o.init = AlphaInit::max_abs;
+    auto m = std::make_shared<RCFFakeQuantize<double>>(apot_unsigned_levels(4, 2), o);
+    m->forward(tensor<double>({0.5, 1.5}));
+    return m;
+  };
+  const char* rcf_op = "RCFFakeQuantize::load_state_dict";
+  r.push_back(load_of("RCFFakeQuantize: load a NaN alpha",
+                      raises<ValueError>(rcf_op, {"alpha must be finite and > 0", "got nan"}),
+                      rcf_load(), "alpha", 0, kNaN));
+  r.push_back(load_of("RCFFakeQuantize: load alpha -1",
+                      raises<ValueError>(rcf_op, {"alpha must be finite and > 0", "got -1"}),
+                      rcf_load(), "alpha", 0, -1.0));
+  r.push_back(
+      load_of("RCFFakeQuantize: load unsorted levels",
+              raises<ValueError>(rcf_op, {"levels must be strictly ascending", "levels[2] = 0.9"}),
+              rcf_load(), "levels", 2, 0.9));
+  r.push_back(load_of("RCFFakeQuantize: load levels ending below 1",
+                      raises<ValueError>(rcf_op, {"levels must run from 0", "to 1, got [0, 0.5]"}),
+                      rcf_load(), "levels", 15, 0.5));
+  r.push_back(load_of("RCFFakeQuantize: load a NaN level",
+                      raises<ValueError>(rcf_op, {"levels", "nan"}), rcf_load(), "levels", 4,
+                      kNaN));
+  r.push_back(load_of("RCFFakeQuantize: load fake_quant_enabled 0.5",
+                      raises<ValueError>(rcf_op, {"fake_quant_enabled must be 0 or 1", "got 0.5"}),
+                      rcf_load(), "fake_quant_enabled", 0, 0.5));
+  r.push_back(load_of("RCFFakeQuantize: load a NaN observer_enabled",
+                      raises<ValueError>(rcf_op, {"observer_enabled must be 0 or 1", "got nan"}),
+                      rcf_load(), "observer_enabled", 0, kNaN));
+  r.push_back(load_of(
+      "RCFFakeQuantize: load a negative observed max |x|",
+      raises<ValueError>("MaxAbsObserver::load_state_dict",
+                         {"activation_post_process.max_abs must be finite and >= 0", "got -2"}),
+      rcf_load(), "activation_post_process.max_abs", 0, -2.0));
+  auto rcf_lsq = std::make_shared<RCFFakeQuantize<double>>(
+      apot_unsigned_levels(4, 2), RCFOptions<double>{AlphaInit::lsq_clip_point});
+  r.push_back(load_of("RCFFakeQuantize: load a NaN LSQ clip point",
+                      raises<ValueError>("LsqClipPointObserver::load_state_dict",
+                                         {"activation_post_process.clip_point", "got nan"}),
+                      rcf_lsq, "activation_post_process.clip_point", 0, kNaN));
+  auto rcf_ok = rcf_load();
+  r.push_back({"RCFFakeQuantize: load the levels of another size",
+               raises<ShapeError>("RCFFakeQuantize::load_state_dict",
+                                  {"shape mismatch: levels (expected [16], got [4])"}),
+               [rcf_ok] {
+                 RCFOptions<double> o;
+                 o.init = AlphaInit::max_abs;
+                 RCFFakeQuantize<double> other(apot_unsigned_levels(2, 2), o);
+                 rcf_ok->load_state_dict(other.state_dict());
+               },
+               {},
+               {rcf_ok}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_rcf_fake_quantize

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include <boost/test/unit_test.hpp>
 #include <cstring>
@@ -63,6 +64,85 @@ std::string npy(const std::string& shape, const std::string& data) {
 
 void put_le32(std::string& s, std::size_t at, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+void put_le16(std::string& s, std::size_t at, std::uint16_t v) {
+  for (int i = 0; i < 2; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// A v1 .npy header for `floats` float32 values, padded (as numpy pads) to a
+// multiple of 64 bytes.
+std::string npy_header(std::size_t floats) {
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(floats) + ",), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  return out + header;
+}
+
+// A zip of n stored members written by hand, each member's data running on to
+// the end of all members' data: member i's array holds the local headers and
+// data of members i+1 ... n-1 (an "overlapping" zip bomb: a directory of n
+// entries into nested bytes). The last member holds `tail` bytes of zeros.
+// libzip's consistency checks accept it (every local header matches its
+// directory entry); only the total gives it away.
+std::string overlapping_zip(std::size_t n, std::size_t tail) {
+  std::vector<std::string> names, locals;
+  std::vector<std::uint32_t> crcs, sizes;
+  std::vector<std::size_t> headers;  // .npy header sizes
+  std::string rest(tail, '\0');      // what follows member i's .npy header
+  for (std::size_t k = n; k-- > 0;) {
+    const std::string name = "m" + std::string(3 - std::to_string(k).size(), '0') +
+                             std::to_string(k) + ".npy";  // 8 bytes
+    const std::string header = npy_header(rest.size() / 4);
+    const std::string data = header + rest;
+    // 30 bytes + name + 2 extra bytes: 40, so the next array stays a whole
+    // number of floats.
+    std::string local(30, '\0');
+    put_le32(local, 0, 0x04034b50);
+    put_le16(local, 4, 20);     // version needed
+    put_le16(local, 12, 0x21);  // date: 1980-01-01
+    const std::uint32_t crc = static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    put_le32(local, 14, crc);
+    put_le32(local, 18, static_cast<std::uint32_t>(data.size()));
+    put_le32(local, 22, static_cast<std::uint32_t>(data.size()));
+    put_le16(local, 26, static_cast<std::uint16_t>(name.size()));
+    put_le16(local, 28, 2);
+    local += name + std::string(2, '\0');
+    rest = local + data;
+    names.insert(names.begin(), name);
+    crcs.insert(crcs.begin(), crc);
+    sizes.insert(sizes.begin(), static_cast<std::uint32_t>(data.size()));
+    locals.insert(locals.begin(), local);
+    headers.insert(headers.begin(), header.size());
+  }
+  std::string central;
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string e(46, '\0');
+    put_le32(e, 0, 0x02014b50);
+    put_le16(e, 4, 20);  // version made by
+    put_le16(e, 6, 20);  // version needed
+    put_le16(e, 14, 0x21);
+    put_le32(e, 16, crcs[i]);
+    put_le32(e, 20, sizes[i]);
+    put_le32(e, 24, sizes[i]);
+    put_le16(e, 28, static_cast<std::uint16_t>(names[i].size()));
+    put_le32(e, 42, static_cast<std::uint32_t>(offset));
+    central += e + names[i];
+    offset += locals[i].size() + headers[i];  // member i+1 starts inside member i's array
+  }
+  std::string eocd(22, '\0');
+  put_le32(eocd, 0, 0x06054b50);
+  put_le16(eocd, 8, static_cast<std::uint16_t>(n));
+  put_le16(eocd, 10, static_cast<std::uint16_t>(n));
+  put_le32(eocd, 12, static_cast<std::uint32_t>(central.size()));
+  put_le32(eocd, 16, static_cast<std::uint32_t>(rest.size()));
+  return rest + central + eocd;
 }
 
 // The IOError of loading `path` as float must name the file and `member`.
@@ -159,6 +239,36 @@ BOOST_AUTO_TEST_CASE(a_header_asking_for_more_than_the_member_holds_is_refused_u
   AllocationLimit limit;
   BOOST_TEST(io_error_names(tmp / "big.npz", "\"w\""));
   BOOST_TEST(limit.largest() < (1u << 20));
+}
+
+BOOST_AUTO_TEST_CASE(members_overlapping_in_the_file_are_refused_before_any_is_read) {
+  // 64 nested members: 18,326 bytes on disk whose members would load
+  // 609,024 bytes (33x the file; quadratic in the count) if each member were
+  // only checked against the file alone.
+  TempDir tmp;
+  const std::string bytes = overlapping_zip(64, 4096);
+  write_file(tmp / "nested.npz", bytes);
+  BOOST_TEST_REQUIRE(bytes.size() < 20000u);
+  try {
+    xgrad::load_state_dict_file<float>(tmp / "nested.npz");
+    BOOST_FAIL("no IOError");
+  } catch (const xgrad::IOError& e) {
+    const std::string msg = e.what();
+    BOOST_TEST(contains(msg, tmp / "nested.npz"), msg);
+    BOOST_TEST(contains(msg, "members overlap"), msg);
+    BOOST_TEST(contains(msg, std::to_string(bytes.size()) + " bytes"), msg);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(one_member_of_the_hand_written_zip_loads) {
+  // The same writer with one member (nothing overlaps): libzip and the loader
+  // accept it, so the refusal above is the overlap's.
+  TempDir tmp;
+  write_file(tmp / "one.npz", overlapping_zip(1, 4096));
+  const auto dict = xgrad::load_state_dict_file<float>(tmp / "one.npz");
+  BOOST_REQUIRE_EQUAL(dict.size(), 1u);
+  BOOST_TEST(dict[0].first == "m000");
+  BOOST_TEST(dict[0].second.size() == 1024u);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_allocation_while_loading_is_an_io_error) {
@@ -262,6 +372,20 @@ BOOST_AUTO_TEST_CASE(a_temporary_file_left_by_a_dead_process_is_removed_by_the_n
     write_file(tmp / name, std::string(1000, 'x'));  // a half-written checkpoint
   xgrad::save(StateDict<float>{{"w", xt::xarray<float>({1})}}, tmp / "model.npz");
   std::vector<std::string> want = {"model.npz", alive, other_host, other_target};
+  std::sort(want.begin(), want.end());
+  BOOST_TEST(names_in(tmp.path) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(libzips_temporary_file_of_a_dead_process_is_removed_by_the_next_save) {
+  // zip_close writes "<our temporary>.XXXXXX" (letters and digits) and renames
+  // it; a save killed there leaves that name.
+  TempDir tmp;
+  const std::string ours = "model.npz.tmp-" + host_name() + "-" + std::to_string(dead_pid()) + "-0";
+  const std::string stale = ours + ".a1b2c3";
+  const std::string other = ours + ".a-b";  // a dash is not libzip's
+  for (const auto& name : {stale, other}) write_file(tmp / name, std::string(1000, 'x'));
+  xgrad::save(StateDict<float>{{"w", xt::xarray<float>({1})}}, tmp / "model.npz");
+  std::vector<std::string> want = {"model.npz", other};
   std::sort(want.begin(), want.end());
   BOOST_TEST(names_in(tmp.path) == want, boost::test_tools::per_element());
 }

@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -271,6 +272,29 @@ inline BadCall forward_of(std::string what, Raises raises,
   return {std::move(what), std::move(raises), [module, x] { module->forward(x); }, {x}, {module}};
 }
 
+// A row loading into `module` its own state dict with element `i` of entry
+// `key` set to `value`: load_state_dict must refuse it and leave the module
+// unchanged.
+inline BadCall load_of(std::string what, Raises raises,
+                       std::shared_ptr<xgrad::Module<double>> module, const std::string& key,
+                       std::size_t i, double value) {
+  return {std::move(what),
+          std::move(raises),
+          [module, key, i, value] {
+            xgrad::StateDict<double> dict = module->state_dict();
+            bool found = false;
+            for (auto& kv : dict)
+              if (kv.first == key) {
+                kv.second.data()[i] = value;
+                found = true;
+              }
+            if (!found) throw std::logic_error("load_of: no key " + key);
+            module->load_state_dict(dict);
+          },
+          {},
+          {module}};
+}
+
 // The row every module's table has: forward of an undefined tensor raises
 // ValueError "<op>: <arg> is undefined" and leaves the module unchanged.
 inline BadCall forward_of_undefined(std::shared_ptr<xgrad::Module<double>> module, std::string op,
@@ -389,6 +413,7 @@ using ::xgrad_test::BadCall;
 using ::xgrad_test::forward_of;
 using ::xgrad_test::forward_of_undefined;
 using ::xgrad_test::leaf;
+using ::xgrad_test::load_of;
 using ::xgrad_test::raises;
 inline const double kNaN = std::numeric_limits<double>::quiet_NaN();
 inline const double kInf = std::numeric_limits<double>::infinity();

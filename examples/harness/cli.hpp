@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <new>
 #include <string>
 #include <utility>
 
 #include "experiment.hpp"
+#include "input_checks.hpp"
 #include "xgrad/errors.hpp"
 
 namespace harness {
@@ -42,11 +44,11 @@ inline void add_experiment_options(CLI::App& app, ExperimentConfig& c, bool& no_
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   app.add_option("--lr", c.lr, "Adam learning rate of the float training")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_finite())
       ->capture_default_str();
   app.add_option("--qat-lr", c.qat_lr,
                  "Adam learning rate of QAT and fine-tuning (weights and clipping)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_finite())
       ->capture_default_str();
   app.add_option("--jobs", c.jobs,
                  "seeds run in parallel, one thread each (0: one per core); the numbers do not "
@@ -60,17 +62,31 @@ inline void add_experiment_options(CLI::App& app, ExperimentConfig& c, bool& no_
 }
 
 // After parsing: checks c, loads the data (a missing file fails at once),
-// prepares the output directory, runs and prints the report. Exit status 2
-// for bad arguments, 1 for an xgrad error (message on stderr), else 0.
+// checks it (`check`: the problem, naming its file, or ""), prepares the
+// output directory, runs and prints the report. Exit status 2 for bad
+// arguments or data, 1 for an xgrad error (message on stderr), else 0. An
+// output directory this run created is removed again when the run fails.
 inline int run_main(const char* program, const ExperimentConfig& c,
                     const std::function<std::pair<Dataset, Dataset>()>& load,
+                    const std::function<std::string(const Dataset&, const Dataset&)>& check,
                     const char* data_name) {
   if (const std::string err = validate(c); !err.empty()) {
     std::fprintf(stderr, "%s: %s\n", program, err.c_str());
     return 2;
   }
+  std::error_code ec;
+  const bool out_existed = std::filesystem::exists(c.out_dir, ec);
+  auto fail = [&](const char* what) {
+    std::fprintf(stderr, "%s: %s\n", program, what);
+    if (!out_existed) std::filesystem::remove_all(c.out_dir, ec);
+    return 1;
+  };
   try {
     const auto [train, test] = load();
+    if (const std::string err = check(train, test); !err.empty()) {
+      std::fprintf(stderr, "%s: %s\n", program, err.c_str());
+      return 2;
+    }
     if (const std::string err = prepare_output_dir(c.out_dir); !err.empty()) {
       std::fprintf(stderr, "%s: %s\n", program, err.c_str());
       return 2;
@@ -84,11 +100,9 @@ inline int run_main(const char* program, const ExperimentConfig& c,
     print_report(stdout, c, run_experiment(c, train, test));
     return 0;
   } catch (const xgrad::Error& e) {
-    std::fprintf(stderr, "%s: %s\n", program, e.what());
-    return 1;
+    return fail(e.what());
   } catch (const std::bad_alloc&) {  // e.g. normalizing a training set that barely fit
-    std::fprintf(stderr, "%s: out of memory\n", program);
-    return 1;
+    return fail("out of memory");
   }
 }
 

@@ -296,6 +296,29 @@ std::string join(const std::vector<std::string>& items) {
   return s;
 }
 
+// The first few keys, then how many there are: a message stays readable
+// when a whole family of keys is missing.
+std::string some_keys(const std::vector<std::string>& keys) {
+  constexpr std::size_t kShown = 6;
+  if (keys.size() <= kShown) return join(keys);
+  return join(std::vector<std::string>(keys.begin(), keys.begin() + kShown)) + ", ... (" +
+         std::to_string(keys.size()) + " in all)";
+}
+
+// What to do about missing keys. Quantizer keys ("..._fake_quant.") missing
+// from a dict mean a float checkpoint loaded into a model prepared for QAT.
+std::string missing_keys_hint(const std::vector<std::string>& missing, bool unexpected) {
+  const bool quantizers = std::any_of(missing.begin(), missing.end(), [](const std::string& k) {
+    return k.find("_fake_quant.") != std::string::npos;
+  });
+  if (quantizers)
+    return " (a float checkpoint and a model prepared for QAT: load it before prepare_qat, or "
+           "with strict = false, which fills the weights and biases and leaves the quantizers "
+           "alone)";
+  if (!unexpected) return " (to load only the keys the dict has, pass strict = false)";
+  return "";
+}
+
 }  // namespace
 
 template <class T>
@@ -343,8 +366,10 @@ void Module<T>::load_state_dict(const StateDict<T>& dict, bool strict) {
   if (key_errors || !misshaped.empty()) {
     std::string msg = where + ": ";
     std::vector<std::string> parts;
-    if (strict && !missing.empty()) parts.push_back("missing keys: " + join(missing));
-    if (strict && !unexpected.empty()) parts.push_back("unexpected keys: " + join(unexpected));
+    if (strict && !missing.empty())
+      parts.push_back("missing keys: " + some_keys(missing) +
+                      missing_keys_hint(missing, !unexpected.empty()));
+    if (strict && !unexpected.empty()) parts.push_back("unexpected keys: " + some_keys(unexpected));
     if (!misshaped.empty()) parts.push_back("shape mismatch: " + join(misshaped));
     for (std::size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
     if (key_errors) throw_error<ValueError>(msg);

@@ -14,8 +14,10 @@
 // Saving writes a temporary file "<target>.tmp-<host>-<pid>-<n>" in the
 // target's directory and renames it over the target, so a crash or error never
 // leaves a half-written checkpoint. A save killed mid-write (SIGKILL, power
-// loss) leaves its temporary file: the next save of the same target removes
-// those of this host whose process no longer runs.
+// loss) leaves its temporary file (or libzip's own temporary of it,
+// "<target>.tmp-<host>-<pid>-<n>.XXXXXX", when killed while the zip is
+// written): the next save of the same target removes those of this host whose
+// process no longer runs.
 //
 // Loading is safe against any bytes: every member's .npy header is parsed and
 // checked (dtype, order, shape, sizes: the zip entry's declared size must be
@@ -23,10 +25,14 @@
 // before the array is allocated; decompression stops at the size the header
 // describes (a member inflating to more is an error, read in bounded chunks),
 // so a load never holds more memory than the arrays the headers legitimately
-// describe. Only stored and deflated members are read. A truncated or corrupt
-// file, a bad key or a failed allocation is an IOError naming the file and the
-// member; a member of the other float type a TypeError (convert explicitly
-// with convert_state_dict, see module.hpp); never a crash.
+// describe. Members may not overlap in the file (their stored sizes must add
+// up to no more than the file's size), so the arrays of one load total at most
+// 1032 times the file's size (deflate's largest ratio) however the zip
+// directory points into it. Only stored and deflated members are read. A
+// truncated or corrupt file, a bad key or a failed allocation is an IOError
+// naming the file and the member; a member of the other float type a
+// TypeError (convert explicitly with convert_state_dict, see module.hpp);
+// never a crash.
 #pragma once
 
 #include <memory>

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -47,8 +48,21 @@ void remove_stale_temporaries(const std::string& path) {
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    // The rest must be "<pid>-<counter>", all digits.
-    const std::string rest = name.substr(prefix.size());
+    // The rest must be "<pid>-<counter>", all digits, optionally followed by
+    // ".XXXXXX": libzip's zip_close writes the archive to "<our name>.XXXXXX"
+    // (mkstemp-style letters and digits) and renames it to our name, so a
+    // save killed inside zip_close leaves a file of that name.
+    std::string rest = name.substr(prefix.size());
+    const std::size_t dot = rest.find('.');
+    if (dot != std::string::npos) {
+      const std::string letters = rest.substr(dot + 1);
+      const bool libzip_suffix = !letters.empty() && letters.size() <= 16 &&
+                                 std::all_of(letters.begin(), letters.end(), [](char c) {
+                                   return std::isalnum(static_cast<unsigned char>(c)) != 0;
+                                 });
+      if (!libzip_suffix) continue;
+      rest.resize(dot);
+    }
     const std::size_t dash = rest.find('-');
     auto digits = [](const std::string& s) {
       return !s.empty() && s.size() < 19 &&

@@ -2,6 +2,7 @@
 
 #include <zip.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -71,6 +72,25 @@ ZipReader::ZipReader(const std::string& path) : path_(path) {
   XGRAD_CHECK(archive_, IOError, "load: cannot open \"", path, "\": ", zip_message(code));
   const zip_int64_t n = zip_get_num_entries(archive_, 0);
   size_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+  // Each member is checked alone in open(); together, members whose data
+  // overlap (a directory pointing several entries into the same bytes) would
+  // multiply what a small file loads. Distinct members occupy distinct bytes,
+  // so their stored sizes add up to at most the file's size.
+  if (!file_size_known_) return;
+  std::uint64_t stored = 0;
+  for (std::size_t i = 0; i < size_; ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(archive_, static_cast<zip_uint64_t>(i), 0, &st) != 0 ||
+        !(st.valid & ZIP_STAT_COMP_SIZE))
+      continue;  // entry() reports it
+    stored += std::min<std::uint64_t>(st.comp_size, file_size_ + 1);
+    if (stored > file_size_) {
+      zip_discard(archive_);
+      throw_error<IOError>("load: \"", path, "\": the stored sizes of members 0 to ", i,
+                           " add up to more than the file's ", file_size_,
+                           " bytes: members overlap (corrupt)");
+    }
+  }
 }
 
 // zip_discard: nothing to write back.

@@ -1,9 +1,10 @@
-// Replacing a file all at once (internal; checkpoints and ONNX export use it): the new content goes to a temporary file in
-// the target's directory, "<target>.tmp-<host>-<pid>-<n>", which is then
+// Replacing a file all at once (internal; checkpoints and ONNX export use it): the new content goes
+// to a temporary file in the target's directory, "<target>.tmp-<host>-<pid>-<n>", which is then
 // renamed over the target, so a crash or error never leaves a half-written
 // file. A writer killed mid-write (SIGKILL, power loss) leaves its temporary
-// file: the next replacement of the same target removes those of this host
-// whose process no longer runs.
+// file (or libzip's "<that name>.XXXXXX" when killed inside zip_close): the
+// next replacement of the same target removes those of this host whose
+// process no longer runs.
 #pragma once
 
 #include <functional>

@@ -1,5 +1,7 @@
 #include "xgrad/nn/sequential.hpp"
 
+#include "xgrad/errors.hpp"
+
 namespace xgrad::nn {
 
 template <class T>
@@ -19,7 +21,18 @@ std::shared_ptr<xgrad::Module<T>> Sequential<T>::operator[](std::size_t i) const
 template <class T>
 Tensor<T> Sequential<T>::forward(const Tensor<T>& input) {
   Tensor<T> x = input;
-  for (const auto& kv : this->named_children()) x = kv.second->forward(x);
+  for (const auto& kv : this->named_children()) {
+    try {
+      x = kv.second->forward(x);
+    } catch (const ShapeError& e) {
+      // The layer's own message first (it names the op and the shapes), then
+      // which layer of the chain it was: the input it got is the previous
+      // layer's output, so the mistake may be in either.
+      throw ShapeError(format_message(e.what(), " (in Sequential layer \"", kv.first, "\", a ",
+                                      kv.second->type_name(), ", whose input has shape ", x.shape(),
+                                      ")"));
+    }
+  }
   return x;
 }
 

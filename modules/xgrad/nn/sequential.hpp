@@ -1,7 +1,10 @@
 // Sequential: a chain of unary modules, registered as children "0", "1", ...
 // (torch::nn::Sequential). forward feeds each output to the next module; an
 // empty Sequential returns its input. The registered children are the only
-// list of modules, so replace_module("1", m) changes what forward runs.
+// list of modules, so replace_module("1", m) changes what forward runs. A
+// ShapeError from a layer gets the layer's name, type and input shape
+// appended ("... (in Sequential layer \"2\", a Linear, whose input has shape
+// [8, 12])").
 #pragma once
 
 #include <cstddef>

@@ -244,6 +244,34 @@ LearnableFakeQuantize<T>::LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> 
 }
 
 template <class T>
+void LearnableFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  this->check_toggles(state);
+  const char* op = "LearnableFakeQuantize::load_state_dict";
+  const T learning = state["learning_enabled"].data()[0];
+  XGRAD_CHECK(learning == T(0) || learning == T(1), ValueError, op, ": ",
+              state.key("learning_enabled"), " must be 0 or 1, got ", learning);
+  const T eps = state["eps"].data()[0];
+  XGRAD_CHECK(eps > T(0) && std::isfinite(eps), ValueError, op, ": ", state.key("eps"),
+              " must be finite and > 0, got ", eps);
+  // A positive scale below eps is what an optimizer step can leave (forward
+  // raises it to eps, as PyTorch); zero, negative or non-finite ones are not.
+  const xt::xarray<T>& s = state["scale"];
+  for (std::size_t c = 0; c < s.size(); ++c)
+    XGRAD_CHECK(s.data()[c] > T(0) && std::isfinite(s.data()[c]), ValueError, op, ": ",
+                state.key("scale"), "[", c, "] must be finite and > 0, got ", s.data()[c]);
+  const xt::xarray<T>& z = state["zero_point"];
+  for (std::size_t c = 0; c < z.size(); ++c)
+    XGRAD_CHECK(std::isfinite(z.data()[c]), ValueError, op, ": ", state.key("zero_point"), "[", c,
+                "] must be finite, got ", z.data()[c]);
+}
+
+template <class T>
+bool LearnableFakeQuantize<T>::has_qparams() const {
+  if (tensor_observer_) return std::isfinite(tensor_observer_->min_val().item());
+  return channel_observer_->min_val().numel() > 0;
+}
+
+template <class T>
 bool LearnableFakeQuantize<T>::learning_enabled() const {
   return learning_enabled_.numel() > 0 && learning_enabled_.data().data()[0] != T(0);
 }

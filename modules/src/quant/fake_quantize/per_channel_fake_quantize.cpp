@@ -68,6 +68,26 @@ Tensor<T> PerChannelFakeQuantize<T>::forward(const Tensor<T>& x) {
                                           obs.quant_min(), obs.quant_max());
 }
 
+template <class T>
+void PerChannelFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  this->check_toggles(state);
+  const char* op = "PerChannelFakeQuantize::load_state_dict";
+  const xt::xarray<T>&s = state["scale"], &z = state["zero_point"];
+  XGRAD_CHECK(s.dimension() == 1 && z.dimension() == 1 && s.size() == z.size(), ValueError, op,
+              ": ", state.key("scale"), " and ", state.key("zero_point"),
+              " must be 1-D of one size (one value per channel), got shapes ", s.shape(), " and ",
+              z.shape());
+  for (std::size_t c = 0; c < s.size(); ++c)
+    detail::require_scale(s.data()[c], op, state.key("scale") + "[" + std::to_string(c) + "]");
+  const std::int64_t lo = this->quant_min(), hi = this->quant_max();
+  for (std::size_t c = 0; c < z.size(); ++c) {
+    const T v = z.data()[c];
+    XGRAD_CHECK(std::nearbyint(v) == v && v >= T(lo) && v <= T(hi), ValueError, op, ": ",
+                state.key("zero_point"), "[", c, "] must be an integer in [", lo, ", ", hi,
+                "], got ", v);
+  }
+}
+
 #define XGRAD_PER_CHANNEL_FQ_INSTANTIATE(T)                                               \
   template Tensor<T> fake_quantize_per_channel_affine(const Tensor<T>&, const Tensor<T>&, \
                                                       const Tensor<T>&, std::ptrdiff_t,   \

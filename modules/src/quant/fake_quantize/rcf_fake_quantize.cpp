@@ -1,5 +1,6 @@
 #include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -22,16 +23,17 @@ namespace {
 
 // ValueError unless the levels are a normalized set: finite, strictly
 // ascending, bottom 0 or -1, top 1.
+// `what` names them in messages (a state-dict key on load).
 template <class T>
-void validate_levels(const T* lv, std::size_t L, const char* op) {
-  XGRAD_CHECK(L >= 2, ValueError, op, ": levels need at least 2 entries, got ", L);
-  XGRAD_CHECK((lv[0] == T(0) || lv[0] == T(-1)) && lv[L - 1] == T(1), ValueError, op,
-              ": levels must run from 0 (unsigned) or -1 (signed) to 1, got [", lv[0], ", ",
-              lv[L - 1], "]");
+void validate_levels(const T* lv, std::size_t L, const char* op,
+                     const std::string& what = "levels") {
+  XGRAD_CHECK(L >= 2, ValueError, op, ": ", what, " need at least 2 entries, got ", L);
+  XGRAD_CHECK((lv[0] == T(0) || lv[0] == T(-1)) && lv[L - 1] == T(1), ValueError, op, ": ", what,
+              " must run from 0 (unsigned) or -1 (signed) to 1, got [", lv[0], ", ", lv[L - 1],
+              "]");
   for (std::size_t i = 1; i < L; ++i)
-    XGRAD_CHECK(lv[i - 1] < lv[i], ValueError, op,
-                ": levels must be strictly ascending, got levels[", i - 1, "] = ", lv[i - 1],
-                " and levels[", i, "] = ", lv[i]);
+    XGRAD_CHECK(lv[i - 1] < lv[i], ValueError, op, ": ", what, " must be strictly ascending, got ",
+                what, "[", i - 1, "] = ", lv[i - 1], " and ", what, "[", i, "] = ", lv[i]);
 }
 
 template <class T>
@@ -169,7 +171,10 @@ RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> option
 template <class T>
 RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options,
                                     std::shared_ptr<ClipObserver<T>> observer)
-    : FakeQuantizeBase<T>("RCFFakeQuantize"), options_(options), top_code_(levels.top_code()) {
+    : FakeQuantizeBase<T>("RCFFakeQuantize"),
+      options_(options),
+      top_code_(levels.top_code()),
+      observed_min_(std::numeric_limits<T>::infinity()) {
   const char* op = "RCFFakeQuantize";
   XGRAD_CHECK(options.alpha > T(0) && std::isfinite(options.alpha), ValueError, op,
               ": alpha must be finite and > 0, got ", options.alpha);
@@ -198,9 +203,30 @@ bool RCFFakeQuantize<T>::is_signed() const {
 }
 
 template <class T>
+bool RCFFakeQuantize<T>::has_qparams() const {
+  return !activation_post_process || activation_post_process->calculate_qparams() > T(0);
+}
+
+template <class T>
+void RCFFakeQuantize<T>::reset_observed_min() {
+  observed_min_ = std::numeric_limits<T>::infinity();
+}
+
+template <class T>
 void RCFFakeQuantize<T>::clamp_alpha_() {
   T* a = alpha_.mutable_data().data();
   if (!(a[0] >= options_.min_alpha)) a[0] = options_.min_alpha;
+}
+
+template <class T>
+void RCFFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  this->check_toggles(state);
+  const char* op = "RCFFakeQuantize::load_state_dict";
+  const T a = state["alpha"].data()[0];  // shape {1}: checked before
+  XGRAD_CHECK(a > T(0) && std::isfinite(a), ValueError, op, ": ", state.key("alpha"),
+              " must be finite and > 0, got ", a);
+  const xt::xarray<T>& lv = state["levels"];
+  validate_levels(lv.data(), lv.size(), op, state.key("levels"));
 }
 
 template <class T>
@@ -213,6 +239,8 @@ Tensor<T> RCFFakeQuantize<T>::forward(const Tensor<T>& x) {
     // The observer refuses non-finite values and overflow, changing nothing.
     const T observed = activation_post_process->observe_and_calculate(x.detach());
     alpha_.mutable_data().data()[0] = std::max(observed, options_.min_alpha);
+    const T* px = x.data().data();
+    observed_min_ = std::min(observed_min_, *std::min_element(px, px + x.numel()));
   }
   if (!this->fake_quant_enabled()) return x;
   const double scale = options_.lsq_grad_scale && x.numel() > 0

@@ -31,6 +31,15 @@ AbsStats abs_stats(const Tensor<T>& x, const std::string& op) {
   return s;
 }
 
+// load_state_dict: the clipping statistic `name` must be finite and >= 0.
+template <class T>
+void check_clip_statistic(const Module<T>& m, const typename Module<T>::StateCandidate& state,
+                          const char* name) {
+  const T v = state[name].data()[0];
+  XGRAD_CHECK(v >= T(0) && std::isfinite(v), ValueError, m.type_name(),
+              "::load_state_dict: ", state.key(name), " must be finite and >= 0, got ", v);
+}
+
 }  // namespace
 
 template <class T>
@@ -50,6 +59,11 @@ Tensor<T> MaxAbsObserver<T>::forward(const Tensor<T>& x) {
 template <class T>
 T MaxAbsObserver<T>::calculate_qparams() const {
   return max_abs_.item();
+}
+
+template <class T>
+void MaxAbsObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  check_clip_statistic(*this, state, "max_abs");
 }
 
 template <class T>
@@ -76,6 +90,11 @@ Tensor<T> LsqClipPointObserver<T>::forward(const Tensor<T>& x) {
 template <class T>
 T LsqClipPointObserver<T>::calculate_qparams() const {
   return clip_point_.item();
+}
+
+template <class T>
+void LsqClipPointObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  check_clip_statistic(*this, state, "clip_point");
 }
 
 template class MaxAbsObserver<float>;

@@ -41,8 +41,9 @@ template <class T>
 Tensor<T> frozen_weight(qat::FakeQuantizedLayer<T>& layer, const std::string& where) {
   FakeQuantizeBase<T>& wq = *layer.weight_fake_quant;
   XGRAD_CHECK(wq.fake_quant_enabled(), StateError, where,
-              "weight_fake_quant has fake quant disabled: nothing to convert "
-              "(enable_fake_quant first)");
+              "weight_fake_quant has fake quant disabled: nothing to convert (call "
+              "quant::freeze(model) after calibrate: it turns fake quant on and the observers "
+              "off)");
   const bool observing = wq.observer_enabled();
   wq.disable_observer();
   Tensor<T> w;

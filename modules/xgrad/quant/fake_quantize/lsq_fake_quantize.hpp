@@ -12,6 +12,9 @@
 //     xfq = (xq - zp') * scale;
 //   outside: dx = 0, dscale = dy * (quant_min or quant_max - zp') * grad_factor,
 //     dzp = -dy * scale * grad_factor;
+// (xfq - x rounds the product first, as PyTorch's scalar build; its AVX2 /
+// AVX-512 builds fuse (xq - zp') * scale - x into one FMA, so an inside dscale
+// term may differ from theirs by up to half an ulp of xfq, docs/apot-training.md.)
 // dscale / dzp summed over the tensor (per tensor) or over all but `axis`
 // (per channel), in T over blocks of 512 elements and the blocks in double
 // (PyTorch sums float tensors in its own order: equal up to summation rounding). Rounded zero
@@ -90,6 +93,10 @@ class LearnableFakeQuantize : public FakeQuantizeBase<T> {
 
   Tensor<T> forward(const Tensor<T>& x) override;
 
+  // False until the observer has seen data (or its state was loaded): the
+  // scale and zero point are still the initial ones, and convert() refuses
+  // to quantize with them.
+  bool has_qparams() const override;
   // Scale clamped to eps (in place, as PyTorch), zero points rounded and clamped.
   PerChannelQParams<T> calculate_qparams();
 
@@ -106,6 +113,12 @@ class LearnableFakeQuantize : public FakeQuantizeBase<T> {
   bool is_per_channel() const { return options_.channel_len > 0; }
 
   std::shared_ptr<Module<T>> activation_post_process;
+
+ protected:
+  // load_state_dict: ValueError naming the key unless the three toggles are 0
+  // or 1, eps and every scale are finite and > 0 (a scale below eps loads:
+  // forward raises it) and every zero point is finite.
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   LearnableFakeQuantizeOptions<T> options_;

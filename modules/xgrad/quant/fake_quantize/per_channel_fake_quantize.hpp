@@ -47,6 +47,13 @@ class PerChannelFakeQuantize : public UniformFakeQuantizeBase<T, PerChannelMinMa
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> scale() const { return this->scale_; }
   Tensor<T> zero_point() const { return this->zero_point_; }
+
+ protected:
+  // load_state_dict: ValueError naming the key unless the toggles are 0 or 1,
+  // scale and zero_point are 1-D of one size (both empty: no qparams yet),
+  // every scale is finite and > 0 (with a finite inverse) and every zero point
+  // an integer in [quant_min, quant_max].
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 };
 
 extern template class PerChannelFakeQuantize<float>;

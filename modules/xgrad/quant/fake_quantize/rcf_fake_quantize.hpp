@@ -103,6 +103,18 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
   // each optimizer step.
   void clamp_alpha_();
 
+  // False while an observer child has seen nothing but zeros (its clipping
+  // value is 0: never calibrated, nothing loaded), so convert() refuses to
+  // keep the initial alpha; true without an observer child.
+  bool has_qparams() const override;
+
+  // The smallest x observed (observer on) since construction or
+  // reset_observed_min(); +inf before any. Not part of the state dict:
+  // calibrate() uses it to refuse an unsigned level set that would clip
+  // negative inputs.
+  T observed_min() const { return observed_min_; }
+  void reset_observed_min();
+
   Tensor<T> alpha() const { return alpha_; }
   std::vector<T> levels() const;
   bool is_signed() const;
@@ -112,10 +124,17 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
   // The observer of the initial alpha; null for AlphaInit::fixed.
   std::shared_ptr<ClipObserver<T>> activation_post_process;
 
+ protected:
+  // load_state_dict: ValueError naming the key unless the toggles are 0 or 1,
+  // alpha is finite and > 0 and the levels are a normalized set (as above);
+  // the level count is fixed (ShapeError).
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
  private:
   RCFOptions<T> options_;
   std::int64_t top_code_;
   Tensor<T> alpha_, levels_;
+  T observed_min_;
 };
 
 extern template class RCFFakeQuantize<float>;

@@ -11,7 +11,9 @@
 //                         2^b - 1 for b unsigned bits).
 //
 // Both refuse NaN and infinities (ValueError "cannot observe ... at flat
-// position i", nothing changed) and leave their state alone for an empty x.
+// position i", nothing changed) and leave their state alone for an empty x;
+// load_state_dict refuses a buffer that is negative or not finite (ValueError
+// naming the key).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,9 @@ class MaxAbsObserver : public ClipObserver<T> {
   // The running max |x| (0 before anything was observed).
   T calculate_qparams() const override;
 
+ protected:
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
  private:
   Tensor<T> max_abs_;
 };
@@ -44,6 +49,9 @@ class LsqClipPointObserver : public ClipObserver<T> {
   // The clip point of the latest non-empty batch (0 before any).
   T calculate_qparams() const override;
   std::int64_t top_code() const { return top_code_; }
+
+ protected:
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   std::int64_t top_code_;

@@ -53,7 +53,12 @@ void prepare_qat(Module<T>& model, const QConfig<T>& qconfig,
 // Calibration: turns every observer on and every fake quant off, then runs
 // model.forward on each batch without recording gradients. Observers stay on.
 // Errors as model.forward (e.g. ShapeError for a batch of the wrong width),
-// with the model's state (toggles, observed ranges) left as it was.
+// with the model's state (toggles, observed ranges) left as it was; also
+// StateError for a model without fake quantizers (not prepared) or with a
+// converted layer (calibrate before convert), and ValueError, naming the
+// layer and the fix, when a layer's unsigned RCF or APoT input set saw inputs below
+// minus half its first step: it would clip them all to 0 (a normalized image
+// into apot_rcf_qconfig's first layer; give that layer a signed input).
 template <class T>
 void calibrate(Module<T>& model, const std::vector<Tensor<T>>& batches);
 
@@ -81,8 +86,10 @@ enum class ConvertMode {
 // bound of it (quantized_layer.hpp). Input quantizers are moved over with observer off, fake quant on.
 // Errors, with nothing changed: StateError when the model has no QAT layer
 // (not prepared), when a quantizer has no qparams yet (not calibrated: an
-// observer-based quantizer that never observed), or a weight quantizer has
-// fake quant off; ValueError as the quantized layers' constructors.
+// observer-based quantizer that never observed, an RCF input quantizer whose
+// observer saw nothing, an LSQ quantizer whose observer saw nothing), or a
+// weight quantizer has fake quant off (freeze first); ValueError as the
+// quantized layers' constructors.
 template <class T>
 void convert(Module<T>& model, ConvertMode mode = ConvertMode::from_qparams);
 
