@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(qat_workflow) {
   quant::prepare_qat<float>(*model, config, overrides);         //    swap in QAT layers
   quant::calibrate(*model, calibration_batches);                // 2. observers on, fake quant off
   quant::freeze(*model);                                        // 3. observers off, fake quant on
-  optim::Adam<float> opt(model->parameters(), optim::AdamOptions(1e-4));  // after prepare_qat
+  optim::Adam<float> opt(quant::qat_param_groups(*model), optim::AdamOptions(1e-4));
   for (const data::Dataset<float>& batch : train_batches) {     // 4. train as usual
     opt.zero_grad();
     cross_entropy(model->forward(batch.features), batch.labels).backward();

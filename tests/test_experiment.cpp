@@ -109,14 +109,15 @@ BOOST_AUTO_TEST_CASE(a_reduced_seeded_run_meets_honest_thresholds_and_repeats_ex
   Reduced setup;
   const ExperimentResult first = setup.run();
 
-  // 1 + 1 float-fine-tuned + (QAT, PTQ) x (APoT, uniform) at one bit width.
-  BOOST_TEST(first.runs.size() == 6u);
+  // float + float fine-tuned + QAT (APoT paper, APoT xgrad, LSQ) + PTQ (APoT,
+  // uniform) at one bit width.
+  BOOST_TEST(first.runs.size() == 7u);
   const Run& fl = find(first, "float", 32);
   const Run& ft = find(first, "float fine-tuned", 32);
   // Chance is 10%; one epoch on 3000 images reaches about 70% on
   // Fashion-MNIST, so 40% is "clearly above chance" with a wide margin.
   BOOST_TEST(fl.test_accuracy > 40.0);
-  for (const char* method : {"APoT QAT", "LSQ QAT"}) {
+  for (const char* method : {"APoT (paper)", "APoT (xgrad)", "LSQ"}) {
     BOOST_TEST_CONTEXT(method) {
       const Run& q = find(first, method, 4);
       // 4 bits costs little: within 5 points of the same checkpoint
@@ -145,14 +146,15 @@ BOOST_AUTO_TEST_CASE(a_reduced_seeded_run_meets_honest_thresholds_and_repeats_ex
   // Outputs: JSON parses with every run; CSVs have a header and one row per
   // run (runs.csv) or per method and bit width plus paired rows (summary.csv).
   const auto json = nlohmann::json::parse(read(setup.config.out_dir + "/results.json"));
-  BOOST_TEST(json.at("runs").size() == 6u);
-  BOOST_TEST(json.at("paired").size() == 2u);  // APoT - LSQ QAT, APoT - uniform PTQ at 4 bits
+  BOOST_TEST(json.at("runs").size() == 7u);
+  // Both APoT QAT rows - LSQ, APoT PTQ - uniform PTQ at 4 bits.
+  BOOST_TEST(json.at("paired").size() == 3u);
   BOOST_TEST(json.at("config").at("bits") == nlohmann::json({4}));
   const std::string runs_csv = read(setup.config.out_dir + "/runs.csv");
   BOOST_TEST(runs_csv.rfind("method,bits,seed,test_accuracy,seconds\n", 0) == 0u);
-  BOOST_TEST(std::count(runs_csv.begin(), runs_csv.end(), '\n') == 7);
+  BOOST_TEST(std::count(runs_csv.begin(), runs_csv.end(), '\n') == 8);
   const std::string summary = read(setup.config.out_dir + "/summary.csv");
-  BOOST_TEST(std::count(summary.begin(), summary.end(), '\n') == 1 + 6 + 2);
+  BOOST_TEST(std::count(summary.begin(), summary.end(), '\n') == 1 + 7 + 3);
   for (const char* data : {"curves.dat", "accuracy.dat", "weights.dat"}) {
     BOOST_TEST(!std::filesystem::exists(setup.config.out_dir + "/" + data));  // plots off
   }

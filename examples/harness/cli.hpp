@@ -3,9 +3,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <new>
 #include <string>
 #include <utility>
@@ -15,6 +17,50 @@
 #include "xgrad/errors.hpp"
 
 namespace harness {
+
+// The rows to run and the "APoT (xgrad)" recipe (quantizers.hpp, ApotRecipe).
+inline void add_recipe_options(CLI::App& app, ExperimentConfig& c) {
+  using xgrad::quant::AlphaInit;
+  using xgrad::quant::LevelFamily;
+  app.add_option_function<std::vector<std::string>>(
+         "--rows",
+         [&c](const std::vector<std::string>& rows) {
+           const auto has = [&rows](const char* r) {
+             return std::find(rows.begin(), rows.end(), r) != rows.end();
+           };
+           c.paper_rows = has("paper"), c.xgrad_rows = has("xgrad");
+           c.lsq_rows = has("lsq"), c.ptq_rows = has("ptq");
+         },
+         "the quantized rows to run: paper (APoT as the paper trains it), xgrad (APoT with "
+         "the recipe below), lsq, ptq (both PTQ rows); default all")
+      ->check(CLI::IsMember({"paper", "xgrad", "lsq", "ptq"}));
+  const std::map<std::string, AlphaInit> inits = {{"max_abs", AlphaInit::max_abs},
+                                                  {"lsq_clip_point", AlphaInit::lsq_clip_point},
+                                                  {"percentile", AlphaInit::percentile},
+                                                  {"mse", AlphaInit::mse}};
+  app.add_option("--apot-act-init", c.recipe.act_init,
+                 "APoT (xgrad): initial activation alpha (max_abs: the calibration maximum, "
+                 "as the paper; lsq_clip_point: 2 mean|x| sqrt(2^b - 1); percentile; mse)")
+      ->transform(CLI::CheckedTransformer(inits));
+  app.add_option("--apot-percentile", c.recipe.percentile,
+                 "APoT (xgrad): the percentile of |x| for --apot-act-init percentile")
+      ->check(CLI::Range(0.001, 100.0))
+      ->capture_default_str();
+  app.add_option("--apot-grad-scale", c.recipe.lsq_grad_scale,
+                 "APoT (xgrad): alpha gradients times 1 / sqrt(N * top level), as LSQ scales "
+                 "its step (true/false)")
+      ->capture_default_str();
+  const std::map<std::string, LevelFamily> families = {{"apot", LevelFamily::apot},
+                                                       {"uniform", LevelFamily::uniform},
+                                                       {"power_of_two", LevelFamily::power_of_two}};
+  app.add_option("--apot-act-levels", c.recipe.act_levels,
+                 "APoT (xgrad): the activations' level set (apot, uniform, power_of_two)")
+      ->transform(CLI::CheckedTransformer(families));
+  app.add_option_function<double>(
+         "--apot-clip-lr", [&c](double lr) { c.recipe.clip_lr = lr; },
+         "APoT (xgrad): Adam learning rate of the alphas (default: --qat-lr)")
+      ->check(CLI::PositiveNumber);
+}
 
 // Options bound to `c` (its current values are the defaults --help shows).
 inline void add_experiment_options(CLI::App& app, ExperimentConfig& c, bool& no_plots,
@@ -55,9 +101,7 @@ inline void add_experiment_options(CLI::App& app, ExperimentConfig& c, bool& no_
                  "depend on it")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  app.add_flag("--apot-act-init-lsq", c.apot_act_lsq_init,
-               "QAT: start APoT's activation alphas at LSQ's clip point 2 mean|x| sqrt(qmax) "
-               "instead of the calibration maximum");
+  add_recipe_options(app, c);
   app.add_flag("--no-plots", no_plots, "skip gnuplot (data files are still written)");
 }
 

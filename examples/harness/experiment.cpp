@@ -8,10 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 
-#include "net.hpp"
+#include "models.hpp"
 #include "plots.hpp"
 #include "progress.hpp"
 #include "quantizers.hpp"
@@ -19,13 +20,36 @@
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/shape_ops.hpp"
 #include "xgrad/optim/adam.hpp"
+#include "xgrad/quant/qat/workflow.hpp"
 
 namespace harness {
 
-const std::vector<std::string> kMethods = {"APoT QAT", "LSQ QAT", "APoT PTQ", "uniform PTQ"};
-const std::vector<std::pair<std::string, std::string>> kPairs = {{"APoT QAT", "LSQ QAT"},
-                                                                 {"APoT PTQ", "uniform PTQ"}};
+namespace {
+const char* const kPaper = "APoT (paper)";
+const char* const kXgrad = "APoT (xgrad)";
+const char* const kLsq = "LSQ";
+const char* const kApotPtq = "APoT PTQ";
+const char* const kUniformPtq = "uniform PTQ";
+}  // namespace
+
+std::vector<std::string> methods(const ExperimentConfig& c) {
+  std::vector<std::string> out;
+  if (c.paper_rows) out.push_back(kPaper);
+  if (c.xgrad_rows) out.push_back(kXgrad);
+  if (c.lsq_rows) out.push_back(kLsq);
+  if (c.ptq_rows) out.insert(out.end(), {kApotPtq, kUniformPtq});
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> pairs(const ExperimentConfig& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (c.paper_rows && c.lsq_rows) out.emplace_back(kPaper, kLsq);
+  if (c.xgrad_rows && c.lsq_rows) out.emplace_back(kXgrad, kLsq);
+  if (c.ptq_rows) out.emplace_back(kApotPtq, kUniformPtq);
+  return out;
+}
 
 namespace {
 
@@ -50,24 +74,15 @@ std::string pct(double a) {
   return buf;
 }
 
-// Trains `net` for `epochs` epochs with Adam and records the run.
-void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
+// Trains `net` for `epochs` epochs with Adam and records the run. The
+// clipping parameters are their own group (quant::qat_param_groups): no
+// weight decay, and the rate clip_lr (nullopt: lr).
+void train_run(Model& net, Run& run, const Dataset& train, const Dataset& test,
                const ExperimentConfig& c, int epochs, double lr, std::uint64_t order_seed,
-               bool quantized, bool live) {
-  // One learning rate for weights, biases and clipping parameters, no weight
-  // decay (docs/experiment.md); the clipping parameters are their own group so
-  // that a different rate is one line away.
-  std::vector<Tensor> clip = quantized ? clipping_parameters(net) : std::vector<Tensor>{};
-  std::vector<Tensor> rest;
-  for (const Tensor& p : net.parameters()) {
-    if (std::none_of(clip.begin(), clip.end(),
-                     [&](const Tensor& q) { return &q.data() == &p.data(); })) {
-      rest.push_back(p);
-    }
-  }
-  std::vector<xgrad::optim::ParamGroup<float>> groups = {{rest, std::nullopt, std::nullopt}};
-  if (!clip.empty()) groups.push_back({clip, std::nullopt, 0.0});
-  xgrad::optim::Adam<float> opt(groups, xgrad::optim::AdamOptions(lr));
+               bool quantized, bool live, std::optional<double> clip_lr = std::nullopt) {
+  xgrad::optim::Adam<float> opt(quantized ? xgrad::quant::qat_param_groups(net, clip_lr)
+                                          : xgrad::optim::one_group(net.parameters()),
+                                xgrad::optim::AdamOptions(lr));
   xgrad::data::DataLoader<float> loader(train, c.batch_size, /*shuffle=*/true, order_seed);
   for (int e = 0; e < epochs; ++e) {
     const std::string label = "seed " + std::to_string(run.seed) + "  " + run.method +
@@ -76,7 +91,7 @@ void train_run(Net& net, Run& run, const Dataset& train, const Dataset& test,
     double acc = 0;
     const EpochResult r = train_epoch(
         net, opt, loader, label,
-        quantized ? std::function<void()>([&] { clamp_clipping(net); }) : nullptr,
+        quantized ? std::function<void()>([&] { xgrad::quant::clamp_alpha_(net); }) : nullptr,
         [&] { return pct(acc = evaluate(net, test)); }, live);
     run.epoch_loss.push_back(r.mean_loss);
     for (std::size_t k = 0; k < r.segment_loss.size(); ++k) {
@@ -105,7 +120,13 @@ nlohmann::json to_json(const ExperimentConfig& c) {
           {"batch_size", c.batch_size},
           {"calibration_size", c.calibration_size},
           {"jobs", c.jobs},
-          {"apot_act_lsq_init", c.apot_act_lsq_init},
+          {"rows", methods(c)},
+          {"xgrad_recipe",
+           {{"act_init", xgrad::quant::to_string(c.recipe.act_init)},
+            {"percentile", c.recipe.percentile},
+            {"lsq_grad_scale", c.recipe.lsq_grad_scale},
+            {"act_levels", xgrad::quant::to_string(c.recipe.act_levels)},
+            {"clip_lr", c.recipe.clip_lr ? nlohmann::json(*c.recipe.clip_lr) : nlohmann::json()}}},
           {"lr", c.lr},
           {"qat_lr", c.qat_lr}};
 }
@@ -117,6 +138,7 @@ std::pair<Dataset, Dataset> load_fashion_mnist(const ExperimentConfig& c) {
   for (Dataset* d : {&train, &test}) {
     xt::xarray<float>& x = d->features.mutable_data();
     x = (x / 255.0f - 0.28604f) / 0.35302f;
+    d->features = xgrad::reshape(d->features, {-1, 1, 28, 28});  // LeNet's images
   }
   return {cut(train, c.train_size, 1), cut(test, c.test_size, 2)};
 }
@@ -141,18 +163,33 @@ struct SeedResult {
   LevelsOverlay overlay;  // filled for the first seed
 };
 
+// The methods of one bit width, in table order: (row name, method, PTQ).
+struct Branch {
+  const char* name;
+  Method method;
+  bool ptq;
+};
+std::vector<Branch> branches(const ExperimentConfig& c) {
+  std::vector<Branch> out;
+  if (c.paper_rows) out.push_back({kPaper, Method::apot_paper, false});
+  if (c.xgrad_rows) out.push_back({kXgrad, Method::apot_xgrad, false});
+  if (c.lsq_rows) out.push_back({kLsq, Method::uniform, false});
+  if (c.ptq_rows) {
+    out.push_back({kApotPtq, Method::apot_paper, true});
+    out.push_back({kUniformPtq, Method::uniform, true});
+  }
+  return out;
+}
+
 // Everything of one seed: the float checkpoint, then every branch from it.
 SeedResult run_seed(const ExperimentConfig& c, const Dataset& train, const Dataset& test, int s,
                     bool live) {
-  const auto make_net = [&c](xgrad::Generator& gen) {
-    return c.net == "mlp" ? mlp({64, 64, 10}, gen) : lenet5(gen);
-  };
   SeedResult out;
   const auto useed = static_cast<std::uint64_t>(s);
   // The float checkpoint.
   xgrad::Generator gen(useed);
-  const auto base_net = make_net(gen);
-  Net& base = *base_net;
+  const auto base_net = make_model(c.net, gen);
+  Model& base = *base_net;
   Run fl{"float", 32, s};
   auto t = Clock::now();
   train_run(base, fl, train, test, c, c.float_epochs, c.lr, useed, false, live);
@@ -170,7 +207,7 @@ SeedResult run_seed(const ExperimentConfig& c, const Dataset& train, const Datas
   const std::uint64_t order = 2000 + useed;
   auto fresh = [&] {
     xgrad::Generator unused(0);
-    auto net = make_net(unused);
+    auto net = make_model(c.net, unused);
     net->load_state_dict(checkpoint);
     return net;
   };
@@ -182,37 +219,39 @@ SeedResult run_seed(const ExperimentConfig& c, const Dataset& train, const Datas
     r.seconds = since(t);
     out.runs.push_back(r);
   }
+  // The histogram overlay: the float weights of one layer (fc1 for LeNet)
+  // and the levels each method learned at the first bit width.
+  const std::string overlay_layer = layer_names(base)[c.net == "mlp" ? 0 : 2];
   for (int bits : c.bits) {
-    for (Method m : {Method::apot, Method::uniform}) {
-      for (bool ptq : {false, true}) {
-        auto net = fresh();
-        Run r{
-            m == Method::apot ? (ptq ? "APoT PTQ" : "APoT QAT") : (ptq ? "uniform PTQ" : "LSQ QAT"),
-            bits, s};
-        t = Clock::now();
-        attach_quantizers(*net, {m, bits, ptq, c.keep_ends_8bit, c.apot_act_lsq_init});
-        calibrate(*net, calibration, ptq);
-        r.clip_initial = clipping_values(*net);
-        if (ptq) {
-          r.test_accuracy = evaluate(*net, test);
-          std::fprintf(stderr, "seed %d  %s %db  %s\n", s, r.method.c_str(), bits,
-                       pct(r.test_accuracy).c_str());
-        } else {
-          train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, true, live);
-        }
-        r.clip_final = clipping_values(*net);
-        r.seconds = since(t);
-        out.runs.push_back(r);
-        // The histogram overlay: the float weights of one layer (fc1 for
-        // LeNet) and the levels each method learned at the first bit width.
-        if (!ptq && s == c.first_seed && bits == c.bits.front()) {
-          const std::size_t layer = c.net == "mlp" ? 0 : 2;
-          out.overlay.layer = base.spec(layer).name;
-          out.overlay.bits = bits;
-          const xt::xarray<float>& w = base.weight(layer).data();
-          out.overlay.weights.assign(w.begin(), w.end());
-          (m == Method::apot ? out.overlay.apot : out.overlay.uniform) = weight_levels(*net, layer);
-        }
+    for (const Branch& b : branches(c)) {
+      auto net = fresh();
+      Run r{b.name, bits, s};
+      t = Clock::now();
+      const QuantPlan plan{b.method, bits, b.ptq, c.keep_ends_8bit, c.recipe};
+      quantize(*net, plan);
+      calibrate(*net, calibration);
+      r.clip_initial = clipping_values(*net);
+      if (b.ptq) {
+        r.test_accuracy = evaluate(*net, test);
+        std::fprintf(stderr, "seed %d  %s %db  %s\n", s, r.method.c_str(), bits,
+                     pct(r.test_accuracy).c_str());
+      } else {
+        train_run(*net, r, train, test, c, c.qat_epochs, c.qat_lr, order, true, live,
+                  clip_lr(plan));
+      }
+      r.clip_final = clipping_values(*net);
+      r.seconds = since(t);
+      out.runs.push_back(r);
+      if (!b.ptq && s == c.first_seed && bits == c.bits.front()) {
+        out.overlay.layer = overlay_layer;
+        out.overlay.bits = bits;
+        const Tensor w = base.named_parameters()[overlay_layer + ".weight"];
+        out.overlay.weights.assign(w.data().begin(), w.data().end());
+        // The xgrad recipe's levels when it runs, else the paper's.
+        if (b.method == Method::uniform)
+          out.overlay.uniform = weight_levels(*net, overlay_layer);
+        else if (b.method == Method::apot_xgrad || out.overlay.apot.empty())
+          out.overlay.apot = weight_levels(*net, overlay_layer);
       }
     }
   }
@@ -256,12 +295,9 @@ ExperimentResult run_experiment(const ExperimentConfig& c, const Dataset& train,
   nlohmann::json config = to_json(c);
   config["seconds"] = result.seconds;
   write_runs_csv(runs, c.out_dir + "/runs.csv");
-  write_summary_csv(runs, kPairs, c.out_dir + "/summary.csv");
-  write_text(c.out_dir + "/results.json", to_json(runs, kPairs, config).dump(2) + "\n");
-  if (c.plots) {
-    std::vector<std::string> methods = kMethods;
-    result.plot_note = write_plots(c.out_dir, runs, methods, c.first_seed, overlay);
-  }
+  write_summary_csv(runs, pairs(c), c.out_dir + "/summary.csv");
+  write_text(c.out_dir + "/results.json", to_json(runs, pairs(c), config).dump(2) + "\n");
+  if (c.plots) result.plot_note = write_plots(c.out_dir, runs, methods(c), c.first_seed, overlay);
   return result;
 }
 
@@ -275,6 +311,7 @@ std::string validate(const ExperimentConfig& c) {
   }
   if (c.bits.empty()) return "--bits: no bit width";
   if (c.net != "lenet5" && c.net != "mlp") return "net: unknown '" + c.net + "'";
+  if (methods(c).empty()) return "no quantized row to run (every row is switched off)";
   return "";
 }
 
@@ -296,7 +333,7 @@ void print_report(std::FILE* out, const ExperimentConfig& c, const ExperimentRes
                c.seeds);
   print_table(out, r.runs, {"float", "float fine-tuned"}, {});
   std::fprintf(out, "\n");
-  print_table(out, r.runs, kMethods, kPairs);
+  print_table(out, r.runs, methods(c), pairs(c));
   std::fprintf(out, "\ntook %s; results in %s (runs.csv, summary.csv, results.json%s)\n",
                format_duration(r.seconds).c_str(), c.out_dir.c_str(),
                c.plots && r.plot_note.empty() ? ", curves.png, accuracy.png, weights.png" : "");

@@ -15,6 +15,7 @@
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/function.hpp"
+#include "xgrad/quant/levels/level_set.hpp"
 
 namespace xgrad::quant {
 
@@ -232,7 +233,25 @@ LearnableFakeQuantize<T>::LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> 
   zero_point_ = this->register_parameter("zero_point", full<T>({n}, o.zero_point));
   learning_enabled_ = this->register_buffer("learning_enabled", ones<T>({1}));
   eps_ = this->register_buffer("eps", full<T>({1}, T(std::numeric_limits<float>::epsilon())));
-  if (o.channel_len > 0) {
+  if (o.step_init) {
+    const char* why = *o.step_init == AlphaInit::fixed ? "fixed leaves no observer to set the step"
+                      : o.channel_len > 0              ? "it is per tensor only"
+                                                       : nullptr;
+    XGRAD_CHECK(!why, ValueError, op, ": step_init ", to_string(*o.step_init), ": ", why);
+    // The grid j / quant_max as a LevelSet: b-bit unsigned or symmetric signed.
+    const bool is_signed = o.quant_min < 0;
+    const std::int64_t n = o.quant_max + 1;
+    XGRAD_CHECK((o.quant_min == 0 || o.quant_min == -o.quant_max) && (n & (n - 1)) == 0, ValueError,
+                op, ": step_init needs quant_min 0 or -quant_max and quant_max + 1 a ",
+                "power of two, got [", o.quant_min, ", ", o.quant_max, "]");
+    int b = is_signed ? 1 : 0;
+    for (std::int64_t m = n; m > 1; m >>= 1) ++b;
+    clip_observer_ =
+        make_clip_observer<T>(*o.step_init, uniform_levels(b, is_signed), o.percentile);
+    activation_post_process = this->register_module("activation_post_process", clip_observer_);
+    zero_point_.mutable_data().fill(T(0));
+    zero_point_.set_requires_grad(false);
+  } else if (o.channel_len > 0) {
     channel_observer_ = std::make_shared<PerChannelMinMaxObserver<T>>(o.ch_axis, o.dtype, o.qscheme,
                                                                       o.quant_min, o.quant_max);
     activation_post_process = this->register_module("activation_post_process", channel_observer_);
@@ -280,7 +299,7 @@ template <class T>
 void LearnableFakeQuantize<T>::toggle_qparam_learning(bool enabled) {
   learning_enabled_.mutable_data() = xt::xarray<T>({enabled ? T(1) : T(0)});
   scale_.set_requires_grad(enabled);
-  zero_point_.set_requires_grad(enabled);
+  zero_point_.set_requires_grad(enabled && !clip_observer_);  // step_init: zero point stays 0
 }
 
 template <class T>
@@ -321,8 +340,12 @@ Tensor<T> LearnableFakeQuantize<T>::forward(const Tensor<T>& x) {
   require_defined(x, op, "x");
   if (this->observer_enabled()) {
     xt::xarray<T> s, z;
-    // Either observer restores its range when the qparams are refused.
-    if (tensor_observer_) {
+    // Every observer restores its state when the qparams are refused.
+    if (clip_observer_) {
+      const T clip = clip_observer_->observe_and_calculate(x.detach());
+      s = xt::xarray<T>({std::max(clip / T(options_.quant_max), eps_.data().data()[0])});
+      z = xt::xarray<T>({T(0)});
+    } else if (tensor_observer_) {
       const auto [sc, zp] = tensor_observer_->observe_and_calculate(x.detach());
       s = xt::xarray<T>({sc});
       z = xt::xarray<T>({T(zp)});

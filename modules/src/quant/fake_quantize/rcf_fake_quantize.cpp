@@ -146,27 +146,10 @@ Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
 
 // ---- module ----
 
-namespace {
-
-// The observer child AlphaInit names (the one place that reads the enum).
-template <class T>
-std::shared_ptr<ClipObserver<T>> clip_observer_for(AlphaInit init, std::int64_t top_code) {
-  switch (init) {
-    case AlphaInit::fixed:
-      return nullptr;
-    case AlphaInit::max_abs:
-      return std::make_shared<MaxAbsObserver<T>>();
-    case AlphaInit::lsq_clip_point:
-      return std::make_shared<LsqClipPointObserver<T>>(top_code);
-  }
-  throw_error<ValueError>("RCFFakeQuantize: unknown AlphaInit");
-}
-
-}  // namespace
-
 template <class T>
 RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options)
-    : RCFFakeQuantize(levels, options, clip_observer_for<T>(options.init, levels.top_code())) {}
+    : RCFFakeQuantize(levels, options,
+                      make_clip_observer<T>(options.init, levels, options.percentile)) {}
 
 template <class T>
 RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options,

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
+#include "../enum_name.hpp"
+#include "observe_range.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 
 namespace xgrad::quant {
 
@@ -97,9 +102,118 @@ void LsqClipPointObserver<T>::check_state(const typename Module<T>::StateCandida
   check_clip_statistic(*this, state, "clip_point");
 }
 
+template <class T>
+PercentileClipObserver<T>::PercentileClipObserver(double percentile)
+    : ClipObserver<T>("PercentileClipObserver"), percentile_(percentile) {
+  XGRAD_CHECK(percentile > 0.0 && percentile <= 100.0, ValueError,
+              "PercentileClipObserver: percentile must be in (0, 100], got ", percentile);
+  clip_point_ = this->register_buffer("clip_point", scalar<T>(T(0)));
+}
+
+template <class T>
+Tensor<T> PercentileClipObserver<T>::forward(const Tensor<T>& x) {
+  abs_stats(x, this->type_name() + ".forward");
+  if (x.numel() == 0) return x;
+  std::vector<T> a(x.numel());
+  const T* p = x.data().data();
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::abs(p[i]);
+  std::sort(a.begin(), a.end());
+  clip_point_.mutable_data() = xt::xarray<T>(detail::quantile(a, percentile_ / 100.0));
+  return x;
+}
+
+template <class T>
+T PercentileClipObserver<T>::calculate_qparams() const {
+  return clip_point_.item();
+}
+
+template <class T>
+void PercentileClipObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  check_clip_statistic(*this, state, "clip_point");
+}
+
+template <class T>
+MseClipObserver<T>::MseClipObserver(const LevelSet& levels, int steps)
+    : ClipObserver<T>("MseClipObserver"), levels_(levels.values<T>()), steps_(steps) {
+  const char* op = "MseClipObserver";
+  XGRAD_CHECK(steps >= 1, ValueError, op, ": steps must be >= 1, got ", steps);
+  XGRAD_CHECK(levels_.size() >= 2 && (levels_.front() == T(0) || levels_.front() == T(-1)) &&
+                  levels_.back() == T(1),
+              ValueError, op, ": the level set ", levels.name,
+              " is not normalized (bottom 0 or -1, top 1)");
+  clip_point_ = this->register_buffer("clip_point", scalar<T>(T(0)));
+}
+
+template <class T>
+Tensor<T> MseClipObserver<T>::forward(const Tensor<T>& x) {
+  const AbsStats s = abs_stats(x, this->type_name() + ".forward");
+  if (x.numel() == 0 || s.max_abs == 0) return x;
+  // RCF's own forward at each candidate alpha, so the error is the one
+  // training will see; the squared error summed in double.
+  NoGradGuard no_grad;
+  const Tensor<T> xd = x.detach();
+  const T* px = xd.data().data();
+  double best_err = 0;
+  T best = static_cast<T>(s.max_abs);
+  for (int i = steps_; i >= 1; --i) {
+    const T alpha = static_cast<T>(s.max_abs * double(i) / double(steps_));
+    if (!(alpha > T(0))) break;
+    const Tensor<T> q = rcf_fake_quantize(xd, full<T>({1}, alpha), levels_);
+    const T* pq = q.data().data();
+    double err = 0;
+    for (std::size_t k = 0; k < xd.numel(); ++k) {
+      const double d = double(px[k]) - double(pq[k]);
+      err += d * d;
+    }
+    if (i == steps_ || err < best_err) best_err = err, best = alpha;
+  }
+  clip_point_.mutable_data() = xt::xarray<T>(best);
+  return x;
+}
+
+template <class T>
+T MseClipObserver<T>::calculate_qparams() const {
+  return clip_point_.item();
+}
+
+template <class T>
+void MseClipObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  check_clip_statistic(*this, state, "clip_point");
+}
+
+const char* to_string(AlphaInit init) {
+  return detail::enum_name(init, {"fixed", "max_abs", "lsq_clip_point", "percentile", "mse"});
+}
+
+template <class T>
+std::shared_ptr<ClipObserver<T>> make_clip_observer(AlphaInit init, const LevelSet& levels,
+                                                    double percentile) {
+  switch (init) {
+    case AlphaInit::fixed:
+      return nullptr;
+    case AlphaInit::max_abs:
+      return std::make_shared<MaxAbsObserver<T>>();
+    case AlphaInit::lsq_clip_point:
+      return std::make_shared<LsqClipPointObserver<T>>(levels.top_code());
+    case AlphaInit::percentile:
+      return std::make_shared<PercentileClipObserver<T>>(percentile);
+    case AlphaInit::mse:
+      return std::make_shared<MseClipObserver<T>>(levels);
+  }
+  throw_error<ValueError>("make_clip_observer: unknown AlphaInit ", static_cast<int>(init));
+}
+
 template class MaxAbsObserver<float>;
 template class MaxAbsObserver<double>;
 template class LsqClipPointObserver<float>;
 template class LsqClipPointObserver<double>;
+template class PercentileClipObserver<float>;
+template class PercentileClipObserver<double>;
+template class MseClipObserver<float>;
+template class MseClipObserver<double>;
+template std::shared_ptr<ClipObserver<float>> make_clip_observer<float>(AlphaInit, const LevelSet&,
+                                                                        double);
+template std::shared_ptr<ClipObserver<double>> make_clip_observer<double>(AlphaInit,
+                                                                          const LevelSet&, double);
 
 }  // namespace xgrad::quant

@@ -1,11 +1,12 @@
 // Internal: the extremes of a batch for the uniform observers, refusing NaN
-// and infinities (they would poison the running range).
+// and infinities (they would poison the running range), and a quantile.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "xgrad/errors.hpp"
 
@@ -30,6 +31,17 @@ std::pair<T, T> finite_min_max(const T* p, std::size_t n, const char* op) {
     hi = p[i] > hi ? p[i] : hi;
   }
   return {lo, hi};
+}
+
+// The q-quantile (0 <= q <= 1) of sorted values (not empty), linearly
+// interpolated between order statistics (numpy's and torch.quantile's default).
+template <class T>
+T quantile(const std::vector<T>& sorted, double q) {
+  const double pos = q * double(sorted.size() - 1);
+  const std::size_t i = static_cast<std::size_t>(std::floor(pos));
+  const double frac = pos - double(i);
+  if (i + 1 >= sorted.size()) return sorted.back();
+  return static_cast<T>(double(sorted[i]) + frac * (double(sorted[i + 1]) - double(sorted[i])));
 }
 
 }  // namespace xgrad::quant::detail

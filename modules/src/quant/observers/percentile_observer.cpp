@@ -11,20 +11,6 @@
 
 namespace xgrad::quant {
 
-namespace {
-
-// The q-quantile (0 <= q <= 1) of sorted values, linearly interpolated.
-template <class T>
-T quantile(const std::vector<T>& sorted, double q) {
-  const double pos = q * double(sorted.size() - 1);
-  const std::size_t i = static_cast<std::size_t>(std::floor(pos));
-  const double frac = pos - double(i);
-  if (i + 1 >= sorted.size()) return sorted.back();
-  return static_cast<T>(double(sorted[i]) + frac * (double(sorted[i + 1]) - double(sorted[i])));
-}
-
-}  // namespace
-
 template <class T>
 PercentileObserver<T>::PercentileObserver(double percentile, QuantDtype dtype, QScheme qscheme,
                                           std::optional<std::int64_t> quant_min,
@@ -50,8 +36,8 @@ Tensor<T> PercentileObserver<T>::forward(const Tensor<T>& x) {
   detail::require_finite(p, x.numel(), op);
   std::vector<T> sorted(p, p + x.numel());
   std::sort(sorted.begin(), sorted.end());
-  const T lo = quantile(sorted, (100.0 - percentile_) / 100.0);
-  const T hi = quantile(sorted, percentile_ / 100.0);
+  const T lo = detail::quantile(sorted, (100.0 - percentile_) / 100.0);
+  const T hi = detail::quantile(sorted, percentile_ / 100.0);
   // An unobserved (or reset) range starts a new mean.
   const T inf = std::numeric_limits<T>::infinity();
   const bool fresh = this->min_val().item() == inf && this->max_val().item() == -inf;

@@ -24,10 +24,19 @@ const char* to_string(QuantMethod method) {
   return detail::enum_name(method, {"apot_fixed", "apot_rcf", "uniform", "uniform_lsq"});
 }
 
+const char* to_string(LevelFamily family) {
+  return detail::enum_name(family, {"apot", "uniform", "power_of_two"});
+}
+
 std::string to_string(const QuantizerSpec& spec) {
   std::string s = std::string(to_string(spec.method)) + "(b=" + std::to_string(spec.bits) + "," +
                   (spec.is_signed ? "signed" : "unsigned");
   if (spec.per_channel) s += ",per_channel@" + std::to_string(spec.ch_axis);
+  if (spec.narrow_range) s += ",narrow";
+  if (spec.init) s += std::string(",init=") + to_string(*spec.init);
+  if (spec.init == AlphaInit::percentile) s += ",p=" + format_message(spec.percentile);
+  if (spec.lsq_grad_scale) s += ",grad=lsq";
+  if (spec.levels != LevelFamily::apot) s += std::string(",levels=") + to_string(spec.levels);
   return s + ")";
 }
 
@@ -45,6 +54,19 @@ void validate(const QuantizerSpec& spec) {
   XGRAD_CHECK(spec.ch_axis >= 0, ValueError, where, ": ch_axis must be >= 0, got ", spec.ch_axis);
   XGRAD_CHECK(is_apot(spec.method) || (spec.bits >= 2 && spec.bits <= 8), ValueError, where,
               ": uniform bits must be in [2, 8], got ", spec.bits);
+  const bool rcf = spec.method == QuantMethod::apot_rcf;
+  XGRAD_CHECK(!spec.narrow_range || (!is_apot(spec.method) && spec.is_signed), ValueError, where,
+              ": narrow_range is offered for signed uniform quantizers only");
+  XGRAD_CHECK(!spec.init || rcf || spec.method == QuantMethod::uniform_lsq, ValueError, where,
+              ": init is offered for apot_rcf and uniform_lsq only (the others observe ranges)");
+  XGRAD_CHECK(!(spec.init == AlphaInit::fixed && spec.method == QuantMethod::uniform_lsq),
+              ValueError, where, ": init fixed would leave the LSQ step at 1; pick an observer");
+  XGRAD_CHECK(!(spec.init && spec.per_channel), ValueError, where,
+              ": init is per tensor only (per-channel LSQ observes min/max per channel)");
+  XGRAD_CHECK(spec.percentile > 0 && spec.percentile <= 100, ValueError, where,
+              ": percentile must be in (0, 100], got ", spec.percentile);
+  XGRAD_CHECK(rcf || (!spec.lsq_grad_scale && spec.levels == LevelFamily::apot), ValueError, where,
+              ": lsq_grad_scale and levels are apot_rcf options");
   // APoTFakeQuantize builds its level set only from observed ranges: a b too
   // large for any set must fail here, not at the first calibration batch.
   if (spec.method == QuantMethod::apot_fixed) {
@@ -53,6 +75,21 @@ void validate(const QuantizerSpec& spec) {
                 ": b=", spec.bits, " gives more than the ", kMaxAPoTLevels,
                 " levels an APoT set supports");
   }
+}
+
+// The normalized set of an apot_rcf quantizer.
+LevelSet rcf_levels(const QuantizerSpec& spec) {
+  const int b = spec.bits;
+  switch (spec.levels) {
+    case LevelFamily::apot:
+      return spec.is_signed ? apot_sign_magnitude_levels(b, kTermBits)
+                            : apot_unsigned_levels(b, kTermBits);
+    case LevelFamily::uniform:
+      return uniform_levels(b, spec.is_signed);
+    case LevelFamily::power_of_two:
+      return power_of_two_levels(b, spec.is_signed);
+  }
+  throw_error<ValueError>("make_fake_quantize(", spec, "): unknown level family");
 }
 
 }  // namespace
@@ -73,30 +110,33 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
     case QuantMethod::apot_rcf: {
       // The paper's alpha 3 for standardized weights; inputs from observed ranges.
       RCFOptions<T> options;
-      if (!spec.is_signed) options.init = AlphaInit::max_abs;
-      return std::make_shared<RCFFakeQuantize<T>>(spec.is_signed
-                                                      ? apot_sign_magnitude_levels(b, kTermBits)
-                                                      : apot_unsigned_levels(b, kTermBits),
-                                                  options);
+      options.init = spec.init.value_or(spec.is_signed ? AlphaInit::fixed : AlphaInit::max_abs);
+      options.percentile = spec.percentile;
+      options.lsq_grad_scale = spec.lsq_grad_scale;
+      return std::make_shared<RCFFakeQuantize<T>>(rcf_levels(spec), options);
     }
     case QuantMethod::uniform: {
+      // narrow_range: the symmetric grid [-(2^(b-1) - 1), 2^(b-1) - 1].
+      const std::int64_t signed_min = spec.narrow_range ? 1 - half() : -half();
       if (spec.per_channel) {
         return std::make_shared<PerChannelFakeQuantize<T>>(
             spec.ch_axis, spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8,
             spec.is_signed ? QScheme::per_channel_symmetric : QScheme::per_channel_affine,
-            spec.is_signed ? -half() : 0, spec.is_signed ? half() - 1 : 2 * half() - 1);
+            spec.is_signed ? signed_min : 0, spec.is_signed ? half() - 1 : 2 * half() - 1);
       }
       if (spec.is_signed)
         return std::make_shared<FakeQuantize<T>>(QuantDtype::qint8, QScheme::per_tensor_symmetric,
-                                                 -half(), half() - 1);
+                                                 signed_min, half() - 1);
       return std::make_shared<FakeQuantize<T>>(QuantDtype::quint8, QScheme::per_tensor_affine, 0,
                                                2 * half() - 1);
     }
     case QuantMethod::uniform_lsq: {
       LearnableFakeQuantizeOptions<T> o;
-      o.quant_min = spec.is_signed ? -half() : 0;
+      o.quant_min = spec.is_signed ? (spec.narrow_range ? 1 - half() : -half()) : 0;
       o.quant_max = spec.is_signed ? half() - 1 : 2 * half() - 1;
       o.use_grad_scaling = true;
+      o.step_init = spec.init;
+      o.percentile = spec.percentile;
       o.dtype = spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8;
       o.qscheme = spec.is_signed ? QScheme::per_tensor_symmetric : QScheme::per_tensor_affine;
       if (spec.per_channel) {

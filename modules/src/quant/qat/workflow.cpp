@@ -1,6 +1,7 @@
 #include "xgrad/quant/qat/workflow.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -260,9 +261,46 @@ void calibrate(Module<T>& model, const std::vector<Tensor<T>>& batches) {
 }
 
 template <class T>
-void freeze(Module<T>& model) {
+void freeze(Module<T>& model, bool follow_weights) {
   disable_observer(model);
   enable_fake_quant(model);
+  if (!follow_weights) return;
+  model.apply([](Module<T>& m) {
+    auto* layer = as_qat(m);
+    if (layer && layer->weight_fake_quant->parameters().empty())
+      layer->weight_fake_quant->enable_observer();
+  });
+}
+
+template <class T>
+std::vector<Tensor<T>> clipping_parameters(Module<T>& model) {
+  std::vector<Tensor<T>> out;
+  const auto seen = [&out](const Tensor<T>& p) {
+    return std::any_of(out.begin(), out.end(),
+                       [&p](const Tensor<T>& q) { return &q.data() == &p.data(); });
+  };
+  model.apply([&](Module<T>& m) {
+    if (!m.template as<FakeQuantizeBase<T>>()) return;
+    for (const Tensor<T>& p : m.parameters())
+      if (p.requires_grad() && !seen(p)) out.push_back(p);
+  });
+  return out;
+}
+
+template <class T>
+std::vector<optim::ParamGroup<T>> qat_param_groups(Module<T>& model,
+                                                   std::optional<double> clip_lr) {
+  XGRAD_CHECK(!clip_lr || (*clip_lr > 0 && std::isfinite(*clip_lr)), ValueError,
+              "qat_param_groups: clip_lr must be finite and > 0, got ", clip_lr.value_or(0));
+  std::vector<Tensor<T>> clip = clipping_parameters(model), rest;
+  for (const Tensor<T>& p : model.parameters()) {
+    if (std::none_of(clip.begin(), clip.end(),
+                     [&p](const Tensor<T>& q) { return &q.data() == &p.data(); }))
+      rest.push_back(p);
+  }
+  std::vector<optim::ParamGroup<T>> groups = {{rest, std::nullopt, std::nullopt}};
+  if (!clip.empty()) groups.push_back({clip, clip_lr, 0.0});
+  return groups;
 }
 
 template <class T>
@@ -312,12 +350,15 @@ void convert(Module<T>& model, ConvertMode mode) {
     for (Tensor<T>& p : q->parameters()) p.set_requires_grad(false);
 }
 
-#define XGRAD_QAT_INSTANTIATE(T)                                          \
-  template void prepare_qat<T>(Module<T>&, const QConfig<T>&,             \
-                               const std::map<std::string, QConfig<T>>&); \
-  template void calibrate<T>(Module<T>&, const std::vector<Tensor<T>>&);  \
-  template void freeze<T>(Module<T>&);                                    \
-  template void clamp_alpha_<T>(Module<T>&);                              \
+#define XGRAD_QAT_INSTANTIATE(T)                                                         \
+  template void prepare_qat<T>(Module<T>&, const QConfig<T>&,                            \
+                               const std::map<std::string, QConfig<T>>&);                \
+  template void calibrate<T>(Module<T>&, const std::vector<Tensor<T>>&);                 \
+  template void freeze<T>(Module<T>&, bool);                                             \
+  template std::vector<Tensor<T>> clipping_parameters<T>(Module<T>&);                    \
+  template std::vector<optim::ParamGroup<T>> qat_param_groups<T>(Module<T>&,             \
+                                                                 std::optional<double>); \
+  template void clamp_alpha_<T>(Module<T>&);                                             \
   template void convert<T>(Module<T>&, ConvertMode);
 
 XGRAD_QAT_INSTANTIATE(float)

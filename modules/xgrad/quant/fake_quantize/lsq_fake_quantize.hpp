@@ -31,9 +31,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/fake_quantize/grad_scale.hpp"
+#include "xgrad/quant/observers/clip_observers.hpp"
 #include "xgrad/quant/observers/moving_average_observer.hpp"
 #include "xgrad/quant/observers/per_channel_observer.hpp"
 #include "xgrad/quant/observers/qscheme.hpp"
@@ -55,7 +57,13 @@ Tensor<T> fake_quantize_learnable_per_channel_affine(const Tensor<T>& x, const T
 
 // _LearnableFakeQuantize's constructor arguments (PyTorch's names); the
 // observer is MovingAverageMinMaxObserver (per tensor) or
-// PerChannelMinMaxObserver (per channel, channel_len > 0) with these settings.
+// PerChannelMinMaxObserver (per channel, channel_len > 0) with these settings,
+// or, with step_init set (not PyTorch's; per tensor only), the ClipObserver it
+// names (make_clip_observer over the normalized grid j / quant_max): the step
+// is its clipping value / quant_max (LSQ's own initial step 2 mean|x| /
+// sqrt(quant_max) for AlphaInit::lsq_clip_point) and the zero point stays 0,
+// not learned. step_init needs quant_min = 0 or -quant_max and quant_max + 1 a
+// power of two (a b-bit unsigned or symmetric signed grid).
 template <class T>
 struct LearnableFakeQuantizeOptions {
   std::int64_t quant_min = 0, quant_max = 255;
@@ -66,6 +74,8 @@ struct LearnableFakeQuantizeOptions {
   QScheme qscheme = QScheme::per_tensor_affine;
   std::ptrdiff_t ch_axis = 0;
   double averaging_constant = 0.01;
+  std::optional<AlphaInit> step_init = std::nullopt;  // see above; AlphaInit::fixed refused
+  double percentile = 99.9;  // of |x|, for step_init = AlphaInit::percentile
 };
 
 // PyTorch's _LearnableFakeQuantize. Parameters "scale" and "zero_point" ({1}
@@ -75,7 +85,8 @@ struct LearnableFakeQuantizeOptions {
 // forward(x):
 //   observer on: observe x, copy the observer's qparams into scale /
 //     zero_point (ShapeError if a per-channel count differs from channel_len;
-//     the observer is restored); else clamp scale to eps in place;
+//     the observer is restored), with step_init: scale = max(clip / quant_max,
+//     eps), zero point 0; else clamp scale to eps in place;
 //   fake quant on: symmetric qschemes zero the zero point; then the learnable
 //     op above with grad_factor; scale / zero_point get gradients only while
 //     learning is enabled; else x itself.
@@ -88,7 +99,8 @@ class LearnableFakeQuantize : public FakeQuantizeBase<T> {
   // ValueError unless quant_min < quant_max, channel_len is -1 or > 0, the
   // initial scale is finite and > 0, quant_max > 0 when use_grad_scaling (the
   // gradient factor would be infinite), and the observer accepts the settings
-  // (per-channel qschemes need channel_len > 0, per-tensor ones -1).
+  // (per-channel qschemes need channel_len > 0, per-tensor ones -1; step_init
+  // as said above).
   explicit LearnableFakeQuantize(LearnableFakeQuantizeOptions<T> options = {});
 
   Tensor<T> forward(const Tensor<T>& x) override;
@@ -124,6 +136,7 @@ class LearnableFakeQuantize : public FakeQuantizeBase<T> {
   LearnableFakeQuantizeOptions<T> options_;
   std::shared_ptr<MovingAverageMinMaxObserver<T>> tensor_observer_;
   std::shared_ptr<PerChannelMinMaxObserver<T>> channel_observer_;
+  std::shared_ptr<ClipObserver<T>> clip_observer_;
   Tensor<T> scale_, zero_point_, learning_enabled_, eps_;
 };
 

@@ -31,9 +31,9 @@
 // of a LevelSet, levels/level_set.hpp), after the flags of FakeQuantizeBase.
 // Its initial alpha comes from an observer child, "activation_post_process"
 // (a ClipObserver, observers/clip_observers.hpp), as PyTorch's learnable fake
-// quantize takes its initial scale from one: MaxAbsObserver for
-// AlphaInit::max_abs, LsqClipPointObserver for lsq_clip_point, none for fixed
-// (or any ClipObserver given to the constructor).
+// quantize takes its initial scale from one: the one RCFOptions::init names
+// (make_clip_observer: max_abs, lsq_clip_point, percentile, mse), none for
+// fixed (or any ClipObserver given to the constructor).
 //   forward(x): observer on, an observer child and x not empty: observe x
 //   and set alpha = max(its clipping value, min_alpha); fake quant on:
 //   rcf_fake_quantize(x, alpha, levels, scale); else x itself. The levels
@@ -69,13 +69,6 @@ template <class T>
 Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
                             const std::vector<T>& levels, double grad_scale = 1.0);
 
-// Which observer child sets alpha while the observer is enabled.
-enum class AlphaInit {
-  fixed,           // none: alpha starts at RCFOptions::alpha (weights: 3)
-  max_abs,         // MaxAbsObserver: the running max |x| over everything observed
-  lsq_clip_point,  // LsqClipPointObserver: 2 mean|x| sqrt(top_code) of the latest x
-};
-
 template <class T>
 struct RCFOptions {
   AlphaInit init = AlphaInit::fixed;
@@ -83,6 +76,7 @@ struct RCFOptions {
   double grad_scale = 1.0;      // multiplies alpha's gradient ...
   bool lsq_grad_scale = false;  // ... or, when true, 1 / sqrt(numel(x) * top_code)
   T min_alpha = T(1e-4);        // clamp_alpha_() floor and floor of observed alphas
+  double percentile = 99.9;     // of |x|, for AlphaInit::percentile
 };
 
 template <class T = float>

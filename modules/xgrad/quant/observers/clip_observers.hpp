@@ -8,16 +8,26 @@
 //   MaxAbsObserver        the running max |x| over everything observed;
 //   LsqClipPointObserver  LSQ's initial clip point 2 mean|x| sqrt(top_code) of
 //                         the latest batch (top_code: the level set's, e.g.
-//                         2^b - 1 for b unsigned bits).
+//                         2^b - 1 for b unsigned bits);
+//   PercentileClipObserver  the given percentile of |x| of the latest batch
+//                         (linear interpolation between order statistics);
+//   MseClipObserver       the alpha of least squared error sum (x - Q(x))^2 on
+//                         the latest batch, Q rounding to alpha times a
+//                         normalized level set (RCF's forward), searched over
+//                         alpha = max|x| * i / steps, i = 1..steps.
 //
-// Both refuse NaN and infinities (ValueError "cannot observe ... at flat
+// All refuse NaN and infinities (ValueError "cannot observe ... at flat
 // position i", nothing changed) and leave their state alone for an empty x;
 // load_state_dict refuses a buffer that is negative or not finite (ValueError
-// naming the key).
+// naming the key). make_clip_observer builds the one an AlphaInit names (the
+// QConfig recipe options and RCFOptions::init use it).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
+#include "xgrad/quant/levels/level_set.hpp"
 #include "xgrad/quant/observers/observer_base.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -58,9 +68,63 @@ class LsqClipPointObserver : public ClipObserver<T> {
   Tensor<T> clip_point_;
 };
 
+// Buffer "clip_point" (0-d, 0 until observed). ValueError unless
+// 0 < percentile <= 100.
+template <class T = float>
+class PercentileClipObserver : public ClipObserver<T> {
+ public:
+  explicit PercentileClipObserver(double percentile = 99.9);
+  Tensor<T> forward(const Tensor<T>& x) override;
+  T calculate_qparams() const override;
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+  double percentile() const { return percentile_; }
+
+ private:
+  double percentile_;
+  Tensor<T> clip_point_;
+};
+
+// Buffer "clip_point" (0-d, 0 until observed). ValueError for a level set
+// that is not normalized (bottom 0 or -1, top 1) or steps < 1.
+template <class T = float>
+class MseClipObserver : public ClipObserver<T> {
+ public:
+  explicit MseClipObserver(const LevelSet& levels, int steps = 100);
+  Tensor<T> forward(const Tensor<T>& x) override;
+  T calculate_qparams() const override;
+  void check_state(const typename Module<T>::StateCandidate& state) const override;
+
+ private:
+  std::vector<T> levels_;
+  int steps_;
+  Tensor<T> clip_point_;
+};
+
+// Which observer a learnable clipping value (RCF's alpha, LSQ's step times
+// its top code) starts from.
+enum class AlphaInit {
+  fixed,           // none: the quantizer's own initial value (RCF weights: 3)
+  max_abs,         // MaxAbsObserver: the running max |x| over everything observed
+  lsq_clip_point,  // LsqClipPointObserver: 2 mean|x| sqrt(top_code) of the latest x
+  percentile,      // PercentileClipObserver: a percentile of |x| of the latest x
+  mse,             // MseClipObserver: the least-squared-error alpha for the level set
+};
+const char* to_string(AlphaInit init);
+
+// The observer `init` names, for a quantizer rounding to `levels` (the MSE
+// search rounds to them; lsq_clip_point uses their top_code); null for fixed.
+// ValueError as the observers' constructors.
+template <class T>
+std::shared_ptr<ClipObserver<T>> make_clip_observer(AlphaInit init, const LevelSet& levels,
+                                                    double percentile = 99.9);
+
 extern template class MaxAbsObserver<float>;
 extern template class MaxAbsObserver<double>;
 extern template class LsqClipPointObserver<float>;
 extern template class LsqClipPointObserver<double>;
+extern template class PercentileClipObserver<float>;
+extern template class PercentileClipObserver<double>;
+extern template class MseClipObserver<float>;
+extern template class MseClipObserver<double>;
 
 }  // namespace xgrad::quant

@@ -23,6 +23,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
+#include "xgrad/quant/observers/clip_observers.hpp"
 #include "xgrad/shape.hpp"
 
 namespace xgrad::quant {
@@ -54,24 +55,53 @@ enum class QuantMethod {
 };
 const char* to_string(QuantMethod method);
 
+// The normalized level set of an apot_rcf quantizer (levels/level_set.hpp):
+// the paper's APoT sets, the uniform grid, or powers of two. At 2 bits the
+// signed sets are all ternary {-1, 0, 1}; the unsigned ones differ: APoT and
+// powers of two {0, 1/4, 1/2, 1}, uniform {0, 1/3, 2/3, 1}.
+enum class LevelFamily { apot, uniform, power_of_two };
+const char* to_string(LevelFamily family);
+
 // One quantizer: method, bits and scheme. is_signed: weights (APoT: the
 // paper's sign-magnitude set; uniform: a symmetric signed range), else
 // unsigned (activations after ReLU). per_channel (uniform methods only)
 // quantizes each slice along ch_axis with its own range.
+// The training recipe (docs/quantization.md, "Recipe options"); the defaults
+// are the paper's (apot_rcf) and PyTorch's (uniform_lsq):
+//   narrow_range   uniform signed: [-(2^(b-1) - 1), 2^(b-1) - 1], step max|W| /
+//                  (2^(b-1) - 1), instead of [-2^(b-1), 2^(b-1) - 1];
+//   init           the observer of the initial clipping value (observers/
+//                  clip_observers.hpp); apot_rcf: alpha (default fixed 3 for
+//                  signed, max_abs for unsigned); uniform_lsq: the step times
+//                  quant_max, zero point 0 (default: PyTorch's min/max observer);
+//   percentile     of |x|, for init = percentile;
+//   lsq_grad_scale apot_rcf: alpha's gradient times 1 / sqrt(numel * top_code),
+//                  as LSQ scales its step's (uniform_lsq always does);
+//   levels         apot_rcf: the level family.
 struct QuantizerSpec {
   QuantMethod method = QuantMethod::apot_rcf;
   int bits = 4;
   bool is_signed = false;
   bool per_channel = false;
   int ch_axis = 0;
+  bool narrow_range = false;
+  std::optional<AlphaInit> init = std::nullopt;
+  double percentile = 99.9;
+  bool lsq_grad_scale = false;
+  LevelFamily levels = LevelFamily::apot;
 };
-// e.g. "apot_rcf(b=4,signed)", "uniform(b=8,unsigned,per_channel@0)".
+// e.g. "apot_rcf(b=4,signed)", "uniform(b=8,unsigned,per_channel@0)"; recipe
+// options appear only when not their default ("apot_rcf(b=2,unsigned,
+// init=mse,grad=lsq,levels=uniform)"), so older names still match.
 std::string to_string(const QuantizerSpec& spec);
 
 // A fresh quantizer for `spec`, for a tensor of `shape` (needed by per-channel
 // LSQ only: shape[ch_axis] channels). ValueError when bits or the scheme do not
 // suit the method (APoT activations need an even b with k = 2; APoT signed
-// b >= 2; uniform 2 <= b <= 8; per_channel on an APoT method; ch_axis < 0);
+// b >= 2; uniform 2 <= b <= 8; per_channel on an APoT method; ch_axis < 0), or
+// a recipe option the method does not have (narrow_range: uniform signed
+// only; init: apot_rcf and uniform_lsq only, not fixed for uniform_lsq;
+// lsq_grad_scale, levels: apot_rcf only; percentile outside (0, 100]);
 // ShapeError when per-channel LSQ gets a shape without axis ch_axis.
 // Quantizers: apot_fixed APoTFakeQuantize(b, 2, sign_magnitude / unsigned);
 // apot_rcf RCFFakeQuantize on apot_sign_magnitude_levels(b) with alpha 3 fixed

@@ -6,8 +6,8 @@
 //                      {{"0", quant::uniform_qconfig<float>(8)}});   // per-layer override
 //   quant::calibrate(*model, calibration_batches);   // 2. observers on, fake quant off
 //   quant::freeze(*model);                           // 3. observers off, fake quant on
-//   optim::Adam<float> opt(model->parameters(), ...); // 4. train (after prepare_qat: the
-//   ... loss.backward(); opt.step(); quant::clamp_alpha_(*model);    //    alphas are params)
+//   optim::Adam<float> opt(quant::qat_param_groups(*model, 1e-3), ...); // 4. train
+//   ... loss.backward(); opt.step(); quant::clamp_alpha_(*model);    //    (alphas are params)
 //   quant::convert(*model);                          // 5. integer-weight inference layers
 //   xgrad::save(*model, "quantized.npz");
 //
@@ -21,10 +21,12 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "xgrad/module.hpp"
+#include "xgrad/optim/optimizer.hpp"
 #include "xgrad/quant/qat/qconfig.hpp"
 
 namespace xgrad::quant {
@@ -63,8 +65,29 @@ template <class T>
 void calibrate(Module<T>& model, const std::vector<Tensor<T>>& batches);
 
 // Freezes the observed ranges: every observer off, every fake quant on.
+// follow_weights = true keeps the observers of the weight quantizers whose
+// qparams are not learned (FakeQuantize, PerChannelFakeQuantize,
+// APoTFakeQuantize: no parameters) on, so their range follows the weights as
+// training moves them (PyTorch's QAT observes weights throughout); learned
+// ones (RCF, LSQ) are frozen either way, as observing would overwrite what
+// they learn.
 template <class T>
-void freeze(Module<T>& model);
+void freeze(Module<T>& model, bool follow_weights = false);
+
+// The learnable clipping parameters below `model`: the parameters of every
+// fake quantizer that require gradients (RCF's alpha, LSQ's scale and, when
+// learned, zero point), in module order, each once.
+template <class T>
+std::vector<Tensor<T>> clipping_parameters(Module<T>& model);
+
+// Optimizer groups for QAT: every other parameter of `model` (weights,
+// biases: the optimizer's defaults), then the clipping parameters with their
+// own learning rate (nullopt: the optimizer's) and no weight decay, which
+// would pull clipping values towards 0. The second group is left out when
+// there are no clipping parameters. ValueError for clip_lr not finite and > 0.
+template <class T>
+std::vector<optim::ParamGroup<T>> qat_param_groups(Module<T>& model,
+                                                   std::optional<double> clip_lr = std::nullopt);
 
 // clamp_alpha_() on every RCFFakeQuantize in the model: call after each
 // optimizer step when training RCF quantizers.
