@@ -326,7 +326,9 @@ BOOST_AUTO_TEST_CASE(a_double_quantized_model_rounds_with_standard_ops) {
   namespace quant = xgrad::quant;
   TempDir dir;
   xgrad::Generator gen(4);
+  // The RCF layer's unsigned input set takes the ReLU's outputs.
   nn::Sequential<double> net{std::make_shared<quant::FakeQuantize<double>>(),
+                             std::make_shared<nn::ReLU<double>>(),
                              std::make_shared<quant::qat::Linear<double>>(
                                  4, 3, true, quant::apot_rcf_qconfig<double>(4), gen)};
   quant::calibrate(net, {xgrad::rand<double>({8, 4}, gen, -2.0, 2.0)});
@@ -335,9 +337,9 @@ BOOST_AUTO_TEST_CASE(a_double_quantized_model_rounds_with_standard_ops) {
   BOOST_CHECK_NO_THROW(full_check(dir / "m.onnx"));
   // QuantizeLinear takes float only (opset <= 18): Round and Clip in double.
   BOOST_TEST(op_types(read_model(dir / "m.onnx")) ==
-                 (std::vector<std::string>{"Mul", "Round", "Add", "Clip", "Sub", "Mul", "Div",
-                                           "Clip", "Sub", "Abs", "ArgMin", "Gather", "Mul", "Cast",
-                                           "Gather", "Gemm"}),
+                 (std::vector<std::string>{"Mul", "Round", "Add", "Clip", "Sub", "Mul", "Relu",
+                                           "Div", "Clip", "Sub", "Abs", "ArgMin", "Gather", "Mul",
+                                           "Cast", "Gather", "Gemm"}),
              boost::test_tools::per_element());
 }
 
@@ -394,7 +396,9 @@ BOOST_AUTO_TEST_CASE(docs_example_exports_a_qat_and_a_converted_mlp) {
                                 std::make_shared<nn::ReLU<float>>(),
                                 std::make_shared<nn::Linear<float>>(32, 10)};
     // ... train the float model ...
-    quant::prepare_qat(model, quant::apot_rcf_qconfig<float>(4));
+    // The first layer sees the raw (signed) input: 8-bit uniform for it.
+    quant::prepare_qat(model, quant::apot_rcf_qconfig<float>(4),
+                       {{"0", quant::uniform_qconfig<float>(8)}});
     quant::calibrate(model, {randn<float>({256, 64})});  // your calibration batches
     quant::freeze(model);                                 // observers off: required
     // ... QAT ...

@@ -582,9 +582,18 @@ xt::xarray<double> margin(quant::FakeQuantizeBase<float>& fq, const xt::xarray<f
     }
     return out;
   }
-  auto& l = dynamic_cast<quant::LearnableFakeQuantize<float>&>(fq);
-  BOOST_REQUIRE(!l.is_per_channel());
-  const double scale = l.scale().data()(0), inv = 1.0f / l.scale().data()(0);
+  // LSQ's learned step, or an 8-bit FakeQuantize's observed one (buffer
+  // "scale"); both round x * (1 / scale) computed in float.
+  float step = 0;
+  if (auto* l = fq.as<quant::LearnableFakeQuantize<float>>()) {
+    BOOST_REQUIRE(!l->is_per_channel());
+    step = l->scale().data()(0);
+  } else {
+    const auto buffers = fq.named_buffers();
+    BOOST_REQUIRE(buffers.contains("scale") && buffers["scale"].numel() == 1);
+    step = buffers["scale"].data()(0);
+  }
+  const double scale = step, inv = 1.0f / step;
   for (std::size_t i = 0; i < h.size(); ++i) {
     const double t = h.data()[i] * inv;
     const double d = std::abs(t - (std::floor(t) + 0.5));
@@ -667,15 +676,16 @@ Analysis analyze(nn::Sequential<float>& net, const xt::xarray<float>& x) {
   return r;
 }
 
-// A QAT LeNet from the trained float weights: prepared with `cfg`,
-// calibrated on 4 batches, frozen, then `steps` QAT steps.
+// A QAT LeNet from the trained float weights: prepared with `cfg` (the first
+// conv, which sees the normalized, signed image, with 8-bit uniform as the
+// experiment does), calibrated on 4 batches, frozen, then `steps` QAT steps.
 std::shared_ptr<nn::Sequential<float>> qat_lenet(const FashionMnist& data,
                                                  const xgrad::StateDict<float>& trained,
                                                  const quant::QConfig<float>& cfg,
                                                  std::size_t steps) {
   auto net = onnx_cases::lenet5(7);
   net->load_state_dict(trained);
-  quant::prepare_qat(*net, cfg);
+  quant::prepare_qat(*net, cfg, {{"0", quant::uniform_qconfig<float>(8)}});
   std::vector<Tensor<float>> batches;
   for (std::size_t k = 0; k < 4; ++k) {
     xt::xarray<float> x = xt::view(data.train.features.data(), xt::range(k * 256, (k + 1) * 256));

@@ -76,8 +76,9 @@ BOOST_AUTO_TEST_CASE(an_rcf_activation_starts_at_the_percentile_the_spec_names) 
   a.percentile = 50.0;
   auto model = make_mlp();
   quant::prepare_qat(*model, quant::make_qconfig<float>({QuantMethod::apot_rcf, 4, true}, a));
-  // Layer 0's input is the batch itself: |x| = {1, 2, 3, 4} per row.
-  quant::calibrate(*model, {xgrad::tensor<float>({{1, -2, 3, -4}})});
+  // Layer 0's input is the batch itself, {1, 2, 3, 4} (an unsigned input set
+  // refuses negative inputs in calibrate).
+  quant::calibrate(*model, {xgrad::tensor<float>({{1, 2, 3, 4}})});
   BOOST_TEST(input_quantizer<quant::RCFFakeQuantize<float>>(*model, 0).alpha().item() == 2.5f);
 }
 
@@ -155,7 +156,7 @@ BOOST_AUTO_TEST_CASE(freeze_following_weights_keeps_only_fixed_weight_observers_
   quant::prepare_qat(
       *model, quant::apot_rcf_qconfig<float>(4),
       {{"2", quant::make_qconfig<float>(w8, QuantizerSpec{QuantMethod::uniform, 8})}});
-  quant::calibrate(*model, {xgrad::tensor<float>({{1, -2, 3, -4}})});
+  quant::calibrate(*model, {xgrad::tensor<float>({{1, 2, 3, 4}})});
   quant::freeze(*model, /*follow_weights=*/true);
   BOOST_TEST(!qat_layer(*model, 0).weight_fake_quant->observer_enabled());  // RCF: learned
   BOOST_TEST(!qat_layer(*model, 0).input_fake_quant->observer_enabled());

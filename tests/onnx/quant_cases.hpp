@@ -35,21 +35,24 @@ namespace onnx_cases {
 namespace quant = xgrad::quant;
 
 // Observers on for a calibration batch of `sample` (batch 8, values in
-// [-2, 2)), then frozen: observers off, fake quant on.
-inline void calibrated(Module<float>& m, const Shape& sample, std::uint64_t seed) {
+// [low, 2)), then frozen: observers off, fake quant on. QAT layers take low = 0,
+// the ReLU outputs they see in a network (calibrate refuses negative inputs
+// for an unsigned input set).
+inline void calibrated(Module<float>& m, const Shape& sample, std::uint64_t seed,
+                       float low = -2.0f) {
   Shape shape = {8};
   shape.insert(shape.end(), sample.begin(), sample.end());
   xgrad::Generator gen(seed);
-  quant::calibrate(m, {xgrad::rand<float>(shape, gen, -2.0f, 2.0f)});
+  quant::calibrate(m, {xgrad::rand<float>(shape, gen, low, 2.0f)});
   quant::freeze(m);
 }
 
 template <class M>
 std::function<ModulePtr()> calibrated_maker(std::function<std::shared_ptr<M>()> make,
-                                            Shape sample) {
+                                            Shape sample, float low = -2.0f) {
   return [=] {
     std::shared_ptr<M> m = make();
-    calibrated(*m, sample, 5);
+    calibrated(*m, sample, 5, low);
     return std::static_pointer_cast<Module<float>>(m);
   };
 }
@@ -101,14 +104,14 @@ inline std::vector<LayerCase> quant_cases() {
   const auto converted_linear = [qat_linear](quant::QConfig<F> cfg) {
     return [=] {
       auto q = qat_linear(cfg)();
-      calibrated(*q, {7}, 5);
+      calibrated(*q, {7}, 5, 0.0f);
       return quant::quantized::Linear<F>::from_qat(*q);
     };
   };
   const auto converted_conv = [qat_conv](quant::QConfig<F> cfg) {
     return [=] {
       auto q = qat_conv(cfg)();
-      calibrated(*q, {3, 6, 5}, 5);
+      calibrated(*q, {3, 6, 5}, 5, 0.0f);
       return quant::quantized::Conv2d<F>::from_qat(*q);
     };
   };
@@ -186,7 +189,7 @@ inline std::vector<LayerCase> quant_cases() {
        rcf_ops,
        Bound::exact},
       {"qat_linear_apot_rcf",
-       calibrated_maker<quant::qat::Linear<F>>(qat_linear(quant::apot_rcf_qconfig<F>(4)), {7}),
+       calibrated_maker<quant::qat::Linear<F>>(qat_linear(quant::apot_rcf_qconfig<F>(4)), {7}, 0.0f),
        {7},
        with(with(rcf_ops, gather), {"Gemm"}),
        Bound::sums,
