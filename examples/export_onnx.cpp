@@ -125,10 +125,11 @@ int run(const Options& o) {
   };
   report_accuracy("float");
   if (o.quantize != "none") {
-    // The QAT workflow (docs/quantization.md): 4-bit weights and activations.
+    // The QAT workflow (docs/qat.md): 4-bit weights and activations; the
+    // first conv, which sees the signed normalized image, 8-bit uniform.
     const quant::QConfig<float> cfg = o.quantize == "apot" ? quant::apot_rcf_qconfig<float>(4)
                                                            : quant::uniform_lsq_qconfig<float>(4);
-    quant::prepare_qat(*net, cfg);
+    quant::prepare_qat(*net, cfg, {{"0", quant::uniform_qconfig<float>(8)}});
     const data::Dataset<float> train = load_split(data::Split::train);
     std::vector<Tensor<float>> calibration;
     data::DataLoader<float> batches(train, 256, /*shuffle=*/true, /*seed=*/2);
