@@ -387,7 +387,6 @@ const xt::xarray<T>& Module<T>::StateCandidate::operator[](const std::string& na
                           prefix_, "\"");
 }
 
-template class Module<float>;
-template class Module<double>;
+XGRAD_INSTANTIATE_CLASS(Module);
 
 }  // namespace xgrad

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/ordered_dict.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -236,8 +237,7 @@ StateDict<U> convert_state_dict(const StateDict<T>& dict) {
   return out;
 }
 
-extern template class Module<float>;
-extern template class Module<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Module);
 
 }  // namespace xgrad
 

@@ -192,9 +192,7 @@ void Adam<T>::step() {
   }
 }
 
-template class Adam<float>;
-template class Adam<double>;
-template class AdamW<float>;
-template class AdamW<double>;
+XGRAD_INSTANTIATE_CLASS(Adam);
+XGRAD_INSTANTIATE_CLASS(AdamW);
 
 }  // namespace xgrad::optim

@@ -144,7 +144,6 @@ void SGD<T>::step() {
   }
 }
 
-template class SGD<float>;
-template class SGD<double>;
+XGRAD_INSTANTIATE_CLASS(SGD);
 
 }  // namespace xgrad::optim

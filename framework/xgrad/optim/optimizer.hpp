@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"  // StateDict
 #include "xgrad/tensor.hpp"
 
@@ -117,7 +118,6 @@ class Optimizer {
   std::string name_;
 };
 
-extern template class Optimizer<float>;
-extern template class Optimizer<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Optimizer);
 
 }  // namespace xgrad::optim

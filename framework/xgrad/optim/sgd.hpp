@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::optim {
@@ -56,7 +57,6 @@ class SGD : public Optimizer<T> {
   SGDOptions options_;
 };
 
-extern template class SGD<float>;
-extern template class SGD<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(SGD);
 
 }  // namespace xgrad::optim

@@ -54,11 +54,8 @@ Tensor<T> AdaptiveAvgPool2d<T>::forward(const Tensor<T>& input) {
   return adaptive_avg_pool2d(input, options_.output_size());
 }
 
-template class MaxPool2d<float>;
-template class MaxPool2d<double>;
-template class AvgPool2d<float>;
-template class AvgPool2d<double>;
-template class AdaptiveAvgPool2d<float>;
-template class AdaptiveAvgPool2d<double>;
+XGRAD_INSTANTIATE_CLASS(MaxPool2d);
+XGRAD_INSTANTIATE_CLASS(AvgPool2d);
+XGRAD_INSTANTIATE_CLASS(AdaptiveAvgPool2d);
 
 }  // namespace xgrad::nn

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 
 namespace xgrad::nn {
@@ -115,11 +116,8 @@ class BatchNorm2d : public BatchNormBase<T> {
   explicit BatchNorm2d(const BatchNormOptions& options);
 };
 
-extern template class BatchNormBase<float>;
-extern template class BatchNormBase<double>;
-extern template class BatchNorm1d<float>;
-extern template class BatchNorm1d<double>;
-extern template class BatchNorm2d<float>;
-extern template class BatchNorm2d<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(BatchNormBase);
+XGRAD_EXTERN_TEMPLATE_CLASS(BatchNorm1d);
+XGRAD_EXTERN_TEMPLATE_CLASS(BatchNorm2d);
 
 }  // namespace xgrad::nn

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/ops/size2.hpp"
 #include "xgrad/random.hpp"
@@ -83,7 +84,6 @@ class Conv2d : public xgrad::Module<T> {
   Conv2dOptions options_;
 };
 
-extern template class Conv2d<float>;
-extern template class Conv2d<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Conv2d);
 
 }  // namespace xgrad::nn

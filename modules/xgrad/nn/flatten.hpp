@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 
 namespace xgrad::nn {
@@ -57,9 +58,7 @@ class Unflatten : public xgrad::Module<T> {
   UnflattenOptions options_;
 };
 
-extern template class Flatten<float>;
-extern template class Flatten<double>;
-extern template class Unflatten<float>;
-extern template class Unflatten<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Flatten);
+XGRAD_EXTERN_TEMPLATE_CLASS(Unflatten);
 
 }  // namespace xgrad::nn

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/random.hpp"
 
@@ -54,7 +55,6 @@ class Linear : public xgrad::Module<T> {
   std::size_t in_features_, out_features_;
 };
 
-extern template class Linear<float>;
-extern template class Linear<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Linear);
 
 }  // namespace xgrad::nn

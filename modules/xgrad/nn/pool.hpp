@@ -5,6 +5,7 @@
 //   nn::MaxPool2d<float> pool(2);  // stride 2
 #pragma once
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/ops/size2.hpp"
 
@@ -91,11 +92,8 @@ class AdaptiveAvgPool2d : public xgrad::Module<T> {
   AdaptiveAvgPool2dOptions options_;
 };
 
-extern template class MaxPool2d<float>;
-extern template class MaxPool2d<double>;
-extern template class AvgPool2d<float>;
-extern template class AvgPool2d<double>;
-extern template class AdaptiveAvgPool2d<float>;
-extern template class AdaptiveAvgPool2d<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(MaxPool2d);
+XGRAD_EXTERN_TEMPLATE_CLASS(AvgPool2d);
+XGRAD_EXTERN_TEMPLATE_CLASS(AdaptiveAvgPool2d);
 
 }  // namespace xgrad::nn

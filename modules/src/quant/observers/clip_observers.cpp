@@ -78,9 +78,7 @@ T LsqClipPointObserver<T>::calculate_qparams() const {
   return clip_point_.item();
 }
 
-template class MaxAbsObserver<float>;
-template class MaxAbsObserver<double>;
-template class LsqClipPointObserver<float>;
-template class LsqClipPointObserver<double>;
+XGRAD_INSTANTIATE_CLASS(MaxAbsObserver);
+XGRAD_INSTANTIATE_CLASS(LsqClipPointObserver);
 
 }  // namespace xgrad::quant

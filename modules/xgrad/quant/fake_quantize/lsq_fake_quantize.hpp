@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/fake_quantize/grad_scale.hpp"
 #include "xgrad/quant/observers/moving_average_observer.hpp"
@@ -114,7 +115,6 @@ class LearnableFakeQuantize : public FakeQuantizeBase<T> {
   Tensor<T> scale_, zero_point_, learning_enabled_, eps_;
 };
 
-extern template class LearnableFakeQuantize<float>;
-extern template class LearnableFakeQuantize<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(LearnableFakeQuantize);
 
 }  // namespace xgrad::quant

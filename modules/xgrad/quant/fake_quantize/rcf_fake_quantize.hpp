@@ -57,6 +57,7 @@
 #include <memory>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/fake_quantize/grad_scale.hpp"
 #include "xgrad/quant/levels/level_set.hpp"
@@ -118,7 +119,6 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
   Tensor<T> alpha_, levels_;
 };
 
-extern template class RCFFakeQuantize<float>;
-extern template class RCFFakeQuantize<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(RCFFakeQuantize);
 
 }  // namespace xgrad::quant

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/observers/observer_base.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -50,9 +51,7 @@ class LsqClipPointObserver : public ClipObserver<T> {
   Tensor<T> clip_point_;
 };
 
-extern template class MaxAbsObserver<float>;
-extern template class MaxAbsObserver<double>;
-extern template class LsqClipPointObserver<float>;
-extern template class LsqClipPointObserver<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(MaxAbsObserver);
+XGRAD_EXTERN_TEMPLATE_CLASS(LsqClipPointObserver);
 
 }  // namespace xgrad::quant
