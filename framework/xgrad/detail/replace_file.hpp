@@ -1,5 +1,5 @@
-// Replacing a file all at once (internal; checkpoints and ONNX export use it): the new content goes to a temporary file in
-// the target's directory, "<target>.tmp-<host>-<pid>-<n>", which is then
+// Replacing a file all at once (internal; checkpoints and ONNX export use it): the new content goes
+// to a temporary file in the target's directory, "<target>.tmp-<host>-<pid>-<n>", which is then
 // renamed over the target, so a crash or error never leaves a half-written
 // file. A writer killed mid-write (SIGKILL, power loss) leaves its temporary
 // file: the next replacement of the same target removes those of this host
@@ -21,5 +21,10 @@ void replace_file(const std::string& path, const char* op,
 // that exists): IOError naming `op` and `path` when the file cannot be
 // created or written completely.
 void replace_file_with_bytes(const std::string& path, const char* op, const std::string& bytes);
+
+// "<path>.tmp-<host>-": the prefix of the temporary files of replacements of
+// `path` from this host (a '/' or a backslash in the host name becomes '_'); the pid
+// and a counter follow.
+std::string temporary_prefix(const std::string& path);
 
 }  // namespace xgrad::detail
