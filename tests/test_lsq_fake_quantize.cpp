@@ -226,8 +226,6 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
 
 BOOST_AUTO_TEST_CASE(module_state_is_pytorchs_learnable_fake_quantize) {
   LearnableFakeQuantize<float> fq;
-  std::vector<std::string> names;
-  for (const auto& e : fq.state_dict()) names.push_back(e.first);
   const std::vector<std::string> expected = {"scale",
                                              "zero_point",
                                              "fake_quant_enabled",
@@ -236,7 +234,7 @@ BOOST_AUTO_TEST_CASE(module_state_is_pytorchs_learnable_fake_quantize) {
                                              "eps",
                                              "activation_post_process.min_val",
                                              "activation_post_process.max_val"};
-  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  BOOST_TEST(xgrad_test::names_of(fq.state_dict()) == expected, boost::test_tools::per_element());
   BOOST_TEST(fq.parameters().size() == 2u);
   BOOST_TEST(fq.activation_post_process->type_name() == "MovingAverageMinMaxObserver");
   BOOST_TEST(fq.learning_enabled());

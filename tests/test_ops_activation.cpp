@@ -134,24 +134,10 @@ BOOST_AUTO_TEST_SUITE_END()
 // ---- bad input ----
 
 XGRAD_TEST_BAD_CALLS(r) {
-  const D u;  // undefined
-
   // An undefined input is named by the op's Function ("ReluBackward").
-  using Unary = D (*)(const D&);
-  struct UnaryOp {
-    const char* name;
-    const char* function;
-    Unary f;
-  };
-  const UnaryOp unary[] = {{"relu", "ReluBackward", &relu<double>},
-                           {"sigmoid", "SigmoidBackward", &sigmoid<double>},
-                           {"tanh", "TanhBackward", &xgrad::tanh<double>}};
-  for (const UnaryOp& op : unary) {
-    const Unary f = op.f;
-    r.push_back({std::string(op.name) + ": undefined input",
-                 raises<ValueError>(op.function, {"input tensor 0 is undefined"}),
-                 [f, u] { f(u); }});
-  }
+  add_undefined_input_rows(r, {{"relu", "ReluBackward", &relu<double>},
+                               {"sigmoid", "SigmoidBackward", &sigmoid<double>},
+                               {"tanh", "TanhBackward", &xgrad::tanh<double>}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_activation
