@@ -13,10 +13,12 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 #include <xtensor/xarray.hpp>
+#include <xtensor/xbuilder.hpp>
 
 #include "xgrad/errors.hpp"
 #include "xgrad/gradcheck.hpp"
@@ -69,6 +71,15 @@ boost::test_tools::predicate_result same_state(const xgrad::StateDict<T>& a,
     }
   }
   return true;
+}
+
+// The element types of typed test cases (BOOST_AUTO_TEST_CASE_TEMPLATE).
+using Reals = std::tuple<float, double>;
+
+// Backpropagates a seed of ones of y's shape.
+template <class T>
+void backward_ones(const xgrad::Tensor<T>& y) {
+  y.backward(xt::xarray<T>(xt::ones<T>(y.shape())));
 }
 
 // |a - b| <= tol elementwise, same shape.
