@@ -10,9 +10,11 @@
 // table at the end is time xgrad / time libtorch (throughput ratio = 1 / that).
 #include <benchmark/benchmark.h>
 
+#include <functional>
 #include <string>
 
 #include "bench_apot_data.hpp"
+#include "use_threads_isa.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/parallel.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize.hpp"
@@ -40,75 +42,52 @@ xgrad::quant::APoTQParams<float> apot_qparams(int b) {
   return observer.calculate_qparams(false);
 }
 
-// One case's settings: size, bits, threads and the instruction set (the
-// default one unless a variant is measured).
+// One case's settings: the fake quantization (APoT or uniform), size, bits,
+// threads and the instruction set (the default one unless a variant is
+// measured).
 struct Setup {
+  bool apot;
   std::size_t n;
   int b, threads;
   SimdIsa isa;
 };
 
-// Applies the settings for the duration of a case.
-struct Use {
-  SimdIsa saved = xgrad::quant::simd_isa();
-  explicit Use(const Setup& s) {
-    xgrad::set_num_threads(s.threads);
-    xgrad::quant::set_simd_isa(s.isa);
-  }
-  ~Use() { xgrad::quant::set_simd_isa(saved); }
-};
+using FakeQuantize = std::function<xgrad::Tensor<float>(const xgrad::Tensor<float>&)>;
 
-void apot_forward(benchmark::State& state, Setup s) {
-  const Use use(s);
+// The case's fake quantization, its qparams computed before the timed loop.
+FakeQuantize fake_quantize(const Setup& s) {
+  if (s.apot) {
+    return [q = apot_qparams(s.b)](const xgrad::Tensor<float>& x) {
+      return xgrad::quant::fake_quantize_APoT(x, q);
+    };
+  }
+  return [u = bench::uniform_qparams(s.b)](const xgrad::Tensor<float>& x) {
+    return xgrad::quant::fake_quantize_per_tensor_affine(x, u.scale, 0, 0, u.quant_max);
+  };
+}
+
+void forward(benchmark::State& state, Setup s) {
+  const bench::UseThreadsAndIsa use(s.threads, s.isa);
   const auto x = input(s.n, false);
-  const auto q = apot_qparams(s.b);
+  const FakeQuantize fq = fake_quantize(s);
   const bench::MinorFaults faults;
   for (auto _ : state) {
-    auto y = xgrad::quant::fake_quantize_APoT(x, q);
+    auto y = fq(x);
     benchmark::DoNotOptimize(y.data().data());
   }
   faults.report(state);
   state.SetItemsProcessed(state.iterations() * int64_t(s.n));
 }
 
-void apot_forward_backward(benchmark::State& state, Setup s) {
-  const Use use(s);
+void forward_backward(benchmark::State& state, Setup s) {
+  const bench::UseThreadsAndIsa use(s.threads, s.isa);
   auto x = input(s.n, true);
-  const auto q = apot_qparams(s.b);
+  const FakeQuantize fq = fake_quantize(s);
   const xt::xarray<float> seed = xt::ones<float>({s.n});
   const bench::MinorFaults faults;
   for (auto _ : state) {
     x.zero_grad();
-    auto y = xgrad::quant::fake_quantize_APoT(x, q);
-    y.backward(seed);
-    benchmark::DoNotOptimize(x.grad().data().data());
-  }
-  faults.report(state);
-  state.SetItemsProcessed(state.iterations() * int64_t(s.n));
-}
-
-void uniform_forward(benchmark::State& state, Setup s) {
-  const Use use(s);
-  const auto x = input(s.n, false);
-  const auto u = bench::uniform_qparams(s.b);
-  const bench::MinorFaults faults;
-  for (auto _ : state) {
-    auto y = xgrad::quant::fake_quantize_per_tensor_affine(x, u.scale, 0, 0, u.quant_max);
-    benchmark::DoNotOptimize(y.data().data());
-  }
-  faults.report(state);
-  state.SetItemsProcessed(state.iterations() * int64_t(s.n));
-}
-
-void uniform_forward_backward(benchmark::State& state, Setup s) {
-  const Use use(s);
-  auto x = input(s.n, true);
-  const auto u = bench::uniform_qparams(s.b);
-  const xt::xarray<float> seed = xt::ones<float>({s.n});
-  const bench::MinorFaults faults;
-  for (auto _ : state) {
-    x.zero_grad();
-    auto y = xgrad::quant::fake_quantize_per_tensor_affine(x, u.scale, 0, 0, u.quant_max);
+    auto y = fq(x);
     y.backward(seed);
     benchmark::DoNotOptimize(x.grad().data().data());
   }
@@ -122,23 +101,22 @@ const bool registered = [] {
     const std::string big = bench::fq_case(b, bench::kFakeQuantSize);
     const std::string small = bench::fq_case(b, bench::kInCacheSize);
     for (int t : bench::kThreadCounts) {
-      const Setup s{bench::kFakeQuantSize, b, t, best};
-      bench::add_fq_case(bench::with_threads("xgrad/apot_fq_fwd/" + big, t), apot_forward, s);
-      bench::add_fq_case(bench::with_threads("xgrad/apot_fq_fwd_bwd/" + big, t),
-                         apot_forward_backward, s);
-      bench::add_fq_case(bench::with_threads("xgrad/uniform_fq_fwd/" + big, t), uniform_forward, s);
-      bench::add_fq_case(bench::with_threads("xgrad/uniform_fq_fwd_bwd/" + big, t),
-                         uniform_forward_backward, s);
+      for (bool apot : {true, false}) {
+        const std::string name = std::string("xgrad/") + (apot ? "apot" : "uniform") + "_fq_fwd";
+        const Setup s{apot, bench::kFakeQuantSize, b, t, best};
+        bench::add_fq_case(bench::with_threads(name + "/" + big, t), forward, s);
+        bench::add_fq_case(bench::with_threads(name + "_bwd/" + big, t), forward_backward, s);
+      }
     }
-    bench::add_fq_case(bench::with_threads("xgrad/apot_fq_fwd/" + small, 1), apot_forward,
-                       Setup{bench::kInCacheSize, b, 1, best});
+    bench::add_fq_case(bench::with_threads("xgrad/apot_fq_fwd/" + small, 1), forward,
+                       Setup{true, bench::kInCacheSize, b, 1, best});
     // Each instruction set, one thread: in cache and in memory.
     for (SimdIsa isa : xgrad::quant::supported_simd_isas()) {
       const std::string v = std::string("/isa:") + xgrad::quant::to_string(isa);
-      bench::add_fq_case("xgrad/apot_fq_fwd/" + small + v, apot_forward,
-                         Setup{bench::kInCacheSize, b, 1, isa});
-      bench::add_fq_case("xgrad/uniform_fq_fwd/" + big + v, uniform_forward,
-                         Setup{bench::kFakeQuantSize, b, 1, isa});
+      bench::add_fq_case("xgrad/apot_fq_fwd/" + small + v, forward,
+                         Setup{true, bench::kInCacheSize, b, 1, isa});
+      bench::add_fq_case("xgrad/uniform_fq_fwd/" + big + v, forward,
+                         Setup{false, bench::kFakeQuantSize, b, 1, isa});
     }
   }
   return true;

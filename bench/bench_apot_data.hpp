@@ -42,6 +42,25 @@ void add_fq_case(const std::string& name, Fn fn, Setup s) {
   add_case(name, s.n < kFakeQuantSize ? benchmark::kMicrosecond : benchmark::kMillisecond, fn, s);
 }
 
+// The learnable fake-quantize cases of bench_qat.cpp and its libtorch peer,
+// named alike on both sides: "<side>/<op>_fq_fwd[_bwd]/b<b>/4M/f32/t<threads>"
+// for op "rcf" and "lsq" and b 4 and 8; fn_of(op) measures op, given (b,
+// backward, threads).
+template <class FnOf>
+void add_learnable_fq_cases(const std::string& side, FnOf fn_of) {
+  for (int b : {4, 8}) {
+    for (bool bwd : {false, true}) {
+      for (const std::string op : {"rcf", "lsq"}) {
+        const std::string pass = bwd ? "_fq_fwd_bwd/" : "_fq_fwd/";
+        for (int t : kThreadCounts) {
+          add_case(with_threads(side + "/" + op + pass + fq_case(b, kFakeQuantSize), t),
+                   benchmark::kMillisecond, fn_of(op), b, bwd, t);
+        }
+      }
+    }
+  }
+}
+
 // Uniform b-bit affine quantization of [0, 1]: 2^b levels, zero_point 0.
 struct UniformQParams {
   double scale;

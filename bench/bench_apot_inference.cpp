@@ -26,6 +26,7 @@
 #include "../modules/src/quant/kernels/lut_int_matrix.hpp"
 #include "../modules/src/quant/kernels/lut_matrix.hpp"
 #include "bench_threads.hpp"
+#include "use_threads_isa.hpp"
 #include "xgrad/parallel.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 
@@ -71,25 +72,13 @@ struct Setup {
   LutPath path;
 };
 
-struct Use {
-  SimdIsa saved = xgrad::quant::simd_isa();
-  explicit Use(const Setup& s) {
-    xgrad::set_num_threads(s.threads);
-    xgrad::quant::set_simd_isa(s.isa);
-  }
-  ~Use() {
-    xgrad::quant::set_simd_isa(saved);
-    xgrad::set_num_threads(1);  // also OpenBLAS back to 1 thread
-  }
-};
-
 void report_flops(benchmark::State& state, const Setup& s) {
   state.counters["FLOP/s"] = benchmark::Counter(2.0 * double(s.rows * s.cols * s.batch),
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void xgrad_case(benchmark::State& state, Setup s) {
-  const Use use(s);
+  const bench::UseThreadsAndIsa use(s.threads, s.isa);
   const Weights w = make_weights(s.rows, s.cols, s.bits);
   const std::vector<float> x = activations(s.batch * s.cols);
   std::vector<float> y(s.batch * s.rows);
@@ -103,7 +92,7 @@ void xgrad_case(benchmark::State& state, Setup s) {
 }
 
 void blas_case(benchmark::State& state, Setup s) {
-  const Use use(s);
+  const bench::UseThreadsAndIsa use(s.threads, s.isa);
   openblas_set_num_threads(s.threads);
   const Weights w = make_weights(s.rows, s.cols, s.bits);
   const std::vector<float> x = activations(s.batch * s.cols);
@@ -126,7 +115,7 @@ void blas_case(benchmark::State& state, Setup s) {
 // The integer path on the same codes: int8 levels (APoT's at 4 bits k = 2
 // reach 48), u8 activations.
 void xgrad_int8_case(benchmark::State& state, Setup s) {
-  const Use use(s);
+  const bench::UseThreadsAndIsa use(s.threads, s.isa);
   std::mt19937 gen{static_cast<unsigned>(s.rows * 31 + s.cols * 7 + std::size_t(s.bits))};
   std::uniform_int_distribution<int> code(0, (1 << s.bits) - 1), byte(0, 255);
   std::vector<std::uint8_t> codes(s.rows * s.cols), a(s.batch * s.cols);
@@ -172,7 +161,7 @@ __attribute__((target("avx512f"))) void decode_panel(const xgrad::quant::kernels
 }
 
 void panel_sgemm_case(benchmark::State& state, Setup s) {
-  const Use use(s);
+  const bench::UseThreadsAndIsa use(s.threads, s.isa);
   const Weights w = make_weights(s.rows, s.cols, s.bits);
   const auto& c = w.lut.codes();
   std::vector<float> t16(16);

@@ -68,18 +68,8 @@ void lsq(benchmark::State& state, int b, bool backward, int threads) {
 }
 
 const bool registered = [] {
-  for (int b : {4, 8}) {
-    const std::string bits = "b" + std::to_string(b) + "/4M/f32";
-    for (bool bwd : {false, true}) {
-      const std::string pass = bwd ? "_fwd_bwd/" : "_fwd/";
-      for (int t : bench::kThreadCounts) {
-        bench::add_case(bench::with_threads("xgrad/rcf_fq" + pass + bits, t),
-                        benchmark::kMillisecond, rcf, b, bwd, t);
-        bench::add_case(bench::with_threads("xgrad/lsq_fq" + pass + bits, t),
-                        benchmark::kMillisecond, lsq, b, bwd, t);
-      }
-    }
-  }
+  bench::add_learnable_fq_cases("xgrad",
+                                [](const std::string& op) { return op == "rcf" ? rcf : lsq; });
   return true;
 }();
 

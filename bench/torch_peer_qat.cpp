@@ -41,17 +41,9 @@ void learnable(benchmark::State& state, int b, bool backward, int threads) {
   state.SetItemsProcessed(state.iterations() * int64_t(bench::kFakeQuantSize));
 }
 
+// Both learnable quantizers run PyTorch's learnable affine fake quantize.
 const bool registered = [] {
-  for (int b : {4, 8}) {
-    const std::string bits = "b" + std::to_string(b) + "/4M/f32";
-    for (bool bwd : {false, true}) {
-      const std::string pass = bwd ? "_fwd_bwd/" : "_fwd/";
-      for (const char* op : {"rcf_fq", "lsq_fq"})
-        for (int t : bench::kThreadCounts)
-          bench::add_case(bench::with_threads("torch/" + std::string(op) + pass + bits, t),
-                          benchmark::kMillisecond, learnable, b, bwd, t);
-    }
-  }
+  bench::add_learnable_fq_cases("torch", [](const std::string&) { return learnable; });
   return true;
 }();
 

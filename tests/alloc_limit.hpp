@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <new>
 
@@ -32,6 +33,17 @@ inline constexpr bool kAllocationLimitWorks = false;
 #else
 inline constexpr bool kAllocationLimitWorks = true;
 #endif
+
+// The decorator of a test case that needs the limit, which Boost.Test then
+// skips, saying why, where the limit does not work:
+//   BOOST_AUTO_TEST_CASE(name, *xgrad_test::needs_allocation_limit()) { ... }
+inline boost::unit_test::precondition needs_allocation_limit() {
+  return boost::unit_test::precondition([](boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result works(kAllocationLimitWorks);
+    works.message() << "no allocation limit under AddressSanitizer or ThreadSanitizer";
+    return works;
+  });
+}
 
 inline std::atomic<std::size_t>& largest_request() {
   static std::atomic<std::size_t> v{0};

@@ -29,11 +29,8 @@ BOOST_AUTO_TEST_SUITE(test_allocation)
 // Requests above 1 GiB fail in these cases, as they would on a small machine.
 constexpr std::size_t kLimit = std::size_t(1) << 30;
 
-BOOST_AUTO_TEST_CASE(creating_a_tensor_too_large_for_memory_is_a_resource_error) {
-  if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
-    return;
-  }
+BOOST_AUTO_TEST_CASE(creating_a_tensor_too_large_for_memory_is_a_resource_error,
+                     *xgrad_test::needs_allocation_limit()) {
   AllocationLimit limit(kLimit);
   Generator gen(1);
   const std::vector<std::pair<const char*, std::function<void()>>> calls = {
@@ -56,11 +53,8 @@ BOOST_AUTO_TEST_CASE(creating_a_tensor_too_large_for_memory_is_a_resource_error)
   }
 }
 
-BOOST_AUTO_TEST_CASE(an_op_whose_result_does_not_fit_is_a_resource_error_naming_the_op) {
-  if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
-    return;
-  }
+BOOST_AUTO_TEST_CASE(an_op_whose_result_does_not_fit_is_a_resource_error_naming_the_op,
+                     *xgrad_test::needs_allocation_limit()) {
   const D x = ones<double>({256, 1024}, true);  // 2 MiB
   const xgrad_test::TensorSnapshot before(x);
   AllocationLimit limit(std::size_t(1) << 20);
@@ -70,11 +64,8 @@ BOOST_AUTO_TEST_CASE(an_op_whose_result_does_not_fit_is_a_resource_error_naming_
   BOOST_TEST(before.same());
 }
 
-BOOST_AUTO_TEST_CASE(backward_out_of_memory_is_a_resource_error_and_can_be_retried) {
-  if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
-    return;
-  }
+BOOST_AUTO_TEST_CASE(backward_out_of_memory_is_a_resource_error_and_can_be_retried,
+                     *xgrad_test::needs_allocation_limit()) {
   const D x = ones<double>({256, 1024}, true);
   const D y = sum(exp(x) * 2.0);
   {

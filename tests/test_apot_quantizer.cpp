@@ -9,6 +9,7 @@
 #include <vector>
 #include <xtensor/xadapt.hpp>
 
+#include "apot_qparams.hpp"
 #include "test_util.hpp"
 #include "xgrad/quant/apot/quantizer.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_function.hpp"
@@ -19,6 +20,7 @@ BOOST_AUTO_TEST_SUITE(test_apot_quantizer)
 
 using namespace xgrad;
 using namespace xgrad::quant;
+using xgrad_test::apot_qparams;
 using xgrad_test::equal_arrays;
 
 namespace {
@@ -147,14 +149,6 @@ void check_both_searches_against_scan(const APoTQParams<T>& q, Generator& gen) {
   }
 }
 
-template <class T>
-APoTQParams<T> qparams_on(T lo, T hi, int b, int k, LevelScheme scheme) {
-  APoTObserver<T> obs(b, k);
-  obs.set_min_val(lo);
-  obs.set_max_val(hi);
-  return obs.calculate_qparams(scheme);
-}
-
 BOOST_AUTO_TEST_CASE(nearest_level_equals_pytorch_scan_float_and_double) {
   Generator gen(11);
   struct Cfg {
@@ -168,8 +162,8 @@ BOOST_AUTO_TEST_CASE(nearest_level_equals_pytorch_scan_float_and_double) {
         Cfg{6, 2, LevelScheme::signed_per_term}, Cfg{4, 2, LevelScheme::sign_magnitude},
         Cfg{6, 2, LevelScheme::sign_magnitude}}) {
     BOOST_TEST_CONTEXT("b=" << c.b << " k=" << c.k << " " << to_string(c.scheme)) {
-      check_both_searches_against_scan(qparams_on(-0.7f, 0.9f, c.b, c.k, c.scheme), gen);
-      check_both_searches_against_scan(qparams_on(-0.7, 0.9, c.b, c.k, c.scheme), gen);
+      check_both_searches_against_scan(apot_qparams(-0.7f, 0.9f, c.b, c.k, c.scheme), gen);
+      check_both_searches_against_scan(apot_qparams(-0.7, 0.9, c.b, c.k, c.scheme), gen);
     }
   }
 }
@@ -306,10 +300,7 @@ BOOST_AUTO_TEST_CASE(zero_dim_inputs_keep_their_shape) {
 XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
   const D x = leaf({4});
-
-  auto q = APoTObserver<double>(4, 2);
-  q.forward(tensor<double>({-1.0, 2.0}));
-  const APoTQParams<double> good = q.calculate_qparams(false);
+  const APoTQParams<double> good = apot_qparams(-1.0, 2.0, 4, 2);
   r.push_back({"quantize_APoT: NaN input",
                raises<ValueError>("quantize_APoT", {"x is NaN", "flat position 1"}), [good] {
                  quantize_APoT(tensor<double>({0.0, kNaN}), good);

@@ -8,6 +8,7 @@
 #include <set>
 #include <xtensor/xadapt.hpp>
 
+#include "apot_qparams.hpp"
 #include "test_util.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/activation.hpp"
@@ -27,14 +28,6 @@ using xgrad_test::equal_arrays;
 
 namespace {
 
-template <class T>
-APoTQParams<T> qparams_for(T lo, T hi, int b, int k, LevelScheme scheme) {
-  APoTObserver<T> obs(b, k);
-  obs.set_min_val(lo);
-  obs.set_max_val(hi);
-  return obs.calculate_qparams(scheme);
-}
-
 // The quantizer from primitives: c = clamp(x, -alpha, alpha) carries the
 // clipped identity gradient; detach(quant_dequant(x) - c) carries the value.
 template <class T>
@@ -46,7 +39,8 @@ Tensor<T> composed(const Tensor<T>& x, const APoTQParams<T>& q) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(backward_is_the_clipped_mask_including_the_boundaries) {
-  const auto q = qparams_for<float>(-1.0f, 2.0f, 4, 2, LevelScheme::signed_per_term);  // alpha 2
+  const auto q =
+      xgrad_test::apot_qparams<float>(-1.0f, 2.0f, 4, 2, LevelScheme::signed_per_term);  // alpha 2
   const float inf = std::numeric_limits<float>::infinity();
   const float below = std::nextafter(-2.0f, -inf), above = std::nextafter(2.0f, inf);
   Tensor<float> x = tensor<float>({-3.0f, below, -2.0f, -0.3f, 0.0f, 1.1f, 2.0f, above, 7.0f, inf},
@@ -60,7 +54,7 @@ BOOST_AUTO_TEST_CASE(backward_is_the_clipped_mask_including_the_boundaries) {
 }
 
 BOOST_AUTO_TEST_CASE(nan_propagates_with_zero_gradient) {
-  const auto q = qparams_for<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
   Tensor<double> x = tensor<double>({0.4, std::nan(""), 0.9}, true);
   const Tensor<double> y = fake_quantize_APoT(x, q);
   BOOST_TEST(y.data()(0) == 0.375);
@@ -72,7 +66,7 @@ BOOST_AUTO_TEST_CASE(nan_propagates_with_zero_gradient) {
 
 // The mask is taken from x as it was in forward, not re-read in backward.
 BOOST_AUTO_TEST_CASE(mask_is_cached_from_the_original_input) {
-  const auto q = qparams_for<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
   Tensor<float> x = tensor<float>({0.5f, 2.0f}, true);
   const Tensor<float> y = fake_quantize_APoT(x, q);
   {
@@ -84,7 +78,7 @@ BOOST_AUTO_TEST_CASE(mask_is_cached_from_the_original_input) {
 }
 
 BOOST_AUTO_TEST_CASE(no_node_without_grad_mode_or_requires_grad) {
-  const auto q = qparams_for<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
   const Tensor<float> plain = tensor<float>({0.3f, 0.7f});
   BOOST_TEST(std::string(fake_quantize_APoT(plain, q).grad_fn_name()).empty());
   Tensor<float> x = tensor<float>({0.3f, 0.7f}, true);
@@ -95,7 +89,7 @@ BOOST_AUTO_TEST_CASE(no_node_without_grad_mode_or_requires_grad) {
 }
 
 BOOST_AUTO_TEST_CASE(qparams_get_no_gradient) {
-  const auto q = qparams_for<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
   Tensor<double> levels(q.quantization_levels.data(), /*requires_grad=*/true);
   Tensor<double> x = tensor<double>({0.2, 0.6}, true);
   const Tensor<double> y =
@@ -110,7 +104,7 @@ BOOST_AUTO_TEST_CASE(qparams_get_no_gradient) {
 template <class T>
 void check_fused_equals_composed(LevelScheme scheme, int b, int k) {
   Generator gen(5);
-  const auto q = qparams_for<T>(T(-0.8), T(1.3), b, k, scheme);
+  const auto q = xgrad_test::apot_qparams<T>(T(-0.8), T(1.3), b, k, scheme);
   Tensor<T> r = rand<T>({500}, gen, T(-2), T(2));
   xt::xarray<T> xs = r.data();
   xs(0) = q.alpha;
@@ -277,7 +271,7 @@ BOOST_AUTO_TEST_CASE(bad_input_to_the_module) {
 // inf dy becomes 0 there, exactly like clamp's backward (so the fused op and
 // the composition stay identical); inside the range dy passes through as is.
 BOOST_AUTO_TEST_CASE(nan_and_inf_gradients_are_masked_like_clamp) {
-  const auto q = qparams_for<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
   const float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
   const xt::xarray<float> xs = {0.5f, 2.0f, 0.3f, -3.0f, 1.0f};
   const xt::xarray<float> dy = {nan, nan, inf, -inf, -inf};
@@ -291,7 +285,7 @@ BOOST_AUTO_TEST_CASE(nan_and_inf_gradients_are_masked_like_clamp) {
 
 // The mask survives a first backward when the graph is retained.
 BOOST_AUTO_TEST_CASE(second_backward_with_retained_graph_uses_the_same_mask) {
-  const auto q = qparams_for<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
   Tensor<double> x = tensor<double>({0.4, 1.5, -0.2}, true);
   const Tensor<double> y = fake_quantize_APoT(x, q);
   y.backward(xt::xarray<double>{1.0, 1.0, 1.0}, /*retain_graph=*/true);
@@ -358,7 +352,7 @@ BOOST_AUTO_TEST_CASE(undefined_input_to_the_module_raises_value_error) {
 }
 
 BOOST_AUTO_TEST_CASE(zero_dim_input_gets_a_zero_dim_gradient) {
-  const auto q = qparams_for<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<double>(0.0, 1.0, 4, 2, LevelScheme::unsigned_levels);
   Tensor<double> x = scalar<double>(0.3);
   x.set_requires_grad(true);
   const Tensor<double> y = fake_quantize_APoT(x, q);
@@ -369,7 +363,7 @@ BOOST_AUTO_TEST_CASE(zero_dim_input_gets_a_zero_dim_gradient) {
 }
 
 BOOST_AUTO_TEST_CASE(empty_input_gets_an_empty_gradient) {
-  const auto q = qparams_for<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
+  const auto q = xgrad_test::apot_qparams<float>(0.0f, 1.0f, 4, 2, LevelScheme::unsigned_levels);
   Tensor<float> x(xt::xarray<float>::from_shape({0, 3}), /*requires_grad=*/true);
   const Tensor<float> y = fake_quantize_APoT(x, q);
   BOOST_TEST((y.shape() == Shape{0, 3}));
@@ -382,10 +376,7 @@ BOOST_AUTO_TEST_CASE(empty_input_gets_an_empty_gradient) {
 XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
   const D x = leaf({4});
-
-  auto q = APoTObserver<double>(4, 2);
-  q.forward(tensor<double>({-1.0, 2.0}));
-  const APoTQParams<double> good = q.calculate_qparams(false);
+  const APoTQParams<double> good = xgrad_test::apot_qparams(-1.0, 2.0, 4, 2);
   r.push_back({"fake_quantize_APoT: unsorted levels",
                raises<ValueError>("fake_quantize_function",
                                   {"quantization_levels must be sorted", "element 1"}),

@@ -106,13 +106,6 @@ boost::test_tools::predicate_result conv_near_float_path(QuantizedLayer<float>& 
 
 std::uintmax_t file_size(const std::string& path) { return std::filesystem::file_size(path); }
 
-bool same_state(const StateDict<float>& a, const StateDict<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i].first != b[i].first || !equal_arrays(a[i].second, b[i].second)) return false;
-  return true;
-}
-
 }  // namespace
 
 // ---- storage ----
@@ -122,8 +115,7 @@ BOOST_AUTO_TEST_CASE(a_converted_linear_stores_packed_codes_a_table_and_the_bias
   const auto x = xgrad::randn<float>({8, 40}, gen);
   auto net = converted<float>(std::make_shared<nn::Linear<float>>(40, 24, true, gen),
                               quant::apot_rcf_qconfig<float>(4), x);
-  std::vector<std::string> keys;
-  for (const auto& kv : net->state_dict()) keys.push_back(kv.first);
+  const std::vector<std::string> keys = xgrad_test::names_of(net->state_dict());
   BOOST_REQUIRE(keys.size() >= 4u);
   BOOST_TEST(keys[0] == "0.weight_packed");
   BOOST_TEST(keys[1] == "0.weight_table");
@@ -592,7 +584,7 @@ BOOST_AUTO_TEST_CASE(hostile_converted_checkpoints_are_refused_and_change_nothin
       } catch (const xgrad::ValueError& e) {
         for (const auto& w : c.words) BOOST_TEST(xgrad_test::contains(e.what(), w), e.what());
       }
-      BOOST_TEST(same_state(net->state_dict(), good));
+      BOOST_TEST(xgrad_test::same_state(net->state_dict(), good));
     }
   }
   // A float member that is not bytes: refused by the byte buffer's check.
@@ -601,7 +593,7 @@ BOOST_AUTO_TEST_CASE(hostile_converted_checkpoints_are_refused_and_change_nothin
   xgrad::save(bad, dir / "float_member.npz");
   BOOST_CHECK_EXCEPTION(xgrad::load(*net, dir / "float_member.npz"), xgrad::ValueError,
                         mentions<xgrad::ValueError>("\"0.weight_packed\"[0] = 300"));
-  BOOST_TEST(same_state(net->state_dict(), good));
+  BOOST_TEST(xgrad_test::same_state(net->state_dict(), good));
 }
 
 // ---- bad input ----
@@ -612,13 +604,9 @@ XGRAD_TEST_BAD_CALLS(r) {
   auto net = converted<double>(std::make_shared<nn::Linear<double>>(6, 3, true, gen),
                                quant::apot_rcf_qconfig<double>(4), x);
   std::shared_ptr<Module<double>> layer = (*net)[0];
-  r.push_back({"quantized::Linear: forward of the wrong width",
-               raises<ShapeError>("linear", {"[2, 5]", "[3, 6]"}),
-               [layer] {
-                 layer->forward(zeros<double>({2, 5}));
-               },
-               {},
-               {layer}});
+  r.push_back(forward_of("quantized::Linear: forward of the wrong width",
+                         raises<ShapeError>("linear", {"[2, 5]", "[3, 6]"}), layer,
+                         zeros<double>({2, 5})));
   r.push_back({"quantized::Linear: forward undefined",
                raises<ValueError>("quantized::Linear.forward", {"undefined"}),
                [layer] { layer->forward(D()); },

@@ -167,13 +167,9 @@ XGRAD_TEST_BAD_CALLS(r) {
                {},
                {afq}});
   auto afq_on = std::make_shared<APoTFakeQuantize<double>>(4, 2);
-  r.push_back({"APoTFakeQuantize: forward on a range beyond float32",
-               raises<ValueError>("apot_level_set", {"alpha=1e+300", "float32"}),
-               [afq_on] {
-                 afq_on->forward(tensor<double>({-1e300, 1e300}));
-               },
-               {},
-               {afq_on}});
+  r.push_back(forward_of("APoTFakeQuantize: forward on a range beyond float32",
+                         raises<ValueError>("apot_level_set", {"alpha=1e+300", "float32"}), afq_on,
+                         tensor<double>({-1e300, 1e300})));
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_fake_quantize

@@ -224,11 +224,9 @@ BOOST_AUTO_TEST_CASE(state_dict_round_trip_reproduces_the_layer) {
   LinearAPoT<float> trained(randn<float>({4, 6}, gen), 8, 2, randn<float>({4}, gen));
   LinearAPoT<float> fresh(randn<float>({4, 6}, gen), 8, 2, randn<float>({4}, gen));
   const auto dict = trained.state_dict();
-  std::vector<std::string> names;
-  for (const auto& kv : dict) names.push_back(kv.first);
   const std::vector<std::string> expected = {"weight_packed",       "alpha",         "gamma",
                                              "quantization_levels", "level_indices", "bias"};
-  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  BOOST_TEST(xgrad_test::names_of(dict) == expected, boost::test_tools::per_element());
   fresh.load_state_dict(dict);
   const auto x = randn<float>({3, 6}, gen);
   BOOST_TEST(equal_arrays(fresh.weight_codes(), trained.weight_codes()));
@@ -419,13 +417,9 @@ XGRAD_TEST_BAD_CALLS(r) {
                [w] { LinearAPoT<double>(w, 4, 2, D(), LevelScheme::signed_per_term); },
                {w}});
   auto la = std::make_shared<LinearAPoT<double>>(w, 4, 2);
-  r.push_back({"LinearAPoT: forward of the wrong width",
-               raises<ShapeError>("linear", {"input [1, 3], weight [2, 2]"}),
-               [la] {
-                 la->forward(zeros<double>({1, 3}));
-               },
-               {},
-               {la}});
+  r.push_back(forward_of("LinearAPoT: forward of the wrong width",
+                         raises<ShapeError>("linear", {"input [1, 3], weight [2, 2]"}), la,
+                         zeros<double>({1, 3})));
   r.push_back({"LinearAPoT: forward undefined",
                raises<ValueError>("LinearAPoT.forward", {"input tensor is undefined"}),
                [la, u] { la->forward(u); },

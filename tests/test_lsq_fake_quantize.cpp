@@ -252,8 +252,6 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_typed_errors) {
 
 BOOST_AUTO_TEST_CASE(module_state_is_pytorchs_learnable_fake_quantize) {
   LearnableFakeQuantize<float> fq;
-  std::vector<std::string> names;
-  for (const auto& e : fq.state_dict()) names.push_back(e.first);
   const std::vector<std::string> expected = {"scale",
                                              "zero_point",
                                              "fake_quant_enabled",
@@ -262,7 +260,7 @@ BOOST_AUTO_TEST_CASE(module_state_is_pytorchs_learnable_fake_quantize) {
                                              "eps",
                                              "activation_post_process.min_val",
                                              "activation_post_process.max_val"};
-  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  BOOST_TEST(xgrad_test::names_of(fq.state_dict()) == expected, boost::test_tools::per_element());
   BOOST_TEST(fq.parameters().size() == 2u);
   BOOST_TEST(fq.activation_post_process->type_name() == "MovingAverageMinMaxObserver");
   BOOST_TEST(fq.learning_enabled());
@@ -433,53 +431,44 @@ XGRAD_TEST_BAD_CALLS(r) {
          fake_quantize_learnable_per_channel_affine(x, leaf({3}), zeros<double>({3}), 2, 0, 255);
        },
        {x}});
+  // Constructing from the default options changed by `edit`.
+  const auto constructed_with = [](void (*edit)(LearnableFakeQuantizeOptions<double>&)) {
+    return [edit] {
+      LearnableFakeQuantizeOptions<double> o;
+      edit(o);
+      LearnableFakeQuantize<double>{o};
+    };
+  };
   r.push_back({"LearnableFakeQuantize: scale 0",
-               raises<ValueError>("LearnableFakeQuantize", {"scale", "got 0"}), [] {
-                 LearnableFakeQuantizeOptions<double> o;
-                 o.scale = 0.0;
-                 LearnableFakeQuantize<double>{o};
-               }});
+               raises<ValueError>("LearnableFakeQuantize", {"scale", "got 0"}),
+               constructed_with([](LearnableFakeQuantizeOptions<double>& o) { o.scale = 0.0; })});
   r.push_back({"LearnableFakeQuantize: negative scale",
-               raises<ValueError>("LearnableFakeQuantize", {"scale", "got -0.1"}), [] {
-                 LearnableFakeQuantizeOptions<double> o;
-                 o.scale = -0.1;
-                 LearnableFakeQuantize<double>{o};
-               }});
-  r.push_back({"LearnableFakeQuantize: NaN zero_point",
-               raises<ValueError>("LearnableFakeQuantize", {"zero_point must be finite"}), [] {
-                 LearnableFakeQuantizeOptions<double> o;
-                 o.zero_point = kNaN;
-                 LearnableFakeQuantize<double>{o};
-               }});
+               raises<ValueError>("LearnableFakeQuantize", {"scale", "got -0.1"}),
+               constructed_with([](LearnableFakeQuantizeOptions<double>& o) { o.scale = -0.1; })});
+  r.push_back(
+      {"LearnableFakeQuantize: NaN zero_point",
+       raises<ValueError>("LearnableFakeQuantize", {"zero_point must be finite"}),
+       constructed_with([](LearnableFakeQuantizeOptions<double>& o) { o.zero_point = kNaN; })});
   r.push_back({"LearnableFakeQuantize: quant_min equal to quant_max",
                raises<ValueError>("LearnableFakeQuantize",
                                   {"quant_min must be strictly less than quant_max", "got [7, 7]"}),
-               [] {
-                 LearnableFakeQuantizeOptions<double> o;
+               constructed_with([](LearnableFakeQuantizeOptions<double>& o) {
                  o.quant_min = o.quant_max = 7;
-                 LearnableFakeQuantize<double>{o};
-               }});
-  r.push_back({"LearnableFakeQuantize: quant range beyond quint8",
-               raises<ValueError>("MovingAverageMinMaxObserver", {"range [0, 1000]", "quint8"}),
-               [] {
-                 LearnableFakeQuantizeOptions<double> o;
-                 o.quant_max = 1000;
-                 LearnableFakeQuantize<double>{o};
-               }});
-  r.push_back({"LearnableFakeQuantize: channel_len 0",
-               raises<ValueError>("LearnableFakeQuantize", {"channel_len", "got 0"}), [] {
-                 LearnableFakeQuantizeOptions<double> o;
-                 o.channel_len = 0;
-                 LearnableFakeQuantize<double>{o};
-               }});
+               })});
+  r.push_back(
+      {"LearnableFakeQuantize: quant range beyond quint8",
+       raises<ValueError>("MovingAverageMinMaxObserver", {"range [0, 1000]", "quint8"}),
+       constructed_with([](LearnableFakeQuantizeOptions<double>& o) { o.quant_max = 1000; })});
+  r.push_back(
+      {"LearnableFakeQuantize: channel_len 0",
+       raises<ValueError>("LearnableFakeQuantize", {"channel_len", "got 0"}),
+       constructed_with([](LearnableFakeQuantizeOptions<double>& o) { o.channel_len = 0; })});
   r.push_back(
       {"LearnableFakeQuantize: per-channel qscheme without channel_len",
        raises<ValueError>("LearnableFakeQuantize", {"per_channel_affine", "channel_len is -1"}),
-       [] {
-         LearnableFakeQuantizeOptions<double> o;
+       constructed_with([](LearnableFakeQuantizeOptions<double>& o) {
          o.qscheme = QScheme::per_channel_affine;
-         LearnableFakeQuantize<double>{o};
-       }});
+       })});
   LearnableFakeQuantizeOptions<double> per_channel;
   per_channel.qscheme = QScheme::per_channel_affine;
   per_channel.channel_len = 4;

@@ -359,28 +359,17 @@ XGRAD_TEST_BAD_CALLS(r) {
                raises<ValueError>("Conv2d", {"groups", "out_channels 4, got 3"}),
                [] { nn::Conv2d<double>(Conv2dOptions(3, 4, 3).groups(3)); }});
   auto c2 = std::make_shared<nn::Conv2d<double>>(2, 4, 3);
-  r.push_back({"Conv2d: forward of other channels",
-               raises<ShapeError>("conv2d", {"the input has 3 channels, the weight expects 2"}),
-               [c2] {
-                 c2->forward(leaf({1, 3, 5, 5}));
-               },
-               {},
-               {c2}});
-  r.push_back({"Conv2d: forward of a 3-D input",
-               raises<ShapeError>("conv2d", {"input must be 4-D", "got [2, 5, 5]"}),
-               [c2] {
-                 c2->forward(leaf({2, 5, 5}));
-               },
-               {},
-               {c2}});
   r.push_back(
-      {"Conv2d: forward of an input smaller than the kernel",
-       raises<ShapeError>("conv2d", {"kernel [3, 3]", "larger than the padded input [2, 2]"}),
-       [c2] {
-         c2->forward(leaf({1, 2, 2, 2}));
-       },
-       {},
-       {c2}});
+      forward_of("Conv2d: forward of other channels",
+                 raises<ShapeError>("conv2d", {"the input has 3 channels, the weight expects 2"}),
+                 c2, leaf({1, 3, 5, 5})));
+  r.push_back(forward_of("Conv2d: forward of a 3-D input",
+                         raises<ShapeError>("conv2d", {"input must be 4-D", "got [2, 5, 5]"}), c2,
+                         leaf({2, 5, 5})));
+  r.push_back(forward_of(
+      "Conv2d: forward of an input smaller than the kernel",
+      raises<ShapeError>("conv2d", {"kernel [3, 3]", "larger than the padded input [2, 2]"}), c2,
+      leaf({1, 2, 2, 2})));
 
   r.push_back({"BatchNorm2d: num_features 0",
                raises<ValueError>("BatchNorm2d", {"num_features", "got 0"}),
@@ -390,28 +379,18 @@ XGRAD_TEST_BAD_CALLS(r) {
   r.push_back({"BatchNorm2d: momentum 2", raises<ValueError>("BatchNorm2d", {"momentum", "got 2"}),
                [] { nn::BatchNorm2d<double>(3, 1e-5, 2.0); }});
   auto bn = std::make_shared<nn::BatchNorm2d<double>>(3);
-  r.push_back({"BatchNorm2d: forward of a 2-D input",
-               raises<ShapeError>("BatchNorm2d", {"expected input [N, C, H, W]", "got [2, 3]"}),
-               [bn] {
-                 bn->forward(leaf({2, 3}));
-               },
-               {},
-               {bn}});
-  r.push_back({"BatchNorm2d: forward of other channels",
-               raises<ShapeError>("BatchNorm2d", {"expected 3 channels", "got input [2, 4, 2, 2]"}),
-               [bn] {
-                 bn->forward(leaf({2, 4, 2, 2}));
-               },
-               {},
-               {bn}});
-  r.push_back({"BatchNorm2d: training forward of one value per channel",
-               raises<ValueError>("batch_norm",
-                                  {"more than 1 value per channel", "got input [1, 3, 1, 1]"}),
-               [bn] {
-                 bn->forward(leaf({1, 3, 1, 1}));
-               },
-               {},
-               {bn}});
+  r.push_back(
+      forward_of("BatchNorm2d: forward of a 2-D input",
+                 raises<ShapeError>("BatchNorm2d", {"expected input [N, C, H, W]", "got [2, 3]"}),
+                 bn, leaf({2, 3})));
+  r.push_back(forward_of(
+      "BatchNorm2d: forward of other channels",
+      raises<ShapeError>("BatchNorm2d", {"expected 3 channels", "got input [2, 4, 2, 2]"}), bn,
+      leaf({2, 4, 2, 2})));
+  r.push_back(forward_of(
+      "BatchNorm2d: training forward of one value per channel",
+      raises<ValueError>("batch_norm", {"more than 1 value per channel", "got input [1, 3, 1, 1]"}),
+      bn, leaf({1, 3, 1, 1})));
   r.push_back({"BatchNorm2d: load a negative running_var",
                raises<ValueError>("BatchNorm2d::load_state_dict", {"running_var[1] = -1"}),
                [bn] {
@@ -441,13 +420,9 @@ XGRAD_TEST_BAD_CALLS(r) {
                  nn::AdaptiveAvgPool2d<double>({1, 0});
                }});
   auto mp = std::make_shared<nn::MaxPool2d<double>>(2);
-  r.push_back({"MaxPool2d: forward of a 3-D input",
-               raises<ShapeError>("max_pool2d", {"input must be 4-D", "got [2, 4, 4]"}),
-               [mp] {
-                 mp->forward(leaf({2, 4, 4}));
-               },
-               {},
-               {mp}});
+  r.push_back(forward_of("MaxPool2d: forward of a 3-D input",
+                         raises<ShapeError>("max_pool2d", {"input must be 4-D", "got [2, 4, 4]"}),
+                         mp, leaf({2, 4, 4})));
 
   r.push_back(
       {"fuse_conv_bn: bn of other features",

@@ -29,19 +29,13 @@ BOOST_AUTO_TEST_SUITE(test_nn_layers)
 using xgrad::Tensor;
 using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
+using xgrad_test::names_of;
 using xgrad_test::passes_gradcheck;
 namespace nn = xgrad::nn;
 
 namespace {
 
 using Inputs = std::vector<Tensor<double>>;
-
-template <class Pairs>
-std::vector<std::string> names_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& kv : pairs) out.push_back(kv.first);
-  return out;
-}
 
 // Sum of all elements, read from the data (no ops needed).
 template <class T>
@@ -807,10 +801,9 @@ XGRAD_TEST_BAD_CALLS(r) {
            batch_norm(zeros<double>({1, 3}), rm, rv, u, u, true, 0.1, 1e-5);
          },
          {rm, rv}});
-    r.push_back({"batch_norm: undefined input",
-                 raises<ValueError>("batch_norm", {"input is undefined"}),
-                 [rm, rv, u] { batch_norm(u, rm, rv, u, u, true, 0.1, 1e-5); },
-                 {rm, rv}});
+    r.push_back(undefined_argument("batch_norm", "input",
+                                   [rm, rv, u] { batch_norm(u, rm, rv, u, u, true, 0.1, 1e-5); },
+                                   {rm, rv}));
   }
   {
     auto m = std::make_shared<nn::Linear<double>>(3, 2);
@@ -818,13 +811,10 @@ XGRAD_TEST_BAD_CALLS(r) {
                  raises<ValueError>(
                      "Linear", {"in_features and out_features must be positive", "got 0 and 2"}),
                  [] { nn::Linear<double>(0, 2); }});
-    r.push_back({"Linear: input of the wrong width",
-                 raises<ShapeError>("linear", {"input [4, 5], weight [2, 3]", "in_features"}),
-                 [m] {
-                   m->forward(zeros<double>({4, 5}));
-                 },
-                 {},
-                 {m}});
+    r.push_back(
+        forward_of("Linear: input of the wrong width",
+                   raises<ShapeError>("linear", {"input [4, 5], weight [2, 3]", "in_features"}), m,
+                   zeros<double>({4, 5})));
     r.push_back(forward_of_undefined(m, "Linear", "input"));
     r.push_back({"Sequential: null module",
                  raises<ValueError>("Sequential::register_module", {"module \"0\" is null"}), [] {
@@ -840,21 +830,14 @@ XGRAD_TEST_BAD_CALLS(r) {
     r.push_back({"BatchNorm1d: momentum 2",
                  raises<ValueError>("BatchNorm1d", {"momentum", "got 2"}),
                  [] { nn::BatchNorm1d<double>(3, 1e-5, 2.0); }});
-    r.push_back({"BatchNorm1d: wrong channel count",
-                 raises<ShapeError>("BatchNorm1d", {"expected 3 channels", "got input [4, 2]"}),
-                 [bn] {
-                   bn->forward(zeros<double>({4, 2}));
-                 },
-                 {},
-                 {bn}});
     r.push_back(
-        {"BatchNorm1d: one value per channel in training",
-         raises<ValueError>("batch_norm", {"more than 1 value per channel", "got input [1, 3]"}),
-         [bn] {
-           bn->forward(zeros<double>({1, 3}));
-         },
-         {},
-         {bn}});
+        forward_of("BatchNorm1d: wrong channel count",
+                   raises<ShapeError>("BatchNorm1d", {"expected 3 channels", "got input [4, 2]"}),
+                   bn, zeros<double>({4, 2})));
+    r.push_back(forward_of(
+        "BatchNorm1d: one value per channel in training",
+        raises<ValueError>("batch_norm", {"more than 1 value per channel", "got input [1, 3]"}), bn,
+        zeros<double>({1, 3})));
     r.push_back({"Dropout: p = 1", raises<ValueError>("Dropout", {"p must be in [0, 1)", "got 1"}),
                  [] { nn::Dropout<double>(1.0); }});
     r.push_back(

@@ -21,26 +21,15 @@ using xgrad_test::close_arrays;
 using xgrad_test::equal_arrays;
 using xgrad_test::passes_gradcheck;
 
-namespace {
-
-using Reals = std::tuple<float, double>;
-
-template <class T>
-void backward_ones(const Tensor<T>& y) {
-  y.backward(xt::xarray<T>(xt::ones<T>(y.shape())));
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(values)
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(relu_keeps_positives_and_nan, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(relu_keeps_positives_and_nan, T, xgrad_test::Reals) {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   const auto x = tensor<T>({-2, -0.0, 0, 1.5, inf, -inf, nan});
   BOOST_TEST(equal_arrays(relu(x).data(), xt::xarray<T>({0, 0, 0, 1.5, inf, 0, nan})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(sigmoid_and_tanh_exact_points, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(sigmoid_and_tanh_exact_points, T, xgrad_test::Reals) {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   const auto x = tensor<T>({0, 1000, -1000, inf, -inf, nan});
   BOOST_TEST(equal_arrays(sigmoid(x).data(), xt::xarray<T>({0.5, 1, 0, 1, 0, nan})));
@@ -48,7 +37,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(sigmoid_and_tanh_exact_points, T, Reals) {
 }
 
 // Against the textbook formulas evaluated in long double; 2 ulp of T.
-BOOST_AUTO_TEST_CASE_TEMPLATE(sigmoid_and_tanh_match_the_formulas, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(sigmoid_and_tanh_match_the_formulas, T, xgrad_test::Reals) {
   const xt::xarray<T> x = {-20, -3, -0.5, 0.25, 2, 15};
   xt::xarray<T> sig = xt::zeros<T>(x.shape()), th = xt::zeros<T>(x.shape());
   for (std::size_t i = 0; i < x.size(); ++i) {
@@ -88,17 +77,17 @@ BOOST_AUTO_TEST_CASE(activations_pass_gradcheck) {
 
 // Exact derivatives at exactly representable points: relu' = [x > 0],
 // sigmoid'(0) = 1/4, tanh'(0) = 1, and 0 (not NaN) where saturated.
-BOOST_AUTO_TEST_CASE_TEMPLATE(exact_gradients_including_saturation, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(exact_gradients_including_saturation, T, xgrad_test::Reals) {
   auto x = tensor<T>({-1, 0, 2}, true);
-  backward_ones(relu(x));
+  xgrad_test::backward_ones(relu(x));
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({0, 0, 1})));
 
   auto s = tensor<T>({0, 1000, -1000}, true);
-  backward_ones(sigmoid(s));
+  xgrad_test::backward_ones(sigmoid(s));
   BOOST_TEST(equal_arrays(s.grad().data(), xt::xarray<T>({0.25, 0, 0})));
 
   auto t = tensor<T>({0, 1000, -1000}, true);
-  backward_ones(tanh(t));
+  xgrad_test::backward_ones(tanh(t));
   BOOST_TEST(equal_arrays(t.grad().data(), xt::xarray<T>({1, 0, 0})));
 }
 
@@ -125,7 +114,7 @@ BOOST_AUTO_TEST_CASE(modifying_the_output_in_place_makes_backward_throw) {
       NoGradGuard guard;
       y.mutable_data().fill(0);
     }
-    BOOST_CHECK_THROW(backward_ones(y), StateError);
+    BOOST_CHECK_THROW(xgrad_test::backward_ones(y), StateError);
   }
 }
 
@@ -134,24 +123,10 @@ BOOST_AUTO_TEST_SUITE_END()
 // ---- bad input ----
 
 XGRAD_TEST_BAD_CALLS(r) {
-  const D u;  // undefined
-
   // An undefined input is named by the op's Function ("ReluBackward").
-  using Unary = D (*)(const D&);
-  struct UnaryOp {
-    const char* name;
-    const char* function;
-    Unary f;
-  };
-  const UnaryOp unary[] = {{"relu", "ReluBackward", &relu<double>},
-                           {"sigmoid", "SigmoidBackward", &sigmoid<double>},
-                           {"tanh", "TanhBackward", &xgrad::tanh<double>}};
-  for (const UnaryOp& op : unary) {
-    const Unary f = op.f;
-    r.push_back({std::string(op.name) + ": undefined input",
-                 raises<ValueError>(op.function, {"input tensor 0 is undefined"}),
-                 [f, u] { f(u); }});
-  }
+  add_undefined_input_rows(r, {{"relu", "ReluBackward", &relu<double>},
+                               {"sigmoid", "SigmoidBackward", &sigmoid<double>},
+                               {"tanh", "TanhBackward", &xgrad::tanh<double>}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_activation

@@ -31,15 +31,8 @@ using xgrad_test::passes_gradcheck;
 
 namespace {
 
-using Reals = std::tuple<float, double>;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Back-propagates a gradient of ones from y.
-template <class T>
-void backward_ones(const Tensor<T>& y) {
-  y.backward(xt::xarray<T>(xt::ones<T>(y.shape())));
-}
 
 // `values` reshaped (nested braces with one element per row are ambiguous).
 template <class T>
@@ -112,7 +105,7 @@ const ShapePair kBroadcastCases[] = {
 
 BOOST_AUTO_TEST_SUITE(values)
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(binary_ops_on_equal_shapes, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(binary_ops_on_equal_shapes, T, xgrad_test::Reals) {
   const auto a = tensor<T>({1, -2, 3, 0.5});
   const auto b = tensor<T>({2, 4, -1, 0.25});
   const struct {
@@ -132,7 +125,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(binary_ops_on_equal_shapes, T, Reals) {
 }
 
 // The scalar is a double literal: it converts to T, so this also compiles for float.
-BOOST_AUTO_TEST_CASE_TEMPLATE(scalar_ops_and_operators_with_double_literals, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(scalar_ops_and_operators_with_double_literals, T, xgrad_test::Reals) {
   const auto a = tensor<T>({1, -2, 4});
   const struct {
     const char* name;
@@ -161,7 +154,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(scalar_ops_and_operators_with_double_literals, T, 
   }
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(unary_math, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(unary_math, T, xgrad_test::Reals) {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   const struct {
     const char* name;
@@ -185,13 +178,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(unary_math, T, Reals) {
 }
 
 // As in PyTorch: out-of-domain inputs give -inf / NaN, not an exception.
-BOOST_AUTO_TEST_CASE_TEMPLATE(log_and_sqrt_outside_their_domain_give_inf_or_nan, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(log_and_sqrt_outside_their_domain_give_inf_or_nan, T,
+                              xgrad_test::Reals) {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   BOOST_TEST(equal_arrays(log(tensor<T>({0, -1, nan})).data(), xt::xarray<T>({-inf, nan, nan})));
   BOOST_TEST(equal_arrays(sqrt(tensor<T>({-1, nan})).data(), xt::xarray<T>({nan, nan})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(clamp_family, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(clamp_family, T, xgrad_test::Reals) {
   const T nan = std::numeric_limits<T>::quiet_NaN();
   const auto x = tensor<T>({-2, -0.5, 0, 0.5, 2, nan});
   BOOST_TEST(equal_arrays(clamp(x, -1.0, 1.0).data(), xt::xarray<T>({-1, -0.5, 0, 0.5, 1, nan})));
@@ -202,7 +196,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(clamp_family, T, Reals) {
                           xt::xarray<T>({0.25, 0.25, 0.25, 0.25, 0.25, nan})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(minimum_and_maximum_propagate_nan, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(minimum_and_maximum_propagate_nan, T, xgrad_test::Reals) {
   const T nan = std::numeric_limits<T>::quiet_NaN();
   const auto a = tensor<T>({nan, 1, nan});
   const auto b = tensor<T>({1, nan, nan});
@@ -210,7 +204,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(minimum_and_maximum_propagate_nan, T, Reals) {
   BOOST_TEST(equal_arrays(maximum(a, b).data(), xt::xarray<T>({nan, nan, nan})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(where_selects_and_broadcasts_all_three, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(where_selects_and_broadcasts_all_three, T, xgrad_test::Reals) {
   const xt::xarray<bool> same = {true, false, true};
   BOOST_TEST(equal_arrays(where(same, tensor<T>({1, 2, 3}), tensor<T>({-1, -2, -3})).data(),
                           xt::xarray<T>({1, -2, 3})));
@@ -237,7 +231,7 @@ BOOST_AUTO_TEST_CASE(where_accepts_expressions_and_non_const_conditions) {
                           xt::xarray<double>({-2, 2, -3})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(broadcasting_forward, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(broadcasting_forward, T, xgrad_test::Reals) {
   const auto row = tensor<T>({1, 2, 3});                        // [3]
   const auto matrix = tensor<T>({{10, 20, 30}, {40, 50, 60}});  // [2, 3]
   BOOST_TEST(equal_arrays((row + matrix).data(), xt::xarray<T>({{11, 22, 33}, {41, 52, 63}})));
@@ -338,34 +332,34 @@ BOOST_AUTO_TEST_CASE(where_passes_gradcheck_with_broadcasting) {
   BOOST_TEST(passes_gradcheck([&](const auto& in) { return where(same, in[0], in[1]); }, {c, d}));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_row_plus_matrix_sums_over_rows, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_row_plus_matrix_sums_over_rows, T, xgrad_test::Reals) {
   auto row = tensor<T>({1, 2, 3}, true);
   auto matrix = tensor<T>({{10, 20, 30}, {40, 50, 60}}, true);
-  backward_ones(row * matrix);
+  xgrad_test::backward_ones(row * matrix);
   BOOST_TEST(equal_arrays(row.grad().data(), xt::xarray<T>({50, 70, 90})));
   BOOST_TEST(equal_arrays(matrix.grad().data(), xt::xarray<T>({{1, 2, 3}, {1, 2, 3}})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_batch_by_time_times_batch_scale, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_batch_by_time_times_batch_scale, T, xgrad_test::Reals) {
   Tensor<T> x(shaped<T>({1, 2, 3, 4, 5, 6}, {2, 1, 3}), true);  // [B, 1, T]
   Tensor<T> s(shaped<T>({10, 100}, {2, 1, 1}), true);           // [B, 1, 1]
-  backward_ones(x * s);
+  xgrad_test::backward_ones(x * s);
   BOOST_TEST(equal_arrays(x.grad().data(), shaped<T>({10, 10, 10, 100, 100, 100}, {2, 1, 3})));
   BOOST_TEST(equal_arrays(s.grad().data(), shaped<T>({6, 15}, {2, 1, 1})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_a_0d_scalar_is_0d, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_a_0d_scalar_is_0d, T, xgrad_test::Reals) {
   auto s = scalar<T>(3, true);
   auto m = tensor<T>({{1, 2}, {3, 4}}, true);
-  backward_ones(s * m);
+  xgrad_test::backward_ones(s * m);
   BOOST_TEST(s.grad().dim() == 0u);
   BOOST_TEST(s.grad().item() == T(10));
   BOOST_TEST(equal_arrays(m.grad().data(), xt::xarray<T>({{3, 3}, {3, 3}})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_x_times_x_counts_both_uses, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_of_x_times_x_counts_both_uses, T, xgrad_test::Reals) {
   auto x = tensor<T>({1, -2, 3}, true);
-  backward_ones(x * x);
+  xgrad_test::backward_ones(x * x);
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({2, -4, 6})));
 }
 
@@ -405,61 +399,61 @@ BOOST_AUTO_TEST_CASE(scalar_over_tensor_gradient_survives_a_squared_overflow) {
   BOOST_TEST(a.grad().item() == -1e-10f, boost::test_tools::tolerance(1e-6f));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(minimum_and_maximum_split_ties_evenly, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(minimum_and_maximum_split_ties_evenly, T, xgrad_test::Reals) {
   auto a = tensor<T>({1, 2, 3}, true);
   auto b = tensor<T>({1, 3, 2}, true);
-  backward_ones(minimum(a, b));
+  xgrad_test::backward_ones(minimum(a, b));
   BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<T>({0.5, 1, 0})));
   BOOST_TEST(equal_arrays(b.grad().data(), xt::xarray<T>({0.5, 0, 1})));
   a.zero_grad();
   b.zero_grad();
-  backward_ones(maximum(a, b));
+  xgrad_test::backward_ones(maximum(a, b));
   BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<T>({0.5, 0, 1})));
   BOOST_TEST(equal_arrays(b.grad().data(), xt::xarray<T>({0.5, 1, 0})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(clamp_gradient_passes_at_the_bounds_inclusive, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(clamp_gradient_passes_at_the_bounds_inclusive, T, xgrad_test::Reals) {
   auto x = tensor<T>({-2, -1, 0, 1, 2}, true);
-  backward_ones(clamp(x, -1.0, 1.0));
+  xgrad_test::backward_ones(clamp(x, -1.0, 1.0));
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({0, 1, 1, 1, 0})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(abs_gradient_is_the_sign_and_zero_at_zero, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(abs_gradient_is_the_sign_and_zero_at_zero, T, xgrad_test::Reals) {
   auto x = tensor<T>({-2, 0, 3}, true);
-  backward_ones(abs(x));
+  xgrad_test::backward_ones(abs(x));
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({-1, 0, 1})));
 }
 
 // d(x^0)/dx is 0 everywhere, including x = 0 (no 0 * inf = NaN).
-BOOST_AUTO_TEST_CASE_TEMPLATE(pow_zero_has_zero_gradient_even_at_zero, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(pow_zero_has_zero_gradient_even_at_zero, T, xgrad_test::Reals) {
   auto x = tensor<T>({0, 2}, true);
-  backward_ones(pow(x, 0.0));
+  xgrad_test::backward_ones(pow(x, 0.0));
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({0, 0})));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(where_routes_the_gradient_by_the_condition, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(where_routes_the_gradient_by_the_condition, T, xgrad_test::Reals) {
   auto a = tensor<T>({1, 2, 3}, true);
   auto b = scalar<T>(9, true);
   const auto column = shaped<bool>({true, false}, {2, 1});
-  backward_ones(where(column, a, b));
+  xgrad_test::backward_ones(where(column, a, b));
   BOOST_TEST(equal_arrays(a.grad().data(), xt::xarray<T>({1, 1, 1})));
   BOOST_TEST(b.grad().item() == T(3));
 }
 
 // Masking is a multiply by a constant 0/1 tensor: masked rows get no gradient.
-BOOST_AUTO_TEST_CASE_TEMPLATE(mask_multiply_zeroes_values_and_gradients, T, Reals) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(mask_multiply_zeroes_values_and_gradients, T, xgrad_test::Reals) {
   auto x = tensor<T>({{1, 2, 3}, {4, 5, 6}}, true);
   const Tensor<T> row_mask(shaped<T>({0, 1}, {2, 1}));
   const auto y = x * row_mask;
   BOOST_TEST(equal_arrays(y.data(), xt::xarray<T>({{0, 0, 0}, {4, 5, 6}})));
-  backward_ones(y);
+  xgrad_test::backward_ones(y);
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<T>({{0, 0, 0}, {1, 1, 1}})));
 }
 
 BOOST_AUTO_TEST_CASE(only_inputs_that_require_grad_receive_one) {
   auto a = tensor<double>({1, 2});
   auto b = tensor<double>({3, 4}, true);
-  backward_ones(a * b);
+  xgrad_test::backward_ones(a * b);
   BOOST_TEST(!a.grad().defined());
   BOOST_TEST(equal_arrays(b.grad().data(), xt::xarray<double>({1, 2})));
 }
@@ -478,7 +472,7 @@ BOOST_AUTO_TEST_CASE(modifying_a_saved_input_in_place_makes_backward_throw) {
   auto b = tensor<double>({3, 4});
   const auto y = a * b;
   b.fill_(0);
-  BOOST_CHECK_THROW(backward_ones(y), StateError);
+  BOOST_CHECK_THROW(xgrad_test::backward_ones(y), StateError);
 }
 
 BOOST_AUTO_TEST_CASE(ops_record_their_names) {
@@ -511,58 +505,9 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(bad_inputs)
 
-BOOST_AUTO_TEST_CASE(shapes_that_do_not_broadcast_throw_shape_error_naming_the_op) {
-  const auto a = zeros<double>({2, 3}), b = zeros<double>({4});
-  const std::pair<std::function<void()>, std::string> cases[] = {
-      {[&] { add(a, b); }, "add"},
-      {[&] { sub(a, b); }, "sub"},
-      {[&] { mul(a, b); }, "mul"},
-      {[&] { div(a, b); }, "div"},
-      {[&] { minimum(a, b); }, "minimum"},
-      {[&] { maximum(a, b); }, "maximum"},
-      {[&] {
-         where(xt::xarray<bool>({true, false, true}), a, b);
-       },
-       "where"},
-      {[&] {
-         where(xt::xarray<bool>({true, false}), a, a);
-       },
-       "where"},
-  };
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.second) {
-      BOOST_CHECK_THROW(c.first(), ShapeError);
-      try {
-        c.first();
-      } catch (const ShapeError& e) {
-        const std::string msg = e.what();
-        BOOST_TEST(msg.find(c.second + ":") == 0u);
-        BOOST_TEST(msg.find("[2, 3]") != std::string::npos);
-      }
-    }
-  }
-}
-
-BOOST_AUTO_TEST_CASE(invalid_clamp_bounds_throw_value_error) {
+BOOST_AUTO_TEST_CASE(infinite_clamp_bounds_are_fine) {
+  // (Bounds that are NaN or crossed: the bad-call table below.)
   const auto x = tensor<double>({1, 2});
-  const std::pair<std::function<void()>, std::string> cases[] = {
-      {[&] { clamp(x, 1.0, 0.0); }, "clamp: lo (1) must not exceed hi (0)"},
-      {[&] { clamp(x, kNaN, 1.0); }, "clamp: lo must not be NaN"},
-      {[&] { clamp(x, 0.0, kNaN); }, "clamp: hi must not be NaN"},
-      {[&] { clamp_min(x, kNaN); }, "clamp_min: lo must not be NaN"},
-      {[&] { clamp_max(x, kNaN); }, "clamp_max: hi must not be NaN"},
-  };
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.second) {
-      BOOST_CHECK_THROW(c.first(), ValueError);
-      try {
-        c.first();
-      } catch (const ValueError& e) {
-        BOOST_TEST(std::string(e.what()) == c.second);
-      }
-    }
-  }
-  // Infinite bounds are fine.
   BOOST_TEST(equal_arrays(clamp(x, -kInf, kInf).data(), x.data()));
 }
 
@@ -607,23 +552,11 @@ XGRAD_TEST_BAD_CALLS(r) {
                  [f, a, u] { f(a, u); },
                  {a}});
   }
-  using Unary = D (*)(const D&);
-  struct UnaryOp {
-    const char* name;
-    const char* function;
-    Unary f;
-  };
-  const UnaryOp unary[] = {{"neg", "NegBackward", &neg<double>},
-                           {"exp", "ExpBackward", &xgrad::exp<double>},
-                           {"log", "LogBackward", &xgrad::log<double>},
-                           {"sqrt", "SqrtBackward", &xgrad::sqrt<double>},
-                           {"abs", "AbsBackward", &xgrad::abs<double>}};
-  for (const UnaryOp& op : unary) {
-    const Unary f = op.f;
-    r.push_back({std::string(op.name) + ": undefined input",
-                 raises<ValueError>(op.function, {"input tensor 0 is undefined"}),
-                 [f, u] { f(u); }});
-  }
+  add_undefined_input_rows(r, {{"neg", "NegBackward", &neg<double>},
+                               {"exp", "ExpBackward", &xgrad::exp<double>},
+                               {"log", "LogBackward", &xgrad::log<double>},
+                               {"sqrt", "SqrtBackward", &xgrad::sqrt<double>},
+                               {"abs", "AbsBackward", &xgrad::abs<double>}});
   r.push_back({"pow: undefined", raises<ValueError>("PowBackward", {"input tensor 0 is undefined"}),
                [u] { xgrad::pow(u, 2.0); }});
   r.push_back({"add scalar: undefined",
@@ -653,6 +586,12 @@ XGRAD_TEST_BAD_CALLS(r) {
                raises<ShapeError>("where", {"shapes [5] and [2, 3] do not broadcast"}),
                [a] { where(xt::xarray<bool>::from_shape({5}), a, a); },
                {a}});
+  r.push_back({"where: branches that do not broadcast",
+               raises<ShapeError>("where", {"[2, 3]", "[4, 3]", "do not broadcast"}),
+               [a, b] {
+                 where(xt::xarray<bool>::from_shape({2, 3}), a, b);
+               },
+               {a, b}});
   r.push_back({"where: undefined branch",
                raises<ValueError>("WhereBackward", {"input tensor 1 is undefined"}),
                [a, u] {

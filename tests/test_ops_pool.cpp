@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 #include <xtensor/xbuilder.hpp>
 
@@ -143,25 +144,6 @@ BOOST_AUTO_TEST_CASE(two_by_two_windows_match_the_definition) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(gradcheck_over_the_window_table) {
-  Generator gen(21);
-  for (const auto& w : kWindows) {
-    BOOST_TEST_CONTEXT(w) {
-      // Distinct values (a permutation, spaced 0.1 apart) keep every window's
-      // maximum unique under the finite-difference step.
-      const std::size_t n = w.input[0] * w.input[1] * w.input[2] * w.input[3];
-      xt::xarray<double> v = 0.1 * xt::arange<double>(double(n));
-      for (std::size_t i = n; i > 1; --i) std::swap(v(i - 1), v(gen.engine()() % i));
-      v.reshape(w.input);
-      const auto x = Tensor<double>(v, true);
-      const auto f = [&w](const std::vector<Tensor<double>>& in) {
-        return max_pool2d(in[0], w.kernel, w.stride, w.padding);
-      };
-      BOOST_TEST(passes_gradcheck(f, {x}));
-    }
-  }
-}
-
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(avg_pool)
@@ -185,20 +167,32 @@ BOOST_AUTO_TEST_CASE(padding_counts_as_zeros_in_the_mean) {
   BOOST_TEST(equal_arrays(x.grad().data(), xt::xarray<double>(xt::ones<double>({1, 1, 4, 4}) / 4)));
 }
 
-BOOST_AUTO_TEST_CASE(gradcheck_over_the_window_table) {
-  Generator gen(22);
-  for (const auto& w : kWindows) {
-    BOOST_TEST_CONTEXT(w) {
-      const auto x = randn<double>(w.input, gen, 0.0, 1.0, true);
-      const auto f = [&w](const std::vector<Tensor<double>>& in) {
-        return avg_pool2d(in[0], w.kernel, w.stride, w.padding);
-      };
-      BOOST_TEST(passes_gradcheck(f, {x}));
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(max_and_avg_pool_pass_gradcheck_over_the_window_table) {
+  using Pool = Tensor<double> (*)(const Tensor<double>&, Size2, Size2, Size2);
+  const std::pair<const char*, Pool> pools[] = {{"max_pool2d", &max_pool2d<double>},
+                                                {"avg_pool2d", &avg_pool2d<double>}};
+  Generator gen(21);
+  for (const auto& p : pools) {
+    for (const auto& w : kWindows) {
+      BOOST_TEST_CONTEXT(p.first << ", " << w) {
+        // Distinct values (a permutation, spaced 0.1 apart) keep every window's
+        // maximum unique under the finite-difference step.
+        const std::size_t n = w.input[0] * w.input[1] * w.input[2] * w.input[3];
+        xt::xarray<double> v = 0.1 * xt::arange<double>(double(n));
+        for (std::size_t i = n; i > 1; --i) std::swap(v(i - 1), v(gen.engine()() % i));
+        v.reshape(w.input);
+        const auto x = Tensor<double>(v, true);
+        const Pool pool = p.second;
+        const auto f = [&w, pool](const std::vector<Tensor<double>>& in) {
+          return pool(in[0], w.kernel, w.stride, w.padding);
+        };
+        BOOST_TEST(passes_gradcheck(f, {x}));
+      }
     }
   }
 }
-
-BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(adaptive_avg_pool)
 
@@ -242,113 +236,77 @@ BOOST_AUTO_TEST_SUITE_END()
 
 XGRAD_TEST_BAD_CALLS(r) {
   const D u;  // undefined
-
-  {
-    const D p = leaf({1, 2, 4, 4});
-    r.push_back({"max_pool2d: 3-D input",
-                 raises<ShapeError>("max_pool2d", {"input must be 4-D", "got [2, 4, 4]"}), [] {
-                   max_pool2d(leaf({2, 4, 4}), 2);
+  const D p = leaf({1, 2, 4, 4});
+  // max_pool2d and avg_pool2d check their input and windows alike.
+  using Pool = D (*)(const D&, Size2, Size2, Size2);
+  const std::pair<std::string, Pool> pools[] = {{"max_pool2d", &max_pool2d<double>},
+                                                {"avg_pool2d", &avg_pool2d<double>}};
+  for (const auto& named : pools) {
+    const std::string& op = named.first;
+    const Pool pool = named.second;
+    r.push_back({op + ": 3-D input", raises<ShapeError>(op, {"input must be 4-D", "got [2, 4, 4]"}),
+                 [pool] {
+                   pool(leaf({2, 4, 4}), 2, 2, 0);
                  }});
-    r.push_back({"max_pool2d: kernel_size 0",
-                 raises<ValueError>("max_pool2d", {"kernel_size", "got [0, 0]"}),
-                 [p] { max_pool2d(p, 0); },
+    r.push_back({op + ": zero channels",
+                 raises<ShapeError>(op, {"input [1, 0, 4, 4]", "zero channel"}), [pool] {
+                   pool(zeros<double>({1, 0, 4, 4}), 2, 2, 0);
+                 }});
+    r.push_back({op + ": kernel_size 0",
+                 raises<ValueError>(op, {"kernel_size", "got [0, 0]"}),
+                 [p, pool] { pool(p, 0, 1, 0); },
                  {p}});
-    r.push_back({"max_pool2d: stride 0",
-                 raises<ValueError>("max_pool2d", {"stride", "got [0, 0]"}),
-                 [p] { max_pool2d(p, 2, 0); },
-                 {p}});
-    r.push_back({"max_pool2d: padding above half the kernel",
-                 raises<ValueError>("max_pool2d", {"padding", "got [2, 2]"}),
-                 [p] { max_pool2d(p, 2, 2, 2); },
-                 {p}});
-    r.push_back({"max_pool2d: kernel larger than the input",
-                 raises<ShapeError>("max_pool2d",
-                                    {"kernel_size [5, 5]", "larger than the padded input [4, 4]"}),
-                 [p] { max_pool2d(p, 5); },
-                 {p}});
-    r.push_back({"max_pool2d: undefined", raises<ValueError>("max_pool2d", {"input is undefined"}),
-                 [u] { max_pool2d(u, 2); }});
-    r.push_back({"avg_pool2d: negative padding",
-                 raises<ValueError>("avg_pool2d", {"padding", "got [-1, -1]"}),
-                 [p] { avg_pool2d(p, 3, 1, -1); },
-                 {p}});
-    r.push_back({"avg_pool2d: kernel width 0",
-                 raises<ValueError>("avg_pool2d", {"kernel_size", "got [2, 0]"}),
-                 [p] {
-                   avg_pool2d(p, {2, 0});
+    r.push_back({op + ": kernel width 0",
+                 raises<ValueError>(op, {"kernel_size", "got [2, 0]"}),
+                 [p, pool] {
+                   pool(p, {2, 0}, 1, 0);
                  },
                  {p}});
-    r.push_back({"avg_pool2d: zero channels",
-                 raises<ShapeError>("avg_pool2d", {"input [1, 0, 4, 4]", "zero channel"}), [] {
-                   avg_pool2d(zeros<double>({1, 0, 4, 4}), 2);
-                 }});
-    r.push_back({"adaptive_avg_pool2d: output_size 0",
-                 raises<ValueError>("adaptive_avg_pool2d", {"output_size", "got [0, 1]"}),
-                 [p] {
-                   adaptive_avg_pool2d(p, {0, 1});
+    r.push_back({op + ": stride 0",
+                 raises<ValueError>(op, {"stride", "got [0, 0]"}),
+                 [p, pool] { pool(p, 2, 0, 0); },
+                 {p}});
+    r.push_back({op + ": negative stride",
+                 raises<ValueError>(op, {"stride", "got [-1, -1]"}),
+                 [p, pool] { pool(p, 2, -1, 0); },
+                 {p}});
+    r.push_back({op + ": negative padding",
+                 raises<ValueError>(op, {"padding", "got [-1, -1]"}),
+                 [p, pool] { pool(p, 3, 1, -1); },
+                 {p}});
+    r.push_back({op + ": padding above half the kernel",
+                 raises<ValueError>(op, {"padding", "half of kernel_size [3, 3]", "got [1, 2]"}),
+                 [p, pool] {
+                   pool(p, 3, 1, {1, 2});
                  },
                  {p}});
-    r.push_back({"adaptive_avg_pool2d: 2-D input",
-                 raises<ShapeError>("adaptive_avg_pool2d", {"input must be 4-D", "got [4, 4]"}),
-                 [] {
-                   adaptive_avg_pool2d(leaf({4, 4}), 1);
-                 }});
-    r.push_back({"adaptive_avg_pool2d: undefined",
-                 raises<ValueError>("adaptive_avg_pool2d", {"input is undefined"}),
-                 [u] { adaptive_avg_pool2d(u, 1); }});
+    r.push_back(
+        {op + ": kernel larger than the padded input",
+         raises<ShapeError>(op, {"kernel_size [5, 2]", "larger than the padded input [4, 4]",
+                                 "output size would be 0"}),
+         [p, pool] {
+           pool(p, {5, 2}, 1, 0);
+         },
+         {p}});
+    r.push_back({op + ": undefined", raises<ValueError>(op, {"input is undefined"}),
+                 [u, pool] { pool(u, 2, 2, 0); }});
   }
-  {
-    const D x = ones<double>({1, 2, 4, 4}, true);
-    r.push_back({"rank", raises<ShapeError>("max_pool2d", {"input", "[2, 4, 4]"}), [] {
-                   max_pool2d(ones<double>({2, 4, 4}), 2);
-                 }});
-    r.push_back({"avg rank", raises<ShapeError>("avg_pool2d", {"[4, 4]"}), [] {
-                   avg_pool2d(ones<double>({4, 4}), 2);
-                 }});
-    r.push_back({"adaptive rank", raises<ShapeError>("adaptive_avg_pool2d", {"[4]"}),
-                 [] { adaptive_avg_pool2d(ones<double>({4}), 1); }});
-    r.push_back({"zero channels", raises<ShapeError>("max_pool2d", {"[1, 0, 4, 4]"}), [] {
-                   max_pool2d(ones<double>({1, 0, 4, 4}), 2);
-                 }});
-    r.push_back({"kernel zero",
-                 raises<ValueError>("max_pool2d", {"kernel_size", "[2, 0]"}),
-                 [x] {
-                   max_pool2d(x, {2, 0});
-                 },
-                 {x}});
-    r.push_back({"stride zero",
-                 raises<ValueError>("avg_pool2d", {"stride", "[0, 0]"}),
-                 [x] { avg_pool2d(x, 2, 0); },
-                 {x}});
-    r.push_back({"stride negative",
-                 raises<ValueError>("max_pool2d", {"stride", "[-1, -1]"}),
-                 [x] { max_pool2d(x, 2, -1); },
-                 {x}});
-    r.push_back({"padding negative",
-                 raises<ValueError>("max_pool2d", {"padding", "[-1, -1]"}),
-                 [x] { max_pool2d(x, 2, 1, -1); },
-                 {x}});
-    r.push_back({"padding above half the kernel",
-                 raises<ValueError>("avg_pool2d", {"padding", "[1, 2]", "half"}),
-                 [x] {
-                   avg_pool2d(x, 3, 1, {1, 2});
-                 },
-                 {x}});
-    r.push_back({"kernel larger than the padded input",
-                 raises<ShapeError>("max_pool2d", {"kernel_size [5, 2]", "output size would be 0"}),
-                 [x] {
-                   max_pool2d(x, {5, 2});
-                 },
-                 {x}});
-    r.push_back({"adaptive output size zero",
-                 raises<ValueError>("adaptive_avg_pool2d", {"output_size", "[0, 1]"}),
-                 [x] {
-                   adaptive_avg_pool2d(x, {0, 1});
-                 },
-                 {x}});
-    r.push_back({"undefined", raises<ValueError>("max_pool2d", {"input", "undefined"}),
-                 [u] { max_pool2d(u, 2); }});
-  }
+  r.push_back({"adaptive_avg_pool2d: output_size 0",
+               raises<ValueError>("adaptive_avg_pool2d", {"output_size", "got [0, 1]"}),
+               [p] {
+                 adaptive_avg_pool2d(p, {0, 1});
+               },
+               {p}});
+  r.push_back({"adaptive_avg_pool2d: 2-D input",
+               raises<ShapeError>("adaptive_avg_pool2d", {"input must be 4-D", "got [4, 4]"}), [] {
+                 adaptive_avg_pool2d(leaf({4, 4}), 1);
+               }});
+  r.push_back({"adaptive_avg_pool2d: 1-D input",
+               raises<ShapeError>("adaptive_avg_pool2d", {"input must be 4-D", "got [4]"}),
+               [] { adaptive_avg_pool2d(leaf({4}), 1); }});
+  r.push_back({"adaptive_avg_pool2d: undefined",
+               raises<ValueError>("adaptive_avg_pool2d", {"input is undefined"}),
+               [u] { adaptive_avg_pool2d(u, 1); }});
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_ops_pool

@@ -107,14 +107,6 @@ std::map<std::string, std::string> types_of(Module<float>& m) {
   return out;
 }
 
-bool same_state(const xgrad::StateDict<float>& a, const xgrad::StateDict<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].first != b[i].first || !equal_arrays(a[i].second, b[i].second)) return false;
-  }
-  return true;
-}
-
 // One Adam step on a cross-entropy loss (and the RCF alpha clamp).
 void train_step(Module<float>& model, xgrad::optim::Adam<float>& opt, const Tensor<float>& x) {
   xt::xarray<std::int64_t> labels = xt::zeros<std::int64_t>({x.shape()[0]});
@@ -411,7 +403,7 @@ BOOST_AUTO_TEST_CASE(bad_calls_are_value_errors_and_change_nothing) {
   };
   BOOST_CHECK_THROW(quant::prepare_qat<float>(*net, failing), xgrad::ValueError);
   BOOST_TEST(types_of(*net) == before);
-  BOOST_TEST(same_state(net->state_dict(), state));
+  BOOST_TEST(xgrad_test::same_state(net->state_dict(), state));
 
   nn::Linear<float> alone(2, 2);
   BOOST_CHECK_THROW(quant::prepare_qat<float>(alone, quant::uniform_qconfig<float>(8)),
@@ -440,7 +432,7 @@ BOOST_AUTO_TEST_CASE(a_float_checkpoint_loads_before_or_after_prepare) {
   quant::prepare_qat<float>(*after, quant::apot_rcf_qconfig<float>(4));
   BOOST_CHECK_THROW(after->load_state_dict(float_dict), xgrad::ValueError);  // strict: missing keys
   after->load_state_dict(float_dict, /*strict=*/false);
-  BOOST_TEST(same_state(before->state_dict(), after->state_dict()));
+  BOOST_TEST(xgrad_test::same_state(before->state_dict(), after->state_dict()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -540,7 +532,7 @@ BOOST_AUTO_TEST_CASE(a_qat_checkpoint_round_trips_through_a_file) {
       auto loaded = make_net(32);
       quant::prepare_qat<float>(*loaded, c.config);
       xgrad::load(*loaded, dir / "qat.npz");
-      BOOST_TEST(same_state(loaded->state_dict(), net->state_dict()));
+      BOOST_TEST(xgrad_test::same_state(loaded->state_dict(), net->state_dict()));
       BOOST_TEST(equal_arrays(loaded->forward(data[0]).data(), net->forward(data[0]).data()));
     }
   }
@@ -554,12 +546,12 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_of_another_config_is_refused_and_nothing_chang
   const auto before = target->state_dict();
   BOOST_CHECK_EXCEPTION(target->load_state_dict(saved->state_dict()), xgrad::ValueError,
                         mentions<xgrad::ValueError>("norm=standardize\""));
-  BOOST_TEST(same_state(target->state_dict(), before));
+  BOOST_TEST(xgrad_test::same_state(target->state_dict(), before));
   // Other keys (uniform observers vs RCF alphas): refused as well.
   auto other = make_net(43);
   quant::prepare_qat<float>(*other, quant::uniform_qconfig<float>(8));
   BOOST_CHECK_THROW(target->load_state_dict(other->state_dict()), xgrad::ValueError);
-  BOOST_TEST(same_state(target->state_dict(), before));
+  BOOST_TEST(xgrad_test::same_state(target->state_dict(), before));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -658,7 +650,7 @@ BOOST_AUTO_TEST_CASE(a_converted_checkpoint_loads_into_an_empty_converted_model)
   BOOST_CHECK_THROW(quant::convert(*fresh), xgrad::StateError);  // uncalibrated
   quant::convert(*fresh, quant::ConvertMode::empty);
   xgrad::load(*fresh, dir / "int.npz");
-  BOOST_TEST(same_state(fresh->state_dict(), cnn->state_dict()));
+  BOOST_TEST(xgrad_test::same_state(fresh->state_dict(), cnn->state_dict()));
   BOOST_TEST(equal_arrays(fresh->forward(data[0]).data(), cnn->forward(data[0]).data()));
 }
 
@@ -694,7 +686,7 @@ BOOST_AUTO_TEST_CASE(converting_an_unprepared_or_uncalibrated_model_is_a_state_e
       BOOST_CHECK_EXCEPTION(quant::convert(*net), xgrad::StateError,
                             mentions<xgrad::StateError>("body.0"));
       BOOST_TEST(types_of(*net) == types);
-      BOOST_TEST(same_state(net->state_dict(), state));  // flags included
+      BOOST_TEST(xgrad_test::same_state(net->state_dict(), state));  // flags included
     }
   }
 }
@@ -723,7 +715,7 @@ BOOST_AUTO_TEST_CASE(a_corrupt_converted_checkpoint_is_refused_and_nothing_chang
   BOOST_REQUIRE(bad_levels[1].first == "body.0.weight_table");
   bad_levels[1].second.data()[0] = std::numeric_limits<float>::quiet_NaN();
   BOOST_CHECK_THROW(net->load_state_dict(bad_levels), xgrad::ValueError);
-  BOOST_TEST(same_state(net->state_dict(), good));
+  BOOST_TEST(xgrad_test::same_state(net->state_dict(), good));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -997,13 +989,9 @@ XGRAD_TEST_BAD_CALLS(r) {
                [u8] { qat::Conv2d<double>(nn::Conv2dOptions(2, 4, 3).groups(3), u8); }});
   auto ql = std::make_shared<qat::Linear<double>>(3, 2, true, u8);
   r.push_back(forward_of_undefined(ql, "qat::Linear", "input"));
-  r.push_back({"qat::Linear: forward of the wrong width",
-               raises<ShapeError>("linear", {"input [2, 4], weight [2, 3]"}),
-               [ql] {
-                 ql->forward(leaf({2, 4}));
-               },
-               {},
-               {ql}});
+  r.push_back(forward_of("qat::Linear: forward of the wrong width",
+                         raises<ShapeError>("linear", {"input [2, 4], weight [2, 3]"}), ql,
+                         leaf({2, 4})));
   r.push_back(
       {"qat::Linear: load a state of another qconfig",
        raises<ValueError>("qat::Linear::load_state_dict", {"qconfig", "uniform(b=4,signed)"}),
@@ -1014,13 +1002,10 @@ XGRAD_TEST_BAD_CALLS(r) {
        {},
        {ql}});
   auto qc = std::make_shared<qat::Conv2d<double>>(nn::Conv2dOptions(2, 4, 3), u8);
-  r.push_back({"qat::Conv2d: forward of other channels",
-               raises<ShapeError>("conv2d", {"the input has 3 channels, the weight expects 2"}),
-               [qc] {
-                 qc->forward(leaf({1, 3, 5, 5}));
-               },
-               {},
-               {qc}});
+  r.push_back(
+      forward_of("qat::Conv2d: forward of other channels",
+                 raises<ShapeError>("conv2d", {"the input has 3 channels, the weight expects 2"}),
+                 qc, leaf({1, 3, 5, 5})));
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // test_qat

@@ -17,6 +17,7 @@
 
 #include "alloc_limit.hpp"
 #include "test_util.hpp"
+#include "xgrad/detail/replace_file.hpp"
 #include "xgrad/serialize.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_serialize_hostile)
@@ -161,15 +162,6 @@ boost::test_tools::predicate_result io_error_names(const std::string& path,
   return r;
 }
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "host";
-  std::string h = buf;
-  for (char& c : h)
-    if (c == '/' || c == '\\') c = '_';
-  return h;
-}
-
 // The pid of a process that has exited and been reaped.
 pid_t dead_pid() {
   const pid_t child = ::fork();
@@ -190,11 +182,8 @@ std::vector<std::string> names_in(const fs::path& dir) {
 
 BOOST_AUTO_TEST_SUITE(decompression_bombs)
 
-BOOST_AUTO_TEST_CASE(a_member_inflating_past_its_header_is_refused_before_inflating) {
-  if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
-    return;
-  }
+BOOST_AUTO_TEST_CASE(a_member_inflating_past_its_header_is_refused_before_inflating,
+                     *xgrad_test::needs_allocation_limit()) {
   // Shape (2,) (8 data bytes) followed by 16 MiB of zeros: a few KB deflated.
   TempDir tmp;
   write_zip(tmp / "bomb.npz", {{"w.npy", npy("(2,)", std::string(16 << 20, '\0')), true}});
@@ -205,11 +194,8 @@ BOOST_AUTO_TEST_CASE(a_member_inflating_past_its_header_is_refused_before_inflat
   BOOST_TEST(limit.largest() < (1u << 20));
 }
 
-BOOST_AUTO_TEST_CASE(a_member_whose_declared_size_lies_stops_at_the_header_size) {
-  if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
-    return;
-  }
+BOOST_AUTO_TEST_CASE(a_member_whose_declared_size_lies_stops_at_the_header_size,
+                     *xgrad_test::needs_allocation_limit()) {
   // As above, but the zip entry declares exactly what the header needs (the
   // sizes patched in the local and central headers): decompression must stop
   // there, and the excess is an error.
@@ -228,11 +214,8 @@ BOOST_AUTO_TEST_CASE(a_member_whose_declared_size_lies_stops_at_the_header_size)
   BOOST_TEST(limit.largest() < (1u << 20));
 }
 
-BOOST_AUTO_TEST_CASE(a_header_asking_for_more_than_the_member_holds_is_refused_unallocated) {
-  if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
-    return;
-  }
+BOOST_AUTO_TEST_CASE(a_header_asking_for_more_than_the_member_holds_is_refused_unallocated,
+                     *xgrad_test::needs_allocation_limit()) {
   // Shape (2^28,) is 1 GiB of float32, but the stored member holds 8 bytes.
   TempDir tmp;
   write_zip(tmp / "big.npz", {{"w.npy", npy("(268435456,)", std::string(8, '\0'))}});
@@ -271,11 +254,8 @@ BOOST_AUTO_TEST_CASE(one_member_of_the_hand_written_zip_loads) {
   BOOST_TEST(dict[0].second.size() == 1024u);
 }
 
-BOOST_AUTO_TEST_CASE(a_failed_allocation_while_loading_is_an_io_error) {
-  if (!xgrad_test::kAllocationLimitWorks) {
-    BOOST_TEST_MESSAGE("skipped: no allocation limit under AddressSanitizer or ThreadSanitizer");
-    return;
-  }
+BOOST_AUTO_TEST_CASE(a_failed_allocation_while_loading_is_an_io_error,
+                     *xgrad_test::needs_allocation_limit()) {
   // A legitimate 4 MiB array on a "machine" that cannot allocate 1 MiB at once.
   TempDir tmp;
   write_zip(tmp / "ok.npz", {{"w.npy", npy("(1048576,)", std::string(4 << 20, '\0')), true}});
@@ -362,12 +342,12 @@ BOOST_AUTO_TEST_SUITE(interrupted_saves)
 
 BOOST_AUTO_TEST_CASE(a_temporary_file_left_by_a_dead_process_is_removed_by_the_next_save) {
   TempDir tmp;
-  const std::string prefix = "model.npz.tmp-" + host_name() + "-";
+  const std::string prefix = xgrad::detail::temporary_prefix("model.npz");
   const std::string stale = prefix + std::to_string(dead_pid()) + "-0";
   const std::string alive = prefix + std::to_string(::getppid()) + "-3";  // a running process
   const std::string other_host = "model.npz.tmp-elsewhere-" + std::to_string(dead_pid()) + "-0";
   const std::string other_target =
-      "other.npz.tmp-" + host_name() + "-" + std::to_string(dead_pid()) + "-0";
+      xgrad::detail::temporary_prefix("other.npz") + std::to_string(dead_pid()) + "-0";
   for (const auto& name : {stale, alive, other_host, other_target})
     write_file(tmp / name, std::string(1000, 'x'));  // a half-written checkpoint
   xgrad::save(StateDict<float>{{"w", xt::xarray<float>({1})}}, tmp / "model.npz");

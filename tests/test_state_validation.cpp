@@ -86,13 +86,6 @@ struct Case {
   const char* key;  // the message names it
 };
 
-bool same_state(const StateDict<double>& a, const StateDict<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i].first != b[i].first || !equal_arrays(a[i].second, b[i].second)) return false;
-  return true;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(refused_states)
@@ -175,7 +168,7 @@ BOOST_AUTO_TEST_CASE(each_unusable_state_is_a_value_error_naming_the_key_and_cha
       const std::string msg = xgrad_test::message_of([&] { m->load_state_dict(bad); });
       BOOST_CHECK_THROW(m->load_state_dict(bad), ValueError);
       BOOST_TEST(contains(msg, c.key), msg);
-      BOOST_TEST(same_state(m->state_dict(), before));
+      BOOST_TEST(xgrad_test::same_state(m->state_dict(), before));
       // Non-strict loading checks the same values.
       BOOST_CHECK_THROW(m->load_state_dict(bad, /*strict=*/false), ValueError);
     }
@@ -191,7 +184,7 @@ BOOST_AUTO_TEST_CASE(a_bad_child_state_leaves_every_other_module_unchanged) {
   set("1.weight_packed", 2, 0x88)(bad);  // code 8, "-0": no level
   BOOST_CHECK_EXCEPTION(model.load_state_dict(bad), ValueError,
                         xgrad_test::mentions<ValueError>("\"1.\""));
-  BOOST_TEST(same_state(model.state_dict(), before));
+  BOOST_TEST(xgrad_test::same_state(model.state_dict(), before));
 }
 
 BOOST_AUTO_TEST_CASE(a_partial_non_strict_dict_is_checked_together_with_the_current_state) {
@@ -201,7 +194,7 @@ BOOST_AUTO_TEST_CASE(a_partial_non_strict_dict_is_checked_together_with_the_curr
   xt::xarray<double> levels = xt::linspace<double>(0.0, 1.0, 17);
   BOOST_CHECK_THROW(fq->load_state_dict({{"quantization_levels", levels}}, /*strict=*/false),
                     ValueError);
-  BOOST_TEST(same_state(fq->state_dict(), before));
+  BOOST_TEST(xgrad_test::same_state(fq->state_dict(), before));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -224,7 +217,7 @@ BOOST_AUTO_TEST_CASE(every_module_accepts_its_own_state_and_a_fresh_one) {
       auto m = mk.second();
       const StateDict<double> own = m->state_dict();
       BOOST_CHECK_NO_THROW(m->load_state_dict(own));
-      BOOST_TEST(same_state(m->state_dict(), own));
+      BOOST_TEST(xgrad_test::same_state(m->state_dict(), own));
     }
   }
 }

@@ -363,15 +363,13 @@ BOOST_AUTO_TEST_CASE(qparams_travel_with_the_state_dict) {
   FakeQuantize<float> trained(QuantDtype::qint8, QScheme::per_tensor_symmetric);
   trained(vec({-1.f, 2.f}));
   const auto dict = trained.state_dict();
-  std::vector<std::string> names;
-  for (const auto& kv : dict) names.push_back(kv.first);
   const std::vector<std::string> expected_names = {"fake_quant_enabled",
                                                    "observer_enabled",
                                                    "scale",
                                                    "zero_point",
                                                    "activation_post_process.min_val",
                                                    "activation_post_process.max_val"};
-  BOOST_TEST(names == expected_names, boost::test_tools::per_element());
+  BOOST_TEST(xgrad_test::names_of(dict) == expected_names, boost::test_tools::per_element());
 
   FakeQuantize<float> fresh(QuantDtype::qint8, QScheme::per_tensor_symmetric);
   fresh.load_state_dict(dict);
@@ -490,13 +488,10 @@ XGRAD_TEST_BAD_CALLS(r) {
                [mm] { mm->calculate_qparams(); },
                {},
                {mm}});
-  r.push_back({"MinMaxObserver: forward of NaN",
-               raises<ValueError>("MinMaxObserver.forward", {"holds nan", "flat position 1"}),
-               [mm] {
-                 mm->forward(tensor<double>({0.0, kNaN}));
-               },
-               {},
-               {mm}});
+  r.push_back(
+      forward_of("MinMaxObserver: forward of NaN",
+                 raises<ValueError>("MinMaxObserver.forward", {"holds nan", "flat position 1"}), mm,
+                 tensor<double>({0.0, kNaN})));
   r.push_back(forward_of_undefined(mm, "MinMaxObserver.forward", "the input tensor"));
   r.push_back({"MinMaxObserver: set_min_val NaN",
                raises<ValueError>("MinMaxObserver.set_min_val", {"NaN"}),
@@ -509,13 +504,10 @@ XGRAD_TEST_BAD_CALLS(r) {
                          raises<StateError>("FakeQuantize.qparams", {"no qparams"}), fq, x));
   r.push_back(forward_of_undefined(fq, "FakeQuantize.forward", "the input tensor"));
   auto fq_on = std::make_shared<FakeQuantize<double>>();
-  r.push_back({"FakeQuantize: forward of an infinite value",
-               raises<ValueError>("MinMaxObserver.forward", {"holds inf", "flat position 1"}),
-               [fq_on] {
-                 fq_on->forward(tensor<double>({0.0, kInf}));
-               },
-               {},
-               {fq_on}});
+  r.push_back(
+      forward_of("FakeQuantize: forward of an infinite value",
+                 raises<ValueError>("MinMaxObserver.forward", {"holds inf", "flat position 1"}),
+                 fq_on, tensor<double>({0.0, kInf})));
   r.push_back({"FakeQuantize: load a zero scale",
                raises<ValueError>("FakeQuantize::load_state_dict", {"scale", "got 0"}),
                [fq] {

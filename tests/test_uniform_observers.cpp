@@ -23,12 +23,6 @@ template <class M>
 StateDict<float> state_of(const M& m) {
   return m.state_dict();
 }
-bool same_state(const StateDict<float>& a, const StateDict<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i].first != b[i].first || !equal_arrays(a[i].second, b[i].second)) return false;
-  return true;
-}
 }  // namespace
 
 // ---- moving average ----
@@ -70,9 +64,9 @@ BOOST_AUTO_TEST_CASE(moving_average_refuses_bad_input_unchanged) {
       obs.forward(tensor<float>({2.0f, std::numeric_limits<float>::quiet_NaN()})), ValueError,
       mentions<ValueError>(
           "MovingAverageMinMaxObserver.forward: the input holds nan at flat position 1"));
-  BOOST_TEST(same_state(before, state_of(obs)));
+  BOOST_TEST(xgrad_test::same_state(before, state_of(obs)));
   obs.forward(zeros<float>({0}));
-  BOOST_TEST(same_state(before, state_of(obs)));
+  BOOST_TEST(xgrad_test::same_state(before, state_of(obs)));
 }
 
 // ---- percentile ----
@@ -202,7 +196,7 @@ BOOST_AUTO_TEST_CASE(per_channel_bad_input_is_typed_and_changes_nothing) {
   BOOST_CHECK_EXCEPTION(
       ok.forward(tensor<float>({{1.0f, std::numeric_limits<float>::quiet_NaN()}, {0.0f, 0.0f}})),
       ValueError, mentions<ValueError>("at flat position 1"));
-  BOOST_TEST(same_state(before, state_of(ok)));
+  BOOST_TEST(xgrad_test::same_state(before, state_of(ok)));
 }
 
 BOOST_AUTO_TEST_CASE(per_channel_state_dict_round_trips_any_channel_count) {

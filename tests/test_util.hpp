@@ -14,10 +14,12 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 #include <xtensor/xarray.hpp>
+#include <xtensor/xbuilder.hpp>
 
 #include "xgrad/errors.hpp"
 #include "xgrad/gradcheck.hpp"
@@ -45,6 +47,40 @@ boost::test_tools::predicate_result equal_arrays(const A& a, const B& b) {
     }
   }
   return true;
+}
+
+// The same keys in the same order, each value equal_arrays.
+template <class T>
+boost::test_tools::predicate_result same_state(const xgrad::StateDict<T>& a,
+                                               const xgrad::StateDict<T>& b) {
+  if (a.size() != b.size()) {
+    boost::test_tools::predicate_result r(false);
+    r.message() << a.size() << " vs " << b.size() << " entries";
+    return r;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].first != b[i].first) {
+      boost::test_tools::predicate_result r(false);
+      r.message() << "entry " << i << ": " << a[i].first << " vs " << b[i].first;
+      return r;
+    }
+    const auto values = equal_arrays(a[i].second, b[i].second);
+    if (!values) {
+      boost::test_tools::predicate_result r(false);
+      r.message() << a[i].first << ": " << values.message();
+      return r;
+    }
+  }
+  return true;
+}
+
+// The element types of typed test cases (BOOST_AUTO_TEST_CASE_TEMPLATE).
+using Reals = std::tuple<float, double>;
+
+// Backpropagates a seed of ones of y's shape.
+template <class T>
+void backward_ones(const xgrad::Tensor<T>& y) {
+  y.backward(xt::xarray<T>(xt::ones<T>(y.shape())));
 }
 
 // |a - b| <= tol elementwise, same shape.
@@ -306,6 +342,36 @@ inline BadCall forward_of_undefined(std::shared_ptr<xgrad::Module<double>> modul
           {module}};
 }
 
+// The row of an op given an undefined tensor `arg`: ValueError "<op>: <arg> is
+// undefined" (require_defined's message), `tensors` unchanged.
+inline BadCall undefined_argument(const std::string& op, const std::string& arg,
+                                  std::function<void()> call,
+                                  std::vector<xgrad::Tensor<double>> tensors = {}) {
+  return {op + ": undefined " + arg, raises<xgrad::ValueError>(op, {arg + " is undefined"}),
+          std::move(call), std::move(tensors)};
+}
+
+// An op of one tensor in a bad-call table: its name, the Function that names
+// an undefined input ("ReluBackward") and the op.
+struct UnaryOp {
+  const char* name;
+  const char* function;
+  xgrad::Tensor<double> (*f)(const xgrad::Tensor<double>&);
+};
+
+// For each op, the row of an undefined input: ValueError "<function>: input
+// tensor 0 is undefined".
+inline void add_undefined_input_rows(std::vector<BadCall>& rows,
+                                     std::initializer_list<UnaryOp> ops) {
+  const xgrad::Tensor<double> u;
+  for (const UnaryOp& op : ops) {
+    const auto f = op.f;
+    rows.push_back({std::string(op.name) + ": undefined input",
+                    raises<xgrad::ValueError>(op.function, {"input tensor 0 is undefined"}),
+                    [f, u] { f(u); }});
+  }
+}
+
 // A leaf of `shape` with distinct values (-1, -0.75, ...), requiring grad.
 inline xgrad::Tensor<double> leaf(const xgrad::Shape& shape) {
   xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
@@ -344,12 +410,7 @@ struct ModuleSnapshot {
   explicit ModuleSnapshot(std::shared_ptr<xgrad::Module<double>> m)
       : module(std::move(m)), state(module->state_dict()), training(module->is_training()) {}
   bool same() const {
-    const auto now = module->state_dict();
-    if (now.size() != state.size() || module->is_training() != training) return false;
-    for (std::size_t i = 0; i < now.size(); ++i)
-      if (now[i].first != state[i].first || !equal_arrays(now[i].second, state[i].second))
-        return false;
-    return true;
+    return module->is_training() == training && same_state(module->state_dict(), state);
   }
 };
 
@@ -409,12 +470,14 @@ inline bool register_bad_calls(const std::string& file, BadCallTable table) {
 namespace bad_input {
 using namespace ::xgrad;
 using D = ::xgrad::Tensor<double>;
+using ::xgrad_test::add_undefined_input_rows;
 using ::xgrad_test::BadCall;
 using ::xgrad_test::forward_of;
 using ::xgrad_test::forward_of_undefined;
 using ::xgrad_test::leaf;
 using ::xgrad_test::load_of;
 using ::xgrad_test::raises;
+using ::xgrad_test::undefined_argument;
 inline const double kNaN = std::numeric_limits<double>::quiet_NaN();
 inline const double kInf = std::numeric_limits<double>::infinity();
 }  // namespace bad_input

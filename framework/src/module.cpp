@@ -117,7 +117,7 @@ void Module<T>::swap_child(const std::string& name, std::shared_ptr<Module<T>> m
 
 template <class T>
 void Module<T>::collect_named(bool params, bool recurse, const std::string& prefix,
-                              std::vector<std::pair<std::string, Tensor<T>>>* out,
+                              OrderedDict<Tensor<T>>* out,
                               std::vector<const void*>* seen_storage,
                               std::vector<const Module<T>*>* seen_modules) const {
   seen_modules->push_back(this);
@@ -125,7 +125,7 @@ void Module<T>::collect_named(bool params, bool recurse, const std::string& pref
     const void* id = e.tensor.storage().get();
     if (std::find(seen_storage->begin(), seen_storage->end(), id) != seen_storage->end()) continue;
     seen_storage->push_back(id);
-    out->emplace_back(prefix + e.name, e.tensor);
+    out->insert(prefix + e.name, e.tensor);
   }
   if (!recurse) return;
   for (const auto& kv : children_) {
@@ -137,25 +137,22 @@ void Module<T>::collect_named(bool params, bool recurse, const std::string& pref
 }
 
 template <class T>
-OrderedDict<Tensor<T>> Module<T>::named_parameters(bool recurse) const {
-  std::vector<std::pair<std::string, Tensor<T>>> found;
+OrderedDict<Tensor<T>> Module<T>::named_tensors(bool params, bool recurse) const {
+  OrderedDict<Tensor<T>> out;
   std::vector<const void*> seen_storage;
   std::vector<const Module<T>*> seen_modules;
-  collect_named(true, recurse, "", &found, &seen_storage, &seen_modules);
-  OrderedDict<Tensor<T>> out;
-  for (auto& kv : found) out.insert(std::move(kv.first), std::move(kv.second));
+  collect_named(params, recurse, "", &out, &seen_storage, &seen_modules);
   return out;
 }
 
 template <class T>
+OrderedDict<Tensor<T>> Module<T>::named_parameters(bool recurse) const {
+  return named_tensors(true, recurse);
+}
+
+template <class T>
 OrderedDict<Tensor<T>> Module<T>::named_buffers(bool recurse) const {
-  std::vector<std::pair<std::string, Tensor<T>>> found;
-  std::vector<const void*> seen_storage;
-  std::vector<const Module<T>*> seen_modules;
-  collect_named(false, recurse, "", &found, &seen_storage, &seen_modules);
-  OrderedDict<Tensor<T>> out;
-  for (auto& kv : found) out.insert(std::move(kv.first), std::move(kv.second));
-  return out;
+  return named_tensors(false, recurse);
 }
 
 template <class T>
@@ -412,7 +409,6 @@ const xt::xarray<T>& Module<T>::StateCandidate::operator[](const std::string& na
                           prefix_, "\"");
 }
 
-template class Module<float>;
-template class Module<double>;
+XGRAD_INSTANTIATE_CLASS(Module);
 
 }  // namespace xgrad

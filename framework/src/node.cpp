@@ -107,9 +107,7 @@ Node<T>::~Node() {
   d.draining = false;
 }
 
-template class Context<float>;
-template class Context<double>;
-template class Node<float>;
-template class Node<double>;
+XGRAD_INSTANTIATE_CLASS(Context);
+XGRAD_INSTANTIATE_CLASS(Node);
 
 }  // namespace xgrad

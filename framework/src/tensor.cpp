@@ -295,8 +295,7 @@ Tensor<T> arange(T start, T stop, T step) {
   return Tensor<T>(std::move(a));
 }
 
-template class Tensor<float>;
-template class Tensor<double>;
+XGRAD_INSTANTIATE_CLASS(Tensor);
 #define XGRAD_INSTANTIATE(T)                         \
   template Tensor<T> zeros<T>(const Shape&, bool);   \
   template Tensor<T> ones<T>(const Shape&, bool);    \

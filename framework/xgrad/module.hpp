@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/ordered_dict.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -210,9 +211,11 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   void collect_modules(const std::string& prefix,
                        std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>>* out,
                        std::vector<const Module<T>*>* seen) const;
+  // named_parameters (params) or named_buffers: each tensor once, under its
+  // first name.
+  OrderedDict<Tensor<T>> named_tensors(bool params, bool recurse) const;
   void collect_named(bool params, bool recurse, const std::string& prefix,
-                     std::vector<std::pair<std::string, Tensor<T>>>* out,
-                     std::vector<const void*>* seen_storage,
+                     OrderedDict<Tensor<T>>* out, std::vector<const void*>* seen_storage,
                      std::vector<const Module<T>*>* seen_modules) const;
 
   std::string type_name_;
@@ -236,8 +239,7 @@ StateDict<U> convert_state_dict(const StateDict<T>& dict) {
   return out;
 }
 
-extern template class Module<float>;
-extern template class Module<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Module);
 
 }  // namespace xgrad
 

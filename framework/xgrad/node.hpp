@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xgrad {
@@ -113,9 +114,7 @@ class Node {
   int pending_dependencies = 0;
 };
 
-extern template class Context<float>;
-extern template class Context<double>;
-extern template class Node<float>;
-extern template class Node<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Context);
+XGRAD_EXTERN_TEMPLATE_CLASS(Node);
 
 }  // namespace xgrad

@@ -15,6 +15,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/detail/array_cache.hpp"
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/shape.hpp"
 #include "xgrad/tensor_index.hpp"
@@ -330,7 +331,6 @@ void require_defined(const Tensor<T>& t, const char* op, const char* arg) {
 // Number of autograd nodes alive in this process (for leak tests).
 std::int64_t live_node_count();
 
-extern template class Tensor<float>;
-extern template class Tensor<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Tensor);
 
 }  // namespace xgrad

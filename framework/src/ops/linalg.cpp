@@ -27,6 +27,17 @@ std::size_t leading_rows(const Shape& shape) {
   return rows;
 }
 
+// `batch` products c_i = op(a_i) op(b_i), each [rows, cols] with `inner` terms
+// per element (op transposes where asked); the matrices lie one after another.
+template <class T>
+void batched_gemm(std::size_t batch, bool transpose_a, bool transpose_b, std::size_t rows,
+                  std::size_t cols, std::size_t inner, const T* a, const T* b, T* c) {
+  for (std::size_t i = 0; i < batch; ++i) {
+    gemm(transpose_a, transpose_b, rows, cols, inner, a + i * rows * inner, b + i * inner * cols,
+         T(0), c + i * rows * cols);
+  }
+}
+
 // [m, k] x [k, n] or [b, m, k] x [b, k, n]; the free function checked shapes.
 struct MatmulFn : Function<MatmulFn> {
   static constexpr const char* name = "MatmulBackward";
@@ -41,10 +52,7 @@ struct MatmulFn : Function<MatmulFn> {
     Shape shape = sa;
     shape[nd - 1] = n;
     auto out = detail::new_array<T>(shape);
-    for (std::size_t i = 0; i < batch; ++i) {
-      gemm(false, false, m, n, k, a.data().data() + i * m * k, b.data().data() + i * k * n, T(0),
-           out.data() + i * m * n);
-    }
+    batched_gemm(batch, false, false, m, n, k, a.data().data(), b.data().data(), out.data());
     if (ctx.recording()) ctx.save_for_backward({a, b});
     return out;
   }
@@ -61,18 +69,12 @@ struct MatmulFn : Function<MatmulFn> {
     if (ctx.needs_input_grad(0)) {
       const xt::xarray<T>& b = ctx.saved(1);
       ga = detail::new_array<T>(sa);
-      for (std::size_t i = 0; i < batch; ++i) {
-        gemm(false, true, m, k, n, grad.data() + i * m * n, b.data() + i * k * n, T(0),
-             ga.data() + i * m * k);
-      }
+      batched_gemm(batch, false, true, m, k, n, grad.data(), b.data(), ga.data());
     }
     if (ctx.needs_input_grad(1)) {
       const xt::xarray<T>& a = ctx.saved(0);
       gb = detail::new_array<T>(sb);
-      for (std::size_t i = 0; i < batch; ++i) {
-        gemm(true, false, k, n, m, a.data() + i * m * k, grad.data() + i * m * n, T(0),
-             gb.data() + i * k * n);
-      }
+      batched_gemm(batch, true, false, k, n, m, a.data(), grad.data(), gb.data());
     }
     return gradients(std::move(ga), std::move(gb));
   }

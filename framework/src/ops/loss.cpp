@@ -43,8 +43,14 @@ SampleScale<T> sample_scale(const xt::xarray<T>& g, Reduction r, std::size_t cou
   return {g.data(), r == Reduction::None, r == Reduction::Mean ? T(1) / T(count) : T(1)};
 }
 
-// Scores [N, C] against labels [N] with every label in [0, C).
-void check_class_inputs(const Shape& scores, const Labels& labels, const char* op) {
+// The checks of a loss over class scores: a known reduction, scores (the
+// argument `arg`) defined and [N, C], labels [N] with every label in [0, C).
+template <class T>
+void check_class_inputs(const Tensor<T>& input, const char* arg, const Labels& labels,
+                        Reduction reduction, const char* op) {
+  check_reduction(reduction, op);
+  require_defined(input, op, arg);
+  const Shape& scores = input.shape();
   XGRAD_CHECK(scores.size() == 2, ShapeError, op, ": expected input of shape [N, C], got ", scores);
   XGRAD_CHECK(labels.dimension() == 1, ShapeError, op, ": expected labels of shape [N], got ",
               labels.shape());
@@ -191,17 +197,13 @@ Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction re
 
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Labels& labels, Reduction reduction) {
-  check_reduction(reduction, "nll_loss");
-  require_defined(log_probs, "nll_loss", "log_probs");
-  check_class_inputs(log_probs.shape(), labels, "nll_loss");
+  check_class_inputs(log_probs, "log_probs", labels, reduction, "nll_loss");
   return NllLossFn::apply(log_probs, labels, reduction);
 }
 
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Labels& labels, Reduction reduction) {
-  check_reduction(reduction, "cross_entropy");
-  require_defined(logits, "cross_entropy", "logits");
-  check_class_inputs(logits.shape(), labels, "cross_entropy");
+  check_class_inputs(logits, "logits", labels, reduction, "cross_entropy");
   return CrossEntropyFn::apply(logits, labels, reduction);
 }
 

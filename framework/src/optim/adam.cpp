@@ -143,58 +143,48 @@ void Adam<T>::step() {
   NoGradGuard no_grad;
   const double beta1 = options_.betas().first, beta2 = options_.betas().second;
   const bool amsgrad = options_.amsgrad();
-  const std::vector<Tensor<T>> grads = this->gradients();
-  std::size_t index = 0;
-  for (auto& group : this->groups_) {
+  this->for_each_update([&](const auto& group, Tensor<T>& param, const Tensor<T>& grad,
+                            auto& state) {
     const double lr = group.lr, wd = group.weight_decay;
-    for (Tensor<T>& param : group.params) {
-      const std::size_t i = index++;
-      const Tensor<T>& grad = grads[i];
-      if (!grad.defined()) continue;
-      auto& state = this->state_[i];
-      if (!state.initialized) {
-        state.buffers.assign(amsgrad ? 3 : 2, xt::zeros<T>(param.shape()));
-        state.step = 0;
-        state.initialized = true;
-      }
-      const auto t = static_cast<double>(++state.step);
-      AdamCoeffs<T> c;
-      c.beta1 = static_cast<T>(beta1);
-      c.one_minus_beta1 = static_cast<T>(1.0 - beta1);
-      c.beta2 = static_cast<T>(beta2);
-      c.one_minus_beta2 = static_cast<T>(1.0 - beta2);
-      c.eps = static_cast<T>(options_.eps());
-      c.neg_step_size = static_cast<T>(-lr / (1.0 - std::pow(beta1, t)));
-      c.bc2_sqrt = static_cast<T>(std::sqrt(1.0 - std::pow(beta2, t)));
-      c.decay = static_cast<T>(decoupled_ ? 1.0 - lr * wd : 1.0);
-      c.l2 = static_cast<T>(decoupled_ ? 0.0 : wd);
-
-      const std::size_t n = param.numel();
-      const T* g = grad.data().data();
-      T* w = param.mutable_data().data();
-      T* m = state.buffers[0].data();
-      T* v = state.buffers[1].data();
-      T* vmax = amsgrad ? state.buffers[2].data() : nullptr;
-      const bool l2 = c.l2 != 0;
-      // Elements are independent: ranges over threads for large parameters.
-      xgrad::detail::parallel_for(
-          n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
-            T* vm = amsgrad ? vmax + b : nullptr;
-            if (amsgrad) {
-              l2 ? adam_update<T, true, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
-                 : adam_update<T, true, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
-            } else {
-              l2 ? adam_update<T, false, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
-                 : adam_update<T, false, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
-            }
-          });
+    if (!state.initialized) {
+      state.buffers.assign(amsgrad ? 3 : 2, xt::zeros<T>(param.shape()));
+      state.step = 0;
+      state.initialized = true;
     }
-  }
+    const auto t = static_cast<double>(++state.step);
+    AdamCoeffs<T> c;
+    c.beta1 = static_cast<T>(beta1);
+    c.one_minus_beta1 = static_cast<T>(1.0 - beta1);
+    c.beta2 = static_cast<T>(beta2);
+    c.one_minus_beta2 = static_cast<T>(1.0 - beta2);
+    c.eps = static_cast<T>(options_.eps());
+    c.neg_step_size = static_cast<T>(-lr / (1.0 - std::pow(beta1, t)));
+    c.bc2_sqrt = static_cast<T>(std::sqrt(1.0 - std::pow(beta2, t)));
+    c.decay = static_cast<T>(decoupled_ ? 1.0 - lr * wd : 1.0);
+    c.l2 = static_cast<T>(decoupled_ ? 0.0 : wd);
+
+    const std::size_t n = param.numel();
+    const T* g = grad.data().data();
+    T* w = param.mutable_data().data();
+    T* m = state.buffers[0].data();
+    T* v = state.buffers[1].data();
+    T* vmax = amsgrad ? state.buffers[2].data() : nullptr;
+    const bool l2 = c.l2 != 0;
+    // Elements are independent: ranges over threads for large parameters.
+    xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+      T* vm = amsgrad ? vmax + b : nullptr;
+      if (amsgrad) {
+        l2 ? adam_update<T, true, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
+           : adam_update<T, true, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
+      } else {
+        l2 ? adam_update<T, false, true>(w + b, g + b, m + b, v + b, vm, e - b, c)
+           : adam_update<T, false, false>(w + b, g + b, m + b, v + b, vm, e - b, c);
+      }
+    });
+  });
 }
 
-template class Adam<float>;
-template class Adam<double>;
-template class AdamW<float>;
-template class AdamW<double>;
+XGRAD_INSTANTIATE_CLASS(Adam);
+XGRAD_INSTANTIATE_CLASS(AdamW);
 
 }  // namespace xgrad::optim

@@ -126,11 +126,8 @@ double CosineAnnealingLR<T>::lr_at(double base_lr, std::int64_t epoch) const {
              (1 + std::cos(pi * static_cast<double>(epoch) / static_cast<double>(t_max_))) / 2;
 }
 
-template class LRScheduler<float>;
-template class LRScheduler<double>;
-template class StepLR<float>;
-template class StepLR<double>;
-template class CosineAnnealingLR<float>;
-template class CosineAnnealingLR<double>;
+XGRAD_INSTANTIATE_CLASS(LRScheduler);
+XGRAD_INSTANTIATE_CLASS(StepLR);
+XGRAD_INSTANTIATE_CLASS(CosineAnnealingLR);
 
 }  // namespace xgrad::optim

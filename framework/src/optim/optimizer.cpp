@@ -312,7 +312,6 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& dict) {
   state_ = std::move(new_state);
 }
 
-template class Optimizer<float>;
-template class Optimizer<double>;
+XGRAD_INSTANTIATE_CLASS(Optimizer);
 
 }  // namespace xgrad::optim

@@ -103,48 +103,40 @@ void SGD<T>::step() {
   const T momentum = static_cast<T>(options_.momentum());
   const T keep = static_cast<T>(1.0 - options_.dampening());
   const bool nesterov = options_.nesterov();
-  const std::vector<Tensor<T>> grads = this->gradients();
-  std::size_t index = 0;
-  for (auto& group : this->groups_) {
+  this->for_each_update([&](const auto& group, Tensor<T>& param, const Tensor<T>& grad,
+                            auto& state) {
     const T lr = group.lr, wd = group.weight_decay;
-    for (Tensor<T>& param : group.params) {
-      const std::size_t i = index++;
-      const Tensor<T>& grad = grads[i];
-      if (!grad.defined()) continue;
-      const std::size_t n = param.numel();
-      const T* g = grad.data().data();
-      T* w = param.mutable_data().data();
-      if (momentum == 0) {
-        split(n, [&](std::size_t b, std::size_t e) { plain_update(w + b, g + b, e - b, lr, wd); });
-        continue;
-      }
-      auto& state = this->state_[i];
-      if (!state.initialized) {
-        state.buffers.assign(1, xt::xarray<T>::from_shape(param.shape()));
-        T* b = state.buffers[0].data();
-        split(n, [&](std::size_t s, std::size_t e) {
-          if (nesterov) {
-            first_momentum_update<T, true>(w + s, g + s, b + s, e - s, lr, wd, momentum);
-          } else {
-            first_momentum_update<T, false>(w + s, g + s, b + s, e - s, lr, wd, momentum);
-          }
-        });
-        state.initialized = true;
-        continue;
-      }
+    const std::size_t n = param.numel();
+    const T* g = grad.data().data();
+    T* w = param.mutable_data().data();
+    if (momentum == 0) {
+      split(n, [&](std::size_t b, std::size_t e) { plain_update(w + b, g + b, e - b, lr, wd); });
+      return;
+    }
+    if (!state.initialized) {
+      state.buffers.assign(1, xt::xarray<T>::from_shape(param.shape()));
       T* b = state.buffers[0].data();
       split(n, [&](std::size_t s, std::size_t e) {
         if (nesterov) {
-          momentum_update<T, true>(w + s, g + s, b + s, e - s, lr, wd, momentum, keep);
+          first_momentum_update<T, true>(w + s, g + s, b + s, e - s, lr, wd, momentum);
         } else {
-          momentum_update<T, false>(w + s, g + s, b + s, e - s, lr, wd, momentum, keep);
+          first_momentum_update<T, false>(w + s, g + s, b + s, e - s, lr, wd, momentum);
         }
       });
+      state.initialized = true;
+      return;
     }
-  }
+    T* b = state.buffers[0].data();
+    split(n, [&](std::size_t s, std::size_t e) {
+      if (nesterov) {
+        momentum_update<T, true>(w + s, g + s, b + s, e - s, lr, wd, momentum, keep);
+      } else {
+        momentum_update<T, false>(w + s, g + s, b + s, e - s, lr, wd, momentum, keep);
+      }
+    });
+  });
 }
 
-template class SGD<float>;
-template class SGD<double>;
+XGRAD_INSTANTIATE_CLASS(SGD);
 
 }  // namespace xgrad::optim

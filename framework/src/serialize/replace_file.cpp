@@ -28,9 +28,11 @@ std::string host_name() {
   return h;
 }
 
-// "<target>.tmp-<host>-" : the prefix of every temporary file of saves of
-// `path` from this host; the pid and a counter follow.
+}  // namespace
+
 std::string temporary_prefix(const std::string& path) { return path + ".tmp-" + host_name() + "-"; }
+
+namespace {
 
 std::string temporary_name(const std::string& path) {
   static std::atomic<unsigned> counter{0};

@@ -23,4 +23,9 @@ void replace_file(const std::string& path, const char* op,
 // created or written completely.
 void replace_file_with_bytes(const std::string& path, const char* op, const std::string& bytes);
 
+// "<path>.tmp-<host>-": the prefix of the temporary files of replacements of
+// `path` from this host (a '/' or a backslash in the host name becomes '_'); the pid
+// and a counter follow.
+std::string temporary_prefix(const std::string& path);
+
 }  // namespace xgrad::detail

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::optim::detail {
@@ -98,9 +99,7 @@ class AdamW : public Adam<T> {
   AdamWOptions options_;
 };
 
-extern template class Adam<float>;
-extern template class Adam<double>;
-extern template class AdamW<float>;
-extern template class AdamW<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Adam);
+XGRAD_EXTERN_TEMPLATE_CLASS(AdamW);
 
 }  // namespace xgrad::optim

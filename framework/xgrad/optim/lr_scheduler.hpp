@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"  // StateDict
 #include "xgrad/optim/optimizer.hpp"
 
@@ -82,11 +83,8 @@ class CosineAnnealingLR : public LRScheduler<T> {
   double eta_min_;
 };
 
-extern template class LRScheduler<float>;
-extern template class LRScheduler<double>;
-extern template class StepLR<float>;
-extern template class StepLR<double>;
-extern template class CosineAnnealingLR<float>;
-extern template class CosineAnnealingLR<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(LRScheduler);
+XGRAD_EXTERN_TEMPLATE_CLASS(StepLR);
+XGRAD_EXTERN_TEMPLATE_CLASS(CosineAnnealingLR);
 
 }  // namespace xgrad::optim

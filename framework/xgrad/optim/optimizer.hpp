@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"  // StateDict
 #include "xgrad/tensor.hpp"
 
@@ -109,6 +110,20 @@ class Optimizer {
   // checked before step() changes anything: ShapeError if a gradient's or a
   // state buffer's shape differs from its parameter's.
   std::vector<Tensor<T>> gradients() const;
+  // The loop of step(): gradients() first, then update(group, param, grad,
+  // state) for each parameter that has a gradient.
+  template <class Update>
+  void for_each_update(Update update) {
+    const std::vector<Tensor<T>> grads = gradients();
+    std::size_t i = 0;
+    for (Group& group : groups_) {
+      for (Tensor<T>& param : group.params) {
+        ParamState& state = state_[i];
+        const Tensor<T>& grad = grads[i++];
+        if (grad.defined()) update(group, param, grad, state);
+      }
+    }
+  }
 
   std::vector<Group> groups_;
   std::vector<ParamState> state_;  // by parameter index
@@ -117,7 +132,6 @@ class Optimizer {
   std::string name_;
 };
 
-extern template class Optimizer<float>;
-extern template class Optimizer<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Optimizer);
 
 }  // namespace xgrad::optim

@@ -8,6 +8,8 @@
 
 #include <vector>
 
+#include "xgrad/arg.hpp"
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::optim {
@@ -17,23 +19,11 @@ namespace xgrad::optim {
 class SGDOptions {
  public:
   explicit SGDOptions(double lr) : lr_(lr) {}
-  SGDOptions& lr(double v) { return lr_ = v, *this; }
-  SGDOptions& momentum(double v) { return momentum_ = v, *this; }
-  SGDOptions& dampening(double v) { return dampening_ = v, *this; }
-  SGDOptions& weight_decay(double v) { return weight_decay_ = v, *this; }
-  SGDOptions& nesterov(bool v) { return nesterov_ = v, *this; }
-  double lr() const { return lr_; }
-  double momentum() const { return momentum_; }
-  double dampening() const { return dampening_; }
-  double weight_decay() const { return weight_decay_; }
-  bool nesterov() const { return nesterov_; }
-
- private:
-  double lr_;
-  double momentum_ = 0;
-  double dampening_ = 0;
-  double weight_decay_ = 0;
-  bool nesterov_ = false;
+  XGRAD_ARG(double, lr);
+  XGRAD_ARG(double, momentum) = 0;
+  XGRAD_ARG(double, dampening) = 0;
+  XGRAD_ARG(double, weight_decay) = 0;
+  XGRAD_ARG(bool, nesterov) = false;
 };
 
 template <class T>
@@ -56,7 +46,6 @@ class SGD : public Optimizer<T> {
   SGDOptions options_;
 };
 
-extern template class SGD<float>;
-extern template class SGD<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(SGD);
 
 }  // namespace xgrad::optim

@@ -30,15 +30,10 @@ Tensor<T> LogSoftmax<T>::forward(const Tensor<T>& input) {
   return log_softmax(input, dim_);
 }
 
-template class ReLU<float>;
-template class ReLU<double>;
-template class Sigmoid<float>;
-template class Sigmoid<double>;
-template class Tanh<float>;
-template class Tanh<double>;
-template class Softmax<float>;
-template class Softmax<double>;
-template class LogSoftmax<float>;
-template class LogSoftmax<double>;
+XGRAD_INSTANTIATE_CLASS(ReLU);
+XGRAD_INSTANTIATE_CLASS(Sigmoid);
+XGRAD_INSTANTIATE_CLASS(Tanh);
+XGRAD_INSTANTIATE_CLASS(Softmax);
+XGRAD_INSTANTIATE_CLASS(LogSoftmax);
 
 }  // namespace xgrad::nn

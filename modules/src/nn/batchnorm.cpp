@@ -122,11 +122,8 @@ void BatchNormBase<T>::check_state(const typename xgrad::Module<T>::StateCandida
               state.key("num_batches_tracked"), " = ", n, " is not a count (an integer >= 0)");
 }
 
-template class BatchNormBase<float>;
-template class BatchNormBase<double>;
-template class BatchNorm1d<float>;
-template class BatchNorm1d<double>;
-template class BatchNorm2d<float>;
-template class BatchNorm2d<double>;
+XGRAD_INSTANTIATE_CLASS(BatchNormBase);
+XGRAD_INSTANTIATE_CLASS(BatchNorm1d);
+XGRAD_INSTANTIATE_CLASS(BatchNorm2d);
 
 }  // namespace xgrad::nn

@@ -56,7 +56,6 @@ Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
                 options_.groups());
 }
 
-template class Conv2d<float>;
-template class Conv2d<double>;
+XGRAD_INSTANTIATE_CLASS(Conv2d);
 
 }  // namespace xgrad::nn

@@ -27,7 +27,6 @@ Tensor<T> Dropout<T>::forward(const Tensor<T>& input) {
   return dropout(input, p_, this->is_training(), generator_ ? *generator_ : default_generator());
 }
 
-template class Dropout<float>;
-template class Dropout<double>;
+XGRAD_INSTANTIATE_CLASS(Dropout);
 
 }  // namespace xgrad::nn

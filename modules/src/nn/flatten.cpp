@@ -34,9 +34,7 @@ Tensor<T> Unflatten<T>::forward(const Tensor<T>& input) {
                    std::vector<std::ptrdiff_t>(sizes.begin(), sizes.end()));
 }
 
-template class Flatten<float>;
-template class Flatten<double>;
-template class Unflatten<float>;
-template class Unflatten<double>;
+XGRAD_INSTANTIATE_CLASS(Flatten);
+XGRAD_INSTANTIATE_CLASS(Unflatten);
 
 }  // namespace xgrad::nn

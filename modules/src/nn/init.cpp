@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "xgrad/grad_mode.hpp"
 
@@ -43,20 +44,25 @@ Tensor<T> kaiming_uniform_(Tensor<T> tensor, double a, Generator& gen) {
   return uniform_(tensor, -bound, bound, gen);
 }
 
+namespace {
+// zeros_ and ones_: `value` everywhere, in place and unrecorded.
+template <class T>
+Tensor<T> fill_with(Tensor<T> tensor, T value, const char* op) {
+  require_defined(tensor, op, "tensor");
+  NoGradGuard no_grad;
+  tensor.fill_(value);
+  return tensor;
+}
+}  // namespace
+
 template <class T>
 Tensor<T> zeros_(Tensor<T> tensor) {
-  require_defined(tensor, "zeros_", "tensor");
-  NoGradGuard no_grad;
-  tensor.fill_(T(0));
-  return tensor;
+  return fill_with(std::move(tensor), T(0), "zeros_");
 }
 
 template <class T>
 Tensor<T> ones_(Tensor<T> tensor) {
-  require_defined(tensor, "ones_", "tensor");
-  NoGradGuard no_grad;
-  tensor.fill_(T(1));
-  return tensor;
+  return fill_with(std::move(tensor), T(1), "ones_");
 }
 
 #define XGRAD_INSTANTIATE(T)                                             \

@@ -46,7 +46,6 @@ Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
   return linear(input, weight, bias);
 }
 
-template class Linear<float>;
-template class Linear<double>;
+XGRAD_INSTANTIATE_CLASS(Linear);
 
 }  // namespace xgrad::nn

@@ -36,7 +36,6 @@ Tensor<T> Sequential<T>::forward(const Tensor<T>& input) {
   return x;
 }
 
-template class Sequential<float>;
-template class Sequential<double>;
+XGRAD_INSTANTIATE_CLASS(Sequential);
 
 }  // namespace xgrad::nn

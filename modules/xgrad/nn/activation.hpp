@@ -3,6 +3,7 @@
 
 #include <cstddef>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 
 namespace xgrad::nn {
@@ -52,15 +53,10 @@ class LogSoftmax : public xgrad::Module<T> {
   std::ptrdiff_t dim_;
 };
 
-extern template class ReLU<float>;
-extern template class ReLU<double>;
-extern template class Sigmoid<float>;
-extern template class Sigmoid<double>;
-extern template class Tanh<float>;
-extern template class Tanh<double>;
-extern template class Softmax<float>;
-extern template class Softmax<double>;
-extern template class LogSoftmax<float>;
-extern template class LogSoftmax<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(ReLU);
+XGRAD_EXTERN_TEMPLATE_CLASS(Sigmoid);
+XGRAD_EXTERN_TEMPLATE_CLASS(Tanh);
+XGRAD_EXTERN_TEMPLATE_CLASS(Softmax);
+XGRAD_EXTERN_TEMPLATE_CLASS(LogSoftmax);
 
 }  // namespace xgrad::nn

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "xgrad/arg.hpp"
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 
 namespace xgrad::nn {
@@ -20,36 +22,15 @@ namespace xgrad::nn {
 // libtorch's BatchNormOptions (BatchNorm1dOptions, BatchNorm2dOptions):
 //   nn::BatchNorm2d<float> bn(nn::BatchNorm2dOptions(16).momentum(0.01).affine(false));
 // momentum is a number here (libtorch's None, a cumulative average, is not
-// supported). Each setter returns *this; each getter has the setter's name.
+// supported). Fields are XGRAD_ARGs (xgrad/arg.hpp).
 class BatchNormOptions {
  public:
   BatchNormOptions(std::int64_t num_features) : num_features_(num_features) {}  // NOLINT
-  BatchNormOptions& eps(double v) {
-    eps_ = v;
-    return *this;
-  }
-  BatchNormOptions& momentum(double v) {
-    momentum_ = v;
-    return *this;
-  }
-  BatchNormOptions& affine(bool v) {
-    affine_ = v;
-    return *this;
-  }
-  BatchNormOptions& track_running_stats(bool v) {
-    track_running_stats_ = v;
-    return *this;
-  }
-  std::int64_t num_features() const { return num_features_; }
-  double eps() const { return eps_; }
-  double momentum() const { return momentum_; }
-  bool affine() const { return affine_; }
-  bool track_running_stats() const { return track_running_stats_; }
-
- private:
-  std::int64_t num_features_;
-  double eps_ = 1e-5, momentum_ = 0.1;
-  bool affine_ = true, track_running_stats_ = true;
+  XGRAD_ARG(std::int64_t, num_features);
+  XGRAD_ARG(double, eps) = 1e-5;
+  XGRAD_ARG(double, momentum) = 0.1;
+  XGRAD_ARG(bool, affine) = true;
+  XGRAD_ARG(bool, track_running_stats) = true;
 };
 using BatchNorm1dOptions = BatchNormOptions;
 using BatchNorm2dOptions = BatchNormOptions;
@@ -115,11 +96,8 @@ class BatchNorm2d : public BatchNormBase<T> {
   explicit BatchNorm2d(const BatchNormOptions& options);
 };
 
-extern template class BatchNormBase<float>;
-extern template class BatchNormBase<double>;
-extern template class BatchNorm1d<float>;
-extern template class BatchNorm1d<double>;
-extern template class BatchNorm2d<float>;
-extern template class BatchNorm2d<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(BatchNormBase);
+XGRAD_EXTERN_TEMPLATE_CLASS(BatchNorm1d);
+XGRAD_EXTERN_TEMPLATE_CLASS(BatchNorm2d);
 
 }  // namespace xgrad::nn

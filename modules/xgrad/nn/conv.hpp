@@ -5,54 +5,27 @@
 
 #include <cstdint>
 
+#include "xgrad/arg.hpp"
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/ops/size2.hpp"
 #include "xgrad/random.hpp"
 
 namespace xgrad::nn {
 
-// Each setter returns *this; each getter has the setter's name.
+// Fields are XGRAD_ARGs (xgrad/arg.hpp).
 class Conv2dOptions {
  public:
   Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, Size2 kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
-
-  Conv2dOptions& stride(Size2 v) {
-    stride_ = v;
-    return *this;
-  }
-  Conv2dOptions& padding(Size2 v) {
-    padding_ = v;
-    return *this;
-  }
-  Conv2dOptions& dilation(Size2 v) {
-    dilation_ = v;
-    return *this;
-  }
-  Conv2dOptions& groups(std::int64_t v) {
-    groups_ = v;
-    return *this;
-  }
-  Conv2dOptions& bias(bool v) {
-    bias_ = v;
-    return *this;
-  }
-
-  std::int64_t in_channels() const { return in_channels_; }
-  std::int64_t out_channels() const { return out_channels_; }
-  Size2 kernel_size() const { return kernel_size_; }
-  Size2 stride() const { return stride_; }
-  Size2 padding() const { return padding_; }
-  Size2 dilation() const { return dilation_; }
-  std::int64_t groups() const { return groups_; }
-  bool bias() const { return bias_; }
-
- private:
-  std::int64_t in_channels_, out_channels_;
-  Size2 kernel_size_;
-  Size2 stride_ = 1, padding_ = 0, dilation_ = 1;
-  std::int64_t groups_ = 1;
-  bool bias_ = true;
+  XGRAD_ARG(std::int64_t, in_channels);
+  XGRAD_ARG(std::int64_t, out_channels);
+  XGRAD_ARG(Size2, kernel_size);
+  XGRAD_ARG(Size2, stride) = 1;
+  XGRAD_ARG(Size2, padding) = 0;
+  XGRAD_ARG(Size2, dilation) = 1;
+  XGRAD_ARG(std::int64_t, groups) = 1;
+  XGRAD_ARG(bool, bias) = true;
 };
 
 template <class T = float>
@@ -83,7 +56,6 @@ class Conv2d : public xgrad::Module<T> {
   Conv2dOptions options_;
 };
 
-extern template class Conv2d<float>;
-extern template class Conv2d<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Conv2d);
 
 }  // namespace xgrad::nn

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/random.hpp"
 
@@ -26,7 +27,6 @@ class Dropout : public xgrad::Module<T> {
   std::shared_ptr<Generator> generator_;  // null: default_generator()
 };
 
-extern template class Dropout<float>;
-extern template class Dropout<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Dropout);
 
 }  // namespace xgrad::nn

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/arg.hpp"
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 
 namespace xgrad::nn {
@@ -32,12 +34,8 @@ class UnflattenOptions {
  public:
   UnflattenOptions(std::int64_t dim, std::vector<std::int64_t> sizes)
       : dim_(dim), sizes_(std::move(sizes)) {}
-  std::int64_t dim() const { return dim_; }
-  const std::vector<std::int64_t>& sizes() const { return sizes_; }
-
- private:
-  std::int64_t dim_;
-  std::vector<std::int64_t> sizes_;
+  XGRAD_ARG(std::int64_t, dim);
+  XGRAD_ARG(std::vector<std::int64_t>, sizes);
 };
 
 // Splits axis `dim` of its input into `sizes` (one may be -1):
@@ -57,9 +55,7 @@ class Unflatten : public xgrad::Module<T> {
   UnflattenOptions options_;
 };
 
-extern template class Flatten<float>;
-extern template class Flatten<double>;
-extern template class Unflatten<float>;
-extern template class Unflatten<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Flatten);
+XGRAD_EXTERN_TEMPLATE_CLASS(Unflatten);
 
 }  // namespace xgrad::nn

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "xgrad/arg.hpp"
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/random.hpp"
 
@@ -15,17 +17,9 @@ class LinearOptions {
  public:
   LinearOptions(std::int64_t in_features, std::int64_t out_features)
       : in_features_(in_features), out_features_(out_features) {}
-  LinearOptions& bias(bool v) {
-    bias_ = v;
-    return *this;
-  }
-  std::int64_t in_features() const { return in_features_; }
-  std::int64_t out_features() const { return out_features_; }
-  bool bias() const { return bias_; }
-
- private:
-  std::int64_t in_features_, out_features_;
-  bool bias_ = true;
+  XGRAD_ARG(std::int64_t, in_features);
+  XGRAD_ARG(std::int64_t, out_features);
+  XGRAD_ARG(bool, bias) = true;
 };
 
 template <class T = float>
@@ -54,7 +48,6 @@ class Linear : public xgrad::Module<T> {
   std::size_t in_features_, out_features_;
 };
 
-extern template class Linear<float>;
-extern template class Linear<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Linear);
 
 }  // namespace xgrad::nn

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/module.hpp"
 
@@ -68,7 +69,6 @@ class Sequential : public xgrad::Module<T> {
   Tensor<T> forward(const Tensor<T>& input) override;
 };
 
-extern template class Sequential<float>;
-extern template class Sequential<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Sequential);
 
 }  // namespace xgrad::nn

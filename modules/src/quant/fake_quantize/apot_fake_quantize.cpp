@@ -144,7 +144,6 @@ void APoTFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& 
   detail::validate_qparams(alpha.data()[0], gamma.data()[0], levels, indices, op.c_str());
 }
 
-template class APoTFakeQuantize<float>;
-template class APoTFakeQuantize<double>;
+XGRAD_INSTANTIATE_CLASS(APoTFakeQuantize);
 
 }  // namespace xgrad::quant

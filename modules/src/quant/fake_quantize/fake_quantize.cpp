@@ -96,8 +96,7 @@ void FakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& stat
               this->quant_min(), ", ", this->quant_max(), "], got ", z);
 }
 
-template class FakeQuantize<float>;
-template class FakeQuantize<double>;
+XGRAD_INSTANTIATE_CLASS(FakeQuantize);
 template Tensor<float> fake_quantize_per_tensor_affine(const Tensor<float>&, double, std::int64_t,
                                                        std::int64_t, std::int64_t);
 template Tensor<double> fake_quantize_per_tensor_affine(const Tensor<double>&, double, std::int64_t,

@@ -144,7 +144,6 @@ void APoTObserver<T>::check_state(const typename Module<T>::StateCandidate& stat
 
 template struct APoTQParams<float>;
 template struct APoTQParams<double>;
-template class APoTObserver<float>;
-template class APoTObserver<double>;
+XGRAD_INSTANTIATE_CLASS(APoTObserver);
 
 }  // namespace xgrad::quant

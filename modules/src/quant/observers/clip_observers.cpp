@@ -203,14 +203,10 @@ std::shared_ptr<ClipObserver<T>> make_clip_observer(AlphaInit init, const LevelS
   throw_error<ValueError>("make_clip_observer: unknown AlphaInit ", static_cast<int>(init));
 }
 
-template class MaxAbsObserver<float>;
-template class MaxAbsObserver<double>;
-template class LsqClipPointObserver<float>;
-template class LsqClipPointObserver<double>;
-template class PercentileClipObserver<float>;
-template class PercentileClipObserver<double>;
-template class MseClipObserver<float>;
-template class MseClipObserver<double>;
+XGRAD_INSTANTIATE_CLASS(MaxAbsObserver);
+XGRAD_INSTANTIATE_CLASS(LsqClipPointObserver);
+XGRAD_INSTANTIATE_CLASS(PercentileClipObserver);
+XGRAD_INSTANTIATE_CLASS(MseClipObserver);
 template std::shared_ptr<ClipObserver<float>> make_clip_observer<float>(AlphaInit, const LevelSet&,
                                                                         double);
 template std::shared_ptr<ClipObserver<double>> make_clip_observer<double>(AlphaInit,

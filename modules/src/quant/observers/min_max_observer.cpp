@@ -86,7 +86,6 @@ void MinMaxObserver<T>::check_state(const typename Module<T>::StateCandidate& st
               " must be finite with min_val <= max_val (or inf and -inf: nothing observed)");
 }
 
-template class MinMaxObserver<float>;
-template class MinMaxObserver<double>;
+XGRAD_INSTANTIATE_CLASS(MinMaxObserver);
 
 }  // namespace xgrad::quant

@@ -43,7 +43,6 @@ Tensor<T> MovingAverageMinMaxObserver<T>::forward(const Tensor<T>& x) {
   return x;
 }
 
-template class MovingAverageMinMaxObserver<float>;
-template class MovingAverageMinMaxObserver<double>;
+XGRAD_INSTANTIATE_CLASS(MovingAverageMinMaxObserver);
 
 }  // namespace xgrad::quant

@@ -95,7 +95,6 @@ void PerChannelMinMaxObserver<T>::reset_min_max_vals() {
   max_val_.mutable_data() = xt::xarray<T>::from_shape({0});
 }
 
-template class PerChannelMinMaxObserver<float>;
-template class PerChannelMinMaxObserver<double>;
+XGRAD_INSTANTIATE_CLASS(PerChannelMinMaxObserver);
 
 }  // namespace xgrad::quant

@@ -53,7 +53,6 @@ Tensor<T> PercentileObserver<T>::forward(const Tensor<T>& x) {
   return x;
 }
 
-template class PercentileObserver<float>;
-template class PercentileObserver<double>;
+XGRAD_INSTANTIATE_CLASS(PercentileObserver);
 
 }  // namespace xgrad::quant

@@ -43,7 +43,6 @@ Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
       input, [this](const Tensor<T>& x, const Tensor<T>& w) { return linear(x, w, this->bias); });
 }
 
-template class Linear<float>;
-template class Linear<double>;
+XGRAD_INSTANTIATE_CLASS(Linear);
 
 }  // namespace xgrad::quant::qat

@@ -85,7 +85,6 @@ Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
   return Tensor<T>(std::move(y));
 }
 
-template class Conv2d<float>;
-template class Conv2d<double>;
+XGRAD_INSTANTIATE_CLASS(Conv2d);
 
 }  // namespace xgrad::quant::quantized

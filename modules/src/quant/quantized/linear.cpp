@@ -61,7 +61,6 @@ std::size_t Linear<T>::out_features() const {
   return this->weight_shape()[0];
 }
 
-template class Linear<float>;
-template class Linear<double>;
+XGRAD_INSTANTIATE_CLASS(Linear);
 
 }  // namespace xgrad::quant::quantized

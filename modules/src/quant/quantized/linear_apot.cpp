@@ -235,7 +235,6 @@ Tensor<T> LinearAPoT<T>::forward_integer(const xt::xarray<std::int64_t>& xint) c
   return Tensor<T>(std::move(y));
 }
 
-template class LinearAPoT<float>;
-template class LinearAPoT<double>;
+XGRAD_INSTANTIATE_CLASS(LinearAPoT);
 
 }  // namespace xgrad::quant

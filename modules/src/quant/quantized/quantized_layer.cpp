@@ -557,7 +557,6 @@ WeightStorage QuantizedLayer<T>::weight_storage() const {
   return s;
 }
 
-template class QuantizedLayer<float>;
-template class QuantizedLayer<double>;
+XGRAD_INSTANTIATE_CLASS(QuantizedLayer);
 
 }  // namespace xgrad::quant::quantized

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/tensor.hpp"
@@ -81,7 +82,6 @@ Tensor<T> quant_dequant(const Tensor<T>& x, scalar_t<T> alpha, scalar_t<T> gamma
 template <class T>
 Tensor<T> quant_dequant(const Tensor<T>& x, const APoTQParams<T>& qparams);
 
-extern template class TensorAPoT<float>;
-extern template class TensorAPoT<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(TensorAPoT);
 
 }  // namespace xgrad::quant

@@ -27,6 +27,7 @@
 
 #include <memory>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/levels/apot_codebook.hpp"
@@ -70,7 +71,6 @@ class APoTFakeQuantize : public FakeQuantizeBase<T> {
   Tensor<T> alpha_, gamma_, levels_, indices_;
 };
 
-extern template class APoTFakeQuantize<float>;
-extern template class APoTFakeQuantize<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(APoTFakeQuantize);
 
 }  // namespace xgrad::quant

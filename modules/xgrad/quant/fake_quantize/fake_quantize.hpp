@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/fake_quantize/uniform_fake_quantize_base.hpp"
 #include "xgrad/quant/observers/min_max_observer.hpp"
 #include "xgrad/tensor.hpp"
@@ -63,7 +64,6 @@ template <class T>
 Tensor<T> fake_quantize_per_tensor_affine(const Tensor<T>& x, double scale, std::int64_t zero_point,
                                           std::int64_t quant_min, std::int64_t quant_max);
 
-extern template class FakeQuantize<float>;
-extern template class FakeQuantize<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(FakeQuantize);
 
 }  // namespace xgrad::quant

@@ -20,6 +20,7 @@
 
 #include <string>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -66,7 +67,6 @@ void enable_fake_quant(Module<T>& module, bool on = true);
 template <class T>
 void disable_fake_quant(Module<T>& module);
 
-extern template class FakeQuantizeBase<float>;
-extern template class FakeQuantizeBase<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(FakeQuantizeBase);
 
 }  // namespace xgrad::quant

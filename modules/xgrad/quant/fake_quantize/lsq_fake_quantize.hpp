@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/fake_quantize/grad_scale.hpp"
 #include "xgrad/quant/observers/clip_observers.hpp"
@@ -140,7 +141,6 @@ class LearnableFakeQuantize : public FakeQuantizeBase<T> {
   Tensor<T> scale_, zero_point_, learning_enabled_, eps_;
 };
 
-extern template class LearnableFakeQuantize<float>;
-extern template class LearnableFakeQuantize<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(LearnableFakeQuantize);
 
 }  // namespace xgrad::quant

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/fake_quantize/uniform_fake_quantize_base.hpp"
 #include "xgrad/quant/observers/per_channel_observer.hpp"
 
@@ -56,7 +57,6 @@ class PerChannelFakeQuantize : public UniformFakeQuantizeBase<T, PerChannelMinMa
   void check_state(const typename Module<T>::StateCandidate& state) const override;
 };
 
-extern template class PerChannelFakeQuantize<float>;
-extern template class PerChannelFakeQuantize<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(PerChannelFakeQuantize);
 
 }  // namespace xgrad::quant

@@ -57,6 +57,7 @@
 #include <memory>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/fake_quantize/grad_scale.hpp"
 #include "xgrad/quant/levels/level_set.hpp"
@@ -131,7 +132,6 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
   T observed_min_;
 };
 
-extern template class RCFFakeQuantize<float>;
-extern template class RCFFakeQuantize<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(RCFFakeQuantize);
 
 }  // namespace xgrad::quant

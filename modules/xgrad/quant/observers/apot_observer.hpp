@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/levels/apot_codebook.hpp"
 #include "xgrad/quant/observers/observer_base.hpp"
 #include "xgrad/tensor.hpp"
@@ -89,7 +90,6 @@ class APoTObserver : public ObserverBase<T, APoTQParams<T>> {
 
 extern template struct APoTQParams<float>;
 extern template struct APoTQParams<double>;
-extern template class APoTObserver<float>;
-extern template class APoTObserver<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(APoTObserver);
 
 }  // namespace xgrad::quant

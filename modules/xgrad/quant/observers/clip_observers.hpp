@@ -27,6 +27,7 @@
 #include <memory>
 #include <vector>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/levels/level_set.hpp"
 #include "xgrad/quant/observers/observer_base.hpp"
 #include "xgrad/tensor.hpp"
@@ -118,13 +119,9 @@ template <class T>
 std::shared_ptr<ClipObserver<T>> make_clip_observer(AlphaInit init, const LevelSet& levels,
                                                     double percentile = 99.9);
 
-extern template class MaxAbsObserver<float>;
-extern template class MaxAbsObserver<double>;
-extern template class LsqClipPointObserver<float>;
-extern template class LsqClipPointObserver<double>;
-extern template class PercentileClipObserver<float>;
-extern template class PercentileClipObserver<double>;
-extern template class MseClipObserver<float>;
-extern template class MseClipObserver<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(MaxAbsObserver);
+XGRAD_EXTERN_TEMPLATE_CLASS(LsqClipPointObserver);
+XGRAD_EXTERN_TEMPLATE_CLASS(PercentileClipObserver);
+XGRAD_EXTERN_TEMPLATE_CLASS(MseClipObserver);
 
 }  // namespace xgrad::quant

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/observers/observer_base.hpp"
 #include "xgrad/quant/observers/qscheme.hpp"
 #include "xgrad/quant/observers/uniform_qparams.hpp"
@@ -82,7 +83,6 @@ class MinMaxObserver : public ObserverBase<T, UniformQParams<T>> {
   Tensor<T> min_val_, max_val_;
 };
 
-extern template class MinMaxObserver<float>;
-extern template class MinMaxObserver<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(MinMaxObserver);
 
 }  // namespace xgrad::quant

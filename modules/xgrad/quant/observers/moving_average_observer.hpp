@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/observers/min_max_observer.hpp"
 
 namespace xgrad::quant {
@@ -31,7 +32,6 @@ class MovingAverageMinMaxObserver : public MinMaxObserver<T> {
   double averaging_constant_;
 };
 
-extern template class MovingAverageMinMaxObserver<float>;
-extern template class MovingAverageMinMaxObserver<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(MovingAverageMinMaxObserver);
 
 }  // namespace xgrad::quant

@@ -17,6 +17,7 @@
 #include <optional>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/observers/observer_base.hpp"
 #include "xgrad/quant/observers/qscheme.hpp"
 #include "xgrad/quant/observers/uniform_qparams.hpp"
@@ -64,7 +65,6 @@ class PerChannelMinMaxObserver : public ObserverBase<T, PerChannelQParams<T>> {
 // naming op otherwise. Shared by the per-channel observer and fake quantizers.
 std::size_t normalize_channel_axis(std::ptrdiff_t axis, std::size_t dim, const char* op);
 
-extern template class PerChannelMinMaxObserver<float>;
-extern template class PerChannelMinMaxObserver<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(PerChannelMinMaxObserver);
 
 }  // namespace xgrad::quant

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/observers/min_max_observer.hpp"
 
 namespace xgrad::quant {
@@ -37,7 +38,6 @@ class PercentileObserver : public MinMaxObserver<T> {
   Tensor<T> num_batches_;
 };
 
-extern template class PercentileObserver<float>;
-extern template class PercentileObserver<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(PercentileObserver);
 
 }  // namespace xgrad::quant

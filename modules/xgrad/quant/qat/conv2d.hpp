@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/nn/conv.hpp"
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
 
@@ -36,7 +37,6 @@ class Conv2d : public FakeQuantizedLayer<T> {
   nn::Conv2dOptions options_;
 };
 
-extern template class Conv2d<float>;
-extern template class Conv2d<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Conv2d);
 
 }  // namespace xgrad::quant::qat

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
 
@@ -39,7 +40,6 @@ class Linear : public FakeQuantizedLayer<T> {
   Linear(Tensor<T> weight, Tensor<T> bias, QConfig<T> qconfig);
 };
 
-extern template class Linear<float>;
-extern template class Linear<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Linear);
 
 }  // namespace xgrad::quant::qat

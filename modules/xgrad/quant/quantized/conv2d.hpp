@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/qat/conv2d.hpp"
 #include "xgrad/quant/quantized/quantized_layer.hpp"
 
@@ -32,7 +33,6 @@ class Conv2d : public QuantizedLayer<T> {
   nn::Conv2dOptions options_;
 };
 
-extern template class Conv2d<float>;
-extern template class Conv2d<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Conv2d);
 
 }  // namespace xgrad::quant::quantized

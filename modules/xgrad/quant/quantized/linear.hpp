@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/qat/linear.hpp"
 #include "xgrad/quant/quantized/quantized_layer.hpp"
 
@@ -39,7 +40,6 @@ class Linear : public QuantizedLayer<T> {
   explicit Linear(qat::Linear<T>& layer);
 };
 
-extern template class Linear<float>;
-extern template class Linear<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(Linear);
 
 }  // namespace xgrad::quant::quantized

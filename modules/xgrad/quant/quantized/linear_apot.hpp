@@ -49,6 +49,7 @@
 #include <vector>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/quant/levels/apot_codebook.hpp"
 #include "xgrad/quant/observers/apot_observer.hpp"
 #include "xgrad/quant/quantized/linear.hpp"
@@ -108,7 +109,6 @@ class LinearAPoT : public quantized::Linear<T> {
   std::vector<std::int8_t> shifts_;   // [code * n_terms_ + term]
 };
 
-extern template class LinearAPoT<float>;
-extern template class LinearAPoT<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(LinearAPoT);
 
 }  // namespace xgrad::quant

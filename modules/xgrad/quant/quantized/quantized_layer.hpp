@@ -66,6 +66,7 @@
 #include <vector>
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/levels/level_set.hpp"
@@ -222,7 +223,6 @@ class QuantizedLayer : public Module<T> {
   std::vector<std::uint64_t> input_versions_;
 };
 
-extern template class QuantizedLayer<float>;
-extern template class QuantizedLayer<double>;
+XGRAD_EXTERN_TEMPLATE_CLASS(QuantizedLayer);
 
 }  // namespace xgrad::quant::quantized
