@@ -360,7 +360,8 @@ BOOST_AUTO_TEST_CASE(libzips_temporary_file_of_a_dead_process_is_removed_by_the_
   // zip_close writes "<our temporary>.XXXXXX" (letters and digits) and renames
   // it; a save killed there leaves that name.
   TempDir tmp;
-  const std::string ours = "model.npz.tmp-" + host_name() + "-" + std::to_string(dead_pid()) + "-0";
+  const std::string ours =
+      xgrad::detail::temporary_prefix("model.npz") + std::to_string(dead_pid()) + "-0";
   const std::string stale = ours + ".a1b2c3";
   const std::string other = ours + ".a-b";  // a dash is not libzip's
   for (const auto& name : {stale, other}) write_file(tmp / name, std::string(1000, 'x'));
