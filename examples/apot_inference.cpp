@@ -145,9 +145,9 @@ int run(const Options& o) {
   // The QAT copy: APoT RCF at --bits, the first and last layers 8-bit uniform.
   Net net = examples::lenet5(gen);
   net->load_state_dict(float_net->state_dict());
-  quant::prepare_qat<float>(*net, quant::apot_rcf_qconfig<float>(o.bits),
-                            {{"0", quant::uniform_qconfig<float>(8)},
-                             {"11", quant::uniform_qconfig<float>(8)}});
+  quant::prepare_qat<float>(
+      *net, quant::apot_rcf_qconfig<float>(o.bits),
+      {{"0", quant::uniform_qconfig<float>(8)}, {"11", quant::uniform_qconfig<float>(8)}});
   std::vector<Tensor<float>> calibration;
   for (std::size_t i = 0; i < 4; ++i)
     calibration.push_back(as_images(Tensor<float>(xt::xarray<float>(
@@ -167,8 +167,8 @@ int run(const Options& o) {
   std::printf("\n");
 
   const std::string dir = o.out_dir;
-  const Measured f = measure(*float_net, test, (std::filesystem::path(dir) / "lenet_float.npz").string(),
-                             o.repeats);
+  const Measured f = measure(*float_net, test,
+                             (std::filesystem::path(dir) / "lenet_float.npz").string(), o.repeats);
   const Measured c = measure(
       *net, test,
       (std::filesystem::path(dir) / ("lenet_apot" + std::to_string(o.bits) + ".npz")).string(),

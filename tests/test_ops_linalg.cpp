@@ -106,10 +106,9 @@ BOOST_AUTO_TEST_CASE(float_matmul_matches_a_naive_triple_loop) {
       // Each element is a dot product of k terms: BLAS's float sum and the
       // loop's double sum (the products of floats are exact in double) are
       // within their gamma_k bounds of the exact value (test_util.hpp).
-      BOOST_TEST(close_as_sums<float>(as_double(matmul(a, b).data()),
-                                      naive_product(a.data(), b.data(), false),
-                                      naive_product(abs_of(a.data()), abs_of(b.data()), false),
-                                      d.k));
+      BOOST_TEST(close_as_sums<float>(
+          as_double(matmul(a, b).data()), naive_product(a.data(), b.data(), false),
+          naive_product(abs_of(a.data()), abs_of(b.data()), false), d.k));
     }
   }
 }
@@ -204,10 +203,9 @@ BOOST_AUTO_TEST_CASE(float_linear_matches_a_naive_triple_loop) {
       BOOST_TEST(close_as_sums<float>(
           as_double(linear(x, w, b).data()), naive_product(x.data(), w.data(), true, &b.data()),
           naive_product(abs_of(x.data()), abs_of(w.data()), true, &abs_b), d.k + 1));
-      BOOST_TEST(close_as_sums<float>(as_double(linear(x, w).data()),
-                                      naive_product(x.data(), w.data(), true),
-                                      naive_product(abs_of(x.data()), abs_of(w.data()), true),
-                                      d.k));
+      BOOST_TEST(close_as_sums<float>(
+          as_double(linear(x, w).data()), naive_product(x.data(), w.data(), true),
+          naive_product(abs_of(x.data()), abs_of(w.data()), true), d.k));
     }
   }
 }

@@ -356,8 +356,8 @@ BOOST_AUTO_TEST_CASE(a_layer_before_a_batch_norm_gets_the_config_without_rescale
   BOOST_TEST((config_of(3).weight_norm == quant::WeightNorm::standardize_rescale));
   BOOST_TEST((config_of(6).weight_norm == quant::WeightNorm::standardize_rescale));
   // Nothing else changes: a uniform config has no rescale to drop.
-  auto plain = std::make_shared<nn::Sequential<float>>(
-      std::make_shared<nn::Linear<float>>(2, 2), std::make_shared<nn::BatchNorm1d<float>>(2));
+  auto plain = std::make_shared<nn::Sequential<float>>(std::make_shared<nn::Linear<float>>(2, 2),
+                                                       std::make_shared<nn::BatchNorm1d<float>>(2));
   quant::prepare_qat<float>(*plain, quant::uniform_qconfig<float>(8));
   BOOST_TEST((*plain)[0]->as<quant::qat::FakeQuantizedLayer<float>>()->qconfig().name ==
              quant::uniform_qconfig<float>(8).name);
@@ -906,7 +906,9 @@ XGRAD_TEST_BAD_CALLS(r) {
   r.push_back({"calibrate: an unsigned APoT input set sees negative inputs",
                raises<ValueError>("calibrate", {"layer \"0\"", "inputs down to -1",
                                                 "unsigned level set", "uniform_qconfig"}),
-               [apot_input] { calibrate<double>(*apot_input, {leaf({2, 3})}); },
+               [apot_input] {
+                 calibrate<double>(*apot_input, {leaf({2, 3})});
+               },
                {},
                {apot_input}});
   auto converted = mlp();

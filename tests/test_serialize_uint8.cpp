@@ -23,8 +23,8 @@ namespace {
 // A .npy file as numpy writes it: magic, version 1.0, header padded to 64.
 std::string npy(const std::string& descr, const std::string& shape, const std::string& data,
                 bool fortran = false) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " +
-                     (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
+                     ", 'shape': " + shape + ", }";
   while ((10 + dict.size() + 1) % 64) dict += ' ';
   dict += '\n';
   std::string out("\x93NUMPY\x01\x00", 8);

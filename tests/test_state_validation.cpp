@@ -97,10 +97,12 @@ BOOST_AUTO_TEST_CASE(each_unusable_state_is_a_value_error_naming_the_key_and_cha
       {"packed byte of 1e9", [] { return linear_apot(); }, set("weight_packed", 0, 1e9),
        "weight_packed"},
       {"packed bytes missing", [] { return linear_apot(); },
-       [](StateDict<double>& d) { d[0].second = xt::xarray<double>({1.0, 2.0, 3.0, 4.0, 5.0}); },
+       [](StateDict<double>& d) {
+         d[0].second = xt::xarray<double>({1.0, 2.0, 3.0, 4.0, 5.0});
+       },
        "weight_packed has 5 bytes"},
-      {"negative zero code (no level)", [] { return linear_apot(); },
-       set("weight_packed", 2, 0x88), "level"},
+      {"negative zero code (no level)", [] { return linear_apot(); }, set("weight_packed", 2, 0x88),
+       "level"},
       {"fractional byte", [] { return linear_apot(); }, set("weight_packed", 0, 2.5),
        "weight_packed"},
       {"negative alpha", [] { return linear_apot(); }, set("alpha", 0, -1), "alpha"},

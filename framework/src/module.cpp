@@ -117,8 +117,7 @@ void Module<T>::swap_child(const std::string& name, std::shared_ptr<Module<T>> m
 
 template <class T>
 void Module<T>::collect_named(bool params, bool recurse, const std::string& prefix,
-                              OrderedDict<Tensor<T>>* out,
-                              std::vector<const void*>* seen_storage,
+                              OrderedDict<Tensor<T>>* out, std::vector<const void*>* seen_storage,
                               std::vector<const Module<T>*>* seen_modules) const {
   seen_modules->push_back(this);
   for (const auto& e : params ? parameters_ : buffers_) {

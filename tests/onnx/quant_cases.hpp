@@ -48,8 +48,8 @@ inline void calibrated(Module<float>& m, const Shape& sample, std::uint64_t seed
 }
 
 template <class M>
-std::function<ModulePtr()> calibrated_maker(std::function<std::shared_ptr<M>()> make,
-                                            Shape sample, float low = -2.0f) {
+std::function<ModulePtr()> calibrated_maker(std::function<std::shared_ptr<M>()> make, Shape sample,
+                                            float low = -2.0f) {
   return [=] {
     std::shared_ptr<M> m = make();
     calibrated(*m, sample, 5, low);
@@ -189,7 +189,8 @@ inline std::vector<LayerCase> quant_cases() {
        rcf_ops,
        Bound::exact},
       {"qat_linear_apot_rcf",
-       calibrated_maker<quant::qat::Linear<F>>(qat_linear(quant::apot_rcf_qconfig<F>(4)), {7}, 0.0f),
+       calibrated_maker<quant::qat::Linear<F>>(qat_linear(quant::apot_rcf_qconfig<F>(4)), {7},
+                                               0.0f),
        {7},
        with(with(rcf_ops, gather), {"Gemm"}),
        Bound::sums,

@@ -29,8 +29,8 @@ void save(const StateDict<T>& dict, const std::string& path,
           const std::vector<std::string>& uint8_keys) {
   const std::set<std::string> bytes(uint8_keys.begin(), uint8_keys.end());
   for (const auto& key : bytes) {
-    const bool known = std::any_of(dict.begin(), dict.end(),
-                                   [&key](const auto& kv) { return kv.first == key; });
+    const bool known =
+        std::any_of(dict.begin(), dict.end(), [&key](const auto& kv) { return kv.first == key; });
     XGRAD_CHECK(known, ValueError, "save: uint8 key \"", printable(key),
                 "\" is not a key of the state dict");
   }
@@ -40,8 +40,8 @@ void save(const StateDict<T>& dict, const std::string& path,
   for (const auto& kv : dict) {
     const std::string why = detail::bad_key_reason(kv.first);
     XGRAD_CHECK(why.empty(), ValueError, "save: key \"", printable(kv.first), "\" ", why);
-    XGRAD_CHECK(names.insert(kv.first).second, ValueError, "save: key \"",
-                printable(kv.first), "\" appears more than once");
+    XGRAD_CHECK(names.insert(kv.first).second, ValueError, "save: key \"", printable(kv.first),
+                "\" appears more than once");
     members.emplace_back(kv.first + kSuffix,
                          bytes.count(kv.first)
                              ? detail::to_npy_uint8_bytes(kv.second, "key \"" + kv.first + "\"")

@@ -283,8 +283,7 @@ namespace {
 template <class T, class Write>
 std::string npy_bytes(const xt::xarray<T>& array, const char* descr, std::size_t element,
                       Write write) {
-  std::string dict =
-      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
+  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < array.dimension(); ++i) {
     dict += std::to_string(array.shape()[i]);
     if (i + 1 < array.dimension() || array.dimension() == 1) dict += ",";
@@ -318,8 +317,8 @@ template <class T>
 std::string to_npy_uint8_bytes(const xt::xarray<T>& array, const std::string& what) {
   for (std::size_t i = 0; i < array.size(); ++i) {
     const T v = array.data()[i];
-    XGRAD_CHECK(v >= T(0) && v <= T(255) && v == T(static_cast<int>(v)), ValueError, "save: ",
-                what, "[", i, "] = ", v, " is not a byte (an integer in [0, 255])");
+    XGRAD_CHECK(v >= T(0) && v <= T(255) && v == T(static_cast<int>(v)), ValueError, "save: ", what,
+                "[", i, "] = ", v, " is not a byte (an integer in [0, 255])");
   }
   return npy_bytes(array, "|u1", 1, [&array](char* dst) {
     for (std::size_t i = 0; i < array.size(); ++i)

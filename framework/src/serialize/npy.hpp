@@ -15,8 +15,8 @@ namespace xgrad::detail {
 // many (0 at the end); throws IOError on a read error.
 using ReadFn = std::function<std::size_t(char* dst, std::size_t n)>;
 
-// One .npy array from `read` (dtype T's, or uint8, converted to T exactly): the preamble and header first, then (only once
-// the shape, dtype and sizes are known to be consistent) one allocation of
+// One .npy array from `read` (dtype T's, or uint8, converted to T exactly): the preamble and header
+// first, then (only once the shape, dtype and sizes are known to be consistent) one allocation of
 // exactly the array, filled by bounded reads, then a check that nothing
 // follows. `total` is the source's declared size when known (0: unknown) and
 // `max_data` bounds the data bytes the source can legitimately hold. Errors

@@ -113,8 +113,8 @@ void replace_file_with_bytes(const std::string& path, const char* op, const std:
       }
       done += static_cast<std::size_t>(n);
     }
-    XGRAD_CHECK(::close(fd) == 0, IOError, op, ": cannot write \"", path, "\": ",
-                std::strerror(errno));
+    XGRAD_CHECK(::close(fd) == 0, IOError, op, ": cannot write \"", path,
+                "\": ", std::strerror(errno));
   });
 }
 

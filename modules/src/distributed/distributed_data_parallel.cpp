@@ -373,7 +373,8 @@ void DistributedDataParallel<T>::all_reduce_gradients() {
       auto& grad = p.autograd_meta()->grad;
       if (!grad) {
         // Only other ranks had one: this rank's parameter gets one too.
-        grad = std::make_shared<Storage<T>>(Storage<T>{xt::xarray<T>::from_shape(p.shape()), 0, {}, nullptr});
+        grad = std::make_shared<Storage<T>>(
+            Storage<T>{xt::xarray<T>::from_shape(p.shape()), 0, {}, nullptr});
       } else {
         ++grad->version;
       }

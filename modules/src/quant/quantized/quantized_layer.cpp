@@ -33,7 +33,6 @@ int bits_for(std::size_t n) {
   return b;
 }
 
-
 // The QAT layer's fake-quantized weight, computed with its weight observer
 // off; the flag is put back whatever happens.
 template <class T>

@@ -106,7 +106,9 @@ enum class ConvertMode {
 // path (QuantizedLayer::enable_lut_kernel(false), and always for 8-bit,
 // per-channel and double layers); through the lookup-table kernels (2-4-bit
 // float layers, the default) each layer's sums are within their rounding
-// bound of it (quantized_layer.hpp). Input quantizers are moved over with observer off, fake quant on.
+// bound of it (quantized_layer.hpp). Input quantizers are moved over with
+// observer off, fake quant on; the converted layers' remaining parameters
+// (their input quantizers' alphas) keep their keys and stop requiring grad.
 // Errors, with nothing changed: StateError when the model has no QAT layer
 // (not prepared), when a quantizer has no qparams yet (not calibrated: an
 // observer-based quantizer that never observed, an RCF input quantizer whose

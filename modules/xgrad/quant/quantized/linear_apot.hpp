@@ -39,10 +39,9 @@
 // overwrites the caller's weight and has no bias; none of that is reproduced.
 //
 // State (buffers, saved and loaded with the state dict): "weight_packed" (the
-// b-bit code words packed, a uint8 member: quantized_layer.hpp), "alpha" [1], "gamma" [1] (the table's
-// scale), "quantization_levels" [L] and "level_indices" [L] (as T; the level
-// table, PyTorch's qparams names), and "bias" [out] when given. The layer has
-// no trainable parameters.
+// b-bit code words packed, a uint8 member: quantized_layer.hpp), "alpha" [1], "gamma" [1] (the
+// table's scale), "quantization_levels" [L] and "level_indices" [L] (as T; the level table,
+// PyTorch's qparams names), and "bias" [out] when given. The layer has no trainable parameters.
 #pragma once
 
 #include <cstdint>
