@@ -87,6 +87,13 @@ void ExportContext<T>::require_fixed(const ExportCall<T>& call, const Value<T>& 
       "; give the model a batch axis first, or export with ExportOptions::dynamic_batch = false");
 }
 
+template <class T>
+std::string ExportContext<T>::add_state(const ExportCall<T>& call, const std::string& local,
+                                        const Tensor<T>& t) {
+  return t.defined() ? graph_.add_initializer(state_name(call.path, local), t.data())
+                     : std::string();
+}
+
 template class ExportContext<float>;
 template class ExportContext<double>;
 

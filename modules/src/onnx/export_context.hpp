@@ -106,6 +106,9 @@ class ExportContext {
   static std::string state_name(const std::string& path, const std::string& local) {
     return path.empty() ? local : path + "." + local;
   }
+  // The module's parameter or buffer `local` (e.g. "bias") as an initializer
+  // named as state_dict() names it; "" for an undefined tensor (no bias).
+  std::string add_state(const ExportCall<T>& call, const std::string& local, const Tensor<T>& t);
   // "'features.0' (Conv2d)", or "the root module (Conv2d)": for messages.
   static std::string describe(const std::string& path, const Module<T>& module);
 

@@ -24,12 +24,8 @@ Value<T> export_conv2d(ExportContext<T>& ctx, const ExportCall<T>& c) {
   Value<T> out = ctx.run_forward(c);
   ctx.require_fixed(c, c.input, 1, "channels");
   GraphBuilder& g = ctx.graph();
-  const std::string w =
-      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data());
-  const std::string b =
-      m.bias.defined()
-          ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data())
-          : std::string();
+  const std::string w = ctx.add_state(c, "weight", m.weight);
+  const std::string b = ctx.add_state(c, "bias", m.bias);
   out.name = conv_nodes(g, ExportContext<T>::scope(c.path), c.input.name, w, b, m.options());
   return out;
 }

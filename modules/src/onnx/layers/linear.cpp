@@ -25,12 +25,8 @@ Value<T> export_linear(ExportContext<T>& ctx, const ExportCall<T>& c) {
   const std::size_t rank = c.input.dims.size();
   ctx.require_fixed(c, c.input, rank - 1, "in_features");
   GraphBuilder& g = ctx.graph();
-  const std::string w =
-      g.add_initializer(ExportContext<T>::state_name(c.path, "weight"), m.weight.data());
-  const std::string b =
-      m.bias.defined()
-          ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), m.bias.data())
-          : std::string();
+  const std::string w = ctx.add_state(c, "weight", m.weight);
+  const std::string b = ctx.add_state(c, "bias", m.bias);
   out.name = linear_nodes(g, ExportContext<T>::scope(c.path), c.input.name, rank, w, b);
   return out;
 }

@@ -38,9 +38,7 @@ Value<T> layer_nodes(ExportContext<T>& ctx, const ExportCall<T>& c,
   const Value<T> x = quantized_input(ctx, c, input_quantizer);
   GraphBuilder& g = ctx.graph();
   const std::string w = weight();
-  const std::string b =
-      bias.defined() ? g.add_initializer(ExportContext<T>::state_name(c.path, "bias"), bias.data())
-                     : std::string();
+  const std::string b = ctx.add_state(c, "bias", bias);
   const std::string scope = ExportContext<T>::scope(c.path);
   out.name =
       conv ? conv_nodes(g, scope, x.name, w, b, *conv) : linear_nodes(g, scope, x.name, rank, w, b);
