@@ -72,11 +72,26 @@ void MaxAbsObserver<T>::check_state(const typename Module<T>::StateCandidate& st
 }
 
 template <class T>
+ClipPointObserver<T>::ClipPointObserver(std::string type_name)
+    : ClipObserver<T>(std::move(type_name)) {
+  clip_point_ = this->register_buffer("clip_point", scalar<T>(T(0)));
+}
+
+template <class T>
+T ClipPointObserver<T>::calculate_qparams() const {
+  return clip_point_.item();
+}
+
+template <class T>
+void ClipPointObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
+  check_clip_statistic(*this, state, "clip_point");
+}
+
+template <class T>
 LsqClipPointObserver<T>::LsqClipPointObserver(std::int64_t top_code)
-    : ClipObserver<T>("LsqClipPointObserver"), top_code_(top_code) {
+    : ClipPointObserver<T>("LsqClipPointObserver"), top_code_(top_code) {
   XGRAD_CHECK(top_code >= 1, ValueError, "LsqClipPointObserver: top_code must be >= 1, got ",
               top_code);
-  clip_point_ = this->register_buffer("clip_point", scalar<T>(T(0)));
 }
 
 template <class T>
@@ -88,26 +103,15 @@ Tensor<T> LsqClipPointObserver<T>::forward(const Tensor<T>& x) {
   const T c = static_cast<T>(2.0 * (s.sum_abs / double(n)) * std::sqrt(double(top_code_)));
   XGRAD_CHECK(std::isfinite(c), ValueError, op, ": the clip point ", c,
               " overflows the tensor's type");
-  clip_point_.mutable_data() = xt::xarray<T>(c);
+  this->clip_point_.mutable_data() = xt::xarray<T>(c);
   return x;
 }
 
 template <class T>
-T LsqClipPointObserver<T>::calculate_qparams() const {
-  return clip_point_.item();
-}
-
-template <class T>
-void LsqClipPointObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
-  check_clip_statistic(*this, state, "clip_point");
-}
-
-template <class T>
 PercentileClipObserver<T>::PercentileClipObserver(double percentile)
-    : ClipObserver<T>("PercentileClipObserver"), percentile_(percentile) {
+    : ClipPointObserver<T>("PercentileClipObserver"), percentile_(percentile) {
   XGRAD_CHECK(percentile > 0.0 && percentile <= 100.0, ValueError,
               "PercentileClipObserver: percentile must be in (0, 100], got ", percentile);
-  clip_point_ = this->register_buffer("clip_point", scalar<T>(T(0)));
 }
 
 template <class T>
@@ -118,30 +122,19 @@ Tensor<T> PercentileClipObserver<T>::forward(const Tensor<T>& x) {
   const T* p = x.data().data();
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::abs(p[i]);
   std::sort(a.begin(), a.end());
-  clip_point_.mutable_data() = xt::xarray<T>(detail::quantile(a, percentile_ / 100.0));
+  this->clip_point_.mutable_data() = xt::xarray<T>(detail::quantile(a, percentile_ / 100.0));
   return x;
 }
 
 template <class T>
-T PercentileClipObserver<T>::calculate_qparams() const {
-  return clip_point_.item();
-}
-
-template <class T>
-void PercentileClipObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
-  check_clip_statistic(*this, state, "clip_point");
-}
-
-template <class T>
 MseClipObserver<T>::MseClipObserver(const LevelSet& levels, int steps)
-    : ClipObserver<T>("MseClipObserver"), levels_(levels.values<T>()), steps_(steps) {
+    : ClipPointObserver<T>("MseClipObserver"), levels_(levels.values<T>()), steps_(steps) {
   const char* op = "MseClipObserver";
   XGRAD_CHECK(steps >= 1, ValueError, op, ": steps must be >= 1, got ", steps);
   XGRAD_CHECK(levels_.size() >= 2 && (levels_.front() == T(0) || levels_.front() == T(-1)) &&
                   levels_.back() == T(1),
               ValueError, op, ": the level set ", levels.name,
               " is not normalized (bottom 0 or -1, top 1)");
-  clip_point_ = this->register_buffer("clip_point", scalar<T>(T(0)));
 }
 
 template <class T>
@@ -167,18 +160,8 @@ Tensor<T> MseClipObserver<T>::forward(const Tensor<T>& x) {
     }
     if (i == steps_ || err < best_err) best_err = err, best = alpha;
   }
-  clip_point_.mutable_data() = xt::xarray<T>(best);
+  this->clip_point_.mutable_data() = xt::xarray<T>(best);
   return x;
-}
-
-template <class T>
-T MseClipObserver<T>::calculate_qparams() const {
-  return clip_point_.item();
-}
-
-template <class T>
-void MseClipObserver<T>::check_state(const typename Module<T>::StateCandidate& state) const {
-  check_clip_statistic(*this, state, "clip_point");
 }
 
 const char* to_string(AlphaInit init) {
@@ -204,6 +187,7 @@ std::shared_ptr<ClipObserver<T>> make_clip_observer(AlphaInit init, const LevelS
 }
 
 XGRAD_INSTANTIATE_CLASS(MaxAbsObserver);
+XGRAD_INSTANTIATE_CLASS(ClipPointObserver);
 XGRAD_INSTANTIATE_CLASS(LsqClipPointObserver);
 XGRAD_INSTANTIATE_CLASS(PercentileClipObserver);
 XGRAD_INSTANTIATE_CLASS(MseClipObserver);

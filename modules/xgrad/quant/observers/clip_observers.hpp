@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "xgrad/detail/instantiate.hpp"
@@ -50,55 +51,58 @@ class MaxAbsObserver : public ClipObserver<T> {
   Tensor<T> max_abs_;
 };
 
-// Buffer "clip_point" (0-d, 0 until observed). ValueError for top_code < 1,
-// and from forward when the clip point overflows T (nothing changed).
+// What the observers of the latest batch's clip point share: buffer
+// "clip_point" (0-d, 0 until observed), returned by calculate_qparams and
+// checked on load (finite, >= 0).
 template <class T = float>
-class LsqClipPointObserver : public ClipObserver<T> {
+class ClipPointObserver : public ClipObserver<T> {
  public:
-  explicit LsqClipPointObserver(std::int64_t top_code);
-  Tensor<T> forward(const Tensor<T>& x) override;
   // The clip point of the latest non-empty batch (0 before any).
   T calculate_qparams() const override;
-  std::int64_t top_code() const { return top_code_; }
 
  protected:
+  explicit ClipPointObserver(std::string type_name);
   void check_state(const typename Module<T>::StateCandidate& state) const override;
 
- private:
-  std::int64_t top_code_;
   Tensor<T> clip_point_;
 };
 
-// Buffer "clip_point" (0-d, 0 until observed). ValueError unless
-// 0 < percentile <= 100.
+// LSQ's clip point 2 mean|x| sqrt(top_code). ValueError for top_code < 1,
+// and from forward when the clip point overflows T (nothing changed).
 template <class T = float>
-class PercentileClipObserver : public ClipObserver<T> {
+class LsqClipPointObserver : public ClipPointObserver<T> {
+ public:
+  explicit LsqClipPointObserver(std::int64_t top_code);
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::int64_t top_code() const { return top_code_; }
+
+ private:
+  std::int64_t top_code_;
+};
+
+// The given percentile of |x|. ValueError unless 0 < percentile <= 100.
+template <class T = float>
+class PercentileClipObserver : public ClipPointObserver<T> {
  public:
   explicit PercentileClipObserver(double percentile = 99.9);
   Tensor<T> forward(const Tensor<T>& x) override;
-  T calculate_qparams() const override;
-  void check_state(const typename Module<T>::StateCandidate& state) const override;
   double percentile() const { return percentile_; }
 
  private:
   double percentile_;
-  Tensor<T> clip_point_;
 };
 
-// Buffer "clip_point" (0-d, 0 until observed). ValueError for a level set
-// that is not normalized (bottom 0 or -1, top 1) or steps < 1.
+// The least-squared-error alpha. ValueError for a level set that is not
+// normalized (bottom 0 or -1, top 1) or steps < 1.
 template <class T = float>
-class MseClipObserver : public ClipObserver<T> {
+class MseClipObserver : public ClipPointObserver<T> {
  public:
   explicit MseClipObserver(const LevelSet& levels, int steps = 100);
   Tensor<T> forward(const Tensor<T>& x) override;
-  T calculate_qparams() const override;
-  void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
   std::vector<T> levels_;
   int steps_;
-  Tensor<T> clip_point_;
 };
 
 // Which observer a learnable clipping value (RCF's alpha, LSQ's step times
@@ -120,6 +124,7 @@ std::shared_ptr<ClipObserver<T>> make_clip_observer(AlphaInit init, const LevelS
                                                     double percentile = 99.9);
 
 XGRAD_EXTERN_TEMPLATE_CLASS(MaxAbsObserver);
+XGRAD_EXTERN_TEMPLATE_CLASS(ClipPointObserver);
 XGRAD_EXTERN_TEMPLATE_CLASS(LsqClipPointObserver);
 XGRAD_EXTERN_TEMPLATE_CLASS(PercentileClipObserver);
 XGRAD_EXTERN_TEMPLATE_CLASS(MseClipObserver);
