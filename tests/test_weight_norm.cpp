@@ -7,6 +7,8 @@
 #include "test_util.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduce.hpp"
+#include "xgrad/parallel.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/qat/weight_norm.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_weight_norm)
@@ -128,6 +130,65 @@ BOOST_AUTO_TEST_CASE(a_large_mean_does_not_cancel_the_std) {
   const double expected = double(std::sqrt(ss / (a.size() - 1)));
   const double got = weight_std(Tensor<double>(a));
   BOOST_TEST(std::abs(got - expected) <= 1e-13 * expected);
+}
+
+// RCFFakeQuantize::forward_standardized (a QAT layer's RCF weight path in one
+// Function) against the composition it replaces: the same operations per
+// element and the same sums in the same order, so the same bits forward and
+// backward, for w, alpha and any thread count.
+template <class T>
+void check_fused_rcf_path(std::size_t n, bool rescale, double grad_scale, T alpha, int threads) {
+  const int saved_threads = get_num_threads();
+  set_num_threads(threads);
+  xt::xarray<T> a = xt::cast<T>(random_array({n}, 50 + unsigned(n)));
+  a(0) = T(7);  // far outside: clipped high for any alpha below 7 std
+  a(1) = T(-7);
+  const xt::xarray<T> up = xt::cast<T>(random_array({n}, 51 + unsigned(n)));
+  RCFOptions<T> o;
+  o.alpha = alpha;
+  o.grad_scale = grad_scale;
+  RCFFakeQuantize<T> fused(apot_sign_magnitude_levels(4), o), composed(apot_sign_magnitude_levels(4), o);
+  Tensor<T> w1(a, true), w2(a, true);
+  const Tensor<T> y1 = fused.forward_standardized(w1, 1e-5, rescale);
+  BOOST_REQUIRE(y1.defined());
+  const StandardizedWeight<T> sw = weight_standardize_with_std(w2, 1e-5);
+  Tensor<T> y2 = composed.forward(sw.normalized);
+  if (rescale) y2 = mul(y2, sw.std);
+  BOOST_TEST(xgrad_test::equal_arrays(y1.data(), y2.data()));
+  sum(y1 * Tensor<T>(up)).backward();
+  sum(y2 * Tensor<T>(up)).backward();
+  BOOST_TEST(xgrad_test::equal_arrays(w1.grad().data(), w2.grad().data()));
+  BOOST_TEST(xgrad_test::equal_arrays(fused.alpha().grad().data(), composed.alpha().grad().data()));
+  BOOST_TEST(fused.alpha().grad().data()(0) != T(0));
+  set_num_threads(saved_threads);
+}
+
+BOOST_AUTO_TEST_CASE(the_fused_rcf_weight_path_has_the_bits_of_the_composition) {
+  // 2: the smallest weight; 2100: one chunk of the fused backward, two of the
+  // normalization's sums, a tail shorter than a vector step; 9001: three
+  // chunks, the last one short; alpha 1.5 clips both ends of N(0, 1).
+  for (std::size_t n : {std::size_t(2), std::size_t(2100), std::size_t(9001)}) {
+    for (bool rescale : {true, false}) {
+      for (int threads : {1, 2}) {
+        BOOST_TEST_CONTEXT("n=" << n << " rescale=" << rescale << " threads=" << threads) {
+          check_fused_rcf_path<float>(n, rescale, 1.0, 1.5f, threads);
+          check_fused_rcf_path<double>(n, rescale, 0.25, 2.0, threads);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_fused_rcf_weight_path_steps_aside_for_an_observer_or_fake_quant_off) {
+  const Tensor<float> w(xt::xarray<float>(random_array({100}, 52)), true);
+  RCFOptions<float> o;
+  o.init = AlphaInit::max_abs;  // an observer child, enabled
+  RCFFakeQuantize<float> observing(apot_sign_magnitude_levels(4), o);
+  BOOST_TEST(!observing.forward_standardized(w, 1e-5, true).defined());
+  observing.disable_observer();
+  BOOST_TEST(observing.forward_standardized(w, 1e-5, true).defined());
+  observing.disable_fake_quant();
+  BOOST_TEST(!observing.forward_standardized(w, 1e-5, true).defined());
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_a_value_error) {

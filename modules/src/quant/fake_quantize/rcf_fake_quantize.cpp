@@ -12,6 +12,8 @@
 #include "../kernels/apot_reference.hpp"
 #include "../kernels/blocked_sums.hpp"
 #include "../kernels/select.hpp"
+#include "../qat/standardized_rcf.hpp"
+#include "rcf_range.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
@@ -45,24 +47,6 @@ T validated_alpha(const Tensor<T>& alpha, const char* op) {
   XGRAD_CHECK(a > T(0) && std::isfinite(a), ValueError, op, ": alpha must be finite and > 0, got ",
               a);
   return a;
-}
-
-// The last x (going from `inside` towards `outside`, both floats) for which
-// pred holds; pred(inside) is true, pred(outside) false, and pred is monotone
-// along the way (fl(x / alpha) is monotone in x). Bisection over the float
-// ordering: at most 64 steps.
-template <class T, class Pred>
-T last_x_with(Pred pred, T inside, T outside) {
-  using Key = detail::FloatKey<T>;
-  std::int64_t k_in = Key::key(inside), k_out = Key::key(outside);
-  while (k_in - k_out > 1 || k_out - k_in > 1) {
-    const std::int64_t mid = k_in + (k_out - k_in) / 2;
-    if (pred(Key::value(mid)))
-      k_in = mid;
-    else
-      k_out = mid;
-  }
-  return Key::value(k_in);
 }
 
 // Nothing per element is stored: backward reads x (saved, version checked)
@@ -103,10 +87,7 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
     const T lo = static_cast<T>(ctx.saved_scalars[1]);
     // lo <= fl(x / alpha) <= 1 exactly when t_lo <= x <= t_hi: two compares
     // per element instead of a division, with the forward's very decision.
-    const T t_hi = last_x_with([alpha](T x) { return x / alpha <= T(1); }, alpha,
-                               std::numeric_limits<T>::infinity());
-    const T t_lo = last_x_with([alpha, lo](T x) { return x / alpha >= lo; }, lo * alpha,
-                               -std::numeric_limits<T>::infinity());
+    const auto [t_lo, t_hi] = detail::rcf_range(alpha, lo);
     const T* px = ctx.saved(0).data();
     const T* pq = ctx.output().data();
     T* pg = grad.data();
@@ -230,6 +211,25 @@ Tensor<T> RCFFakeQuantize<T>::forward(const Tensor<T>& x) {
                            ? lsq_grad_scale(x.numel(), top_code_)
                            : options_.grad_scale;
   return rcf_fake_quantize(x, alpha_, lv, scale);
+}
+
+template <class T>
+Tensor<T> RCFFakeQuantize<T>::forward_standardized(const Tensor<T>& weight, double eps,
+                                                   bool rescale) {
+  // The observer would see the normalized weight as a tensor of its own;
+  // a per-channel alpha is not what the fused path computes.
+  if (!this->fake_quant_enabled() || (this->observer_enabled() && activation_post_process) ||
+      alpha_.numel() != 1) {
+    return Tensor<T>();
+  }
+  const char* op = "RCFFakeQuantize.forward";
+  const std::vector<T> lv = levels();
+  validate_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
+  validated_alpha(alpha_, "rcf_fake_quantize");
+  const double scale = options_.lsq_grad_scale && weight.defined() && weight.numel() > 0
+                           ? lsq_grad_scale(weight.numel(), top_code_)
+                           : options_.grad_scale;
+  return detail::standardized_rcf_fake_quantize(weight, alpha_, lv, scale, eps, rescale);
 }
 
 #define XGRAD_RCF_INSTANTIATE(T)                                                                  \

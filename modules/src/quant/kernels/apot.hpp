@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace xgrad::quant::detail {
 
@@ -22,5 +23,25 @@ std::size_t nearest_ranks(const T* x, std::size_t n, const T* levels, std::size_
 template <class T>
 void quant_dequant_kernel(const T* x, std::size_t n, const T* levels, std::size_t L, T* out,
                           std::uint8_t* mask = nullptr, T lo = 0, T hi = 0);
+
+// quant_dequant_kernel's search prepared once (table, kernel variant) for a
+// level set and `total` elements, then run block by block on the calling
+// thread: for loops that fuse the search with work before and after it while
+// a block is in cache (the QAT weight path). quant_dequant_kernel is this,
+// over threads. out may equal x.
+template <class T>
+class NearestLevels {
+ public:
+  NearestLevels(const T* levels, std::size_t L, std::size_t total);
+  ~NearestLevels();
+  NearestLevels(const NearestLevels&) = delete;
+  NearestLevels& operator=(const NearestLevels&) = delete;
+  void operator()(const T* x, std::size_t n, T* out, std::uint8_t* mask = nullptr, T lo = 0,
+                  T hi = 0) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace xgrad::quant::detail

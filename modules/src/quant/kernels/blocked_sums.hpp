@@ -48,9 +48,13 @@ inline std::pair<double, double> block_sums(std::size_t begin, std::size_t end, 
 // over threads and their sums added in chunk order: the same bits for any
 // thread count. term may also write per-element results (gradients) for i,
 // and is called from several threads at once.
+// blocked_sums' chunk: a fused loop that sums chunk by chunk itself (adding
+// the chunks' sums in order from 0) gets blocked_sums' bits.
+constexpr std::size_t kBlockedSumsChunk = 8 * 512;
+
 template <class T, class F>
 inline std::pair<double, double> blocked_sums(std::size_t begin, std::size_t end, F term) {
-  constexpr std::size_t kChunk = 8 * 512;
+  constexpr std::size_t kChunk = kBlockedSumsChunk;
   const std::size_t chunks = end > begin ? (end - begin + kChunk - 1) / kChunk : 0;
   if (chunks <= 1) return block_sums<T>(begin, end, term);
   std::vector<std::pair<double, double>> part(chunks);

@@ -2,6 +2,7 @@
 
 #include "xgrad/errors.hpp"
 #include "xgrad/ops/elementwise.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/qat/weight_norm.hpp"
 
 namespace xgrad::quant::qat {
@@ -32,6 +33,13 @@ FakeQuantizedLayer<T>::FakeQuantizedLayer(std::string type_name, Tensor<T> w, Te
 template <class T>
 Tensor<T> FakeQuantizedLayer<T>::fake_quantized_weight() {
   if (qconfig_.weight_norm == WeightNorm::none) return weight_fake_quant->forward(weight);
+  // An RCF quantizer (observer off) does all three steps in one fused
+  // Function, with the same bits as the composition below.
+  if (auto* rcf = dynamic_cast<RCFFakeQuantize<T>*>(weight_fake_quant.get())) {
+    Tensor<T> q = rcf->forward_standardized(weight, qconfig_.weight_norm_eps,
+                                            qconfig_.weight_norm == WeightNorm::standardize_rescale);
+    if (q.defined()) return q;
+  }
   // One computation of mean and std for the normalization and the rescale
   // (the same bits as rescale_by_weight_std(q, weight)).
   const StandardizedWeight<T> w = weight_standardize_with_std(weight, qconfig_.weight_norm_eps);

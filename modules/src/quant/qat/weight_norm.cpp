@@ -7,6 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "../fake_quantize/rcf_range.hpp"
+#include "../kernels/apot.hpp"
+#include "../kernels/blocked_sums.hpp"
+#include "../kernels/select.hpp"
+#include "standardized_rcf.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
@@ -198,7 +203,166 @@ struct WeightStandardizeFn : Function<WeightStandardizeFn> {
   }
 };
 
+// ---- standardize + RCF + rescale, fused (standardized_rcf.hpp) ----
+
+struct StandardizedRcfParams {
+  double mean, std, eps, grad_scale;
+  bool rescale;
+};
+
+// Chunks of the fused backward: one of blocked_sums (RCF's alpha sums) is
+// two of kChunk (the normalization's sums), so one pass serves both.
+constexpr std::size_t kRcfChunk = detail::kBlockedSumsChunk;
+static_assert(kRcfChunk == 2 * kChunk, "the fused backward's chunk holds two of kChunk");
+
+struct StandardizedRcfFn : Function<StandardizedRcfFn> {
+  static constexpr const char* name = "StandardizedRCFFakeQuantizeBackward";
+
+  // Per element, the composition's operations in its order, in T:
+  //   x = (w - mu) * inv;  u = x / alpha;  q = alpha * level(u);  y = q * std.
+  // Blocks of kChunk go through all of it while they are in L1.
+  template <class T>
+  static xt::xarray<T> forward(Context<T>& ctx, const Tensor<T>& w, const Tensor<T>& alpha_t,
+                               const std::vector<T>& levels, StandardizedRcfParams p) {
+    const std::size_t n = w.numel();
+    const T* pw = w.data().data();
+    const T mu = static_cast<T>(p.mean), inv = static_cast<T>(1.0 / (p.std + p.eps));
+    const T s = static_cast<T>(p.std), alpha = alpha_t.data().data()[0];
+    xt::xarray<T> out = xgrad::detail::new_array<T>(w.shape());
+    xt::xarray<T> q;  // alpha * level, for backward
+    if (ctx.recording()) q = xgrad::detail::new_array<T>(w.shape());
+    T* po = out.data();
+    T* pq = ctx.recording() ? q.data() : po;
+    const detail::NearestLevels<T> search(levels.data(), levels.size(), n);
+    xgrad::detail::parallel_for(
+        (n + kChunk - 1) / kChunk, xgrad::detail::row_grain(kChunk),
+        [&](std::size_t cb, std::size_t ce) {
+          for (std::size_t c = cb; c < ce; ++c) {
+            const std::size_t b = c * kChunk, e = std::min(n, b + kChunk);
+            for (std::size_t i = b; i < e; ++i) pq[i] = ((pw[i] - mu) * inv) / alpha;
+            search(pq + b, e - b, pq + b);
+            if (p.rescale) {
+              for (std::size_t i = b; i < e; ++i) {
+                const T qi = alpha * pq[i];
+                pq[i] = qi;
+                po[i] = qi * s;
+              }
+            } else {
+              for (std::size_t i = b; i < e; ++i) pq[i] = alpha * pq[i];
+              if (pq != po) std::copy(pq + b, pq + e, po + b);
+            }
+          }
+        });
+    if (ctx.recording()) {
+      ctx.save_for_backward({w});
+      ctx.saved_arrays.push_back(std::move(q));
+      ctx.saved_scalars = {p.mean,           p.std,         p.eps, double(alpha),
+                           double(levels[0]), p.grad_scale, p.rescale ? 1.0 : 0.0};
+    }
+    return out;
+  }
+
+  // One pass: g1 = g * std (the rescale's backward), the STE mask g2 =
+  // inside ? g1 : 0 written over g, alpha's sums (RCF's backward), and
+  // sum(g2), sum(g2 (w - mu)) (the normalization's); then one pass writing
+  // dW = a g2 + b + c (w - mu) (WeightStandardizeFn's backward).
+  template <class T>
+  static std::vector<xt::xarray<T>> backward(Context<T>& ctx, xt::xarray<T> grad) {
+    const std::vector<double>& sc = ctx.saved_scalars;
+    const double mean = sc[0], sd = sc[1], eps = sc[2], grad_scale = sc[5];
+    const T alpha = static_cast<T>(sc[3]), lo = static_cast<T>(sc[4]);
+    const bool rescale = sc[6] != 0;
+    const T* pw = ctx.saved(0).data();
+    const T* pq = ctx.saved_arrays[0].data();
+    T* pg = grad.data();
+    const std::size_t n = grad.size();
+    const T mu = static_cast<T>(mean), inv = static_cast<T>(1.0 / (sd + eps));
+    const T s = static_cast<T>(sd);
+    const auto [t_lo, t_hi] = detail::rcf_range(alpha, lo);
+    struct Part {
+      std::pair<double, double> rcf, norm[2];
+    };
+    std::vector<Part> part((n + kRcfChunk - 1) / kRcfChunk);
+    const auto run = [&](auto rescale_tag) {
+      constexpr bool kRescale = decltype(rescale_tag)::value;
+      xgrad::detail::parallel_for(
+          part.size(), xgrad::detail::row_grain(kRcfChunk), [&](std::size_t cb, std::size_t ce) {
+            for (std::size_t c = cb; c < ce; ++c) {
+              const std::size_t b = c * kRcfChunk, e = std::min(n, b + kRcfChunk);
+              part[c].rcf = detail::block_sums<T>(b, e, [=](std::size_t i) {
+                const T x = (pw[i] - mu) * inv;
+                const T g = kRescale ? pg[i] * s : pg[i];
+                const bool inside = (x >= t_lo) & (x <= t_hi);
+                pg[i] = detail::keep_if(inside, g);
+                return std::pair<T, T>(
+                    detail::keep_if(inside, g * (pq[i] - x)),
+                    detail::keep_if(x > t_hi, g) + detail::keep_if(x < t_lo, g * lo));
+              });
+              for (std::size_t h = 0; h < 2; ++h) {
+                const std::size_t hb = b + h * kChunk, he = std::min(e, hb + kChunk);
+                part[c].norm[h] =
+                    hb < he ? chunk_sums(hb, he, pg, pw,
+                                         [mu](auto g, auto v) { return std::pair(g, g * (v - mu)); })
+                            : std::pair<double, double>(0, 0);
+              }
+            }
+          });
+    };
+    if (rescale) {
+      run(std::true_type());
+    } else {
+      run(std::false_type());
+    }
+    // The composition's additions in its order: blocked_sums adds its chunks'
+    // sums from 0, the normalization its kChunk chunks' sums from 0.
+    double inside_sum = 0, clipped_sum = 0, gsum = 0, gd = 0;
+    for (const Part& pt : part) {
+      inside_sum += pt.rcf.first;
+      clipped_sum += pt.rcf.second;
+    }
+    for (std::size_t c = 0, chunks = (n + kChunk - 1) / kChunk; c < chunks; ++c) {
+      gsum += part[c / 2].norm[c % 2].first;
+      gd += part[c / 2].norm[c % 2].second;
+    }
+    std::vector<xt::xarray<T>> grads(2);
+    if (ctx.needs_input_grad(1)) {
+      grads[1] = xt::xarray<T>::from_shape(ctx.input_shape(1));
+      grads[1].fill(static_cast<T>((inside_sum / double(alpha) + clipped_sum) * grad_scale));
+    }
+    if (ctx.needs_input_grad(0)) {
+      const double D = sd + eps;
+      const double k = sd > 0 ? gd / (D * D * double(n - 1) * sd) : 0.0;
+      const T a = static_cast<T>(1.0 / D), b = static_cast<T>(-gsum / double(n) / D),
+              c = static_cast<T>(-k);
+      xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain,
+                                  [&](std::size_t lo_i, std::size_t hi_i) {
+                                    for (std::size_t i = lo_i; i < hi_i; ++i)
+                                      pg[i] = a * pg[i] + b + c * (pw[i] - mu);
+                                  });
+      grads[0] = std::move(grad);
+    }
+    return grads;
+  }
+};
+
+void require_eps(double eps, const char* op) {
+  XGRAD_CHECK(eps >= 0 && std::isfinite(eps), ValueError, op, ": eps must be finite and >= 0, got ",
+              eps);
+}
+
 }  // namespace
+
+template <class T>
+Tensor<T> detail::standardized_rcf_fake_quantize(const Tensor<T>& weight, const Tensor<T>& alpha,
+                                                 const std::vector<T>& levels, double grad_scale,
+                                                 double eps, bool rescale) {
+  const char* op = "weight_standardize";
+  require_weight(weight, op);
+  require_eps(eps, op);
+  const Moments m = moments(weight.data().data(), weight.numel());
+  return StandardizedRcfFn::apply(weight, alpha, levels,
+                                  StandardizedRcfParams{m.mean, m.std, eps, grad_scale, rescale});
+}
 
 template <class T>
 Tensor<T> weight_standardize(const Tensor<T>& weight, double eps) {
@@ -209,8 +373,7 @@ template <class T>
 StandardizedWeight<T> weight_standardize_with_std(const Tensor<T>& weight, double eps) {
   const char* op = "weight_standardize";
   require_weight(weight, op);
-  XGRAD_CHECK(eps >= 0 && std::isfinite(eps), ValueError, op, ": eps must be finite and >= 0, got ",
-              eps);
+  require_eps(eps, op);
   const Moments m = moments(weight.data().data(), weight.numel());
   return {WeightStandardizeFn::apply(weight, eps, m), static_cast<T>(m.std)};
 }
@@ -231,7 +394,9 @@ Tensor<T> rescale_by_weight_std(const Tensor<T>& quantized, const Tensor<T>& wei
   template Tensor<T> weight_standardize(const Tensor<T>&, double);                      \
   template StandardizedWeight<T> weight_standardize_with_std(const Tensor<T>&, double); \
   template T weight_std(const Tensor<T>&);                                              \
-  template Tensor<T> rescale_by_weight_std(const Tensor<T>&, const Tensor<T>&);
+  template Tensor<T> rescale_by_weight_std(const Tensor<T>&, const Tensor<T>&);         \
+  template Tensor<T> detail::standardized_rcf_fake_quantize(                            \
+      const Tensor<T>&, const Tensor<T>&, const std::vector<T>&, double, double, bool);
 
 XGRAD_WEIGHT_NORM_INSTANTIATE(float)
 XGRAD_WEIGHT_NORM_INSTANTIATE(double)

@@ -94,6 +94,13 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
 
   Tensor<T> forward(const Tensor<T>& x) override;
 
+  // forward(weight_standardize(w, eps)), times weight_std(w) when `rescale`
+  // (a QAT layer's weight path, qat/weight_norm.hpp), as one fused engine
+  // Function: the same bits forward and backward, far fewer passes over w.
+  // An undefined Tensor when the fused path does not apply (fake quant off,
+  // an observer on: then compose the steps).
+  Tensor<T> forward_standardized(const Tensor<T>& w, double eps, bool rescale);
+
   // alpha = max(alpha, min_alpha) in place (also repairs NaN); call after
   // each optimizer step.
   void clamp_alpha_();
