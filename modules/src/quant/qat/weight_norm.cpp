@@ -254,8 +254,9 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
           }
         });
     if (ctx.recording()) {
-      ctx.save_for_backward({w});
-      ctx.saved_arrays.push_back(std::move(q));
+      // q as a tensor of its own: its buffer returns to the array cache with
+      // the node (saved_arrays are freed instead).
+      ctx.save_for_backward({w, Tensor<T>(std::move(q))});
       ctx.saved_scalars = {p.mean,           p.std,         p.eps, double(alpha),
                            double(levels[0]), p.grad_scale, p.rescale ? 1.0 : 0.0};
     }
@@ -273,7 +274,7 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
     const T alpha = static_cast<T>(sc[3]), lo = static_cast<T>(sc[4]);
     const bool rescale = sc[6] != 0;
     const T* pw = ctx.saved(0).data();
-    const T* pq = ctx.saved_arrays[0].data();
+    const T* pq = ctx.saved(1).data();
     T* pg = grad.data();
     const std::size_t n = grad.size();
     const T mu = static_cast<T>(mean), inv = static_cast<T>(1.0 / (sd + eps));
