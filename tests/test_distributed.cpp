@@ -561,6 +561,110 @@ BOOST_AUTO_TEST_CASE(a_parameter_or_gradient_resized_after_wrapping_is_a_shape_e
   check_all_reduce_gradients(ddp);
 }
 
+namespace {
+
+// 150 -> 200 -> tanh -> 200 -> 3 in double: the middle weight (320,000
+// bytes) gets its gradient before the first one (30,000 elements: more than
+// an eighth of it).
+std::shared_ptr<nn::Sequential<double>> make_wide_middle_model() {
+  Generator gen(9);
+  auto model = std::make_shared<nn::Sequential<double>>();
+  model->push_back(std::make_shared<nn::Linear<double>>(150, 200, true, gen));
+  model->push_back(std::make_shared<nn::Tanh<double>>());
+  model->push_back(std::make_shared<nn::Linear<double>>(200, 200, true, gen));
+  model->push_back(std::make_shared<nn::Linear<double>>(200, 3, true, gen));
+  return model;
+}
+
+// 200 -> 200 -> 3 in double: the first weight (320,000 bytes) gets its
+// gradient last, so after the first step too it is reduced on grad().
+std::shared_ptr<nn::Sequential<double>> make_wide_input_model() {
+  Generator gen(10);
+  auto model = std::make_shared<nn::Sequential<double>>();
+  model->push_back(std::make_shared<nn::Linear<double>>(200, 200, true, gen));
+  model->push_back(std::make_shared<nn::Tanh<double>>());
+  model->push_back(std::make_shared<nn::Linear<double>>(200, 3, true, gen));
+  return model;
+}
+
+Tensor<double> wide_loss_of(Module<double>& model, int rank, double scale = 1.0,
+                            std::size_t in = 200) {
+  Tensor<double> x = rank_values<double>({4, in}, rank);
+  x.mutable_data() *= 1e-10 * scale;
+  return cross_entropy(model.forward(x), Labels{0, 1, 2, 0});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_large_parameter_computed_last_is_reduced_in_place_without_copies) {
+  // A cap of 100,000 bytes: the first weight gets a bucket of its own.
+  auto model = make_wide_input_model();
+  DistributedDataParallel<double> ddp(model, world(), 100000);
+  using Range = std::pair<std::size_t, std::size_t>;
+  BOOST_TEST(ddp.buckets() == (std::vector<Range>{{1, 4}, {0, 1}}));
+  const std::uint64_t large = 200 * 200 * sizeof(double), small = (200 + 600 + 3) * sizeof(double);
+  for (int step = 1; step <= 3; ++step) {
+    BOOST_TEST_CONTEXT("step " << step) {
+      for (auto& p : model->parameters()) p.zero_grad();
+      wide_loss_of(ddp, world().rank(), step).backward();
+      check_all_reduce_gradients(ddp);
+      if (world().size() > 1) {
+        // Every step: the small gradients copied in and out, the large one
+        // reduced on grad() itself.
+        BOOST_TEST(ddp.copy_stats().in_place_bytes == step * large);
+        BOOST_TEST(ddp.copy_stats().packed_bytes == step * small);
+        BOOST_TEST(ddp.copy_stats().unpacked_bytes == step * small);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_large_parameter_computed_early_is_packed_to_overlap_backward) {
+  // The middle weight is alone in its bucket (a cap of 1,000 bytes). Step 1
+  // leaves it to all_reduce_gradients (nothing is known yet); it shows that
+  // the first layer's gradients came after it, so from step 2 its hook packs
+  // and starts it during backward.
+  auto model = make_wide_middle_model();
+  DistributedDataParallel<double> ddp(model, world(), 1000);
+  BOOST_TEST(ddp.buckets()[3].first == 2u);
+  BOOST_TEST(ddp.buckets()[3].second == 3u);
+  const std::uint64_t large = 200 * 200 * sizeof(double);
+  for (int step = 1; step <= 3; ++step) {
+    BOOST_TEST_CONTEXT("step " << step) {
+      for (auto& p : model->parameters()) p.zero_grad();
+      wide_loss_of(ddp, world().rank(), step, 150).backward();
+      check_all_reduce_gradients(ddp);
+      if (world().size() > 1) BOOST_TEST(ddp.copy_stats().in_place_bytes == large);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(in_place_reductions_accumulate_like_the_packed_ones) {
+  // Two backwards before the reduction, then one onto an existing gradient.
+  auto model = make_wide_input_model();
+  DistributedDataParallel<double> ddp(model, world(), 100000);
+  wide_loss_of(ddp, world().rank()).backward();
+  wide_loss_of(ddp, world().rank(), 3.0).backward();
+  check_all_reduce_gradients(ddp);
+  wide_loss_of(ddp, world().rank(), 2.0).backward();
+  check_all_reduce_gradients(ddp);
+}
+
+BOOST_AUTO_TEST_CASE(a_large_parameter_without_gradient_on_some_ranks_gets_the_mean_with_zeros) {
+  auto a = std::make_shared<nn::Linear<double>>(200, 200, false);
+  auto b = std::make_shared<nn::Linear<double>>(200, 200, false);
+  auto model = std::make_shared<nn::Sequential<double>>();
+  model->push_back(a);
+  model->push_back(b);
+  DistributedDataParallel<double> ddp(model, world(), 100000);  // one bucket each
+  // Only rank 0 uses a (gradient 2 everywhere); nobody uses b.
+  if (world().rank() == 0) sum(a->weight * 2.0).backward();
+  ddp.all_reduce_gradients();
+  BOOST_TEST_REQUIRE(a->weight.grad().defined());
+  BOOST_TEST(a->weight.grad().data()(7, 5) == 2.0 / world().size());
+  BOOST_TEST(!b->weight.grad().defined());
+}
+
 BOOST_AUTO_TEST_CASE(dropping_the_wrapper_finishes_its_reductions_and_removes_its_hooks) {
   auto model = make_model(1);
   {

@@ -187,7 +187,14 @@ DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<Module<T>> m
       slots_[i].numel = params_[i].numel();
       offset += params_[i].numel();
     }
-    bucket.flat.resize(offset + (bucket.end - bucket.begin));
+    if (bucket.end - bucket.begin == 1 && offset * sizeof(T) >= kInPlaceBytes) {
+      // Reduced in place on grad(); flat is sized only when needed.
+      bucket.in_place = true;
+      bucket.flag = in_place_flags_.size();
+      in_place_flags_.push_back(T(0));
+    } else {
+      bucket.flat.resize(offset + (bucket.end - bucket.begin));
+    }
   }
 
   // 4. Hooks.
@@ -222,12 +229,21 @@ DistributedDataParallel<T>::~DistributedDataParallel() {
 template <class T>
 void DistributedDataParallel<T>::on_gradient(std::size_t i, const Tensor<T>& grad) {
   if (slots_[i].packed) discard();  // a second gradient before all_reduce_gradients
+  arrived_ += grad.numel();
+  Bucket& bucket = buckets_[slots_[i].bucket];
+  if (bucket.in_place) {
+    bucket.arrived_at = arrived_;
+    bucket.hooked = true;
+  }
   // A hook registered after this one could still change the gradient: then
   // all_reduce_gradients packs what backward committed.
   const auto& hooks = params_[i].autograd_meta()->hooks;
   bool last = true;
   for (std::size_t h = slots_[i].hook + 1; h < hooks.size(); ++h) last = last && !hooks[h];
-  if (last && pack(i, &grad.data())) start_full_buckets();
+  // An in-place bucket whose gradient came (nearly) last in the previous
+  // step has nothing to overlap: all_reduce_gradients reduces it on grad().
+  const bool leave = bucket.in_place && bucket.leave;
+  if (last && !leave && pack(i, &grad.data())) start_full_buckets();
   // Moves the reductions in flight on (MPI progresses only inside MPI calls).
   for (Bucket& b : buckets_) {
     if (b.started) {
@@ -245,8 +261,13 @@ bool DistributedDataParallel<T>::pack(std::size_t i, const xt::xarray<T>* fresh)
   if ((fresh && fresh->size() != slot.numel) || (grad && grad->data.size() != slot.numel)) {
     return false;
   }
+  // An in-place bucket needs flat only when it does not reduce grad() itself.
+  if (bucket.in_place && (fresh || !grad)) bucket.flat.resize(slot.numel);
   T* at = bucket.flat.data() + slot.offset;
-  T& flag = bucket.flat[bucket.flat.size() - (bucket.end - bucket.begin) + (i - bucket.begin)];
+  T& flag = bucket.in_place
+                ? in_place_flags_[bucket.flag]
+                : bucket.flat[bucket.flat.size() - (bucket.end - bucket.begin) + (i - bucket.begin)];
+  bucket.reduced = bucket.flat.data();
   if (fresh) {
     // What backward's commit will compute, grad() + fresh, or fresh.
     const T* f = fresh->data();
@@ -261,9 +282,15 @@ bool DistributedDataParallel<T>::pack(std::size_t i, const xt::xarray<T>* fresh)
     slot.grad_before = grad;
     slot.version_before = grad ? grad->version : 0;
     flag = T(1);
+    copy_stats_.packed_bytes += slot.numel * sizeof(T);
+  } else if (grad && bucket.in_place) {
+    bucket.reduced = grad->data.data();  // no copy: reduced on grad() itself
+    flag = T(1);
+    copy_stats_.in_place_bytes += slot.numel * sizeof(T);
   } else if (grad) {
     std::copy(grad->data.begin(), grad->data.end(), at);
     flag = T(1);
+    copy_stats_.packed_bytes += slot.numel * sizeof(T);
   } else {
     std::fill(at, at + slot.numel, T(0));
     flag = T(0);
@@ -285,8 +312,8 @@ void DistributedDataParallel<T>::start_full_buckets() {
 
 template <class T>
 void DistributedDataParallel<T>::start(Bucket& bucket) {
-  bucket.work =
-      group_.all_reduce_buffer_async(bucket.flat.data(), bucket.flat.size(), ReduceOp::AVG);
+  const std::size_t n = bucket.in_place ? slots_[bucket.begin].numel : bucket.flat.size();
+  bucket.work = group_.all_reduce_buffer_async(bucket.reduced, n, ReduceOp::AVG);
   bucket.started = true;
 }
 
@@ -295,6 +322,7 @@ void DistributedDataParallel<T>::discard() {
   for (Bucket& b : buckets_) {
     if (b.started) b.work.wait();  // in starting order
   }
+  flags_work_.wait();
   reset();
 }
 
@@ -303,7 +331,11 @@ void DistributedDataParallel<T>::reset() {
   for (Bucket& b : buckets_) {
     b.packed = 0;
     b.started = false;
+    b.reduced = nullptr;
   }
+  std::fill(in_place_flags_.begin(), in_place_flags_.end(), T(0));
+  for (Bucket& b : buckets_) b.hooked = false;
+  arrived_ = 0;
   for (Slot& s : slots_) {
     s.packed = false;
     s.from_hook = false;
@@ -357,7 +389,12 @@ void DistributedDataParallel<T>::all_reduce_gradients() {
     }
     start(bucket);
   }
+  if (!in_place_flags_.empty()) {
+    flags_work_ =
+        group_.all_reduce_buffer_async(in_place_flags_.data(), in_place_flags_.size(), ReduceOp::AVG);
+  }
   for (Bucket& bucket : buckets_) bucket.work.wait();
+  flags_work_.wait();
   if (!stale.empty()) {
     reset();
     throw_error<StateError>(
@@ -366,7 +403,9 @@ void DistributedDataParallel<T>::all_reduce_gradients() {
         "grad() was changed or zeroed since (change gradients after all_reduce_gradients)");
   }
   for (Bucket& bucket : buckets_) {
-    const T* flags = bucket.flat.data() + bucket.flat.size() - (bucket.end - bucket.begin);
+    const T* flags = bucket.in_place
+                         ? &in_place_flags_[bucket.flag]
+                         : bucket.flat.data() + bucket.flat.size() - (bucket.end - bucket.begin);
     for (std::size_t i = bucket.begin; i < bucket.end; ++i) {
       if (!(flags[i - bucket.begin] > T(0))) continue;  // no rank had a gradient
       Tensor<T>& p = params_[i];
@@ -378,8 +417,16 @@ void DistributedDataParallel<T>::all_reduce_gradients() {
       } else {
         ++grad->version;
       }
+      if (bucket.reduced == grad->data.data()) continue;  // reduced in place
       const T* from = bucket.flat.data() + slots_[i].offset;
       std::copy(from, from + slots_[i].numel, grad->data.data());
+      copy_stats_.unpacked_bytes += slots_[i].numel * sizeof(T);
+    }
+  }
+  for (Bucket& bucket : buckets_) {
+    // Little gradient after its own (backward nearly over): leave it next time.
+    if (bucket.in_place && bucket.hooked) {
+      bucket.leave = 8 * (arrived_ - bucket.arrived_at) < slots_[bucket.begin].numel;
     }
   }
   reset();

@@ -29,6 +29,17 @@
 // hook), starts the remaining buckets, waits for all of them and writes the
 // means.
 //
+// In place. A parameter of at least kInPlaceBytes with a bucket of its own
+// (typically the first layer's weight, whose gradient backward computes
+// last) is not packed: its all-reduce runs on its own buffer, grad() itself,
+// started by all_reduce_gradients() (PyTorch's gradient_as_bucket_view),
+// which saves a copy in and a copy out of the largest gradient. When, in the
+// previous step, gradients of at least an eighth of its size still came
+// after it (backward had work left to overlap), its hook packs and starts it
+// as above instead.
+// Whether such a parameter has a gradient on some rank goes in one small
+// all-reduce of flags after the buckets'.
+//
 // Differences from PyTorch: the wait is the explicit all_reduce_gradients()
 // call, not the end of backward; a parameter without a gradient on some ranks
 // is averaged with zeros there (no find_unused_parameters needed), one without
@@ -54,6 +65,16 @@ class DistributedDataParallel : public Module<T> {
   // PyTorch's default bucket_cap_mb, and its cap of the first bucket.
   static constexpr std::size_t kDefaultBucketCapBytes = 25u << 20;
   static constexpr std::size_t kFirstBucketCapBytes = 1u << 20;
+  // A parameter this large, alone in its bucket, is reduced in place.
+  static constexpr std::size_t kInPlaceBytes = 256u << 10;
+
+  // What the buckets cost this rank since construction (for benchmarks and
+  // tests): bytes of gradients copied into buckets and out of them, and
+  // bytes reduced in place on grad().
+  struct CopyStats {
+    std::uint64_t packed_bytes = 0, unpacked_bytes = 0, in_place_bytes = 0;
+  };
+  const CopyStats& copy_stats() const { return copy_stats_; }
 
   // Wraps `module` (registered as the child "module", so state-dict keys read
   // "module.<name>" as in PyTorch). Collective: every rank must construct it.
@@ -109,9 +130,20 @@ class DistributedDataParallel : public Module<T> {
  private:
   struct Bucket {
     std::size_t begin = 0, end = 0;  // parameters [begin, end)
-    std::vector<T> flat;             // their gradients, then one flag per parameter
-    std::size_t packed = 0;          // parameters packed in this step
+    // Their gradients, then one flag per parameter; an in-place bucket has
+    // no flag here (in_place_flags_) and uses flat only when its hook packs
+    // it or this rank has no gradient.
+    std::vector<T> flat;
+    std::size_t packed = 0;  // parameters packed in this step
     bool started = false;
+    bool in_place = false;
+    std::size_t flag = 0;  // in-place: its position in in_place_flags_
+    T* reduced = nullptr;  // where its all-reduce runs (flat or grad())
+    // In-place: whether its hook leaves it to all_reduce_gradients, and the
+    // elements of gradient hooked up to and including its own in this step.
+    bool leave = true;
+    std::size_t arrived_at = 0;
+    bool hooked = false;
     Work work;
   };
   // A parameter's place in its bucket, its hook, and what a hook packed.
@@ -153,6 +185,10 @@ class DistributedDataParallel : public Module<T> {
   std::vector<Bucket> buckets_;  // in starting order
   std::vector<Slot> slots_;      // one per parameter
   std::size_t next_start_ = 0;   // the first bucket not started
+  std::vector<T> in_place_flags_;  // one per in-place bucket: 1 where this rank has a gradient
+  Work flags_work_;
+  std::size_t arrived_ = 0;  // elements of gradient hooked in this step
+  CopyStats copy_stats_;
 };
 
 extern template class DistributedDataParallel<float>;
