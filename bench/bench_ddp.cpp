@@ -22,6 +22,8 @@
 //     ranks), and the share spent inside MPI calls anywhere (that wait, plus
 //     starting and moving on the buckets' all-reduces from the gradient hooks
 //     during backward);
+//   - gradient bytes per step copied into the buckets, out of them, and
+//     reduced in place on grad() (DistributedDataParallel::copy_stats);
 //   - CPU time per step: of the W-process step outside all_reduce_gradients()
 //     (rank 0's compute) and of the one-process step. Their ratio is the
 //     speed-up the split of the compute alone allows, whatever the
@@ -217,6 +219,15 @@ int run(ProcessGroup& group, int steps, int repeats) {
       compute_bound.push_back(round.solo_cpu_ms / round.cpu_ms);
     }
   }
+  // What the buckets copied per step (warm-up and rounds alike: every step
+  // does the same): gradients copied in and out, and reduced in place.
+  const auto& copies = ddp.copy_stats();
+  const double total_steps = 5.0 + double(steps) * repeats;
+  std::printf(
+      "  gradient bytes per step: %.0f copied into buckets, %.0f copied out, %.0f reduced in "
+      "place on grad()\n",
+      double(copies.packed_bytes) / total_steps, double(copies.unpacked_bytes) / total_steps,
+      double(copies.in_place_bytes) / total_steps);
   const char* processes = world == 1 ? "process" : "processes";
   for (std::size_t r = 0; r < rounds.size(); ++r) {
     const Round& round = rounds[r];

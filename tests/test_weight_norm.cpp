@@ -147,7 +147,8 @@ void check_fused_rcf_path(std::size_t n, bool rescale, double grad_scale, T alph
   RCFOptions<T> o;
   o.alpha = alpha;
   o.grad_scale = grad_scale;
-  RCFFakeQuantize<T> fused(apot_sign_magnitude_levels(4), o), composed(apot_sign_magnitude_levels(4), o);
+  RCFFakeQuantize<T> fused(apot_sign_magnitude_levels(4), o),
+      composed(apot_sign_magnitude_levels(4), o);
   Tensor<T> w1(a, true), w2(a, true);
   const Tensor<T> y1 = fused.forward_standardized(w1, 1e-5, rescale);
   BOOST_REQUIRE(y1.defined());

@@ -264,9 +264,10 @@ bool DistributedDataParallel<T>::pack(std::size_t i, const xt::xarray<T>* fresh)
   // An in-place bucket needs flat only when it does not reduce grad() itself.
   if (bucket.in_place && (fresh || !grad)) bucket.flat.resize(slot.numel);
   T* at = bucket.flat.data() + slot.offset;
-  T& flag = bucket.in_place
-                ? in_place_flags_[bucket.flag]
-                : bucket.flat[bucket.flat.size() - (bucket.end - bucket.begin) + (i - bucket.begin)];
+  T& flag =
+      bucket.in_place
+          ? in_place_flags_[bucket.flag]
+          : bucket.flat[bucket.flat.size() - (bucket.end - bucket.begin) + (i - bucket.begin)];
   bucket.reduced = bucket.flat.data();
   if (fresh) {
     // What backward's commit will compute, grad() + fresh, or fresh.
@@ -390,8 +391,8 @@ void DistributedDataParallel<T>::all_reduce_gradients() {
     start(bucket);
   }
   if (!in_place_flags_.empty()) {
-    flags_work_ =
-        group_.all_reduce_buffer_async(in_place_flags_.data(), in_place_flags_.size(), ReduceOp::AVG);
+    flags_work_ = group_.all_reduce_buffer_async(in_place_flags_.data(), in_place_flags_.size(),
+                                                 ReduceOp::AVG);
   }
   for (Bucket& bucket : buckets_) bucket.work.wait();
   flags_work_.wait();

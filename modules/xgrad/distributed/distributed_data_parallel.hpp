@@ -182,9 +182,9 @@ class DistributedDataParallel : public Module<T> {
   std::vector<std::string> names_;
   std::vector<Tensor<T>> params_;
   std::vector<std::pair<std::size_t, std::size_t>> ranges_;
-  std::vector<Bucket> buckets_;  // in starting order
-  std::vector<Slot> slots_;      // one per parameter
-  std::size_t next_start_ = 0;   // the first bucket not started
+  std::vector<Bucket> buckets_;    // in starting order
+  std::vector<Slot> slots_;        // one per parameter
+  std::size_t next_start_ = 0;     // the first bucket not started
   std::vector<T> in_place_flags_;  // one per in-place bucket: 1 where this rank has a gradient
   Work flags_work_;
   std::size_t arrived_ = 0;  // elements of gradient hooked in this step

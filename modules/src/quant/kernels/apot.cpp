@@ -84,8 +84,8 @@ template <class T>
 struct NearestLevels<T>::Impl {
   std::unique_ptr<const NearestTable<T>> table;  // null: nearest_rank over `padded`
   std::vector<T> padded;
-  ApotTable apot{};               // the table as the vector kernels see it
-  ApotFn vectorized = nullptr;    // floats: the kernel table's variant, when it has one
+  ApotTable apot{};             // the table as the vector kernels see it
+  ApotFn vectorized = nullptr;  // floats: the kernel table's variant, when it has one
 };
 
 template <class T>
@@ -97,9 +97,15 @@ NearestLevels<T>::NearestLevels(const T* levels, std::size_t L, std::size_t tota
       if constexpr (std::is_same<T, float>::value) {
         // The SIMD variant of the table search (same bits), when the CPU has one.
         if (const ApotFn vectorized = kernel_table().apot) {
-          const ApotTable t{table->unique_values(), table->unique_count(), table->thresholds(),
-                            table->lo(),            table->hi(),           table->inv_bucket_width(),
-                            table->bucket_start(),  table->buckets(),      table->m()};
+          const ApotTable t{table->unique_values(),
+                            table->unique_count(),
+                            table->thresholds(),
+                            table->lo(),
+                            table->hi(),
+                            table->inv_bucket_width(),
+                            table->bucket_start(),
+                            table->buckets(),
+                            table->m()};
           if (vectorized(levels, 0, t, nullptr, nullptr, T(0), T(0))) {  // n = 0: a probe
             impl_->apot = t;
             impl_->vectorized = vectorized;
@@ -117,8 +123,8 @@ template <class T>
 NearestLevels<T>::~NearestLevels() = default;
 
 template <class T>
-void NearestLevels<T>::operator()(const T* x, std::size_t n, T* out, std::uint8_t* mask,
-                                  T mask_lo, T mask_hi) const {
+void NearestLevels<T>::operator()(const T* x, std::size_t n, T* out, std::uint8_t* mask, T mask_lo,
+                                  T mask_hi) const {
   if constexpr (std::is_same<T, float>::value) {
     if (impl_->vectorized) {
       impl_->vectorized(x, n, impl_->apot, out, mask, mask_lo, mask_hi);

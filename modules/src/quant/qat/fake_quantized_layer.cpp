@@ -36,8 +36,8 @@ Tensor<T> FakeQuantizedLayer<T>::fake_quantized_weight() {
   // An RCF quantizer (observer off) does all three steps in one fused
   // Function, with the same bits as the composition below.
   if (auto* rcf = dynamic_cast<RCFFakeQuantize<T>*>(weight_fake_quant.get())) {
-    Tensor<T> q = rcf->forward_standardized(weight, qconfig_.weight_norm_eps,
-                                            qconfig_.weight_norm == WeightNorm::standardize_rescale);
+    Tensor<T> q = rcf->forward_standardized(
+        weight, qconfig_.weight_norm_eps, qconfig_.weight_norm == WeightNorm::standardize_rescale);
     if (q.defined()) return q;
   }
   // One computation of mean and std for the normalization and the rescale

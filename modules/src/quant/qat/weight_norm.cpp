@@ -234,31 +234,36 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
     T* po = out.data();
     T* pq = ctx.recording() ? q.data() : po;
     const detail::NearestLevels<T> search(levels.data(), levels.size(), n);
-    xgrad::detail::parallel_for(
-        (n + kChunk - 1) / kChunk, xgrad::detail::row_grain(kChunk),
-        [&](std::size_t cb, std::size_t ce) {
-          for (std::size_t c = cb; c < ce; ++c) {
-            const std::size_t b = c * kChunk, e = std::min(n, b + kChunk);
-            for (std::size_t i = b; i < e; ++i) pq[i] = ((pw[i] - mu) * inv) / alpha;
-            search(pq + b, e - b, pq + b);
-            if (p.rescale) {
-              for (std::size_t i = b; i < e; ++i) {
-                const T qi = alpha * pq[i];
-                pq[i] = qi;
-                po[i] = qi * s;
-              }
-            } else {
-              for (std::size_t i = b; i < e; ++i) pq[i] = alpha * pq[i];
-              if (pq != po) std::copy(pq + b, pq + e, po + b);
-            }
-          }
-        });
+    xgrad::detail::parallel_for((n + kChunk - 1) / kChunk, xgrad::detail::row_grain(kChunk),
+                                [&](std::size_t cb, std::size_t ce) {
+                                  for (std::size_t c = cb; c < ce; ++c) {
+                                    const std::size_t b = c * kChunk, e = std::min(n, b + kChunk);
+                                    for (std::size_t i = b; i < e; ++i)
+                                      pq[i] = ((pw[i] - mu) * inv) / alpha;
+                                    search(pq + b, e - b, pq + b);
+                                    if (p.rescale) {
+                                      for (std::size_t i = b; i < e; ++i) {
+                                        const T qi = alpha * pq[i];
+                                        pq[i] = qi;
+                                        po[i] = qi * s;
+                                      }
+                                    } else {
+                                      for (std::size_t i = b; i < e; ++i) pq[i] = alpha * pq[i];
+                                      if (pq != po) std::copy(pq + b, pq + e, po + b);
+                                    }
+                                  }
+                                });
     if (ctx.recording()) {
       // q as a tensor of its own: its buffer returns to the array cache with
       // the node (saved_arrays are freed instead).
       ctx.save_for_backward({w, Tensor<T>(std::move(q))});
-      ctx.saved_scalars = {p.mean,           p.std,         p.eps, double(alpha),
-                           double(levels[0]), p.grad_scale, p.rescale ? 1.0 : 0.0};
+      ctx.saved_scalars = {p.mean,
+                           p.std,
+                           p.eps,
+                           double(alpha),
+                           double(levels[0]),
+                           p.grad_scale,
+                           p.rescale ? 1.0 : 0.0};
     }
     return out;
   }
@@ -302,9 +307,10 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
               for (std::size_t h = 0; h < 2; ++h) {
                 const std::size_t hb = b + h * kChunk, he = std::min(e, hb + kChunk);
                 part[c].norm[h] =
-                    hb < he ? chunk_sums(hb, he, pg, pw,
-                                         [mu](auto g, auto v) { return std::pair(g, g * (v - mu)); })
-                            : std::pair<double, double>(0, 0);
+                    hb < he
+                        ? chunk_sums(hb, he, pg, pw,
+                                     [mu](auto g, auto v) { return std::pair(g, g * (v - mu)); })
+                        : std::pair<double, double>(0, 0);
               }
             }
           });

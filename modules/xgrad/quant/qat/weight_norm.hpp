@@ -25,6 +25,8 @@
 // or, computing mean and std once for both (what a QAT layer does):
 //   auto [normalized, s] = weight_standardize_with_std(w);
 //   Tensor<float> wq2 = rcf(normalized) * s;   // the same bits as wq
+// A QAT layer with an RCF weight quantizer does all of it in one Function,
+// RCFFakeQuantize::forward_standardized (the same bits again).
 #pragma once
 
 #include "xgrad/tensor.hpp"
