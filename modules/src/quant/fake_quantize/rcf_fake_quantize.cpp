@@ -87,7 +87,9 @@ struct RCFFakeQuantizeFn : Function<RCFFakeQuantizeFn> {
     const T lo = static_cast<T>(ctx.saved_scalars[1]);
     // lo <= fl(x / alpha) <= 1 exactly when t_lo <= x <= t_hi: two compares
     // per element instead of a division, with the forward's very decision.
-    const auto [t_lo, t_hi] = detail::rcf_range(alpha, lo);
+    // Plain variables, not a structured binding: lambdas capture them (C++17).
+    const detail::RcfRange<T> range = detail::rcf_range(alpha, lo);
+    const T t_lo = range.t_lo, t_hi = range.t_hi;
     const T* px = ctx.saved(0).data();
     const T* pq = ctx.output().data();
     T* pg = grad.data();

@@ -284,7 +284,9 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
     const std::size_t n = grad.size();
     const T mu = static_cast<T>(mean), inv = static_cast<T>(1.0 / (sd + eps));
     const T s = static_cast<T>(sd);
-    const auto [t_lo, t_hi] = detail::rcf_range(alpha, lo);
+    // Plain variables, not a structured binding: lambdas capture them (C++17).
+    const detail::RcfRange<T> range = detail::rcf_range(alpha, lo);
+    const T t_lo = range.t_lo, t_hi = range.t_hi;
     struct Part {
       std::pair<double, double> rcf, norm[2];
     };
@@ -341,8 +343,9 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
       const double k = sd > 0 ? gd / (D * D * double(n - 1) * sd) : 0.0;
       const T a = static_cast<T>(1.0 / D), b = static_cast<T>(-gsum / double(n) / D),
               c = static_cast<T>(-k);
+      // By value: the stores to pg cannot alias the coefficients.
       xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain,
-                                  [&](std::size_t lo_i, std::size_t hi_i) {
+                                  [=](std::size_t lo_i, std::size_t hi_i) {
                                     for (std::size_t i = lo_i; i < hi_i; ++i)
                                       pg[i] = a * pg[i] + b + c * (pw[i] - mu);
                                   });
