@@ -97,8 +97,8 @@ const LoadedData& loaded() {
 std::optional<harness::QuantPlan> plan_of(bench::EpochCase c) {
   if (c.model == bench::EpochModel::float_model) return std::nullopt;
   harness::QuantPlan plan;
-  plan.method = c.model == bench::EpochModel::apot ? harness::Method::apot_paper
-                                                   : harness::Method::uniform;
+  plan.method =
+      c.model == bench::EpochModel::apot ? harness::Method::apot_paper : harness::Method::uniform;
   plan.bits = c.bits;
   return plan;
 }
@@ -151,15 +151,15 @@ const bench::EpochCase kCases[] = {{bench::EpochModel::float_model, 32},
                                    {bench::EpochModel::lsq, 4}};
 
 const bool registered = [] {
-  benchmark::AddCustomContext("data", have_fashion_mnist()
-                                          ? std::string("Fashion-MNIST training set in ") +
-                                                xgrad::data::kFashionMnistDir
-                                          : std::string("synthetic, of Fashion-MNIST's shapes "
-                                                        "(60000 x 1 x 28 x 28; no files in ") +
-                                                xgrad::data::kFashionMnistDir + ")");
   benchmark::AddCustomContext(
-      "rounds", std::to_string(kRounds) +
-                    " interleaved; the ratio tables take each case's fastest round");
+      "data", have_fashion_mnist()
+                  ? std::string("Fashion-MNIST training set in ") + xgrad::data::kFashionMnistDir
+                  : std::string("synthetic, of Fashion-MNIST's shapes "
+                                "(60000 x 1 x 28 x 28; no files in ") +
+                        xgrad::data::kFashionMnistDir + ")");
+  benchmark::AddCustomContext(
+      "rounds",
+      std::to_string(kRounds) + " interleaved; the ratio tables take each case's fastest round");
   for (const auto& c : kCases) {
     if (c.model != bench::EpochModel::float_model) {
       bench::add_baseline(case_name(c), case_name(kCases[0]));
@@ -169,8 +169,7 @@ const bool registered = [] {
   // falls on every case alike.
   for (int round = 0; round < kRounds; ++round) {
     for (const auto& c : kCases) {
-      bench::add_case(bench::with_threads("xgrad/" + case_name(c), 1), benchmark::kSecond, epoch,
-                      c)
+      bench::add_case(bench::with_threads("xgrad/" + case_name(c), 1), benchmark::kSecond, epoch, c)
           ->Iterations(1);
 #ifdef BENCH_TORCH_PEER
       bench::add_case(bench::with_threads("torch/" + case_name(c), 1), benchmark::kSecond,

@@ -77,9 +77,10 @@ struct TorchLenet {
     const auto pool = [](const torch::Tensor& h) {
       return F::max_pool2d(h, F::MaxPool2dFuncOptions(2));
     };
-    auto h = pool(torch::relu(
-        F::conv2d(x, weight(0, p[0]), F::Conv2dFuncOptions().bias(p[1]).padding(2))));
-    h = pool(torch::relu(F::conv2d(input(1, h), weight(1, p[2]), F::Conv2dFuncOptions().bias(p[3]))))
+    auto h = pool(
+        torch::relu(F::conv2d(x, weight(0, p[0]), F::Conv2dFuncOptions().bias(p[1]).padding(2))));
+    h = pool(
+            torch::relu(F::conv2d(input(1, h), weight(1, p[2]), F::Conv2dFuncOptions().bias(p[3]))))
             .flatten(1);
     h = torch::relu(torch::linear(input(2, h), weight(2, p[4]), p[5]));
     h = torch::relu(torch::linear(input(3, h), weight(3, p[6]), p[7]));

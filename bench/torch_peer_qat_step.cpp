@@ -112,12 +112,13 @@ void lenet_step(benchmark::State& state, bool qat, int threads) {
     return wq[i] ? bench::normalized(*wq[i], t) : bench::int8_weight(t);
   };
   const auto input = [&](int i, const torch::Tensor& t) {
-    return aq[i] ? (*aq[i])(t) : torch::fake_quantize_per_tensor_affine(t, fc3_input_step, 0, 0, 255);
+    return aq[i] ? (*aq[i])(t)
+                 : torch::fake_quantize_per_tensor_affine(t, fc3_input_step, 0, 0, 255);
   };
   torch::optim::SGD opt(params, torch::optim::SGDOptions(bench::kLearningRate));
   bench::time_training_steps(state, opt, [&] {
-    return torch::nn::functional::cross_entropy(qat ? net.forward(x, weight, input) : net.forward(x),
-                                                labels);
+    return torch::nn::functional::cross_entropy(
+        qat ? net.forward(x, weight, input) : net.forward(x), labels);
   });
 }
 
