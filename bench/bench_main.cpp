@@ -180,8 +180,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::snprintf(buf, sizeof buf, "%.0f ns", seconds * 1e9);
     } else if (seconds < 1e-3) {
       std::snprintf(buf, sizeof buf, "%.2f us", seconds * 1e6);
-    } else {
+    } else if (seconds < 1) {
       std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
+    } else {
+      std::snprintf(buf, sizeof buf, "%.3f s", seconds);
     }
     return buf;
   }

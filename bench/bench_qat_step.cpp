@@ -100,15 +100,7 @@ void step(benchmark::State& state, Mode mode, int threads) {
 void lenet_step(benchmark::State& state, bool qat, int threads) {
   xgrad::set_num_threads(threads);
   const auto d = bench::lenet_data();
-  xgrad::Generator gen(1);
-  const auto model = examples::lenet5(gen);
-  auto params = model->parameters();
-  {
-    xgrad::NoGradGuard no_grad;  // the same initial values as the peer
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      params[i].copy_(to_xgrad<float>(d.params[i], params[i].shape()));
-    }
-  }
+  const auto model = bench::lenet_model(d);  // the same initial values as the peer
   const std::size_t batch = bench::kLenetBatch;
   const auto x = to_xgrad<float>(d.x, {batch, 1, 28, 28});
   if (qat) {

@@ -33,10 +33,11 @@ inline double fastest(const std::vector<double>& v) {
 
 // Registers one case timed in wall clock, with CPU time over all threads of
 // the process, and a "min" aggregate when repeated; extra arguments are
-// passed to fn.
+// passed to fn. Returns the case for further settings (->Iterations(1)).
 template <class Fn, class... Args>
-void add_case(const std::string& name, benchmark::TimeUnit unit, Fn fn, Args... args) {
-  benchmark::RegisterBenchmark(name.c_str(), fn, args...)
+benchmark::internal::Benchmark* add_case(const std::string& name, benchmark::TimeUnit unit, Fn fn,
+                                         Args... args) {
+  return benchmark::RegisterBenchmark(name.c_str(), fn, args...)
       ->Unit(unit)
       ->UseRealTime()
       ->MeasureProcessCPUTime()

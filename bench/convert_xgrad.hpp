@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "../examples/lenet5.hpp"
+#include "bench_conv_data.hpp"
 #include "bench_data.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
@@ -39,6 +41,19 @@ std::shared_ptr<xgrad::nn::Sequential<T>> mlp_model(const MlpShape& s, const Mlp
   return std::make_shared<xgrad::nn::Sequential<T>>(
       std::initializer_list<std::shared_ptr<xgrad::Module<T>>>{
           fc1, std::make_shared<xgrad::nn::ReLU<T>>(), fc2});
+}
+
+// The experiment's LeNet-5 (examples/lenet5.hpp) with the peer's initial
+// values (bench_conv_data.hpp).
+inline std::shared_ptr<xgrad::nn::Sequential<float>> lenet_model(const LenetData& d) {
+  xgrad::Generator gen(1);
+  auto model = examples::lenet5(gen);
+  auto params = model->parameters();
+  xgrad::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    params[i].copy_(to_xgrad<float>(d.params[i], params[i].shape()));
+  }
+  return model;
 }
 
 }  // namespace bench

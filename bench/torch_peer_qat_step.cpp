@@ -14,6 +14,7 @@
 #include "bench_data.hpp"
 #include "bench_threads.hpp"
 #include "convert_torch.hpp"
+#include "torch_lenet.hpp"
 #include "torch_threads.hpp"
 
 namespace {
@@ -24,30 +25,8 @@ torch::Tensor to_torch(const std::vector<double>& v, std::vector<int64_t> shape)
   return bench::to_torch<float>(v, std::move(shape));
 }
 
-// One learnable per-tensor quantizer: scale and zero point as parameters.
-struct Lsq {
-  torch::Tensor scale, zero_point;
-  int64_t qmin, qmax;
-  Lsq(const torch::Tensor& init_from, int64_t quant_min, int64_t quant_max)
-      : qmin(quant_min), qmax(quant_max) {
-    // LSQ's initial step 2 mean|x| / sqrt(qmax).
-    const double s = 2 * init_from.abs().mean().item<double>() / std::sqrt(double(quant_max));
-    scale = torch::full({1}, s).set_requires_grad(true);
-    zero_point = torch::zeros({1}).set_requires_grad(true);
-  }
-  torch::Tensor operator()(const torch::Tensor& x) {
-    {
-      torch::NoGradGuard no_grad;
-      scale.clamp_min_(std::numeric_limits<float>::epsilon());
-    }
-    const double grad_factor = 1.0 / std::sqrt(double(x.numel()) * double(qmax));
-    return torch::_fake_quantize_learnable_per_tensor_affine(x, scale, zero_point, qmin, qmax,
-                                                             grad_factor);
-  }
-};
-
-// The authors' weight normalization: (W - mean) / (std + eps) * std.detach().
-torch::Tensor standardize(const torch::Tensor& w) { return (w - w.mean()) / (w.std() + 1e-5); }
+using bench::Lsq;
+using bench::standardize;
 
 enum class Mode { float_model, rcf, lsq };
 
@@ -103,75 +82,43 @@ void step(benchmark::State& state, Mode mode, int threads) {
   }
 }
 
-// LeNet-5 (see bench_qat_step.cpp): the float step, and the experiment's APoT
-// QAT model composed from torch ops: conv2, fc1, fc2 with normalized weights
-// through Lsq (4-bit signed) times the detached std, and Lsq on their inputs
-// (4-bit unsigned, initialized from a float forward); conv1's and fc3's
-// weights 8-bit symmetric with the step of PyTorch's MinMaxObserver
-// (max |W| / 127.5, recomputed every step), fc3's input 8-bit unsigned with
-// the step calibrated once (max / 255).
+// LeNet-5 (see bench_qat_step.cpp; torch_lenet.hpp): the float step, and
+// the experiment's APoT QAT model composed from torch ops: conv2, fc1, fc2
+// with normalized weights through Lsq (4-bit signed) times the detached std,
+// and Lsq on their inputs (4-bit unsigned, initialized from a float forward);
+// conv1's and fc3's weights 8-bit (int8_weight), fc3's input 8-bit unsigned
+// with the step calibrated once (max / 255).
 void lenet_step(benchmark::State& state, bool qat, int threads) {
   bench::use_torch_threads(threads);
   const auto d = bench::lenet_data();
-  const auto shapes = bench::lenet_parameter_shapes();
-  std::vector<torch::Tensor> p;  // conv1.w, conv1.b, conv2.w, ..., fc3.b
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    p.push_back(to_torch(d.params[i], shapes[i]).set_requires_grad(true));
-  }
+  const bench::TorchLenet net(d);
   const auto x = to_torch(d.x, {bench::kLenetBatch, 1, 28, 28});
   const auto labels = torch::tensor(d.labels, torch::kInt64);
-  namespace F = torch::nn::functional;
-  const auto pool = [](const torch::Tensor& h) {
-    return F::max_pool2d(h, F::MaxPool2dFuncOptions(2));
-  };
-  const auto conv1 = [&](const torch::Tensor& w) {
-    return pool(torch::relu(F::conv2d(x, w, F::Conv2dFuncOptions().bias(p[1]).padding(2))));
-  };
-  const auto conv2 = [&](const torch::Tensor& h, const torch::Tensor& w) {
-    return pool(torch::relu(F::conv2d(h, w, F::Conv2dFuncOptions().bias(p[3])))).flatten(1);
-  };
-  // Float activations, to initialize the input quantizers.
-  torch::Tensor h1, h2, h3, h4;
-  {
-    torch::NoGradGuard no_grad;
-    h1 = conv1(p[0]);
-    h2 = conv2(h1, p[2]);
-    h3 = torch::relu(torch::linear(h2, p[4], p[5]));
-    h4 = torch::relu(torch::linear(h3, p[6], p[7]));
-  }
-  const auto w = [](const torch::Tensor& t) { return standardize(t.detach()); };
-  Lsq wq2(w(p[2]), -8, 7), wq3(w(p[4]), -8, 7), wq4(w(p[6]), -8, 7);
-  Lsq aq2(h1, 0, 15), aq3(h2, 0, 15), aq4(h3, 0, 15);
-  const double fc3_input_step = h4.max().item<double>() / 255;
-  std::vector<torch::Tensor> params = p;
+  const auto h = net.layer_inputs(x);
+  const auto w = [&net](std::size_t i) { return standardize(net.p[i].detach()); };
+  Lsq wq2(w(2), -8, 7), wq3(w(4), -8, 7), wq4(w(6), -8, 7);
+  Lsq aq2(h[1], 0, 15), aq3(h[2], 0, 15), aq4(h[3], 0, 15);
+  const double fc3_input_step = h[4].max().item<double>() / 255;
+  std::vector<torch::Tensor> params = net.p;
   if (qat) {
     for (auto* q : {&wq2, &wq3, &wq4, &aq2, &aq3, &aq4}) {
       params.push_back(q->scale);
       params.push_back(q->zero_point);
     }
   }
-  const auto normalized = [](Lsq& q, const torch::Tensor& t) {
-    return q(standardize(t)) * t.std().detach();
+  Lsq* const wq[] = {nullptr, &wq2, &wq3, &wq4, nullptr};
+  Lsq* const aq[] = {nullptr, &aq2, &aq3, &aq4, nullptr};
+  const auto weight = [&](int i, const torch::Tensor& t) {
+    return wq[i] ? bench::normalized(*wq[i], t) : bench::int8_weight(t);
   };
-  const auto int8_weight = [](const torch::Tensor& t) {
-    const double step = t.detach().abs().max().item<double>() / 127.5;
-    return torch::fake_quantize_per_tensor_affine(t, step, 0, -128, 127);
+  const auto input = [&](int i, const torch::Tensor& t) {
+    return aq[i] ? (*aq[i])(t)
+                 : torch::fake_quantize_per_tensor_affine(t, fc3_input_step, 0, 0, 255);
   };
   torch::optim::SGD opt(params, torch::optim::SGDOptions(bench::kLearningRate));
   bench::time_training_steps(state, opt, [&] {
-    torch::Tensor logits;
-    if (!qat) {
-      auto h = conv2(conv1(p[0]), p[2]);
-      h = torch::relu(torch::linear(torch::relu(torch::linear(h, p[4], p[5])), p[6], p[7]));
-      logits = torch::linear(h, p[8], p[9]);
-    } else {
-      auto h = conv2(aq2(conv1(int8_weight(p[0]))), normalized(wq2, p[2]));
-      h = torch::relu(torch::linear(aq3(h), normalized(wq3, p[4]), p[5]));
-      h = torch::relu(torch::linear(aq4(h), normalized(wq4, p[6]), p[7]));
-      h = torch::fake_quantize_per_tensor_affine(h, fc3_input_step, 0, 0, 255);
-      logits = torch::linear(h, int8_weight(p[8]), p[9]);
-    }
-    return F::cross_entropy(logits, labels);
+    return torch::nn::functional::cross_entropy(
+        qat ? net.forward(x, weight, input) : net.forward(x), labels);
   });
 }
 
