@@ -1,5 +1,7 @@
 #include "xgrad/node.hpp"
 
+#include "xgrad/detail/array_cache.hpp"
+
 #include <atomic>
 #include <string>
 
@@ -75,6 +77,9 @@ void Context<T>::release() {
   saved_.clear();
   saved_.shrink_to_fit();
   output_ = SavedTensor{};
+  // Large saved arrays go back to the array cache like a tensor's storage:
+  // freed, the next step would fault the same pages in again.
+  for (auto& a : saved_arrays) detail::recycle(a);
   saved_arrays.clear();
   saved_arrays.shrink_to_fit();
   // saved_ints can be as large as the output (max's argmax, labels).
