@@ -33,6 +33,9 @@ const char* to_string(Method m);
 // "Recipe options") and the clipping parameters' learning rate.
 struct ApotRecipe {
   xgrad::quant::AlphaInit act_init = xgrad::quant::AlphaInit::lsq_clip_point;
+  // fixed: the paper's alpha 3 of the standardized weights
+  xgrad::quant::AlphaInit weight_init = xgrad::quant::AlphaInit::fixed;
+  bool weight_per_channel = false;  // one weight alpha per output channel
   double percentile = 99.9;
   bool lsq_grad_scale = false;
   xgrad::quant::LevelFamily act_levels = xgrad::quant::LevelFamily::apot;
