@@ -378,7 +378,8 @@ BOOST_AUTO_TEST_CASE(every_layer_matches_xgrad_at_batch_1_and_5_with_optimizatio
 // The nearest-level rule on its hardest inputs: every midpoint of two
 // neighbouring levels as float rounds it, and the floats one ulp either side,
 // for an APoT (gamma included), an RCF (normalized levels, alpha 1.7) and a
-// per-channel RCF (alphas 1.7 and 0.6 on the columns) quantizer.
+// per-channel RCF (alphas 1.7 and 0.6 on the rows) quantizer; the input is
+// [rows, midpoints].
 // Bit-identical to xgrad: the same rounded distances, the lowest level on ties.
 BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
   namespace quant = xgrad::quant;
@@ -388,7 +389,7 @@ BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
   auto rcf = std::make_shared<quant::RCFFakeQuantize<float>>(quant::apot_unsigned_levels(4, 2),
                                                              rcf_options);
   rcf_options.channel_len = 2;
-  rcf_options.ch_axis = 1;
+  rcf_options.ch_axis = 0;  // not the last axis: the export must place the alphas
   auto rcf_pc = std::make_shared<quant::RCFFakeQuantize<float>>(quant::apot_unsigned_levels(4, 2),
                                                                 rcf_options);
   rcf_pc->alpha().mutable_data()(1) = 0.6f;
@@ -401,7 +402,7 @@ BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
   struct Case {
     std::string name;
     std::shared_ptr<Module<float>> m;
-    std::vector<std::vector<float>> levels;  // in x's units, per input column
+    std::vector<std::vector<float>> levels;  // in x's units, per input row
   };
   const auto scaled = [&rcf](float alpha) {
     std::vector<float> lv = rcf->levels();
@@ -426,9 +427,9 @@ BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
       }
       columns.push_back(x);
     }
-    xt::xarray<float> input = xt::xarray<float>::from_shape({columns[0].size(), columns.size()});
+    xt::xarray<float> input = xt::xarray<float>::from_shape({columns.size(), columns[0].size()});
     for (std::size_t j = 0; j < columns.size(); ++j)
-      for (std::size_t i = 0; i < columns[j].size(); ++i) input(i, j) = columns[j][i];
+      for (std::size_t i = 0; i < columns[j].size(); ++i) input(j, i) = columns[j][i];
     expected.push_back(forward(*c.m, input));
     OrtJob job{dir / (c.name + ".onnx"), {dir / (c.name + "_midpoints.npy")}};
     xgrad::onnx::export_model(*c.m, Tensor<float>(input), job.model);
