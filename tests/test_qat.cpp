@@ -175,7 +175,8 @@ BOOST_AUTO_TEST_CASE(a_per_channel_lsq_weight_quantizer_gets_the_channel_count) 
 
 BOOST_AUTO_TEST_CASE(a_per_channel_rcf_weight_quantizer_gets_an_alpha_per_channel) {
   const QConfig c = apot_rcf_per_channel_qconfig(2);
-  BOOST_TEST(xgrad_test::contains(c.name, "apot_rcf(b=2,signed,per_channel@0,init=lsq_clip_point)"));
+  BOOST_TEST(
+      xgrad_test::contains(c.name, "apot_rcf(b=2,signed,per_channel@0,init=lsq_clip_point)"));
   auto w = c.weight({5, 3});
   auto* rcf = w->as<quant::RCFFakeQuantize<float>>();
   BOOST_REQUIRE(rcf);
