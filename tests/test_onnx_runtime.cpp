@@ -377,9 +377,10 @@ BOOST_AUTO_TEST_CASE(every_layer_matches_xgrad_at_batch_1_and_5_with_optimizatio
 
 // The nearest-level rule on its hardest inputs: every midpoint of two
 // neighbouring levels as float rounds it, and the floats one ulp either side,
-// for an APoT (gamma included) and an RCF (normalized levels, alpha 1.7)
-// quantizer. Bit-identical to xgrad: the same rounded distances, the lowest
-// level on ties.
+// for an APoT (gamma included), an RCF (normalized levels, alpha 1.7) and a
+// per-channel RCF (alphas 1.7 and 0.6 on the rows) quantizer; the input is
+// [rows, midpoints].
+// Bit-identical to xgrad: the same rounded distances, the lowest level on ties.
 BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
   namespace quant = xgrad::quant;
   TempDir dir;
@@ -387,33 +388,48 @@ BOOST_AUTO_TEST_CASE(midpoints_of_levels_get_the_same_level_as_in_xgrad) {
   rcf_options.alpha = 1.7f;
   auto rcf = std::make_shared<quant::RCFFakeQuantize<float>>(quant::apot_unsigned_levels(4, 2),
                                                              rcf_options);
+  rcf_options.channel_len = 2;
+  rcf_options.ch_axis = 0;  // not the last axis: the export must place the alphas
+  auto rcf_pc = std::make_shared<quant::RCFFakeQuantize<float>>(quant::apot_unsigned_levels(4, 2),
+                                                                rcf_options);
+  rcf_pc->alpha().mutable_data()(1) = 0.6f;
   auto apot = std::make_shared<quant::APoTFakeQuantize<float>>(4, 2);
   xgrad::Generator gen(8);
   apot->forward(xgrad::rand<float>({64}, gen, 0.0f, 3.0f));  // observes: the qparams
   quant::freeze(*rcf);
+  quant::freeze(*rcf_pc);
   quant::freeze(*apot);
   struct Case {
     std::string name;
     std::shared_ptr<Module<float>> m;
-    std::vector<float> levels;  // in x's units
+    std::vector<std::vector<float>> levels;  // in x's units, per input row
   };
-  std::vector<float> rcf_levels = rcf->levels();
-  for (float& l : rcf_levels) l *= 1.7f;  // near alpha times the midpoints of u = x / alpha
+  const auto scaled = [&rcf](float alpha) {
+    std::vector<float> lv = rcf->levels();
+    for (float& l : lv) l *= alpha;  // near alpha times the midpoints of u = x / alpha
+    return lv;
+  };
   const xt::xarray<float> apot_levels = apot->qparams().quantization_levels.data();
   const std::vector<Case> cases = {
-      {"rcf", rcf, rcf_levels},
-      {"apot", apot, std::vector<float>(apot_levels.begin(), apot_levels.end())}};
+      {"rcf", rcf, {scaled(1.7f)}},
+      {"rcf_per_channel", rcf_pc, {scaled(1.7f), scaled(0.6f)}},
+      {"apot", apot, {std::vector<float>(apot_levels.begin(), apot_levels.end())}}};
   std::vector<OrtJob> jobs;
   std::vector<xt::xarray<float>> expected;
   for (const Case& c : cases) {
-    std::vector<float> x;
-    for (std::size_t i = 0; i + 1 < c.levels.size(); ++i) {
-      const float mid = (c.levels[i] + c.levels[i + 1]) / 2;
-      for (float v : {std::nextafter(mid, -INFINITY), mid, std::nextafter(mid, INFINITY)})
-        x.push_back(v);
+    std::vector<std::vector<float>> columns;
+    for (const std::vector<float>& lv : c.levels) {
+      std::vector<float> x;
+      for (std::size_t i = 0; i + 1 < lv.size(); ++i) {
+        const float mid = (lv[i] + lv[i + 1]) / 2;
+        for (float v : {std::nextafter(mid, -INFINITY), mid, std::nextafter(mid, INFINITY)})
+          x.push_back(v);
+      }
+      columns.push_back(x);
     }
-    xt::xarray<float> input = xt::xarray<float>::from_shape({x.size(), std::size_t(1)});
-    std::copy(x.begin(), x.end(), input.begin());
+    xt::xarray<float> input = xt::xarray<float>::from_shape({columns.size(), columns[0].size()});
+    for (std::size_t j = 0; j < columns.size(); ++j)
+      for (std::size_t i = 0; i < columns[j].size(); ++i) input(j, i) = columns[j][i];
     expected.push_back(forward(*c.m, input));
     OrtJob job{dir / (c.name + ".onnx"), {dir / (c.name + "_midpoints.npy")}};
     xgrad::onnx::export_model(*c.m, Tensor<float>(input), job.model);

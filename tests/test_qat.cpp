@@ -122,6 +122,14 @@ struct NamedConfig {
   QConfig config;
 };
 
+// The paper's method with one weight alpha per output channel.
+QConfig apot_rcf_per_channel_qconfig(int bits) {
+  quant::QuantizerSpec w{quant::QuantMethod::apot_rcf, bits, true, /*per_channel=*/true};
+  w.init = quant::AlphaInit::lsq_clip_point;  // each row its own start
+  return quant::make_qconfig<float>(w, quant::QuantizerSpec{quant::QuantMethod::apot_rcf, bits},
+                                    quant::WeightNorm::standardize_rescale);
+}
+
 // The four ready-made families at 4 bits (uniform at 8 and per channel too).
 std::vector<NamedConfig> all_configs() {
   return {{"apot_fixed", quant::apot_fixed_qconfig<float>(4)},
@@ -129,7 +137,8 @@ std::vector<NamedConfig> all_configs() {
           {"uniform", quant::uniform_qconfig<float>(8)},
           {"uniform_per_channel", quant::uniform_qconfig<float>(4, true)},
           {"uniform_lsq", quant::uniform_lsq_qconfig<float>(4)},
-          {"uniform_lsq_per_channel", quant::uniform_lsq_qconfig<float>(4, true)}};
+          {"uniform_lsq_per_channel", quant::uniform_lsq_qconfig<float>(4, true)},
+          {"apot_rcf_per_channel", apot_rcf_per_channel_qconfig(4)}};
 }
 
 }  // namespace
@@ -164,6 +173,17 @@ BOOST_AUTO_TEST_CASE(a_per_channel_lsq_weight_quantizer_gets_the_channel_count) 
   BOOST_TEST(lsq->scale().numel() == 5u);
 }
 
+BOOST_AUTO_TEST_CASE(a_per_channel_rcf_weight_quantizer_gets_an_alpha_per_channel) {
+  const QConfig c = apot_rcf_per_channel_qconfig(2);
+  BOOST_TEST(
+      xgrad_test::contains(c.name, "apot_rcf(b=2,signed,per_channel@0,init=lsq_clip_point)"));
+  auto w = c.weight({5, 3});
+  auto* rcf = w->as<quant::RCFFakeQuantize<float>>();
+  BOOST_REQUIRE(rcf);
+  BOOST_TEST(rcf->is_per_channel());
+  BOOST_TEST(rcf->alpha().numel() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(configs_of_different_settings_have_different_names) {
   std::vector<std::string> names;
   for (const auto& c : all_configs()) names.push_back(c.config.name);
@@ -185,7 +205,7 @@ BOOST_AUTO_TEST_CASE(bits_and_schemes_that_do_not_fit_are_value_errors_at_creati
       {{QuantMethod::apot_rcf, 1, true}, "sign-magnitude needs b >= 2"},
       {{QuantMethod::uniform, 9, false}, "uniform above 8 bits"},
       {{QuantMethod::uniform_lsq, 1, true}, "uniform below 2 bits"},
-      {{QuantMethod::apot_rcf, 4, true, true}, "per-channel APoT"},
+      {{QuantMethod::apot_fixed, 4, true, true}, "per-channel fixed APoT"},
       {{QuantMethod::uniform, 4, true, true, -1}, "negative ch_axis"},
   };
   for (const auto& b : bad) {
@@ -621,6 +641,31 @@ BOOST_AUTO_TEST_CASE(a_per_tensor_b_bit_weight_has_at_most_2_to_the_b_levels) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(a_per_channel_rcf_weight_converts_to_a_table_per_row_at_its_bits) {
+  auto net = make_net(55);
+  quant::prepare_qat<float>(*net, apot_rcf_per_channel_qconfig(2));
+  const auto data = batches({4, 6}, 2, 9);
+  quant::calibrate(*net, data);
+  quant::freeze(*net);
+  xgrad::optim::Adam<float> opt(net->parameters(), xgrad::optim::AdamOptions(1e-2));
+  train_step(*net, opt, data[0]);
+  net->eval();
+  const auto want = net->forward(data[1]).data();
+  quant::convert(*net);
+  std::size_t layers = 0;
+  net->apply([&layers](Module<float>& m) {
+    if (auto* q = m.as<quant::quantized::QuantizedLayer<float>>()) {
+      ++layers;
+      // ternary rows, each times its own alpha: 2-bit codes, a table per row
+      BOOST_TEST(q->code_bits() == 2);
+      BOOST_TEST(q->weight_levels().shape()[0] == q->weight_shape()[0]);
+    }
+  });
+  BOOST_TEST(layers == 3u);
+  dequantized_paths(*net);
+  BOOST_TEST(equal_arrays(net->forward(data[1]).data(), want));
+}
+
 BOOST_AUTO_TEST_CASE(a_cnn_converts_with_equal_outputs) {
   auto cnn = make_cnn(53);
   quant::prepare_qat<float>(*cnn, quant::apot_rcf_qconfig<float>(4));
@@ -945,9 +990,9 @@ XGRAD_TEST_BAD_CALLS(r) {
                [] {
                  make_qconfig<double>({QuantMethod::uniform, 9, true}, std::nullopt);
                }});
-  r.push_back({"make_qconfig: per-channel APoT",
-               raises<ValueError>("make_fake_quantize", {"apot_rcf", "per_channel"}), [] {
-                 make_qconfig<double>({QuantMethod::apot_rcf, 4, true, true}, std::nullopt);
+  r.push_back({"make_qconfig: per-channel fixed APoT",
+               raises<ValueError>("make_fake_quantize", {"apot_fixed", "per_channel"}), [] {
+                 make_qconfig<double>({QuantMethod::apot_fixed, 4, true, true}, std::nullopt);
                }});
   r.push_back({"make_qconfig: negative ch_axis",
                raises<ValueError>("make_fake_quantize", {"ch_axis must be >= 0, got -1"}), [] {

@@ -11,6 +11,7 @@
 #include "test_util.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduce.hpp"
+#include "xgrad/ops/shape_ops.hpp"
 #include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/levels/level_set.hpp"
 #include "xgrad/quant/observers/clip_observers.hpp"
@@ -412,6 +413,118 @@ BOOST_AUTO_TEST_CASE(bad_module_input_leaves_the_module_unchanged) {
     BOOST_TEST(equal_arrays(before[i].second, after[i].second));
 }
 
+// ---- per channel ----
+
+BOOST_AUTO_TEST_CASE(per_channel_op_is_the_per_tensor_op_on_every_channel) {
+  // x [2, 3, 4] on axis 1: channel c holds x[:, c, :]; each channel's output
+  // and x-gradient are the per-tensor op's with alpha[c], bit for bit, and
+  // alpha[c]'s gradient is that op's alpha gradient on the slice (4 + 4 terms,
+  // exact here: dyadic values and alphas).
+  const std::vector<double> lv = apot_sign_magnitude_levels(3).values<double>();
+  const std::vector<double> alphas = {0.5, 2.0, 4.0};
+  xt::xarray<double> xs = xt::xarray<double>::from_shape({2, 3, 4});
+  for (std::size_t i = 0; i < xs.size(); ++i) xs.data()[i] = -3.0 + 0.375 * double(i % 17);
+  Tensor<double> x(xs, true), alpha = tensor<double>(alphas, true);
+  Tensor<double> y = rcf_fake_quantize_per_channel(x, alpha, 1, lv);
+  sum(y).backward();
+  for (std::size_t c = 0; c < 3; ++c) {
+    BOOST_TEST_CONTEXT("channel " << c) {
+      xt::xarray<double> slice = xt::xarray<double>::from_shape({8});
+      for (std::size_t o = 0; o < 2; ++o)
+        for (std::size_t i = 0; i < 4; ++i) slice(o * 4 + i) = xs(o, c, i);
+      Tensor<double> xc(slice, true), ac = tensor<double>({alphas[c]}, true);
+      Tensor<double> yc = rcf_fake_quantize(xc, ac, lv);
+      sum(yc).backward();
+      for (std::size_t o = 0; o < 2; ++o) {
+        for (std::size_t i = 0; i < 4; ++i) {
+          BOOST_TEST(y.data()(o, c, i) == yc.data()(o * 4 + i));
+          BOOST_TEST(x.grad().data()(o, c, i) == xc.grad().data()(o * 4 + i));
+        }
+      }
+      BOOST_TEST(alpha.grad().data()(c) == ac.grad().item());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(per_channel_op_equals_the_broadcast_stop_gradient_composition) {
+  // The authors' composition with alpha of shape [C, 1] broadcast over the
+  // rows of x [C, n], built from engine ops: forward bit for bit, gradients
+  // to summation rounding (the engine's broadcast sum and ours, n = 65 terms).
+  std::mt19937 gen(11);
+  std::normal_distribution<double> dist(0.0, 1.5);
+  const std::vector<double> lv = apot_sign_magnitude_levels(4).values<double>();
+  const std::vector<double> alphas = {0.7, 1.9, 3.1};
+  xt::xarray<double> xs = xt::xarray<double>::from_shape({3, 65});
+  for (auto& v : xs) v = dist(gen);
+  xt::xarray<double> up = xt::xarray<double>::from_shape({3, 65});
+  for (auto& v : up) v = dist(gen);
+  Tensor<double> x1(xs, true), a1 = tensor<double>(alphas, true);
+  Tensor<double> x2(xs, true),
+      a2 = reshape(tensor<double>(alphas), {3, 1}).detach().set_requires_grad(true);
+  Tensor<double> fused = rcf_fake_quantize_per_channel(x1, a1, 0, lv);
+  Tensor<double> composed = rcf_composed(x2, a2, lv);
+  BOOST_TEST(equal_arrays(fused.data(), composed.data()));
+  fused.backward(up);
+  composed.backward(up);
+  BOOST_TEST(xgrad_test::close_arrays(x1.grad().data(), x2.grad().data(), 1e-15));
+  for (std::size_t c = 0; c < 3; ++c)
+    BOOST_TEST(std::abs(a1.grad().data()(c) - a2.grad().data()(c, 0)) <= 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(a_per_channel_module_has_one_alpha_per_output_channel) {
+  RCFOptions<double> o;
+  o.channel_len = 3;
+  RCFFakeQuantize<double> fixed(apot_sign_magnitude_levels(2), o);  // alpha 3 each
+  BOOST_TEST(fixed.is_per_channel());
+  BOOST_TEST(equal_arrays(fixed.alpha().data(), xt::xarray<double>({3.0, 3.0, 3.0})));
+  // Ternary: channel 1 clips its 4 to alpha 3, the others round their values.
+  const Tensor<double> w = tensor<double>({{1.0, -2.0}, {4.0, 0.5}, {-1.75, 1.25}});
+  BOOST_TEST(equal_arrays(fixed.forward(w).data(),
+                          xt::xarray<double>({{0.0, -3.0}, {3.0, 0.0}, {-3.0, 0.0}})));
+  // Observed per channel: each row's own max |w| and LSQ clip point.
+  o.init = AlphaInit::max_abs;
+  RCFFakeQuantize<double> by_max(apot_sign_magnitude_levels(2), o);
+  by_max.forward(w);
+  BOOST_TEST(equal_arrays(by_max.alpha().data(), xt::xarray<double>({2.0, 4.0, 1.75})));
+  BOOST_TEST(by_max.activation_post_process->calculate_qparams() == 4.0);  // the tensor's
+  o.init = AlphaInit::lsq_clip_point;  // 2 mean|w| sqrt(1) per row
+  RCFFakeQuantize<double> by_lsq(apot_sign_magnitude_levels(2), o);
+  by_lsq.forward(w);
+  BOOST_TEST(equal_arrays(by_lsq.alpha().data(), xt::xarray<double>({3.0, 4.5, 3.0})));
+  by_lsq.disable_observer();
+  sum(by_lsq.forward(w)).backward();
+  BOOST_TEST(by_lsq.alpha().grad().numel() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_per_channel_state_dict_round_trips_and_checks_every_alpha) {
+  RCFOptions<float> o;
+  o.channel_len = 2;
+  o.init = AlphaInit::max_abs;
+  RCFFakeQuantize<float> a(apot_sign_magnitude_levels(3), o);
+  a.forward(tensor<float>({{0.5f, -1.0f}, {2.0f, 0.25f}}));
+  RCFFakeQuantize<float> b(apot_sign_magnitude_levels(3), o);
+  b.load_state_dict(a.state_dict());
+  BOOST_TEST(equal_arrays(b.alpha().data(), xt::xarray<float>({1.0f, 2.0f})));
+  auto sd = a.state_dict();
+  sd[0].second(1) = -1.0f;
+  BOOST_CHECK_EXCEPTION(b.load_state_dict(sd), ValueError,
+                        mentions<ValueError>("alpha[1] must be finite and > 0, got -1"));
+  BOOST_TEST(equal_arrays(b.alpha().data(), xt::xarray<float>({1.0f, 2.0f})));
+  o.channel_len = 3;
+  RCFFakeQuantize<float> c(apot_sign_magnitude_levels(3), o);
+  BOOST_CHECK_THROW(c.load_state_dict(a.state_dict()), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(per_channel_clamp_alpha_raises_every_channel) {
+  RCFOptions<float> o;
+  o.channel_len = 3;
+  o.min_alpha = 0.5f;
+  RCFFakeQuantize<float> fq(apot_sign_magnitude_levels(2), o);
+  fq.alpha().mutable_data() = xt::xarray<float>({-1.0f, 2.0f, 0.1f});
+  fq.clamp_alpha_();
+  BOOST_TEST(equal_arrays(fq.alpha().data(), xt::xarray<float>({0.5f, 2.0f, 0.5f})));
+}
+
 // ---- bad input ----
 
 XGRAD_TEST_BAD_CALLS(r) {
@@ -438,6 +551,41 @@ XGRAD_TEST_BAD_CALLS(r) {
        raises<ShapeError>("rcf_fake_quantize", {"alpha must hold one value", "got shape [2]"}),
        [x, lv] { rcf_fake_quantize(x, leaf({2}), lv); },
        {x}});
+  r.push_back({"rcf_fake_quantize_per_channel: alpha of the wrong length",
+               raises<ShapeError>("rcf_fake_quantize_per_channel",
+                                  {"alpha must have shape [3]", "got shape [2]"}),
+               [x, lv] { rcf_fake_quantize_per_channel(x, leaf({2}), 1, lv); },
+               {x}});
+  r.push_back({"rcf_fake_quantize_per_channel: axis out of range",
+               raises<ShapeError>("rcf_fake_quantize_per_channel", {"2"}),
+               [x, lv] { rcf_fake_quantize_per_channel(x, leaf({3}), 2, lv); },
+               {x}});
+  r.push_back({"rcf_fake_quantize_per_channel: a zero alpha",
+               raises<ValueError>("rcf_fake_quantize_per_channel",
+                                  {"alpha[1] must be finite and > 0", "got 0"}),
+               [x, lv] {
+                 rcf_fake_quantize_per_channel(x, D(xt::xarray<double>({1.0, 0.0})), 0, lv);
+               },
+               {x}});
+  r.push_back({"RCFFakeQuantize: channel_len 0",
+               raises<ValueError>("RCFFakeQuantize", {"channel_len", "got 0"}), [] {
+                 RCFOptions<double> o;
+                 o.channel_len = 0;
+                 RCFFakeQuantize<double> fq(apot_sign_magnitude_levels(2), o);
+               }});
+  {
+    RCFOptions<double> o;
+    o.channel_len = 3;
+    o.init = AlphaInit::max_abs;
+    auto fq = std::make_shared<RCFFakeQuantize<double>>(apot_sign_magnitude_levels(2), o);
+    const D w = leaf({2, 3});
+    r.push_back(
+        {"RCFFakeQuantize per channel: x with 2 channels",
+         raises<ShapeError>("RCFFakeQuantize.forward", {"x has 2 channels", "channel_len is 3"}),
+         [fq, w] { fq->forward(w); },
+         {w},
+         {fq}});
+  }
   r.push_back({"rcf_fake_quantize: undefined alpha",
                raises<ValueError>("rcf_fake_quantize", {"alpha is undefined"}),
                [x, u, lv] { rcf_fake_quantize(x, u, lv); },

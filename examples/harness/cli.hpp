@@ -42,6 +42,15 @@ inline void add_recipe_options(CLI::App& app, ExperimentConfig& c) {
                  "APoT (xgrad): initial activation alpha (max_abs: the calibration maximum, "
                  "as the paper; lsq_clip_point: 2 mean|x| sqrt(2^b - 1); percentile; mse)")
       ->transform(CLI::CheckedTransformer(inits));
+  std::map<std::string, AlphaInit> weight_inits = inits;
+  weight_inits["fixed"] = AlphaInit::fixed;
+  app.add_option("--apot-weight-init", c.recipe.weight_init,
+                 "APoT (xgrad): initial alpha of the standardized weights (fixed: the paper's 3; "
+                 "lsq_clip_point: 2 mean|W'| sqrt(top level); max_abs, percentile, mse)")
+      ->transform(CLI::CheckedTransformer(weight_inits));
+  app.add_option("--apot-weight-per-channel", c.recipe.weight_per_channel,
+                 "APoT (xgrad): one weight alpha per output channel (true/false)")
+      ->capture_default_str();
   app.add_option("--apot-percentile", c.recipe.percentile,
                  "APoT (xgrad): the percentile of |x| for --apot-act-init percentile")
       ->check(CLI::Range(0.001, 100.0))

@@ -123,6 +123,8 @@ nlohmann::json to_json(const ExperimentConfig& c) {
           {"rows", methods(c)},
           {"xgrad_recipe",
            {{"act_init", xgrad::quant::to_string(c.recipe.act_init)},
+            {"weight_init", xgrad::quant::to_string(c.recipe.weight_init)},
+            {"weight_per_channel", c.recipe.weight_per_channel},
             {"percentile", c.recipe.percentile},
             {"lsq_grad_scale", c.recipe.lsq_grad_scale},
             {"act_levels", xgrad::quant::to_string(c.recipe.act_levels)},

@@ -36,7 +36,9 @@ QConfig<float> inner_qconfig(const QuantPlan& p) {
     w.init = a.init = AlphaInit::max_abs;  // alpha_w: max |W'| of the standardized weight
   } else if (p.method == Method::apot_xgrad) {
     a.init = p.recipe.act_init;
-    a.percentile = p.recipe.percentile;
+    if (p.recipe.weight_init != AlphaInit::fixed) w.init = p.recipe.weight_init;
+    w.per_channel = p.recipe.weight_per_channel;
+    w.percentile = a.percentile = p.recipe.percentile;
     a.levels = p.recipe.act_levels;
     w.lsq_grad_scale = a.lsq_grad_scale = p.recipe.lsq_grad_scale;
   }
@@ -48,12 +50,13 @@ Q* as(const std::shared_ptr<quant::FakeQuantizeBase<float>>& q) {
   return q ? q->as<Q>() : nullptr;
 }
 
-// The learnable clipping parameter of a quantizer (RCF alpha, LSQ step), or
-// undefined for the observer-driven 8-bit ones.
+// The learnable clipping parameter of a quantizer (RCF alpha, LSQ step; the
+// mean of per-channel ones), or undefined for the observer-driven 8-bit ones.
 Tensor clip_of(const std::shared_ptr<quant::FakeQuantizeBase<float>>& q) {
-  if (auto* r = as<quant::RCFFakeQuantize<float>>(q)) return r->alpha();
-  if (auto* l = as<quant::LearnableFakeQuantize<float>>(q)) return l->scale();
-  return Tensor();
+  Tensor c;
+  if (auto* r = as<quant::RCFFakeQuantize<float>>(q)) c = r->alpha();
+  if (auto* l = as<quant::LearnableFakeQuantize<float>>(q)) c = l->scale();
+  return c.defined() ? c.detach().mean() : c;
 }
 
 // The QAT layer registered as `name` in the model, or null.
@@ -123,7 +126,8 @@ std::vector<double> weight_levels(Model& model, const std::string& name) {
       out.push_back(step * double(j));
   } else if (auto* r = as<quant::RCFFakeQuantize<float>>(layer->weight_fake_quant)) {
     const bool rescaled = layer->qconfig().weight_norm == quant::WeightNorm::standardize_rescale;
-    const double scale = r->alpha().item() * (rescaled ? quant::weight_std(layer->weight) : 1.0f);
+    const double scale = clip_of(layer->weight_fake_quant).item() *
+                         (rescaled ? quant::weight_std(layer->weight) : 1.0f);
     for (float v : r->levels()) out.push_back(scale * v);
   }
   return out;

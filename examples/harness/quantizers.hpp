@@ -33,6 +33,10 @@ const char* to_string(Method m);
 // "Recipe options") and the clipping parameters' learning rate.
 struct ApotRecipe {
   xgrad::quant::AlphaInit act_init = xgrad::quant::AlphaInit::lsq_clip_point;
+  // fixed: the paper's alpha 3 of the standardized weights; LSQ's clip point
+  // 2 mean|W'| sqrt(top code) closes most of the 2-bit gap (docs/experiment.md)
+  xgrad::quant::AlphaInit weight_init = xgrad::quant::AlphaInit::lsq_clip_point;
+  bool weight_per_channel = false;  // one weight alpha per output channel
   double percentile = 99.9;
   bool lsq_grad_scale = false;
   xgrad::quant::LevelFamily act_levels = xgrad::quant::LevelFamily::apot;

@@ -4,7 +4,8 @@
 // model's type, the lowest level on ties):
 // - APoTFakeQuantize: its levels (gamma included), clipped to the end levels;
 // - RCFFakeQuantize: Div(x, alpha), the normalized levels, Mul(alpha), as
-//   rcf_fake_quantize computes q = alpha * P(clip(x / alpha, lo, 1)).
+//   rcf_fake_quantize computes q = alpha * P(clip(x / alpha, lo, 1)); per
+//   channel, alpha as [C, 1, ..., 1] so that it broadcasts along its axis.
 // Fake quant off, or ExportOptions::quantize_activations false: nothing.
 #include "../export_context.hpp"
 #include "quant_nodes.hpp"
@@ -33,8 +34,18 @@ Value<T> export_apot_fake_quantize(ExportContext<T>& ctx, const ExportCall<T>& c
     return out;
   }
   auto& r = static_cast<quant::RCFFakeQuantize<T>&>(c.module);
-  const std::string alpha = g.add_initializer(ExportContext<T>::state_name(c.path, "alpha"),
-                                              xt::xarray<T>(r.alpha().data()));
+  xt::xarray<T> alpha_values = r.alpha().data();
+  if (r.is_per_channel()) {
+    // [C, 1, ..., 1]: broadcasts along the channel axis (trailing axes align).
+    const std::int64_t axis = r.options().ch_axis < 0
+                                  ? r.options().ch_axis + static_cast<std::int64_t>(rank)
+                                  : r.options().ch_axis;
+    std::vector<std::size_t> shape(rank - static_cast<std::size_t>(axis), 1);
+    shape[0] = alpha_values.size();
+    alpha_values.reshape(shape);
+  }
+  const std::string alpha =
+      g.add_initializer(ExportContext<T>::state_name(c.path, "alpha"), alpha_values);
   const std::string u = g.add_node(scope, "Div", {c.input.name, alpha});
   out.name = g.add_node(scope, "Mul", {nearest_level_nodes(g, scope, u, rank, r.levels()), alpha});
   return out;

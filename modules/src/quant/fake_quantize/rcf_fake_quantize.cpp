@@ -12,8 +12,9 @@
 #include "../kernels/apot_reference.hpp"
 #include "../kernels/blocked_sums.hpp"
 #include "../kernels/select.hpp"
+#include "../observers/channel_layout.hpp"
 #include "../qat/standardized_rcf.hpp"
-#include "rcf_range.hpp"
+#include "rcf_common.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
@@ -23,20 +24,7 @@ namespace xgrad::quant {
 
 namespace {
 
-// ValueError unless the levels are a normalized set: finite, strictly
-// ascending, bottom 0 or -1, top 1.
-// `what` names them in messages (a state-dict key on load).
-template <class T>
-void validate_levels(const T* lv, std::size_t L, const char* op,
-                     const std::string& what = "levels") {
-  XGRAD_CHECK(L >= 2, ValueError, op, ": ", what, " need at least 2 entries, got ", L);
-  XGRAD_CHECK((lv[0] == T(0) || lv[0] == T(-1)) && lv[L - 1] == T(1), ValueError, op, ": ", what,
-              " must run from 0 (unsigned) or -1 (signed) to 1, got [", lv[0], ", ", lv[L - 1],
-              "]");
-  for (std::size_t i = 1; i < L; ++i)
-    XGRAD_CHECK(lv[i - 1] < lv[i], ValueError, op, ": ", what, " must be strictly ascending, got ",
-                what, "[", i - 1, "] = ", lv[i - 1], " and ", what, "[", i, "] = ", lv[i]);
-}
+using detail::validate_rcf_levels;
 
 template <class T>
 T validated_alpha(const Tensor<T>& alpha, const char* op) {
@@ -121,7 +109,7 @@ Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
   const char* op = "rcf_fake_quantize";
   require_defined(x, op, "x");
   validated_alpha(alpha, op);
-  validate_levels(levels.data(), levels.size(), op);
+  validate_rcf_levels(levels.data(), levels.size(), op);
   XGRAD_CHECK(std::isfinite(grad_scale), ValueError, op, ": grad_scale must be finite, got ",
               grad_scale);
   return RCFFakeQuantizeFn::apply(x, alpha, levels, grad_scale);
@@ -140,6 +128,7 @@ RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> option
     : FakeQuantizeBase<T>("RCFFakeQuantize"),
       options_(options),
       top_code_(levels.top_code()),
+      level_set_(levels),
       observed_min_(std::numeric_limits<T>::infinity()) {
   const char* op = "RCFFakeQuantize";
   XGRAD_CHECK(options.alpha > T(0) && std::isfinite(options.alpha), ValueError, op,
@@ -148,9 +137,12 @@ RCFFakeQuantize<T>::RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> option
               ": min_alpha must be finite and > 0, got ", options.min_alpha);
   XGRAD_CHECK(std::isfinite(options.grad_scale), ValueError, op,
               ": grad_scale must be finite, got ", options.grad_scale);
+  XGRAD_CHECK(options.channel_len == -1 || options.channel_len > 0, ValueError, op,
+              ": channel_len must be -1 (per tensor) or > 0, got ", options.channel_len);
   const std::vector<T> v = levels.values<T>();
-  validate_levels(v.data(), v.size(), op);
-  alpha_ = this->register_parameter("alpha", full<T>({1}, options.alpha));
+  validate_rcf_levels(v.data(), v.size(), op);
+  const std::size_t alphas = options.channel_len > 0 ? std::size_t(options.channel_len) : 1;
+  alpha_ = this->register_parameter("alpha", full<T>({alphas}, options.alpha));
   xt::xarray<T> lv = xt::xarray<T>::from_shape({v.size()});
   std::copy(v.begin(), v.end(), lv.begin());
   levels_ = this->register_buffer("levels", Tensor<T>(std::move(lv)));
@@ -181,18 +173,45 @@ void RCFFakeQuantize<T>::reset_observed_min() {
 template <class T>
 void RCFFakeQuantize<T>::clamp_alpha_() {
   T* a = alpha_.mutable_data().data();
-  if (!(a[0] >= options_.min_alpha)) a[0] = options_.min_alpha;
+  for (std::size_t c = 0; c < alpha_.numel(); ++c)
+    if (!(a[c] >= options_.min_alpha)) a[c] = options_.min_alpha;
 }
 
 template <class T>
 void RCFFakeQuantize<T>::check_state(const typename Module<T>::StateCandidate& state) const {
   this->check_toggles(state);
   const char* op = "RCFFakeQuantize::load_state_dict";
-  const T a = state["alpha"].data()[0];  // shape {1}: checked before
-  XGRAD_CHECK(a > T(0) && std::isfinite(a), ValueError, op, ": ", state.key("alpha"),
-              " must be finite and > 0, got ", a);
+  const xt::xarray<T>& alpha = state["alpha"];  // shape: checked before
+  for (std::size_t c = 0; c < alpha.size(); ++c) {
+    const T a = alpha.data()[c];
+    XGRAD_CHECK(a > T(0) && std::isfinite(a), ValueError, op, ": ", state.key("alpha"),
+                alpha.size() > 1 ? "[" + std::to_string(c) + "]" : std::string(),
+                " must be finite and > 0, got ", a);
+  }
   const xt::xarray<T>& lv = state["levels"];
-  validate_levels(lv.data(), lv.size(), op, state.key("levels"));
+  validate_rcf_levels(lv.data(), lv.size(), op, state.key("levels"));
+}
+
+// Each channel's alpha from its own slice, by a fresh observer of the kind
+// options.init names (without one: the whole tensor's value `whole`).
+template <class T>
+void RCFFakeQuantize<T>::observe_channels(const Tensor<T>& x, T whole) {
+  const detail::ChannelLayout l =
+      detail::channel_layout(x.shape(), options_.ch_axis, "RCFFakeQuantize.forward");
+  const T* px = x.data().data();
+  T* a = alpha_.mutable_data().data();
+  for (std::size_t c = 0; c < l.channels; ++c) {
+    auto fresh = make_clip_observer<T>(options_.init, level_set_, options_.percentile);
+    T found = whole;
+    if (fresh) {
+      xt::xarray<T> slice = xt::xarray<T>::from_shape({l.outer * l.inner});
+      for (std::size_t o = 0; o < l.outer; ++o)
+        std::copy(px + (o * l.channels + c) * l.inner, px + (o * l.channels + c + 1) * l.inner,
+                  slice.data() + o * l.inner);
+      found = fresh->observe_and_calculate(Tensor<T>(std::move(slice)));
+    }
+    a[c] = std::max(found, options_.min_alpha);
+  }
 }
 
 template <class T>
@@ -200,11 +219,19 @@ Tensor<T> RCFFakeQuantize<T>::forward(const Tensor<T>& x) {
   const char* op = "RCFFakeQuantize.forward";
   require_defined(x, op, "x");
   const std::vector<T> lv = levels();
-  validate_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
+  validate_rcf_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
   if (this->observer_enabled() && activation_post_process && x.numel() > 0) {
     // The observer refuses non-finite values and overflow, changing nothing.
+    if (is_per_channel()) {  // the shape first: nothing changes on a bad x
+      const detail::ChannelLayout l = detail::channel_layout(x.shape(), options_.ch_axis, op);
+      XGRAD_CHECK(l.channels == alpha_.numel(), ShapeError, op, ": x has ", l.channels,
+                  " channels on axis ", options_.ch_axis, ", channel_len is ", alpha_.numel());
+    }
     const T observed = activation_post_process->observe_and_calculate(x.detach());
-    alpha_.mutable_data().data()[0] = std::max(observed, options_.min_alpha);
+    if (is_per_channel())
+      observe_channels(x, observed);
+    else
+      alpha_.mutable_data().data()[0] = std::max(observed, options_.min_alpha);
     const T* px = x.data().data();
     observed_min_ = std::min(observed_min_, *std::min_element(px, px + x.numel()));
   }
@@ -212,6 +239,8 @@ Tensor<T> RCFFakeQuantize<T>::forward(const Tensor<T>& x) {
   const double scale = options_.lsq_grad_scale && x.numel() > 0
                            ? lsq_grad_scale(x.numel(), top_code_)
                            : options_.grad_scale;
+  if (is_per_channel())
+    return rcf_fake_quantize_per_channel(x, alpha_, options_.ch_axis, lv, scale);
   return rcf_fake_quantize(x, alpha_, lv, scale);
 }
 

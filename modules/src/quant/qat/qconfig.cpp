@@ -49,8 +49,8 @@ constexpr int kTermBits = 2;
 
 void validate(const QuantizerSpec& spec) {
   const std::string where = "make_fake_quantize(" + to_string(spec) + ")";
-  XGRAD_CHECK(!spec.per_channel || !is_apot(spec.method), ValueError, where,
-              ": per_channel is offered for the uniform methods only");
+  XGRAD_CHECK(!spec.per_channel || spec.method != QuantMethod::apot_fixed, ValueError, where,
+              ": per_channel is offered for apot_rcf and the uniform methods only");
   XGRAD_CHECK(spec.ch_axis >= 0, ValueError, where, ": ch_axis must be >= 0, got ", spec.ch_axis);
   XGRAD_CHECK(is_apot(spec.method) || (spec.bits >= 2 && spec.bits <= 8), ValueError, where,
               ": uniform bits must be in [2, 8], got ", spec.bits);
@@ -61,8 +61,9 @@ void validate(const QuantizerSpec& spec) {
               ": init is offered for apot_rcf and uniform_lsq only (the others observe ranges)");
   XGRAD_CHECK(!(spec.init == AlphaInit::fixed && spec.method == QuantMethod::uniform_lsq),
               ValueError, where, ": init fixed would leave the LSQ step at 1; pick an observer");
-  XGRAD_CHECK(!(spec.init && spec.per_channel), ValueError, where,
-              ": init is per tensor only (per-channel LSQ observes min/max per channel)");
+  XGRAD_CHECK(!(spec.init && spec.per_channel && spec.method == QuantMethod::uniform_lsq),
+              ValueError, where,
+              ": init is per tensor only for LSQ (per-channel LSQ observes min/max per channel)");
   XGRAD_CHECK(spec.percentile > 0 && spec.percentile <= 100, ValueError, where,
               ": percentile must be in (0, 100], got ", spec.percentile);
   XGRAD_CHECK(rcf || (!spec.lsq_grad_scale && spec.levels == LevelFamily::apot), ValueError, where,
@@ -92,6 +93,14 @@ LevelSet rcf_levels(const QuantizerSpec& spec) {
   throw_error<ValueError>("make_fake_quantize(", spec, "): unknown level family");
 }
 
+// The channel count of a per-channel learnable quantizer: shape[ch_axis].
+std::int64_t channel_count(const QuantizerSpec& spec, const Shape& shape) {
+  XGRAD_CHECK(static_cast<std::size_t>(spec.ch_axis) < shape.size(), ShapeError,
+              "make_fake_quantize(", spec, "): ch_axis ", spec.ch_axis,
+              " is out of range for shape ", shape);
+  return static_cast<std::int64_t>(shape[spec.ch_axis]);
+}
+
 }  // namespace
 
 template <class T>
@@ -113,6 +122,10 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
       options.init = spec.init.value_or(spec.is_signed ? AlphaInit::fixed : AlphaInit::max_abs);
       options.percentile = spec.percentile;
       options.lsq_grad_scale = spec.lsq_grad_scale;
+      if (spec.per_channel) {
+        options.channel_len = channel_count(spec, shape);
+        options.ch_axis = spec.ch_axis;
+      }
       return std::make_shared<RCFFakeQuantize<T>>(rcf_levels(spec), options);
     }
     case QuantMethod::uniform: {
@@ -140,11 +153,8 @@ std::shared_ptr<FakeQuantizeBase<T>> make_fake_quantize(const QuantizerSpec& spe
       o.dtype = spec.is_signed ? QuantDtype::qint8 : QuantDtype::quint8;
       o.qscheme = spec.is_signed ? QScheme::per_tensor_symmetric : QScheme::per_tensor_affine;
       if (spec.per_channel) {
-        XGRAD_CHECK(static_cast<std::size_t>(spec.ch_axis) < shape.size(), ShapeError,
-                    "make_fake_quantize(", spec, "): ch_axis ", spec.ch_axis,
-                    " is out of range for shape ", shape);
         o.qscheme = spec.is_signed ? QScheme::per_channel_symmetric : QScheme::per_channel_affine;
-        o.channel_len = static_cast<std::int64_t>(shape[spec.ch_axis]);
+        o.channel_len = channel_count(spec, shape);
         o.ch_axis = spec.ch_axis;
       }
       return std::make_shared<LearnableFakeQuantize<T>>(o);

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "../fake_quantize/rcf_range.hpp"
+#include "../fake_quantize/rcf_common.hpp"
 #include "../kernels/apot.hpp"
 #include "../kernels/blocked_sums.hpp"
 #include "../kernels/select.hpp"

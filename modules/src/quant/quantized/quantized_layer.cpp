@@ -12,6 +12,7 @@
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
 #include "xgrad/quant/kernels/simd_isa.hpp"
 
 namespace xgrad::quant::quantized {
@@ -168,19 +169,31 @@ QuantizedLayer<T>::QuantizedLayer(std::string type_name, qat::FakeQuantizedLayer
   XGRAD_CHECK(std::none_of(w.begin(), w.end(), [](T v) { return std::isnan(v); }), ValueError,
               where, "the fake-quantized weight holds NaN");
   const std::size_t rows = w.shape()[0], cols = w.size() / rows;
-  // One table for the tensor when it fits in 8 bits, else one per channel.
+  // One table for the tensor when it fits in 8 bits, else one per channel;
+  // also one per channel for an RCF weight with an alpha per channel when
+  // that needs fewer bits (a 2-bit one then packs at 2 bits).
   std::vector<std::vector<T>> tables{distinct(w.data(), w.size())};
-  if (tables[0].size() > (std::size_t(1) << kMaxCodeBits)) {
-    tables.clear();
+  const auto* rcf = qat_layer.weight_fake_quant
+                        ? qat_layer.weight_fake_quant->template as<RCFFakeQuantize<T>>()
+                        : nullptr;
+  std::vector<std::vector<T>> per_row;
+  std::size_t most = 0;
+  if (tables[0].size() > (std::size_t(1) << kMaxCodeBits) || (rcf && rcf->is_per_channel())) {
     for (std::size_t o = 0; o < rows; ++o) {
-      tables.push_back(distinct(w.data() + o * cols, cols));
-      XGRAD_CHECK(tables.back().size() <= (std::size_t(1) << kMaxCodeBits), ValueError, where,
-                  "channel ", o, " of the fake-quantized weight has ", tables.back().size(),
-                  " distinct values (more than 256): not the weight of a quantizer of at most 8 "
-                  "bits");
+      per_row.push_back(distinct(w.data() + o * cols, cols));
+      most = std::max(most, per_row.back().size());
     }
   }
-  std::size_t most = 0;
+  if (tables[0].size() > (std::size_t(1) << kMaxCodeBits) ||
+      (!per_row.empty() && bits_for(most) < bits_for(tables[0].size()))) {
+    for (std::size_t o = 0; o < per_row.size(); ++o)
+      XGRAD_CHECK(per_row[o].size() <= (std::size_t(1) << kMaxCodeBits), ValueError, where,
+                  "channel ", o, " of the fake-quantized weight has ", per_row[o].size(),
+                  " distinct values (more than 256): not the weight of a quantizer of at most 8 "
+                  "bits");
+    tables = std::move(per_row);
+  }
+  most = 0;
   for (const auto& t : tables) most = std::max(most, t.size());
   const int bits = bits_for(most);
   const std::size_t width = std::size_t(1) << bits;

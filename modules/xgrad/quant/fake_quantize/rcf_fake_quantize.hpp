@@ -26,6 +26,14 @@
 // finite, strictly ascending, start at 0 or -1 and end at 1, and grad_scale is
 // finite; ShapeError when alpha has more than one element.
 //
+// rcf_fake_quantize_per_channel(x, alpha, ch_axis, levels, grad_scale): one
+// alpha per slice of x along ch_axis (negative counts from the end), alpha of
+// shape [x.shape[ch_axis]] ("RCFFakeQuantizePerChannelBackward"): every
+// channel c is the op above with alpha[c], bit for bit; alpha[c]'s gradient
+// sums its channel's terms (in double) times grad_scale. ShapeError for an
+// axis out of range or another alpha shape; ValueError as above (naming
+// alpha[c]).
+//
 // The module, RCFFakeQuantize<T>, holds alpha as the learnable parameter
 // "alpha" (shape {1}) and the normalized levels as the buffer "levels" (values
 // of a LevelSet, levels/level_set.hpp), after the flags of FakeQuantizeBase.
@@ -40,6 +48,14 @@
 //   live in the state dict, so a checkpoint carries its set; the observer's
 //   state follows under "activation_post_process." (the running max |x| of
 //   max_abs: "activation_post_process.max_abs", formerly "observed_max_abs").
+// Per channel (RCFOptions::channel_len > 0, as LSQ's options): alpha has
+// shape [channel_len], one per slice along ch_axis (0: a weight's output
+// channels); the observer child then sets each channel's alpha from that
+// channel's slice of the latest x (a fresh observer of the same kind per
+// channel, so a running max is the latest batch's; meant for weights, which
+// every forward sees whole), and itself observes the whole tensor (its
+// clipping value is what has_qparams asks). x must have channel_len slices
+// (ShapeError). lsq_grad_scale uses numel(x), as LSQ's per-channel step does.
 // Keeping alpha positive: an optimizer step can push alpha to 0 or below
 // (the classic RCF bug). Call clamp_alpha_() after every optimizer step; it
 // raises alpha to min_alpha. forward refuses alpha <= 0 (ValueError).
@@ -71,21 +87,28 @@ Tensor<T> rcf_fake_quantize(const Tensor<T>& x, const Tensor<T>& alpha,
                             const std::vector<T>& levels, double grad_scale = 1.0);
 
 template <class T>
+Tensor<T> rcf_fake_quantize_per_channel(const Tensor<T>& x, const Tensor<T>& alpha,
+                                        std::int64_t ch_axis, const std::vector<T>& levels,
+                                        double grad_scale = 1.0);
+
+template <class T>
 struct RCFOptions {
   AlphaInit init = AlphaInit::fixed;
-  T alpha = T(3);               // initial alpha (> 0, finite)
-  double grad_scale = 1.0;      // multiplies alpha's gradient ...
-  bool lsq_grad_scale = false;  // ... or, when true, 1 / sqrt(numel(x) * top_code)
-  T min_alpha = T(1e-4);        // clamp_alpha_() floor and floor of observed alphas
-  double percentile = 99.9;     // of |x|, for AlphaInit::percentile
+  T alpha = T(3);                 // initial alpha (> 0, finite)
+  double grad_scale = 1.0;        // multiplies alpha's gradient ...
+  bool lsq_grad_scale = false;    // ... or, when true, 1 / sqrt(numel(x) * top_code)
+  T min_alpha = T(1e-4);          // clamp_alpha_() floor and floor of observed alphas
+  double percentile = 99.9;       // of |x|, for AlphaInit::percentile
+  std::int64_t channel_len = -1;  // -1: one alpha; > 0: one per slice along ch_axis
+  std::int64_t ch_axis = 0;
 };
 
 template <class T = float>
 class RCFFakeQuantize : public FakeQuantizeBase<T> {
  public:
   // ValueError for a bad option (alpha or min_alpha not finite and > 0,
-  // grad_scale not finite) or an empty level set. The observer child is the
-  // one options.init names.
+  // grad_scale not finite, channel_len neither -1 nor > 0) or an empty level set. The observer
+  // child is the one options.init names.
   explicit RCFFakeQuantize(const LevelSet& levels, RCFOptions<T> options = {});
   // With the observer child given (null: alpha is only ever learned; options.init
   // is then not consulted).
@@ -121,6 +144,7 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
   std::vector<T> levels() const;
   bool is_signed() const;
   std::int64_t top_code() const { return top_code_; }
+  bool is_per_channel() const { return options_.channel_len > 0; }
   const RCFOptions<T>& options() const { return options_; }
 
   // The observer of the initial alpha; null for AlphaInit::fixed.
@@ -128,13 +152,16 @@ class RCFFakeQuantize : public FakeQuantizeBase<T> {
 
  protected:
   // load_state_dict: ValueError naming the key unless the toggles are 0 or 1,
-  // alpha is finite and > 0 and the levels are a normalized set (as above);
-  // the level count is fixed (ShapeError).
+  // every alpha is finite and > 0 (their count is fixed: ShapeError) and the levels are a
+  // normalized set (as above); the level count is fixed (ShapeError).
   void check_state(const typename Module<T>::StateCandidate& state) const override;
 
  private:
+  void observe_channels(const Tensor<T>& x, T whole);
+
   RCFOptions<T> options_;
   std::int64_t top_code_;
+  LevelSet level_set_;  // as constructed: the per-channel observers' levels
   Tensor<T> alpha_, levels_;
   T observed_min_;
 };

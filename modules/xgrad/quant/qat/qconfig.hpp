@@ -64,8 +64,9 @@ const char* to_string(LevelFamily family);
 
 // One quantizer: method, bits and scheme. is_signed: weights (APoT: the
 // paper's sign-magnitude set; uniform: a symmetric signed range), else
-// unsigned (activations after ReLU). per_channel (uniform methods only)
-// quantizes each slice along ch_axis with its own range.
+// unsigned (activations after ReLU). per_channel (apot_rcf and the uniform
+// methods) quantizes each slice along ch_axis with its own range (apot_rcf:
+// its own learnable alpha, RCFOptions::channel_len).
 // The training recipe (docs/quantization.md, "Recipe options"); the defaults
 // are the paper's (apot_rcf) and PyTorch's (uniform_lsq):
 //   narrow_range   uniform signed: [-(2^(b-1) - 1), 2^(b-1) - 1], step max|W| /
@@ -96,17 +97,19 @@ struct QuantizerSpec {
 std::string to_string(const QuantizerSpec& spec);
 
 // A fresh quantizer for `spec`, for a tensor of `shape` (needed by per-channel
-// LSQ only: shape[ch_axis] channels). ValueError when bits or the scheme do not
+// LSQ and per-channel RCF: shape[ch_axis] channels). ValueError when bits or the scheme do not
 // suit the method (APoT activations need an even b with k = 2; APoT signed
-// b >= 2; uniform 2 <= b <= 8; per_channel on an APoT method; ch_axis < 0), or
+// b >= 2; uniform 2 <= b <= 8; per_channel on apot_fixed; ch_axis < 0), or
 // a recipe option the method does not have (narrow_range: uniform signed
-// only; init: apot_rcf and uniform_lsq only, not fixed for uniform_lsq;
+// only; init: apot_rcf and uniform_lsq only, not fixed for uniform_lsq, per
+// tensor for uniform_lsq;
 // lsq_grad_scale, levels: apot_rcf only; percentile outside (0, 100]);
 // ShapeError when per-channel LSQ gets a shape without axis ch_axis.
 // Quantizers: apot_fixed APoTFakeQuantize(b, 2, sign_magnitude / unsigned);
 // apot_rcf RCFFakeQuantize on apot_sign_magnitude_levels(b) with alpha 3 fixed
-// (standardized weights), or apot_unsigned_levels(b, 2) with alpha from the
-// running max |x| (inputs); uniform FakeQuantize (signed: qint8 symmetric
+// (standardized weights; per_channel: one alpha per slice along ch_axis), or
+// apot_unsigned_levels(b, 2) with alpha from the running max |x| (inputs); uniform FakeQuantize
+// (signed: qint8 symmetric
 // [-2^(b-1), 2^(b-1) - 1]; unsigned: quint8 affine [0, 2^b - 1]) or
 // PerChannelFakeQuantize; uniform_lsq LearnableFakeQuantize on the same ranges
 // with LSQ's gradient scaling.

@@ -25,7 +25,9 @@
 // 8-bit uniform one at 8. Otherwise (per-channel scales) one table per
 // output channel, b set by the channel with the most values; a channel with
 // more than 256 is refused (ValueError: not a weight quantizer of at most 8
-// bits). The dequantized weight table[code] is W bit for bit.
+// bits). An RCF weight quantizer with an alpha per channel gets a table per
+// channel whenever that needs fewer bits. The dequantized weight
+// table[code] is W bit for bit.
 //
 // Forward. Float layers whose codes have 2, 3 or 4 bits and one table run the
 // lookup-table kernels on the packed codes (3-bit codes in 4-bit lanes): a
