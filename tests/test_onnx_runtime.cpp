@@ -8,6 +8,7 @@
 // reason when node or the onnxruntime-node package (bash .ci/setup installs
 // both) is missing, or, for the LeNet entry (XGRAD_ONNX_NEEDS_DATASET=1),
 // Debian's Fashion-MNIST: it never passes without running.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cmath>
@@ -589,12 +590,32 @@ xt::xarray<double> margin(quant::FakeQuantizeBase<float>& fq, const xt::xarray<f
   if (auto* r = fq.as<quant::RCFFakeQuantize<float>>()) {
     const double alpha = r->alpha().data()(0);
     const std::vector<float> lv = r->levels();
-    for (std::size_t i = 0; i < h.size(); ++i) {
-      const double u = h.data()[i] / alpha;
-      double d = INFINITY;
-      for (std::size_t j = 0; j + 1 < lv.size(); ++j)
-        d = std::min(d, std::abs(u - (double(lv[j]) + lv[j + 1]) / 2));
-      out.data()[i] = alpha * (d - 8 * kU * std::max(1.0, std::abs(u)));
+    // The midpoints, sorted: the nearest to u is one of the two around it (u -
+    // m rounds monotonically in m), so d is the minimum over all of them. This
+    // loop runs over every activation of 10,000 images, in a suite compiled at
+    // -O0: a binary search on raw pointers, and fabs (a builtin, no call).
+    std::vector<double> mid;
+    for (std::size_t j = 0; j + 1 < lv.size(); ++j) mid.push_back((double(lv[j]) + lv[j + 1]) / 2);
+    std::sort(mid.begin(), mid.end());
+    const double* m = mid.data();
+    const std::size_t nm = mid.size();
+    const float* hp = h.data();
+    double* op = out.data();
+    for (std::size_t i = 0, n = h.size(); i < n; ++i) {
+      const double u = hp[i] / alpha;
+      std::size_t lo = 0, hi = nm;  // lo: the first midpoint >= u
+      while (lo < hi) {
+        const std::size_t c = (lo + hi) / 2;
+        if (m[c] < u)
+          lo = c + 1;
+        else
+          hi = c;
+      }
+      double d = INFINITY;  // std::min's rule: a NaN distance keeps d
+      for (std::size_t k = lo > 0 ? lo - 1 : 0; k < nm && k <= lo; ++k)
+        if (std::fabs(u - m[k]) < d) d = std::fabs(u - m[k]);
+      const double au = std::fabs(u);
+      op[i] = alpha * (d - 8 * kU * (1.0 < au ? au : 1.0));
     }
     return out;
   }
@@ -610,10 +631,12 @@ xt::xarray<double> margin(quant::FakeQuantizeBase<float>& fq, const xt::xarray<f
     step = buffers["scale"].data()(0);
   }
   const double scale = step, inv = 1.0f / step;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    const double t = h.data()[i] * inv;
-    const double d = std::abs(t - (std::floor(t) + 0.5));
-    out.data()[i] = scale * (d - 8 * kU * std::max(1.0, std::abs(t)));
+  const float* hp = h.data();
+  double* op = out.data();
+  for (std::size_t i = 0, n = h.size(); i < n; ++i) {
+    const double t = hp[i] * inv;
+    const double d = std::fabs(t - (std::floor(t) + 0.5));
+    op[i] = scale * (d - 8 * kU * std::max(1.0, std::fabs(t)));
   }
   return out;
 }
@@ -660,8 +683,10 @@ Analysis analyze(nn::Sequential<float>& net, const xt::xarray<float>& x) {
       if (fq) {
         const xt::xarray<double> mg = margin(*fq, h.data());
         const std::size_t per_row = mg.size() / rows;
-        for (std::size_t i = 0; i < mg.size(); ++i)
-          if (!(e.data().data()[i] < mg.data()[i])) r.fragile[i / per_row] = true;
+        const float* ep = e.data().data();
+        const double* mp = mg.data();
+        for (std::size_t i = 0, n = mg.size(); i < n; ++i)
+          if (!(ep[i] < mp[i])) r.fragile[i / per_row] = true;
         xq = fq->forward(h);
         e = xgrad::mul(e, 0.0f);
       }
