@@ -255,7 +255,7 @@ Tensor<T> RCFFakeQuantize<T>::forward_standardized(const Tensor<T>& weight, doub
   }
   const char* op = "RCFFakeQuantize.forward";
   const std::vector<T> lv = levels();
-  validate_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
+  validate_rcf_levels(lv.data(), lv.size(), op);  // a loaded state dict may hold anything
   validated_alpha(alpha_, "rcf_fake_quantize");
   const double scale = options_.lsq_grad_scale && weight.defined() && weight.numel() > 0
                            ? lsq_grad_scale(weight.numel(), top_code_)
