@@ -2,6 +2,8 @@
 // quantizer call per round) and applying them (a count of thresholds).
 #include "input_steps.hpp"
 
+#include "../kernels/lut_int_kernels.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -77,10 +79,10 @@ std::vector<T> evaluate_at(FakeQuantizeBase<T>& q, const std::vector<Key<T>>& ke
 }  // namespace
 
 template <class T>
-bool InputSteps<T>::apply(const T* x, std::size_t n, T* out) const {
+template <class Out>
+bool InputSteps<T>::count_steps(const T* x, std::size_t n, Out out) const {
   const std::size_t m = thresholds.size();
   const Key<T>* t = thresholds.data();
-  const T* v = values.data();
   // The bits of +infinity: all exponent bits set, no mantissa bit.
   constexpr Key<T> inf_bits = std::numeric_limits<Key<T>>::max() ^
                               ((Key<T>(1) << (std::numeric_limits<T>::digits - 1)) - 1);
@@ -108,11 +110,37 @@ bool InputSteps<T>::apply(const T* x, std::size_t n, T* out) const {
         const Key<T> tk = t[k];
         for (std::size_t i = 0; i < cc; ++i) count[i] += Key<T>(keys[i] >= tk);
       }
-      for (std::size_t i = 0; i < c; ++i) out[c0 + i] = v[count[i]];
+      for (std::size_t i = 0; i < c; ++i) out(c0 + i, std::size_t(count[i]));
     }
     if (local_nan) nan = true;  // any writer writes true: no torn value
   });
   return !nan;
+}
+
+template <class T>
+bool InputSteps<T>::apply(const T* x, std::size_t n, T* out) const {
+  const T* v = values.data();
+  return count_steps(x, n, [out, v](std::size_t i, std::size_t k) { out[i] = v[k]; });
+}
+
+template <class T>
+bool InputSteps<T>::apply_codes(const T* x, std::size_t n, const std::uint8_t* code_of_step,
+                                std::uint8_t* out) const {
+  if constexpr (std::is_same<T, float>::value) {
+    if (thresholds.size() <= 31) {  // the kernels' tables (lut_int_kernels.hpp)
+      const auto codes = xgrad::quant::kernels::active_int_kernels().step_codes;
+      bool nan = false;
+      xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain,
+                                  [&](std::size_t b, std::size_t e) {
+                                    if (!codes(x + b, e - b, thresholds.data(), thresholds.size(),
+                                               code_of_step, out + b))
+                                      nan = true;  // any writer writes true: no torn value
+                                  });
+      return !nan;
+    }
+  }
+  return count_steps(x, n,
+                     [out, code_of_step](std::size_t i, std::size_t k) { out[i] = code_of_step[k]; });
 }
 
 template <class T>

@@ -36,6 +36,15 @@ struct InputSteps {
   // out[i] = the quantizer's output for x[i] (out may be x); false, with out
   // unspecified, when x holds NaN.
   bool apply(const T* x, std::size_t n, T* out) const;
+  // out[i] = code_of_step[k], k the step of x[i] as above (values.size()
+  // entries): the converted layers' integer path (integer_path.hpp). False,
+  // with out unspecified, when x holds NaN.
+  bool apply_codes(const T* x, std::size_t n, const std::uint8_t* code_of_step,
+                   std::uint8_t* out) const;
+
+ private:
+  template <class Out>
+  bool count_steps(const T* x, std::size_t n, Out out) const;
 };
 
 // The steps of q as it stands, or null when q is not one of the known
