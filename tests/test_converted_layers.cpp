@@ -572,6 +572,37 @@ BOOST_AUTO_TEST_CASE(the_integer_path_gives_the_same_bits_on_every_kernel_set) {
   quant::set_simd_isa(isa);
 }
 
+// 8-bit uniform layers (the experiment's first and last): affine weights
+// span -zp to 255 - zp, stored shifted into int8 with a row of ones adding
+// the shift back; the 8-bit input's 255 evenly spaced steps take a guess and
+// one correction. The same bound, and the same bits on every kernel set.
+BOOST_AUTO_TEST_CASE(eight_bit_uniform_layers_run_the_integer_path_within_the_bound) {
+  Generator gen(18);
+  const auto x = xgrad::randn<float>({21, 84}, gen);
+  const auto img = xgrad::randn<float>({3, 1, 28, 28}, gen);
+  const nn::Conv2dOptions o = nn::Conv2dOptions(1, 6, 5).padding(2);
+  auto lin = converted<float>(std::make_shared<nn::Linear<float>>(84, 10, true, gen),
+                              quant::uniform_qconfig<float>(8), x);
+  auto conv = converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen),
+                               quant::uniform_qconfig<float>(8), img);
+  BOOST_TEST(q(lin).kernel().rfind("integer ", 0) == 0);
+  BOOST_TEST(q(conv).kernel().rfind("integer ", 0) == 0);
+  const auto y = lin->forward(x).data();
+  const auto c = conv->forward(img).data();
+  BOOST_TEST(close_as_linear(y, q(lin).quantized_input(x).data(),
+                             q(lin).dequantized_weight().data(), q(lin).bias.data()));
+  BOOST_TEST(conv_near_float_path(q(conv), c, img, o, 25 + 1));
+  const quant::SimdIsa isa = quant::simd_isa();
+  for (quant::SimdIsa s : quant::supported_simd_isas()) {
+    BOOST_TEST_CONTEXT(quant::to_string(s)) {
+      quant::set_simd_isa(s);
+      BOOST_TEST(equal_arrays(lin->forward(x).data(), y));
+      BOOST_TEST(equal_arrays(conv->forward(img).data(), c));
+    }
+  }
+  quant::set_simd_isa(isa);
+}
+
 BOOST_AUTO_TEST_CASE(switching_the_integer_path_off_runs_the_lookup_table_kernels) {
   Generator gen(16);
   const auto x = xgrad::randn<float>({4, 50}, gen);

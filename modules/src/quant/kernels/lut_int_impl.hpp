@@ -113,8 +113,17 @@ void rows16_block(const IntRows16& t, std::size_t l0) {
     float* y = t.y + (l0 + std::size_t(c)) * t.y_col;
     // Vectorized by the compiler under this file's flags.
     alignas(64) float out[16];
-#pragma GCC ivdep
-    for (int r = 0; r < 16; ++r) out[r] = float((double(s[r]) - t.offset[r]) * t.scale[r]) + t.bias[r];
+    if (t.in_float) {
+      const float ones = float(s[t.ones]);
+      for (int r = 0; r < 16; ++r) {
+        const float d = float(s[r]) + t.fshift[r] * ones - t.foffset[r];  // exact
+        out[r] = d * t.fscale[r] + t.bias[r];
+      }
+    } else {
+      const double ones = double(s[t.ones]);
+      for (int r = 0; r < 16; ++r)
+        out[r] = float((double(s[r]) + t.shift[r] * ones - t.offset[r]) * t.scale[r]) + t.bias[r];
+    }
     for (std::size_t r = 0; r < t.rows; ++r) y[r] = out[r];
   }
 }
@@ -130,7 +139,7 @@ void rows16(const IntRows16& t) {
 template <class V, int MaxNR, int GemvG>
 IntKernels int_kernels_of() {
   return {&int_tile_any<V, MaxNR, GemvG>, MaxNR, 1, GemvG, V::max_weight, &rows16<V>,
-          &V::step_codes, V::pair_limit};
+          &V::step_codes, &V::step_codes_near, V::pair_limit};
 }
 
 }  // namespace

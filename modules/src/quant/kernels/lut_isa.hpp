@@ -138,6 +138,39 @@ struct IntVnni512 {
     }
     return nan == 0;
   }
+  // lut_int_kernels.hpp's near form: the guess in float, two gathers of
+  // thresholds, a gather of codes.
+  static bool step_codes_near(const float* x, std::size_t n, const std::int32_t* padded,
+                              std::size_t m, float origin, float inverse_step,
+                              const std::uint8_t* code_of_step, std::uint8_t* out) {
+    alignas(64) std::int32_t tab[256 + 16];
+    for (std::size_t k = 0; k <= m && k < 256; ++k) tab[k] = code_of_step[k];
+    if (m > 255) return scalar_step_codes_near(x, n, padded, m, origin, inverse_step, code_of_step, out);
+    const I sign = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
+    const I one = _mm512_set1_epi32(1);
+    const __m512 o = _mm512_set1_ps(origin), s = _mm512_set1_ps(inverse_step);
+    const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(float(m));
+    __mmask16 nan = 0;
+    for (std::size_t i = 0; i < n; i += 16) {
+      const __mmask16 live = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+      const I b = _mm512_maskz_loadu_epi32(live, x + i);
+      nan |= _mm512_cmpgt_epi32_mask(_mm512_and_si512(b, sign), inf);
+      const I key = _mm512_xor_si512(b, _mm512_and_si512(_mm512_srai_epi32(b, 31), sign));
+      const __m512 v = _mm512_castsi512_ps(b);
+      __m512 g = _mm512_add_ps(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_sub_ps(v, o), s),
+                                                    _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                               _mm512_set1_ps(1.0f));
+      g = _mm512_min_ps(_mm512_max_ps(g, lo), hi);  // NaN: lo (refused anyway)
+      I k = _mm512_cvttps_epi32(g);
+      const I up = _mm512_i32gather_epi32(_mm512_add_epi32(k, one), padded, 4);
+      const I at = _mm512_i32gather_epi32(k, padded, 4);
+      k = _mm512_mask_add_epi32(k, _mm512_cmpge_epi32_mask(key, up), k, one);
+      k = _mm512_mask_sub_epi32(k, _mm512_cmplt_epi32_mask(key, at), k, one);
+      const I codes = _mm512_i32gather_epi32(k, tab, 4);
+      _mm512_mask_cvtepi32_storeu_epi8(out + i, live, codes);
+    }
+    return nan == 0;
+  }
   // acc + the sum of the 4 products a.u8[i] * w.s8[i] in each 32-bit lane.
   static I dot4(I acc, I a, I w) { return _mm512_dpbusd_epi32(acc, a, w); }
 };
@@ -197,6 +230,11 @@ struct IntAvx2 {
     }
     const bool tail = scalar_step_codes(x + i, n - i, thresholds, m, code_of_step, out + i);
     return tail && _mm256_testz_si256(nan, nan);
+  }
+  static bool step_codes_near(const float* x, std::size_t n, const std::int32_t* padded,
+                              std::size_t m, float origin, float inverse_step,
+                              const std::uint8_t* code_of_step, std::uint8_t* out) {
+    return scalar_step_codes_near(x, n, padded, m, origin, inverse_step, code_of_step, out);
   }
   // Pairs of products in 16 bits (exact below max_weight), pairs of pairs in 32.
   static I dot4(I acc, I a, I w) {

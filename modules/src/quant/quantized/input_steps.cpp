@@ -5,6 +5,8 @@
 #include "../kernels/lut_int_kernels.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -20,11 +22,6 @@ namespace xgrad::quant::quantized {
 
 namespace {
 
-// A count over all thresholds (vectorized over the elements) pays up to a
-// few dozen; quantizers with more steps (8-bit ones: 255) run themselves
-// (measured: a binary search over 255 thresholds made a LeNet batch-1 first
-// conv 3x slower than the affine kernel; load average 27).
-constexpr std::size_t kMaxSteps = 32;
 
 template <class T>
 using Key = StepKey<T>;
@@ -127,14 +124,20 @@ template <class T>
 bool InputSteps<T>::apply_codes(const T* x, std::size_t n, const std::uint8_t* code_of_step,
                                 std::uint8_t* out) const {
   if constexpr (std::is_same<T, float>::value) {
-    if (thresholds.size() <= 31) {  // the kernels' tables (lut_int_kernels.hpp)
-      const auto codes = xgrad::quant::kernels::active_int_kernels().step_codes;
+    namespace kn = xgrad::quant::kernels;
+    const kn::IntKernels& k = kn::active_int_kernels();
+    const std::size_t m = thresholds.size();
+    if (m <= 31 || !guess_.empty()) {  // the kernels' forms (lut_int_kernels.hpp)
       bool nan = false;
       xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain,
                                   [&](std::size_t b, std::size_t e) {
-                                    if (!codes(x + b, e - b, thresholds.data(), thresholds.size(),
-                                               code_of_step, out + b))
-                                      nan = true;  // any writer writes true: no torn value
+                                    const bool ok =
+                                        m <= 31 ? k.step_codes(x + b, e - b, thresholds.data(), m,
+                                                               code_of_step, out + b)
+                                                : k.step_codes_near(x + b, e - b, guess_.data(), m,
+                                                                    origin_, inverse_step_,
+                                                                    code_of_step, out + b);
+                                    if (!ok) nan = true;  // any writer writes true: no torn value
                                   });
       return !nan;
     }
@@ -144,7 +147,8 @@ bool InputSteps<T>::apply_codes(const T* x, std::size_t n, const std::uint8_t* c
 }
 
 template <class T>
-std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q) {
+std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q, std::size_t max_steps) {
+  const std::size_t kMaxSteps = max_steps;
   if (!is_known_elementwise(q) || q.observer_enabled() || !q.fake_quant_enabled()) return nullptr;
   // Intervals [lo, hi] of keys whose end values differ hold at least one
   // step; halve them all each round until the ends are neighbours. Equal end
@@ -193,7 +197,38 @@ std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q) {
     steps->thresholds.push_back(f.first);
     steps->values.push_back(f.second);
   }
+  if constexpr (std::is_same<T, float>::value) steps->find_guess();
   return steps;
+}
+
+// Thresholds spaced evenly (uniform quantizers') take a first guess
+// floor((x - origin) * inverse_step) + 1, clamped to [0, m], kept only when
+// it is within 1 of the count at both ends of every step: the guess is
+// monotone in x, so it is then within 1 everywhere, and one comparison each
+// way corrects it.
+template <class T>
+void InputSteps<T>::find_guess() {
+  const std::size_t m = thresholds.size();
+  if (m < 2) return;
+  std::vector<float> t(m);
+  for (std::size_t k = 0; k < m; ++k) t[k] = float(value_of<T>(thresholds[k]));
+  if (!std::isfinite(t[0]) || !std::isfinite(t[m - 1]) || !(t[m - 1] > t[0])) return;
+  const float origin = t[0], inverse = float(double(m - 1) / (double(t[m - 1]) - double(t[0])));
+  if (!std::isfinite(inverse)) return;
+  auto guess = [&](float v) {
+    const float g = std::min(std::max(std::floor((v - origin) * inverse) + 1.0f, 0.0f), float(m));
+    return long(g);
+  };
+  for (std::size_t k = 0; k < m; ++k) {
+    const long at = guess(t[k]), below = guess(std::nextafter(t[k], -INFINITY));
+    if (std::labs(at - long(k + 1)) > 1 || std::labs(below - long(k)) > 1) return;
+  }
+  guess_.assign(m + 2, 0);
+  guess_[0] = std::numeric_limits<std::int32_t>::min();
+  for (std::size_t k = 0; k < m; ++k) guess_[k + 1] = std::int32_t(thresholds[k]);
+  guess_[m + 1] = std::numeric_limits<std::int32_t>::max();
+  origin_ = origin;
+  inverse_step_ = inverse;
 }
 
 template <class T>
@@ -205,8 +240,10 @@ std::vector<Tensor<T>> input_state(const FakeQuantizeBase<T>& q) {
 
 template struct InputSteps<float>;
 template struct InputSteps<double>;
-template std::shared_ptr<const InputSteps<float>> input_steps(FakeQuantizeBase<float>&);
-template std::shared_ptr<const InputSteps<double>> input_steps(FakeQuantizeBase<double>&);
+template std::shared_ptr<const InputSteps<float>> input_steps(FakeQuantizeBase<float>&,
+                                                             std::size_t);
+template std::shared_ptr<const InputSteps<double>> input_steps(FakeQuantizeBase<double>&,
+                                                              std::size_t);
 template std::vector<Tensor<float>> input_state(const FakeQuantizeBase<float>&);
 template std::vector<Tensor<double>> input_state(const FakeQuantizeBase<double>&);
 

@@ -1,9 +1,11 @@
 // The converted layers' integer path (internal; quantized_layer.cpp,
 // linear.cpp, conv2d.cpp). Where a layer's weight levels are int8 integers
-// times a unit per row (APoT levels are sums of powers of two: gamma times
-// dyadic fractions) and its kept input quantizer's levels are integers times
-// one unit that fit a byte after a zero point (the frozen quantizer's steps,
-// input_steps.hpp), the product runs on the integers:
+// ([-128, 127]) times a unit per row (APoT levels are sums of powers of two:
+// gamma times dyadic fractions; uniform levels are integers times the scale)
+// and its kept input quantizer's levels are integers times one unit that fit
+// a byte after a zero point (the frozen quantizer's steps, input_steps.hpp:
+// up to 31 counted, or evenly spaced ones such as an 8-bit quantizer's 255
+// by a guess and a correction), the product runs on the integers:
 //
 //   y[o] = float(double(sum_k w[o, k] (a[k] - zp)) * (x_unit w_unit[o])) + bias[o]
 //
@@ -46,12 +48,18 @@ struct IntegerWeights {
   std::vector<std::int8_t> w;          // [blocks][kq][16][4], zero padding
   std::vector<double> unit;            // per row
   std::vector<std::int64_t> row_sums;  // per row: sum of its integers
-  int max_abs = 0;
+  // Rows whose integers span more than int8 from 0 (affine 8-bit weights:
+  // -zp to 255 - zp) are stored shifted into [-128, 127] by shift[o]; then
+  // row `rows` (one block only) holds weights 1 and the kernel adds shift[o]
+  // times a column's code sum back (lut_int_kernels.hpp).
+  std::vector<double> shift;
+  bool ones_row = false;
+  int max_abs = 0;  // of the stored int8 weights
 };
 
 // level(o, k): the level of row o's weight k (k < channels kh kw, row
-// major). Null when some row's levels are not integers in [-127, 127] times
-// one unit (integer_table).
+// major). Null when some row's levels are not integers times one unit
+// spanning at most 256 values, or need a shift in a layer of 16 rows or more.
 std::shared_ptr<const IntegerWeights> integer_weights(
     std::size_t rows, std::size_t channels, std::size_t kh, std::size_t kw,
     const std::function<float(std::size_t, std::size_t)>& level);
@@ -76,7 +84,11 @@ struct IntegerPlan {
   std::shared_ptr<const IntegerInput> input;
   // By row, padded to whole blocks of 16: x_unit w_unit[o], zp row_sums[o]
   // and the bias (0 without).
-  std::vector<double> scale, offset;
+  std::vector<double> scale, offset, shift;
+  // The same in float, used when every term is below 2^24 (in_float): the
+  // integer part is then exact in float and float(scale) adds one rounding.
+  std::vector<float> fscale, foffset, fshift;
+  bool in_float = false;
   std::vector<float> bias;
   long pair = 0;  // 2 max|w| max a
 

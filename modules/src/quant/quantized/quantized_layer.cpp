@@ -397,7 +397,7 @@ Tensor<T> QuantizedLayer<T>::quantized_input(const Tensor<T>& x) {
     // the steps take 0.3-0.5x the quantizer's time up to 1176 elements, 2-3x
     // from 4096).
     const std::size_t small = 2048;
-    if (input_steps_ && x.numel() < small) {
+    if (input_steps_ && input_steps_->thresholds.size() <= 32 && x.numel() < small) {
       xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
       if (input_steps_->apply(x.data().data(), x.numel(), out.data()))
         return Tensor<T>(std::move(out));
@@ -411,7 +411,9 @@ std::shared_ptr<const InputSteps<T>> QuantizedLayer<T>::current_input_steps() co
   if (!input_fake_quant) return nullptr;
   if (input_steps_of_ != input_fake_quant.get() ||
       !versions_unchanged(input_state_, input_versions_)) {
-    input_steps_ = input_steps(*input_fake_quant);
+    // Up to 255 steps (8-bit quantizers) for the integer path's codes;
+    // quantized_input counts only up to 32 (integer_path.hpp).
+    input_steps_ = input_steps(*input_fake_quant, 255);
     input_steps_of_ = input_fake_quant.get();
     // After finding the steps: running the quantizer may bump versions.
     input_state_ = input_state(*input_fake_quant);
