@@ -138,8 +138,15 @@ void rows16(const IntRows16& t) {
 
 template <class V, int MaxNR, int GemvG>
 IntKernels int_kernels_of() {
-  return {&int_tile_any<V, MaxNR, GemvG>, MaxNR, 1, GemvG, V::max_weight, &rows16<V>,
-          &V::step_codes, &V::step_codes_near, V::pair_limit};
+  return {&int_tile_any<V, MaxNR, GemvG>,
+          MaxNR,
+          1,
+          GemvG,
+          V::max_weight,
+          &rows16<V>,
+          &V::step_codes,
+          &V::step_codes_near,
+          V::pair_limit};
 }
 
 }  // namespace

@@ -74,8 +74,7 @@ using IntRows16Fn = void (*)(const IntRows16& t);
 // code_of_step[k]. m <= 31. Returns false when x holds NaN (out then
 // unspecified).
 using IntStepCodesFn = bool (*)(const float* x, std::size_t n, const std::int32_t* thresholds,
-                                std::size_t m, const std::uint8_t* code_of_step,
-                                std::uint8_t* out);
+                                std::size_t m, const std::uint8_t* code_of_step, std::uint8_t* out);
 
 // The same for m evenly spaced thresholds (any m): the guess g =
 // clamp(floor((x - origin) * inverse_step) + 1, 0, m) (in float), then

@@ -44,7 +44,8 @@ void scalar_rows16(const IntRows16& t) {
       s[r] = 0;  // in range: the caller bounds every sum
       for (std::size_t q = 0; q < t.kq; ++q) {
         const std::int8_t* w = t.w + (q * 16 + r) * 4;
-        for (std::size_t i = 0; i < 4; ++i) s[r] += std::int32_t(w[i]) * std::int32_t(a[t.quad[q] + i]);
+        for (std::size_t i = 0; i < 4; ++i)
+          s[r] += std::int32_t(w[i]) * std::int32_t(a[t.quad[q] + i]);
       }
     }
     for (std::size_t r = 0; r < t.rows; ++r) {
@@ -88,8 +89,8 @@ bool scalar_step_codes_near(const float* x, std::size_t n, const std::int32_t* p
     nan |= (b & 0x7FFFFFFF) > 0x7F800000;
     const std::int32_t key = b ^ ((b >> 31) & 0x7FFFFFFF);
     // fmax/fmin put NaN at 0 (the result is refused anyway).
-    const float g = std::fmin(std::fmax(std::floor((x[i] - origin) * inverse_step) + 1.0f, 0.0f),
-                              float(m));
+    const float g =
+        std::fmin(std::fmax(std::floor((x[i] - origin) * inverse_step) + 1.0f, 0.0f), float(m));
     std::size_t k = std::size_t(g);
     k = k + std::size_t(key >= padded[k + 1]) - std::size_t(key < padded[k]);
     out[i] = code_of_step[k];
@@ -98,7 +99,7 @@ bool scalar_step_codes_near(const float* x, std::size_t n, const std::int32_t* p
 }
 
 IntKernels int_scalar_kernels() {
-  return {&scalar_int_tile,   16, 1, 4, 127, &scalar_rows16, &scalar_step_codes,
+  return {&scalar_int_tile,        16,      1, 4, 127, &scalar_rows16, &scalar_step_codes,
           &scalar_step_codes_near, 1L << 30};
 }
 

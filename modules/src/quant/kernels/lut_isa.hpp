@@ -145,7 +145,8 @@ struct IntVnni512 {
                               const std::uint8_t* code_of_step, std::uint8_t* out) {
     alignas(64) std::int32_t tab[256 + 16];
     for (std::size_t k = 0; k <= m && k < 256; ++k) tab[k] = code_of_step[k];
-    if (m > 255) return scalar_step_codes_near(x, n, padded, m, origin, inverse_step, code_of_step, out);
+    if (m > 255)
+      return scalar_step_codes_near(x, n, padded, m, origin, inverse_step, code_of_step, out);
     const I sign = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
     const I one = _mm512_set1_epi32(1);
     const __m512 o = _mm512_set1_ps(origin), s = _mm512_set1_ps(inverse_step);
@@ -223,7 +224,8 @@ struct IntAvx2 {
       const I key = _mm256_xor_si256(b, _mm256_and_si256(_mm256_srai_epi32(b, 31), sign));
       I count = _mm256_setzero_si256();
       for (std::size_t k = 0; k < m; ++k)  // key >= t: not (t > key); -1 per true
-        count = _mm256_sub_epi32(count, _mm256_cmpgt_epi32(key, _mm256_set1_epi32(thresholds[k] - 1)));
+        count =
+            _mm256_sub_epi32(count, _mm256_cmpgt_epi32(key, _mm256_set1_epi32(thresholds[k] - 1)));
       alignas(32) std::int32_t c[8];
       _mm256_store_si256(reinterpret_cast<__m256i*>(c), count);
       for (int j = 0; j < 8; ++j) out[i + std::size_t(j)] = code_of_step[c[j]];

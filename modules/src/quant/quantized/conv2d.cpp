@@ -3,12 +3,12 @@
 #include <memory>
 #include <vector>
 
+#include "integer_path.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/im2col.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/conv.hpp"
-#include "integer_path.hpp"
 
 namespace xgrad::quant::quantized {
 
@@ -25,8 +25,7 @@ Shape conv_weight_shape(const nn::Conv2dOptions& o) {
 // a row for the last quad's zero weights); column (oy, ox) starts at
 // (oy sh, ox sw) of it, quad (c, ky, j) at (c, ky, 4 j) from there. False
 // when x holds NaN.
-bool integer_conv(const IntegerPlan& plan, const detail::Conv2dPlan& p, const float* x,
-                  float* y) {
+bool integer_conv(const IntegerPlan& plan, const detail::Conv2dPlan& p, const float* x, float* y) {
   const ConvGeometry& g = p.geom;
   const std::size_t C = g.channels, H = g.height, W = g.width;
   const std::size_t ph = std::size_t(g.ph), pw = std::size_t(g.pw);

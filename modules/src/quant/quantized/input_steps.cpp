@@ -2,8 +2,6 @@
 // quantizer call per round) and applying them (a count of thresholds).
 #include "input_steps.hpp"
 
-#include "../kernels/lut_int_kernels.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +9,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "../kernels/lut_int_kernels.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
@@ -21,7 +20,6 @@
 namespace xgrad::quant::quantized {
 
 namespace {
-
 
 template <class T>
 using Key = StepKey<T>;
@@ -129,21 +127,19 @@ bool InputSteps<T>::apply_codes(const T* x, std::size_t n, const std::uint8_t* c
     const std::size_t m = thresholds.size();
     if (m <= 31 || !guess_.empty()) {  // the kernels' forms (lut_int_kernels.hpp)
       bool nan = false;
-      xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain,
-                                  [&](std::size_t b, std::size_t e) {
-                                    const bool ok =
-                                        m <= 31 ? k.step_codes(x + b, e - b, thresholds.data(), m,
-                                                               code_of_step, out + b)
-                                                : k.step_codes_near(x + b, e - b, guess_.data(), m,
-                                                                    origin_, inverse_step_,
-                                                                    code_of_step, out + b);
-                                    if (!ok) nan = true;  // any writer writes true: no torn value
-                                  });
+      xgrad::detail::parallel_for(
+          n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+            const bool ok =
+                m <= 31 ? k.step_codes(x + b, e - b, thresholds.data(), m, code_of_step, out + b)
+                        : k.step_codes_near(x + b, e - b, guess_.data(), m, origin_, inverse_step_,
+                                            code_of_step, out + b);
+            if (!ok) nan = true;  // any writer writes true: no torn value
+          });
       return !nan;
     }
   }
-  return count_steps(x, n,
-                     [out, code_of_step](std::size_t i, std::size_t k) { out[i] = code_of_step[k]; });
+  return count_steps(
+      x, n, [out, code_of_step](std::size_t i, std::size_t k) { out[i] = code_of_step[k]; });
 }
 
 template <class T>
@@ -241,9 +237,9 @@ std::vector<Tensor<T>> input_state(const FakeQuantizeBase<T>& q) {
 template struct InputSteps<float>;
 template struct InputSteps<double>;
 template std::shared_ptr<const InputSteps<float>> input_steps(FakeQuantizeBase<float>&,
-                                                             std::size_t);
-template std::shared_ptr<const InputSteps<double>> input_steps(FakeQuantizeBase<double>&,
                                                               std::size_t);
+template std::shared_ptr<const InputSteps<double>> input_steps(FakeQuantizeBase<double>&,
+                                                               std::size_t);
 template std::vector<Tensor<float>> input_state(const FakeQuantizeBase<float>&);
 template std::vector<Tensor<double>> input_state(const FakeQuantizeBase<double>&);
 

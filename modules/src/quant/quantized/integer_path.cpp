@@ -105,8 +105,8 @@ std::shared_ptr<const IntegerWeights> integer_weights(
     }
     iw->unit[o] = unit;
     for (std::size_t k = 0; k < K; ++k)
-      ints[k] = values[std::size_t(
-          std::lower_bound(distinct.begin(), distinct.end(), levels[k]) - distinct.begin())];
+      ints[k] = values[std::size_t(std::lower_bound(distinct.begin(), distinct.end(), levels[k]) -
+                                   distinct.begin())];
     const auto [lo, hi] = std::minmax_element(ints.begin(), ints.end());
     if (*hi - *lo > 255) return nullptr;
     int shift = 0;

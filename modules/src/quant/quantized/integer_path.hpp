@@ -45,9 +45,9 @@ namespace xgrad::quant::quantized {
 struct IntegerWeights {
   std::size_t rows = 0, channels = 0, kh = 0, kw = 0;
   std::size_t quads_per_line = 0, kq = 0, blocks = 0;  // kq quads per row block
-  std::vector<std::int8_t> w;          // [blocks][kq][16][4], zero padding
-  std::vector<double> unit;            // per row
-  std::vector<std::int64_t> row_sums;  // per row: sum of its integers
+  std::vector<std::int8_t> w;                          // [blocks][kq][16][4], zero padding
+  std::vector<double> unit;                            // per row
+  std::vector<std::int64_t> row_sums;                  // per row: sum of its integers
   // Rows whose integers span more than int8 from 0 (affine 8-bit weights:
   // -zp to 255 - zp) are stored shifted into [-128, 127] by shift[o]; then
   // row `rows` (one block only) holds weights 1 and the kernel adds shift[o]
@@ -95,8 +95,8 @@ struct IntegerPlan {
   // y for `cols` columns whose bytes start at a + col[l] (quad offsets
   // `quad`, one per weight quad), written to y[l * y_col + o] (a column's
   // outputs contiguous).
-  void run(const std::uint8_t* a, const std::size_t* quad, const std::size_t* col,
-           std::size_t cols, float* y, std::size_t y_col) const;
+  void run(const std::uint8_t* a, const std::size_t* quad, const std::size_t* col, std::size_t cols,
+           float* y, std::size_t y_col) const;
 };
 
 // Null when the sums could overflow int32.

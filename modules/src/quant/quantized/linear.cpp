@@ -1,11 +1,11 @@
 #include "xgrad/quant/quantized/linear.hpp"
 
+#include "integer_path.hpp"
 #include "xgrad/detail/array_cache.hpp"
+#include "xgrad/detail/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/linalg.hpp"
-#include "xgrad/detail/parallel.hpp"
-#include "integer_path.hpp"
 
 namespace xgrad::quant::quantized {
 

@@ -332,9 +332,10 @@ const typename QuantizedLayer<T>::Runtime& QuantizedLayer<T>::refresh() const {
       const Shape& ws = weight_shape_;
       const bool conv = ws.size() == 4;
       const Runtime& r = *rt;
-      rt->int_weights = integer_weights(
-          r.rows, conv ? ws[1] : 1, conv ? ws[2] : 1, conv ? ws[3] : r.cols,
-          [&r](std::size_t o, std::size_t k) { return float(r.level(o, r.codes[o * r.cols + k])); });
+      rt->int_weights = integer_weights(r.rows, conv ? ws[1] : 1, conv ? ws[2] : 1,
+                                        conv ? ws[3] : r.cols, [&r](std::size_t o, std::size_t k) {
+                                          return float(r.level(o, r.codes[o * r.cols + k]));
+                                        });
     }
   }
   runtime_ = std::move(rt);
@@ -449,8 +450,7 @@ std::shared_ptr<const IntegerPlan> QuantizedLayer<T>::integer_plan() const {
 template <class T>
 std::string QuantizedLayer<T>::kernel() const {
   const Runtime& rt = refresh();
-  if (integer_plan())
-    return "integer " + std::to_string(rt.bits) + "-bit " + to_string(simd_isa());
+  if (integer_plan()) return "integer " + std::to_string(rt.bits) + "-bit " + to_string(simd_isa());
   if (!has_lut_kernel()) return "dequantized";
   return "lut " + std::to_string(rt.lut_bits) + "-bit " + (rt.row_scaled ? "row-scaled " : "") +
          to_string(simd_isa());

@@ -76,8 +76,8 @@
 namespace xgrad::quant::quantized {
 
 template <class T>
-struct InputSteps;    // internal
-struct IntegerPlan;   // internal (integer_path.hpp)
+struct InputSteps;   // internal
+struct IntegerPlan;  // internal (integer_path.hpp)
 struct IntegerWeights;
 
 // The widest codes a layer stores (a table of 2^8 entries).
