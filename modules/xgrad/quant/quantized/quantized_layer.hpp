@@ -27,7 +27,13 @@
 // more than 256 is refused (ValueError: not a weight quantizer of at most 8
 // bits). The dequantized weight table[code] is W bit for bit.
 //
-// Forward. Float layers whose codes have 2, 3 or 4 bits and one table run the
+// Forward. Float layers whose weight levels and kept, frozen input
+// quantizer's levels are both integers times units (APoT's dyadic levels,
+// uniform ones) run the integer path first: u8 input codes times int8
+// weights, summed exactly in int32, the same bits on every instruction set
+// and thread count, within gamma_7 (sum |w x| + |b|) of exact
+// (src/quant/quantized/integer_path.hpp; kernel() says "integer").
+// Otherwise, float layers whose codes have 2, 3 or 4 bits and one table run the
 // lookup-table kernels on the packed codes (3-bit codes in 4-bit lanes): a
 // Linear's batch through the GEMV / GEMM kernel, a Conv2d's samples through
 // im2col and the same kernel (per group; samples split over the threads).
