@@ -2,7 +2,9 @@
 // (lenet_models.hpp), for profiling bench_lenet_inference's ratio: each
 // layer's forward timed in thread CPU time (steadier than wall time on a busy
 // machine), the two models interleaved layer by layer in one process, one
-// thread, no gradient.
+// thread, no gradient; and the converted model once more with its integer
+// path off (column "lut us": the lookup-table kernels where the integer path
+// would run).
 //
 //   build/bench/lenet_layers [bits=4] [batch=1] [repeats]
 #include <algorithm>
@@ -37,11 +39,17 @@ int main(int argc, char** argv) {
   xgrad::Generator gen(2);
   const xgrad::Tensor<float> x = xgrad::randn<float>({batch, 1, 28, 28}, gen);
   const std::size_t layers = m.float_net->size();
-  std::vector<double> tf(layers, 0.0), tc(layers, 0.0);
+  std::vector<double> tf(layers, 0.0), tc(layers, 0.0), tl(layers, 0.0);
+  auto integer_path = [&](bool on) {
+    for (std::size_t i = 0; i < layers; ++i)
+      if (auto* q = (*m.converted)[i]->as<xgrad::quant::quantized::QuantizedLayer<float>>())
+        q->enable_integer_kernel(on);
+  };
   for (int r = 0; r < repeats; ++r) {
-    for (int which = 0; which < 2; ++which) {
+    for (int which = 0; which < 3; ++which) {
       const auto& net = which ? m.converted : m.float_net;
-      std::vector<double>& t = which ? tc : tf;
+      std::vector<double>& t = which == 0 ? tf : which == 1 ? tc : tl;
+      integer_path(which != 2);
       xgrad::Tensor<float> h = x;
       for (std::size_t i = 0; i < layers; ++i) {
         const double t0 = cpu_seconds();
@@ -50,20 +58,23 @@ int main(int argc, char** argv) {
       }
     }
   }
-  double sf = 0, sc = 0;
+  integer_path(true);
+  double sf = 0, sc = 0, sl = 0;
   std::printf("LeNet-5 APoT %d-bit, batch %zu, 1 thread, %d repeats, quantization kernels %s\n",
               bits, batch, repeats, xgrad::quant::to_string(xgrad::quant::simd_isa()));
-  std::printf("%-6s %-20s %-28s %12s %12s %8s\n", "layer", "float", "converted path", "float us",
-              "conv. us", "ratio");
+  std::printf("%-6s %-20s %-28s %12s %12s %8s %12s\n", "layer", "float", "converted path",
+              "float us", "conv. us", "ratio", "lut us");
   for (std::size_t i = 0; i < layers; ++i) {
     const auto* q = (*m.converted)[i]->as<xgrad::quant::quantized::QuantizedLayer<float>>();
-    std::printf("%-6zu %-20s %-28s %12.2f %12.2f %8.2f\n", i,
+    std::printf("%-6zu %-20s %-28s %12.2f %12.2f %8.2f %12.2f\n", i,
                 (*m.float_net)[i]->type_name().c_str(), q ? q->kernel().c_str() : "(float)",
-                tf[i] / repeats * 1e6, tc[i] / repeats * 1e6, tc[i] / std::max(tf[i], 1e-12));
+                tf[i] / repeats * 1e6, tc[i] / repeats * 1e6, tc[i] / std::max(tf[i], 1e-12),
+                tl[i] / repeats * 1e6);
     sf += tf[i];
     sc += tc[i];
+    sl += tl[i];
   }
-  std::printf("%-6s %-20s %-28s %12.2f %12.2f %8.2f\n", "total", "", "", sf / repeats * 1e6,
-              sc / repeats * 1e6, sc / sf);
+  std::printf("%-6s %-20s %-28s %12.2f %12.2f %8.2f %12.2f\n", "total", "", "", sf / repeats * 1e6,
+              sc / repeats * 1e6, sc / sf, sl / repeats * 1e6);
   return 0;
 }

@@ -258,6 +258,7 @@ BOOST_AUTO_TEST_CASE(per_channel_uniform_weights_run_the_row_scaled_kernels) {
           auto net = converted<float>(std::make_shared<nn::Linear<float>>(67, rows, true, gen),
                                       quant::uniform_qconfig<float>(bits, true), x);
           auto& layer = q(net);
+          layer.enable_integer_kernel(false);  // the integer path: its own cases
           BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
           BOOST_TEST(layer.kernel().find("row-scaled") != std::string::npos);
           const auto y = net->forward(x).data();
@@ -276,6 +277,7 @@ BOOST_AUTO_TEST_CASE(per_channel_conv_runs_the_row_scaled_kernels_on_any_thread_
   auto net = converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen),
                               quant::uniform_qconfig<float>(4, true), img);
   auto& layer = q(net);
+  layer.enable_integer_kernel(false);  // the integer path: its own cases
   BOOST_TEST(layer.kernel().find("row-scaled") != std::string::npos);
   const auto w = layer.dequantized_weight();
   const std::size_t K = w.numel() / w.shape()[0];
@@ -398,6 +400,7 @@ BOOST_AUTO_TEST_CASE(linear_kernels_equal_the_float_table_path_within_the_bound)
           auto net = converted<float>(std::make_shared<nn::Linear<float>>(s.in, s.out, true, gen),
                                       config_for_bits(bits), x);
           auto& layer = q(net);
+          layer.enable_integer_kernel(false);  // the integer path: its own cases
           BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
           const Tensor<float> xq = layer.quantized_input(x);
           const auto y = net->forward(x).data();
@@ -428,6 +431,7 @@ BOOST_AUTO_TEST_CASE(conv_kernels_equal_the_float_table_path_within_the_bound) {
         auto net =
             converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen), config_for_bits(bits), x);
         auto& layer = q(net);
+        layer.enable_integer_kernel(false);  // the integer path: its own cases
         BOOST_TEST(layer.kernel().rfind("lut ", 0) == 0);
         const auto w = layer.dequantized_weight();
         const std::size_t K = w.numel() / w.shape()[0];
@@ -439,7 +443,8 @@ BOOST_AUTO_TEST_CASE(conv_kernels_equal_the_float_table_path_within_the_bound) {
 
 // The decode path's sums are in one order on every instruction set and
 // thread count (lut_matrix.hpp): the same bits. (2-bit batch 1 may take the
-// pair path on some sets: checked within the bound above.)
+// pair path on some sets: checked within the bound above.) These layers run
+// the integer path: exact sums, the same bits by construction.
 BOOST_AUTO_TEST_CASE(results_depend_on_neither_the_thread_count_nor_the_instruction_set) {
   Generator gen(5);
   const auto x = xgrad::randn<float>({64, 300}, gen);
@@ -468,6 +473,169 @@ BOOST_AUTO_TEST_CASE(results_depend_on_neither_the_thread_count_nor_the_instruct
     }
   }
   quant::set_simd_isa(isa);
+}
+
+// ---- the integer path ----
+
+// APoT weights and a frozen APoT input quantizer: both sets of levels are
+// integers times a unit, so forward sums int8 weights times u8 input codes
+// exactly in int32 (integer_path.hpp). Each output is within gamma_7 (sum
+// |w x| + |b|) of the exact sum on the dequantized operands, inside
+// close_as_linear's gamma_{K+1} for the K >= 8 weights a row the path takes
+// (fewer: the lookup-table kernels).
+BOOST_AUTO_TEST_CASE(the_integer_path_equals_the_float_table_path_within_the_bound) {
+  struct Shape {
+    std::size_t in, out;
+  };
+  const Shape shapes[] = {{5, 3}, {8, 1}, {17, 17}, {33, 31}, {129, 7}, {300, 40}};
+  for (int bits : {2, 4}) {
+    for (const Shape& s : shapes) {
+      for (std::size_t batch : {1u, 3u, 9u, 64u}) {
+        BOOST_TEST_CONTEXT(bits << "-bit " << s.out << " x " << s.in << ", batch " << batch) {
+          Generator gen(s.in * 100 + s.out + std::size_t(bits));
+          const auto x = xgrad::randn<float>({batch, s.in}, gen);
+          auto net = converted<float>(std::make_shared<nn::Linear<float>>(s.in, s.out, true, gen),
+                                      config_for_bits(bits), x);
+          auto& layer = q(net);
+          // (Few weights may hold fewer levels: codes of fewer bits.)
+          BOOST_TEST(layer.kernel().rfind(s.in >= 8 ? "integer " : "lut ", 0) == 0);
+          const Tensor<float> xq = layer.quantized_input(x);
+          BOOST_TEST(close_as_linear(net->forward(x).data(), xq.data(),
+                                     layer.dequantized_weight().data(), layer.bias.data()));
+        }
+      }
+    }
+  }
+}
+
+// A Conv2d of groups 1 and dilation 1 runs the integer path as an implicit
+// GEMM on its input's codes (padding: the code of 0); groups and dilation
+// keep the lookup-table kernels.
+BOOST_AUTO_TEST_CASE(convolutions_run_the_integer_path_on_padded_and_strided_inputs) {
+  const nn::Conv2dOptions options[] = {
+      nn::Conv2dOptions(1, 6, 5).padding(2),
+      nn::Conv2dOptions(6, 16, 5),
+      nn::Conv2dOptions(3, 17, 3).padding(1).stride(2),
+      nn::Conv2dOptions(2, 3, {2, 7}).padding({1, 3}).stride({1, 2}),
+      nn::Conv2dOptions(6, 4, 1),
+      nn::Conv2dOptions(4, 6, 3).stride(2).groups(2),
+      nn::Conv2dOptions(2, 3, {2, 3}).dilation(2).padding({1, 0}),
+  };
+  for (int bits : {2, 4}) {
+    for (const auto& o : options) {
+      BOOST_TEST_CONTEXT(bits << "-bit " << o.in_channels() << "->" << o.out_channels()) {
+        Generator gen(std::size_t(o.in_channels() * 10 + o.out_channels()) + std::size_t(bits));
+        const auto x = xgrad::randn<float>({3, std::size_t(o.in_channels()), 11, 9}, gen);
+        auto net =
+            converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen), config_for_bits(bits), x);
+        auto& layer = q(net);
+        const auto w = layer.dequantized_weight();
+        const std::size_t K = w.numel() / w.shape()[0];
+        const bool integer = o.groups() == 1 && o.dilation() == xgrad::Size2(1) && K >= 8;
+        BOOST_TEST(layer.kernel().rfind(integer ? "integer " : "lut ", 0) == 0);
+        BOOST_TEST(conv_near_float_path(layer, net->forward(x).data(), x, o, K + 1));
+      }
+    }
+  }
+}
+
+// Integer sums are exact: every kernel set the machine has (VNNI, AVX2,
+// scalar) and every thread count give the same bits, by construction.
+BOOST_AUTO_TEST_CASE(the_integer_path_gives_the_same_bits_on_every_kernel_set) {
+  Generator gen(15);
+  const auto x = xgrad::randn<float>({37, 131}, gen);
+  const auto img = xgrad::randn<float>({5, 6, 14, 13}, gen);
+  auto lin = converted<float>(std::make_shared<nn::Linear<float>>(131, 45, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x);
+  auto conv = converted<float>(
+      std::make_shared<nn::Conv2d<float>>(nn::Conv2dOptions(6, 19, 5).padding(1), gen),
+      quant::apot_rcf_qconfig<float>(2), img);
+  BOOST_TEST(q(lin).kernel().rfind("integer ", 0) == 0);
+  BOOST_TEST(q(conv).kernel().rfind("integer ", 0) == 0);
+  const int threads = xgrad::get_num_threads();
+  const quant::SimdIsa isa = quant::simd_isa();
+  quant::set_simd_isa(quant::SimdIsa::scalar);
+  xgrad::set_num_threads(1);
+  const auto y1 = lin->forward(x).data();
+  const auto c1 = conv->forward(img).data();
+  for (quant::SimdIsa s : quant::supported_simd_isas()) {
+    for (int t : {1, 2, 3}) {
+      BOOST_TEST_CONTEXT(quant::to_string(s) << ", " << t << " threads") {
+        quant::set_simd_isa(s);
+        xgrad::set_num_threads(t);
+        BOOST_TEST(equal_arrays(lin->forward(x).data(), y1));
+        BOOST_TEST(equal_arrays(conv->forward(img).data(), c1));
+      }
+    }
+  }
+  xgrad::set_num_threads(threads);
+  quant::set_simd_isa(isa);
+}
+
+// 8-bit uniform layers (the experiment's first and last): affine weights
+// span -zp to 255 - zp, stored shifted into int8 with a row of ones adding
+// the shift back; the 8-bit input's 255 evenly spaced steps take a guess and
+// one correction. The same bound, and the same bits on every kernel set.
+BOOST_AUTO_TEST_CASE(eight_bit_uniform_layers_run_the_integer_path_within_the_bound) {
+  Generator gen(18);
+  const auto x = xgrad::randn<float>({21, 84}, gen);
+  const auto img = xgrad::randn<float>({3, 1, 28, 28}, gen);
+  const nn::Conv2dOptions o = nn::Conv2dOptions(1, 6, 5).padding(2);
+  auto lin = converted<float>(std::make_shared<nn::Linear<float>>(84, 10, true, gen),
+                              quant::uniform_qconfig<float>(8), x);
+  auto conv = converted<float>(std::make_shared<nn::Conv2d<float>>(o, gen),
+                               quant::uniform_qconfig<float>(8), img);
+  BOOST_TEST(q(lin).kernel().rfind("integer ", 0) == 0);
+  BOOST_TEST(q(conv).kernel().rfind("integer ", 0) == 0);
+  const auto y = lin->forward(x).data();
+  const auto c = conv->forward(img).data();
+  BOOST_TEST(close_as_linear(y, q(lin).quantized_input(x).data(),
+                             q(lin).dequantized_weight().data(), q(lin).bias.data()));
+  BOOST_TEST(conv_near_float_path(q(conv), c, img, o, 25 + 1));
+  const quant::SimdIsa isa = quant::simd_isa();
+  for (quant::SimdIsa s : quant::supported_simd_isas()) {
+    BOOST_TEST_CONTEXT(quant::to_string(s)) {
+      quant::set_simd_isa(s);
+      BOOST_TEST(equal_arrays(lin->forward(x).data(), y));
+      BOOST_TEST(equal_arrays(conv->forward(img).data(), c));
+    }
+  }
+  quant::set_simd_isa(isa);
+}
+
+BOOST_AUTO_TEST_CASE(switching_the_integer_path_off_runs_the_lookup_table_kernels) {
+  Generator gen(16);
+  const auto x = xgrad::randn<float>({4, 50}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(50, 20, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x);
+  auto& layer = q(net);
+  const auto yi = net->forward(x).data();
+  layer.enable_integer_kernel(false);
+  BOOST_TEST(layer.kernel().rfind("lut 4-bit ", 0) == 0);
+  const auto yl = net->forward(x).data();
+  const Tensor<float> xq = layer.quantized_input(x);
+  BOOST_TEST(close_as_linear(yi, xq.data(), layer.dequantized_weight().data(), layer.bias.data()));
+  BOOST_TEST(close_as_linear(yl, xq.data(), layer.dequantized_weight().data(), layer.bias.data()));
+  layer.enable_integer_kernel(true);
+  BOOST_TEST(layer.kernel().rfind("integer 4-bit ", 0) == 0);
+  BOOST_TEST(equal_arrays(net->forward(x).data(), yi));
+}
+
+// NaN has no code: such a batch takes the lookup-table kernels, which carry
+// the NaN to its sample's outputs as the float path does.
+BOOST_AUTO_TEST_CASE(an_input_holding_nan_leaves_the_integer_path) {
+  Generator gen(17);
+  const auto x0 = xgrad::randn<float>({3, 24}, gen);
+  auto net = converted<float>(std::make_shared<nn::Linear<float>>(24, 5, true, gen),
+                              quant::apot_rcf_qconfig<float>(4), x0);
+  BOOST_TEST(q(net).kernel().rfind("integer ", 0) == 0);
+  xt::xarray<float> xv = x0.data();
+  xv(1, 7) = std::numeric_limits<float>::quiet_NaN();
+  const Tensor<float> x(xv);
+  const auto y = net->forward(x).data();
+  const auto want = q(net).forward_dequantized(x).data();
+  for (std::size_t n = 0; n < 3; ++n)
+    for (std::size_t o = 0; o < 5; ++o) BOOST_TEST(std::isnan(y(n, o)) == std::isnan(want(n, o)));
 }
 
 BOOST_AUTO_TEST_CASE(inputs_that_need_a_gradient_take_the_float_path) {

@@ -84,9 +84,69 @@ void int_tile_any(const IntTile& t) {
 
 // A set's kernel and tile sizes from one place: MaxNR batch columns x 1 row
 // group, GemvG row groups for batch 1.
+// rows16 (lut_int_kernels.hpp): C columns at a time, each with its own
+// accumulators for the 16 rows (V::lanes rows a register), the weights of a
+// quad loaded once for all C.
+template <class V, int C>
+void rows16_block(const IntRows16& t, std::size_t l0) {
+  using I = typename V::I;
+  constexpr int H = 16 / V::lanes;
+  I acc[C][H];
+  const std::uint8_t* a[C];
+  for (int c = 0; c < C; ++c) {
+    a[c] = t.a + t.col[l0 + std::size_t(c)];
+    for (int h = 0; h < H; ++h) acc[c][h] = V::zero();
+  }
+  for (std::size_t q = 0; q < t.kq; ++q) {
+    I w[H];
+    for (int h = 0; h < H; ++h) w[h] = V::load_bytes(t.w + q * 64 + h * 4 * V::lanes);
+    const std::size_t off = t.quad[q];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) {
+      const I x = V::broadcast_bytes(a[c] + off);
+      for (int h = 0; h < H; ++h) acc[c][h] = V::dot4(acc[c][h], x, w[h]);
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    alignas(64) std::int32_t s[16];
+    for (int h = 0; h < H; ++h) V::store(s + h * V::lanes, acc[c][h]);
+    float* y = t.y + (l0 + std::size_t(c)) * t.y_col;
+    // Vectorized by the compiler under this file's flags.
+    alignas(64) float out[16];
+    if (t.in_float) {
+      const float ones = float(s[t.ones]);
+      for (int r = 0; r < 16; ++r) {
+        const float d = float(s[r]) + t.fshift[r] * ones - t.foffset[r];  // exact
+        out[r] = d * t.fscale[r] + t.bias[r];
+      }
+    } else {
+      const double ones = double(s[t.ones]);
+      for (int r = 0; r < 16; ++r)
+        out[r] = float((double(s[r]) + t.shift[r] * ones - t.offset[r]) * t.scale[r]) + t.bias[r];
+    }
+    for (std::size_t r = 0; r < t.rows; ++r) y[r] = out[r];
+  }
+}
+
+template <class V>
+void rows16(const IntRows16& t) {
+  constexpr int C = V::lanes == 16 ? 8 : 4;
+  std::size_t l = 0;
+  for (; l + C <= t.cols; l += C) rows16_block<V, C>(t, l);
+  for (; l < t.cols; ++l) rows16_block<V, 1>(t, l);
+}
+
 template <class V, int MaxNR, int GemvG>
 IntKernels int_kernels_of() {
-  return {&int_tile_any<V, MaxNR, GemvG>, MaxNR, 1, GemvG, V::max_weight};
+  return {&int_tile_any<V, MaxNR, GemvG>,
+          MaxNR,
+          1,
+          GemvG,
+          V::max_weight,
+          &rows16<V>,
+          &V::step_codes,
+          &V::step_codes_near,
+          V::pair_limit};
 }
 
 }  // namespace

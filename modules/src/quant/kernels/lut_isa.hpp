@@ -6,6 +6,9 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
+
+#include "lut_int_kernels.hpp"
 
 namespace xgrad::quant::kernels {
 namespace {
@@ -103,6 +106,72 @@ struct IntVnni512 {
   static I load(const std::int32_t* p) { return _mm512_loadu_si512(p); }
   static void store(std::int32_t* p, I v) { _mm512_storeu_si512(p, v); }
   static I broadcast(const std::uint32_t* p) { return _mm512_set1_epi32(int(*p)); }
+  static I load_bytes(const std::int8_t* p) { return _mm512_loadu_si512(p); }
+  static I broadcast_bytes(const std::uint8_t* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+  }
+  static constexpr long pair_limit = 1L << 30;  // 32-bit sums: the caller bounds them
+  // lut_int_kernels.hpp's step codes, 16 elements a vector: a count of masks,
+  // then the code table by permutation.
+  static bool step_codes(const float* x, std::size_t n, const std::int32_t* thresholds,
+                         std::size_t m, const std::uint8_t* code_of_step, std::uint8_t* out) {
+    std::int32_t tab[32] = {};
+    for (std::size_t k = 0; k <= m; ++k) tab[k] = code_of_step[k];
+    const I lo = _mm512_loadu_si512(tab), hi = _mm512_loadu_si512(tab + 16);
+    const I sign = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
+    const I one = _mm512_set1_epi32(1);
+    __mmask16 nan = 0;
+    for (std::size_t i = 0; i < n; i += 16) {
+      const __mmask16 live = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+      const I b = _mm512_maskz_loadu_epi32(live, x + i);
+      nan |= _mm512_cmpgt_epi32_mask(_mm512_and_si512(b, sign), inf);
+      const I key = _mm512_xor_si512(b, _mm512_and_si512(_mm512_srai_epi32(b, 31), sign));
+      I count = _mm512_setzero_si512();
+      for (std::size_t k = 0; k < m; ++k) {
+        const __mmask16 ge = _mm512_cmpge_epi32_mask(key, _mm512_set1_epi32(thresholds[k]));
+        count = _mm512_mask_add_epi32(count, ge, count, one);
+      }
+      const I codes = _mm512_permutex2var_epi32(lo, count, hi);
+      _mm512_mask_cvtepi32_storeu_epi8(out + i, live, codes);
+    }
+    return nan == 0;
+  }
+  // lut_int_kernels.hpp's near form: the guess in float, two gathers of
+  // thresholds, a gather of codes.
+  static bool step_codes_near(const float* x, std::size_t n, const std::int32_t* padded,
+                              std::size_t m, float origin, float inverse_step,
+                              const std::uint8_t* code_of_step, std::uint8_t* out) {
+    alignas(64) std::int32_t tab[256 + 16];
+    for (std::size_t k = 0; k <= m && k < 256; ++k) tab[k] = code_of_step[k];
+    if (m > 255)
+      return scalar_step_codes_near(x, n, padded, m, origin, inverse_step, code_of_step, out);
+    const I sign = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
+    const I one = _mm512_set1_epi32(1);
+    const __m512 o = _mm512_set1_ps(origin), s = _mm512_set1_ps(inverse_step);
+    const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(float(m));
+    __mmask16 nan = 0;
+    for (std::size_t i = 0; i < n; i += 16) {
+      const __mmask16 live = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+      const I b = _mm512_maskz_loadu_epi32(live, x + i);
+      nan |= _mm512_cmpgt_epi32_mask(_mm512_and_si512(b, sign), inf);
+      const I key = _mm512_xor_si512(b, _mm512_and_si512(_mm512_srai_epi32(b, 31), sign));
+      const __m512 v = _mm512_castsi512_ps(b);
+      __m512 g = _mm512_add_ps(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_sub_ps(v, o), s),
+                                                    _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                               _mm512_set1_ps(1.0f));
+      g = _mm512_min_ps(_mm512_max_ps(g, lo), hi);  // NaN: lo (refused anyway)
+      I k = _mm512_cvttps_epi32(g);
+      const I up = _mm512_i32gather_epi32(_mm512_add_epi32(k, one), padded, 4);
+      const I at = _mm512_i32gather_epi32(k, padded, 4);
+      k = _mm512_mask_add_epi32(k, _mm512_cmpge_epi32_mask(key, up), k, one);
+      k = _mm512_mask_sub_epi32(k, _mm512_cmplt_epi32_mask(key, at), k, one);
+      const I codes = _mm512_i32gather_epi32(k, tab, 4);
+      _mm512_mask_cvtepi32_storeu_epi8(out + i, live, codes);
+    }
+    return nan == 0;
+  }
   // acc + the sum of the 4 products a.u8[i] * w.s8[i] in each 32-bit lane.
   static I dot4(I acc, I a, I w) { return _mm512_dpbusd_epi32(acc, a, w); }
 };
@@ -133,6 +202,42 @@ struct IntAvx2 {
   }
   static void store(std::int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static I broadcast(const std::uint32_t* p) { return _mm256_set1_epi32(int(*p)); }
+  static I load_bytes(const std::int8_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  static I broadcast_bytes(const std::uint8_t* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+  }
+  static constexpr long pair_limit = 32767;  // a saturating vpmaddubsw pair
+  // lut_int_kernels.hpp's step codes, 8 elements a vector, the table read
+  // back per element.
+  static bool step_codes(const float* x, std::size_t n, const std::int32_t* thresholds,
+                         std::size_t m, const std::uint8_t* code_of_step, std::uint8_t* out) {
+    const I sign = _mm256_set1_epi32(0x7FFFFFFF), inf = _mm256_set1_epi32(0x7F800000);
+    I nan = _mm256_setzero_si256();
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const I b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+      nan = _mm256_or_si256(nan, _mm256_cmpgt_epi32(_mm256_and_si256(b, sign), inf));
+      const I key = _mm256_xor_si256(b, _mm256_and_si256(_mm256_srai_epi32(b, 31), sign));
+      I count = _mm256_setzero_si256();
+      for (std::size_t k = 0; k < m; ++k)  // key >= t: not (t > key); -1 per true
+        count =
+            _mm256_sub_epi32(count, _mm256_cmpgt_epi32(key, _mm256_set1_epi32(thresholds[k] - 1)));
+      alignas(32) std::int32_t c[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(c), count);
+      for (int j = 0; j < 8; ++j) out[i + std::size_t(j)] = code_of_step[c[j]];
+    }
+    const bool tail = scalar_step_codes(x + i, n - i, thresholds, m, code_of_step, out + i);
+    return tail && _mm256_testz_si256(nan, nan);
+  }
+  static bool step_codes_near(const float* x, std::size_t n, const std::int32_t* padded,
+                              std::size_t m, float origin, float inverse_step,
+                              const std::uint8_t* code_of_step, std::uint8_t* out) {
+    return scalar_step_codes_near(x, n, padded, m, origin, inverse_step, code_of_step, out);
+  }
   // Pairs of products in 16 bits (exact below max_weight), pairs of pairs in 32.
   static I dot4(I acc, I a, I w) {
     const I pairs = _mm256_maddubs_epi16(a, w);

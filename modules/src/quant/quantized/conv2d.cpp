@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "integer_path.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/detail/im2col.hpp"
 #include "xgrad/detail/parallel.hpp"
@@ -17,6 +18,57 @@ namespace {
 Shape conv_weight_shape(const nn::Conv2dOptions& o) {
   Generator unused;
   return nn::Conv2d<float>(o, unused).weight.shape();
+}
+
+// The integer path (integer_path.hpp) as an implicit GEMM: each sample's
+// codes copied into an image padded with the code of 0 (and 3 bytes of slack
+// a row for the last quad's zero weights); column (oy, ox) starts at
+// (oy sh, ox sw) of it, quad (c, ky, j) at (c, ky, 4 j) from there. False
+// when x holds NaN.
+bool integer_conv(const IntegerPlan& plan, const detail::Conv2dPlan& p, const float* x, float* y) {
+  const ConvGeometry& g = p.geom;
+  const std::size_t C = g.channels, H = g.height, W = g.width;
+  const std::size_t ph = std::size_t(g.ph), pw = std::size_t(g.pw);
+  const std::size_t Hp = H + 2 * ph, Wp = W + 2 * pw + 3, plane = Hp * Wp;
+  const std::size_t L = g.cols(), O = p.out_channels();
+  const IntegerWeights& w = *plan.weights;
+  thread_local std::vector<std::uint8_t> codes;
+  thread_local std::vector<std::size_t> quad, col;
+  codes.resize(p.batch * C * H * W);
+  if (!plan.input->steps->apply_codes(x, codes.size(), plan.input->code_of_step.data(),
+                                      codes.data()))
+    return false;
+  quad.resize(w.kq);
+  for (std::size_t c = 0, q = 0; c < C; ++c)
+    for (std::size_t ky = 0; ky < g.kh; ++ky)
+      for (std::size_t j = 0; j < w.quads_per_line; ++j) quad[q++] = c * plane + ky * Wp + 4 * j;
+  col.resize(L);
+  for (std::size_t oy = 0; oy < g.oh; ++oy)
+    for (std::size_t ox = 0; ox < g.ow; ++ox)
+      col[oy * g.ow + ox] = oy * std::size_t(g.sh) * Wp + ox * std::size_t(g.sw);
+  const std::uint8_t zp = std::uint8_t(plan.input->zero_point);
+  const std::uint8_t* cs = codes.data();
+  const std::size_t *qs = quad.data(), *ls = col.data();
+  xgrad::detail::parallel_for(
+      p.batch, xgrad::detail::row_grain(C * plane + L * w.kq * 4 * w.blocks),
+      [&](std::size_t first, std::size_t last) {
+        thread_local std::vector<std::uint8_t> img;
+        thread_local std::vector<float> out;  // [L][O]: a column's outputs
+        img.assign(C * plane, zp);
+        out.resize(L * O);
+        for (std::size_t n = first; n < last; ++n) {
+          const std::uint8_t* src = cs + n * C * H * W;
+          for (std::size_t c = 0; c < C; ++c)
+            for (std::size_t iy = 0; iy < H; ++iy)
+              std::copy(src + (c * H + iy) * W, src + (c * H + iy + 1) * W,
+                        img.begin() + std::ptrdiff_t(c * plane + (iy + ph) * Wp + pw));
+          plan.run(img.data(), qs, ls, L, out.data(), O);
+          float* yn = y + n * O * L;
+          for (std::size_t o = 0; o < O; ++o)
+            for (std::size_t l = 0; l < L; ++l) yn[o * L + l] = out[l * O + o];
+        }
+      });
+  return true;
 }
 
 }  // namespace
@@ -44,8 +96,27 @@ Tensor<T> Conv2d<T>::forward_dequantized(const Tensor<T>& input) {
 }
 
 template <class T>
+bool Conv2d<T>::integer_geometry() const {
+  return options_.dilation() == Size2(1);
+}
+
+template <class T>
 Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
   require_defined(input, "conv2d", "input");
+  if constexpr (std::is_same<T, float>::value) {
+    if (!(GradMode::is_enabled() && input.requires_grad())) {
+      if (const auto plan = this->integer_plan()) {
+        const Shape bias_shape{this->weight_shape()[0]};
+        const detail::Conv2dPlan p = detail::plan_conv2d(
+            input.shape(), this->weight_shape(), this->bias.defined() ? &bias_shape : nullptr,
+            options_.stride(), options_.padding(), options_.dilation(), options_.groups());
+        xt::xarray<T> y =
+            xgrad::detail::new_array<T>({p.batch, p.out_channels(), p.geom.oh, p.geom.ow});
+        if (p.batch == 0 || integer_conv(*plan, p, input.data().data(), y.data()))
+          return Tensor<T>(std::move(y));
+      }
+    }
+  }
   const Tensor<T> x = this->quantized_input(input);
   const auto kernels = this->lut_kernels();
   if ((GradMode::is_enabled() && x.requires_grad()) || !kernels) return forward_dequantized(input);

@@ -3,10 +3,13 @@
 #include "input_steps.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <type_traits>
 
+#include "../kernels/lut_int_kernels.hpp"
 #include "xgrad/detail/parallel.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/quant/fake_quantize/apot_fake_quantize.hpp"
@@ -17,12 +20,6 @@
 namespace xgrad::quant::quantized {
 
 namespace {
-
-// A count over all thresholds (vectorized over the elements) pays up to a
-// few dozen; quantizers with more steps (8-bit ones: 255) run themselves
-// (measured: a binary search over 255 thresholds made a LeNet batch-1 first
-// conv 3x slower than the affine kernel; load average 27).
-constexpr std::size_t kMaxSteps = 32;
 
 template <class T>
 using Key = StepKey<T>;
@@ -77,10 +74,10 @@ std::vector<T> evaluate_at(FakeQuantizeBase<T>& q, const std::vector<Key<T>>& ke
 }  // namespace
 
 template <class T>
-bool InputSteps<T>::apply(const T* x, std::size_t n, T* out) const {
+template <class Out>
+bool InputSteps<T>::count_steps(const T* x, std::size_t n, Out out) const {
   const std::size_t m = thresholds.size();
   const Key<T>* t = thresholds.data();
-  const T* v = values.data();
   // The bits of +infinity: all exponent bits set, no mantissa bit.
   constexpr Key<T> inf_bits = std::numeric_limits<Key<T>>::max() ^
                               ((Key<T>(1) << (std::numeric_limits<T>::digits - 1)) - 1);
@@ -108,7 +105,7 @@ bool InputSteps<T>::apply(const T* x, std::size_t n, T* out) const {
         const Key<T> tk = t[k];
         for (std::size_t i = 0; i < cc; ++i) count[i] += Key<T>(keys[i] >= tk);
       }
-      for (std::size_t i = 0; i < c; ++i) out[c0 + i] = v[count[i]];
+      for (std::size_t i = 0; i < c; ++i) out(c0 + i, std::size_t(count[i]));
     }
     if (local_nan) nan = true;  // any writer writes true: no torn value
   });
@@ -116,7 +113,38 @@ bool InputSteps<T>::apply(const T* x, std::size_t n, T* out) const {
 }
 
 template <class T>
-std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q) {
+bool InputSteps<T>::apply(const T* x, std::size_t n, T* out) const {
+  const T* v = values.data();
+  return count_steps(x, n, [out, v](std::size_t i, std::size_t k) { out[i] = v[k]; });
+}
+
+template <class T>
+bool InputSteps<T>::apply_codes(const T* x, std::size_t n, const std::uint8_t* code_of_step,
+                                std::uint8_t* out) const {
+  if constexpr (std::is_same<T, float>::value) {
+    namespace kn = xgrad::quant::kernels;
+    const kn::IntKernels& k = kn::active_int_kernels();
+    const std::size_t m = thresholds.size();
+    if (m <= 31 || !guess_.empty()) {  // the kernels' forms (lut_int_kernels.hpp)
+      bool nan = false;
+      xgrad::detail::parallel_for(
+          n, xgrad::detail::kElementGrain, [&](std::size_t b, std::size_t e) {
+            const bool ok =
+                m <= 31 ? k.step_codes(x + b, e - b, thresholds.data(), m, code_of_step, out + b)
+                        : k.step_codes_near(x + b, e - b, guess_.data(), m, origin_, inverse_step_,
+                                            code_of_step, out + b);
+            if (!ok) nan = true;  // any writer writes true: no torn value
+          });
+      return !nan;
+    }
+  }
+  return count_steps(
+      x, n, [out, code_of_step](std::size_t i, std::size_t k) { out[i] = code_of_step[k]; });
+}
+
+template <class T>
+std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q, std::size_t max_steps) {
+  const std::size_t kMaxSteps = max_steps;
   if (!is_known_elementwise(q) || q.observer_enabled() || !q.fake_quant_enabled()) return nullptr;
   // Intervals [lo, hi] of keys whose end values differ hold at least one
   // step; halve them all each round until the ends are neighbours. Equal end
@@ -165,7 +193,38 @@ std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q) {
     steps->thresholds.push_back(f.first);
     steps->values.push_back(f.second);
   }
+  if constexpr (std::is_same<T, float>::value) steps->find_guess();
   return steps;
+}
+
+// Thresholds spaced evenly (uniform quantizers') take a first guess
+// floor((x - origin) * inverse_step) + 1, clamped to [0, m], kept only when
+// it is within 1 of the count at both ends of every step: the guess is
+// monotone in x, so it is then within 1 everywhere, and one comparison each
+// way corrects it.
+template <class T>
+void InputSteps<T>::find_guess() {
+  const std::size_t m = thresholds.size();
+  if (m < 2) return;
+  std::vector<float> t(m);
+  for (std::size_t k = 0; k < m; ++k) t[k] = float(value_of<T>(thresholds[k]));
+  if (!std::isfinite(t[0]) || !std::isfinite(t[m - 1]) || !(t[m - 1] > t[0])) return;
+  const float origin = t[0], inverse = float(double(m - 1) / (double(t[m - 1]) - double(t[0])));
+  if (!std::isfinite(inverse)) return;
+  auto guess = [&](float v) {
+    const float g = std::min(std::max(std::floor((v - origin) * inverse) + 1.0f, 0.0f), float(m));
+    return long(g);
+  };
+  for (std::size_t k = 0; k < m; ++k) {
+    const long at = guess(t[k]), below = guess(std::nextafter(t[k], -INFINITY));
+    if (std::labs(at - long(k + 1)) > 1 || std::labs(below - long(k)) > 1) return;
+  }
+  guess_.assign(m + 2, 0);
+  guess_[0] = std::numeric_limits<std::int32_t>::min();
+  for (std::size_t k = 0; k < m; ++k) guess_[k + 1] = std::int32_t(thresholds[k]);
+  guess_[m + 1] = std::numeric_limits<std::int32_t>::max();
+  origin_ = origin;
+  inverse_step_ = inverse;
 }
 
 template <class T>
@@ -177,8 +236,10 @@ std::vector<Tensor<T>> input_state(const FakeQuantizeBase<T>& q) {
 
 template struct InputSteps<float>;
 template struct InputSteps<double>;
-template std::shared_ptr<const InputSteps<float>> input_steps(FakeQuantizeBase<float>&);
-template std::shared_ptr<const InputSteps<double>> input_steps(FakeQuantizeBase<double>&);
+template std::shared_ptr<const InputSteps<float>> input_steps(FakeQuantizeBase<float>&,
+                                                              std::size_t);
+template std::shared_ptr<const InputSteps<double>> input_steps(FakeQuantizeBase<double>&,
+                                                               std::size_t);
 template std::vector<Tensor<float>> input_state(const FakeQuantizeBase<float>&);
 template std::vector<Tensor<double>> input_state(const FakeQuantizeBase<double>&);
 

@@ -36,13 +36,35 @@ struct InputSteps {
   // out[i] = the quantizer's output for x[i] (out may be x); false, with out
   // unspecified, when x holds NaN.
   bool apply(const T* x, std::size_t n, T* out) const;
+  // out[i] = code_of_step[k], k the step of x[i] as above (values.size()
+  // entries): the converted layers' integer path (integer_path.hpp). False,
+  // with out unspecified, when x holds NaN. Float steps run the integer
+  // kernels' count (up to 31 thresholds) or, for evenly spaced thresholds
+  // (uniform quantizers, e.g. 8-bit: 255), a first guess from the value
+  // corrected by one comparison each way (fast_codes()).
+  bool apply_codes(const T* x, std::size_t n, const std::uint8_t* code_of_step,
+                   std::uint8_t* out) const;
+  // Whether apply_codes runs a kernel (else an element-by-element count).
+  bool fast_codes() const { return thresholds.size() <= 31 || !guess_.empty(); }
+
+ private:
+  template <class Out>
+  bool count_steps(const T* x, std::size_t n, Out out) const;
+  void find_guess();
+  template <class U>
+  friend std::shared_ptr<const InputSteps<U>> input_steps(FakeQuantizeBase<U>&, std::size_t);
+  // The guess (find_guess): thresholds padded with the lowest and highest
+  // key, empty when there is none.
+  std::vector<std::int32_t> guess_;
+  float origin_ = 0, inverse_step_ = 0;
 };
 
 // The steps of q as it stands, or null when q is not one of the known
 // quantizers, is not frozen (observer on or fake quant off) or has more
-// than 32 steps (8-bit quantizers: their own kernels are the faster).
+// than max_steps steps.
 template <class T>
-std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q);
+std::shared_ptr<const InputSteps<T>> input_steps(FakeQuantizeBase<T>& q,
+                                                 std::size_t max_steps = 32);
 
 // Everything q's forward reads: its parameters and buffers (handles: their
 // versions follow in-place writes, loads included). Equal versions give

@@ -9,6 +9,7 @@
 #include "../kernels/lut_matrix.hpp"
 #include "../kernels/packed_codes.hpp"
 #include "input_steps.hpp"
+#include "integer_path.hpp"
 #include "xgrad/detail/array_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -147,6 +148,7 @@ struct QuantizedLayer<T>::Runtime {
   std::vector<kn::LutMatrix> luts;
   int lut_bits = 0;         // the kernels' code width
   bool row_scaled = false;  // the kernels' table is shared, times a scale per row
+  std::shared_ptr<const IntegerWeights> int_weights;  // null: no integer path
 
   T level(std::size_t row, std::uint8_t code) const {
     return table[(table_rows == 1 ? 0 : row) * (std::size_t(1) << bits) + code];
@@ -337,6 +339,17 @@ const typename QuantizedLayer<T>::Runtime& QuantizedLayer<T>::refresh() const {
       rt->lut_bits = bits;
       rt->row_scaled = !row_scale.empty();
     }
+    // From 8 weights a row: the integer path's error bound (integer_path.hpp)
+    // is then within the float path's.
+    if (groups_ == 1 && rt->cols >= 8) {
+      const Shape& ws = weight_shape_;
+      const bool conv = ws.size() == 4;
+      const Runtime& r = *rt;
+      rt->int_weights = integer_weights(r.rows, conv ? ws[1] : 1, conv ? ws[2] : 1,
+                                        conv ? ws[3] : r.cols, [&r](std::size_t o, std::size_t k) {
+                                          return float(r.level(o, r.codes[o * r.cols + k]));
+                                        });
+    }
   }
   runtime_ = std::move(rt);
   weight_cache_ = Tensor<T>();
@@ -392,21 +405,13 @@ template <class T>
 Tensor<T> QuantizedLayer<T>::quantized_input(const Tensor<T>& x) {
   if (!input_fake_quant) return x;
   if (x.defined() && !(GradMode::is_enabled() && x.requires_grad())) {
-    if (input_steps_of_ != input_fake_quant.get() ||
-        !versions_unchanged(input_state_, input_versions_)) {
-      input_steps_ = input_steps(*input_fake_quant);
-      input_steps_of_ = input_fake_quant.get();
-      // After finding the steps: running the quantizer may bump versions.
-      input_state_ = input_state(*input_fake_quant);
-      input_versions_.clear();
-      for (const auto& t : input_state_) input_versions_.push_back(t.version());
-    }
+    current_input_steps();
     // Large inputs run the quantizer: its SIMD kernels beat the steps from
     // about 2k elements (measured at 16 levels, AVX-512, load average 25:
     // the steps take 0.3-0.5x the quantizer's time up to 1176 elements, 2-3x
     // from 4096).
     const std::size_t small = 2048;
-    if (input_steps_ && x.numel() < small) {
+    if (input_steps_ && input_steps_->thresholds.size() <= 32 && x.numel() < small) {
       xt::xarray<T> out = xgrad::detail::new_array<T>(x.shape());
       if (input_steps_->apply(x.data().data(), x.numel(), out.data()))
         return Tensor<T>(std::move(out));
@@ -416,8 +421,49 @@ Tensor<T> QuantizedLayer<T>::quantized_input(const Tensor<T>& x) {
 }
 
 template <class T>
+std::shared_ptr<const InputSteps<T>> QuantizedLayer<T>::current_input_steps() const {
+  if (!input_fake_quant) return nullptr;
+  if (input_steps_of_ != input_fake_quant.get() ||
+      !versions_unchanged(input_state_, input_versions_)) {
+    // Up to 255 steps (8-bit quantizers) for the integer path's codes;
+    // quantized_input counts only up to 32 (integer_path.hpp).
+    input_steps_ = input_steps(*input_fake_quant, 255);
+    input_steps_of_ = input_fake_quant.get();
+    // After finding the steps: running the quantizer may bump versions.
+    input_state_ = input_state(*input_fake_quant);
+    input_versions_.clear();
+    for (const auto& t : input_state_) input_versions_.push_back(t.version());
+  }
+  return input_steps_;
+}
+
+template <class T>
+std::shared_ptr<const IntegerPlan> QuantizedLayer<T>::integer_plan() const {
+  if constexpr (std::is_same<T, float>::value) {
+    if (!lut_enabled_ || !integer_enabled_ || groups_ != 1 || !input_fake_quant ||
+        !integer_geometry())
+      return nullptr;
+    refresh();
+    const std::shared_ptr<const InputSteps<T>> steps = current_input_steps();
+    if (!runtime_->int_weights || !steps) return nullptr;
+    if (!int_plan_known_ || int_plan_of_rt_ != runtime_ || int_plan_of_steps_ != steps) {
+      std::vector<float> b;
+      if (bias.defined()) b.assign(bias.data().begin(), bias.data().end());
+      int_plan_ = quantized::integer_plan(runtime_->int_weights, integer_input(steps), b);
+      int_plan_of_rt_ = runtime_;
+      int_plan_of_steps_ = steps;
+      int_plan_known_ = true;
+    }
+    return int_plan_;
+  } else {
+    return nullptr;  // double: no kernels
+  }
+}
+
+template <class T>
 std::string QuantizedLayer<T>::kernel() const {
   const Runtime& rt = refresh();
+  if (integer_plan()) return "integer " + std::to_string(rt.bits) + "-bit " + to_string(simd_isa());
   if (!has_lut_kernel()) return "dequantized";
   return "lut " + std::to_string(rt.lut_bits) + "-bit " + (rt.row_scaled ? "row-scaled " : "") +
          to_string(simd_isa());

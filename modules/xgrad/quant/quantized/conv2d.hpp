@@ -27,6 +27,9 @@ class Conv2d : public QuantizedLayer<T> {
 
   const nn::Conv2dOptions& options() const { return options_; }
 
+ protected:
+  bool integer_geometry() const override;
+
  private:
   explicit Conv2d(qat::Conv2d<T>& layer);
 

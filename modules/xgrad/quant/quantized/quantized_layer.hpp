@@ -29,7 +29,13 @@
 // channel whenever that needs fewer bits. The dequantized weight
 // table[code] is W bit for bit.
 //
-// Forward. Float layers whose codes have 2, 3 or 4 bits and one table run the
+// Forward. Float layers whose weight levels and kept, frozen input
+// quantizer's levels are both integers times units (APoT's dyadic levels,
+// uniform ones) run the integer path first: u8 input codes times int8
+// weights, summed exactly in int32, the same bits on every instruction set
+// and thread count, within gamma_7 (sum |w x| + |b|) of exact
+// (src/quant/quantized/integer_path.hpp; kernel() says "integer").
+// Otherwise, float layers whose codes have 2, 3 or 4 bits and one table run the
 // lookup-table kernels on the packed codes (3-bit codes in 4-bit lanes): a
 // Linear's batch through the GEMV / GEMM kernel, a Conv2d's samples through
 // im2col and the same kernel (per group; samples split over the threads).
@@ -78,7 +84,9 @@
 namespace xgrad::quant::quantized {
 
 template <class T>
-struct InputSteps;  // internal
+struct InputSteps;   // internal
+struct IntegerPlan;  // internal (integer_path.hpp)
+struct IntegerWeights;
 
 // The widest codes a layer stores (a table of 2^8 entries).
 inline constexpr int kMaxCodeBits = 8;
@@ -114,15 +122,21 @@ class QuantizedLayer : public Module<T> {
   // layer's eval forward bit for bit, with gradients to x.
   virtual Tensor<T> forward_dequantized(const Tensor<T>& input) = 0;
 
-  // Which product forward runs on: "lut" (the lookup-table kernels on the
-  // packed codes, with the kernels' code width and the instruction set in
-  // use, e.g. "lut 4-bit avx512", or "lut 4-bit row-scaled avx2" for
-  // per-channel weights) or "dequantized" (forward_dequantized).
+  // Which product forward runs on: "integer" (the weights' and the frozen
+  // input quantizer's levels are integers times units: exact int32 sums of
+  // int8 weights and u8 input codes, e.g. "integer 4-bit avx512"), "lut" (the
+  // lookup-table kernels on the packed codes, with the kernels' code width
+  // and the instruction set in use, e.g. "lut 4-bit avx512", or "lut 4-bit
+  // row-scaled avx2" for per-channel weights) or "dequantized"
+  // (forward_dequantized).
   std::string kernel() const;
   bool has_lut_kernel() const;
   // Off: forward runs forward_dequantized even where a kernel exists (to
   // reproduce the QAT model bit for bit, or to compare). Not saved.
   void enable_lut_kernel(bool on = true) { lut_enabled_ = on; }
+  // Off: forward runs the lookup-table kernels (or forward_dequantized) even
+  // where the integer path exists (to compare the two). Not saved.
+  void enable_integer_kernel(bool on = true) { integer_enabled_ = on; }
   // Packed codes, table, scale and bias bytes, and the float32 weight's and
   // bias's (summary() shows them).
   WeightStorage weight_storage() const override;
@@ -182,6 +196,16 @@ class QuantizedLayer : public Module<T> {
   bool lut_forward(std::size_t group, const T* x, std::size_t batch, T* y,
                    bool sample_columns) const;
 
+  // The integer path (src/quant/quantized/integer_path.hpp) when the layer
+  // has one: float, one group, a frozen input quantizer of known steps whose
+  // levels are integers times a unit, weights int8 times a unit per row,
+  // sums that fit int32, at least 8 weights a row, and a geometry the member
+  // runs (integer_geometry). Null otherwise (and when either kernel switch
+  // is off).
+  std::shared_ptr<const IntegerPlan> integer_plan() const;
+  // Whether the member's options suit the integer path (Conv2d: dilation 1).
+  virtual bool integer_geometry() const { return true; }
+
  private:
   struct Runtime;
 
@@ -210,6 +234,7 @@ class QuantizedLayer : public Module<T> {
   Shape weight_shape_;
   std::size_t groups_ = 1;
   bool lut_enabled_ = true;
+  bool integer_enabled_ = true;
   Tensor<T> packed_, levels_, level_codes_, scale_, qconfig_tag_;
   mutable Tensor<T> weight_cache_;
   mutable std::shared_ptr<const Runtime> runtime_;
@@ -219,10 +244,15 @@ class QuantizedLayer : public Module<T> {
   mutable std::vector<std::uint64_t> cache_versions_;
   // The input quantizer's steps (null: run it), for the quantizer object and
   // the versions of its state they were found for.
-  std::shared_ptr<const InputSteps<T>> input_steps_;
-  const FakeQuantizeBase<T>* input_steps_of_ = nullptr;
-  std::vector<Tensor<T>> input_state_;
-  std::vector<std::uint64_t> input_versions_;
+  std::shared_ptr<const InputSteps<T>> current_input_steps() const;
+  mutable std::shared_ptr<const InputSteps<T>> input_steps_;
+  mutable const FakeQuantizeBase<T>* input_steps_of_ = nullptr;
+  mutable std::vector<Tensor<T>> input_state_;
+  mutable std::vector<std::uint64_t> input_versions_;
+  // The integer plan and what it was made from (null plan: none).
+  mutable std::shared_ptr<const IntegerPlan> int_plan_;
+  mutable std::shared_ptr<const void> int_plan_of_rt_, int_plan_of_steps_;
+  mutable bool int_plan_known_ = false;
 };
 
 XGRAD_EXTERN_TEMPLATE_CLASS(QuantizedLayer);
