@@ -4,11 +4,13 @@
 #include <cmath>
 #include <random>
 
+#include "isa_guard.hpp"
 #include "test_util.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduce.hpp"
 #include "xgrad/parallel.hpp"
 #include "xgrad/quant/fake_quantize/rcf_fake_quantize.hpp"
+#include "xgrad/quant/kernels/simd_isa.hpp"
 #include "xgrad/quant/qat/weight_norm.hpp"
 
 BOOST_AUTO_TEST_SUITE(test_weight_norm)
@@ -174,6 +176,23 @@ BOOST_AUTO_TEST_CASE(the_fused_rcf_weight_path_has_the_bits_of_the_composition) 
         BOOST_TEST_CONTEXT("n=" << n << " rescale=" << rescale << " threads=" << threads) {
           check_fused_rcf_path<float>(n, rescale, 1.0, 1.5f, threads);
           check_fused_rcf_path<double>(n, rescale, 0.25, 2.0, threads);
+        }
+      }
+    }
+  }
+}
+
+// The fused loops' vector variants (float, kernel table) hold the same bits:
+// 8192 is two full chunks of the backward's sums (the variant's unit), 9001
+// adds a short chunk that takes the scalar loop.
+BOOST_AUTO_TEST_CASE(the_fused_rcf_weight_path_has_the_same_bits_on_every_instruction_set) {
+  xgrad_test::IsaGuard guard;
+  for (SimdIsa isa : supported_simd_isas()) {
+    set_simd_isa(isa);
+    for (std::size_t n : {std::size_t(8192), std::size_t(9001)}) {
+      for (bool rescale : {true, false}) {
+        BOOST_TEST_CONTEXT(to_string(isa) << " n=" << n << " rescale=" << rescale) {
+          check_fused_rcf_path<float>(n, rescale, 1.0, 1.5f, 1);
         }
       }
     }

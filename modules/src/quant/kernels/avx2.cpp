@@ -3,6 +3,9 @@
 
 namespace xgrad::quant::detail {
 
-KernelTable avx2_kernels() { return {&apot_kernel<Avx2>, &affine_kernel<Avx2>}; }
+KernelTable avx2_kernels() {
+  return {&apot_kernel<Avx2>, &affine_kernel<Avx2>, &rcf_normalize_kernel<Avx2>,
+          &rcf_chunk_sums_kernel};
+}
 
 }  // namespace xgrad::quant::detail

@@ -3,6 +3,9 @@
 
 namespace xgrad::quant::detail {
 
-KernelTable avx512_kernels() { return {&apot_kernel<Avx512>, &affine_kernel<Avx512>}; }
+KernelTable avx512_kernels() {
+  return {&apot_kernel<Avx512>, &affine_kernel<Avx512>, &rcf_normalize_kernel<Avx512>,
+          &rcf_chunk_sums_kernel};
+}
 
 }  // namespace xgrad::quant::detail

@@ -28,6 +28,7 @@ struct Avx512 {
   static F add(F a, F b) { return _mm512_add_ps(a, b); }
   static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
   static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm512_div_ps(a, b); }
   static F max(F a, F b) { return _mm512_max_ps(a, b); }  // a > b ? a : b
   static F min(F a, F b) { return _mm512_min_ps(a, b); }  // a < b ? a : b
   static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
@@ -73,6 +74,7 @@ struct Avx2 {
   static F add(F a, F b) { return _mm256_add_ps(a, b); }
   static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
   static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm256_div_ps(a, b); }
   static F max(F a, F b) { return _mm256_max_ps(a, b); }  // a > b ? a : b
   static F min(F a, F b) { return _mm256_min_ps(a, b); }  // a < b ? a : b
   static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
@@ -107,6 +109,27 @@ struct Avx2 {
         _pdep_u64(static_cast<unsigned>(_mm256_movemask_ps(m)), 0x0101010101010101ULL);
     __builtin_memcpy(p, &bytes, 8);
   }
+};
+#endif
+
+#if defined(__AVX2__)
+// Eight float lanes on any of the sets above: sums whose lane structure is
+// fixed at eight (blocked_sums.hpp) use these in every set.
+struct Lanes8 {
+  using F = __m256;  // comparisons give all-ones lanes
+  static F load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+  static F set(float v) { return _mm256_set1_ps(v); }
+  static F zero() { return _mm256_setzero_ps(); }
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F keep_if(F m, F v) { return _mm256_and_ps(m, v); }  // detail::keep_if
+  static F ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+  static F le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+  static F gt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+  static F lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static F both(F a, F b) { return _mm256_and_ps(a, b); }
 };
 #endif
 

@@ -52,10 +52,31 @@ struct ApotTable {
 using ApotFn = bool (*)(const float* x, std::size_t n, const ApotTable& t, float* out,
                         std::uint8_t* mask, float mask_lo, float mask_hi);
 
+// The QAT RCF weight path's per-element scalars (qat/weight_norm.cpp's
+// StandardizedRcfFn), rounded to float once by its caller.
+struct RcfWeightArgs {
+  float mu, inv, alpha, std;  // x = (w - mu) * inv; u = x / alpha; y = alpha * level * std
+  float t_lo, t_hi, lo;       // the STE range of x and the lowest level
+  bool rescale;               // the gradient is g * std, the output q * std
+};
+
+// Forward, before the level search: out[i] = ((w[i] - mu) * inv) / alpha.
+using RcfNormalizeFn = void (*)(const float* w, std::size_t n, const RcfWeightArgs& a, float* out);
+
+// Backward's sums pass over one full chunk of RcfChunkSumsFn::kChunk = 4096
+// elements at w, q, g (g rewritten with the masked gradient): sums[0..1] the
+// alpha sums as block_sums (blocked_sums.hpp) computes them, sums[2..5] the
+// normalization's sum(g2), sum(g2 (w - mu)) over each half as weight_norm.cpp's
+// chunk_sums computes them (same lanes, same order: the same bits).
+using RcfChunkSumsFn = void (*)(const float* w, const float* q, float* g, const RcfWeightArgs& a,
+                                double* sums);
+
 // The kernels of one instruction set; a null entry means the scalar reference.
 struct KernelTable {
   ApotFn apot;
   AffineFn affine;
+  RcfNormalizeFn rcf_normalize;
+  RcfChunkSumsFn rcf_chunk_sums;
 };
 
 KernelTable avx2_kernels();    // needs AVX2 + BMI2

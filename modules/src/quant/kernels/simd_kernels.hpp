@@ -97,5 +97,88 @@ void affine_kernel(const float* x, std::size_t n, const AffineGrid<float>& p, fl
   });
 }
 
+// The QAT RCF weight path's forward before the level search, per element
+// weight_norm.cpp's ((w - mu) * inv) / alpha.
+template <class V>
+void rcf_normalize_kernel(const float* w, std::size_t n, const RcfWeightArgs& a, float* out) {
+  using F = typename V::F;
+  const F mu = V::set(a.mu), inv = V::set(a.inv), alpha = V::set(a.alpha);
+  for_vectors<V>(w, n, out, nullptr, 0.0f, [&](const float* pw, float* po, std::uint8_t*) {
+    V::store(po, V::div(V::mul(V::sub(V::load(pw), mu), inv), alpha));
+  });
+}
+
+// The RCF weight path's backward sums over one full chunk of 4096 (see
+// RcfChunkSumsFn), per element weight_norm.cpp's scalar term:
+//   x = (w - mu) * inv, g = rescale ? g * std : g, inside = t_lo <= x <= t_hi,
+//   g2 = keep_if(inside, g) (written back),
+//   alpha terms keep_if(inside, g (q - x)), keep_if(x > t_hi, g) + keep_if(x < t_lo, g lo),
+//   normalization terms g2, g2 (w - mu).
+// Lanes as the scalar sums: block_sums' eight float lanes per block of 512
+// (element i in lane i % 8), its blocks added in double from 0; chunk_sums'
+// four 4-float accumulators per 2048 (element i in accumulator (i / 4) % 4,
+// lane i % 4: here two 8-lane vectors, lanes 0..7 = a0, a1 and a2, a3), their
+// lanes added in double in that order. So the same bits.
+template <bool kRescale>
+void rcf_chunk_sums_body(const float* w, const float* q, float* g, const RcfWeightArgs& a,
+                         double* sums) {
+  using V = Lanes8;
+  using F = V::F;
+  const F mu = V::set(a.mu), inv = V::set(a.inv), sd = V::set(a.std);
+  const F t_lo = V::set(a.t_lo), t_hi = V::set(a.t_hi), lo = V::set(a.lo);
+  constexpr std::size_t kHalf = 2048, kBlock = 512;
+  const auto lanes_sum = [](F v, double& r) {
+    alignas(32) float l[8];
+    _mm256_store_ps(l, v);
+    for (float x : l) r += double(x);
+  };
+  double s0 = 0, s1 = 0;
+  // One group of eight: its alpha terms added to (ra, rb), its normalization
+  // terms to (na, nb).
+  const auto group = [&](std::size_t i, F& ra, F& rb, F& na, F& nb) {
+    const F d = V::sub(V::load(w + i), mu);
+    const F x = V::mul(d, inv);
+    const F gi = kRescale ? V::mul(V::load(g + i), sd) : V::load(g + i);
+    const F inside = V::both(V::ge(x, t_lo), V::le(x, t_hi));
+    const F g2 = V::keep_if(inside, gi);
+    V::store(g + i, g2);
+    ra = V::add(ra, V::keep_if(inside, V::mul(gi, V::sub(V::load(q + i), x))));
+    rb = V::add(rb,
+                V::add(V::keep_if(V::gt(x, t_hi), gi), V::keep_if(V::lt(x, t_lo), V::mul(gi, lo))));
+    na = V::add(na, g2);
+    nb = V::add(nb, V::mul(g2, d));
+  };
+  for (std::size_t h = 0; h < 2; ++h) {
+    F n0 = V::zero(), n1 = V::zero(), m0 = V::zero(), m1 = V::zero();
+    for (std::size_t blk = h * kHalf; blk < (h + 1) * kHalf; blk += kBlock) {
+      F ra = V::zero(), rb = V::zero();
+      for (std::size_t i = blk; i < blk + kBlock; i += 16) {
+        group(i, ra, rb, n0, m0);
+        group(i + 8, ra, rb, n1, m1);
+      }
+      lanes_sum(ra, s0);
+      lanes_sum(rb, s1);
+    }
+    double r0 = 0, r1 = 0;
+    lanes_sum(n0, r0);
+    lanes_sum(n1, r0);
+    lanes_sum(m0, r1);
+    lanes_sum(m1, r1);
+    sums[2 + 2 * h] = r0;
+    sums[3 + 2 * h] = r1;
+  }
+  sums[0] = s0;
+  sums[1] = s1;
+}
+
+inline void rcf_chunk_sums_kernel(const float* w, const float* q, float* g, const RcfWeightArgs& a,
+                                  double* sums) {
+  if (a.rescale) {
+    rcf_chunk_sums_body<true>(w, q, g, a, sums);
+  } else {
+    rcf_chunk_sums_body<false>(w, q, g, a, sums);
+  }
+}
+
 }  // namespace
 }  // namespace xgrad::quant::detail

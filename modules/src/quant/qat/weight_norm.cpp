@@ -4,12 +4,14 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "../fake_quantize/rcf_common.hpp"
 #include "../kernels/apot.hpp"
 #include "../kernels/blocked_sums.hpp"
+#include "../kernels/dispatch.hpp"
 #include "../kernels/select.hpp"
 #include "standardized_rcf.hpp"
 #include "xgrad/detail/array_cache.hpp"
@@ -215,6 +217,19 @@ struct StandardizedRcfParams {
 constexpr std::size_t kRcfChunk = detail::kBlockedSumsChunk;
 static_assert(kRcfChunk == 2 * kChunk, "the fused backward's chunk holds two of kChunk");
 
+// The kernel table's float variants of the fused loops (null: the loops
+// below), and the scalars they take.
+template <class T>
+detail::RcfNormalizeFn rcf_normalize_variant() {
+  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_normalize;
+  return nullptr;
+}
+template <class T>
+detail::RcfChunkSumsFn rcf_chunk_sums_variant() {
+  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_chunk_sums;
+  return nullptr;
+}
+
 struct StandardizedRcfFn : Function<StandardizedRcfFn> {
   static constexpr const char* name = "StandardizedRCFFakeQuantizeBackward";
 
@@ -234,12 +249,20 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
     T* po = out.data();
     T* pq = ctx.recording() ? q.data() : po;
     const detail::NearestLevels<T> search(levels.data(), levels.size(), n);
+    const detail::RcfNormalizeFn normalize = rcf_normalize_variant<T>();
+    detail::RcfWeightArgs args{};
+    if (normalize) args = {float(mu), float(inv), float(alpha), float(s), 0, 0, 0, p.rescale};
     xgrad::detail::parallel_for((n + kChunk - 1) / kChunk, xgrad::detail::row_grain(kChunk),
                                 [&](std::size_t cb, std::size_t ce) {
                                   for (std::size_t c = cb; c < ce; ++c) {
                                     const std::size_t b = c * kChunk, e = std::min(n, b + kChunk);
-                                    for (std::size_t i = b; i < e; ++i)
-                                      pq[i] = ((pw[i] - mu) * inv) / alpha;
+                                    if (normalize) {
+                                      normalize(reinterpret_cast<const float*>(pw) + b, e - b, args,
+                                                reinterpret_cast<float*>(pq) + b);
+                                    } else {
+                                      for (std::size_t i = b; i < e; ++i)
+                                        pq[i] = ((pw[i] - mu) * inv) / alpha;
+                                    }
                                     search(pq + b, e - b, pq + b);
                                     if (p.rescale) {
                                       for (std::size_t i = b; i < e; ++i) {
@@ -291,12 +314,24 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
       std::pair<double, double> rcf, norm[2];
     };
     std::vector<Part> part((n + kRcfChunk - 1) / kRcfChunk);
+    // Full chunks on the kernel table's variant when it has one (same bits).
+    const detail::RcfChunkSumsFn chunk_sums_variant = rcf_chunk_sums_variant<T>();
+    const detail::RcfWeightArgs args{float(mu),   float(inv),  float(alpha), float(s),
+                                     float(t_lo), float(t_hi), float(lo),    rescale};
     const auto run = [&](auto rescale_tag) {
       constexpr bool kRescale = decltype(rescale_tag)::value;
       xgrad::detail::parallel_for(
           part.size(), xgrad::detail::row_grain(kRcfChunk), [&](std::size_t cb, std::size_t ce) {
             for (std::size_t c = cb; c < ce; ++c) {
               const std::size_t b = c * kRcfChunk, e = std::min(n, b + kRcfChunk);
+              if (chunk_sums_variant && e - b == kRcfChunk) {
+                double sums[6];
+                chunk_sums_variant(reinterpret_cast<const float*>(pw) + b,
+                                   reinterpret_cast<const float*>(pq) + b,
+                                   reinterpret_cast<float*>(pg) + b, args, sums);
+                part[c] = {{sums[0], sums[1]}, {{sums[2], sums[3]}, {sums[4], sums[5]}}};
+                continue;
+              }
               part[c].rcf = detail::block_sums<T>(b, e, [=](std::size_t i) {
                 const T x = (pw[i] - mu) * inv;
                 const T g = kRescale ? pg[i] * s : pg[i];
