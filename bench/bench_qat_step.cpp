@@ -16,6 +16,9 @@
 //                 learnable fake quantize on the same tensors: like for like;
 //   qat_step_rcf_no_norm  qat_step_rcf without the weight normalization
 //                 (xgrad only): what the normalization costs.
+//   qat_step_rcf_<isa>    qat_step_rcf at 1 thread with the quantization kernels
+//                         (fused weight path loops, level search) of one
+//                         instruction set: scalar / avx2 / avx512
 // The inputs are |uniform(-1, 1)| (pixel-like, for the unsigned input
 // quantizers). Calibration runs once before timing.
 //
@@ -48,6 +51,7 @@
 #include "bench_data.hpp"
 #include "bench_threads.hpp"
 #include "convert_xgrad.hpp"
+#include "use_threads_isa.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -65,8 +69,7 @@ using bench::to_xgrad;
 
 enum class Mode { float_model, rcf, lsq, rcf_no_norm };
 
-void step(benchmark::State& state, Mode mode, int threads) {
-  xgrad::set_num_threads(threads);
+void step_on(benchmark::State& state, Mode mode) {
   using T = float;
   const auto s = kQatMlp;
   auto d = bench::mlp_data(s);
@@ -95,6 +98,18 @@ void step(benchmark::State& state, Mode mode, int threads) {
     opt.step();
     if (mode == Mode::rcf || mode == Mode::rcf_no_norm) xgrad::quant::clamp_alpha_(model);
   }
+}
+
+void step(benchmark::State& state, Mode mode, int threads) {
+  const bench::UseThreadsAndIsa use(threads, xgrad::quant::simd_isa());
+  step_on(state, mode);
+}
+
+// qat_step_rcf on one instruction set of the quantization kernels (the fused
+// weight path's loops and the level search), one thread.
+void step_isa(benchmark::State& state, xgrad::quant::SimdIsa isa) {
+  const bench::UseThreadsAndIsa use(1, isa);
+  step_on(state, Mode::rcf);
 }
 
 void lenet_step(benchmark::State& state, bool qat, int threads) {
@@ -140,6 +155,12 @@ const bool registered = [] {
     bench::add_baseline(std::string(c) + "/" + shape, "float_step/" + shape);
   }
   bench::add_baseline("lenet_qat_step/f32", "lenet_float_step/f32");
+  for (xgrad::quant::SimdIsa isa : xgrad::quant::supported_simd_isas()) {
+    const std::string c = std::string("qat_step_rcf_") + xgrad::quant::to_string(isa);
+    bench::add_baseline(c + "/" + shape, "float_step/" + shape);
+    bench::add_case(bench::with_threads("xgrad/" + c + "/" + shape, 1), benchmark::kMicrosecond,
+                    step_isa, isa);
+  }
   for (int t : bench::kThreadCounts) {
     const auto name = [&](const char* c) {
       return bench::with_threads("xgrad/" + std::string(c) + "/" + shape, t);
