@@ -2,8 +2,9 @@
 // quantization kernel that has per-ISA variants, the plain structs they take,
 // and one getter per instruction-set file (avx2.cpp, avx512.cpp, each
 // compiled with its own flags). dispatch.cpp picks one table, once; each
-// kernel's entry point (affine.cpp, apot.cpp) is its only caller and runs the
-// scalar reference (<kernel>_reference.hpp) where the table has no variant.
+// kernel's entry point (affine.cpp, apot.cpp, qat/weight_norm.cpp) is its
+// only caller and runs the scalar reference (<kernel>_reference.hpp, or the
+// fused loop itself) where the table has no variant.
 // Every variant gives the reference's bits.
 //
 // Adding a kernel (the packed-code lookup-table GEMV of converted layers, for
