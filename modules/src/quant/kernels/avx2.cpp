@@ -4,8 +4,8 @@
 namespace xgrad::quant::detail {
 
 KernelTable avx2_kernels() {
-  return {&apot_kernel<Avx2>, &affine_kernel<Avx2>, &rcf_normalize_kernel<Avx2>,
-          &rcf_chunk_sums_kernel};
+  return {&apot_kernel<Avx2>,     &affine_kernel<Avx2>,    &rcf_normalize_kernel<Avx2>,
+          &rcf_chunk_sums_kernel, &rcf_scale_kernel<Avx2>, &rcf_weight_grad_kernel<Avx2>};
 }
 
 }  // namespace xgrad::quant::detail

@@ -35,7 +35,7 @@ detail::KernelTable kernels_of(SimdIsa isa) {
   if (isa == SimdIsa::avx512) return detail::avx512_kernels();
   if (isa == SimdIsa::avx2) return detail::avx2_kernels();
 #endif
-  return {nullptr, nullptr, nullptr, nullptr};
+  return {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 }
 
 struct Active {

@@ -64,6 +64,14 @@ struct RcfWeightArgs {
 // Forward, before the level search: out[i] = ((w[i] - mu) * inv) / alpha.
 using RcfNormalizeFn = void (*)(const float* w, std::size_t n, const RcfWeightArgs& a, float* out);
 
+// Forward, after the level search: q[i] = alpha * q[i], and out[i] = q[i] *
+// std when rescale (else out[i] = q[i]; out may equal q).
+using RcfScaleFn = void (*)(float* q, std::size_t n, const RcfWeightArgs& a, float* out);
+
+// Backward's dW pass: g[i] = a * g[i] + b + c * (w[i] - mu).
+using RcfWeightGradFn = void (*)(float* g, const float* w, std::size_t n, float a, float b, float c,
+                                 float mu);
+
 // Backward's sums pass over one full chunk of RcfChunkSumsFn::kChunk = 4096
 // elements at w, q, g (g rewritten with the masked gradient): sums[0..1] the
 // alpha sums as block_sums (blocked_sums.hpp) computes them, sums[2..5] the
@@ -78,6 +86,8 @@ struct KernelTable {
   AffineFn affine;
   RcfNormalizeFn rcf_normalize;
   RcfChunkSumsFn rcf_chunk_sums;
+  RcfScaleFn rcf_scale;
+  RcfWeightGradFn rcf_weight_grad;
 };
 
 KernelTable avx2_kernels();    // needs AVX2 + BMI2

@@ -108,6 +108,39 @@ void rcf_normalize_kernel(const float* w, std::size_t n, const RcfWeightArgs& a,
   });
 }
 
+// After the level search, per element weight_norm.cpp's qi = alpha * q,
+// q = qi, out = qi * std (rescale) or qi.
+template <class V>
+void rcf_scale_kernel(float* q, std::size_t n, const RcfWeightArgs& a, float* out) {
+  using F = typename V::F;
+  const F alpha = V::set(a.alpha), sd = V::set(a.std);
+  std::size_t i = 0;
+  for (; i + V::lanes <= n; i += V::lanes) {
+    const F qi = V::mul(alpha, V::load(q + i));
+    V::store(q + i, qi);
+    V::store(out + i, a.rescale ? V::mul(qi, sd) : qi);
+  }
+  for (; i < n; ++i) {
+    const float qi = a.alpha * q[i];
+    q[i] = qi;
+    out[i] = a.rescale ? qi * a.std : qi;
+  }
+}
+
+// The dW pass, per element weight_norm.cpp's a * g + b + c * (w - mu).
+template <class V>
+void rcf_weight_grad_kernel(float* g, const float* w, std::size_t n, float a, float b, float c,
+                            float mu) {
+  using F = typename V::F;
+  const F av = V::set(a), bv = V::set(b), cv = V::set(c), muv = V::set(mu);
+  std::size_t i = 0;
+  for (; i + V::lanes <= n; i += V::lanes) {
+    V::store(g + i, V::add(V::add(V::mul(av, V::load(g + i)), bv),
+                           V::mul(cv, V::sub(V::load(w + i), muv))));
+  }
+  for (; i < n; ++i) g[i] = a * g[i] + b + c * (w[i] - mu);
+}
+
 // The RCF weight path's backward sums over one full chunk of 4096 (see
 // RcfChunkSumsFn), per element weight_norm.cpp's scalar term:
 //   x = (w - mu) * inv, g = rescale ? g * std : g, inside = t_lo <= x <= t_hi,

@@ -225,6 +225,16 @@ detail::RcfNormalizeFn rcf_normalize_variant() {
   return nullptr;
 }
 template <class T>
+detail::RcfScaleFn rcf_scale_variant() {
+  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_scale;
+  return nullptr;
+}
+template <class T>
+detail::RcfWeightGradFn rcf_weight_grad_variant() {
+  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_weight_grad;
+  return nullptr;
+}
+template <class T>
 detail::RcfChunkSumsFn rcf_chunk_sums_variant() {
   if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_chunk_sums;
   return nullptr;
@@ -250,8 +260,10 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
     T* pq = ctx.recording() ? q.data() : po;
     const detail::NearestLevels<T> search(levels.data(), levels.size(), n);
     const detail::RcfNormalizeFn normalize = rcf_normalize_variant<T>();
+    const detail::RcfScaleFn scale = rcf_scale_variant<T>();
     detail::RcfWeightArgs args{};
-    if (normalize) args = {float(mu), float(inv), float(alpha), float(s), 0, 0, 0, p.rescale};
+    if (normalize || scale)
+      args = {float(mu), float(inv), float(alpha), float(s), 0, 0, 0, p.rescale};
     xgrad::detail::parallel_for((n + kChunk - 1) / kChunk, xgrad::detail::row_grain(kChunk),
                                 [&](std::size_t cb, std::size_t ce) {
                                   for (std::size_t c = cb; c < ce; ++c) {
@@ -264,7 +276,10 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
                                         pq[i] = ((pw[i] - mu) * inv) / alpha;
                                     }
                                     search(pq + b, e - b, pq + b);
-                                    if (p.rescale) {
+                                    if (scale) {
+                                      scale(reinterpret_cast<float*>(pq) + b, e - b, args,
+                                            reinterpret_cast<float*>(po) + b);
+                                    } else if (p.rescale) {
                                       for (std::size_t i = b; i < e; ++i) {
                                         const T qi = alpha * pq[i];
                                         pq[i] = qi;
@@ -378,12 +393,18 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
       const double k = sd > 0 ? gd / (D * D * double(n - 1) * sd) : 0.0;
       const T a = static_cast<T>(1.0 / D), b = static_cast<T>(-gsum / double(n) / D),
               c = static_cast<T>(-k);
+      const detail::RcfWeightGradFn weight_grad = rcf_weight_grad_variant<T>();
       // By value: the stores to pg cannot alias the coefficients.
-      xgrad::detail::parallel_for(n, xgrad::detail::kElementGrain,
-                                  [=](std::size_t lo_i, std::size_t hi_i) {
-                                    for (std::size_t i = lo_i; i < hi_i; ++i)
-                                      pg[i] = a * pg[i] + b + c * (pw[i] - mu);
-                                  });
+      xgrad::detail::parallel_for(
+          n, xgrad::detail::kElementGrain, [=](std::size_t lo_i, std::size_t hi_i) {
+            if (weight_grad) {
+              weight_grad(reinterpret_cast<float*>(pg) + lo_i,
+                          reinterpret_cast<const float*>(pw) + lo_i, hi_i - lo_i, float(a),
+                          float(b), float(c), float(mu));
+              return;
+            }
+            for (std::size_t i = lo_i; i < hi_i; ++i) pg[i] = a * pg[i] + b + c * (pw[i] - mu);
+          });
       grads[0] = std::move(grad);
     }
     return grads;
