@@ -859,6 +859,14 @@ XGRAD_TEST_BAD_CALLS(r) {
                [layer] { layer->forward(D()); },
                {},
                {layer}});
+  r.push_back({"quantized::Linear: fuse a pool without a ReLU",
+               raises<ValueError>("quantized::Linear.fuse", {"relu false"}),
+               [layer] {
+                 layer->as<QuantizedLayer<double>>()->fuse(
+                     false, QuantizedLayer<double>::FusedPool{2, 2, 0});
+               },
+               {},
+               {layer}});
   r.push_back({"quantized::Linear: load a packed byte of 256",
                raises<ValueError>("Sequential::load_state_dict", {"0.weight_packed", "256"}),
                [net] {
