@@ -15,8 +15,11 @@
 
 #include "test_util.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/conv.hpp"
+#include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/pool.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/elementwise.hpp"
@@ -25,6 +28,7 @@
 #include "xgrad/quant/kernels/simd_isa.hpp"
 #include "xgrad/quant/qat/workflow.hpp"
 #include "xgrad/quant/quantized/conv2d.hpp"
+#include "xgrad/quant/quantized/fused.hpp"
 #include "xgrad/quant/quantized/linear.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/serialize.hpp"
@@ -541,6 +545,81 @@ BOOST_AUTO_TEST_CASE(convolutions_run_the_integer_path_on_padded_and_strided_inp
 
 // Integer sums are exact: every kernel set the machine has (VNNI, AVX2,
 // scalar) and every thread count give the same bits, by construction.
+// convert folds a ReLU after a converted layer, and a MaxPool2d after that,
+// into the layer's epilogue; ReLU and max are exact, so the fused model gives
+// the unfused one's bits: odd planes, padded pools, 1 to 3 threads.
+BOOST_AUTO_TEST_CASE(convert_fuses_relu_and_max_pool_into_the_epilogue_bit_for_bit) {
+  using quant::quantized::FusedMaxPool2d;
+  using quant::quantized::FusedReLU;
+  const struct {
+    nn::Conv2dOptions conv;
+    nn::MaxPool2dOptions pool;
+  } cases[] = {
+      {nn::Conv2dOptions(1, 6, 5).padding(2), nn::MaxPool2dOptions(2)},
+      {nn::Conv2dOptions(3, 17, 3).padding(1).stride(2),
+       nn::MaxPool2dOptions(3).stride(2).padding(1)},
+      {nn::Conv2dOptions(2, 5, {2, 4}).padding({1, 0}),
+       nn::MaxPool2dOptions({2, 3}).stride({1, 2})},
+  };
+  // Bits, not ==: -0 and +0 must agree too.
+  const auto same_bits = [](const xt::xarray<float>& a, const xt::xarray<float>& b) {
+    return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+  const int threads = xgrad::get_num_threads();
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.conv.in_channels() << "->" << c.conv.out_channels()) {
+      Generator gen(std::size_t(c.conv.out_channels()));
+      const auto x = xgrad::randn<float>({3, std::size_t(c.conv.in_channels()), 13, 11}, gen);
+      auto net = std::make_shared<nn::Sequential<float>>();
+      net->push_back(std::make_shared<nn::Conv2d<float>>(c.conv, gen));
+      net->push_back(std::make_shared<nn::ReLU<float>>());
+      net->push_back(std::make_shared<nn::MaxPool2d<float>>(c.pool));
+      net->push_back(std::make_shared<nn::Flatten<float>>());
+      const std::size_t features = net->forward(x).shape()[1];
+      net->push_back(std::make_shared<nn::Linear<float>>(features, 7, true, gen));
+      net->push_back(std::make_shared<nn::ReLU<float>>());
+      quant::prepare_qat<float>(*net, quant::apot_rcf_qconfig<float>(4));
+      quant::calibrate<float>(*net, {xgrad::abs(x)});
+      quant::freeze(*net);
+      net->eval();
+      quant::convert(*net);
+      auto& conv = *(*net)[0]->as<QuantizedLayer<float>>();
+      auto& fc = *(*net)[4]->as<QuantizedLayer<float>>();
+      BOOST_TEST(conv.kernel().rfind("integer ", 0) == 0);
+      BOOST_TEST(conv.relu_fused());
+      BOOST_TEST(conv.pool_fused().has_value());
+      BOOST_TEST(fc.relu_fused());
+      BOOST_TEST(((*net)[1]->as<FusedReLU<float>>() && (*net)[1]->type_name() == "ReLU"));
+      BOOST_TEST(((*net)[2]->as<FusedMaxPool2d<float>>() && (*net)[2]->type_name() == "MaxPool2d"));
+      BOOST_TEST((*net)[5]->as<FusedReLU<float>>());
+      for (int t : {1, 2, 3}) {
+        xgrad::set_num_threads(t);
+        conv.fuse(true, conv.pool_fused());
+        fc.fuse(true, std::nullopt);
+        const auto fused = net->forward(x).data();
+        {  // the fused path runs: the ReLU hands the layer's own output on
+          const Tensor<float> y = (*net)[0]->forward(x);
+          BOOST_TEST(conv.is_fused_output(y));
+          BOOST_TEST((*net)[1]->forward(y).data().data() == y.data().data());
+        }
+        const auto pooled = (*net)[2]->forward((*net)[1]->forward((*net)[0]->forward(x))).data();
+        conv.fuse(false, std::nullopt);
+        fc.fuse(false, std::nullopt);
+        const auto plain = net->forward(x).data();  // the ops themselves
+        const auto plain_pooled =
+            (*net)[2]->forward((*net)[1]->forward((*net)[0]->forward(x))).data();
+        BOOST_TEST(same_bits(fused, plain));
+        BOOST_TEST(same_bits(pooled, plain_pooled));
+      }
+      xgrad::set_num_threads(threads);
+      // The markers run their op on any other input.
+      const auto other = xgrad::randn<float>({1, 2, 4, 4}, gen);
+      BOOST_TEST(
+          same_bits((*net)[1]->forward(other).data(), nn::ReLU<float>().forward(other).data()));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_integer_path_gives_the_same_bits_on_every_kernel_set) {
   Generator gen(15);
   const auto x = xgrad::randn<float>({37, 131}, gen);
@@ -778,6 +857,14 @@ XGRAD_TEST_BAD_CALLS(r) {
   r.push_back({"quantized::Linear: forward undefined",
                raises<ValueError>("quantized::Linear.forward", {"undefined"}),
                [layer] { layer->forward(D()); },
+               {},
+               {layer}});
+  r.push_back({"quantized::Linear: fuse a pool without a ReLU",
+               raises<ValueError>("quantized::Linear.fuse", {"relu false"}),
+               [layer] {
+                 layer->as<QuantizedLayer<double>>()->fuse(
+                     false, QuantizedLayer<double>::FusedPool{2, 2, 0});
+               },
                {},
                {layer}});
   r.push_back({"quantized::Linear: load a packed byte of 256",

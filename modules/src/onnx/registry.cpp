@@ -17,6 +17,7 @@
 #include "xgrad/quant/qat/conv2d.hpp"
 #include "xgrad/quant/qat/linear.hpp"
 #include "xgrad/quant/quantized/conv2d.hpp"
+#include "xgrad/quant/quantized/fused.hpp"
 #include "xgrad/quant/quantized/linear.hpp"
 #include "xgrad/quant/quantized/linear_apot.hpp"
 
@@ -68,6 +69,8 @@ const Registry<T>& builtin_registry() {
     r.template add<q::quantized::Linear<T>>("quantized::Linear", export_quantized_linear<T>);
     r.template add<q::LinearAPoT<T>>("LinearAPoT", export_quantized_linear<T>);
     r.template add<q::quantized::Conv2d<T>>("quantized::Conv2d", export_quantized_conv2d<T>);
+    r.template add<q::quantized::FusedReLU<T>>("ReLU", elementwise_exporter<T>("Relu"));
+    r.template add<q::quantized::FusedMaxPool2d<T>>("MaxPool2d", export_max_pool<T>);
     return r;
   }();
   return registry;

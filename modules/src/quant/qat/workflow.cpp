@@ -19,6 +19,7 @@
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
 #include "xgrad/quant/qat/linear.hpp"
 #include "xgrad/quant/quantized/conv2d.hpp"
+#include "xgrad/quant/quantized/fused.hpp"
 #include "xgrad/quant/quantized/linear.hpp"
 #include "xgrad/quant/quantized/quantized_layer.hpp"
 
@@ -348,6 +349,8 @@ void convert(Module<T>& model, ConvertMode mode) {
   // quantizer's clipping value) stay for checkpoints, frozen.
   for (auto& q : converted)
     for (Tensor<T>& p : q->parameters()) p.set_requires_grad(false);
+  // A ReLU (and a max pool) after a converted layer runs in its epilogue.
+  quantized::fuse_relu_pool(model);
 }
 
 #define XGRAD_QAT_INSTANTIATE(T)                                                         \

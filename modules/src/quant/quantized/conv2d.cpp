@@ -1,6 +1,9 @@
 #include "xgrad/quant/quantized/conv2d.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "integer_path.hpp"
@@ -25,7 +28,35 @@ Shape conv_weight_shape(const nn::Conv2dOptions& o) {
 // a row for the last quad's zero weights); column (oy, ox) starts at
 // (oy sh, ox sw) of it, quad (c, ky, j) at (c, ky, 4 j) from there. False
 // when x holds NaN.
-bool integer_conv(const IntegerPlan& plan, const detail::Conv2dPlan& p, const float* x, float* y) {
+//
+// The epilogue (per sample, while its outputs are in cache): the transpose
+// to NCHW, ReLU'd when `relu` (x < 0 ? 0 : x, as relu), and each plane's max
+// pool into `pooled` when `pool` (max_pool2d's rule: in row-major window
+// order, strictly greater wins; ReLU'd sums hold no NaN).
+struct EpiloguePool {
+  std::size_t kh, kw, sh, sw, ph, pw, oh, ow;
+};
+
+void pool_plane(const float* y, std::size_t h, std::size_t w, const EpiloguePool& q, float* out) {
+  for (std::size_t i = 0; i < q.oh; ++i) {
+    const std::size_t r0 = i * q.sh > q.ph ? i * q.sh - q.ph : 0;
+    const std::size_t r1 = std::min(h, i * q.sh + q.kh - q.ph);
+    for (std::size_t j = 0; j < q.ow; ++j) {
+      const std::size_t c0 = j * q.sw > q.pw ? j * q.sw - q.pw : 0;
+      const std::size_t c1 = std::min(w, j * q.sw + q.kw - q.pw);
+      float best = -std::numeric_limits<float>::infinity();
+      for (std::size_t r = r0; r < r1; ++r)
+        for (std::size_t c = c0; c < c1; ++c) {
+          const float v = y[r * w + c];
+          best = v > best ? v : best;
+        }
+      out[i * q.ow + j] = best;
+    }
+  }
+}
+
+bool integer_conv(const IntegerPlan& plan, const detail::Conv2dPlan& p, const float* x, float* y,
+                  bool relu, const EpiloguePool* pool, float* pooled) {
   const ConvGeometry& g = p.geom;
   const std::size_t C = g.channels, H = g.height, W = g.width;
   const std::size_t ph = std::size_t(g.ph), pw = std::size_t(g.pw);
@@ -64,8 +95,18 @@ bool integer_conv(const IntegerPlan& plan, const detail::Conv2dPlan& p, const fl
                         img.begin() + std::ptrdiff_t(c * plane + (iy + ph) * Wp + pw));
           plan.run(img.data(), qs, ls, L, out.data(), O);
           float* yn = y + n * O * L;
-          for (std::size_t o = 0; o < O; ++o)
-            for (std::size_t l = 0; l < L; ++l) yn[o * L + l] = out[l * O + o];
+          for (std::size_t o = 0; o < O; ++o) {
+            float* yo = yn + o * L;
+            if (relu) {
+              for (std::size_t l = 0; l < L; ++l) {
+                const float v = out[l * O + o];
+                yo[l] = v < 0.0f ? 0.0f : v;
+              }
+            } else {
+              for (std::size_t l = 0; l < L; ++l) yo[l] = out[l * O + o];
+            }
+            if (pool) pool_plane(yo, g.oh, g.ow, *pool, pooled + (n * O + o) * pool->oh * pool->ow);
+          }
         }
       });
   return true;
@@ -112,11 +153,44 @@ Tensor<T> Conv2d<T>::forward(const Tensor<T>& input) {
             options_.stride(), options_.padding(), options_.dilation(), options_.groups());
         xt::xarray<T> y =
             xgrad::detail::new_array<T>({p.batch, p.out_channels(), p.geom.oh, p.geom.ow});
-        if (p.batch == 0 || integer_conv(*plan, p, input.data().data(), y.data()))
-          return Tensor<T>(std::move(y));
+        // The fused max pool: only when it has outputs (else the pool
+        // module's op raises its error).
+        std::optional<EpiloguePool> pool;
+        xt::xarray<T> pooled;
+        if (const auto& f = this->pool_fused()) {
+          const auto out_size = [](std::size_t n, std::int64_t k, std::int64_t s,
+                                   std::int64_t pad) {
+            const std::int64_t span = std::int64_t(n) + 2 * pad - k;
+            return span < 0 ? std::size_t(0) : std::size_t(span / s + 1);
+          };
+          const std::size_t oh = out_size(p.geom.oh, f->kernel.h, f->stride.h, f->padding.h);
+          const std::size_t ow = out_size(p.geom.ow, f->kernel.w, f->stride.w, f->padding.w);
+          if (oh > 0 && ow > 0) {
+            pool = EpiloguePool{std::size_t(f->kernel.h),
+                                std::size_t(f->kernel.w),
+                                std::size_t(f->stride.h),
+                                std::size_t(f->stride.w),
+                                std::size_t(f->padding.h),
+                                std::size_t(f->padding.w),
+                                oh,
+                                ow};
+            pooled = xgrad::detail::new_array<T>({p.batch, p.out_channels(), oh, ow});
+          }
+        }
+        const bool relu = this->relu_fused();
+        if (p.batch == 0 || integer_conv(*plan, p, input.data().data(), y.data(), relu,
+                                         pool ? &*pool : nullptr, pooled.data())) {
+          Tensor<T> out(std::move(y));
+          if (relu)
+            this->record_fused_output(out, pool ? Tensor<T>(std::move(pooled)) : Tensor<T>());
+          else
+            this->record_fused_output(Tensor<T>(), Tensor<T>());
+          return out;
+        }
       }
     }
   }
+  this->record_fused_output(Tensor<T>(), Tensor<T>());  // not fused below
   const Tensor<T> x = this->quantized_input(input);
   const auto kernels = this->lut_kernels();
   if ((GradMode::is_enabled() && x.requires_grad()) || !kernels) return forward_dequantized(input);

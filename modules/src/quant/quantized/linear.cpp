@@ -39,7 +39,7 @@ namespace {
 // sample are its quads (the last quad may read 3 bytes past a row: zero
 // weights, and a slack after the last row). False when x holds NaN.
 bool integer_linear(const IntegerPlan& plan, const float* x, std::size_t batch, std::size_t in,
-                    std::size_t out, float* y) {
+                    std::size_t out, float* y, bool relu) {
   thread_local std::vector<std::uint8_t> codes;
   thread_local std::vector<std::size_t> quad, col;
   codes.resize(batch * in + 4);
@@ -55,6 +55,11 @@ bool integer_linear(const IntegerPlan& plan, const float* x, std::size_t batch, 
   xgrad::detail::parallel_for(batch, xgrad::detail::row_grain(in * out),
                               [&](std::size_t first, std::size_t last) {
                                 plan.run(a, qs, cs + first, last - first, y + first * out, out);
+                                // The fused ReLU (as relu: x < 0 ? 0 : x), on
+                                // the rows just written.
+                                if (relu)
+                                  for (float *v = y + first * out, *e = y + last * out; v < e; ++v)
+                                    *v = *v < 0.0f ? 0.0f : *v;
                               });
   return true;
 }
@@ -73,12 +78,17 @@ Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
         Shape out_shape = input.shape();
         out_shape.back() = out_features();
         xt::xarray<T> y = xgrad::detail::new_array<T>(out_shape);
+        const bool relu = this->relu_fused();
         if (integer_linear(*plan, input.data().data(), input.numel() / in, in, out_features(),
-                           y.data()))
-          return Tensor<T>(std::move(y));
+                           y.data(), relu)) {
+          Tensor<T> out(std::move(y));
+          this->record_fused_output(relu ? out : Tensor<T>(), Tensor<T>());
+          return out;
+        }
       }
     }
   }
+  this->record_fused_output(Tensor<T>(), Tensor<T>());  // not fused below
   const Tensor<T> x = this->quantized_input(input);
   // The kernel has no backward: an input that needs a gradient takes the
   // float op; a shape linear refuses too.

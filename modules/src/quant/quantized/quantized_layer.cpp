@@ -516,6 +516,39 @@ WeightStorage QuantizedLayer<T>::weight_storage() const {
   return s;
 }
 
+template <class T>
+void QuantizedLayer<T>::fuse(bool relu, std::optional<FusedPool> pool) {
+  XGRAD_CHECK(relu || !pool, ValueError, this->type_name(),
+              ".fuse: a max pool fuses only after a ReLU (relu false with a pool)");
+  fuse_relu_ = relu;
+  fuse_pool_ = pool;
+  record_fused_output(Tensor<T>(), Tensor<T>());
+}
+
+template <class T>
+void QuantizedLayer<T>::record_fused_output(const Tensor<T>& y, const Tensor<T>& pooled) const {
+  fused_y_ = y;
+  fused_pooled_ = pooled;
+  fused_version_ = y.defined() ? y.version() : 0;
+}
+
+template <class T>
+bool QuantizedLayer<T>::is_fused_output(const Tensor<T>& x) const {
+  // An xarray is contiguous: the same start, shape and version of a buffer we
+  // hold means the same values.
+  return fused_y_.defined() && x.defined() && x.data().data() == fused_y_.data().data() &&
+         x.shape() == fused_y_.shape() && x.version() == fused_version_;
+}
+
+template <class T>
+Tensor<T> QuantizedLayer<T>::fused_pooled(const Tensor<T>& x) const {
+  // Handed out once: a caller may write into it.
+  if (!is_fused_output(x)) return Tensor<T>();
+  Tensor<T> p = fused_pooled_;
+  fused_pooled_ = Tensor<T>();
+  return p;
+}
+
 XGRAD_INSTANTIATE_CLASS(QuantizedLayer);
 
 }  // namespace xgrad::quant::quantized

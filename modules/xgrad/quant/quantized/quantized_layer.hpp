@@ -70,12 +70,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include <xtensor/xarray.hpp>
 
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/module.hpp"
+#include "xgrad/ops/size2.hpp"
 #include "xgrad/quant/fake_quantize/fake_quantize_base.hpp"
 #include "xgrad/quant/levels/level_set.hpp"
 #include "xgrad/quant/qat/fake_quantized_layer.hpp"
@@ -141,6 +143,29 @@ class QuantizedLayer : public Module<T> {
   // bias's (summary() shows them).
   WeightStorage weight_storage() const override;
 
+  // Fusion (what convert does, as PyTorch's fused ConvReLU2d / LinearReLU):
+  // a ReLU that follows the layer in a Sequential, and a MaxPool2d after
+  // that (Conv2d), run in the integer path's epilogue while a sample's
+  // outputs are in cache: the layer's output is then already ReLU'd, and its
+  // max pool is computed beside it (the same selects as max_pool2d, in the
+  // same window order: bit for bit). The following modules stay in the tree
+  // as quantized::FusedReLU / FusedMaxPool2d (fused.hpp): they return the
+  // layer's result for its own last output, and run the op otherwise. Off
+  // (nullopt, false) by default; other paths (LUT, dequantized) never fuse.
+  struct FusedPool {
+    Size2 kernel, stride, padding;
+  };
+  void fuse(bool relu, std::optional<FusedPool> pool);
+  bool relu_fused() const { return fuse_relu_; }
+  const std::optional<FusedPool>& pool_fused() const { return fuse_pool_; }
+  // Whether x is this layer's last output (the same buffer, shape and
+  // version) and was ReLU'd by the epilogue.
+  bool is_fused_output(const Tensor<T>& x) const;
+  // The max pool of x when x is such an output and the epilogue pooled it,
+  // once (a second call, undefined: the caller may have written into it);
+  // undefined otherwise.
+  Tensor<T> fused_pooled(const Tensor<T>& x) const;
+
   Tensor<T> bias;  // a buffer; undefined without bias
   std::shared_ptr<FakeQuantizeBase<T>> input_fake_quant;
 
@@ -203,6 +228,10 @@ class QuantizedLayer : public Module<T> {
   // runs (integer_geometry). Null otherwise (and when either kernel switch
   // is off).
   std::shared_ptr<const IntegerPlan> integer_plan() const;
+  // Records the output forward returns: y ReLU'd in the epilogue (pooled: its
+  // max pool, or undefined); an undefined y forgets the last one.
+  void record_fused_output(const Tensor<T>& y, const Tensor<T>& pooled) const;
+
   // Whether the member's options suit the integer path (Conv2d: dilation 1).
   virtual bool integer_geometry() const { return true; }
 
@@ -230,6 +259,12 @@ class QuantizedLayer : public Module<T> {
   // and drops the cached dequantized weight.
   const Runtime& refresh() const;
 
+  bool fuse_relu_ = false;
+  std::optional<FusedPool> fuse_pool_;
+  // The last fused output (held, so its buffer cannot be another tensor's),
+  // its version then, and its pooled form.
+  mutable Tensor<T> fused_y_, fused_pooled_;
+  mutable std::uint64_t fused_version_ = 0;
   TableKeys keys_;
   Shape weight_shape_;
   std::size_t groups_ = 1;
