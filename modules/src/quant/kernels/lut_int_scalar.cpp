@@ -62,16 +62,22 @@ void scalar_rows16(const IntRows16& t) {
   }
 }
 
+// x's bits as an int32 that orders like the float (negatives flipped below
+// the positives); a NaN sets `nan` (its key is meaningless, the call fails).
+inline std::int32_t ordered_key(float x, bool& nan) {
+  std::int32_t b;
+  std::memcpy(&b, &x, 4);
+  nan |= (b & 0x7FFFFFFF) > 0x7F800000;
+  return b ^ ((b >> 31) & 0x7FFFFFFF);
+}
+
 }  // namespace
 
 bool scalar_step_codes(const float* x, std::size_t n, const std::int32_t* thresholds, std::size_t m,
                        const std::uint8_t* code_of_step, std::uint8_t* out) {
   bool nan = false;
   for (std::size_t i = 0; i < n; ++i) {
-    std::int32_t b;
-    std::memcpy(&b, x + i, 4);
-    nan |= (b & 0x7FFFFFFF) > 0x7F800000;
-    const std::int32_t key = b ^ ((b >> 31) & 0x7FFFFFFF);
+    const std::int32_t key = ordered_key(x[i], nan);
     std::size_t k = 0;
     for (std::size_t t = 0; t < m; ++t) k += std::size_t(key >= thresholds[t]);
     out[i] = code_of_step[k];
@@ -84,10 +90,7 @@ bool scalar_step_codes_near(const float* x, std::size_t n, const std::int32_t* p
                             const std::uint8_t* code_of_step, std::uint8_t* out) {
   bool nan = false;
   for (std::size_t i = 0; i < n; ++i) {
-    std::int32_t b;
-    std::memcpy(&b, x + i, 4);
-    nan |= (b & 0x7FFFFFFF) > 0x7F800000;
-    const std::int32_t key = b ^ ((b >> 31) & 0x7FFFFFFF);
+    const std::int32_t key = ordered_key(x[i], nan);
     // fmax/fmin put NaN at 0 (the result is refused anyway).
     const float g =
         std::fmin(std::fmax(std::floor((x[i] - origin) * inverse_step) + 1.0f, 0.0f), float(m));

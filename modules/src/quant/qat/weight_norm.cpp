@@ -217,26 +217,11 @@ struct StandardizedRcfParams {
 constexpr std::size_t kRcfChunk = detail::kBlockedSumsChunk;
 static_assert(kRcfChunk == 2 * kChunk, "the fused backward's chunk holds two of kChunk");
 
-// The kernel table's float variants of the fused loops (null: the loops
-// below), and the scalars they take.
-template <class T>
-detail::RcfNormalizeFn rcf_normalize_variant() {
-  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_normalize;
-  return nullptr;
-}
-template <class T>
-detail::RcfScaleFn rcf_scale_variant() {
-  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_scale;
-  return nullptr;
-}
-template <class T>
-detail::RcfWeightGradFn rcf_weight_grad_variant() {
-  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_weight_grad;
-  return nullptr;
-}
-template <class T>
-detail::RcfChunkSumsFn rcf_chunk_sums_variant() {
-  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().rcf_chunk_sums;
+// The kernel table's float variants of the fused loops: `member` of the table
+// for float, null (the loops below) for double.
+template <class T, class Fn>
+Fn float_variant(Fn detail::KernelTable::*member) {
+  if constexpr (std::is_same<T, float>::value) return detail::kernel_table().*member;
   return nullptr;
 }
 
@@ -259,8 +244,8 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
     T* po = out.data();
     T* pq = ctx.recording() ? q.data() : po;
     const detail::NearestLevels<T> search(levels.data(), levels.size(), n);
-    const detail::RcfNormalizeFn normalize = rcf_normalize_variant<T>();
-    const detail::RcfScaleFn scale = rcf_scale_variant<T>();
+    const detail::RcfNormalizeFn normalize = float_variant<T>(&detail::KernelTable::rcf_normalize);
+    const detail::RcfScaleFn scale = float_variant<T>(&detail::KernelTable::rcf_scale);
     detail::RcfWeightArgs args{};
     if (normalize || scale)
       args = {float(mu), float(inv), float(alpha), float(s), 0, 0, 0, p.rescale};
@@ -330,7 +315,8 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
     };
     std::vector<Part> part((n + kRcfChunk - 1) / kRcfChunk);
     // Full chunks on the kernel table's variant when it has one (same bits).
-    const detail::RcfChunkSumsFn chunk_sums_variant = rcf_chunk_sums_variant<T>();
+    const detail::RcfChunkSumsFn chunk_sums_variant =
+        float_variant<T>(&detail::KernelTable::rcf_chunk_sums);
     const detail::RcfWeightArgs args{float(mu),   float(inv),  float(alpha), float(s),
                                      float(t_lo), float(t_hi), float(lo),    rescale};
     const auto run = [&](auto rescale_tag) {
@@ -393,7 +379,8 @@ struct StandardizedRcfFn : Function<StandardizedRcfFn> {
       const double k = sd > 0 ? gd / (D * D * double(n - 1) * sd) : 0.0;
       const T a = static_cast<T>(1.0 / D), b = static_cast<T>(-gsum / double(n) / D),
               c = static_cast<T>(-k);
-      const detail::RcfWeightGradFn weight_grad = rcf_weight_grad_variant<T>();
+      const detail::RcfWeightGradFn weight_grad =
+          float_variant<T>(&detail::KernelTable::rcf_weight_grad);
       // By value: the stores to pg cannot alias the coefficients.
       xgrad::detail::parallel_for(
           n, xgrad::detail::kElementGrain, [=](std::size_t lo_i, std::size_t hi_i) {
